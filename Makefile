@@ -1,0 +1,92 @@
+# ctlua - build, test and demo. `make V=1` shows the commands.
+#
+#   make          build build/ctlua, build/ct.so and the unit tests
+#   make test     install what is missing, build, run every test (prove)
+#   make demo     install what is missing, build, run the two-namespace demo
+#   make install  PREFIX=/usr/local
+
+PREFIX    ?= /usr/local
+LUA_CMOD  ?= $(PREFIX)/lib/x86_64-linux-gnu/lua/5.4
+BUILD     := build
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CC        ?= cc
+VERSION   := 0.1.0
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+PKGS      := libbpf lua5.4 libnetfilter_conntrack libmnl
+CFLAGS    ?= -O2 -g
+CFLAGS    += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -fPIC -I$(BUILD) -Ibpf -Isrc \
+             -DCTLUA_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+# clang -target bpf does not see the host's system include dirs on its own.
+CLANG_SYS := $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+CORE_SRC  := $(filter-out src/main.c, $(wildcard src/*.c))
+CORE_OBJ  := $(CORE_SRC:src/%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+
+all: $(BUILD)/ctlua $(BUILD)/ct.so $(BUILD)/unit_tests
+
+$(BUILD):
+	$(Q)mkdir -p $@
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/ctlua.bpf.o: bpf/ctlua.bpf.c bpf/ctlua.h bpf/kfuncs.h $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf \
+		$(CLANG_SYS) -c $< -o $@
+
+$(BUILD)/ctlua.skel.h: $(BUILD)/ctlua.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name ctlua_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) bpf/ctlua.h $(BUILD)/ctlua.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/ctlua: $(BUILD)/main.o $(CORE_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lreadline
+
+# The same core as a stock Lua 5.4 C module: lua5.4 -e 'ct = require "ct"'
+$(BUILD)/ct.so: $(CORE_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -o $@ $^ $(LIBS)
+
+$(BUILD)/unit_tests: $(UNIT_SRC) $(CORE_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(CORE_OBJ) $(LIBS)
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)prove -f tests/
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)lab/demo.sh
+
+install: all
+	install -D -m 755 $(BUILD)/ctlua $(DESTDIR)$(PREFIX)/bin/ctlua
+	install -D -m 644 $(BUILD)/ct.so $(DESTDIR)$(LUA_CMOD)/ct.so
+	install -D -m 644 doc/ctlua.1 $(DESTDIR)$(PREFIX)/share/man/man1/ctlua.1
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps test demo install clean
+.DELETE_ON_ERROR:

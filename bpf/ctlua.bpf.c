@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ctlua.bpf.c - the kernel side: a TC program that looks every TCP/UDP packet up in
+ * conntrack and, on a miss, decides (per-flow verdict, rules, default) whether to leave
+ * it to netfilter, create the entry itself, or drop it; plus ctlua_req, which the host
+ * runs through BPF_PROG_TEST_RUN to create, change or read entries on request.
+ *
+ * The kfuncs' real behaviour, version by version, is in shared/KERNEL.md.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
+#include "ctlua.h"
+#include "kfuncs.h"
+
+char LICENSE[] SEC("license") = "GPL";	/* the kfuncs refuse anything else */
+
+#define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define ETH_P_8021Q	0x8100
+#define ETH_P_8021AD	0x88A8
+#define ENOENT		2
+#define ENOMEM		12
+#define EEXIST		17
+
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ctlua_config);
+} ctl_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CTLUA_MAX_VERDICTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ctlua_flow);
+	__type(value, struct ctlua_verdict);
+} ctl_verdicts SEC(".maps");
+
+/* Two tables: the host fills the idle one, then flips ctlua_config.rule_slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct ctlua_rule_table);
+} ctl_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ctlua_stats);
+} ctl_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CTLUA_RINGBUF_BYTES);
+} ctl_events SEC(".maps");
+
+/*
+ * Direct requests live in .bss, which libbpf maps into the host: filling a batch costs
+ * a memory write per field instead of a syscall per request (DESIGN.md, costs).
+ * One test run with repeat = req_count runs ctlua_req once per request.
+ */
+struct ctlua_request ctl_reqs[CTLUA_MAX_REQUESTS];
+__u32 req_count;
+__u32 req_next;
+
+static __always_inline void count(__u32 slot)
+{
+	__u32 zero = 0;
+	struct ctlua_stats *s = bpf_map_lookup_elem(&ctl_stats, &zero);
+
+	if (s)	/* the mask, not a compare, is what the verifier can follow */
+		s->count[slot & (CTLUA_STAT_SLOTS - 1)]++;
+}
+
+/* Build the kfunc tuple from a flow; returns its size (12 or 36), 0 if the family is unknown. */
+static __always_inline __u32 flow_to_tuple(const struct ctlua_flow *f, struct bpf_sock_tuple *t)
+{
+	if (f->family == CTLUA_AF_INET) {
+		t->ipv4.saddr = f->saddr[0];
+		t->ipv4.daddr = f->daddr[0];
+		t->ipv4.sport = f->sport;
+		t->ipv4.dport = f->dport;
+		return sizeof(t->ipv4);
+	}
+	if (f->family == CTLUA_AF_INET6) {
+		__builtin_memcpy(t->ipv6.saddr, f->saddr, 16);
+		__builtin_memcpy(t->ipv6.daddr, f->daddr, 16);
+		t->ipv6.sport = f->sport;
+		t->ipv6.dport = f->dport;
+		return sizeof(t->ipv6);
+	}
+	return 0;
+}
+
+/* Remaining lifetime of an inserted entry in ms; 0 where the kernel's HZ is unknown. */
+static __always_inline __u32 timeout_left_ms(const struct nf_conn *ct)
+{
+	__s32 left = (__s32)(ct->timeout - (__u32)bpf_jiffies64());
+
+	if (!CONFIG_HZ || left <= 0)
+		return 0;
+	return (__u32)((__u64)left * 1000 / CONFIG_HZ);
+}
+
+static __always_inline void read_entry(const struct nf_conn *ct, struct ctlua_request *out)
+{
+	if (!out)
+		return;
+	out->status = (__u32)ct->status;
+	out->timeout_ms = timeout_left_ms(ct);
+	if (bpf_core_field_exists(ct->mark))
+		out->mark = ct->mark;
+}
+
+/*
+ * Allocate, configure and insert an entry for @f. Every allocation must reach
+ * bpf_ct_insert_entry (no kfunc discards one), so the set_* calls cannot abort it.
+ * Status bits go in as current | wanted, which works before and after 6.1.
+ * Returns 0 or a negative errno: opts.error for a failed alloc, -EEXIST for a failed
+ * insert (the kernel reports no reason; a duplicate is by far the likeliest).
+ */
+static __always_inline int ct_create(struct __sk_buff *skb, const struct ctlua_flow *f,
+				     const struct ctlua_opts *o, struct ctlua_request *out)
+{
+	struct ctlua_ct_opts co = { .netns_id = BPF_F_CURRENT_NETNS, .l4proto = f->proto };
+	struct bpf_sock_tuple t = {};
+	struct nf_conn___init *a;
+	struct nf_conn *ct;
+	__u32 tsz = flow_to_tuple(f, &t);
+
+	a = bpf_skb_ct_alloc(skb, &t, tsz, &co, CTLUA_CT_OPTS_SZ);
+	if (!a)
+		return co.error ? co.error : -ENOMEM;
+	if (o->flags & CTLUA_OPT_TIMEOUT)
+		bpf_ct_set_timeout(a, o->timeout_ms);
+	if (o->flags & CTLUA_OPT_STATUS)
+		bpf_ct_set_status(a, a->ct.status | o->status);
+	if ((o->flags & CTLUA_OPT_MARK) && bpf_core_field_exists(a->ct.mark))
+		a->ct.mark = o->mark;
+	ct = bpf_ct_insert_entry(a);
+	if (!ct)
+		return -EEXIST;
+	read_entry(ct, out);
+	bpf_ct_release(ct);
+	return 0;
+}
+
+/* Change an existing entry in place (the "apply" half of CTLUA_REQ_APPLY). */
+static __always_inline int ct_change(struct nf_conn *ct, const struct ctlua_opts *o)
+{
+	int err = 0;
+
+	if (o->flags & CTLUA_OPT_TIMEOUT)
+		err = bpf_ct_change_timeout(ct, o->timeout_ms);
+	if (!err && (o->flags & CTLUA_OPT_STATUS))
+		err = bpf_ct_change_status(ct, ct->status | o->status);
+	if ((o->flags & CTLUA_OPT_MARK) && bpf_core_field_exists(ct->mark))
+		ct->mark = o->mark;
+	return err;
+}
+
+/*
+ * Parse Ethernet (one 802.1Q/802.1ad tag), IPv4 or IPv6, and the TCP/UDP ports into @f.
+ * bpf_skb_load_bytes copes with non-linear skbs, which veth hands over from packet
+ * generators and GRO. Returns 0, or the stat slot that explains why the packet is
+ * passed untouched.
+ */
+static __always_inline int parse(struct __sk_buff *skb, struct ctlua_flow *f)
+{
+	__u32 off = sizeof(struct ethhdr);
+	struct ethhdr eth;
+	__be16 proto;
+	__be16 ports[2];
+
+	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)))
+		return CTLUA_STAT_MALFORMED;
+	proto = eth.h_proto;
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		__be16 tag[2];	/* TCI, inner protocol */
+
+		if (bpf_skb_load_bytes(skb, off, tag, sizeof(tag)))
+			return CTLUA_STAT_MALFORMED;
+		proto = tag[1];
+		off += sizeof(tag);
+	}
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+		__u32 ihl;
+
+		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)))
+			return CTLUA_STAT_MALFORMED;
+		ihl = ip.ihl * 4;
+		if (ip.version != 4 || ihl < sizeof(ip))
+			return CTLUA_STAT_MALFORMED;
+		if (ip.frag_off & bpf_htons(0x3fff))	/* MF or an offset */
+			return CTLUA_STAT_FRAGMENTS;
+		f->family = CTLUA_AF_INET;
+		f->proto = ip.protocol;
+		f->saddr[0] = ip.saddr;
+		f->daddr[0] = ip.daddr;
+		off += ihl;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)))
+			return CTLUA_STAT_MALFORMED;
+		f->family = CTLUA_AF_INET6;
+		f->proto = ip6.nexthdr;
+		__builtin_memcpy(f->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(f->daddr, &ip6.daddr, 16);
+		off += sizeof(ip6);
+		switch (ip6.nexthdr) {
+		case 0: case 43: case 44: case 50: case 51: case 60: case 135: case 139: case 140:
+			return CTLUA_STAT_IPV6_EXT;
+		}
+	} else {
+		return CTLUA_STAT_NOT_IP;
+	}
+
+	if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
+		return CTLUA_STAT_OTHER_L4;
+	if (bpf_skb_load_bytes(skb, off, ports, sizeof(ports)))
+		return CTLUA_STAT_MALFORMED;
+	f->sport = ports[0];
+	f->dport = ports[1];
+	return 0;
+}
+
+struct rule_search {
+	const struct ctlua_rule_table *table;
+	const struct ctlua_flow *flow;
+	__u32 found;		/* index of the first match, CTLUA_MAX_RULES if none */
+};
+
+static __always_inline bool prefix_match(const __be32 *want, const __be32 *mask, const __be32 *addr)
+{
+	return !(((addr[0] ^ want[0]) & mask[0]) | ((addr[1] ^ want[1]) & mask[1]) |
+		 ((addr[2] ^ want[2]) & mask[2]) | ((addr[3] ^ want[3]) & mask[3]));
+}
+
+/* bpf_loop callback: stop (return 1) at the first rule that matches. */
+static long rule_step(__u32 i, void *ctx)
+{
+	struct rule_search *s = ctx;
+	const struct ctlua_flow *f = s->flow;
+	const struct ctlua_rule *r;
+	__u16 dport;
+
+	if (i >= CTLUA_MAX_RULES)
+		return 1;
+	r = &s->table->rule[i];
+	if (r->family && r->family != f->family)
+		return 0;
+	if (r->proto && r->proto != f->proto)
+		return 0;
+	if (!prefix_match(r->src, r->src_mask, f->saddr) ||
+	    !prefix_match(r->dst, r->dst_mask, f->daddr))
+		return 0;
+	dport = bpf_ntohs(f->dport);
+	if (dport < r->dport_lo || dport > r->dport_hi)
+		return 0;
+	s->found = i;
+	return 1;
+}
+
+/* Decide for a flow without an entry: per-flow verdict, then rules, then the default. */
+static __always_inline const struct ctlua_verdict *decide(const struct ctlua_config *cfg,
+							  const struct ctlua_flow *f)
+{
+	const struct ctlua_verdict *v = bpf_map_lookup_elem(&ctl_verdicts, f);
+	struct rule_search s = { .flow = f, .found = CTLUA_MAX_RULES };
+	__u32 slot = cfg->rule_slot;
+
+	if (v) {
+		count(CTLUA_STAT_BY_VERDICT);
+		return v;
+	}
+	s.table = bpf_map_lookup_elem(&ctl_rules, &slot);
+	if (s.table && s.table->count) {
+		bpf_loop(s.table->count < CTLUA_MAX_RULES ? s.table->count : CTLUA_MAX_RULES,
+			 rule_step, &s, 0);
+		if (s.found < CTLUA_MAX_RULES) {
+			count(CTLUA_STAT_BY_RULE);
+			/* CTLUA_MAX_RULES is a power of two; the mask keeps the verifier sure */
+			return &s.table->rule[s.found & (CTLUA_MAX_RULES - 1)].verdict;
+		}
+	}
+	count(CTLUA_STAT_BY_DEFAULT);
+	return &cfg->dflt;
+}
+
+static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buff *skb,
+				 __u8 kind, __u8 dir, const struct ctlua_flow *f,
+				 const struct ctlua_verdict *v, int error)
+{
+	struct ctlua_event *e;
+
+	if (!(cfg->event_mask & (1u << kind)))
+		return;
+	e = bpf_ringbuf_reserve(&ctl_events, sizeof(*e), 0);
+	if (!e) {
+		count(CTLUA_STAT_EVENTS_LOST);
+		return;
+	}
+	e->time_ns = bpf_ktime_get_ns();
+	e->ifindex = skb->ifindex;
+	e->rule_id = v->rule_id;
+	e->error = error;
+	e->kind = kind;
+	e->dir = dir;
+	e->action = v->action;
+	e->pad = 0;
+	e->flow = *f;
+	/* Flags 0: the kernel wakes the consumer only when it has caught up. */
+	bpf_ringbuf_submit(e, 0);
+	count(CTLUA_STAT_EVENTS);
+}
+
+static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
+{
+	struct ctlua_ct_opts co = { .netns_id = BPF_F_CURRENT_NETNS };
+	const struct ctlua_verdict *v;
+	const struct ctlua_config *cfg;
+	struct ctlua_flow f = {};
+	struct bpf_sock_tuple t = {};
+	struct nf_conn *ct;
+	__u32 zero = 0, tsz;
+	int why, err;
+
+	cfg = bpf_map_lookup_elem(&ctl_config, &zero);
+	if (!cfg || cfg->mode == CTLUA_MODE_OFF)
+		return TC_ACT_OK;
+	count(CTLUA_STAT_PACKETS);
+	why = parse(skb, &f);
+	if (why) {
+		count(why);
+		return TC_ACT_OK;
+	}
+
+	tsz = flow_to_tuple(&f, &t);
+	co.l4proto = f.proto;
+	ct = bpf_skb_ct_lookup(skb, &t, tsz, &co, CTLUA_CT_OPTS_SZ);
+	if (ct) {
+		bpf_ct_release(ct);
+		count(CTLUA_STAT_LOOKUP_HIT);
+		return TC_ACT_OK;
+	}
+	if (co.error != -ENOENT) {
+		count(CTLUA_STAT_LOOKUP_ERROR);
+		return TC_ACT_OK;
+	}
+	count(CTLUA_STAT_LOOKUP_MISS);
+
+	v = decide(cfg, &f);
+	emit(cfg, skb, CTLUA_EV_MISS, dir, &f, v, 0);
+	if (cfg->mode != CTLUA_MODE_ENFORCE)
+		return TC_ACT_OK;
+
+	switch (v->action) {
+	case CTLUA_ACT_ALLOC:
+		err = ct_create(skb, &f, &v->opts, NULL);
+		if (err) {
+			count(CTLUA_STAT_ALLOC_ERROR);
+			if (-err > 0 && -err < CTLUA_ERRNO_SLOTS)
+				count(CTLUA_STAT_ERRNO - err);
+			emit(cfg, skb, CTLUA_EV_ALLOC_ERROR, dir, &f, v, err);
+		} else {
+			count(CTLUA_STAT_ALLOC_OK);
+			emit(cfg, skb, CTLUA_EV_ALLOC, dir, &f, v, 0);
+		}
+		return TC_ACT_OK;
+	case CTLUA_ACT_DROP:
+		count(CTLUA_STAT_DROPS);
+		emit(cfg, skb, CTLUA_EV_DROP, dir, &f, v, 0);
+		return TC_ACT_SHOT;
+	default:
+		count(CTLUA_STAT_PASSES);
+		return TC_ACT_OK;
+	}
+}
+
+SEC("tc")
+int ctlua_ingress(struct __sk_buff *skb)
+{
+	return handle(skb, CTLUA_DIR_INGRESS);
+}
+
+SEC("tc")
+int ctlua_egress(struct __sk_buff *skb)
+{
+	return handle(skb, CTLUA_DIR_EGRESS);
+}
+
+/*
+ * One direct request per run: the host fills ctl_reqs[0..req_count), zeroes req_next and
+ * runs this with repeat = req_count. Results go back into the same slot. Runs in the
+ * host task's netns (BPF_PROG_TEST_RUN uses its loopback device as skb->dev).
+ */
+SEC("tc")
+int ctlua_req(struct __sk_buff *skb)
+{
+	struct ctlua_ct_opts co = { .netns_id = BPF_F_CURRENT_NETNS };
+	struct bpf_sock_tuple t = {};
+	struct ctlua_request *r;
+	struct nf_conn *ct;
+	__u32 i = req_next++;
+	__u32 tsz;
+
+	if (i >= req_count || i >= CTLUA_MAX_REQUESTS)
+		return TC_ACT_OK;
+	r = &ctl_reqs[i];
+	r->error = 0;
+	r->existed = 0;
+	if (r->op == CTLUA_REQ_ALLOC) {
+		r->error = ct_create(skb, &r->flow, &r->opts, r);
+		return TC_ACT_OK;
+	}
+
+	tsz = flow_to_tuple(&r->flow, &t);
+	co.l4proto = r->flow.proto;
+	ct = bpf_skb_ct_lookup(skb, &t, tsz, &co, CTLUA_CT_OPTS_SZ);
+	if (!ct) {
+		if (r->op == CTLUA_REQ_APPLY && co.error == -ENOENT)
+			r->error = ct_create(skb, &r->flow, &r->opts, r);
+		else
+			r->error = co.error ? co.error : -ENOENT;
+		return TC_ACT_OK;
+	}
+	if (r->op == CTLUA_REQ_APPLY) {
+		r->existed = 1;
+		r->error = ct_change(ct, &r->opts);
+	}
+	read_entry(ct, r);
+	bpf_ct_release(ct);
+	return TC_ACT_OK;
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctlua.h - the one contract between the TC program (bpf/) and the host (src/).
+ *
+ * No includes: the includer provides __u8..__u64 and __be16/__be32 (vmlinux.h on
+ * the BPF side, <linux/types.h> on the host). Every struct has explicit padding that
+ * writers zero, and a size assert. Bump CTLUA_ABI whenever a layout or a meaning here
+ * changes; the host refuses to run an object whose ABI differs.
+ */
+#ifndef CTLUA_H
+#define CTLUA_H
+
+#define CTLUA_ABI		1
+
+#define CTLUA_MAX_RULES		256	/* rules per table slot */
+#define CTLUA_MAX_VERDICTS	131072	/* per-flow verdicts */
+#define CTLUA_MAX_REQUESTS	65536	/* direct requests in one batch */
+#define CTLUA_RINGBUF_BYTES	(1 << 22)
+
+/* Address families, with the kernel's values so no translation is needed. */
+#define CTLUA_AF_INET		2
+#define CTLUA_AF_INET6		10
+
+/* What happens to a packet whose flow has no conntrack entry. */
+enum ctlua_action {
+	CTLUA_ACT_PASS = 0,	/* leave it to netfilter */
+	CTLUA_ACT_ALLOC = 1,	/* create the entry with the kfuncs */
+	CTLUA_ACT_DROP = 2,	/* TC_ACT_SHOT */
+	CTLUA_ACT_NR
+};
+
+/* Global switch, read by the program on every packet. */
+enum ctlua_mode {
+	CTLUA_MODE_OFF = 0,	/* the program returns at once */
+	CTLUA_MODE_OBSERVE = 1,	/* decide and report, change nothing */
+	CTLUA_MODE_ENFORCE = 2,	/* decide and act */
+	CTLUA_MODE_NR
+};
+
+enum ctlua_event_kind {
+	CTLUA_EV_MISS = 0,	/* no entry: what was decided, before acting */
+	CTLUA_EV_ALLOC = 1,	/* an entry was created and inserted */
+	CTLUA_EV_ALLOC_ERROR = 2, /* alloc or insert failed; error says why */
+	CTLUA_EV_DROP = 3,	/* the packet was dropped */
+	CTLUA_EV_NR
+};
+
+/* Which way the packet crossed the interface. */
+enum ctlua_dir {
+	CTLUA_DIR_INGRESS = 0,
+	CTLUA_DIR_EGRESS = 1,
+};
+
+/*
+ * Per-CPU counters: one array, named slots first, then one slot per errno
+ * (CTLUA_STAT_ERRNO + e counts alloc failures with error -e, e < CTLUA_ERRNO_SLOTS).
+ */
+enum ctlua_stat {
+	CTLUA_STAT_PACKETS = 0,		/* seen while mode is not off */
+	CTLUA_STAT_NOT_IP,		/* neither IPv4 nor IPv6: passed */
+	CTLUA_STAT_FRAGMENTS,		/* IPv4 fragments: passed */
+	CTLUA_STAT_IPV6_EXT,		/* IPv6 with extension headers: passed */
+	CTLUA_STAT_OTHER_L4,		/* neither TCP nor UDP: passed */
+	CTLUA_STAT_MALFORMED,		/* too short for its headers: passed */
+	CTLUA_STAT_LOOKUP_HIT,
+	CTLUA_STAT_LOOKUP_MISS,
+	CTLUA_STAT_LOOKUP_ERROR,	/* lookup failed other than ENOENT */
+	CTLUA_STAT_BY_VERDICT,		/* misses decided by the per-flow map */
+	CTLUA_STAT_BY_RULE,		/* ... by a rule */
+	CTLUA_STAT_BY_DEFAULT,		/* ... by the global default */
+	CTLUA_STAT_PASSES,		/* misses left to netfilter */
+	CTLUA_STAT_ALLOC_OK,
+	CTLUA_STAT_ALLOC_ERROR,		/* alloc or insert failed (all errnos) */
+	CTLUA_STAT_DROPS,
+	CTLUA_STAT_EVENTS,		/* events submitted */
+	CTLUA_STAT_EVENTS_LOST,		/* ring buffer full */
+	CTLUA_STAT_NAMED,		/* number of named slots */
+	CTLUA_STAT_ERRNO = 128,
+	CTLUA_STAT_SLOTS = 256,	/* a power of two: the BPF side masks the index */
+};
+#define CTLUA_ERRNO_SLOTS	(CTLUA_STAT_SLOTS - CTLUA_STAT_ERRNO)
+
+struct ctlua_stats {
+	__u64 count[CTLUA_STAT_SLOTS];
+};
+
+/*
+ * A flow as the packet carries it (original direction = this packet's direction).
+ * Addresses and ports in network order; IPv4 uses saddr[0]/daddr[0], the rest zero.
+ */
+struct ctlua_flow {
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	__u8 family;		/* CTLUA_AF_INET or CTLUA_AF_INET6 */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP (others only in requests) */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct ctlua_flow) == 40, "ctlua_flow layout");
+
+/* Which fields of struct ctlua_opts are set. */
+#define CTLUA_OPT_TIMEOUT	(1u << 0)
+#define CTLUA_OPT_STATUS	(1u << 1)
+#define CTLUA_OPT_MARK		(1u << 2)
+
+/* What to do to an entry after alloc and before insert (or to an existing one). */
+struct ctlua_opts {
+	__u32 timeout_ms;	/* bpf_ct_set_timeout / change_timeout */
+	__u32 status;		/* IPS_* bits to add (KERNEL.md section 4) */
+	__u32 mark;		/* written to ct->mark */
+	__u8 flags;		/* CTLUA_OPT_* */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct ctlua_opts) == 16, "ctlua_opts layout");
+
+/* Value of the per-flow verdict map, and of the default in the config. */
+struct ctlua_verdict {
+	__u8 action;		/* enum ctlua_action */
+	__u8 pad[3];
+	__u32 rule_id;		/* the rule it came from, 0 if none */
+	struct ctlua_opts opts;
+};
+_Static_assert(sizeof(struct ctlua_verdict) == 24, "ctlua_verdict layout");
+
+/*
+ * One rule. A packet matches when every set field matches: family 0 and proto 0
+ * mean any; prefixes compare (addr & mask) == addr, so a zero mask matches all;
+ * dport_lo..dport_hi (host order, inclusive) with 0..65535 meaning any.
+ */
+struct ctlua_rule {
+	__u32 id;
+	__u8 family;
+	__u8 proto;
+	__u8 pad[2];
+	__be32 src[4];
+	__be32 src_mask[4];
+	__be32 dst[4];
+	__be32 dst_mask[4];
+	__u16 dport_lo;
+	__u16 dport_hi;
+	struct ctlua_verdict verdict;
+};
+_Static_assert(sizeof(struct ctlua_rule) == 100, "ctlua_rule layout");
+
+/* A whole rule table, in evaluation order. The config names the live slot. */
+struct ctlua_rule_table {
+	__u32 count;
+	__u32 pad;
+	struct ctlua_rule rule[CTLUA_MAX_RULES];
+};
+
+/* The global switches, entry 0 of the config map. */
+struct ctlua_config {
+	__u32 abi;		/* CTLUA_ABI, written by the host at load */
+	__u8 mode;		/* enum ctlua_mode */
+	__u8 rule_slot;		/* which entry of the rules map is live (0 or 1) */
+	__u8 event_mask;	/* bit (1 << kind) set: that kind is emitted */
+	__u8 pad;
+	struct ctlua_verdict dflt;
+};
+_Static_assert(sizeof(struct ctlua_config) == 32, "ctlua_config layout");
+
+/* One event, as streamed through the ring buffer. */
+struct ctlua_event {
+	__u64 time_ns;		/* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	__u32 ifindex;
+	__u32 rule_id;		/* 0 unless a rule decided */
+	__s32 error;		/* negative errno for alloc_error, else 0 */
+	__u8 kind;		/* enum ctlua_event_kind */
+	__u8 dir;		/* enum ctlua_dir */
+	__u8 action;		/* enum ctlua_action that was decided */
+	__u8 pad;
+	struct ctlua_flow flow;
+};
+_Static_assert(sizeof(struct ctlua_event) == 64, "ctlua_event layout");
+
+/* Direct requests, run by the ctlua_req program through BPF_PROG_TEST_RUN. */
+enum ctlua_req_op {
+	CTLUA_REQ_ALLOC = 0,	/* alloc, set_*, insert */
+	CTLUA_REQ_APPLY = 1,	/* change the entry if it exists, else as ALLOC */
+	CTLUA_REQ_LOOKUP = 2,	/* read the entry */
+};
+
+struct ctlua_request {
+	struct ctlua_flow flow;
+	struct ctlua_opts opts;
+	__u8 op;		/* enum ctlua_req_op */
+	__u8 pad[3];
+	/* results, written by the program */
+	__s32 error;		/* 0 or negative errno */
+	__u32 status;		/* ct->status after the operation */
+	__u32 mark;
+	__u32 timeout_ms;	/* time left, as far as it can be read */
+	__u32 existed;		/* APPLY found an entry and changed it */
+};
+_Static_assert(sizeof(struct ctlua_request) == 80, "ctlua_request layout");
+
+#endif /* CTLUA_H */

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * lua_ct.c - the `ct` module: its state, luaopen_ct, and ct.stats. The same object is
+ * linked into the ctlua binary and into ct.so for stock lua5.4 (require "ct").
+ * The module creates no globals.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "datapath.h"
+#include "lua_ct.h"
+#include "names.h"
+
+const char *ctl_progname = "ct";
+
+struct ctl_state *ctl_state(lua_State *L)
+{
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+int ctl_ready(lua_State *L, struct ctl_state *s)
+{
+	char msg[512];
+	int err;
+
+	if (s->dp)
+		return 0;
+	err = ctl_dp_open(&s->dp, msg, sizeof(msg));
+	if (err)
+		return ctl_fail(L, err, "%s", msg);
+	return 0;
+}
+
+/* ct.stats() -> {packets=, lookup_hit=, ..., errors = {EEXIST = n, ...}} | nil, msg, errno */
+static int l_stats(lua_State *L)
+{
+	struct ctl_state *s = ctl_state(L);
+	struct ctlua_stats sum;
+	char buf[16];
+	int r, err;
+
+	if ((r = ctl_ready(L, s)))
+		return r;
+	if ((err = ctl_dp_stats(s->dp, &sum)))
+		return ctl_fail(L, err, "cannot read the counters");
+	lua_createtable(L, 0, CTLUA_STAT_NAMED + 1);
+	for (int i = 0; i < CTLUA_STAT_NAMED; i++) {
+		lua_pushinteger(L, (lua_Integer)sum.count[i]);
+		lua_setfield(L, -2, ctl_stat_name(i));
+	}
+	lua_newtable(L);
+	for (int e = 1; e < CTLUA_ERRNO_SLOTS; e++)
+		if (sum.count[CTLUA_STAT_ERRNO + e]) {
+			lua_pushinteger(L, (lua_Integer)sum.count[CTLUA_STAT_ERRNO + e]);
+			lua_setfield(L, -2, ctl_errno_name(e, buf, sizeof(buf)));
+		}
+	lua_setfield(L, -2, "errors");
+	return 1;
+}
+
+/* Tear down in the order the kernel needs: filters off, then the object unloaded. */
+static int state_gc(lua_State *L)
+{
+	struct ctl_state *s = luaL_checkudata(L, 1, CTL_STATE_MT);
+
+	ctl_links_detach_all(s);
+	ctl_events_close(s);
+	ctl_dp_close(s->dp);
+	s->dp = NULL;
+	return 0;
+}
+
+static const luaL_Reg ct_funcs[] = {
+	{ "stats", l_stats },
+	{ NULL, NULL },
+};
+
+int luaopen_ct(lua_State *L)
+{
+	struct ctl_state *s = lua_newuserdatauv(L, sizeof(*s), 0);
+
+	memset(s, 0, sizeof(*s));
+	for (int k = 0; k < CTLUA_EV_NR; k++)
+		s->cb_ref[k] = LUA_NOREF;
+	s->budget_ms = 1000;
+	luaL_newmetatable(L, CTL_STATE_MT);
+	lua_pushcfunction(L, state_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+
+	luaL_newlibtable(L, ct_funcs);
+	lua_pushvalue(L, -2);
+	luaL_setfuncs(L, ct_funcs, 1);
+	ctl_open_tuple(L);
+	ctl_open_link(L);
+	ctl_open_policy(L);
+	ctl_open_events(L);
+	lua_pushstring(L, CTLUA_VERSION);
+	lua_setfield(L, -2, "version");
+	return 1;
+}

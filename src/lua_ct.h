@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * lua_ct.h - what the files of the `ct` Lua module share. Not an API: the module's
+ * API is what luaopen_ct registers (README, "Lua API").
+ *
+ * Every module function gets the state userdata as upvalue 1 (ctl_state).
+ */
+#ifndef CTLUA_LUA_CT_H
+#define CTLUA_LUA_CT_H
+
+#include <stdbool.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <linux/types.h>
+#include "ctlua.h"
+#include "tc.h"
+
+#define CTL_TUPLE_MT	"ct.tuple"
+#define CTL_LINK_MT	"ct.link"
+#define CTL_STATE_MT	"ct.state"
+
+struct ctl_dp;
+struct ctl_loop;
+struct ring_buffer;
+
+struct ctl_link {
+	struct ctl_tc_link tc;
+	bool attached;
+	struct ctl_state *state;
+	struct ctl_link *next;		/* state's list of attached links */
+};
+
+struct ctl_rule_entry {
+	struct ctlua_rule rule;
+	lua_Integer priority;
+};
+
+struct ctl_state {
+	struct ctl_dp *dp;		/* loaded on first use (ctl_ready) */
+	struct ctl_loop *loop;		/* created with the ring buffer */
+	struct ring_buffer *rb;
+	lua_State *run_L;		/* the thread inside ct.run/ct.poll */
+	int cb_ref[CTLUA_EV_NR];	/* callbacks, LUA_NOREF when unset */
+	struct ctl_link *links;
+	struct ctl_rule_entry rules[CTLUA_MAX_RULES];
+	unsigned int nrules;
+	__u32 next_rule_id;
+	int budget_ms;			/* time a callback may run */
+	unsigned long handled;		/* events given to callbacks */
+};
+
+/* Name printed before messages on stderr ("ctlua", or "ct" inside stock lua). */
+extern const char *ctl_progname;
+
+/* The state, from upvalue 1 of the running C function. */
+struct ctl_state *ctl_state(lua_State *L);
+
+/*
+ * Make sure the datapath is loaded. Returns 0, or pushes nil, message, errno and
+ * returns 3 (so callers can `return r`).
+ */
+int ctl_ready(lua_State *L, struct ctl_state *s);
+
+/* Push nil, "ENAME: <fmt...>", errno (positive) and return 3. @err may be negative. */
+int ctl_fail(lua_State *L, int err, const char *fmt, ...);
+
+/*
+ * Argument checking. @arg is the argument number for "bad argument #arg to 'f'"
+ * messages, or 0 outside a function call (then the error is raised as plain text).
+ * Field checks read t[field] of the table at @idx.
+ */
+int ctl_arg_error(lua_State *L, int arg, const char *fmt, ...);
+/* Raise on any key of the table at @idx that is not in @allowed (NULL-terminated). */
+void ctl_check_keys(lua_State *L, int idx, int arg, const char *const allowed[]);
+/* t[field] as an integer in [min, max]; returns false (and *out untouched) when nil. */
+bool ctl_field_int(lua_State *L, int idx, int arg, const char *field, lua_Integer min,
+		   lua_Integer max, lua_Integer *out);
+/* t[field] as a string, or NULL when nil. The string stays valid while t holds it. */
+const char *ctl_field_str(lua_State *L, int idx, int arg, const char *field);
+/* t[field] as one of @names; returns its index, or @dflt when nil. */
+int ctl_field_option(lua_State *L, int idx, int arg, const char *field, const char *const names[],
+		     int dflt);
+
+/* opts fields timeout (ms), status (names or number), mark, from the table at @idx. */
+void ctl_check_opts(lua_State *L, int idx, int arg, struct ctlua_opts *o);
+/* Add the set opts fields to the table on top of the stack. */
+void ctl_push_opts_fields(lua_State *L, const struct ctlua_opts *o);
+/* Push a list of the names of the IPS_* bits in @status. */
+void ctl_push_status(lua_State *L, __u32 status);
+
+/* A flow from a ct.tuple userdata or a table ct.tuple accepts, at @arg. */
+void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f);
+void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f);
+
+/* Name of the interface with @ifindex, from the attached links first (no syscall). */
+const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);
+
+/* Detach every link; used when the state goes away. */
+void ctl_links_detach_all(struct ctl_state *s);
+/* Release the ring buffer and loop. */
+void ctl_events_close(struct ctl_state *s);
+
+/* Registration, one per file: each adds its functions to the module table on top. */
+void ctl_open_tuple(lua_State *L);	/* also creates the tuple metatable */
+void ctl_open_link(lua_State *L);
+void ctl_open_policy(lua_State *L);
+void ctl_open_events(lua_State *L);
+
+#endif

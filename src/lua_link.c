@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * lua_link.c - ct.attach and the link object. The state keeps every attached link
+ * alive, so a link the script did not keep stays attached until link:detach(), a
+ * to-be-closed variable going out of scope, or the end of the program.
+ */
+#include <errno.h>
+#include <string.h>
+#include "datapath.h"
+#include "lua_ct.h"
+#include "names.h"
+
+/* Registry key of the table state -> attached link userdata, keeping them alive. */
+static const char live_links_key = 0;
+
+static void anchor(lua_State *L, int idx, bool keep)
+{
+	idx = lua_absindex(L, idx);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &live_links_key);
+	lua_pushvalue(L, idx);
+	if (keep)
+		lua_pushboolean(L, 1);
+	else
+		lua_pushnil(L);
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
+}
+
+static void unlink_link(struct ctl_state *s, struct ctl_link *l)
+{
+	for (struct ctl_link **p = &s->links; *p; p = &(*p)->next)
+		if (*p == l) {
+			*p = l->next;
+			break;
+		}
+}
+
+/*
+ * Take @l off its interface. The clsact qdisc goes too if ctlua created it and no
+ * other link of ours still uses it; otherwise the duty passes to that other link.
+ */
+static int detach(struct ctl_link *l)
+{
+	struct ctl_state *s = l->state;
+	bool remove_qdisc = l->tc.owns_qdisc;
+	int err;
+
+	if (!l->attached)
+		return 0;
+	unlink_link(s, l);
+	l->attached = false;
+	if (remove_qdisc)
+		for (struct ctl_link *o = s->links; o; o = o->next)
+			if (o->tc.ifindex == l->tc.ifindex) {
+				o->tc.owns_qdisc = true;
+				remove_qdisc = false;
+				break;
+			}
+	err = ctl_tc_detach(&l->tc, remove_qdisc);
+	return err;
+}
+
+void ctl_links_detach_all(struct ctl_state *s)
+{
+	while (s->links)
+		detach(s->links);
+}
+
+const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE])
+{
+	for (struct ctl_link *l = s->links; l; l = l->next)
+		if (l->tc.ifindex == ifindex)
+			return l->tc.ifname;
+	if (!if_indextoname(ifindex, buf))
+		snprintf(buf, IF_NAMESIZE, "if%d", ifindex);
+	return buf;
+}
+
+/* ct.attach(ifname [, {dir = "ingress"|"egress"}]) -> link | nil, msg, errno */
+static int l_attach(lua_State *L)
+{
+	static const char *const keys[] = { "dir", NULL };
+	struct ctl_state *s = ctl_state(L);
+	const char *ifname = luaL_checkstring(L, 1);
+	struct ctl_link *l;
+	int dir = CTLUA_DIR_INGRESS, err, r;
+
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		ctl_check_keys(L, 2, 2, keys);
+		dir = ctl_field_option(L, 2, 2, "dir", ctl_dir_names, CTLUA_DIR_INGRESS);
+	}
+	if (strlen(ifname) >= IF_NAMESIZE)
+		return luaL_argerror(L, 1, "interface names are at most 15 characters");
+	r = ctl_ready(L, s);
+	if (r)
+		return r;
+	l = lua_newuserdatauv(L, sizeof(*l), 1);
+	memset(l, 0, sizeof(*l));
+	luaL_setmetatable(L, CTL_LINK_MT);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_setiuservalue(L, -2, 1);	/* the state outlives its links */
+	err = ctl_tc_attach(ctl_dp_prog_fd(s->dp, dir), ifname, dir, &l->tc);
+	if (err == -ENODEV)
+		return ctl_fail(L, err, "no interface named '%s'", ifname);
+	if (err)
+		return ctl_fail(L, err, "cannot attach to '%s' %s (%s)", ifname, ctl_dir_names[dir],
+				strerror(-err));
+	l->attached = true;
+	l->state = s;
+	l->next = s->links;
+	s->links = l;
+	anchor(L, -1, true);
+	return 1;
+}
+
+/* link:detach() -> true | nil, msg, errno; detaching twice is harmless. */
+static int link_detach(lua_State *L)
+{
+	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	int err;
+
+	if (!l->attached) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	err = detach(l);
+	anchor(L, 1, false);
+	if (err)
+		return ctl_fail(L, err, "cannot detach from '%s' %s (%s)", l->tc.ifname,
+				ctl_dir_names[l->tc.dir], strerror(-err));
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int link_gc(lua_State *L)
+{
+	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+
+	detach(l);
+	return 0;
+}
+
+static int link_tostring(lua_State *L)
+{
+	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+
+	lua_pushfstring(L, "link %s %s%s", l->tc.ifname, ctl_dir_names[l->tc.dir],
+			l->attached ? "" : " (detached)");
+	return 1;
+}
+
+static int link_index(lua_State *L)
+{
+	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	const char *key = luaL_checkstring(L, 2);
+
+	if (!strcmp(key, "ifname"))
+		lua_pushstring(L, l->tc.ifname);
+	else if (!strcmp(key, "ifindex"))
+		lua_pushinteger(L, l->tc.ifindex);
+	else if (!strcmp(key, "dir"))
+		lua_pushstring(L, ctl_dir_names[l->tc.dir]);
+	else if (!strcmp(key, "attached"))
+		lua_pushboolean(L, l->attached);
+	else if (!strcmp(key, "detach"))
+		lua_pushcfunction(L, link_detach);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+static const luaL_Reg link_meta[] = {
+	{ "__index", link_index },
+	{ "__gc", link_gc },
+	{ "__close", link_gc },
+	{ "__tostring", link_tostring },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg link_funcs[] = {
+	{ "attach", l_attach },
+	{ NULL, NULL },
+};
+
+void ctl_open_link(lua_State *L)
+{
+	lua_newtable(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &live_links_key);
+	luaL_newmetatable(L, CTL_LINK_MT);
+	luaL_setfuncs(L, link_meta, 0);
+	lua_pop(L, 1);
+	lua_pushvalue(L, -2);
+	luaL_setfuncs(L, link_funcs, 1);
+}

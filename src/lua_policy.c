@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * lua_policy.c - what the TC program decides on a miss: ct.mode, ct.default, ct.events,
+ * the rule table (ct.rule, ct.unrule, ct.rules) and per-flow verdicts (ct.verdict,
+ * ct.forget). Each writes its map at once; the program sees it on the next packet.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "addr.h"
+#include "datapath.h"
+#include "lua_ct.h"
+#include "names.h"
+
+/* ct.mode(["off"|"observe"|"enforce"]) -> the mode now in force | nil, msg, errno */
+static int l_mode(lua_State *L)
+{
+	struct ctl_state *s = ctl_state(L);
+	struct ctlua_config cfg;
+	int r, err;
+
+	if (!lua_isnoneornil(L, 1)) {
+		int mode = luaL_checkoption(L, 1, NULL, ctl_mode_names);
+
+		if ((r = ctl_ready(L, s)))
+			return r;
+		cfg = *ctl_dp_config(s->dp);
+		cfg.mode = (__u8)mode;
+		if ((err = ctl_dp_set_config(s->dp, &cfg)))
+			return ctl_fail(L, err, "cannot write the config map");
+	} else if ((r = ctl_ready(L, s))) {
+		return r;
+	}
+	lua_pushstring(L, ctl_mode_names[ctl_dp_config(s->dp)->mode]);
+	return 1;
+}
+
+/* ct.default([action [, opts]]) -> action, opts now in force | nil, msg, errno */
+static int l_default(lua_State *L)
+{
+	static const char *const keys[] = { "timeout", "status", "mark", NULL };
+	struct ctl_state *s = ctl_state(L);
+	const struct ctlua_verdict *v;
+	struct ctlua_config cfg;
+	int r, err;
+
+	if (!lua_isnoneornil(L, 1)) {
+		int action = luaL_checkoption(L, 1, NULL, ctl_action_names);
+		struct ctlua_opts o = {};
+
+		if (!lua_isnoneornil(L, 2)) {
+			luaL_checktype(L, 2, LUA_TTABLE);
+			ctl_check_keys(L, 2, 2, keys);
+			ctl_check_opts(L, 2, 2, &o);
+		}
+		if ((r = ctl_ready(L, s)))
+			return r;
+		cfg = *ctl_dp_config(s->dp);
+		memset(&cfg.dflt, 0, sizeof(cfg.dflt));
+		cfg.dflt.action = (__u8)action;
+		cfg.dflt.opts = o;
+		if ((err = ctl_dp_set_config(s->dp, &cfg)))
+			return ctl_fail(L, err, "cannot write the config map");
+	} else if ((r = ctl_ready(L, s))) {
+		return r;
+	}
+	v = &ctl_dp_config(s->dp)->dflt;
+	lua_pushstring(L, ctl_action_names[v->action]);
+	lua_newtable(L);
+	ctl_push_opts_fields(L, &v->opts);
+	return 2;
+}
+
+/* ct.events([{kind, ...}]) -> list of the event kinds the program emits */
+static int l_events(lua_State *L)
+{
+	struct ctl_state *s = ctl_state(L);
+	struct ctlua_config cfg;
+	int r, err, n = 0;
+
+	if ((r = ctl_ready(L, s)))
+		return r;
+	cfg = *ctl_dp_config(s->dp);
+	if (!lua_isnoneornil(L, 1)) {
+		luaL_checktype(L, 1, LUA_TTABLE);
+		cfg.event_mask = 0;
+		for (lua_Integer i = 1; lua_rawgeti(L, 1, i) != LUA_TNIL; i++) {
+			cfg.event_mask |= 1u << luaL_checkoption(L, -1, NULL, ctl_event_names);
+			lua_pop(L, 1);
+		}
+		if ((err = ctl_dp_set_config(s->dp, &cfg)))
+			return ctl_fail(L, err, "cannot write the config map");
+	}
+	lua_newtable(L);
+	for (int k = 0; k < CTLUA_EV_NR; k++)
+		if (cfg.event_mask & (1u << k)) {
+			lua_pushstring(L, ctl_event_names[k]);
+			lua_rawseti(L, -2, ++n);
+		}
+	return 1;
+}
+
+/* The prefix in t[field], or match-all when absent. Returns its family (0 if absent). */
+static int check_prefix(lua_State *L, int arg, const char *field, __be32 addr[4], __be32 mask[4])
+{
+	const char *text = ctl_field_str(L, arg, arg, field);
+	const char *why;
+	int family;
+
+	memset(addr, 0, 16);
+	memset(mask, 0, 16);
+	if (!text)
+		return 0;
+	family = ctl_prefix_parse(text, addr, mask, &why);
+	if (!family)
+		ctl_arg_error(L, arg, "field '%s': '%s': %s", field, text, why);
+	return family;
+}
+
+static void check_dport(lua_State *L, int arg, struct ctlua_rule *r)
+{
+	lua_Integer lo = 0, hi = 65535;
+	int type = lua_getfield(L, arg, "dport");
+
+	if (type == LUA_TTABLE) {
+		lua_rawgeti(L, -1, 1);
+		lua_rawgeti(L, -2, 2);
+		lo = lua_tointeger(L, -2);
+		hi = lua_tointeger(L, -1);
+		if (!lua_isinteger(L, -2) || !lua_isinteger(L, -1) || lo < 0 || hi > 65535 || lo > hi)
+			ctl_arg_error(L, arg, "field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535");
+		lua_pop(L, 2);
+	} else if (type != LUA_TNIL) {
+		ctl_field_int(L, arg, arg, "dport", 0, 65535, &lo);
+		hi = lo;
+	}
+	lua_pop(L, 1);
+	r->dport_lo = (__u16)lo;
+	r->dport_hi = (__u16)hi;
+}
+
+static void write_rules(lua_State *L, struct ctl_state *s)
+{
+	struct ctlua_rule *flat = malloc(s->nrules * sizeof(*flat) + 1);
+	int err;
+
+	if (!flat)
+		luaL_error(L, "out of memory");
+	for (unsigned int i = 0; i < s->nrules; i++)
+		flat[i] = s->rules[i].rule;
+	err = ctl_dp_put_rules(s->dp, flat, s->nrules);
+	free(flat);
+	if (err)
+		luaL_error(L, "cannot write the rule table (%s)", strerror(-err));
+}
+
+/*
+ * ct.rule{proto=, src=, dst=, dport=, action=, timeout=, status=, mark=, priority=} -> id
+ * Lower priority values are evaluated first; equal ones in the order they were added.
+ */
+static int l_rule(lua_State *L)
+{
+	static const char *const keys[] = { "proto", "family", "src", "dst", "dport", "action",
+					    "timeout", "status", "mark", "priority", NULL };
+	struct ctl_state *s = ctl_state(L);
+	struct ctl_rule_entry e = { .priority = 0 };
+	struct ctlua_rule *r = &e.rule;
+	int sfam, dfam, family, pos, rr;
+	const char *proto;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	ctl_check_keys(L, 1, 1, keys);
+	proto = ctl_field_str(L, 1, 1, "proto");
+	if (proto && ctl_proto_parse(proto) < 0)
+		ctl_arg_error(L, 1, "field 'proto': '%s' is not \"tcp\" or \"udp\"", proto);
+	r->proto = proto ? (__u8)ctl_proto_parse(proto) : 0;
+	sfam = check_prefix(L, 1, "src", r->src, r->src_mask);
+	dfam = check_prefix(L, 1, "dst", r->dst, r->dst_mask);
+	if (sfam && dfam && sfam != dfam)
+		ctl_arg_error(L, 1, "'src' and 'dst' are of different address families");
+	family = sfam ? sfam : dfam;
+	if (lua_getfield(L, 1, "family") != LUA_TNIL) {
+		static const char *const fams[] = { "ipv4", "ipv6", NULL };
+		int f = ctl_field_option(L, 1, 1, "family", fams, 0) ? CTLUA_AF_INET6 : CTLUA_AF_INET;
+
+		if (family && family != f)
+			ctl_arg_error(L, 1, "field 'family' does not match the addresses");
+		family = f;
+	}
+	lua_pop(L, 1);
+	r->family = (__u8)family;
+	check_dport(L, 1, r);
+	if (lua_getfield(L, 1, "action") == LUA_TNIL)
+		ctl_arg_error(L, 1, "field 'action': missing (\"pass\", \"alloc\" or \"drop\")");
+	lua_pop(L, 1);
+	r->verdict.action = (__u8)ctl_field_option(L, 1, 1, "action", ctl_action_names, 0);
+	ctl_check_opts(L, 1, 1, &r->verdict.opts);
+	ctl_field_int(L, 1, 1, "priority", -1000000, 1000000, &e.priority);
+	if (s->nrules >= CTLUA_MAX_RULES)
+		return ctl_fail(L, E2BIG, "the rule table is full (%d rules)", CTLUA_MAX_RULES);
+	if ((rr = ctl_ready(L, s)))
+		return rr;
+
+	r->id = r->verdict.rule_id = ++s->next_rule_id;
+	for (pos = (int)s->nrules; pos > 0 && s->rules[pos - 1].priority > e.priority; pos--)
+		s->rules[pos] = s->rules[pos - 1];
+	s->rules[pos] = e;
+	s->nrules++;
+	write_rules(L, s);
+	lua_pushinteger(L, r->id);
+	return 1;
+}
+
+/* ct.unrule(id) -> true | nil, "ENOENT: ...", 2 */
+static int l_unrule(lua_State *L)
+{
+	struct ctl_state *s = ctl_state(L);
+	lua_Integer id = luaL_checkinteger(L, 1);
+
+	for (unsigned int i = 0; i < s->nrules; i++) {
+		if (s->rules[i].rule.id != id)
+			continue;
+		memmove(&s->rules[i], &s->rules[i + 1], (s->nrules - i - 1) * sizeof(s->rules[0]));
+		s->nrules--;
+		write_rules(L, s);
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	return ctl_fail(L, ENOENT, "no rule with id %d", (int)id);
+}
+
+static int mask_bits(const __be32 mask[4])
+{
+	int bits = 0;
+
+	for (int i = 0; i < 4; i++)
+		bits += __builtin_popcount(mask[i]);
+	return bits;
+}
+
+static void push_prefix(lua_State *L, int family, const __be32 addr[4], const __be32 mask[4],
+			const char *field)
+{
+	char buf[CTL_ADDR_STRLEN];
+	int bits = mask_bits(mask);
+
+	if (!bits)
+		return;
+	lua_pushfstring(L, "%s/%d", ctl_addr_format(family, addr, buf), bits);
+	lua_setfield(L, -2, field);
+}
+
+/* ct.rules() -> list of rule tables, in evaluation order */
+static int l_rules(lua_State *L)
+{
+	struct ctl_state *s = ctl_state(L);
+
+	lua_createtable(L, (int)s->nrules, 0);
+	for (unsigned int i = 0; i < s->nrules; i++) {
+		const struct ctlua_rule *r = &s->rules[i].rule;
+
+		lua_newtable(L);
+		lua_pushinteger(L, r->id);
+		lua_setfield(L, -2, "id");
+		lua_pushinteger(L, s->rules[i].priority);
+		lua_setfield(L, -2, "priority");
+		if (r->proto) {
+			lua_pushstring(L, ctl_proto_name(r->proto));
+			lua_setfield(L, -2, "proto");
+		}
+		if (r->family) {
+			lua_pushstring(L, r->family == CTLUA_AF_INET6 ? "ipv6" : "ipv4");
+			lua_setfield(L, -2, "family");
+		}
+		push_prefix(L, r->family, r->src, r->src_mask, "src");
+		push_prefix(L, r->family, r->dst, r->dst_mask, "dst");
+		if (r->dport_lo == r->dport_hi) {
+			lua_pushinteger(L, r->dport_lo);
+			lua_setfield(L, -2, "dport");
+		} else if (r->dport_lo != 0 || r->dport_hi != 65535) {
+			lua_createtable(L, 2, 0);
+			lua_pushinteger(L, r->dport_lo);
+			lua_rawseti(L, -2, 1);
+			lua_pushinteger(L, r->dport_hi);
+			lua_rawseti(L, -2, 2);
+			lua_setfield(L, -2, "dport");
+		}
+		lua_pushstring(L, ctl_action_names[r->verdict.action]);
+		lua_setfield(L, -2, "action");
+		ctl_push_opts_fields(L, &r->verdict.opts);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/* ct.verdict(tuple, action [, opts]) -> true | nil, msg, errno */
+static int l_verdict(lua_State *L)
+{
+	static const char *const keys[] = { "timeout", "status", "mark", NULL };
+	struct ctl_state *s = ctl_state(L);
+	struct ctlua_verdict v = {};
+	struct ctlua_flow f;
+	char buf[CTL_FLOW_STRLEN];
+	int r, err;
+
+	ctl_check_flow(L, 1, &f);
+	v.action = (__u8)luaL_checkoption(L, 2, NULL, ctl_action_names);
+	if (!lua_isnoneornil(L, 3)) {
+		luaL_checktype(L, 3, LUA_TTABLE);
+		ctl_check_keys(L, 3, 3, keys);
+		ctl_check_opts(L, 3, 3, &v.opts);
+	}
+	if ((r = ctl_ready(L, s)))
+		return r;
+	err = ctl_dp_put_verdict(s->dp, &f, &v);
+	if (err)
+		return ctl_fail(L, err, "cannot store the verdict for %s", ctl_flow_format(&f, buf));
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* ct.forget(tuple) -> true | nil, "ENOENT: ...", 2 */
+static int l_forget(lua_State *L)
+{
+	struct ctl_state *s = ctl_state(L);
+	struct ctlua_flow f;
+	char buf[CTL_FLOW_STRLEN];
+	int r, err;
+
+	ctl_check_flow(L, 1, &f);
+	if ((r = ctl_ready(L, s)))
+		return r;
+	err = ctl_dp_del_verdict(s->dp, &f);
+	if (err == -ENOENT)
+		return ctl_fail(L, err, "no verdict for %s", ctl_flow_format(&f, buf));
+	if (err)
+		return ctl_fail(L, err, "cannot forget %s", ctl_flow_format(&f, buf));
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static const luaL_Reg policy_funcs[] = {
+	{ "mode", l_mode },
+	{ "default", l_default },
+	{ "events", l_events },
+	{ "rule", l_rule },
+	{ "unrule", l_unrule },
+	{ "rules", l_rules },
+	{ "verdict", l_verdict },
+	{ "forget", l_forget },
+	{ NULL, NULL },
+};
+
+void ctl_open_policy(lua_State *L)
+{
+	lua_pushvalue(L, -2);
+	luaL_setfuncs(L, policy_funcs, 1);
+}

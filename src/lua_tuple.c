@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* lua_tuple.c - ct.tuple: a flow's five fields as an immutable Lua value. */
+#include <arpa/inet.h>
+#include <string.h>
+#include "addr.h"
+#include "lua_ct.h"
+#include "names.h"
+
+static const char *const tuple_keys[] = { "src", "dst", "sport", "dport", "proto", NULL };
+
+static int check_addr(lua_State *L, int idx, int arg, const char *field, __be32 addr[4])
+{
+	const char *text = ctl_field_str(L, idx, arg, field);
+	int family;
+
+	if (!text)
+		return ctl_arg_error(L, arg, "field '%s': missing (an IPv4 or IPv6 address)", field);
+	family = ctl_addr_parse(text, addr);
+	if (!family)
+		return ctl_arg_error(L, arg, "field '%s': '%s' is not an IPv4 or IPv6 address",
+				     field, text);
+	return family;
+}
+
+static __be16 check_port(lua_State *L, int idx, int arg, const char *field)
+{
+	lua_Integer port;
+
+	if (!ctl_field_int(L, idx, arg, field, 0, 65535, &port))
+		ctl_arg_error(L, arg, "field '%s': missing (a port, 0 to 65535)", field);
+	return htons((uint16_t)port);
+}
+
+/* proto = "tcp" | "udp" | a protocol number (others reach the kernel for experiments). */
+static __u8 check_proto(lua_State *L, int idx, int arg)
+{
+	lua_Integer n;
+	int type = lua_getfield(L, idx, "proto");
+
+	lua_pop(L, 1);
+	if (type == LUA_TNUMBER) {
+		ctl_field_int(L, idx, arg, "proto", 0, 255, &n);
+		return (__u8)n;
+	}
+	if (type == LUA_TNIL)
+		ctl_arg_error(L, arg, "field 'proto': missing (\"tcp\" or \"udp\")");
+	n = ctl_proto_parse(ctl_field_str(L, idx, arg, "proto"));
+	if (n < 0)
+		ctl_arg_error(L, arg, "field 'proto': expected \"tcp\", \"udp\" or a number");
+	return (__u8)n;
+}
+
+void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f)
+{
+	struct ctlua_flow *ud = luaL_testudata(L, arg, CTL_TUPLE_MT);
+	int sfam, dfam;
+
+	if (ud) {
+		*f = *ud;
+		return;
+	}
+	if (!lua_istable(L, arg))
+		luaL_typeerror(L, arg, "tuple or table");
+	memset(f, 0, sizeof(*f));
+	ctl_check_keys(L, arg, arg, tuple_keys);
+	sfam = check_addr(L, arg, arg, "src", f->saddr);
+	dfam = check_addr(L, arg, arg, "dst", f->daddr);
+	if (sfam != dfam)
+		ctl_arg_error(L, arg, "'src' and 'dst' are of different address families");
+	f->family = (__u8)sfam;
+	f->sport = check_port(L, arg, arg, "sport");
+	f->dport = check_port(L, arg, arg, "dport");
+	f->proto = check_proto(L, arg, arg);
+}
+
+void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f)
+{
+	struct ctlua_flow *ud = lua_newuserdatauv(L, sizeof(*ud), 0);
+
+	*ud = *f;
+	luaL_setmetatable(L, CTL_TUPLE_MT);
+}
+
+/* ct.tuple{src=, dst=, sport=, dport=, proto=} -> tuple */
+static int l_tuple(lua_State *L)
+{
+	struct ctlua_flow f;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	ctl_check_flow(L, 1, &f);
+	ctl_push_tuple(L, &f);
+	return 1;
+}
+
+static int tuple_index(lua_State *L)
+{
+	const struct ctlua_flow *f = luaL_checkudata(L, 1, CTL_TUPLE_MT);
+	const char *key = luaL_checkstring(L, 2);
+	char buf[CTL_ADDR_STRLEN];
+
+	if (!strcmp(key, "src"))
+		lua_pushstring(L, ctl_addr_format(f->family, f->saddr, buf));
+	else if (!strcmp(key, "dst"))
+		lua_pushstring(L, ctl_addr_format(f->family, f->daddr, buf));
+	else if (!strcmp(key, "sport"))
+		lua_pushinteger(L, ntohs(f->sport));
+	else if (!strcmp(key, "dport"))
+		lua_pushinteger(L, ntohs(f->dport));
+	else if (!strcmp(key, "proto")) {
+		const char *name = ctl_proto_name(f->proto);
+
+		if (name)
+			lua_pushstring(L, name);
+		else
+			lua_pushinteger(L, f->proto);
+	} else if (!strcmp(key, "family"))
+		lua_pushstring(L, f->family == CTLUA_AF_INET6 ? "ipv6" : "ipv4");
+	else if (!strcmp(key, "reply")) {
+		struct ctlua_flow r = *f;	/* the reply tuple alloc builds: a swap */
+
+		memcpy(r.saddr, f->daddr, sizeof(r.saddr));
+		memcpy(r.daddr, f->saddr, sizeof(r.daddr));
+		r.sport = f->dport;
+		r.dport = f->sport;
+		ctl_push_tuple(L, &r);
+	} else
+		lua_pushnil(L);
+	return 1;
+}
+
+static int tuple_tostring(lua_State *L)
+{
+	char buf[CTL_FLOW_STRLEN];
+
+	lua_pushstring(L, ctl_flow_format(luaL_checkudata(L, 1, CTL_TUPLE_MT), buf));
+	return 1;
+}
+
+static int tuple_eq(lua_State *L)
+{
+	const struct ctlua_flow *a = luaL_checkudata(L, 1, CTL_TUPLE_MT);
+	const struct ctlua_flow *b = luaL_checkudata(L, 2, CTL_TUPLE_MT);
+
+	lua_pushboolean(L, !memcmp(a, b, sizeof(*a)));
+	return 1;
+}
+
+static int tuple_newindex(lua_State *L)
+{
+	return luaL_error(L, "a tuple cannot be changed: build a new one with ct.tuple");
+}
+
+static const luaL_Reg tuple_meta[] = {
+	{ "__index", tuple_index },
+	{ "__newindex", tuple_newindex },
+	{ "__tostring", tuple_tostring },
+	{ "__eq", tuple_eq },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg tuple_funcs[] = {
+	{ "tuple", l_tuple },
+	{ NULL, NULL },
+};
+
+void ctl_open_tuple(lua_State *L)
+{
+	luaL_newmetatable(L, CTL_TUPLE_MT);
+	luaL_setfuncs(L, tuple_meta, 0);
+	lua_pop(L, 1);
+	lua_pushvalue(L, -2);	/* the state, as upvalue */
+	luaL_setfuncs(L, tuple_funcs, 1);
+}

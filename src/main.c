@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * main.c - the ctlua command: parse the command line, set up Lua with the `ct` module,
+ * run a policy script or code, and exit with a status that says whether it failed.
+ * The only place that calls exit().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include "datapath.h"
+#include "lua_ct.h"
+#include "probe.h"
+
+int luaopen_ct(lua_State *L);
+
+static const char usage[] =
+	"usage: ctlua [OPTIONS] SCRIPT [ARGS...]\n"
+	"       ctlua [OPTIONS] -e CODE [ARGS...]\n"
+	"       ctlua [OPTIONS] -        (read the script from standard input)\n"
+	"\n"
+	"Run a Lua 5.4 policy that decides how Linux conntrack entries are created:\n"
+	"a TC eBPF program looks each packet up in conntrack and, for a flow without\n"
+	"an entry, passes, drops or creates the entry (bpf_skb_ct_alloc) as the policy\n"
+	"says. The policy sees the module `ct` as a global; `arg` holds the ARGS.\n"
+	"\n"
+	"options:\n"
+	"  -e, --execute CODE   run CODE instead of a script file\n"
+	"  -c, --check          check that this kernel and user can run ctlua, and exit\n"
+	"  -v, --verbose        show libbpf's messages and the verifier log\n"
+	"  -h, --help           show this help and exit\n"
+	"  -V, --version        show the version and exit\n"
+	"\n"
+	"examples:\n"
+	"  ctlua examples/demo.lua veth0 10      run the demo policy on veth0 for 10 s\n"
+	"  ctlua -e 'ct.attach(\"eth0\"); ct.on(\"miss\", print); ct.run()'\n"
+	"  ctlua --check\n"
+	"\n"
+	"Needs root (CAP_BPF, CAP_NET_ADMIN) and Linux 6.1+ with BTF and conntrack.\n"
+	"See ctlua(1) and the README for the Lua API.\n";
+
+static lua_State *global_L;
+
+/* As lua.c does: a signal only sets a hook; the hook raises the error inside Lua. */
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	lua_sethook(L, NULL, 0, 0);
+	luaL_error(L, "interrupted");
+}
+
+static void on_signal(int signo)
+{
+	signal(signo, SIG_DFL);	/* a second one ends the process */
+	lua_sethook(global_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static int traceback(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (!msg)
+		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+/* Run the chunk on top with the args in `arg`; report an error. Returns a Lua status. */
+static int run_chunk(lua_State *L, int status, char **args, int nargs)
+{
+	if (status == LUA_OK) {
+		int base = lua_gettop(L);
+
+		lua_pushcfunction(L, traceback);
+		lua_insert(L, base);
+		for (int i = 0; i < nargs; i++)
+			lua_pushstring(L, args[i]);
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		status = lua_pcall(L, nargs, 0, base);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		lua_remove(L, base);
+	}
+	if (status != LUA_OK) {
+		fprintf(stderr, "ctlua: %s\n", lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+	return status;
+}
+
+static void set_arg(lua_State *L, const char *script, char **args, int nargs)
+{
+	lua_createtable(L, nargs, 1);
+	lua_pushstring(L, script);
+	lua_rawseti(L, -2, 0);
+	for (int i = 0; i < nargs; i++) {
+		lua_pushstring(L, args[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setglobal(L, "arg");
+}
+
+static int check_kernel(void)
+{
+	char msg[512];
+	int err = ctl_probe(msg, sizeof(msg));
+
+	if (err) {
+		fprintf(stderr, "ctlua: %s\n", msg);
+		return 1;
+	}
+	printf("ok: BTF, CAP_BPF and CAP_NET_ADMIN, and the conntrack kfuncs are present\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "execute", required_argument, NULL, 'e' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *code = NULL, *script;
+	bool verbose = false;
+	lua_State *L;
+	int opt, status;
+
+	while ((opt = getopt_long(argc, argv, "+e:cvhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'e':
+			code = optarg;
+			break;
+		case 'c':
+			return check_kernel();
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			printf("ctlua %s (%s)\n", CTLUA_VERSION, LUA_RELEASE);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'ctlua --help' for more information.\n");
+			return 2;
+		}
+	}
+	if (!code && optind >= argc) {
+		fprintf(stderr, "ctlua: no script given\n%s", usage);
+		return 2;
+	}
+
+	ctl_dp_set_verbose(verbose);
+	ctl_progname = "ctlua";
+	L = luaL_newstate();
+	if (!L) {
+		fprintf(stderr, "ctlua: cannot create a Lua state (out of memory)\n");
+		return 1;
+	}
+	global_L = L;
+	luaL_openlibs(L);
+	luaL_requiref(L, "ct", luaopen_ct, 1);	/* the command's one convenience global */
+	lua_pop(L, 1);
+
+	script = code ? "-e" : argv[optind];
+	if (!code)
+		optind++;
+	set_arg(L, script, argv + optind, argc - optind);
+	if (code)
+		status = luaL_loadbuffer(L, code, strlen(code), "=(command line)");
+	else
+		status = luaL_loadfile(L, strcmp(script, "-") ? script : NULL);
+	status = run_chunk(L, status, argv + optind, argc - optind);
+	lua_close(L);	/* detaches every link, unloads the program */
+	return status == LUA_OK ? 0 : 1;
+}

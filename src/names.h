@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* names.h - the words ctlua's users type and read, and the kernel values behind them. */
+#ifndef CTLUA_NAMES_H
+#define CTLUA_NAMES_H
+
+#include <stdint.h>
+
+/* NULL-terminated lists, indexed by the enum value (for luaL_checkoption). */
+extern const char *const ctl_action_names[];	/* enum ctlua_action */
+extern const char *const ctl_mode_names[];	/* enum ctlua_mode */
+extern const char *const ctl_event_names[];	/* enum ctlua_event_kind */
+extern const char *const ctl_dir_names[];	/* enum ctlua_dir */
+
+/* Name of the stat slot @slot below CTLUA_STAT_NAMED, or NULL. */
+const char *ctl_stat_name(int slot);
+
+/* "tcp", "udp" or NULL for another protocol number. */
+const char *ctl_proto_name(int proto);
+/* IPPROTO_TCP or IPPROTO_UDP for "tcp"/"udp", -1 otherwise. */
+int ctl_proto_parse(const char *name);
+
+/*
+ * Conntrack status bits that BPF may set (KERNEL.md section 4): name -> IPS_* bit.
+ * Returns 0 for an unknown name.
+ */
+uint32_t ctl_status_bit(const char *name);
+/* The settable names, NULL-terminated, for messages and completion. */
+extern const char *const ctl_status_names[];
+/* Name of a single IPS_* bit (any bit, not just settable ones), or NULL. */
+const char *ctl_status_bit_name(uint32_t bit);
+
+/* "EEXIST" for 17; "E<n>" in @buf for a number libc does not name. */
+const char *ctl_errno_name(int err, char *buf, int len);
+
+#endif

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * probe.c - preflight checks with one-sentence answers, so that a missing kernel
+ * feature reads as such rather than as a verifier dump (KERNEL.md section 8).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <bpf/btf.h>
+#include "probe.h"
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+const char *const ctl_needed_kfuncs[] = {
+	"bpf_skb_ct_lookup", "bpf_skb_ct_alloc", "bpf_ct_insert_entry", "bpf_ct_release",
+	"bpf_ct_set_timeout", "bpf_ct_change_timeout", "bpf_ct_set_status",
+	"bpf_ct_change_status", NULL,
+};
+
+static int has_cap(const struct __user_cap_data_struct data[2], int cap)
+{
+	return !!(data[cap / 32].effective & (1u << (cap % 32)));
+}
+
+/* Look in vmlinux BTF, then in nf_conntrack's module BTF (present only while it is loaded). */
+int ctl_probe_kfunc(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod;
+	int found;
+
+	if (!vmlinux)
+		return -errno;
+	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
+	if (!found) {
+		mod = btf__load_module_btf("nf_conntrack", vmlinux);
+		if (mod) {
+			found = btf__find_by_name_kind(mod, name, BTF_KIND_FUNC) > 0;
+			btf__free(mod);
+		}
+	}
+	btf__free(vmlinux);
+	return found;
+}
+
+int ctl_probe(char *msg, size_t len)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(msg, len, "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
+			 "ctlua needs a kernel built with CONFIG_DEBUG_INFO_BTF");
+		return -ENOTSUP;
+	}
+	if (syscall(SYS_capget, &hdr, data) == 0 &&
+	    (!has_cap(data, CAP_BPF) || !has_cap(data, CAP_NET_ADMIN))) {
+		snprintf(msg, len, "ctlua needs the capabilities CAP_BPF and CAP_NET_ADMIN "
+			 "(run it as root)");
+		return -EPERM;
+	}
+	for (int i = 0; ctl_needed_kfuncs[i]; i++) {
+		int r = ctl_probe_kfunc(ctl_needed_kfuncs[i]);
+
+		if (r < 0) {
+			snprintf(msg, len, "cannot read the kernel's BTF (%s)", strerror(-r));
+			return r;
+		}
+		if (!r) {
+			snprintf(msg, len, "this kernel lacks the conntrack kfunc '%s': ctlua needs "
+				 "Linux 6.1 or later with CONFIG_NF_CONNTRACK and BTF "
+				 "(modprobe nf_conntrack if it is a module)", ctl_needed_kfuncs[i]);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* probe.h - can this kernel and this user run ctlua? Asked before anything is loaded. */
+#ifndef CTLUA_PROBE_H
+#define CTLUA_PROBE_H
+
+#include <stddef.h>
+
+/* The kfuncs the datapath calls, NULL-terminated. */
+extern const char *const ctl_needed_kfuncs[];
+
+/*
+ * Check BTF, capabilities (CAP_BPF, CAP_NET_ADMIN) and every needed kfunc.
+ * Returns 0, or -errno with one sentence naming what is missing in @msg.
+ */
+int ctl_probe(char *msg, size_t len);
+
+/* 1 if the kernel's BTF has a function named @name, 0 if not, -errno if BTF is unreadable. */
+int ctl_probe_kfunc(const char *name);
+
+#endif

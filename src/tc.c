@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tc.c - cls_bpf filters on clsact through libbpf's netlink TC API. ctlua removes on
+ * exit exactly what it added: its filters, and the qdisc only if it created it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "ctlua.h"
+#include "tc.h"
+
+int ctl_tc_attach(int prog_fd, const char *ifname, int dir, struct ctl_tc_link *link)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
+	int ifindex = if_nametoindex(ifname);
+	int err;
+
+	if (!ifindex)
+		return -ENODEV;
+	memset(link, 0, sizeof(*link));
+	hook.ifindex = ifindex;
+	hook.attach_point = dir == CTLUA_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return err;
+	link->owns_qdisc = !err;
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		if (link->owns_qdisc) {
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+		}
+		return err;
+	}
+	strncpy(link->ifname, ifname, sizeof(link->ifname) - 1);
+	link->ifindex = ifindex;
+	link->dir = dir;
+	link->handle = opts.handle;
+	link->priority = opts.priority;
+	return 0;
+}
+
+int ctl_tc_detach(const struct ctl_tc_link *link, bool remove_qdisc)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = link->ifindex);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = link->handle,
+			    .priority = link->priority);
+	int err;
+
+	hook.attach_point = link->dir == CTLUA_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+	err = bpf_tc_detach(&hook, &opts);
+	if (!err && remove_qdisc) {
+		/* Both points together name the clsact qdisc itself. */
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		err = bpf_tc_hook_destroy(&hook);
+	}
+	if (err == -ENODEV || err == -ENOENT)
+		return 0;	/* the interface or the filter went away under us */
+	return err;
+}
