@@ -38,8 +38,12 @@ static bool past(const struct timespec *t)
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
-	if (past(&budget_deadline))
-		luaL_error(L, "callback exceeded its time budget of %d ms", budget_ms);
+	if (!past(&budget_deadline))
+		return;
+	luaL_where(L, 0);	/* inside a hook, level 0 is the Lua code that ran too long */
+	lua_pushfstring(L, "callback exceeded its time budget of %d ms", budget_ms);
+	lua_concat(L, 2);
+	lua_error(L);
 }
 
 static int traceback(lua_State *L)

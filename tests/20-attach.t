@@ -51,9 +51,9 @@ tc -n "$NS_A" qdisc del dev "$IF_A" clsact
 ctlua_run "$NS_A" 10 -e "
 	local l = assert(ct.attach('$IF_A', {dir='egress'}))
 	io.stdout:flush()
-	os.execute('tc filter show dev $IF_A egress | grep -c bpf; tc filter show dev $IF_A ingress | grep -c bpf')
+	os.execute('tc filter show dev $IF_A egress | grep -c direct-action; tc filter show dev $IF_A ingress | grep -c direct-action')
 	l:detach()
-	os.execute('tc filter show dev $IF_A egress | grep -c bpf')"
+	os.execute('tc filter show dev $IF_A egress | grep -c direct-action')"
 is "$RC" 0 "egress attach and detach script exits 0" || show_ctlua
 is "$OUT" $'1\n0\n0' "dir='egress' attaches to egress only; link:detach() removes it" ||
 	show_ctlua
