@@ -140,19 +140,33 @@ static void check_dport(lua_State *L, int arg, struct ctlua_rule *r)
 	r->dport_hi = (__u16)hi;
 }
 
-static void write_rules(lua_State *L, struct ctl_state *s)
+/* Push the rule list to the map. Returns 0 or -errno. */
+static int write_rules(struct ctl_state *s)
 {
 	struct ctlua_rule *flat = malloc(s->nrules * sizeof(*flat) + 1);
 	int err;
 
 	if (!flat)
-		luaL_error(L, "out of memory");
+		return -ENOMEM;
 	for (unsigned int i = 0; i < s->nrules; i++)
 		flat[i] = s->rules[i].rule;
 	err = ctl_dp_put_rules(s->dp, flat, s->nrules);
 	free(flat);
-	if (err)
-		luaL_error(L, "cannot write the rule table (%s)", strerror(-err));
+	return err;
+}
+
+static void rules_insert(struct ctl_state *s, unsigned int pos, const struct ctl_rule_entry *e)
+{
+	memmove(&s->rules[pos + 1], &s->rules[pos], (s->nrules - pos) * sizeof(s->rules[0]));
+	s->rules[pos] = *e;
+	s->nrules++;
+}
+
+static void rules_remove(struct ctl_state *s, unsigned int pos, struct ctl_rule_entry *out)
+{
+	*out = s->rules[pos];
+	memmove(&s->rules[pos], &s->rules[pos + 1], (s->nrules - pos - 1) * sizeof(s->rules[0]));
+	s->nrules--;
 }
 
 /*
@@ -166,7 +180,8 @@ static int l_rule(lua_State *L)
 	struct ctl_state *s = ctl_state(L);
 	struct ctl_rule_entry e = { .priority = 0 };
 	struct ctlua_rule *r = &e.rule;
-	int sfam, dfam, family, pos, rr;
+	int sfam, dfam, family, rr, err;
+	unsigned int pos;
 	const char *proto;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -202,12 +217,16 @@ static int l_rule(lua_State *L)
 	if ((rr = ctl_ready(L, s)))
 		return rr;
 
-	r->id = r->verdict.rule_id = ++s->next_rule_id;
-	for (pos = (int)s->nrules; pos > 0 && s->rules[pos - 1].priority > e.priority; pos--)
-		s->rules[pos] = s->rules[pos - 1];
-	s->rules[pos] = e;
-	s->nrules++;
-	write_rules(L, s);
+	r->id = r->verdict.rule_id = s->next_rule_id + 1;
+	for (pos = s->nrules; pos > 0 && s->rules[pos - 1].priority > e.priority; pos--)
+		;
+	rules_insert(s, pos, &e);
+	err = write_rules(s);
+	if (err) {
+		rules_remove(s, pos, &e);	/* the kernel still has the old table */
+		return ctl_fail(L, err, "cannot write the rule table");
+	}
+	s->next_rule_id++;
 	lua_pushinteger(L, r->id);
 	return 1;
 }
@@ -219,11 +238,17 @@ static int l_unrule(lua_State *L)
 	lua_Integer id = luaL_checkinteger(L, 1);
 
 	for (unsigned int i = 0; i < s->nrules; i++) {
+		struct ctl_rule_entry gone;
+		int err;
+
 		if (s->rules[i].rule.id != id)
 			continue;
-		memmove(&s->rules[i], &s->rules[i + 1], (s->nrules - i - 1) * sizeof(s->rules[0]));
-		s->nrules--;
-		write_rules(L, s);
+		rules_remove(s, i, &gone);
+		err = write_rules(s);
+		if (err) {
+			rules_insert(s, i, &gone);
+			return ctl_fail(L, err, "cannot write the rule table");
+		}
 		lua_pushboolean(L, 1);
 		return 1;
 	}
