@@ -28,6 +28,9 @@ char LICENSE[] SEC("license") = "GPL";	/* the kfuncs refuse anything else */
 
 extern unsigned int CONFIG_HZ __kconfig __weak;
 
+/* The host refuses an object built from another version of ctlua.h. */
+const volatile __u32 ctlua_abi = CTLUA_ABI;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

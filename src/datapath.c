@@ -75,6 +75,12 @@ int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len)
 		ctl_dp_close(dp);
 		return err;
 	}
+	if (dp->skel->rodata->ctlua_abi != CTLUA_ABI) {
+		snprintf(msg, len, "the BPF object speaks ABI %u, this host ABI %u: rebuild ctlua",
+			 dp->skel->rodata->ctlua_abi, CTLUA_ABI);
+		ctl_dp_close(dp);
+		return -EPROTO;
+	}
 	dp->realtime_offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
 	err = ctl_dp_set_config(dp, &cfg);
 	if (err) {

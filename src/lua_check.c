@@ -49,7 +49,12 @@ void ctl_check_keys(lua_State *L, int idx, int arg, const char *const allowed[])
 
 		while (key && allowed[i] && strcmp(key, allowed[i]))
 			i++;
-		if (!key || !allowed[i]) {
+		if (!key) {
+			const char *k = luaL_tolstring(L, -2, NULL);	/* pushes: value at -2 */
+			const char *v = luaL_tolstring(L, -2, NULL);
+
+			ctl_arg_error(L, arg, "unexpected value %s at [%s]: give fields by name", v, k);
+		} else if (!allowed[i]) {
 			luaL_Buffer b;
 
 			luaL_buffinit(L, &b);
@@ -58,8 +63,8 @@ void ctl_check_keys(lua_State *L, int idx, int arg, const char *const allowed[])
 				luaL_addstring(&b, allowed[i]);
 			}
 			luaL_pushresult(&b);
-			ctl_arg_error(L, arg, "unknown field '%s' (known: %s)",
-				      key ? key : luaL_typename(L, -3), lua_tostring(L, -1));
+			ctl_arg_error(L, arg, "unknown field '%s' (known: %s)", key,
+				      lua_tostring(L, -1));
 		}
 		lua_pop(L, 1);
 	}

@@ -12,6 +12,27 @@
 
 const char *ctl_progname = "ct";
 
+/*
+ * os.exit() without its close flag ends the process without collecting the Lua state,
+ * which would leave our filters on the interfaces; an exit handler takes them off.
+ */
+static struct ctl_state *live_states;
+
+static void detach_at_exit(void)
+{
+	for (struct ctl_state *s = live_states; s; s = s->next_live)
+		ctl_links_detach_all(s);
+}
+
+static void forget_state(struct ctl_state *s)
+{
+	for (struct ctl_state **p = &live_states; *p; p = &(*p)->next_live)
+		if (*p == s) {
+			*p = s->next_live;
+			break;
+		}
+}
+
 struct ctl_state *ctl_state(lua_State *L)
 {
 	return lua_touserdata(L, lua_upvalueindex(1));
@@ -62,6 +83,7 @@ static int state_gc(lua_State *L)
 {
 	struct ctl_state *s = luaL_checkudata(L, 1, CTL_STATE_MT);
 
+	forget_state(s);
 	ctl_links_detach_all(s);
 	ctl_events_close(s);
 	ctl_dp_close(s->dp);
@@ -76,9 +98,14 @@ static const luaL_Reg ct_funcs[] = {
 
 int luaopen_ct(lua_State *L)
 {
+	static bool exit_handler;
 	struct ctl_state *s = lua_newuserdatauv(L, sizeof(*s), 0);
 
 	memset(s, 0, sizeof(*s));
+	if (!exit_handler)
+		exit_handler = atexit(detach_at_exit) == 0;
+	s->next_live = live_states;
+	live_states = s;
 	for (int k = 0; k < CTLUA_EV_NR; k++)
 		s->cb_ref[k] = LUA_NOREF;
 	s->budget_ms = 1000;

@@ -47,6 +47,7 @@ struct ctl_state {
 	__u32 next_rule_id;
 	int budget_ms;			/* time a callback may run */
 	unsigned long handled;		/* events given to callbacks */
+	struct ctl_state *next_live;	/* every open state, for the exit handler */
 };
 
 /* Name printed before messages on stderr ("ctlua", or "ct" inside stock lua). */

@@ -127,8 +127,8 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 		if (!strcmp(action, ctl_action_names[i]))
 			break;
 	if (!action || lua_type(L, base) != LUA_TSTRING || !ctl_action_names[i])
-		luaL_error(L, "a callback returned %s %s where an action (pass, alloc or drop) "
-			   "was expected", luaL_typename(L, base), action ? action : "");
+		luaL_error(L, "a callback returned %s where an action (pass, alloc or drop) "
+			   "was expected", luaL_tolstring(L, base, NULL));
 	v.action = (__u8)i;
 	if (!lua_isnoneornil(L, base + 1)) {
 		if (!lua_istable(L, base + 1))
@@ -275,10 +275,11 @@ static double now_s(void)
 static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once)
 {
 	double end = seconds >= 0 ? now_s() + seconds : 0;
-	lua_State *outer = s->run_L;
 	const char *why = "timeout";
 	int tags[4], n = 0, err = 0;
 
+	if (s->run_L)	/* libbpf has not yet advanced past the event being handled */
+		return luaL_error(L, "ct.run and ct.poll cannot be called from an event callback");
 	if ((err = events_open(L, s)))
 		return err;
 	if ((err = ctl_signals_catch()))
@@ -311,7 +312,7 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 	}
 	ctl_signal_take();
 	ctl_signals_release();
-	s->run_L = outer;
+	s->run_L = NULL;
 	if (err)
 		return ctl_fail(L, err, "waiting for events failed");
 	lua_pushstring(L, why);

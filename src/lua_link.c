@@ -114,16 +114,15 @@ static int l_attach(lua_State *L)
 	return 1;
 }
 
-/* link:detach() -> true | nil, msg, errno; detaching twice is harmless. */
+/* link:detach() -> true | nil, msg, errno; a detached link raises, as a closed file does. */
 static int link_detach(lua_State *L)
 {
 	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
 	int err;
 
-	if (!l->attached) {
-		lua_pushboolean(L, 1);
-		return 1;
-	}
+	if (!l->attached)
+		return luaL_error(L, "attempt to use a detached link (%s %s)", l->tc.ifname,
+				  ctl_dir_names[l->tc.dir]);
 	err = detach(l);
 	anchor(L, 1, false);
 	if (err)

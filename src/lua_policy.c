@@ -77,18 +77,30 @@ static int l_events(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
 	struct ctlua_config cfg;
+	__u8 mask = 0;
 	int r, err, n = 0;
 
+	if (!lua_isnoneornil(L, 1)) {
+		luaL_checktype(L, 1, LUA_TTABLE);
+		for (lua_Integer i = 1; lua_rawgeti(L, 1, i) != LUA_TNIL; i++) {
+			const char *name = lua_tostring(L, -1);
+			int k = 0;
+
+			while (name && ctl_event_names[k] && strcmp(name, ctl_event_names[k]))
+				k++;
+			if (!name || lua_type(L, -1) != LUA_TSTRING || !ctl_event_names[k])
+				ctl_arg_error(L, 1, "item %d: '%s' is not an event kind "
+					      "(miss, alloc, alloc_error, drop)", (int)i,
+					      luaL_tolstring(L, -1, NULL));
+			mask |= 1u << k;
+			lua_pop(L, 1);
+		}
+	}
 	if ((r = ctl_ready(L, s)))
 		return r;
 	cfg = *ctl_dp_config(s->dp);
 	if (!lua_isnoneornil(L, 1)) {
-		luaL_checktype(L, 1, LUA_TTABLE);
-		cfg.event_mask = 0;
-		for (lua_Integer i = 1; lua_rawgeti(L, 1, i) != LUA_TNIL; i++) {
-			cfg.event_mask |= 1u << luaL_checkoption(L, -1, NULL, ctl_event_names);
-			lua_pop(L, 1);
-		}
+		cfg.event_mask = mask;
 		if ((err = ctl_dp_set_config(s->dp, &cfg)))
 			return ctl_fail(L, err, "cannot write the config map");
 	}
@@ -252,7 +264,7 @@ static int l_unrule(lua_State *L)
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	return ctl_fail(L, ENOENT, "no rule with id %d", (int)id);
+	return ctl_fail(L, ENOENT, "no rule with id %lld", (long long)id);
 }
 
 static int mask_bits(const __be32 mask[4])

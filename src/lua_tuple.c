@@ -35,6 +35,7 @@ static __be16 check_port(lua_State *L, int idx, int arg, const char *field)
 static __u8 check_proto(lua_State *L, int idx, int arg)
 {
 	lua_Integer n;
+	const char *name;
 	int type = lua_getfield(L, idx, "proto");
 
 	lua_pop(L, 1);
@@ -43,10 +44,11 @@ static __u8 check_proto(lua_State *L, int idx, int arg)
 		return (__u8)n;
 	}
 	if (type == LUA_TNIL)
-		ctl_arg_error(L, arg, "field 'proto': missing (\"tcp\" or \"udp\")");
-	n = ctl_proto_parse(ctl_field_str(L, idx, arg, "proto"));
+		ctl_arg_error(L, arg, "field 'proto': missing (\"tcp\", \"udp\" or a number)");
+	name = ctl_field_str(L, idx, arg, "proto");
+	n = ctl_proto_parse(name);
 	if (n < 0)
-		ctl_arg_error(L, arg, "field 'proto': expected \"tcp\", \"udp\" or a number");
+		ctl_arg_error(L, arg, "field 'proto': '%s' is not \"tcp\", \"udp\" or a number", name);
 	return (__u8)n;
 }
 

@@ -135,6 +135,7 @@ int main(int argc, char **argv)
 	lua_State *L;
 	int opt, status;
 
+	argv[0] = "ctlua";	/* getopt's messages start with it */
 	while ((opt = getopt_long(argc, argv, "+e:cvhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'e':

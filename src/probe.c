@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <linux/capability.h>
 #include <bpf/btf.h>
 #include "probe.h"
@@ -51,7 +52,16 @@ int ctl_probe(char *msg, size_t len)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
+	struct utsname uts;
+	int major, minor;
 
+	if (uname(&uts) == 0 && sscanf(uts.release, "%d.%d", &major, &minor) == 2 &&
+	    (major < 6 || (major == 6 && minor < 1))) {
+		/* 6.0 has the kfuncs but refuses the ct->mark write (KERNEL.md section 7) */
+		snprintf(msg, len, "this kernel is %s: ctlua needs Linux 6.1 or later "
+			 "(conntrack kfuncs with mark writes)", uts.release);
+		return -ENOTSUP;
+	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		snprintf(msg, len, "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
 			 "ctlua needs a kernel built with CONFIG_DEBUG_INFO_BTF");

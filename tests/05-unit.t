@@ -1,0 +1,13 @@
+#!/bin/bash
+# 05-unit.t - the C unit tests (tests/unit/*.c, built by make as build/unit_tests): the
+# pure functions of src/addr.h and src/names.h. They print TAP themselves.
+cd "$(dirname "$0")/.." || exit 1
+
+unit=build/unit_tests
+if [[ ! -x "$unit" ]]; then
+	# A missing binary is a broken build, not a reason to skip.
+	echo "1..1"
+	echo "not ok 1 - '$unit' is missing: run make first"
+	exit 1
+fi
+exec "$unit"
