@@ -329,6 +329,22 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 	count(CTLUA_STAT_EVENTS);
 }
 
+/* Count and report the outcome of ct_create; every allocation leaves an event. */
+static __always_inline void report_alloc(const struct ctlua_config *cfg, struct __sk_buff *skb,
+					 __u8 dir, const struct ctlua_flow *f,
+					 const struct ctlua_verdict *v, int err)
+{
+	if (err) {
+		count(CTLUA_STAT_ALLOC_ERROR);
+		if (-err > 0 && -err < CTLUA_ERRNO_SLOTS)
+			count(CTLUA_STAT_ERRNO - err);
+		emit(cfg, skb, CTLUA_EV_ALLOC_ERROR, dir, f, v, err);
+	} else {
+		count(CTLUA_STAT_ALLOC_OK);
+		emit(cfg, skb, CTLUA_EV_ALLOC, dir, f, v, 0);
+	}
+}
+
 static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 {
 	struct ctlua_ct_opts co = { .netns_id = BPF_F_CURRENT_NETNS };
@@ -372,15 +388,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	switch (v->action) {
 	case CTLUA_ACT_ALLOC:
 		err = ct_create(skb, &f, &v->opts, NULL);
-		if (err) {
-			count(CTLUA_STAT_ALLOC_ERROR);
-			if (-err > 0 && -err < CTLUA_ERRNO_SLOTS)
-				count(CTLUA_STAT_ERRNO - err);
-			emit(cfg, skb, CTLUA_EV_ALLOC_ERROR, dir, &f, v, err);
-		} else {
-			count(CTLUA_STAT_ALLOC_OK);
-			emit(cfg, skb, CTLUA_EV_ALLOC, dir, &f, v, 0);
-		}
+		report_alloc(cfg, skb, dir, &f, v, err);
 		return TC_ACT_OK;
 	case CTLUA_ACT_DROP:
 		count(CTLUA_STAT_DROPS);
@@ -413,19 +421,23 @@ SEC("tc")
 int ctlua_req(struct __sk_buff *skb)
 {
 	struct ctlua_ct_opts co = { .netns_id = BPF_F_CURRENT_NETNS };
+	struct ctlua_verdict v = { .action = CTLUA_ACT_ALLOC };
+	const struct ctlua_config *cfg;
 	struct bpf_sock_tuple t = {};
 	struct ctlua_request *r;
 	struct nf_conn *ct;
-	__u32 i = req_next++;
+	__u32 i = req_next++, zero = 0;
 	__u32 tsz;
 
-	if (i >= req_count || i >= CTLUA_MAX_REQUESTS)
+	cfg = bpf_map_lookup_elem(&ctl_config, &zero);
+	if (!cfg || i >= req_count || i >= CTLUA_MAX_REQUESTS)
 		return TC_ACT_OK;
 	r = &ctl_reqs[i];
 	r->error = 0;
 	r->existed = 0;
 	if (r->op == CTLUA_REQ_ALLOC) {
 		r->error = ct_create(skb, &r->flow, &r->opts, r);
+		report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error);
 		return TC_ACT_OK;
 	}
 
@@ -433,9 +445,10 @@ int ctlua_req(struct __sk_buff *skb)
 	co.l4proto = r->flow.proto;
 	ct = bpf_skb_ct_lookup(skb, &t, tsz, &co, CTLUA_CT_OPTS_SZ);
 	if (!ct) {
-		if (r->op == CTLUA_REQ_APPLY && co.error == -ENOENT)
+		if (r->op == CTLUA_REQ_APPLY && co.error == -ENOENT) {
 			r->error = ct_create(skb, &r->flow, &r->opts, r);
-		else
+			report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error);
+		} else
 			r->error = co.error ? co.error : -ENOENT;
 		return TC_ACT_OK;
 	}

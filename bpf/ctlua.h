@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		1
+#define CTLUA_ABI		2
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_MAX_VERDICTS	131072	/* per-flow verdicts */
@@ -49,6 +49,7 @@ enum ctlua_event_kind {
 enum ctlua_dir {
 	CTLUA_DIR_INGRESS = 0,
 	CTLUA_DIR_EGRESS = 1,
+	CTLUA_DIR_REQUEST = 2,	/* not a packet: a direct request from the host */
 };
 
 /*

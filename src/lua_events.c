@@ -89,7 +89,8 @@ static void push_event(lua_State *L, struct ctl_state *s, const struct ctlua_eve
 	lua_setfield(L, -2, "family");
 	lua_pushstring(L, ctl_ifname(s, (int)e->ifindex, ifbuf));
 	lua_setfield(L, -2, "ifname");
-	lua_pushstring(L, e->dir == CTLUA_DIR_EGRESS ? "egress" : "ingress");
+	lua_pushstring(L, e->dir == CTLUA_DIR_EGRESS ? "egress" :
+			  e->dir == CTLUA_DIR_REQUEST ? "request" : "ingress");
 	lua_setfield(L, -2, "dir");
 	lua_pushstring(L, e->action < CTLUA_ACT_NR ? ctl_action_names[e->action] : "?");
 	lua_setfield(L, -2, "action");

@@ -55,4 +55,28 @@ like "$(ct_entry "$NS_A" "sport=43003 dport=6100 ")" ' mark=1 ' \
 	"the forgotten flow fell back to the rule (mark 1)"
 like "$OUT" $'STATS\t2\t1\t[1-9]' \
 	"stats: 2 misses decided by verdicts, 1 by the rule, fragments counted"
+
+# --- an alloc answer where netfilter tracks nothing: ctlua creates the entry at once ---
+cat >"$TEST_TMP/answer.lua" <<'EOF_LUA'
+ct.on("miss", function(ev)
+	if ev.dport == 6200 then return "alloc", {mark=12, timeout=50000} end
+end)
+ct.on("alloc", function(ev)
+	print("ALLOC", ev.dir, ev.sport, ev.dport, ev.action)
+end)
+local link <close> = assert(ct.attach(arg[1]))
+io.stdout:flush()
+ct.run(tonumber(arg[2]))
+print("ALLOC_OK", ct.stats().alloc_ok)
+EOF_LUA
+ctlua_start "$NS_A" 20 "$TEST_TMP/answer.lua" "$IF_A" 2
+wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID"
+udp_send "$NS_B" "$ADDR_A" 6200 43100 answer
+ctlua_finish
+is "$RC" 0 "the answering policy exits 0" || show_ctlua
+like "$(ct_entry "$NS_A" "sport=43100 dport=6200 ")" ' mark=12 ' \
+	"the callback's alloc answer created the entry at once, with its mark"
+like "$OUT" $'ALLOC\trequest\t43100\t6200\talloc' \
+	"that allocation is reported as an alloc event from a request" || show_ctlua
+like "$OUT" $'ALLOC_OK\t1' "and counted in alloc_ok" || show_ctlua
 done_testing
