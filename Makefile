@@ -6,7 +6,8 @@
 #   make install  PREFIX=/usr/local
 
 PREFIX    ?= /usr/local
-LUA_CMOD  ?= $(PREFIX)/lib/x86_64-linux-gnu/lua/5.4
+# Debian's lua5.4 searches $(PREFIX)/lib/lua/5.4 for C modules.
+LUA_CMOD  ?= $(PREFIX)/lib/lua/5.4
 BUILD     := build
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
@@ -22,7 +23,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-PKGS      := libbpf lua5.4 libnetfilter_conntrack libmnl
+PKGS      := libbpf lua5.4
 CFLAGS    ?= -O2 -g
 CFLAGS    += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -fPIC -I$(BUILD) -Ibpf -Isrc \
              -DCTLUA_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -58,7 +59,7 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) bpf/ctlua.h $(BUILD)/ctlua.skel.h
 
 $(BUILD)/ctlua: $(BUILD)/main.o $(CORE_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lreadline
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 # The same core as a stock Lua 5.4 C module: lua5.4 -e 'ct = require "ct"'
 $(BUILD)/ct.so: $(CORE_OBJ)
@@ -85,8 +86,12 @@ install: all
 	install -D -m 644 $(BUILD)/ct.so $(DESTDIR)$(LUA_CMOD)/ct.so
 	install -D -m 644 doc/ctlua.1 $(DESTDIR)$(PREFIX)/share/man/man1/ctlua.1
 
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ctlua $(DESTDIR)$(LUA_CMOD)/ct.so \
+		$(DESTDIR)$(PREFIX)/share/man/man1/ctlua.1
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps test demo install clean
+.PHONY: all deps test demo install uninstall clean
 .DELETE_ON_ERROR:

@@ -8,8 +8,7 @@ set -euo pipefail
 PACKAGES=(
 	make clang llvm bpftool pkg-config		# build
 	libbpf-dev libelf-dev zlib1g-dev		# libbpf and what it links
-	liblua5.4-dev lua5.4 libreadline-dev		# the Lua host and its REPL
-	libnetfilter-conntrack-dev libmnl-dev libsystemd-dev
+	liblua5.4-dev lua5.4				# the policy language
 	conntrack nftables iproute2 socat tmux		# kernel tests and the lab
 	perl						# prove
 )
