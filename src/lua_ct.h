@@ -96,6 +96,9 @@ void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f);
 /* Name of the interface with @ifindex, from the attached links first (no syscall). */
 const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);
 
+/* Message handler for lua_pcall: the error message with a traceback appended. */
+int ctl_traceback(lua_State *L);
+
 /* Detach every link; used when the state goes away. */
 void ctl_links_detach_all(struct ctl_state *s);
 /* Release the ring buffer and loop. */

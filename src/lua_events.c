@@ -46,7 +46,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 	lua_error(L);
 }
 
-static int traceback(lua_State *L)
+int ctl_traceback(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
 
@@ -167,7 +167,7 @@ static int dispatch(lua_State *L)
 	int base, status;
 
 	lua_settop(L, 0);
-	lua_pushcfunction(L, traceback);
+	lua_pushcfunction(L, ctl_traceback);
 	base = lua_gettop(L) + 1;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);
 	push_event(L, s, e);

@@ -61,23 +61,13 @@ static void on_signal(int signo)
 	lua_sethook(global_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
-static int traceback(lua_State *L)
-{
-	const char *msg = lua_tostring(L, 1);
-
-	if (!msg)
-		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-	luaL_traceback(L, L, msg, 1);
-	return 1;
-}
-
 /* Run the chunk on top with the args in `arg`; report an error. Returns a Lua status. */
 static int run_chunk(lua_State *L, int status, char **args, int nargs)
 {
 	if (status == LUA_OK) {
 		int base = lua_gettop(L);
 
-		lua_pushcfunction(L, traceback);
+		lua_pushcfunction(L, ctl_traceback);
 		lua_insert(L, base);
 		for (int i = 0; i < nargs; i++)
 			lua_pushstring(L, args[i]);
