@@ -18,7 +18,7 @@ struct ctl_loop {
 static int sig_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t sig_caught;
 static int catch_depth;
-static struct sigaction old_int, old_term;
+static struct sigaction old_int, old_term, old_hup;
 
 static void on_signal(int signo)
 {
@@ -51,6 +51,7 @@ int ctl_signals_catch(void)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, &old_int);
 		sigaction(SIGTERM, &sa, &old_term);
+		sigaction(SIGHUP, &sa, &old_hup);
 	}
 	return 0;
 }
@@ -61,6 +62,12 @@ void ctl_signals_release(void)
 		return;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+}
+
+bool ctl_signal_pending(void)
+{
+	return sig_caught != 0;
 }
 
 int ctl_signal_take(void)
@@ -112,13 +119,6 @@ int ctl_loop_add(struct ctl_loop *loop, int fd, int tag)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (__uint64_t)(__int64_t)tag };
 
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev))
-		return -errno;
-	return 0;
-}
-
-int ctl_loop_del(struct ctl_loop *loop, int fd)
-{
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL))
 		return -errno;
 	return 0;
 }

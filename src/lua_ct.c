@@ -35,7 +35,11 @@ static void forget_state(struct ctl_state *s)
 
 struct ctl_state *ctl_state(lua_State *L)
 {
-	return lua_touserdata(L, lua_upvalueindex(1));
+	struct ctl_state *s = lua_touserdata(L, lua_upvalueindex(1));
+
+	if (s->closed)
+		luaL_error(L, "the ct module is closed (the Lua state is shutting down)");
+	return s;
 }
 
 int ctl_ready(lua_State *L, struct ctl_state *s)
@@ -83,6 +87,7 @@ static int state_gc(lua_State *L)
 {
 	struct ctl_state *s = luaL_checkudata(L, 1, CTL_STATE_MT);
 
+	s->closed = true;
 	forget_state(s);
 	ctl_links_detach_all(s);
 	ctl_events_close(s);

@@ -48,12 +48,13 @@ struct ctl_state {
 	int budget_ms;			/* time a callback may run */
 	unsigned long handled;		/* events given to callbacks */
 	struct ctl_state *next_live;	/* every open state, for the exit handler */
+	bool closed;			/* collected: a finalizer may still call us */
 };
 
 /* Name printed before messages on stderr ("ctlua", or "ct" inside stock lua). */
 extern const char *ctl_progname;
 
-/* The state, from upvalue 1 of the running C function. */
+/* The state, from upvalue 1 of the running C function; raises once it is closed. */
 struct ctl_state *ctl_state(lua_State *L);
 
 /*

@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -205,7 +206,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (lua_pcall(L, 2, 0, 0) != LUA_OK)
 		report(L, NULL);
 	s->handled++;
-	return 0;
+	return ctl_signal_pending() ? -EINTR : 0;	/* a flood must not outlast Ctrl-C */
 }
 
 static int events_open(lua_State *L, struct ctl_state *s)
@@ -227,8 +228,10 @@ static int events_open(lua_State *L, struct ctl_state *s)
 		return ctl_fail(L, err, "cannot open the event ring buffer");
 	}
 	err = ctl_loop_add(s->loop, ring_buffer__epoll_fd(s->rb), RB_TAG);
-	if (err)
+	if (err) {
+		ctl_events_close(s);
 		return ctl_fail(L, err, "cannot watch the event ring buffer");
+	}
 	return 0;
 }
 
@@ -277,7 +280,7 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 {
 	double end = seconds >= 0 ? now_s() + seconds : 0;
 	const char *why = "timeout";
-	int tags[4], n = 0, err = 0;
+	int tags[4], n = 0, err = 0, signo = 0;
 
 	if (s->run_L)	/* libbpf has not yet advanced past the event being handled */
 		return luaL_error(L, "ct.run and ct.poll cannot be called from an event callback");
@@ -292,28 +295,30 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 		if (seconds >= 0) {
 			double left = end - now_s();
 
-			timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
+			timeout = left <= 0 ? 0 : left > 86400 ? 86400000 : (int)(left * 1000) + 1;
 		}
 		n = ctl_loop_wait(s->loop, timeout, tags, 4);
-		if (n == -EINTR) {
-			why = "signal";
-			break;
-		}
-		if (n < 0) {
+		if (n < 0 && n != -EINTR) {
 			err = n;
 			break;
 		}
-		ring_buffer__consume(s->rb);
-		if (ctl_signal_take()) {
+		if (n > 0)
+			ring_buffer__consume(s->rb);
+		if ((signo = ctl_signal_take())) {
 			why = "signal";
 			break;
 		}
 		if (once || (seconds >= 0 && now_s() >= end))
 			break;
 	}
-	ctl_signal_take();
 	ctl_signals_release();
 	s->run_L = NULL;
+	/*
+	 * ct.run answers a signal by returning; ct.poll, called in a loop, must not eat
+	 * it: it goes on to the handler that was there before (main's, or the default).
+	 */
+	if (once && signo)
+		raise(signo);
 	if (err)
 		return ctl_fail(L, err, "waiting for events failed");
 	lua_pushstring(L, why);

@@ -42,28 +42,35 @@ static void unlink_link(struct ctl_state *s, struct ctl_link *l)
 static int detach(struct ctl_link *l)
 {
 	struct ctl_state *s = l->state;
-	bool remove_qdisc = l->tc.owns_qdisc;
+	struct ctl_link *heir = NULL;
 	int err;
 
 	if (!l->attached)
 		return 0;
+	if (l->tc.owns_qdisc)
+		for (struct ctl_link *o = s->links; o && !heir; o = o->next)
+			if (o != l && o->tc.ifindex == l->tc.ifindex)
+				heir = o;
+	err = ctl_tc_detach(&l->tc, l->tc.owns_qdisc && !heir);
+	if (err)
+		return err;	/* still attached: a later detach or the exit will retry */
+	if (heir)
+		heir->tc.owns_qdisc = true;
 	unlink_link(s, l);
 	l->attached = false;
-	if (remove_qdisc)
-		for (struct ctl_link *o = s->links; o; o = o->next)
-			if (o->tc.ifindex == l->tc.ifindex) {
-				o->tc.owns_qdisc = true;
-				remove_qdisc = false;
-				break;
-			}
-	err = ctl_tc_detach(&l->tc, remove_qdisc);
-	return err;
+	return 0;
 }
 
 void ctl_links_detach_all(struct ctl_state *s)
 {
-	while (s->links)
-		detach(s->links);
+	while (s->links) {
+		struct ctl_link *l = s->links;
+
+		if (detach(l)) {	/* the last chance has passed: let it go */
+			unlink_link(s, l);
+			l->attached = false;
+		}
+	}
 }
 
 const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE])
@@ -124,7 +131,8 @@ static int link_detach(lua_State *L)
 		return luaL_error(L, "attempt to use a detached link (%s %s)", l->tc.ifname,
 				  ctl_dir_names[l->tc.dir]);
 	err = detach(l);
-	anchor(L, 1, false);
+	if (!err)
+		anchor(L, 1, false);
 	if (err)
 		return ctl_fail(L, err, "cannot detach from '%s' %s (%s)", l->tc.ifname,
 				ctl_dir_names[l->tc.dir], strerror(-err));
@@ -137,6 +145,16 @@ static int link_gc(lua_State *L)
 	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
 
 	detach(l);
+	return 0;
+}
+
+/* A <close> variable going out of scope: detach, and stop keeping the link alive. */
+static int link_close(lua_State *L)
+{
+	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+
+	if (!detach(l))
+		anchor(L, 1, false);
 	return 0;
 }
 
@@ -172,7 +190,7 @@ static int link_index(lua_State *L)
 static const luaL_Reg link_meta[] = {
 	{ "__index", link_index },
 	{ "__gc", link_gc },
-	{ "__close", link_gc },
+	{ "__close", link_close },
 	{ "__tostring", link_tostring },
 	{ NULL, NULL },
 };

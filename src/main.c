@@ -73,9 +73,11 @@ static int run_chunk(lua_State *L, int status, char **args, int nargs)
 			lua_pushstring(L, args[i]);
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal);
 		status = lua_pcall(L, nargs, 0, base);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		lua_remove(L, base);
 	}
 	if (status != LUA_OK) {
@@ -152,6 +154,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* A closed stdout must end the script with an error, not kill it with filters on. */
+	signal(SIGPIPE, SIG_IGN);
 	ctl_dp_set_verbose(verbose);
 	ctl_progname = "ctlua";
 	L = luaL_newstate();

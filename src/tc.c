@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * tc.c - cls_bpf filters on clsact through libbpf's netlink TC API. ctlua removes on
- * exit exactly what it added: its filters, and the qdisc only if it created it.
+ * exit what it added: its filters, and the clsact qdisc only if it created it (with
+ * any filter someone else added to that qdisc meanwhile).
  */
 #include <errno.h>
 #include <string.h>
@@ -50,7 +51,7 @@ int ctl_tc_detach(const struct ctl_tc_link *link, bool remove_qdisc)
 
 	hook.attach_point = link->dir == CTLUA_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
 	err = bpf_tc_detach(&hook, &opts);
-	if (!err && remove_qdisc) {
+	if ((!err || err == -ENOENT) && remove_qdisc) {
 		/* Both points together name the clsact qdisc itself. */
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		err = bpf_tc_hook_destroy(&hook);
