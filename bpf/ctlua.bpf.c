@@ -166,6 +166,8 @@ static __always_inline int ct_change(struct nf_conn *ct, const struct ctlua_opts
 		err = bpf_ct_change_timeout(ct, o->timeout_ms);
 	if (!err && (o->flags & CTLUA_OPT_STATUS))
 		err = bpf_ct_change_status(ct, ct->status | o->status);
+	if (err)	/* e.g. -EPERM: FIXED_TIMEOUT forbids a new timeout; change nothing more */
+		return err;
 	if ((o->flags & CTLUA_OPT_MARK) && bpf_core_field_exists(ct->mark))
 		ct->mark = o->mark;
 	return err;
