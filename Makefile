@@ -27,7 +27,8 @@ PKGS      := libbpf lua5.4
 CFLAGS    ?= -O2 -g
 CFLAGS    += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -fPIC -I$(BUILD) -Ibpf -Isrc \
              -DCTLUA_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+BPF_LIBS  := $(shell pkg-config --libs libbpf 2>/dev/null) -lelf -lz
+LIBS      := $(shell pkg-config --libs lua5.4 2>/dev/null) $(BPF_LIBS)
 # clang -target bpf does not see the host's system include dirs on its own.
 CLANG_SYS := $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
@@ -61,10 +62,11 @@ $(BUILD)/ctlua: $(BUILD)/main.o $(CORE_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-# The same core as a stock Lua 5.4 C module: lua5.4 -e 'ct = require "ct"'
+# The same core as a stock Lua 5.4 C module: lua5.4 -e 'ct = require "ct"'. Like every
+# C module it takes the Lua API from the interpreter that loads it, not from liblua.
 $(BUILD)/ct.so: $(CORE_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(CFLAGS) -shared -o $@ $^ $(BPF_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_SRC) $(CORE_OBJ)
 	$(call msg,LINK,$@)

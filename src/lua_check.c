@@ -123,6 +123,20 @@ int ctl_field_option(lua_State *L, int idx, int arg, const char *field, const ch
 	return ctl_arg_error(L, arg, "field '%s': invalid option '%s'", field, s);
 }
 
+/* Push and return "seen_reply, assured, ..." (KERNEL.md section 4: all BPF may set). */
+static const char *settable_list(lua_State *L)
+{
+	luaL_Buffer b;
+
+	luaL_buffinit(L, &b);
+	for (int i = 0; ctl_status_names[i]; i++) {
+		luaL_addstring(&b, i ? ", " : "");
+		luaL_addstring(&b, ctl_status_names[i]);
+	}
+	luaL_pushresult(&b);
+	return lua_tostring(L, -1);
+}
+
 /* status = {"assured", ...} or a number of IPS_* bits; only settable bits are accepted. */
 static __u32 check_status(lua_State *L, int idx, int arg)
 {
@@ -137,8 +151,7 @@ static __u32 check_status(lua_State *L, int idx, int arg)
 		ctl_field_int(L, idx, arg, "status", 0, 0xffffffff, &n);
 		if ((__u32)n & ~settable)
 			ctl_arg_error(L, arg, "field 'status': bits 0x%x cannot be set from BPF "
-				      "(settable: seen_reply, assured, fixed_timeout, helper)",
-				      (__u32)n & ~settable);
+				      "(settable: %s)", (__u32)n & ~settable, settable_list(L));
 		return (__u32)n;
 	}
 	if (!lua_istable(L, -1))
@@ -150,8 +163,7 @@ static __u32 check_status(lua_State *L, int idx, int arg)
 
 		if (!bit)
 			ctl_arg_error(L, arg, "field 'status': '%s' is not a status BPF can set "
-				      "(seen_reply, assured, fixed_timeout, helper)",
-				      name ? name : luaL_typename(L, -1));
+				      "(%s)", name ? name : luaL_typename(L, -1), settable_list(L));
 		bits |= bit;
 		lua_pop(L, 1);
 	}

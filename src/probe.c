@@ -28,32 +28,26 @@ static int has_cap(const struct __user_cap_data_struct data[2], int cap)
 	return !!(data[cap / 32].effective & (1u << (cap % 32)));
 }
 
-/* Look in vmlinux BTF, then in nf_conntrack's module BTF (present only while it is loaded). */
-int ctl_probe_kfunc(const char *name)
+/*
+ * Look in vmlinux BTF, then in nf_conntrack's module BTF (present only while the module
+ * is loaded). @vmlinux and *@mod are loaded by the caller's first call and kept.
+ */
+static int find_kfunc(const char *name, struct btf *vmlinux, struct btf **mod)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod;
-	int found;
-
-	if (!vmlinux)
-		return -errno;
-	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
-	if (!found) {
-		mod = btf__load_module_btf("nf_conntrack", vmlinux);
-		if (mod) {
-			found = btf__find_by_name_kind(mod, name, BTF_KIND_FUNC) > 0;
-			btf__free(mod);
-		}
-	}
-	btf__free(vmlinux);
-	return found;
+	if (btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0)
+		return 1;
+	if (!*mod)
+		*mod = btf__load_module_btf("nf_conntrack", vmlinux);
+	return *mod && btf__find_by_name_kind(*mod, name, BTF_KIND_FUNC) > 0;
 }
 
 int ctl_probe(char *msg, size_t len)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
+	struct btf *vmlinux, *mod = NULL;
 	struct utsname uts;
-	int major, minor;
+	int major, minor, err = 0;
 
 	if (uname(&uts) == 0 && sscanf(uts.release, "%d.%d", &major, &minor) == 2 &&
 	    (major < 6 || (major == 6 && minor < 1))) {
@@ -73,19 +67,21 @@ int ctl_probe(char *msg, size_t len)
 			 "(run it as root)");
 		return -EPERM;
 	}
-	for (int i = 0; ctl_needed_kfuncs[i]; i++) {
-		int r = ctl_probe_kfunc(ctl_needed_kfuncs[i]);
-
-		if (r < 0) {
-			snprintf(msg, len, "cannot read the kernel's BTF (%s)", strerror(-r));
-			return r;
-		}
-		if (!r) {
-			snprintf(msg, len, "this kernel lacks the conntrack kfunc '%s': ctlua needs "
-				 "Linux 6.1 or later with CONFIG_NF_CONNTRACK and BTF "
-				 "(modprobe nf_conntrack if it is a module)", ctl_needed_kfuncs[i]);
-			return -ENOTSUP;
-		}
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		err = -errno;
+		snprintf(msg, len, "cannot read the kernel's BTF (%s)", strerror(-err));
+		return err;
 	}
-	return 0;
+	for (int i = 0; ctl_needed_kfuncs[i] && !err; i++) {
+		if (find_kfunc(ctl_needed_kfuncs[i], vmlinux, &mod))
+			continue;
+		snprintf(msg, len, "this kernel lacks the conntrack kfunc '%s': ctlua needs "
+			 "Linux 6.1 or later with CONFIG_NF_CONNTRACK and BTF "
+			 "(modprobe nf_conntrack if it is a module)", ctl_needed_kfuncs[i]);
+		err = -ENOTSUP;
+	}
+	btf__free(mod);
+	btf__free(vmlinux);
+	return err;
 }

@@ -14,7 +14,4 @@ extern const char *const ctl_needed_kfuncs[];
  */
 int ctl_probe(char *msg, size_t len);
 
-/* 1 if the kernel's BTF has a function named @name, 0 if not, -errno if BTF is unreadable. */
-int ctl_probe_kfunc(const char *name);
-
 #endif
