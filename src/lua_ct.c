@@ -126,6 +126,7 @@ int luaopen_ct(lua_State *L)
 	ctl_open_link(L);
 	ctl_open_policy(L);
 	ctl_open_events(L);
+	ctl_open_direct(L);
 	lua_pushstring(L, CTLUA_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

@@ -110,5 +110,6 @@ void ctl_open_tuple(lua_State *L);	/* also creates the tuple metatable */
 void ctl_open_link(lua_State *L);
 void ctl_open_policy(lua_State *L);
 void ctl_open_events(lua_State *L);
+void ctl_open_direct(lua_State *L);
 
 #endif
