@@ -157,7 +157,26 @@ static __always_inline int ct_create(struct __sk_buff *skb, const struct ctlua_f
 	return 0;
 }
 
-/* Change an existing entry in place (the "apply" half of CTLUA_REQ_APPLY). */
+#define ENOSPC		28
+
+/*
+ * bpf_ct_insert_entry gives no reason for a failure (KERNEL.md section 6). A lookup tells
+ * the likeliest, a duplicate (EEXIST), from the rest (ENOSPC: hash chain too long).
+ */
+static __always_inline int confirm_insert_error(struct __sk_buff *skb, const struct ctlua_flow *f)
+{
+	struct ctlua_ct_opts co = { .netns_id = BPF_F_CURRENT_NETNS, .l4proto = f->proto };
+	struct bpf_sock_tuple t = {};
+	__u32 tsz = flow_to_tuple(f, &t);
+	struct nf_conn *ct = bpf_skb_ct_lookup(skb, &t, tsz, &co, CTLUA_CT_OPTS_SZ);
+
+	if (!ct)
+		return -ENOSPC;
+	bpf_ct_release(ct);
+	return -EEXIST;
+}
+
+/* Change an existing entry in place (CTLUA_REQ_CHANGE, and APPLY when there is one). */
 static __always_inline int ct_change(struct nf_conn *ct, const struct ctlua_opts *o)
 {
 	int err = 0;
@@ -439,6 +458,8 @@ int ctlua_req(struct __sk_buff *skb)
 	r->existed = 0;
 	if (r->op == CTLUA_REQ_ALLOC) {
 		r->error = ct_create(skb, &r->flow, &r->opts, r);
+		if (r->error == -EEXIST)
+			r->error = confirm_insert_error(skb, &r->flow);
 		report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error);
 		return TC_ACT_OK;
 	}
@@ -454,7 +475,7 @@ int ctlua_req(struct __sk_buff *skb)
 			r->error = co.error ? co.error : -ENOENT;
 		return TC_ACT_OK;
 	}
-	if (r->op == CTLUA_REQ_APPLY) {
+	if (r->op == CTLUA_REQ_APPLY || r->op == CTLUA_REQ_CHANGE) {
 		r->existed = 1;
 		r->error = ct_change(ct, &r->opts);
 	}

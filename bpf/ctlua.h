@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		2
+#define CTLUA_ABI		3
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_MAX_VERDICTS	131072	/* per-flow verdicts */
@@ -181,6 +181,7 @@ enum ctlua_req_op {
 	CTLUA_REQ_ALLOC = 0,	/* alloc, set_*, insert */
 	CTLUA_REQ_APPLY = 1,	/* change the entry if it exists, else as ALLOC */
 	CTLUA_REQ_LOOKUP = 2,	/* read the entry */
+	CTLUA_REQ_CHANGE = 3,	/* change the entry; ENOENT if there is none */
 };
 
 struct ctlua_request {

@@ -26,13 +26,20 @@ int ctl_fail(lua_State *L, int err, const char *fmt, ...)
 	return 3;
 }
 
+int ctl_arg_item;
+
 int ctl_arg_error(lua_State *L, int arg, const char *fmt, ...)
 {
 	char text[256];
+	int n = 0;
 	va_list ap;
 
+	if (ctl_arg_item) {
+		n = snprintf(text, sizeof(text), "item %d: ", ctl_arg_item);
+		ctl_arg_item = 0;
+	}
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	vsnprintf(text + n, sizeof(text) - n, fmt, ap);
 	va_end(ap);
 	if (arg > 0)
 		return luaL_argerror(L, arg, text);

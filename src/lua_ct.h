@@ -72,6 +72,8 @@ int ctl_fail(lua_State *L, int err, const char *fmt, ...);
  * Field checks read t[field] of the table at @idx.
  */
 int ctl_arg_error(lua_State *L, int arg, const char *fmt, ...);
+/* While non-zero, ctl_arg_error starts its text with "item N: " (and resets it). */
+extern int ctl_arg_item;
 /* Raise on any key of the table at @idx that is not in @allowed (NULL-terminated). */
 void ctl_check_keys(lua_State *L, int idx, int arg, const char *const allowed[]);
 /* t[field] as an integer in [min, max]; returns false (and *out untouched) when nil. */
@@ -92,6 +94,8 @@ void ctl_push_status(lua_State *L, __u32 status);
 
 /* A flow from a ct.tuple userdata or a table ct.tuple accepts, at @arg. */
 void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f);
+/* The same for the value at stack index @idx, reported as part of argument @arg. */
+void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f);
 void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f);
 
 /* Name of the interface with @ifindex, from the attached links first (no syscall). */

@@ -52,27 +52,32 @@ static __u8 check_proto(lua_State *L, int idx, int arg)
 	return (__u8)n;
 }
 
-void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f)
+void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f)
 {
-	struct ctlua_flow *ud = luaL_testudata(L, arg, CTL_TUPLE_MT);
+	struct ctlua_flow *ud = luaL_testudata(L, idx, CTL_TUPLE_MT);
 	int sfam, dfam;
 
 	if (ud) {
 		*f = *ud;
 		return;
 	}
-	if (!lua_istable(L, arg))
-		luaL_typeerror(L, arg, "tuple or table");
+	if (!lua_istable(L, idx))
+		ctl_arg_error(L, arg, "tuple or table expected, got %s", luaL_typename(L, idx));
 	memset(f, 0, sizeof(*f));
-	ctl_check_keys(L, arg, arg, tuple_keys);
-	sfam = check_addr(L, arg, arg, "src", f->saddr);
-	dfam = check_addr(L, arg, arg, "dst", f->daddr);
+	ctl_check_keys(L, idx, arg, tuple_keys);
+	sfam = check_addr(L, idx, arg, "src", f->saddr);
+	dfam = check_addr(L, idx, arg, "dst", f->daddr);
 	if (sfam != dfam)
 		ctl_arg_error(L, arg, "'src' and 'dst' are of different address families");
 	f->family = (__u8)sfam;
-	f->sport = check_port(L, arg, arg, "sport");
-	f->dport = check_port(L, arg, arg, "dport");
-	f->proto = check_proto(L, arg, arg);
+	f->sport = check_port(L, idx, arg, "sport");
+	f->dport = check_port(L, idx, arg, "dport");
+	f->proto = check_proto(L, idx, arg);
+}
+
+void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f)
+{
+	ctl_check_flow_at(L, arg, arg, f);
 }
 
 void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f)

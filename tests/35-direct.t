@@ -44,4 +44,38 @@ cmp_ok "$(ct_timeout "$e")" -le 30 "and at most the 30 s timeout"
 like "$(ct_entry "$NS_A" "src=2001:db8::2 dst=2001:db8::1 sport=5353 dport=53 ")" ' mark=6 ' \
 	"conntrack -L shows the IPv6 UDP entry with its mark"
 is "$(ip netns exec "$NS_A" conntrack -L 2>/dev/null | wc -l)" 2 "and nothing else was created"
+
+# --- ct.change on an existing entry ------------------------------------------------------
+ctlua_run "$NS_A" 20 -e '
+local t = ct.tuple{src="2001:db8::2", dst="2001:db8::1", sport=5353, dport=53, proto="udp"}
+local e = assert(ct.change(t, {mark=77, timeout=90000, status={"fixed_timeout"}}))
+print("CHANGED", e.mark)
+print("FIXED", ct.change(t, {timeout=1000}))
+print("NONE", ct.change(ct.tuple{src="198.18.0.9", dst="198.18.0.1", sport=1, dport=2, proto="udp"}, {mark=1}))'
+is "$RC" 0 "the ct.change script exits 0" || show_ctlua
+e=$(ct_entry "$NS_A" "src=2001:db8::2 dst=2001:db8::1 sport=5353 dport=53 ")
+like "$e" ' mark=77 ' "ct.change rewrote the mark conntrack -L shows"
+cmp_ok "$(ct_timeout "$e")" -gt 80 "and the timeout (90 s)"
+like "$OUT" $'FIXED\tnil\tEPERM: bpf_ct_change_timeout refused udp \\[2001:db8::2\\]:5353 → \\[2001:db8::1\\]:53: it has fixed_timeout' \
+	"a new timeout on a fixed_timeout entry: the kernel's EPERM" || show_ctlua
+like "$OUT" $'NONE\tnil\tENOENT: no conntrack entry for udp 198.18.0.9:1 → 198.18.0.1:2\t2' \
+	"ct.change of a flow without an entry: ENOENT" || show_ctlua
+
+# --- ct.alloc_many: 10 000 entries in one call -------------------------------------------
+ctlua_run "$NS_A" 60 -e '
+local ts = {}
+for i = 1, 10000 do
+	ts[i] = {src = "198.18.2." .. (i % 200 + 1), dst = "198.18.3.1", sport = 1024 + i, dport = 53, proto = "udp"}
+end
+ts[10001] = ct.tuple(ts[17])
+local n, fails = ct.alloc_many(ts, {timeout = 120000, mark = 3})
+print("MANY", n, #fails, fails[1].index, fails[1].errname, fails[1].err)
+print(pcall(ct.alloc_many, {ts[1], {src = "x"}}))'
+is "$RC" 0 "the ct.alloc_many script exits 0" || show_ctlua
+like "$OUT" $'MANY\t10000\t1\t10001\tEEXIST\t-17' \
+	"10000 created, the repeated tuple refused as EEXIST by its index" || show_ctlua
+like "$OUT" "bad argument #1 to 'ct.alloc_many' \\(item 2: field 'src': 'x' is not an IPv4 or IPv6 address\\)" \
+	"a bad item is named by its index" || show_ctlua
+is "$(ip netns exec "$NS_A" conntrack -L -m 3 2>/dev/null | grep -c 'dport=53 ')" 10000 \
+	"conntrack -L shows all 10000 entries with mark 3"
 done_testing
