@@ -8,8 +8,45 @@
 #include <string.h>
 #include "addr.h"
 #include "datapath.h"
+#include "explain.h"
 #include "names.h"
 #include "lua_ct.h"
+
+/* The one-line explanation of a kfunc's errno, or libc's text for any other. */
+static const char *brief(int err)
+{
+	const struct ctl_explanation *x = ctl_explain(err);
+
+	return x ? x->brief : strerror(-err);
+}
+
+/* ct.explain([errno | "ENAME"]) -> text, or the list of explained names */
+static int l_explain(lua_State *L)
+{
+	char buf[1024], name[16];
+	int err;
+
+	if (lua_isnoneornil(L, 1)) {
+		lua_newtable(L);
+		for (int i = 0; (err = ctl_explained(i)); i++) {
+			lua_pushstring(L, ctl_errno_name(err, name, sizeof(name)));
+			lua_rawseti(L, -2, i + 1);
+		}
+		return 1;
+	}
+	if (lua_type(L, 1) == LUA_TNUMBER) {
+		err = (int)luaL_checkinteger(L, 1);
+		luaL_argcheck(L, err != 0 && err > -4096 && err < 4096, 1, "not an errno");
+	} else {
+		const char *text = luaL_checkstring(L, 1);
+
+		err = ctl_errno_parse(text);
+		if (!err)
+			return luaL_argerror(L, 1, lua_pushfstring(L, "'%s' is not an errno name", text));
+	}
+	lua_pushstring(L, ctl_explain_format(err, buf, sizeof(buf)));
+	return 1;
+}
 
 /* Push what the kernel said of an entry: tuple, reply, status, timeout, mark. */
 static void push_entry(lua_State *L, const struct ctlua_request *r)
@@ -80,8 +117,8 @@ static int l_alloc(lua_State *L)
 		return ctl_fail(L, r.error, "bpf_ct_insert_entry refused %s, and no entry has this "
 				"tuple: the hash chain is too long", ctl_flow_format(&f, buf));
 	if (r.error)
-		return ctl_fail(L, r.error, "bpf_skb_ct_alloc failed for %s (%s)",
-				ctl_flow_format(&f, buf), strerror(-r.error));
+		return ctl_fail(L, r.error, "bpf_skb_ct_alloc failed for %s: %s",
+				ctl_flow_format(&f, buf), brief(r.error));
 	push_entry(L, &r);
 	return 1;
 }
@@ -101,8 +138,8 @@ static int l_lookup(lua_State *L)
 	if (r.error == -ENOENT)
 		return ctl_fail(L, r.error, "no conntrack entry for %s", ctl_flow_format(&f, buf));
 	if (r.error)
-		return ctl_fail(L, r.error, "bpf_skb_ct_lookup failed for %s (%s)",
-				ctl_flow_format(&f, buf), strerror(-r.error));
+		return ctl_fail(L, r.error, "bpf_skb_ct_lookup failed for %s: %s",
+				ctl_flow_format(&f, buf), brief(r.error));
 	push_entry(L, &r);
 	return 1;
 }
@@ -211,6 +248,7 @@ static const luaL_Reg direct_funcs[] = {
 	{ "lookup", l_lookup },
 	{ "change", l_change },
 	{ "alloc_many", l_alloc_many },
+	{ "explain", l_explain },
 	{ NULL, NULL },
 };
 

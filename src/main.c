@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include "datapath.h"
+#include "explain.h"
 #include "lua_ct.h"
 #include "probe.h"
 
@@ -24,6 +25,7 @@ static const char usage[] =
 	"usage: ctlua [OPTIONS] SCRIPT [ARGS...]\n"
 	"       ctlua [OPTIONS] -e CODE [ARGS...]\n"
 	"       ctlua [OPTIONS] -        (read the script from standard input)\n"
+	"       ctlua explain [ENAME...]  (what the conntrack kfuncs' errors mean)\n"
 	"\n"
 	"Run a Lua 5.4 policy that decides how Linux conntrack entries are created:\n"
 	"a TC eBPF program looks each packet up in conntrack and, for a flow without\n"
@@ -41,6 +43,7 @@ static const char usage[] =
 	"  ctlua examples/demo.lua veth0 10      run the demo policy on veth0 for 10 s\n"
 	"  ctlua -e 'ct.attach(\"eth0\"); ct.on(\"miss\", print); ct.run()'\n"
 	"  ctlua --check\n"
+	"  ctlua explain EPROTO                   what EPROTO from bpf_skb_ct_alloc means\n"
 	"\n"
 	"Needs root (CAP_BPF, CAP_NET_ADMIN) and Linux 6.1+ with BTF and conntrack.\n"
 	"See ctlua(1) and the README for the Lua API.\n";
@@ -99,6 +102,30 @@ static void set_arg(lua_State *L, const char *script, char **args, int nargs)
 	lua_setglobal(L, "arg");
 }
 
+/* ctlua explain [ENAME|errno]: the kfuncs' errors in words; all of them without NAME. */
+static int explain(int argc, char **argv)
+{
+	char buf[1024];
+	int err;
+
+	if (argc == 0) {
+		for (int i = 0; (err = ctl_explained(i)); i++)
+			printf("%s\n\n", ctl_explain_format(err, buf, sizeof(buf)));
+		return 0;
+	}
+	for (int i = 0; i < argc; i++) {
+		err = atoi(argv[i]);
+		if (!err)
+			err = ctl_errno_parse(argv[i]);
+		if (!err) {
+			fprintf(stderr, "ctlua: explain: '%s' is not an errno name or number\n", argv[i]);
+			return 2;
+		}
+		printf("%s\n", ctl_explain_format(err, buf, sizeof(buf)));
+	}
+	return 0;
+}
+
 static int check_kernel(void)
 {
 	char msg[512];
@@ -149,6 +176,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (!code && optind < argc && !strcmp(argv[optind], "explain"))
+		return explain(argc - optind - 1, argv + optind + 1);
 	if (!code && optind >= argc) {
 		fprintf(stderr, "ctlua: no script given\n%s", usage);
 		return 2;
