@@ -58,10 +58,21 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 	luaL_error(L, "interrupted");
 }
 
+/*
+ * Unlike lua.c, a second signal does not kill the process: that would leave our filters
+ * on the interfaces. (A sender like timeout(1) may deliver the same signal twice.)
+ */
 static void on_signal(int signo)
 {
-	signal(signo, SIG_DFL);	/* a second one ends the process */
+	(void)signo;
 	lua_sethook(global_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static void set_stop_signals(void (*handler)(int))
+{
+	signal(SIGINT, handler);
+	signal(SIGTERM, handler);
+	signal(SIGHUP, handler);
 }
 
 /* Run the chunk on top with the args in `arg`; report an error. Returns a Lua status. */
@@ -74,13 +85,9 @@ static int run_chunk(lua_State *L, int status, char **args, int nargs)
 		lua_insert(L, base);
 		for (int i = 0; i < nargs; i++)
 			lua_pushstring(L, args[i]);
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
-		signal(SIGHUP, on_signal);
+		set_stop_signals(on_signal);
 		status = lua_pcall(L, nargs, 0, base);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
+		set_stop_signals(SIG_IGN);	/* until lua_close has detached everything */
 		lua_remove(L, base);
 	}
 	if (status != LUA_OK) {
