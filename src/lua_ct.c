@@ -127,6 +127,7 @@ int luaopen_ct(lua_State *L)
 	ctl_open_policy(L);
 	ctl_open_events(L);
 	ctl_open_direct(L);
+	ctl_open_kernel(L);
 	lua_pushstring(L, CTLUA_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

@@ -115,5 +115,6 @@ void ctl_open_link(lua_State *L);
 void ctl_open_policy(lua_State *L);
 void ctl_open_events(lua_State *L);
 void ctl_open_direct(lua_State *L);
+void ctl_open_kernel(lua_State *L);
 
 #endif

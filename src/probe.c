@@ -23,6 +23,12 @@ const char *const ctl_needed_kfuncs[] = {
 	"bpf_ct_change_status", NULL,
 };
 
+const char *const ctl_all_kfuncs[] = {
+	"bpf_skb_ct_alloc", "bpf_skb_ct_lookup", "bpf_xdp_ct_alloc", "bpf_xdp_ct_lookup",
+	"bpf_ct_insert_entry", "bpf_ct_release", "bpf_ct_set_timeout", "bpf_ct_change_timeout",
+	"bpf_ct_set_status", "bpf_ct_change_status", "bpf_ct_set_nat_info", NULL,
+};
+
 static int has_cap(const struct __user_cap_data_struct data[2], int cap)
 {
 	return !!(data[cap / 32].effective & (1u << (cap % 32)));
@@ -41,16 +47,71 @@ static int find_kfunc(const char *name, struct btf *vmlinux, struct btf **mod)
 	return *mod && btf__find_by_name_kind(*mod, name, BTF_KIND_FUNC) > 0;
 }
 
+/* Whether uname's @release is at least @maj.@min (6.1 brought ct->mark writes). */
+static bool at_least(const char *release, int maj, int min)
+{
+	int a, b;
+
+	if (sscanf(release, "%d.%d", &a, &b) != 2)
+		return false;
+	return a > maj || (a == maj && b >= min);
+}
+
+static bool has_member(const struct btf *btf, int type_id, const char *name)
+{
+	const struct btf_type *t = btf__type_by_id(btf, type_id);
+	const struct btf_member *m = btf_members(t);
+
+	for (int i = 0; i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(btf, m[i].name_off), name))
+			return true;
+	return false;
+}
+
+int ctl_probe_features(struct ctl_features *f)
+{
+	struct btf *vmlinux, *mod = NULL, *where;
+	struct utsname uts;
+	int id;
+
+	memset(f, 0, sizeof(*f));
+	if (uname(&uts) == 0)
+		snprintf(f->release, sizeof(f->release), "%s", uts.release);
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return -errno;
+	for (int i = 0; ctl_all_kfuncs[i]; i++)
+		f->kfunc[i] = find_kfunc(ctl_all_kfuncs[i], vmlinux, &mod);
+	f->nat = find_kfunc("bpf_ct_set_nat_info", vmlinux, &mod);
+	/* The types live where nf_conntrack was built: vmlinux, or its module. */
+	where = vmlinux;
+	id = btf__find_by_name_kind(where, "bpf_ct_opts", BTF_KIND_STRUCT);
+	if (id <= 0 && mod)
+		id = btf__find_by_name_kind(where = mod, "bpf_ct_opts", BTF_KIND_STRUCT);
+	if (id > 0) {
+		f->opts_size = (int)btf__resolve_size(where, id);
+		f->zones = has_member(where, id, "ct_zone_id");
+	}
+	where = vmlinux;
+	id = btf__find_by_name_kind(where, "nf_conn", BTF_KIND_STRUCT);
+	if (id <= 0 && mod)
+		id = btf__find_by_name_kind(where = mod, "nf_conn", BTF_KIND_STRUCT);
+	if (id > 0)
+		f->mark_write = has_member(where, id, "mark") && at_least(f->release, 6, 1);
+	btf__free(mod);
+	btf__free(vmlinux);
+	return 0;
+}
+
 int ctl_probe(char *msg, size_t len)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
 	struct btf *vmlinux, *mod = NULL;
 	struct utsname uts;
-	int major, minor, err = 0;
+	int err = 0;
 
-	if (uname(&uts) == 0 && sscanf(uts.release, "%d.%d", &major, &minor) == 2 &&
-	    (major < 6 || (major == 6 && minor < 1))) {
+	if (uname(&uts) == 0 && !at_least(uts.release, 6, 1)) {
 		/* 6.0 has the kfuncs but refuses the ct->mark write (KERNEL.md section 7) */
 		snprintf(msg, len, "this kernel is %s: ctlua needs Linux 6.1 or later "
 			 "(conntrack kfuncs with mark writes)", uts.release);
