@@ -220,8 +220,8 @@ static int l_alloc_many(lua_State *L)
 		}
 		err = ctl_dp_run_requests(s->dp, m);
 		if (err)
-			return ctl_fail(L, err, "BPF_PROG_TEST_RUN stopped after %lld of %lld "
-					"tuples (%s)", (long long)(base + created), (long long)n,
+			return ctl_fail(L, err, "BPF_PROG_TEST_RUN failed after %lld of %lld "
+					"tuples were created (%s)", (long long)created, (long long)n,
 					strerror(-err));
 		for (unsigned int j = 0; j < m; j++) {
 			if (!reqs[j].error) {
