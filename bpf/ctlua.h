@@ -5,12 +5,12 @@
  * No includes: the includer provides __u8..__u64 and __be16/__be32 (vmlinux.h on
  * the BPF side, <linux/types.h> on the host). Every struct has explicit padding that
  * writers zero, and a size assert. Bump CTLUA_ABI whenever a layout or a meaning here
- * changes; the host refuses to run an object whose ABI differs.
+ * changes; the host refuses an object whose ABI (ctlua_abi in its .rodata) differs.
  */
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		3
+#define CTLUA_ABI		4
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_MAX_VERDICTS	131072	/* per-flow verdicts */
@@ -153,14 +153,13 @@ struct ctlua_rule_table {
 
 /* The global switches, entry 0 of the config map. */
 struct ctlua_config {
-	__u32 abi;		/* CTLUA_ABI, written by the host at load */
 	__u8 mode;		/* enum ctlua_mode */
 	__u8 rule_slot;		/* which entry of the rules map is live (0 or 1) */
 	__u8 event_mask;	/* bit (1 << kind) set: that kind is emitted */
 	__u8 pad;
 	struct ctlua_verdict dflt;
 };
-_Static_assert(sizeof(struct ctlua_config) == 32, "ctlua_config layout");
+_Static_assert(sizeof(struct ctlua_config) == 28, "ctlua_config layout");
 
 /* One event, as streamed through the ring buffer. */
 struct ctlua_event {

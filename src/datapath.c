@@ -49,7 +49,6 @@ int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len)
 {
 	struct ctl_dp *dp;
 	struct ctlua_config cfg = {
-		.abi = CTLUA_ABI,
 		.mode = CTLUA_MODE_ENFORCE,
 		.event_mask = (1u << CTLUA_EV_NR) - 1,
 		.dflt = { .action = CTLUA_ACT_PASS },
@@ -190,6 +189,23 @@ int ctl_dp_run_requests(struct ctl_dp *dp, unsigned int n)
 	if (bpf_prog_test_run_opts(bpf_program__fd(dp->skel->progs.ctlua_req), &run))
 		return -errno;
 	return 0;
+}
+
+int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
+		   const struct ctlua_opts *o, struct ctlua_request *out)
+{
+	struct ctlua_request *r = ctl_dp_requests(dp);
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->flow = *f;
+	if (o)
+		r->opts = *o;
+	r->op = (__u8)op;
+	r->error = -EINPROGRESS;	/* stays if the run stops before this slot */
+	err = ctl_dp_run_requests(dp, 1);
+	*out = *r;
+	return err;
 }
 
 int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir)

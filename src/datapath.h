@@ -46,6 +46,13 @@ int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum);
 struct ctlua_request *ctl_dp_requests(struct ctl_dp *dp);
 int ctl_dp_run_requests(struct ctl_dp *dp, unsigned int n);
 
+/*
+ * One request, op (enum ctlua_req_op) on @f with @o (NULL: none), run at once; the
+ * result, kernel error included, is copied to @out. Returns 0 or -errno of the run.
+ */
+int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
+		   const struct ctlua_opts *o, struct ctlua_request *out);
+
 /* Program fd for a direction (enum ctlua_dir), and the ring buffer's map fd. */
 int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir);
 int ctl_dp_events_fd(const struct ctl_dp *dp);

@@ -52,20 +52,17 @@ void ctl_check_keys(lua_State *L, int idx, int arg, const char *const allowed[])
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-		int i = 0;
 
-		while (key && allowed[i] && strcmp(key, allowed[i]))
-			i++;
 		if (!key) {
 			const char *k = luaL_tolstring(L, -2, NULL);	/* pushes: value at -2 */
 			const char *v = luaL_tolstring(L, -2, NULL);
 
 			ctl_arg_error(L, arg, "unexpected value %s at [%s]: give fields by name", v, k);
-		} else if (!allowed[i]) {
+		} else if (ctl_name_index(allowed, key) < 0) {
 			luaL_Buffer b;
 
 			luaL_buffinit(L, &b);
-			for (i = 0; allowed[i]; i++) {
+			for (int i = 0; allowed[i]; i++) {
 				luaL_addstring(&b, i ? ", " : "");
 				luaL_addstring(&b, allowed[i]);
 			}
@@ -121,13 +118,13 @@ int ctl_field_option(lua_State *L, int idx, int arg, const char *field, const ch
 		     int dflt)
 {
 	const char *s = ctl_field_str(L, idx, arg, field);
+	int i;
 
 	if (!s)
 		return dflt;
-	for (int i = 0; names[i]; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	return ctl_arg_error(L, arg, "field '%s': invalid option '%s'", field, s);
+	if ((i = ctl_name_index(names, s)) < 0)
+		return ctl_arg_error(L, arg, "field '%s': invalid option '%s'", field, s);
+	return i;
 }
 
 /* Push and return "seen_reply, assured, ..." (KERNEL.md section 4: all BPF may set). */

@@ -68,26 +68,17 @@ static void push_entry(lua_State *L, const struct ctlua_request *r)
 	lua_setfield(L, -2, "mark");
 }
 
-/* Run one request for the flow at argument 1; leaves the result in *out. */
-static int run_one(lua_State *L, struct ctl_state *s, int op, const struct ctlua_opts *o,
-		   struct ctlua_request *out)
+/* Run one request for @f; 0, or pushes nil, msg, errno and returns 3. */
+static int run_one(lua_State *L, struct ctl_state *s, int op, const struct ctlua_flow *f,
+		   const struct ctlua_opts *o, struct ctlua_request *out)
 {
-	struct ctlua_request *r;
 	int err, ready;
 
 	if ((ready = ctl_ready(L, s)))
 		return ready;
-	r = ctl_dp_requests(s->dp);
-	memset(r, 0, sizeof(*r));
-	ctl_check_flow(L, 1, &r->flow);
-	if (o)
-		r->opts = *o;
-	r->op = (__u8)op;
-	r->error = -EINPROGRESS;	/* stays if the run stops before this slot */
-	err = ctl_dp_run_requests(s->dp, 1);
+	err = ctl_dp_request(s->dp, op, f, o, out);
 	if (err)
 		return ctl_fail(L, err, "BPF_PROG_TEST_RUN failed (%s)", strerror(-err));
-	*out = *r;
 	return 0;
 }
 
@@ -108,7 +99,7 @@ static int l_alloc(lua_State *L)
 		ctl_check_keys(L, 2, 2, keys);
 		ctl_check_opts(L, 2, 2, &o);
 	}
-	if ((ret = run_one(L, s, CTLUA_REQ_ALLOC, &o, &r)))
+	if ((ret = run_one(L, s, CTLUA_REQ_ALLOC, &f, &o, &r)))
 		return ret;
 	if (r.error == -EEXIST)
 		return ctl_fail(L, r.error, "bpf_ct_insert_entry refused %s: an entry with this "
@@ -133,7 +124,7 @@ static int l_lookup(lua_State *L)
 	int ret;
 
 	ctl_check_flow(L, 1, &f);
-	if ((ret = run_one(L, s, CTLUA_REQ_LOOKUP, NULL, &r)))
+	if ((ret = run_one(L, s, CTLUA_REQ_LOOKUP, &f, NULL, &r)))
 		return ret;
 	if (r.error == -ENOENT)
 		return ctl_fail(L, r.error, "no conntrack entry for %s", ctl_flow_format(&f, buf));
@@ -159,7 +150,7 @@ static int l_change(lua_State *L)
 	luaL_checktype(L, 2, LUA_TTABLE);
 	ctl_check_keys(L, 2, 2, keys);
 	ctl_check_opts(L, 2, 2, &o);
-	if ((ret = run_one(L, s, CTLUA_REQ_CHANGE, &o, &r)))
+	if ((ret = run_one(L, s, CTLUA_REQ_CHANGE, &f, &o, &r)))
 		return ret;
 	if (r.error == -ENOENT)
 		return ctl_fail(L, r.error, "no conntrack entry for %s", ctl_flow_format(&f, buf));

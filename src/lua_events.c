@@ -120,15 +120,13 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 {
 	static const char *const keys[] = { "timeout", "status", "mark", NULL };
 	struct ctlua_verdict v = {};
-	struct ctlua_request *req;
-	const char *action = lua_tostring(L, base);
+	struct ctlua_request req;
+	int i = lua_type(L, base) == LUA_TSTRING
+		? ctl_name_index(ctl_action_names, lua_tostring(L, base)) : -1;
 	char buf[CTL_FLOW_STRLEN], name[16];
-	int i, err;
+	int err;
 
-	for (i = 0; action && ctl_action_names[i]; i++)
-		if (!strcmp(action, ctl_action_names[i]))
-			break;
-	if (!action || lua_type(L, base) != LUA_TSTRING || !ctl_action_names[i])
+	if (i < 0)
 		luaL_error(L, "a callback returned %s where an action (pass, alloc or drop) "
 			   "was expected", luaL_tolstring(L, base, NULL));
 	v.action = (__u8)i;
@@ -145,14 +143,9 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 			   strerror(-err));
 	if (v.action != CTLUA_ACT_ALLOC || ctl_dp_config(s->dp)->mode != CTLUA_MODE_ENFORCE)
 		return;
-	req = ctl_dp_requests(s->dp);
-	memset(req, 0, sizeof(*req));
-	req->flow = *f;
-	req->opts = v.opts;
-	req->op = CTLUA_REQ_APPLY;
-	err = ctl_dp_run_requests(s->dp, 1);
+	err = ctl_dp_request(s->dp, CTLUA_REQ_APPLY, f, &v.opts, &req);
 	if (!err)
-		err = req->error;
+		err = req.error;
 	if (err)
 		luaL_error(L, "cannot apply the answer to %s: %s (%s)", ctl_flow_format(f, buf),
 			   ctl_errno_name(err, name, sizeof(name)), strerror(-err));

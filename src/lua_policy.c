@@ -83,12 +83,10 @@ static int l_events(lua_State *L)
 	if (!lua_isnoneornil(L, 1)) {
 		luaL_checktype(L, 1, LUA_TTABLE);
 		for (lua_Integer i = 1; lua_rawgeti(L, 1, i) != LUA_TNIL; i++) {
-			const char *name = lua_tostring(L, -1);
-			int k = 0;
+			int k = lua_type(L, -1) == LUA_TSTRING
+				? ctl_name_index(ctl_event_names, lua_tostring(L, -1)) : -1;
 
-			while (name && ctl_event_names[k] && strcmp(name, ctl_event_names[k]))
-				k++;
-			if (!name || lua_type(L, -1) != LUA_TSTRING || !ctl_event_names[k])
+			if (k < 0)
 				ctl_arg_error(L, 1, "item %d: '%s' is not an event kind "
 					      "(miss, alloc, alloc_error, drop)", (int)i,
 					      luaL_tolstring(L, -1, NULL));

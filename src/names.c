@@ -40,6 +40,14 @@ static const char *const stat_names[CTLUA_STAT_NAMED] = {
 	[CTLUA_STAT_EVENTS_LOST] = "events_lost",
 };
 
+int ctl_name_index(const char *const names[], const char *name)
+{
+	for (int i = 0; name && names[i]; i++)
+		if (!strcmp(name, names[i]))
+			return i;
+	return -1;
+}
+
 const char *ctl_stat_name(int slot)
 {
 	return slot >= 0 && slot < CTLUA_STAT_NAMED ? stat_names[slot] : NULL;

@@ -11,6 +11,12 @@ extern const char *const ctl_mode_names[];	/* enum ctlua_mode */
 extern const char *const ctl_event_names[];	/* enum ctlua_event_kind */
 extern const char *const ctl_dir_names[];	/* enum ctlua_dir */
 
+/*
+ * Index of @name in the NULL-terminated list @names, or -1 (also for a NULL @name).
+ * Every option lookup goes through here.
+ */
+int ctl_name_index(const char *const names[], const char *name);
+
 /* Name of the stat slot @slot below CTLUA_STAT_NAMED, or NULL. */
 const char *ctl_stat_name(int slot);
 

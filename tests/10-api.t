@@ -2,33 +2,15 @@
 # 10-api.t - the `ct` module's argument checking and return conventions, and the ctlua
 # command line: misuse raises `bad argument #N to 'ct.f' (...)` with exact text, failures
 # of the system return nil, "ENAME: ...", errno. What loads the BPF object runs in a
-# namespace of its own (ctl-api-PID); the rest needs no kernel and no root.
+# namespace of its own (make_ns); the rest needs no kernel and no root.
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 
 CTLUA=$PWD/build/ctlua
 [[ -x "$CTLUA" ]] || BAIL_OUT "'$CTLUA' is missing: run make first"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ctlua-api.$$.XXXXXX") || BAIL_OUT "mktemp failed"
-NS=
-
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup()
-{
-	local status=$? pids
-
-	if [[ -n "$NS" ]]; then
-		pids=$(ip netns pids "$NS" 2>/dev/null)
-		# shellcheck disable=SC2086 # one PID per word
-		[[ -n "$pids" ]] && kill -KILL $pids 2>/dev/null
-		ip netns del "$NS" 2>/dev/null
-	fi
-	rm -rf "$TMP"
-	return "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+source tests/lib/netns.sh	# make_ns, and one cleanup on exit for all we create
+TMP=$TEST_TMP
 
 # run CMD...: run it with a time limit; sets OUT, ERR (trailing newlines cut) and RC.
 run()
@@ -356,10 +338,7 @@ run "$CTLUA" -c
 is "$RC" 0 "ctlua -c exits 0 as root" || show
 like "$OUT" '^ok: ' "ctlua -c says ok"
 
-# Only a killed earlier run with this PID can have left a namespace of this name.
-[[ -e /run/netns/ctl-api-$$ ]] && ip netns del "ctl-api-$$" 2>/dev/null
-ip netns add "ctl-api-$$" || BAIL_OUT "cannot create the namespace ctl-api-$$"
-NS=ctl-api-$$
+make_ns || BAIL_OUT "cannot create a test namespace"
 
 in_ns '
 print(ct.mode())

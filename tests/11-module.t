@@ -1,7 +1,7 @@
 #!/bin/bash
 # 11-module.t - build/ct.so as a module of stock Lua 5.4: `require "ct"` works, returns
 # the module without creating globals, and loads the BPF object when asked (in a
-# namespace of its own, ctl-mod-PID).
+# namespace of its own).
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 
@@ -10,24 +10,7 @@ command -v lua5.4 >/dev/null 2>&1 || skip_all "'lua5.4' is not installed"
 
 # Only build/: a ct.so installed elsewhere must not stand in for the one under test.
 export LUA_CPATH="$PWD/build/?.so"
-NS=
-
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup()
-{
-	local status=$? pids
-
-	if [[ -n "$NS" ]]; then
-		pids=$(ip netns pids "$NS" 2>/dev/null)
-		# shellcheck disable=SC2086 # one PID per word
-		[[ -n "$pids" ]] && kill -KILL $pids 2>/dev/null
-		ip netns del "$NS" 2>/dev/null
-	fi
-	return "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+source tests/lib/netns.sh	# make_ns, and one cleanup on exit for all we create
 
 # run CMD...: run it with a time limit; sets OUT (stdout and stderr) and RC.
 run()
@@ -81,10 +64,7 @@ if ((EUID != 0)) || [[ ! -r /sys/kernel/btf/vmlinux ]] || ! command -v ip >/dev/
 	done_testing
 fi
 
-# Only a killed earlier run with this PID can have left a namespace of this name.
-[[ -e /run/netns/ctl-mod-$$ ]] && ip netns del "ctl-mod-$$" 2>/dev/null
-ip netns add "ctl-mod-$$" || BAIL_OUT "cannot create the namespace ctl-mod-$$"
-NS=ctl-mod-$$
+make_ns || BAIL_OUT "cannot create a test namespace"
 
 run ip netns exec "$NS" lua5.4 -e '
 local ct = require "ct"

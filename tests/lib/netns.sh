@@ -159,6 +159,17 @@ make_pair()
 	return 1
 }
 
+# make_ns: one fresh namespace with lo up, named in NS, for tests that need the kernel
+# but no traffic. Returns 0, or 1 with a diagnostic; it is removed on exit like the pairs.
+make_ns()
+{
+	_ns_sweep_stale
+	NS=ctl-$$-$RANDOM-solo
+	_ns_try ip netns add "$NS" || return 1
+	_NS_LIST+=("$NS")
+	_ns_try ip -n "$NS" link set lo up
+}
+
 _ns_try()
 {
 	local out
