@@ -23,12 +23,13 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-PKGS      := libbpf lua5.4
+PKGS      := libbpf lua5.4 libnetfilter_conntrack libmnl
 CFLAGS    ?= -O2 -g
 CFLAGS    += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -fPIC -I$(BUILD) -Ibpf -Isrc \
              -DCTLUA_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-BPF_LIBS  := $(shell pkg-config --libs libbpf 2>/dev/null) -lelf -lz
-LIBS      := $(shell pkg-config --libs lua5.4 2>/dev/null) $(BPF_LIBS)
+# Everything but Lua: ct.so takes Lua from the interpreter that loads it.
+SYS_LIBS  := $(shell pkg-config --libs libbpf libnetfilter_conntrack libmnl 2>/dev/null) -lelf -lz
+LIBS      := $(shell pkg-config --libs lua5.4 2>/dev/null) $(SYS_LIBS)
 # clang -target bpf does not see the host's system include dirs on its own.
 CLANG_SYS := $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
@@ -66,7 +67,7 @@ $(BUILD)/ctlua: $(BUILD)/main.o $(CORE_OBJ)
 # C module it takes the Lua API from the interpreter that loads it, not from liblua.
 $(BUILD)/ct.so: $(CORE_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -o $@ $^ $(BPF_LIBS)
+	$(Q)$(CC) $(CFLAGS) -shared -o $@ $^ $(SYS_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_SRC) $(CORE_OBJ)
 	$(call msg,LINK,$@)
@@ -97,3 +98,4 @@ clean:
 
 .PHONY: all deps test demo install uninstall clean
 .DELETE_ON_ERROR:
+

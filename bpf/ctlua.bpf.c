@@ -30,6 +30,8 @@ extern unsigned int CONFIG_HZ __kconfig __weak;
 
 /* The host refuses an object built from another version of ctlua.h. */
 const volatile __u32 ctlua_abi = CTLUA_ABI;
+/* Set by the loader when the kernel has bpf_ct_set_nat_info (6.1+, CONFIG_NF_NAT). */
+const volatile bool have_nat;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -72,6 +74,7 @@ struct {
  * One test run with repeat = req_count runs ctlua_req once per request.
  */
 struct ctlua_request ctl_reqs[CTLUA_MAX_REQUESTS];
+struct ctlua_req_params req_params;
 __u32 req_count;
 __u32 req_next;
 
@@ -104,6 +107,53 @@ static __always_inline __u32 flow_to_tuple(const struct ctlua_flow *f, struct bp
 	return 0;
 }
 
+/*
+ * The tuple and opts of one kfunc call. The buffers are larger than the kernel's structs
+ * so that a request's size overrides reach the kernel unchanged: the verifier only wants
+ * [ptr, ptr + size) to be ours (KERNEL.md section 3).
+ */
+struct kfunc_args {
+	union {
+		struct bpf_sock_tuple t;
+		__u8 raw[CTLUA_KFUNC_BUF];
+	} tuple;
+	union {
+		struct ctlua_kopts o;
+		__u8 raw[CTLUA_KFUNC_BUF];
+	} opts;
+	__u32 tuple_size;
+	__u32 opts_size;
+};
+
+/*
+ * Fill @a for flow @f: from a request's params @p, or (@p NULL, the packet path) the
+ * plain call, {netns -1, the flow's protocol} in 12 bytes. Built afresh for every call:
+ * the kernel writes error, dir and zone_dir back into the opts.
+ */
+static __always_inline void args_for(struct kfunc_args *a, const struct ctlua_flow *f,
+				     const struct ctlua_req_params *p)
+{
+	__u32 size = flow_to_tuple(f, &a->tuple.t);
+
+	a->opts.o.netns_id = BPF_F_CURRENT_NETNS;
+	a->opts.o.l4proto = f->proto;
+	a->opts_size = CTLUA_CT_OPTS_SZ;
+	a->tuple_size = size;
+	if (!p)
+		return;
+	a->opts.o = p->kopts;
+	if (!(p->flags & CTLUA_PARAM_L4PROTO))
+		a->opts.o.l4proto = f->proto;
+	a->opts_size = p->opts_size < CTLUA_KFUNC_BUF ? p->opts_size : CTLUA_KFUNC_BUF;
+	if (p->flags & CTLUA_PARAM_TUPLE_SIZE)
+		a->tuple_size = p->tuple_size < CTLUA_KFUNC_BUF ? p->tuple_size : CTLUA_KFUNC_BUF;
+}
+
+static __always_inline struct nf_conn *args_lookup(struct __sk_buff *skb, struct kfunc_args *a)
+{
+	return bpf_skb_ct_lookup(skb, &a->tuple.t, a->tuple_size, &a->opts.o, a->opts_size);
+}
+
 /* Remaining lifetime of an inserted entry in ms; 0 where the kernel's HZ is unknown. */
 static __always_inline __u32 timeout_left_ms(const struct nf_conn *ct)
 {
@@ -114,6 +164,27 @@ static __always_inline __u32 timeout_left_ms(const struct nf_conn *ct)
 	return (__u32)((__u64)left * 1000 / CONFIG_HZ);
 }
 
+static __always_inline void read_tuple(const struct nf_conntrack_tuple *t, struct ctlua_flow *out)
+{
+	out->family = (__u8)t->src.l3num;
+	out->proto = t->dst.protonum;
+	out->saddr[0] = t->src.u3.all[0];
+	out->saddr[1] = t->src.u3.all[1];
+	out->saddr[2] = t->src.u3.all[2];
+	out->saddr[3] = t->src.u3.all[3];
+	out->daddr[0] = t->dst.u3.all[0];
+	out->daddr[1] = t->dst.u3.all[1];
+	out->daddr[2] = t->dst.u3.all[2];
+	out->daddr[3] = t->dst.u3.all[3];
+	out->sport = t->src.u.all;
+	out->dport = t->dst.u.all;
+	if (out->family == CTLUA_AF_INET) {	/* the kernel leaves the rest as it was */
+		out->saddr[1] = out->saddr[2] = out->saddr[3] = 0;
+		out->daddr[1] = out->daddr[2] = out->daddr[3] = 0;
+	}
+}
+
+/* What the host reports of an entry: both tuples as the kernel holds them, and the rest. */
 static __always_inline void read_entry(const struct nf_conn *ct, struct ctlua_request *out)
 {
 	if (!out)
@@ -122,39 +193,80 @@ static __always_inline void read_entry(const struct nf_conn *ct, struct ctlua_re
 	out->timeout_ms = timeout_left_ms(ct);
 	if (bpf_core_field_exists(ct->mark))
 		out->mark = ct->mark;
+	if (bpf_core_field_exists(ct->zone))
+		out->zone_id = ct->zone.id;
+	read_tuple(&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, &out->tuple);
+	read_tuple(&ct->tuplehash[IP_CT_DIR_REPLY].tuple, &out->reply);
+}
+
+static __always_inline int set_nat(struct nf_conn___init *a, const struct ctlua_nat *n, int manip)
+{
+	union nf_inet_addr addr;
+
+	if (!have_nat || !n->set)
+		return 0;
+	__builtin_memcpy(addr.all, n->addr, sizeof(addr.all));
+	return bpf_ct_set_nat_info(a, &addr, n->port, manip);
+}
+
+/* Note, for the host, which kfunc a request failed in. */
+static __always_inline int failed_at(struct ctlua_request *out, __u8 stage, int err)
+{
+	if (out)
+		out->stage = stage;
+	return err;
 }
 
 /*
- * Allocate, configure and insert an entry for @f. Every allocation must reach
- * bpf_ct_insert_entry (no kfunc discards one), so the set_* calls cannot abort it.
- * Status bits go in as current | wanted, which works before and after 6.1.
- * Returns 0 or a negative errno: opts.error for a failed alloc, -EEXIST for a failed
- * insert (the kernel reports no reason; a duplicate is by far the likeliest).
+ * Allocate, configure and insert an entry for @f (@p: a request's params, NULL on the
+ * packet path). Every allocation must reach bpf_ct_insert_entry, as no kfunc discards
+ * one: when a set_* call fails, the entry goes in already expired (timeout 0), so it
+ * is gone at the next lookup, and the failure is returned. Status bits go in as
+ * current | wanted, which works before and after 6.1.
+ * Returns 0 or a negative errno: opts.error for a failed alloc, the set_* call's error,
+ * or -EEXIST for a failed insert (the kernel reports no reason; a duplicate is by far
+ * the likeliest).
  */
 static __always_inline int ct_create(struct __sk_buff *skb, const struct ctlua_flow *f,
-				     const struct ctlua_opts *o, struct ctlua_request *out)
+				     const struct ctlua_opts *o, const struct ctlua_req_params *p,
+				     struct ctlua_request *out)
 {
-	struct ctlua_ct_opts co = { .netns_id = BPF_F_CURRENT_NETNS, .l4proto = f->proto };
-	struct bpf_sock_tuple t = {};
+	struct kfunc_args args = {};
 	struct nf_conn___init *a;
 	struct nf_conn *ct;
-	__u32 tsz = flow_to_tuple(f, &t);
+	__u8 stage = CTLUA_STAGE_NONE;
+	int err = 0;
 
-	a = bpf_skb_ct_alloc(skb, &t, tsz, &co, CTLUA_CT_OPTS_SZ);
+	args_for(&args, f, p);
+	a = bpf_skb_ct_alloc(skb, &args.tuple.t, args.tuple_size, &args.opts.o, args.opts_size);
 	if (!a)
-		return co.error ? co.error : -ENOMEM;
+		return failed_at(out, CTLUA_STAGE_ALLOC,
+				 args.opts.o.error ? args.opts.o.error : -ENOMEM);
 	if (o->flags & CTLUA_OPT_TIMEOUT)
 		bpf_ct_set_timeout(a, o->timeout_ms);
-	if (o->flags & CTLUA_OPT_STATUS)
-		bpf_ct_set_status(a, a->ct.status | o->status);
 	if ((o->flags & CTLUA_OPT_MARK) && bpf_core_field_exists(a->ct.mark))
 		a->ct.mark = o->mark;
+	if (o->flags & CTLUA_OPT_STATUS) {
+		err = bpf_ct_set_status(a, a->ct.status | o->status);
+		stage = CTLUA_STAGE_SET_STATUS;
+	}
+	if (!err && p) {
+		err = set_nat(a, &p->snat, NF_NAT_MANIP_SRC);
+		stage = CTLUA_STAGE_SNAT;
+	}
+	if (!err && p) {
+		err = set_nat(a, &p->dnat, NF_NAT_MANIP_DST);
+		stage = CTLUA_STAGE_DNAT;
+	}
+	if (err)
+		bpf_ct_set_timeout(a, 0);
 	ct = bpf_ct_insert_entry(a);
 	if (!ct)
-		return -EEXIST;
-	read_entry(ct, out);
+		return failed_at(out, err ? stage : CTLUA_STAGE_INSERT, err ? err : -EEXIST);
+	if (!err)
+		read_entry(ct, out);
 	bpf_ct_release(ct);
-	return 0;
+	return err ? failed_at(out, stage, err) : 0;
 }
 
 #define ENOSPC		28
@@ -163,13 +275,14 @@ static __always_inline int ct_create(struct __sk_buff *skb, const struct ctlua_f
  * bpf_ct_insert_entry gives no reason for a failure (KERNEL.md section 6). A lookup tells
  * the likeliest, a duplicate (EEXIST), from the rest (ENOSPC: hash chain too long).
  */
-static __always_inline int confirm_insert_error(struct __sk_buff *skb, const struct ctlua_flow *f)
+static __always_inline int confirm_insert_error(struct __sk_buff *skb, const struct ctlua_flow *f,
+						const struct ctlua_req_params *p)
 {
-	struct ctlua_ct_opts co = { .netns_id = BPF_F_CURRENT_NETNS, .l4proto = f->proto };
-	struct bpf_sock_tuple t = {};
-	__u32 tsz = flow_to_tuple(f, &t);
-	struct nf_conn *ct = bpf_skb_ct_lookup(skb, &t, tsz, &co, CTLUA_CT_OPTS_SZ);
+	struct kfunc_args args = {};
+	struct nf_conn *ct;
 
+	args_for(&args, f, p);
+	ct = args_lookup(skb, &args);
 	if (!ct)
 		return -ENOSPC;
 	bpf_ct_release(ct);
@@ -177,19 +290,25 @@ static __always_inline int confirm_insert_error(struct __sk_buff *skb, const str
 }
 
 /* Change an existing entry in place (CTLUA_REQ_CHANGE, and APPLY when there is one). */
-static __always_inline int ct_change(struct nf_conn *ct, const struct ctlua_opts *o)
+static __always_inline int ct_change(struct nf_conn *ct, const struct ctlua_opts *o,
+				     struct ctlua_request *out)
 {
-	int err = 0;
+	int err;
 
-	if (o->flags & CTLUA_OPT_TIMEOUT)
+	/* e.g. -EPERM: FIXED_TIMEOUT forbids a new timeout; then change nothing more */
+	if (o->flags & CTLUA_OPT_TIMEOUT) {
 		err = bpf_ct_change_timeout(ct, o->timeout_ms);
-	if (!err && (o->flags & CTLUA_OPT_STATUS))
+		if (err)
+			return failed_at(out, CTLUA_STAGE_CHANGE_TIMEOUT, err);
+	}
+	if (o->flags & CTLUA_OPT_STATUS) {
 		err = bpf_ct_change_status(ct, ct->status | o->status);
-	if (err)	/* e.g. -EPERM: FIXED_TIMEOUT forbids a new timeout; change nothing more */
-		return err;
+		if (err)
+			return failed_at(out, CTLUA_STAGE_CHANGE_STATUS, err);
+	}
 	if ((o->flags & CTLUA_OPT_MARK) && bpf_core_field_exists(ct->mark))
 		ct->mark = o->mark;
-	return err;
+	return 0;
 }
 
 /*
@@ -368,7 +487,7 @@ static __always_inline void report_alloc(const struct ctlua_config *cfg, struct 
 
 static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 {
-	struct ctlua_ct_opts co = { .netns_id = BPF_F_CURRENT_NETNS };
+	struct ctlua_kopts co = { .netns_id = BPF_F_CURRENT_NETNS };
 	const struct ctlua_verdict *v;
 	const struct ctlua_config *cfg;
 	struct ctlua_flow f = {};
@@ -408,7 +527,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 
 	switch (v->action) {
 	case CTLUA_ACT_ALLOC:
-		err = ct_create(skb, &f, &v->opts, NULL);
+		err = ct_create(skb, &f, &v->opts, NULL, NULL);
 		report_alloc(cfg, skb, dir, &f, v, err);
 		return TC_ACT_OK;
 	case CTLUA_ACT_DROP:
@@ -434,21 +553,20 @@ int ctlua_egress(struct __sk_buff *skb)
 }
 
 /*
- * One direct request per run: the host fills ctl_reqs[0..req_count), zeroes req_next and
- * runs this with repeat = req_count. Results go back into the same slot. Runs in the
- * host task's netns (BPF_PROG_TEST_RUN uses its loopback device as skb->dev).
+ * One direct request per run: the host fills ctl_reqs[0..req_count) and req_params,
+ * zeroes req_next and runs this with repeat = req_count. Results go back into the same
+ * slot. Runs in the host task's netns (BPF_PROG_TEST_RUN uses its loopback device as
+ * skb->dev), or in the peer namespace req_params.kopts.netns_id names.
  */
 SEC("tc")
 int ctlua_req(struct __sk_buff *skb)
 {
-	struct ctlua_ct_opts co = { .netns_id = BPF_F_CURRENT_NETNS };
 	struct ctlua_verdict v = { .action = CTLUA_ACT_ALLOC };
 	const struct ctlua_config *cfg;
-	struct bpf_sock_tuple t = {};
+	struct kfunc_args args = {};
 	struct ctlua_request *r;
 	struct nf_conn *ct;
 	__u32 i = req_next++, zero = 0;
-	__u32 tsz;
 
 	cfg = bpf_map_lookup_elem(&ctl_config, &zero);
 	if (!cfg || i >= req_count || i >= CTLUA_MAX_REQUESTS)
@@ -456,28 +574,29 @@ int ctlua_req(struct __sk_buff *skb)
 	r = &ctl_reqs[i];
 	r->error = 0;
 	r->existed = 0;
+	r->stage = CTLUA_STAGE_NONE;
 	if (r->op == CTLUA_REQ_ALLOC) {
-		r->error = ct_create(skb, &r->flow, &r->opts, r);
-		if (r->error == -EEXIST)
-			r->error = confirm_insert_error(skb, &r->flow);
+		r->error = ct_create(skb, &r->flow, &r->opts, &req_params, r);
+		if (r->error == -EEXIST && r->stage == CTLUA_STAGE_INSERT)
+			r->error = confirm_insert_error(skb, &r->flow, &req_params);
 		report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error);
 		return TC_ACT_OK;
 	}
 
-	tsz = flow_to_tuple(&r->flow, &t);
-	co.l4proto = r->flow.proto;
-	ct = bpf_skb_ct_lookup(skb, &t, tsz, &co, CTLUA_CT_OPTS_SZ);
+	args_for(&args, &r->flow, &req_params);
+	ct = args_lookup(skb, &args);
 	if (!ct) {
-		if (r->op == CTLUA_REQ_APPLY && co.error == -ENOENT) {
-			r->error = ct_create(skb, &r->flow, &r->opts, r);
+		if (r->op == CTLUA_REQ_APPLY && args.opts.o.error == -ENOENT) {
+			r->error = ct_create(skb, &r->flow, &r->opts, &req_params, r);
 			report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error);
 		} else
-			r->error = co.error ? co.error : -ENOENT;
+			r->error = failed_at(r, CTLUA_STAGE_LOOKUP,
+					     args.opts.o.error ? args.opts.o.error : -ENOENT);
 		return TC_ACT_OK;
 	}
 	if (r->op == CTLUA_REQ_APPLY || r->op == CTLUA_REQ_CHANGE) {
 		r->existed = 1;
-		r->error = ct_change(ct, &r->opts);
+		r->error = ct_change(ct, &r->opts, r);
 	}
 	read_entry(ct, r);
 	bpf_ct_release(ct);

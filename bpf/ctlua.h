@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		4
+#define CTLUA_ABI		5
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_MAX_VERDICTS	131072	/* per-flow verdicts */
@@ -183,6 +183,66 @@ enum ctlua_req_op {
 	CTLUA_REQ_CHANGE = 3,	/* change the entry; ENOENT if there is none */
 };
 
+/*
+ * The kfuncs' opts as 6.11+ lays them out (KERNEL.md section 1); the first 12 bytes
+ * are the layout of 5.19 to 6.10, where zone_id sits on what was reserved[0..1].
+ */
+struct ctlua_kopts {
+	__s32 netns_id;		/* -1: the namespace of the run; else a peer nsid */
+	__s32 error;		/* written by the kernel on failure */
+	__u8 l4proto;
+	__u8 dir;		/* written by lookup: 0 original, 1 reply */
+	__u16 zone_id;
+	__u8 zone_dir;		/* 1 original, 2 reply, 0 both (the kernel writes 3) */
+	__u8 reserved[3];
+};
+_Static_assert(sizeof(struct ctlua_kopts) == 16, "ctlua_kopts layout");
+
+/* tuple_size and opts_size reach the kernel unchanged up to this many bytes. */
+#define CTLUA_KFUNC_BUF		64
+
+/* One NAT mapping for bpf_ct_set_nat_info. */
+struct ctlua_nat {
+	__be32 addr[4];		/* network order; IPv4 in addr[0] */
+	__u16 port;		/* host order, as the kfunc takes it; 0 keeps the port */
+	__u8 set;		/* 0: no mapping of this kind */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct ctlua_nat) == 20, "ctlua_nat layout");
+
+/* Which fields of struct ctlua_req_params override what the flow implies. */
+#define CTLUA_PARAM_L4PROTO	(1u << 0)	/* kopts.l4proto instead of flow.proto */
+#define CTLUA_PARAM_TUPLE_SIZE	(1u << 1)	/* tuple_size instead of the family's */
+
+/*
+ * What every request of one run shares, beside the per-request ctlua_opts: the opts
+ * bytes the kfuncs get, their size and the tuple's, and NAT. The packet path never
+ * reads this; its opts are always {-1, 0, proto} in 12 bytes.
+ */
+struct ctlua_req_params {
+	struct ctlua_kopts kopts;
+	__u32 tuple_size;	/* with CTLUA_PARAM_TUPLE_SIZE; at most CTLUA_KFUNC_BUF */
+	__u32 opts_size;	/* 12 or 16, or an experiment's value up to CTLUA_KFUNC_BUF */
+	__u8 flags;		/* CTLUA_PARAM_* */
+	__u8 pad[3];
+	struct ctlua_nat snat;
+	struct ctlua_nat dnat;
+};
+_Static_assert(sizeof(struct ctlua_req_params) == 68, "ctlua_req_params layout");
+
+/* Which kfunc a failed request stopped at, so the host can name it. */
+enum ctlua_req_stage {
+	CTLUA_STAGE_NONE = 0,
+	CTLUA_STAGE_ALLOC,		/* bpf_skb_ct_alloc */
+	CTLUA_STAGE_SET_STATUS,		/* bpf_ct_set_status */
+	CTLUA_STAGE_SNAT,		/* bpf_ct_set_nat_info, source */
+	CTLUA_STAGE_DNAT,		/* bpf_ct_set_nat_info, destination */
+	CTLUA_STAGE_INSERT,		/* bpf_ct_insert_entry */
+	CTLUA_STAGE_LOOKUP,		/* bpf_skb_ct_lookup */
+	CTLUA_STAGE_CHANGE_TIMEOUT,	/* bpf_ct_change_timeout */
+	CTLUA_STAGE_CHANGE_STATUS,	/* bpf_ct_change_status */
+};
+
 struct ctlua_request {
 	struct ctlua_flow flow;
 	struct ctlua_opts opts;
@@ -194,7 +254,12 @@ struct ctlua_request {
 	__u32 mark;
 	__u32 timeout_ms;	/* time left, as far as it can be read */
 	__u32 existed;		/* APPLY found an entry and changed it */
+	struct ctlua_flow tuple; /* the entry's original tuple, as the kernel holds it */
+	struct ctlua_flow reply; /* and its reply tuple, rewritten by NAT */
+	__u16 zone_id;
+	__u8 stage;		/* enum ctlua_req_stage, when error is set */
+	__u8 pad2;
 };
-_Static_assert(sizeof(struct ctlua_request) == 80, "ctlua_request layout");
+_Static_assert(sizeof(struct ctlua_request) == 164, "ctlua_request layout");
 
 #endif /* CTLUA_H */

@@ -10,24 +10,17 @@
 #define CTLUA_KFUNCS_H
 
 /*
- * The 12-byte layout of struct bpf_ct_opts (5.19 to 6.10; still accepted on 6.11+).
- * The kernel's 16-byte struct is refused with -EINVAL at run time before 6.11,
- * so ctlua passes this one everywhere (KERNEL.md section 1).
+ * The opts argument is struct ctlua_kopts (ctlua.h): the kernel's 16-byte layout, passed
+ * with size 12 unless zones or an experiment need more. 16 is refused at run time before
+ * 6.11, 12 works everywhere (KERNEL.md section 1).
  */
-struct ctlua_ct_opts {
-	__s32 netns_id;
-	__s32 error;		/* written by the kernel, on failure only */
-	__u8 l4proto;
-	__u8 dir;		/* written by lookup */
-	__u8 reserved[2];
-};
 #define CTLUA_CT_OPTS_SZ 12
 
 extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb, struct bpf_sock_tuple *tuple,
-					 __u32 tuple__sz, struct ctlua_ct_opts *opts,
+					 __u32 tuple__sz, struct ctlua_kopts *opts,
 					 __u32 opts__sz) __ksym;
 extern struct nf_conn___init *bpf_skb_ct_alloc(struct __sk_buff *skb, struct bpf_sock_tuple *tuple,
-					       __u32 tuple__sz, struct ctlua_ct_opts *opts,
+					       __u32 tuple__sz, struct ctlua_kopts *opts,
 					       __u32 opts__sz) __ksym;
 extern struct nf_conn *bpf_ct_insert_entry(struct nf_conn___init *nfct) __ksym;
 extern void bpf_ct_release(struct nf_conn *nfct) __ksym;
@@ -35,5 +28,8 @@ extern void bpf_ct_set_timeout(struct nf_conn___init *nfct, __u32 timeout) __ksy
 extern int bpf_ct_change_timeout(struct nf_conn *nfct, __u32 timeout) __ksym;
 extern int bpf_ct_set_status(const struct nf_conn___init *nfct, __u32 status) __ksym;
 extern int bpf_ct_change_status(struct nf_conn *nfct, __u32 status) __ksym;
+/* 6.1+ with CONFIG_NF_NAT; weak, and only reached when the loader set have_nat. */
+extern int bpf_ct_set_nat_info(struct nf_conn___init *nfct, union nf_inet_addr *addr, int port,
+			       enum nf_nat_manip_type manip) __ksym __weak;
 
 #endif /* CTLUA_KFUNCS_H */

@@ -53,6 +53,7 @@ int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len)
 		.event_mask = (1u << CTLUA_EV_NR) - 1,
 		.dflt = { .action = CTLUA_ACT_PASS },
 	};
+	struct ctl_features feat;
 	int err;
 
 	libbpf_set_print(libbpf_print);
@@ -66,9 +67,15 @@ int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len)
 		return -ENOMEM;
 	}
 	dp->ncpus = libbpf_num_possible_cpus();
-	dp->skel = ctlua_bpf__open_and_load();
-	if (!dp->skel) {
+	err = ctl_probe_features(&feat);
+	dp->skel = ctlua_bpf__open();
+	if (dp->skel) {
+		dp->skel->rodata->have_nat = !err && feat.nat;
+		err = ctlua_bpf__load(dp->skel);
+	} else {
 		err = -errno;
+	}
+	if (err) {
 		snprintf(msg, len, "cannot load the BPF program (%s)%s", strerror(-err),
 			 verbose ? "" : "; run with -v to see libbpf's and the verifier's messages");
 		ctl_dp_close(dp);
@@ -81,6 +88,7 @@ int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len)
 		return -EPROTO;
 	}
 	dp->realtime_offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+	ctl_dp_set_params(dp, NULL);
 	err = ctl_dp_set_config(dp, &cfg);
 	if (err) {
 		snprintf(msg, len, "cannot write the config map (%s)", strerror(-err));
@@ -191,8 +199,24 @@ int ctl_dp_run_requests(struct ctl_dp *dp, unsigned int n)
 	return 0;
 }
 
+void ctl_req_params_default(struct ctlua_req_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->kopts.netns_id = -1;		/* BPF_F_CURRENT_NETNS */
+	p->opts_size = 12;		/* accepted from 5.19 to today (KERNEL.md section 1) */
+}
+
+void ctl_dp_set_params(struct ctl_dp *dp, const struct ctlua_req_params *p)
+{
+	if (p)
+		dp->skel->bss->req_params = *p;
+	else
+		ctl_req_params_default(&dp->skel->bss->req_params);
+}
+
 int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
-		   const struct ctlua_opts *o, struct ctlua_request *out)
+		   const struct ctlua_opts *o, const struct ctlua_req_params *p,
+		   struct ctlua_request *out)
 {
 	struct ctlua_request *r = ctl_dp_requests(dp);
 	int err;
@@ -203,7 +227,9 @@ int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
 		r->opts = *o;
 	r->op = (__u8)op;
 	r->error = -EINPROGRESS;	/* stays if the run stops before this slot */
+	ctl_dp_set_params(dp, p);
 	err = ctl_dp_run_requests(dp, 1);
+	ctl_dp_set_params(dp, NULL);
 	*out = *r;
 	return err;
 }

@@ -41,17 +41,24 @@ int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum);
 /*
  * Direct requests: fill ctl_dp_requests(dp)[0..n) (at most CTLUA_MAX_REQUESTS), then
  * ctl_dp_run_requests runs them all in one BPF_PROG_TEST_RUN, in the calling task's
- * netns, and leaves each result in its slot.
+ * netns, with the params last set, and leaves each result in its slot.
  */
 struct ctlua_request *ctl_dp_requests(struct ctl_dp *dp);
 int ctl_dp_run_requests(struct ctl_dp *dp, unsigned int n);
 
+/* The plain kfunc call: netns -1, the flow's protocol, 12-byte opts, no NAT. */
+void ctl_req_params_default(struct ctlua_req_params *p);
+/* What the following runs share (NULL: the default, which ctl_dp_open sets). */
+void ctl_dp_set_params(struct ctl_dp *dp, const struct ctlua_req_params *p);
+
 /*
- * One request, op (enum ctlua_req_op) on @f with @o (NULL: none), run at once; the
- * result, kernel error included, is copied to @out. Returns 0 or -errno of the run.
+ * One request, op (enum ctlua_req_op) on @f with @o and @p (NULL: none, the default),
+ * run at once; the result, kernel error included, is copied to @out. The params go
+ * back to the default afterwards. Returns 0 or -errno of the run.
  */
 int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
-		   const struct ctlua_opts *o, struct ctlua_request *out);
+		   const struct ctlua_opts *o, const struct ctlua_req_params *p,
+		   struct ctlua_request *out);
 
 /* Program fd for a direction (enum ctlua_dir), and the ring buffer's map fd. */
 int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir);

@@ -17,15 +17,16 @@ static const struct ctl_explanation table[] = {
 	  "bpf_ct_set_nat_info also gives it for a family other than IPv4/IPv6" },
 	{ EPROTO, "bpf_skb_ct_alloc, bpf_skb_ct_lookup", "5.18 (lookup), 6.0 (alloc)",
 	  "the protocol is neither TCP nor UDP",
-	  "opts.l4proto (ctlua sets it from the tuple's proto) must be 6 or 17; ICMP and "
-	  "others are refused" },
+	  "opts.l4proto (the tuple's proto, unless the l4proto opt overrides it) must be 6 or "
+	  "17; ICMP and others are refused" },
 	{ EAFNOSUPPORT, "bpf_skb_ct_alloc, bpf_skb_ct_lookup", "5.18 (lookup), 6.0 (alloc)",
 	  "the tuple size is neither 12 (IPv4) nor 36 (IPv6)",
 	  "the kernel tells the family from tuple__sz alone" },
 	{ ENONET, "bpf_skb_ct_alloc, bpf_skb_ct_lookup", "5.18 (lookup), 6.0 (alloc)",
 	  "netns_id names no network namespace",
 	  "netns_id is a peer id (nsid) as seen from the packet's namespace, not an inode "
-	  "number; -1 means the packet's own namespace" },
+	  "number; -1 means the packet's own namespace. Give ctlua the name from `ip netns` "
+	  "and it finds (or assigns) the id" },
 	{ ENOENT, "bpf_skb_ct_lookup", "5.18",
 	  "no conntrack entry has this tuple",
 	  "the lookup matches either direction, but zone and network namespace are part of "

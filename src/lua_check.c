@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "addr.h"
 #include "lua_ct.h"
 #include "names.h"
 
@@ -141,8 +142,49 @@ static const char *settable_list(lua_State *L)
 	return lua_tostring(L, -1);
 }
 
-/* status = {"assured", ...} or a number of IPS_* bits; only settable bits are accepted. */
-static __u32 check_status(lua_State *L, int idx, int arg)
+int ctl_field_proto(lua_State *L, int idx, int arg, const char *field)
+{
+	lua_Integer n;
+	const char *name;
+	int type = lua_getfield(L, idx, field), proto;
+
+	lua_pop(L, 1);
+	if (type == LUA_TNIL)
+		return -1;
+	if (type == LUA_TNUMBER) {
+		ctl_field_int(L, idx, arg, field, 0, 255, &n);
+		return (int)n;
+	}
+	name = ctl_field_str(L, idx, arg, field);
+	proto = ctl_proto_parse(name);
+	if (proto < 0)
+		ctl_arg_error(L, arg, "field '%s': '%s' is not \"tcp\", \"udp\" or a number", field,
+			      name);
+	return proto;
+}
+
+int ctl_field_prefix(lua_State *L, int idx, int arg, const char *field, __be32 addr[4],
+		     __be32 mask[4])
+{
+	const char *text = ctl_field_str(L, idx, arg, field);
+	const char *why;
+	int family;
+
+	memset(addr, 0, 16);
+	memset(mask, 0, 16);
+	if (!text)
+		return 0;
+	family = ctl_prefix_parse(text, addr, mask, &why);
+	if (!family)
+		ctl_arg_error(L, arg, "field '%s': '%s': %s", field, text, why);
+	return family;
+}
+
+/*
+ * status = {"assured", ...} or a number of IPS_* bits. Only settable bits are accepted,
+ * unless @raw: then a number reaches the kernel as given, for experiments.
+ */
+static __u32 check_status(lua_State *L, int idx, int arg, bool raw)
 {
 	__u32 bits = 0, settable = 0;
 	lua_Integer n;
@@ -153,7 +195,7 @@ static __u32 check_status(lua_State *L, int idx, int arg)
 	if (lua_type(L, -1) == LUA_TNUMBER) {
 		lua_pop(L, 1);
 		ctl_field_int(L, idx, arg, "status", 0, 0xffffffff, &n);
-		if ((__u32)n & ~settable)
+		if (!raw && ((__u32)n & ~settable))
 			ctl_arg_error(L, arg, "field 'status': bits 0x%x cannot be set from BPF "
 				      "(settable: %s)", (__u32)n & ~settable, settable_list(L));
 		return (__u32)n;
@@ -175,7 +217,7 @@ static __u32 check_status(lua_State *L, int idx, int arg)
 	return bits;
 }
 
-void ctl_check_opts(lua_State *L, int idx, int arg, struct ctlua_opts *o)
+void ctl_check_opts(lua_State *L, int idx, int arg, bool raw_status, struct ctlua_opts *o)
 {
 	lua_Integer n;
 
@@ -190,7 +232,7 @@ void ctl_check_opts(lua_State *L, int idx, int arg, struct ctlua_opts *o)
 		o->flags |= CTLUA_OPT_MARK;
 	}
 	if (lua_getfield(L, idx, "status") != LUA_TNIL) {
-		o->status = check_status(L, idx, arg);
+		o->status = check_status(L, idx, arg, raw_status);
 		o->flags |= CTLUA_OPT_STATUS;
 	}
 	lua_pop(L, 1);

@@ -30,6 +30,19 @@ struct ctl_link {
 	struct ctl_link *next;		/* state's list of attached links */
 };
 
+/*
+ * A conntrack entry as ctlua reports it, whether a kfunc request (lua_direct.c) or
+ * ctnetlink (lua_conntrack.c) read it. ctl_push_entry makes the one Lua form of it.
+ */
+struct ctl_entry {
+	struct ctlua_flow tuple;	/* original direction */
+	struct ctlua_flow reply;	/* reply direction, rewritten by NAT */
+	__u32 status;			/* IPS_* bits */
+	__u32 mark;
+	__u32 timeout_ms;		/* time left */
+	__u16 zone;			/* zone id, 0 the default */
+};
+
 struct ctl_rule_entry {
 	struct ctlua_rule rule;
 	lua_Integer priority;
@@ -85,10 +98,32 @@ const char *ctl_field_str(lua_State *L, int idx, int arg, const char *field);
 int ctl_field_option(lua_State *L, int idx, int arg, const char *field, const char *const names[],
 		     int dflt);
 
-/* opts fields timeout (ms), status (names or number), mark, from the table at @idx. */
-void ctl_check_opts(lua_State *L, int idx, int arg, struct ctlua_opts *o);
+/* t[field] as "tcp", "udp" or a protocol number 0-255; -1 when nil. */
+int ctl_field_proto(lua_State *L, int idx, int arg, const char *field);
+/*
+ * t[field] as "ADDR" or "ADDR/LEN" into @addr and @mask (both zero when nil).
+ * Returns the family, or 0 when nil.
+ */
+int ctl_field_prefix(lua_State *L, int idx, int arg, const char *field, __be32 addr[4],
+		     __be32 mask[4]);
+/*
+ * opts fields timeout (ms), status (names or number), mark, from the table at @idx.
+ * Status bits BPF cannot set are refused, except in a number when @raw_status (the
+ * direct requests, where experiments want the kernel's answer).
+ */
+void ctl_check_opts(lua_State *L, int idx, int arg, bool raw_status, struct ctlua_opts *o);
 /* Add the set opts fields to the table on top of the stack. */
 void ctl_push_opts_fields(lua_State *L, const struct ctlua_opts *o);
+/*
+ * The kfunc-level fields of a request's opts at @idx (netns, zone, l4proto, dir,
+ * reserved, tuple_size, opts_size, snat, dnat) into @p, from the default. @family is the
+ * tuple's, which NAT addresses must share. Raises on misuse; returns 0, or pushes nil,
+ * msg, errno and returns 3 when the kernel lacks a feature or a netns name is unknown.
+ * The caller limits which fields are allowed (ctl_check_keys).
+ */
+int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlua_req_params *p);
+/* The entry a direct request read back. */
+void ctl_request_entry(const struct ctlua_request *r, struct ctl_entry *e);
 /* Push a list of the names of the IPS_* bits in @status. */
 void ctl_push_status(lua_State *L, __u32 status);
 
@@ -97,6 +132,11 @@ void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f);
 /* The same for the value at stack index @idx, reported as part of argument @arg. */
 void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f);
 void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f);
+/*
+ * Push an entry: {tuple=, reply=, status={names}, status_bits=, timeout=, mark=, zone=,
+ * snat={addr=, port=} and dnat={...} where the status says NAT rewrote the reply}.
+ */
+void ctl_push_entry(lua_State *L, const struct ctl_entry *e);
 
 /* Name of the interface with @ifindex, from the attached links first (no syscall). */
 const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);
@@ -116,5 +156,6 @@ void ctl_open_policy(lua_State *L);
 void ctl_open_events(lua_State *L);
 void ctl_open_direct(lua_State *L);
 void ctl_open_kernel(lua_State *L);
+void ctl_open_conntrack(lua_State *L);
 
 #endif

@@ -5,6 +5,7 @@
  * in the network namespace ctlua runs in.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include "addr.h"
 #include "datapath.h"
@@ -48,146 +49,203 @@ static int l_explain(lua_State *L)
 	return 1;
 }
 
-/* Push what the kernel said of an entry: tuple, reply, status, timeout, mark. */
-static void push_entry(lua_State *L, const struct ctlua_request *r)
+/* The kfunc each enum ctlua_req_stage stands for. */
+static const char *const stage_call[] = {
+	[CTLUA_STAGE_ALLOC] = "bpf_skb_ct_alloc",
+	[CTLUA_STAGE_SET_STATUS] = "bpf_ct_set_status",
+	[CTLUA_STAGE_SNAT] = "bpf_ct_set_nat_info",
+	[CTLUA_STAGE_DNAT] = "bpf_ct_set_nat_info",
+	[CTLUA_STAGE_INSERT] = "bpf_ct_insert_entry",
+	[CTLUA_STAGE_LOOKUP] = "bpf_skb_ct_lookup",
+	[CTLUA_STAGE_CHANGE_TIMEOUT] = "bpf_ct_change_timeout",
+	[CTLUA_STAGE_CHANGE_STATUS] = "bpf_ct_change_status",
+};
+
+static const char *call_name(const struct ctlua_request *r)
 {
-	lua_createtable(L, 0, 6);
-	ctl_push_tuple(L, &r->flow);
-	lua_pushvalue(L, -1);
-	lua_setfield(L, -3, "tuple");
-	lua_getfield(L, -1, "reply");	/* the swap alloc builds; NAT is not used yet */
-	lua_setfield(L, -3, "reply");
-	lua_pop(L, 1);
-	ctl_push_status(L, r->status);
-	lua_setfield(L, -2, "status");
-	lua_pushinteger(L, r->status);
-	lua_setfield(L, -2, "status_bits");
-	lua_pushinteger(L, r->timeout_ms);
-	lua_setfield(L, -2, "timeout");
-	lua_pushinteger(L, r->mark);
-	lua_setfield(L, -2, "mark");
+	return r->stage < sizeof(stage_call) / sizeof(stage_call[0]) && stage_call[r->stage]
+		? stage_call[r->stage] : "the request";
 }
 
-/* Run one request for @f; 0, or pushes nil, msg, errno and returns 3. */
-static int run_one(lua_State *L, struct ctl_state *s, int op, const struct ctlua_flow *f,
-		   const struct ctlua_opts *o, struct ctlua_request *out)
+/* nil, "ENAME: which kfunc refused what, and why", errno for a failed request. */
+static int request_failure(lua_State *L, const struct ctlua_request *r)
 {
+	static const char discarded[] = "; the entry went in already expired, since no kfunc "
+					"can discard an allocation";
+	char flow[CTL_FLOW_STRLEN];
+	const char *call = call_name(r);
+
+	ctl_flow_format(&r->flow, flow);
+	switch (r->stage) {
+	case CTLUA_STAGE_INSERT:
+		if (r->error == -EEXIST)
+			return ctl_fail(L, r->error, "%s refused %s: an entry with this tuple "
+					"(either direction) is already in the table", call, flow);
+		return ctl_fail(L, r->error, "%s refused %s, and no entry has this tuple: %s",
+				call, flow, brief(r->error));
+	case CTLUA_STAGE_LOOKUP:
+		if (r->error == -ENOENT)
+			return ctl_fail(L, r->error, "no conntrack entry for %s", flow);
+		break;
+	case CTLUA_STAGE_SET_STATUS:
+		return ctl_fail(L, r->error, "%s refused status 0x%x for %s: %s%s", call,
+				r->opts.status, flow, brief(r->error), discarded);
+	case CTLUA_STAGE_SNAT:
+	case CTLUA_STAGE_DNAT:
+		return ctl_fail(L, r->error, "%s (%s) failed for %s: %s%s", call,
+				r->stage == CTLUA_STAGE_SNAT ? "snat" : "dnat", flow,
+				brief(r->error), discarded);
+	case CTLUA_STAGE_CHANGE_TIMEOUT:
+		if (r->error == -EPERM)
+			return ctl_fail(L, r->error, "%s refused %s: it has fixed_timeout, so its "
+					"timeout cannot change", call, flow);
+		break;
+	case CTLUA_STAGE_CHANGE_STATUS:
+		return ctl_fail(L, r->error, "%s refused status 0x%x for %s: %s", call,
+				r->opts.status, flow, brief(r->error));
+	}
+	return ctl_fail(L, r->error, "%s failed for %s: %s", call, flow, brief(r->error));
+}
+
+/*
+ * Check a direct request's arguments: the tuple at 1, the opts table at 2 (optional
+ * unless @need_opts) with only @keys in it. Returns 0, or 3 with nil, msg, errno pushed.
+ */
+static int check_request(lua_State *L, const char *const keys[], bool need_opts,
+			 struct ctlua_flow *f, struct ctlua_opts *o, struct ctlua_req_params *p)
+{
+	/* misuse is raised before the kernel is touched */
+	ctl_check_flow(L, 1, f);
+	memset(o, 0, sizeof(*o));
+	if (!need_opts && lua_isnoneornil(L, 2)) {
+		ctl_req_params_default(p);
+		return 0;
+	}
+	luaL_checktype(L, 2, LUA_TTABLE);
+	ctl_check_keys(L, 2, 2, keys);
+	ctl_check_opts(L, 2, 2, true, o);
+	return ctl_check_req_params(L, 2, 2, f->family, p);
+}
+
+/* Run one request; pushes the entry, or nil, msg, errno. */
+static int run_one(lua_State *L, int op, const struct ctlua_flow *f, const struct ctlua_opts *o,
+		   const struct ctlua_req_params *p)
+{
+	struct ctl_state *s = ctl_state(L);
+	struct ctlua_request r;
+	struct ctl_entry e;
 	int err, ready;
 
 	if ((ready = ctl_ready(L, s)))
 		return ready;
-	err = ctl_dp_request(s->dp, op, f, o, out);
+	err = ctl_dp_request(s->dp, op, f, o, p, &r);
 	if (err)
 		return ctl_fail(L, err, "BPF_PROG_TEST_RUN failed (%s)", strerror(-err));
-	return 0;
+	if (r.error)
+		return request_failure(L, &r);
+	ctl_request_entry(&r, &e);
+	ctl_push_entry(L, &e);
+	return 1;
 }
 
-/* ct.alloc(tuple [, {timeout=, status=, mark=}]) -> entry | nil, msg, errno */
+/* What ct.alloc and ct.alloc_many take; ct.lookup takes the kfunc-level part only. */
+#define LOOKUP_KEYS	"netns", "zone", "l4proto", "dir", "reserved", "tuple_size", "opts_size"
+#define ENTRY_KEYS	"timeout", "status", "mark"
+static const char *const alloc_keys[] = { ENTRY_KEYS, LOOKUP_KEYS, "snat", "dnat", NULL };
+static const char *const change_keys[] = { ENTRY_KEYS, LOOKUP_KEYS, NULL };
+static const char *const lookup_keys[] = { LOOKUP_KEYS, NULL };
+
+/* ct.alloc(tuple [, opts]) -> entry | nil, msg, errno */
 static int l_alloc(lua_State *L)
 {
-	static const char *const keys[] = { "timeout", "status", "mark", NULL };
-	struct ctl_state *s = ctl_state(L);
-	struct ctlua_opts o = {};
-	struct ctlua_request r;
+	struct ctlua_req_params p;
+	struct ctlua_opts o;
 	struct ctlua_flow f;
-	char buf[CTL_FLOW_STRLEN];
 	int ret;
 
-	ctl_check_flow(L, 1, &f);	/* misuse is raised before the kernel is touched */
-	if (!lua_isnoneornil(L, 2)) {
-		luaL_checktype(L, 2, LUA_TTABLE);
-		ctl_check_keys(L, 2, 2, keys);
-		ctl_check_opts(L, 2, 2, &o);
-	}
-	if ((ret = run_one(L, s, CTLUA_REQ_ALLOC, &f, &o, &r)))
+	if ((ret = check_request(L, alloc_keys, false, &f, &o, &p)))
 		return ret;
-	if (r.error == -EEXIST)
-		return ctl_fail(L, r.error, "bpf_ct_insert_entry refused %s: an entry with this "
-				"tuple (either direction) is already in the table", ctl_flow_format(&f, buf));
-	if (r.error == -ENOSPC)
-		return ctl_fail(L, r.error, "bpf_ct_insert_entry refused %s, and no entry has this "
-				"tuple: the hash chain is too long", ctl_flow_format(&f, buf));
-	if (r.error)
-		return ctl_fail(L, r.error, "bpf_skb_ct_alloc failed for %s: %s",
-				ctl_flow_format(&f, buf), brief(r.error));
-	push_entry(L, &r);
-	return 1;
+	return run_one(L, CTLUA_REQ_ALLOC, &f, &o, &p);
 }
 
-/* ct.lookup(tuple) -> entry | nil, "ENOENT: ...", 2 */
+/* ct.lookup(tuple [, opts]) -> entry | nil, "ENOENT: ...", 2 */
 static int l_lookup(lua_State *L)
 {
-	struct ctl_state *s = ctl_state(L);
-	struct ctlua_request r;
+	struct ctlua_req_params p;
+	struct ctlua_opts o;
 	struct ctlua_flow f;
-	char buf[CTL_FLOW_STRLEN];
 	int ret;
 
-	ctl_check_flow(L, 1, &f);
-	if ((ret = run_one(L, s, CTLUA_REQ_LOOKUP, &f, NULL, &r)))
+	if ((ret = check_request(L, lookup_keys, false, &f, &o, &p)))
 		return ret;
-	if (r.error == -ENOENT)
-		return ctl_fail(L, r.error, "no conntrack entry for %s", ctl_flow_format(&f, buf));
-	if (r.error)
-		return ctl_fail(L, r.error, "bpf_skb_ct_lookup failed for %s: %s",
-				ctl_flow_format(&f, buf), brief(r.error));
-	push_entry(L, &r);
-	return 1;
+	return run_one(L, CTLUA_REQ_LOOKUP, &f, NULL, &p);
 }
 
-/* ct.change(tuple, {timeout=, status=, mark=}) -> entry | nil, msg, errno */
+/* ct.change(tuple, {timeout=, status=, mark=, ...}) -> entry | nil, msg, errno */
 static int l_change(lua_State *L)
 {
-	static const char *const keys[] = { "timeout", "status", "mark", NULL };
-	struct ctl_state *s = ctl_state(L);
+	struct ctlua_req_params p;
 	struct ctlua_opts o;
-	struct ctlua_request r;
 	struct ctlua_flow f;
-	char buf[CTL_FLOW_STRLEN];
 	int ret;
 
-	ctl_check_flow(L, 1, &f);
-	luaL_checktype(L, 2, LUA_TTABLE);
-	ctl_check_keys(L, 2, 2, keys);
-	ctl_check_opts(L, 2, 2, &o);
-	if ((ret = run_one(L, s, CTLUA_REQ_CHANGE, &f, &o, &r)))
+	if ((ret = check_request(L, change_keys, true, &f, &o, &p)))
 		return ret;
-	if (r.error == -ENOENT)
-		return ctl_fail(L, r.error, "no conntrack entry for %s", ctl_flow_format(&f, buf));
-	if (r.error == -EPERM)
-		return ctl_fail(L, r.error, "bpf_ct_change_timeout refused %s: it has fixed_timeout, "
-				"so its timeout cannot change", ctl_flow_format(&f, buf));
-	if (r.error)
-		return ctl_fail(L, r.error, "cannot change %s (%s)", ctl_flow_format(&f, buf),
-				strerror(-r.error));
-	push_entry(L, &r);
-	return 1;
+	return run_one(L, CTLUA_REQ_CHANGE, &f, &o, &p);
+}
+
+/* Append {index=, errname=, err=, call=} for a refused request to the list at @list. */
+static void add_failure(lua_State *L, int list, lua_Integer index, const struct ctlua_request *r)
+{
+	char name[16];
+
+	lua_createtable(L, 0, 4);
+	lua_pushinteger(L, index);
+	lua_setfield(L, -2, "index");
+	lua_pushstring(L, ctl_errno_name(r->error, name, sizeof(name)));
+	lua_setfield(L, -2, "errname");
+	lua_pushinteger(L, r->error);
+	lua_setfield(L, -2, "err");
+	lua_pushstring(L, call_name(r));
+	lua_setfield(L, -2, "call");
+	lua_rawseti(L, list, (lua_Integer)lua_rawlen(L, list) + 1);
 }
 
 /*
  * ct.alloc_many(tuples [, opts]) -> created, failures | nil, msg, errno
  * Requests are written straight into the mmap'ed request array (no syscall each) and
- * run CTLUA_MAX_REQUESTS at a time, one BPF_PROG_TEST_RUN per chunk. failures is a
- * list of {index=, errname=, err=} for the tuples the kernel refused.
+ * run CTLUA_MAX_REQUESTS at a time, one BPF_PROG_TEST_RUN per chunk. failures lists
+ * the tuples the kernel refused. NAT addresses need one family, that of the first tuple.
  */
 static int l_alloc_many(lua_State *L)
 {
-	static const char *const keys[] = { "timeout", "status", "mark", NULL };
 	struct ctl_state *s = ctl_state(L);
+	struct ctlua_req_params p;
 	struct ctlua_opts o = {};
 	struct ctlua_request *reqs;
-	lua_Integer n, created = 0, nfail = 0;
-	char name[16];
+	struct ctlua_flow first;
+	lua_Integer n, created = 0;
 	int ret, err;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
+	n = luaL_len(L, 1);
+	ctl_req_params_default(&p);
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
-		ctl_check_keys(L, 2, 2, keys);
-		ctl_check_opts(L, 2, 2, &o);
+		ctl_check_keys(L, 2, 2, alloc_keys);
+		ctl_check_opts(L, 2, 2, true, &o);
+		first.family = CTLUA_AF_INET;
+		if (n > 0) {
+			lua_geti(L, 1, 1);
+			ctl_arg_item = 1;
+			ctl_check_flow_at(L, -1, 1, &first);
+			ctl_arg_item = 0;
+			lua_pop(L, 1);
+		}
+		if ((ret = ctl_check_req_params(L, 2, 2, first.family, &p)))
+			return ret;
 	}
 	lua_settop(L, 2);
-	n = luaL_len(L, 1);
 	if ((ret = ctl_ready(L, s)))
 		return ret;
 	reqs = ctl_dp_requests(s->dp);
@@ -200,7 +258,7 @@ static int l_alloc_many(lua_State *L)
 			struct ctlua_request *r = &reqs[j];
 
 			lua_geti(L, 1, base + j + 1);
-			memset(r, 0, sizeof(*r));
+			memset(r, 0, offsetof(struct ctlua_request, error));
 			ctl_arg_item = (int)(base + j + 1);
 			ctl_check_flow_at(L, -1, 1, &r->flow);
 			ctl_arg_item = 0;
@@ -209,24 +267,18 @@ static int l_alloc_many(lua_State *L)
 			r->op = CTLUA_REQ_ALLOC;
 			r->error = -EINPROGRESS;	/* stays if the run stops early */
 		}
+		ctl_dp_set_params(s->dp, &p);
 		err = ctl_dp_run_requests(s->dp, m);
+		ctl_dp_set_params(s->dp, NULL);
 		if (err)
 			return ctl_fail(L, err, "BPF_PROG_TEST_RUN failed after %lld of %lld "
 					"tuples were created (%s)", (long long)created, (long long)n,
 					strerror(-err));
 		for (unsigned int j = 0; j < m; j++) {
-			if (!reqs[j].error) {
+			if (!reqs[j].error)
 				created++;
-				continue;
-			}
-			lua_createtable(L, 0, 3);
-			lua_pushinteger(L, base + j + 1);
-			lua_setfield(L, -2, "index");
-			lua_pushstring(L, ctl_errno_name(reqs[j].error, name, sizeof(name)));
-			lua_setfield(L, -2, "errname");
-			lua_pushinteger(L, reqs[j].error);
-			lua_setfield(L, -2, "err");
-			lua_rawseti(L, 3, ++nfail);
+			else
+				add_failure(L, 3, base + j + 1, &reqs[j]);
 		}
 	}
 	lua_pushinteger(L, created);

@@ -135,7 +135,7 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 			luaL_error(L, "a callback returned %s where an opts table was expected",
 				   luaL_typename(L, base + 1));
 		ctl_check_keys(L, base + 1, 0, keys);
-		ctl_check_opts(L, base + 1, 0, &v.opts);
+		ctl_check_opts(L, base + 1, 0, false, &v.opts);
 	}
 	err = ctl_dp_put_verdict(s->dp, f, &v);
 	if (err)
@@ -143,7 +143,7 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 			   strerror(-err));
 	if (v.action != CTLUA_ACT_ALLOC || ctl_dp_config(s->dp)->mode != CTLUA_MODE_ENFORCE)
 		return;
-	err = ctl_dp_request(s->dp, CTLUA_REQ_APPLY, f, &v.opts, &req);
+	err = ctl_dp_request(s->dp, CTLUA_REQ_APPLY, f, &v.opts, NULL, &req);
 	if (!err)
 		err = req.error;
 	if (err)

@@ -52,7 +52,7 @@ static int l_default(lua_State *L)
 		if (!lua_isnoneornil(L, 2)) {
 			luaL_checktype(L, 2, LUA_TTABLE);
 			ctl_check_keys(L, 2, 2, keys);
-			ctl_check_opts(L, 2, 2, &o);
+			ctl_check_opts(L, 2, 2, false, &o);
 		}
 		if ((r = ctl_ready(L, s)))
 			return r;
@@ -109,23 +109,6 @@ static int l_events(lua_State *L)
 			lua_rawseti(L, -2, ++n);
 		}
 	return 1;
-}
-
-/* The prefix in t[field], or match-all when absent. Returns its family (0 if absent). */
-static int check_prefix(lua_State *L, int arg, const char *field, __be32 addr[4], __be32 mask[4])
-{
-	const char *text = ctl_field_str(L, arg, arg, field);
-	const char *why;
-	int family;
-
-	memset(addr, 0, 16);
-	memset(mask, 0, 16);
-	if (!text)
-		return 0;
-	family = ctl_prefix_parse(text, addr, mask, &why);
-	if (!family)
-		ctl_arg_error(L, arg, "field '%s': '%s': %s", field, text, why);
-	return family;
 }
 
 static void check_dport(lua_State *L, int arg, struct ctlua_rule *r)
@@ -200,8 +183,8 @@ static int l_rule(lua_State *L)
 	if (proto && ctl_proto_parse(proto) < 0)
 		ctl_arg_error(L, 1, "field 'proto': '%s' is not \"tcp\" or \"udp\"", proto);
 	r->proto = proto ? (__u8)ctl_proto_parse(proto) : 0;
-	sfam = check_prefix(L, 1, "src", r->src, r->src_mask);
-	dfam = check_prefix(L, 1, "dst", r->dst, r->dst_mask);
+	sfam = ctl_field_prefix(L, 1, 1, "src", r->src, r->src_mask);
+	dfam = ctl_field_prefix(L, 1, 1, "dst", r->dst, r->dst_mask);
 	if (sfam && dfam && sfam != dfam)
 		ctl_arg_error(L, 1, "'src' and 'dst' are of different address families");
 	family = sfam ? sfam : dfam;
@@ -220,7 +203,7 @@ static int l_rule(lua_State *L)
 		ctl_arg_error(L, 1, "field 'action': missing (\"pass\", \"alloc\" or \"drop\")");
 	lua_pop(L, 1);
 	r->verdict.action = (__u8)ctl_field_option(L, 1, 1, "action", ctl_action_names, 0);
-	ctl_check_opts(L, 1, 1, &r->verdict.opts);
+	ctl_check_opts(L, 1, 1, false, &r->verdict.opts);
 	ctl_field_int(L, 1, 1, "priority", -1000000, 1000000, &e.priority);
 	if (s->nrules >= CTLUA_MAX_RULES)
 		return ctl_fail(L, E2BIG, "the rule table is full (%d rules)", CTLUA_MAX_RULES);
@@ -344,7 +327,7 @@ static int l_verdict(lua_State *L)
 	if (!lua_isnoneornil(L, 3)) {
 		luaL_checktype(L, 3, LUA_TTABLE);
 		ctl_check_keys(L, 3, 3, keys);
-		ctl_check_opts(L, 3, 3, &v.opts);
+		ctl_check_opts(L, 3, 3, false, &v.opts);
 	}
 	if ((r = ctl_ready(L, s)))
 		return r;

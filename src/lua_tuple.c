@@ -34,22 +34,11 @@ static __be16 check_port(lua_State *L, int idx, int arg, const char *field)
 /* proto = "tcp" | "udp" | a protocol number (others reach the kernel for experiments). */
 static __u8 check_proto(lua_State *L, int idx, int arg)
 {
-	lua_Integer n;
-	const char *name;
-	int type = lua_getfield(L, idx, "proto");
+	int proto = ctl_field_proto(L, idx, arg, "proto");
 
-	lua_pop(L, 1);
-	if (type == LUA_TNUMBER) {
-		ctl_field_int(L, idx, arg, "proto", 0, 255, &n);
-		return (__u8)n;
-	}
-	if (type == LUA_TNIL)
+	if (proto < 0)
 		ctl_arg_error(L, arg, "field 'proto': missing (\"tcp\", \"udp\" or a number)");
-	name = ctl_field_str(L, idx, arg, "proto");
-	n = ctl_proto_parse(name);
-	if (n < 0)
-		ctl_arg_error(L, arg, "field 'proto': '%s' is not \"tcp\", \"udp\" or a number", name);
-	return (__u8)n;
+	return (__u8)proto;
 }
 
 void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f)

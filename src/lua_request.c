@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * lua_request.c - the kfunc-level fields of a direct request's opts table (netns, zone,
+ * l4proto, dir, reserved, sizes, NAT), and the entry a request returns. These reach
+ * the kernel as given, so that experiments see what it answers (KERNEL.md section 1).
+ */
+#include <errno.h>
+#include <string.h>
+#include "addr.h"
+#include "datapath.h"
+#include "lua_ct.h"
+#include "names.h"
+#include "netns.h"
+#include "probe.h"
+
+static const char *const zone_dir_names[] = { "both", "original", "reply", NULL };
+
+/* What the kernel's BTF says about opts and NAT, read once (it does not change). */
+static const struct ctl_features *features(void)
+{
+	static struct ctl_features f;
+	static int state;	/* 0 unread, 1 read, -1 unreadable */
+
+	if (!state)
+		state = ctl_probe_features(&f) ? -1 : 1;
+	return state > 0 ? &f : NULL;
+}
+
+/* zone = id | {id=, dir="original"|"reply"|"both"|number} */
+static void check_zone(lua_State *L, int idx, int arg, struct ctlua_kopts *k)
+{
+	static const char *const keys[] = { "id", "dir", NULL };
+	lua_Integer n;
+	int type = lua_getfield(L, idx, "zone");
+
+	if (type == LUA_TNUMBER) {
+		lua_pop(L, 1);
+		ctl_field_int(L, idx, arg, "zone", 0, 65535, &n);
+		k->zone_id = (__u16)n;
+		return;
+	}
+	if (type != LUA_TTABLE)
+		ctl_arg_error(L, arg, "field 'zone': a zone id or {id=, dir=} expected, got %s",
+			      luaL_typename(L, -1));
+	idx = lua_gettop(L);
+	ctl_check_keys(L, idx, arg, keys);
+	if (!ctl_field_int(L, idx, arg, "id", 0, 65535, &n))
+		ctl_arg_error(L, arg, "field 'zone': 'id' missing (0 to 65535)");
+	k->zone_id = (__u16)n;
+	if (lua_getfield(L, idx, "dir") == LUA_TNUMBER) {
+		ctl_field_int(L, idx, arg, "dir", 0, 255, &n);	/* raw, for experiments */
+		k->zone_dir = (__u8)n;
+	} else if (!lua_isnil(L, -1)) {
+		/* the kernel's bits: 1 original, 2 reply; 0 means both */
+		k->zone_dir = (__u8)ctl_field_option(L, idx, arg, "dir", zone_dir_names, 0);
+	}
+	lua_pop(L, 2);
+}
+
+/* snat = / dnat = {addr=, port=}: the address must be of the tuple's family. */
+static bool check_nat(lua_State *L, int idx, int arg, const char *field, int family,
+		      struct ctlua_nat *nat)
+{
+	static const char *const keys[] = { "addr", "port", NULL };
+	const char *text;
+	lua_Integer port = 0;
+	int type = lua_getfield(L, idx, field);
+
+	if (type == LUA_TNIL) {
+		lua_pop(L, 1);
+		return false;
+	}
+	if (type != LUA_TTABLE)
+		ctl_arg_error(L, arg, "field '%s': {addr=, port=} expected, got %s", field,
+			      luaL_typename(L, -1));
+	idx = lua_gettop(L);
+	ctl_check_keys(L, idx, arg, keys);
+	text = ctl_field_str(L, idx, arg, "addr");
+	if (!text)
+		ctl_arg_error(L, arg, "field '%s': 'addr' missing", field);
+	if (ctl_addr_parse(text, nat->addr) != family)
+		ctl_arg_error(L, arg, "field '%s': '%s' is not an %s address like the tuple's",
+			      field, text, family == CTLUA_AF_INET6 ? "IPv6" : "IPv4");
+	ctl_field_int(L, idx, arg, "port", 0, 65535, &port);
+	nat->port = (__u16)port;
+	nat->set = 1;
+	lua_pop(L, 1);
+	return true;
+}
+
+int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlua_req_params *p)
+{
+	const struct ctl_features *feat = features();
+	struct ctlua_kopts *k = &p->kopts;
+	lua_Integer n;
+	bool zoned, nat;
+	int type;
+
+	ctl_req_params_default(p);
+	idx = lua_absindex(L, idx);
+	type = lua_getfield(L, idx, "netns");
+	if (type == LUA_TSTRING) {
+		const char *name = lua_tostring(L, -1);
+		int id = ctl_netns_nsid(name);
+
+		if (id < 0)
+			return ctl_fail(L, id, id == -ENOENT ? "no network namespace '%s' (`ip netns "
+					"list` shows them)" : "cannot find the id of network namespace "
+					"'%s'", name);
+		k->netns_id = id;
+	}
+	lua_pop(L, 1);
+	if (type != LUA_TSTRING && ctl_field_int(L, idx, arg, "netns", INT32_MIN, INT32_MAX, &n))
+		k->netns_id = (__s32)n;
+	if ((n = ctl_field_proto(L, idx, arg, "l4proto")) >= 0) {
+		k->l4proto = (__u8)n;
+		p->flags |= CTLUA_PARAM_L4PROTO;
+	}
+	if (ctl_field_int(L, idx, arg, "dir", 0, 255, &n))
+		k->dir = (__u8)n;	/* lookup writes it; the kernel ignores what we give */
+	zoned = lua_getfield(L, idx, "zone") != LUA_TNIL;
+	lua_pop(L, 1);
+	if (zoned)
+		check_zone(L, idx, arg, k);
+	if (ctl_field_int(L, idx, arg, "opts_size", 0, CTLUA_KFUNC_BUF, &n))
+		p->opts_size = (__u32)n;
+	else if (zoned && !(feat && feat->zones))
+		return ctl_fail(L, EOPNOTSUPP, "conntrack zones in the kfuncs need kernel 6.11 or "
+				"later (struct bpf_ct_opts has no ct_zone_id here)");
+	else if (zoned)
+		p->opts_size = 16;
+	if (ctl_field_int(L, idx, arg, "tuple_size", 0, CTLUA_KFUNC_BUF, &n)) {
+		p->tuple_size = (__u32)n;
+		p->flags |= CTLUA_PARAM_TUPLE_SIZE;
+	}
+	/* reserved: the first reserved byte of the layout the size selects */
+	if (ctl_field_int(L, idx, arg, "reserved", 0, 255, &n)) {
+		if (p->opts_size > 12)
+			k->reserved[0] = (__u8)n;
+		else
+			k->zone_id = (__u16)n;	/* reserved[0..1] of the 12-byte struct */
+	}
+	nat = check_nat(L, idx, arg, "snat", family, &p->snat);
+	nat |= check_nat(L, idx, arg, "dnat", family, &p->dnat);
+	if (nat && !(feat && feat->nat))
+		return ctl_fail(L, EOPNOTSUPP, "NAT needs bpf_ct_set_nat_info (kernel 6.1 or later "
+				"with CONFIG_NF_NAT)");
+	return 0;
+}
+
+void ctl_request_entry(const struct ctlua_request *r, struct ctl_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->tuple = r->tuple;
+	e->reply = r->reply;
+	e->status = r->status;
+	e->mark = r->mark;
+	e->timeout_ms = r->timeout_ms;
+	e->zone = r->zone_id;
+}
