@@ -220,8 +220,9 @@ static __always_inline int failed_at(struct ctlua_request *out, __u8 stage, int 
 /*
  * Allocate, configure and insert an entry for @f (@p: a request's params, NULL on the
  * packet path). Every allocation must reach bpf_ct_insert_entry, as no kfunc discards
- * one: when a set_* call fails, the entry goes in already expired (timeout 0), so it
- * is gone at the next lookup, and the failure is returned. Status bits go in as
+ * one: when a set_* call fails, the entry goes in already expired (timeout 0) and the
+ * failure is returned. Until a lookup or the gc worker reaps it, it still takes its
+ * tuple's place in the table (ctlua_req retries once for that). Status bits go in as
  * current | wanted, which works before and after 6.1.
  * Returns 0 or a negative errno: opts.error for a failed alloc, the set_* call's error,
  * or -EEXIST for a failed insert (the kernel reports no reason; a duplicate is by far
@@ -577,8 +578,18 @@ int ctlua_req(struct __sk_buff *skb)
 	r->stage = CTLUA_STAGE_NONE;
 	if (r->op == CTLUA_REQ_ALLOC) {
 		r->error = ct_create(skb, &r->flow, &r->opts, &req_params, r);
-		if (r->error == -EEXIST && r->stage == CTLUA_STAGE_INSERT)
-			r->error = confirm_insert_error(skb, &r->flow, &req_params);
+		/*
+		 * Refused, and no live entry has the tuple: an expired one that only lookups
+		 * reap (a failed set_* inserts its allocation dead) may have been in the way.
+		 * The confirming lookup has just reaped it, so one more try tells.
+		 */
+		if (r->error == -EEXIST && r->stage == CTLUA_STAGE_INSERT &&
+		    confirm_insert_error(skb, &r->flow, &req_params) == -ENOSPC) {
+			r->stage = CTLUA_STAGE_NONE;
+			r->error = ct_create(skb, &r->flow, &r->opts, &req_params, r);
+			if (r->error == -EEXIST && r->stage == CTLUA_STAGE_INSERT)
+				r->error = confirm_insert_error(skb, &r->flow, &req_params);
+		}
 		report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error);
 		return TC_ACT_OK;
 	}

@@ -9,11 +9,12 @@
 #include <string.h>
 #include "addr.h"
 #include "lua_ct.h"
+#include "netns.h"
 #include "names.h"
 
 int ctl_fail(lua_State *L, int err, const char *fmt, ...)
 {
-	char name[16], text[256];
+	char name[16], text[512];
 	va_list ap;
 
 	if (err < 0)
@@ -161,6 +162,17 @@ int ctl_field_proto(lua_State *L, int idx, int arg, const char *field)
 		ctl_arg_error(L, arg, "field '%s': '%s' is not \"tcp\", \"udp\" or a number", field,
 			      name);
 	return proto;
+}
+
+const char *ctl_field_netns(lua_State *L, int idx, int arg, const char *field)
+{
+	const char *name = ctl_field_str(L, idx, arg, field);
+
+	/* it becomes /run/netns/NAME: misuse is raised here, before anything is opened */
+	if (name && !ctl_netns_name_ok(name))
+		ctl_arg_error(L, arg, "field '%s': '%s' is not a namespace name (ip netns list "
+			      "shows them)", field, name);
+	return name;
 }
 
 int ctl_field_prefix(lua_State *L, int idx, int arg, const char *field, __be32 addr[4],

@@ -21,6 +21,7 @@
 #include "lua_ct.h"
 #include "names.h"
 #include "netns.h"
+#include "nlreq.h"
 
 /* The dumped entries ct.entries iterates over (a userdata; see struct ct_box). */
 #define CTL_ENTRIES_MT	"ct.entries"
@@ -105,16 +106,7 @@ static void check_filter(lua_State *L, int arg, const char *const keys[], struct
 	ctl_field_int(L, arg, arg, "mark", 0, 0xffffffff, &f->mark);
 	if (ctl_field_int(L, arg, arg, "zone", 0, 65535, &n))
 		f->zone = (int)n;
-
-	/*
-	 * The name becomes /run/netns/NAME. netns.c refuses these names too, but misuse
-	 * is raised here, before anything is opened, and not returned as EINVAL.
-	 */
-	f->netns = ctl_field_str(L, arg, arg, "netns");
-	if (f->netns && (!*f->netns || strchr(f->netns, '/') || !strcmp(f->netns, ".") ||
-			 !strcmp(f->netns, "..")))
-		ctl_arg_error(L, arg, "field 'netns': '%s' is not a namespace name (ip netns list "
-			      "shows them)", f->netns);
+	f->netns = ctl_field_netns(L, arg, arg, "netns");
 }
 
 static bool in_prefix(const __be32 addr[4], const __be32 net[4], const __be32 mask[4])
@@ -182,7 +174,13 @@ static bool read_entry(const struct nf_conntrack *ct, struct ctl_entry *e)
 	e->status = nfct_get_attr_u32(ct, ATTR_STATUS);
 	e->mark = nfct_get_attr_u32(ct, ATTR_MARK);
 	e->timeout_ms = ms > UINT32_MAX ? UINT32_MAX : (__u32)ms;
-	e->zone = nfct_get_attr_u16(ct, ATTR_ZONE);
+	/* a zone for one direction only comes inside that direction's tuple */
+	if (nfct_attr_is_set(ct, ATTR_ZONE))
+		e->zone = nfct_get_attr_u16(ct, ATTR_ZONE);
+	else if (nfct_attr_is_set(ct, ATTR_ORIG_ZONE))
+		e->zone = nfct_get_attr_u16(ct, ATTR_ORIG_ZONE);
+	else if (nfct_attr_is_set(ct, ATTR_REPL_ZONE))
+		e->zone = nfct_get_attr_u16(ct, ATTR_REPL_ZONE);
 	return true;
 }
 
@@ -300,6 +298,7 @@ static int open_socks(const char *netns, bool dump, bool del, struct ct_socks *s
 		*step = STEP_ENTER;
 		return err;
 	}
+	errno = 0;
 	if (dump && !(s->dump = nfct_open(CONNTRACK, 0))) {
 		err = errno ? -errno : -EIO;
 	} else if (del) {
@@ -336,8 +335,6 @@ static int delete_entry(struct ct_socks *s, const struct nf_conntrack *ct, const
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	unsigned int seq = ++s->seq;
 	struct nfgenmsg *nfg;
-	ssize_t n;
-	int ret;
 
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
@@ -349,15 +346,7 @@ static int delete_entry(struct ct_socks *s, const struct nf_conntrack *ct, const
 		return errno ? -errno : -EINVAL;
 	if (id)
 		mnl_attr_put_u32(nlh, CTA_ID, htonl(*id));
-	if (mnl_socket_sendto(s->del, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		n = mnl_socket_recvfrom(s->del, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(s->del), NULL, NULL);
-	} while (ret == MNL_CB_OK);
-	return ret < 0 ? -errno : 0;
+	return ctl_nl_request(s->del, nlh, NULL, NULL);
 }
 
 /* One walk over the table: what is selected, and what happens to each match. */
@@ -442,8 +431,7 @@ static int walk_fail(lua_State *L, const char *fname, const struct ct_filter *f,
 	switch (w->step) {
 	case STEP_ENTER:
 		if (err == -ENOENT)
-			return ctl_fail(L, err, "no network namespace '%s' (ip netns list shows them)",
-					f->netns);
+			return ctl_fail(L, err, CTL_NETNS_MISSING, f->netns);
 		if (err == -EPERM)
 			return ctl_fail(L, err, "%s needs the capability CAP_SYS_ADMIN to enter "
 					"network namespace '%s' (run it as root)", fname, f->netns);

@@ -54,6 +54,7 @@ struct ctl_state {
 	struct ring_buffer *rb;
 	lua_State *run_L;		/* the thread inside ct.run/ct.poll */
 	int cb_ref[CTLUA_EV_NR];	/* callbacks, LUA_NOREF when unset */
+	int watch_ref;			/* ct.watch filter, LUA_NOREF when off */
 	struct ctl_link *links;
 	struct ctl_rule_entry rules[CTLUA_MAX_RULES];
 	unsigned int nrules;
@@ -98,6 +99,8 @@ const char *ctl_field_str(lua_State *L, int idx, int arg, const char *field);
 int ctl_field_option(lua_State *L, int idx, int arg, const char *field, const char *const names[],
 		     int dflt);
 
+/* t[field] as the name of a namespace from `ip netns` (checked, not opened), or NULL. */
+const char *ctl_field_netns(lua_State *L, int idx, int arg, const char *field);
 /* t[field] as "tcp", "udp" or a protocol number 0-255; -1 when nil. */
 int ctl_field_proto(lua_State *L, int idx, int arg, const char *field);
 /*
@@ -148,6 +151,19 @@ int ctl_traceback(lua_State *L);
 void ctl_links_detach_all(struct ctl_state *s);
 /* Release the ring buffer and loop. */
 void ctl_events_close(struct ctl_state *s);
+
+/*
+ * For a host's own event loop (the REPL): the descriptor that turns readable when events
+ * wait, opening the ring buffer if a callback or a watch wants events; -1 while nothing
+ * does or the datapath is not loaded.
+ */
+int ctl_events_fd(lua_State *L, struct ctl_state *s);
+/* Hand the waiting events to the watch and the callbacks, without blocking; returns how many. */
+int ctl_events_drain(lua_State *L, struct ctl_state *s);
+/* Stop ct.watch. */
+void ctl_events_unwatch(lua_State *L, struct ctl_state *s);
+/* The state of the `ct` module loaded into @L, or NULL (for hosts, not module functions). */
+struct ctl_state *ctl_state_of(lua_State *L);
 
 /* Registration, one per file: each adds its functions to the module table on top. */
 void ctl_open_tuple(lua_State *L);	/* also creates the tuple metatable */

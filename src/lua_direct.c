@@ -70,8 +70,8 @@ static const char *call_name(const struct ctlua_request *r)
 /* nil, "ENAME: which kfunc refused what, and why", errno for a failed request. */
 static int request_failure(lua_State *L, const struct ctlua_request *r)
 {
-	static const char discarded[] = "; the entry went in already expired, since no kfunc "
-					"can discard an allocation";
+	static const char discarded[] = "; no kfunc can discard an allocation, so ctlua "
+					"inserts it already expired";
 	char flow[CTL_FLOW_STRLEN];
 	const char *call = call_name(r);
 
@@ -225,6 +225,7 @@ static int l_alloc_many(lua_State *L)
 	struct ctlua_request *reqs;
 	struct ctlua_flow first;
 	lua_Integer n, created = 0;
+	bool nat;
 	int ret, err;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -246,6 +247,7 @@ static int l_alloc_many(lua_State *L)
 			return ret;
 	}
 	lua_settop(L, 2);
+	nat = p.snat.set || p.dnat.set;
 	if ((ret = ctl_ready(L, s)))
 		return ret;
 	reqs = ctl_dp_requests(s->dp);
@@ -259,8 +261,12 @@ static int l_alloc_many(lua_State *L)
 
 			lua_geti(L, 1, base + j + 1);
 			memset(r, 0, offsetof(struct ctlua_request, error));
+			r->stage = CTLUA_STAGE_NONE;
 			ctl_arg_item = (int)(base + j + 1);
 			ctl_check_flow_at(L, -1, 1, &r->flow);
+			if (nat && r->flow.family != first.family)
+				ctl_arg_error(L, 1, "not of the first tuple's family, which the "
+					      "NAT addresses are");
 			ctl_arg_item = 0;
 			lua_pop(L, 1);
 			r->opts = o;

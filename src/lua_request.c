@@ -15,7 +15,10 @@
 
 static const char *const zone_dir_names[] = { "both", "original", "reply", NULL };
 
-/* What the kernel's BTF says about opts and NAT, read once (it does not change). */
+/*
+ * What the kernel's BTF says about opts and NAT, read once (it does not change) and only
+ * when a request asks for zones or NAT: reading BTF costs about 20 ms.
+ */
 static const struct ctl_features *features(void)
 {
 	static struct ctl_features f;
@@ -90,27 +93,21 @@ static bool check_nat(lua_State *L, int idx, int arg, const char *field, int fam
 
 int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlua_req_params *p)
 {
-	const struct ctl_features *feat = features();
+	const struct ctl_features *feat;
 	struct ctlua_kopts *k = &p->kopts;
 	lua_Integer n;
+	const char *netns = NULL;
 	bool zoned, nat;
 	int type;
 
 	ctl_req_params_default(p);
 	idx = lua_absindex(L, idx);
+	/* a name is resolved last: finding its id may assign one, a change to the kernel */
 	type = lua_getfield(L, idx, "netns");
-	if (type == LUA_TSTRING) {
-		const char *name = lua_tostring(L, -1);
-		int id = ctl_netns_nsid(name);
-
-		if (id < 0)
-			return ctl_fail(L, id, id == -ENOENT ? "no network namespace '%s' (`ip netns "
-					"list` shows them)" : "cannot find the id of network namespace "
-					"'%s'", name);
-		k->netns_id = id;
-	}
 	lua_pop(L, 1);
-	if (type != LUA_TSTRING && ctl_field_int(L, idx, arg, "netns", INT32_MIN, INT32_MAX, &n))
+	if (type == LUA_TSTRING)
+		netns = ctl_field_netns(L, idx, arg, "netns");
+	else if (ctl_field_int(L, idx, arg, "netns", INT32_MIN, INT32_MAX, &n))
 		k->netns_id = (__s32)n;
 	if ((n = ctl_field_proto(L, idx, arg, "l4proto")) >= 0) {
 		k->l4proto = (__u8)n;
@@ -124,7 +121,7 @@ int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlu
 		check_zone(L, idx, arg, k);
 	if (ctl_field_int(L, idx, arg, "opts_size", 0, CTLUA_KFUNC_BUF, &n))
 		p->opts_size = (__u32)n;
-	else if (zoned && !(feat && feat->zones))
+	else if (zoned && !((feat = features()) && feat->zones))
 		return ctl_fail(L, EOPNOTSUPP, "conntrack zones in the kfuncs need kernel 6.11 or "
 				"later (struct bpf_ct_opts has no ct_zone_id here)");
 	else if (zoned)
@@ -142,9 +139,17 @@ int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlu
 	}
 	nat = check_nat(L, idx, arg, "snat", family, &p->snat);
 	nat |= check_nat(L, idx, arg, "dnat", family, &p->dnat);
-	if (nat && !(feat && feat->nat))
+	if (nat && !((feat = features()) && feat->nat))
 		return ctl_fail(L, EOPNOTSUPP, "NAT needs bpf_ct_set_nat_info (kernel 6.1 or later "
 				"with CONFIG_NF_NAT)");
+	if (netns) {
+		int id = ctl_netns_nsid(netns);
+
+		if (id < 0)
+			return ctl_fail(L, id, id == -ENOENT ? CTL_NETNS_MISSING
+					: "cannot find the id of network namespace '%s'", netns);
+		k->netns_id = id;
+	}
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 #include "netns.h"
+#include "nlreq.h"
 
 /* Where `ip netns add` bind-mounts a namespace, so that it outlives its processes. */
 #define NETNS_RUN_DIR	"/run/netns"
@@ -32,12 +34,17 @@
  * or holds a '/', could name something other than a namespace: -EINVAL.
  * Returns the descriptor (close-on-exec) or -errno.
  */
+bool ctl_netns_name_ok(const char *name)
+{
+	return *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}
+
 static int open_named(const char *name)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+	if (!ctl_netns_name_ok(name))
 		return -EINVAL;
 	if (snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
@@ -70,8 +77,6 @@ static int nsid_request(struct mnl_socket *nl, __u16 type, unsigned int seq, int
 	char buf[NSID_BUF_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtgenmsg *gen;
-	ssize_t n;
-	int ret;
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
@@ -81,15 +86,7 @@ static int nsid_request(struct mnl_socket *nl, __u16 type, unsigned int seq, int
 	mnl_attr_put_u32(nlh, NETNSA_FD, (__u32)fd);
 	if (type == RTM_NEWNSID)
 		mnl_attr_put_u32(nlh, NETNSA_NSID, (__u32)NETNSA_NSID_NOT_ASSIGNED);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), nsid_answer, nsid);
-	} while (ret == MNL_CB_OK);	/* the answer came; the acknowledgement is still due */
-	return ret < 0 ? -errno : 0;
+	return ctl_nl_request(nl, nlh, nsid_answer, nsid);
 }
 
 int ctl_netns_nsid(const char *name)
@@ -165,8 +162,15 @@ close_target:
 
 int ctl_netns_leave(int back)
 {
-	int err = setns(back, CLONE_NEWNET) < 0 ? -errno : 0;
-
+	/*
+	 * Cannot fail short of a kernel bug (we were there a moment ago); if it does, every
+	 * later call would act on the wrong namespace's table and interfaces. Stop.
+	 */
+	if (setns(back, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "ctlua: cannot return to the original network namespace (%s); "
+			"stopping rather than act in the wrong one\n", strerror(errno));
+		abort();
+	}
 	close(back);
-	return err;
+	return 0;
 }

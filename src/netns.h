@@ -6,6 +6,14 @@
 #ifndef CTLUA_NETNS_H
 #define CTLUA_NETNS_H
 
+#include <stdbool.h>
+
+/* The message for a name with nothing at /run/netns/NAME (one %s: the name). */
+#define CTL_NETNS_MISSING "no network namespace '%s' (ip netns list shows them)"
+
+/* Whether @name can name a namespace: not empty, no '/', not "." or "..". */
+bool ctl_netns_name_ok(const char *name);
+
 /*
  * The peer id (nsid) that namespace @name has as seen from ours, the number the kfuncs
  * take as opts.netns_id. Assigns one (as `ip netns set NAME auto` does) if it has none.
@@ -19,7 +27,10 @@ int ctl_netns_nsid(const char *name);
  * @name after the return.
  */
 int ctl_netns_enter(const char *name, int *back);
-/* Return to the namespace ctl_netns_enter saved, and close its descriptor. */
+/*
+ * Return to the namespace ctl_netns_enter saved, and close its descriptor. Returns 0;
+ * when the kernel refuses the way back, it aborts rather than go on in the wrong one.
+ */
 int ctl_netns_leave(int back);
 
 #endif

@@ -38,7 +38,7 @@ ct_lines()
 				v[kv[1], ++n[kv[1]]] = kv[2]
 			else if (kv[1] == "mark")
 				mark = kv[2]
-			else if (kv[1] == "zone")
+			else if (kv[1] == "zone" || kv[1] == "zone-orig" || kv[1] == "zone-reply")
 				zone = kv[2]
 		}
 		print $2, v["src", 1], v["sport", 1], v["dst", 1], v["dport", 1],
@@ -98,10 +98,13 @@ ct_insert "$NS_B" -s 2001:db8::1 -d 2001:db8::2 -p tcp --sport 7002 --dport 22 -
 ctlua_run "$NS_A" 20 -e '
 assert(ct.alloc({src="198.18.0.3", dst="198.18.0.1", sport=4000, dport=443, proto="tcp"},
 	{timeout=100000, mark=7, status={"assured"}}))
+-- a zone for the original direction only: conntrack -L says zone-orig=9
+assert(ct.alloc({src="198.18.0.4", dst="198.18.0.1", sport=4001, dport=443, proto="tcp"},
+	{timeout=100000, mark=12, zone={id=9, dir="original"}}))
 assert(ct.alloc({src="2001:db8::3", dst="2001:db8::1", sport=5000, dport=5353, proto="udp"},
 	{timeout=100000, mark=10}))'
 is "$RC" 0 "ct.alloc adds two entries" || show_ctlua
-is "$(ct_lines "$NS_A" | wc -l)" 8 "NS_A's table holds the eight entries made"
+is "$(ct_lines "$NS_A" | wc -l)" 9 "NS_A's table holds the nine entries made"
 
 # --- ct.entries agrees with conntrack -L ---------------------------------------------------
 ctlua_run "$NS_A" 20 -e "$LUA_LINES"'
@@ -115,6 +118,7 @@ show("PREFIX", {src="198.18.0.0/24"})
 show("DST6", {dst="2001:db8::/32", sport=5000})
 show("DPORT", {dport=53})
 show("ZONE5", {zone=5})
+show("ZONE9", {zone=9})
 show("BOTH", {proto="udp", family="ipv4", mark=7})
 show("NONE", {mark=12345})
 show("SELF", {netns=os.getenv("NS_A")})
@@ -140,6 +144,8 @@ same_set DST6 "ct.entries{dst=\"2001:db8::/32\", sport=5000}" \
 	"$(ct_lines "$NS_A" -f ipv6 | awk '$3 == 5000')"
 same_set DPORT "ct.entries{dport=53}" "$(ct_lines "$NS_A" | awk '$5 == 53')"
 same_set ZONE5 "ct.entries{zone=5}" "$(ct_lines "$NS_A" -w 5)"
+same_set ZONE9 "ct.entries{zone=9}: a zone for the original direction only" \
+	"$(ct_lines "$NS_A" | awk '$11 == 9')"
 same_set BOTH "ct.entries{proto=\"udp\", family=\"ipv4\", mark=7}" \
 	"$(ct_lines "$NS_A" -p udp -f ipv4 -m 7)"
 is "$(lua_lines NONE)" "" "ct.entries{mark=12345} yields nothing"
@@ -193,7 +199,7 @@ ENOENT	nil	ENOENT: no network namespace 'ctl-no-such-ns' (ip netns list shows th
 	"a namespace that does not exist: nil, ENOENT naming it, 2 (entries, flush, delete)" ||
 	show_ctlua
 like "$OUT" $'\nEND$' "the script ran on after each error" || show_ctlua
-is "$(ct_lines "$NS_A" | wc -l)" 8 "and NS_A's table is untouched"
+is "$(ct_lines "$NS_A" | wc -l)" 9 "and NS_A's table is untouched"
 
 # --- ct.delete -----------------------------------------------------------------------------
 before=$(ct_lines "$NS_A")
@@ -217,7 +223,7 @@ gone="17 198.18.0.2 1000 198.18.0.1 53 198.18.0.1 53 198.18.0.2 1000 7 0
 17 2001:db8::3 5000 2001:db8::1 5353 2001:db8::1 5353 2001:db8::3 5000 10 0"
 is "$(comm -23 <(echo "$before") <(ct_lines "$NS_A"))" "$(sort <<<"$gone")" \
 	"conntrack -L lost exactly those three entries in NS_A" || diag_text "$before"
-is "$(ct_lines "$NS_A" | wc -l)" 5 "and kept the other five"
+is "$(ct_lines "$NS_A" | wc -l)" 6 "and kept the other six"
 is "$(ct_lines "$NS_B")" "17 198.18.0.1 7000 198.18.0.2 7001 198.18.0.2 7001 198.18.0.1 7000 21 0" \
 	"NS_B lost its TCP entry and kept the UDP one"
 

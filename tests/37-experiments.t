@@ -18,6 +18,7 @@ errname() { sed -n "s/^$1\tnil\t\([A-Z]*\):.*/\1/p" <<<"$OUT"; }
 ctlua_run "$NS_A" 20 -e '
 local u = {src="198.18.0.2", dst="198.18.0.1", sport=4000, dport=53, proto="udp"}
 print("RESERVED", ct.alloc(u, {reserved=1}))
+print("RESERVED16", ct.alloc(u, {reserved=1, opts_size=16}))
 print("NETNS_BELOW", ct.alloc(u, {netns=-2}))
 print("OPTS_SIZE", ct.alloc(u, {opts_size=13}))
 print("ZONE_IN_12", ct.alloc(u, {zone=5, opts_size=12}))
@@ -27,13 +28,18 @@ print("TUPLE_SIZE", ct.alloc(u, {tuple_size=11}))
 print("LOOKUP", ct.lookup(u))
 assert(ct.alloc(u, {timeout=60000}))
 print("DUP", ct.alloc(u))
-print("SET_STATUS", ct.alloc({src="198.18.0.2", dst="198.18.0.1", sport=4001, dport=53, proto="udp"}, {status=1}))
-print("GONE", ct.lookup{src="198.18.0.2", dst="198.18.0.1", sport=4001, dport=53, proto="udp"})
+local w = {src="198.18.0.2", dst="198.18.0.1", sport=4001, dport=53, proto="udp"}
+print("SET_STATUS", ct.alloc(w, {status=1}))
+print("RIGHT_AFTER", ct.alloc(w, {mark=4}))
+local v = {src="198.18.0.2", dst="198.18.0.1", sport=4002, dport=53, proto="udp"}
+assert(not ct.alloc(v, {status=1}))
+print("GONE", ct.lookup(v))
 print("CHANGE_STATUS", ct.change(u, {status=1}))
 print("LOOKUP_SIZE", ct.lookup(u, {opts_size=20}))
 print("LOOKUP_PROTO", ct.lookup(u, {l4proto="tcp"}))'
 is "$RC" 0 "the error script exits 0: every refusal is a return value" || show_ctlua
-is "$(errname RESERVED)" EINVAL "reserved not zero: EINVAL"
+is "$(errname RESERVED)" EINVAL "reserved not zero (12-byte opts): EINVAL"
+is "$(errname RESERVED16)" EINVAL "reserved not zero (16-byte opts): EINVAL"
 is "$(errname NETNS_BELOW)" EINVAL "netns_id below -1: EINVAL"
 is "$(errname OPTS_SIZE)" EINVAL "opts_size 13: EINVAL"
 is "$(errname ZONE_IN_12)" EINVAL "a zone id in the 12-byte opts: EINVAL"
@@ -46,6 +52,7 @@ is "$(errname SET_STATUS)" EBUSY "bpf_ct_set_status with IPS_EXPECTED: EBUSY"
 like "$OUT" $'SET_STATUS\tnil\tEBUSY: bpf_ct_set_status refused status 0x1 for udp 198.18.0.2:4001 → 198.18.0.1:53: [^\t]*already expired' \
 	"the message names the kfunc, the bits and what became of the allocation" || show_ctlua
 is "$(errname GONE)" ENOENT "the refused allocation is not left in the table"
+like "$OUT" $'RIGHT_AFTER	table: ' "nor does it stand in the way of the next alloc of its tuple" || show_ctlua
 is "$(errname CHANGE_STATUS)" EBUSY "bpf_ct_change_status with IPS_EXPECTED: EBUSY"
 is "$(errname LOOKUP_SIZE)" EINVAL "ct.lookup with opts_size 20: EINVAL"
 is "$(errname LOOKUP_PROTO)" ENOENT "ct.lookup as TCP of a UDP entry: ENOENT"
@@ -83,7 +90,7 @@ if ((fill_to < old_max)); then
 	restore_max
 	is "$(errname FULL)" ENOMEM "one more once the table is full: ENOMEM" || show_ctlua
 else
-	fail "nf_conntrack_max ($old_max) leaves no room to fill a namespace ($root_count entries in the root one)"
+	fail "cannot fill a namespace past nf_conntrack_max ($old_max) with $root_count entries in the root one"
 	fail "ENOMEM not tried"
 fi
 
