@@ -99,3 +99,34 @@ clean:
 .PHONY: all deps test demo install uninstall clean
 .DELETE_ON_ERROR:
 
+# Benchmarks (bench/README.md): `make bench` runs every row, `make bench-quick` fewer
+# rounds of smaller sets. Both need root; the table goes to stdout and the numbers to
+# bench/results.json.
+BENCH_BIN := $(BUILD)/bench/kfunc_batch $(BUILD)/bench/mnl_insert $(BUILD)/bench/stamp
+BENCH_BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null) -lelf -lz
+BENCH_MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null)
+
+$(BUILD)/bench:
+	$(Q)mkdir -p $@
+
+# The bare C baseline links ctlua's own datapath objects, so it runs the same code.
+$(BUILD)/bench/kfunc_batch: bench/kfunc_batch.c bench/flowgen.h $(BUILD)/datapath.o \
+		$(BUILD)/probe.o | $(BUILD)/bench
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BUILD)/datapath.o $(BUILD)/probe.o $(BENCH_BPF_LIBS)
+
+$(BUILD)/bench/mnl_insert: bench/mnl_insert.c bench/flowgen.h | $(BUILD)/bench
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BENCH_MNL_LIBS)
+
+$(BUILD)/bench/stamp: bench/stamp.c bench/flowgen.h | $(BUILD)/bench
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+
+bench: all $(BENCH_BIN)
+	$(Q)bench/run
+
+bench-quick: all $(BENCH_BIN)
+	$(Q)bench/run --quick
+
+.PHONY: bench bench-quick
