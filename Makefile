@@ -34,7 +34,7 @@ LIBS      := $(shell pkg-config --libs lua5.4 2>/dev/null) $(SYS_LIBS)
 CLANG_SYS := $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
 CORE_SRC  := $(filter-out src/main.c, $(wildcard src/*.c))
-CORE_OBJ  := $(CORE_SRC:src/%.c=$(BUILD)/%.o)
+CORE_OBJ  := $(CORE_SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/help_text.o
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 
 all: $(BUILD)/ctlua $(BUILD)/ct.so $(BUILD)/unit_tests
@@ -54,6 +54,15 @@ $(BUILD)/ctlua.bpf.o: bpf/ctlua.bpf.c bpf/ctlua.h bpf/kfuncs.h $(BUILD)/vmlinux.
 $(BUILD)/ctlua.skel.h: $(BUILD)/ctlua.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name ctlua_bpf > $@.tmp && mv $@.tmp $@
+
+# help()'s texts are the README's Lua API sections (scripts/gen-help.awk, src/help.c).
+$(BUILD)/help_text.c: README.md scripts/gen-help.awk | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)LC_ALL=C awk -f scripts/gen-help.awk README.md > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/help_text.o: $(BUILD)/help_text.c src/help.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) bpf/ctlua.h $(BUILD)/ctlua.skel.h
 	$(call msg,CC,$@)

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * help.h - help(), the Lua API reference at the prompt. The texts are the sections of
+ * README.md's "## Lua API", turned into build/help_text.c by scripts/gen-help.awk.
+ */
+#ifndef CTLUA_HELP_H
+#define CTLUA_HELP_H
+
+#include <stdbool.h>
+#include <lua.h>
+
+/* One "### " section of the README's Lua API. */
+struct ctl_help_topic {
+	const char *name;	/* what help "name" finds: "ct.alloc", "help", "conventions" */
+	const char *signature;	/* the heading without backticks (UTF-8) */
+	const char *body;	/* the section for a terminal, example included; lines end in \n */
+	bool function;		/* a function's section, not a topic such as "conventions" */
+};
+
+/* In README order; generated (build/help_text.c). */
+extern const struct ctl_help_topic ctl_help_topics[];
+extern const unsigned int ctl_help_ntopics;
+
+/*
+ * Define the global function `help` in @L: a convenience of ctlua's own (the module
+ * creates no globals). Call it after `ct` is in package.loaded, as luaL_requiref leaves
+ * it; help(fn) finds a function's name there at call time. Stack unchanged.
+ */
+void ctl_open_help(lua_State *L);
+
+/*
+ * The same function for stock Lua, from ct.so: local help = require "ct.help" (Lua's
+ * all-in-one loader finds luaopen_ct_help in ct.so). Pushes it; returns 1.
+ */
+int luaopen_ct_help(lua_State *L);
+
+#endif
