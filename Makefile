@@ -33,7 +33,10 @@ LIBS      := $(shell pkg-config --libs lua5.4 2>/dev/null) $(SYS_LIBS)
 # clang -target bpf does not see the host's system include dirs on its own.
 CLANG_SYS := $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
-CORE_SRC  := $(filter-out src/main.c, $(wildcard src/*.c))
+# The command's own files: the rest is the core, shared with ct.so and the unit tests.
+CMD_SRC   := src/main.c src/run.c src/repl.c src/repl_complete.c
+CMD_OBJ   := $(CMD_SRC:src/%.c=$(BUILD)/%.o)
+CORE_SRC  := $(filter-out $(CMD_SRC), $(wildcard src/*.c))
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/help_text.o
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 
@@ -68,9 +71,9 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) bpf/ctlua.h $(BUILD)/ctlua.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/ctlua: $(BUILD)/main.o $(CORE_OBJ)
+$(BUILD)/ctlua: $(CMD_OBJ) $(CORE_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lreadline
 
 # The same core as a stock Lua 5.4 C module: lua5.4 -e 'ct = require "ct"'. Like every
 # C module it takes the Lua API from the interpreter that loads it, not from liblua.

@@ -42,6 +42,19 @@ struct ctl_state *ctl_state(lua_State *L)
 	return s;
 }
 
+/* Where luaopen_ct leaves the state for hosts (the REPL), in the registry. */
+#define STATE_KEY "ctlua.state"
+
+struct ctl_state *ctl_state_of(lua_State *L)
+{
+	struct ctl_state *s;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, STATE_KEY);
+	s = luaL_testudata(L, -1, CTL_STATE_MT);
+	lua_pop(L, 1);
+	return s && !s->closed ? s : NULL;
+}
+
 int ctl_ready(lua_State *L, struct ctl_state *s)
 {
 	char msg[512];
@@ -113,11 +126,15 @@ int luaopen_ct(lua_State *L)
 	live_states = s;
 	for (int k = 0; k < CTLUA_EV_NR; k++)
 		s->cb_ref[k] = LUA_NOREF;
+	s->watch_ref = LUA_NOREF;
 	s->budget_ms = 1000;
 	luaL_newmetatable(L, CTL_STATE_MT);
 	lua_pushcfunction(L, state_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
+
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, STATE_KEY);	/* for ctl_state_of */
 
 	luaL_newlibtable(L, ct_funcs);
 	lua_pushvalue(L, -2);

@@ -6,7 +6,8 @@
  * firing once the budget is spent, so a pcall inside the callback cannot swallow it.
  * An error in a callback is printed and the loop carries on. What a callback returns
  * (action [, opts]) becomes the flow's verdict; an "alloc" answer in enforce mode also
- * takes effect at once through a direct request (DESIGN.md, "two ways").
+ * takes effect at once through a direct request (README, "What the first packet of an
+ * undecided flow meets").
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include "loop.h"
 #include "lua_ct.h"
 #include "names.h"
+#include "pretty.h"
 
 #define BUDGET_HOOK_COUNT 1000	/* instructions between clock checks */
 #define RB_TAG 0
@@ -151,7 +153,33 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 			   ctl_errno_name(err, name, sizeof(name)), strerror(-err));
 }
 
-/* Protected: build the event, run the callback under its budget, apply the answer. */
+/* Print the event on top if every field of the watch filter equals the event's. */
+static void watch(lua_State *L, struct ctl_state *s)
+{
+	int ev = lua_gettop(L);
+	bool match = true;
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, s->watch_ref);
+	lua_pushnil(L);
+	while (match && lua_next(L, -2)) {
+		lua_pushvalue(L, -2);
+		lua_gettable(L, ev);
+		match = lua_rawequal(L, -1, -2);
+		lua_pop(L, 2);
+	}
+	lua_settop(L, ev);
+	if (!match)
+		return;
+	ctl_pretty(L, ev);
+	printf("%s\n", lua_tostring(L, -1));
+	fflush(stdout);
+	lua_pop(L, 1);
+}
+
+/*
+ * Protected: build the event, show it if it is watched, run the callback under its
+ * budget, apply the answer.
+ */
 static int dispatch(lua_State *L)
 {
 	struct ctl_state *s = lua_touserdata(L, 1);
@@ -161,6 +189,13 @@ static int dispatch(lua_State *L)
 	int base, status;
 
 	lua_settop(L, 0);
+	if (s->watch_ref != LUA_NOREF) {
+		push_event(L, s, e);
+		watch(L, s);
+		lua_settop(L, 0);
+	}
+	if (s->cb_ref[e->kind] == LUA_NOREF)
+		return 0;
 	lua_pushcfunction(L, ctl_traceback);
 	base = lua_gettop(L) + 1;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);
@@ -191,7 +226,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	const struct ctlua_event *e = data;
 	lua_State *L = s->run_L;
 
-	if (size < sizeof(*e) || e->kind >= CTLUA_EV_NR || s->cb_ref[e->kind] == LUA_NOREF)
+	if (size < sizeof(*e) || e->kind >= CTLUA_EV_NR)
+		return 0;
+	if (s->cb_ref[e->kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
 		return 0;
 	lua_pushcfunction(L, dispatch);
 	lua_pushlightuserdata(L, s);
@@ -359,8 +396,83 @@ static int l_budget(lua_State *L)
 	return 1;
 }
 
+/* Whether anything wants events: a callback or a watch. */
+static bool wanted(const struct ctl_state *s)
+{
+	if (s->watch_ref != LUA_NOREF)
+		return true;
+	for (int k = 0; k < CTLUA_EV_NR; k++)
+		if (s->cb_ref[k] != LUA_NOREF)
+			return true;
+	return false;
+}
+
+int ctl_events_fd(lua_State *L, struct ctl_state *s)
+{
+	if (!s->dp || !wanted(s))
+		return -1;
+	if (!s->rb) {
+		int r = events_open(L, s);
+
+		if (r) {
+			report(L, NULL);	/* the message; nil and errno stay below */
+			lua_pop(L, r - 1);
+			return -1;
+		}
+	}
+	return ring_buffer__epoll_fd(s->rb);
+}
+
+int ctl_events_drain(lua_State *L, struct ctl_state *s)
+{
+	unsigned long before = s->handled;
+
+	if (!s->rb || s->run_L)
+		return 0;
+	s->run_L = L;
+	ring_buffer__consume(s->rb);
+	s->run_L = NULL;
+	return (int)(s->handled - before);
+}
+
+void ctl_events_unwatch(lua_State *L, struct ctl_state *s)
+{
+	luaL_unref(L, LUA_REGISTRYINDEX, s->watch_ref);
+	s->watch_ref = LUA_NOREF;
+}
+
+/*
+ * ct.watch([filter]) -> true: print every event whose fields equal the filter's (all
+ * events without one) as it arrives; ct.watch(false) stops. The REPL also stops it at
+ * the next line typed.
+ */
+static int l_watch(lua_State *L)
+{
+	static const char *const fields[] = { "kind", "src", "dst", "sport", "dport", "proto",
+					      "family", "ifname", "dir", "action", "rule",
+					      "errname", NULL };
+	struct ctl_state *s = ctl_state(L);
+
+	if (lua_isboolean(L, 1) && !lua_toboolean(L, 1)) {
+		ctl_events_unwatch(L, s);
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	if (lua_isnoneornil(L, 1))
+		lua_newtable(L);
+	else
+		luaL_checktype(L, 1, LUA_TTABLE);
+	ctl_check_keys(L, 1, 1, fields);
+	lua_settop(L, 1);
+	ctl_events_unwatch(L, s);
+	s->watch_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static const luaL_Reg event_funcs[] = {
 	{ "on", l_on },
+	{ "watch", l_watch },
 	{ "run", l_run },
 	{ "poll", l_poll },
 	{ "budget", l_budget },

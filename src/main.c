@@ -16,8 +16,11 @@
 #include <lualib.h>
 #include "datapath.h"
 #include "explain.h"
+#include "help.h"
 #include "lua_ct.h"
 #include "probe.h"
+#include "repl.h"
+#include "run.h"
 
 int luaopen_ct(lua_State *L);
 
@@ -25,6 +28,7 @@ static const char usage[] =
 	"usage: ctlua [OPTIONS] SCRIPT [ARGS...]\n"
 	"       ctlua [OPTIONS] -e CODE [ARGS...]\n"
 	"       ctlua [OPTIONS] -        (read the script from standard input)\n"
+	"       ctlua [OPTIONS]          (the interactive shell; lines from stdin without a terminal)\n"
 	"       ctlua explain [ENAME...]  (what the conntrack kfuncs' errors mean)\n"
 	"\n"
 	"Run a Lua 5.4 policy that decides how Linux conntrack entries are created:\n"
@@ -34,6 +38,7 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  -e, --execute CODE   run CODE instead of a script file\n"
+	"  -i, --interactive    after the script or CODE, stay in the interactive shell\n"
 	"  -c, --check          check that this kernel and user can run ctlua, and exit\n"
 	"  -v, --verbose        show libbpf's messages and the verifier log\n"
 	"  -h, --help           show this help and exit\n"
@@ -42,53 +47,20 @@ static const char usage[] =
 	"examples:\n"
 	"  ctlua examples/demo.lua veth0 10      run the demo policy on veth0 for 10 s\n"
 	"  ctlua -e 'ct.attach(\"eth0\"); ct.on(\"miss\", print); ct.run()'\n"
+	"  ctlua                                   the shell: attach, watch, change the policy\n"
 	"  ctlua --check\n"
 	"  ctlua explain EPROTO                   what EPROTO from bpf_skb_ct_alloc means\n"
 	"\n"
 	"Needs root (CAP_BPF, CAP_NET_ADMIN) and Linux 6.1+ with BTF and conntrack.\n"
 	"See ctlua(1) and the README for the Lua API.\n";
 
-static lua_State *global_L;
-
-/* As lua.c does: a signal only sets a hook; the hook raises the error inside Lua. */
-static void stop_hook(lua_State *L, lua_Debug *ar)
-{
-	(void)ar;
-	lua_sethook(L, NULL, 0, 0);
-	luaL_error(L, "interrupted");
-}
-
-/*
- * Unlike lua.c, a second signal does not kill the process: that would leave our filters
- * on the interfaces. (A sender like timeout(1) may deliver the same signal twice.)
- */
-static void on_signal(int signo)
-{
-	(void)signo;
-	lua_sethook(global_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-}
-
-static void set_stop_signals(void (*handler)(int))
-{
-	signal(SIGINT, handler);
-	signal(SIGTERM, handler);
-	signal(SIGHUP, handler);
-}
-
-/* Run the chunk on top with the args in `arg`; report an error. Returns a Lua status. */
+/* Run the chunk on top with the args; report an error. Returns a Lua status. */
 static int run_chunk(lua_State *L, int status, char **args, int nargs)
 {
 	if (status == LUA_OK) {
-		int base = lua_gettop(L);
-
-		lua_pushcfunction(L, ctl_traceback);
-		lua_insert(L, base);
 		for (int i = 0; i < nargs; i++)
 			lua_pushstring(L, args[i]);
-		set_stop_signals(on_signal);
-		status = lua_pcall(L, nargs, 0, base);
-		set_stop_signals(SIG_IGN);	/* until lua_close has detached everything */
-		lua_remove(L, base);
+		status = ctl_run_call(L, nargs, 0, ctl_traceback);
 	}
 	if (status != LUA_OK) {
 		fprintf(stderr, "ctlua: %s\n", lua_tostring(L, -1));
@@ -150,6 +122,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "execute", required_argument, NULL, 'e' },
+		{ "interactive", no_argument, NULL, 'i' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -157,15 +130,18 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *code = NULL, *script;
-	bool verbose = false;
+	bool verbose = false, interactive = false;
 	lua_State *L;
 	int opt, status;
 
 	argv[0] = "ctlua";	/* getopt's messages start with it */
-	while ((opt = getopt_long(argc, argv, "+e:cvhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+e:icvhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'e':
 			code = optarg;
+			break;
+		case 'i':
+			interactive = true;
 			break;
 		case 'c':
 			return check_kernel();
@@ -185,10 +161,8 @@ int main(int argc, char **argv)
 	}
 	if (!code && optind < argc && !strcmp(argv[optind], "explain"))
 		return explain(argc - optind - 1, argv + optind + 1);
-	if (!code && optind >= argc) {
-		fprintf(stderr, "ctlua: no script given\n%s", usage);
-		return 2;
-	}
+	if (!code && optind >= argc)
+		interactive = true;	/* nothing to run first */
 
 	/* A closed stdout must end the script with an error, not kill it with filters on. */
 	signal(SIGPIPE, SIG_IGN);
@@ -199,20 +173,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ctlua: cannot create a Lua state (out of memory)\n");
 		return 1;
 	}
-	global_L = L;
 	luaL_openlibs(L);
-	luaL_requiref(L, "ct", luaopen_ct, 1);	/* the command's one convenience global */
+	luaL_requiref(L, "ct", luaopen_ct, 1);	/* the command's convenience globals: ct, */
 	lua_pop(L, 1);
+	ctl_open_help(L);			/* and help */
 
-	script = code ? "-e" : argv[optind];
-	if (!code)
+	script = code ? "-e" : optind < argc ? argv[optind] : "";
+	if (!code && optind < argc)
 		optind++;
 	set_arg(L, script, argv + optind, argc - optind);
+	status = LUA_OK;
 	if (code)
 		status = luaL_loadbuffer(L, code, strlen(code), "=(command line)");
-	else
+	else if (*script)
 		status = luaL_loadfile(L, strcmp(script, "-") ? script : NULL);
-	status = run_chunk(L, status, argv + optind, argc - optind);
+	if (code || *script)
+		status = run_chunk(L, status, argv + optind, argc - optind);
+	if (interactive && ctl_repl(L, isatty(STDIN_FILENO)))
+		status = LUA_ERRRUN;
 	lua_close(L);	/* detaches every link, unloads the program */
 	return status == LUA_OK ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # 05-unit.t - the C unit tests (tests/unit/*.c, built by make as build/unit_tests): the
-# pure functions of src/addr.h and src/names.h. They print TAP themselves.
+# pure functions of src/addr.h and src/names.h, and the shell's printer (src/pretty.h).
+# They print TAP themselves.
 cd "$(dirname "$0")/.." || exit 1
 
 unit=build/unit_tests

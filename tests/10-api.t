@@ -286,9 +286,8 @@ like "$ERR" "Try 'ctlua --help' for more information\.$" "and points to --help"
 is "$OUT" "" "and prints nothing on stdout"
 
 run "$CTLUA"
-is "$RC" 2 "no script and no -e exits 2"
-is "$(head -n 1 <<<"$ERR")" "ctlua: no script given" "and says so on stderr"
-like "$ERR" $'\nusage: ctlua ' "followed by the usage"
+is "$RC" 0 "no script and an empty stdin that is no terminal: the shell reads nothing, exits 0"
+is "$OUT$ERR" "" "and prints nothing (no banner, no prompt)"
 
 run "$CTLUA" -e
 is "$RC" 2 "-e without its code exits 2"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * unit.c - TAP tests of the pure functions in src/addr.h and src/names.h: parsing and
- * printing addresses, prefixes and flows, and the name tables. No Lua, no kernel.
+ * printing addresses, prefixes and flows, and the name tables; then, from main, those of
+ * the other files here (pretty.c). No kernel.
  *
  * Every expected value is written out by hand (bytes, strings, bit values from
  * <linux/netfilter/nf_conntrack_common.h> as numbers), never computed by the code
@@ -14,36 +15,7 @@
 #include <string.h>
 #include "addr.h"
 #include "names.h"
-
-static int tests_run, tests_failed;
-
-/* ok(cond, name...): one TAP line; returns cond so callers can add diagnostics. */
-static bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	if (!cond)
-		tests_failed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return cond;
-}
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("# ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#include "tap.h"
 
 /* String equality; NULL is a value of its own ("(null)" in diagnostics). */
 static void is_str(const char *got, const char *want, const char *name)
@@ -426,6 +398,7 @@ int main(void)
 	test_errno_name();
 	test_proto();
 	test_stat_name();
+	test_pretty();
 	printf("1..%d\n", tests_run);
 	if (tests_failed)
 		diag("failed %d of %d tests", tests_failed, tests_run);

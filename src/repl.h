@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* repl.h - ctlua's interactive shell (repl.c) and its tab completion (repl_complete.c). */
+#ifndef CTLUA_REPL_H
+#define CTLUA_REPL_H
+
+#include <stdbool.h>
+#include <lua.h>
+
+/*
+ * Read, run and print until the input ends (Ctrl-D), SIGTERM or SIGHUP. @tty: stdin is a
+ * terminal, so use readline, a prompt, completion and history. Returns 0, or (without a
+ * terminal) 1 when a chunk failed or the input ended inside a statement.
+ */
+int ctl_repl(lua_State *L, bool tty);
+
+/* Make readline complete from the live state of @L. */
+void ctl_complete_init(lua_State *L);
+
+#endif

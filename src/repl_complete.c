@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * repl_complete.c - Tab completion from the live Lua state: globals, fields of tables,
+ * methods and fields of ctlua's userdata, and the option strings a ct function takes
+ * (modes, actions, event kinds, errno names, interface names).
+ *
+ * Completion only reads: tables are walked with raw access, so no __index function of
+ * user code runs while a key is pressed.
+ */
+#include <ctype.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <readline/readline.h>
+#include <lauxlib.h>
+#include "explain.h"
+#include "lua_ct.h"
+#include "names.h"
+#include "repl.h"
+
+static lua_State *complete_L;
+
+/* The candidates of the completion in progress, sorted; freed by the next one. */
+static char **cands;
+static size_t ncands, capcands;
+
+static void cands_clear(void)
+{
+	for (size_t i = 0; i < ncands; i++)
+		free(cands[i]);
+	ncands = 0;
+}
+
+/* Add @prefix@word if it starts with @text and is not there yet. */
+static void cand_add(const char *prefix, const char *word, const char *text)
+{
+	size_t plen = strlen(prefix);
+	char *full;
+
+	if (ncands == capcands) {
+		size_t cap = capcands ? capcands * 2 : 64;
+		char **grown = realloc(cands, cap * sizeof(*cands));
+
+		if (!grown)
+			return;
+		cands = grown;
+		capcands = cap;
+	}
+	full = malloc(plen + strlen(word) + 1);
+	if (!full)
+		return;
+	strcpy(full, prefix);
+	strcat(full, word);
+	if (strncmp(full, text, strlen(text))) {
+		free(full);
+		return;
+	}
+	for (size_t i = 0; i < ncands; i++)
+		if (!strcmp(cands[i], full)) {
+			free(full);
+			return;
+		}
+	cands[ncands++] = full;
+}
+
+static void cand_add_list(const char *const names[], const char *text)
+{
+	for (int i = 0; names[i]; i++)
+		cand_add("", names[i], text);
+}
+
+static bool identifier(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return false;
+	while (*++s)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+/* The string keys of the table on top that are identifiers. */
+static void cand_add_keys(lua_State *L, const char *prefix, const char *text)
+{
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) == LUA_TSTRING && identifier(lua_tostring(L, -1)))
+			cand_add(prefix, lua_tostring(L, -1), text);
+	}
+}
+
+/* lua_rawget by name, for tables only; pushes nil for anything else. */
+static int raw_field(lua_State *L, int idx, const char *k)
+{
+	idx = lua_absindex(L, idx);
+	if (!lua_istable(L, idx)) {
+		lua_pushnil(L);
+		return LUA_TNIL;
+	}
+	lua_pushstring(L, k);
+	return lua_rawget(L, idx);
+}
+
+/* Fields of ctlua's userdata, whose __index is a function completion must not call. */
+static const char *const tuple_fields[] = { "src", "dst", "sport", "dport", "proto", "family",
+					    "reply", NULL };
+static const char *const link_fields[] = { "ifname", "ifindex", "dir", "attached", "detach",
+					   NULL };
+
+/* Candidates for "<prefix><sep><text>" where the value of prefix is on top. */
+static void cand_add_fields(lua_State *L, const char *prefix, const char *text)
+{
+	int top = lua_gettop(L);
+
+	if (lua_istable(L, -1))
+		cand_add_keys(L, prefix, text);
+	if (luaL_testudata(L, -1, CTL_TUPLE_MT)) {
+		for (int i = 0; tuple_fields[i]; i++)
+			cand_add(prefix, tuple_fields[i], text);
+	} else if (luaL_testudata(L, -1, CTL_LINK_MT)) {
+		for (int i = 0; link_fields[i]; i++)
+			cand_add(prefix, link_fields[i], text);
+	} else if (lua_getmetatable(L, -1)) {	/* methods through a table __index */
+		if (raw_field(L, -1, "__index") == LUA_TTABLE)
+			cand_add_keys(L, prefix, text);
+	}
+	lua_settop(L, top);
+}
+
+/*
+ * Push the value an expression like "ct" or "a.b" names, walking globals and tables
+ * with raw access; nil when any step is not a table.
+ */
+static void push_path(lua_State *L, const char *path, size_t len)
+{
+	size_t i = 0;
+
+	lua_pushglobaltable(L);
+	while (i < len) {
+		size_t j = i;
+		char key[128];
+
+		while (j < len && path[j] != '.' && path[j] != ':')
+			j++;
+		if (j - i >= sizeof(key)) {
+			lua_pop(L, 1);
+			lua_pushnil(L);
+			return;
+		}
+		memcpy(key, path + i, j - i);
+		key[j - i] = '\0';
+		raw_field(L, -1, key);
+		lua_remove(L, -2);
+		i = j + 1;
+	}
+}
+
+/* The names a function takes as an option string. */
+static void cand_add_options(const char *func, const char *text)
+{
+	if (!strcmp(func, "ct.mode")) {
+		cand_add_list(ctl_mode_names, text);
+	} else if (!strcmp(func, "ct.default") || !strcmp(func, "ct.verdict")) {
+		cand_add_list(ctl_action_names, text);
+	} else if (!strcmp(func, "ct.on") || !strcmp(func, "ct.events")) {
+		cand_add_list(ctl_event_names, text);
+	} else if (!strcmp(func, "ct.explain")) {
+		char name[16];
+
+		for (int i = 0, e; (e = ctl_explained(i)); i++)
+			cand_add("", ctl_errno_name(e, name, sizeof(name)), text);
+	} else if (!strcmp(func, "ct.attach")) {
+		struct if_nameindex *ifs = if_nameindex();
+
+		for (struct if_nameindex *i = ifs; i && i->if_name; i++)
+			cand_add("", i->if_name, text);
+		if (ifs)
+			if_freenameindex(ifs);
+	}
+}
+
+static const char *const keywords[] = {
+	"and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto",
+	"if", "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until",
+	"while", NULL
+};
+
+/*
+ * Inside a string: the function whose argument list holds it ("ct.mode" for
+ * `ct.mode("en`), found before the nearest unclosed ( or {. Empty if none.
+ */
+static void enclosing_call(const char *line, int quote, char *func, size_t size)
+{
+	int depth = 0, i, end;
+
+	*func = '\0';
+	for (i = quote - 1; i >= 0; i--) {
+		if (line[i] == ')' || line[i] == '}')
+			depth++;
+		else if ((line[i] == '(' || line[i] == '{') && depth-- == 0)
+			break;
+	}
+	while (i > 0 && (line[i] == '(' || line[i] == '{' || line[i - 1] == ' '))
+		i--;
+	end = i + 1;
+	while (i >= 0 && (isalnum((unsigned char)line[i]) || strchr("_.:", line[i])))
+		i--;
+	if (end - i - 1 > 0 && (size_t)(end - i - 1) < size) {
+		memcpy(func, line + i + 1, (size_t)(end - i - 1));
+		func[end - i - 1] = '\0';
+	}
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Fill the candidates for the word @text that starts at @start of the line. */
+static void collect(lua_State *L, const char *text, int start)
+{
+	const char *sep = strpbrk(text, ".:");
+
+	cands_clear();
+	if (start > 0 && strchr("\"'", rl_line_buffer[start - 1])) {
+		char func[64];
+
+		enclosing_call(rl_line_buffer, start - 1, func, sizeof(func));
+		cand_add_options(func, text);
+	} else if (sep) {
+		const char *last = text + strlen(text);
+		char prefix[256];
+
+		while (last > text && last[-1] != '.' && last[-1] != ':')
+			last--;
+		if ((size_t)(last - text) >= sizeof(prefix))
+			return;
+		memcpy(prefix, text, (size_t)(last - text));
+		prefix[last - text] = '\0';
+		push_path(L, text, (size_t)(last - text - 1));
+		cand_add_fields(L, prefix, text);
+		lua_pop(L, 1);
+	} else {
+		lua_pushglobaltable(L);
+		cand_add_keys(L, "", text);
+		lua_pop(L, 1);
+		cand_add_list(keywords, text);
+	}
+	qsort(cands, ncands, sizeof(*cands), by_name);
+}
+
+static char *next_candidate(const char *text, int state)
+{
+	static size_t i;
+
+	(void)text;
+	if (!state)
+		i = 0;
+	return i < ncands ? strdup(cands[i++]) : NULL;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+	(void)end;
+	rl_attempted_completion_over = 1;	/* never fall back to file names */
+	rl_completion_append_character = '\0';
+	collect(complete_L, text, start);
+	return rl_completion_matches(text, next_candidate);
+}
+
+void ctl_complete_init(lua_State *L)
+{
+	complete_L = L;
+	rl_attempted_completion_function = complete;
+	/* '.' and ':' are part of a word, so "ct.al" completes as a whole */
+	rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{}()[],+-*/%^~#";
+	rl_completer_quote_characters = "\"'";
+}

@@ -1,0 +1,137 @@
+#!/bin/bash
+# 40-repl.t - the interactive shell, driven through a real terminal (tmux): completion,
+# multi-line input, printed values, errors, Ctrl-C, events above a half-typed line,
+# ct.watch, Ctrl-D detaching, history across sessions; and the same shell reading a pipe.
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib/tap.sh
+source tests/lib/netns.sh
+source tests/lib/pty.sh
+
+require_root_kernel
+require_ctlua
+command -v tmux >/dev/null || skip_all "tmux is not installed (make deps installs it)"
+make_pair || BAIL_OUT "cannot create the test namespaces"
+
+HIST=$TEST_TMP/history
+# tmux shows the screen with trailing blanks cut and tabs as spaces
+prompt='(^|'$'\n'')> ?$'
+
+pty_start "$NS_A" "CTLUA_HISTORY=$HIST"
+pty_wait 'help\(\) lists the API' || BAIL_OUT "the REPL did not start"
+pty_wait "$prompt"; ok $? "a banner, then the prompt"
+
+# --- completion ------------------------------------------------------------------------
+pty_type 'ct.al'
+pty_key Tab
+pty_wait '> ct\.alloc$'; ok $? "ct.al<Tab> completes to the common prefix ct.alloc"
+pty_key Tab Tab
+pty_wait 'ct\.alloc +ct\.alloc_many'; ok $? "a second Tab lists ct.alloc and ct.alloc_many"
+pty_key C-u
+pty_type 'ct.mode("ob'
+pty_key Tab
+pty_wait 'ct\.mode\("observe'; ok $? 'ct.mode("ob<Tab> completes the mode name'
+pty_key C-u
+pty_type "ct.attach(\"${IF_A:0:8}"
+pty_key Tab
+pty_wait "ct\\.attach\\(\"$IF_A"; ok $? 'ct.attach("<Tab> completes interface names'
+pty_key C-u
+pty_type 'string.fo'
+pty_key Tab
+pty_wait '> string\.format$'; ok $? "fields of any global table complete (string.format)"
+pty_key C-u
+
+# --- values, multi-line input, errors --------------------------------------------------
+pty_type '1 + 1, "two", {b = 2, a = {1, 2}}'
+pty_key Enter
+pty_wait $'\n2 +"two" +\\{a = \\{1, 2\\}, b = 2\\}'
+ok $? "an expression prints its values side by side, tables sorted"
+
+pty_type 'function double(x)'
+pty_key Enter
+pty_wait '>> ?$'; ok $? "an unfinished statement continues on the >> prompt"
+pty_type '  return x * 2'
+pty_key Enter
+pty_type 'end'
+pty_key Enter
+pty_type 'double(21)'
+pty_key Enter
+pty_wait $'\n42\n> ?$'; ok $? "the multi-line function was defined and runs"
+
+pty_type 'error("boom")'
+pty_key Enter
+pty_wait 'stdin:1: boom'; ok $? "an error prints its message"
+like "$(pty_screen)" 'stack traceback' "and a short traceback"
+pty_type 'print("still here")'
+pty_key Enter
+pty_wait $'\nstill here\n> ?$'; ok $? "and the next line works"
+
+pty_type 'while true do end'
+pty_key Enter
+sleep 0.5
+pty_key C-c
+pty_wait 'interrupted'; ok $? "Ctrl-C interrupts a running loop"
+pty_type 'print("after")'
+pty_key Enter
+pty_wait $'\nafter\n> ?$'; ok $? "and the shell carries on"
+
+pty_type 'half typed'
+pty_key C-c
+pty_wait $'\\^C\n> ?$'; ok $? "Ctrl-C at the prompt clears the line"
+
+# --- events while a line is half typed ---------------------------------------------------
+pty_type "link = ct.attach('$IF_A'); ct.mode('observe'); ct.on('miss', function(e) print('EVENT', e.dport) end)"
+pty_key Enter
+pty_wait "$prompt" || diag_text "$(pty_screen)"
+pty_type 'local half = 12'
+udp_send "$NS_B" "$ADDR_A" 5353 || fail "udp_send"
+pty_wait 'EVENT +5353'; ok $? "a callback's output appears while the prompt waits"
+is "$(pty_last_line)" "> local half = 12" "and the half-typed line is still there, intact"
+pty_key Enter
+pty_wait $'12\n> ?$'; ok $? "the line then runs as typed"
+
+pty_type "ct.on('miss', nil); ct.watch{kind = 'miss'}"
+pty_key Enter
+udp_send "$NS_B" "$ADDR_A" 5354 || fail "udp_send"
+pty_wait 'event\{miss ingress'; ok $? "ct.watch prints matching events"
+like "$(pty_screen)" '198\.18\.0\.2:[0-9]+ → 198\.18\.0\.1:5354' "as one readable line"
+pty_type 'x = 1'
+pty_key Enter
+udp_send "$NS_B" "$ADDR_A" 5355 || fail "udp_send"
+sleep 0.5
+unlike "$(pty_screen)" ':5355' "the next line typed ends the watch"
+
+# --- Ctrl-D leaves, detaching -------------------------------------------------------------
+like "$(ip netns exec "$NS_A" tc filter show dev "$IF_A" ingress)" 'ctlua' "ctlua's filter is attached"
+pty_key C-d
+pty_wait '\[ctlua exited 0\]'; ok $? "Ctrl-D leaves with status 0"
+unlike "$(ip netns exec "$NS_A" tc filter show dev "$IF_A" ingress)" 'ctlua' "and the filter is gone"
+
+# --- history in a second session ----------------------------------------------------------
+[[ -s "$HIST" ]]; ok $? "the history file was written"
+unlike "$(cat "$HIST")" '^half typed$' "an interrupted line is not in it"
+is "$(grep -c '^double(21)$' "$HIST")" 1 "a line is stored once"
+pty_start "$NS_A" "CTLUA_HISTORY=$HIST"
+pty_wait "$prompt"
+pty_key Up
+pty_wait '> x = 1$'; ok $? "Up in a new session recalls the last line of the previous one"
+pty_key C-u C-d
+
+# --- without a terminal ---------------------------------------------------------------------
+out=$(printf '1 + 1\nt = {\n  n = 3 }\nprint(t.n)\n' | ip netns exec "$NS_A" "$CTLUA" 2>&1)
+rc=$?
+is "$out" $'2\n3' "piped lines run and print, with no prompt or banner"
+is "$rc" 0 "and exit 0"
+unlike "$out" $'\e' "no escape codes"
+out=$(printf 'error("first")\nprint("second")\n' | ip netns exec "$NS_A" "$CTLUA" 2>&1)
+rc=$?
+like "$out" 'stdin:1: first' "an error in piped input is reported"
+like "$out" $'\nsecond' "the lines after it still run"
+is "$rc" 1 "and the exit status says an error happened"
+out=$(printf 'print(x)\nhelp(ct.lookup)\n' | ip netns exec "$NS_A" "$CTLUA" -i -e 'x = 5' 2>&1)
+like "$out" $'^5\nct\\.lookup\\(tuple' "ctlua -i runs the code, then reads lines; help(fn) prints its reference"
+out=$(printf 'for i = 1, 2 do\n' | ip netns exec "$NS_A" "$CTLUA" 2>&1)
+rc=$?
+like "$out" 'unfinished statement' "input that ends inside a statement says so"
+is "$rc" 1 "and exits 1"
+
+done_testing

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* tap.h - the TAP output the C unit tests share: one numbering for all their files. */
+#ifndef CTLUA_TEST_TAP_H
+#define CTLUA_TEST_TAP_H
+
+#include <stdbool.h>
+
+extern int tests_run, tests_failed;
+
+/* ok(cond, name...): one TAP line; returns cond so callers can add diagnostics. */
+bool ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A "# ..." line on stderr, after stdout is flushed so the two stay in order. */
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* tests/unit/pretty.c */
+void test_pretty(void);
+
+#endif
