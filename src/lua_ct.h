@@ -18,6 +18,8 @@
 #define CTL_TUPLE_MT	"ct.tuple"
 #define CTL_LINK_MT	"ct.link"
 #define CTL_STATE_MT	"ct.state"
+#define CTL_ENTRY_MT	"ct.entry"	/* plain tables; the metatable only prints them */
+#define CTL_EVENT_MT	"ct.event"
 
 struct ctl_dp;
 struct ctl_loop;
@@ -140,6 +142,8 @@ void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f);
  * snat={addr=, port=} and dnat={...} where the status says NAT rewrote the reply}.
  */
 void ctl_push_entry(lua_State *L, const struct ctl_entry *e);
+/* Give the table on top the metatable @name, whose __tostring prints it as the shell does. */
+void ctl_set_record_mt(lua_State *L, const char *name);
 
 /* Name of the interface with @ifindex, from the attached links first (no syscall). */
 const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);

@@ -4,6 +4,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include "addr.h"
 #include "lua_ct.h"
+#include "pretty.h"
 
 /* {addr=, port=}: where NAT sends this side, read off the rewritten reply tuple. */
 static void push_nat(lua_State *L, int family, const __be32 addr[4], __be16 port)
@@ -20,6 +21,7 @@ static void push_nat(lua_State *L, int family, const __be32 addr[4], __be16 port
 void ctl_push_entry(lua_State *L, const struct ctl_entry *e)
 {
 	lua_createtable(L, 0, 9);
+	ctl_set_record_mt(L, CTL_ENTRY_MT);
 	ctl_push_tuple(L, &e->tuple);
 	lua_setfield(L, -2, "tuple");
 	ctl_push_tuple(L, &e->reply);
@@ -44,4 +46,13 @@ void ctl_push_entry(lua_State *L, const struct ctl_entry *e)
 		push_nat(L, e->reply.family, e->reply.saddr, e->reply.sport);
 		lua_setfield(L, -2, "dnat");
 	}
+}
+
+void ctl_set_record_mt(lua_State *L, const char *name)
+{
+	if (luaL_newmetatable(L, name)) {
+		lua_pushcfunction(L, ctl_pretty_tostring);
+		lua_setfield(L, -2, "__tostring");
+	}
+	lua_setmetatable(L, -2);
 }

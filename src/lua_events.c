@@ -73,6 +73,7 @@ static void push_event(lua_State *L, struct ctl_state *s, const struct ctlua_eve
 	const char *proto = ctl_proto_name(f->proto);
 
 	lua_createtable(L, 0, 16);
+	ctl_set_record_mt(L, CTL_EVENT_MT);
 	lua_pushstring(L, e->kind < CTLUA_EV_NR ? ctl_event_names[e->kind] : "?");
 	lua_setfield(L, -2, "kind");
 	lua_pushstring(L, ctl_addr_format(f->family, f->saddr, addr));

@@ -197,7 +197,9 @@ static bool tostring(struct out *o, int idx)
 
 	if (!lua_getmetatable(L, idx))
 		return false;
-	if (rawfield(L, -1, "__tostring") == LUA_TNIL) {
+	/* ours leads back here: a record that lost its shape prints as the table it is */
+	if (rawfield(L, -1, "__tostring") == LUA_TNIL ||
+	    lua_tocfunction(L, -1) == ctl_pretty_tostring) {
 		lua_pop(L, 2);
 		return false;
 	}
@@ -738,7 +740,7 @@ close:
 }
 
 /*
- * A table: its __tostring, its compact form, <cycle> when it is already open on the
+ * A table: its compact form, its __tostring, <cycle> when it is already open on the
  * path, {…} past MAX_DEPTH; else its fields, on one line if they fit between the
  * current column and CTL_PRETTY_WIDTH less @tail, one per line otherwise.
  */
@@ -751,7 +753,8 @@ static bool table(struct out *o, int t, int ind, int tail)
 	bool good;
 
 	luaL_checkstack(L, 12, "printing a table");	/* what one level pushes, with room */
-	if (tostring(o, t) || compact(o, t))
+	/* compact first: ctlua's entries and events have a __tostring that prints them so */
+	if (compact(o, t) || tostring(o, t))
 		return fits(o);
 	for (int i = 0; i < o->depth; i++)
 		if (o->path[i] == p) {
@@ -859,4 +862,10 @@ void ctl_pretty(lua_State *L, int idx)
 		lua_pushfstring(L, "<not printable: %s>", msg ? msg : "error");
 		lua_remove(L, -2);
 	}
+}
+
+int ctl_pretty_tostring(lua_State *L)
+{
+	ctl_pretty(L, 1);
+	return 1;
 }

@@ -24,4 +24,10 @@
  */
 void ctl_pretty(lua_State *L, int idx);
 
+/*
+ * A __tostring for ctlua's records (entries, events), so that print() and tostring()
+ * show them as the shell does.
+ */
+int ctl_pretty_tostring(lua_State *L);
+
 #endif
