@@ -9,6 +9,7 @@
 #define CTLUA_LUA_CT_H
 
 #include <stdbool.h>
+#include <time.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <linux/types.h>
@@ -57,6 +58,10 @@ struct ctl_state {
 	lua_State *run_L;		/* the thread inside ct.run/ct.poll */
 	int cb_ref[CTLUA_EV_NR];	/* callbacks, LUA_NOREF when unset */
 	int watch_ref;			/* ct.watch filter, LUA_NOREF when off */
+	bool signals_interrupt;		/* the shell: ct.run passes a signal on, as ct.poll */
+	bool events_broken;		/* the ring buffer could not be opened for the shell */
+	bool drain_limited;		/* ctl_events_drain: stop the drain at drain_until */
+	struct timespec drain_until;
 	struct ctl_link *links;
 	struct ctl_rule_entry rules[CTLUA_MAX_RULES];
 	unsigned int nrules;
@@ -162,8 +167,12 @@ void ctl_events_close(struct ctl_state *s);
  * does or the datapath is not loaded.
  */
 int ctl_events_fd(lua_State *L, struct ctl_state *s);
-/* Hand the waiting events to the watch and the callbacks, without blocking; returns how many. */
-int ctl_events_drain(lua_State *L, struct ctl_state *s);
+/*
+ * Hand the waiting events to the watch and the callbacks, without blocking, for at most
+ * about @max_ms (and one callback's budget); returns how many. Events left over keep
+ * the descriptor readable.
+ */
+int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms);
 /* Stop ct.watch. */
 void ctl_events_unwatch(lua_State *L, struct ctl_state *s);
 /* The state of the `ct` module loaded into @L, or NULL (for hosts, not module functions). */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lua_events.c - events from the ring buffer into Lua callbacks: ct.on, ct.run, ct.poll.
+ * lua_events.c - events from the ring buffer into Lua callbacks and ct.watch: ct.on,
+ * ct.run, ct.poll, and the drain a host's own loop (the shell) calls.
  *
  * A callback runs under a time budget enforced by an instruction-count hook that keeps
  * firing once the budget is spent, so a pcall inside the callback cannot swallow it.
@@ -237,7 +238,11 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (lua_pcall(L, 2, 0, 0) != LUA_OK)
 		report(L, NULL);
 	s->handled++;
-	return ctl_signal_pending() ? -EINTR : 0;	/* a flood must not outlast Ctrl-C */
+	if (ctl_signal_pending())	/* a flood must not outlast Ctrl-C */
+		return -EINTR;
+	if (s->drain_limited && past(&s->drain_until))	/* nor hold the shell's prompt */
+		return -EAGAIN;
+	return 0;
 }
 
 static int events_open(lua_State *L, struct ctl_state *s)
@@ -347,8 +352,9 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 	/*
 	 * ct.run answers a signal by returning; ct.poll, called in a loop, must not eat
 	 * it: it goes on to the handler that was there before (main's, or the default).
+	 * In the shell, a signal interrupts the whole line, ct.run included.
 	 */
-	if (once && signo)
+	if ((once || s->signals_interrupt) && signo)
 		raise(signo);
 	if (err)
 		return ctl_fail(L, err, "waiting for events failed");
@@ -410,29 +416,40 @@ static bool wanted(const struct ctl_state *s)
 
 int ctl_events_fd(lua_State *L, struct ctl_state *s)
 {
-	if (!s->dp || !wanted(s))
+	if (!s->dp || !wanted(s) || s->events_broken)
 		return -1;
 	if (!s->rb) {
 		int r = events_open(L, s);
 
-		if (r) {
-			report(L, NULL);	/* the message; nil and errno stay below */
-			lua_pop(L, r - 1);
+		if (r) {	/* nil, message, errno: say it once, and stop trying */
+			lua_pop(L, 1);
+			report(L, NULL);
+			lua_pop(L, 1);
+			s->events_broken = true;
 			return -1;
 		}
 	}
 	return ring_buffer__epoll_fd(s->rb);
 }
 
-int ctl_events_drain(lua_State *L, struct ctl_state *s)
+int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)
 {
 	unsigned long before = s->handled;
 
 	if (!s->rb || s->run_L)
 		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &s->drain_until);
+	s->drain_until.tv_sec += max_ms / 1000;
+	s->drain_until.tv_nsec += (long)(max_ms % 1000) * 1000000;
+	if (s->drain_until.tv_nsec >= 1000000000) {
+		s->drain_until.tv_sec++;
+		s->drain_until.tv_nsec -= 1000000000;
+	}
+	s->drain_limited = true;
 	s->run_L = L;
 	ring_buffer__consume(s->rb);
 	s->run_L = NULL;
+	s->drain_limited = false;
 	return (int)(s->handled - before);
 }
 
@@ -464,6 +481,20 @@ static int l_watch(lua_State *L)
 	else
 		luaL_checktype(L, 1, LUA_TTABLE);
 	ctl_check_keys(L, 1, 1, fields);
+	/* values are compared as they are: "53" would never equal a port */
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		const char *k = lua_tostring(L, -2);
+		bool number = !strcmp(k, "sport") || !strcmp(k, "dport") || !strcmp(k, "rule");
+		int want = number || (!strcmp(k, "proto") && lua_type(L, -1) == LUA_TNUMBER)
+			? LUA_TNUMBER : LUA_TSTRING;
+
+		if (lua_type(L, -1) != want || (want == LUA_TNUMBER && !lua_isinteger(L, -1)))
+			return luaL_argerror(L, 1, lua_pushfstring(L, "field '%s': %s expected, got "
+					     "%s", k, want == LUA_TNUMBER ? "an integer" : "a string",
+					     luaL_typename(L, -1)));
+		lua_pop(L, 1);
+	}
 	lua_settop(L, 1);
 	ctl_events_unwatch(L, s);
 	s->watch_ref = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -3,10 +3,13 @@
  * repl.c - the interactive shell: read a statement or an expression, run it, print what
  * it returned, and keep the ring buffer's events flowing while the prompt waits.
  *
- * On a terminal, readline's callback interface shares one poll() with the ring buffer,
- * so callbacks run (and ct.watch prints) while a line is half typed: the line is taken
- * off the screen for that output and put back after it. Without a terminal the same
+ * On a terminal, readline's callback interface shares one ppoll() with the ring buffer,
+ * so callbacks run (and ct.watch prints) while a line is half typed: the line is cleared
+ * from the screen for that output and drawn again below it. Without a terminal the same
  * loop reads plain lines: no prompt, no history, no escape codes.
+ *
+ * The stop signals are blocked except inside ppoll() and while a line runs, so one that
+ * arrives during a callback or a keystroke is not lost until the next key.
  */
 #include <errno.h>
 #include <poll.h>
@@ -36,33 +39,25 @@ static struct {
 	char *chunk;			/* lines of an unfinished statement */
 	size_t len;
 	char history[4096];		/* the history file, "" for none */
-	char *hidden;			/* the half-typed line while output is shown */
-	int hidden_point;
+	sigset_t unblocked;		/* the mask to run code and wait with */
 	volatile sig_atomic_t signo;	/* a stop signal that arrived at the prompt */
 } repl;
+
+#define DRAIN_MS	50	/* events handled before the terminal is looked at again */
 
 /* ---- output that must not garble the line being typed ---------------------------- */
 
 static void hide_line(void)
 {
-	if (!repl.tty || repl.hidden)
-		return;
-	repl.hidden_point = rl_point;
-	repl.hidden = rl_copy_text(0, rl_end);
-	rl_save_prompt();
-	rl_replace_line("", 0);
-	rl_redisplay();
+	if (repl.tty)
+		rl_clear_visible_line();	/* prompt and text; readline keeps both */
 }
 
 static void show_line(void)
 {
-	if (!repl.hidden)
+	if (!repl.tty)
 		return;
-	rl_restore_prompt();
-	rl_replace_line(repl.hidden, 0);
-	rl_point = repl.hidden_point;
-	free(repl.hidden);
-	repl.hidden = NULL;
+	rl_on_new_line();
 	rl_redisplay();
 }
 
@@ -78,6 +73,10 @@ static void history_open(void)
 		snprintf(repl.history, sizeof(repl.history), "%s/.ctlua_history", home);
 	using_history();
 	stifle_history(HISTORY_MAX);
+	/* a multi-line statement is one entry, kept whole in the file by its timestamp line */
+	history_multiline_entries = 1;
+	history_write_timestamps = 1;
+	history_comment_char = '#';	/* what readline marks those timestamps with */
 	if (*repl.history)
 		read_history(repl.history);	/* a first session has none */
 }
@@ -91,16 +90,19 @@ static bool blank(const char *s)
 static void history_add(const char *text)
 {
 	HIST_ENTRY *last = history_length ? history_get(history_base + history_length - 1) : NULL;
+	int err;
 
 	if (blank(text) || (last && !strcmp(last->line, text)))
 		return;
 	add_history(text);
 	if (!*repl.history)
 		return;
-	if (access(repl.history, F_OK) ? write_history(repl.history)
-				       : append_history(1, repl.history)) {
+	/* saved at once, so a session that ends badly keeps what was typed */
+	err = access(repl.history, F_OK) ? write_history(repl.history)
+					 : append_history(1, repl.history);
+	if (err) {
 		fprintf(stderr, "ctlua: cannot save history to %s (%s); CTLUA_HISTORY chooses "
-			"another file\n", repl.history, strerror(errno));
+			"another file\n", repl.history, strerror(err));
 		*repl.history = '\0';	/* say it once */
 	}
 }
@@ -167,6 +169,14 @@ static void print_values(lua_State *L, int n)
 	lua_settop(L, first - 1);
 }
 
+/* Protected: run the chunk at 1 and print what it returned (a slow __tostring included). */
+static int run_and_print(lua_State *L)
+{
+	lua_call(L, 0, LUA_MULTRET);
+	print_values(L, lua_gettop(L));
+	return 0;
+}
+
 static void report_error(lua_State *L)
 {
 	fprintf(stderr, "ctlua: %s\n", lua_tostring(L, -1));
@@ -176,19 +186,23 @@ static void report_error(lua_State *L)
 
 static void catch_at_prompt(void);
 
+/* Run the chunk on top with the stop signals let through; SIGTERM and SIGHUP end the shell. */
 static void run_chunk(lua_State *L)
 {
-	struct ctl_state *s = ctl_state_of(L);
-	int base = lua_gettop(L), status;
+	sigset_t blocked;
+	int status, signo;
 
-	if (s)	/* a watch lasts until the next line typed */
-		ctl_events_unwatch(L, s);
-	status = ctl_run_call(L, 0, LUA_MULTRET, short_traceback);
+	lua_pushcfunction(L, run_and_print);
+	lua_insert(L, -2);
+	sigprocmask(SIG_SETMASK, &repl.unblocked, &blocked);
+	status = ctl_run_call(L, 1, 0, short_traceback);
+	signo = ctl_run_signal();
 	catch_at_prompt();
-	if (status == LUA_OK)
-		print_values(L, lua_gettop(L) - base + 1);
-	else
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
+	if (status != LUA_OK)
 		report_error(L);
+	if (signo == SIGTERM || signo == SIGHUP)
+		repl.done = true;
 	fflush(stdout);
 }
 
@@ -208,6 +222,8 @@ static void on_line(char *line)
 	char *grown;
 	int r;
 
+	if (line && ctl_state_of(L))	/* a watch lasts until the next Enter */
+		ctl_events_unwatch(L, ctl_state_of(L));
 	if (!line) {
 		if (repl.len) {	/* input ended inside a statement: that is its error */
 			fprintf(stderr, "ctlua: stdin: unfinished statement at the end of input\n");
@@ -323,8 +339,16 @@ static void catch_at_prompt(void)
 
 /* ---- the loop ---------------------------------------------------------------------- */
 
+/* At exit, also through os.exit in a line or a callback: give the terminal back. */
+static void restore_terminal(void)
+{
+	rl_callback_handler_remove();
+}
+
 int ctl_repl(lua_State *L, bool tty)
 {
+	sigset_t stops;
+
 	repl.L = L;
 	repl.tty = tty;
 	if (tty) {
@@ -335,7 +359,16 @@ int ctl_repl(lua_State *L, bool tty)
 		printf("ctlua %s (%s): Lua with the module ct. help() lists the API; "
 		       "Ctrl-D leaves.\n", CTLUA_VERSION, LUA_RELEASE);
 		rl_callback_handler_install(PROMPT, on_line);
+		atexit(restore_terminal);
 	}
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stops, &repl.unblocked);
+	sigdelset(&repl.unblocked, SIGINT);
+	sigdelset(&repl.unblocked, SIGTERM);
+	sigdelset(&repl.unblocked, SIGHUP);
 	catch_at_prompt();
 	while (!repl.done) {
 		struct ctl_state *s = ctl_state_of(L);
@@ -343,12 +376,12 @@ int ctl_repl(lua_State *L, bool tty)
 		struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
 				       { .fd = efd, .events = POLLIN } };
 
-		if (poll(p, efd >= 0 ? 2 : 1, -1) < 0) {
-			if (errno != EINTR) {
-				perror("ctlua: poll");
-				repl.failed = true;
-				break;
-			}
+		if (s)
+			s->signals_interrupt = true;
+		if (ppoll(p, efd >= 0 ? 2 : 1, NULL, &repl.unblocked) < 0 && errno != EINTR) {
+			perror("ctlua: poll");
+			repl.failed = true;
+			break;
 		}
 		if (repl.signo) {
 			handle_signal();
@@ -356,7 +389,8 @@ int ctl_repl(lua_State *L, bool tty)
 		}
 		if (efd >= 0 && p[1].revents) {
 			hide_line();
-			ctl_events_drain(L, s);
+			ctl_events_drain(L, s, DRAIN_MS);
+			fflush(stdout);
 			show_line();
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -373,6 +407,7 @@ int ctl_repl(lua_State *L, bool tty)
 			history_truncate_file(repl.history, HISTORY_MAX);
 	}
 	ctl_run_ignore_signals();	/* until lua_close has detached everything */
+	sigprocmask(SIG_SETMASK, &repl.unblocked, NULL);
 	free(repl.chunk);
 	free(inbuf);
 	/* At a terminal, errors were seen and answered; a script reading a pipe needs to know */

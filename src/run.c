@@ -5,6 +5,7 @@
 #include "run.h"
 
 static lua_State *running_L;
+static volatile sig_atomic_t last_signal;
 
 /* A signal only sets a hook; the hook raises the error inside Lua, where it is safe. */
 static void stop_hook(lua_State *L, lua_Debug *ar)
@@ -20,7 +21,7 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
  */
 static void on_signal(int signo)
 {
-	(void)signo;
+	last_signal = signo;
 	if (running_L)
 		lua_sethook(running_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
@@ -46,6 +47,7 @@ int ctl_run_call(lua_State *L, int nargs, int nresults, lua_CFunction handler)
 		lua_insert(L, base);
 	}
 	running_L = L;
+	last_signal = 0;
 	set_stop_signals(on_signal);
 	status = lua_pcall(L, nargs, nresults, handler ? base : 0);
 	ctl_run_ignore_signals();
@@ -54,4 +56,9 @@ int ctl_run_call(lua_State *L, int nargs, int nresults, lua_CFunction handler)
 	if (handler)
 		lua_remove(L, base);
 	return status;
+}
+
+int ctl_run_signal(void)
+{
+	return last_signal;
 }

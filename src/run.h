@@ -17,6 +17,9 @@
  */
 int ctl_run_call(lua_State *L, int nargs, int nresults, lua_CFunction handler);
 
+/* The stop signal that came during the last ctl_run_call, or 0. */
+int ctl_run_signal(void);
+
 /* Ignore SIGINT, SIGTERM and SIGHUP (while lua_close detaches everything). */
 void ctl_run_ignore_signals(void);
 

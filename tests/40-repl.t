@@ -96,9 +96,34 @@ pty_wait 'event\{miss ingress'; ok $? "ct.watch prints matching events"
 like "$(pty_screen)" '198\.18\.0\.2:[0-9]+ → 198\.18\.0\.1:5354' "as one readable line"
 pty_type 'x = 1'
 pty_key Enter
+pty_key Enter		# a blank line: not kept in the history
+pty_type 'x = 1'	# the same line again: kept once
+pty_key Enter
 udp_send "$NS_B" "$ADDR_A" 5355 || fail "udp_send"
 sleep 0.5
 unlike "$(pty_screen)" ':5355' "the next line typed ends the watch"
+pty_type "ct.watch{dport = 5356}"
+pty_key Enter
+udp_send "$NS_B" "$ADDR_A" 5356 || fail "udp_send"
+pty_wait ':5356, action pass'; ok $? "while a new watch shows the next flow (events still flow)"
+pty_type 'ct.watch(false)'
+pty_key Enter
+
+# --- a failing callback, and Ctrl-C in ct.run ------------------------------------------------
+pty_type "ct.on('miss', function(e) error('callback broke') end)"
+pty_key Enter
+udp_send "$NS_B" "$ADDR_A" 5357 || fail "udp_send"
+pty_wait 'callback broke'; ok $? "an error in a callback at the prompt is printed"
+pty_type 'print("prompt ok")'
+pty_key Enter
+pty_wait $'\nprompt ok\n> ?$'; ok $? "and the prompt still works"
+pty_type "ct.on('miss', nil); ct.run(); print('not reached')"
+pty_key Enter
+sleep 0.5
+pty_key C-c
+pty_wait 'interrupted'; ok $? "Ctrl-C stops ct.run() and the rest of its line"
+unlike "$(pty_screen)" $'\nnot reached' "(the line did not go on after ct.run)"
+pty_wait "$prompt"; ok $? "back at the prompt"
 
 # --- Ctrl-D leaves, detaching -------------------------------------------------------------
 like "$(ip netns exec "$NS_A" tc filter show dev "$IF_A" ingress)" 'ctlua' "ctlua's filter is attached"
@@ -108,13 +133,20 @@ unlike "$(ip netns exec "$NS_A" tc filter show dev "$IF_A" ingress)" 'ctlua' "an
 
 # --- history in a second session ----------------------------------------------------------
 [[ -s "$HIST" ]]; ok $? "the history file was written"
-unlike "$(cat "$HIST")" '^half typed$' "an interrupted line is not in it"
-is "$(grep -c '^double(21)$' "$HIST")" 1 "a line is stored once"
+grep -qx 'half typed' "$HIST"; isnt "$?" 0 "an interrupted line is not in it"
+is "$(grep -cx 'x = 1' "$HIST")" 1 "a line typed twice in a row is stored once"
+is "$(grep -c '^$' "$HIST")" 0 "a blank line is not stored"
+is "$(grep -x -A2 'function double(x)' "$HIST" | tr '\n' '|')" 'function double(x)|  return x * 2|end|' \
+	"a multi-line statement is one entry"
+like "$(grep -x -B1 'function double(x)' "$HIST" | head -n 1)" '^#[0-9]+$' \
+	"headed by its timestamp, so the next session reads it back whole"
 pty_start "$NS_A" "CTLUA_HISTORY=$HIST"
 pty_wait "$prompt"
 pty_key Up
-pty_wait '> x = 1$'; ok $? "Up in a new session recalls the last line of the previous one"
-pty_key C-u C-d
+pty_wait 'ct\.run\(\); print\(.not reached.\)$'; ok $? "Up in a new session recalls the last line of the previous one"
+pty_key C-u
+kill -TERM $(ip netns pids "$NS_A") 2>/dev/null
+pty_wait '\[ctlua exited 0\]'; ok $? "SIGTERM at the prompt ends the shell cleanly"
 
 # --- without a terminal ---------------------------------------------------------------------
 out=$(printf '1 + 1\nt = {\n  n = 3 }\nprint(t.n)\n' | ip netns exec "$NS_A" "$CTLUA" 2>&1)
