@@ -114,26 +114,22 @@ clean:
 # Benchmarks (bench/README.md): `make bench` runs every row, `make bench-quick` fewer
 # rounds of smaller sets. Both need root; the table goes to stdout and the numbers to
 # bench/results.json.
-BENCH_BIN := $(BUILD)/bench/kfunc_batch $(BUILD)/bench/mnl_insert $(BUILD)/bench/stamp
-BENCH_BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null) -lelf -lz
-BENCH_MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null)
+# One program per bench/*.c; kfunc_batch also links ctlua's datapath objects.
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+BENCH_LIBS := $(shell pkg-config --libs libbpf libmnl 2>/dev/null) -lelf -lz -lpthread
 
 $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 # The bare C baseline links ctlua's own datapath objects, so it runs the same code.
-$(BUILD)/bench/kfunc_batch: bench/kfunc_batch.c bench/flowgen.h $(BUILD)/datapath.o \
+$(BUILD)/bench/kfunc_batch: bench/kfunc_batch.c $(wildcard bench/*.h) $(BUILD)/datapath.o \
 		$(BUILD)/probe.o | $(BUILD)/bench
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BUILD)/datapath.o $(BUILD)/probe.o $(BENCH_BPF_LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BUILD)/datapath.o $(BUILD)/probe.o $(BENCH_LIBS)
 
-$(BUILD)/bench/mnl_insert: bench/mnl_insert.c bench/flowgen.h | $(BUILD)/bench
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/ctlua.skel.h | $(BUILD)/bench
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BENCH_MNL_LIBS)
-
-$(BUILD)/bench/stamp: bench/stamp.c bench/flowgen.h | $(BUILD)/bench
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $<
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BENCH_LIBS)
 
 bench: all $(BENCH_BIN)
 	$(Q)bench/run
