@@ -142,6 +142,22 @@ void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f);
 /* The same for the value at stack index @idx, reported as part of argument @arg. */
 void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f);
 void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f);
+
+/*
+ * Reading the flows of a long list (ct.alloc_many) with the same checks, faster: begin
+ * pushes what the reads share onto the stack, end pops it. Every item must stay
+ * referenced (by the list) until end.
+ */
+struct ctl_flow_batch {
+	int keys;			/* stack index of the five field names */
+	const char *src_text, *dst_text, *proto_text;	/* the last strings parsed */
+	__be32 src[4], dst[4];
+	int src_family, dst_family, proto;
+};
+void ctl_flow_batch_begin(lua_State *L, struct ctl_flow_batch *b);
+void ctl_flow_batch_read(lua_State *L, struct ctl_flow_batch *b, int idx, int arg,
+			 struct ctlua_flow *f);
+void ctl_flow_batch_end(lua_State *L, struct ctl_flow_batch *b);
 /*
  * Push an entry: {tuple=, reply=, status={names}, status_bits=, timeout=, mark=, zone=,
  * snat={addr=, port=} and dnat={...} where the status says NAT rewrote the reply}.

@@ -223,6 +223,7 @@ static int l_alloc_many(lua_State *L)
 	struct ctlua_req_params p;
 	struct ctlua_opts o = {};
 	struct ctlua_request *reqs;
+	struct ctl_flow_batch batch;
 	struct ctlua_flow first;
 	lua_Integer n, created = 0;
 	bool nat;
@@ -252,6 +253,7 @@ static int l_alloc_many(lua_State *L)
 		return ret;
 	reqs = ctl_dp_requests(s->dp);
 	lua_newtable(L);	/* failures, at 3 */
+	ctl_flow_batch_begin(L, &batch);
 	for (lua_Integer base = 0; base < n; base += CTLUA_MAX_REQUESTS) {
 		unsigned int m = (unsigned int)(n - base < CTLUA_MAX_REQUESTS ? n - base
 									    : CTLUA_MAX_REQUESTS);
@@ -263,7 +265,7 @@ static int l_alloc_many(lua_State *L)
 			memset(r, 0, offsetof(struct ctlua_request, error));
 			r->stage = CTLUA_STAGE_NONE;
 			ctl_arg_item = (int)(base + j + 1);
-			ctl_check_flow_at(L, -1, 1, &r->flow);
+			ctl_flow_batch_read(L, &batch, -1, 1, &r->flow);
 			if (nat && r->flow.family != first.family)
 				ctl_arg_error(L, 1, "not of the first tuple's family, which the "
 					      "NAT addresses are");
@@ -287,6 +289,7 @@ static int l_alloc_many(lua_State *L)
 				add_failure(L, 3, base + j + 1, &reqs[j]);
 		}
 	}
+	ctl_flow_batch_end(L, &batch);
 	lua_pushinteger(L, created);
 	lua_insert(L, 3);
 	return 2;

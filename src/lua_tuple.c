@@ -64,6 +64,112 @@ void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f)
 	f->proto = check_proto(L, idx, arg);
 }
 
+/*
+ * Batches (ct.alloc_many): the same checks, made cheap for the common case of a plain
+ * table with the five fields. Field names are compared as the interned strings they
+ * are, and an address or protocol string equal (same object) to the previous item's
+ * is not parsed again; while the list holds every item, no string can move. Anything
+ * unusual goes through ctl_check_flow_at, which raises the right error.
+ */
+void ctl_flow_batch_begin(lua_State *L, struct ctl_flow_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->keys = lua_gettop(L) + 1;
+	for (int i = 0; tuple_keys[i]; i++)
+		lua_pushstring(L, tuple_keys[i]);
+}
+
+void ctl_flow_batch_end(lua_State *L, struct ctl_flow_batch *b)
+{
+	lua_settop(L, b->keys - 1);
+}
+
+/* t[key #k] by raw access; pushes it and returns its type. */
+static int batch_field(lua_State *L, const struct ctl_flow_batch *b, int idx, int k)
+{
+	lua_pushvalue(L, b->keys + k);
+	return lua_rawget(L, idx);
+}
+
+/* The address string on top, through the cache of the last one; 0 if it is none. */
+static int batch_addr(lua_State *L, const char **last, __be32 cached[4], int *family,
+		      __be32 addr[4])
+{
+	const char *text = lua_tostring(L, -1);
+
+	if (text != *last) {
+		*family = ctl_addr_parse(text, cached);
+		*last = *family ? text : NULL;
+	}
+	memcpy(addr, cached, 16);
+	return *family;
+}
+
+static bool batch_port(lua_State *L, __be16 *port)
+{
+	lua_Integer n;
+
+	if (!lua_isinteger(L, -1) || (n = lua_tointeger(L, -1)) < 0 || n > 65535)
+		return false;
+	*port = htons((uint16_t)n);
+	return true;
+}
+
+static bool batch_fast(lua_State *L, struct ctl_flow_batch *b, int idx, struct ctlua_flow *f)
+{
+	int top = lua_gettop(L), keys = 0, proto = -1;
+	bool good;
+
+	memset(f, 0, sizeof(*f));
+	good = batch_field(L, b, idx, 0) == LUA_TSTRING &&
+	       batch_addr(L, &b->src_text, b->src, &b->src_family, f->saddr) &&
+	       batch_field(L, b, idx, 1) == LUA_TSTRING &&
+	       batch_addr(L, &b->dst_text, b->dst, &b->dst_family, f->daddr) &&
+	       b->src_family == b->dst_family &&
+	       batch_field(L, b, idx, 2) == LUA_TNUMBER && batch_port(L, &f->sport) &&
+	       batch_field(L, b, idx, 3) == LUA_TNUMBER && batch_port(L, &f->dport);
+	if (good) {
+		int type = batch_field(L, b, idx, 4);
+
+		if (type == LUA_TSTRING) {
+			const char *name = lua_tostring(L, -1);
+
+			if (name != b->proto_text) {
+				b->proto = ctl_proto_parse(name);
+				b->proto_text = b->proto < 0 ? NULL : name;
+			}
+			proto = b->proto;
+		} else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 &&
+			   lua_tointeger(L, -1) <= 255) {
+			proto = (int)lua_tointeger(L, -1);
+		}
+		good = proto >= 0;
+	}
+	lua_settop(L, top);
+	if (!good)
+		return false;
+	/* exactly the five fields: anything else is misuse the slow path names */
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		keys++;
+	}
+	if (keys != 5)
+		return false;
+	f->family = (__u8)b->src_family;
+	f->proto = (__u8)proto;
+	return true;
+}
+
+void ctl_flow_batch_read(lua_State *L, struct ctl_flow_batch *b, int idx, int arg,
+			 struct ctlua_flow *f)
+{
+	idx = lua_absindex(L, idx);
+	if (lua_type(L, idx) == LUA_TTABLE && batch_fast(L, b, idx, f))
+		return;
+	ctl_check_flow_at(L, idx, arg, f);
+}
+
 void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f)
 {
 	ctl_check_flow_at(L, arg, arg, f);

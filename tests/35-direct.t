@@ -70,12 +70,25 @@ end
 ts[10001] = ct.tuple(ts[17])
 local n, fails = ct.alloc_many(ts, {timeout = 120000, mark = 3})
 print("MANY", n, #fails, fails[1].index, fails[1].errname, fails[1].err)
-print(pcall(ct.alloc_many, {ts[1], {src = "x"}}))'
+print(pcall(ct.alloc_many, {ts[1], {src = "x"}}))
+local extra = {src = "198.18.9.1", dst = "198.18.9.2", sport = 1, dport = 2, proto = "udp", ttl = 3}
+print(pcall(ct.alloc_many, {ts[2], extra}))
+print(pcall(ct.alloc_many, {ts[3], {src = "198.18.9.1", dst = "2001:db8::1", sport = 1, dport = 2, proto = "udp"}}))
+print(pcall(ct.alloc_many, {ts[3], {src = "198.18.9.1", dst = "198.18.9.2", sport = 1, dport = 70000, proto = "udp"}}))
+print("MIXED", ct.alloc_many({ct.tuple{src = "198.18.9.3", dst = "198.18.9.4", sport = 5, dport = 6, proto = 17},
+	{src = "198.18.9.3", dst = "198.18.9.4", sport = 7, dport = 6, proto = "tcp"}}, {timeout = 120000}))'
 is "$RC" 0 "the ct.alloc_many script exits 0" || show_ctlua
 like "$OUT" $'MANY\t10000\t1\t10001\tEEXIST\t-17' \
 	"10000 created, the repeated tuple refused as EEXIST by its index" || show_ctlua
 like "$OUT" "bad argument #1 to 'ct.alloc_many' \\(item 2: field 'src': 'x' is not an IPv4 or IPv6 address\\)" \
 	"a bad item is named by its index" || show_ctlua
+like "$OUT" "\\(item 2: unknown field 'ttl' \\(known: src, dst, sport, dport, proto\\)\\)" \
+	"an item with a field too many is misuse" || show_ctlua
+like "$OUT" "\\(item 2: 'src' and 'dst' are of different address families\\)" \
+	"an item mixing families is misuse" || show_ctlua
+like "$OUT" "\\(item 2: field 'dport': 70000 is out of range 0 to 65535\\)" \
+	"a port of 70000 in an item is misuse" || show_ctlua
+like "$OUT" $'MIXED\t2\t' "tuples and tables mix in one list" || show_ctlua
 is "$(ip netns exec "$NS_A" conntrack -L -m 3 2>/dev/null | grep -c 'dport=53 ')" 10000 \
 	"conntrack -L shows all 10000 entries with mark 3"
 done_testing
