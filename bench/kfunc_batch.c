@@ -23,6 +23,7 @@ int main(int argc, char **argv)
 		.status = 1u << 2,	/* IPS_ASSURED, what status={"assured"} sets */
 		.flags = CTLUA_OPT_TIMEOUT | CTLUA_OPT_STATUS,
 	};
+	struct ctlua_req_params params;
 	struct ctlua_flow *flows;
 	struct ctlua_request *reqs;
 	struct ctl_dp *dp;
@@ -75,6 +76,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* as ct.alloc_many with no alloc callback: the same BPF work, no events */
+	ctl_req_params_default(&params);
+	params.flags |= CTLUA_PARAM_QUIET;
+	ctl_dp_set_params(dp, &params);
 	t0 = flowgen_now_ns();
 	for (uint32_t base = 0; base < count; base += CTLUA_MAX_REQUESTS) {
 		uint32_t m = count - base < CTLUA_MAX_REQUESTS ? count - base : CTLUA_MAX_REQUESTS;

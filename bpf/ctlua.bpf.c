@@ -470,19 +470,24 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 	count(CTLUA_STAT_EVENTS);
 }
 
-/* Count and report the outcome of ct_create; every allocation leaves an event. */
+/*
+ * Count and report the outcome of ct_create: every allocation leaves an event, unless
+ * a batch of requests said nobody listens (CTLUA_PARAM_QUIET).
+ */
 static __always_inline void report_alloc(const struct ctlua_config *cfg, struct __sk_buff *skb,
 					 __u8 dir, const struct ctlua_flow *f,
-					 const struct ctlua_verdict *v, int err)
+					 const struct ctlua_verdict *v, int err, bool quiet)
 {
 	if (err) {
 		count(CTLUA_STAT_ALLOC_ERROR);
 		if (-err > 0 && -err < CTLUA_ERRNO_SLOTS)
 			count(CTLUA_STAT_ERRNO - err);
-		emit(cfg, skb, CTLUA_EV_ALLOC_ERROR, dir, f, v, err);
+		if (!quiet)
+			emit(cfg, skb, CTLUA_EV_ALLOC_ERROR, dir, f, v, err);
 	} else {
 		count(CTLUA_STAT_ALLOC_OK);
-		emit(cfg, skb, CTLUA_EV_ALLOC, dir, f, v, 0);
+		if (!quiet)
+			emit(cfg, skb, CTLUA_EV_ALLOC, dir, f, v, 0);
 	}
 }
 
@@ -529,7 +534,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	switch (v->action) {
 	case CTLUA_ACT_ALLOC:
 		err = ct_create(skb, &f, &v->opts, NULL, NULL);
-		report_alloc(cfg, skb, dir, &f, v, err);
+		report_alloc(cfg, skb, dir, &f, v, err, false);
 		return TC_ACT_OK;
 	case CTLUA_ACT_DROP:
 		count(CTLUA_STAT_DROPS);
@@ -590,7 +595,8 @@ int ctlua_req(struct __sk_buff *skb)
 			if (r->error == -EEXIST && r->stage == CTLUA_STAGE_INSERT)
 				r->error = confirm_insert_error(skb, &r->flow, &req_params);
 		}
-		report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error);
+		report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
+			     req_params.flags & CTLUA_PARAM_QUIET);
 		return TC_ACT_OK;
 	}
 
@@ -599,7 +605,8 @@ int ctlua_req(struct __sk_buff *skb)
 	if (!ct) {
 		if (r->op == CTLUA_REQ_APPLY && args.opts.o.error == -ENOENT) {
 			r->error = ct_create(skb, &r->flow, &r->opts, &req_params, r);
-			report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error);
+			report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
+				     req_params.flags & CTLUA_PARAM_QUIET);
 		} else
 			r->error = failed_at(r, CTLUA_STAGE_LOOKUP,
 					     args.opts.o.error ? args.opts.o.error : -ENOENT);

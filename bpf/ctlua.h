@@ -213,6 +213,7 @@ _Static_assert(sizeof(struct ctlua_nat) == 20, "ctlua_nat layout");
 /* Which fields of struct ctlua_req_params override what the flow implies. */
 #define CTLUA_PARAM_L4PROTO	(1u << 0)	/* kopts.l4proto instead of flow.proto */
 #define CTLUA_PARAM_TUPLE_SIZE	(1u << 1)	/* tuple_size instead of the family's */
+#define CTLUA_PARAM_QUIET	(1u << 2)	/* count, but emit no events (nobody listens) */
 
 /*
  * What every request of one run shares, beside the per-request ctlua_opts: the opts

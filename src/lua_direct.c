@@ -249,6 +249,10 @@ static int l_alloc_many(lua_State *L)
 	}
 	lua_settop(L, 2);
 	nat = p.snat.set || p.dnat.set;
+	/* thousands of events nobody takes would only fill the ring buffer */
+	if (s->cb_ref[CTLUA_EV_ALLOC] == LUA_NOREF && s->cb_ref[CTLUA_EV_ALLOC_ERROR] == LUA_NOREF &&
+	    s->watch_ref == LUA_NOREF)
+		p.flags |= CTLUA_PARAM_QUIET;
 	if ((ret = ctl_ready(L, s)))
 		return ret;
 	reqs = ctl_dp_requests(s->dp);

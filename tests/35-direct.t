@@ -76,7 +76,18 @@ print(pcall(ct.alloc_many, {ts[2], extra}))
 print(pcall(ct.alloc_many, {ts[3], {src = "198.18.9.1", dst = "2001:db8::1", sport = 1, dport = 2, proto = "udp"}}))
 print(pcall(ct.alloc_many, {ts[3], {src = "198.18.9.1", dst = "198.18.9.2", sport = 1, dport = 70000, proto = "udp"}}))
 print("MIXED", ct.alloc_many({ct.tuple{src = "198.18.9.3", dst = "198.18.9.4", sport = 5, dport = 6, proto = 17},
-	{src = "198.18.9.3", dst = "198.18.9.4", sport = 7, dport = 6, proto = "tcp"}}, {timeout = 120000}))'
+	{src = "198.18.9.3", dst = "198.18.9.4", sport = 7, dport = 6, proto = "tcp"}}, {timeout = 120000}))
+local function three(port)
+	local l = {}
+	for i = 1, 3 do l[i] = {src = "198.18.9.5", dst = "198.18.9.6", sport = port + i, dport = 9, proto = "udp"} end
+	return l
+end
+local before = ct.stats().events
+ct.alloc_many(three(100))
+print("QUIET", ct.stats().events - before)
+ct.on("alloc", function() end)
+ct.alloc_many(three(200))
+print("HEARD", ct.stats().events - before)'
 is "$RC" 0 "the ct.alloc_many script exits 0" || show_ctlua
 like "$OUT" $'MANY\t10000\t1\t10001\tEEXIST\t-17' \
 	"10000 created, the repeated tuple refused as EEXIST by its index" || show_ctlua
@@ -89,6 +100,8 @@ like "$OUT" "\\(item 2: 'src' and 'dst' are of different address families\\)" \
 like "$OUT" "\\(item 2: field 'dport': 70000 is out of range 0 to 65535\\)" \
 	"a port of 70000 in an item is misuse" || show_ctlua
 like "$OUT" $'MIXED\t2\t' "tuples and tables mix in one list" || show_ctlua
+like "$OUT" $'\nQUIET\t0\n' "with no alloc callback, a batch emits no events" || show_ctlua
+like "$OUT" $'\nHEARD\t3$' "with one, an event per entry" || show_ctlua
 is "$(ip netns exec "$NS_A" conntrack -L -m 3 2>/dev/null | grep -c 'dport=53 ')" 10000 \
 	"conntrack -L shows all 10000 entries with mark 3"
 done_testing

@@ -52,7 +52,7 @@ is "$(errname SET_STATUS)" EBUSY "bpf_ct_set_status with IPS_EXPECTED: EBUSY"
 like "$OUT" $'SET_STATUS\tnil\tEBUSY: bpf_ct_set_status refused status 0x1 for udp 198.18.0.2:4001 → 198.18.0.1:53: [^\t]*already expired' \
 	"the message names the kfunc, the bits and what became of the allocation" || show_ctlua
 is "$(errname GONE)" ENOENT "the refused allocation is not left in the table"
-like "$OUT" $'RIGHT_AFTER	table: ' "nor does it stand in the way of the next alloc of its tuple" || show_ctlua
+like "$OUT" $'RIGHT_AFTER\tentry\\{udp 198.18.0.2:4001 ' "nor does it stand in the way of the next alloc of its tuple" || show_ctlua
 is "$(errname CHANGE_STATUS)" EBUSY "bpf_ct_change_status with IPS_EXPECTED: EBUSY"
 is "$(errname LOOKUP_SIZE)" EINVAL "ct.lookup with opts_size 20: EINVAL"
 is "$(errname LOOKUP_PROTO)" ENOENT "ct.lookup as TCP of a UDP entry: ENOENT"
