@@ -166,6 +166,10 @@ void ctl_push_entry(lua_State *L, const struct ctl_entry *e);
 /* Give the table on top the metatable @name, whose __tostring prints it as the shell does. */
 void ctl_set_record_mt(lua_State *L, const char *name);
 
+/* The fields a tuple and a link answer to (for completion), NULL-terminated. */
+extern const char *const ctl_tuple_fields[];
+extern const char *const ctl_link_fields[];
+
 /* Name of the interface with @ifindex, from the attached links first (no syscall). */
 const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);
 

@@ -167,23 +167,31 @@ static int link_tostring(lua_State *L)
 	return 1;
 }
 
+const char *const ctl_link_fields[] = { "ifname", "ifindex", "dir", "attached", "detach", NULL };
+
 static int link_index(lua_State *L)
 {
 	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
-	const char *key = luaL_checkstring(L, 2);
 
-	if (!strcmp(key, "ifname"))
+	switch (ctl_name_index(ctl_link_fields, luaL_checkstring(L, 2))) {
+	case 0:
 		lua_pushstring(L, l->tc.ifname);
-	else if (!strcmp(key, "ifindex"))
+		break;
+	case 1:
 		lua_pushinteger(L, l->tc.ifindex);
-	else if (!strcmp(key, "dir"))
+		break;
+	case 2:
 		lua_pushstring(L, ctl_dir_names[l->tc.dir]);
-	else if (!strcmp(key, "attached"))
+		break;
+	case 3:
 		lua_pushboolean(L, l->attached);
-	else if (!strcmp(key, "detach"))
+		break;
+	case 4:
 		lua_pushcfunction(L, link_detach);
-	else
+		break;
+	default:
 		lua_pushnil(L);
+	}
 	return 1;
 }
 

@@ -7,6 +7,9 @@
 #include "names.h"
 
 static const char *const tuple_keys[] = { "src", "dst", "sport", "dport", "proto", NULL };
+/* What a tuple shows: its five fields and two derived ones (tuple_index). */
+const char *const ctl_tuple_fields[] = { "src", "dst", "sport", "dport", "proto", "family",
+					 "reply", NULL };
 
 static int check_addr(lua_State *L, int idx, int arg, const char *field, __be32 addr[4])
 {

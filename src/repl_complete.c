@@ -102,12 +102,6 @@ static int raw_field(lua_State *L, int idx, const char *k)
 	return lua_rawget(L, idx);
 }
 
-/* Fields of ctlua's userdata, whose __index is a function completion must not call. */
-static const char *const tuple_fields[] = { "src", "dst", "sport", "dport", "proto", "family",
-					    "reply", NULL };
-static const char *const link_fields[] = { "ifname", "ifindex", "dir", "attached", "detach",
-					   NULL };
-
 /* Candidates for "<prefix><sep><text>" where the value of prefix is on top. */
 static void cand_add_fields(lua_State *L, const char *prefix, const char *text)
 {
@@ -115,12 +109,13 @@ static void cand_add_fields(lua_State *L, const char *prefix, const char *text)
 
 	if (lua_istable(L, -1))
 		cand_add_keys(L, prefix, text);
+	/* ctlua's userdata: their __index is a function, which completion must not call */
 	if (luaL_testudata(L, -1, CTL_TUPLE_MT)) {
-		for (int i = 0; tuple_fields[i]; i++)
-			cand_add(prefix, tuple_fields[i], text);
+		for (int i = 0; ctl_tuple_fields[i]; i++)
+			cand_add(prefix, ctl_tuple_fields[i], text);
 	} else if (luaL_testudata(L, -1, CTL_LINK_MT)) {
-		for (int i = 0; link_fields[i]; i++)
-			cand_add(prefix, link_fields[i], text);
+		for (int i = 0; ctl_link_fields[i]; i++)
+			cand_add(prefix, ctl_link_fields[i], text);
 	} else if (lua_getmetatable(L, -1)) {	/* methods through a table __index */
 		if (raw_field(L, -1, "__index") == LUA_TTABLE)
 			cand_add_keys(L, prefix, text);
@@ -156,8 +151,8 @@ static void push_path(lua_State *L, const char *path, size_t len)
 	}
 }
 
-/* The names a function takes as an option string. */
-static void cand_add_options(const char *func, const char *text)
+/* The names a function takes as an option string (for its opts field @field, if any). */
+static void cand_add_options(const char *func, const char *field, const char *text)
 {
 	if (!strcmp(func, "ct.mode")) {
 		cand_add_list(ctl_mode_names, text);
@@ -170,7 +165,9 @@ static void cand_add_options(const char *func, const char *text)
 
 		for (int i = 0, e; (e = ctl_explained(i)); i++)
 			cand_add("", ctl_errno_name(e, name, sizeof(name)), text);
-	} else if (!strcmp(func, "ct.attach")) {
+	} else if (!strcmp(func, "ct.attach") && !strcmp(field, "dir")) {
+		cand_add_list(ctl_dir_names, text);
+	} else if (!strcmp(func, "ct.attach") && !*field) {
 		struct if_nameindex *ifs = if_nameindex();
 
 		for (struct if_nameindex *i = ifs; i && i->if_name; i++)
@@ -186,30 +183,62 @@ static const char *const keywords[] = {
 	"while", NULL
 };
 
-/*
- * Inside a string: the function whose argument list holds it ("ct.mode" for
- * `ct.mode("en`), found before the nearest unclosed ( or {. Empty if none.
- */
-static void enclosing_call(const char *line, int quote, char *func, size_t size)
+static bool name_char(char c)
 {
-	int depth = 0, i, end;
+	return isalnum((unsigned char)c) || c == '_';
+}
 
-	*func = '\0';
+/* Copy line[from, to) into @out (@size bytes), or leave it empty if it does not fit. */
+static void copy_span(const char *line, int from, int to, char *out, size_t size)
+{
+	*out = '\0';
+	if (to > from && (size_t)(to - from) < size) {
+		memcpy(out, line + from, (size_t)(to - from));
+		out[to - from] = '\0';
+	}
+}
+
+/*
+ * Inside a string opened at @quote: the function whose arguments hold it ("ct.mode" for
+ * `ct.mode("en`, also through a table argument, `ct.attach("x", {dir = "in`), and the
+ * field the string is the value of ("dir"), if any. Both empty when there is none.
+ */
+static void string_context(const char *line, int quote, char *func, size_t fsize, char *field,
+			   size_t ksize)
+{
+	int i = quote - 1, depth = 0, end;
+
+	*func = *field = '\0';
+	while (i >= 0 && line[i] == ' ')
+		i--;
+	if (i >= 0 && line[i] == '=') {
+		for (i--; i >= 0 && line[i] == ' '; i--)
+			;
+		end = i + 1;
+		while (i >= 0 && name_char(line[i]))
+			i--;
+		copy_span(line, i + 1, end, field, ksize);
+	}
 	for (i = quote - 1; i >= 0; i--) {
-		if (line[i] == ')' || line[i] == '}')
+		if (line[i] == ')' || line[i] == '}') {
 			depth++;
-		else if ((line[i] == '(' || line[i] == '{') && depth-- == 0)
-			break;
+		} else if ((line[i] == '(' || line[i] == '{') && depth-- == 0) {
+			int k = i - 1;
+
+			while (k >= 0 && line[k] == ' ')
+				k--;
+			if (k >= 0 && name_char(line[k]))
+				break;		/* name( or name{: the call */
+			depth = 0;		/* a table among the arguments: look further out */
+		}
 	}
-	while (i > 0 && (line[i] == '(' || line[i] == '{' || line[i - 1] == ' '))
-		i--;
-	end = i + 1;
-	while (i >= 0 && (isalnum((unsigned char)line[i]) || strchr("_.:", line[i])))
-		i--;
-	if (end - i - 1 > 0 && (size_t)(end - i - 1) < size) {
-		memcpy(func, line + i + 1, (size_t)(end - i - 1));
-		func[end - i - 1] = '\0';
-	}
+	if (i < 0)
+		return;
+	for (end = i; end > 0 && line[end - 1] == ' '; end--)
+		;
+	for (i = end - 1; i >= 0 && (name_char(line[i]) || strchr(".:", line[i])); i--)
+		;
+	copy_span(line, i + 1, end, func, fsize);
 }
 
 static int by_name(const void *a, const void *b)
@@ -224,10 +253,10 @@ static void collect(lua_State *L, const char *text, int start)
 
 	cands_clear();
 	if (start > 0 && strchr("\"'", rl_line_buffer[start - 1])) {
-		char func[64];
+		char func[64], field[32];
 
-		enclosing_call(rl_line_buffer, start - 1, func, sizeof(func));
-		cand_add_options(func, text);
+		string_context(rl_line_buffer, start - 1, func, sizeof(func), field, sizeof(field));
+		cand_add_options(func, field, text);
 	} else if (sep) {
 		const char *last = text + strlen(text);
 		char prefix[256];

@@ -35,6 +35,14 @@ pty_type "ct.attach(\"${IF_A:0:8}"
 pty_key Tab
 pty_wait "ct\\.attach\\(\"$IF_A"; ok $? 'ct.attach("<Tab> completes interface names'
 pty_key C-u
+pty_type "ct.attach(\"$IF_A\", {dir = \"eg"
+pty_key Tab
+pty_wait 'dir = "egress'; ok $? 'ct.attach(IF, {dir = "eg<Tab> completes the direction'
+pty_key C-u
+pty_type 'ct.events{"miss", "all'
+pty_key Tab
+pty_wait '"miss", "alloc'; ok $? 'ct.events{"miss", "all<Tab> completes an event kind'
+pty_key C-u
 pty_type 'string.fo'
 pty_key Tab
 pty_wait '> string\.format$'; ok $? "fields of any global table complete (string.format)"
