@@ -313,28 +313,32 @@ static __always_inline int ct_change(struct nf_conn *ct, const struct ctlua_opts
 }
 
 /*
- * Parse Ethernet (one 802.1Q/802.1ad tag), IPv4 or IPv6, and the TCP/UDP ports into @f.
- * bpf_skb_load_bytes copes with non-linear skbs, which veth hands over from packet
- * generators and GRO. Returns 0, or the stat slot that explains why the packet is
- * passed untouched.
+ * Parse the link header (Ethernet with one 802.1Q/802.1ad tag, or none on an L3 device
+ * such as tun or wireguard, where @l3 is set and skb->protocol says what follows),
+ * IPv4 or IPv6, and the TCP/UDP ports into @f. bpf_skb_load_bytes copes with
+ * non-linear skbs, which veth hands over from packet generators and GRO. Returns 0,
+ * or the stat slot that explains why the packet is passed untouched.
  */
-static __always_inline int parse(struct __sk_buff *skb, struct ctlua_flow *f)
+static __always_inline int parse(struct __sk_buff *skb, struct ctlua_flow *f, bool l3)
 {
-	__u32 off = sizeof(struct ethhdr);
+	__u32 off = 0;
 	struct ethhdr eth;
-	__be16 proto;
+	__be16 proto = (__be16)skb->protocol;
 	__be16 ports[2];
 
-	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)))
-		return CTLUA_STAT_MALFORMED;
-	proto = eth.h_proto;
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-		__be16 tag[2];	/* TCI, inner protocol */
-
-		if (bpf_skb_load_bytes(skb, off, tag, sizeof(tag)))
+	if (!l3) {
+		off = sizeof(struct ethhdr);
+		if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)))
 			return CTLUA_STAT_MALFORMED;
-		proto = tag[1];
-		off += sizeof(tag);
+		proto = eth.h_proto;
+		if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+			__be16 tag[2];	/* TCI, inner protocol */
+
+			if (bpf_skb_load_bytes(skb, off, tag, sizeof(tag)))
+				return CTLUA_STAT_MALFORMED;
+			proto = tag[1];
+			off += sizeof(tag);
+		}
 	}
 
 	if (proto == bpf_htons(ETH_P_IP)) {
@@ -491,7 +495,7 @@ static __always_inline void report_alloc(const struct ctlua_config *cfg, struct 
 	}
 }
 
-static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
+static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 {
 	struct ctlua_kopts co = { .netns_id = BPF_F_CURRENT_NETNS };
 	const struct ctlua_verdict *v;
@@ -506,7 +510,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	if (!cfg || cfg->mode == CTLUA_MODE_OFF)
 		return TC_ACT_OK;
 	count(CTLUA_STAT_PACKETS);
-	why = parse(skb, &f);
+	why = parse(skb, &f, l3);
 	if (why) {
 		count(why);
 		return TC_ACT_OK;
@@ -549,13 +553,26 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 SEC("tc")
 int ctlua_ingress(struct __sk_buff *skb)
 {
-	return handle(skb, CTLUA_DIR_INGRESS);
+	return handle(skb, CTLUA_DIR_INGRESS, false);
 }
 
 SEC("tc")
 int ctlua_egress(struct __sk_buff *skb)
 {
-	return handle(skb, CTLUA_DIR_EGRESS);
+	return handle(skb, CTLUA_DIR_EGRESS, false);
+}
+
+/* The same for devices whose packets start at the IP header (tun, wireguard, ipip). */
+SEC("tc")
+int ctlua_ingress_l3(struct __sk_buff *skb)
+{
+	return handle(skb, CTLUA_DIR_INGRESS, true);
+}
+
+SEC("tc")
+int ctlua_egress_l3(struct __sk_buff *skb)
+{
+	return handle(skb, CTLUA_DIR_EGRESS, true);
 }
 
 /*

@@ -234,10 +234,13 @@ int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
 	return err;
 }
 
-int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir)
+int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir, bool l3)
 {
-	return bpf_program__fd(dir == CTLUA_DIR_EGRESS ? dp->skel->progs.ctlua_egress
-						       : dp->skel->progs.ctlua_ingress);
+	const struct ctlua_bpf *k = dp->skel;
+
+	if (dir == CTLUA_DIR_EGRESS)
+		return bpf_program__fd(l3 ? k->progs.ctlua_egress_l3 : k->progs.ctlua_egress);
+	return bpf_program__fd(l3 ? k->progs.ctlua_ingress_l3 : k->progs.ctlua_ingress);
 }
 
 int ctl_dp_events_fd(const struct ctl_dp *dp)

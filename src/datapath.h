@@ -60,8 +60,11 @@ int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
 		   const struct ctlua_opts *o, const struct ctlua_req_params *p,
 		   struct ctlua_request *out);
 
-/* Program fd for a direction (enum ctlua_dir), and the ring buffer's map fd. */
-int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir);
+/*
+ * Program fd for a direction (enum ctlua_dir) on a device with an Ethernet header, or
+ * (@l3) one whose packets start at the IP header; and the ring buffer's map fd.
+ */
+int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir, bool l3);
 int ctl_dp_events_fd(const struct ctl_dp *dp);
 
 /* Nanoseconds to add to an event's CLOCK_MONOTONIC time to get the wall clock. */

@@ -90,7 +90,7 @@ static int l_attach(lua_State *L)
 	struct ctl_state *s = ctl_state(L);
 	const char *ifname = luaL_checkstring(L, 1);
 	struct ctl_link *l;
-	int dir = CTLUA_DIR_INGRESS, err, r;
+	int dir = CTLUA_DIR_INGRESS, err, r, l3;
 
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
@@ -107,12 +107,15 @@ static int l_attach(lua_State *L)
 	luaL_setmetatable(L, CTL_LINK_MT);
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_setiuservalue(L, -2, 1);	/* the state outlives its links */
-	err = ctl_tc_attach(ctl_dp_prog_fd(s->dp, dir), ifname, dir, &l->tc);
+	err = l3 = ctl_tc_is_l3(ifname);
+	if (err >= 0)
+		err = ctl_tc_attach(ctl_dp_prog_fd(s->dp, dir, l3), ifname, dir, &l->tc);
 	if (err == -ENODEV)
 		return ctl_fail(L, err, "no interface named '%s'", ifname);
 	if (err)
 		return ctl_fail(L, err, "cannot attach to '%s' %s (%s)", ifname, ctl_dir_names[dir],
 				strerror(-err));
+	l->tc.l3 = l3;
 	l->attached = true;
 	l->state = s;
 	l->next = s->links;
@@ -167,7 +170,8 @@ static int link_tostring(lua_State *L)
 	return 1;
 }
 
-const char *const ctl_link_fields[] = { "ifname", "ifindex", "dir", "attached", "detach", NULL };
+const char *const ctl_link_fields[] = { "ifname", "ifindex", "dir", "attached", "detach",
+					"layer", NULL };
 
 static int link_index(lua_State *L)
 {
@@ -188,6 +192,9 @@ static int link_index(lua_State *L)
 		break;
 	case 4:
 		lua_pushcfunction(L, link_detach);
+		break;
+	case 5:	/* where the program starts to parse */
+		lua_pushstring(L, l->tc.l3 ? "ip" : "ethernet");
 		break;
 	default:
 		lua_pushnil(L);

@@ -6,9 +6,30 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <bpf/libbpf.h>
 #include "ctlua.h"
 #include "tc.h"
+
+int ctl_tc_is_l3(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name) - 1);
+	err = ioctl(fd, SIOCGIFHWADDR, &ifr) < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	/* loopback frames carry an all-zero Ethernet header */
+	return ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER &&
+	       ifr.ifr_hwaddr.sa_family != ARPHRD_LOOPBACK;
+}
 
 int ctl_tc_attach(int prog_fd, const char *ifname, int dir, struct ctl_tc_link *link)
 {
