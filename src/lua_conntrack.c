@@ -256,7 +256,6 @@ static int box_close(lua_State *L)
 enum ct_step {
 	STEP_ENTER,		/* into the named namespace */
 	STEP_OPEN,		/* a ctnetlink socket */
-	STEP_LEAVE,		/* back to ours */
 	STEP_DUMP,
 	STEP_DELETE,
 	STEP_MEMORY,		/* keeping the dumped entries */
@@ -308,14 +307,8 @@ static int open_socks(const char *netns, bool dump, bool del, struct ct_socks *s
 	}
 	if (err)
 		*step = STEP_OPEN;
-	if (netns) {
-		int left = ctl_netns_leave(back);
-
-		if (left && !err) {
-			err = left;
-			*step = STEP_LEAVE;
-		}
-	}
+	if (netns)
+		ctl_netns_leave(back);	/* cannot fail: it stops the process first */
 	if (err)
 		close_socks(s);
 	return err;
@@ -437,9 +430,6 @@ static int walk_fail(lua_State *L, const char *fname, const struct ct_filter *f,
 					"network namespace '%s' (run it as root)", fname, f->netns);
 		return ctl_fail(L, err, "cannot enter network namespace '%s' (%s)", f->netns,
 				strerror(-err));
-	case STEP_LEAVE:
-		return ctl_fail(L, err, "cannot return from network namespace '%s' (%s)",
-				f->netns, strerror(-err));
 	case STEP_OPEN:
 		return ctl_fail(L, err, "cannot open a ctnetlink socket (%s)", strerror(-err));
 	case STEP_MEMORY:

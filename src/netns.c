@@ -160,7 +160,7 @@ close_target:
 	return err;
 }
 
-int ctl_netns_leave(int back)
+void ctl_netns_leave(int back)
 {
 	/*
 	 * Cannot fail short of a kernel bug (we were there a moment ago); if it does, every
@@ -172,5 +172,4 @@ int ctl_netns_leave(int back)
 		abort();
 	}
 	close(back);
-	return 0;
 }

@@ -28,9 +28,9 @@ int ctl_netns_nsid(const char *name);
  */
 int ctl_netns_enter(const char *name, int *back);
 /*
- * Return to the namespace ctl_netns_enter saved, and close its descriptor. Returns 0;
- * when the kernel refuses the way back, it aborts rather than go on in the wrong one.
+ * Return to the namespace ctl_netns_enter saved, and close its descriptor. When the
+ * kernel refuses the way back, it aborts rather than go on in the wrong one.
  */
-int ctl_netns_leave(int back);
+void ctl_netns_leave(int back);
 
 #endif
