@@ -10,11 +10,11 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		5
+#define CTLUA_ABI		6
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_MAX_VERDICTS	131072	/* per-flow verdicts */
-#define CTLUA_MAX_REQUESTS	65536	/* direct requests in one batch */
+#define CTLUA_MAX_REQUESTS	16384	/* direct requests in one test run (2.6 MB) */
 #define CTLUA_RINGBUF_BYTES	(1 << 22)
 
 /* Address families, with the kernel's values so no translation is needed. */

@@ -57,7 +57,7 @@ int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len)
 	int err;
 
 	libbpf_set_print(libbpf_print);
-	err = ctl_probe(msg, len);
+	err = ctl_probe(msg, len, &feat);
 	if (err)
 		return err;
 	dp = calloc(1, sizeof(*dp));
@@ -67,10 +67,9 @@ int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len)
 		return -ENOMEM;
 	}
 	dp->ncpus = libbpf_num_possible_cpus();
-	err = ctl_probe_features(&feat);
 	dp->skel = ctlua_bpf__open();
 	if (dp->skel) {
-		dp->skel->rodata->have_nat = !err && feat.nat;
+		dp->skel->rodata->have_nat = feat.nat;
 		err = ctlua_bpf__load(dp->skel);
 	} else {
 		err = -errno;

@@ -108,7 +108,7 @@ static int explain(int argc, char **argv)
 static int check_kernel(void)
 {
 	char msg[512];
-	int err = ctl_probe(msg, sizeof(msg));
+	int err = ctl_probe(msg, sizeof(msg), NULL);
 
 	if (err) {
 		fprintf(stderr, "ctlua: %s\n", msg);

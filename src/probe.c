@@ -103,13 +103,13 @@ int ctl_probe_features(struct ctl_features *f)
 	return 0;
 }
 
-int ctl_probe(char *msg, size_t len)
+int ctl_probe(char *msg, size_t len, struct ctl_features *out)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
-	struct btf *vmlinux, *mod = NULL;
+	struct ctl_features f;
 	struct utsname uts;
-	int err = 0;
+	int err;
 
 	if (uname(&uts) == 0 && !at_least(uts.release, 6, 1)) {
 		/* 6.0 has the kfuncs but refuses the ct->mark write (KERNEL.md section 7) */
@@ -128,21 +128,24 @@ int ctl_probe(char *msg, size_t len)
 			 "(run it as root)");
 		return -EPERM;
 	}
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		err = -errno;
+	/* one reading of BTF (about 20 ms) serves the check and the caller's features */
+	if ((err = ctl_probe_features(&f))) {
 		snprintf(msg, len, "cannot read the kernel's BTF (%s)", strerror(-err));
 		return err;
 	}
-	for (int i = 0; ctl_needed_kfuncs[i] && !err; i++) {
-		if (find_kfunc(ctl_needed_kfuncs[i], vmlinux, &mod))
+	for (int i = 0; ctl_needed_kfuncs[i]; i++) {
+		int k = 0;
+
+		while (ctl_all_kfuncs[k] && strcmp(ctl_all_kfuncs[k], ctl_needed_kfuncs[i]))
+			k++;
+		if (ctl_all_kfuncs[k] && f.kfunc[k])
 			continue;
 		snprintf(msg, len, "this kernel lacks the conntrack kfunc '%s': ctlua needs "
 			 "Linux 6.1 or later with CONFIG_NF_CONNTRACK and BTF "
 			 "(modprobe nf_conntrack if it is a module)", ctl_needed_kfuncs[i]);
-		err = -ENOTSUP;
+		return -ENOTSUP;
 	}
-	btf__free(mod);
-	btf__free(vmlinux);
-	return err;
+	if (out)
+		*out = f;
+	return 0;
 }

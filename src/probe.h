@@ -9,11 +9,14 @@
 /* The kfuncs the datapath calls, NULL-terminated. */
 extern const char *const ctl_needed_kfuncs[];
 
+struct ctl_features;
+
 /*
  * Check BTF, capabilities (CAP_BPF, CAP_NET_ADMIN) and every needed kfunc.
- * Returns 0, or -errno with one sentence naming what is missing in @msg.
+ * Returns 0 and, if @out is not NULL, what the kernel offers there (as
+ * ctl_probe_features); or -errno with one sentence naming what is missing in @msg.
  */
-int ctl_probe(char *msg, size_t len);
+int ctl_probe(char *msg, size_t len, struct ctl_features *out);
 
 /* Every conntrack kfunc, used by ctlua or not, NULL-terminated (KERNEL.md scope). */
 extern const char *const ctl_all_kfuncs[];
