@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ev_consumer.c - row 4's peer for ctlua's Lua callbacks: a C callback on the same
+ * ring buffer of the same BPF object (ctlua's skeleton, build/ctlua.skel.h, which embeds
+ * build/ctlua.bpf.o), attached the way ctlua attaches it.
+ *
+ *   ev_consumer IFNAME drain COUNT CYCLES CMD
+ *   ev_consumer IFNAME run
+ *   ev_consumer IFNAME ack
+ *   ev_consumer IFNAME hold
+ *
+ * It loads the object, writes the config ctlua would after ct.events{"miss"} (mode
+ * enforce, default pass, miss events only), attaches ctlua_ingress to IFNAME's ingress
+ * with bpf_tc_*, and opens the ring buffer with ring_buffer__new. Then:
+ *
+ * drain  CYCLES + 1 times: runs CMD (a shell command that makes COUNT events, e.g.
+ *        ev_sender fill, with the word PROGID replaced by the id of the attached
+ *        program), then drains the ring buffer with ring_buffer__consume until
+ *        COUNT events went through the callback, timed with CLOCK_MONOTONIC. Cycle 0
+ *        is a warm-up; prints "cycle C handled N ns T" for the others.
+ * run    prints "ready", then ring_buffer__poll until SIGTERM; "handled N" at the end.
+ * ack    prints "ready", then for every event one line with its time_ns, written at
+ *        once: what ev_sender lone waits for.
+ * hold   prints "ready" and waits for SIGTERM without reading: the events are written
+ *        into the ring buffer and wake no one (until it is full).
+ *
+ * The callback of drain and run only counts, as ct.on("miss", function(e) n = n + 1 end)
+ * does in Lua. Exits 1 with a message when something fails.
+ */
+#include <signal.h>
+#include <net/if.h>
+#include "ev_util.h"
+#include "ctlua.skel.h"
+
+static const char *prog = "ev_consumer";
+static volatile sig_atomic_t stop;
+static long long handled;
+
+static void on_signal(int signo)
+{
+	(void)signo;
+	stop = 1;
+}
+
+static int count_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	handled++;
+	return 0;
+}
+
+static int ack_event(void *ctx, void *data, size_t size)
+{
+	const struct ctlua_event *e = data;
+	char line[32];
+	int n;
+
+	(void)ctx;
+	if (size < sizeof(*e))
+		return 0;
+	n = snprintf(line, sizeof(line), "%llu\n", (unsigned long long)e->time_ns);
+	if (write(STDOUT_FILENO, line, (size_t)n) != n)
+		return -EIO;
+	handled++;
+	return 0;
+}
+
+static int drain(struct ring_buffer *rb, long long count, int cycles, const char *cmd)
+{
+	for (int c = 0; c <= cycles; c++) {
+		uint64_t t0, t1;
+		int st = system(cmd);
+
+		if (st != 0) {
+			fprintf(stderr, "%s: '%s' failed (status %d)\n", prog, cmd, st);
+			return -1;
+		}
+		handled = 0;
+		t0 = ev_now();
+		while (handled < count && ring_buffer__consume(rb) > 0)
+			;
+		t1 = ev_now();
+		if (handled != count) {
+			fprintf(stderr, "%s: cycle %d: %lld events in the ring buffer, expected %lld\n",
+				prog, c, handled, count);
+			return -1;
+		}
+		if (c > 0)
+			printf("cycle %d handled %lld ns %llu\n", c, handled,
+			       (unsigned long long)(t1 - t0));
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctlua_config cfg = {
+		.mode = CTLUA_MODE_ENFORCE,
+		.event_mask = 1u << CTLUA_EV_MISS,
+		.dflt = { .action = CTLUA_ACT_PASS },
+	};
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts);
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct ring_buffer *rb = NULL;
+	struct ctlua_bpf *skel;
+	const char *mode = argc > 2 ? argv[2] : "";
+	bool ack = !strcmp(mode, "ack"), hold = !strcmp(mode, "hold");
+	bool own_qdisc = false, attached = false;
+	__u32 zero = 0;
+	int err, rc = 1;
+
+	if (!(argc == 3 && (ack || hold || !strcmp(mode, "run"))) &&
+	    !(argc == 6 && !strcmp(mode, "drain"))) {
+		fprintf(stderr, "usage: %s IFNAME drain COUNT CYCLES CMD\n"
+			"       %s IFNAME run | ack | hold\n", prog, prog);
+		return 2;
+	}
+	hook.ifindex = (int)if_nametoindex(argv[1]);
+	if (!hook.ifindex) {
+		fprintf(stderr, "%s: no interface named '%s'\n", prog, argv[1]);
+		return 1;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);	/* no SA_RESTART: epoll_wait returns at once */
+	sigaction(SIGTERM, &sa, NULL);
+
+	skel = ctlua_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "%s: cannot open the BPF object (%s)\n", prog, strerror(errno));
+		return 1;
+	}
+	/* Only the ingress program is used here; the others need not be verified. */
+	bpf_program__set_autoload(skel->progs.ctlua_egress, false);
+	bpf_program__set_autoload(skel->progs.ctlua_req, false);
+	if ((err = ctlua_bpf__load(skel))) {
+		fprintf(stderr, "%s: cannot load the BPF object (%s)\n", prog, strerror(-err));
+		goto destroy;
+	}
+	if (bpf_map__update_elem(skel->maps.ctl_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0)) {
+		fprintf(stderr, "%s: cannot write the config (%s)\n", prog, strerror(errno));
+		goto destroy;
+	}
+	err = bpf_tc_hook_create(&hook);
+	own_qdisc = !err;
+	if (err && err != -EEXIST) {
+		fprintf(stderr, "%s: cannot add clsact to '%s' (%s)\n", prog, argv[1], strerror(-err));
+		goto destroy;
+	}
+	opts.prog_fd = bpf_program__fd(skel->progs.ctlua_ingress);
+	if ((err = bpf_tc_attach(&hook, &opts))) {
+		fprintf(stderr, "%s: cannot attach to '%s' (%s)\n", prog, argv[1], strerror(-err));
+		goto detach;
+	}
+	attached = true;
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.ctl_events), ack ? ack_event : count_event,
+			      NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "%s: cannot open the ring buffer (%s)\n", prog, strerror(errno));
+		goto detach;
+	}
+
+	if (!strcmp(mode, "drain")) {
+		long long count = ev_num(prog, "count", argv[3], 1, 58000);
+		int cycles = (int)ev_num(prog, "cycles", argv[4], 1, 1000);
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		const char *at = strstr(argv[5], "PROGID");
+		char cmd[1024];
+
+		if (bpf_obj_get_info_by_fd(opts.prog_fd, &info, &len) || !at) {
+			fprintf(stderr, "%s: no program id, or no PROGID in '%s'\n", prog, argv[5]);
+			goto detach;
+		}
+		snprintf(cmd, sizeof(cmd), "%.*s%u%s", (int)(at - argv[5]), argv[5], info.id,
+			 at + strlen("PROGID"));
+		rc = drain(rb, count, cycles, cmd) ? 1 : 0;
+		goto detach;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (hold && !stop)
+		pause();
+	while (!stop) {
+		err = ring_buffer__poll(rb, 100);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "%s: ring_buffer__poll failed (%s)\n", prog, strerror(-err));
+			goto detach;
+		}
+	}
+	if (!ack && !hold)
+		printf("handled %lld\n", handled);
+	rc = 0;
+detach:
+	ring_buffer__free(rb);
+	if (attached) {
+		opts.prog_fd = 0;
+		opts.prog_id = 0;
+		opts.flags = 0;
+		bpf_tc_detach(&hook, &opts);
+	}
+	if (own_qdisc) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+destroy:
+	ctlua_bpf__destroy(skel);
+	return rc;
+}
