@@ -361,3 +361,241 @@ END {
 		printf "\n  ],\n  \"goals_not_met\": %d\n}\n", unmet > json
 }' "$1"
 }
+
+# --- Packet rows (bench/20-*, bench/30-*): one sending namespace joined by a veth pair
+# to each of several receiving ones, helpers that run in the background while packets
+# flow, and the rows' own BPF programs (bench/pkt_progs.bpf).
+
+BENCH_PKT_RX_DEV=ctlbrx0		# in each receiving namespace: 198.19.0.1/15
+BENCH_PKT_RX_MAC=02:00:00:00:00:01	# the same in each: they are separate links
+declare -gA _BENCH_PKT_PID=() _BENCH_PKT_FD=()
+
+# bench_pkt_init: what a packet row calls after bench_init: checks that its programs
+# and tools are there, and puts a step before the cleanup trap: closing the helpers'
+# stdin, so that they stop on their own (ctlua waits in io.read and would otherwise
+# need SIGKILL from the trap).
+bench_pkt_init()
+{
+	bench_pkt_need
+	trap bench_pkt_cleanup_trap EXIT
+}
+
+# bench_pkt_cleanup_trap: the EXIT trap bench_pkt_init sets; then _bench_cleanup.
+bench_pkt_cleanup_trap()
+{
+	local status=$? tag fd
+	for tag in "${!_BENCH_PKT_FD[@]}"; do
+		fd=${_BENCH_PKT_FD[$tag]}
+		exec {fd}>&-
+	done
+	(exit "$status")	# _bench_cleanup takes the status from $?
+	_bench_cleanup
+}
+
+# bench_pkt_need: fail loudly unless the packet rows' programs and tools are there.
+bench_pkt_need()
+{
+	local cmd
+	for cmd in pkt_udpflood pkt_testrun pkt_attach pkt_bpfstats; do
+		[[ -x "$BENCH_BIN/$cmd" ]] || bench_die "'$BENCH_BIN/$cmd' is missing: run 'make bench'"
+	done
+	for cmd in clang bpftool nft taskset mkfifo; do
+		command -v "$cmd" >/dev/null 2>&1 || bench_die "'$cmd' is not installed"
+	done
+	[[ -r "$BENCH_ROOT/build/vmlinux.h" ]] || bench_die "'build/vmlinux.h' is missing: run 'make'"
+}
+
+# bench_pkt_build_bpf OUT: compile bench/pkt_progs.bpf to the BPF object OUT, with the
+# flags the Makefile gives bpf/ctlua.bpf.c (it is C; see the file's header for the name).
+bench_pkt_build_bpf()
+{
+	local arch sys
+	arch=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+	# clang -target bpf does not search the host's system include dirs on its own
+	sys=$(clang -v -E - </dev/null 2>&1 |
+		sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+	# shellcheck disable=SC2086 # one flag per word
+	clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_"$arch" -I"$BENCH_ROOT/build" \
+		-I"$BENCH_ROOT/bpf" $sys -x c -c "$BENCH_ROOT/bench/pkt_progs.bpf" -o "$1" ||
+		bench_die "cannot compile bench/pkt_progs.bpf"
+}
+
+# bench_pkt_net N: fresh namespaces (bench_ns_new): BENCH_PKT_TX, which sends, and N
+# receiving ones, BENCH_PKT_RXS[0..N-1]. Receiver i is reached through ctlbtx<i> in
+# BENCH_PKT_TX, the peer of its $BENCH_PKT_RX_DEV (198.19.0.1/15, $BENCH_PKT_RX_MAC).
+# IPv6 is off everywhere, so no packet but the bench's crosses a link, and receivers
+# send no ICMP errors (their ICMP budget is 0): the bench's UDP packets go to a port
+# nobody listens on, and answers would be no part of what is measured.
+bench_pkt_net()
+{
+	local i ns
+	bench_ns_new
+	BENCH_PKT_TX=$BENCH_NS
+	BENCH_PKT_RXS=()
+	for ((i = 0; i < $1; i++)); do
+		bench_ns_new
+		BENCH_PKT_RXS+=("$BENCH_NS")
+	done
+	for ns in "$BENCH_PKT_TX" "${BENCH_PKT_RXS[@]}"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 >/dev/null ||
+			bench_die "cannot turn IPv6 off in '$ns'"
+	done
+	for ((i = 0; i < $1; i++)); do
+		ns=${BENCH_PKT_RXS[i]}
+		ip -n "$ns" link add "$BENCH_PKT_RX_DEV" address "$BENCH_PKT_RX_MAC" type veth \
+			peer name "ctlbtx$i" netns "$BENCH_PKT_TX" address "$(printf '02:00:00:00:01:%02x' "$i")" &&
+			ip netns exec "$ns" sysctl -qw net.ipv4.icmp_msgs_per_sec=0 \
+				net.ipv4.icmp_msgs_burst=0 >/dev/null &&
+			ip -n "$ns" addr add 198.19.0.1/15 dev "$BENCH_PKT_RX_DEV" &&
+			ip -n "$ns" link set "$BENCH_PKT_RX_DEV" up &&
+			ip -n "$BENCH_PKT_TX" link set "ctlbtx$i" up ||
+			bench_die "cannot set up the veth pair of '$BENCH_PKT_TX' and '$ns'"
+	done
+}
+
+# bench_pkt_del_net: delete the namespaces of bench_pkt_net, then wait as bench_ns_del
+# does until the kernel has freed their conntrack entries. (bench_ns_del waits after
+# each deletion for all entries to go, which only the last deletion can bring about.)
+bench_pkt_del_net()
+{
+	local ns n keep
+	for ns in "${BENCH_PKT_RXS[@]}"; do
+		ip netns del "$ns" || bench_die "cannot delete namespace '$ns'"
+		keep=()
+		for n in "${_BENCH_NS[@]}"; do
+			[[ "$n" != "$ns" ]] && keep+=("$n")
+		done
+		_BENCH_NS=("${keep[@]}")
+	done
+	BENCH_PKT_RXS=()
+	bench_ns_del "$BENCH_PKT_TX"
+}
+
+# bench_pkt_rx_packets NS: packets $BENCH_PKT_RX_DEV in NS has received so far.
+bench_pkt_rx_packets()
+{
+	ip netns exec "$1" cat "/sys/class/net/$BENCH_PKT_RX_DEV/statistics/rx_packets"
+}
+
+# bench_pkt_targets: the interface and MAC of every receiver, in BENCH_PKT_RXS's order,
+# as pkt_udpflood takes them.
+bench_pkt_targets()
+{
+	local i
+	for ((i = 0; i < ${#BENCH_PKT_RXS[@]}; i++)); do
+		printf '%s %s ' "ctlbtx$i" "$BENCH_PKT_RX_MAC"
+	done
+}
+
+# bench_pkt_start TAG NS CMD...: run CMD in NS in the background (at most 600 s), its
+# stdin a FIFO this shell holds open, its stdout in $BENCH_TMP/TAG.out and stderr in
+# $BENCH_TMP/TAG.err; return once CMD has printed a line starting with "ready" (at
+# most 20 s), or fail with 1 and the message in FAIL_MSG.
+bench_pkt_start()
+{
+	local tag=$1 ns=$2 fifo=$BENCH_TMP/$1.in out=$BENCH_TMP/$1.out i fd
+	shift 2
+	rm -f "$fifo" && mkfifo "$fifo" || bench_die "cannot create the FIFO '$fifo'"
+	: >"$out"
+	timeout -k 2 600 ip netns exec "$ns" "$@" <"$fifo" >"$out" 2>"$BENCH_TMP/$tag.err" &
+	_BENCH_PKT_PID[$tag]=$!
+	exec {fd}>"$fifo"	# opens once CMD's side has: then both go on
+	_BENCH_PKT_FD[$tag]=$fd
+	for i in $(seq 1000); do
+		grep -q '^ready' "$out" && return 0
+		kill -0 "${_BENCH_PKT_PID[$tag]}" 2>/dev/null || break
+		sleep 0.02
+	done
+	FAIL_MSG="'$*' did not get ready: $(head -c 600 "$BENCH_TMP/$tag.err")"
+	bench_pkt_stop "$tag"
+	return 1
+}
+
+# bench_pkt_stop TAG: write a line to TAG's stdin, close it, and wait for it; returns
+# its exit status. Its output stays in $BENCH_TMP/TAG.out.
+bench_pkt_stop()
+{
+	local tag=$1 fd=${_BENCH_PKT_FD[$1]} status
+	# in a subshell: if TAG has gone already, SIGPIPE ends that and not this shell
+	(echo stop >&"$fd") 2>/dev/null
+	exec {fd}>&-
+	wait "${_BENCH_PKT_PID[$tag]}"
+	status=$?
+	unset "_BENCH_PKT_PID[$tag]" "_BENCH_PKT_FD[$tag]"
+	return "$status"
+}
+
+# bench_pkt_stop_all: stop every helper bench_pkt_start started and has not stopped.
+bench_pkt_stop_all()
+{
+	local tag
+	for tag in "${!_BENCH_PKT_PID[@]}"; do
+		bench_pkt_stop "$tag"
+	done
+	return 0
+}
+
+# bench_pkt_prog_id NS DEV: the id of the first TC program on DEV in NS (empty if none).
+bench_pkt_prog_id()
+{
+	ip netns exec "$1" bpftool -j net show dev "$2" 2>/dev/null |
+		grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2
+}
+
+# bench_pkt_run NS CMD...: run CMD in NS, at most $BENCH_PKT_LIMIT s (180 unless set);
+# its stdout in OUT, its status in RC, its stderr in $BENCH_TMP/stderr. --foreground
+# keeps CMD in this process group, so Ctrl-C reaches it at once.
+bench_pkt_run()
+{
+	local ns=$1
+	shift
+	OUT=$(timeout --foreground -k 2 "${BENCH_PKT_LIMIT:-180}" ip netns exec "$ns" "$@" \
+		2>"$BENCH_TMP/stderr")
+	RC=$?
+}
+
+# bench_pkt_failed WHAT: show what the last bench_pkt_run printed, keep the first line
+# in FAIL_MSG, return 1.
+bench_pkt_failed()
+{
+	FAIL_MSG="$1 failed (exit status $RC)"
+	{
+		echo "bench: $FAIL_MSG"
+		[[ -n "$OUT" ]] && printf '  stdout: %s\n' "${OUT//$'\n'/$'\n'  stdout: }"
+		sed 's/^/  stderr: /' "$BENCH_TMP/stderr"
+	} >&2
+	return 1
+}
+
+# bench_pkt_count_is NS N WHAT: NS holds exactly N conntrack entries, or FAIL_MSG and 1.
+bench_pkt_count_is()
+{
+	local got
+	got=$(bench_ct_count "$1")
+	[[ "$got" == "$2" ]] && return 0
+	FAIL_MSG="$3: '$1' holds ${got:-no answer from conntrack -C} entries, expected $2"
+	echo "bench: $FAIL_MSG" >&2
+	return 1
+}
+
+# bench_pkt_field TEXT NAME: the word after the first NAME in TEXT (empty if none).
+bench_pkt_field()
+{
+	awk -v w="$2" '{ for (i = 1; i < NF; i++) if ($i == w) { print $(i + 1); exit } }' <<<"$1"
+}
+
+# bench_pkt_line TEXT WORD: the first line of TEXT that holds the word WORD.
+bench_pkt_line()
+{
+	awk -v w="$2" '{ for (i = 1; i <= NF; i++) if ($i == w) { print; exit } }' <<<"$1"
+}
+
+# bench_pkt_median WORD...: median, min and max of the numbers given, as
+# "M [MIN..MAX]" with one decimal.
+bench_pkt_median()
+{
+	printf '%s\n' "$@" | sort -g | awk '{ v[++n] = $1 }
+		END { if (!n) { print "-"; exit }
+		      printf "%.1f [%.1f..%.1f]", (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2), v[1], v[n] }'
+}
