@@ -313,11 +313,28 @@ static __always_inline int ct_change(struct nf_conn *ct, const struct ctlua_opts
 }
 
 /*
+ * Copy @len bytes at @off of the packet into @to: straight from the linear part when it
+ * holds them (no helper call: the common case costs a few loads), else through
+ * bpf_skb_load_bytes, which copes with the non-linear skbs veth hands over from packet
+ * generators and GRO. Returns 0 or a negative errno.
+ */
+static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, const __u32 len)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+
+	if (off <= 128 && data + off + len <= end) {	/* the bound keeps the verifier sure */
+		__builtin_memcpy(to, data + off, len);
+		return 0;
+	}
+	return bpf_skb_load_bytes(skb, off, to, len);
+}
+
+/*
  * Parse the link header (Ethernet with one 802.1Q/802.1ad tag, or none on an L3 device
  * such as tun or wireguard, where @l3 is set and skb->protocol says what follows),
- * IPv4 or IPv6, and the TCP/UDP ports into @f. bpf_skb_load_bytes copes with
- * non-linear skbs, which veth hands over from packet generators and GRO. Returns 0,
- * or the stat slot that explains why the packet is passed untouched.
+ * IPv4 or IPv6, and the TCP/UDP ports into @f. Returns 0, or the stat slot that
+ * explains why the packet is passed untouched.
  */
 static __always_inline int parse(struct __sk_buff *skb, struct ctlua_flow *f, bool l3)
 {
@@ -328,13 +345,13 @@ static __always_inline int parse(struct __sk_buff *skb, struct ctlua_flow *f, bo
 
 	if (!l3) {
 		off = sizeof(struct ethhdr);
-		if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)))
+		if (load(skb, 0, &eth, sizeof(eth)))
 			return CTLUA_STAT_MALFORMED;
 		proto = eth.h_proto;
 		if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
 			__be16 tag[2];	/* TCI, inner protocol */
 
-			if (bpf_skb_load_bytes(skb, off, tag, sizeof(tag)))
+			if (load(skb, off, tag, sizeof(tag)))
 				return CTLUA_STAT_MALFORMED;
 			proto = tag[1];
 			off += sizeof(tag);
@@ -345,7 +362,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct ctlua_flow *f, bo
 		struct iphdr ip;
 		__u32 ihl;
 
-		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)))
+		if (load(skb, off, &ip, sizeof(ip)))
 			return CTLUA_STAT_MALFORMED;
 		ihl = ip.ihl * 4;
 		if (ip.version != 4 || ihl < sizeof(ip))
@@ -360,7 +377,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct ctlua_flow *f, bo
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
 
-		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)))
+		if (load(skb, off, &ip6, sizeof(ip6)))
 			return CTLUA_STAT_MALFORMED;
 		f->family = CTLUA_AF_INET6;
 		f->proto = ip6.nexthdr;
@@ -377,7 +394,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct ctlua_flow *f, bo
 
 	if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
 		return CTLUA_STAT_OTHER_L4;
-	if (bpf_skb_load_bytes(skb, off, ports, sizeof(ports)))
+	if (load(skb, off, ports, sizeof(ports)))
 		return CTLUA_STAT_MALFORMED;
 	f->sport = ports[0];
 	f->dport = ports[1];
@@ -425,7 +442,9 @@ static long rule_step(__u32 i, void *ctx)
 static __always_inline const struct ctlua_verdict *decide(const struct ctlua_config *cfg,
 							  const struct ctlua_flow *f)
 {
-	const struct ctlua_verdict *v = bpf_map_lookup_elem(&ctl_verdicts, f);
+	/* an empty hash map still costs a cache miss: skip it until a verdict is stored */
+	const struct ctlua_verdict *v = cfg->has_verdicts ? bpf_map_lookup_elem(&ctl_verdicts, f)
+							  : NULL;
 	struct rule_search s = { .flow = f, .found = CTLUA_MAX_RULES };
 	__u32 slot = cfg->rule_slot;
 
@@ -509,7 +528,6 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 	cfg = bpf_map_lookup_elem(&ctl_config, &zero);
 	if (!cfg || cfg->mode == CTLUA_MODE_OFF)
 		return TC_ACT_OK;
-	count(CTLUA_STAT_PACKETS);
 	why = parse(skb, &f, l3);
 	if (why) {
 		count(why);

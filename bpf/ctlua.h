@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		6
+#define CTLUA_ABI		7
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_MAX_VERDICTS	131072	/* per-flow verdicts */
@@ -57,7 +57,8 @@ enum ctlua_dir {
  * (CTLUA_STAT_ERRNO + e counts alloc failures with error -e, e < CTLUA_ERRNO_SLOTS).
  */
 enum ctlua_stat {
-	CTLUA_STAT_PACKETS = 0,		/* seen while mode is not off */
+	CTLUA_STAT_PACKETS = 0,		/* seen while mode is not off; not counted per
+					 * packet: the host sums the next eight slots */
 	CTLUA_STAT_NOT_IP,		/* neither IPv4 nor IPv6: passed */
 	CTLUA_STAT_FRAGMENTS,		/* IPv4 fragments: passed */
 	CTLUA_STAT_IPV6_EXT,		/* IPv6 with extension headers: passed */
@@ -156,7 +157,7 @@ struct ctlua_config {
 	__u8 mode;		/* enum ctlua_mode */
 	__u8 rule_slot;		/* which entry of the rules map is live (0 or 1) */
 	__u8 event_mask;	/* bit (1 << kind) set: that kind is emitted */
-	__u8 pad;
+	__u8 has_verdicts;	/* 0 until the first per-flow verdict: the map is not read */
 	struct ctlua_verdict dflt;
 };
 _Static_assert(sizeof(struct ctlua_config) == 28, "ctlua_config layout");

@@ -125,9 +125,14 @@ int ctl_dp_set_config(struct ctl_dp *dp, const struct ctlua_config *cfg)
 
 int ctl_dp_put_verdict(struct ctl_dp *dp, const struct ctlua_flow *f, const struct ctlua_verdict *v)
 {
+	struct ctlua_config cfg = dp->cfg;
+
 	if (bpf_map__update_elem(dp->skel->maps.ctl_verdicts, f, sizeof(*f), v, sizeof(*v), BPF_ANY))
 		return -errno;
-	return 0;
+	if (cfg.has_verdicts)
+		return 0;
+	cfg.has_verdicts = 1;	/* from now on the program reads the map (never cleared) */
+	return ctl_dp_set_config(dp, &cfg);
 }
 
 int ctl_dp_del_verdict(struct ctl_dp *dp, const struct ctlua_flow *f)
@@ -170,6 +175,10 @@ int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum)
 		for (int c = 0; c < dp->ncpus; c++)
 			for (int i = 0; i < CTLUA_STAT_SLOTS; i++)
 				sum->count[i] += percpu[c].count[i];
+		/* every packet ends in exactly one of these, so the program counts it once */
+		sum->count[CTLUA_STAT_PACKETS] = 0;
+		for (int i = CTLUA_STAT_NOT_IP; i <= CTLUA_STAT_LOOKUP_ERROR; i++)
+			sum->count[CTLUA_STAT_PACKETS] += sum->count[i];
 	}
 	free(percpu);
 	return err;
