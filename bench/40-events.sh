@@ -246,7 +246,7 @@ fi
 bench_record note "$R_TRAFFIC" "$kept (median ctlua $on/s, c-callback $c/s; the traffic itself is slowed by the wakeups, next table)"
 bench_record note "$R_TRAFFIC" "the consumer's CPU was busy (median) ctlua $bon %, c-callback $bc % of the blast; a reader that catches up sleeps, and each event that finds it asleep costs a wakeup: the faster reader pays more of them per event"
 bench_record note "$R_COST" "packets per second the sender reached (median): events-off $off, unread $un, events-on $on, c-callback $c"
-bench_record note "$R_COST" "an event submitted when the reader has caught up (flags 0, adaptive) wakes it: irq_work, then a cross-CPU wakeup, inside the program's run; unread shows the cost of writing the events alone (lost there: $LOST_UNREAD)"
+bench_record note "$R_COST" "a wakeup (at most one per CPU every 50 us, CTLUA_WAKE_NS) costs irq_work, then a cross-CPU wakeup, inside the program's run; unread shows the cost of writing the events alone (lost there: $LOST_UNREAD)"
 
 read -r pl _ <<<"$(ev_median "${PATH_LUA[@]}")"
 read -r wl _ <<<"$(ev_median "${WAKE_LUA[@]}")"

@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	bool ack = !strcmp(mode, "ack"), hold = !strcmp(mode, "hold");
 	bool own_qdisc = false, attached = false;
 	__u32 zero = 0;
-	int err, rc = 1;
+	int err, rc = 1, got;
 
 	if (!(argc == 3 && (ack || hold || !strcmp(mode, "run"))) &&
 	    !(argc == 6 && !strcmp(mode, "drain"))) {
@@ -181,10 +181,19 @@ int main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
+	got = 0;
 	while (hold && !stop)
 		pause();
 	while (!stop) {
-		err = ring_buffer__poll(rb, 100);
+		/*
+		 * As ctlua reads: the program wakes the reader at most every CTLUA_WAKE_NS
+		 * per CPU, so after reading some, look again within CTLUA_STRAGGLER_MS, and
+		 * read also when nothing woke us.
+		 */
+		err = ring_buffer__poll(rb, got ? CTLUA_STRAGGLER_MS : 100);
+		if (err == 0)
+			err = ring_buffer__consume(rb);
+		got = err > 0;
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "%s: ring_buffer__poll failed (%s)\n", prog, strerror(-err));
 			goto detach;

@@ -68,6 +68,14 @@ struct {
 	__uint(max_entries, CTLUA_RINGBUF_BYTES);
 } ctl_events SEC(".maps");
 
+/* Per CPU: when this CPU last woke the event reader (emit's wakeup sampling). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ctl_wake SEC(".maps");
+
 /*
  * Direct requests live in .bss, which libbpf maps into the host: filling a batch costs
  * a memory write per field instead of a syscall per request (bench/, row 1).
@@ -471,6 +479,8 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 				 const struct ctlua_verdict *v, int error)
 {
 	struct ctlua_event *e;
+	__u64 now, flags = BPF_RB_NO_WAKEUP, *woke;
+	__u32 zero = 0;
 
 	if (!(cfg->event_mask & (1u << kind)))
 		return;
@@ -479,7 +489,7 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 		count(CTLUA_STAT_EVENTS_LOST);
 		return;
 	}
-	e->time_ns = bpf_ktime_get_ns();
+	e->time_ns = now = bpf_ktime_get_ns();
 	e->ifindex = skb->ifindex;
 	e->rule_id = v->rule_id;
 	e->error = error;
@@ -488,8 +498,20 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 	e->action = v->action;
 	e->pad = 0;
 	e->flow = *f;
-	/* Flags 0: the kernel wakes the consumer only when it has caught up. */
-	bpf_ringbuf_submit(e, 0);
+	/*
+	 * Sampled wakeups: waking the reader costs microseconds inside this run, so a CPU
+	 * wakes it at most once per CTLUA_WAKE_NS; the first event after a quiet spell
+	 * always does. Forced, not adaptive: a reader asleep behind unannounced events has
+	 * not caught up, and adaptive would let it sleep. The reader polls briefly after
+	 * a drain for the events a burst leaves behind unannounced.
+	 */
+	woke = bpf_map_lookup_elem(&ctl_wake, &zero);
+	if (!woke || now - *woke >= CTLUA_WAKE_NS) {
+		flags = BPF_RB_FORCE_WAKEUP;
+		if (woke)
+			*woke = now;
+	}
+	bpf_ringbuf_submit(e, flags);
 	count(CTLUA_STAT_EVENTS);
 }
 

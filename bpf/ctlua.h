@@ -10,12 +10,14 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		7
+#define CTLUA_ABI		8
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_MAX_VERDICTS	131072	/* per-flow verdicts */
 #define CTLUA_MAX_REQUESTS	16384	/* direct requests in one test run (2.6 MB) */
 #define CTLUA_RINGBUF_BYTES	(1 << 22)
+#define CTLUA_WAKE_NS		50000	/* a CPU wakes the event reader at most this often */
+#define CTLUA_STRAGGLER_MS	1	/* after a drain, the reader looks again this soon */
 
 /* Address families, with the kernel's values so no translation is needed. */
 #define CTLUA_AF_INET		2

@@ -189,8 +189,11 @@ void ctl_events_close(struct ctl_state *s);
 int ctl_events_fd(lua_State *L, struct ctl_state *s);
 /*
  * Hand the waiting events to the watch and the callbacks, without blocking, for at most
- * about @max_ms (and one callback's budget); returns how many. Events left over keep
- * the descriptor readable.
+ * about @max_ms (and one callback's budget); returns how many records were read, 0
+ * when none waited, -1 when there is nothing to read from, or another negative
+ * number when it stopped early with more waiting. The program wakes the reader at most every
+ * CTLUA_WAKE_NS per CPU, so after a drain that read some, drain again within
+ * CTLUA_STRAGGLER_MS even if the descriptor stays quiet.
  */
 int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms);
 /* Stop ct.watch. */

@@ -317,6 +317,7 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 	double end = seconds >= 0 ? now_s() + seconds : 0;
 	const char *why = "timeout";
 	int tags[4], n = 0, err = 0, signo = 0;
+	bool stragglers = true;	/* events emitted without a wakeup may be waiting */
 
 	if (s->run_L)	/* libbpf has not yet advanced past the event being handled */
 		return luaL_error(L, "ct.run and ct.poll cannot be called from an event callback");
@@ -333,13 +334,17 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 
 			timeout = left <= 0 ? 0 : left > 86400 ? 86400000 : (int)(left * 1000) + 1;
 		}
+		/* the program wakes us at most every CTLUA_WAKE_NS per CPU: look again soon */
+		if (stragglers && (timeout < 0 || timeout > CTLUA_STRAGGLER_MS))
+			timeout = CTLUA_STRAGGLER_MS;
 		n = ctl_loop_wait(s->loop, timeout, tags, 4);
 		if (n < 0 && n != -EINTR) {
 			err = n;
 			break;
 		}
-		if (n > 0)
-			ring_buffer__consume(s->rb);
+		/* also without a wakeup: a burst's last events come unannounced. Read some, or
+		 * stopped early (a signal): there may be more */
+		stragglers = ring_buffer__consume(s->rb) != 0;
 		if ((signo = ctl_signal_take())) {
 			why = "signal";
 			break;
@@ -434,10 +439,10 @@ int ctl_events_fd(lua_State *L, struct ctl_state *s)
 
 int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)
 {
-	unsigned long before = s->handled;
+	int consumed;
 
 	if (!s->rb || s->run_L)
-		return 0;
+		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &s->drain_until);
 	s->drain_until.tv_sec += max_ms / 1000;
 	s->drain_until.tv_nsec += (long)(max_ms % 1000) * 1000000;
@@ -447,10 +452,10 @@ int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)
 	}
 	s->drain_limited = true;
 	s->run_L = L;
-	ring_buffer__consume(s->rb);
+	consumed = ring_buffer__consume(s->rb);
 	s->run_L = NULL;
 	s->drain_limited = false;
-	return (int)(s->handled - before);
+	return consumed;
 }
 
 void ctl_events_unwatch(lua_State *L, struct ctl_state *s)

@@ -347,6 +347,7 @@ static void restore_terminal(void)
 
 int ctl_repl(lua_State *L, bool tty)
 {
+	bool stragglers = false;
 	sigset_t stops;
 
 	repl.L = L;
@@ -372,13 +373,16 @@ int ctl_repl(lua_State *L, bool tty)
 	catch_at_prompt();
 	while (!repl.done) {
 		struct ctl_state *s = ctl_state_of(L);
-		int efd = s ? ctl_events_fd(L, s) : -1;
+		int efd = s ? ctl_events_fd(L, s) : -1, drained;
 		struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
 				       { .fd = efd, .events = POLLIN } };
+		/* after a drain that read something, look again soon even if nothing wakes us */
+		struct timespec soon = { 0, CTLUA_STRAGGLER_MS * 1000000L };
 
 		if (s)
 			s->signals_interrupt = true;
-		if (ppoll(p, efd >= 0 ? 2 : 1, NULL, &repl.unblocked) < 0 && errno != EINTR) {
+		if (ppoll(p, efd >= 0 ? 2 : 1, efd >= 0 && stragglers ? &soon : NULL,
+			  &repl.unblocked) < 0 && errno != EINTR) {
 			perror("ctlua: poll");
 			repl.failed = true;
 			break;
@@ -387,9 +391,10 @@ int ctl_repl(lua_State *L, bool tty)
 			handle_signal();
 			continue;
 		}
-		if (efd >= 0 && p[1].revents) {
+		if (efd >= 0 && (p[1].revents || stragglers)) {
 			hide_line();
-			ctl_events_drain(L, s, DRAIN_MS);
+			drained = ctl_events_drain(L, s, DRAIN_MS);
+			stragglers = drained != 0 && drained != -1;
 			fflush(stdout);
 			show_line();
 		}
