@@ -131,10 +131,12 @@ $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/ctlua.skel.h | $(BUIL
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BENCH_LIBS)
 
-bench: all $(BENCH_BIN)
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)bench/run
 
-bench-quick: all $(BENCH_BIN)
+bench-quick: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)bench/run --quick
 
 .PHONY: bench bench-quick
