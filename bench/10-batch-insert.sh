@@ -10,17 +10,12 @@
 cd "$(dirname "$0")/.." || exit 1
 source bench/lib.sh
 
-[[ "${1:-}" == --quick ]] && BENCH_MODE=quick
-if [[ "${BENCH_MODE:-full}" == quick ]]; then
-	ROUNDS=${BENCH_ROUNDS:-5} ENTRIES=${BENCH_ENTRIES:-20000} FILLS=${BENCH_FILLS:-"0 50000"}
-else
-	ROUNDS=${BENCH_ROUNDS:-9} ENTRIES=${BENCH_ENTRIES:-100000} FILLS=${BENCH_FILLS:-"0 200000"}
-fi
+bench_sizes "$@"
 ROW=batch-insert
 CONTENDERS=(ctlua kfunc_batch mnl_insert conntrack-R)
 FIRST=198.18.0.1		# the timed set: 198.18.0.1, .2, ... (flowgen.h)
 PREFILL_FIRST=198.18.128.1	# the pre-fill set, disjoint from it
-LIMIT=180			# seconds any one process may take before it counts as hung
+BENCH_LIMIT=180			# seconds any one process may take before it counts as hung (lib.sh)
 
 bench_init
 
@@ -36,54 +31,20 @@ stamp_of()
 	awk -v w="$2" '$2 == w { print $1; exit }' <<<"$1"
 }
 
-# in_ns NS CMD...: run CMD in NS with the time limit; stdout to OUT, stderr to a file
-# shown when it fails. --foreground keeps CMD in our process group, so Ctrl-C reaches it
-# at once (timeout would otherwise give it a group of its own and the trap would wait).
-in_ns()
-{
-	local ns=$1
-	shift
-	OUT=$(timeout --foreground -k 2 "$LIMIT" ip netns exec "$ns" "$@" 2>"$BENCH_TMP/stderr")
-	RC=$?
-}
-
-# failed WHAT: show what the last in_ns printed, keep the first line in FAIL_MSG, return 1.
-failed()
-{
-	FAIL_MSG="$1 failed (exit status $RC)"
-	{
-		echo "bench: $FAIL_MSG"
-		[[ -n "$OUT" ]] && printf '  stdout: %s\n' "${OUT//$'\n'/$'\n'  stdout: }"
-		sed 's/^/  stderr: /' "$BENCH_TMP/stderr"
-	} >&2
-	return 1
-}
-
-# count_is NS N WHAT: NS holds exactly N entries, or a message and 1.
-count_is()
-{
-	local got
-	got=$(bench_ct_count "$1")
-	[[ "$got" == "$2" ]] && return 0
-	FAIL_MSG="$3: '$1' holds ${got:-no answer from conntrack -C} entries, expected $2"
-	echo "bench: $FAIL_MSG" >&2
-	return 1
-}
-
 # Each contender inserts the ENTRIES tuples of the timed set into NS and sets WALL
 # (ns, its own clock) and CPU (ns of process CPU time, or -).
 WARMS=()	# ns of ctlua's warm-up call (the first ct.alloc_many of its process), per run
 run_ctlua()
 {
 	local t0 t1 w0 w1
-	in_ns "$1" "$BENCH_BIN/stamp" "$CTLUA" bench/insert.lua "$ENTRIES" "$FIRST"
-	((RC == 0)) || failed "ctlua bench/insert.lua" || return
-	[[ "$(inserted_of "$OUT")" == "$ENTRIES" ]] || failed "ctlua (wrong count)" || return
+	bench_run "$1" "$BENCH_BIN/stamp" "$CTLUA" bench/insert.lua "$ENTRIES" "$FIRST"
+	((RC == 0)) || bench_failed "ctlua bench/insert.lua" || return
+	[[ "$(inserted_of "$OUT")" == "$ENTRIES" ]] || bench_failed "ctlua (wrong count)" || return
 	t0=$(stamp_of "$OUT" begin)
 	t1=$(stamp_of "$OUT" end)
 	w0=$(stamp_of "$OUT" warm-begin)
 	w1=$(stamp_of "$OUT" warm-end)
-	[[ -n "$t0" && -n "$t1" && -n "$w0" && -n "$w1" ]] || failed "ctlua (stamped lines missing)" || return
+	[[ -n "$t0" && -n "$t1" && -n "$w0" && -n "$w1" ]] || bench_failed "ctlua (stamped lines missing)" || return
 	WALL=$((t1 - t0))
 	WARMS+=($((w1 - w0)))
 	CPU=$(awk '{ for (i = 1; i < NF; i++) if ($i == "cpu_ns") { sub(/,/, "", $(i + 1)); print $(i + 1) } }' <<<"$OUT")
@@ -93,9 +54,9 @@ run_ctlua()
 run_c()
 {
 	local prog=$1 ns=$2
-	in_ns "$ns" "$BENCH_BIN/$prog" "$ENTRIES" "$FIRST"
-	((RC == 0)) || failed "$prog" || return
-	[[ "$(inserted_of "$OUT")" == "$ENTRIES" ]] || failed "$prog (wrong count)" || return
+	bench_run "$ns" "$BENCH_BIN/$prog" "$ENTRIES" "$FIRST"
+	((RC == 0)) || bench_failed "$prog" || return
+	[[ "$(inserted_of "$OUT")" == "$ENTRIES" ]] || bench_failed "$prog (wrong count)" || return
 	WALL=$(awk '{ for (i = 1; i < NF; i++) if ($i == "in") { print $(i + 1); exit } }' <<<"$OUT")
 	CPU=-
 }
@@ -107,8 +68,8 @@ run_mnl_insert() { run_c mnl_insert "$1"; }
 run_conntrack_R()
 {
 	local t0 t1
-	in_ns "$1" "$BENCH_BIN/stamp" conntrack -R "$SAVE_FILE"
-	((RC == 0)) || failed "conntrack -R" || return
+	bench_run "$1" "$BENCH_BIN/stamp" conntrack -R "$SAVE_FILE"
+	((RC == 0)) || bench_failed "conntrack -R" || return
 	t0=$(stamp_of "$OUT" start)
 	t1=$(awk '$2 == "exit" { print $1 }' <<<"$OUT")
 	WALL=$((t1 - t0))
@@ -138,15 +99,15 @@ measure_in()
 	local ns=$1 fill=$2 name=$3
 
 	if ((fill > 0)); then
-		in_ns "$ns" "$CTLUA" bench/insert.lua "$fill" "$PREFILL_FIRST"
+		bench_run "$ns" "$CTLUA" bench/insert.lua "$fill" "$PREFILL_FIRST"
 		if ((RC != 0)) || [[ "$(inserted_of "$OUT")" != "$fill" ]]; then
-			failed "pre-fill with ct.alloc_many"
+			bench_failed "pre-fill with ct.alloc_many"
 			return
 		fi
 	fi
-	count_is "$ns" "$fill" "before $name" || return
+	bench_count_is "$ns" "$fill" "before $name" || return
 	"run_${name//-/_}" "$ns" || return
-	count_is "$ns" $((fill + ENTRIES)) "after $name"
+	bench_count_is "$ns" $((fill + ENTRIES)) "after $name"
 }
 
 # measure FILL NAME ROUND: one measurement in a fresh namespace holding FILL entries.

@@ -13,12 +13,7 @@
 cd "$(dirname "$0")/.." || exit 1
 source bench/lib.sh
 
-[[ "${1:-}" == --quick ]] && BENCH_MODE=quick
-if [[ "${BENCH_MODE:-full}" == quick ]]; then
-	ROUNDS=${BENCH_ROUNDS:-5} ENTRIES=${BENCH_ENTRIES:-20000} FILLS=${BENCH_FILLS:-"0 50000"}
-else
-	ROUNDS=${BENCH_ROUNDS:-9} ENTRIES=${BENCH_ENTRIES:-100000} FILLS=${BENCH_FILLS:-"0 200000"}
-fi
+bench_sizes "$@"
 ROW=packet-new-flows		# ns each new flow adds: the goal
 ROW_PPS=packet-new-flows-pps	# packets (= new flows) per second, the same runs
 CONTENDERS=(ctlua nf_conntrack no_ct)	# receiver i of bench_pkt_net is CONTENDERS[i]
@@ -49,12 +44,12 @@ measure_in()
 
 	if ((fill > 0)); then
 		for ns in "$rx_ctlua" "$rx_nft"; do
-			bench_pkt_run "$ns" "$BENCH_BIN/mnl_insert" "$fill" "$PREFILL_FIRST"
-			((RC == 0)) || bench_pkt_failed "pre-fill with mnl_insert" || return
+			bench_run "$ns" "$BENCH_BIN/mnl_insert" "$fill" "$PREFILL_FIRST"
+			((RC == 0)) || bench_failed "pre-fill with mnl_insert" || return
 		done
 	fi
 	for i in 0 1 2; do
-		bench_pkt_count_is "${BENCH_PKT_RXS[i]}" "${want[i]}" "before the flows" || return
+		bench_count_is "${BENCH_PKT_RXS[i]}" "${want[i]}" "before the flows" || return
 	done
 	bench_pkt_start ctlua "$rx_ctlua" "$CTLUA" bench/pkt_ctlua.lua "$BENCH_PKT_RX_DEV" alloc off ||
 		return
@@ -65,14 +60,14 @@ measure_in()
 		rx0[i]=$(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}")
 	done
 	# shellcheck disable=SC2046 # one word per interface and MAC
-	bench_pkt_run "$BENCH_PKT_TX" taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$ENTRIES" \
+	bench_run "$BENCH_PKT_TX" taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$ENTRIES" \
 		"$FIRST" 0 $(bench_pkt_targets)
-	((RC == 0)) || bench_pkt_failed "pkt_udpflood" || return
+	((RC == 0)) || bench_failed "pkt_udpflood" || return
 	for i in 0 1 2; do
 		name=${CONTENDERS[i]}
 		line=$(bench_pkt_line "$OUT" "ctlbtx$i")
 		WALL[$name]=$(bench_pkt_field "$line" in)
-		[[ -n "${WALL[$name]}" ]] || bench_pkt_failed "pkt_udpflood (no time for ctlbtx$i)" || return
+		[[ -n "${WALL[$name]}" ]] || bench_failed "pkt_udpflood (no time for ctlbtx$i)" || return
 		RETRY_TOTAL=$((RETRY_TOTAL + $(awk '{ print $8 }' <<<"$line")))
 		cnt=$(($(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}") - rx0[i]))
 		if ((cnt != ENTRIES)); then
@@ -80,16 +75,16 @@ measure_in()
 			return 1
 		fi
 		((i < 2)) && want[i]=$((fill + ENTRIES))
-		bench_pkt_count_is "${BENCH_PKT_RXS[i]}" "${want[i]}" "after the flows, $name" || return
+		bench_count_is "${BENCH_PKT_RXS[i]}" "${want[i]}" "after the flows, $name" || return
 	done
 
 	# ctlua's program alone, from bpf_stats, over further new flows: not in the timed
 	# run, where the statistics' own clock reads would add to ctlua's time
 	id=$(bench_pkt_prog_id "$rx_ctlua" "$BENCH_PKT_RX_DEV")
 	[[ -n "$id" ]] || { FAIL_MSG="no TC program on ctlua's veth"; return 1; }
-	bench_pkt_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$id" taskset -c "$CPU" \
+	bench_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$id" taskset -c "$CPU" \
 		"$BENCH_BIN/pkt_udpflood" "$STATS_ENTRIES" "$STATS_FIRST" 0 ctlbtx0 "$BENCH_PKT_RX_MAC"
-	((RC == 0)) || bench_pkt_failed "pkt_bpfstats with pkt_udpflood" || return
+	((RC == 0)) || bench_failed "pkt_bpfstats with pkt_udpflood" || return
 	t=$(bench_pkt_field "$OUT" run_time_ns)
 	cnt=$(bench_pkt_field "$OUT" run_cnt)
 	if [[ "$cnt" != "$STATS_ENTRIES" ]]; then
@@ -97,7 +92,7 @@ measure_in()
 		return 1
 	fi
 	PROG_NS=$(awk -v t="$t" -v n="$cnt" 'BEGIN { printf "%.1f", t / n }')
-	bench_pkt_count_is "$rx_ctlua" $((fill + ENTRIES + STATS_ENTRIES)) "after ctlua's bpf_stats flows" ||
+	bench_count_is "$rx_ctlua" $((fill + ENTRIES + STATS_ENTRIES)) "after ctlua's bpf_stats flows" ||
 		return
 
 	# ctlua's own counters: every flow it saw missed and was created

@@ -49,17 +49,17 @@ measure_in()
 	local round=$1 i name ns line ids=() id t cnt out
 
 	for ns in "${BENCH_PKT_RXS[@]}"; do
-		bench_pkt_run "$ns" "$BENCH_BIN/mnl_insert" "$FLOWS" "$FIRST"
-		((RC == 0)) || bench_pkt_failed "mnl_insert" || return
+		bench_run "$ns" "$BENCH_BIN/mnl_insert" "$FLOWS" "$FIRST"
+		((RC == 0)) || bench_failed "mnl_insert" || return
 	done
 
 	# BPF_PROG_TEST_RUN in one receiver's namespace, where the packet's flow has its entry
-	bench_pkt_run "${BENCH_PKT_RXS[1]}" "$BENCH_BIN/pkt_testrun" "$PROGS" "$REPEAT" "$SLICES" \
+	bench_run "${BENCH_PKT_RXS[1]}" "$BENCH_BIN/pkt_testrun" "$PROGS" "$REPEAT" "$SLICES" \
 		"$FIRST" "${CONTENDERS[@]}"
-	((RC == 0)) || bench_pkt_failed "pkt_testrun" || return
+	((RC == 0)) || bench_failed "pkt_testrun" || return
 	for name in "${CONTENDERS[@]}"; do
 		line=$(awk -v n="$name" '$1 == n' <<<"$OUT")
-		[[ -n "$line" ]] || bench_pkt_failed "pkt_testrun (no line for $name)" || return
+		[[ -n "$line" ]] || bench_failed "pkt_testrun (no line for $name)" || return
 		read -r _ _ t _ <<<"$line"
 		TR[$name]=$t
 	done
@@ -77,9 +77,9 @@ measure_in()
 		ids+=("$id")
 	done
 	# shellcheck disable=SC2046 # one word per interface and MAC
-	bench_pkt_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$(IFS=,; echo "${ids[*]}")" \
+	bench_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$(IFS=,; echo "${ids[*]}")" \
 		taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$PACKETS" "$FIRST" "$FLOWS" $(bench_pkt_targets)
-	((RC == 0)) || bench_pkt_failed "pkt_bpfstats with pkt_udpflood" || return
+	((RC == 0)) || bench_failed "pkt_bpfstats with pkt_udpflood" || return
 	for i in 0 1 2; do
 		name=${CONTENDERS[i]}
 		line=$(awk -v id="${ids[i]}" '$1 == "bpf_stats" && $3 == id' <<<"$OUT")
@@ -110,7 +110,7 @@ measure_in()
 		fi
 	done
 	for ns in "${BENCH_PKT_RXS[@]}"; do
-		bench_pkt_count_is "$ns" "$FLOWS" "after the packets" || return
+		bench_count_is "$ns" "$FLOWS" "after the packets" || return
 	done
 }
 

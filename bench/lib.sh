@@ -69,6 +69,21 @@ _bench_cleanup()
 }
 
 # bench_die MESSAGE: fail loudly; the trap removes everything.
+# bench_sizes [--quick]: the mode (BENCH_MODE, or --quick) and, for it, ROUNDS, ENTRIES
+# and FILLS (quick: 5 rounds of 20 000 at fills 0 and 50 000; full: 9 of 100 000 at 0
+# and 200 000), each overridden by BENCH_ROUNDS, BENCH_ENTRIES or BENCH_FILLS.
+bench_sizes()
+{
+	[[ "${1:-}" == --quick ]] && BENCH_MODE=quick
+	if [[ "${BENCH_MODE:-full}" == quick ]]; then
+		ROUNDS=${BENCH_ROUNDS:-5} ENTRIES=${BENCH_ENTRIES:-20000}
+		FILLS=${BENCH_FILLS:-"0 50000"}
+	else
+		ROUNDS=${BENCH_ROUNDS:-9} ENTRIES=${BENCH_ENTRIES:-100000}
+		FILLS=${BENCH_FILLS:-"0 200000"}
+	fi
+}
+
 bench_die()
 {
 	echo "bench: $*" >&2
@@ -543,21 +558,21 @@ bench_pkt_prog_id()
 		grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2
 }
 
-# bench_pkt_run NS CMD...: run CMD in NS, at most $BENCH_PKT_LIMIT s (180 unless set);
+# bench_run NS CMD...: run CMD in NS, at most $BENCH_LIMIT s (180 unless set);
 # its stdout in OUT, its status in RC, its stderr in $BENCH_TMP/stderr. --foreground
 # keeps CMD in this process group, so Ctrl-C reaches it at once.
-bench_pkt_run()
+bench_run()
 {
 	local ns=$1
 	shift
-	OUT=$(timeout --foreground -k 2 "${BENCH_PKT_LIMIT:-180}" ip netns exec "$ns" "$@" \
+	OUT=$(timeout --foreground -k 2 "${BENCH_LIMIT:-180}" ip netns exec "$ns" "$@" \
 		2>"$BENCH_TMP/stderr")
 	RC=$?
 }
 
-# bench_pkt_failed WHAT: show what the last bench_pkt_run printed, keep the first line
+# bench_failed WHAT: show what the last bench_run printed, keep the first line
 # in FAIL_MSG, return 1.
-bench_pkt_failed()
+bench_failed()
 {
 	FAIL_MSG="$1 failed (exit status $RC)"
 	{
@@ -568,8 +583,8 @@ bench_pkt_failed()
 	return 1
 }
 
-# bench_pkt_count_is NS N WHAT: NS holds exactly N conntrack entries, or FAIL_MSG and 1.
-bench_pkt_count_is()
+# bench_count_is NS N WHAT: NS holds exactly N conntrack entries, or FAIL_MSG and 1.
+bench_count_is()
 {
 	local got
 	got=$(bench_ct_count "$1")

@@ -20,31 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
-
-/* The first variable of @obj's .bss (pkt_misses); -1 if it cannot be read. */
-static long long bss_first_u64(struct bpf_object *obj)
-{
-	struct bpf_map *m;
-	__u32 zero = 0;
-
-	bpf_object__for_each_map(m, obj) {
-		const char *name = bpf_map__name(m);
-		size_t len = strlen(name), size = bpf_map__value_size(m);
-		__u64 *value;
-		long long v;
-
-		if (len < 4 || strcmp(name + len - 4, ".bss") || size < sizeof(__u64))
-			continue;
-		value = calloc(1, size);
-		if (!value)
-			return -1;
-		v = bpf_map__lookup_elem(m, &zero, sizeof(zero), value, size, 0) ? -1 :
-		    (long long)value[0];
-		free(value);
-		return v;
-	}
-	return -1;
-}
+#include "pkt_bss.h"
 
 int main(int argc, char **argv)
 {
@@ -104,7 +80,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	(void)!fgets(line, sizeof(line), stdin);	/* a line or EOF: either means stop */
-	printf("misses %lld\n", bss_first_u64(obj));
+	printf("misses %lld\n", pkt_bss_first_u64(obj));
 	fflush(stdout);
 	opts.flags = opts.prog_fd = opts.prog_id = 0;
 	err = bpf_tc_detach(&hook, &opts);

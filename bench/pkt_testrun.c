@@ -31,6 +31,7 @@
 #include "ctlua.h"
 #include "ctlua.skel.h"
 #include "pkt_frame.h"
+#include "pkt_bss.h"
 
 #define WARM_REPEAT	1000
 
@@ -123,31 +124,6 @@ static long long ctlua_stat(struct ctlua_bpf *skel, unsigned int slot)
 		sum += (long long)per_cpu[i].count[slot];
 	free(per_cpu);
 	return sum;
-}
-
-/* pkt_misses of PROGS.O, the first and only variable of its .bss; -1 if it cannot be read. */
-static long long progs_misses(struct bpf_object *obj)
-{
-	struct bpf_map *m;
-	__u32 zero = 0;
-
-	bpf_object__for_each_map(m, obj) {
-		const char *name = bpf_map__name(m);
-		size_t len = strlen(name), size = bpf_map__value_size(m);
-		__u64 *value;
-		long long misses;
-
-		if (len < 4 || strcmp(name + len - 4, ".bss") || size < sizeof(__u64))
-			continue;
-		value = calloc(1, size);
-		if (!value)
-			return -1;
-		misses = bpf_map__lookup_elem(m, &zero, sizeof(zero), value, size, 0) ? -1 :
-			 (long long)value[0];
-		free(value);
-		return misses;
-	}
-	return -1;
 }
 
 static int usage(void)
@@ -251,7 +227,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)order[j]->wall_ns, (double)order[j]->kernel_ns / repeat);
 
 	/* Every timed run must have been a lookup hit, or the numbers mean something else. */
-	misses = progs_misses(progs);
+	misses = pkt_bss_first_u64(progs);
 	hits = ctlua_stat(skel, CTLUA_STAT_LOOKUP_HIT);
 	missed = ctlua_stat(skel, CTLUA_STAT_LOOKUP_MISS);
 	if (misses != 0)

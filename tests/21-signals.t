@@ -5,9 +5,7 @@ cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
 
-require_root_kernel
-require_ctlua
-make_pair || BAIL_OUT "cannot create the test namespaces"
+pair_test_setup
 
 filters() { tc -n "$NS_A" filter show dev "$IF_A" ingress; }
 

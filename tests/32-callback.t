@@ -5,9 +5,7 @@ cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
 
-require_root_kernel
-require_ctlua
-make_pair || BAIL_OUT "cannot create the test namespaces"
+pair_test_setup
 
 # Netfilter tracks packets in NS_A, so with the default "pass" it creates the entries.
 ok_run "conntrack hooks in $NS_A" ct_hooks "$NS_A"

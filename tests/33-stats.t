@@ -4,9 +4,7 @@ cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
 
-require_root_kernel
-require_ctlua
-make_pair || BAIL_OUT "cannot create the test namespaces"
+pair_test_setup
 
 # No conntrack hooks in NS_A: the only entry is the one ctlua allocates, so the first
 # datagram misses and allocates, and the next two hit that entry.

@@ -6,9 +6,7 @@ cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
 
-require_root_kernel
-require_ctlua
-make_pair || BAIL_OUT "cannot create the test namespaces"
+pair_test_setup
 
 ctlua_run "$NS_A" 20 -e '
 local t = ct.tuple{src="198.18.0.2", dst="198.18.0.1", sport=1000, dport=80, proto="tcp"}

@@ -7,9 +7,7 @@ cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
 
-require_root_kernel
-require_ctlua
-make_pair || BAIL_OUT "cannot create the test namespaces"
+pair_test_setup
 
 # ct_insert NS ARGS...: `conntrack -I ARGS` in NS; a failure is a failed test.
 ct_insert()

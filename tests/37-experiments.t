@@ -7,9 +7,7 @@ cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
 
-require_root_kernel
-require_ctlua
-make_pair || BAIL_OUT "cannot create the test namespaces"
+pair_test_setup
 
 # The first word of each line after TAG: the errno name the call returned.
 errname() { sed -n "s/^$1\tnil\t\([A-Z]*\):.*/\1/p" <<<"$OUT"; }

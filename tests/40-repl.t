@@ -7,10 +7,8 @@ source tests/lib/tap.sh
 source tests/lib/netns.sh
 source tests/lib/pty.sh
 
-require_root_kernel
-require_ctlua
 command -v tmux >/dev/null || skip_all "tmux is not installed (make deps installs it)"
-make_pair || BAIL_OUT "cannot create the test namespaces"
+pair_test_setup
 
 HIST=$TEST_TMP/history
 # tmux shows the screen with trailing blanks cut and tabs as spaces

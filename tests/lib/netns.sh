@@ -5,6 +5,7 @@
 #   source tests/lib/netns.sh
 #   require_root_kernel                 # or skip_all (a failure under CI=true)
 #   make_pair || BAIL_OUT "cannot create namespaces"
+#   (pair_test_setup does those, with require_ctlua)
 #   ct_hooks "$NS_A"                    # conntrack tracks packets in NS_A
 #   udp_listen "$NS_A" 5353             # data received goes to $LISTEN_OUT
 #   udp_send "$NS_B" "$ADDR_A" 5353 40000
@@ -157,6 +158,15 @@ make_pair()
 	done
 	diag "make_pair: $IF_A/$IF_B did not come up"
 	return 1
+}
+
+# pair_test_setup: what a kernel test with a namespace pair needs first: root, the
+# kernel, the built binary (or skip_all / BAIL_OUT), then make_pair.
+pair_test_setup()
+{
+	require_root_kernel
+	require_ctlua
+	make_pair || BAIL_OUT "cannot create the test namespaces"
 }
 
 # make_ns: one fresh namespace with lo up, named in NS, for tests that need the kernel
