@@ -136,11 +136,7 @@ measure()
 	done
 }
 
-max_fill=0
-for fill in $FILLS; do
-	((fill > max_fill)) && max_fill=$fill
-done
-CT_NEED=$((max_fill + ENTRIES + 10000))
+CT_NEED=$((MAX_FILL + ENTRIES + 10000))
 bench_ct_max_at_least "$CT_NEED"
 ct_max=$(<"$BENCH_SYSCTL")
 bench_ct_idle

@@ -146,12 +146,8 @@ measure()
 	done
 }
 
-max_fill=0
-for fill in $FILLS; do
-	((fill > max_fill)) && max_fill=$fill
-done
 # two namespaces pre-filled and creating flows, all in the kernel's one table
-CT_NEED=$((2 * (max_fill + ENTRIES) + STATS_ENTRIES + 10000))
+CT_NEED=$((2 * (MAX_FILL + ENTRIES) + STATS_ENTRIES + 10000))
 bench_ct_max_at_least "$CT_NEED"
 ct_max=$(<"$BENCH_SYSCTL")
 bench_ct_idle

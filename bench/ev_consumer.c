@@ -204,16 +204,7 @@ int main(int argc, char **argv)
 	rc = 0;
 detach:
 	ring_buffer__free(rb);
-	if (attached) {
-		opts.prog_fd = 0;
-		opts.prog_id = 0;
-		opts.flags = 0;
-		bpf_tc_detach(&hook, &opts);
-	}
-	if (own_qdisc) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-	}
+	ev_tc_detach(&hook, &opts, attached, own_qdisc);
 destroy:
 	ctlua_bpf__destroy(skel);
 	return rc;

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdbool.h>
+#include <bpf/libbpf.h>
 #include <linux/types.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -222,6 +224,22 @@ static inline uint64_t ev_pct(uint64_t *v, size_t n, double p)
 	if (rank < 1)
 		rank = 1;
 	return v[(rank > n ? n : rank) - 1];
+}
+
+/* Take the filter off again as ctlua does: the filter, then clsact if it was ours. */
+static inline void ev_tc_detach(struct bpf_tc_hook *hook, struct bpf_tc_opts *opts,
+				bool attached, bool own_qdisc)
+{
+	if (attached) {
+		opts->prog_fd = 0;
+		opts->prog_id = 0;
+		opts->flags = 0;
+		bpf_tc_detach(hook, opts);
+	}
+	if (own_qdisc) {
+		hook->attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(hook);
+	}
 }
 
 #endif

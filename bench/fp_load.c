@@ -196,15 +196,7 @@ int main(int argc, char **argv)
 	printf("verdicts %ld ns %llu rss_kb %ld maps_kb %ld\n", n,
 	       (unsigned long long)(t_attach - t0), rss_kb(), maps_kb());
 	fflush(stdout);
-	/* Detach at exit as ctlua does (untimed): the filter, and clsact if it was ours. */
-	opts.prog_fd = 0;
-	opts.prog_id = 0;
-	opts.flags = 0;
-	bpf_tc_detach(&hook, &opts);
-	if (own_qdisc) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-	}
+	ev_tc_detach(&hook, &opts, true, own_qdisc);	/* as ctlua does at exit; untimed */
 	ctlua_bpf__destroy(skel);
 	return 0;
 }

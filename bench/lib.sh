@@ -71,7 +71,8 @@ _bench_cleanup()
 # bench_die MESSAGE: fail loudly; the trap removes everything.
 # bench_sizes [--quick]: the mode (BENCH_MODE, or --quick) and, for it, ROUNDS, ENTRIES
 # and FILLS (quick: 5 rounds of 20 000 at fills 0 and 50 000; full: 9 of 100 000 at 0
-# and 200 000), each overridden by BENCH_ROUNDS, BENCH_ENTRIES or BENCH_FILLS.
+# and 200 000), each overridden by BENCH_ROUNDS, BENCH_ENTRIES or BENCH_FILLS; and
+# MAX_FILL, the largest of the fills.
 bench_sizes()
 {
 	[[ "${1:-}" == --quick ]] && BENCH_MODE=quick
@@ -82,6 +83,12 @@ bench_sizes()
 		ROUNDS=${BENCH_ROUNDS:-9} ENTRIES=${BENCH_ENTRIES:-100000}
 		FILLS=${BENCH_FILLS:-"0 200000"}
 	fi
+	local fill
+
+	MAX_FILL=0
+	for fill in $FILLS; do
+		((fill > MAX_FILL)) && MAX_FILL=$fill
+	done
 }
 
 bench_die()

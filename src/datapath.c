@@ -19,6 +19,7 @@ struct ctl_dp {
 	struct ctlua_rule_table *table;	/* scratch for ctl_dp_put_rules */
 	__s64 realtime_offset;
 	int ncpus;
+	struct ctl_features feat;	/* what ctl_probe read of the kernel */
 };
 
 static bool verbose;
@@ -67,6 +68,7 @@ int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len)
 		return -ENOMEM;
 	}
 	dp->ncpus = libbpf_num_possible_cpus();
+	dp->feat = feat;
 	dp->skel = ctlua_bpf__open();
 	if (dp->skel) {
 		dp->skel->rodata->have_nat = feat.nat;
@@ -254,6 +256,11 @@ int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir, bool l3)
 int ctl_dp_events_fd(const struct ctl_dp *dp)
 {
 	return bpf_map__fd(dp->skel->maps.ctl_events);
+}
+
+const struct ctl_features *ctl_dp_features(const struct ctl_dp *dp)
+{
+	return &dp->feat;
 }
 
 __s64 ctl_dp_realtime_offset(const struct ctl_dp *dp)

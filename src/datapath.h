@@ -67,6 +67,10 @@ int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
 int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir, bool l3);
 int ctl_dp_events_fd(const struct ctl_dp *dp);
 
+/* What the kernel offers (zones, NAT, ...), as read before loading. */
+struct ctl_features;
+const struct ctl_features *ctl_dp_features(const struct ctl_dp *dp);
+
 /* Nanoseconds to add to an event's CLOCK_MONOTONIC time to get the wall clock. */
 __s64 ctl_dp_realtime_offset(const struct ctl_dp *dp);
 

@@ -143,6 +143,17 @@ static const char *settable_list(lua_State *L)
 	return lua_tostring(L, -1);
 }
 
+int ctl_rawfield(lua_State *L, int idx, const char *k)
+{
+	idx = lua_absindex(L, idx);
+	if (!lua_istable(L, idx)) {
+		lua_pushnil(L);
+		return LUA_TNIL;
+	}
+	lua_pushstring(L, k);
+	return lua_rawget(L, idx);
+}
+
 int ctl_field_proto(lua_State *L, int idx, int arg, const char *field)
 {
 	lua_Integer n;

@@ -51,7 +51,6 @@ struct ct_filter {
 static const char *const filter_keys[] = { "src", "dst", "sport", "dport", "proto", "family",
 					   "mark", "zone", "netns", NULL };
 static const char *const delete_keys[] = { "zone", "netns", NULL };
-static const char *const family_names[] = { "ipv4", "ipv6", NULL };
 
 /* The attributes of one direction's tuple, so that both are read by the same code. */
 static const struct tuple_attrs {
@@ -88,7 +87,7 @@ static void check_filter(lua_State *L, int arg, const char *const keys[], struct
 	if (sfam && dfam && sfam != dfam)
 		ctl_arg_error(L, arg, "'src' and 'dst' are of different address families");
 	f->family = sfam ? sfam : dfam;
-	type = ctl_field_option(L, arg, arg, "family", family_names, -1);
+	type = ctl_field_option(L, arg, arg, "family", ctl_family_names, -1);
 	if (type >= 0) {
 		int want = type ? CTLUA_AF_INET6 : CTLUA_AF_INET;
 

@@ -106,6 +106,11 @@ const char *ctl_field_str(lua_State *L, int idx, int arg, const char *field);
 int ctl_field_option(lua_State *L, int idx, int arg, const char *field, const char *const names[],
 		     int dflt);
 
+/*
+ * Push t[k] read raw (no __index runs) and return its type; nil when the value at @idx
+ * is no table. For code that must not run user code: completion, the printer.
+ */
+int ctl_rawfield(lua_State *L, int idx, const char *k);
 /* t[field] as the name of a namespace from `ip netns` (checked, not opened), or NULL. */
 const char *ctl_field_netns(lua_State *L, int idx, int arg, const char *field);
 /* t[field] as "tcp", "udp" or a protocol number 0-255; -1 when nil. */

@@ -39,6 +39,18 @@ static bool past(const struct timespec *t)
 	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
 }
 
+/* @t = now (CLOCK_MONOTONIC) + @ms */
+static void deadline_after(struct timespec *t, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t->tv_nsec >= 1000000000) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000;
+	}
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
@@ -203,14 +215,8 @@ static int dispatch(lua_State *L)
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);
 	push_event(L, s, e);
 
-	clock_gettime(CLOCK_MONOTONIC, &budget_deadline);
 	budget_ms = s->budget_ms;
-	budget_deadline.tv_sec += budget_ms / 1000;
-	budget_deadline.tv_nsec += (long)(budget_ms % 1000) * 1000000;
-	if (budget_deadline.tv_nsec >= 1000000000) {
-		budget_deadline.tv_sec++;
-		budget_deadline.tv_nsec -= 1000000000;
-	}
+	deadline_after(&budget_deadline, budget_ms);
 	lua_sethook(L, budget_hook, LUA_MASKCOUNT, BUDGET_HOOK_COUNT);
 	status = lua_pcall(L, 1, 2, 1);
 	lua_sethook(L, old_hook, old_mask, old_count);
@@ -443,13 +449,7 @@ int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)
 
 	if (!s->rb || s->run_L)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &s->drain_until);
-	s->drain_until.tv_sec += max_ms / 1000;
-	s->drain_until.tv_nsec += (long)(max_ms % 1000) * 1000000;
-	if (s->drain_until.tv_nsec >= 1000000000) {
-		s->drain_until.tv_sec++;
-		s->drain_until.tv_nsec -= 1000000000;
-	}
+	deadline_after(&s->drain_until, max_ms);
 	s->drain_limited = true;
 	s->run_L = L;
 	consumed = ring_buffer__consume(s->rb);

@@ -189,8 +189,7 @@ static int l_rule(lua_State *L)
 		ctl_arg_error(L, 1, "'src' and 'dst' are of different address families");
 	family = sfam ? sfam : dfam;
 	if (lua_getfield(L, 1, "family") != LUA_TNIL) {
-		static const char *const fams[] = { "ipv4", "ipv6", NULL };
-		int f = ctl_field_option(L, 1, 1, "family", fams, 0) ? CTLUA_AF_INET6 : CTLUA_AF_INET;
+		int f = ctl_field_option(L, 1, 1, "family", ctl_family_names, 0) ? CTLUA_AF_INET6 : CTLUA_AF_INET;
 
 		if (family && family != f)
 			ctl_arg_error(L, 1, "field 'family' does not match the addresses");

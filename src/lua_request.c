@@ -16,17 +16,14 @@
 static const char *const zone_dir_names[] = { "both", "original", "reply", NULL };
 
 /*
- * What the kernel's BTF says about opts and NAT, read once (it does not change) and only
- * when a request asks for zones or NAT: reading BTF costs about 20 ms.
+ * What the kernel offers, as the datapath read it when it loaded (the request is about
+ * to need it loaded anyway); NULL, with nil, msg, errno pushed, when it cannot load.
  */
-static const struct ctl_features *features(void)
+static const struct ctl_features *features(lua_State *L)
 {
-	static struct ctl_features f;
-	static int state;	/* 0 unread, 1 read, -1 unreadable */
+	struct ctl_state *s = ctl_state(L);
 
-	if (!state)
-		state = ctl_probe_features(&f) ? -1 : 1;
-	return state > 0 ? &f : NULL;
+	return ctl_ready(L, s) ? NULL : ctl_dp_features(s->dp);
 }
 
 /* zone = id | {id=, dir="original"|"reply"|"both"|number} */
@@ -97,7 +94,7 @@ int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlu
 	struct ctlua_kopts *k = &p->kopts;
 	lua_Integer n;
 	const char *netns = NULL;
-	bool zoned, nat;
+	bool zoned, sized, nat;
 	int type;
 
 	ctl_req_params_default(p);
@@ -119,13 +116,10 @@ int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlu
 	lua_pop(L, 1);
 	if (zoned)
 		check_zone(L, idx, arg, k);
-	if (ctl_field_int(L, idx, arg, "opts_size", 0, CTLUA_KFUNC_BUF, &n))
+	if ((sized = ctl_field_int(L, idx, arg, "opts_size", 0, CTLUA_KFUNC_BUF, &n)))
 		p->opts_size = (__u32)n;
-	else if (zoned && !((feat = features()) && feat->zones))
-		return ctl_fail(L, EOPNOTSUPP, "conntrack zones in the kfuncs need kernel 6.11 or "
-				"later (struct bpf_ct_opts has no ct_zone_id here)");
 	else if (zoned)
-		p->opts_size = 16;
+		p->opts_size = 16;	/* where the zone fields are (6.11+, checked below) */
 	if (ctl_field_int(L, idx, arg, "tuple_size", 0, CTLUA_KFUNC_BUF, &n)) {
 		p->tuple_size = (__u32)n;
 		p->flags |= CTLUA_PARAM_TUPLE_SIZE;
@@ -139,9 +133,17 @@ int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlu
 	}
 	nat = check_nat(L, idx, arg, "snat", family, &p->snat);
 	nat |= check_nat(L, idx, arg, "dnat", family, &p->dnat);
-	if (nat && !((feat = features()) && feat->nat))
-		return ctl_fail(L, EOPNOTSUPP, "NAT needs bpf_ct_set_nat_info (kernel 6.1 or later "
-				"with CONFIG_NF_NAT)");
+	/* every field checked: now what the kernel offers (an experiment's size goes as given) */
+	if ((zoned && !sized) || nat) {
+		if (!(feat = features(L)))
+			return 3;
+		if (zoned && !sized && !feat->zones)
+			return ctl_fail(L, EOPNOTSUPP, "conntrack zones in the kfuncs need kernel "
+					"6.11 or later (struct bpf_ct_opts has no ct_zone_id here)");
+		if (nat && !feat->nat)
+			return ctl_fail(L, EOPNOTSUPP, "NAT needs bpf_ct_set_nat_info (kernel 6.1 "
+					"or later with CONFIG_NF_NAT)");
+	}
 	if (netns) {
 		int id = ctl_netns_nsid(netns);
 

@@ -10,6 +10,7 @@ extern const char *const ctl_action_names[];	/* enum ctlua_action */
 extern const char *const ctl_mode_names[];	/* enum ctlua_mode */
 extern const char *const ctl_event_names[];	/* enum ctlua_event_kind */
 extern const char *const ctl_dir_names[];	/* enum ctlua_dir */
+extern const char *const ctl_family_names[];	/* "ipv4", "ipv6": 0 is AF_INET */
 
 /*
  * Index of @name in the NULL-terminated list @names, or -1 (also for a NULL @name).

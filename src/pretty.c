@@ -175,14 +175,6 @@ static bool is_name(const char *s, size_t n)
 	return true;
 }
 
-/* Push t[k] without metamethods; returns its type. */
-static int rawfield(lua_State *L, int t, const char *k)
-{
-	t = lua_absindex(L, t);
-	lua_pushstring(L, k);
-	return lua_rawget(L, t);
-}
-
 /*
  * Write the value at @idx with the __tostring field of its metatable (read raw, so no
  * __index of the metatable's own runs) and return true; false when it has none. The
@@ -198,7 +190,7 @@ static bool tostring(struct out *o, int idx)
 	if (!lua_getmetatable(L, idx))
 		return false;
 	/* ours leads back here: a record that lost its shape prints as the table it is */
-	if (rawfield(L, -1, "__tostring") == LUA_TNIL ||
+	if (ctl_rawfield(L, -1, "__tostring") == LUA_TNIL ||
 	    lua_tocfunction(L, -1) == ctl_pretty_tostring) {
 		lua_pop(L, 2);
 		return false;
@@ -223,7 +215,7 @@ static void userdata(struct out *o, int idx)
 	if (tostring(o, idx))
 		return;
 	if (lua_getmetatable(L, idx)) {
-		if (rawfield(L, -1, "__name") == LUA_TSTRING) {
+		if (ctl_rawfield(L, -1, "__name") == LUA_TSTRING) {
 			adds(o, "<");
 			adds(o, lua_tostring(L, -1));
 			adds(o, ">");
@@ -324,8 +316,8 @@ static bool is_nat(lua_State *L, int t)
 {
 	bool good;
 
-	good = rawfield(L, t, "addr") == LUA_TSTRING;
-	good = rawfield(L, t, "port") == LUA_TNUMBER && lua_isinteger(L, -1) && good;
+	good = ctl_rawfield(L, t, "addr") == LUA_TSTRING;
+	good = ctl_rawfield(L, t, "port") == LUA_TNUMBER && lua_isinteger(L, -1) && good;
 	lua_pop(L, 2);
 	return good && count_keys(L, t, 2) == 2;
 }
@@ -384,7 +376,7 @@ static lua_Integer int_field(lua_State *L, int t, const char *k)
 {
 	lua_Integer v;
 
-	rawfield(L, t, k);
+	ctl_rawfield(L, t, k);
 	v = lua_tointeger(L, -1);
 	lua_pop(L, 1);
 	return v;
@@ -393,7 +385,7 @@ static lua_Integer int_field(lua_State *L, int t, const char *k)
 /* t[k] written as the value it is: tuples through their __tostring. */
 static void put_field(struct out *o, int t, const char *k)
 {
-	rawfield(o->L, t, k);
+	ctl_rawfield(o->L, t, k);
 	value(o, lua_gettop(o->L), 0, 0);
 	lua_pop(o->L, 1);
 }
@@ -405,9 +397,9 @@ static void put_nat(struct out *o, int t, const char *k)
 	const char *addr;
 	bool v6;
 
-	if (rawfield(L, t, k) == LUA_TTABLE) {
-		rawfield(L, -1, "addr");
-		rawfield(L, -2, "port");
+	if (ctl_rawfield(L, t, k) == LUA_TTABLE) {
+		ctl_rawfield(L, -1, "addr");
+		ctl_rawfield(L, -2, "port");
 		addr = lua_tostring(L, -2);
 		v6 = strchr(addr, ':') != NULL;
 		addf(o, ", %s %s", k, v6 ? "[" : "");
@@ -432,7 +424,7 @@ static void entry(struct out *o, int t)
 	put_field(o, t, "tuple");
 	adds(o, ", reply ");
 	put_field(o, t, "reply");
-	if (rawfield(L, t, "status") == LUA_TTABLE && lua_rawlen(L, -1) > 0) {
+	if (ctl_rawfield(L, t, "status") == LUA_TTABLE && lua_rawlen(L, -1) > 0) {
 		adds(o, ", status ");
 		for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
 			if (i > 1)
@@ -443,7 +435,7 @@ static void entry(struct out *o, int t)
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
-	if (rawfield(L, t, "timeout") == LUA_TNUMBER)
+	if (ctl_rawfield(L, t, "timeout") == LUA_TNUMBER)
 		addf(o, ", timeout %lld ms", (long long)lua_tointeger(L, -1));
 	lua_pop(L, 1);
 	if ((v = int_field(L, t, "mark")))
@@ -461,7 +453,7 @@ static void put_name(struct out *o, int t, const char *k)
 	size_t n;
 	const char *s;
 
-	rawfield(o->L, t, k);
+	ctl_rawfield(o->L, t, k);
 	s = lua_tolstring(o->L, -1, &n);
 	add(o, s, n);
 	lua_pop(o->L, 1);
@@ -485,7 +477,7 @@ static void event(struct out *o, int t)
 	put_name(o, t, "action");
 	if ((v = int_field(L, t, "rule")))
 		addf(o, ", rule %lld", (long long)v);
-	if (rawfield(L, t, "errname") == LUA_TSTRING) {
+	if (ctl_rawfield(L, t, "errname") == LUA_TSTRING) {
 		adds(o, ", error ");
 		put_name(o, t, "errname");
 	} else if ((v = int_field(L, t, "err"))) {
@@ -499,7 +491,7 @@ static void event(struct out *o, int t)
 static bool compact(struct out *o, int t)
 {
 	lua_State *L = o->L;
-	bool tuple = rawfield(L, t, "tuple") == LUA_TUSERDATA && is_wanted(L, -1, W_TUPLE);
+	bool tuple = ctl_rawfield(L, t, "tuple") == LUA_TUSERDATA && is_wanted(L, -1, W_TUPLE);
 
 	lua_pop(L, 1);
 	if (!tuple)

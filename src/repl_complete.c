@@ -90,18 +90,6 @@ static void cand_add_keys(lua_State *L, const char *prefix, const char *text)
 	}
 }
 
-/* lua_rawget by name, for tables only; pushes nil for anything else. */
-static int raw_field(lua_State *L, int idx, const char *k)
-{
-	idx = lua_absindex(L, idx);
-	if (!lua_istable(L, idx)) {
-		lua_pushnil(L);
-		return LUA_TNIL;
-	}
-	lua_pushstring(L, k);
-	return lua_rawget(L, idx);
-}
-
 /* Candidates for "<prefix><sep><text>" where the value of prefix is on top. */
 static void cand_add_fields(lua_State *L, const char *prefix, const char *text)
 {
@@ -117,7 +105,7 @@ static void cand_add_fields(lua_State *L, const char *prefix, const char *text)
 		for (int i = 0; ctl_link_fields[i]; i++)
 			cand_add(prefix, ctl_link_fields[i], text);
 	} else if (lua_getmetatable(L, -1)) {	/* methods through a table __index */
-		if (raw_field(L, -1, "__index") == LUA_TTABLE)
+		if (ctl_rawfield(L, -1, "__index") == LUA_TTABLE)
 			cand_add_keys(L, prefix, text);
 	}
 	lua_settop(L, top);
@@ -145,7 +133,7 @@ static void push_path(lua_State *L, const char *path, size_t len)
 		}
 		memcpy(key, path + i, j - i);
 		key[j - i] = '\0';
-		raw_field(L, -1, key);
+		ctl_rawfield(L, -1, key);
 		lua_remove(L, -2);
 		i = j + 1;
 	}
