@@ -14,15 +14,13 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "ct_host.h"
 #include "datapath.h"
 #include "explain.h"
 #include "help.h"
-#include "lua_ct.h"
 #include "probe.h"
 #include "repl.h"
 #include "run.h"
-
-int luaopen_ct(lua_State *L);
 
 static const char usage[] =
 	"usage: ctlua [OPTIONS] SCRIPT [ARGS...]\n"
