@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lua_direct.c - ct.alloc, ct.lookup, ct.change: the conntrack kfuncs called now, from
- * Lua, through the ctlua_req program and BPF_PROG_TEST_RUN (README, "Lua API"). They act
+ * Lua, through the ctlua_req program and BPF_PROG_TEST_RUN (doc/api.md). They act
  * in the network namespace ctlua runs in.
  */
 #include <errno.h>

@@ -7,7 +7,7 @@
  * firing once the budget is spent, so a pcall inside the callback cannot swallow it.
  * An error in a callback is printed and the loop carries on. What a callback returns
  * (action [, opts]) becomes the flow's verdict; an "alloc" answer in enforce mode also
- * takes effect at once through a direct request (README, "What the first packet of an
+ * takes effect at once through a direct request (doc/guide.md, "What the first packet of an
  * undecided flow meets").
  */
 #include <arpa/inet.h>
