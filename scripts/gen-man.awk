@@ -10,7 +10,8 @@
 # - the "# " title: left out (the template has the section heading);
 # - "## heading": .SS, backticks gone;
 # - a paragraph: .PP and the text; `code` and **bold** in bold, a link as its text
-#   followed by its target in parentheses (anchors within the page are dropped);
+#   followed by its target in parentheses (anchors within the page are dropped); code
+#   is never hyphenated;
 # - "- item" and "  - item": .IP with a bullet, the second level within .RS/.RE;
 # - a ``` block: no filling, indented;
 # - a table: one .TP per row, the first cell as the tag (its header row left out).
@@ -43,6 +44,8 @@ FILENAME == api {
 			# a block inside a list item is indented as the item's text is
 			match(line, /^[ \t]*/)
 			fence_indent = RLENGTH
+			if (!fence_indent)
+				set_level(0)	# a block at the margin ends a list
 			emit(level ? ".IP" : ".PP")
 			if (!level)
 				emit(".RS 4")
@@ -207,7 +210,7 @@ function inline(s,    r, parts, np, k, t, bold)
 	for (k = 1; k <= np; k++) {
 		t = parts[k]
 		if (k % 2 == 0 && k < np)
-			r = r "\\fB" esc(t, 1) "\\fP"	# back to the font before: bold or roman
+			r = r "\\fB" nohyph(esc(t, 1)) "\\fP"	# back to the previous font
 		else
 			r = r prose(k % 2 == 0 ? "`" t : t)
 	}
@@ -217,6 +220,13 @@ function inline(s,    r, parts, np, k, t, bold)
 		bold = !bold
 	}
 	return r
+}
+
+# Code is not hyphenated: \% before each of its words.
+function nohyph(s)
+{
+	gsub(/ /, " \\%", s)
+	return "\\%" s
 }
 
 function prose(s,    text, target)

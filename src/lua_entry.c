@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lua_entry.c - ctlua's records (events, conntrack entries) as Lua tables, made from
- * their field tables (fields.h), so a record reads the same whoever produced it.
+ * their field tables (fields.h), so a record reads the same whoever produced it; and
+ * filters on them (ct.watch), checked against the same tables.
  */
 #include "addr.h"
 #include "fields.h"
