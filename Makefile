@@ -40,7 +40,7 @@ CORE_SRC  := $(filter-out $(CMD_SRC), $(wildcard src/*.c))
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/help_text.o
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 
-all: $(BUILD)/ctlua $(BUILD)/ct.so $(BUILD)/unit_tests
+all: $(BUILD)/ctlua $(BUILD)/ct.so $(BUILD)/unit_tests $(BUILD)/ctlua.1
 
 $(BUILD):
 	$(Q)mkdir -p $@
@@ -58,10 +58,15 @@ $(BUILD)/ctlua.skel.h: $(BUILD)/ctlua.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name ctlua_bpf > $@.tmp && mv $@.tmp $@
 
-# help()'s texts are the README's Lua API sections (scripts/gen-help.awk, src/help.c).
-$(BUILD)/help_text.c: README.md scripts/gen-help.awk | $(BUILD)
+# doc/api.md is the API reference, and the one source of help()'s texts
+# (scripts/gen-help.awk, src/help.c) and of the man page's LUA API section.
+$(BUILD)/help_text.c: doc/api.md scripts/gen-help.awk | $(BUILD)
 	$(call msg,GEN,$@)
-	$(Q)LC_ALL=C awk -f scripts/gen-help.awk README.md > $@.tmp && mv $@.tmp $@
+	$(Q)LC_ALL=C awk -f scripts/gen-help.awk doc/api.md > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/ctlua.1: doc/ctlua.1.in doc/api.md scripts/gen-man.awk | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)LC_ALL=C awk -f scripts/gen-man.awk doc/api.md doc/ctlua.1.in > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/help_text.o: $(BUILD)/help_text.c src/help.h
 	$(call msg,CC,$@)
@@ -99,7 +104,7 @@ demo: deps
 install: all
 	install -D -m 755 $(BUILD)/ctlua $(DESTDIR)$(PREFIX)/bin/ctlua
 	install -D -m 644 $(BUILD)/ct.so $(DESTDIR)$(LUA_CMOD)/ct.so
-	install -D -m 644 doc/ctlua.1 $(DESTDIR)$(PREFIX)/share/man/man1/ctlua.1
+	install -D -m 644 $(BUILD)/ctlua.1 $(DESTDIR)$(PREFIX)/share/man/man1/ctlua.1
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ctlua $(DESTDIR)$(LUA_CMOD)/ct.so \

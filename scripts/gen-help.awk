@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# gen-help.awk - the texts of help() (src/help.c), made from the "## Lua API" section
-# of README.md so that the README stays their one source. The Makefile runs
+# gen-help.awk - the texts of help() (src/help.c), made from doc/api.md, the API
+# reference, so that it stays their one source. The Makefile runs
 #
-#   LC_ALL=C awk -f scripts/gen-help.awk README.md > build/help_text.c
+#   LC_ALL=C awk -f scripts/gen-help.awk doc/api.md > build/help_text.c
 #
-# Every "### " section under "## Lua API" becomes one entry of ctl_help_topics[]:
-# - a heading in backticks is a function: "### `ct.alloc(tuple [, opts])` → entry | ..."
+# Every "## " section becomes one entry of ctl_help_topics[] (the text before the first
+# one, under the "# " title, is the reference's introduction and is left out):
+# - a heading in backticks is a function: "## `ct.alloc(tuple [, opts])` → entry | ..."
 #   gives the name "ct.alloc" and the signature "ct.alloc(tuple [, opts]) → entry | ...";
 # - any other heading is a topic: Conventions is "conventions", Event fields "events",
 #   and a new one is named by its heading in lower case, dashes for spaces.
@@ -24,12 +25,11 @@ BEGIN {
 		ctrl[sprintf("%c", b)] = sprintf("\\%03o", b)
 	for (b = 128; b < 192; b++)	# UTF-8 continuation bytes
 		cont[sprintf("%c", b)] = 1
-	in_api = 0	# inside "## Lua API"
 	fence = 0	# inside a ``` block, anywhere in the file
 	have = 0	# a section is being collected
 	ntopics = 0
 
-	print "/* Generated from README.md by scripts/gen-help.awk: do not edit. */"
+	print "/* Generated from doc/api.md by scripts/gen-help.awk: do not edit. */"
 	print "#include \"help.h\""
 	print ""
 	print "const struct ctl_help_topic ctl_help_topics[] = {"
@@ -43,14 +43,10 @@ BEGIN {
 		fence = !fence
 
 	# Headings count only outside code blocks.
-	if (!fence_line && !fence && ln ~ /^##[ \t]/) {
+	if (!fence_line && !fence && ln ~ /^##?[ \t]/) {
 		end_section()
-		in_api = ln ~ /^##[ \t]+Lua API[ \t]*$/
-		next
-	}
-	if (!fence_line && !fence && in_api && ln ~ /^###[ \t]/) {
-		end_section()
-		start_section(ln)
+		if (ln ~ /^##[ \t]/)
+			start_section(ln)
 		next
 	}
 	if (have)
@@ -60,7 +56,7 @@ BEGIN {
 END {
 	end_section()
 	if (!ntopics) {
-		print "gen-help.awk: no ### sections under '## Lua API' in " FILENAME > "/dev/stderr"
+		print "gen-help.awk: no ## sections in " FILENAME > "/dev/stderr"
 		exit 1
 	}
 	print "};"
@@ -70,7 +66,7 @@ END {
 
 function start_section(heading,    sig)
 {
-	sub(/^###[ \t]+/, "", heading)
+	sub(/^##[ \t]+/, "", heading)
 	sub(/[ \t]+$/, "", heading)
 	is_function = heading ~ /^`/
 	sig = heading

@@ -13,6 +13,7 @@ PACKAGES=(
 	libreadline-dev					# the REPL's line editing
 	conntrack nftables iproute2 socat tmux		# kernel tests and the lab
 	perl						# prove
+	groff-base					# 41-help.t reads the man page
 )
 
 installed() {

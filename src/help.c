@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * help.c - help(), the Lua API reference at the prompt: the list of signatures, or one
- * function's or topic's section of the README as build/help_text.c holds it.
+ * function's or topic's section of doc/api.md as build/help_text.c holds it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +16,7 @@ static const struct ctl_help_topic *find(const char *name)
 	return NULL;
 }
 
-/* @name as the README spells it, or without the "ct." in front ("alloc"). */
+/* @name as doc/api.md spells it, or without the "ct." in front ("alloc"). */
 static const struct ctl_help_topic *find_loose(const char *name)
 {
 	const struct ctl_help_topic *t = find(name);
@@ -62,13 +62,13 @@ static bool push_function_name(lua_State *L, int idx)
 	return false;
 }
 
-/* The list help() prints, in README order, topics where their sections are. */
+/* The list help() prints, in the order of doc/api.md, topics where their sections are. */
 static void push_list(lua_State *L)
 {
 	luaL_Buffer b;
 
 	luaL_buffinit(L, &b);
-	luaL_addstring(&b, "The ct module (the Lua API of the README):\n\n");
+	luaL_addstring(&b, "The ct module (its reference is doc/api.md):\n\n");
 	for (unsigned int i = 0; i < ctl_help_ntopics; i++) {
 		const struct ctl_help_topic *t = &ctl_help_topics[i];
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * help.h - help(), the Lua API reference at the prompt. The texts are the sections of
- * README.md's "## Lua API", turned into build/help_text.c by scripts/gen-help.awk.
+ * help.h - help(), the Lua API reference at the prompt. The texts are the "## " sections
+ * of doc/api.md, turned into build/help_text.c by scripts/gen-help.awk.
  */
 #ifndef CTLUA_HELP_H
 #define CTLUA_HELP_H
@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <lua.h>
 
-/* One "### " section of the README's Lua API. */
+/* One "## " section of doc/api.md. */
 struct ctl_help_topic {
 	const char *name;	/* what help "name" finds: "ct.alloc", "help", "conventions" */
 	const char *signature;	/* the heading without backticks (UTF-8) */
@@ -17,7 +17,7 @@ struct ctl_help_topic {
 	bool function;		/* a function's section, not a topic such as "conventions" */
 };
 
-/* In README order; generated (build/help_text.c). */
+/* In the order of doc/api.md; generated (build/help_text.c). */
 extern const struct ctl_help_topic ctl_help_topics[];
 extern const unsigned int ctl_help_ntopics;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lua_ct.h - what the files of the `ct` Lua module share. Not an API: the module's
- * API is what luaopen_ct registers (README, "Lua API").
+ * API is what luaopen_ct registers (doc/api.md); what hosts call is in ct_host.h.
  *
  * Every module function gets the state userdata as upvalue 1 (ctl_state).
  */
@@ -14,10 +14,10 @@
 #include <lauxlib.h>
 #include <linux/types.h>
 #include "ctlua.h"
+#include "ct_host.h"
+#include "fields.h"
 #include "tc.h"
 
-#define CTL_TUPLE_MT	"ct.tuple"
-#define CTL_LINK_MT	"ct.link"
 #define CTL_STATE_MT	"ct.state"
 #define CTL_ENTRY_MT	"ct.entry"	/* plain tables; the metatable only prints them */
 #define CTL_EVENT_MT	"ct.event"
@@ -31,19 +31,6 @@ struct ctl_link {
 	bool attached;
 	struct ctl_state *state;
 	struct ctl_link *next;		/* state's list of attached links */
-};
-
-/*
- * A conntrack entry as ctlua reports it, whether a kfunc request (lua_direct.c) or
- * ctnetlink (lua_conntrack.c) read it. ctl_push_entry makes the one Lua form of it.
- */
-struct ctl_entry {
-	struct ctlua_flow tuple;	/* original direction */
-	struct ctlua_flow reply;	/* reply direction, rewritten by NAT */
-	__u32 status;			/* IPS_* bits */
-	__u32 mark;
-	__u32 timeout_ms;		/* time left */
-	__u16 zone;			/* zone id, 0 the default */
 };
 
 struct ctl_rule_entry {
@@ -71,9 +58,6 @@ struct ctl_state {
 	struct ctl_state *next_live;	/* every open state, for the exit handler */
 	bool closed;			/* collected: a finalizer may still call us */
 };
-
-/* Name printed before messages on stderr ("ctlua", or "ct" inside stock lua). */
-extern const char *ctl_progname;
 
 /* The state, from upvalue 1 of the running C function; raises once it is closed. */
 struct ctl_state *ctl_state(lua_State *L);
@@ -106,11 +90,6 @@ const char *ctl_field_str(lua_State *L, int idx, int arg, const char *field);
 int ctl_field_option(lua_State *L, int idx, int arg, const char *field, const char *const names[],
 		     int dflt);
 
-/*
- * Push t[k] read raw (no __index runs) and return its type; nil when the value at @idx
- * is no table. For code that must not run user code: completion, the printer.
- */
-int ctl_rawfield(lua_State *L, int idx, const char *k);
 /* t[field] as the name of a namespace from `ip netns` (checked, not opened), or NULL. */
 const char *ctl_field_netns(lua_State *L, int idx, int arg, const char *field);
 /* t[field] as "tcp", "udp" or a protocol number 0-255; -1 when nil. */
@@ -127,6 +106,8 @@ int ctl_field_prefix(lua_State *L, int idx, int arg, const char *field, __be32 a
  * direct requests, where experiments want the kernel's answer).
  */
 void ctl_check_opts(lua_State *L, int idx, int arg, bool raw_status, struct ctlua_opts *o);
+/* The fields ctl_check_opts reads, for the key lists of ctl_check_keys. */
+#define CTL_OPTS_KEYS	"timeout", "status", "mark"
 /* Add the set opts fields to the table on top of the stack. */
 void ctl_push_opts_fields(lua_State *L, const struct ctlua_opts *o);
 /*
@@ -164,47 +145,32 @@ void ctl_flow_batch_read(lua_State *L, struct ctl_flow_batch *b, int idx, int ar
 			 struct ctlua_flow *f);
 void ctl_flow_batch_end(lua_State *L, struct ctl_flow_batch *b);
 /*
- * Push an entry: {tuple=, reply=, status={names}, status_bits=, timeout=, mark=, zone=,
- * snat={addr=, port=} and dnat={...} where the status says NAT rewrote the reply}.
+ * Push a record as a table with metatable @mt: every field of @r that @rec (with its
+ * context @ctx) has, as ctl_push_value makes it. Stack: [-0, +1].
  */
+void ctl_push_record(lua_State *L, const struct ctl_record *r, const void *rec,
+		     const void *ctx, const char *mt);
+/* Push one field's value in its Lua form (enum ctl_field_type says which). */
+void ctl_push_value(lua_State *L, enum ctl_field_type type, const struct ctl_value *v);
+/*
+ * Check the table at @arg as a filter on records of @r: only fields flagged
+ * CTL_FIELD_FILTER, integers where the field is one, strings otherwise (a protocol
+ * may be either). Raises on misuse.
+ */
+void ctl_check_record_filter(lua_State *L, int arg, const struct ctl_record *r);
+/* Push an entry: the fields of ctl_entry_record (fields.c), metatable ct.entry. */
 void ctl_push_entry(lua_State *L, const struct ctl_entry *e);
 /* Give the table on top the metatable @name, whose __tostring prints it as the shell does. */
 void ctl_set_record_mt(lua_State *L, const char *name);
 
-/* The fields a tuple and a link answer to (for completion), NULL-terminated. */
-extern const char *const ctl_tuple_fields[];
-extern const char *const ctl_link_fields[];
-
 /* Name of the interface with @ifindex, from the attached links first (no syscall). */
 const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);
-
-/* Message handler for lua_pcall: the error message with a traceback appended. */
-int ctl_traceback(lua_State *L);
 
 /* Detach every link; used when the state goes away. */
 void ctl_links_detach_all(struct ctl_state *s);
 /* Release the ring buffer and loop. */
 void ctl_events_close(struct ctl_state *s);
 
-/*
- * For a host's own event loop (the REPL): the descriptor that turns readable when events
- * wait, opening the ring buffer if a callback or a watch wants events; -1 while nothing
- * does or the datapath is not loaded.
- */
-int ctl_events_fd(lua_State *L, struct ctl_state *s);
-/*
- * Hand the waiting events to the watch and the callbacks, without blocking, for at most
- * about @max_ms (and one callback's budget); returns how many records were read, 0
- * when none waited, -1 when there is nothing to read from, or another negative
- * number when it stopped early with more waiting. The program wakes the reader at most every
- * CTLUA_WAKE_NS per CPU, so after a drain that read some, drain again within
- * CTLUA_STRAGGLER_MS even if the descriptor stays quiet.
- */
-int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms);
-/* Stop ct.watch. */
-void ctl_events_unwatch(lua_State *L, struct ctl_state *s);
-/* The state of the `ct` module loaded into @L, or NULL (for hosts, not module functions). */
-struct ctl_state *ctl_state_of(lua_State *L);
 
 /* Registration, one per file: each adds its functions to the module table on top. */
 void ctl_open_tuple(lua_State *L);	/* also creates the tuple metatable */

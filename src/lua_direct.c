@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lua_direct.c - ct.alloc, ct.lookup, ct.change: the conntrack kfuncs called now, from
- * Lua, through the ctlua_req program and BPF_PROG_TEST_RUN (README, "Lua API"). They act
+ * Lua, through the ctlua_req program and BPF_PROG_TEST_RUN (doc/api.md). They act
  * in the network namespace ctlua runs in.
  */
 #include <errno.h>
@@ -150,9 +150,8 @@ static int run_one(lua_State *L, int op, const struct ctlua_flow *f, const struc
 
 /* What ct.alloc and ct.alloc_many take; ct.lookup takes the kfunc-level part only. */
 #define LOOKUP_KEYS	"netns", "zone", "l4proto", "dir", "reserved", "tuple_size", "opts_size"
-#define ENTRY_KEYS	"timeout", "status", "mark"
-static const char *const alloc_keys[] = { ENTRY_KEYS, LOOKUP_KEYS, "snat", "dnat", NULL };
-static const char *const change_keys[] = { ENTRY_KEYS, LOOKUP_KEYS, NULL };
+static const char *const alloc_keys[] = { CTL_OPTS_KEYS, LOOKUP_KEYS, "snat", "dnat", NULL };
+static const char *const change_keys[] = { CTL_OPTS_KEYS, LOOKUP_KEYS, NULL };
 static const char *const lookup_keys[] = { LOOKUP_KEYS, NULL };
 
 /* ct.alloc(tuple [, opts]) -> entry | nil, msg, errno */

@@ -7,7 +7,7 @@
  * firing once the budget is spent, so a pcall inside the callback cannot swallow it.
  * An error in a callback is printed and the loop carries on. What a callback returns
  * (action [, opts]) becomes the flow's verdict; an "alloc" answer in enforce mode also
- * takes effect at once through a direct request (README, "What the first packet of an
+ * takes effect at once through a direct request (doc/guide.md, "What the first packet of an
  * undecided flow meets").
  */
 #include <arpa/inet.h>
@@ -79,52 +79,16 @@ static void report(lua_State *L, const char *what)
 	lua_pop(L, 1);
 }
 
+/* The event table: the fields of ctl_event_record (fields.c), metatable ct.event. */
 static void push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e)
 {
-	char addr[CTL_ADDR_STRLEN], ifbuf[IF_NAMESIZE], errbuf[16];
-	const struct ctlua_flow *f = &e->flow;
-	const char *proto = ctl_proto_name(f->proto);
+	char ifbuf[IF_NAMESIZE];
+	struct ctl_event_ctx ctx = {
+		.ifname = ctl_ifname(s, (int)e->ifindex, ifbuf),
+		.realtime_offset_ns = ctl_dp_realtime_offset(s->dp),
+	};
 
-	lua_createtable(L, 0, 16);
-	ctl_set_record_mt(L, CTL_EVENT_MT);
-	lua_pushstring(L, e->kind < CTLUA_EV_NR ? ctl_event_names[e->kind] : "?");
-	lua_setfield(L, -2, "kind");
-	lua_pushstring(L, ctl_addr_format(f->family, f->saddr, addr));
-	lua_setfield(L, -2, "src");
-	lua_pushstring(L, ctl_addr_format(f->family, f->daddr, addr));
-	lua_setfield(L, -2, "dst");
-	lua_pushinteger(L, ntohs(f->sport));
-	lua_setfield(L, -2, "sport");
-	lua_pushinteger(L, ntohs(f->dport));
-	lua_setfield(L, -2, "dport");
-	if (proto)
-		lua_pushstring(L, proto);
-	else
-		lua_pushinteger(L, f->proto);
-	lua_setfield(L, -2, "proto");
-	lua_pushstring(L, f->family == CTLUA_AF_INET6 ? "ipv6" : "ipv4");
-	lua_setfield(L, -2, "family");
-	lua_pushstring(L, ctl_ifname(s, (int)e->ifindex, ifbuf));
-	lua_setfield(L, -2, "ifname");
-	lua_pushstring(L, e->dir == CTLUA_DIR_EGRESS ? "egress" :
-			  e->dir == CTLUA_DIR_REQUEST ? "request" : "ingress");
-	lua_setfield(L, -2, "dir");
-	lua_pushstring(L, e->action < CTLUA_ACT_NR ? ctl_action_names[e->action] : "?");
-	lua_setfield(L, -2, "action");
-	if (e->rule_id) {
-		lua_pushinteger(L, e->rule_id);
-		lua_setfield(L, -2, "rule");
-	}
-	lua_pushinteger(L, e->error);
-	lua_setfield(L, -2, "err");
-	if (e->error) {
-		lua_pushstring(L, ctl_errno_name(e->error, errbuf, sizeof(errbuf)));
-		lua_setfield(L, -2, "errname");
-	}
-	lua_pushnumber(L, (double)((__s64)e->time_ns + ctl_dp_realtime_offset(s->dp)) / 1e9);
-	lua_setfield(L, -2, "time");
-	ctl_push_tuple(L, f);
-	lua_setfield(L, -2, "tuple");
+	ctl_push_record(L, &ctl_event_record, e, &ctx, CTL_EVENT_MT);
 }
 
 /*
@@ -134,7 +98,7 @@ static void push_event(lua_State *L, struct ctl_state *s, const struct ctlua_eve
  */
 static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_flow *f, int base)
 {
-	static const char *const keys[] = { "timeout", "status", "mark", NULL };
+	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
 	struct ctlua_verdict v = {};
 	struct ctlua_request req;
 	int i = lua_type(L, base) == LUA_TSTRING
@@ -464,6 +428,11 @@ void ctl_events_unwatch(lua_State *L, struct ctl_state *s)
 	s->watch_ref = LUA_NOREF;
 }
 
+void ctl_events_signals_interrupt(struct ctl_state *s)
+{
+	s->signals_interrupt = true;
+}
+
 /*
  * ct.watch([filter]) -> true: print every event whose fields equal the filter's (all
  * events without one) as it arrives; ct.watch(false) stops. The REPL also stops it at
@@ -471,9 +440,6 @@ void ctl_events_unwatch(lua_State *L, struct ctl_state *s)
  */
 static int l_watch(lua_State *L)
 {
-	static const char *const fields[] = { "kind", "src", "dst", "sport", "dport", "proto",
-					      "family", "ifname", "dir", "action", "rule",
-					      "errname", NULL };
 	struct ctl_state *s = ctl_state(L);
 
 	if (lua_isboolean(L, 1) && !lua_toboolean(L, 1)) {
@@ -485,21 +451,7 @@ static int l_watch(lua_State *L)
 		lua_newtable(L);
 	else
 		luaL_checktype(L, 1, LUA_TTABLE);
-	ctl_check_keys(L, 1, 1, fields);
-	/* values are compared as they are: "53" would never equal a port */
-	lua_pushnil(L);
-	while (lua_next(L, 1)) {
-		const char *k = lua_tostring(L, -2);
-		bool number = !strcmp(k, "sport") || !strcmp(k, "dport") || !strcmp(k, "rule");
-		int want = number || (!strcmp(k, "proto") && lua_type(L, -1) == LUA_TNUMBER)
-			? LUA_TNUMBER : LUA_TSTRING;
-
-		if (lua_type(L, -1) != want || (want == LUA_TNUMBER && !lua_isinteger(L, -1)))
-			return luaL_argerror(L, 1, lua_pushfstring(L, "field '%s': %s expected, got "
-					     "%s", k, want == LUA_TNUMBER ? "an integer" : "a string",
-					     luaL_typename(L, -1)));
-		lua_pop(L, 1);
-	}
+	ctl_check_record_filter(L, 1, &ctl_event_record);
 	lua_settop(L, 1);
 	ctl_events_unwatch(L, s);
 	s->watch_ref = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -39,7 +39,7 @@ static int l_mode(lua_State *L)
 /* ct.default([action [, opts]]) -> action, opts now in force | nil, msg, errno */
 static int l_default(lua_State *L)
 {
-	static const char *const keys[] = { "timeout", "status", "mark", NULL };
+	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
 	struct ctl_state *s = ctl_state(L);
 	const struct ctlua_verdict *v;
 	struct ctlua_config cfg;
@@ -169,7 +169,7 @@ static void rules_remove(struct ctl_state *s, unsigned int pos, struct ctl_rule_
 static int l_rule(lua_State *L)
 {
 	static const char *const keys[] = { "proto", "family", "src", "dst", "dport", "action",
-					    "timeout", "status", "mark", "priority", NULL };
+					    CTL_OPTS_KEYS, "priority", NULL };
 	struct ctl_state *s = ctl_state(L);
 	struct ctl_rule_entry e = { .priority = 0 };
 	struct ctlua_rule *r = &e.rule;
@@ -314,7 +314,7 @@ static int l_rules(lua_State *L)
 /* ct.verdict(tuple, action [, opts]) -> true | nil, msg, errno */
 static int l_verdict(lua_State *L)
 {
-	static const char *const keys[] = { "timeout", "status", "mark", NULL };
+	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
 	struct ctl_state *s = ctl_state(L);
 	struct ctlua_verdict v = {};
 	struct ctlua_flow f;

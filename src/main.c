@@ -14,15 +14,13 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "ct_host.h"
 #include "datapath.h"
 #include "explain.h"
 #include "help.h"
-#include "lua_ct.h"
 #include "probe.h"
 #include "repl.h"
 #include "run.h"
-
-int luaopen_ct(lua_State *L);
 
 static const char usage[] =
 	"usage: ctlua [OPTIONS] SCRIPT [ARGS...]\n"
@@ -52,7 +50,7 @@ static const char usage[] =
 	"  ctlua explain EPROTO                   what EPROTO from bpf_skb_ct_alloc means\n"
 	"\n"
 	"Needs root (CAP_BPF, CAP_NET_ADMIN) and Linux 6.1+ with BTF and conntrack.\n"
-	"See ctlua(1) and the README for the Lua API.\n";
+	"See ctlua(1) or doc/api.md for the Lua API.\n";
 
 /* Run the chunk on top with the args; report an error. Returns a Lua status. */
 static int run_chunk(lua_State *L, int status, char **args, int nargs)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
+#include "fields.h"
 #include "lua_ct.h"
 #include "pretty.h"
 
@@ -246,36 +247,10 @@ static void function(struct out *o, int idx)
 /*
  * The compact forms hide fields (src/dst/sport/... repeat the tuple), so they apply
  * only to a table that has nothing else: every key is known and of its type. Anything
- * a user added makes it print as an ordinary table, where nothing is hidden.
+ * a user added makes it print as an ordinary table, where nothing is hidden. Which
+ * keys are known, their types, and which the one-line form needs come from the
+ * records' field tables (fields.c).
  */
-enum want { W_TUPLE, W_INT, W_NUMBER, W_STRING, W_PROTO, W_NAMES, W_NAT };
-
-struct shape_field {
-	const char *name;
-	enum want want;
-	bool required;
-};
-
-/* From ctl_push_entry (lua_entry.c). */
-static const struct shape_field entry_shape[] = {
-	{ "tuple", W_TUPLE, true },	{ "reply", W_TUPLE, true },
-	{ "status_bits", W_INT, true },	{ "status", W_NAMES, false },
-	{ "timeout", W_INT, false },	{ "mark", W_INT, false },
-	{ "zone", W_INT, false },	{ "snat", W_NAT, false },
-	{ "dnat", W_NAT, false },	{ NULL, 0, false },
-};
-
-/* From push_event (lua_events.c). */
-static const struct shape_field event_shape[] = {
-	{ "kind", W_STRING, true },	{ "tuple", W_TUPLE, true },
-	{ "dir", W_STRING, true },	{ "ifname", W_STRING, true },
-	{ "action", W_STRING, true },	{ "src", W_STRING, false },
-	{ "dst", W_STRING, false },	{ "sport", W_INT, false },
-	{ "dport", W_INT, false },	{ "proto", W_PROTO, false },
-	{ "family", W_STRING, false },	{ "rule", W_INT, false },
-	{ "err", W_INT, false },	{ "errname", W_STRING, false },
-	{ "time", W_NUMBER, false },	{ NULL, 0, false },
-};
 
 /* Keys of the table at @t, counting no further than @limit + 1. */
 static lua_Integer count_keys(lua_State *L, int t, lua_Integer limit)
@@ -322,50 +297,53 @@ static bool is_nat(lua_State *L, int t)
 	return good && count_keys(L, t, 2) == 2;
 }
 
-static bool is_wanted(lua_State *L, int idx, enum want want)
+/* Whether the value at @idx is of the form push_value (lua_entry.c) gives @type. */
+static bool is_wanted(lua_State *L, int idx, enum ctl_field_type type)
 {
-	int type = lua_type(L, idx);
+	int t = lua_type(L, idx);
 
-	switch (want) {
-	case W_TUPLE:
+	switch (type) {
+	case CTL_FT_TUPLE:
 		return luaL_testudata(L, idx, CTL_TUPLE_MT) != NULL;
-	case W_INT:
+	case CTL_FT_INT:
 		return lua_isinteger(L, idx);
-	case W_NUMBER:
-		return type == LUA_TNUMBER;
-	case W_STRING:
-		return type == LUA_TSTRING;
-	case W_PROTO:
-		return type == LUA_TSTRING || lua_isinteger(L, idx);
-	case W_NAMES:
-		return type == LUA_TTABLE && is_names(L, lua_absindex(L, idx));
-	case W_NAT:
-		return type == LUA_TTABLE && is_nat(L, lua_absindex(L, idx));
+	case CTL_FT_NUMBER:
+		return t == LUA_TNUMBER;
+	case CTL_FT_STRING:
+		return t == LUA_TSTRING;
+	case CTL_FT_PROTO:
+		return t == LUA_TSTRING || lua_isinteger(L, idx);
+	case CTL_FT_STATUS:
+		return t == LUA_TTABLE && is_names(L, lua_absindex(L, idx));
+	case CTL_FT_NAT:
+		return t == LUA_TTABLE && is_nat(L, lua_absindex(L, idx));
 	}
 	return false;
 }
 
-/* Whether the table at @t has every required field of @shape and no other key. */
-static bool has_shape(lua_State *L, int t, const struct shape_field *shape)
+/*
+ * Whether the table at @t is a record of @r: every field the one-line form needs
+ * (CTL_FIELD_CORE), and no key that is not a field of its type.
+ */
+static bool has_shape(lua_State *L, int t, const struct ctl_record *r)
 {
 	unsigned int seen = 0, required = 0;
 	bool good = true;
-	int i;
+	unsigned int i;
 
-	for (i = 0; shape[i].name; i++)
-		if (shape[i].required)
+	_Static_assert(sizeof(seen) * 8 >= 32, "a bit per field");
+	for (i = 0; i < r->nfields && i < 32; i++)
+		if (r->fields[i].flags & CTL_FIELD_CORE)
 			required |= 1u << i;
 	lua_pushnil(L);
 	while (good && lua_next(L, t)) {
 		size_t len = 0;
 		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &len) : "";
+		const struct ctl_field *f = ctl_record_field(r, key, len);
 
-		for (i = 0; shape[i].name; i++)
-			if (strlen(shape[i].name) == len && !memcmp(shape[i].name, key, len))
-				break;
-		good = shape[i].name && is_wanted(L, -1, shape[i].want);
-		if (good)
-			seen |= 1u << i;
+		good = f && is_wanted(L, -1, f->type);
+		if (good && f - r->fields < 32)
+			seen |= 1u << (f - r->fields);
 		lua_pop(L, good ? 1 : 2);
 	}
 	return good && (seen & required) == required;
@@ -491,14 +469,15 @@ static void event(struct out *o, int t)
 static bool compact(struct out *o, int t)
 {
 	lua_State *L = o->L;
-	bool tuple = ctl_rawfield(L, t, "tuple") == LUA_TUSERDATA && is_wanted(L, -1, W_TUPLE);
+	bool tuple = ctl_rawfield(L, t, "tuple") == LUA_TUSERDATA &&
+		     is_wanted(L, -1, CTL_FT_TUPLE);
 
 	lua_pop(L, 1);
 	if (!tuple)
 		return false;
-	if (has_shape(L, t, entry_shape))
+	if (has_shape(L, t, &ctl_entry_record))
 		entry(o, t);
-	else if (has_shape(L, t, event_shape))
+	else if (has_shape(L, t, &ctl_event_record))
 		event(o, t);
 	else
 		return false;

@@ -21,7 +21,7 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 #include <lauxlib.h>
-#include "lua_ct.h"
+#include "ct_host.h"
 #include "pretty.h"
 #include "repl.h"
 #include "run.h"
@@ -380,7 +380,7 @@ int ctl_repl(lua_State *L, bool tty)
 		struct timespec soon = { 0, CTLUA_STRAGGLER_MS * 1000000L };
 
 		if (s)
-			s->signals_interrupt = true;
+			ctl_events_signals_interrupt(s);
 		if (ppoll(p, efd >= 0 ? 2 : 1, efd >= 0 && stragglers ? &soon : NULL,
 			  &repl.unblocked) < 0 && errno != EINTR) {
 			perror("ctlua: poll");

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <readline/readline.h>
 #include <lauxlib.h>
+#include "ct_host.h"
 #include "explain.h"
-#include "lua_ct.h"
 #include "names.h"
 #include "repl.h"
 

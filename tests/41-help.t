@@ -1,9 +1,11 @@
 #!/bin/bash
-# 41-help.t - help(), whose texts are the README's "## Lua API" sections (built in by
+# 41-help.t - help(), whose texts are the "## " sections of doc/api.md (built in by
 # scripts/gen-help.awk): the list, one function by value or by name, the topics, the
 # unknown and the misuse, output through io.write. Also that every function's section
-# has an example that compiles, and that the ones needing no root run. No kernel needed:
-# help comes from build/ct.so (require "ct.help"), as stock Lua gets it.
+# has an example that compiles, and that the ones needing no root run; and that the
+# man page made from the same file (build/ctlua.1, scripts/gen-man.awk) is well-formed
+# and has every function. No kernel needed: help comes from build/ct.so
+# (require "ct.help"), as stock Lua gets it.
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 CTLUA=${CTLUA:-build/ctlua}
@@ -24,16 +26,16 @@ lua()
 	RC=$?
 }
 
-# The README's own view, read here without the generator: the Lua API part, and one
-# section of it by the start of its heading ("ct.alloc(").
+# The reference's own view, read here without the generator: its sections, and one
+# section by the start of its heading ("ct.alloc(").
 api()
 {
-	awk '/^## / { on = ($0 == "## Lua API") } on' README.md
+	awk '/^## / { on = 1 } on' doc/api.md
 }
 section()
 {
-	api | awk -v h="### \`$1" '
-		/^###? / { on = index($0, h) == 1; next }
+	api | awk -v h="## \`$1" '
+		/^## / { on = index($0, h) == 1; next }
 		on'
 }
 # The lines of a section's first ```lua block.
@@ -44,24 +46,24 @@ example()
 
 # --- the list -------------------------------------------------------------------------------
 
-headings=$(api | grep '^### `ct\.')
+headings=$(api | grep '^## `ct\.')
 n=$(grep -c . <<<"$headings")
-cmp_ok "$n" -ge 20 "the README documents the ct functions under '## Lua API' ($n headings)"
+cmp_ok "$n" -ge 20 "doc/api.md documents the ct functions ($n headings)"
 
 lua 'help()'
 is "$RC" 0 "help() runs"
 list=$OUT
 is "$(grep -c '^  ct\.' <<<"$list")" "$n" \
-	"help() lists as many ct functions as the README has headings"
+	"help() lists as many ct functions as doc/api.md has headings"
 missing=
 while IFS= read -r h; do
-	sig=${h#'### '}
+	sig=${h#'## '}
 	sig=${sig//\`/}
 	grep -qxF "  $sig" <<<"$list" || missing+="$sig"$'\n'
 done <<<"$headings"
 is "$missing" "" "every heading's signature is a line of help(), without backticks"
 is "$(grep '^  ' <<<"$list" | sed -n '1p;$p')" '  Conventions: help "conventions"
-  help([function | "name"])' "the list runs in README order: Conventions first, help last"
+  help([function | "name"])' "the list runs in the order of doc/api.md: Conventions first, help last"
 like "$list" $'\n  Event fields: help "events"\n' "topics are named with the way to show them"
 like "$list" 'help\(ct\.alloc\) or help "ct\.alloc" shows one function' \
 	"and it says how to see one"
@@ -71,12 +73,12 @@ like "$list" 'help\(ct\.alloc\) or help "ct\.alloc" shows one function' \
 lua 'help(ct.alloc)'
 is "$RC" 0 "help(ct.alloc) runs"
 alloc=$OUT
-sig=$(api | grep '^### `ct\.alloc(' | sed -e 's/^### //' -e 's/`//g')
-is "${alloc%%$'\n'*}" "$sig" "help(ct.alloc) starts with the README's signature"
+sig=$(api | grep '^## `ct\.alloc(' | sed -e 's/^## //' -e 's/`//g')
+is "${alloc%%$'\n'*}" "$sig" "help(ct.alloc) starts with the signature in doc/api.md"
 like "$alloc" 'Creates the conntrack entry now: bpf_skb_ct_alloc, then' "then the description"
 ex=$(example 'ct.alloc(')
 [[ -n "$ex" ]]
-ok $? "the README's ct.alloc section has a lua example"
+ok $? "the ct.alloc section of doc/api.md has a lua example"
 missing=
 while IFS= read -r line; do
 	grep -qF -- "$line" <<<"$alloc" || missing+="$line"$'\n'
@@ -133,18 +135,18 @@ lua "io.output('$TMP/out'); help 'budget'; io.output():close(); io.output(io.std
 io.write((assert(io.open('$TMP/out')):read('a')))"
 like "$OUT" '^ct\.budget\(\[ms\]\) → ms' "so io.output() redirects it"
 
-# --- the README's examples ------------------------------------------------------------------
+# --- the reference's examples ---------------------------------------------------------------
 
 noex=
 while IFS= read -r h; do
-	key=${h#'### `'}			# ct.rule{...}` → id | ...
+	key=${h#'## `'}			# ct.rule{...}` → id | ...
 	rest=${key#*[(\{\`]}
 	key=${key%"$rest"}			# ct.rule{
 	[[ -n "$(example "$key")" ]] || noex+="${key%?} "
 done <<<"$headings"
 is "$noex" "" "every ct function's section has a lua example"
 
-# Each ```lua block of the Lua API, as a file of its own.
+# Each ```lua block of the reference, as a file of its own.
 api | awk -v dir="$TMP" '
 	/^```lua/ { f = sprintf("%s/ex%02d.lua", dir, ++n); next }
 	/^```/ { f = ""; next }
@@ -154,7 +156,7 @@ blocks=("$TMP"/ex*.lua)
 for f in "${blocks[@]}"; do
 	lua5.4 -e "assert(loadfile('$f'))" >/dev/null 2>&1 || bad+="$(head -1 "$f") "
 done
-is "$bad" "" "every lua example of the Lua API compiles (${#blocks[@]} blocks)"
+is "$bad" "" "every lua example of doc/api.md compiles (${#blocks[@]} blocks)"
 
 # Those that need no root and load nothing run as they are.
 for key in 'ct.tuple{' 'ct.explain(' 'ct.version`' 'ct.kernel('; do
@@ -170,6 +172,38 @@ done
 code=$(example 'help(')
 OUT=$(lua5.4 -e "ct = require 'ct'; help = require 'ct.help'; $code" 2>&1)
 is "$?" 0 "the help example runs in stock Lua with help from ct.so"
+
+# --- the man page ---------------------------------------------------------------------------
+
+MAN=build/ctlua.1
+[[ -f "$MAN" ]]
+ok $? "make built the man page $MAN from doc/ctlua.1.in and doc/api.md"
+is "$(grep -c '^\.\\" @API@' "$MAN")" 0 "the template's @API@ line was replaced"
+is "$(LC_ALL=C grep -c '[^ -~	]' "$MAN")" 0 "the page is plain ASCII (UTF-8 became groff's \\[uXXXX])"
+if command -v groff >/dev/null 2>&1; then
+	warn=$(groff -man -Tutf8 -ww -z "$MAN" 2>&1)
+	is "$warn" "" "groff -man -ww reads it without a warning"
+	# wide lines, so that no heading wraps; the overstrikes of bold removed
+	page=$(groff -man -Tutf8 -rLL=250n "$MAN" 2>/dev/null | sed 's/.\x08//g')
+	missing=
+	while IFS= read -r h; do
+		sig=${h#'## '}
+		sig=${sig//\`/}
+		grep -qxF "   $sig" <<<"$page" || missing+="$sig"$'\n'
+	done <<<"$headings"
+	is "$missing" "" "every function of doc/api.md is a subsection of the man page's LUA API"
+	like "$page" $'\nLUA API\n.*\n   Conventions\n.*\n   Event fields\n.*\nEXIT STATUS\n' \
+		"between the template's DESCRIPTION and EXIT STATUS, topics included"
+	api=$(sed -n '/^LUA API$/,/^EXIT STATUS$/p' <<<"$page")
+	# shellcheck disable=SC2016 # backticks, literally
+	unlike "$api" '```|`|\*\*|\\f|\]\(' "no markdown or troff escapes are left in its text"
+	like "$api" $'\n {7}tuple, reply\n {14}the original and reply tuples' \
+		"a table's rows are tagged paragraphs"
+	like "$api" $'\n +local link <close> = assert\\(ct.attach\\("veth0"\\)\\) +-- ingress\n' \
+		"a code block keeps its lines and spacing"
+else
+	skip "groff is not installed (groff-base)" 5
+fi
 
 # --- in ctlua -------------------------------------------------------------------------------
 

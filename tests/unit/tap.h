@@ -14,5 +14,7 @@ void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* tests/unit/pretty.c */
 void test_pretty(void);
+/* tests/unit/fields.c */
+void test_fields(void);
 
 #endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ct_host.h - what a host of the `ct` module (src/main.c, the shell in src/repl*.c)
+ * calls: opening the module, its events for the host's own loop, and the few helpers
+ * the shell shares. The module's files share more, in lua_ct.h; hosts include only this.
+ */
+#ifndef CTLUA_CT_HOST_H
+#define CTLUA_CT_HOST_H
+
+#include <lua.h>
+#include <linux/types.h>
+#include "ctlua.h"	/* CTLUA_STRAGGLER_MS */
+
+#define CTL_TUPLE_MT	"ct.tuple"
+#define CTL_LINK_MT	"ct.link"
+
+struct ctl_state;
+
+/* The module's opener, for luaL_requiref(L, "ct", luaopen_ct, 1). Pushes the module. */
+int luaopen_ct(lua_State *L);
+
+/* Name printed before messages on stderr ("ctlua", or "ct" inside stock lua). */
+extern const char *ctl_progname;
+
+/* Message handler for lua_pcall: the error message with a traceback appended. */
+int ctl_traceback(lua_State *L);
+
+/* The state of the `ct` module loaded into @L, or NULL (for hosts, not module functions). */
+struct ctl_state *ctl_state_of(lua_State *L);
+
+/*
+ * For a host's own event loop (the REPL): the descriptor that turns readable when events
+ * wait, opening the ring buffer if a callback or a watch wants events; -1 while nothing
+ * does or the datapath is not loaded.
+ */
+int ctl_events_fd(lua_State *L, struct ctl_state *s);
+/*
+ * Hand the waiting events to the watch and the callbacks, without blocking, for at most
+ * about @max_ms (and one callback's budget); returns how many records were read, 0
+ * when none waited, -1 when there is nothing to read from, or another negative
+ * number when it stopped early with more waiting. The program wakes the reader at most every
+ * CTLUA_WAKE_NS per CPU, so after a drain that read some, drain again within
+ * CTLUA_STRAGGLER_MS even if the descriptor stays quiet.
+ */
+int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms);
+/* Stop ct.watch. */
+void ctl_events_unwatch(lua_State *L, struct ctl_state *s);
+/* From now on a signal during ct.run interrupts it as it does ct.poll (the shell's way). */
+void ctl_events_signals_interrupt(struct ctl_state *s);
+
+/*
+ * Push t[k] read raw (no __index runs) and return its type; nil when the value at @idx
+ * is no table. For code that must not run user code: completion, the printer.
+ */
+int ctl_rawfield(lua_State *L, int idx, const char *k);
+
+/* The fields a tuple and a link answer to (for completion), NULL-terminated. */
+extern const char *const ctl_tuple_fields[];
+extern const char *const ctl_link_fields[];
+
+#endif
