@@ -62,7 +62,7 @@ int ctl_ready(lua_State *L, struct ctl_state *s)
 
 	if (s->dp)
 		return 0;
-	err = ctl_dp_open(&s->dp, msg, sizeof(msg));
+	err = ctl_dp_open(&s->dp, &s->dp_opts, msg, sizeof(msg));
 	if (err)
 		return ctl_fail(L, err, "%s", msg);
 	return 0;
@@ -128,6 +128,7 @@ int luaopen_ct(lua_State *L)
 		s->cb_ref[k] = LUA_NOREF;
 	s->watch_ref = LUA_NOREF;
 	s->budget_ms = 1000;
+	ctl_dp_opts_init(&s->dp_opts);
 	luaL_newmetatable(L, CTL_STATE_MT);
 	lua_pushcfunction(L, state_gc);
 	lua_setfield(L, -2, "__gc");

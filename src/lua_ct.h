@@ -14,6 +14,8 @@
 #include <lauxlib.h>
 #include <linux/types.h>
 #include "ctlua.h"
+#include "datapath.h"
+#include "rules.h"
 #include "tc.h"
 
 #define CTL_TUPLE_MT	"ct.tuple"
@@ -46,13 +48,9 @@ struct ctl_entry {
 	__u16 zone;			/* zone id, 0 the default */
 };
 
-struct ctl_rule_entry {
-	struct ctlua_rule rule;
-	lua_Integer priority;
-};
-
 struct ctl_state {
 	struct ctl_dp *dp;		/* loaded on first use (ctl_ready) */
+	struct ctl_dp_opts dp_opts;	/* what it loads with (ct.config) */
 	struct ctl_loop *loop;		/* created with the ring buffer */
 	struct ring_buffer *rb;
 	lua_State *run_L;		/* the thread inside ct.run/ct.poll */
@@ -63,9 +61,7 @@ struct ctl_state {
 	bool drain_limited;		/* ctl_events_drain: stop the drain at drain_until */
 	struct timespec drain_until;
 	struct ctl_link *links;
-	struct ctl_rule_entry rules[CTLUA_MAX_RULES];
-	unsigned int nrules;
-	__u32 next_rule_id;
+	struct ctl_rules rules;		/* the host's copy of the live rule table */
 	int budget_ms;			/* time a callback may run */
 	unsigned long handled;		/* events given to callbacks */
 	struct ctl_state *next_live;	/* every open state, for the exit handler */
