@@ -14,7 +14,7 @@
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
-#define CTLUA_USED_GRAIN_NS	1000000000ull /* a verdict's use is written at most this often */
+#define CTLUA_USED_GRAIN_NS	100000000ull	/* a verdict's use is written at most this often */
 #define CTLUA_MAX_REQUESTS	16384	/* direct requests in one test run (2.6 MB) */
 #define CTLUA_RINGBUF_BYTES	(1 << 22)
 #define CTLUA_WAKE_NS		50000	/* a CPU wakes the event reader at most this often */

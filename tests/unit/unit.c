@@ -2,7 +2,7 @@
 /*
  * unit.c - TAP tests of the pure functions in src/addr.h and src/names.h: parsing and
  * printing addresses, prefixes and flows, and the name tables; then, from main, those of
- * the other files here (pretty.c). No kernel.
+ * the other files here (pretty.c, rules.c). No kernel.
  *
  * Every expected value is written out by hand (bytes, strings, bit values from
  * <linux/netfilter/nf_conntrack_common.h> as numbers), never computed by the code
@@ -399,6 +399,7 @@ int main(void)
 	test_proto();
 	test_stat_name();
 	test_pretty();
+	test_rules();
 	printf("1..%d\n", tests_run);
 	if (tests_failed)
 		diag("failed %d of %d tests", tests_failed, tests_run);
