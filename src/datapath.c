@@ -231,8 +231,9 @@ int ctl_dp_expire_verdicts(struct ctl_dp *dp, unsigned int idle_ms)
 	/* the whole table is read first, then deleted from: no iteration over a moving map */
 	while (!done) {
 		if (!keys) {
-			keys = malloc(chunk * sizeof(*keys));
-			vals = malloc(chunk * sizeof(*vals));
+			/* zeroed: valgrind does not know that the batch call fills them */
+			keys = calloc(chunk, sizeof(*keys));
+			vals = calloc(chunk, sizeof(*vals));
 			if (!keys || !vals)
 				break;
 		}
