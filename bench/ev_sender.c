@@ -370,7 +370,7 @@ static int cmd_verdict(char **a)
 	long n = count + EV_WARM, sent = 0, seen = 0, late = 0;
 	uint64_t *t_send = calloc((size_t)n, 8), *t_seen = calloc((size_t)n, 8), *lat;
 	uint64_t start, gap = 1000000000ull / (uint64_t)rate;
-	struct ctlua_verdict v;
+	struct ctlua_flow_verdict v;	/* the map's value: the lookup writes all of it */
 	struct sockaddr_in sa;
 	struct ev_pkt pkt;
 	FILE *out;

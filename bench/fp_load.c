@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 		.event_mask = (1u << CTLUA_EV_NR) - 1,
 		.dflt = { .action = CTLUA_ACT_PASS },
 	};
-	struct ctlua_verdict v = { .action = CTLUA_ACT_ALLOC };
+	struct ctlua_flow_verdict v = { .v = { .action = CTLUA_ACT_ALLOC } };
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts);
 	uint64_t t0 = ev_now(), t_probe, t_open, t_load, t_attach;
@@ -133,7 +133,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s IFNAME VERDICTS\n", prog);
 		return 2;
 	}
-	n = ev_num(prog, "verdict count", argv[2], 0, CTLUA_MAX_VERDICTS);
+	n = ev_num(prog, "verdict count", argv[2], 0, CTLUA_VERDICTS_DEFAULT);
 	hook.ifindex = (int)if_nametoindex(argv[1]);
 	if (!hook.ifindex) {
 		fprintf(stderr, "%s: no interface named '%s'\n", prog, argv[1]);

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 
 	if ((err = flowgen_args("kfunc_batch", argc, argv, &count, &first)))
 		return err;
-	err = ctl_dp_open(&dp, msg, sizeof(msg));
+	err = ctl_dp_open(&dp, NULL, msg, sizeof(msg));
 	if (err) {
 		fprintf(stderr, "kfunc_batch: %s\n", msg);
 		return 1;

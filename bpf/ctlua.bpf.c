@@ -40,12 +40,18 @@ struct {
 	__type(value, struct ctlua_config);
 } ctl_config SEC(".maps");
 
+/*
+ * Per-flow verdicts. The loader sets max_entries (--verdicts, ct.config); entries are
+ * allocated as they are stored (a preallocated map would hold its whole size from the
+ * start). A plain hash, not an LRU one: the host decides what is reclaimed, by idle
+ * time, and a full table is an error it can report (doc/pending/limits.md says why).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CTLUA_MAX_VERDICTS);
+	__uint(max_entries, CTLUA_VERDICTS_DEFAULT);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct ctlua_flow);
-	__type(value, struct ctlua_verdict);
+	__type(value, struct ctlua_flow_verdict);
 } ctl_verdicts SEC(".maps");
 
 /* Two tables: the host fills the idle one, then flips ctlua_config.rule_slot. */
@@ -451,14 +457,22 @@ static __always_inline const struct ctlua_verdict *decide(const struct ctlua_con
 							  const struct ctlua_flow *f)
 {
 	/* an empty hash map still costs a cache miss: skip it until a verdict is stored */
-	const struct ctlua_verdict *v = cfg->has_verdicts ? bpf_map_lookup_elem(&ctl_verdicts, f)
-							  : NULL;
+	struct ctlua_flow_verdict *fv = cfg->has_verdicts ? bpf_map_lookup_elem(&ctl_verdicts, f)
+							   : NULL;
 	struct rule_search s = { .flow = f, .found = CTLUA_MAX_RULES };
 	__u32 slot = cfg->rule_slot;
 
-	if (v) {
+	if (fv) {
+		/*
+		 * Keep it from looking idle to the host's reclaim. The coarse clock is a
+		 * load, not a clock read; the grain keeps a flood from dirtying the line.
+		 */
+		__u64 now = bpf_ktime_get_coarse_ns();
+
+		if (now - fv->used_ns >= CTLUA_USED_GRAIN_NS)
+			fv->used_ns = now;
 		count(CTLUA_STAT_BY_VERDICT);
-		return v;
+		return &fv->v;
 	}
 	s.table = bpf_map_lookup_elem(&ctl_rules, &slot);
 	if (s.table && s.table->count) {

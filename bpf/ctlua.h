@@ -10,10 +10,11 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		8
+#define CTLUA_ABI		9
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
-#define CTLUA_MAX_VERDICTS	131072	/* per-flow verdicts */
+#define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
+#define CTLUA_USED_GRAIN_NS	100000000ull	/* a verdict's use is written at most this often */
 #define CTLUA_MAX_REQUESTS	16384	/* direct requests in one test run (2.6 MB) */
 #define CTLUA_RINGBUF_BYTES	(1 << 22)
 #define CTLUA_WAKE_NS		50000	/* a CPU wakes the event reader at most this often */
@@ -78,6 +79,8 @@ enum ctlua_stat {
 	CTLUA_STAT_DROPS,
 	CTLUA_STAT_EVENTS,		/* events submitted */
 	CTLUA_STAT_EVENTS_LOST,		/* ring buffer full */
+	CTLUA_STAT_VERDICTS_FULL,	/* host: verdicts refused, the table was full */
+	CTLUA_STAT_VERDICTS_EXPIRED,	/* host: idle verdicts removed to make room */
 	CTLUA_STAT_NAMED,		/* number of named slots */
 	CTLUA_STAT_ERRNO = 128,
 	CTLUA_STAT_SLOTS = 256,	/* a power of two: the BPF side masks the index */
@@ -126,6 +129,19 @@ struct ctlua_verdict {
 	struct ctlua_opts opts;
 };
 _Static_assert(sizeof(struct ctlua_verdict) == 24, "ctlua_verdict layout");
+
+/*
+ * Value of the per-flow verdict map: the verdict, and when it was last used, in
+ * bpf_ktime_get_coarse_ns time (CLOCK_MONOTONIC_COARSE on the host). The host writes
+ * the time of the store; the program moves it forward when a packet uses the verdict,
+ * at most once per CTLUA_USED_GRAIN_NS so a flood does not keep writing the line.
+ * The host reclaims verdicts idle for longer than its idle time when the table is full.
+ */
+struct ctlua_flow_verdict {
+	struct ctlua_verdict v;
+	__u64 used_ns;
+};
+_Static_assert(sizeof(struct ctlua_flow_verdict) == 32, "ctlua_flow_verdict layout");
 
 /*
  * One rule. A packet matches when every set field matches: family 0 and proto 0

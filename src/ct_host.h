@@ -15,6 +15,7 @@
 #define CTL_LINK_MT	"ct.link"
 
 struct ctl_state;
+struct ctl_dp_opts;
 
 /* The module's opener, for luaL_requiref(L, "ct", luaopen_ct, 1). Pushes the module. */
 int luaopen_ct(lua_State *L);
@@ -27,6 +28,12 @@ int ctl_traceback(lua_State *L);
 
 /* The state of the `ct` module loaded into @L, or NULL (for hosts, not module functions). */
 struct ctl_state *ctl_state_of(lua_State *L);
+
+/*
+ * Set what the state's datapath will be loaded with (the command line's --verdicts), as
+ * ct.config does; only before the first use loads it. Copies @o.
+ */
+void ctl_state_set_dp_opts(struct ctl_state *s, const struct ctl_dp_opts *o);
 
 /*
  * For a host's own event loop (the REPL): the descriptor that turns readable when events

@@ -20,6 +20,11 @@ struct ctl_dp {
 	__s64 realtime_offset;
 	int ncpus;
 	struct ctl_features feat;	/* what ctl_probe read of the kernel */
+	unsigned int verdicts;		/* the verdict table's capacity */
+	__u64 idle_ns;			/* a full table reclaims verdicts idle this long */
+	__u64 last_reclaim_ns;		/* coarse clock of the last reclaim when full */
+	__u64 verdicts_full;		/* stores refused (CTLUA_STAT_VERDICTS_FULL) */
+	__u64 verdicts_expired;		/* verdicts reclaimed (CTLUA_STAT_VERDICTS_EXPIRED) */
 };
 
 static bool verbose;
@@ -46,8 +51,15 @@ static __s64 now_ns(clockid_t clock)
 	return (__s64)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len)
+void ctl_dp_opts_init(struct ctl_dp_opts *o)
 {
+	o->verdicts = CTLUA_VERDICTS_DEFAULT;
+	o->verdict_idle_ms = CTL_DP_VERDICT_IDLE_MS;
+}
+
+int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, size_t len)
+{
+	struct ctl_dp_opts dflt;
 	struct ctl_dp *dp;
 	struct ctlua_config cfg = {
 		.mode = CTLUA_MODE_ENFORCE,
@@ -57,6 +69,15 @@ int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len)
 	struct ctl_features feat;
 	int err;
 
+	if (!opts) {
+		ctl_dp_opts_init(&dflt);
+		opts = &dflt;
+	}
+	if (opts->verdicts < CTL_DP_VERDICTS_MIN || opts->verdicts > CTL_DP_VERDICTS_MAX) {
+		snprintf(msg, len, "the verdict table's capacity %u is out of range %d to %d",
+			 opts->verdicts, CTL_DP_VERDICTS_MIN, CTL_DP_VERDICTS_MAX);
+		return -EINVAL;
+	}
 	libbpf_set_print(libbpf_print);
 	err = ctl_probe(msg, len, &feat);
 	if (err)
@@ -69,10 +90,14 @@ int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len)
 	}
 	dp->ncpus = libbpf_num_possible_cpus();
 	dp->feat = feat;
+	dp->verdicts = opts->verdicts;
+	ctl_dp_set_verdict_idle(dp, opts->verdict_idle_ms);
 	dp->skel = ctlua_bpf__open();
 	if (dp->skel) {
 		dp->skel->rodata->have_nat = feat.nat;
-		err = ctlua_bpf__load(dp->skel);
+		err = bpf_map__set_max_entries(dp->skel->maps.ctl_verdicts, dp->verdicts);
+		if (!err)
+			err = ctlua_bpf__load(dp->skel);
 	} else {
 		err = -errno;
 	}
@@ -125,16 +150,63 @@ int ctl_dp_set_config(struct ctl_dp *dp, const struct ctlua_config *cfg)
 	return 0;
 }
 
+/* Whether a full table may look for idle verdicts again: at most once per min(idle, 1 s). */
+static bool may_reclaim(struct ctl_dp *dp, __u64 now)
+{
+	__u64 gap = dp->idle_ns < 1000000000 ? dp->idle_ns : 1000000000;
+
+	if (!dp->idle_ns || (dp->last_reclaim_ns && now - dp->last_reclaim_ns < gap))
+		return false;
+	dp->last_reclaim_ns = now;
+	return true;
+}
+
 int ctl_dp_put_verdict(struct ctl_dp *dp, const struct ctlua_flow *f, const struct ctlua_verdict *v)
 {
+	struct ctlua_flow_verdict fv = { .v = *v };
 	struct ctlua_config cfg = dp->cfg;
+	struct bpf_map *map = dp->skel->maps.ctl_verdicts;
+	int err;
 
-	if (bpf_map__update_elem(dp->skel->maps.ctl_verdicts, f, sizeof(*f), v, sizeof(*v), BPF_ANY))
-		return -errno;
+	/* the program's bpf_ktime_get_coarse_ns is this clock (see ctlua_flow_verdict) */
+	fv.used_ns = (__u64)now_ns(CLOCK_MONOTONIC_COARSE);
+	err = bpf_map__update_elem(map, f, sizeof(*f), &fv, sizeof(fv), BPF_ANY) ? -errno : 0;
+	/* a hash map says E2BIG when it is full (and the key is new) */
+	if (err == -E2BIG && may_reclaim(dp, fv.used_ns) &&
+	    ctl_dp_expire_verdicts(dp, (unsigned int)(dp->idle_ns / 1000000)) > 0)
+		err = bpf_map__update_elem(map, f, sizeof(*f), &fv, sizeof(fv), BPF_ANY) ? -errno : 0;
+	if (err == -E2BIG) {
+		dp->verdicts_full++;
+		return -ENOSPC;
+	}
+	if (err)
+		return err;
 	if (cfg.has_verdicts)
 		return 0;
 	cfg.has_verdicts = 1;	/* from now on the program reads the map (never cleared) */
 	return ctl_dp_set_config(dp, &cfg);
+}
+
+const char *ctl_dp_verdict_error(const struct ctl_dp *dp, int err, const char *flow,
+				 char *msg, size_t len)
+{
+	unsigned int idle_ms = (unsigned int)(dp->idle_ns / 1000000);
+	char idle[48];
+
+	if (err != -ENOSPC) {
+		snprintf(msg, len, "cannot store the verdict for %s (%s)", flow, strerror(-err));
+		return msg;
+	}
+	if (!idle_ms)
+		snprintf(idle, sizeof(idle), "reclaiming is off");
+	else if (idle_ms % 1000)
+		snprintf(idle, sizeof(idle), "none unused for %u ms", idle_ms);
+	else
+		snprintf(idle, sizeof(idle), "none unused for %u s", idle_ms / 1000);
+	snprintf(msg, len, "the verdict table is full (%u entries, %s): cannot store %s "
+		 "(ct.forget frees one; --verdicts or ct.config{verdicts=} sets the size)",
+		 dp->verdicts, idle, flow);
+	return msg;
 }
 
 int ctl_dp_del_verdict(struct ctl_dp *dp, const struct ctlua_flow *f)
@@ -142,6 +214,89 @@ int ctl_dp_del_verdict(struct ctl_dp *dp, const struct ctlua_flow *f)
 	if (bpf_map__delete_elem(dp->skel->maps.ctl_verdicts, f, sizeof(*f), 0))
 		return -errno;
 	return 0;
+}
+
+int ctl_dp_expire_verdicts(struct ctl_dp *dp, unsigned int idle_ms)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	int fd = bpf_map__fd(dp->skel->maps.ctl_verdicts);
+	__u64 now = (__u64)now_ns(CLOCK_MONOTONIC_COARSE), idle = (__u64)idle_ms * 1000000;
+	__u32 chunk = 1024, batch = 0, n, got;
+	struct ctlua_flow *keys = NULL, *old = NULL;
+	struct ctlua_flow_verdict *vals = NULL;
+	size_t nold = 0, room = 0;
+	bool first = true, done = false;
+	int err = 0;
+
+	/* the whole table is read first, then deleted from: no iteration over a moving map */
+	while (!done) {
+		if (!keys) {
+			/* zeroed: valgrind does not know that the batch call fills them */
+			keys = calloc(chunk, sizeof(*keys));
+			vals = calloc(chunk, sizeof(*vals));
+			if (!keys || !vals)
+				break;
+		}
+		got = chunk;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &got, &bo);
+		if (err == -ENOSPC && chunk < dp->verdicts) {
+			/* one hash bucket holds more than a chunk: retry with room for it */
+			free(keys);
+			free(vals);
+			keys = NULL;
+			vals = NULL;
+			chunk *= 4;
+			continue;
+		}
+		if (err == -ENOENT) {	/* the end; the last call may still return some */
+			done = true;
+			err = 0;
+		}
+		if (err)
+			goto out;
+		if (nold + got > room) {
+			struct ctlua_flow *more;
+
+			room = room ? 2 * room : 4096;
+			if (room < nold + got)
+				room = nold + got;
+			if (!(more = realloc(old, room * sizeof(*old))))
+				break;
+			old = more;
+		}
+		for (__u32 i = 0; i < got; i++)
+			if (now >= vals[i].used_ns && now - vals[i].used_ns >= idle)
+				old[nold++] = keys[i];
+		first = false;
+	}
+	if (!done) {
+		err = -ENOMEM;
+		goto out;
+	}
+	n = (__u32)nold;
+	if (n && bpf_map_delete_batch(fd, old, &n, &bo)) {
+		/* one key may have gone in between (ct.forget, a race): delete one by one */
+		n = 0;
+		for (size_t i = 0; i < nold; i++)
+			n += bpf_map_delete_elem(fd, &old[i]) == 0;
+	}
+	dp->verdicts_expired += n;
+	err = (int)n;
+out:
+	free(old);
+	free(keys);
+	free(vals);
+	return err;
+}
+
+unsigned int ctl_dp_verdicts(const struct ctl_dp *dp)
+{
+	return dp->verdicts;
+}
+
+void ctl_dp_set_verdict_idle(struct ctl_dp *dp, unsigned int ms)
+{
+	dp->idle_ns = (__u64)ms * 1000000;
 }
 
 int ctl_dp_put_rules(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned int n)
@@ -181,6 +336,9 @@ int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum)
 		sum->count[CTLUA_STAT_PACKETS] = 0;
 		for (int i = CTLUA_STAT_NOT_IP; i <= CTLUA_STAT_LOOKUP_ERROR; i++)
 			sum->count[CTLUA_STAT_PACKETS] += sum->count[i];
+		/* the host fills the verdict table, so the host counts what happens there */
+		sum->count[CTLUA_STAT_VERDICTS_FULL] = dp->verdicts_full;
+		sum->count[CTLUA_STAT_VERDICTS_EXPIRED] = dp->verdicts_expired;
 	}
 	free(percpu);
 	return err;

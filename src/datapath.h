@@ -16,26 +16,63 @@ struct ctl_dp;
 /* With @on, libbpf's informational messages and the verifier log go to stderr. */
 void ctl_dp_set_verbose(bool on);
 
+/* The bounds of the verdict table's capacity (--verdicts, ct.config{verdicts=}). */
+#define CTL_DP_VERDICTS_MIN	1
+#define CTL_DP_VERDICTS_MAX	4194304	/* the hash's buckets, 16 B a slot, are made at load */
+/* How long a verdict must go unused before a full table may reclaim it, by default. */
+#define CTL_DP_VERDICT_IDLE_MS	120000
+
+/* What the datapath starts with; the capacity is fixed once it is loaded. */
+struct ctl_dp_opts {
+	unsigned int verdicts;		/* capacity of the verdict table */
+	unsigned int verdict_idle_ms;	/* see ctl_dp_set_verdict_idle */
+};
+
+/* Fill @o with the defaults (CTLUA_VERDICTS_DEFAULT, CTL_DP_VERDICT_IDLE_MS). */
+void ctl_dp_opts_init(struct ctl_dp_opts *o);
+
 /*
- * Check the kernel (ctl_probe), load and verify the BPF object, check its ABI and write
- * the initial config (mode enforce, default pass, every event kind on). On failure
+ * Check the kernel (ctl_probe), load and verify the BPF object sized as @opts says
+ * (NULL: the defaults; sizes out of range are refused with -EINVAL), check its ABI and
+ * write the initial config (mode enforce, default pass, every event kind on). On failure
  * writes one sentence to @msg and returns -errno; *@out is set only on success.
  */
-int ctl_dp_open(struct ctl_dp **out, char *msg, size_t len);
+int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, size_t len);
 void ctl_dp_close(struct ctl_dp *dp);
 
 /* The config as last written; change a copy and hand it to ctl_dp_set_config. */
 const struct ctlua_config *ctl_dp_config(const struct ctl_dp *dp);
 int ctl_dp_set_config(struct ctl_dp *dp, const struct ctlua_config *cfg);
 
+/*
+ * Store (or replace) the verdict for @f, as used now. When the table is full, first
+ * removes the verdicts idle for the idle time (at most once per min(idle, 1 s)); if
+ * that frees nothing, returns -ENOSPC and counts it (CTLUA_STAT_VERDICTS_FULL).
+ */
 int ctl_dp_put_verdict(struct ctl_dp *dp, const struct ctlua_flow *f, const struct ctlua_verdict *v);
+/*
+ * One sentence for @err from ctl_dp_put_verdict into @msg, @flow the flow as printed:
+ * for -ENOSPC "the verdict table is full (N entries, ...): cannot store FLOW (what to
+ * do)", else "cannot store the verdict for FLOW (strerror)". Returns @msg.
+ */
+const char *ctl_dp_verdict_error(const struct ctl_dp *dp, int err, const char *flow,
+				 char *msg, size_t len);
 /* -ENOENT when the flow had no verdict. */
 int ctl_dp_del_verdict(struct ctl_dp *dp, const struct ctlua_flow *f);
+/*
+ * Remove every verdict unused for at least @idle_ms (0: all of them). Returns how many
+ * were removed (also counted in CTLUA_STAT_VERDICTS_EXPIRED), or -errno.
+ */
+int ctl_dp_expire_verdicts(struct ctl_dp *dp, unsigned int idle_ms);
+/* The verdict table's capacity, as loaded. */
+unsigned int ctl_dp_verdicts(const struct ctl_dp *dp);
+/* The idle time a full table reclaims after; 0 turns reclaiming off. */
+void ctl_dp_set_verdict_idle(struct ctl_dp *dp, unsigned int ms);
 
 /* Write @n rules (evaluation order) to the idle table slot, then make it live. */
 int ctl_dp_put_rules(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned int n);
 
-/* Sum the per-CPU counters into @sum. */
+/* Sum the per-CPU counters into @sum, with the host's own (the verdict table's). */
 int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum);
 
 /*

@@ -55,6 +55,11 @@ struct ctl_state *ctl_state_of(lua_State *L)
 	return s && !s->closed ? s : NULL;
 }
 
+void ctl_state_set_dp_opts(struct ctl_state *s, const struct ctl_dp_opts *o)
+{
+	s->dp_opts = *o;
+}
+
 int ctl_ready(lua_State *L, struct ctl_state *s)
 {
 	char msg[512];
@@ -62,7 +67,7 @@ int ctl_ready(lua_State *L, struct ctl_state *s)
 
 	if (s->dp)
 		return 0;
-	err = ctl_dp_open(&s->dp, msg, sizeof(msg));
+	err = ctl_dp_open(&s->dp, &s->dp_opts, msg, sizeof(msg));
 	if (err)
 		return ctl_fail(L, err, "%s", msg);
 	return 0;
@@ -128,6 +133,7 @@ int luaopen_ct(lua_State *L)
 		s->cb_ref[k] = LUA_NOREF;
 	s->watch_ref = LUA_NOREF;
 	s->budget_ms = 1000;
+	ctl_dp_opts_init(&s->dp_opts);
 	luaL_newmetatable(L, CTL_STATE_MT);
 	lua_pushcfunction(L, state_gc);
 	lua_setfield(L, -2, "__gc");

@@ -15,7 +15,9 @@
 #include <linux/types.h>
 #include "ctlua.h"
 #include "ct_host.h"
+#include "datapath.h"
 #include "fields.h"
+#include "rules.h"
 #include "tc.h"
 
 #define CTL_STATE_MT	"ct.state"
@@ -33,13 +35,9 @@ struct ctl_link {
 	struct ctl_link *next;		/* state's list of attached links */
 };
 
-struct ctl_rule_entry {
-	struct ctlua_rule rule;
-	lua_Integer priority;
-};
-
 struct ctl_state {
 	struct ctl_dp *dp;		/* loaded on first use (ctl_ready) */
+	struct ctl_dp_opts dp_opts;	/* what it loads with (ct.config) */
 	struct ctl_loop *loop;		/* created with the ring buffer */
 	struct ring_buffer *rb;
 	lua_State *run_L;		/* the thread inside ct.run/ct.poll */
@@ -50,9 +48,7 @@ struct ctl_state {
 	bool drain_limited;		/* ctl_events_drain: stop the drain at drain_until */
 	struct timespec drain_until;
 	struct ctl_link *links;
-	struct ctl_rule_entry rules[CTLUA_MAX_RULES];
-	unsigned int nrules;
-	__u32 next_rule_id;
+	struct ctl_rules rules;		/* the host's copy of the live rule table */
 	int budget_ms;			/* time a callback may run */
 	unsigned long handled;		/* events given to callbacks */
 	struct ctl_state *next_live;	/* every open state, for the exit handler */

@@ -103,7 +103,7 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 	struct ctlua_request req;
 	int i = lua_type(L, base) == LUA_TSTRING
 		? ctl_name_index(ctl_action_names, lua_tostring(L, base)) : -1;
-	char buf[CTL_FLOW_STRLEN], name[16];
+	char buf[CTL_FLOW_STRLEN], name[16], msg[320];
 	int err;
 
 	if (i < 0)
@@ -119,8 +119,8 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 	}
 	err = ctl_dp_put_verdict(s->dp, f, &v);
 	if (err)
-		luaL_error(L, "cannot store the verdict for %s (%s)", ctl_flow_format(f, buf),
-			   strerror(-err));
+		luaL_error(L, "%s", ctl_dp_verdict_error(s->dp, err, ctl_flow_format(f, buf),
+							 msg, sizeof(msg)));
 	if (v.action != CTLUA_ACT_ALLOC || ctl_dp_config(s->dp)->mode != CTLUA_MODE_ENFORCE)
 		return;
 	err = ctl_dp_request(s->dp, CTLUA_REQ_APPLY, f, &v.opts, NULL, &req);

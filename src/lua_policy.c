@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lua_policy.c - what the TC program decides on a miss: ct.mode, ct.default, ct.events,
- * the rule table (ct.rule, ct.unrule, ct.rules) and per-flow verdicts (ct.verdict,
- * ct.forget). Each writes its map at once; the program sees it on the next packet.
+ * the rule table (ct.rule, ct.unrule, ct.rules; compiled by rules.c) and per-flow
+ * verdicts (ct.verdict, ct.forget, sized by ct.config). Each writes its map at once;
+ * the program sees it on the next packet.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,6 +13,9 @@
 #include "datapath.h"
 #include "lua_ct.h"
 #include "names.h"
+
+/* The longest verdict_idle ct.config takes: a day, in ms. */
+#define CTL_VERDICT_IDLE_MAX_MS	86400000
 
 /* ct.mode(["off"|"observe"|"enforce"]) -> the mode now in force | nil, msg, errno */
 static int l_mode(lua_State *L)
@@ -111,115 +115,97 @@ static int l_events(lua_State *L)
 	return 1;
 }
 
-static void check_dport(lua_State *L, int arg, struct ctlua_rule *r)
+/*
+ * dport as one port or a table {lo, hi} into @spec; the values are checked by
+ * ctl_rule_compile. Every entry of the table counts as an item, so {1, 2, 3} and
+ * {1, 2, x = 3} are not read as {1, 2}.
+ */
+static void read_dport(lua_State *L, int arg, struct ctl_rule_spec *spec)
 {
-	lua_Integer lo = 0, hi = 65535;
 	int type = lua_getfield(L, arg, "dport");
+	lua_Integer port;
 
 	if (type == LUA_TTABLE) {
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			spec->dport_items++;
+			lua_pop(L, 1);
+		}
 		lua_rawgeti(L, -1, 1);
 		lua_rawgeti(L, -2, 2);
-		lo = lua_tointeger(L, -2);
-		hi = lua_tointeger(L, -1);
-		if (!lua_isinteger(L, -2) || !lua_isinteger(L, -1) || lo < 0 || hi > 65535 || lo > hi)
-			ctl_arg_error(L, arg, "field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535");
+		spec->dport_lo = lua_tointeger(L, -2);
+		spec->dport_hi = lua_tointeger(L, -1);
+		spec->dport_ints = lua_isinteger(L, -2) && lua_isinteger(L, -1);
 		lua_pop(L, 2);
 	} else if (type != LUA_TNIL) {
-		ctl_field_int(L, arg, arg, "dport", 0, 65535, &lo);
-		hi = lo;
+		ctl_field_int(L, arg, arg, "dport", 0, 65535, &port);
+		spec->dport_items = -1;
+		spec->dport_lo = port;
 	}
 	lua_pop(L, 1);
-	r->dport_lo = (__u16)lo;
-	r->dport_hi = (__u16)hi;
 }
 
-/* Push the rule list to the map. Returns 0 or -errno. */
+/* Push the rule table to the map. Returns 0 or -errno. */
 static int write_rules(struct ctl_state *s)
 {
-	struct ctlua_rule *flat = malloc(s->nrules * sizeof(*flat) + 1);
+	struct ctlua_rule *flat = malloc(s->rules.n * sizeof(*flat) + 1);
 	int err;
 
 	if (!flat)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < s->nrules; i++)
-		flat[i] = s->rules[i].rule;
-	err = ctl_dp_put_rules(s->dp, flat, s->nrules);
+	err = ctl_dp_put_rules(s->dp, flat, ctl_rules_flatten(&s->rules, flat));
 	free(flat);
 	return err;
-}
-
-static void rules_insert(struct ctl_state *s, unsigned int pos, const struct ctl_rule_entry *e)
-{
-	memmove(&s->rules[pos + 1], &s->rules[pos], (s->nrules - pos) * sizeof(s->rules[0]));
-	s->rules[pos] = *e;
-	s->nrules++;
-}
-
-static void rules_remove(struct ctl_state *s, unsigned int pos, struct ctl_rule_entry *out)
-{
-	*out = s->rules[pos];
-	memmove(&s->rules[pos], &s->rules[pos + 1], (s->nrules - pos - 1) * sizeof(s->rules[0]));
-	s->nrules--;
 }
 
 /*
  * ct.rule{proto=, src=, dst=, dport=, action=, timeout=, status=, mark=, priority=} -> id
  * Lower priority values are evaluated first; equal ones in the order they were added.
+ * Each field's type is checked as it is read; rules.c checks what they mean together.
  */
 static int l_rule(lua_State *L)
 {
 	static const char *const keys[] = { "proto", "family", "src", "dst", "dport", "action",
 					    CTL_OPTS_KEYS, "priority", NULL };
 	struct ctl_state *s = ctl_state(L);
-	struct ctl_rule_entry e = { .priority = 0 };
-	struct ctlua_rule *r = &e.rule;
-	int sfam, dfam, family, rr, err;
-	unsigned int pos;
-	const char *proto;
+	struct ctl_rule_spec spec = {};
+	struct ctlua_rule r;
+	lua_Integer priority = 0;
+	char why[200];
+	int pos, rr, err;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	ctl_check_keys(L, 1, 1, keys);
-	proto = ctl_field_str(L, 1, 1, "proto");
-	if (proto && ctl_proto_parse(proto) < 0)
-		ctl_arg_error(L, 1, "field 'proto': '%s' is not \"tcp\" or \"udp\"", proto);
-	r->proto = proto ? (__u8)ctl_proto_parse(proto) : 0;
-	sfam = ctl_field_prefix(L, 1, 1, "src", r->src, r->src_mask);
-	dfam = ctl_field_prefix(L, 1, 1, "dst", r->dst, r->dst_mask);
-	if (sfam && dfam && sfam != dfam)
-		ctl_arg_error(L, 1, "'src' and 'dst' are of different address families");
-	family = sfam ? sfam : dfam;
-	if (lua_getfield(L, 1, "family") != LUA_TNIL) {
-		int f = ctl_field_option(L, 1, 1, "family", ctl_family_names, 0) ? CTLUA_AF_INET6 : CTLUA_AF_INET;
-
-		if (family && family != f)
-			ctl_arg_error(L, 1, "field 'family' does not match the addresses");
-		family = f;
-	}
+	spec.proto = ctl_field_str(L, 1, 1, "proto");
+	spec.src = ctl_field_str(L, 1, 1, "src");
+	spec.dst = ctl_field_str(L, 1, 1, "dst");
+	if (lua_getfield(L, 1, "family") != LUA_TNIL)
+		spec.family = ctl_field_option(L, 1, 1, "family", ctl_family_names, 0)
+			      ? CTLUA_AF_INET6 : CTLUA_AF_INET;
 	lua_pop(L, 1);
-	r->family = (__u8)family;
-	check_dport(L, 1, r);
+	read_dport(L, 1, &spec);
 	if (lua_getfield(L, 1, "action") == LUA_TNIL)
 		ctl_arg_error(L, 1, "field 'action': missing (\"pass\", \"alloc\" or \"drop\")");
 	lua_pop(L, 1);
-	r->verdict.action = (__u8)ctl_field_option(L, 1, 1, "action", ctl_action_names, 0);
-	ctl_check_opts(L, 1, 1, false, &r->verdict.opts);
-	ctl_field_int(L, 1, 1, "priority", -1000000, 1000000, &e.priority);
-	if (s->nrules >= CTLUA_MAX_RULES)
+	spec.verdict.action = (__u8)ctl_field_option(L, 1, 1, "action", ctl_action_names, 0);
+	ctl_check_opts(L, 1, 1, false, &spec.verdict.opts);
+	ctl_field_int(L, 1, 1, "priority", CTL_RULE_PRIORITY_MIN, CTL_RULE_PRIORITY_MAX,
+		      &priority);
+	if (ctl_rule_compile(&spec, &r, why, sizeof(why)))
+		ctl_arg_error(L, 1, "%s", why);
+	if (s->rules.n >= CTLUA_MAX_RULES)
 		return ctl_fail(L, E2BIG, "the rule table is full (%d rules)", CTLUA_MAX_RULES);
 	if ((rr = ctl_ready(L, s)))
 		return rr;
 
-	r->id = r->verdict.rule_id = s->next_rule_id + 1;
-	for (pos = s->nrules; pos > 0 && s->rules[pos - 1].priority > e.priority; pos--)
-		;
-	rules_insert(s, pos, &e);
-	err = write_rules(s);
+	pos = ctl_rules_add(&s->rules, &r, priority);
+	err = pos < 0 ? pos : write_rules(s);
 	if (err) {
-		rules_remove(s, pos, &e);	/* the kernel still has the old table */
+		if (pos >= 0)
+			ctl_rules_undo_add(&s->rules, pos);	/* the kernel has the old table */
 		return ctl_fail(L, err, "cannot write the rule table");
 	}
-	s->next_rule_id++;
-	lua_pushinteger(L, r->id);
+	lua_pushinteger(L, r.id);
 	return 1;
 }
 
@@ -228,39 +214,26 @@ static int l_unrule(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
 	lua_Integer id = luaL_checkinteger(L, 1);
+	int pos = ctl_rules_find(&s->rules, id), err;
+	struct ctl_rule_entry gone;
 
-	for (unsigned int i = 0; i < s->nrules; i++) {
-		struct ctl_rule_entry gone;
-		int err;
-
-		if (s->rules[i].rule.id != id)
-			continue;
-		rules_remove(s, i, &gone);
-		err = write_rules(s);
-		if (err) {
-			rules_insert(s, i, &gone);
-			return ctl_fail(L, err, "cannot write the rule table");
-		}
-		lua_pushboolean(L, 1);
-		return 1;
+	if (pos < 0)
+		return ctl_fail(L, ENOENT, "no rule with id %lld", (long long)id);
+	ctl_rules_remove(&s->rules, (unsigned int)pos, &gone);
+	err = write_rules(s);
+	if (err) {
+		ctl_rules_restore(&s->rules, (unsigned int)pos, &gone);
+		return ctl_fail(L, err, "cannot write the rule table");
 	}
-	return ctl_fail(L, ENOENT, "no rule with id %lld", (long long)id);
-}
-
-static int mask_bits(const __be32 mask[4])
-{
-	int bits = 0;
-
-	for (int i = 0; i < 4; i++)
-		bits += __builtin_popcount(mask[i]);
-	return bits;
+	lua_pushboolean(L, 1);
+	return 1;
 }
 
 static void push_prefix(lua_State *L, int family, const __be32 addr[4], const __be32 mask[4],
 			const char *field)
 {
 	char buf[CTL_ADDR_STRLEN];
-	int bits = mask_bits(mask);
+	int bits = ctl_rule_prefix_len(mask);
 
 	if (!bits)
 		return;
@@ -273,14 +246,14 @@ static int l_rules(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
 
-	lua_createtable(L, (int)s->nrules, 0);
-	for (unsigned int i = 0; i < s->nrules; i++) {
-		const struct ctlua_rule *r = &s->rules[i].rule;
+	lua_createtable(L, (int)s->rules.n, 0);
+	for (unsigned int i = 0; i < s->rules.n; i++) {
+		const struct ctlua_rule *r = &s->rules.e[i].rule;
 
 		lua_newtable(L);
 		lua_pushinteger(L, r->id);
 		lua_setfield(L, -2, "id");
-		lua_pushinteger(L, s->rules[i].priority);
+		lua_pushinteger(L, s->rules.e[i].priority);
 		lua_setfield(L, -2, "priority");
 		if (r->proto) {
 			lua_pushstring(L, ctl_proto_name(r->proto));
@@ -318,7 +291,7 @@ static int l_verdict(lua_State *L)
 	struct ctl_state *s = ctl_state(L);
 	struct ctlua_verdict v = {};
 	struct ctlua_flow f;
-	char buf[CTL_FLOW_STRLEN];
+	char buf[CTL_FLOW_STRLEN], msg[320];
 	int r, err;
 
 	ctl_check_flow(L, 1, &f);
@@ -332,7 +305,8 @@ static int l_verdict(lua_State *L)
 		return r;
 	err = ctl_dp_put_verdict(s->dp, &f, &v);
 	if (err)
-		return ctl_fail(L, err, "cannot store the verdict for %s", ctl_flow_format(&f, buf));
+		return ctl_fail(L, err, "%s", ctl_dp_verdict_error(s->dp, err,
+				ctl_flow_format(&f, buf), msg, sizeof(msg)));
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -357,7 +331,48 @@ static int l_forget(lua_State *L)
 	return 1;
 }
 
+/*
+ * ct.config([{verdicts=N, verdict_idle=MS}]) -> {verdicts=, verdict_idle=} in force
+ * verdicts sizes the verdict table: it must come before the datapath loads (the first
+ * call that needs the kernel), as a map's size is fixed then. verdict_idle, how long a
+ * verdict must go unused before a full table may reclaim it (0: never), may change at
+ * any time. Needs no kernel and loads nothing.
+ */
+static int l_config(lua_State *L)
+{
+	static const char *const keys[] = { "verdicts", "verdict_idle", NULL };
+	struct ctl_state *s = ctl_state(L);
+	struct ctl_dp_opts o = s->dp_opts;
+	lua_Integer n;
+
+	if (!lua_isnoneornil(L, 1)) {
+		luaL_checktype(L, 1, LUA_TTABLE);
+		ctl_check_keys(L, 1, 1, keys);
+		if (ctl_field_int(L, 1, 1, "verdicts", CTL_DP_VERDICTS_MIN, CTL_DP_VERDICTS_MAX,
+				  &n)) {
+			if (s->dp && (unsigned int)n != ctl_dp_verdicts(s->dp))
+				ctl_arg_error(L, 1, "field 'verdicts': the verdict table is loaded "
+					      "already, with room for %u; set its size before the "
+					      "first call that loads the datapath",
+					      ctl_dp_verdicts(s->dp));
+			o.verdicts = (unsigned int)n;
+		}
+		if (ctl_field_int(L, 1, 1, "verdict_idle", 0, CTL_VERDICT_IDLE_MAX_MS, &n))
+			o.verdict_idle_ms = (unsigned int)n;
+		s->dp_opts = o;
+		if (s->dp)
+			ctl_dp_set_verdict_idle(s->dp, o.verdict_idle_ms);
+	}
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, s->dp ? ctl_dp_verdicts(s->dp) : o.verdicts);
+	lua_setfield(L, -2, "verdicts");
+	lua_pushinteger(L, o.verdict_idle_ms);
+	lua_setfield(L, -2, "verdict_idle");
+	return 1;
+}
+
 static const luaL_Reg policy_funcs[] = {
+	{ "config", l_config },
 	{ "mode", l_mode },
 	{ "default", l_default },
 	{ "events", l_events },

@@ -39,6 +39,7 @@ static const char usage[] =
 	"  -i, --interactive    after the script or CODE, stay in the interactive shell\n"
 	"  -c, --check          check that this kernel and user can run ctlua, and exit\n"
 	"  -v, --verbose        show libbpf's messages and the verifier log\n"
+	"      --verdicts N     room for N per-flow verdicts (default 131072)\n"
 	"  -h, --help           show this help and exit\n"
 	"  -V, --version        show the version and exit\n"
 	"\n"
@@ -125,14 +126,18 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "verdicts", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ctl_dp_opts dp_opts;
+	char *end;
 	const char *code = NULL, *script;
 	bool verbose = false, interactive = false;
 	lua_State *L;
 	int opt, status;
 
 	argv[0] = "ctlua";	/* getopt's messages start with it */
+	ctl_dp_opts_init(&dp_opts);
 	while ((opt = getopt_long(argc, argv, "+e:icvhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'e':
@@ -152,6 +157,21 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("ctlua %s (%s)\n", CTLUA_VERSION, LUA_RELEASE);
 			return 0;
+		case 'N': {
+			unsigned long long n;
+
+			errno = 0;
+			n = strtoull(optarg, &end, 10);
+			if (errno || *optarg < '0' || *optarg > '9' || *end ||
+			    n < CTL_DP_VERDICTS_MIN || n > CTL_DP_VERDICTS_MAX) {
+				fprintf(stderr, "ctlua: --verdicts wants a whole number from %d to "
+					"%d, not '%s'\n", CTL_DP_VERDICTS_MIN, CTL_DP_VERDICTS_MAX,
+					optarg);
+				return 2;
+			}
+			dp_opts.verdicts = (unsigned int)n;
+			break;
+		}
 		default:
 			fprintf(stderr, "Try 'ctlua --help' for more information.\n");
 			return 2;
@@ -174,6 +194,7 @@ int main(int argc, char **argv)
 	luaL_openlibs(L);
 	luaL_requiref(L, "ct", luaopen_ct, 1);	/* the command's convenience globals: ct, */
 	lua_pop(L, 1);
+	ctl_state_set_dp_opts(ctl_state_of(L), &dp_opts);	/* ct.config may change them */
 	ctl_open_help(L);			/* and help */
 
 	script = code ? "-e" : optind < argc ? argv[optind] : "";

@@ -39,6 +39,8 @@ static const char *const stat_names[CTLUA_STAT_NAMED] = {
 	[CTLUA_STAT_DROPS] = "drops",
 	[CTLUA_STAT_EVENTS] = "events",
 	[CTLUA_STAT_EVENTS_LOST] = "events_lost",
+	[CTLUA_STAT_VERDICTS_FULL] = "verdicts_full",
+	[CTLUA_STAT_VERDICTS_EXPIRED] = "verdicts_expired",
 };
 
 int ctl_name_index(const char *const names[], const char *name)

@@ -16,5 +16,7 @@ void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void test_pretty(void);
 /* tests/unit/fields.c */
 void test_fields(void);
+/* tests/unit/rules.c */
+void test_rules(void);
 
 #endif

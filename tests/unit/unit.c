@@ -2,7 +2,7 @@
 /*
  * unit.c - TAP tests of the pure functions in src/addr.h and src/names.h: parsing and
  * printing addresses, prefixes and flows, and the name tables; then, from main, those of
- * the other files here (pretty.c, fields.c). No kernel.
+ * the other files here (pretty.c, fields.c, rules.c). No kernel.
  *
  * Every expected value is written out by hand (bytes, strings, bit values from
  * <linux/netfilter/nf_conntrack_common.h> as numbers), never computed by the code
@@ -371,7 +371,7 @@ static void test_stat_name(void)
 		"packets", "not_ip", "fragments", "ipv6_ext", "other_l4", "malformed",
 		"lookup_hit", "lookup_miss", "lookup_error", "by_verdict", "by_rule",
 		"by_default", "passes", "alloc_ok", "alloc_error", "drops", "events",
-		"events_lost",
+		"events_lost", "verdicts_full", "verdicts_expired",
 	};
 	const int n = (int)(sizeof(names) / sizeof(names[0]));
 	char name[64];
@@ -400,6 +400,7 @@ int main(void)
 	test_stat_name();
 	test_pretty();
 	test_fields();
+	test_rules();
 	printf("1..%d\n", tests_run);
 	if (tests_failed)
 		diag("failed %d of %d tests", tests_failed, tests_run);

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rules.c - compiling rules into what the TC program matches (struct ctlua_rule) and
+ * keeping the host's copy of the table in evaluation order.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "addr.h"
+#include "names.h"
+#include "rules.h"
+
+/* A prefix field into @addr/@mask (zero when absent); returns its family, 0, or -EINVAL. */
+static int compile_prefix(const char *field, const char *text, __be32 addr[4], __be32 mask[4],
+			  char *why, size_t len)
+{
+	const char *reason = NULL;
+	int family;
+
+	memset(addr, 0, 16);
+	memset(mask, 0, 16);
+	if (!text)
+		return 0;
+	family = ctl_prefix_parse(text, addr, mask, &reason);
+	if (!family) {
+		snprintf(why, len, "field '%s': '%s': %s", field, text,
+			 reason ? reason : "not a prefix");
+		return -EINVAL;
+	}
+	return family;
+}
+
+static int compile_dport(const struct ctl_rule_spec *spec, struct ctlua_rule *r, char *why,
+			 size_t len)
+{
+	long long lo = spec->dport_lo, hi = spec->dport_hi;
+
+	if (spec->dport_items == 0) {
+		lo = 0;
+		hi = 65535;
+	} else if (spec->dport_items < 0) {
+		if (lo < 0 || lo > 65535) {
+			snprintf(why, len, "field 'dport': %lld is out of range 0 to 65535", lo);
+			return -EINVAL;
+		}
+		hi = lo;
+	} else if (spec->dport_items > 2) {
+		/* {80, 443, 8080} reads like a set of ports; only the first two were ever used */
+		snprintf(why, len, "field 'dport': a range is {lo, hi}, got %d items "
+			 "(one rule takes one port or one range)", spec->dport_items);
+		return -EINVAL;
+	} else if (spec->dport_items < 2 || !spec->dport_ints || lo < 0 || hi > 65535 ||
+		   lo > hi) {
+		snprintf(why, len, "field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535");
+		return -EINVAL;
+	}
+	r->dport_lo = (__u16)lo;
+	r->dport_hi = (__u16)hi;
+	return 0;
+}
+
+int ctl_rule_compile(const struct ctl_rule_spec *spec, struct ctlua_rule *out, char *why,
+		     size_t len)
+{
+	struct ctlua_rule r;
+	int proto = 0, sfam, dfam, family;
+
+	memset(&r, 0, sizeof(r));
+	if (spec->proto && (proto = ctl_proto_parse(spec->proto)) < 0) {
+		snprintf(why, len, "field 'proto': '%s' is not \"tcp\" or \"udp\"", spec->proto);
+		return -EINVAL;
+	}
+	r.proto = (__u8)proto;
+	if ((sfam = compile_prefix("src", spec->src, r.src, r.src_mask, why, len)) < 0 ||
+	    (dfam = compile_prefix("dst", spec->dst, r.dst, r.dst_mask, why, len)) < 0)
+		return -EINVAL;
+	if (sfam && dfam && sfam != dfam) {
+		snprintf(why, len, "'src' and 'dst' are of different address families");
+		return -EINVAL;
+	}
+	family = sfam ? sfam : dfam;
+	if (spec->family) {
+		if (family && family != spec->family) {
+			snprintf(why, len, "field 'family' does not match the addresses");
+			return -EINVAL;
+		}
+		family = spec->family;
+	}
+	r.family = (__u8)family;
+	if (compile_dport(spec, &r, why, len))
+		return -EINVAL;
+	r.verdict = spec->verdict;
+	r.verdict.rule_id = 0;
+	*out = r;
+	return 0;
+}
+
+void ctl_rules_init(struct ctl_rules *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+int ctl_rules_add(struct ctl_rules *t, struct ctlua_rule *r, long long priority)
+{
+	unsigned int pos;
+
+	if (t->n >= CTLUA_MAX_RULES)
+		return -E2BIG;
+	r->id = r->verdict.rule_id = t->last_id + 1;
+	/* after the last rule of the same or a lower priority: ties keep their order */
+	for (pos = t->n; pos > 0 && t->e[pos - 1].priority > priority; pos--)
+		;
+	memmove(&t->e[pos + 1], &t->e[pos], (t->n - pos) * sizeof(t->e[0]));
+	t->e[pos].rule = *r;
+	t->e[pos].priority = priority;
+	t->n++;
+	t->last_id++;
+	return (int)pos;
+}
+
+void ctl_rules_undo_add(struct ctl_rules *t, int pos)
+{
+	struct ctl_rule_entry gone;
+
+	ctl_rules_remove(t, (unsigned int)pos, &gone);
+	t->last_id--;
+}
+
+int ctl_rules_find(const struct ctl_rules *t, long long id)
+{
+	for (unsigned int i = 0; i < t->n; i++)
+		if (t->e[i].rule.id == id)
+			return (int)i;
+	return -ENOENT;
+}
+
+void ctl_rules_remove(struct ctl_rules *t, unsigned int pos, struct ctl_rule_entry *gone)
+{
+	*gone = t->e[pos];
+	memmove(&t->e[pos], &t->e[pos + 1], (t->n - pos - 1) * sizeof(t->e[0]));
+	t->n--;
+}
+
+void ctl_rules_restore(struct ctl_rules *t, unsigned int pos, const struct ctl_rule_entry *gone)
+{
+	memmove(&t->e[pos + 1], &t->e[pos], (t->n - pos) * sizeof(t->e[0]));
+	t->e[pos] = *gone;
+	t->n++;
+}
+
+unsigned int ctl_rules_flatten(const struct ctl_rules *t, struct ctlua_rule *out)
+{
+	for (unsigned int i = 0; i < t->n; i++)
+		out[i] = t->e[i].rule;
+	return t->n;
+}
+
+int ctl_rule_prefix_len(const __be32 mask[4])
+{
+	int bits = 0;
+
+	for (int i = 0; i < 4; i++)
+		bits += __builtin_popcount(mask[i]);
+	return bits;
+}
