@@ -21,7 +21,7 @@ static int l_mode(lua_State *L)
 	int r, err;
 
 	if (!lua_isnoneornil(L, 1)) {
-		int mode = luaL_checkoption(L, 1, NULL, ctl_mode_names);
+		int mode = ctl_check_option(L, 1, NULL, ctl_mode_names);
 
 		if ((r = ctl_ready(L, s)))
 			return r;
