@@ -464,7 +464,7 @@ static __u32 check_status(lua_State *L, int idx, int arg, bool raw)
 		bits |= bit;
 		lua_pop(L, 1);
 	}
-	lua_pop(L, 2);
+	lua_pop(L, 1);
 	return bits;
 }
 
