@@ -105,4 +105,42 @@ ENOENT: no conntrack entry for udp 198.18.0.2:10001 → 198.18.1.1:53
 	"a bad 20 001st item raises before any entry exists; then all 20 000 are created; duplicates are failures" ||
 	show
 
+# --- ct.alloc_many interrupted: what was done, then the error ------------------------------
+# SIGSTOP and SIGCONT make a pending signal without a handler: BPF_PROG_TEST_RUN stops with
+# EINTR between two requests, as it would for any signal. They are sent until a run is caught
+# (each run of 40 000 takes ~50 ms; the loop gives up after 10 s, generous under load).
+ctlua_start "$NS" 20 -e '
+local list = {}
+for i = 1, 40000 do
+	list[i] = {src="198.18.0.2", dst="198.18.2.1", sport=1 + i % 60000, dport=53 + i // 60000, proto="udp"}
+end
+print("READY")
+io.stdout:flush()
+local t0 = os.time()
+while os.time() - t0 < 10 do
+	local n, fails, msg, errno = ct.alloc_many(list, {timeout=60000})
+	if msg then
+		local tried = tonumber(msg:match("stopped after (%d+) of"))
+		print("STOPPED", math.type(n), type(fails), errno, n + #fails == tried, n < 40000)
+		print((msg:gsub("%d+", "N")))
+		break
+	end
+	ct.flush()
+end'
+wait_line "$CTLUA_OUT" READY 10
+pid=$(pgrep -P "$CTLUA_PID")	# ctlua itself, under timeout(1)
+for _ in $(seq 200); do
+	grep -q STOPPED "$CTLUA_OUT" 2>/dev/null && break
+	kill -STOP "$pid" 2>/dev/null
+	sleep 0.01
+	kill -CONT "$pid" 2>/dev/null
+	sleep 0.04
+done
+ctlua_finish
+is "$OUT" "READY
+STOPPED	integer	table	4	true	true
+EINTR: BPF_PROG_TEST_RUN stopped after N of N tuples, N created (Interrupted system call)" \
+	"an interrupted ct.alloc_many returns the count and failures so far, then EINTR's message and errno" ||
+	show_ctlua
+
 done_testing
