@@ -88,6 +88,12 @@ bad("bad argument #1 to 'ct.entries' (field 'zone': expected an integer, got nan
 bad("bad argument #2 to 'ct.alloc' (field 'zone.id': 9.2233720368548e+18 is out of range 0 to 65535)",
 	ct.alloc, U, { zone = { id = 2 ^ 63 } })
 
+-- --- prefix lengths are digits only ---------------------------------------------------------
+for _, p in ipairs { "1.2.3.4/ 8", "1.2.3.4/+8", "1.2.3.4/99999999999999999999" } do
+	bad("bad argument #1 to 'ct.rule' (field 'src': '" .. p .. "': prefix length must be 0 to 32)",
+		ct.rule, { src = p, action = "pass" })
+end
+
 -- --- lists: a table with keys, or with holes, is not a list ---------------------------------
 bad("bad argument #1 to 'ct.rule' (field 'status': 'assured' is not a list index (expected a " ..
 	"list of status names))", ct.rule, { status = { assured = true }, action = "alloc" })
