@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include "addr.h"
 #include "datapath.h"
@@ -247,6 +248,89 @@ static void add_failure(lua_State *L, int list, lua_Integer index, const struct 
 }
 
 /*
+ * The tuples of ct.alloc_many are read into a malloc'd buffer before any runs. A fresh
+ * one per call costs a page fault per 4 KiB (some 10 ms for 100 000 tuples in a VM), so
+ * the last one is kept in the registry for the next call, up to SCRATCH_KEEP bytes. A
+ * call owns its buffer through a userdata of its own (freed by __gc if it raises), so a
+ * call nested in a metamethod gets another buffer, never this one.
+ */
+#define SCRATCH_MT	"ct.scratch"
+#define SCRATCH_KEEP	(16u << 20)
+
+struct scratch {
+	void *p;
+	size_t size;
+};
+
+static int scratch_gc(lua_State *L)
+{
+	struct scratch *b = lua_touserdata(L, 1);
+
+	free(b->p);
+	b->p = NULL;
+	return 0;
+}
+
+/* Push a new empty owner; the kept one is registry[SCRATCH_MT].box. */
+static struct scratch *scratch_new(lua_State *L)
+{
+	struct scratch *b = lua_newuserdatauv(L, sizeof(*b), 0);
+
+	memset(b, 0, sizeof(*b));
+	if (luaL_newmetatable(L, SCRATCH_MT)) {
+		lua_pushcfunction(L, scratch_gc);
+		lua_setfield(L, -2, "__gc");
+		scratch_new(L);		/* the kept buffer's owner, in the metatable */
+		lua_setfield(L, -2, "box");
+	}
+	lua_setmetatable(L, -2);
+	return b;
+}
+
+static struct scratch *scratch_kept(lua_State *L)
+{
+	struct scratch *k;
+
+	luaL_getmetatable(L, SCRATCH_MT);
+	lua_getfield(L, -1, "box");
+	k = lua_touserdata(L, -1);
+	lua_pop(L, 2);
+	return k;
+}
+
+/* Push an owner of @size bytes and return them (the kept buffer if it is big enough), or NULL. */
+static void *scratch(lua_State *L, size_t size, struct scratch **owner)
+{
+	struct scratch *b = scratch_new(L), *k = scratch_kept(L);
+
+	*owner = b;
+	if (k->p && k->size >= size) {
+		*b = *k;
+		k->p = NULL;
+		k->size = 0;
+		return b->p;
+	}
+	b->size = size ? size : 1;
+	b->p = malloc(b->size);
+	return b->p;
+}
+
+/* Done with @b's buffer: keep it for the next call, or free it. */
+static void scratch_done(lua_State *L, struct scratch *b)
+{
+	struct scratch *k = scratch_kept(L);
+
+	if (b->size <= SCRATCH_KEEP && b->size > k->size) {
+		free(k->p);
+		*k = *b;
+	} else {
+		free(b->p);
+	}
+	b->p = NULL;
+	b->size = 0;
+}
+
+/*
  * Read the list at 1 into @flows (n of them) with every check, before the kernel sees
  * any: a bad item is misuse, raised with nothing created. NAT addresses need one
  * family, that of the first tuple.
@@ -282,6 +366,7 @@ static int l_alloc_many(lua_State *L)
 	struct ctlua_opts o = {};
 	struct ctlua_request *reqs;
 	struct ctlua_flow *flows;
+	struct scratch *owner;
 	lua_Integer n, created = 0;
 	int ret, err;
 
@@ -298,21 +383,27 @@ static int l_alloc_many(lua_State *L)
 		ctl_check_opts(L, 2, 2, true, &o);
 	}
 	lua_settop(L, 2);
-	flows = lua_newuserdatauv(L, (size_t)n * sizeof(*flows) + 1, 0);	/* at 3 */
+	flows = scratch(L, (size_t)n * sizeof(*flows), &owner);	/* owner at 3 */
+	if (!flows)
+		return ctl_fail(L, ENOMEM, "no memory for %lld tuples", (long long)n);
 	/* the NAT fields, if any, are checked against the first tuple's family */
 	p.snat.set = !lua_isnil(L, 2) && lua_getfield(L, 2, "snat") != LUA_TNIL;
 	p.dnat.set = !lua_isnil(L, 2) && lua_getfield(L, 2, "dnat") != LUA_TNIL;
 	lua_settop(L, 3);
 	read_tuples(L, n, p.snat.set || p.dnat.set, flows);
 	if (!lua_isnil(L, 2) &&
-	    (ret = ctl_check_req_params(L, 2, 2, n > 0 ? flows[0].family : CTLUA_AF_INET, &p)))
+	    (ret = ctl_check_req_params(L, 2, 2, n > 0 ? flows[0].family : CTLUA_AF_INET, &p))) {
+		scratch_done(L, owner);
 		return ret;
+	}
 	/* thousands of events nobody takes would only fill the ring buffer */
 	if (s->cb_ref[CTLUA_EV_ALLOC] == LUA_NOREF && s->cb_ref[CTLUA_EV_ALLOC_ERROR] == LUA_NOREF &&
 	    s->watch_ref == LUA_NOREF)
 		p.flags |= CTLUA_PARAM_QUIET;
-	if ((ret = ctl_ready(L, s)))
+	if ((ret = ctl_ready(L, s))) {
+		scratch_done(L, owner);
 		return ret;
+	}
 	reqs = ctl_dp_requests(s->dp);
 	lua_newtable(L);	/* failures, at 4 */
 	for (lua_Integer base = 0; base < n; base += CTLUA_MAX_REQUESTS) {
@@ -344,6 +435,7 @@ static int l_alloc_many(lua_State *L)
 		}
 		if (err) {
 			/* what was done, then why the rest was not */
+			scratch_done(L, owner);
 			lua_pushinteger(L, created);
 			lua_pushvalue(L, 4);
 			ctl_fail(L, err, "BPF_PROG_TEST_RUN stopped after %lld of %lld tuples, "
@@ -353,6 +445,7 @@ static int l_alloc_many(lua_State *L)
 			return 4;
 		}
 	}
+	scratch_done(L, owner);
 	lua_pushinteger(L, created);
 	lua_insert(L, 4);
 	return 2;
