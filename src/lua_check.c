@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lua_check.c - how the `ct` module reports misuse (raise, naming the argument, the
- * field and the list item) and failures of the system (return nil, "ENAME: ...", errno),
- * and the checks that read what a user passed: strings without NUL bytes, integers in
- * range before any conversion, lists without holes, tables with known fields only.
+ * lua_check.c - what the `ct` module accepts from its callers. Each check reads one kind
+ * of value (a string without NUL bytes, an integer in range, a list without holes, a
+ * table of known fields) and raises misuse in one format, naming the argument, the field
+ * and the list item; ctl_fail is the format of failures of the system.
  */
 #include <errno.h>
 #include <math.h>
