@@ -6,6 +6,9 @@
 local t = require "tap"
 
 local U = { src = "198.18.0.2", dst = "198.18.0.1", sport = 40000, dport = 5353, proto = "udp" }
+-- This file runs in the host's namespace. Should a check regress, the call must still not
+-- touch it: interfaces that do not exist, and requests sent to a namespace that does not.
+local NONS = { netns = "ctl-test-none-52" }
 
 -- with(changes): U with some fields replaced.
 local function with(changes)
@@ -28,27 +31,28 @@ local function bad(want, f, ...)
 end
 
 -- --- strings with a NUL byte are refused, not cut at the NUL -------------------------------
-bad("bad argument #1 to 'ct.attach' ('lo\\0junk' contains a NUL byte)", ct.attach, "lo\0junk")
+bad("bad argument #1 to 'ct.attach' ('ctlnosuch0\\0lo' contains a NUL byte)", ct.attach,
+	"ctlnosuch0\0lo")
 bad("bad argument #1 to 'ct.rule' (field 'src': '1.2.3.4\\0/8' contains a NUL byte)",
 	ct.rule, { src = "1.2.3.4\0/8", action = "pass" })
 bad("bad argument #1 to 'ct.tuple' (field 'src': '198.18.0.2\\0junk' contains a NUL byte)",
 	ct.tuple, with { src = "198.18.0.2\0junk" })
 bad("bad argument #1 to 'ct.alloc_many' (item 1: field 'dst': '198.18.0.1\\0' contains a NUL byte)",
-	ct.alloc_many, { with { dst = "198.18.0.1\0" } })
+	ct.alloc_many, { with { dst = "198.18.0.1\0" } }, NONS)
 bad("bad argument #1 to 'ct.alloc_many' (item 2: field 'proto': 'udp\\0x' contains a NUL byte)",
-	ct.alloc_many, { U, with { proto = "udp\0x" } })
-bad("bad argument #1 to 'ct.entries' (field 'netns': 'ns\\0x' contains a NUL byte)",
-	ct.entries, { netns = "ns\0x" })
-bad("bad argument #2 to 'ct.alloc' (field 'netns': 'ns\\0x' contains a NUL byte)",
-	ct.alloc, U, { netns = "ns\0x" })
+	ct.alloc_many, { U, with { proto = "udp\0x" } }, NONS)
+bad("bad argument #1 to 'ct.entries' (field 'netns': 'ctl-test-none-52\\0x' contains a NUL byte)",
+	ct.entries, { netns = "ctl-test-none-52\0x" })
+bad("bad argument #2 to 'ct.alloc' (field 'netns': 'ctl-test-none-52\\0x' contains a NUL byte)",
+	ct.alloc, U, { netns = "ctl-test-none-52\0x" })
 bad("bad argument #1 to 'ct.explain' ('alloc\\0x' contains a NUL byte)", ct.explain, "alloc\0x")
 bad("bad argument #1 to 'ct.default' ('alloc\\0x' contains a NUL byte)", ct.default, "alloc\0x")
 bad("bad argument #1 to 'ct.mode' ('off\\0x' contains a NUL byte)", ct.mode, "off\0x")
 bad("bad argument #2 to 'ct.attach' (field 'dir': 'egress\\0' contains a NUL byte)",
-	ct.attach, "lo", { dir = "egress\0" })
+	ct.attach, "ctlnosuch0", { dir = "egress\0" })
 bad("bad argument #2 to 'ct.alloc' (unknown field 'timeout\\0x' (known: timeout, status, mark, " ..
 	"netns, zone, l4proto, dir, reserved, tuple_size, opts_size, snat, dnat))",
-	ct.alloc, U, { ["timeout\0x"] = 1 })
+	ct.alloc, U, { ["timeout\0x"] = 1, netns = NONS.netns })
 bad("bad argument #1 to 'ct.rule' (field 'status': 'assured\\0x' is not a status BPF can set " ..
 	"(seen_reply, assured, fixed_timeout, helper))",
 	ct.rule, { status = { "assured\0x" }, action = "alloc" })
@@ -108,17 +112,17 @@ bad("bad argument #1 to 'ct.events' (item 2 is nil (a list of event kinds cannot
 bad("bad argument #1 to 'ct.events' (1.5 is not a list index (expected a list of event kinds))",
 	ct.events, { "miss", [1.5] = "drop" })
 bad("bad argument #1 to 'ct.alloc_many' (item 2 is nil (a list of tuples cannot have holes))",
-	ct.alloc_many, { U, nil, U })
+	ct.alloc_many, { U, nil, U }, NONS)
 bad("bad argument #1 to 'ct.alloc_many' (item 1 is nil (a list of tuples cannot have holes))",
-	ct.alloc_many, { [2] = U })
+	ct.alloc_many, { [2] = U }, NONS)
 bad("bad argument #1 to 'ct.alloc_many' ('n' is not a list index (expected a list of tuples))",
-	ct.alloc_many, { U, n = 1 })
+	ct.alloc_many, { U, n = 1 }, NONS)
 bad("bad argument #1 to 'ct.alloc_many' (expected a list of tuples, got one tuple (a list of " ..
-	"one is {tuple}))", ct.alloc_many, U)
+	"one is {tuple}))", ct.alloc_many, U, NONS)
 bad("bad argument #1 to 'ct.alloc_many' (expected a list of tuples, got one tuple (a list of " ..
-	"one is {tuple}))", ct.alloc_many, ct.tuple(U))
+	"one is {tuple}))", ct.alloc_many, ct.tuple(U), NONS)
 bad("bad argument #1 to 'ct.alloc_many' (item 3: field 'sport': expected an integer, got nan)",
-	ct.alloc_many, { U, ct.tuple(U), with { sport = 0 / 0 } })
+	ct.alloc_many, { U, ct.tuple(U), with { sport = 0 / 0 } }, NONS)
 
 -- --- names in messages: which NAT, which zone field -----------------------------------------
 bad("bad argument #2 to 'ct.alloc' (field 'snat.port': 70000 is out of range 0 to 65535)",
