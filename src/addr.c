@@ -38,10 +38,13 @@ int ctl_prefix_parse(const char *text, __be32 addr[4], __be32 mask[4], const cha
 	max = family == CTLUA_AF_INET ? 32 : 128;
 	bits = max;
 	if (slash) {
-		char *end;
-		long n = strtol(slash + 1, &end, 10);
+		const char *d = slash + 1;
+		long n = 0;
 
-		if (!slash[1] || *end || n < 0 || n > max) {
+		/* digits only: strtol would also take " 8" and "+8" */
+		while (*d >= '0' && *d <= '9' && n <= max)
+			n = n * 10 + (*d++ - '0');
+		if (d == slash + 1 || *d || n > max) {
 			*why = family == CTLUA_AF_INET ? "prefix length must be 0 to 32"
 						       : "prefix length must be 0 to 128";
 			return 0;

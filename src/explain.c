@@ -3,8 +3,10 @@
  * explain.c - the errors of the conntrack kfuncs in words, including the ones their
  * documentation leaves out. The facts and their sources are in KERNEL.md sections 1-6.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "explain.h"
 #include "names.h"
@@ -77,6 +79,28 @@ int ctl_errno_parse(const char *name)
 		if (n && !strcasecmp(n, name))
 			return e;
 	}
+	return 0;
+}
+
+int ctl_errno_text(const char *text, int *err)
+{
+	const char *digits = text + (*text == '-');
+	char *end;
+	long long n;
+
+	if (!isdigit((unsigned char)*digits)) {
+		*err = ctl_errno_parse(text);
+		return *err ? 0 : -EINVAL;
+	}
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || n < -CTL_ERRNO_MAX || n > CTL_ERRNO_MAX)
+		return -ERANGE;
+	if (n == 0)
+		return -EDOM;
+	*err = (int)n;
 	return 0;
 }
 

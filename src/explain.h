@@ -14,8 +14,20 @@ struct ctl_explanation {
 /* The explanation for @err (either sign), or NULL when the kfuncs never return it. */
 const struct ctl_explanation *ctl_explain(int err);
 
-/* The errno named @name ("EPROTO"), or 0. */
+/* The errno named @name ("EPROTO", any case), or 0. */
 int ctl_errno_parse(const char *name);
+
+/* Errno numbers are 1 to this (the kernel's MAX_ERRNO); a negative one means the same. */
+#define CTL_ERRNO_MAX	4095
+
+/*
+ * An errno as a user types it on a command line: a name (as ctl_errno_parse) or a
+ * decimal number from -CTL_ERRNO_MAX to CTL_ERRNO_MAX other than 0, with nothing
+ * around it ("71abc", "71 " and "" are not numbers). Returns 0 with the errno (either
+ * sign) in *@err; -ERANGE for a number outside that range (99999999999999999999
+ * included), -EDOM for 0, -EINVAL for anything else.
+ */
+int ctl_errno_text(const char *text, int *err);
 
 /*
  * Write "EPROTO (71): ..." with the calls, the kernel and the detail on the lines after

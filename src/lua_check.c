@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lua_check.c - how the `ct` module reports misuse (raise, naming the argument and
- * field) and failures of the system (return nil, "ENAME: ...", errno).
+ * lua_check.c - what the `ct` module accepts from its callers. Each check reads one kind
+ * of value (a string without NUL bytes, an integer in range, a list without holes, a
+ * table of known fields) and raises misuse in one format, naming the argument, the field
+ * and the list item; ctl_fail is the format of failures of the system.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,75 +31,294 @@ int ctl_fail(lua_State *L, int err, const char *fmt, ...)
 	return 3;
 }
 
-int ctl_arg_item;
-
 int ctl_arg_error(lua_State *L, int arg, const char *fmt, ...)
 {
-	char text[256];
-	int n = 0;
+	char text[512];
 	va_list ap;
 
-	if (ctl_arg_item) {
-		n = snprintf(text, sizeof(text), "item %d: ", ctl_arg_item);
-		ctl_arg_item = 0;
-	}
 	va_start(ap, fmt);
-	vsnprintf(text + n, sizeof(text) - n, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	if (arg > 0)
 		return luaL_argerror(L, arg, text);
 	return luaL_error(L, "%s", text);
 }
 
-void ctl_check_keys(lua_State *L, int idx, int arg, const char *const allowed[])
+/* Room for "field 'NAME': " before a message; field names are short. */
+#define FIELD_PREFIX	80
+
+/* "field 'NAME': " for a field, "" for the argument itself. */
+static const char *field_prefix(const char *field, char buf[FIELD_PREFIX])
 {
+	if (!field)
+		return "";
+	snprintf(buf, FIELD_PREFIX, "field '%s': ", field);
+	return buf;
+}
+
+const char *ctl_quote(lua_State *L, const char *s, size_t len)
+{
+	enum { SHOWN = 60 };	/* a message quotes the start of a long string */
+	luaL_Buffer b;
+	char esc[8];
+
+	luaL_buffinit(L, &b);
+	for (size_t i = 0; i < len && i < SHOWN; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\0') {
+			luaL_addstring(&b, "\\0");
+		} else if (c < 32 || c == 127) {
+			snprintf(esc, sizeof(esc), "\\%u", c);
+			luaL_addstring(&b, esc);
+		} else {
+			luaL_addchar(&b, (char)c);
+		}
+	}
+	if (len > SHOWN)
+		luaL_addstring(&b, "...");
+	luaL_pushresult(&b);
+	return lua_tostring(L, -1);
+}
+
+/* Raise unless the string at @idx holds no NUL: C would read only its start. */
+static const char *check_nul(lua_State *L, int idx, int arg, const char *field)
+{
+	char pre[FIELD_PREFIX];
+	size_t len;
+	const char *s = lua_tolstring(L, idx, &len);
+
+	if (strlen(s) != len)
+		ctl_arg_error(L, arg, "%s'%s' contains a NUL byte", field_prefix(field, pre),
+			      ctl_quote(L, s, len));
+	return s;
+}
+
+const char *ctl_check_cstring(lua_State *L, int arg)
+{
+	if (lua_type(L, arg) != LUA_TSTRING)
+		luaL_checkstring(L, arg);	/* raises "string expected, got ..." (or converts a number) */
+	return check_nul(L, arg, arg, NULL);
+}
+
+int ctl_check_option(lua_State *L, int arg, const char *dflt, const char *const names[])
+{
+	const char *name = dflt && lua_isnoneornil(L, arg) ? dflt : ctl_check_cstring(L, arg);
+	int i = ctl_name_index(names, name);
+
+	if (i < 0)
+		return luaL_argerror(L, arg, lua_pushfstring(L, "invalid option '%s'", name));
+	return i;
+}
+
+/*
+ * Describe the number at @idx as Lua prints it, with nan and inf spelt out (printf's
+ * text for them differs between libcs); pushes nothing.
+ */
+static const char *number_text(lua_State *L, int idx, char *buf, size_t len)
+{
+	lua_Number x = lua_tonumber(L, idx);
+
+	if (lua_isinteger(L, idx))
+		snprintf(buf, len, "%lld", (long long)lua_tointeger(L, idx));
+	else if (isnan(x))
+		snprintf(buf, len, "nan");
+	else if (isinf(x))
+		snprintf(buf, len, x > 0 ? "inf" : "-inf");
+	else
+		snprintf(buf, len, LUA_NUMBER_FMT, (LUAI_UACNUMBER)x);
+	return buf;
+}
+
+lua_Integer ctl_check_int_at(lua_State *L, int idx, int arg, const char *field, lua_Integer min,
+			     lua_Integer max)
+{
+	char pre[FIELD_PREFIX], num[64];
+	lua_Integer v;
+	int isint;
+
+	if (lua_type(L, idx) != LUA_TNUMBER)
+		return ctl_arg_error(L, arg, "%sexpected an integer, got %s",
+				     field_prefix(field, pre), luaL_typename(L, idx));
+	v = lua_tointegerx(L, idx, &isint);
+	if (!isint) {
+		lua_Number x = lua_tonumber(L, idx);
+
+		/* a whole number too large for an integer is out of range, not a fraction */
+		if (isfinite(x) && x == floor(x))
+			return ctl_arg_error(L, arg, "%s%s is out of range %lld to %lld",
+					     field_prefix(field, pre), number_text(L, idx, num, sizeof(num)),
+					     (long long)min, (long long)max);
+		return ctl_arg_error(L, arg, "%sexpected an integer, got %s",
+				     field_prefix(field, pre), number_text(L, idx, num, sizeof(num)));
+	}
+	if (v < min || v > max)
+		return ctl_arg_error(L, arg, "%s%lld is out of range %lld to %lld",
+				     field_prefix(field, pre), (long long)v, (long long)min,
+				     (long long)max);
+	return v;
+}
+
+lua_Integer ctl_check_int(lua_State *L, int arg, lua_Integer min, lua_Integer max)
+{
+	luaL_checkany(L, arg);
+	return ctl_check_int_at(L, arg, arg, NULL, min, max);
+}
+
+lua_Number ctl_check_number(lua_State *L, int arg, lua_Number min, lua_Number max)
+{
+	char num[64];
+	lua_Number x;
+
+	if (lua_type(L, arg) != LUA_TNUMBER)
+		luaL_checknumber(L, arg);	/* raises "number expected, got ..." */
+	x = lua_tonumber(L, arg);
+	if (isnan(x))
+		return luaL_argerror(L, arg, "expected a number, got nan");
+	if (x < min || x > max) {
+		char lo[64], hi[64];
+
+		snprintf(lo, sizeof(lo), LUA_NUMBER_FMT, (LUAI_UACNUMBER)min);
+		snprintf(hi, sizeof(hi), LUA_NUMBER_FMT, (LUAI_UACNUMBER)max);
+		return ctl_arg_error(L, arg, "%s is out of range %s to %s",
+				     number_text(L, arg, num, sizeof(num)), lo, hi);
+	}
+	return x;
+}
+
+/* A key as a message shows it: 'name' for a string, Lua's text for anything else. */
+static const char *key_text(lua_State *L, int idx)
+{
+	size_t len;
+
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		const char *s = lua_tolstring(L, idx, &len);
+
+		return lua_pushfstring(L, "'%s'", ctl_quote(L, s, len));
+	}
+	return luaL_tolstring(L, idx, NULL);
+}
+
+lua_Integer ctl_check_list(lua_State *L, int idx, int arg, const char *field, const char *what)
+{
+	char pre[FIELD_PREFIX];
+	lua_Integer count = 0, max = 0;
+
 	idx = lua_absindex(L, idx);
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
-		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		lua_Integer k = lua_isinteger(L, -2) ? lua_tointeger(L, -2) : 0;
+
+		if (k < 1)
+			ctl_arg_error(L, arg, "%s%s is not a list index (expected %s)",
+				      field_prefix(field, pre), key_text(L, -2), what);
+		if (k > max)
+			max = k;
+		count++;
+		lua_pop(L, 1);
+	}
+	if (count != max) {
+		lua_Integer hole = 1;
+
+		while (lua_rawgeti(L, idx, hole) != LUA_TNIL) {
+			lua_pop(L, 1);
+			hole++;
+		}
+		ctl_arg_error(L, arg, "%sitem %lld is nil (%s cannot have holes)",
+			      field_prefix(field, pre), (long long)hole, what);
+	}
+	return max;
+}
+
+/* The protected half of ctl_check_item: its check, given (ud, value). */
+static int item_trampoline(lua_State *L)
+{
+	void (*check)(lua_State *, int, void *) = *(void (**)(lua_State *, int, void *))
+		lua_touserdata(L, 1);
+
+	check(L, 3, lua_touserdata(L, 2));
+	return 0;
+}
+
+void ctl_check_item(lua_State *L, int idx, int arg, lua_Integer item,
+		    void (*check)(lua_State *L, int idx, void *ud), void *ud)
+{
+	int status;
+
+	idx = lua_absindex(L, idx);
+	lua_pushcfunction(L, item_trampoline);
+	lua_pushlightuserdata(L, &check);
+	lua_pushlightuserdata(L, ud);
+	lua_pushvalue(L, idx);
+	status = lua_pcall(L, 3, 0, 0);
+	if (status == LUA_OK)
+		return;
+	if (status != LUA_ERRRUN || lua_type(L, -1) != LUA_TSTRING)
+		lua_error(L);	/* out of memory and the like pass through as they are */
+	ctl_arg_error(L, arg, "item %lld: %s", (long long)item, lua_tostring(L, -1));
+}
+
+void ctl_check_keys_in(lua_State *L, int idx, int arg, const char *field,
+		       const char *const allowed[])
+{
+	char pre[FIELD_PREFIX];
+
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		size_t len = 0;
+		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &len) : NULL;
+		int i = key && strlen(key) == len ? ctl_name_index(allowed, key) : -1;
 
 		if (!key) {
 			const char *k = luaL_tolstring(L, -2, NULL);	/* pushes: value at -2 */
 			const char *v = luaL_tolstring(L, -2, NULL);
 
-			ctl_arg_error(L, arg, "unexpected value %s at [%s]: give fields by name", v, k);
-		} else if (ctl_name_index(allowed, key) < 0) {
+			ctl_arg_error(L, arg, "%sunexpected value %s at [%s]: give fields by name",
+				      field_prefix(field, pre), v, k);
+		} else if (i < 0) {
 			luaL_Buffer b;
+			const char *k = ctl_quote(L, key, len);
 
 			luaL_buffinit(L, &b);
-			for (int i = 0; allowed[i]; i++) {
-				luaL_addstring(&b, i ? ", " : "");
-				luaL_addstring(&b, allowed[i]);
+			for (int j = 0; allowed[j]; j++) {
+				luaL_addstring(&b, j ? ", " : "");
+				luaL_addstring(&b, allowed[j]);
 			}
 			luaL_pushresult(&b);
-			ctl_arg_error(L, arg, "unknown field '%s' (known: %s)", key,
-				      lua_tostring(L, -1));
+			ctl_arg_error(L, arg, "%sunknown field '%s' (known: %s)",
+				      field_prefix(field, pre), k, lua_tostring(L, -1));
 		}
 		lua_pop(L, 1);
 	}
 }
 
+void ctl_check_keys(lua_State *L, int idx, int arg, const char *const allowed[])
+{
+	ctl_check_keys_in(L, idx, arg, NULL, allowed);
+}
+
 bool ctl_field_int(lua_State *L, int idx, int arg, const char *field, lua_Integer min,
 		   lua_Integer max, lua_Integer *out)
 {
-	lua_Integer v;
-	int isint;
-
 	lua_getfield(L, idx, field);
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
 		return false;
 	}
-	v = lua_tointegerx(L, -1, &isint);
-	if (!isint || lua_type(L, -1) == LUA_TSTRING)
-		ctl_arg_error(L, arg, "field '%s': expected an integer, got %s", field,
-			      lua_type(L, -1) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, -1));
-	if (v < min || v > max)
-		ctl_arg_error(L, arg, "field '%s': %lld is out of range %lld to %lld", field,
-			      (long long)v, (long long)min, (long long)max);
+	*out = ctl_check_int_at(L, -1, arg, field, min, max);
 	lua_pop(L, 1);
-	*out = v;
 	return true;
+}
+
+const char *ctl_check_str_at(lua_State *L, int idx, int arg, const char *field)
+{
+	char pre[FIELD_PREFIX];
+
+	if (lua_type(L, idx) != LUA_TSTRING)
+		ctl_arg_error(L, arg, "%sexpected a string, got %s", field_prefix(field, pre),
+			      luaL_typename(L, idx));
+	return check_nul(L, idx, arg, field);
 }
 
 const char *ctl_field_str(lua_State *L, int idx, int arg, const char *field)
@@ -108,10 +330,7 @@ const char *ctl_field_str(lua_State *L, int idx, int arg, const char *field)
 		lua_pop(L, 1);
 		return NULL;
 	}
-	if (lua_type(L, -1) != LUA_TSTRING)
-		ctl_arg_error(L, arg, "field '%s': expected a string, got %s", field,
-			      luaL_typename(L, -1));
-	s = lua_tostring(L, -1);
+	s = ctl_check_str_at(L, -1, arg, field);
 	lua_pop(L, 1);	/* still referenced by the table */
 	return s;
 }
@@ -205,7 +424,8 @@ int ctl_field_prefix(lua_State *L, int idx, int arg, const char *field, __be32 a
 
 /*
  * status = {"assured", ...} or a number of IPS_* bits. Only settable bits are accepted,
- * unless @raw: then a number reaches the kernel as given, for experiments.
+ * unless @raw: then a number reaches the kernel as given, for experiments. A table
+ * must be a list: {assured=true} would otherwise read as no status at all.
  */
 static __u32 check_status(lua_State *L, int idx, int arg, bool raw)
 {
@@ -226,17 +446,25 @@ static __u32 check_status(lua_State *L, int idx, int arg, bool raw)
 	if (!lua_istable(L, -1))
 		ctl_arg_error(L, arg, "field 'status': expected a list of names or a number, got %s",
 			      luaL_typename(L, -1));
-	for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
-		const char *name = lua_tostring(L, -1);
-		__u32 bit = name && lua_type(L, -1) == LUA_TSTRING ? ctl_status_bit(name) : 0;
+	n = ctl_check_list(L, -1, arg, "status", "a list of status names");
+	for (lua_Integer i = 1; i <= n; i++) {
+		size_t len;
+		const char *name;
+		__u32 bit = 0;
 
+		lua_rawgeti(L, -1, i);
+		name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+		if (name && strlen(name) == len)
+			bit = ctl_status_bit(name);
 		if (!bit)
-			ctl_arg_error(L, arg, "field 'status': '%s' is not a status BPF can set "
-				      "(%s)", name ? name : luaL_typename(L, -1), settable_list(L));
+			ctl_arg_error(L, arg, "field 'status': %s is not a status BPF can set (%s)",
+				      name ? lua_pushfstring(L, "'%s'", ctl_quote(L, name, len))
+					   : luaL_typename(L, -1),
+				      settable_list(L));
 		bits |= bit;
 		lua_pop(L, 1);
 	}
-	lua_pop(L, 2);
+	lua_pop(L, 1);
 	return bits;
 }
 
@@ -259,35 +487,4 @@ void ctl_check_opts(lua_State *L, int idx, int arg, bool raw_status, struct ctlu
 		o->flags |= CTLUA_OPT_STATUS;
 	}
 	lua_pop(L, 1);
-}
-
-void ctl_push_status(lua_State *L, __u32 status)
-{
-	int n = 0;
-
-	lua_newtable(L);
-	for (int i = 0; i < 32; i++) {
-		const char *name = ctl_status_bit_name(status & (1u << i));
-
-		if (name) {
-			lua_pushstring(L, name);
-			lua_rawseti(L, -2, ++n);
-		}
-	}
-}
-
-void ctl_push_opts_fields(lua_State *L, const struct ctlua_opts *o)
-{
-	if (o->flags & CTLUA_OPT_TIMEOUT) {
-		lua_pushinteger(L, o->timeout_ms);
-		lua_setfield(L, -2, "timeout");
-	}
-	if (o->flags & CTLUA_OPT_MARK) {
-		lua_pushinteger(L, o->mark);
-		lua_setfield(L, -2, "mark");
-	}
-	if (o->flags & CTLUA_OPT_STATUS) {
-		ctl_push_status(L, o->status);
-		lua_setfield(L, -2, "status");
-	}
 }

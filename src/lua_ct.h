@@ -70,13 +70,46 @@ int ctl_fail(lua_State *L, int err, const char *fmt, ...);
 /*
  * Argument checking. @arg is the argument number for "bad argument #arg to 'f'"
  * messages, or 0 outside a function call (then the error is raised as plain text).
- * Field checks read t[field] of the table at @idx.
+ * Field checks read t[field] of the table at @idx; @field NULL means the argument
+ * itself. Strings holding a NUL byte are refused everywhere (C would read their start),
+ * and numbers are range-checked before they are converted.
  */
 int ctl_arg_error(lua_State *L, int arg, const char *fmt, ...);
-/* While non-zero, ctl_arg_error starts its text with "item N: " (and resets it). */
-extern int ctl_arg_item;
+/* Push @len bytes of @s as a message quotes them (\0 for NUL, cut after 60); returns it. */
+const char *ctl_quote(lua_State *L, const char *s, size_t len);
+/* Argument @arg as a string without NUL bytes (luaL_checkstring otherwise). */
+const char *ctl_check_cstring(lua_State *L, int arg);
+/* luaL_checkoption that refuses "alloc\0x" instead of reading "alloc". */
+int ctl_check_option(lua_State *L, int arg, const char *dflt, const char *const names[]);
+/*
+ * The value at @idx as an integer in [min, max]: "expected an integer, got 1.5|nan|
+ * string", "2^63 is out of range 0 to 65535" (what it was, and the range wanted).
+ */
+lua_Integer ctl_check_int_at(lua_State *L, int idx, int arg, const char *field, lua_Integer min,
+			     lua_Integer max);
+/* Argument @arg as an integer in [min, max], as ctl_check_int_at. */
+lua_Integer ctl_check_int(lua_State *L, int arg, lua_Integer min, lua_Integer max);
+/* Argument @arg as a number in [min, max]; nan is refused ("expected a number, got nan"). */
+lua_Number ctl_check_number(lua_State *L, int arg, lua_Number min, lua_Number max);
+/* The value at @idx as a string without NUL bytes; raises on anything else. */
+const char *ctl_check_str_at(lua_State *L, int idx, int arg, const char *field);
+/*
+ * The length n of the list at @idx; raises unless its keys are exactly 1..n, naming a
+ * key that is no list index or the first hole. @what is what the list should be
+ * ("a list of event kinds"). Raw access, no metamethods.
+ */
+lua_Integer ctl_check_list(lua_State *L, int idx, int arg, const char *field, const char *what);
+/*
+ * Run @check(L, vidx, @ud) on the value at @idx (an item of a list), with arg 0; a misuse
+ * it raises is raised again as "bad argument #arg to 'f' (item N: ...)". Stack: balanced.
+ */
+void ctl_check_item(lua_State *L, int idx, int arg, lua_Integer item,
+		    void (*check)(lua_State *L, int vidx, void *ud), void *ud);
 /* Raise on any key of the table at @idx that is not in @allowed (NULL-terminated). */
 void ctl_check_keys(lua_State *L, int idx, int arg, const char *const allowed[]);
+/* The same for the table that is field @field of argument @arg ("field 'snat': ..."). */
+void ctl_check_keys_in(lua_State *L, int idx, int arg, const char *field,
+		       const char *const allowed[]);
 /* t[field] as an integer in [min, max]; returns false (and *out untouched) when nil. */
 bool ctl_field_int(lua_State *L, int idx, int arg, const char *field, lua_Integer min,
 		   lua_Integer max, lua_Integer *out);
@@ -104,7 +137,7 @@ int ctl_field_prefix(lua_State *L, int idx, int arg, const char *field, __be32 a
 void ctl_check_opts(lua_State *L, int idx, int arg, bool raw_status, struct ctlua_opts *o);
 /* The fields ctl_check_opts reads, for the key lists of ctl_check_keys. */
 #define CTL_OPTS_KEYS	"timeout", "status", "mark"
-/* Add the set opts fields to the table on top of the stack. */
+/* Add the set opts fields to the table on top of the stack (lua_push.c). */
 void ctl_push_opts_fields(lua_State *L, const struct ctlua_opts *o);
 /*
  * The kfunc-level fields of a request's opts at @idx (netns, zone, l4proto, dir,
@@ -116,7 +149,7 @@ void ctl_push_opts_fields(lua_State *L, const struct ctlua_opts *o);
 int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlua_req_params *p);
 /* The entry a direct request read back. */
 void ctl_request_entry(const struct ctlua_request *r, struct ctl_entry *e);
-/* Push a list of the names of the IPS_* bits in @status. */
+/* Push a list of the names of the IPS_* bits in @status (lua_push.c). */
 void ctl_push_status(lua_State *L, __u32 status);
 
 /* A flow from a ct.tuple userdata or a table ct.tuple accepts, at @arg. */
@@ -137,8 +170,9 @@ struct ctl_flow_batch {
 	int src_family, dst_family, proto;
 };
 void ctl_flow_batch_begin(lua_State *L, struct ctl_flow_batch *b);
+/* Item @item of argument @arg, at @idx: misuse reads "bad argument #arg ... (item N: ...)". */
 void ctl_flow_batch_read(lua_State *L, struct ctl_flow_batch *b, int idx, int arg,
-			 struct ctlua_flow *f);
+			 lua_Integer item, struct ctlua_flow *f);
 void ctl_flow_batch_end(lua_State *L, struct ctl_flow_batch *b);
 /*
  * Push a record as a table with metatable @mt: every field of @r that @rec (with its

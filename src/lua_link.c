@@ -88,7 +88,7 @@ static int l_attach(lua_State *L)
 {
 	static const char *const keys[] = { "dir", NULL };
 	struct ctl_state *s = ctl_state(L);
-	const char *ifname = luaL_checkstring(L, 1);
+	const char *ifname = ctl_check_cstring(L, 1);
 	struct ctl_link *l;
 	int dir = CTLUA_DIR_INGRESS, err, r, l3;
 

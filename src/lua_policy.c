@@ -25,7 +25,7 @@ static int l_mode(lua_State *L)
 	int r, err;
 
 	if (!lua_isnoneornil(L, 1)) {
-		int mode = luaL_checkoption(L, 1, NULL, ctl_mode_names);
+		int mode = ctl_check_option(L, 1, NULL, ctl_mode_names);
 
 		if ((r = ctl_ready(L, s)))
 			return r;
@@ -40,34 +40,38 @@ static int l_mode(lua_State *L)
 	return 1;
 }
 
-/* ct.default([action [, opts]]) -> action, opts now in force | nil, msg, errno */
+/*
+ * ct.default([action [, opts]]) -> action, opts now in force | nil, msg, errno
+ * ct.default(nil, opts) keeps the action and replaces its opts.
+ */
 static int l_default(lua_State *L)
 {
 	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
 	struct ctl_state *s = ctl_state(L);
 	const struct ctlua_verdict *v;
+	bool set_action = !lua_isnoneornil(L, 1), set_opts = !lua_isnoneornil(L, 2);
 	struct ctlua_config cfg;
-	int r, err;
+	struct ctlua_opts o = {};
+	int action = 0, r, err;
 
-	if (!lua_isnoneornil(L, 1)) {
-		int action = luaL_checkoption(L, 1, NULL, ctl_action_names);
-		struct ctlua_opts o = {};
-
-		if (!lua_isnoneornil(L, 2)) {
-			luaL_checktype(L, 2, LUA_TTABLE);
-			ctl_check_keys(L, 2, 2, keys);
-			ctl_check_opts(L, 2, 2, false, &o);
-		}
-		if ((r = ctl_ready(L, s)))
-			return r;
+	if (set_action)
+		action = ctl_check_option(L, 1, NULL, ctl_action_names);
+	if (set_opts) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		ctl_check_keys(L, 2, 2, keys);
+		ctl_check_opts(L, 2, 2, false, &o);
+	}
+	if ((r = ctl_ready(L, s)))
+		return r;
+	if (set_action || set_opts) {
 		cfg = *ctl_dp_config(s->dp);
-		memset(&cfg.dflt, 0, sizeof(cfg.dflt));
-		cfg.dflt.action = (__u8)action;
-		cfg.dflt.opts = o;
+		if (set_action) {
+			memset(&cfg.dflt, 0, sizeof(cfg.dflt));
+			cfg.dflt.action = (__u8)action;
+		}
+		cfg.dflt.opts = o;	/* a new action without opts has none */
 		if ((err = ctl_dp_set_config(s->dp, &cfg)))
 			return ctl_fail(L, err, "cannot write the config map");
-	} else if ((r = ctl_ready(L, s))) {
-		return r;
 	}
 	v = &ctl_dp_config(s->dp)->dflt;
 	lua_pushstring(L, ctl_action_names[v->action]);
@@ -76,7 +80,11 @@ static int l_default(lua_State *L)
 	return 2;
 }
 
-/* ct.events([{kind, ...}]) -> list of the event kinds the program emits */
+/*
+ * ct.events([{kind, ...}]) -> list of the event kinds the program emits
+ * The argument is a list: a table with other keys ({miss=true}) is refused, since it
+ * would read as the empty list and turn every kind off.
+ */
 static int l_events(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
@@ -85,15 +93,23 @@ static int l_events(lua_State *L)
 	int r, err, n = 0;
 
 	if (!lua_isnoneornil(L, 1)) {
-		luaL_checktype(L, 1, LUA_TTABLE);
-		for (lua_Integer i = 1; lua_rawgeti(L, 1, i) != LUA_TNIL; i++) {
-			int k = lua_type(L, -1) == LUA_TSTRING
-				? ctl_name_index(ctl_event_names, lua_tostring(L, -1)) : -1;
+		lua_Integer len;
 
+		luaL_checktype(L, 1, LUA_TTABLE);
+		len = ctl_check_list(L, 1, 1, NULL, "a list of event kinds");
+		for (lua_Integer i = 1; i <= len; i++) {
+			size_t sz;
+			const char *name;
+			int k = -1;
+
+			lua_rawgeti(L, 1, i);
+			name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &sz) : NULL;
+			if (name && strlen(name) == sz)
+				k = ctl_name_index(ctl_event_names, name);
 			if (k < 0)
 				ctl_arg_error(L, 1, "item %d: '%s' is not an event kind "
 					      "(miss, alloc, alloc_error, drop)", (int)i,
-					      luaL_tolstring(L, -1, NULL));
+					      name ? ctl_quote(L, name, sz) : luaL_tolstring(L, -1, NULL));
 			mask |= 1u << k;
 			lua_pop(L, 1);
 		}

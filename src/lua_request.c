@@ -5,6 +5,7 @@
  * the kernel as given, so that experiments see what it answers (KERNEL.md section 1).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "addr.h"
 #include "datapath.h"
@@ -43,16 +44,22 @@ static void check_zone(lua_State *L, int idx, int arg, struct ctlua_kopts *k)
 		ctl_arg_error(L, arg, "field 'zone': a zone id or {id=, dir=} expected, got %s",
 			      luaL_typename(L, -1));
 	idx = lua_gettop(L);
-	ctl_check_keys(L, idx, arg, keys);
-	if (!ctl_field_int(L, idx, arg, "id", 0, 65535, &n))
-		ctl_arg_error(L, arg, "field 'zone': 'id' missing (0 to 65535)");
-	k->zone_id = (__u16)n;
+	ctl_check_keys_in(L, idx, arg, "zone", keys);
+	if (lua_getfield(L, idx, "id") == LUA_TNIL)
+		ctl_arg_error(L, arg, "field 'zone.id': missing (0 to 65535)");
+	k->zone_id = (__u16)ctl_check_int_at(L, -1, arg, "zone.id", 0, 65535);
+	lua_pop(L, 1);
 	if (lua_getfield(L, idx, "dir") == LUA_TNUMBER) {
-		ctl_field_int(L, idx, arg, "dir", 0, 255, &n);	/* raw, for experiments */
-		k->zone_dir = (__u8)n;
+		/* raw, for experiments */
+		k->zone_dir = (__u8)ctl_check_int_at(L, -1, arg, "zone.dir", 0, 255);
 	} else if (!lua_isnil(L, -1)) {
 		/* the kernel's bits: 1 original, 2 reply; 0 means both */
-		k->zone_dir = (__u8)ctl_field_option(L, idx, arg, "dir", zone_dir_names, 0);
+		const char *name = ctl_check_str_at(L, -1, arg, "zone.dir");
+		int i = ctl_name_index(zone_dir_names, name);
+
+		if (i < 0)
+			ctl_arg_error(L, arg, "field 'zone.dir': invalid option '%s'", name);
+		k->zone_dir = (__u8)i;
 	}
 	lua_pop(L, 2);
 }
@@ -62,6 +69,7 @@ static bool check_nat(lua_State *L, int idx, int arg, const char *field, int fam
 		      struct ctlua_nat *nat)
 {
 	static const char *const keys[] = { "addr", "port", NULL };
+	char label[16];
 	const char *text;
 	lua_Integer port = 0;
 	int type = lua_getfield(L, idx, field);
@@ -74,14 +82,21 @@ static bool check_nat(lua_State *L, int idx, int arg, const char *field, int fam
 		ctl_arg_error(L, arg, "field '%s': {addr=, port=} expected, got %s", field,
 			      luaL_typename(L, -1));
 	idx = lua_gettop(L);
-	ctl_check_keys(L, idx, arg, keys);
-	text = ctl_field_str(L, idx, arg, "addr");
-	if (!text)
-		ctl_arg_error(L, arg, "field '%s': 'addr' missing", field);
+	/* snat and dnat take the same fields: every message says which one it is about */
+	ctl_check_keys_in(L, idx, arg, field, keys);
+	snprintf(label, sizeof(label), "%s.addr", field);
+	if (lua_getfield(L, idx, "addr") == LUA_TNIL)
+		ctl_arg_error(L, arg, "field '%s': missing (an %s address like the tuple's)", label,
+			      family == CTLUA_AF_INET6 ? "IPv6" : "IPv4");
+	text = ctl_check_str_at(L, -1, arg, label);
 	if (ctl_addr_parse(text, nat->addr) != family)
 		ctl_arg_error(L, arg, "field '%s': '%s' is not an %s address like the tuple's",
 			      field, text, family == CTLUA_AF_INET6 ? "IPv6" : "IPv4");
-	ctl_field_int(L, idx, arg, "port", 0, 65535, &port);
+	lua_pop(L, 1);
+	snprintf(label, sizeof(label), "%s.port", field);
+	if (lua_getfield(L, idx, "port") != LUA_TNIL)
+		port = ctl_check_int_at(L, -1, arg, label, 0, 65535);
+	lua_pop(L, 1);
 	nat->port = (__u16)port;
 	nat->set = 1;
 	lua_pop(L, 1);

@@ -98,10 +98,12 @@ static int batch_field(lua_State *L, const struct ctl_flow_batch *b, int idx, in
 static int batch_addr(lua_State *L, const char **last, __be32 cached[4], int *family,
 		      __be32 addr[4])
 {
-	const char *text = lua_tostring(L, -1);
+	size_t len;
+	const char *text = lua_tolstring(L, -1, &len);
 
 	if (text != *last) {
-		*family = ctl_addr_parse(text, cached);
+		/* "1.2.3.4\0/8" is no address: the slow path says so */
+		*family = strlen(text) == len ? ctl_addr_parse(text, cached) : 0;
 		*last = *family ? text : NULL;
 	}
 	memcpy(addr, cached, 16);
@@ -135,10 +137,11 @@ static bool batch_fast(lua_State *L, struct ctl_flow_batch *b, int idx, struct c
 		int type = batch_field(L, b, idx, 4);
 
 		if (type == LUA_TSTRING) {
-			const char *name = lua_tostring(L, -1);
+			size_t len;
+			const char *name = lua_tolstring(L, -1, &len);
 
 			if (name != b->proto_text) {
-				b->proto = ctl_proto_parse(name);
+				b->proto = strlen(name) == len ? ctl_proto_parse(name) : -1;
 				b->proto_text = b->proto < 0 ? NULL : name;
 			}
 			proto = b->proto;
@@ -164,13 +167,25 @@ static bool batch_fast(lua_State *L, struct ctl_flow_batch *b, int idx, struct c
 	return true;
 }
 
-void ctl_flow_batch_read(lua_State *L, struct ctl_flow_batch *b, int idx, int arg,
-			 struct ctlua_flow *f)
+/* ctl_check_item's check: the flow at @idx into @ud, raising plain text on misuse. */
+static void check_item_flow(lua_State *L, int idx, void *ud)
 {
+	ctl_check_flow_at(L, idx, 0, ud);
+}
+
+void ctl_flow_batch_read(lua_State *L, struct ctl_flow_batch *b, int idx, int arg,
+			 lua_Integer item, struct ctlua_flow *f)
+{
+	struct ctlua_flow *ud;
+
 	idx = lua_absindex(L, idx);
 	if (lua_type(L, idx) == LUA_TTABLE && batch_fast(L, b, idx, f))
 		return;
-	ctl_check_flow_at(L, idx, arg, f);
+	if ((ud = luaL_testudata(L, idx, CTL_TUPLE_MT))) {
+		*f = *ud;
+		return;
+	}
+	ctl_check_item(L, idx, arg, item, check_item_flow, f);
 }
 
 void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f)
@@ -200,10 +215,13 @@ static int l_tuple(lua_State *L)
 static int tuple_index(lua_State *L)
 {
 	const struct ctlua_flow *f = luaL_checkudata(L, 1, CTL_TUPLE_MT);
-	const char *key = luaL_checkstring(L, 2);
+	size_t len;
+	const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
 	char buf[CTL_ADDR_STRLEN];
 
-	if (!strcmp(key, "src"))
+	if (!key || strlen(key) != len)	/* t[1], t["src\0x"]: no such field */
+		lua_pushnil(L);
+	else if (!strcmp(key, "src"))
 		lua_pushstring(L, ctl_addr_format(f->family, f->saddr, buf));
 	else if (!strcmp(key, "dst"))
 		lua_pushstring(L, ctl_addr_format(f->family, f->daddr, buf));
@@ -241,12 +259,13 @@ static int tuple_tostring(lua_State *L)
 	return 1;
 }
 
+/* Equal tuples have the same five fields; a tuple is never equal to anything else. */
 static int tuple_eq(lua_State *L)
 {
-	const struct ctlua_flow *a = luaL_checkudata(L, 1, CTL_TUPLE_MT);
-	const struct ctlua_flow *b = luaL_checkudata(L, 2, CTL_TUPLE_MT);
+	const struct ctlua_flow *a = luaL_testudata(L, 1, CTL_TUPLE_MT);
+	const struct ctlua_flow *b = luaL_testudata(L, 2, CTL_TUPLE_MT);
 
-	lua_pushboolean(L, !memcmp(a, b, sizeof(*a)));
+	lua_pushboolean(L, a && b && !memcmp(a, b, sizeof(*a)));
 	return 1;
 }
 

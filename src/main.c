@@ -56,6 +56,12 @@ static const char usage[] =
 /* Run the chunk on top with the args; report an error. Returns a Lua status. */
 static int run_chunk(lua_State *L, int status, char **args, int nargs)
 {
+	/* the args go on the stack with the chunk: room for them first */
+	if (status == LUA_OK && !lua_checkstack(L, nargs + 2)) {
+		lua_pop(L, 1);
+		lua_pushfstring(L, "too many arguments (%d)", nargs);
+		status = LUA_ERRRUN;
+	}
 	if (status == LUA_OK) {
 		for (int i = 0; i < nargs; i++)
 			lua_pushstring(L, args[i]);
@@ -92,10 +98,19 @@ static int explain(int argc, char **argv)
 		return 0;
 	}
 	for (int i = 0; i < argc; i++) {
-		err = atoi(argv[i]);
-		if (!err)
-			err = ctl_errno_parse(argv[i]);
-		if (!err) {
+		int why = ctl_errno_text(argv[i], &err);
+
+		if (why == -ERANGE) {
+			fprintf(stderr, "ctlua: explain: '%s' is out of range -%d to %d\n", argv[i],
+				CTL_ERRNO_MAX, CTL_ERRNO_MAX);
+			return 2;
+		}
+		if (why == -EDOM) {
+			fprintf(stderr, "ctlua: explain: '%s' is not an errno (they start at 1)\n",
+				argv[i]);
+			return 2;
+		}
+		if (why) {
 			fprintf(stderr, "ctlua: explain: '%s' is not an errno name or number\n", argv[i]);
 			return 2;
 		}
@@ -181,6 +196,11 @@ int main(int argc, char **argv)
 		return explain(argc - optind - 1, argv + optind + 1);
 	if (!code && optind >= argc)
 		interactive = true;	/* nothing to run first */
+	if (!code && optind < argc && !*argv[optind]) {
+		/* "" names no file (it is not the shell, nor stdin) */
+		fprintf(stderr, "ctlua: cannot open '': No such file or directory\n");
+		return 1;
+	}
 
 	/* A closed stdout must end the script with an error, not kill it with filters on. */
 	signal(SIGPIPE, SIG_IGN);

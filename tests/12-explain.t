@@ -28,6 +28,6 @@ is "$out" "EBUSY (16): this status change is not allowed
 EIO (5): not returned by the conntrack kfuncs (Input/output error)
 EINVAL EPROTO EAFNOSUPPORT ENONET ENOENT ENOMEM EEXIST ENOSPC EBUSY EPERM ETIME EAGAIN
 false	bad argument #1 to 'ct.explain' ('nope' is not an errno name)
-false	bad argument #1 to 'ct.explain' (not an errno)" \
+false	bad argument #1 to 'ct.explain' (0 is not an errno)" \
 	"ct.explain: negative errnos, an errno the kfuncs never return, the list, misuse"
 done_testing

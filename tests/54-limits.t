@@ -66,7 +66,7 @@ has_line "$out" "$C (field 'verdicts': 0 is out of range 1 to 4194304)" \
 	"ct.config{verdicts=0}: out of range 1 to 4194304"
 has_line "$out" "$C (field 'verdicts': 4194305 is out of range 1 to 4194304)" \
 	"ct.config{verdicts=4194305}: out of range"
-has_line "$out" "$C (field 'verdicts': expected an integer, got a fraction)" \
+has_line "$out" "$C (field 'verdicts': expected an integer, got 1.5)" \
 	"ct.config{verdicts=1.5}: a fraction"
 has_line "$out" "$C (field 'verdict_idle': -1 is out of range 0 to 86400000)" \
 	"ct.config{verdict_idle=-1}: out of range 0 to 86400000"

@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
 #include "addr.h"
+#include "explain.h"
 #include "names.h"
 #include "tap.h"
 
@@ -152,6 +154,10 @@ static const struct prefix_bad prefix_bad[] = {
 	{ "1.2.3.4/-1", "prefix length must be 0 to 32" },
 	{ "1.2.3.4/8x", "prefix length must be 0 to 32" },
 	{ "1.2.3.4/8/9", "prefix length must be 0 to 32" },
+	/* digits only: strtol would read these as /8 */
+	{ "1.2.3.4/ 8", "prefix length must be 0 to 32" },
+	{ "1.2.3.4/+8", "prefix length must be 0 to 32" },
+	{ "1.2.3.4/99999999999999999999", "prefix length must be 0 to 32" },
 	{ "2001:db8::/129", "prefix length must be 0 to 128" },
 	{ "2001:db8::/", "prefix length must be 0 to 128" },
 	{ "abc/8", "not an IPv4 or IPv6 address" },
@@ -386,6 +392,36 @@ static void test_stat_name(void)
 	is_str(ctl_stat_name(128), NULL, "stat_name 128 (the errno slots) is NULL");
 }
 
+/* --- ctl_errno_text: errnos as typed on the command line ---------------------------- */
+
+static void test_errno_text(void)
+{
+	static const struct { const char *text; int ret, err; } cases[] = {
+		{ "EPROTO", 0, 71 }, { "eproto", 0, 71 }, { "71", 0, 71 }, { "-16", 0, -16 },
+		{ "4095", 0, 4095 }, { "-4095", 0, -4095 }, { "071", 0, 71 },
+		{ "0", -EDOM, 0 }, { "-0", -EDOM, 0 },
+		{ "4096", -ERANGE, 0 }, { "4294967367", -ERANGE, 0 },
+		{ "99999999999999999999", -ERANGE, 0 }, { "-99999999999999999999", -ERANGE, 0 },
+		{ "71abc", -EINVAL, 0 }, { "71 ", -EINVAL, 0 }, { " 71", -EINVAL, 0 },
+		{ "+71", -EINVAL, 0 }, { "", -EINVAL, 0 }, { "-", -EINVAL, 0 },
+		{ "0x47", -EINVAL, 0 }, { "EFOO", -EINVAL, 0 },
+	};
+	char name[96];
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int err = 0, ret = ctl_errno_text(cases[i].text, &err);
+
+		snprintf(name, sizeof(name), "errno_text '%s' returns %d", cases[i].text,
+			 cases[i].ret);
+		is_int(ret, cases[i].ret, name);
+		if (!cases[i].ret) {
+			snprintf(name, sizeof(name), "errno_text '%s' is %d", cases[i].text,
+				 cases[i].err);
+			is_int(err, cases[i].err, name);
+		}
+	}
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -398,6 +434,7 @@ int main(void)
 	test_errno_name();
 	test_proto();
 	test_stat_name();
+	test_errno_text();
 	test_pretty();
 	test_fields();
 	test_rules();
