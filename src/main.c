@@ -21,6 +21,7 @@
 #include "probe.h"
 #include "repl.h"
 #include "run.h"
+#include "sandbox.h"
 
 int luaopen_ct(lua_State *L);
 
@@ -41,6 +42,8 @@ static const char usage[] =
 	"  -i, --interactive    after the script or CODE, stay in the interactive shell\n"
 	"  -c, --check          check that this kernel and user can run ctlua, and exit\n"
 	"  -v, --verbose        show libbpf's messages and the verifier log\n"
+	"      --memory-limit SIZE  the Lua state's memory limit (e.g. 512M; default 1G)\n"
+	"      --allow-bytecode     let load, loadfile, dofile and the script be precompiled\n"
 	"  -h, --help           show this help and exit\n"
 	"  -V, --version        show the version and exit\n"
 	"\n"
@@ -127,8 +130,12 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "memory-limit", required_argument, NULL, 'M' },
+		{ "allow-bytecode", no_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
+	size_t mem_limit = ctl_mem_default_limit();
+	const char *why;
 	const char *code = NULL, *script;
 	bool verbose = false, interactive = false;
 	lua_State *L;
@@ -154,6 +161,15 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("ctlua %s (%s)\n", CTLUA_VERSION, LUA_RELEASE);
 			return 0;
+		case 'M':
+			if ((why = ctl_parse_size(optarg, &mem_limit))) {
+				fprintf(stderr, "ctlua: --memory-limit '%s': %s\n", optarg, why);
+				return 2;
+			}
+			break;
+		case 'B':
+			ctl_sandbox_allow_bytecode(true);
+			break;
 		default:
 			fprintf(stderr, "Try 'ctlua --help' for more information.\n");
 			return 2;
@@ -168,12 +184,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ctl_dp_set_verbose(verbose);
 	ctl_progname = "ctlua";
-	L = luaL_newstate();
+	L = ctl_sandbox_newstate(mem_limit);
 	if (!L) {
 		fprintf(stderr, "ctlua: cannot create a Lua state (out of memory)\n");
 		return 1;
 	}
 	luaL_openlibs(L);
+	ctl_sandbox_open(L);	/* before any user code, so nobody holds the originals */
 	luaL_requiref(L, "ct", luaopen_ct, 1);	/* the command's convenience globals: ct, */
 	lua_pop(L, 1);
 	ctl_open_help(L);			/* and help */
@@ -184,9 +201,9 @@ int main(int argc, char **argv)
 	set_arg(L, script, argv + optind, argc - optind);
 	status = LUA_OK;
 	if (code)
-		status = luaL_loadbuffer(L, code, strlen(code), "=(command line)");
+		status = ctl_load_buffer(L, code, strlen(code), "=(command line)");
 	else if (*script)
-		status = luaL_loadfile(L, strcmp(script, "-") ? script : NULL);
+		status = ctl_load_file(L, strcmp(script, "-") ? script : NULL);
 	if (code || *script)
 		status = run_chunk(L, status, argv + optind, argc - optind);
 	if (interactive && ctl_repl(L, isatty(STDIN_FILENO)))
