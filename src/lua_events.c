@@ -577,8 +577,17 @@ static int l_memory_limit(lua_State *L)
 {
 	if (!lua_isnoneornil(L, 1)) {
 		size_t limit;
-		const char *why = ctl_parse_size(luaL_checkstring(L, 1), &limit);
+		const char *why = NULL;
 
+		if (lua_type(L, 1) == LUA_TNUMBER) {
+			lua_Integer n = luaL_checkinteger(L, 1);
+
+			limit = (size_t)n;
+			if (n < (1 << 20))
+				why = "a size of at least 1M is expected";
+		} else {
+			why = ctl_parse_size(luaL_checkstring(L, 1), &limit);
+		}
 		if (why)
 			return luaL_argerror(L, 1, why);
 		if (!ctl_mem_limit(L))
