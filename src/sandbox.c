@@ -208,7 +208,7 @@ static struct {
 	enum ctl_stop stop;	/* why it was stopped; once set, every check raises */
 	int ms;
 	struct timespec deadline;
-	lua_State *L;		/* the thread the callback was called on */
+	lua_State *L;		/* the thread of the last callback, and its old hook */
 	lua_Hook old_hook;
 	int old_mask, old_count;
 	char msg[256];		/* the error the budget raises, where it first stopped */
@@ -287,11 +287,20 @@ static void check(lua_State *L, int level)
 	stop(L, level, CTL_STOP_MEMORY);
 }
 
+/*
+ * The hook stays on a thread after its callback (setting a hook costs more than the
+ * rest of arming): the first time it fires outside a callback, it puts back the hook
+ * that was there before.
+ */
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
 	if (budget.active)
 		check(L, 0);	/* inside a hook, level 0 is the Lua code that runs */
+	else if (L == budget.L)
+		lua_sethook(L, budget.old_hook, budget.old_mask, budget.old_count);
+	else
+		lua_sethook(L, NULL, 0, 0);
 }
 
 void ctl_budget_poll(lua_State *L)
@@ -307,29 +316,33 @@ bool ctl_budget_active(void)
 
 void ctl_budget_arm(lua_State *L, int ms)
 {
-	budget.L = L;
-	budget.old_hook = lua_gethook(L);
-	budget.old_mask = lua_gethookmask(L);
-	budget.old_count = lua_gethookcount(L);
+	if (lua_gethook(L) != budget_hook) {
+		budget.L = L;
+		budget.old_hook = lua_gethook(L);
+		budget.old_mask = lua_gethookmask(L);
+		budget.old_count = lua_gethookcount(L);
+		lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_COUNT);
+	} else if (L != budget.L) {	/* ours from a resume in an earlier callback */
+		budget.L = L;
+		budget.old_hook = NULL;
+		budget.old_mask = budget.old_count = 0;
+	}
 	budget.ms = ms;
 	budget.started = false;	/* the clock starts at the first check: no syscall here */
 	budget.collected = false;
 	budget.stop = CTL_STOP_NONE;
 	budget.active = true;
-	lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_COUNT);
 }
 
 enum ctl_stop ctl_budget_disarm(lua_State *L)
 {
 	enum ctl_stop why = budget.stop;
 
+	(void)L;	/* its hook goes at its next count (budget_hook) */
 	if (!budget.active)
 		return CTL_STOP_NONE;
 	budget.active = false;
 	budget.stop = CTL_STOP_NONE;
-	if (budget.L == L)
-		lua_sethook(L, budget.old_hook, budget.old_mask, budget.old_count);
-	budget.L = NULL;
 	return why;
 }
 

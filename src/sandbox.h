@@ -70,8 +70,10 @@ enum ctl_stop {
  */
 void ctl_budget_arm(lua_State *L, int ms);
 /*
- * End the budget armed on @L and put its old hook back. Returns why it stopped the
- * callback (CTL_STOP_NONE if it did not). Safe to call when not armed.
+ * End the budget armed on @L. Returns why it stopped the callback (CTL_STOP_NONE if it
+ * did not). Safe to call when not armed. The hook stays until it next fires (within a
+ * thousand instructions of Lua code run after), then puts the old one back: callbacks
+ * in a row pay for setting it once.
  */
 enum ctl_stop ctl_budget_disarm(lua_State *L);
 /* Whether a budget is armed (code runs inside a callback). */
