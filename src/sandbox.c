@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <lauxlib.h>
+#include <lualib.h>
 #include "sandbox.h"
 
 #define HOOK_COUNT	1000	/* instructions between two checks of the budget */
@@ -595,6 +596,31 @@ static int l_dofile(lua_State *L)
 	return dofile_done(L, LUA_OK, 0);
 }
 
+/*
+ * package.searchers[2], the one for Lua files: as Lua's, but the file is loaded as text
+ * only. Returns the loader and the file name, or where it looked.
+ */
+static int search_text(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1), *path;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	lua_getfield(L, -1, LUA_LOADLIBNAME);
+	lua_getfield(L, -1, "searchpath");
+	lua_pushvalue(L, 1);
+	if (lua_getfield(L, -3, "path") != LUA_TSTRING)
+		return luaL_error(L, "'package.path' must be a string");
+	lua_call(L, 2, 2);
+	if (lua_isnil(L, -2))
+		return 1;	/* the files it tried */
+	path = lua_tostring(L, -2);
+	if (ctl_load_file(L, path) != LUA_OK)
+		return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name,
+				  path, lua_tostring(L, -1));
+	lua_pushstring(L, path);
+	return 2;
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* C loops bounded at their source                                                        */
 
@@ -775,6 +801,8 @@ static void replace(lua_State *L, const char *lib, const char *name, lua_CFuncti
 
 void ctl_sandbox_open(lua_State *L)
 {
+	int top = lua_gettop(L);
+
 	if (lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_KEY) != LUA_TNIL) {
 		lua_pop(L, 1);
 		return;
@@ -787,6 +815,13 @@ void ctl_sandbox_open(lua_State *L)
 	replace(L, NULL, "load", l_load, &orig_load);
 	replace(L, NULL, "loadfile", l_loadfile, &orig_loadfile);
 	replace(L, NULL, "dofile", l_dofile, NULL);
+	if (lua_getglobal(L, LUA_LOADLIBNAME) == LUA_TTABLE &&
+	    lua_getfield(L, -1, "searchers") == LUA_TTABLE &&
+	    lua_rawgeti(L, -1, 2) == LUA_TFUNCTION && lua_tocfunction(L, -1)) {
+		lua_pushcfunction(L, search_text);
+		lua_rawseti(L, -3, 2);
+	}
+	lua_settop(L, top);
 	replace(L, "coroutine", "resume", l_resume, &orig_resume);
 	replace(L, "coroutine", "close", l_close, &orig_close);
 	replace(L, "coroutine", "wrap", l_wrap, NULL);

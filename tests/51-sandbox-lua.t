@@ -36,6 +36,13 @@ f, err = loadfile(tmp)
 t.is(err, tmp .. ": " .. REFUSED, "loadfile of a precompiled file is refused, naming it")
 t.raises(tmp .. ": " .. REFUSED, dofile, tmp)
 
+local dir = tmp:match("^(.*)/")
+local mod = tmp:match("([^/]*)$")
+package.path = dir .. "/?"
+f, err = pcall(require, mod)
+t.is(err, ("error loading module '%s' from file '%s':\n\t%s: %s"):format(mod, tmp, tmp, REFUSED),
+	"require of a precompiled Lua module is refused")
+
 local rc, out = run(tmp)
 t.is(rc, 1, "ctlua refuses to run a precompiled script (exit 1)")
 t.is(out, "ctlua: " .. tmp .. ": " .. REFUSED .. "\n", "... saying so")
@@ -136,6 +143,19 @@ collectgarbage()
 t.ok(select(2, ct.memory_limit()) < 2 ^ 26, "... and the memory comes back")
 t.is(#string.rep("y", 2 ^ 20), 2 ^ 20, "the state goes on working")
 ct.memory_limit(limit)
+
+-- ct.so in stock lua5.4 sets the same guard rails up when it is loaded.
+local lua = io.popen("command -v lua5.4"):read("l")
+if lua then
+	local p = io.popen(lua .. [[ -e 'package.cpath = "build/?.so"; local ct = require "ct"
+		print(select(2, load(string.dump(function() end))))
+		print(ct.memory_limit("16M"), select(2, pcall(string.rep, "x", 2^40)))' 2>&1]])
+	t.is(p:read("a"), REFUSED .. "\n" .. "16777216\tstring.rep: a result of 1099511627776 "
+		.. "bytes would pass the memory limit of 16 MiB\n", "ct.so: text only, and the memory limit")
+	p:close()
+else
+	t.ok(true, "# SKIP lua5.4 is not installed")
+end
 
 -- 1 M verdict-building rounds fit in the default limit.
 rc, out = run("-e 'local n = 0 for i = 1, 1e6 do local a, o = \"alloc\", "
