@@ -18,6 +18,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,7 @@ static struct {
 } budget;
 
 static bool allow_bytecode;
+static volatile sig_atomic_t interrupt_pending;	/* ctl_budget_interrupt, from a signal */
 
 static void budget_hook(lua_State *L, lua_Debug *ar);
 
@@ -257,6 +259,8 @@ static int stop(lua_State *L, int level, enum ctl_stop why)
 	if (why == CTL_STOP_TIME)
 		snprintf(budget.msg, sizeof(budget.msg),
 			 "%scallback exceeded its time budget of %d ms", where, budget.ms);
+	else if (why == CTL_STOP_SIGNAL)
+		snprintf(budget.msg, sizeof(budget.msg), "%sinterrupted", where);
 	else
 		snprintf(budget.msg, sizeof(budget.msg), "%smemory limit of %s reached", where,
 			 size_text(ctl_mem_limit(L), size));
@@ -272,6 +276,10 @@ static void check(lua_State *L, int level)
 
 	if (budget.stop)
 		reraise(L);
+	if (interrupt_pending) {
+		interrupt_pending = 0;
+		stop(L, level, CTL_STOP_SIGNAL);
+	}
 	if (!budget.started)
 		start_clock();
 	else if (past(&budget.deadline))
@@ -344,7 +352,14 @@ enum ctl_stop ctl_budget_disarm(lua_State *L)
 		return CTL_STOP_NONE;
 	budget.active = false;
 	budget.stop = CTL_STOP_NONE;
+	interrupt_pending = 0;
 	return why;
+}
+
+void ctl_budget_interrupt(void)
+{
+	if (budget.active)
+		interrupt_pending = 1;
 }
 
 /* A thread about to run inside a callback gets the budget's hook. */

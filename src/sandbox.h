@@ -61,6 +61,7 @@ enum ctl_stop {
 	CTL_STOP_NONE,
 	CTL_STOP_TIME,		/* the time budget is spent */
 	CTL_STOP_MEMORY,	/* the memory limit is reached */
+	CTL_STOP_SIGNAL,	/* ctl_budget_interrupt */
 };
 
 /*
@@ -76,6 +77,13 @@ void ctl_budget_arm(lua_State *L, int ms);
  * in a row pay for setting it once.
  */
 enum ctl_stop ctl_budget_disarm(lua_State *L);
+/*
+ * Stop the running callback at its next check (within a thousand instructions, or the
+ * next poll of a C loop) with the error "interrupted", which nothing in it can catch.
+ * Does nothing outside a callback. Async-signal-safe: meant for the stop signals'
+ * handler, so that a callback cannot catch Ctrl-C with pcall.
+ */
+void ctl_budget_interrupt(void);
 /* Whether a budget is armed (code runs inside a callback). */
 bool ctl_budget_active(void);
 
