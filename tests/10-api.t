@@ -489,9 +489,9 @@ end
 table.sort(names)
 print(n, type(s.errors), next(s.errors))
 print(table.concat(names, " "))'
-is "$OUT" "19	table	nil
-alloc_error=integer alloc_ok=integer by_default=integer by_rule=integer by_verdict=integer drops=integer events=integer events_lost=integer fragments=integer ipv6_ext=integer lookup_error=integer lookup_hit=integer lookup_miss=integer malformed=integer not_ip=integer other_l4=integer packets=integer passes=integer" \
-	"ct.stats: 18 integer counters and an empty errors table" || show
+is "$OUT" "22	table	nil
+alloc_error=integer alloc_ok=integer by_default=integer by_rule=integer by_verdict=integer callback_errors=integer callback_memory=integer callback_timeouts=integer drops=integer events=integer events_lost=integer fragments=integer ipv6_ext=integer lookup_error=integer lookup_hit=integer lookup_miss=integer malformed=integer not_ip=integer other_l4=integer packets=integer passes=integer" \
+	"ct.stats: 21 integer counters (3 of them the host's callback counts) and an empty errors table" || show
 
 start=$(date +%s%N)
 in_ns 'print(ct.run(0.3))'
