@@ -18,6 +18,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -248,14 +249,24 @@ static int reraise(lua_State *L)
 	return lua_error(L);
 }
 
-/* Record why the budget stops the callback, with @level's file:line, and raise. */
+/*
+ * Record why the budget stops the callback, with the file:line of the Lua code at
+ * @level or the first one below it (a C loop may run inside C: table.sort), and raise.
+ */
 static int stop(lua_State *L, int level, enum ctl_stop why)
 {
 	char size[32];
-	const char *where;
+	const char *where = "";
+	lua_Debug ar;
 
-	luaL_where(L, level);
-	where = lua_tostring(L, -1);
+	for (; lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "Sl", &ar);
+		if (ar.currentline > 0) {
+			luaL_where(L, level);
+			where = lua_tostring(L, -1);
+			break;
+		}
+	}
 	if (why == CTL_STOP_TIME)
 		snprintf(budget.msg, sizeof(budget.msg),
 			 "%scallback exceeded its time budget of %d ms", where, budget.ms);
@@ -265,7 +276,6 @@ static int stop(lua_State *L, int level, enum ctl_stop why)
 		snprintf(budget.msg, sizeof(budget.msg), "%smemory limit of %s reached", where,
 			 size_text(ctl_mem_limit(L), size));
 	budget.stop = why;
-	lua_pop(L, 1);
 	return reraise(L);
 }
 
@@ -786,6 +796,50 @@ static int l_remove(lua_State *L)
 	return 1;
 }
 
+static lua_CFunction orig_sort;
+
+/* The comparison table.sort uses in a callback: @1 < @2, by upvalue 1 if it is set. */
+static int sort_less(lua_State *L)
+{
+	static unsigned int calls;
+
+	if (++calls % POLL_ELEMS == 0)
+		ctl_budget_poll(L);
+	if (lua_isnil(L, lua_upvalueindex(1))) {
+		lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+		return 1;
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, 2, 1);
+	return 1;
+}
+
+/*
+ * table.sort(t [, comp]) as Lua's. In a callback it compares through sort_less, which
+ * polls the budget: a table whose metamethods are C functions (no hook runs in them)
+ * could otherwise make it sort 2^31 elements.
+ */
+static int l_sort(lua_State *L)
+{
+	lua_Integer n;
+
+	check_table(L, 1, "inl");
+	n = luaL_len(L, 1);
+	if (n <= 1)
+		return 0;	/* Lua's checks nothing more then */
+	luaL_argcheck(L, n < INT_MAX, 1, "array too big");
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_settop(L, 2);
+	if (budget.active)
+		lua_pushcclosure(L, sort_less, 1);
+	lua_pushcfunction(L, orig_sort);
+	lua_insert(L, 1);
+	lua_call(L, 2, 0);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Installing                                                                             */
 
@@ -845,6 +899,7 @@ void ctl_sandbox_open(lua_State *L)
 	replace(L, "table", "move", l_move, NULL);
 	replace(L, "table", "insert", l_insert, NULL);
 	replace(L, "table", "remove", l_remove, NULL);
+	replace(L, "table", "sort", l_sort, &orig_sort);
 	if (ctl_open_string_match)
 		ctl_open_string_match(L, ctl_budget_poll);
 }

@@ -103,6 +103,14 @@ t.raises(here .. "wrong number of arguments to 'insert'", function() table.inser
 here = "tests/51-sandbox-lua.t:" .. debug.getinfo(1, "l").currentline + 1 .. ": "
 t.raises(here .. "bad argument #1 to 'insert' (table expected, got nil)", function() table.insert(nil, 1) end)
 t.raises("bad argument #2 to 'table.remove' (position out of bounds)", table.remove, {}, 3)
+local s = { 5, 3, 1, 4 }
+table.sort(s)
+t.is(table.concat(s, " "), "1 3 4 5", "table.sort")
+table.sort(s, function(a, b) return a > b end)
+t.is(table.concat(s, " "), "5 4 3 1", "table.sort with a comparison")
+t.raises("attempt to compare string with number", table.sort, { 1, "x" })
+t.raises("bad argument #2 to 'table.sort' (function expected, got number)", table.sort, { 2, 1 }, 3)
+t.is(table.sort({}, 3), nil, "table.sort of less than two elements checks nothing more, as Lua's")
 t.is(table.concat(table.move({ 1, 2, 3, 4, 5 }, 2, 4, 1), " "), "2 3 4 4 5", "table.move down")
 t.is(table.concat(table.move({ 1, 2, 3, 4, 5 }, 1, 3, 3), " "), "1 2 1 2 3", "table.move up (overlap)")
 t.is(table.concat(table.move({ 1, 2 }, 1, 2, 1, {}), " "), "1 2", "table.move to another table")

@@ -68,6 +68,13 @@ void test_sandbox(void)
 	is_run(L, 100, "interrupt() while true do pcall(function() while true do end end) end",
 	       CTL_STOP_SIGNAL, "test:1: interrupted",
 	       "ctl_budget_interrupt stops a callback, and pcall cannot catch it");
+	/* C metamethods run no hook: only the comparison's poll can stop this sort */
+	is_run(L, 100, "local t = setmetatable({}, { __len = function() return 2^31 - 2 end,\n"
+	       "__index = rawlen, __newindex = rawequal })\ntable.sort(t)", CTL_STOP_TIME,
+	       "test:3: callback exceeded its time budget of 100 ms",
+	       "table.sort of 2^31 elements through C metamethods is stopped");
+	is_run(L, 100, "table.move({}, 1, 1e15, 2)", CTL_STOP_TIME,
+	       "test:1: callback exceeded its time budget of 100 ms", "so is table.move of 1e15");
 	is_run(L, 100, "return 1", CTL_STOP_NONE, "", "a callback that returns is not stopped");
 	/* time enough to fill 64 MiB on a busy machine */
 	is_run(L, 20000, "local t = {} while true do t[#t + 1] = {} end", CTL_STOP_MEMORY,
