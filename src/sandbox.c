@@ -836,8 +836,15 @@ static int l_sort(lua_State *L)
 		lua_pushcclosure(L, sort_less, 1);
 	lua_pushcfunction(L, orig_sort);
 	lua_insert(L, 1);
-	lua_call(L, 2, 0);
-	return 0;
+	if (lua_pcall(L, 2, 0, 0) == LUA_OK)
+		return 0;
+	if (budget.stop)
+		return reraise(L);
+	/* Lua's own error, raised from here so that it says where sort was called */
+	if (lua_type(L, -1) == LUA_TSTRING &&
+	    !strcmp(lua_tostring(L, -1), "invalid order function for sorting"))
+		return luaL_error(L, "invalid order function for sorting");
+	return lua_error(L);
 }
 
 /* ------------------------------------------------------------------------------------ */

@@ -109,6 +109,10 @@ t.is(table.concat(s, " "), "1 3 4 5", "table.sort")
 table.sort(s, function(a, b) return a > b end)
 t.is(table.concat(s, " "), "5 4 3 1", "table.sort with a comparison")
 t.raises("attempt to compare string with number", table.sort, { 1, "x" })
+local seven = {}
+for i = 1, 100 do seven[i] = i % 7 end
+here = "tests/51-sandbox-lua.t:" .. debug.getinfo(1, "l").currentline + 1 .. ": "
+t.raises(here .. "invalid order function for sorting", function() table.sort(seven, function() return true end) end)
 t.raises("bad argument #2 to 'table.sort' (function expected, got number)", table.sort, { 2, 1 }, 3)
 t.is(table.sort({}, 3), nil, "table.sort of less than two elements checks nothing more, as Lua's")
 t.is(table.concat(table.move({ 1, 2, 3, 4, 5 }, 2, 4, 1), " "), "2 3 4 4 5", "table.move down")
