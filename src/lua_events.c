@@ -6,10 +6,9 @@
  * A callback and the reading of its answer run under a budget (time and memory,
  * sandbox.c) that nothing in the callback can catch or lift. An error in a callback is
  * printed with the callback's name and a traceback, counted (ct.stats), and the loop
- * carries on. What a callback returns
- * (action [, opts]) becomes the flow's verdict; an "alloc" answer in enforce mode also
- * takes effect at once through a direct request (README, "What the first packet of an
- * undecided flow meets").
+ * carries on. What a callback returns (action [, opts]) becomes the flow's verdict; an
+ * "alloc" answer in enforce mode also takes effect at once through a direct request
+ * (README, "What the first packet of an undecided flow meets").
  */
 #include <arpa/inet.h>
 #include <errno.h>

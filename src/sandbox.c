@@ -170,7 +170,7 @@ const char *ctl_parse_size(const char *text, size_t *size)
 
 	errno = 0;
 	if (!isdigit((unsigned char)*text))
-		return "expected a size like 512M";
+		return "expected a size like 512M (bytes, or K, M, G)";
 	n = strtoull(text, &end, 10);
 	switch (*end) {
 	case 'k': case 'K': shift = 10; end++; break;

@@ -15,9 +15,8 @@
 size_t ctl_mem_default_limit(void);
 
 /*
- * A new Lua state whose allocator counts its memory and refuses to grow past the hard
- * cap (the limit plus an eighth). NULL when out of memory. The count lives until the
- * process ends (a few bytes per state).
+ * A new Lua state (luaL_newstate) whose allocator counts its memory and refuses to grow
+ * past the hard cap, the limit plus an eighth (ctl_mem_wrap). NULL when out of memory.
  */
 lua_State *ctl_sandbox_newstate(size_t limit);
 
