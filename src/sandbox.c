@@ -220,8 +220,6 @@ static struct {
 static bool allow_bytecode;
 static volatile sig_atomic_t interrupt_pending;	/* ctl_budget_interrupt, from a signal */
 
-static void budget_hook(lua_State *L, lua_Debug *ar);
-
 static bool past(const struct timespec *t)
 {
 	struct timespec now;
