@@ -9,6 +9,7 @@
 #include "datapath.h"
 #include "lua_ct.h"
 #include "names.h"
+#include "sandbox.h"
 
 const char *ctl_progname = "ct";
 
@@ -97,6 +98,12 @@ static int l_stats(lua_State *L)
 			lua_setfield(L, -2, ctl_errno_name(e, buf, sizeof(buf)));
 		}
 	lua_setfield(L, -2, "errors");
+	lua_pushinteger(L, (lua_Integer)s->callback_errors);	/* the host's own counts */
+	lua_setfield(L, -2, "callback_errors");
+	lua_pushinteger(L, (lua_Integer)s->callback_timeouts);
+	lua_setfield(L, -2, "callback_timeouts");
+	lua_pushinteger(L, (lua_Integer)s->callback_memory);
+	lua_setfield(L, -2, "callback_memory");
 	return 1;
 }
 
@@ -134,6 +141,9 @@ int luaopen_ct(lua_State *L)
 	s->watch_ref = LUA_NOREF;
 	s->budget_ms = 1000;
 	ctl_dp_opts_init(&s->dp_opts);
+	/* ct.so in stock lua5.4: the guard rails from here on (ctlua set them up earlier) */
+	ctl_mem_wrap(L, ctl_mem_default_limit());
+	ctl_sandbox_open(L);
 	luaL_newmetatable(L, CTL_STATE_MT);
 	lua_pushcfunction(L, state_gc);
 	lua_setfield(L, -2, "__gc");

@@ -51,6 +51,9 @@ struct ctl_state {
 	struct ctl_rules rules;		/* the host's copy of the live rule table */
 	int budget_ms;			/* time a callback may run */
 	unsigned long handled;		/* events given to callbacks */
+	unsigned long callback_errors;	/* callbacks that failed, for any reason */
+	unsigned long callback_timeouts; /* ... stopped by their time budget */
+	unsigned long callback_memory;	/* ... stopped by the memory limit */
 	struct ctl_state *next_live;	/* every open state, for the exit handler */
 	bool closed;			/* collected: a finalizer may still call us */
 };

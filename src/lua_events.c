@@ -3,12 +3,12 @@
  * lua_events.c - events from the ring buffer into Lua callbacks and ct.watch: ct.on,
  * ct.run, ct.poll, and the drain a host's own loop (the shell) calls.
  *
- * A callback runs under a time budget enforced by an instruction-count hook that keeps
- * firing once the budget is spent, so a pcall inside the callback cannot swallow it.
- * An error in a callback is printed and the loop carries on. What a callback returns
- * (action [, opts]) becomes the flow's verdict; an "alloc" answer in enforce mode also
- * takes effect at once through a direct request (doc/guide.md, "What the first packet of an
- * undecided flow meets").
+ * A callback and the reading of its answer run under a budget (time and memory,
+ * sandbox.c) that nothing in the callback can catch or lift. An error in a callback is
+ * printed with the callback's name and a traceback, counted (ct.stats), and the loop
+ * carries on. What a callback returns (action [, opts]) becomes the flow's verdict; an
+ * "alloc" answer in enforce mode also takes effect at once through a direct request
+ * (doc/guide.md, "What the first packet of an undecided flow meets").
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,13 +23,9 @@
 #include "lua_ct.h"
 #include "names.h"
 #include "pretty.h"
+#include "sandbox.h"
 
-#define BUDGET_HOOK_COUNT 1000	/* instructions between clock checks */
 #define RB_TAG 0
-
-/* The running callback's limits; the hook has no other way to reach them. */
-static struct timespec budget_deadline;
-static int budget_ms;
 
 static bool past(const struct timespec *t)
 {
@@ -49,17 +45,6 @@ static void deadline_after(struct timespec *t, int ms)
 		t->tv_sec++;
 		t->tv_nsec -= 1000000000;
 	}
-}
-
-static void budget_hook(lua_State *L, lua_Debug *ar)
-{
-	(void)ar;
-	if (!past(&budget_deadline))
-		return;
-	luaL_where(L, 0);	/* inside a hook, level 0 is the Lua code that ran too long */
-	lua_pushfstring(L, "callback exceeded its time budget of %d ms", budget_ms);
-	lua_concat(L, 2);
-	lua_error(L);
 }
 
 int ctl_traceback(lua_State *L)
@@ -94,7 +79,8 @@ static void push_event(lua_State *L, struct ctl_state *s, const struct ctlua_eve
 /*
  * Turn a callback's answer (stack: action [, opts]) into the flow's verdict; an alloc
  * answer in enforce mode is applied at once: the entry netfilter may have made for the
- * first packet gets the opts, or a new entry is created.
+ * first packet gets the opts, or a new entry is created. Runs under the callback's
+ * budget: reading the answer may run its metamethods.
  */
 static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_flow *f, int base)
 {
@@ -107,12 +93,14 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 	int err;
 
 	if (i < 0)
-		luaL_error(L, "a callback returned %s where an action (pass, alloc or drop) "
-			   "was expected", luaL_tolstring(L, base, NULL));
+		luaL_error(L, lua_type(L, base) == LUA_TSTRING
+			   ? "'%s' is not an action (pass, alloc or drop)"
+			   : "%s is not an action (pass, alloc or drop)",
+			   luaL_tolstring(L, base, NULL));
 	v.action = (__u8)i;
 	if (!lua_isnoneornil(L, base + 1)) {
 		if (!lua_istable(L, base + 1))
-			luaL_error(L, "a callback returned %s where an opts table was expected",
+			luaL_error(L, "expected an opts table after the action, got %s",
 				   luaL_typename(L, base + 1));
 		ctl_check_keys(L, base + 1, 0, keys);
 		ctl_check_opts(L, base + 1, 0, false, &v.opts);
@@ -129,6 +117,64 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 	if (err)
 		luaL_error(L, "cannot apply the answer to %s: %s (%s)", ctl_flow_format(f, buf),
 			   ctl_errno_name(err, name, sizeof(name)), strerror(-err));
+}
+
+/* Protected: apply_answer(state, flow, action, opts) */
+static int answer(lua_State *L)
+{
+	apply_answer(L, lua_touserdata(L, 1), lua_touserdata(L, 2), 3);
+	return 0;
+}
+
+/*
+ * Push "the 'miss' callback (function 'f', policy.lua:3)": the kind of event, the
+ * callback's global name if it has one, and where it is defined. @fn: the callback.
+ */
+static void push_callback_name(lua_State *L, int fn, int kind)
+{
+	const char *name = NULL;
+	int top = lua_gettop(L);
+	lua_Debug ar;
+
+	fn = lua_absindex(L, fn);
+	lua_pushglobaltable(L);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		if (lua_type(L, -2) == LUA_TSTRING && lua_rawequal(L, -1, fn)) {
+			lua_pop(L, 1);
+			name = lua_tostring(L, -1);	/* the key, kept on the stack */
+			break;
+		}
+		lua_pop(L, 1);
+	}
+	lua_pushvalue(L, fn);
+	lua_getinfo(L, ">S", &ar);
+	if (name)
+		lua_pushfstring(L, "the '%s' callback (function '%s', %s:%d)", ctl_event_names[kind],
+				name, ar.short_src, ar.linedefined);
+	else if (ar.linedefined > 0)
+		lua_pushfstring(L, "the '%s' callback (%s:%d)", ctl_event_names[kind],
+				ar.short_src, ar.linedefined);
+	else
+		lua_pushfstring(L, "the '%s' callback (%s)", ctl_event_names[kind], ar.short_src);
+	lua_replace(L, top + 1);
+	lua_settop(L, top + 1);
+}
+
+static bool callback_out_of_memory;	/* the last dispatch failed with LUA_ERRMEM */
+
+/*
+ * Raise the error on top again, saying which callback it came from. Stack: the
+ * callback at 1, the error on top.
+ */
+static int callback_failed(lua_State *L, int status, const char *what, int kind)
+{
+	callback_out_of_memory = status == LUA_ERRMEM;
+	push_callback_name(L, 1, kind);
+	lua_pushstring(L, what);
+	lua_rotate(L, -3, -1);	/* name, what, error */
+	lua_concat(L, 3);
+	return lua_error(L);
 }
 
 /* Print the event on top if every field of the watch filter equals the event's. */
@@ -155,16 +201,14 @@ static void watch(lua_State *L, struct ctl_state *s)
 }
 
 /*
- * Protected: build the event, show it if it is watched, run the callback under its
- * budget, apply the answer.
+ * Protected: build the event, show it if it is watched, run the callback and read its
+ * answer under the budget (disarmed by on_event, also when this raises).
  */
 static int dispatch(lua_State *L)
 {
 	struct ctl_state *s = lua_touserdata(L, 1);
 	const struct ctlua_event *e = lua_touserdata(L, 2);
-	lua_Hook old_hook = lua_gethook(L);
-	int old_mask = lua_gethookmask(L), old_count = lua_gethookcount(L);
-	int base, status;
+	int status;
 
 	lua_settop(L, 0);
 	if (s->watch_ref != LUA_NOREF) {
@@ -174,20 +218,24 @@ static int dispatch(lua_State *L)
 	}
 	if (s->cb_ref[e->kind] == LUA_NOREF)
 		return 0;
-	lua_pushcfunction(L, ctl_traceback);
-	base = lua_gettop(L) + 1;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);	/* 1: kept for messages */
+	lua_pushcfunction(L, ctl_traceback);			/* 2 */
+	lua_pushvalue(L, 1);
 	push_event(L, s, e);
-
-	budget_ms = s->budget_ms;
-	deadline_after(&budget_deadline, budget_ms);
-	lua_sethook(L, budget_hook, LUA_MASKCOUNT, BUDGET_HOOK_COUNT);
-	status = lua_pcall(L, 1, 2, 1);
-	lua_sethook(L, old_hook, old_mask, old_count);
+	ctl_budget_arm(L, s->budget_ms);
+	status = lua_pcall(L, 1, 2, 2);				/* answer at 3, 4 */
 	if (status != LUA_OK)
-		return lua_error(L);	/* already has its traceback */
-	if (!lua_isnil(L, base))
-		apply_answer(L, s, &e->flow, base);
+		return callback_failed(L, status, " failed: ", e->kind);
+	if (lua_isnil(L, 3))
+		return 0;
+	lua_pushcfunction(L, answer);
+	lua_pushlightuserdata(L, s);
+	lua_pushlightuserdata(L, (void *)&e->flow);
+	lua_pushvalue(L, 3);
+	lua_pushvalue(L, 4);
+	status = lua_pcall(L, 4, 0, 2);
+	if (status != LUA_OK)
+		return callback_failed(L, status, ", its answer: ", e->kind);
 	return 0;
 }
 
@@ -197,6 +245,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct ctl_state *s = ctx;
 	const struct ctlua_event *e = data;
 	lua_State *L = s->run_L;
+	enum ctl_stop why;
+	int status;
 
 	if (size < sizeof(*e) || e->kind >= CTLUA_EV_NR)
 		return 0;
@@ -205,8 +255,19 @@ static int on_event(void *ctx, void *data, size_t size)
 	lua_pushcfunction(L, dispatch);
 	lua_pushlightuserdata(L, s);
 	lua_pushlightuserdata(L, data);
-	if (lua_pcall(L, 2, 0, 0) != LUA_OK)
+	callback_out_of_memory = false;
+	status = lua_pcall(L, 2, 0, 0);
+	why = ctl_budget_disarm(L);
+	if (status != LUA_OK) {
+		s->callback_errors++;
+		if (why == CTL_STOP_TIME)
+			s->callback_timeouts++;
+		if (why == CTL_STOP_MEMORY || status == LUA_ERRMEM || callback_out_of_memory) {
+			s->callback_memory++;
+			lua_gc(L, LUA_GCCOLLECT, 0);	/* the next callback starts clean */
+		}
 		report(L, NULL);
+	}
 	s->handled++;
 	if (ctl_signal_pending())	/* a flood must not outlast Ctrl-C */
 		return -EINTR;
@@ -459,12 +520,44 @@ static int l_watch(lua_State *L)
 	return 1;
 }
 
+/*
+ * ct.memory_limit([size]) -> limit, used: the Lua state's memory limit in bytes (a size
+ * as an integer or a string like "512M"), and the bytes it uses now.
+ */
+static int l_memory_limit(lua_State *L)
+{
+	if (!lua_isnoneornil(L, 1)) {
+		size_t limit;
+		const char *why = NULL;
+
+		if (lua_type(L, 1) == LUA_TNUMBER) {
+			lua_Integer n = luaL_checkinteger(L, 1);
+
+			limit = (size_t)n;
+			if (n < (1 << 20))
+				why = "a size of at least 1M is expected";
+		} else {
+			why = ctl_parse_size(luaL_checkstring(L, 1), &limit);
+		}
+		if (why)
+			return luaL_argerror(L, 1, why);
+		if (!ctl_mem_limit(L))
+			return luaL_error(L, "this Lua state's allocator is not ctlua's: "
+					  "no memory limit can be set");
+		ctl_mem_set_limit(L, limit);
+	}
+	lua_pushinteger(L, (lua_Integer)ctl_mem_limit(L));
+	lua_pushinteger(L, (lua_Integer)ctl_mem_used(L));
+	return 2;
+}
+
 static const luaL_Reg event_funcs[] = {
 	{ "on", l_on },
 	{ "watch", l_watch },
 	{ "run", l_run },
 	{ "poll", l_poll },
 	{ "budget", l_budget },
+	{ "memory_limit", l_memory_limit },
 	{ NULL, NULL },
 };
 

@@ -21,6 +21,7 @@
 #include "probe.h"
 #include "repl.h"
 #include "run.h"
+#include "sandbox.h"
 
 static const char usage[] =
 	"usage: ctlua [OPTIONS] SCRIPT [ARGS...]\n"
@@ -35,13 +36,16 @@ static const char usage[] =
 	"says. The policy sees the module `ct` as a global; `arg` holds the ARGS.\n"
 	"\n"
 	"options:\n"
-	"  -e, --execute CODE   run CODE instead of a script file\n"
-	"  -i, --interactive    after the script or CODE, stay in the interactive shell\n"
-	"  -c, --check          check that this kernel and user can run ctlua, and exit\n"
-	"  -v, --verbose        show libbpf's messages and the verifier log\n"
-	"      --verdicts N     room for N per-flow verdicts (default 131072)\n"
-	"  -h, --help           show this help and exit\n"
-	"  -V, --version        show the version and exit\n"
+	"  -e, --execute CODE       run CODE instead of a script file\n"
+	"  -i, --interactive        after the script or CODE, stay in the interactive shell\n"
+	"  -c, --check              check that this kernel and user can run ctlua, and exit\n"
+	"  -v, --verbose            show libbpf's messages and the verifier log\n"
+	"      --verdicts N         room for N per-flow verdicts (default 131072)\n"
+	"      --memory-limit SIZE  the Lua state's memory limit, e.g. 512M (default: 1G,\n"
+	"                           or half the RAM if less)\n"
+	"      --allow-bytecode     let load, loadfile, dofile and the script be precompiled\n"
+	"  -h, --help               show this help and exit\n"
+	"  -V, --version            show the version and exit\n"
 	"\n"
 	"examples:\n"
 	"  ctlua examples/demo.lua veth0 10      run the demo policy on veth0 for 10 s\n"
@@ -142,9 +146,13 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "verdicts", required_argument, NULL, 'N' },
+		{ "memory-limit", required_argument, NULL, 'M' },
+		{ "allow-bytecode", no_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
+	size_t mem_limit = ctl_mem_default_limit();
 	struct ctl_dp_opts dp_opts;
+	const char *why;
 	char *end;
 	const char *code = NULL, *script;
 	bool verbose = false, interactive = false;
@@ -187,6 +195,15 @@ int main(int argc, char **argv)
 			dp_opts.verdicts = (unsigned int)n;
 			break;
 		}
+		case 'M':
+			if ((why = ctl_parse_size(optarg, &mem_limit))) {
+				fprintf(stderr, "ctlua: --memory-limit '%s': %s\n", optarg, why);
+				return 2;
+			}
+			break;
+		case 'B':
+			ctl_sandbox_allow_bytecode(true);
+			break;
 		default:
 			fprintf(stderr, "Try 'ctlua --help' for more information.\n");
 			return 2;
@@ -206,12 +223,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ctl_dp_set_verbose(verbose);
 	ctl_progname = "ctlua";
-	L = luaL_newstate();
+	L = ctl_sandbox_newstate(mem_limit);
 	if (!L) {
 		fprintf(stderr, "ctlua: cannot create a Lua state (out of memory)\n");
 		return 1;
 	}
 	luaL_openlibs(L);
+	ctl_sandbox_open(L);	/* before any user code, so nobody holds the originals */
 	luaL_requiref(L, "ct", luaopen_ct, 1);	/* the command's convenience globals: ct, */
 	lua_pop(L, 1);
 	ctl_state_set_dp_opts(ctl_state_of(L), &dp_opts);	/* ct.config may change them */
@@ -223,9 +241,9 @@ int main(int argc, char **argv)
 	set_arg(L, script, argv + optind, argc - optind);
 	status = LUA_OK;
 	if (code)
-		status = luaL_loadbuffer(L, code, strlen(code), "=(command line)");
+		status = ctl_load_buffer(L, code, strlen(code), "=(command line)");
 	else if (*script)
-		status = luaL_loadfile(L, strcmp(script, "-") ? script : NULL);
+		status = ctl_load_file(L, strcmp(script, "-") ? script : NULL);
 	if (code || *script)
 		status = run_chunk(L, status, argv + optind, argc - optind);
 	if (interactive && ctl_repl(L, isatty(STDIN_FILENO)))

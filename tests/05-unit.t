@@ -1,7 +1,7 @@
 #!/bin/bash
 # 05-unit.t - the C unit tests (tests/unit/*.c, built by make as build/unit_tests): the
-# pure functions of src/addr.h and src/names.h, the shell's printer (src/pretty.h) and
-# rule compilation (src/rules.h).
+# pure functions of src/addr.h and src/names.h, the shell's printer (src/pretty.h),
+# rule compilation (src/rules.h) and a callback's budget (src/sandbox.h).
 # They print TAP themselves.
 cd "$(dirname "$0")/.." || exit 1
 

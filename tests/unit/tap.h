@@ -18,5 +18,7 @@ void test_pretty(void);
 void test_fields(void);
 /* tests/unit/rules.c */
 void test_rules(void);
+/* tests/unit/sandbox.c */
+void test_sandbox(void);
 
 #endif

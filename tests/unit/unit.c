@@ -438,6 +438,7 @@ int main(void)
 	test_pretty();
 	test_fields();
 	test_rules();
+	test_sandbox();
 	printf("1..%d\n", tests_run);
 	if (tests_failed)
 		diag("failed %d of %d tests", tests_failed, tests_run);
