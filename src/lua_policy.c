@@ -229,7 +229,7 @@ static int l_rule(lua_State *L)
 static int l_unrule(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
-	lua_Integer id = luaL_checkinteger(L, 1);
+	lua_Integer id = ctl_check_int(L, 1, LUA_MININTEGER, LUA_MAXINTEGER);
 	int pos = ctl_rules_find(&s->rules, id), err;
 	struct ctl_rule_entry gone;
 
@@ -311,7 +311,7 @@ static int l_verdict(lua_State *L)
 	int r, err;
 
 	ctl_check_flow(L, 1, &f);
-	v.action = (__u8)luaL_checkoption(L, 2, NULL, ctl_action_names);
+	v.action = (__u8)ctl_check_option(L, 2, NULL, ctl_action_names);
 	if (!lua_isnoneornil(L, 3)) {
 		luaL_checktype(L, 3, LUA_TTABLE);
 		ctl_check_keys(L, 3, 3, keys);

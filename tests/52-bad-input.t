@@ -48,6 +48,8 @@ bad("bad argument #2 to 'ct.alloc' (field 'netns': 'ctl-test-none-52\\0x' contai
 bad("bad argument #1 to 'ct.explain' ('alloc\\0x' contains a NUL byte)", ct.explain, "alloc\0x")
 bad("bad argument #1 to 'ct.default' ('alloc\\0x' contains a NUL byte)", ct.default, "alloc\0x")
 bad("bad argument #1 to 'ct.mode' ('off\\0x' contains a NUL byte)", ct.mode, "off\0x")
+bad("bad argument #2 to 'ct.verdict' ('drop\\0x' contains a NUL byte)", ct.verdict, U,
+	"drop\0x")
 bad("bad argument #2 to 'ct.attach' (field 'dir': 'egress\\0' contains a NUL byte)",
 	ct.attach, "ctlnosuch0", { dir = "egress\0" })
 bad("bad argument #2 to 'ct.alloc' (unknown field 'timeout\\0x' (known: timeout, status, mark, " ..
@@ -66,6 +68,7 @@ bad("bad argument #1 to 'ct.explain' (4294967367 is out of range -4095 to 4095)"
 bad("bad argument #1 to 'ct.explain' (4294967367 is out of range -4095 to 4095)",
 	ct.explain, (1 << 32) + 71)
 bad("bad argument #1 to 'ct.explain' (expected an integer, got nan)", ct.explain, 0 / 0)
+bad("bad argument #1 to 'ct.unrule' (expected an integer, got nan)", ct.unrule, 0 / 0)
 bad("bad argument #1 to 'ct.explain' (expected an integer, got 71.5)", ct.explain, 71.5)
 bad("bad argument #1 to 'ct.explain' (0 is not an errno)", ct.explain, 0)
 t.like(ct.explain(71.0), "^EPROTO %(71%)", "a float with an integer value is that integer")
