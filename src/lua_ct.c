@@ -35,10 +35,14 @@ static void forget_state(struct ctl_state *s)
 
 struct ctl_state *ctl_state(lua_State *L)
 {
-	struct ctl_state *s = lua_touserdata(L, lua_upvalueindex(1));
+	/* checked, not trusted: debug.setupvalue can put anything there */
+	struct ctl_state *s = luaL_testudata(L, lua_upvalueindex(1), CTL_STATE_MT);
 
+	if (!s)
+		luaL_error(L, "the ct module's state is missing (upvalue 1 of a ct function was "
+			   "replaced)");
 	if (s->closed)
-		luaL_error(L, "the ct module is closed (the Lua state is shutting down)");
+		luaL_error(L, "the ct module is closed");
 	return s;
 }
 
@@ -62,6 +66,8 @@ int ctl_ready(lua_State *L, struct ctl_state *s)
 
 	if (s->dp)
 		return 0;
+	if (s->closed)	/* user code that ran since ctl_state (an __index) closed it */
+		return luaL_error(L, "the ct module is closed");
 	err = ctl_dp_open(&s->dp, msg, sizeof(msg));
 	if (err)
 		return ctl_fail(L, err, "%s", msg);
@@ -95,7 +101,33 @@ static int l_stats(lua_State *L)
 	return 1;
 }
 
-/* Tear down in the order the kernel needs: filters off, then the object unloaded. */
+/*
+ * Whether the running C function was called by the collector as a finalizer, rather
+ * than by hand (getmetatable(state).__gc(state), reachable through debug.getupvalue):
+ * Lua names a finalizer call "__gc" of kind "metamethod", and nothing else so.
+ */
+static bool finalizing(lua_State *L)
+{
+	lua_Debug ar;
+
+	return lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name &&
+	       !strcmp(ar.name, "__gc") && ar.namewhat && !strcmp(ar.namewhat, "metamethod");
+}
+
+void ctl_state_release(struct ctl_state *s)
+{
+	ctl_events_close(s);
+	ctl_dp_close(s->dp);
+	s->dp = NULL;
+}
+
+/*
+ * Tear down in the order the kernel needs: filters off, then the object unloaded. Every
+ * ct function refuses a closed state. A call by hand only closes: a C function further
+ * down the stack may still hold the datapath, which is freed when the collector
+ * finalizes the state for real. Inside ct.run (os.exit(code, true) in a callback) the
+ * loop's ring buffer is in use: the process is ending, so it is left to the exit.
+ */
 static int state_gc(lua_State *L)
 {
 	struct ctl_state *s = luaL_checkudata(L, 1, CTL_STATE_MT);
@@ -103,9 +135,8 @@ static int state_gc(lua_State *L)
 	s->closed = true;
 	forget_state(s);
 	ctl_links_detach_all(s);
-	ctl_events_close(s);
-	ctl_dp_close(s->dp);
-	s->dp = NULL;
+	if (finalizing(L) && !s->run_L)
+		ctl_state_release(s);
 	return 0;
 }
 

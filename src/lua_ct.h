@@ -185,6 +185,8 @@ int ctl_traceback(lua_State *L);
 void ctl_links_detach_all(struct ctl_state *s);
 /* Release the ring buffer and loop. */
 void ctl_events_close(struct ctl_state *s);
+/* Free what a closed state holds (ring buffer, loop, datapath); for the finalizer. */
+void ctl_state_release(struct ctl_state *s);
 
 /*
  * For a host's own event loop (the REPL): the descriptor that turns readable when events

@@ -36,27 +36,19 @@ static void unlink_link(struct ctl_state *s, struct ctl_link *l)
 }
 
 /*
- * Take @l off its interface. The clsact qdisc goes too if ctlua created it and no
- * other link of ours still uses it; otherwise the duty passes to that other link.
+ * Take @l off its interface (tc.c removes the clsact qdisc too when it was ours and
+ * nothing is left on it).
  */
 static int detach(struct ctl_link *l)
 {
-	struct ctl_state *s = l->state;
-	struct ctl_link *heir = NULL;
 	int err;
 
 	if (!l->attached)
 		return 0;
-	if (l->tc.owns_qdisc)
-		for (struct ctl_link *o = s->links; o && !heir; o = o->next)
-			if (o != l && o->tc.ifindex == l->tc.ifindex)
-				heir = o;
-	err = ctl_tc_detach(&l->tc, l->tc.owns_qdisc && !heir);
+	err = ctl_tc_detach(&l->tc);
 	if (err)
 		return err;	/* still attached: a later detach or the exit will retry */
-	if (heir)
-		heir->tc.owns_qdisc = true;
-	unlink_link(s, l);
+	unlink_link(l->state, l);
 	l->attached = false;
 	return 0;
 }
@@ -67,6 +59,7 @@ void ctl_links_detach_all(struct ctl_state *s)
 		struct ctl_link *l = s->links;
 
 		if (detach(l)) {	/* the last chance has passed: let it go */
+			ctl_tc_forget(&l->tc);
 			unlink_link(s, l);
 			l->attached = false;
 		}
