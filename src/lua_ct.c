@@ -125,8 +125,9 @@ void ctl_state_release(struct ctl_state *s)
  * Tear down in the order the kernel needs: filters off, then the object unloaded. Every
  * ct function refuses a closed state. A call by hand only closes: a C function further
  * down the stack may still hold the datapath, which is freed when the collector
- * finalizes the state for real. Inside ct.run (os.exit(code, true) in a callback) the
- * loop's ring buffer is in use: the process is ending, so it is left to the exit.
+ * finalizes the state for real. That can happen inside ct.run only through lua_close
+ * from a callback (os.exit(code, true)), after which the process ends without going back
+ * to the loop, so the ring buffer can go too.
  */
 static int state_gc(lua_State *L)
 {
@@ -135,7 +136,7 @@ static int state_gc(lua_State *L)
 	s->closed = true;
 	forget_state(s);
 	ctl_links_detach_all(s);
-	if (finalizing(L) && !s->run_L)
+	if (finalizing(L))
 		ctl_state_release(s);
 	return 0;
 }
