@@ -48,7 +48,10 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 		lua_sethook(L, NULL, 0, 0);
 		return;
 	}
-	luaL_error(L, "interrupted");
+	luaL_where(L, 0);	/* inside a hook, level 0 is the Lua code that was running */
+	lua_pushliteral(L, "interrupted");
+	lua_concat(L, 2);
+	lua_error(L);
 }
 
 void ctl_signal_interrupt(lua_State *L)
