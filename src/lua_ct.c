@@ -33,10 +33,29 @@ static void forget_state(struct ctl_state *s)
 		}
 }
 
+void *ctl_testobject(lua_State *L, int idx, const char *tname, size_t size)
+{
+	void *p = luaL_testudata(L, idx, tname);
+
+	return p && lua_rawlen(L, idx) == size ? p : NULL;
+}
+
+void *ctl_checkobject(lua_State *L, int idx, const char *tname, size_t size)
+{
+	void *p = ctl_testobject(L, idx, tname, size);
+
+	if (!p && luaL_testudata(L, idx, tname))	/* luaL_typeerror would say "got" tname */
+		luaL_argerror(L, idx, lua_pushfstring(L, "%s expected, got another userdata "
+						      "with its metatable", tname));
+	if (!p)
+		luaL_typeerror(L, idx, tname);
+	return p;
+}
+
 struct ctl_state *ctl_state(lua_State *L)
 {
 	/* checked, not trusted: debug.setupvalue can put anything there */
-	struct ctl_state *s = luaL_testudata(L, lua_upvalueindex(1), CTL_STATE_MT);
+	struct ctl_state *s = ctl_testobject(L, lua_upvalueindex(1), CTL_STATE_MT, sizeof(*s));
 
 	if (!s)
 		luaL_error(L, "the ct module's state is missing (upvalue 1 of a ct function was "
@@ -54,7 +73,7 @@ struct ctl_state *ctl_state_of(lua_State *L)
 	struct ctl_state *s;
 
 	lua_getfield(L, LUA_REGISTRYINDEX, STATE_KEY);
-	s = luaL_testudata(L, -1, CTL_STATE_MT);
+	s = ctl_testobject(L, -1, CTL_STATE_MT, sizeof(*s));
 	lua_pop(L, 1);
 	return s && !s->closed ? s : NULL;
 }
@@ -131,7 +150,7 @@ void ctl_state_release(struct ctl_state *s)
  */
 static int state_gc(lua_State *L)
 {
-	struct ctl_state *s = luaL_checkudata(L, 1, CTL_STATE_MT);
+	struct ctl_state *s = ctl_checkobject(L, 1, CTL_STATE_MT, sizeof(*s));
 
 	s->closed = true;
 	forget_state(s);

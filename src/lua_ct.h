@@ -75,6 +75,13 @@ struct ctl_state {
 /* Name printed before messages on stderr ("ctlua", or "ct" inside stock lua). */
 extern const char *ctl_progname;
 
+/*
+ * luaL_testudata and luaL_checkudata for the module's objects, which also check the
+ * block's @size: debug.setmetatable can give any userdata (io.stdout) our metatable.
+ */
+void *ctl_testobject(lua_State *L, int idx, const char *tname, size_t size);
+void *ctl_checkobject(lua_State *L, int idx, const char *tname, size_t size);
+
 /* The state, from upvalue 1 of the running C function; raises once it is closed. */
 struct ctl_state *ctl_state(lua_State *L);
 

@@ -120,7 +120,7 @@ static int l_attach(lua_State *L)
 /* link:detach() -> true | nil, msg, errno; a detached link raises, as a closed file does. */
 static int link_detach(lua_State *L)
 {
-	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 	int err;
 
 	if (!l->attached)
@@ -138,7 +138,7 @@ static int link_detach(lua_State *L)
 
 static int link_gc(lua_State *L)
 {
-	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
 	detach(l);
 	return 0;
@@ -147,7 +147,7 @@ static int link_gc(lua_State *L)
 /* A <close> variable going out of scope: detach, and stop keeping the link alive. */
 static int link_close(lua_State *L)
 {
-	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
 	if (!detach(l))
 		anchor(L, 1, false);
@@ -156,7 +156,7 @@ static int link_close(lua_State *L)
 
 static int link_tostring(lua_State *L)
 {
-	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
 	lua_pushfstring(L, "link %s %s%s", l->tc.ifname, ctl_dir_names[l->tc.dir],
 			l->attached ? "" : " (detached)");
@@ -168,7 +168,7 @@ const char *const ctl_link_fields[] = { "ifname", "ifindex", "dir", "attached", 
 
 static int link_index(lua_State *L)
 {
-	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
 	switch (ctl_name_index(ctl_link_fields, luaL_checkstring(L, 2))) {
 	case 0:

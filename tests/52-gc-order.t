@@ -64,6 +64,17 @@ false	the ct module's state is missing (upvalue 1 of a ct function was replaced)
 	"  the function says what is wrong instead of reading the wrong object" || show
 
 run "$ST"'local l = assert(ct.attach("lo"))
+debug.setmetatable(io.stderr, getmetatable(st)); print(pcall(gc, io.stderr))
+debug.setmetatable(io.stdin, getmetatable(l))
+print(pcall(getmetatable(l).__close, io.stdin)); print(pcall(tostring, io.stdin))
+print(pcall(ct.stats) and "still open")'
+is "$RC" 0 "another userdata given the state's or a link's metatable: exit status 0" || show
+is "$OUT" "false	bad argument #1 to '?' (ct.state expected, got another userdata with its metatable)
+false	bad argument #1 to '?' (ct.link expected, got another userdata with its metatable)
+false	bad argument #1 to '?' (ct.link expected, got another userdata with its metatable)
+still open" "  is refused, not written to" || show
+
+run "$ST"'local l = assert(ct.attach("lo"))
 ct.on("alloc", function() print("callback"); gc(st) end)
 assert(ct.alloc('"$T"'))
 print(pcall(ct.run, 1)); print(pcall(ct.poll, 10))'
