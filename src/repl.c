@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <readline/readline.h>
 #include <readline/history.h>
@@ -26,6 +27,7 @@
 #include "pretty.h"
 #include "repl.h"
 #include "run.h"
+#include "watchdog.h"
 
 #define PROMPT		"> "
 #define PROMPT_MORE	">> "
@@ -40,6 +42,7 @@ static struct {
 	char *chunk;			/* lines of an unfinished statement */
 	size_t len;
 	char history[4096];		/* the history file, "" for none */
+	struct termios tty_mode;	/* the terminal's settings before readline's */
 } repl;
 
 #define DRAIN_MS	50	/* events handled before the terminal is looked at again */
@@ -345,6 +348,12 @@ static void restore_terminal(void)
 	rl_callback_handler_remove();
 }
 
+/* The watchdog's version: readline's state is the stuck thread's, the settings are not. */
+static void reset_terminal(void)
+{
+	tcsetattr(STDIN_FILENO, TCSANOW, &repl.tty_mode);
+}
+
 /* The loop's event source: callbacks and ct.watch, with the typed line moved aside. */
 static int drain(void *ctx)
 {
@@ -383,6 +392,8 @@ int ctl_repl(lua_State *L, bool tty)
 		ctl_complete_init(L);
 		printf("ctlua %s (%s): Lua with the module ct. help() lists the API; "
 		       "Ctrl-D leaves.\n", CTLUA_VERSION, LUA_RELEASE);
+		if (!tcgetattr(STDIN_FILENO, &repl.tty_mode))
+			ctl_watchdog_last_words(reset_terminal);
 		rl_callback_handler_install(PROMPT, on_line);
 		atexit(restore_terminal);
 	}

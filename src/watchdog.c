@@ -17,6 +17,7 @@ static sem_t kick;			/* posted on every arm and disarm */
 static atomic_int armed_signo;		/* 0: standing down */
 static atomic_uint armed_gen;		/* a new arming restarts the grace time */
 static atomic_bool started;
+static void (*_Atomic last_words)(void);
 
 static void say(const char *text)
 {
@@ -59,6 +60,8 @@ _Noreturn static void end_process(int signo)
 			 ctl_progname, strerror(-n));
 		say(msg);
 	}
+	if (atomic_load(&last_words))
+		atomic_load(&last_words)();
 	_exit(128 + signo);
 }
 
@@ -134,4 +137,9 @@ void ctl_watchdog_disarm(void)
 		return;
 	atomic_store(&armed_signo, 0);
 	sem_post(&kick);
+}
+
+void ctl_watchdog_last_words(void (*fn)(void))
+{
+	atomic_store(&last_words, fn);
 }

@@ -26,4 +26,11 @@ void ctl_watchdog_arm(int signo);
 /* The stop was honoured without ending the process (the shell's Ctrl-C): stand down. */
 void ctl_watchdog_disarm(void);
 
+/*
+ * Have the watchdog call @fn just before it ends the process (the shell gives the
+ * terminal its settings back). @fn runs on the watchdog's thread while the Lua thread is
+ * stuck: it must not take locks that thread may hold. One at a time; NULL removes it.
+ */
+void ctl_watchdog_last_words(void (*fn)(void));
+
 #endif

@@ -248,8 +248,31 @@ if command -v tmux >/dev/null; then
 	pty_wait '\[ctlua exited 0\]'; ok $? "  the shell still works and exits 0"
 	is "$(cat "$TEST_TMP/target")" "precious" "  the file the link points to is untouched"
 	[[ -L "$TEST_TMP/hist-link" ]]; ok $? "  and the link is still a link"
+
+	# Ctrl-C in the shell: a line that can be interrupted is, and the watchdog stands
+	# down; a line stuck in a C call ends the shell through the watchdog, filters removed.
+	pty_start "$NS_A" "CTLUA_HISTORY=$TEST_TMP/history"
+	pty_wait '> ?$' || diag_text "$(pty_screen)"
+	pty_type "link = ct.attach('$IF_A'); while true do end"
+	pty_key Enter
+	sleep 0.3
+	pty_key C-c
+	pty_wait 'interrupted'; ok $? "the shell: Ctrl-C interrupts a loop"
+	sleep 2
+	pty_type 'print("alive")'
+	pty_key Enter
+	pty_wait $'\nalive\n> ?$'; ok $? "  and 2 s later the shell is still there: the watchdog stood down"
+	pty_type "io.open('$TEST_TMP/fifo')"
+	pty_key Enter
+	sleep 0.3
+	pty_key C-c
+	pty_wait 'SIGINT was not honoured within 1\.5 s' 5
+	ok $? "  a line stuck in a C call: after Ctrl-C the watchdog says so"
+	pty_wait '\[ctlua exited 130\]'; ok $? "  and ends the shell with status 130"
+	unlike "$(filters)" 'bpf' "  its filter removed"
+	unlike "$(qdiscs)" 'clsact' "  and the clsact qdisc"
 else
-	skip "tmux is not installed (make deps installs it)" 6
+	skip "tmux is not installed (make deps installs it)" 11
 fi
 
 done_testing
