@@ -14,5 +14,7 @@ void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* tests/unit/pretty.c */
 void test_pretty(void);
+/* tests/unit/loop.c */
+void test_loop(void);
 
 #endif

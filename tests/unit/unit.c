@@ -399,6 +399,7 @@ int main(void)
 	test_proto();
 	test_stat_name();
 	test_pretty();
+	test_loop();
 	printf("1..%d\n", tests_run);
 	if (tests_failed)
 		diag("failed %d of %d tests", tests_failed, tests_run);
