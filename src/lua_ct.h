@@ -52,6 +52,7 @@ struct ctl_rule_entry {
 };
 
 struct ctl_state {
+	__u32 magic;			/* tells a state from other userdata (ctl_state) */
 	struct ctl_dp *dp;		/* loaded on first use (ctl_ready) */
 	struct ctl_loop *loop;		/* created with the ring buffer */
 	struct ring_buffer *rb;
