@@ -44,28 +44,22 @@ static int find(const struct ctl_tc_link *link)
 	return -1;
 }
 
+/* Add @link's record. Called with reg_lock held. */
 static int record(const struct ctl_tc_link *link, bool owns_qdisc)
 {
-	int err = 0;
-
-	pthread_mutex_lock(&reg_lock);
 	if (nreg == reg_cap) {
 		size_t cap = reg_cap ? reg_cap * 2 : 8;
 		struct tc_record *grown = realloc(reg, cap * sizeof(*reg));
 
-		if (!grown) {
-			err = -ENOMEM;
-			goto unlock;
-		}
+		if (!grown)
+			return -ENOMEM;
 		reg = grown;
 		reg_cap = cap;
 	}
 	reg[nreg++] = (struct tc_record){ .ifindex = link->ifindex, .dir = link->dir,
 					  .handle = link->handle, .priority = link->priority,
 					  .owns_qdisc = owns_qdisc };
-unlock:
-	pthread_mutex_unlock(&reg_lock);
-	return err;
+	return 0;
 }
 
 /*
@@ -185,9 +179,11 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, struct ctl_tc_link *
 	memset(link, 0, sizeof(*link));
 	hook.ifindex = ifindex;
 	hook.attach_point = dir == CTLUA_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+	/* held until the filter is recorded: the watchdog must not miss one in between */
+	pthread_mutex_lock(&reg_lock);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
-		return err;
+		goto unlock;
 	created = !err;
 	err = bpf_tc_attach(&hook, &opts);
 	if (!err) {
@@ -202,6 +198,8 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, struct ctl_tc_link *
 	}
 	if (err && created)
 		remove_qdisc(ifindex);
+unlock:
+	pthread_mutex_unlock(&reg_lock);
 	return err;
 }
 
