@@ -1,30 +1,87 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* loop.c - the host's epoll loop and its self-pipe for signals. */
+/* loop.c - the host's one wait (epoll, an event source, stragglers) and its stop signals. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <linux/types.h>
+#include <lauxlib.h>
+#include "ctlua.h"
 #include "loop.h"
+#include "sandbox.h"
+#include "watchdog.h"
 
-#define SIGNAL_TAG (-1)
+#define SIGNAL_TAG	(-1)
+#define SOURCE_TAG	(-2)
+#define MAX_THREADS	4
 
 struct ctl_loop {
 	int epfd;
+	int src_fd;			/* -1: no source */
+	int (*consume)(void *ctx);
+	void *ctx;
+	bool stragglers;		/* records may wait without a wakeup */
+	int always[2];			/* tags of files epoll refuses: always readable */
+	int nalways;
 };
 
 /* Process-wide: a handler can reach only static storage. */
 static int sig_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t sig_caught;
+static volatile sig_atomic_t sig_pending;	/* not yet taken */
+static volatile sig_atomic_t sig_stopping;	/* not yet honoured */
+static bool hosted;
 static int catch_depth;
 static struct sigaction old_int, old_term, old_hup;
+/* The Lua threads a signal interrupts; written only by the thread the handler runs on. */
+static lua_State *volatile interrupt_L[MAX_THREADS];
+static volatile sig_atomic_t ninterrupt, interrupt_depth;
+
+/*
+ * Raised at every instruction while the signal is pending: a pcall that catches it meets
+ * it again at its next instruction. Once the signal is taken, it removes itself.
+ */
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	if (!sig_pending) {
+		lua_sethook(L, NULL, 0, 0);
+		return;
+	}
+	luaL_where(L, 0);	/* inside a hook, level 0 is the Lua code that was running */
+	lua_pushliteral(L, "interrupted");
+	lua_concat(L, 2);
+	lua_error(L);
+}
+
+void ctl_signal_interrupt(lua_State *L)
+{
+	/* Lua documents lua_sethook as safe to call from a signal handler (lua.c does) */
+	lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1);
+}
+
+static void interrupt_all(void)
+{
+	for (int i = 0; i < ninterrupt; i++)
+		if (interrupt_L[i])
+			ctl_signal_interrupt(interrupt_L[i]);
+}
 
 static void on_signal(int signo)
 {
 	int saved = errno;
 
-	sig_caught = signo;
+	/* a SIGTERM is not hidden behind an earlier SIGINT */
+	if (!sig_pending || signo != SIGINT)
+		sig_pending = signo;
+	if (hosted) {
+		if (!sig_stopping)
+			sig_stopping = signo;
+		interrupt_all();
+		ctl_budget_interrupt();	/* and the C loops a callback runs (match.c, sort) */
+		ctl_watchdog_arm(signo);
+	}
 	if (write(sig_pipe[1], "", 1) < 0) {
 		/* the pipe is full: a wake-up is already pending */
 	}
@@ -40,6 +97,33 @@ static int sig_pipe_open(void)
 	return 0;
 }
 
+int ctl_signals_install(void)
+{
+	/*
+	 * SA_RESTART as signal() gives: a read of the terminal goes on (the hook interrupts
+	 * the Lua code after it); epoll_wait and ppoll end with EINTR whatever the flag.
+	 */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART }, old;
+	int err = sig_pipe_open();
+
+	if (err)
+		return err;
+	hosted = true;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* nohup and shells start a process with SIGHUP ignored so that it outlives them */
+	sigaction(SIGHUP, NULL, &old);
+	if (old.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
+	return 0;
+}
+
+bool ctl_signals_hosted(void)
+{
+	return hosted;
+}
+
 int ctl_signals_catch(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -47,7 +131,7 @@ int ctl_signals_catch(void)
 
 	if (err)
 		return err;
-	if (catch_depth++ == 0) {
+	if (!hosted && catch_depth++ == 0) {
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, &old_int);
 		sigaction(SIGTERM, &sa, &old_term);
@@ -58,28 +142,71 @@ int ctl_signals_catch(void)
 
 void ctl_signals_release(void)
 {
-	if (catch_depth == 0 || --catch_depth > 0)
+	if (hosted || catch_depth == 0 || --catch_depth > 0)
 		return;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
 }
 
-bool ctl_signal_pending(void)
+void ctl_signals_interrupt_push(lua_State *L)
 {
-	return sig_caught != 0;
+	int i = interrupt_depth++;
+
+	if (i >= MAX_THREADS)
+		return;		/* deeper threads go unregistered: the watchdog still ends them */
+	interrupt_L[i] = L;
+	ninterrupt = i + 1;	/* after the pointer: the handler reads up to ninterrupt */
+	if (hosted && sig_pending)	/* it came before this thread was known */
+		ctl_signal_interrupt(L);
+}
+
+void ctl_signals_interrupt_pop(void)
+{
+	int i = --interrupt_depth;
+
+	if (i < 0) {
+		interrupt_depth = 0;
+		return;
+	}
+	if (i >= MAX_THREADS)
+		return;
+	ninterrupt = i;
+	interrupt_L[i] = NULL;
+}
+
+int ctl_signal_pending(void)
+{
+	return sig_pending;
 }
 
 int ctl_signal_take(void)
 {
-	int signo = sig_caught;
 	char drain[64];
+	int signo;
 
-	sig_caught = 0;
+	/* the pipe first: a signal that comes after the drain leaves its byte */
 	if (sig_pipe[0] >= 0)
 		while (read(sig_pipe[0], drain, sizeof(drain)) > 0)
 			;
+	signo = __atomic_exchange_n(&sig_pending, 0, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < ninterrupt; i++)
+		if (interrupt_L[i] && lua_gethook(interrupt_L[i]) == stop_hook)
+			lua_sethook(interrupt_L[i], NULL, 0, 0);
+	if (hosted && sig_pending)	/* another came meanwhile: its hooks were just removed */
+		interrupt_all();
 	return signo;
+}
+
+int ctl_signal_stopping(void)
+{
+	return sig_stopping;
+}
+
+void ctl_signal_honoured(void)
+{
+	sig_stopping = 0;
+	ctl_watchdog_disarm();
 }
 
 int ctl_loop_new(struct ctl_loop **out)
@@ -89,6 +216,7 @@ int ctl_loop_new(struct ctl_loop **out)
 
 	if (!loop)
 		return -ENOMEM;
+	loop->src_fd = -1;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd < 0) {
 		err = -errno;
@@ -118,29 +246,73 @@ int ctl_loop_add(struct ctl_loop *loop, int fd, int tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (__uint64_t)(__int64_t)tag };
 
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev))
+	if (!epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return 0;
+	/* a regular file or /dev/null (the shell's input redirected): reads never block */
+	if (errno != EPERM || tag < 0 || loop->nalways == 2)
 		return -errno;
+	loop->always[loop->nalways++] = tag;
 	return 0;
+}
+
+int ctl_loop_set_source(struct ctl_loop *loop, int fd, int (*consume)(void *ctx), void *ctx)
+{
+	int err;
+
+	if (fd == loop->src_fd) {
+		loop->consume = fd >= 0 ? consume : NULL;
+		loop->ctx = ctx;
+		return 0;
+	}
+	if (loop->src_fd >= 0)
+		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->src_fd, NULL);
+	loop->src_fd = -1;
+	loop->consume = NULL;
+	loop->stragglers = false;
+	if (fd < 0)
+		return 0;
+	if ((err = ctl_loop_add(loop, fd, SOURCE_TAG)))
+		return err;
+	loop->src_fd = fd;
+	loop->consume = consume;
+	loop->ctx = ctx;
+	loop->stragglers = true;	/* records may have come before we watched */
+	return 0;
+}
+
+void ctl_loop_recheck(struct ctl_loop *loop)
+{
+	loop->stragglers = loop->src_fd >= 0;
 }
 
 int ctl_loop_wait(struct ctl_loop *loop, int timeout_ms, int *tags, int max)
 {
 	struct epoll_event ev[8];
+	bool readable = false;
 	int n, out = 0;
 
-	if (sig_caught)
+	if (sig_pending)
 		return -EINTR;
-	if (max > 8)
-		max = 8;
-	n = epoll_wait(loop->epfd, ev, max, timeout_ms);
-	if (n < 0)
-		return errno == EINTR ? (sig_caught ? -EINTR : 0) : -errno;
+	if (loop->stragglers && (timeout_ms < 0 || timeout_ms > CTLUA_STRAGGLER_MS))
+		timeout_ms = CTLUA_STRAGGLER_MS;
+	if (loop->nalways)
+		timeout_ms = 0;
+	n = epoll_wait(loop->epfd, ev, 8, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return -errno;
 	for (int i = 0; i < n; i++) {
 		int tag = (int)(__int64_t)ev[i].data.u64;
 
-		if (tag == SIGNAL_TAG)
-			return -EINTR;
-		tags[out++] = tag;
+		if (tag == SOURCE_TAG)
+			readable = true;
+		else if (tag >= 0 && out < max)
+			tags[out++] = tag;
 	}
+	for (int i = 0; i < loop->nalways && out < max; i++)
+		tags[out++] = loop->always[i];
+	if (loop->consume && !sig_pending && (readable || loop->stragglers))
+		loop->stragglers = loop->consume(loop->ctx) != 0;
+	if (sig_pending)
+		return -EINTR;
 	return out;
 }

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * loop.h - one epoll set for every descriptor the host waits on (the ring buffer so far),
- * plus SIGINT/SIGTERM/SIGHUP turned into a readable pipe so a wait ends when they arrive.
+ * loop.h - the host's one wait and its one signal mechanism. ct.run, ct.poll, ct.watch and
+ * the shell all wait here: on an epoll set of descriptors (the terminal), one event source
+ * read with stragglers in mind (the ring buffer), and SIGINT/SIGTERM/SIGHUP, which a
+ * self-pipe turns into a readable descriptor so a wait ends the moment they arrive.
  */
 #ifndef CTLUA_LOOP_H
 #define CTLUA_LOOP_H
 
 #include <stdbool.h>
+#include <lua.h>
 
 struct ctl_loop;
 
@@ -14,27 +17,86 @@ struct ctl_loop;
 int ctl_loop_new(struct ctl_loop **out);
 void ctl_loop_free(struct ctl_loop *loop);
 
-/* Watch @fd for input; ctl_loop_wait reports it as @tag (>= 0). Returns 0 or -errno. */
+/*
+ * Watch @fd for input; ctl_loop_wait reports it as @tag (>= 0). A file epoll cannot watch
+ * (a regular file, /dev/null) is reported ready at every wait (two such at most).
+ * Returns 0 or -errno.
+ */
 int ctl_loop_add(struct ctl_loop *loop, int fd, int tag);
 
 /*
- * Wait up to @timeout_ms (-1: no limit) and store the tags of ready descriptors in @tags.
- * Returns how many, 0 on timeout, or -EINTR when a caught signal arrived (see below).
+ * The event source: @fd turns readable when records wait, and @consume(@ctx) reads what
+ * waits without blocking, returning how many it read (0: none; negative: stopped early,
+ * more may wait). Records can also arrive without a wakeup (the program wakes the reader
+ * at most every CTLUA_WAKE_NS per CPU), so after a read that found some, the loop reads
+ * again within CTLUA_STRAGGLER_MS even if @fd stays quiet. @fd -1 removes the source.
+ * Returns 0 or -errno.
+ */
+int ctl_loop_set_source(struct ctl_loop *loop, int fd, int (*consume)(void *ctx), void *ctx);
+
+/* Read the source at the next wait even if its descriptor stays quiet. */
+void ctl_loop_recheck(struct ctl_loop *loop);
+
+/*
+ * Wait up to @timeout_ms (-1: no limit), reading the source when it has records, and
+ * store the tags of ready descriptors in @tags (at most @max). Returns how many tags,
+ * 0 when the time passed (or only the source had something), -EINTR when a stop signal
+ * is pending (see below; it stays pending), or another -errno.
  */
 int ctl_loop_wait(struct ctl_loop *loop, int timeout_ms, int *tags, int max);
 
 /*
- * While caught (between catch and release, which nest), SIGINT, SIGTERM and SIGHUP do not kill
- * the process: they are recorded and end the current ctl_loop_wait. Release restores
- * the handlers that were there before. Returns 0 or -errno.
+ * Signals. In the ctlua command (host mode), ctl_signals_install puts one handler on
+ * SIGINT, SIGTERM and SIGHUP for the whole run (a SIGHUP inherited as ignored, as nohup
+ * leaves it, stays ignored). A stop signal then: is recorded as pending, ends any wait,
+ * interrupts the registered Lua threads with the error "interrupted" (a hook that fires
+ * at every instruction until the signal is taken, so pcall cannot swallow it), and arms
+ * the watchdog (watchdog.h), which ends the process if the stop is not honoured in time.
+ * Returns 0 or -errno.
+ */
+int ctl_signals_install(void);
+
+/* Whether ctl_signals_install was called: the ctlua command, not ct.so in another Lua. */
+bool ctl_signals_hosted(void);
+
+/*
+ * Outside host mode (ct.so loaded by stock lua), ct.run and ct.poll catch the stop
+ * signals only while they wait: catch and release nest, release restores the handlers
+ * that were there before. In host mode both do nothing. Return 0 or -errno.
  */
 int ctl_signals_catch(void);
 void ctl_signals_release(void);
 
-/* Whether a caught signal is waiting to be taken. */
-bool ctl_signal_pending(void);
+/*
+ * While registered (calls nest, at most 4 deep), a stop signal interrupts Lua code running
+ * in @L (host mode only). ctl_run_call registers the thread it calls; ct.run the thread it
+ * runs callbacks on.
+ */
+void ctl_signals_interrupt_push(lua_State *L);
+void ctl_signals_interrupt_pop(void);
 
-/* The signal recorded since the last call (0 if none), and forget it. */
+/* Interrupt @L at its next instruction because a signal is pending (host mode). */
+void ctl_signal_interrupt(lua_State *L);
+
+/* The pending stop signal, or 0. */
+int ctl_signal_pending(void);
+
+/*
+ * Take the pending signal (0 if none): it no longer ends waits nor interrupts Lua (the
+ * hooks it set are removed). A stop stays requested until ctl_signal_honoured.
+ */
 int ctl_signal_take(void);
+
+/*
+ * The first stop signal since start (or since the last ctl_signal_honoured), or 0: a
+ * script asked to stop must end, and ct.run returns at once from then on.
+ */
+int ctl_signal_stopping(void);
+
+/*
+ * The stop was answered without ending the process (the shell interrupted a line for
+ * SIGINT and is back at its prompt): disarm the watchdog.
+ */
+void ctl_signal_honoured(void);
 
 #endif

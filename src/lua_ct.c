@@ -34,12 +34,44 @@ static void forget_state(struct ctl_state *s)
 		}
 }
 
+void *ctl_testobject(lua_State *L, int idx, const char *tname, size_t size)
+{
+	void *p = luaL_testudata(L, idx, tname);
+
+	return p && lua_rawlen(L, idx) == size ? p : NULL;
+}
+
+void *ctl_checkobject(lua_State *L, int idx, const char *tname, size_t size)
+{
+	void *p = ctl_testobject(L, idx, tname, size);
+
+	if (!p && luaL_testudata(L, idx, tname))	/* luaL_typeerror would say "got" tname */
+		luaL_argerror(L, idx, lua_pushfstring(L, "%s expected, got another userdata "
+						      "with its metatable", tname));
+	if (!p)
+		luaL_typeerror(L, idx, tname);
+	return p;
+}
+
+/* In a state's first bytes: Lua code cannot write a userdata's block, only C can. */
+#define STATE_MAGIC 0x6374756cU	/* "ctul" */
+
 struct ctl_state *ctl_state(lua_State *L)
 {
+	/*
+	 * Checked, not trusted: debug.setupvalue can put anything there. The magic number
+	 * costs less than luaL_testudata's registry look-up, on every call of a ct function.
+	 */
 	struct ctl_state *s = lua_touserdata(L, lua_upvalueindex(1));
 
+	/* a light userdata has no length */
+	if (s && (lua_rawlen(L, lua_upvalueindex(1)) != sizeof(*s) || s->magic != STATE_MAGIC))
+		s = NULL;
+	if (!s)
+		luaL_error(L, "the ct module's state is missing (upvalue 1 of a ct function was "
+			   "replaced)");
 	if (s->closed)
-		luaL_error(L, "the ct module is closed (the Lua state is shutting down)");
+		luaL_error(L, "the ct module is closed");
 	return s;
 }
 
@@ -51,7 +83,7 @@ struct ctl_state *ctl_state_of(lua_State *L)
 	struct ctl_state *s;
 
 	lua_getfield(L, LUA_REGISTRYINDEX, STATE_KEY);
-	s = luaL_testudata(L, -1, CTL_STATE_MT);
+	s = ctl_testobject(L, -1, CTL_STATE_MT, sizeof(*s));
 	lua_pop(L, 1);
 	return s && !s->closed ? s : NULL;
 }
@@ -68,6 +100,8 @@ int ctl_ready(lua_State *L, struct ctl_state *s)
 
 	if (s->dp)
 		return 0;
+	if (s->closed)	/* user code that ran since ctl_state (an __index) closed it */
+		return luaL_error(L, "the ct module is closed");
 	err = ctl_dp_open(&s->dp, &s->dp_opts, msg, sizeof(msg));
 	if (err)
 		return ctl_fail(L, err, "%s", msg);
@@ -107,17 +141,43 @@ static int l_stats(lua_State *L)
 	return 1;
 }
 
-/* Tear down in the order the kernel needs: filters off, then the object unloaded. */
+/*
+ * Whether the running C function was called by the collector as a finalizer, rather
+ * than by hand (getmetatable(state).__gc(state), reachable through debug.getupvalue):
+ * Lua names a finalizer call "__gc" of kind "metamethod", and nothing else so.
+ */
+static bool finalizing(lua_State *L)
+{
+	lua_Debug ar;
+
+	return lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name &&
+	       !strcmp(ar.name, "__gc") && ar.namewhat && !strcmp(ar.namewhat, "metamethod");
+}
+
+void ctl_state_release(struct ctl_state *s)
+{
+	ctl_events_close(s);
+	ctl_dp_close(s->dp);
+	s->dp = NULL;
+}
+
+/*
+ * Tear down in the order the kernel needs: filters off, then the object unloaded. Every
+ * ct function refuses a closed state. A call by hand only closes: a C function further
+ * down the stack may still hold the datapath, which is freed when the collector
+ * finalizes the state for real. That can happen inside ct.run only through lua_close
+ * from a callback (os.exit(code, true)), after which the process ends without going back
+ * to the loop, so the ring buffer can go too.
+ */
 static int state_gc(lua_State *L)
 {
-	struct ctl_state *s = luaL_checkudata(L, 1, CTL_STATE_MT);
+	struct ctl_state *s = ctl_checkobject(L, 1, CTL_STATE_MT, sizeof(*s));
 
 	s->closed = true;
 	forget_state(s);
 	ctl_links_detach_all(s);
-	ctl_events_close(s);
-	ctl_dp_close(s->dp);
-	s->dp = NULL;
+	if (finalizing(L))
+		ctl_state_release(s);
 	return 0;
 }
 
@@ -132,6 +192,7 @@ int luaopen_ct(lua_State *L)
 	struct ctl_state *s = lua_newuserdatauv(L, sizeof(*s), 0);
 
 	memset(s, 0, sizeof(*s));
+	s->magic = STATE_MAGIC;
 	if (!exit_handler)
 		exit_handler = atexit(detach_at_exit) == 0;
 	s->next_live = live_states;

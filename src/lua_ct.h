@@ -36,6 +36,7 @@ struct ctl_link {
 };
 
 struct ctl_state {
+	__u32 magic;			/* tells a state from other userdata (ctl_state) */
 	struct ctl_dp *dp;		/* loaded on first use (ctl_ready) */
 	struct ctl_dp_opts dp_opts;	/* what it loads with (ct.config) */
 	struct ctl_loop *loop;		/* created with the ring buffer */
@@ -57,6 +58,13 @@ struct ctl_state {
 	struct ctl_state *next_live;	/* every open state, for the exit handler */
 	bool closed;			/* collected: a finalizer may still call us */
 };
+
+/*
+ * luaL_testudata and luaL_checkudata for the module's objects, which also check the
+ * block's @size: debug.setmetatable can give any userdata (io.stdout) our metatable.
+ */
+void *ctl_testobject(lua_State *L, int idx, const char *tname, size_t size);
+void *ctl_checkobject(lua_State *L, int idx, const char *tname, size_t size);
 
 /* The state, from upvalue 1 of the running C function; raises once it is closed. */
 struct ctl_state *ctl_state(lua_State *L);
@@ -203,6 +211,8 @@ const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);
 void ctl_links_detach_all(struct ctl_state *s);
 /* Release the ring buffer and loop. */
 void ctl_events_close(struct ctl_state *s);
+/* Free what a closed state holds (ring buffer, loop, datapath); for the finalizer. */
+void ctl_state_release(struct ctl_state *s);
 
 
 /* Registration, one per file: each adds its functions to the module table on top. */

@@ -25,7 +25,6 @@
 #include "pretty.h"
 #include "sandbox.h"
 
-#define RB_TAG 0
 
 static bool past(const struct timespec *t)
 {
@@ -248,6 +247,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	enum ctl_stop why;
 	int status;
 
+	if (s->closed)		/* a callback closed the module: stop reading */
+		return -ECANCELED;
 	if (size < sizeof(*e) || e->kind >= CTLUA_EV_NR)
 		return 0;
 	if (s->cb_ref[e->kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
@@ -276,6 +277,14 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The loop's event source: what waits in the ring buffer, to the callbacks. */
+static int consume_ring(void *ctx)
+{
+	struct ctl_state *s = ctx;
+
+	return ring_buffer__consume(s->rb);
+}
+
 static int events_open(lua_State *L, struct ctl_state *s)
 {
 	int r, err;
@@ -294,7 +303,7 @@ static int events_open(lua_State *L, struct ctl_state *s)
 		s->loop = NULL;
 		return ctl_fail(L, err, "cannot open the event ring buffer");
 	}
-	err = ctl_loop_add(s->loop, ring_buffer__epoll_fd(s->rb), RB_TAG);
+	err = ctl_loop_set_source(s->loop, ring_buffer__epoll_fd(s->rb), consume_ring, s);
 	if (err) {
 		ctl_events_close(s);
 		return ctl_fail(L, err, "cannot watch the event ring buffer");
@@ -340,24 +349,40 @@ static double now_s(void)
 }
 
 /*
- * Wait for events up to @seconds (negative: no limit) and hand them to callbacks.
- * Returns "signal" or "timeout" on the stack, or nil, msg, errno.
+ * Wait for events up to @seconds (negative: no limit) and hand them to callbacks; with
+ * @once, return as soon as some were handed over. Returns "signal" or "timeout" on the
+ * stack, or nil, msg, errno.
+ *
+ * A stop signal ends the wait. ct.run in a script answers it by returning "signal" (and
+ * returns at once from then on: the script was asked to end). ct.poll, called in a loop,
+ * must not eat it, nor ct.run in the shell, where a signal interrupts the whole line: it
+ * stays pending and raises "interrupted" at the caller's next instruction. In stock Lua
+ * (ct.so) it goes on to the handler that was there before instead.
  */
 static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once)
 {
 	double end = seconds >= 0 ? now_s() + seconds : 0;
+	bool pass_on = once || s->signals_interrupt, hosted = ctl_signals_hosted();
+	unsigned long before = s->handled;
 	const char *why = "timeout";
-	int tags[4], n = 0, err = 0, signo = 0;
-	bool stragglers = true;	/* events emitted without a wakeup may be waiting */
+	int n, err = 0, signo = 0;
 
 	if (s->run_L)	/* libbpf has not yet advanced past the event being handled */
 		return luaL_error(L, "ct.run and ct.poll cannot be called from an event callback");
+	if (hosted && ctl_signal_stopping() && !ctl_signal_pending()) {
+		if (pass_on)
+			return luaL_error(L, "interrupted");
+		lua_pushstring(L, "signal");
+		return 1;
+	}
 	if ((err = events_open(L, s)))
 		return err;
 	if ((err = ctl_signals_catch()))
 		return ctl_fail(L, err, "cannot catch signals");
 	s->run_L = L;
-	for (;;) {
+	ctl_signals_interrupt_push(L);
+	ctl_loop_recheck(s->loop);	/* events emitted without a wakeup may be waiting */
+	while (!s->closed) {
 		int timeout = -1;
 
 		if (seconds >= 0) {
@@ -365,33 +390,34 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 
 			timeout = left <= 0 ? 0 : left > 86400 ? 86400000 : (int)(left * 1000) + 1;
 		}
-		/* the program wakes us at most every CTLUA_WAKE_NS per CPU: look again soon */
-		if (stragglers && (timeout < 0 || timeout > CTLUA_STRAGGLER_MS))
-			timeout = CTLUA_STRAGGLER_MS;
-		n = ctl_loop_wait(s->loop, timeout, tags, 4);
-		if (n < 0 && n != -EINTR) {
-			err = n;
-			break;
-		}
-		/* also without a wakeup: a burst's last events come unannounced. Read some, or
-		 * stopped early (a signal): there may be more */
-		stragglers = ring_buffer__consume(s->rb) != 0;
-		if ((signo = ctl_signal_take())) {
+		n = ctl_loop_wait(s->loop, timeout, NULL, 0);
+		if (n == -EINTR) {
+			signo = ctl_signal_pending();
 			why = "signal";
 			break;
 		}
-		if (once || (seconds >= 0 && now_s() >= end))
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		if (once && s->handled != before)
+			break;
+		if (seconds >= 0 && now_s() >= end)
 			break;
 	}
-	ctl_signals_release();
+	if (signo && (!pass_on || !hosted))
+		ctl_signal_take();
+	ctl_signals_interrupt_pop();
 	s->run_L = NULL;
-	/*
-	 * ct.run answers a signal by returning; ct.poll, called in a loop, must not eat
-	 * it: it goes on to the handler that was there before (main's, or the default).
-	 * In the shell, a signal interrupts the whole line, ct.run included.
-	 */
-	if ((once || s->signals_interrupt) && signo)
-		raise(signo);
+	ctl_signals_release();
+	if (signo && pass_on) {
+		if (hosted)
+			ctl_signal_interrupt(L);	/* L may be a coroutine no one else knows */
+		else
+			raise(signo);
+	}
+	if (s->closed)	/* by a callback, through the state's __gc called by hand */
+		return luaL_error(L, "the ct module is closed");
 	if (err)
 		return ctl_fail(L, err, "waiting for events failed");
 	lua_pushstring(L, why);
@@ -408,7 +434,10 @@ static int l_run(lua_State *L)
 	return run_loop(L, ctl_state(L), seconds, false);
 }
 
-/* ct.poll([ms]) -> number of events handed to callbacks | nil, msg, errno */
+/*
+ * ct.poll([ms]) -> number of events handed to callbacks | nil, msg, errno: waits up to
+ * @ms for the first one, then returns with what came with it.
+ */
 static int l_poll(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
@@ -472,12 +501,14 @@ int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)
 {
 	int consumed;
 
-	if (!s->rb || s->run_L)
+	if (!s->rb || s->run_L || s->closed)
 		return -1;
 	deadline_after(&s->drain_until, max_ms);
 	s->drain_limited = true;
 	s->run_L = L;
+	ctl_signals_interrupt_push(L);	/* Ctrl-C at the prompt stops a callback too */
 	consumed = ring_buffer__consume(s->rb);
+	ctl_signals_interrupt_pop();
 	s->run_L = NULL;
 	s->drain_limited = false;
 	return consumed;

@@ -36,27 +36,19 @@ static void unlink_link(struct ctl_state *s, struct ctl_link *l)
 }
 
 /*
- * Take @l off its interface. The clsact qdisc goes too if ctlua created it and no
- * other link of ours still uses it; otherwise the duty passes to that other link.
+ * Take @l off its interface (tc.c removes the clsact qdisc too when it was ours and
+ * nothing is left on it).
  */
 static int detach(struct ctl_link *l)
 {
-	struct ctl_state *s = l->state;
-	struct ctl_link *heir = NULL;
 	int err;
 
 	if (!l->attached)
 		return 0;
-	if (l->tc.owns_qdisc)
-		for (struct ctl_link *o = s->links; o && !heir; o = o->next)
-			if (o != l && o->tc.ifindex == l->tc.ifindex)
-				heir = o;
-	err = ctl_tc_detach(&l->tc, l->tc.owns_qdisc && !heir);
+	err = ctl_tc_detach(&l->tc);
 	if (err)
 		return err;	/* still attached: a later detach or the exit will retry */
-	if (heir)
-		heir->tc.owns_qdisc = true;
-	unlink_link(s, l);
+	unlink_link(l->state, l);
 	l->attached = false;
 	return 0;
 }
@@ -67,6 +59,7 @@ void ctl_links_detach_all(struct ctl_state *s)
 		struct ctl_link *l = s->links;
 
 		if (detach(l)) {	/* the last chance has passed: let it go */
+			ctl_tc_forget(&l->tc);
 			unlink_link(s, l);
 			l->attached = false;
 		}
@@ -127,7 +120,7 @@ static int l_attach(lua_State *L)
 /* link:detach() -> true | nil, msg, errno; a detached link raises, as a closed file does. */
 static int link_detach(lua_State *L)
 {
-	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 	int err;
 
 	if (!l->attached)
@@ -145,7 +138,7 @@ static int link_detach(lua_State *L)
 
 static int link_gc(lua_State *L)
 {
-	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
 	detach(l);
 	return 0;
@@ -154,7 +147,7 @@ static int link_gc(lua_State *L)
 /* A <close> variable going out of scope: detach, and stop keeping the link alive. */
 static int link_close(lua_State *L)
 {
-	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
 	if (!detach(l))
 		anchor(L, 1, false);
@@ -163,7 +156,7 @@ static int link_close(lua_State *L)
 
 static int link_tostring(lua_State *L)
 {
-	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
 	lua_pushfstring(L, "link %s %s%s", l->tc.ifname, ctl_dir_names[l->tc.dir],
 			l->attached ? "" : " (detached)");
@@ -175,7 +168,7 @@ const char *const ctl_link_fields[] = { "ifname", "ifindex", "dir", "attached", 
 
 static int link_index(lua_State *L)
 {
-	struct ctl_link *l = luaL_checkudata(L, 1, CTL_LINK_MT);
+	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
 	switch (ctl_name_index(ctl_link_fields, luaL_checkstring(L, 2))) {
 	case 0:

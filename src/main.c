@@ -18,10 +18,12 @@
 #include "datapath.h"
 #include "explain.h"
 #include "help.h"
+#include "loop.h"
 #include "probe.h"
 #include "repl.h"
 #include "run.h"
 #include "sandbox.h"
+#include "watchdog.h"
 
 static const char usage[] =
 	"usage: ctlua [OPTIONS] SCRIPT [ARGS...]\n"
@@ -221,6 +223,14 @@ int main(int argc, char **argv)
 
 	/* A closed stdout must end the script with an error, not kill it with filters on. */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * From here to the end, SIGINT, SIGTERM and SIGHUP interrupt Lua and end any wait
+	 * (loop.h), and the watchdog ends ctlua, filters removed, if Lua does not return.
+	 */
+	if ((status = ctl_signals_install()) || (status = ctl_watchdog_start())) {
+		fprintf(stderr, "ctlua: cannot set up the stop signals (%s)\n", strerror(-status));
+		return 1;
+	}
 	ctl_dp_set_verbose(verbose);
 	ctl_progname = "ctlua";
 	L = ctl_sandbox_newstate(mem_limit);
@@ -246,7 +256,11 @@ int main(int argc, char **argv)
 		status = ctl_load_file(L, strcmp(script, "-") ? script : NULL);
 	if (code || *script)
 		status = run_chunk(L, status, argv + optind, argc - optind);
-	if (interactive && ctl_repl(L, isatty(STDIN_FILENO)))
+	if (interactive && ctl_signal_stopping() == SIGINT) {
+		ctl_signal_take();	/* Ctrl-C stopped the script, as in lua -i: the shell follows */
+		ctl_signal_honoured();
+	}
+	if (interactive && !ctl_signal_stopping() && ctl_repl(L, isatty(STDIN_FILENO)))
 		status = LUA_ERRRUN;
 	lua_close(L);	/* detaches every link, unloads the program */
 	return status == LUA_OK ? 0 : 1;

@@ -8,23 +8,26 @@
  * from the screen for that output and drawn again below it. Without a terminal the same
  * loop reads plain lines: no prompt, no history, no escape codes.
  *
- * The stop signals are blocked except inside ppoll() and while a line runs, so one that
- * arrives during a callback or a keystroke is not lost until the next key.
+ * The waiting is loop.c's, as for ct.run: the terminal is one more descriptor, the ring
+ * buffer the event source, and a stop signal ends the wait at once.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <termios.h>
+#include <sys/stat.h>
 #include <readline/readline.h>
 #include <readline/history.h>
 #include <lauxlib.h>
 #include "ct_host.h"
+#include "loop.h"
 #include "pretty.h"
 #include "repl.h"
 #include "run.h"
+#include "watchdog.h"
 
 #define PROMPT		"> "
 #define PROMPT_MORE	">> "
@@ -39,11 +42,11 @@ static struct {
 	char *chunk;			/* lines of an unfinished statement */
 	size_t len;
 	char history[4096];		/* the history file, "" for none */
-	sigset_t unblocked;		/* the mask to run code and wait with */
-	volatile sig_atomic_t signo;	/* a stop signal that arrived at the prompt */
+	struct termios tty_mode;	/* the terminal's settings before readline's */
 } repl;
 
 #define DRAIN_MS	50	/* events handled before the terminal is looked at again */
+#define STDIN_TAG	0
 
 /* ---- output that must not garble the line being typed ---------------------------- */
 
@@ -86,6 +89,24 @@ static bool blank(const char *s)
 	return s[strspn(s, " \t\r\n")] == '\0';
 }
 
+/*
+ * Whether the history file may be written: not through a symbolic link, which could
+ * point anywhere (another user's file, in a directory they control). Says why once.
+ */
+static bool history_writable(void)
+{
+	struct stat st;
+
+	if (!*repl.history)
+		return false;
+	if (lstat(repl.history, &st) || !S_ISLNK(st.st_mode))
+		return true;
+	fprintf(stderr, "ctlua: not saving history to %s (it is a symbolic link); "
+		"CTLUA_HISTORY chooses another file\n", repl.history);
+	*repl.history = '\0';	/* say it once */
+	return false;
+}
+
 /* Keep @text unless it is blank or repeats the last entry; save it at once. */
 static void history_add(const char *text)
 {
@@ -95,7 +116,7 @@ static void history_add(const char *text)
 	if (blank(text) || (last && !strcmp(last->line, text)))
 		return;
 	add_history(text);
-	if (!*repl.history)
+	if (!history_writable())
 		return;
 	/* saved at once, so a session that ends badly keeps what was typed */
 	err = access(repl.history, F_OK) ? write_history(repl.history)
@@ -184,26 +205,25 @@ static void report_error(lua_State *L)
 	repl.failed = true;
 }
 
-static void catch_at_prompt(void);
-
-/* Run the chunk on top with the stop signals let through; SIGTERM and SIGHUP end the shell. */
+/*
+ * Run the chunk on top; a stop signal interrupts it. SIGINT ends only the line (the stop
+ * is honoured: the watchdog stands down); SIGTERM and SIGHUP end the shell.
+ */
 static void run_chunk(lua_State *L)
 {
-	sigset_t blocked;
 	int status, signo;
 
 	lua_pushcfunction(L, run_and_print);
 	lua_insert(L, -2);
-	sigprocmask(SIG_SETMASK, &repl.unblocked, &blocked);
 	status = ctl_run_call(L, 1, 0, short_traceback);
-	signo = ctl_run_signal();
-	catch_at_prompt();
-	sigprocmask(SIG_SETMASK, &blocked, NULL);
 	if (status != LUA_OK)
 		report_error(L);
-	if (signo == SIGTERM || signo == SIGHUP)
-		repl.done = true;
 	fflush(stdout);
+	signo = ctl_signal_take();
+	if (signo == SIGINT && ctl_signal_stopping() == SIGINT)
+		ctl_signal_honoured();
+	else if (signo)
+		repl.done = true;
 }
 
 static void reset_chunk(void)
@@ -302,22 +322,15 @@ static void read_piped(void)
 
 /* ---- signals at the prompt ----------------------------------------------------------- */
 
-static void stop_at_prompt(int signo)
-{
-	repl.signo = signo;
-}
-
 /* Ctrl-C clears the line (and an unfinished statement); SIGTERM and SIGHUP end the REPL. */
-static void handle_signal(void)
+static void handle_signal(int signo)
 {
-	int signo = repl.signo;
-
-	repl.signo = 0;
-	if (signo != SIGINT || !repl.tty) {
+	if (signo != SIGINT || !repl.tty || ctl_signal_stopping() != SIGINT) {
 		repl.done = true;
 		repl.failed |= signo == SIGINT;
 		return;
 	}
+	ctl_signal_honoured();
 	rl_free_line_state();
 	rl_callback_sigcleanup();
 	rl_replace_line("", 0);
@@ -325,16 +338,6 @@ static void handle_signal(void)
 	fputs("^C\n", stdout);
 	rl_on_new_line();
 	rl_redisplay();
-}
-
-static void catch_at_prompt(void)
-{
-	struct sigaction sa = { .sa_handler = stop_at_prompt };	/* no SA_RESTART: poll ends */
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* ---- the loop ---------------------------------------------------------------------- */
@@ -345,13 +348,43 @@ static void restore_terminal(void)
 	rl_callback_handler_remove();
 }
 
+/* The watchdog's version: readline's state is the stuck thread's, the settings are not. */
+static void reset_terminal(void)
+{
+	tcsetattr(STDIN_FILENO, TCSANOW, &repl.tty_mode);
+}
+
+/* The loop's event source: callbacks and ct.watch, with the typed line moved aside. */
+static int drain(void *ctx)
+{
+	struct ctl_state *s = ctl_state_of(repl.L);
+	int n;
+
+	(void)ctx;
+	if (!s)
+		return 0;
+	hide_line();
+	n = ctl_events_drain(repl.L, s, DRAIN_MS);
+	fflush(stdout);
+	show_line();
+	return n == -1 ? 0 : n;
+}
+
 int ctl_repl(lua_State *L, bool tty)
 {
-	bool stragglers = false;
-	sigset_t stops;
+	struct ctl_loop *loop;
+	int src_fd = -1, err;
 
 	repl.L = L;
 	repl.tty = tty;
+	err = ctl_loop_new(&loop);
+	if (!err)
+		err = ctl_loop_add(loop, STDIN_FILENO, STDIN_TAG);
+	if (err) {
+		fprintf(stderr, "ctlua: cannot wait for input (%s)\n", strerror(-err));
+		ctl_loop_free(loop);
+		return 1;
+	}
 	if (tty) {
 		rl_catch_signals = 0;	/* ours: Ctrl-C must not kill the process */
 		rl_readline_name = "ctlua";
@@ -359,46 +392,30 @@ int ctl_repl(lua_State *L, bool tty)
 		ctl_complete_init(L);
 		printf("ctlua %s (%s): Lua with the module ct. help() lists the API; "
 		       "Ctrl-D leaves.\n", CTLUA_VERSION, LUA_RELEASE);
+		if (!tcgetattr(STDIN_FILENO, &repl.tty_mode))
+			ctl_watchdog_last_words(reset_terminal);
 		rl_callback_handler_install(PROMPT, on_line);
 		atexit(restore_terminal);
 	}
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGINT);
-	sigaddset(&stops, SIGTERM);
-	sigaddset(&stops, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stops, &repl.unblocked);
-	sigdelset(&repl.unblocked, SIGINT);
-	sigdelset(&repl.unblocked, SIGTERM);
-	sigdelset(&repl.unblocked, SIGHUP);
-	catch_at_prompt();
 	while (!repl.done) {
 		struct ctl_state *s = ctl_state_of(L);
-		int efd = s ? ctl_events_fd(L, s) : -1, drained;
-		struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
-				       { .fd = efd, .events = POLLIN } };
-		/* after a drain that read something, look again soon even if nothing wakes us */
-		struct timespec soon = { 0, CTLUA_STRAGGLER_MS * 1000000L };
+		int efd = s ? ctl_events_fd(L, s) : -1, tag, n;
 
 		if (s)
 			ctl_events_signals_interrupt(s);
-		if (ppoll(p, efd >= 0 ? 2 : 1, efd >= 0 && stragglers ? &soon : NULL,
-			  &repl.unblocked) < 0 && errno != EINTR) {
-			perror("ctlua: poll");
+		if (efd != src_fd && !(err = ctl_loop_set_source(loop, efd, drain, NULL)))
+			src_fd = efd;
+		n = ctl_loop_wait(loop, -1, &tag, 1);
+		if (n == -EINTR) {
+			handle_signal(ctl_signal_take());
+			continue;
+		}
+		if (n < 0) {
+			fprintf(stderr, "ctlua: waiting for input failed (%s)\n", strerror(-n));
 			repl.failed = true;
 			break;
 		}
-		if (repl.signo) {
-			handle_signal();
-			continue;
-		}
-		if (efd >= 0 && (p[1].revents || stragglers)) {
-			hide_line();
-			drained = ctl_events_drain(L, s, DRAIN_MS);
-			stragglers = drained != 0 && drained != -1;
-			fflush(stdout);
-			show_line();
-		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (n > 0) {
 			if (tty)
 				rl_callback_read_char();
 			else
@@ -408,11 +425,10 @@ int ctl_repl(lua_State *L, bool tty)
 	}
 	if (tty) {
 		rl_callback_handler_remove();
-		if (*repl.history)
+		if (history_writable())
 			history_truncate_file(repl.history, HISTORY_MAX);
 	}
-	ctl_run_ignore_signals();	/* until lua_close has detached everything */
-	sigprocmask(SIG_SETMASK, &repl.unblocked, NULL);
+	ctl_loop_free(loop);
 	free(repl.chunk);
 	free(inbuf);
 	/* At a terminal, errors were seen and answered; a script reading a pipe needs to know */

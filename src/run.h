@@ -2,7 +2,7 @@
 /*
  * run.h - calling Lua code from the command so that SIGINT, SIGTERM and SIGHUP
  * interrupt it with an error ("interrupted") instead of killing the process with
- * filters still attached.
+ * filters still attached (the handlers themselves are loop.c's, installed by main).
  */
 #ifndef CTLUA_RUN_H
 #define CTLUA_RUN_H
@@ -11,16 +11,10 @@
 
 /*
  * Call the function below @nargs arguments on top of @L, as lua_pcall does, with
- * @handler as message handler (NULL: none), while the stop signals interrupt it.
- * Afterwards the stop signals are ignored until the caller installs its own handlers.
+ * @handler as message handler (NULL: none), while a stop signal interrupts it. The
+ * signal stays pending afterwards (ctl_signal_pending, ctl_signal_take in loop.h).
  * Returns the Lua status; on error the message is on top.
  */
 int ctl_run_call(lua_State *L, int nargs, int nresults, lua_CFunction handler);
-
-/* The stop signal that came during the last ctl_run_call, or 0. */
-int ctl_run_signal(void);
-
-/* Ignore SIGINT, SIGTERM and SIGHUP (while lua_close detaches everything). */
-void ctl_run_ignore_signals(void);
 
 #endif

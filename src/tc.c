@@ -1,18 +1,153 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * tc.c - cls_bpf filters on clsact through libbpf's netlink TC API. ctlua removes on
- * exit what it added: its filters, and the clsact qdisc only if it created it (with
- * any filter someone else added to that qdisc meanwhile).
+ * exit what it added: its filters, and the clsact qdisc only if it created it and no
+ * filter is left on it. What it added is recorded process-wide, under a lock, so the
+ * watchdog thread can take it off when the Lua thread is stuck.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 #include <bpf/libbpf.h>
 #include "ctlua.h"
+#include "nlreq.h"
 #include "tc.h"
+
+/* One filter ctlua added. */
+struct tc_record {
+	int ifindex;
+	int dir;
+	__u32 handle;
+	__u32 priority;
+	bool owns_qdisc;	/* ctlua created clsact here; one record per interface says so */
+};
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tc_record *reg;
+static size_t nreg, reg_cap;
+
+/* Index of @link's record, or -1. Called with reg_lock held. */
+static int find(const struct ctl_tc_link *link)
+{
+	for (size_t i = 0; i < nreg; i++)
+		if (reg[i].ifindex == link->ifindex && reg[i].dir == link->dir &&
+		    reg[i].handle == link->handle && reg[i].priority == link->priority)
+			return (int)i;
+	return -1;
+}
+
+/* Add @link's record. Called with reg_lock held. */
+static int record(const struct ctl_tc_link *link, bool owns_qdisc)
+{
+	if (nreg == reg_cap) {
+		size_t cap = reg_cap ? reg_cap * 2 : 8;
+		struct tc_record *grown = realloc(reg, cap * sizeof(*reg));
+
+		if (!grown)
+			return -ENOMEM;
+		reg = grown;
+		reg_cap = cap;
+	}
+	reg[nreg++] = (struct tc_record){ .ifindex = link->ifindex, .dir = link->dir,
+					  .handle = link->handle, .priority = link->priority,
+					  .owns_qdisc = owns_qdisc };
+	return 0;
+}
+
+/*
+ * Drop the record of @link. Returns whether the clsact qdisc is now ours to remove:
+ * ctlua created it and no other filter of ours is on that interface (else the duty
+ * passes to one that is).
+ */
+static bool unrecord(const struct ctl_tc_link *link)
+{
+	bool owns;
+	int i;
+
+	pthread_mutex_lock(&reg_lock);
+	i = find(link);
+	owns = i >= 0 && reg[i].owns_qdisc;
+	if (i >= 0)
+		reg[i] = reg[--nreg];
+	for (size_t j = 0; owns && j < nreg; j++)
+		if (reg[j].ifindex == link->ifindex) {
+			reg[j].owns_qdisc = true;
+			owns = false;
+		}
+	pthread_mutex_unlock(&reg_lock);
+	return owns;
+}
+
+void ctl_tc_forget(const struct ctl_tc_link *link)
+{
+	unrecord(link);
+}
+
+static int count_answer(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWTFILTER)
+		(*(int *)data)++;
+	return MNL_CB_OK;
+}
+
+/* Whether clsact on @ifindex holds no filter at all: 1, 0, or -errno. */
+static int hook_empty(int ifindex)
+{
+	static const __u32 parents[] = {
+		TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+		TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
+	};
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	int filters = 0, err = 0;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto close;
+	}
+	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]) && !err; i++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct tcmsg *t;
+
+		nlh->nlmsg_type = RTM_GETTFILTER;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		nlh->nlmsg_seq = (unsigned int)time(NULL) + (unsigned int)i;
+		t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+		t->tcm_family = AF_UNSPEC;
+		t->tcm_ifindex = ifindex;
+		t->tcm_parent = parents[i];
+		err = ctl_nl_request(nl, nlh, count_answer, &filters);
+	}
+close:
+	mnl_socket_close(nl);
+	if (err == -ENOENT || err == -EINVAL || err == -ENODEV)
+		return 1;	/* no qdisc, or no interface: nothing is on it */
+	return err ? err : filters == 0;
+}
+
+/* Remove the clsact qdisc of @ifindex if nothing is on it. Returns 0 or -errno. */
+static int remove_qdisc(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    /* both points together name the clsact qdisc itself */
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	int err = hook_empty(ifindex);
+
+	if (err <= 0)
+		return err;	/* someone else's filter is on it: it stays */
+	err = bpf_tc_hook_destroy(&hook);
+	return err == -ENODEV || err == -ENOENT || err == -EINVAL ? 0 : err;
+}
 
 int ctl_tc_is_l3(const char *ifname)
 {
@@ -36,6 +171,7 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, struct ctl_tc_link *
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
 	int ifindex = if_nametoindex(ifname);
+	bool created;
 	int err;
 
 	if (!ifindex)
@@ -43,41 +179,72 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, struct ctl_tc_link *
 	memset(link, 0, sizeof(*link));
 	hook.ifindex = ifindex;
 	hook.attach_point = dir == CTLUA_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+	/* held until the filter is recorded: the watchdog must not miss one in between */
+	pthread_mutex_lock(&reg_lock);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
-		return err;
-	link->owns_qdisc = !err;
+		goto unlock;
+	created = !err;
 	err = bpf_tc_attach(&hook, &opts);
-	if (err) {
-		if (link->owns_qdisc) {
-			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&hook);
-		}
-		return err;
+	if (!err) {
+		strncpy(link->ifname, ifname, sizeof(link->ifname) - 1);
+		link->ifindex = ifindex;
+		link->dir = dir;
+		link->handle = opts.handle;
+		link->priority = opts.priority;
+		err = record(link, created);
+		if (err)
+			bpf_tc_detach(&hook, &opts);
 	}
-	strncpy(link->ifname, ifname, sizeof(link->ifname) - 1);
-	link->ifindex = ifindex;
-	link->dir = dir;
-	link->handle = opts.handle;
-	link->priority = opts.priority;
-	return 0;
+	if (err && created)
+		remove_qdisc(ifindex);
+unlock:
+	pthread_mutex_unlock(&reg_lock);
+	return err;
 }
 
-int ctl_tc_detach(const struct ctl_tc_link *link, bool remove_qdisc)
+static int detach_filter(int ifindex, int dir, __u32 handle, __u32 priority)
 {
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = link->ifindex);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = link->handle,
-			    .priority = link->priority);
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = priority);
 	int err;
 
-	hook.attach_point = link->dir == CTLUA_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+	hook.attach_point = dir == CTLUA_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
 	err = bpf_tc_detach(&hook, &opts);
-	if ((!err || err == -ENOENT) && remove_qdisc) {
-		/* Both points together name the clsact qdisc itself. */
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		err = bpf_tc_hook_destroy(&hook);
+	return err == -ENODEV || err == -ENOENT ? 0 : err;	/* gone under us */
+}
+
+int ctl_tc_detach(const struct ctl_tc_link *link)
+{
+	int err = detach_filter(link->ifindex, link->dir, link->handle, link->priority);
+
+	if (err)
+		return err;
+	return unrecord(link) ? remove_qdisc(link->ifindex) : 0;
+}
+
+int ctl_tc_remove_all(void)
+{
+	struct timespec limit;
+	int removed = 0, first_err = 0, err;
+	bool locked;
+
+	/* the Lua thread holds the lock only briefly; if it is stuck holding it, go on */
+	clock_gettime(CLOCK_REALTIME, &limit);
+	limit.tv_sec += 1;
+	locked = pthread_mutex_timedlock(&reg_lock, &limit) == 0;
+	for (size_t i = 0; i < nreg; i++) {
+		err = detach_filter(reg[i].ifindex, reg[i].dir, reg[i].handle, reg[i].priority);
+		if (!err)
+			removed++;
+		else if (!first_err)
+			first_err = err;
 	}
-	if (err == -ENODEV || err == -ENOENT)
-		return 0;	/* the interface or the filter went away under us */
-	return err;
+	for (size_t i = 0; i < nreg; i++)
+		if (reg[i].owns_qdisc && (err = remove_qdisc(reg[i].ifindex)) && !first_err)
+			first_err = err;
+	nreg = 0;
+	if (locked)
+		pthread_mutex_unlock(&reg_lock);
+	return first_err ? first_err : removed;
 }

@@ -52,7 +52,7 @@ local v, msg, errno = ct.unrule(99)
 t.ok(v == nil and msg == "ENOENT: no rule with id 99" and errno == 2, "nil, ENOENT, 2")
 t.is(select(2, ct.unrule(4294967297)), "ENOENT: no rule with id 4294967297",
 	"an id beyond 32 bits is named in the message")
-t.raises("bad argument #1 to 'ct.unrule' (number expected, got string)", ct.unrule, "one")
+t.raises("bad argument #1 to 'ct.unrule' (expected an integer, got string)", ct.unrule, "one")
 t.raises("bad argument #1 to 'ct.mode' (invalid option 'bogus')", ct.mode, "bogus")
 t.raises("bad argument #1 to 'ct.default' (invalid option 'allow')", ct.default, "allow")
 t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark))",

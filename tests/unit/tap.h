@@ -20,5 +20,7 @@ void test_fields(void);
 void test_rules(void);
 /* tests/unit/sandbox.c */
 void test_sandbox(void);
+/* tests/unit/loop.c */
+void test_loop(void);
 
 #endif

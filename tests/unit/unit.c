@@ -439,6 +439,7 @@ int main(void)
 	test_fields();
 	test_rules();
 	test_sandbox();
+	test_loop();
 	printf("1..%d\n", tests_run);
 	if (tests_failed)
 		diag("failed %d of %d tests", tests_failed, tests_run);
