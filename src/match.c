@@ -14,6 +14,9 @@
  * The poll function may raise a Lua error: everything a match holds lives on the C stack
  * or in Lua values, so unwinding through it leaks nothing.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* memmem */
+#endif
 #include <ctype.h>
 #include <stddef.h>
 #include <string.h>
