@@ -14,9 +14,10 @@
  *   mkdir -p build/corpus-match
  *   build/match_fuzz -max_total_time=300 build/corpus-match fuzz/corpus/match
  *
- * Input layout: byte 0 picks the call, byte 1 is init (or gsub's n; 0x80 means none),
- * byte 2 the pattern's length, byte 3 the replacement's; then the pattern, the
- * replacement and, to the end, the subject. Short inputs are padded with nothing.
+ * Input layout: byte 0's low 3 bits pick the call, byte 1 is init (or gsub's n; 0x80
+ * means none), byte 2 the pattern's length (plus 256 times byte 0's high 5 bits, so a
+ * pattern can nest past 200 levels), byte 3 the replacement's; then the pattern, the
+ * replacement and, to the end, the subject. Lengths past the input's end are cut.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -153,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (size < 4)
 		return 0;
-	lp = data[2];
+	lp = data[2] | (size_t)(data[0] >> 3) << 8;
 	lr = data[3];
 	in += 4;
 	size -= 4;

@@ -400,15 +400,13 @@ done:
 
 /*
  * Push capture @i of the match [@s, @e): its text, its position, or with no captures
- * (i == 0) the whole match. Stack: +1.
+ * (then @i is 0) the whole match. Stack: +1.
  */
 static void push_capture(struct matcher *m, int i, const char *s, const char *e)
 {
 	ptrdiff_t len;
 
-	if (i >= m->ncap) {
-		if (i != 0)
-			luaL_error(m->L, "invalid capture index %%%d", i + 1);
+	if (i >= m->ncap) {	/* i == 0: callers ask for no other */
 		lua_pushlstring(m->L, s, e - s);
 		return;
 	}
