@@ -127,6 +127,10 @@ local cases = {
 	{ "find", "hello", "l", -2 }, { "find", "hello", "l", -100 }, { "find", "hello", "", 6 },
 	{ "find", "hello", "", 7 }, { "find", "hello", "", 0 }, { "find", "a.b", ".", 1, true },
 	{ "find", "a+b", "+", 1, true }, { "find", "a+b", "a+", 1, false },
+	{ "find", ("ab"):rep(30) .. "c", ("ab"):rep(20) .. "c" }, { "find", ("ab"):rep(30), ("ab"):rep(20) },
+	{ "find", ("ab"):rep(30), ("ab"):rep(20), 22 }, { "find", ("ab"):rep(30), ("ab"):rep(20), 23 },
+	{ "find", ("ab"):rep(10), ("ab"):rep(20) }, { "find", "abc", "abc" }, { "find", "abc", "abcd" },
+	{ "find", "abcabd", "abd" }, { "find", "aab", "ab", -2 }, { "find", "aab", "ab", -1 },
 	{ "find", "a\0b\0c", "\0c" }, { "find", "a\0b\0c", "%z" }, { "find", "a\0b", "[\0]" },
 	{ "find", "abc", "^b" }, { "find", "abc", "^a" }, { "find", "abc", "c$" }, { "find", "a$c", "$c" },
 	{ "find", "x = 12.5", "(%d+)%.(%d+)" }, { "find", "x = 12.5", "^(%d+)%.(%d+)" },
@@ -286,6 +290,12 @@ stops("gmatch of (a?)^30 b", function(s, p)
 end, ("a"):rep(30), ("a?"):rep(30) .. "b")
 stops("%b over 4 MB", string.find, ("("):rep(1 << 22), "%b()")
 stops("back-references", string.find, ("a"):rep(200000), "(.*)%1b")
+-- A plain search is linear: lstrlib compares the whole needle at each candidate.
+local t0 = os.clock()
+t.is(string.find(("a"):rep(1 << 20), ("a"):rep(1 << 19) .. "b", 1, true), nil,
+	"plain search for a 512 kB needle in 1 MB")
+t.ok(os.clock() - t0 < 0.5, "plain search is linear (took " .. os.clock() - t0 .. " s of CPU)")
+
 local co = coroutine.wrap(function()
 	return string.find(("a"):rep(40), ("a*"):rep(40) .. "b")
 end)
