@@ -707,6 +707,10 @@ static int str_gsub(lua_State *L)
 	return 2;
 }
 
+/*
+ * Put find, match, gmatch and gsub in the global `string` table, all sharing one upvalue
+ * that holds @poll (the contract is in match.h). Stack: unchanged.
+ */
 void ctl_open_string_match(lua_State *L, void (*poll)(lua_State *L))
 {
 	static const luaL_Reg funcs[] = {
