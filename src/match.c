@@ -138,10 +138,15 @@ static int in_set(int c, const char *p, const char *close)
 /*
  * The end of the single-byte class at @p: one past '.', a byte, %x or [set]. A pattern
  * that ends inside it is malformed.
+ *
+ * Each look into a set (here and in one()) costs its length, and the caller counts one
+ * step for it; a set longer than LONG_SET counts its length too, as the pattern may be
+ * one set of a megabyte.
  */
+#define LONG_SET 32
 static const char *item_end(struct matcher *m, const char *p)
 {
-	const char *end = m->pat_end;
+	const char *end = m->pat_end, *set = p;
 
 	if (*p == '%') {
 		if (p + 1 == end)
@@ -160,11 +165,13 @@ static const char *item_end(struct matcher *m, const char *p)
 		if (*p++ == '%' && p < end)
 			p++;
 	} while (*p != ']');
+	if (p - set > LONG_SET)
+		tick(m, p - set);
 	return p + 1;
 }
 
 /* Does the subject byte at @s match the single-byte class [@p, @ep)? */
-static inline int one(const struct matcher *m, const char *s, const char *p, const char *ep)
+static inline int one(struct matcher *m, const char *s, const char *p, const char *ep)
 {
 	int c;
 
@@ -177,6 +184,8 @@ static inline int one(const struct matcher *m, const char *s, const char *p, con
 	case '%':
 		return in_class(c, (unsigned char)p[1]);
 	case '[':
+		if (ep - p > LONG_SET)
+			tick(m, ep - p);
 		return in_set(c, p, ep - 1);
 	default:
 		return (unsigned char)*p == c;
@@ -309,8 +318,8 @@ static const char *match(struct matcher *m, const char *s, const char *p)
 
 	if (m->depth_left-- == 0)
 		luaL_error(m->L, "pattern too complex");
-	tick(m, 1);
 	while (p != m->pat_end) {
+		tick(m, 1);	/* per item: a long pattern is work even without recursion */
 		switch (*p) {
 		case '(':
 			if (p[1] == ')')
@@ -340,6 +349,8 @@ static const char *match(struct matcher *m, const char *s, const char *p)
 				if (*p != '[')
 					luaL_error(m->L, "missing '[' after '%%f' in pattern");
 				ep = item_end(m, p);
+				if (ep - p > LONG_SET)
+					tick(m, 2 * (ep - p));
 				/* outside the subject is '\0' on both sides (src_end holds one) */
 				prev = s == m->src ? 0 : (unsigned char)s[-1];
 				if (in_set(prev, p, ep - 1) ||

@@ -290,6 +290,10 @@ stops("gmatch of (a?)^30 b", function(s, p)
 end, ("a"):rep(30), ("a?"):rep(30) .. "b")
 stops("%b over 4 MB", string.find, ("("):rep(1 << 22), "%b()")
 stops("back-references", string.find, ("a"):rep(200000), "(.*)%1b")
+stops("a long pattern without repetitions", string.find, ("a"):rep(200000),
+	("a"):rep(100000) .. "b.")
+stops("a long set", string.find, ("b"):rep(100000), "[" .. ("c"):rep(100000) .. "]")
+stops("a long frontier set", string.find, ("b"):rep(100000), "%f[" .. ("c"):rep(100000) .. "]")
 -- A plain search is linear: lstrlib compares the whole needle at each candidate.
 local t0 = os.clock()
 t.is(string.find(("a"):rep(1 << 20), ("a"):rep(1 << 19) .. "b", 1, true), nil,
