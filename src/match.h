@@ -9,9 +9,10 @@
 #include <lua.h>
 
 /*
- * Matching steps between two calls of the poll function. A step is one attempt of a
- * pattern item (a few nanoseconds), or one subject byte scanned by a repetition, a %b
- * or a back-reference. Overridable at build time (the fuzzer sets it low).
+ * Matching steps between two calls of the poll function. A step is one pattern item tried
+ * at one position (a few nanoseconds), one subject byte scanned by a repetition, a %b or a
+ * back-reference, or one byte of a long set read. Overridable at build time (the fuzzer
+ * sets it low).
  */
 #ifndef CTL_MATCH_POLL_STEPS
 #define CTL_MATCH_POLL_STEPS 16384
