@@ -5,9 +5,11 @@
 -- functions are put in place by build/matchtest.so (tests/lib/matchtest.c). No kernel.
 local t = require "tap"
 
-local orig = {
-	find = string.find, match = string.match, gmatch = string.gmatch, gsub = string.gsub,
-}
+local function err_of(f, ...)
+	local ok, e = pcall(f, ...)
+	return ok and "no error" or e
+end
+
 local so = "build/matchtest.so"
 local open, why = package.loadlib(so, "luaopen_matchtest")
 if not open then
@@ -16,11 +18,21 @@ if not open then
 	t.done_testing()
 end
 local m = open()
+-- lstrlib's functions: not the global ones, which ctlua's sandbox may have replaced already
+local orig = m.originals()
+local meta = getmetatable("")
 m.install()
 local mine = {
 	find = string.find, match = string.match, gmatch = string.gmatch, gsub = string.gsub,
 }
 t.ok(mine.find ~= orig.find and mine.gsub ~= orig.gsub, "install replaces the string functions")
+t.is(getmetatable(""), meta, "originals() leaves the strings' metatable as it was")
+-- the comparison is not of match.c with itself: only match.c polls
+m.limit(0)
+t.is(err_of(orig.find, ("a"):rep(30), ("a*"):rep(3) .. "b"), "no error", "lstrlib does not poll")
+t.is(err_of(mine.find, ("a"):rep(30), ("a*"):rep(3) .. "b"), "match poll limit reached",
+	"match.c polls")
+m.limit()
 t.is(("abc"):find("b", 1, true), 2, "methods on strings use them too")
 t.ok(("x"):gsub("x", "y") and string.gsub == mine.gsub, "string.gsub is match.c's")
 
@@ -180,10 +192,6 @@ end
 t.is(agreed, #cases, "all " .. #cases .. " hand-picked calls agree with lstrlib")
 
 -- Error messages, written out, so a message that both got wrong would show.
-local function err_of(f, ...)
-	local ok, e = pcall(f, ...)
-	return ok and "no error" or e
-end
 t.is(err_of(string.find, "a", "a%"), "malformed pattern (ends with '%')", "ends with %")
 t.is(err_of(string.find, "a", "[a"), "malformed pattern (missing ']')", "missing ]")
 t.is(err_of(string.find, "a", "%fa"), "missing '[' after '%f' in pattern", "%f without [")
