@@ -145,3 +145,9 @@ bench-quick: deps
 	$(Q)bench/run --quick
 
 .PHONY: bench bench-quick
+
+# tests/15-match.t loads src/match.c through this module (tests/lib/matchtest.c).
+all: $(BUILD)/matchtest.so
+$(BUILD)/matchtest.so: tests/lib/matchtest.c $(BUILD)/match.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -o $@ $^

@@ -7,6 +7,7 @@ set -euo pipefail
 
 PACKAGES=(
 	make clang llvm bpftool pkg-config		# build
+	libclang-rt-14-dev				# libFuzzer for fuzz/ (clang -fsanitize=fuzzer)
 	libbpf-dev libelf-dev zlib1g-dev		# libbpf and what it links
 	liblua5.4-dev lua5.4				# the policy language
 	libnetfilter-conntrack-dev libmnl-dev		# reading the table, netns ids
