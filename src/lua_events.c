@@ -12,6 +12,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -323,7 +325,7 @@ void ctl_events_close(struct ctl_state *s)
 static int l_on(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
-	int kind = luaL_checkoption(L, 1, NULL, ctl_event_names);
+	int kind = ctl_check_option(L, 1, NULL, ctl_event_names);
 
 	if (!lua_isnil(L, 2))
 		luaL_checktype(L, 2, LUA_TFUNCTION);
@@ -427,10 +429,9 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 /* ct.run([seconds]) -> "timeout" | "signal" | nil, msg, errno */
 static int l_run(lua_State *L)
 {
-	double seconds = luaL_optnumber(L, 1, -1);
+	/* inf is "no limit", as no argument; nan and negative times are refused */
+	double seconds = lua_isnoneornil(L, 1) ? -1 : ctl_check_number(L, 1, 0, HUGE_VAL);
 
-	if (!lua_isnoneornil(L, 1))
-		luaL_argcheck(L, seconds >= 0, 1, "seconds must not be negative");
 	return run_loop(L, ctl_state(L), seconds, false);
 }
 
@@ -441,11 +442,10 @@ static int l_run(lua_State *L)
 static int l_poll(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
-	lua_Integer ms = luaL_optinteger(L, 1, 0);
+	lua_Integer ms = lua_isnoneornil(L, 1) ? 0 : ctl_check_int(L, 1, 0, INT_MAX);
 	unsigned long before = s->handled;
 	int r;
 
-	luaL_argcheck(L, ms >= 0, 1, "milliseconds must not be negative");
 	r = run_loop(L, s, (double)ms / 1000, true);
 	if (lua_isnil(L, -r))
 		return r;
@@ -459,9 +459,8 @@ static int l_budget(lua_State *L)
 	struct ctl_state *s = ctl_state(L);
 
 	if (!lua_isnoneornil(L, 1)) {
-		lua_Integer ms = luaL_checkinteger(L, 1);
+		lua_Integer ms = ctl_check_int(L, 1, 1, 3600000);
 
-		luaL_argcheck(L, ms >= 1 && ms <= 3600000, 1, "expected 1 to 3600000 ms");
 		s->budget_ms = (int)ms;
 	}
 	lua_pushinteger(L, s->budget_ms);
@@ -562,13 +561,13 @@ static int l_memory_limit(lua_State *L)
 		const char *why = NULL;
 
 		if (lua_type(L, 1) == LUA_TNUMBER) {
-			lua_Integer n = luaL_checkinteger(L, 1);
+			lua_Integer n = ctl_check_int(L, 1, LUA_MININTEGER, LUA_MAXINTEGER);
 
 			limit = (size_t)n;
 			if (n < (1 << 20))
 				why = "a size of at least 1M is expected";
 		} else {
-			why = ctl_parse_size(luaL_checkstring(L, 1), &limit);
+			why = ctl_parse_size(ctl_check_cstring(L, 1), &limit);
 		}
 		if (why)
 			return luaL_argerror(L, 1, why);

@@ -170,7 +170,7 @@ static int link_index(lua_State *L)
 {
 	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
-	switch (ctl_name_index(ctl_link_fields, luaL_checkstring(L, 2))) {
+	switch (ctl_name_index(ctl_link_fields, ctl_check_cstring(L, 2))) {
 	case 0:
 		lua_pushstring(L, l->tc.ifname);
 		break;

@@ -28,15 +28,13 @@
 #include <unistd.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "match.h"
 #include "sandbox.h"
 
 #define HOOK_COUNT	1000	/* instructions between two checks of the budget */
 #define POLL_ELEMS	65536	/* table elements moved between two polls */
 #define SANDBOX_KEY	"ctlua.sandbox"	/* registry: set once the wrappers are in */
 #define MEM_KEY		"ctlua.mem"	/* registry: puts the allocator back at close */
-
-/* src/match.c, the step-counted matcher; weak so the build stands without it. */
-void ctl_open_string_match(lua_State *L, void (*poll)(lua_State *L)) __attribute__((weak));
 
 /* ------------------------------------------------------------------------------------ */
 /* Memory                                                                                 */
@@ -905,8 +903,7 @@ void ctl_sandbox_open(lua_State *L)
 	replace(L, "table", "insert", l_insert, NULL);
 	replace(L, "table", "remove", l_remove, NULL);
 	replace(L, "table", "sort", l_sort, &orig_sort);
-	if (ctl_open_string_match)
-		ctl_open_string_match(L, ctl_budget_poll);
+	ctl_open_string_match(L, ctl_budget_poll);	/* match.c: patterns that poll */
 }
 
 void ctl_sandbox_allow_bytecode(bool allow)

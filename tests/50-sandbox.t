@@ -12,11 +12,6 @@ pair_test_setup
 ok_run "conntrack hooks in $NS_A" ct_hooks "$NS_A"
 nl=$'\n'
 
-# Whether src/match.c (the step-counted string matcher) is linked in: until it is, a
-# pathological pattern cannot be stopped and its case is skipped.
-have_match=
-nm "$CTLUA" 2>/dev/null | grep -q ' T ctl_open_string_match$' && have_match=1
-
 # One case per destination port; each line that loops is marked, so the test knows the
 # file:line every message must name. Port 7000 is a plain callback that prints.
 P=$TEST_TMP/escape.lua
@@ -65,8 +60,7 @@ defined=$(grep -n '^function on_miss' "$P" | cut -d: -f1)
 cb="the 'miss' callback (function 'on_miss', $P:$defined)"
 over="callback exceeded its time budget of 100 ms"
 
-ports="7001 7002 7003 7004 7005 7006 7007 7008 7009 7010 7011 7012 7013 7014 7015"
-[[ -n "$have_match" ]] && ports+=" 7016"
+ports="7001 7002 7003 7004 7005 7006 7007 7008 7009 7010 7011 7012 7013 7014 7015 7016"
 start=$SECONDS
 ctlua_start "$NS_A" 90 --memory-limit 256M "$P" "$IF_A" "$TEST_TMP/stop"
 wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID"
@@ -108,11 +102,7 @@ has "ctlua: $cb failed: $P:$(line c13): $over" "5: table.insert under a lying __
 has "ctlua: $cb failed: $P:$(line close): $over" \
 	"2: coroutine.close of an outside coroutine runs its __close under the budget"
 has "ctlua: $cb failed: $P:$(line c15): $over" "1: load's reader cannot swallow the budget"
-if [[ -n "$have_match" ]]; then
-	has "ctlua: $cb failed: $P:$(line c16): $over" "5: a pathological pattern is stopped"
-else
-	skip "src/match.c is not linked in yet"
-fi
+has "ctlua: $cb failed: $P:$(line c16): $over" "5: a pathological pattern is stopped"
 like "$ERR" "stack traceback:" "the reports carry a traceback"
 like "$OUT" "(^|$nl)START	7000($nl|\$)" "the event after the last runaway reaches its callback"
 n=$(wc -w <<<"$ports")
