@@ -44,7 +44,7 @@ struct {
  * Per-flow verdicts. The loader sets max_entries (--verdicts, ct.config); entries are
  * allocated as they are stored (a preallocated map would hold its whole size from the
  * start). A plain hash, not an LRU one: the host decides what is reclaimed, by idle
- * time, and a full table is an error it can report (doc/pending/limits.md says why).
+ * time, and a full table is an error it can report (doc/development.md says why).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
