@@ -50,8 +50,8 @@ _Noreturn static void end_process(int signo)
 		fflush_unlocked(stdout);
 		funlockfile(stdout);
 	}
-	snprintf(msg, sizeof(msg), "%s: SIG%s was not honoured within %.1f s (Lua is stuck where "
-		 "no hook reaches it): the watchdog removes ctlua's tc filters and ends ctlua\n",
+	snprintf(msg, sizeof(msg), "%s: SIG%s was not honoured within %.1f s (Lua did not "
+		 "return): the watchdog removes ctlua's tc filters and ends ctlua\n",
 		 ctl_progname, name ? name : "?", CTL_WATCHDOG_GRACE_MS / 1000.0);
 	say(msg);
 	n = ctl_tc_remove_all();
