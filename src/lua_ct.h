@@ -178,6 +178,13 @@ extern const char *const ctl_link_fields[];
 /* Name of the interface with @ifindex, from the attached links first (no syscall). */
 const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);
 
+/*
+ * Push the Lua value of one ring-buffer record (the event table callbacks get). Any
+ * bytes are safe in @e: an unknown kind or action reads "?". Also the entry point of
+ * fuzz/event_fuzz.c.
+ */
+void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e);
+
 /* Message handler for lua_pcall: the error message with a traceback appended. */
 int ctl_traceback(lua_State *L);
 

@@ -79,7 +79,7 @@ static void report(lua_State *L, const char *what)
 	lua_pop(L, 1);
 }
 
-static void push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e)
+void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e)
 {
 	char addr[CTL_ADDR_STRLEN], ifbuf[IF_NAMESIZE], errbuf[16];
 	const struct ctlua_flow *f = &e->flow;
@@ -121,7 +121,8 @@ static void push_event(lua_State *L, struct ctl_state *s, const struct ctlua_eve
 		lua_pushstring(L, ctl_errno_name(e->error, errbuf, sizeof(errbuf)));
 		lua_setfield(L, -2, "errname");
 	}
-	lua_pushnumber(L, (double)((__s64)e->time_ns + ctl_dp_realtime_offset(s->dp)) / 1e9);
+	/* unsigned: a record's time is not trusted to leave room for the offset */
+	lua_pushnumber(L, (double)(__s64)(e->time_ns + (__u64)ctl_dp_realtime_offset(s->dp)) / 1e9);
 	lua_setfield(L, -2, "time");
 	ctl_push_tuple(L, f);
 	lua_setfield(L, -2, "tuple");
@@ -204,7 +205,7 @@ static int dispatch(lua_State *L)
 
 	lua_settop(L, 0);
 	if (s->watch_ref != LUA_NOREF) {
-		push_event(L, s, e);
+		ctl_push_event(L, s, e);
 		watch(L, s);
 		lua_settop(L, 0);
 	}
@@ -213,7 +214,7 @@ static int dispatch(lua_State *L)
 	lua_pushcfunction(L, ctl_traceback);
 	base = lua_gettop(L) + 1;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);
-	push_event(L, s, e);
+	ctl_push_event(L, s, e);
 
 	budget_ms = s->budget_ms;
 	deadline_after(&budget_deadline, budget_ms);
