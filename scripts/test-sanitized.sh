@@ -3,6 +3,8 @@
 # AddressSanitizer with LeakSanitizer, and UndefinedBehaviorSanitizer). `make test` runs
 # it before the ordinary pass; `make asan` builds what it needs.
 #
+#   scripts/test-sanitized.sh [TEST...]     all of tests/ by default
+#
 # The tests find the programs under test through $CTLUA, $CT_SO and $UNIT_TESTS, and
 # stock lua5.4 through $PATH: build/asan/bin/lua5.4 preloads the ASan runtime, which
 # must come first in a process that loads the sanitized ct.so.
@@ -34,7 +36,7 @@ export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 
 echo "sanitizer pass: the suite against build/asan (ASan, LSan, UBSan)"
 start=$SECONDS
-prove -f tests/
+prove -f "${@:-tests/}"
 status=$?
 
 shopt -s nullglob
