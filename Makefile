@@ -1,7 +1,10 @@
 # ctlua - build, test and demo. `make V=1` shows the commands.
 #
 #   make          build build/ctlua, build/ct.so and the unit tests
-#   make test     install what is missing, build, run every test (prove)
+#   make test     install what is missing, build, run every test (prove) twice: under
+#                 ASan+UBSan (build/asan) and as built; the fuzzers for 10 s each between
+#   make asan     the sanitizer build alone: build/asan/{ctlua,ct.so,unit_tests}
+#   make fuzz     each libFuzzer harness (fuzz/) for FUZZ_SECONDS (default 60)
 #   make demo     install what is missing, build, run the two-namespace demo
 #   make install  PREFIX=/usr/local
 
@@ -73,6 +76,12 @@ CORE_OBJS += lua_request.o
 CORE_OBJS += lua_kernel.o
 CORE_OBJS += lua_conntrack.o
 
+# A file in src/ that no list names would only show as an undefined symbol: say so.
+UNLISTED  := $(filter-out $(CMD_OBJS) $(CORE_OBJS),$(patsubst src/%.c,%.o,$(wildcard src/*.c)))
+ifneq ($(UNLISTED),)
+$(warning src/ has files no object list names: $(UNLISTED:.o=.c); add them to CMD_OBJS or CORE_OBJS)
+endif
+
 CMD_OBJ   := $(addprefix $(BUILD)/,$(CMD_OBJS))
 CORE_OBJ  := $(addprefix $(BUILD)/,$(CORE_OBJS))
 UNIT_SRC  := $(wildcard tests/unit/*.c)
@@ -101,12 +110,13 @@ $(BUILD)/help_text.c: README.md scripts/gen-help.awk | $(BUILD)
 	$(Q)LC_ALL=C awk -f scripts/gen-help.awk README.md > $@.tmp && mv $@.tmp $@
 
 # Objects. The skeleton is generated before the first compile (the .d files know who
-# includes it after that).
-$(BUILD)/help_text.o: $(BUILD)/help_text.c
+# includes it after that). An object without its .d file is rebuilt, so the first build
+# with dependency files (or one whose .d was lost) cannot miss a header.
+$(BUILD)/help_text.o: $(BUILD)/help_text.c $(BUILD)/help_text.d
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: src/%.c | $(BUILD)/ctlua.skel.h
+$(BUILD)/%.o: src/%.c $(BUILD)/%.d | $(BUILD)/ctlua.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -138,11 +148,11 @@ LIBASAN   := $(shell $(CC) -print-file-name=libasan.so)
 
 asan: $(ASAN)/ctlua $(ASAN)/ct.so $(ASAN)/unit_tests $(ASAN)/bin/lua5.4
 
-$(ASAN)/help_text.o: $(BUILD)/help_text.c | $(ASAN)
+$(ASAN)/help_text.o: $(BUILD)/help_text.c $(ASAN)/help_text.d | $(ASAN)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(ASAN)/%.o: src/%.c | $(BUILD)/ctlua.skel.h $(ASAN)
+$(ASAN)/%.o: src/%.c $(ASAN)/%.d | $(BUILD)/ctlua.skel.h $(ASAN)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -182,15 +192,15 @@ fuzz-build: $(FUZZ_BIN)
 # Objects made on the way to a harness are kept, so a rebuild compiles only what changed.
 .SECONDARY: $(FUZZ_CORE) $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o)
 
-$(FUZZ)/help_text.o: $(BUILD)/help_text.c | $(FUZZ)
+$(FUZZ)/help_text.o: $(BUILD)/help_text.c $(FUZZ)/help_text.d | $(FUZZ)
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(HOST_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
 
-$(FUZZ)/%.o: src/%.c | $(BUILD)/ctlua.skel.h $(FUZZ)
+$(FUZZ)/%.o: src/%.c $(FUZZ)/%.d | $(BUILD)/ctlua.skel.h $(FUZZ)
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(HOST_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
 
-$(FUZZ)/%.o: fuzz/%.c | $(BUILD)/ctlua.skel.h $(FUZZ)
+$(FUZZ)/%.o: fuzz/%.c $(FUZZ)/%.d | $(BUILD)/ctlua.skel.h $(FUZZ)
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(HOST_CFLAGS) -Ifuzz $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
 
@@ -233,7 +243,12 @@ clean:
 .PHONY: all asan fuzz fuzz-build deps test demo install uninstall clean
 .DELETE_ON_ERROR:
 
--include $(wildcard $(BUILD)/*.d $(ASAN)/*.d $(FUZZ)/*.d)
+# Every object's .d, named as a target so that a missing one is out of date (not an
+# intermediate file) and rebuilds its object.
+DEPFILES  := $(patsubst %.o,%.d,$(CMD_OBJ) $(CORE_OBJ) $(ASAN_CMD) $(ASAN_CORE) $(FUZZ_CORE) \
+             $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o))
+$(DEPFILES):
+-include $(wildcard $(DEPFILES))
 
 # Benchmarks (bench/README.md): `make bench` runs every row, `make bench-quick` fewer
 # rounds of smaller sets. Both need root; the table goes to stdout and the numbers to
