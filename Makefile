@@ -253,22 +253,24 @@ $(DEPFILES):
 # Benchmarks (bench/README.md): `make bench` runs every row, `make bench-quick` fewer
 # rounds of smaller sets. Both need root; the table goes to stdout and the numbers to
 # bench/results.json.
-# One program per bench/*.c; kfunc_batch also links ctlua's datapath objects.
-BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+# One program per bench/progs/*.c (bench/README.md, "Files"); kfunc_batch also links
+# ctlua's datapath objects.
+BENCH_BIN := $(patsubst bench/progs/%.c,$(BUILD)/bench/%,$(wildcard bench/progs/*.c))
+BENCH_HDR := $(wildcard bench/progs/*.h)
 BENCH_LIBS := $(shell pkg-config --libs libbpf libmnl 2>/dev/null) -lelf -lz -lpthread
 
 $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 # The bare C baseline links ctlua's own datapath objects, so it runs the same code.
-$(BUILD)/bench/kfunc_batch: bench/kfunc_batch.c $(wildcard bench/*.h) $(BUILD)/datapath.o \
+$(BUILD)/bench/kfunc_batch: bench/progs/kfunc_batch.c $(BENCH_HDR) $(BUILD)/datapath.o \
 		$(BUILD)/probe.o | $(BUILD)/bench
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BUILD)/datapath.o $(BUILD)/probe.o $(BENCH_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(BUILD)/datapath.o $(BUILD)/probe.o $(BENCH_LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/ctlua.skel.h | $(BUILD)/bench
+$(BUILD)/bench/%: bench/progs/%.c $(BENCH_HDR) $(BUILD)/ctlua.skel.h | $(BUILD)/bench
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BENCH_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(BENCH_LIBS)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ev_sender.c - the traffic and the stopwatch of rows 4 and 5 (bench/40-events.sh,
- * bench/50-first-packet.sh). It runs in the sending namespace and sends IPv4/UDP
+ * ev_sender.c - the traffic and the stopwatch of rows 4 and 5 (bench/rows/40-events.sh,
+ * bench/rows/50-first-packet.sh). It runs in the sending namespace and sends IPv4/UDP
  * through a raw socket, so each packet may carry its own source port (its own flow).
  *
  *   ev_sender fill    PROG-ID COUNT

@@ -7,8 +7,8 @@
  *
  *   pkt_udpflood COUNT FIRST-SRC FLOWS IFNAME DST-MAC [IFNAME DST-MAC]...
  *
- * Every interface gets the same COUNT frames, bench/pkt_frame.h's, addressed to its
- * DST-MAC. With FLOWS 0, frame i carries tuple i of bench/flowgen.h (udp FIRST-SRC +
+ * Every interface gets the same COUNT frames, bench/progs/pkt_frame.h's, addressed to its
+ * DST-MAC. With FLOWS 0, frame i carries tuple i of bench/progs/flowgen.h (udp FIRST-SRC +
  * i / 50000 : 10000 + i % 50000 -> 198.19.0.1:53), so COUNT frames are COUNT new
  * flows; with FLOWS > 0 it carries tuple i % FLOWS, COUNT packets of FLOWS flows.
  *

@@ -3,19 +3,19 @@
 # kfunc batch in bare C, a batched libmnl inserter and `conntrack -R`, interleaved
 # round by round, each measurement in a fresh namespace at a stated table fill.
 #
-#   bench/10-batch-insert.sh [--quick]      (root; bench/run runs it for `make bench`)
+#   bench/rows/10-batch-insert.sh [--quick]      (root; bench/run runs it for `make bench`)
 #
 # BENCH_ROUNDS, BENCH_ENTRIES and BENCH_FILLS (space-separated) override the mode's
 # defaults. See bench/README.md for what is timed and how.
-cd "$(dirname "$0")/.." || exit 1
-source bench/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source bench/lib/bench.sh
 
 bench_sizes "$@"
 ROW=batch-insert
 CONTENDERS=(ctlua kfunc_batch mnl_insert conntrack-R)
 FIRST=198.18.0.1		# the timed set: 198.18.0.1, .2, ... (flowgen.h)
 PREFILL_FIRST=198.18.128.1	# the pre-fill set, disjoint from it
-BENCH_LIMIT=180			# seconds any one process may take before it counts as hung (lib.sh)
+BENCH_LIMIT=180			# seconds any one process may take before it counts as hung (lib/bench.sh)
 
 bench_init
 
@@ -25,7 +25,7 @@ inserted_of()
 	awk '{ for (i = 1; i < NF; i++) if ($i == "inserted") { print $(i + 1); exit } }' <<<"$1"
 }
 
-# stamp_of OUT WORD: the stamp of the line of bench/stamp's OUT whose text is WORD.
+# stamp_of OUT WORD: the stamp of the line of build/bench/stamp's OUT whose text is WORD.
 stamp_of()
 {
 	awk -v w="$2" '$2 == w { print $1; exit }' <<<"$1"
@@ -37,8 +37,8 @@ WARMS=()	# ns of ctlua's warm-up call (the first ct.alloc_many of its process), 
 run_ctlua()
 {
 	local t0 t1 w0 w1
-	bench_run "$1" "$BENCH_BIN/stamp" "$CTLUA" bench/insert.lua "$ENTRIES" "$FIRST"
-	((RC == 0)) || bench_failed "ctlua bench/insert.lua" || return
+	bench_run "$1" "$BENCH_BIN/stamp" "$CTLUA" bench/lua/insert.lua "$ENTRIES" "$FIRST"
+	((RC == 0)) || bench_failed "ctlua bench/lua/insert.lua" || return
 	[[ "$(inserted_of "$OUT")" == "$ENTRIES" ]] || bench_failed "ctlua (wrong count)" || return
 	t0=$(stamp_of "$OUT" begin)
 	t1=$(stamp_of "$OUT" end)
@@ -64,7 +64,7 @@ run_kfunc_batch() { run_c kfunc_batch "$1"; }
 run_mnl_insert() { run_c mnl_insert "$1"; }
 
 # conntrack -R reads the whole file and inserts as it goes: its wall time is the
-# process's, fork to exit, as bench/stamp sees it.
+# process's, fork to exit, as build/bench/stamp sees it.
 run_conntrack_R()
 {
 	local t0 t1
@@ -99,7 +99,7 @@ measure_in()
 	local ns=$1 fill=$2 name=$3
 
 	if ((fill > 0)); then
-		bench_run "$ns" "$CTLUA" bench/insert.lua "$fill" "$PREFILL_FIRST"
+		bench_run "$ns" "$CTLUA" bench/lua/insert.lua "$fill" "$PREFILL_FIRST"
 		if ((RC != 0)) || [[ "$(inserted_of "$OUT")" != "$fill" ]]; then
 			bench_failed "pre-fill with ct.alloc_many"
 			return
@@ -152,9 +152,9 @@ for fill in $FILLS; do
 	fi
 	bench_record case "$ROW" "fill $fill" "$fill" "$ENTRIES" "$text"
 done
-bench_record contender "$ROW" ctlua "ct.alloc_many(tuples, opts) in build/ctlua; wall time between two stamped lines (bench/stamp)"
-bench_record contender "$ROW" kfunc_batch "bench/kfunc_batch.c: the same request batch through ctlua's datapath.o, no Lua; own CLOCK_MONOTONIC"
-bench_record contender "$ROW" mnl_insert "bench/mnl_insert.c: libmnl, IPCTNL_MSG_CT_NEW, 256 per sendto, one ACK per batch; own CLOCK_MONOTONIC"
+bench_record contender "$ROW" ctlua "ct.alloc_many(tuples, opts) in build/ctlua; wall time between two stamped lines (build/bench/stamp)"
+bench_record contender "$ROW" kfunc_batch "bench/progs/kfunc_batch.c: the same request batch through ctlua's datapath.o, no Lua; own CLOCK_MONOTONIC"
+bench_record contender "$ROW" mnl_insert "bench/progs/mnl_insert.c: libmnl, IPCTNL_MSG_CT_NEW, 256 per sendto, one ACK per batch; own CLOCK_MONOTONIC"
 bench_record contender "$ROW" conntrack-R "conntrack -R FILE (save format), the whole process fork to exit, incl. parsing"
 bench_record goal "$ROW" mnl_insert 2.00
 bench_record goal "$ROW" kfunc_batch 0.90

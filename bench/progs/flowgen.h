@@ -7,7 +7,7 @@
  *   udp  src = first + i / 50000   sport = 10000 + i % 50000
  *        dst = 198.19.0.1          dport = 53
  *
- * bench/insert.lua and the conntrack save file (bench/10-batch-insert.sh) use the same
+ * bench/lua/insert.lua and the conntrack save file (bench/rows/10-batch-insert.sh) use the same
  * formula; change all three together. Every address lies in 198.18.0.0/15 as long as
  * first + count / 50000 does.
  */

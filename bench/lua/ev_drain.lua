@@ -1,14 +1,14 @@
--- ev_drain.lua - row 4's drain case for ctlua (bench/40-events.sh): events already
+-- ev_drain.lua - row 4's drain case for ctlua (bench/rows/40-events.sh): events already
 -- queued in the ring buffer, then consumed by a trivial Lua callback.
 --
---   ctlua bench/ev_drain.lua IFNAME COUNT CYCLES CMD
+--   ctlua bench/lua/ev_drain.lua IFNAME COUNT CYCLES CMD
 --
 -- Attaches to IFNAME's ingress with miss events only, then CYCLES + 1 times: runs CMD
 -- with the word PROGID replaced by the attached program's id (ev_sender fill: COUNT
 -- test runs of that program, each one miss event, queued while Lua waits in
 -- os.execute), collects the garbage, prints "begin C", calls ct.poll(0) until the
 -- callback has seen COUNT events, prints "end C cpu_ns T" (os.clock around the same
--- calls). Each line is flushed, so bench/stamp can take the wall time between the
+-- calls). Each line is flushed, so build/bench/stamp can take the wall time between the
 -- two. Cycle 0 is the warm-up: the first ct.poll opens the ring buffer.
 
 local ifname, count, cycles, cmd = arg[1], tonumber(arg[2]), tonumber(arg[3]), arg[4]

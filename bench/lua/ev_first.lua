@@ -1,8 +1,8 @@
--- ev_first.lua - ctlua in row 5 (bench/50-first-packet.sh): every new flow's first
+-- ev_first.lua - ctlua in row 5 (bench/rows/50-first-packet.sh): every new flow's first
 -- packet is a miss, and the callback answers "alloc", which becomes the flow's verdict
 -- (and, in enforce mode, creates its conntrack entry at once).
 --
---   ctlua bench/ev_first.lua IFNAME
+--   ctlua bench/lua/ev_first.lua IFNAME
 --
 -- Attaches to IFNAME's ingress with miss events only, prints "ready", stays in ct.run()
 -- until SIGTERM. The callback keeps each event's source port and e.time; at the end

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * pkt_frame.h - the one frame rows 2 and 3 send and test-run: a flow of bench/flowgen.h
+ * pkt_frame.h - the one frame rows 2 and 3 send and test-run: a flow of bench/progs/flowgen.h
  * as a 60-byte Ethernet frame (IPv4 without options, UDP with checksum 0, 18 bytes of
- * zeros), so the veth runs (bench/pkt_udpflood.c) and the BPF_PROG_TEST_RUN runs
- * (bench/pkt_testrun.c) hand the programs the same bytes.
+ * zeros), so the veth runs (bench/progs/pkt_udpflood.c) and the BPF_PROG_TEST_RUN runs
+ * (bench/progs/pkt_testrun.c) hand the programs the same bytes.
  */
 #ifndef CTLB_PKT_FRAME_H
 #define CTLB_PKT_FRAME_H

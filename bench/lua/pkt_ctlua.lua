@@ -1,8 +1,8 @@
--- pkt_ctlua.lua - ctlua's contender in rows 2 and 3 (bench/20-*, bench/30-*): the TC
+-- pkt_ctlua.lua - ctlua's contender in rows 2 and 3 (bench/rows/20-*, bench/rows/30-*): the TC
 -- program attached to one interface with ct.attach, in enforce mode, for as long as the
 -- bench wants it.
 --
---   ctlua bench/pkt_ctlua.lua IFNAME DEFAULT EVENTS
+--   ctlua bench/lua/pkt_ctlua.lua IFNAME DEFAULT EVENTS
 --
 -- DEFAULT is what a flow without an entry gets (ct.default: "alloc" in row 2, "pass"
 -- in row 3). EVENTS "off" turns every event kind off (ct.events{}), "on" leaves all

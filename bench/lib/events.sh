@@ -1,9 +1,9 @@
 # shellcheck shell=bash
-# ev_lib.sh - what rows 4 to 6 (bench/40-events.sh, 50-first-packet.sh, 60-footprint.sh)
-# share on top of lib.sh: a veth pair between two fresh namespaces, consumers started
+# events.sh - what rows 4 to 6 (bench/rows/40-events.sh, 50-first-packet.sh, 60-footprint.sh)
+# share on top of bench.sh: a veth pair between two fresh namespaces, consumers started
 # in the background and stopped again, the CPU each side runs on, and small statistics.
 #
-#   source bench/lib.sh; source bench/ev_lib.sh
+#   source bench/lib/bench.sh; source bench/lib/events.sh
 #   bench_init; ev_init
 #   ev_ns                          # one fresh namespace, in $BENCH_NS
 #   ev_pair                        # $EV_NS_A (sender, ev-a) <-> $EV_NS_B (receiver, ev-b)

@@ -9,8 +9,8 @@
  * ctlua_ingress comes from ctlua's own object (the skeleton build/ctlua.skel.h, built
  * from bpf/ctlua.bpf.c), loaded without the host and set up as ctl_dp_open leaves it:
  * mode enforce, default pass, every event kind on. pkt_empty and pkt_lookup come from
- * PROGS.O (bench/pkt_progs.bpf). The packet is tuple 0 of bench/flowgen.h from
- * FIRST-SRC as a bench/pkt_frame.h frame; its entry must exist in the calling task's
+ * PROGS.O (bench/progs/pkt_progs.bpf). The packet is tuple 0 of bench/progs/flowgen.h from
+ * FIRST-SRC as a bench/progs/pkt_frame.h frame; its entry must exist in the calling task's
  * netns, where the test runs look it up.
  *
  * First one untimed run of 1000 repeats per NAME (first-run costs). Then each NAME

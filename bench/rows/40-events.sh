@@ -4,13 +4,13 @@
 # callback on the same ring buffer of the same BPF object; what emitting events costs
 # the packet path; and how long a lone event takes to reach the callback.
 #
-#   bench/40-events.sh [--quick]      (root; bench/run runs it for `make bench`)
+#   bench/rows/40-events.sh [--quick]      (root; bench/run runs it for `make bench`)
 #
 # BENCH_ROUNDS overrides the mode's number of rounds. See bench/README.md for what is
 # timed and how; every measurement runs in fresh namespaces, contenders interleaved.
-cd "$(dirname "$0")/.." || exit 1
-source bench/lib.sh
-source bench/ev_lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source bench/lib/bench.sh
+source bench/lib/events.sh
 
 [[ "${1:-}" == --quick ]] && BENCH_MODE=quick
 if [[ "${BENCH_MODE:-full}" == quick ]]; then
@@ -37,7 +37,7 @@ bench_ct_idle
 # --- drain: events already in the ring buffer ----------------------------------------
 
 # drain_ctlua ROUND: ctlua's callback drains DRAIN_CYCLES rings of DRAIN_N events; the
-# wall time of each cycle between its stamped "begin" and "end" lines (bench/stamp on
+# wall time of each cycle between its stamped "begin" and "end" lines (build/bench/stamp on
 # the other CPU, so it reads each line at once), summed.
 drain_ctlua()
 {
@@ -45,12 +45,12 @@ drain_ctlua()
 	ev_ns
 	ns=$BENCH_NS
 	out=$(timeout --foreground -k 2 "$EV_LIMIT" taskset -c "$EV_CPU_TX" ip netns exec "$ns" \
-		"$BENCH_BIN/stamp" taskset -c "$EV_CPU_RX" "$CTLUA" bench/ev_drain.lua lo \
+		"$BENCH_BIN/stamp" taskset -c "$EV_CPU_RX" "$CTLUA" bench/lua/ev_drain.lua lo \
 		"$DRAIN_N" "$DRAIN_CYCLES" "$FILL_CMD >/dev/null" 2>"$BENCH_TMP/rx.err")
 	st=$?
 	if ((st != 0)); then
 		printf '%s\n' "$out" >"$BENCH_TMP/rx.out"
-		ev_fail "ctlua bench/ev_drain.lua failed (exit status $st)" "$BENCH_TMP/rx.out" "$BENCH_TMP/rx.err"
+		ev_fail "ctlua bench/lua/ev_drain.lua failed (exit status $st)" "$BENCH_TMP/rx.out" "$BENCH_TMP/rx.err"
 	fi
 	for c in $(seq "$DRAIN_CYCLES"); do
 		t0=$(awk -v c="$c" '$2 == "begin" && $3 == c { print $1 }' <<<"$out")
@@ -104,8 +104,8 @@ traffic()
 	ev_pair
 	out=$BENCH_TMP/consumer.out
 	case $name in
-	events-on) ev_start "$out" "$CTLUA" bench/ev_run.lua ev-b run on ;;
-	events-off) ev_start "$out" "$CTLUA" bench/ev_run.lua ev-b run off ;;
+	events-on) ev_start "$out" "$CTLUA" bench/lua/ev_run.lua ev-b run on ;;
+	events-off) ev_start "$out" "$CTLUA" bench/lua/ev_run.lua ev-b run off ;;
 	c-callback) ev_start "$out" "$BENCH_BIN/ev_consumer" ev-b run ;;
 	unread) ev_start "$out" "$BENCH_BIN/ev_consumer" ev-b hold ;;
 	esac
@@ -160,7 +160,7 @@ lone()
 	rm -f "$fifo"
 	mkfifo "$fifo" || bench_die "cannot create '$fifo'"
 	case $name in
-	ctlua) ev_start "$fifo" "$CTLUA" bench/ev_run.lua ev-b ack on ;;
+	ctlua) ev_start "$fifo" "$CTLUA" bench/lua/ev_run.lua ev-b ack on ;;
 	c-callback) ev_start "$fifo" "$BENCH_BIN/ev_consumer" ev-b ack ;;
 	esac
 	ev_run_tx r "$BENCH_BIN/ev_sender" lone "$EV_A_ADDR" "$EV_B_ADDR" "$EV_PORT" "$LONE_N" "$LONE_GAP_US" "$fifo"
@@ -183,29 +183,29 @@ lone()
 
 bench_record row "$R_DRAIN" "Row 4: events into Lua, drain - $DRAIN_N miss events queued in the ring buffer, then consumed; $DRAIN_CYCLES cycles per run, $ROUNDS rounds (mode ${BENCH_MODE:-full})"
 bench_record case "$R_DRAIN" drain 0 $((DRAIN_N * DRAIN_CYCLES)) "drain: events made by ev_sender fill (BPF_PROG_TEST_RUN of the attached ctlua_ingress, repeat $DRAIN_N) while the consumer waited, then read"
-bench_record contender "$R_DRAIN" ctlua "ct.on(\"miss\", function(e) n = n + 1 end), ct.poll(0) until all are seen; wall time between two stamped lines (bench/stamp)"
-bench_record contender "$R_DRAIN" c-callback "bench/ev_consumer.c: ring_buffer__consume on the same map, a callback that counts; own CLOCK_MONOTONIC"
+bench_record contender "$R_DRAIN" ctlua "ct.on(\"miss\", function(e) n = n + 1 end), ct.poll(0) until all are seen; wall time between two stamped lines (build/bench/stamp)"
+bench_record contender "$R_DRAIN" c-callback "bench/progs/ev_consumer.c: ring_buffer__consume on the same map, a callback that counts; own CLOCK_MONOTONIC"
 bench_record contender "$R_DRAIN" goal "the goal as a fixed reference, not a program: $((GOAL_RATE / 1000000)) M events/s"
 bench_record goal "$R_DRAIN" goal 1.00
 
 bench_record row "$R_TRAFFIC" "Row 4: events into Lua while traffic flows - UDP from a veth peer at the sender's full rate, every packet a miss event, ${BLAST_MS} ms per run"
 bench_record case "$R_TRAFFIC" traffic 0 0 "traffic: events read during the blast (submitted - still unread at its end) per second of the consumer's CPU time (/proc/PID/schedstat); sender on CPU $EV_CPU_TX, consumer on CPU $EV_CPU_RX"
 bench_record contender "$R_TRAFFIC" ctlua "ct.on(\"miss\", function(e) n = n + 1 end) in ct.run(), ct.events{\"miss\"}"
-bench_record contender "$R_TRAFFIC" c-callback "bench/ev_consumer.c: ring_buffer__poll, a callback that counts"
+bench_record contender "$R_TRAFFIC" c-callback "bench/progs/ev_consumer.c: ring_buffer__poll, a callback that counts"
 
 bench_record row "$R_COST" "Row 4: what emitting events costs the packet path - run time of ctlua_ingress per packet (BPF_ENABLE_STATS), same traffic"
 bench_record case "$R_COST" cost 0 0 "cost: ns/entry = ns of program run time per packet; a ratio below 1 is what the events add (events-on vs the others)"
 bench_record contender "$R_COST" events-on "ctlua with ct.events{\"miss\"}, its Lua callback reading them (the traffic row's ctlua run)"
 bench_record contender "$R_COST" events-off "ctlua with ct.events{}: the same program, no event written"
-bench_record contender "$R_COST" unread "bench/ev_consumer.c hold: events written, nobody reading, so nobody to wake"
-bench_record contender "$R_COST" c-callback "bench/ev_consumer.c run: events read by a C callback (the traffic row's C run)"
+bench_record contender "$R_COST" unread "bench/progs/ev_consumer.c hold: events written, nobody reading, so nobody to wake"
+bench_record contender "$R_COST" c-callback "bench/progs/ev_consumer.c run: events read by a C callback (the traffic row's C run)"
 bench_record goal "$R_COST" events-off "$GOAL_COST"
 
 bench_record row "$R_LONE" "Row 4: a lone event into Lua - one packet every $((LONE_GAP_US / 1000)) ms, $LONE_N per run: sendto -> the callback's line read back by the sender (a FIFO)"
 bench_record case "$R_LONE" p50 0 "$LONE_N" "p50 of the runs' latencies; ns/entry = latency in ns"
 bench_record case "$R_LONE" p99 0 "$LONE_N" "p99 of the runs' latencies; ns/entry = latency in ns"
 bench_record contender "$R_LONE" ctlua "ct.on(\"miss\", function(e) out:write(string.format(\"%.7f\\n\", e.time)); out:flush() end) in ct.run()"
-bench_record contender "$R_LONE" c-callback "bench/ev_consumer.c ack: a C callback writing the event's time_ns, ring_buffer__poll"
+bench_record contender "$R_LONE" c-callback "bench/progs/ev_consumer.c ack: a C callback writing the event's time_ns, ring_buffer__poll"
 bench_record contender "$R_LONE" goal "the goal as a fixed reference, not a program: $((GOAL_LAT_NS / 1000)) us (for p99)"
 bench_record goal "$R_LONE" goal 1.00
 

@@ -1,9 +1,9 @@
 # shellcheck shell=bash
-# lib.sh - what bench/run and the row scripts (bench/NN-*.sh) share: namespaces and
+# bench.sh - what bench/run and the row scripts (bench/rows/NN-*.sh) share: namespaces and
 # their cleanup, the global conntrack limit, measurement records, and the report
 # (median / min / max, ratios, goals) printed as a table and written as JSON.
 #
-#   cd "$(dirname "$0")/.." && source bench/lib.sh
+#   cd "$(dirname "$0")/../.." && source bench/lib/bench.sh     (from bench/rows/NN-*.sh)
 #   bench_init                          # trap, scratch dir, records file
 #   bench_ct_max_at_least 310000        # raised for the run, restored on exit
 #   bench_ns_new                        # fresh namespace, named in $BENCH_NS
@@ -384,9 +384,9 @@ END {
 }' "$1"
 }
 
-# --- Packet rows (bench/20-*, bench/30-*): one sending namespace joined by a veth pair
+# --- Packet rows (bench/rows/20-*, bench/rows/30-*): one sending namespace joined by a veth pair
 # to each of several receiving ones, helpers that run in the background while packets
-# flow, and the rows' own BPF programs (bench/pkt_progs.bpf).
+# flow, and the rows' own BPF programs (bench/progs/pkt_progs.bpf).
 
 BENCH_PKT_RX_DEV=ctlbrx0		# in each receiving namespace: 198.19.0.1/15
 BENCH_PKT_RX_MAC=02:00:00:00:00:01	# the same in each: they are separate links
@@ -427,7 +427,7 @@ bench_pkt_need()
 	[[ -r "$BENCH_ROOT/build/vmlinux.h" ]] || bench_die "'build/vmlinux.h' is missing: run 'make'"
 }
 
-# bench_pkt_build_bpf OUT: compile bench/pkt_progs.bpf to the BPF object OUT, with the
+# bench_pkt_build_bpf OUT: compile bench/progs/pkt_progs.bpf to the BPF object OUT, with the
 # flags the Makefile gives bpf/ctlua.bpf.c (it is C; see the file's header for the name).
 bench_pkt_build_bpf()
 {
@@ -438,8 +438,8 @@ bench_pkt_build_bpf()
 		sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 	# shellcheck disable=SC2086 # one flag per word
 	clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_"$arch" -I"$BENCH_ROOT/build" \
-		-I"$BENCH_ROOT/bpf" $sys -x c -c "$BENCH_ROOT/bench/pkt_progs.bpf" -o "$1" ||
-		bench_die "cannot compile bench/pkt_progs.bpf"
+		-I"$BENCH_ROOT/bpf" $sys -x c -c "$BENCH_ROOT/bench/progs/pkt_progs.bpf" -o "$1" ||
+		bench_die "cannot compile bench/progs/pkt_progs.bpf"
 }
 
 # bench_pkt_net N: fresh namespaces (bench_ns_new): BENCH_PKT_TX, which sends, and N

@@ -9,7 +9,7 @@
 #include <linux/types.h>
 
 /*
- * The first variable of @obj's .bss: pkt_misses in bench/pkt_progs.bpf, its first and
+ * The first variable of @obj's .bss: pkt_misses in bench/progs/pkt_progs.bpf, its first and
  * only one. -1 if it cannot be read.
  */
 static inline long long pkt_bss_first_u64(struct bpf_object *obj)

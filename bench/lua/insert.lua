@@ -1,11 +1,11 @@
--- insert.lua - the ctlua contender of bench/10-batch-insert.sh, and its pre-fill.
+-- insert.lua - the ctlua contender of bench/rows/10-batch-insert.sh, and its pre-fill.
 --
---   ctlua bench/insert.lua COUNT FIRST-SRC
+--   ctlua bench/lua/insert.lua COUNT FIRST-SRC
 --
--- Builds the list of COUNT tuples (the formula of bench/flowgen.h), loads the BPF
+-- Builds the list of COUNT tuples (the formula of bench/progs/flowgen.h), loads the BPF
 -- object and makes a first ct.alloc_many call that creates nothing ("warm-begin" and
 -- "warm-end" around it), then prints "begin", runs ct.alloc_many on the list, prints
--- "end", each line flushed, so bench/stamp can take the wall time between the two.
+-- "end", each line flushed, so build/bench/stamp can take the wall time between the two.
 -- Last line: "inserted N of COUNT, cpu_ns C, F failed", where C is os.clock()'s
 -- process CPU time around the same call, the cross-check for the wall time.
 

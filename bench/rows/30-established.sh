@@ -1,17 +1,17 @@
 #!/bin/bash
 # 30-established.sh - row 3: established packets. What ctlua_ingress (enforce mode)
 # costs on a packet whose flow has a conntrack entry, against a TC program that does
-# nothing and one that does only the lookup hit (bench/pkt_progs.bpf), measured two
-# ways: BPF_PROG_TEST_RUN with a repeat count (bench/pkt_testrun.c), and attached to
+# nothing and one that does only the lookup hit (bench/progs/pkt_progs.bpf), measured two
+# ways: BPF_PROG_TEST_RUN with a repeat count (bench/progs/pkt_testrun.c), and attached to
 # veths with real traffic, from the kernel's run-time statistics. Round by round in
 # fresh namespaces; within a round the contenders take turns.
 #
-#   bench/30-established.sh [--quick]       (root; bench/run runs it for `make bench`)
+#   bench/rows/30-established.sh [--quick]       (root; bench/run runs it for `make bench`)
 #
 # BENCH_ROUNDS, BENCH_REPEAT (test runs per contender) and BENCH_PACKETS (packets per
 # contender on the veths) override the mode's defaults. See bench/README.md.
-cd "$(dirname "$0")/.." || exit 1
-source bench/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source bench/lib/bench.sh
 
 [[ "${1:-}" == --quick ]] && BENCH_MODE=quick
 if [[ "${BENCH_MODE:-full}" == quick ]]; then
@@ -23,7 +23,7 @@ else
 fi
 ROW=established
 FLOWS=1024			# established flows on the veths; the test runs use the first
-FIRST=198.18.0.1		# their tuples: bench/flowgen.h from here
+FIRST=198.18.0.1		# their tuples: bench/progs/flowgen.h from here
 MARGIN=20			# the goal: ctlua at most this many ns above the bare lookup
 CONTENDERS=(ctlua lookup empty)	# receiver i of bench_pkt_net is CONTENDERS[i]
 CPU=$(($(nproc) - 1))
@@ -65,7 +65,7 @@ measure_in()
 	done
 
 	# the same three attached on the veths, all hit by the same traffic in turns
-	bench_pkt_start ctlua "${BENCH_PKT_RXS[0]}" "$CTLUA" bench/pkt_ctlua.lua "$BENCH_PKT_RX_DEV" \
+	bench_pkt_start ctlua "${BENCH_PKT_RXS[0]}" "$CTLUA" bench/lua/pkt_ctlua.lua "$BENCH_PKT_RX_DEV" \
 		pass on || return
 	bench_pkt_start lookup "${BENCH_PKT_RXS[1]}" "$BENCH_BIN/pkt_attach" "$PROGS" pkt_lookup \
 		"$BENCH_PKT_RX_DEV" || return
@@ -166,6 +166,6 @@ done
 
 bench_record note "$ROW" "ctlua minus lookup, ns per packet: test-run median $(bench_pkt_median "${DIFF_TR[@]}"), veth median $(bench_pkt_median "${DIFF_VETH[@]}"); goal: at most $MARGIN"
 bench_record note "$ROW" "checked each round: every test run returned TC_ACT_OK; pkt_lookup never missed; ctlua's ct.stats() counted every packet as lookup_hit, none as lookup_miss; each program ran once per packet sent to it; the entry counts did not change"
-bench_record note "$ROW" "bpf_stats were on (BPF_ENABLE_STATS, bench/pkt_bpfstats.c) only around the veth traffic, never during the test runs"
+bench_record note "$ROW" "bpf_stats were on (BPF_ENABLE_STATS, bench/progs/pkt_bpfstats.c) only around the veth traffic, never during the test runs"
 
 bench_finish

@@ -1,9 +1,9 @@
--- fp_footprint.lua - ctlua in row 6 (bench/60-footprint.sh): start-up, and the memory
+-- fp_footprint.lua - ctlua in row 6 (bench/rows/60-footprint.sh): start-up, and the memory
 -- it holds idle and with many per-flow verdicts.
 --
---   ctlua bench/fp_footprint.lua IFNAME VERDICTS
+--   ctlua bench/lua/fp_footprint.lua IFNAME VERDICTS
 --
--- Prints, each line flushed (bench/stamp stamps them):
+-- Prints, each line flushed (build/bench/stamp stamps them):
 --   attached                          once ct.attach(IFNAME) returned
 --   idle rss_kb R mapped_kb P maps_kb M
 --                                     VmRSS, the part of it that is BPF maps mapped
@@ -12,7 +12,7 @@
 --   verdicts-begin / verdicts-end     around VERDICTS ct.verdict(tuple, "alloc") calls
 --   verdicts N rss_kb R gc_rss_kb G maps_kb M
 -- where gc_rss_kb is VmRSS again after a full garbage collection. The tuples are those
--- of bench/flowgen.h, built in the loop as a script would.
+-- of bench/progs/flowgen.h, built in the loop as a script would.
 
 local ifname, n = arg[1], tonumber(arg[2])
 if not ifname or not n then

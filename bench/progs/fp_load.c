@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * fp_load.c - row 6's peer (bench/60-footprint.sh): ctlua's BPF object loaded and
+ * fp_load.c - row 6's peer (bench/rows/60-footprint.sh): ctlua's BPF object loaded and
  * attached by the least C that can, and then given the same per-flow verdicts as
- * bench/fp_footprint.lua, so ctlua's footprint and start-up have a baseline.
+ * bench/lua/fp_footprint.lua, so ctlua's footprint and start-up have a baseline.
  *
  *   fp_load IFNAME VERDICTS
  *
@@ -19,7 +19,7 @@
  * rss_kb is VmRSS; mapped_kb the part of it that is BPF maps mapped into the process
  * (/proc/self/smaps: the skeleton maps .bss, with ctlua's request array); maps_kb the
  * memlock the kernel reports for the object's maps (/proc/self/fdinfo). The verdicts are VERDICTS bpf_map_update_elem calls on
- * ctl_verdicts with the tuples of bench/flowgen.h, action alloc, timed.
+ * ctl_verdicts with the tuples of bench/progs/flowgen.h, action alloc, timed.
  */
 #include <net/if.h>
 #include <bpf/btf.h>

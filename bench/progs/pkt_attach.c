@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * pkt_attach.c - row 3's baselines on a real interface: one program of
- * bench/pkt_progs.bpf attached at TC ingress, the way ctlua attaches (cls_bpf in
+ * bench/progs/pkt_progs.bpf attached at TC ingress, the way ctlua attaches (cls_bpf in
  * direct-action mode on clsact, through libbpf's bpf_tc_*), for as long as the bench
  * wants it.
  *

@@ -4,13 +4,13 @@
 # 10 000 new flows per second, against half the round trip of a plain UDP echo over the
 # same kind of veth pair.
 #
-#   bench/50-first-packet.sh [--quick]      (root; bench/run runs it for `make bench`)
+#   bench/rows/50-first-packet.sh [--quick]      (root; bench/run runs it for `make bench`)
 #
 # BENCH_ROUNDS overrides the mode's number of rounds. See bench/README.md for what is
 # timed and how; every measurement runs in fresh namespaces, contenders interleaved.
-cd "$(dirname "$0")/.." || exit 1
-source bench/lib.sh
-source bench/ev_lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source bench/lib/bench.sh
+source bench/lib/events.sh
 
 [[ "${1:-}" == --quick ]] && BENCH_MODE=quick
 if [[ "${BENCH_MODE:-full}" == quick ]]; then
@@ -73,13 +73,13 @@ first_ctlua()
 {
 	local rate=$1 flows=$2 round=$3 out=$BENCH_TMP/ctlua.out id r n sp
 	ev_pair
-	ev_start "$out" "$CTLUA" bench/ev_first.lua ev-b
+	ev_start "$out" "$CTLUA" bench/lua/ev_first.lua ev-b
 	ev_wait_ready "$out"
 	id=$(ev_prog_id "$EV_NS_B" ev-b)
 	[[ -n "$id" ]] || ev_fail "no BPF filter on ev-b's ingress in '$EV_NS_B'" "$out.err"
 	ev_run_tx r "$BENCH_BIN/ev_sender" verdict "$EV_A_ADDR" "$EV_B_ADDR" "$EV_PORT" "$rate" "$flows" \
 		"$id" "$BENCH_TMP/flows"
-	ev_stop || ev_fail "ctlua bench/ev_first.lua failed" "$out" "$out.err"
+	ev_stop || ev_fail "ctlua bench/lua/ev_first.lua failed" "$out" "$out.err"
 	[[ -s "$out.err" ]] && ev_fail "ctlua reported errors" "$out.err"
 	# Every answer created its entry at once (enforce mode): the callback saw every flow.
 	n=$(bench_ct_count "$EV_NS_B")

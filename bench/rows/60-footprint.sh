@@ -4,13 +4,13 @@
 # verdicts, against the least C that loads and attaches the same object (fp_load) and
 # against `tc filter add ... bpf obj` of it.
 #
-#   bench/60-footprint.sh [--quick]      (root; bench/run runs it for `make bench`)
+#   bench/rows/60-footprint.sh [--quick]      (root; bench/run runs it for `make bench`)
 #
 # BENCH_ROUNDS overrides the mode's number of rounds. See bench/README.md for what is
 # timed and how; every measurement runs in a fresh namespace, contenders interleaved.
-cd "$(dirname "$0")/.." || exit 1
-source bench/lib.sh
-source bench/ev_lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source bench/lib/bench.sh
+source bench/lib/events.sh
 
 [[ "${1:-}" == --quick ]] && BENCH_MODE=quick
 if [[ "${BENCH_MODE:-full}" == quick ]]; then
@@ -27,7 +27,7 @@ ev_init
 bench_ct_idle
 [[ -r "$OBJ" ]] || bench_die "'$OBJ' is missing: run 'make'"
 
-# stamped NS VAR CMD...: run CMD in NS under bench/stamp (stamp on one CPU, CMD on the
+# stamped NS VAR CMD...: run CMD in NS under build/bench/stamp (stamp on one CPU, CMD on the
 # other, so each line is read as it comes), its stamped output in VAR.
 stamped()
 {
@@ -62,7 +62,7 @@ run_ctlua()
 	local round=$1 ns out t0 t1 v0 v1 idle v
 	ev_ns
 	ns=$BENCH_NS
-	stamped "$ns" out "$CTLUA" bench/fp_footprint.lua lo "$VERDICTS"
+	stamped "$ns" out "$CTLUA" bench/lua/fp_footprint.lua lo "$VERDICTS"
 	bench_ns_del "$ns"
 	t0=$(stamp_of "$out" start) t1=$(stamp_of "$out" attached)
 	v0=$(stamp_of "$out" verdicts-begin) v1=$(stamp_of "$out" verdicts-end)
@@ -122,10 +122,10 @@ run_tc()
 }
 
 bench_record row "$ROW" "Row 6: footprint - start-up to attached, and $VERDICTS per-flow verdicts; $ROUNDS rounds (mode ${BENCH_MODE:-full}); memory in the notes"
-bench_record case "$ROW" load 0 1 "load and attach: process start (bench/stamp, before fork) -> program attached to lo's ingress; ns/entry = ns"
+bench_record case "$ROW" load 0 1 "load and attach: process start (build/bench/stamp, before fork) -> program attached to lo's ingress; ns/entry = ns"
 bench_record case "$ROW" verdicts 0 "$VERDICTS" "$VERDICTS verdicts: ct.verdict(tuple, \"alloc\") in a loop vs bpf_map_update_elem from C, into an empty ctl_verdicts"
-bench_record contender "$ROW" ctlua "build/ctlua bench/fp_footprint.lua: ct.attach(\"lo\") then prints \"attached\"; the verdict loop between stamped lines"
-bench_record contender "$ROW" fp_load "bench/fp_load.c: the same object (ctlua's skeleton, all three programs) loaded, configured and attached with libbpf; own clock for the verdicts"
+bench_record contender "$ROW" ctlua "build/ctlua bench/lua/fp_footprint.lua: ct.attach(\"lo\") then prints \"attached\"; the verdict loop between stamped lines"
+bench_record contender "$ROW" fp_load "bench/progs/fp_load.c: the same object (ctlua's skeleton, all three programs) loaded, configured and attached with libbpf; own clock for the verdicts"
 bench_record contender "$ROW" tc-filter-add "tc filter add dev lo ingress bpf da obj build/ctlua.bpf.o sec tc: the whole process (iproute2's libbpf, which loads only ctlua_ingress); clsact added before, untimed"
 
 for round in $(seq "$ROUNDS"); do

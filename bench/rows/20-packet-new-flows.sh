@@ -6,18 +6,18 @@
 # conntrack does (an nft ruleset with `ct state new`, no ctlua); in the third nothing
 # does, the baseline. Round by round in fresh namespaces, at stated table fills.
 #
-#   bench/20-packet-new-flows.sh [--quick]   (root; bench/run runs it for `make bench`)
+#   bench/rows/20-packet-new-flows.sh [--quick]   (root; bench/run runs it for `make bench`)
 #
 # BENCH_ROUNDS, BENCH_ENTRIES and BENCH_FILLS (space-separated) override the mode's
 # defaults. See bench/README.md for what is timed and how.
-cd "$(dirname "$0")/.." || exit 1
-source bench/lib.sh
+cd "$(dirname "$0")/../.." || exit 1
+source bench/lib/bench.sh
 
 bench_sizes "$@"
 ROW=packet-new-flows		# ns each new flow adds: the goal
 ROW_PPS=packet-new-flows-pps	# packets (= new flows) per second, the same runs
 CONTENDERS=(ctlua nf_conntrack no_ct)	# receiver i of bench_pkt_net is CONTENDERS[i]
-FIRST=198.18.0.1		# the timed flows: tuples 0.. of bench/flowgen.h from here
+FIRST=198.18.0.1		# the timed flows: tuples 0.. of bench/progs/flowgen.h from here
 STATS_FIRST=198.18.64.1		# ctlua's bpf_stats flows, after the timed ones
 PREFILL_FIRST=198.18.128.1	# the pre-fill, disjoint from both
 STATS_ENTRIES=$((ENTRIES / 4))
@@ -51,7 +51,7 @@ measure_in()
 	for i in 0 1 2; do
 		bench_count_is "${BENCH_PKT_RXS[i]}" "${want[i]}" "before the flows" || return
 	done
-	bench_pkt_start ctlua "$rx_ctlua" "$CTLUA" bench/pkt_ctlua.lua "$BENCH_PKT_RX_DEV" alloc off ||
+	bench_pkt_start ctlua "$rx_ctlua" "$CTLUA" bench/lua/pkt_ctlua.lua "$BENCH_PKT_RX_DEV" alloc off ||
 		return
 	ip netns exec "$rx_nft" nft -f - <<<"$RULESET" 2>"$BENCH_TMP/stderr" ||
 		{ FAIL_MSG="cannot load the nft ruleset: $(<"$BENCH_TMP/stderr")"; return 1; }

@@ -6,7 +6,7 @@
  *   kfunc_batch COUNT FIRST-SRC
  *
  * Loads the BPF object, generates the tuples (flowgen.h), runs one warm-up request
- * that creates nothing (as bench/insert.lua does), then, timed, fills the
+ * that creates nothing (as bench/lua/insert.lua does), then, timed, fills the
  * memory-mapped request array CTLUA_MAX_REQUESTS at a time, the way l_alloc_many
  * does and runs each chunk with one BPF_PROG_TEST_RUN, in the calling task's netns.
  * Prints "inserted N of COUNT in T ns, F failed"; exits 1 if anything failed.

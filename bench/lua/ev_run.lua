@@ -1,7 +1,7 @@
--- ev_run.lua - ctlua as the consumer of rows 4's traffic cases (bench/40-events.sh),
+-- ev_run.lua - ctlua as the consumer of rows 4's traffic cases (bench/rows/40-events.sh),
 -- the Lua side of ev_consumer's run and ack modes.
 --
---   ctlua bench/ev_run.lua IFNAME run|ack [on|off]
+--   ctlua bench/lua/ev_run.lua IFNAME run|ack [on|off]
 --
 -- Attaches to IFNAME's ingress, turns miss events on (ct.events{"miss"}) or off
 -- (ct.events{}), prints "ready" and stays in ct.run() until SIGTERM.
