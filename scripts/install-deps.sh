@@ -13,6 +13,7 @@ PACKAGES=(
 	libreadline-dev					# the REPL's line editing
 	conntrack nftables iproute2 socat tmux		# kernel tests and the lab
 	perl						# prove
+	libclang-rt-14-dev				# clang's libFuzzer runtime (make fuzz, make test)
 )
 
 installed() {
