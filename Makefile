@@ -189,20 +189,21 @@ FUZZ_WRAP := -Wl,--wrap=ctl_dp_open -Wl,--wrap=ctl_netns_nsid \
              -Wl,--wrap=ctl_dp_realtime_offset
 
 fuzz-build: $(FUZZ_BIN)
+# clang writes the .d after the object: `touch` keeps the object the newer of the two.
 # Objects made on the way to a harness are kept, so a rebuild compiles only what changed.
 .SECONDARY: $(FUZZ_CORE) $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o)
 
 $(FUZZ)/help_text.o: $(BUILD)/help_text.c $(FUZZ)/help_text.d | $(FUZZ)
 	$(call msg,CLANG,$@)
-	$(Q)$(CLANG) $(HOST_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(HOST_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@ && touch $@
 
 $(FUZZ)/%.o: src/%.c $(FUZZ)/%.d | $(BUILD)/ctlua.skel.h $(FUZZ)
 	$(call msg,CLANG,$@)
-	$(Q)$(CLANG) $(HOST_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(HOST_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@ && touch $@
 
 $(FUZZ)/%.o: fuzz/%.c $(FUZZ)/%.d | $(BUILD)/ctlua.skel.h $(FUZZ)
 	$(call msg,CLANG,$@)
-	$(Q)$(CLANG) $(HOST_CFLAGS) -Ifuzz $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(HOST_CFLAGS) -Ifuzz $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@ && touch $@
 
 $(FUZZ)/%_fuzz: $(FUZZ)/%_fuzz.o $(FUZZ_CORE)
 	$(call msg,LINK,$@)
