@@ -4,6 +4,7 @@
  * and stand-ins for the three functions that would reach the kernel.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,22 @@ static int fz_tostring_all(lua_State *L)
 	return 0;
 }
 
+/* Whether @msg is "bad argument #N to 'ct.NAME' (...)", as misuse must read (STYLE.md). */
+static bool is_misuse(const char *msg, const char *name)
+{
+	char want[64];
+	const char *p;
+
+	if (strncmp(msg, "bad argument #", 14))
+		return false;
+	for (p = msg + 14; *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == msg + 14)
+		return false;
+	snprintf(want, sizeof(want), " to 'ct.%s' (", name);
+	return !strncmp(p, want, strlen(want));
+}
+
 int fz_call_ct(lua_State *L, const char *name, int nargs)
 {
 	int base = lua_gettop(L) - nargs, status;
@@ -125,6 +142,9 @@ int fz_call_ct(lua_State *L, const char *name, int nargs)
 	if (status != LUA_OK) {
 		/* a memory error's message is a string too */
 		fz_check(lua_type(L, -1) == LUA_TSTRING, "ct raised a non-string error", name);
+		fz_check(status == LUA_ERRMEM || is_misuse(lua_tostring(L, -1), name),
+			 "ct raised something else than \"bad argument #N to 'ct.f' (...)\"",
+			 lua_tostring(L, -1));
 		lua_settop(L, base);
 		return status;
 	}

@@ -25,8 +25,9 @@ void fz_lua_close(lua_State *L);
 /*
  * Call ct[@name] with the @nargs values on top of the stack, protected; the values are
  * popped. Returns the lua_pcall status; on LUA_OK the results are turned into strings
- * (tostring, protected) and popped. An error object that is not a string aborts: every
- * error `ct` raises must be a message.
+ * (tostring, protected) and popped. An error that is not "bad argument #N to
+ * 'ct.NAME' (...)" (or Lua's out-of-memory error) aborts: the functions a harness
+ * calls raise only for misuse, and misuse reads so (STYLE.md).
  */
 int fz_call_ct(lua_State *L, const char *name, int nargs);
 /* abort() with a message when @cond is false; the fuzzer reports it as a crash. */
