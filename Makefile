@@ -85,6 +85,7 @@ endif
 CMD_OBJ   := $(addprefix $(BUILD)/,$(CMD_OBJS))
 CORE_OBJ  := $(addprefix $(BUILD)/,$(CORE_OBJS))
 UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNIT_HDR  := $(wildcard tests/unit/*.h)
 
 all: $(BUILD)/ctlua $(BUILD)/ct.so $(BUILD)/unit_tests
 
@@ -130,7 +131,7 @@ $(BUILD)/ct.so: $(CORE_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -shared -o $@ $^ $(SYS_LIBS)
 
-$(BUILD)/unit_tests: $(UNIT_SRC) $(CORE_OBJ)
+$(BUILD)/unit_tests: $(UNIT_SRC) $(UNIT_HDR) $(CORE_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $(UNIT_SRC) $(CORE_OBJ) $(LIBS)
 
@@ -164,7 +165,7 @@ $(ASAN)/ct.so: $(ASAN_CORE)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(SAN_FLAGS) -shared -o $@ $^ $(SYS_LIBS)
 
-$(ASAN)/unit_tests: $(UNIT_SRC) $(ASAN_CORE)
+$(ASAN)/unit_tests: $(UNIT_SRC) $(UNIT_HDR) $(ASAN_CORE)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(UNIT_SRC) $(ASAN_CORE) $(LIBS)
 
