@@ -1,7 +1,10 @@
 # ctlua - build, test and demo. `make V=1` shows the commands.
 #
 #   make          build build/ctlua, build/ct.so and the unit tests
-#   make test     install what is missing, build, run every test (prove)
+#   make test     install what is missing, build, run every test (prove) twice: under
+#                 ASan+UBSan (build/asan) and as built; the fuzzers for 10 s each between
+#   make asan     the sanitizer build alone: build/asan/{ctlua,ct.so,unit_tests}
+#   make fuzz     each libFuzzer harness (fuzz/) for FUZZ_SECONDS (default 60)
 #   make demo     install what is missing, build, run the two-namespace demo
 #   make install  PREFIX=/usr/local
 
@@ -25,24 +28,76 @@ endif
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 PKGS      := libbpf lua5.4 libnetfilter_conntrack libmnl
 CFLAGS    ?= -O2 -g
-CFLAGS    += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -fPIC -I$(BUILD) -Ibpf -Isrc \
+# What every build of the host needs, whatever CFLAGS the user gives.
+HOST_CFLAGS := -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -fPIC -I$(BUILD) -Ibpf -Isrc \
              -DCTLUA_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Each object also writes a .d file naming the headers it included (-MP: a header that
+# goes away does not break the build), so a change to any header rebuilds its users.
+DEPFLAGS  := -MMD -MP
 # Everything but Lua: ct.so takes Lua from the interpreter that loads it.
 SYS_LIBS  := $(shell pkg-config --libs libbpf libnetfilter_conntrack libmnl 2>/dev/null) -lelf -lz
 LIBS      := $(shell pkg-config --libs lua5.4 2>/dev/null) $(SYS_LIBS)
 # clang -target bpf does not see the host's system include dirs on its own.
 CLANG_SYS := $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
-# The command's own files: the rest is the core, shared with ct.so and the unit tests.
-CMD_SRC   := src/main.c src/run.c src/repl.c src/repl_complete.c
-CMD_OBJ   := $(CMD_SRC:src/%.c=$(BUILD)/%.o)
-CORE_SRC  := $(filter-out $(CMD_SRC), $(wildcard src/*.c))
-CORE_OBJ  := $(CORE_SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/help_text.o
+# The host's objects, one per line, by layer. A new src/FILE.c needs its line here, in
+# its group (nothing is found by wildcard, so a stray file cannot slip into the build).
+#
+# The command's own files: ctlua's dispatch, batch runner and shell.
+CMD_OBJS  := main.o
+CMD_OBJS  += run.o
+CMD_OBJS  += repl.o
+CMD_OBJS  += repl_complete.o
+# The core, shared by ctlua, ct.so, the unit tests and the fuzz harnesses.
+# Pure functions (no kernel, no Lua): names, addresses, errnos, the printer.
+CORE_OBJS := addr.o
+CORE_OBJS += names.o
+CORE_OBJS += explain.o
+CORE_OBJS += pretty.o
+CORE_OBJS += fields.o
+CORE_OBJS += rules.o
+CORE_OBJS += help.o
+CORE_OBJS += help_text.o	# generated from doc/api.md (below)
+# The kernel side's user half: the BPF object, tc, netlink, namespaces, the wait loop.
+CORE_OBJS += datapath.o
+CORE_OBJS += probe.o
+CORE_OBJS += tc.o
+CORE_OBJS += nlreq.o
+CORE_OBJS += netns.o
+CORE_OBJS += loop.o
+CORE_OBJS += watchdog.o
+CORE_OBJS += conntrack.o
+# What keeps a policy from hanging or exhausting the host: budgets, memory, patterns.
+CORE_OBJS += sandbox.o
+CORE_OBJS += match.o
+# The `ct` Lua module: one file per group of functions.
+CORE_OBJS += lua_ct.o
+CORE_OBJS += lua_check.o
+CORE_OBJS += lua_push.o
+CORE_OBJS += lua_tuple.o
+CORE_OBJS += lua_entry.o
+CORE_OBJS += lua_link.o
+CORE_OBJS += lua_policy.o
+CORE_OBJS += lua_events.o
+CORE_OBJS += lua_direct.o
+CORE_OBJS += lua_request.o
+CORE_OBJS += lua_kernel.o
+CORE_OBJS += lua_conntrack.o
+
+# A file in src/ that no list names would only show as an undefined symbol: say so.
+UNLISTED  := $(filter-out $(CMD_OBJS) $(CORE_OBJS),$(patsubst src/%.c,%.o,$(wildcard src/*.c)))
+ifneq ($(UNLISTED),)
+$(warning src/ has files no object list names: $(UNLISTED:.o=.c); add them to CMD_OBJS or CORE_OBJS)
+endif
+
+CMD_OBJ   := $(addprefix $(BUILD)/,$(CMD_OBJS))
+CORE_OBJ  := $(addprefix $(BUILD)/,$(CORE_OBJS))
 UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNIT_HDR  := $(wildcard tests/unit/*.h)
 
-all: $(BUILD)/ctlua $(BUILD)/ct.so $(BUILD)/unit_tests $(BUILD)/ctlua.1
+all: $(BUILD)/ctlua $(BUILD)/ct.so $(BUILD)/unit_tests $(BUILD)/matchtest.so $(BUILD)/ctlua.1
 
-$(BUILD):
+$(BUILD) $(BUILD)/asan $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -68,13 +123,16 @@ $(BUILD)/ctlua.1: doc/ctlua.1.in doc/api.md scripts/gen-man.awk | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)LC_ALL=C awk -f scripts/gen-man.awk doc/api.md doc/ctlua.1.in > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/help_text.o: $(BUILD)/help_text.c src/help.h
+# Objects. The skeleton is generated before the first compile (the .d files know who
+# includes it after that). An object without its .d file is rebuilt, so the first build
+# with dependency files (or one whose .d was lost) cannot miss a header.
+$(BUILD)/help_text.o: $(BUILD)/help_text.c $(BUILD)/help_text.d
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) bpf/ctlua.h $(BUILD)/ctlua.skel.h
+$(BUILD)/%.o: src/%.c $(BUILD)/%.d | $(BUILD)/ctlua.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/ctlua: $(CMD_OBJ) $(CORE_OBJ)
 	$(call msg,LINK,$@)
@@ -82,19 +140,111 @@ $(BUILD)/ctlua: $(CMD_OBJ) $(CORE_OBJ)
 
 # The same core as a stock Lua 5.4 C module: lua5.4 -e 'ct = require "ct"'. Like every
 # C module it takes the Lua API from the interpreter that loads it, not from liblua.
+# -z nodelete: lua_close unloads C modules, but ct.so keeps process-wide state (its
+# atexit handler, the record of attached filters) that must outlive the Lua state.
 $(BUILD)/ct.so: $(CORE_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -o $@ $^ $(SYS_LIBS)
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,-z,nodelete -o $@ $^ $(SYS_LIBS)
 
-$(BUILD)/unit_tests: $(UNIT_SRC) $(CORE_OBJ)
+$(BUILD)/unit_tests: $(UNIT_SRC) $(UNIT_HDR) $(CORE_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(CORE_OBJ) $(LIBS)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $(UNIT_SRC) $(CORE_OBJ) $(LIBS)
+
+# tests/15-match.t loads src/match.c through this module (tests/lib/matchtest.c), to
+# compare it with a fresh copy of Lua's own string functions.
+$(BUILD)/matchtest.so: tests/lib/matchtest.c $(BUILD)/match.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -shared -o $@ $^
+
+# The sanitizer build: the same programs in build/asan/, with AddressSanitizer (and its
+# LeakSanitizer) and UndefinedBehaviorSanitizer; the first report ends the process.
+# `make test` runs the whole suite with them (scripts/test-sanitized.sh).
+ASAN      := $(BUILD)/asan
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+ASAN_CMD  := $(addprefix $(ASAN)/,$(CMD_OBJS))
+ASAN_CORE := $(addprefix $(ASAN)/,$(CORE_OBJS))
+# Stock lua5.4 is not built with ASan: to load the sanitized ct.so the runtime must come
+# first, so the sanitizer pass finds lua5.4 in $(ASAN)/bin, a wrapper that preloads it.
+LIBASAN   := $(shell $(CC) -print-file-name=libasan.so)
+
+asan: $(ASAN)/ctlua $(ASAN)/ct.so $(ASAN)/unit_tests $(ASAN)/bin/lua5.4
+
+$(ASAN)/help_text.o: $(BUILD)/help_text.c $(ASAN)/help_text.d | $(ASAN)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(ASAN)/%.o: src/%.c $(ASAN)/%.d | $(BUILD)/ctlua.skel.h $(ASAN)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(ASAN)/ctlua: $(ASAN_CMD) $(ASAN_CORE)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lreadline
+
+$(ASAN)/ct.so: $(ASAN_CORE)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(SAN_FLAGS) -shared -Wl,-z,nodelete -o $@ $^ $(SYS_LIBS)
+
+$(ASAN)/unit_tests: $(UNIT_SRC) $(UNIT_HDR) $(ASAN_CORE)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(UNIT_SRC) $(ASAN_CORE) $(LIBS)
+
+$(ASAN)/bin/lua5.4: Makefile | $(ASAN)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#!/bin/sh\n# lua5.4 with the ASan runtime preloaded, to load %s/ct.so\nLD_PRELOAD=%s exec %s "$$@"\n' \
+		'$(ASAN)' '$(LIBASAN)' "$$(command -v lua5.4)" > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@
+
+# libFuzzer harnesses (fuzz/*_fuzz.c, one per parser a user's bytes reach), built with clang against
+# the core compiled for coverage, ASan and UBSan in build/fuzz/. The --wrap stand-ins
+# (fuzz/fuzz.c) keep every harness away from the kernel. `make fuzz` runs each for
+# FUZZ_SECONDS; `make test` runs each for a few seconds on its committed corpus.
+FUZZ      := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES := $(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c))
+FUZZ_BIN  := $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz)
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+FUZZ_CORE := $(addprefix $(FUZZ)/,$(CORE_OBJS)) $(FUZZ)/fuzz.o
+FUZZ_WRAP := -Wl,--wrap=ctl_dp_open -Wl,--wrap=ctl_netns_nsid \
+             -Wl,--wrap=ctl_dp_realtime_offset
+
+fuzz-build: $(FUZZ_BIN)
+# clang writes the .d after the object: `touch` keeps the object the newer of the two.
+# Objects made on the way to a harness are kept, so a rebuild compiles only what changed.
+.SECONDARY: $(FUZZ_CORE) $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o)
+
+$(FUZZ)/help_text.o: $(BUILD)/help_text.c $(FUZZ)/help_text.d | $(FUZZ)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(HOST_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@ && touch $@
+
+$(FUZZ)/%.o: src/%.c $(FUZZ)/%.d | $(BUILD)/ctlua.skel.h $(FUZZ)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(HOST_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@ && touch $@
+
+$(FUZZ)/%.o: fuzz/%.c $(FUZZ)/%.d | $(BUILD)/ctlua.skel.h $(FUZZ)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(HOST_CFLAGS) -Ifuzz $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@ && touch $@
+
+$(FUZZ)/%_fuzz: $(FUZZ)/%_fuzz.o $(FUZZ_CORE)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_WRAP) $(LIBS) -lm
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)fuzz/run $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 deps:
 	$(Q)scripts/install-deps.sh
 
+# The suite runs twice: against build/asan first (any sanitizer report fails), then
+# the fuzz harnesses for a few seconds each, then against build/ as shipped, last, so
+# the closing line is that run's `Result: PASS`, which CI reads.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all asan fuzz-build
+	$(Q)scripts/test-sanitized.sh
+	$(Q)fuzz/run --ci $(FUZZ_NAMES)
 	$(Q)prove -f tests/
 
 demo: deps
@@ -113,28 +263,37 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps test demo install uninstall clean
+.PHONY: all asan fuzz fuzz-build deps test demo install uninstall clean
 .DELETE_ON_ERROR:
+
+# Every object's .d, named as a target so that a missing one is out of date (not an
+# intermediate file) and rebuilds its object.
+DEPFILES  := $(patsubst %.o,%.d,$(CMD_OBJ) $(CORE_OBJ) $(ASAN_CMD) $(ASAN_CORE) $(FUZZ_CORE) \
+             $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o))
+$(DEPFILES):
+-include $(wildcard $(DEPFILES))
 
 # Benchmarks (bench/README.md): `make bench` runs every row, `make bench-quick` fewer
 # rounds of smaller sets. Both need root; the table goes to stdout and the numbers to
 # bench/results.json.
-# One program per bench/*.c; kfunc_batch also links ctlua's datapath objects.
-BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+# One program per bench/progs/*.c (bench/README.md, "Files"); kfunc_batch also links
+# ctlua's datapath objects.
+BENCH_BIN := $(patsubst bench/progs/%.c,$(BUILD)/bench/%,$(wildcard bench/progs/*.c))
+BENCH_HDR := $(wildcard bench/progs/*.h)
 BENCH_LIBS := $(shell pkg-config --libs libbpf libmnl 2>/dev/null) -lelf -lz -lpthread
 
 $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 # The bare C baseline links ctlua's own datapath objects, so it runs the same code.
-$(BUILD)/bench/kfunc_batch: bench/kfunc_batch.c $(wildcard bench/*.h) $(BUILD)/datapath.o \
+$(BUILD)/bench/kfunc_batch: bench/progs/kfunc_batch.c $(BENCH_HDR) $(BUILD)/datapath.o \
 		$(BUILD)/probe.o | $(BUILD)/bench
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BUILD)/datapath.o $(BUILD)/probe.o $(BENCH_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(BUILD)/datapath.o $(BUILD)/probe.o $(BENCH_LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h) $(BUILD)/ctlua.skel.h | $(BUILD)/bench
+$(BUILD)/bench/%: bench/progs/%.c $(BENCH_HDR) $(BUILD)/ctlua.skel.h | $(BUILD)/bench
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BENCH_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(BENCH_LIBS)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
@@ -145,9 +304,3 @@ bench-quick: deps
 	$(Q)bench/run --quick
 
 .PHONY: bench bench-quick
-
-# tests/15-match.t loads src/match.c through this module (tests/lib/matchtest.c).
-all: $(BUILD)/matchtest.so
-$(BUILD)/matchtest.so: tests/lib/matchtest.c $(BUILD)/match.o
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -o $@ $^

@@ -15,6 +15,7 @@ PACKAGES=(
 	conntrack nftables iproute2 socat tmux		# kernel tests and the lab
 	perl						# prove
 	groff-base					# 41-help.t reads the man page
+	libclang-rt-14-dev				# clang's libFuzzer runtime (make fuzz, make test)
 )
 
 installed() {

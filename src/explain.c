@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,10 +64,10 @@ static const struct ctl_explanation table[] = {
 
 const struct ctl_explanation *ctl_explain(int err)
 {
-	if (err < 0)
-		err = -err;
+	long long e = err < 0 ? -(long long)err : err;	/* -INT_MIN is no int */
+
 	for (unsigned int i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (table[i].err == err)
+		if (table[i].err == e)
 			return &table[i];
 	return NULL;
 }
@@ -107,16 +108,16 @@ int ctl_errno_text(const char *text, int *err)
 char *ctl_explain_format(int err, char *buf, int len)
 {
 	const struct ctl_explanation *x = ctl_explain(err);
+	long long e = err < 0 ? -(long long)err : err;	/* -INT_MIN is no int */
 	char name[16];
 
-	if (err < 0)
-		err = -err;
 	if (!x)
-		snprintf(buf, len, "%s (%d): not returned by the conntrack kfuncs (%s)",
-			 ctl_errno_name(err, name, sizeof(name)), err, strerror(err));
+		snprintf(buf, len, "%s (%lld): not returned by the conntrack kfuncs (%s)",
+			 ctl_errno_name(err, name, sizeof(name)), e,
+			 e <= INT_MAX ? strerror((int)e) : "no errno");
 	else
-		snprintf(buf, len, "%s (%d): %s\n  returned by: %s, since Linux %s\n  %s",
-			 ctl_errno_name(err, name, sizeof(name)), err, x->brief, x->calls,
+		snprintf(buf, len, "%s (%lld): %s\n  returned by: %s, since Linux %s\n  %s",
+			 ctl_errno_name(err, name, sizeof(name)), e, x->brief, x->calls,
 			 x->since, x->detail);
 	return buf;
 }

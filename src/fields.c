@@ -124,7 +124,8 @@ static bool ev_errname(const void *rec, const void *ctx, struct ctl_value *v)
 /* Wall-clock seconds: the program's CLOCK_MONOTONIC stamp moved by the offset. */
 static bool ev_time(const void *rec, const void *ctx, struct ctl_value *v)
 {
-	v->n = (double)((__s64)EV(rec)->time_ns + CTX(ctx)->realtime_offset_ns) / 1e9;
+	/* unsigned sum: a record's stamp is not trusted to leave room for the offset */
+	v->n = (double)(__s64)(EV(rec)->time_ns + (__u64)CTX(ctx)->realtime_offset_ns) / 1e9;
 	return true;
 }
 

@@ -207,6 +207,13 @@ void ctl_set_record_mt(lua_State *L, const char *name);
 /* Name of the interface with @ifindex, from the attached links first (no syscall). */
 const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);
 
+/*
+ * Push the Lua value of one ring-buffer record (the event table callbacks get). Any
+ * bytes are safe in @e: an unknown kind or action reads "?". Also the entry point of
+ * fuzz/event_fuzz.c.
+ */
+void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e);
+
 /* Detach every link; used when the state goes away. */
 void ctl_links_detach_all(struct ctl_state *s);
 /* Release the ring buffer and loop. */

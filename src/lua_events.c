@@ -65,8 +65,7 @@ static void report(lua_State *L, const char *what)
 	lua_pop(L, 1);
 }
 
-/* The event table: the fields of ctl_event_record (fields.c), metatable ct.event. */
-static void push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e)
+void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e)
 {
 	char ifbuf[IF_NAMESIZE];
 	struct ctl_event_ctx ctx = {
@@ -213,7 +212,7 @@ static int dispatch(lua_State *L)
 
 	lua_settop(L, 0);
 	if (s->watch_ref != LUA_NOREF) {
-		push_event(L, s, e);
+		ctl_push_event(L, s, e);
 		watch(L, s);
 		lua_settop(L, 0);
 	}
@@ -222,7 +221,7 @@ static int dispatch(lua_State *L)
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);	/* 1: kept for messages */
 	lua_pushcfunction(L, ctl_traceback);			/* 2 */
 	lua_pushvalue(L, 1);
-	push_event(L, s, e);
+	ctl_push_event(L, s, e);
 	ctl_budget_arm(L, s->budget_ms);
 	status = lua_pcall(L, 1, 2, 2);				/* answer at 3, 4 */
 	if (status != LUA_OK)

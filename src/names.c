@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* names.c - tables that turn ctlua's enums and kernel bits into words and back. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -98,13 +99,12 @@ const char *ctl_status_bit_name(uint32_t bit)
 
 const char *ctl_errno_name(int err, char *buf, int len)
 {
-	const char *name;
+	/* wide: -INT_MIN is no int (an event's error is any __s32 the record holds) */
+	long long e = err < 0 ? -(long long)err : err;
+	const char *name = e <= INT_MAX ? strerrorname_np((int)e) : NULL;
 
-	if (err < 0)
-		err = -err;
-	name = strerrorname_np(err);
 	if (name)
 		return name;
-	snprintf(buf, len, "E%d", err);
+	snprintf(buf, len, "E%lld", e);
 	return buf;
 }

@@ -5,7 +5,7 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 
-CTLUA=$PWD/build/ctlua
+CTLUA=${CTLUA:-$PWD/build/ctlua}
 [[ -x "$CTLUA" ]] || BAIL_OUT "'$CTLUA' is missing: run make first"
 
 source tests/lib/netns.sh	# make_ns, and one cleanup on exit for all we create

@@ -5,11 +5,12 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 
-[[ -f build/ct.so ]] || BAIL_OUT "'build/ct.so' is missing: run make first"
+CT_SO=${CT_SO:-$PWD/build/ct.so}	# the sanitizer pass gives its own
+[[ -f "$CT_SO" ]] || BAIL_OUT "'$CT_SO' is missing: run make first"
 command -v lua5.4 >/dev/null 2>&1 || skip_all "'lua5.4' is not installed"
 
-# Only build/: a ct.so installed elsewhere must not stand in for the one under test.
-export LUA_CPATH="$PWD/build/?.so"
+# Only $CT_SO's folder: a ct.so installed elsewhere must not stand in for the one under test.
+export LUA_CPATH="${CT_SO%/*}/?.so"
 source tests/lib/netns.sh	# make_ns, and one cleanup on exit for all we create
 
 # run CMD...: run it with a time limit; sets OUT (stdout and stderr) and RC.
@@ -48,7 +49,7 @@ false	bad argument #1 to 'ct.tuple' (field 'sport': 70000 is out of range 0 to 6
 	"ct.tuple works in stock Lua, with the same error text as in ctlua" || show
 
 run lua5.4 -e 'local ct = require "ct"; print(type(ct.version), ct.version)'
-version=$(build/ctlua --version 2>/dev/null)
+version=$("${CTLUA:-build/ctlua}" --version 2>/dev/null)
 version=${version#ctlua }
 is "$OUT" "string	${version% (*}" "ct.version is a string, the version ctlua --version shows" ||
 	show

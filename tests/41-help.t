@@ -10,12 +10,13 @@ cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 CTLUA=${CTLUA:-build/ctlua}
 
-[[ -f build/ct.so ]] || BAIL_OUT "'build/ct.so' is missing: run make first"
+CT_SO=${CT_SO:-$PWD/build/ct.so}	# the sanitizer pass gives its own
+[[ -f "$CT_SO" ]] || BAIL_OUT "'$CT_SO' is missing: run make first"
 [[ -x "$CTLUA" ]] || BAIL_OUT "$CTLUA is missing: run make first"
 command -v lua5.4 >/dev/null 2>&1 || skip_all "'lua5.4' is not installed"
 
-# Only build/: a ct.so installed elsewhere must not stand in for the one under test.
-export LUA_CPATH="$PWD/build/?.so"
+# Only $CT_SO's folder: a ct.so installed elsewhere must not stand in for the one under test.
+export LUA_CPATH="${CT_SO%/*}/?.so"
 TMP=$(mktemp -d /tmp/ctlua-help.XXXXXX) || BAIL_OUT "cannot create a temporary directory"
 trap 'rm -rf "$TMP"' EXIT
 

@@ -353,6 +353,26 @@ static void test_errno_name(void)
 	is_str(ctl_errno_name(7, buf, sizeof(buf)), "E2BIG", "errno_name 7 = E2BIG");
 	is_str(ctl_errno_name(4000, buf, sizeof(buf)), "E4000", "errno_name 4000 = E4000");
 	is_str(ctl_errno_name(-4000, buf, sizeof(buf)), "E4000", "errno_name -4000 = E4000");
+	/* found by fuzz/names_fuzz.c: -INT_MIN overflowed (an event's error is any __s32) */
+	is_str(ctl_errno_name(-2147483647 - 1, buf, sizeof(buf)), "E2147483648",
+	       "errno_name INT_MIN = E2147483648");
+	is_str(ctl_errno_name(2147483647, buf, sizeof(buf)), "E2147483647",
+	       "errno_name INT_MAX = E2147483647");
+}
+
+/* ctl_explain and its text for any int; the twelve texts are tests/12-explain.t's. */
+static void test_explain_range(void)
+{
+	char buf[1024];
+
+	ok(ctl_explain(-71) != NULL, "explain -71 (EPROTO) has an explanation");
+	ok(ctl_explain(-2147483647 - 1) == NULL, "explain INT_MIN has none (and no overflow)");
+	is_str(ctl_explain_format(-2147483647 - 1, buf, sizeof(buf)),
+	       "E2147483648 (2147483648): not returned by the conntrack kfuncs (no errno)",
+	       "explain_format INT_MIN");
+	is_str(ctl_explain_format(-4000, buf, sizeof(buf)),
+	       "E4000 (4000): not returned by the conntrack kfuncs (Unknown error 4000)",
+	       "explain_format -4000");
 }
 
 static void test_proto(void)
@@ -432,6 +452,7 @@ int main(void)
 	test_name_tables();
 	test_status();
 	test_errno_name();
+	test_explain_range();
 	test_proto();
 	test_stat_name();
 	test_errno_text();
