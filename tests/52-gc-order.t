@@ -14,9 +14,13 @@ require_ctlua
 make_ns || BAIL_OUT "cannot create the test namespace"
 
 # run LUA: ctlua -e LUA in the namespace; sets OUT (stdout and stderr) and RC.
+# Each run gets its own source port (SPORT, read by $T): an entry an earlier run inserted
+# stays in the namespace's table, and a repeated tuple would meet it (EEXIST).
+_run_n=0
 run()
 {
-	OUT=$(ip netns exec "$NS" timeout -k 1 20 "$CTLUA" -e "$1" 2>&1 </dev/null)
+	_run_n=$((_run_n + 1))
+	OUT=$(SPORT=$((20000 + _run_n)) ip netns exec "$NS" timeout -k 1 20 "$CTLUA" -e "$1" 2>&1 </dev/null)
 	RC=$?
 }
 
@@ -35,7 +39,7 @@ no_filter()
 # The state is upvalue 1 of every ct function; its __gc is one getmetatable away.
 ST='local st = select(2, debug.getupvalue(ct.stats, 1)); local gc = getmetatable(st).__gc; '
 # A flow for ct.alloc on lo; each call gets its own source port.
-T="{src = '127.0.0.1', dst = '127.0.0.1', sport = 20000 + math.random(20000), dport = 9, proto = 'udp'}"
+T="{src = '127.0.0.1', dst = '127.0.0.1', sport = tonumber(os.getenv('SPORT')), dport = 9, proto = 'udp'}"
 
 run "$ST"'local l = assert(ct.attach("lo")); gc(st)
 print(pcall(ct.stats)); print(pcall(ct.attach, "lo")); print(l, l.attached)
@@ -108,8 +112,9 @@ no_filter
 
 # ct.so in stock Lua: the module is loaded after the user's object, so at lua_close the
 # state is finalized first and that object's __gc finds the module closed.
-if command -v lua5.4 >/dev/null 2>&1 && [[ -f build/ct.so ]]; then
-	OUT=$(LUA_CPATH="$PWD/build/?.so" ip netns exec "$NS" timeout -k 1 20 lua5.4 -e '
+CT_SO=${CT_SO:-$PWD/build/ct.so}	# the sanitizer pass gives its own
+if command -v lua5.4 >/dev/null 2>&1 && [[ -f "$CT_SO" ]]; then
+	OUT=$(LUA_CPATH="${CT_SO%/*}/?.so" ip netns exec "$NS" timeout -k 1 20 lua5.4 -e '
 		local keep = setmetatable({}, {__gc = function()
 			print(pcall(ct.stats)); print(pcall(ct.attach, "lo"))
 		end})
@@ -120,7 +125,7 @@ if command -v lua5.4 >/dev/null 2>&1 && [[ -f build/ct.so ]]; then
 false	the ct module is closed" "  which finds the module closed" || show
 	no_filter
 else
-	skip "lua5.4 or build/ct.so is missing" 3
+	skip "lua5.4 or $CT_SO is missing" 3
 fi
 
 done_testing
