@@ -70,10 +70,9 @@ static void *fz_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 static void fz_hook(lua_State *L, lua_Debug *ar)
 {
-	struct fz_mem *m;
+	struct fz_mem *m = *(struct fz_mem **)lua_getextraspace(L);
 
 	(void)ar;
-	lua_getallocf(L, (void **)&m);
 	if (++m->hooks > FZ_HOOK_LIMIT)
 		luaL_error(L, "fuzz harness: instruction limit");
 }
@@ -93,6 +92,8 @@ lua_State *fz_lua_new(void)
 	lua_State *L = m ? lua_newstate(fz_alloc, m) : NULL;
 
 	fz_check(L != NULL, "cannot create a Lua state", NULL);
+	/* luaopen_ct wraps the allocator (sandbox.c): keep our own for fz_lua_close */
+	*(struct fz_mem **)lua_getextraspace(L) = m;
 	lua_sethook(L, fz_hook, LUA_MASKCOUNT, FZ_HOOK_COUNT);
 	luaL_requiref(L, "ct", luaopen_ct, 0);
 	return L;
@@ -100,9 +101,8 @@ lua_State *fz_lua_new(void)
 
 void fz_lua_close(lua_State *L)
 {
-	struct fz_mem *m;
+	struct fz_mem *m = *(struct fz_mem **)lua_getextraspace(L);
 
-	lua_getallocf(L, (void **)&m);
 	lua_close(L);
 	free(m);
 }

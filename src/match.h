@@ -23,8 +23,8 @@
  * `string` table with equivalents that call poll(L) every CTL_MATCH_POLL_STEPS
  * matching steps; poll raises an error to stop a match (or returns to let it go on).
  *
- * Results and error messages are those of Lua 5.4's string library. The global `string`
- * must be a table (luaL_openlibs made it); otherwise this raises an error. Methods on
+ * Results and error messages are those of Lua 5.4's string library. Without a global
+ * `string` table (a state that did not open the library) nothing is replaced. Methods on
  * strings (s:find) use the new functions too, as the string metatable's __index is that
  * table. Stack: unchanged.
  */
