@@ -1,6 +1,6 @@
 -- match.lua - src/match.c's pattern functions against Lua's own string library: CPU time
 -- of each, best of 4 rounds, and the ratio (match.c / lstrlib). Not a row of bench/run;
--- from the top of the tree after make: build/ctlua bench/match.lua
+-- from the top of the tree after make: build/ctlua bench/lua/match.lua
 local m = package.loadlib("build/matchtest.so", "luaopen_matchtest")()
 local orig = { find = string.find, match = string.match, gmatch = string.gmatch, gsub = string.gsub }
 m.install()
