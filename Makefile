@@ -115,13 +115,14 @@ $(BUILD)/ctlua.skel.h: $(BUILD)/ctlua.bpf.o
 
 # doc/api.md is the API reference, and the one source of help()'s texts
 # (scripts/gen-help.awk, src/help.c) and of the man page's LUA API section.
-$(BUILD)/help_text.c: doc/api.md scripts/gen-help.awk | $(BUILD)
+$(BUILD)/help_text.c: doc/api.md scripts/gen-help.awk scripts/md-links.awk | $(BUILD)
 	$(call msg,GEN,$@)
-	$(Q)LC_ALL=C awk -f scripts/gen-help.awk doc/api.md > $@.tmp && mv $@.tmp $@
+	$(Q)LC_ALL=C awk -f scripts/md-links.awk -f scripts/gen-help.awk doc/api.md > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/ctlua.1: doc/ctlua.1.in doc/api.md scripts/gen-man.awk | $(BUILD)
+$(BUILD)/ctlua.1: doc/ctlua.1.in doc/api.md scripts/gen-man.awk scripts/md-links.awk | $(BUILD)
 	$(call msg,GEN,$@)
-	$(Q)LC_ALL=C awk -f scripts/gen-man.awk doc/api.md doc/ctlua.1.in > $@.tmp && mv $@.tmp $@
+	$(Q)LC_ALL=C awk -f scripts/md-links.awk -f scripts/gen-man.awk doc/api.md doc/ctlua.1.in \
+		> $@.tmp && mv $@.tmp $@
 
 # Objects. The skeleton is generated before the first compile (the .d files know who
 # includes it after that). An object without its .d file is rebuilt, so the first build

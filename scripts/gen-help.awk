@@ -116,19 +116,12 @@ function take(line, is_fence)
 }
 
 # Inline markdown to plain text.
-function plain(s,    text, target)
+function plain(s)
 {
 	gsub(/\*\*/, "", s)
 	gsub(/`/, "", s)
 	gsub(/\\\|/, "|", s)
-	while (match(s, /\[[^]]*\]\([^)]*\)/)) {
-		text = substr(s, RSTART + 1, RLENGTH - 2)
-		target = substr(text, index(text, "](") + 2)
-		text = substr(text, 1, index(text, "](") - 1)
-		if (target !~ /^#/ && target != text)
-			text = text " (" target ")"
-		s = substr(s, 1, RSTART - 1) text substr(s, RSTART + RLENGTH)
-	}
+	s = md_links(s)
 	return s
 }
 

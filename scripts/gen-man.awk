@@ -229,16 +229,9 @@ function nohyph(s)
 	return "\\%" s
 }
 
-function prose(s,    text, target)
+function prose(s)
 {
-	while (match(s, /\[[^]]*\]\([^)]*\)/)) {
-		text = substr(s, RSTART + 1, RLENGTH - 2)
-		target = substr(text, index(text, "](") + 2)
-		text = substr(text, 1, index(text, "](") - 1)
-		if (target !~ /^#/ && target != text)
-			text = text " (" target ")"
-		s = substr(s, 1, RSTART - 1) text substr(s, RSTART + RLENGTH)
-	}
+	s = md_links(s)
 	return esc(s, 0)
 }
 

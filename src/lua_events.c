@@ -21,32 +21,13 @@
 #include <bpf/libbpf.h>
 #include "addr.h"
 #include "datapath.h"
+#include "deadline.h"
 #include "loop.h"
 #include "lua_ct.h"
 #include "names.h"
 #include "pretty.h"
 #include "sandbox.h"
 
-
-static bool past(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
-/* @t = now (CLOCK_MONOTONIC) + @ms */
-static void deadline_after(struct timespec *t, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t->tv_nsec >= 1000000000) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000;
-	}
-}
 
 int ctl_traceback(lua_State *L)
 {
@@ -273,7 +254,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	s->handled++;
 	if (ctl_signal_pending())	/* a flood must not outlast Ctrl-C */
 		return -EINTR;
-	if (s->drain_limited && past(&s->drain_until))	/* nor hold the shell's prompt */
+	if (s->drain_limited && ctl_deadline_past(&s->drain_until))	/* nor hold the shell's prompt */
 		return -EAGAIN;
 	return 0;
 }
@@ -501,7 +482,7 @@ int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)
 
 	if (!s->rb || s->run_L || s->closed)
 		return -1;
-	deadline_after(&s->drain_until, max_ms);
+	ctl_deadline_after(&s->drain_until, max_ms);
 	s->drain_limited = true;
 	s->run_L = L;
 	ctl_signals_interrupt_push(L);	/* Ctrl-C at the prompt stops a callback too */

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "deadline.h"
 #include "match.h"
 #include "sandbox.h"
 
@@ -218,23 +219,9 @@ static struct {
 static bool allow_bytecode;
 static volatile sig_atomic_t interrupt_pending;	/* ctl_budget_interrupt, from a signal */
 
-static bool past(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
 static void start_clock(void)
 {
-	clock_gettime(CLOCK_MONOTONIC, &budget.deadline);
-	budget.deadline.tv_sec += budget.ms / 1000;
-	budget.deadline.tv_nsec += (long)(budget.ms % 1000) * 1000000;
-	if (budget.deadline.tv_nsec >= 1000000000) {
-		budget.deadline.tv_sec++;
-		budget.deadline.tv_nsec -= 1000000000;
-	}
+	ctl_deadline_after(&budget.deadline, budget.ms);
 	budget.started = true;
 }
 
@@ -288,7 +275,7 @@ static void check(lua_State *L, int level)
 	}
 	if (!budget.started)
 		start_clock();
-	else if (past(&budget.deadline))
+	else if (ctl_deadline_past(&budget.deadline))
 		stop(L, level, CTL_STOP_TIME);
 	m = mem_of(L);
 	if (!m || !m->limit || m->used <= m->limit)

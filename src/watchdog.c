@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "deadline.h"
 #include "lua_ct.h"
 #include "tc.h"
 #include "watchdog.h"
@@ -65,17 +66,6 @@ _Noreturn static void end_process(int signo)
 	_exit(128 + signo);
 }
 
-static void deadline_after(struct timespec *t, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t->tv_nsec >= 1000000000) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000;
-	}
-}
-
 static void *watch(void *arg)
 {
 	(void)arg;
@@ -87,7 +77,7 @@ static void *watch(void *arg)
 		while (!(signo = atomic_load(&armed_signo)))
 			sem_wait(&kick);
 		gen = atomic_load(&armed_gen);
-		deadline_after(&deadline, CTL_WATCHDOG_GRACE_MS);
+		ctl_deadline_after(&deadline, CTL_WATCHDOG_GRACE_MS);
 		while (atomic_load(&armed_signo) && atomic_load(&armed_gen) == gen)
 			if (sem_clockwait(&kick, CLOCK_MONOTONIC, &deadline) && errno == ETIMEDOUT)
 				break;
