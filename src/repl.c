@@ -27,6 +27,7 @@
 #include "pretty.h"
 #include "repl.h"
 #include "run.h"
+#include "sandbox.h"
 #include "watchdog.h"
 
 #define PROMPT		"> "
@@ -155,12 +156,12 @@ static int load_chunk(lua_State *L)
 	const char *expr = lua_pushfstring(L, "return %s;", repl.chunk);
 	int status;
 
-	status = luaL_loadbuffer(L, expr, strlen(expr), CHUNKNAME);
+	status = ctl_load_buffer(L, expr, strlen(expr), CHUNKNAME);
 	lua_remove(L, -2);
 	if (status == LUA_OK)
 		return 1;
 	lua_pop(L, 1);
-	status = luaL_loadbuffer(L, repl.chunk, repl.len, CHUNKNAME);
+	status = ctl_load_buffer(L, repl.chunk, repl.len, CHUNKNAME);
 	if (status == LUA_OK)
 		return 1;
 	if (status == LUA_ERRSYNTAX) {

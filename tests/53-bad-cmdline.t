@@ -69,4 +69,21 @@ printf 'print(select("#", ...))\n' >"$TMP/args.lua"
 run "$TMP/args.lua" $(seq 300)
 is "$OUT" 300 "a script file with 300 arguments"
 
+# --- bytecode on standard input ---------------------------------------------------------
+# The shell reads piped lines as chunks, text only like a script: a precompiled chunk is
+# refused by name and the next line still runs.
+if command -v lua5.4 >/dev/null 2>&1; then
+	lua5.4 -e 'io.write((string.dump(function() return 1 end):gsub("\n", "")), "\n",
+		"print(\"still here\")\n")' >"$TMP/piped"
+	OUT=$(timeout -k 1 20 "$CTLUA" <"$TMP/piped" 2>"$TMP/err")
+	RC=$?
+	ERR=$(<"$TMP/err")
+	is "$ERR" "ctlua: stdin: precompiled (binary) chunk refused: ctlua loads Lua source only (ctlua --allow-bytecode allows it)" \
+		"a bytecode line piped to the shell is refused by name"
+	is "$OUT" "still here" "and the next line runs"
+	is "$RC" 1 "the exit status says a line failed"
+else
+	skip "lua5.4 is not installed" 3
+fi
+
 done_testing
