@@ -118,7 +118,7 @@ static void box_free(struct ct_box *b)
 /* __gc and __close of the box: free the entries now. */
 static int box_close(lua_State *L)
 {
-	box_free(luaL_checkudata(L, 1, CTL_ENTRIES_MT));
+	box_free(ctl_checkobject(L, 1, CTL_ENTRIES_MT, sizeof(struct ct_box)));
 	return 0;
 }
 

@@ -369,7 +369,7 @@ static int l_alloc_many(lua_State *L)
 	lua_Integer n, created = 0;
 	int ret, err;
 
-	if (luaL_testudata(L, 1, CTL_TUPLE_MT) ||
+	if (ctl_testobject(L, 1, CTL_TUPLE_MT, sizeof(struct ctlua_flow)) ||
 	    (lua_istable(L, 1) && ctl_rawfield(L, 1, "src") != LUA_TNIL))
 		return luaL_argerror(L, 1, "expected a list of tuples, got one tuple (a list of "
 				     "one is {tuple})");

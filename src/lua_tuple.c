@@ -46,7 +46,7 @@ static __u8 check_proto(lua_State *L, int idx, int arg)
 
 void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f)
 {
-	struct ctlua_flow *ud = luaL_testudata(L, idx, CTL_TUPLE_MT);
+	struct ctlua_flow *ud = ctl_testobject(L, idx, CTL_TUPLE_MT, sizeof(*ud));
 	int sfam, dfam;
 
 	if (ud) {
@@ -181,7 +181,7 @@ void ctl_flow_batch_read(lua_State *L, struct ctl_flow_batch *b, int idx, int ar
 	idx = lua_absindex(L, idx);
 	if (lua_type(L, idx) == LUA_TTABLE && batch_fast(L, b, idx, f))
 		return;
-	if ((ud = luaL_testudata(L, idx, CTL_TUPLE_MT))) {
+	if ((ud = ctl_testobject(L, idx, CTL_TUPLE_MT, sizeof(*ud)))) {
 		*f = *ud;
 		return;
 	}
@@ -214,7 +214,7 @@ static int l_tuple(lua_State *L)
 
 static int tuple_index(lua_State *L)
 {
-	const struct ctlua_flow *f = luaL_checkudata(L, 1, CTL_TUPLE_MT);
+	const struct ctlua_flow *f = ctl_checkobject(L, 1, CTL_TUPLE_MT, sizeof(*f));
 	size_t len;
 	const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
 	char buf[CTL_ADDR_STRLEN];
@@ -255,15 +255,16 @@ static int tuple_tostring(lua_State *L)
 {
 	char buf[CTL_FLOW_STRLEN];
 
-	lua_pushstring(L, ctl_flow_format(luaL_checkudata(L, 1, CTL_TUPLE_MT), buf));
+	lua_pushstring(L, ctl_flow_format(ctl_checkobject(L, 1, CTL_TUPLE_MT,
+							  sizeof(struct ctlua_flow)), buf));
 	return 1;
 }
 
 /* Equal tuples have the same five fields; a tuple is never equal to anything else. */
 static int tuple_eq(lua_State *L)
 {
-	const struct ctlua_flow *a = luaL_testudata(L, 1, CTL_TUPLE_MT);
-	const struct ctlua_flow *b = luaL_testudata(L, 2, CTL_TUPLE_MT);
+	const struct ctlua_flow *a = ctl_testobject(L, 1, CTL_TUPLE_MT, sizeof(*a));
+	const struct ctlua_flow *b = ctl_testobject(L, 2, CTL_TUPLE_MT, sizeof(*b));
 
 	lua_pushboolean(L, a && b && !memcmp(a, b, sizeof(*a)));
 	return 1;

@@ -304,7 +304,7 @@ static bool is_wanted(lua_State *L, int idx, enum ctl_field_type type)
 
 	switch (type) {
 	case CTL_FT_TUPLE:
-		return luaL_testudata(L, idx, CTL_TUPLE_MT) != NULL;
+		return ctl_testobject(L, idx, CTL_TUPLE_MT, sizeof(struct ctlua_flow)) != NULL;
 	case CTL_FT_INT:
 		return lua_isinteger(L, idx);
 	case CTL_FT_NUMBER:

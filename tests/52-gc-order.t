@@ -78,6 +78,17 @@ false	bad argument #1 to '?' (ct.link expected, got another userdata with its me
 false	bad argument #1 to '?' (ct.link expected, got another userdata with its metatable)
 still open" "  is refused, not written to" || show
 
+run 'local t = ct.tuple('"$T"')
+debug.setmetatable(io.stderr, getmetatable(t))
+print(pcall(tostring, io.stderr)); print(pcall(function() return io.stderr.src end))
+print(io.stderr == t, t == io.stderr); print(pcall(ct.alloc, io.stderr))'
+is "$RC" 0 "another userdata given a tuple's metatable: exit status 0" || show
+is "$OUT" "false	bad argument #1 to '?' (ct.tuple expected, got another userdata with its metatable)
+false	(command line):3: bad argument #1 to 'index' (ct.tuple expected, got another userdata with its metatable)
+false	false
+false	bad argument #1 to 'ct.alloc' (tuple or table expected, got userdata)" \
+	"  is not read as a tuple: refused, and equal to none" || show
+
 run "$ST"'local l = assert(ct.attach("lo"))
 ct.on("alloc", function() print("callback"); gc(st) end)
 assert(ct.alloc('"$T"'))
