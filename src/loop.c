@@ -190,6 +190,7 @@ int ctl_signal_take(void)
 		while (read(sig_pipe[0], drain, sizeof(drain)) > 0)
 			;
 	signo = __atomic_exchange_n(&sig_pending, 0, __ATOMIC_SEQ_CST);
+	ctl_budget_interrupt_clear();
 	for (int i = 0; i < ninterrupt; i++)
 		if (interrupt_L[i] && lua_gethook(interrupt_L[i]) == stop_hook)
 			lua_sethook(interrupt_L[i], NULL, 0, 0);

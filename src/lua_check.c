@@ -321,6 +321,29 @@ const char *ctl_check_str_at(lua_State *L, int idx, int arg, const char *field)
 	return check_nul(L, idx, arg, field);
 }
 
+#define ANCHORS	16	/* strings ctl_field_str keeps alive at once */
+
+/*
+ * Keep the string at @idx alive after it is popped, until ANCHORS more are kept: one an
+ * __index made, or one a later metamethod removes from its table, would otherwise be
+ * collectable while the caller still reads it (ct.rule holds three across other reads).
+ */
+static void anchor(lua_State *L, int idx)
+{
+	static unsigned int next;	/* the slot to reuse; any state may take any */
+
+	idx = lua_absindex(L, idx);
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &next) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_createtable(L, ANCHORS, 0);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &next);
+	}
+	lua_pushvalue(L, idx);
+	lua_rawseti(L, -2, next++ % ANCHORS + 1);
+	lua_pop(L, 1);
+}
+
 const char *ctl_field_str(lua_State *L, int idx, int arg, const char *field)
 {
 	const char *s;
@@ -331,7 +354,8 @@ const char *ctl_field_str(lua_State *L, int idx, int arg, const char *field)
 		return NULL;
 	}
 	s = ctl_check_str_at(L, -1, arg, field);
-	lua_pop(L, 1);	/* still referenced by the table */
+	anchor(L, -1);
+	lua_pop(L, 1);
 	return s;
 }
 

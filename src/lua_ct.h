@@ -124,7 +124,10 @@ void ctl_check_keys_in(lua_State *L, int idx, int arg, const char *field,
 /* t[field] as an integer in [min, max]; returns false (and *out untouched) when nil. */
 bool ctl_field_int(lua_State *L, int idx, int arg, const char *field, lua_Integer min,
 		   lua_Integer max, lua_Integer *out);
-/* t[field] as a string, or NULL when nil. The string stays valid while t holds it. */
+/*
+ * t[field] as a string, or NULL when nil. The string stays valid while t holds it, and
+ * for at least the next 15 calls whatever happens to t (an __index may have made it).
+ */
 const char *ctl_field_str(lua_State *L, int idx, int arg, const char *field);
 /* t[field] as one of @names; returns its index, or @dflt when nil. */
 int ctl_field_option(lua_State *L, int idx, int arg, const char *field, const char *const names[],

@@ -205,6 +205,8 @@ static int dispatch(lua_State *L)
 	ctl_push_event(L, s, e);
 	ctl_budget_arm(L, s->budget_ms);
 	status = lua_pcall(L, 1, 2, 2);				/* answer at 3, 4 */
+	if (status == LUA_OK && ctl_budget_spent(L))	/* stopped, and the stop swallowed */
+		status = LUA_ERRRUN;
 	if (status != LUA_OK)
 		return callback_failed(L, status, " failed: ", e->kind);
 	if (lua_isnil(L, 3))
@@ -215,6 +217,8 @@ static int dispatch(lua_State *L)
 	lua_pushvalue(L, 3);
 	lua_pushvalue(L, 4);
 	status = lua_pcall(L, 4, 0, 2);
+	if (status == LUA_OK && ctl_budget_spent(L))
+		status = LUA_ERRRUN;
 	if (status != LUA_OK)
 		return callback_failed(L, status, ", its answer: ", e->kind);
 	return 0;
@@ -539,6 +543,10 @@ static int l_memory_limit(lua_State *L)
 	if (!lua_isnoneornil(L, 1)) {
 		size_t limit;
 		const char *why = NULL;
+
+		if (ctl_budget_active())	/* the cap is what holds a callback in */
+			return luaL_error(L, "ct.memory_limit cannot change the limit from a "
+					  "callback");
 
 		if (lua_type(L, 1) == LUA_TNUMBER) {
 			lua_Integer n = ctl_check_int(L, 1, LUA_MININTEGER, LUA_MAXINTEGER);

@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 	 * From here to the end, SIGINT, SIGTERM and SIGHUP interrupt Lua and end any wait
 	 * (loop.h), and the watchdog ends ctlua, filters removed, if Lua does not return.
 	 */
-	if ((status = ctl_signals_install()) || (status = ctl_watchdog_start())) {
+	if ((status = ctl_watchdog_start()) || (status = ctl_signals_install())) {
 		fprintf(stderr, "ctlua: cannot set up the stop signals (%s)\n", strerror(-status));
 		return 1;
 	}

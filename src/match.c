@@ -564,16 +564,21 @@ struct gmatch_state {
 static int gmatch_next(lua_State *L)
 {
 	struct gmatch_state *g = lua_touserdata(L, lua_upvalueindex(3));
+	/*
+	 * A copy on the C stack: the poll may run finalizers (a full collection under the
+	 * memory limit) that call this same iterator, which must not reset our captures.
+	 */
+	struct matcher m = g->m;
 	const char *at, *e;
 
-	g->m.L = L;	/* it may be called from another coroutine */
-	g->m.steps_left = CTL_MATCH_POLL_STEPS;
-	for (at = g->next; at <= g->m.src_end; at++) {
-		restart(&g->m);
-		e = match(&g->m, at, g->p);
+	m.L = L;	/* it may be called from another coroutine */
+	m.steps_left = CTL_MATCH_POLL_STEPS;
+	for (at = g->next; at <= m.src_end; at++) {
+		restart(&m);
+		e = match(&m, at, g->p);
 		if (e && e != g->last) {
 			g->next = g->last = e;
-			return push_captures(&g->m, at, e);
+			return push_captures(&m, at, e);
 		}
 	}
 	return 0;

@@ -316,6 +316,14 @@ bool ctl_budget_active(void)
 	return budget.active;
 }
 
+bool ctl_budget_spent(lua_State *L)
+{
+	if (!budget.active || !budget.stop)
+		return false;
+	lua_pushstring(L, budget.msg);
+	return true;
+}
+
 void ctl_budget_arm(lua_State *L, int ms)
 {
 	if (lua_gethook(L) != budget_hook) {
@@ -345,14 +353,22 @@ enum ctl_stop ctl_budget_disarm(lua_State *L)
 		return CTL_STOP_NONE;
 	budget.active = false;
 	budget.stop = CTL_STOP_NONE;
-	interrupt_pending = 0;
 	return why;
 }
 
+/*
+ * Set also outside a callback: a signal that comes while the event is being built, or
+ * as the budget replaces the signal's own hook, must still stop the callback at its
+ * first check. The loop clears it when it takes the signal.
+ */
 void ctl_budget_interrupt(void)
 {
-	if (budget.active)
-		interrupt_pending = 1;
+	interrupt_pending = 1;
+}
+
+void ctl_budget_interrupt_clear(void)
+{
+	interrupt_pending = 0;
 }
 
 /* A thread about to run inside a callback gets the budget's hook. */

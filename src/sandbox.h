@@ -77,14 +77,22 @@ void ctl_budget_arm(lua_State *L, int ms);
  */
 enum ctl_stop ctl_budget_disarm(lua_State *L);
 /*
- * Stop the running callback at its next check (within a thousand instructions, or the
- * next poll of a C loop) with the error "interrupted", which nothing in it can catch.
- * Does nothing outside a callback. Async-signal-safe: meant for the stop signals'
- * handler, so that a callback cannot catch Ctrl-C with pcall.
+ * Stop the running callback, or the next one to start, at its next check (within a
+ * thousand instructions, or the next poll of a C loop) with the error "interrupted",
+ * which nothing in it can catch. Async-signal-safe: meant for the stop signals' handler,
+ * so that a callback cannot catch Ctrl-C with pcall. ctl_budget_interrupt_clear, when
+ * the signal has been taken, forgets it.
  */
 void ctl_budget_interrupt(void);
+void ctl_budget_interrupt_clear(void);
 /* Whether a budget is armed (code runs inside a callback). */
 bool ctl_budget_active(void);
+/*
+ * Whether the armed budget has stopped the callback, even if something caught the stop
+ * where no wrapper raises it again (a __tostring run under the printer's own pcall):
+ * then pushes the budget's error and returns true. Stack: [-0, +(0|1)].
+ */
+bool ctl_budget_spent(lua_State *L);
 
 /*
  * The poll of long C loops (src/match.c's matcher, the table and string wrappers):

@@ -44,22 +44,32 @@ static int find(const struct ctl_tc_link *link)
 	return -1;
 }
 
-/* Add @link's record. Called with reg_lock held. */
-static int record(const struct ctl_tc_link *link, bool owns_qdisc)
+/*
+ * Make room for one more record, before anything is attached: once the filter exists,
+ * recording it must not fail. Called with reg_lock held. Returns 0 or -ENOMEM.
+ */
+static int reserve_record(void)
 {
-	if (nreg == reg_cap) {
-		size_t cap = reg_cap ? reg_cap * 2 : 8;
-		struct tc_record *grown = realloc(reg, cap * sizeof(*reg));
+	size_t cap;
+	struct tc_record *grown;
 
-		if (!grown)
-			return -ENOMEM;
-		reg = grown;
-		reg_cap = cap;
-	}
+	if (nreg < reg_cap)
+		return 0;
+	cap = reg_cap ? reg_cap * 2 : 8;
+	grown = realloc(reg, cap * sizeof(*reg));
+	if (!grown)
+		return -ENOMEM;
+	reg = grown;
+	reg_cap = cap;
+	return 0;
+}
+
+/* Add @link's record, in the room reserve_record made. Called with reg_lock held. */
+static void record(const struct ctl_tc_link *link, bool owns_qdisc)
+{
 	reg[nreg++] = (struct tc_record){ .ifindex = link->ifindex, .dir = link->dir,
 					  .handle = link->handle, .priority = link->priority,
 					  .owns_qdisc = owns_qdisc };
-	return 0;
 }
 
 /*
@@ -181,6 +191,8 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, struct ctl_tc_link *
 	hook.attach_point = dir == CTLUA_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
 	/* held until the filter is recorded: the watchdog must not miss one in between */
 	pthread_mutex_lock(&reg_lock);
+	if ((err = reserve_record()))
+		goto unlock;
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
 		goto unlock;
@@ -192,9 +204,7 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, struct ctl_tc_link *
 		link->dir = dir;
 		link->handle = opts.handle;
 		link->priority = opts.priority;
-		err = record(link, created);
-		if (err)
-			bpf_tc_detach(&hook, &opts);
+		record(link, created);
 	}
 	if (err && created)
 		remove_qdisc(ifindex);

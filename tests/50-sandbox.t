@@ -41,11 +41,17 @@ local cases = {
 	[7014] = function() while true do pcall(coroutine.close, closing) end end,
 	[7015] = function() while true do load(function() while true do end end) end end, -- @c15
 	[7016] = function() local s = ("a"):rep(40) return s:find(("a?"):rep(40) .. s) end, -- @c16
+	[7017] = function(ev) -- the printer runs __tostring under its own pcall: still stopped
+		ev.x = setmetatable({}, { __tostring = function() while true do end end }) -- @c17
+		local _ = tostring(ev)
+		return "drop"
+	end,
+	[7018] = function() ct.memory_limit(2^40) end, -- @c18
 }
 function on_miss(ev)
 	print("START", ev.dport)
 	local case = cases[ev.dport]
-	if case then return case() end
+	if case then return case(ev) end
 end
 ct.on("miss", on_miss)
 local link = assert(ct.attach(arg[1]))
@@ -60,7 +66,7 @@ defined=$(grep -n '^function on_miss' "$P" | cut -d: -f1)
 cb="the 'miss' callback (function 'on_miss', $P:$defined)"
 over="callback exceeded its time budget of 100 ms"
 
-ports="7001 7002 7003 7004 7005 7006 7007 7008 7009 7010 7011 7012 7013 7014 7015 7016"
+ports="7001 7002 7003 7004 7005 7006 7007 7008 7009 7010 7011 7012 7013 7014 7015 7016 7017 7018"
 start=$SECONDS
 ctlua_start "$NS_A" 90 --memory-limit 256M "$P" "$IF_A" "$TEST_TMP/stop"
 wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID"
@@ -103,11 +109,16 @@ has "ctlua: $cb failed: $P:$(line close): $over" \
 	"2: coroutine.close of an outside coroutine runs its __close under the budget"
 has "ctlua: $cb failed: $P:$(line c15): $over" "1: load's reader cannot swallow the budget"
 has "ctlua: $cb failed: $P:$(line c16): $over" "5: a pathological pattern is stopped"
+has "ctlua: $cb failed: $P:$(line c17): $over" \
+	"4: a __tostring the printer's pcall runs is stopped all the same"
+has "ctlua: $cb failed: $P:$(line c18): ct.memory_limit cannot change the limit from a callback" \
+	"a callback cannot lift its own memory limit"
 like "$ERR" "stack traceback:" "the reports carry a traceback"
 like "$OUT" "(^|$nl)START	7000($nl|\$)" "the event after the last runaway reaches its callback"
 n=$(wc -w <<<"$ports")
-# timeouts: every case but 7005 (refused), 7009 and 7010 (bad answers), 7011 (memory)
-is "$(grep '^STATS' <<<"$OUT")" "STATS	$n	$((n - 4))	0" \
+# timeouts: every case but 7005 (refused), 7009 and 7010 (bad answers), 7011 (memory),
+# 7018 (refused)
+is "$(grep '^STATS' <<<"$OUT")" "STATS	$n	$((n - 5))	0" \
 	"ct.stats counts the callback errors and timeouts" || show_ctlua
 cmp_ok $((SECONDS - start)) -le 60 "the whole run took less than a minute"
 

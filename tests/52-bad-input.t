@@ -50,6 +50,14 @@ bad("bad argument #1 to 'ct.default' ('alloc\\0x' contains a NUL byte)", ct.defa
 bad("bad argument #1 to 'ct.mode' ('off\\0x' contains a NUL byte)", ct.mode, "off\0x")
 bad("bad argument #2 to 'ct.verdict' ('drop\\0x' contains a NUL byte)", ct.verdict, U,
 	"drop\0x")
+-- Strings an __index makes stay valid while ct.rule reads its other fields, even when
+-- those reads collect garbage (the sanitizer pass sees a use after free otherwise).
+bad("bad argument #1 to 'ct.rule' ('src' and 'dst' are of different address families)",
+	ct.rule, setmetatable({ action = "pass" }, { __index = function(_, k)
+		if k == "src" then return "198.18.0." .. "0/15" end
+		if k == "dst" then return "2001:db8::" .. "/32" end
+		collectgarbage()
+	end }))
 bad("bad argument #2 to 'ct.attach' (field 'dir': 'egress\\0' contains a NUL byte)",
 	ct.attach, "ctlnosuch0", { dir = "egress\0" })
 bad("bad argument #2 to 'ct.alloc' (unknown field 'timeout\\0x' (known: timeout, status, mark, " ..
