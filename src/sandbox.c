@@ -307,8 +307,25 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 
 void ctl_budget_poll(lua_State *L)
 {
-	if (budget.active)
-		check(L, 1);	/* level 0 is the C function that polls */
+	lua_Debug ar;
+	int level = 1;	/* level 0 is the C function that polls */
+
+	if (budget.active) {
+		check(L, level);
+		return;
+	}
+	if (!interrupt_pending)
+		return;
+	/*
+	 * Outside a callback a stop signal still ends a long match or sort, as the signal's
+	 * hook ends Lua code; the loop clears the flag when it takes the signal.
+	 */
+	while (lua_getstack(L, level, &ar) && (lua_getinfo(L, "l", &ar), ar.currentline <= 0))
+		level++;
+	luaL_where(L, level);
+	lua_pushliteral(L, "interrupted");
+	lua_concat(L, 2);
+	lua_error(L);
 }
 
 bool ctl_budget_active(void)

@@ -96,7 +96,8 @@ bool ctl_budget_spent(lua_State *L);
 
 /*
  * The poll of long C loops (src/match.c's matcher, the table and string wrappers):
- * raises the budget's error if the armed budget is spent, else returns.
+ * raises the budget's error if the armed budget is spent, or "FILE:LINE: interrupted"
+ * when a stop signal is waiting (also outside callbacks), else returns.
  */
 void ctl_budget_poll(lua_State *L);
 

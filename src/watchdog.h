@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * watchdog.h - the last resort behind the stop signals: when Lua does not come back
- * within a grace time after SIGINT, SIGTERM or SIGHUP (a long C call such as a
- * pathological string.find, a loop in a coroutine no hook reaches), a thread outside Lua
+ * within a grace time after SIGINT, SIGTERM or SIGHUP (a long C call such as a huge
+ * string.rep or a blocking read, a looping __gc finalizer), a thread outside Lua
  * removes the tc filters ctlua added and ends the process as the signal would have.
  */
 #ifndef CTLUA_WATCHDOG_H

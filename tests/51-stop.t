@@ -96,6 +96,11 @@ if ((RC == 143)); then ends_by_watchdog; else ends_by_hook; fi
 stop_case "an endless loop at the top level" 'while true do end'
 is "$RC" 1 "  exit status 1" || show_ctlua
 like "$ERR" 'stop\.lua:3: interrupted' "  the script was interrupted where it ran"
+# The matcher polls for the signal outside callbacks too: a clean interruption, not the watchdog.
+stop_case "a pathological string.find at the top level" \
+	'local s = ("a"):rep(40); print(s:find(("a?"):rep(40) .. s))'
+is "$RC" 1 "  exit status 1: interrupted, not ended by the watchdog" || show_ctlua
+like "$ERR" 'stop\.lua:3: interrupted' "  the match was interrupted where it was called"
 stop_case "a pcall loop at the top level" 'while true do pcall(function() while true do end end) end'
 is "$RC" 1 "  exit status 1: pcall could not swallow the interruption" || show_ctlua
 stop_case "ct.run() idle" 'print(ct.run())'
