@@ -13,8 +13,9 @@
 #include "fuzz.h"
 #include "lua_ct.h"
 #include "netns.h"
+#include "sandbox.h"
 
-#define FZ_MEM_CAP	(16u << 20)	/* bytes a state may hold */
+#define FZ_MEM_CAP	(16u << 20)	/* the memory limit: allocations fail an eighth above it */
 #define FZ_HOOK_COUNT	1000		/* instructions between checks of the limit */
 #define FZ_HOOK_LIMIT	100		/* checks: 100 000 instructions in all */
 
@@ -44,36 +45,13 @@ __s64 __wrap_ctl_dp_realtime_offset(const struct ctl_dp *dp)
 	return 1700000000000000000LL;
 }
 
-struct fz_mem {
-	size_t used;
-	int hooks;
-};
-
-static void *fz_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct fz_mem *m = ud;
-	size_t old = ptr ? osize : 0;
-	void *p;
-
-	if (nsize == 0) {
-		free(ptr);
-		m->used -= old;
-		return NULL;
-	}
-	if (nsize > old && m->used - old + nsize > FZ_MEM_CAP)
-		return NULL;
-	p = realloc(ptr, nsize);
-	if (p)
-		m->used = m->used - old + nsize;
-	return p;
-}
-
+/* Instructions counted in the state's extra space, a thousand per hook call. */
 static void fz_hook(lua_State *L, lua_Debug *ar)
 {
-	struct fz_mem *m = *(struct fz_mem **)lua_getextraspace(L);
+	int *hooks = lua_getextraspace(L);
 
 	(void)ar;
-	if (++m->hooks > FZ_HOOK_LIMIT)
+	if (++*hooks > FZ_HOOK_LIMIT)
 		luaL_error(L, "fuzz harness: instruction limit");
 }
 
@@ -88,12 +66,11 @@ void fz_check(int cond, const char *what, const char *detail)
 
 lua_State *fz_lua_new(void)
 {
-	struct fz_mem *m = calloc(1, sizeof(*m));
-	lua_State *L = m ? lua_newstate(fz_alloc, m) : NULL;
+	/* ctlua's own counting allocator, capped (sandbox.c): no standard library opened */
+	lua_State *L = ctl_sandbox_newstate(FZ_MEM_CAP);
 
 	fz_check(L != NULL, "cannot create a Lua state", NULL);
-	/* luaopen_ct wraps the allocator (sandbox.c): keep our own for fz_lua_close */
-	*(struct fz_mem **)lua_getextraspace(L) = m;
+	*(int *)lua_getextraspace(L) = 0;
 	lua_sethook(L, fz_hook, LUA_MASKCOUNT, FZ_HOOK_COUNT);
 	luaL_requiref(L, "ct", luaopen_ct, 0);
 	return L;
@@ -101,10 +78,7 @@ lua_State *fz_lua_new(void)
 
 void fz_lua_close(lua_State *L)
 {
-	struct fz_mem *m = *(struct fz_mem **)lua_getextraspace(L);
-
 	lua_close(L);
-	free(m);
 }
 
 static int fz_tostring_all(lua_State *L)

@@ -202,7 +202,7 @@ int luaopen_ct(lua_State *L)
 	s->watch_ref = LUA_NOREF;
 	s->budget_ms = 1000;
 	ctl_dp_opts_init(&s->dp_opts);
-	/* ct.so in stock lua5.4: the guard rails from here on (ctlua set them up earlier) */
+	/* the guard rails: the memory cap (ctlua's own state has it already) and wrappers */
 	ctl_mem_wrap(L, ctl_mem_default_limit());
 	ctl_sandbox_open(L);
 	luaL_newmetatable(L, CTL_STATE_MT);

@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	luaL_openlibs(L);
-	ctl_sandbox_open(L);	/* before any user code, so nobody holds the originals */
+	/* luaopen_ct puts the guard rails in (sandbox.c) before any user code runs */
 	luaL_requiref(L, "ct", luaopen_ct, 1);	/* the command's convenience globals: ct, */
 	lua_pop(L, 1);
 	ctl_state_set_dp_opts(ctl_state_of(L), &dp_opts);	/* ct.config may change them */
