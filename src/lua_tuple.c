@@ -194,15 +194,16 @@ bool ctl_flow_parse_text(const char *text, size_t len, struct ctlua_flow *f)
 static void check_text_at(lua_State *L, int idx, int arg, lua_Integer item, struct ctlua_flow *f)
 {
 	size_t len;
-	const char *text = lua_tolstring(L, idx, &len);
+	const char *text = lua_tolstring(L, idx, &len), *shown;
 
 	if (ctl_flow_parse_text(text, len, f))
 		return;
+	shown = ctl_quote(L, text, len);	/* NUL bytes shown as \0, long text cut */
 	if (item > 0)
 		ctl_arg_error(L, arg, "item %lld: '%s' is not a tuple like 'udp 198.18.0.2:40000 "
-			      "-> 198.18.0.1:53'", (long long)item, text);
+			      "-> 198.18.0.1:53'", (long long)item, shown);
 	ctl_arg_error(L, arg, "'%s' is not a tuple like 'udp 198.18.0.2:40000 -> 198.18.0.1:53'",
-		      text);
+		      shown);
 }
 
 /*
