@@ -425,10 +425,17 @@ int ctl_dp_run_parallel(struct ctl_dp *dp, unsigned int n, unsigned int threads,
 		if (pthread_create(&tid[started], NULL, slice_thread, &job[started]))
 			break;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	/* what no helper could be started for, the caller runs after its own slice */
+	/*
+	 * What no helper could be started for, the caller runs after its own slice; after
+	 * a failure it only fills them, so that their slots say they did not run.
+	 */
 	slice_thread(&job[0]);
-	for (unsigned int t = started; t < threads && !job[0].err; t++)
-		slice_thread(&job[t]);
+	for (unsigned int t = started; t < threads; t++) {
+		if (!job[0].err)
+			slice_thread(&job[t]);
+		else if (prep)
+			prep(ctx, job[t].start, job[t].n);
+	}
 	for (unsigned int t = 1; t < started; t++)
 		pthread_join(tid[t], NULL);
 	for (unsigned int t = 0; t < threads && !err; t++)
