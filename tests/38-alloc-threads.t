@@ -83,4 +83,41 @@ like "$OUT" $'ENTRY\t9\ttcp \\[2001:db8::7\\]:40000 → \\[2001:db8::8\\]:443' \
 like "$(ct_entry "$NS" "src=198.18.7.1 dst=198.18.7.2 sport=2999 ")" ' mark=9 ' \
 	"conntrack -L shows a string tuple's entry with its mark"
 
+# --- interrupted in threads: what ran is counted, once ----------------------------------------
+# As in 54-bad-input-kernel.t: SIGSTOP and SIGCONT until a run is caught. The caller's slice
+# stops with EINTR; the other slices run on (or stop too: a group stop reaches every thread).
+# Whatever ran is created or a failure, and "stopped after N" counts exactly those.
+ctlua_start "$NS" 20 -e '
+local list = {}
+for i = 1, 40000 do
+	list[i] = {src="198.18.8.2", dst="198.18.8.1", sport=1 + i % 60000, dport=53 + i // 60000, proto="udp"}
+end
+print("READY")
+io.stdout:flush()
+local t0 = os.time()
+while os.time() - t0 < 10 do
+	local n, fails, msg, errno = ct.alloc_many(list, {timeout=60000, threads=2})
+	if msg then
+		local tried = tonumber(msg:match("stopped after (%d+) of"))
+		print("STOPPED", errno, n + #fails == tried, tried < 40000)
+		print((msg:gsub("%d+", "N")))
+		break
+	end
+end'
+wait_line "$CTLUA_OUT" READY 10
+pid=$(pgrep -P "$CTLUA_PID")	# ctlua itself, under timeout(1)
+for _ in $(seq 200); do
+	grep -q STOPPED "$CTLUA_OUT" 2>/dev/null && break
+	kill -STOP "$pid" 2>/dev/null
+	sleep 0.01
+	kill -CONT "$pid" 2>/dev/null
+	sleep 0.04
+done
+ctlua_finish
+is "$OUT" "READY
+STOPPED	4	true	true
+EINTR: BPF_PROG_TEST_RUN stopped after N of N tuples, N created (Interrupted system call)" \
+	"an interrupted threaded ct.alloc_many counts what ran: created + failures = tried < all" ||
+	show_ctlua
+
 done_testing
