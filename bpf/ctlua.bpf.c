@@ -151,6 +151,9 @@ static __always_inline void args_for(struct kfunc_args *a, const struct ctlua_fl
 	/*
 	 * The kernel reads tuple_size and opts_size bytes: the plain sizes are written in
 	 * full below, so the buffers are zeroed only when a request's sizes reach past them.
+	 * The verifier, which checks the largest size, lets the rest stay unwritten because
+	 * the loader has CAP_PERFMON (allow_uninit_stack), which the object needs to load
+	 * at all (its other programs do not load with CAP_BPF and CAP_NET_ADMIN alone).
 	 */
 	if (p && ((p->flags & CTLUA_PARAM_TUPLE_SIZE) || p->opts_size > sizeof(a->opts.o)))
 		__builtin_memset(a, 0, sizeof(*a));
