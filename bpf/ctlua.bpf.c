@@ -85,12 +85,11 @@ struct {
 /*
  * Direct requests live in .bss, which libbpf maps into the host: filling a batch costs
  * a memory write per field instead of a syscall per request (bench/, row 1).
- * One test run with repeat = req_count runs ctlua_req once per request.
+ * One test run with repeat = n runs ctlua_req once per request of its slice, which the
+ * run's context names (see ctlua_req); runs on other CPUs work on other slices.
  */
 struct ctlua_request ctl_reqs[CTLUA_MAX_REQUESTS];
 struct ctlua_req_params req_params;
-__u32 req_count;
-__u32 req_next;
 
 static __always_inline void count(__u32 slot)
 {
@@ -147,10 +146,19 @@ struct kfunc_args {
 static __always_inline void args_for(struct kfunc_args *a, const struct ctlua_flow *f,
 				     const struct ctlua_req_params *p)
 {
-	__u32 size = flow_to_tuple(f, &a->tuple.t);
+	__u32 size;
 
-	a->opts.o.netns_id = BPF_F_CURRENT_NETNS;
-	a->opts.o.l4proto = f->proto;
+	/*
+	 * The kernel reads tuple_size and opts_size bytes: the plain sizes are written in
+	 * full below, so the buffers are zeroed only when a request's sizes reach past them.
+	 * The verifier, which checks the largest size, lets the rest stay unwritten because
+	 * the loader has CAP_PERFMON (allow_uninit_stack), which the object needs to load
+	 * at all (its other programs do not load with CAP_BPF and CAP_NET_ADMIN alone).
+	 */
+	if (p && ((p->flags & CTLUA_PARAM_TUPLE_SIZE) || p->opts_size > sizeof(a->opts.o)))
+		__builtin_memset(a, 0, sizeof(*a));
+	size = flow_to_tuple(f, &a->tuple.t);
+	a->opts.o = (struct ctlua_kopts){ .netns_id = BPF_F_CURRENT_NETNS, .l4proto = f->proto };
 	a->opts_size = CTLUA_CT_OPTS_SZ;
 	a->tuple_size = size;
 	if (!p)
@@ -246,7 +254,7 @@ static __always_inline int ct_create(struct __sk_buff *skb, const struct ctlua_f
 				     const struct ctlua_opts *o, const struct ctlua_req_params *p,
 				     struct ctlua_request *out)
 {
-	struct kfunc_args args = {};
+	struct kfunc_args args;	/* args_for writes what the kernel reads */
 	struct nf_conn___init *a;
 	struct nf_conn *ct;
 	__u8 stage = CTLUA_STAGE_NONE;
@@ -278,7 +286,7 @@ static __always_inline int ct_create(struct __sk_buff *skb, const struct ctlua_f
 	ct = bpf_ct_insert_entry(a);
 	if (!ct)
 		return failed_at(out, err ? stage : CTLUA_STAGE_INSERT, err ? err : -EEXIST);
-	if (!err)
+	if (!err && !(p && (p->flags & CTLUA_PARAM_NO_ENTRY)))
 		read_entry(ct, out);
 	bpf_ct_release(ct);
 	return err ? failed_at(out, stage, err) : 0;
@@ -293,7 +301,7 @@ static __always_inline int ct_create(struct __sk_buff *skb, const struct ctlua_f
 static __always_inline int confirm_insert_error(struct __sk_buff *skb, const struct ctlua_flow *f,
 						const struct ctlua_req_params *p)
 {
-	struct kfunc_args args = {};
+	struct kfunc_args args;	/* args_for writes what the kernel reads */
 	struct nf_conn *ct;
 
 	args_for(&args, f, p);
@@ -630,23 +638,27 @@ int ctlua_egress_l3(struct __sk_buff *skb)
 }
 
 /*
- * One direct request per run: the host fills ctl_reqs[0..req_count) and req_params,
- * zeroes req_next and runs this with repeat = req_count. Results go back into the same
- * slot. Runs in the host task's netns (BPF_PROG_TEST_RUN uses its loopback device as
- * skb->dev), or in the peer namespace req_params.kopts.netns_id names.
+ * One direct request per repeat of a test run. The run's context names its slice of
+ * ctl_reqs: cb[0] the next request, cb[1] the end (exclusive); each repeat takes the
+ * next one, counting in cb[0], which stays with the run's skb from repeat to repeat.
+ * Runs on other CPUs, at the same time, work on other slices (ctl_dp_run_slice). The
+ * host fills the slice and req_params, and results go back into the same slots. Runs
+ * in the host task's netns (BPF_PROG_TEST_RUN uses its loopback device as skb->dev),
+ * or in the peer namespace req_params.kopts.netns_id names.
  */
 SEC("tc")
 int ctlua_req(struct __sk_buff *skb)
 {
 	struct ctlua_verdict v = { .action = CTLUA_ACT_ALLOC };
 	const struct ctlua_config *cfg;
-	struct kfunc_args args = {};
+	struct kfunc_args args;	/* args_for writes what the kernel reads */
 	struct ctlua_request *r;
 	struct nf_conn *ct;
-	__u32 i = req_next++, zero = 0;
+	__u32 i = skb->cb[0], end = skb->cb[1], zero = 0;
 
+	skb->cb[0] = i + 1;
 	cfg = bpf_map_lookup_elem(&ctl_config, &zero);
-	if (!cfg || i >= req_count || i >= CTLUA_MAX_REQUESTS)
+	if (!cfg || i >= end || i >= CTLUA_MAX_REQUESTS)
 		return TC_ACT_OK;
 	r = &ctl_reqs[i];
 	r->error = 0;

@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		9
+#define CTLUA_ABI		10
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
@@ -233,6 +233,7 @@ _Static_assert(sizeof(struct ctlua_nat) == 20, "ctlua_nat layout");
 #define CTLUA_PARAM_L4PROTO	(1u << 0)	/* kopts.l4proto instead of flow.proto */
 #define CTLUA_PARAM_TUPLE_SIZE	(1u << 1)	/* tuple_size instead of the family's */
 #define CTLUA_PARAM_QUIET	(1u << 2)	/* count, but emit no events (nobody listens) */
+#define CTLUA_PARAM_NO_ENTRY	(1u << 3)	/* results: error and stage only, no entry read */
 
 /*
  * What every request of one run shares, beside the per-request ctlua_opts: the opts

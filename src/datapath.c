@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* datapath.c - loading the BPF object with libbpf and reading and writing its maps. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,22 +351,96 @@ struct ctlua_request *ctl_dp_requests(struct ctl_dp *dp)
 	return dp->skel->bss->ctl_reqs;
 }
 
-int ctl_dp_run_requests(struct ctl_dp *dp, unsigned int n)
+int ctl_dp_run_slice(struct ctl_dp *dp, unsigned int start, unsigned int n)
 {
 	/* SCHED_CLS test runs want an Ethernet frame; the kfuncs only use our tuples. */
 	static const unsigned char frame[14 + 20 + 8] = { [12] = 0x08, [14] = 0x45 };
+	struct __sk_buff ctx = { .cb = { start, start + n } };	/* ctlua_req's slice */
 	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = sizeof(frame),
-		    .repeat = n);
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = n);
 
 	if (n == 0)
 		return 0;
-	if (n > CTLUA_MAX_REQUESTS)
+	if (start > CTLUA_MAX_REQUESTS || n > CTLUA_MAX_REQUESTS - start)
 		return -E2BIG;
-	dp->skel->bss->req_count = n;
-	dp->skel->bss->req_next = 0;
 	if (bpf_prog_test_run_opts(bpf_program__fd(dp->skel->progs.ctlua_req), &run))
 		return -errno;
 	return 0;
+}
+
+int ctl_dp_run_requests(struct ctl_dp *dp, unsigned int n)
+{
+	return ctl_dp_run_slice(dp, 0, n);
+}
+
+/* One thread's part of ctl_dp_run_parallel. */
+struct slice_job {
+	struct ctl_dp *dp;
+	unsigned int start, n;
+	ctl_dp_prep_fn prep;
+	void *ctx;
+	int err;
+};
+
+static void *slice_thread(void *arg)
+{
+	struct slice_job *j = arg;
+
+	if (j->prep)
+		j->prep(j->ctx, j->start, j->n);
+	j->err = ctl_dp_run_slice(j->dp, j->start, j->n);
+	return NULL;
+}
+
+int ctl_dp_run_parallel(struct ctl_dp *dp, unsigned int n, unsigned int threads,
+			ctl_dp_prep_fn prep, void *ctx)
+{
+	struct slice_job job[CTL_DP_THREADS_MAX];
+	pthread_t tid[CTL_DP_THREADS_MAX];
+	sigset_t all, old;
+	unsigned int started = 1, per;
+	int err = 0;
+
+	if (n > CTLUA_MAX_REQUESTS)
+		return -E2BIG;
+	if (threads < 1)
+		threads = 1;
+	if (threads > CTL_DP_THREADS_MAX)
+		threads = CTL_DP_THREADS_MAX;
+	if (threads > n)
+		threads = n ? n : 1;
+	per = (n + threads - 1) / threads;
+	for (unsigned int t = 0; t < threads; t++) {
+		job[t] = (struct slice_job){ .dp = dp, .start = t * per, .prep = prep, .ctx = ctx };
+		job[t].n = t * per >= n ? 0 : n - t * per < per ? n - t * per : per;
+	}
+	/*
+	 * The helpers block every signal, so a signal for the process interrupts the
+	 * caller's own slice (EINTR) and the helpers finish theirs: a group stop still
+	 * reaches them all, and each reports what it did in its slots.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (; started < threads; started++)
+		if (pthread_create(&tid[started], NULL, slice_thread, &job[started]))
+			break;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/*
+	 * What no helper could be started for, the caller runs after its own slice; after
+	 * a failure it only fills them, so that their slots say they did not run.
+	 */
+	slice_thread(&job[0]);
+	for (unsigned int t = started; t < threads; t++) {
+		if (!job[0].err)
+			slice_thread(&job[t]);
+		else if (prep)
+			prep(ctx, job[t].start, job[t].n);
+	}
+	for (unsigned int t = 1; t < started; t++)
+		pthread_join(tid[t], NULL);
+	for (unsigned int t = 0; t < threads && !err; t++)
+		err = job[t].err;
+	return err;
 }
 
 void ctl_req_params_default(struct ctlua_req_params *p)

@@ -82,6 +82,27 @@ int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum);
  */
 struct ctlua_request *ctl_dp_requests(struct ctl_dp *dp);
 int ctl_dp_run_requests(struct ctl_dp *dp, unsigned int n);
+/*
+ * The same for the slots [start, start + n) alone. Runs of disjoint slices may go on at
+ * once in different threads (each run names its slice in its context: the
+ * program keeps no shared cursor); the params are shared.
+ */
+int ctl_dp_run_slice(struct ctl_dp *dp, unsigned int start, unsigned int n);
+
+/* The most threads ctl_dp_run_parallel uses. */
+#define CTL_DP_THREADS_MAX	64
+/* Fill slots [start, start + n) of the request array, in the thread that runs them. */
+typedef void (*ctl_dp_prep_fn)(void *ctx, unsigned int start, unsigned int n);
+/*
+ * Run requests [0, n) as @threads slices of equal size at once (at most
+ * CTL_DP_THREADS_MAX, at most one per request), one BPF_PROG_TEST_RUN each: the caller
+ * runs the first, helper threads the others. @prep (NULL: none) fills each slice in its
+ * own thread first. Helper threads block signals, so a signal stops the caller's slice
+ * (-EINTR) while the others finish; a slot left at -EINPROGRESS by its filler was not
+ * run. Returns 0 or the first slice's -errno.
+ */
+int ctl_dp_run_parallel(struct ctl_dp *dp, unsigned int n, unsigned int threads,
+			ctl_dp_prep_fn prep, void *ctx);
 
 /* The plain kfunc call: netns -1, the flow's protocol, 12-byte opts, no NAT. */
 void ctl_req_params_default(struct ctlua_req_params *p);

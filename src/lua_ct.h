@@ -171,17 +171,28 @@ void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f);
 /* The same for the value at stack index @idx, reported as part of argument @arg. */
 void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f);
 void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f);
+/*
+ * Parse a tuple written as tostring(tuple) writes it, "udp 198.18.0.2:40000 → 198.18.0.1:53"
+ * ("->" for the arrow also goes; IPv6 in brackets; a protocol name or number). Returns
+ * true with @f filled, false if @text (@len bytes) is not one.
+ */
+bool ctl_flow_parse_text(const char *text, size_t len, struct ctlua_flow *f);
 
 /*
  * Reading the flows of a long list (ct.alloc_many) with the same checks, faster: begin
  * pushes what the reads share onto the stack, end pops it. Every item must stay
  * referenced (by the list) until end.
  */
+#define CTL_FLOW_BATCH_CACHE	8	/* addresses remembered by string (a power of 2) */
 struct ctl_flow_batch {
 	int keys;			/* stack index of the five field names */
-	const char *src_text, *dst_text, *proto_text;	/* the last strings parsed */
-	__be32 src[4], dst[4];
-	int src_family, dst_family, proto;
+	const char *key[5];		/* and their interned texts, to compare by address */
+	const char *proto_text;		/* the last protocol string parsed */
+	int proto;
+	/* address strings parsed lately, by their (interned, unmoving) text */
+	const char *addr_text[CTL_FLOW_BATCH_CACHE];
+	__be32 addr[CTL_FLOW_BATCH_CACHE][4];
+	int addr_family[CTL_FLOW_BATCH_CACHE];
 };
 void ctl_flow_batch_begin(lua_State *L, struct ctl_flow_batch *b);
 /* Item @item of argument @arg, at @idx: misuse reads "bad argument #arg ... (item N: ...)". */

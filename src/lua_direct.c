@@ -189,6 +189,8 @@ static int run_one(lua_State *L, int op, const struct ctlua_flow *f, const struc
 static const char *const alloc_keys[] = { CTL_OPTS_KEYS, LOOKUP_KEYS, "snat", "dnat", NULL };
 static const char *const change_keys[] = { CTL_OPTS_KEYS, LOOKUP_KEYS, NULL };
 static const char *const lookup_keys[] = { LOOKUP_KEYS, NULL };
+static const char *const alloc_many_keys[] = { CTL_OPTS_KEYS, LOOKUP_KEYS, "snat", "dnat",
+					       "threads", NULL };
 
 /* ct.alloc(tuple [, opts]) -> entry | nil, msg, errno */
 static int l_alloc(lua_State *L)
@@ -350,13 +352,36 @@ static void read_tuples(lua_State *L, lua_Integer n, bool nat, struct ctlua_flow
 	ctl_flow_batch_end(L, &batch);
 }
 
+/* What each thread of a chunk copies into its slots (ctl_dp_run_parallel's prep). */
+struct chunk {
+	struct ctlua_request *reqs;
+	const struct ctlua_flow *flows;	/* the chunk's first tuple */
+	const struct ctlua_opts *opts;
+};
+
+static void fill_slots(void *ctx, unsigned int start, unsigned int n)
+{
+	const struct chunk *c = ctx;
+
+	for (unsigned int j = start; j < start + n; j++) {
+		struct ctlua_request *r = &c->reqs[j];
+
+		memset(r, 0, offsetof(struct ctlua_request, error));
+		r->flow = c->flows[j];
+		r->opts = *c->opts;
+		r->op = CTLUA_REQ_ALLOC;
+		r->error = -EINPROGRESS;	/* stays if the run stops before it */
+		r->stage = CTLUA_STAGE_NONE;
+	}
+}
+
 /*
  * ct.alloc_many(tuples [, opts]) -> created, failures [, msg, errno]
  * Requests are written straight into the mmap'ed request array (no syscall each) and
- * run CTLUA_MAX_REQUESTS at a time, one BPF_PROG_TEST_RUN per chunk. failures lists
- * the tuples the kernel refused. When a run fails part way (a signal: EINTR), what was
- * done comes first, then the error: created, failures, "ENAME: ...", errno; the items
- * after the last one tried were not tried.
+ * run CTLUA_MAX_REQUESTS at a time, one BPF_PROG_TEST_RUN per chunk, or per slice of a
+ * chunk with opts.threads (runs on as many CPUs at once). failures lists the tuples the
+ * kernel refused. When a run fails part way (a signal: EINTR), what was done comes
+ * first, then the error: created, failures, "ENAME: ...", errno.
  */
 static int l_alloc_many(lua_State *L)
 {
@@ -366,7 +391,7 @@ static int l_alloc_many(lua_State *L)
 	struct ctlua_request *reqs;
 	struct ctlua_flow *flows;
 	struct scratch *owner;
-	lua_Integer n, created = 0;
+	lua_Integer n, created = 0, tried = 0, threads = 1;
 	int ret, err;
 
 	if (ctl_testobject(L, 1, CTL_TUPLE_MT, sizeof(struct ctlua_flow)) ||
@@ -378,8 +403,9 @@ static int l_alloc_many(lua_State *L)
 	ctl_req_params_default(&p);
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
-		ctl_check_keys(L, 2, 2, alloc_keys);
+		ctl_check_keys(L, 2, 2, alloc_many_keys);
 		ctl_check_opts(L, 2, 2, true, &o);
+		ctl_field_int(L, 2, 2, "threads", 1, CTL_DP_THREADS_MAX, &threads);
 	}
 	lua_settop(L, 2);
 	flows = scratch(L, (size_t)n * sizeof(*flows), &owner);	/* owner at 3 */
@@ -399,6 +425,7 @@ static int l_alloc_many(lua_State *L)
 	if (s->cb_ref[CTLUA_EV_ALLOC] == LUA_NOREF && s->cb_ref[CTLUA_EV_ALLOC_ERROR] == LUA_NOREF &&
 	    s->watch_ref == LUA_NOREF)
 		p.flags |= CTLUA_PARAM_QUIET;
+	p.flags |= CTLUA_PARAM_NO_ENTRY;	/* only the error comes back: no entry to read */
 	if ((ret = ctl_ready(L, s))) {
 		scratch_done(L, owner);
 		return ret;
@@ -408,25 +435,15 @@ static int l_alloc_many(lua_State *L)
 	for (lua_Integer base = 0; base < n; base += CTLUA_MAX_REQUESTS) {
 		unsigned int m = (unsigned int)(n - base < CTLUA_MAX_REQUESTS ? n - base
 									    : CTLUA_MAX_REQUESTS);
-		lua_Integer tried = 0;
+		struct chunk c = { .reqs = reqs, .flows = flows + base, .opts = &o };
 
-		for (unsigned int j = 0; j < m; j++) {
-			struct ctlua_request *r = &reqs[j];
-
-			memset(r, 0, offsetof(struct ctlua_request, error));
-			r->stage = CTLUA_STAGE_NONE;
-			r->flow = flows[base + j];
-			r->opts = o;
-			r->op = CTLUA_REQ_ALLOC;
-			r->error = -EINPROGRESS;	/* stays if the run stops early */
-		}
 		ctl_dp_set_params(s->dp, &p);
-		err = ctl_dp_run_requests(s->dp, m);
+		err = ctl_dp_run_parallel(s->dp, m, (unsigned int)threads, fill_slots, &c);
 		ctl_dp_set_params(s->dp, NULL);
 		for (unsigned int j = 0; j < m; j++) {
 			if (reqs[j].error == -EINPROGRESS)
 				continue;	/* the run stopped before it */
-			tried = base + j + 1;
+			tried++;
 			if (!reqs[j].error)
 				created++;
 			else
@@ -438,8 +455,8 @@ static int l_alloc_many(lua_State *L)
 			lua_pushinteger(L, created);
 			lua_pushvalue(L, 4);
 			ctl_fail(L, err, "BPF_PROG_TEST_RUN stopped after %lld of %lld tuples, "
-				 "%lld created (%s)", (long long)(tried > base ? tried : base),
-				 (long long)n, (long long)created, strerror(-err));
+				 "%lld created (%s)", (long long)tried, (long long)n,
+				 (long long)created, strerror(-err));
 			lua_remove(L, -3);	/* ctl_fail's nil */
 			return 4;
 		}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* lua_tuple.c - ct.tuple: a flow's five fields as an immutable Lua value. */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <string.h>
 #include "addr.h"
 #include "lua_ct.h"
@@ -68,18 +69,157 @@ void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f)
 }
 
 /*
+ * Tuples as text, the form tostring(tuple) prints. IPv4 is parsed by hand (inet_pton's
+ * rules: four decimal octets up to 255, no leading zeros, nothing else), as building
+ * tuples from strings is meant to be cheap; IPv6 goes through ctl_addr_parse.
+ */
+static bool ipv4_text(const char *s, const char *end, __be32 *out)
+{
+	uint32_t addr = 0;
+
+	for (int octet = 0; octet < 4; octet++) {
+		unsigned int v = 0, digits = 0;
+
+		if (octet && (s >= end || *s++ != '.'))
+			return false;
+		while (s < end && *s >= '0' && *s <= '9') {
+			if (digits++ && !v)
+				return false;	/* a leading zero */
+			v = v * 10 + (unsigned int)(*s++ - '0');
+			if (v > 255)
+				return false;
+		}
+		if (!digits)
+			return false;
+		addr = addr << 8 | v;
+	}
+	if (s != end)
+		return false;
+	*out = htonl(addr);
+	return true;
+}
+
+/* Decimal 0..@max in [s, end), no sign, no leading zeros; -1 if it is not one. */
+static long text_number(const char *s, const char *end, long max)
+{
+	long v = 0;
+
+	if (s == end || end - s > 5 || (*s == '0' && end - s > 1))
+		return -1;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v <= max ? v : -1;
+}
+
+/* "ADDR:PORT" or "[ADDR6]:PORT" in [s, end); returns the family, 0 if it is not one. */
+static int endpoint_text(const char *s, const char *end, __be32 addr[4], __be16 *port)
+{
+	const char *colon, *a_end;
+	char buf[CTL_ADDR_STRLEN];
+	long n;
+	int family = CTLUA_AF_INET;
+
+	if (s < end && *s == '[') {
+		a_end = memchr(s, ']', (size_t)(end - s));
+		if (!a_end || a_end + 1 >= end || a_end[1] != ':' ||
+		    (size_t)(a_end - s - 1) >= sizeof(buf))
+			return 0;
+		memcpy(buf, s + 1, (size_t)(a_end - s - 1));
+		buf[a_end - s - 1] = '\0';
+		if (ctl_addr_parse(buf, addr) != CTLUA_AF_INET6)
+			return 0;
+		family = CTLUA_AF_INET6;
+		colon = a_end + 1;
+	} else {
+		colon = memchr(s, ':', (size_t)(end - s));
+		memset(addr, 0, 16);
+		if (!colon || !ipv4_text(s, colon, addr))
+			return 0;
+	}
+	if ((n = text_number(colon + 1, end, 65535)) < 0)
+		return 0;
+	*port = htons((uint16_t)n);
+	return family;
+}
+
+bool ctl_flow_parse_text(const char *text, size_t len, struct ctlua_flow *f)
+{
+	static const char arrow[] = " \xe2\x86\x92 ", ascii[] = " -> ";
+	const char *end = text + len, *sp, *src_end, *dst;
+	int proto, sfam, dfam;
+	long n;
+
+	memset(f, 0, sizeof(*f));
+	if (!(sp = memchr(text, ' ', len)))
+		return false;
+	if (sp - text == 3 && !memcmp(text, "udp", 3))
+		proto = IPPROTO_UDP;
+	else if (sp - text == 3 && !memcmp(text, "tcp", 3))
+		proto = IPPROTO_TCP;
+	else if ((n = text_number(text, sp, 255)) >= 0)
+		proto = (int)n;
+	else
+		return false;
+	/* the arrow: the first " → " or " -> " after the source */
+	for (src_end = sp + 1; src_end < end; src_end++) {
+		if (*src_end != ' ')
+			continue;
+		if ((size_t)(end - src_end) > sizeof(arrow) - 1 &&
+		    !memcmp(src_end, arrow, sizeof(arrow) - 1)) {
+			dst = src_end + sizeof(arrow) - 1;
+			break;
+		}
+		if ((size_t)(end - src_end) > sizeof(ascii) - 1 &&
+		    !memcmp(src_end, ascii, sizeof(ascii) - 1)) {
+			dst = src_end + sizeof(ascii) - 1;
+			break;
+		}
+		return false;
+	}
+	if (src_end >= end)
+		return false;
+	sfam = endpoint_text(sp + 1, src_end, f->saddr, &f->sport);
+	dfam = endpoint_text(dst, end, f->daddr, &f->dport);
+	if (!sfam || sfam != dfam)
+		return false;
+	f->family = (__u8)sfam;
+	f->proto = (__u8)proto;
+	return true;
+}
+
+/* A string tuple at @idx, or a raised error naming it (as item @item of a list if > 0). */
+static void check_text_at(lua_State *L, int idx, int arg, lua_Integer item, struct ctlua_flow *f)
+{
+	size_t len;
+	const char *text = lua_tolstring(L, idx, &len), *shown;
+
+	if (ctl_flow_parse_text(text, len, f))
+		return;
+	shown = ctl_quote(L, text, len);	/* NUL bytes shown as \0, long text cut */
+	if (item > 0)
+		ctl_arg_error(L, arg, "item %lld: '%s' is not a tuple like 'udp 198.18.0.2:40000 "
+			      "-> 198.18.0.1:53'", (long long)item, shown);
+	ctl_arg_error(L, arg, "'%s' is not a tuple like 'udp 198.18.0.2:40000 -> 198.18.0.1:53'",
+		      shown);
+}
+
+/*
  * Batches (ct.alloc_many): the same checks, made cheap for the common case of a plain
- * table with the five fields. Field names are compared as the interned strings they
- * are, and an address or protocol string equal (same object) to the previous item's
- * is not parsed again; while the list holds every item, no string can move. Anything
- * unusual goes through ctl_check_flow_at, which raises the right error.
+ * table with the five fields. One lua_next walk reads every field (no lookups by key):
+ * keys are told apart by the address of their interned text, and an address string
+ * seen lately (same string object) is not parsed again; while the list holds every
+ * item, no string can move. Anything unusual goes through ctl_check_flow_at, which
+ * raises the right error.
  */
 void ctl_flow_batch_begin(lua_State *L, struct ctl_flow_batch *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->keys = lua_gettop(L) + 1;
 	for (int i = 0; tuple_keys[i]; i++)
-		lua_pushstring(L, tuple_keys[i]);
+		b->key[i] = lua_pushstring(L, tuple_keys[i]);
 }
 
 void ctl_flow_batch_end(lua_State *L, struct ctl_flow_batch *b)
@@ -87,27 +227,24 @@ void ctl_flow_batch_end(lua_State *L, struct ctl_flow_batch *b)
 	lua_settop(L, b->keys - 1);
 }
 
-/* t[key #k] by raw access; pushes it and returns its type. */
-static int batch_field(lua_State *L, const struct ctl_flow_batch *b, int idx, int k)
-{
-	lua_pushvalue(L, b->keys + k);
-	return lua_rawget(L, idx);
-}
-
-/* The address string on top, through the cache of the last one; 0 if it is none. */
-static int batch_addr(lua_State *L, const char **last, __be32 cached[4], int *family,
-		      __be32 addr[4])
+/* The address string on top, through the cache; its family, 0 if it is none. */
+static int batch_addr(lua_State *L, struct ctl_flow_batch *b, __be32 addr[4])
 {
 	size_t len;
 	const char *text = lua_tolstring(L, -1, &len);
+	unsigned int slot = (unsigned int)((uintptr_t)text >> 4) & (CTL_FLOW_BATCH_CACHE - 1);
 
-	if (text != *last) {
+	if (b->addr_text[slot] != text) {
 		/* "1.2.3.4\0/8" is no address: the slow path says so */
-		*family = strlen(text) == len ? ctl_addr_parse(text, cached) : 0;
-		*last = *family ? text : NULL;
+		int family = strlen(text) == len ? ctl_addr_parse(text, b->addr[slot]) : 0;
+
+		if (!family)
+			return 0;
+		b->addr_text[slot] = text;
+		b->addr_family[slot] = family;
 	}
-	memcpy(addr, cached, 16);
-	return *family;
+	memcpy(addr, b->addr[slot], 16);
+	return b->addr_family[slot];
 }
 
 static bool batch_port(lua_State *L, __be16 *port)
@@ -120,49 +257,68 @@ static bool batch_port(lua_State *L, __be16 *port)
 	return true;
 }
 
+static int batch_proto(lua_State *L, struct ctl_flow_batch *b)
+{
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		size_t len;
+		const char *name = lua_tolstring(L, -1, &len);
+
+		if (name != b->proto_text) {
+			b->proto = strlen(name) == len ? ctl_proto_parse(name) : -1;
+			b->proto_text = b->proto < 0 ? NULL : name;
+		}
+		return b->proto;
+	}
+	if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 && lua_tointeger(L, -1) <= 255)
+		return (int)lua_tointeger(L, -1);
+	return -1;
+}
+
+/* One walk over the table at @idx; false (stack as it was) for anything unusual. */
 static bool batch_fast(lua_State *L, struct ctl_flow_batch *b, int idx, struct ctlua_flow *f)
 {
-	int top = lua_gettop(L), keys = 0, proto = -1;
-	bool good;
+	int top = lua_gettop(L), sfam = 0, dfam = 0, proto = -1;
+	unsigned int seen = 0;
 
 	memset(f, 0, sizeof(*f));
-	good = batch_field(L, b, idx, 0) == LUA_TSTRING &&
-	       batch_addr(L, &b->src_text, b->src, &b->src_family, f->saddr) &&
-	       batch_field(L, b, idx, 1) == LUA_TSTRING &&
-	       batch_addr(L, &b->dst_text, b->dst, &b->dst_family, f->daddr) &&
-	       b->src_family == b->dst_family &&
-	       batch_field(L, b, idx, 2) == LUA_TNUMBER && batch_port(L, &f->sport) &&
-	       batch_field(L, b, idx, 3) == LUA_TNUMBER && batch_port(L, &f->dport);
-	if (good) {
-		int type = batch_field(L, b, idx, 4);
-
-		if (type == LUA_TSTRING) {
-			size_t len;
-			const char *name = lua_tolstring(L, -1, &len);
-
-			if (name != b->proto_text) {
-				b->proto = strlen(name) == len ? ctl_proto_parse(name) : -1;
-				b->proto_text = b->proto < 0 ? NULL : name;
-			}
-			proto = b->proto;
-		} else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 &&
-			   lua_tointeger(L, -1) <= 255) {
-			proto = (int)lua_tointeger(L, -1);
-		}
-		good = proto >= 0;
-	}
-	lua_settop(L, top);
-	if (!good)
-		return false;
-	/* exactly the five fields: anything else is misuse the slow path names */
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
+		const char *key;
+		bool good = false;
+		int k = -1;
+
+		if (lua_type(L, -2) == LUA_TSTRING) {
+			key = lua_tostring(L, -2);
+			for (k = 0; k < 5 && key != b->key[k]; k++)
+				;
+		}
+		switch (k) {
+		case 0:
+			good = lua_type(L, -1) == LUA_TSTRING && (sfam = batch_addr(L, b, f->saddr));
+			break;
+		case 1:
+			good = lua_type(L, -1) == LUA_TSTRING && (dfam = batch_addr(L, b, f->daddr));
+			break;
+		case 2:
+			good = batch_port(L, &f->sport);
+			break;
+		case 3:
+			good = batch_port(L, &f->dport);
+			break;
+		case 4:
+			good = (proto = batch_proto(L, b)) >= 0;
+			break;
+		}
+		if (!good) {
+			lua_settop(L, top);
+			return false;
+		}
+		seen |= 1u << k;
 		lua_pop(L, 1);
-		keys++;
 	}
-	if (keys != 5)
+	if (seen != 0x1f || sfam != dfam)
 		return false;
-	f->family = (__u8)b->src_family;
+	f->family = (__u8)sfam;
 	f->proto = (__u8)proto;
 	return true;
 }
@@ -185,6 +341,10 @@ void ctl_flow_batch_read(lua_State *L, struct ctl_flow_batch *b, int idx, int ar
 		*f = *ud;
 		return;
 	}
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		check_text_at(L, idx, arg, item, f);
+		return;
+	}
 	ctl_check_item(L, idx, arg, item, check_item_flow, f);
 }
 
@@ -201,13 +361,22 @@ void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f)
 	luaL_setmetatable(L, CTL_TUPLE_MT);
 }
 
-/* ct.tuple{src=, dst=, sport=, dport=, proto=} -> tuple */
+/* ct.tuple{src=, dst=, sport=, dport=, proto=} | ct.tuple("udp A:P -> B:Q") -> tuple */
 static int l_tuple(lua_State *L)
 {
+	struct ctl_flow_batch b;
 	struct ctlua_flow f;
 
-	luaL_checktype(L, 1, LUA_TTABLE);
-	ctl_check_flow(L, 1, &f);
+	if (lua_type(L, 1) == LUA_TSTRING) {
+		check_text_at(L, 1, 1, 0, &f);
+	} else {
+		luaL_checktype(L, 1, LUA_TTABLE);
+		/* the batch reader's one walk is the cheap way; anything odd, the checks */
+		lua_settop(L, 1);
+		ctl_flow_batch_begin(L, &b);
+		if (!batch_fast(L, &b, 1, &f))
+			ctl_check_flow(L, 1, &f);
+	}
 	ctl_push_tuple(L, &f);
 	return 1;
 }

@@ -69,7 +69,8 @@ t.raises(T .. "(field 'proto': 'icmp' is not \"tcp\", \"udp\" or a number)", ct.
 	{ src = "198.18.0.2", dst = "198.18.0.1", sport = 1, dport = 53, proto = "icmp" })
 t.raises(T .. "(field 'proto': 256 is out of range 0 to 255)", ct.tuple,
 	{ src = "198.18.0.2", dst = "198.18.0.1", sport = 1, dport = 53, proto = 256 })
-t.raises(T .. "(table expected, got string)", ct.tuple, "198.18.0.2")
+t.raises(T .. "('198.18.0.2' is not a tuple like 'udp 198.18.0.2:40000 -> 198.18.0.1:53')", ct.tuple,
+	"198.18.0.2")
 t.raises(T .. "(table expected, got no value)", ct.tuple)
 t.raises(T .. "(field 'sport': expected an integer, got string)", ct.tuple,
 	{ src = "198.18.0.2", dst = "198.18.0.1", sport = "40000", dport = 53, proto = "udp" })

@@ -46,19 +46,30 @@ static inline struct flowgen flowgen_at(uint32_t first, uint32_t i)
 }
 
 /*
- * Parse the command line shared by the inserters: COUNT FIRST-SRC. Returns 0, or 2
- * (the usage exit status) after a message. Refuses sets that leave 198.18.0.0/15.
+ * Parse the command line shared by the inserters: COUNT FIRST-SRC [THREADS] (the
+ * threads or sockets to share the work, 1 to 64, 1 by default). Returns 0, or 2 (the
+ * usage exit status) after a message. Refuses sets that leave 198.18.0.0/15.
  */
 static inline int flowgen_args(const char *prog, int argc, char **argv,
-			       uint32_t *count, uint32_t *first)
+			       uint32_t *count, uint32_t *first, uint32_t *threads)
 {
 	struct in_addr a;
 	char *end;
 	unsigned long n;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s COUNT FIRST-SRC\n", prog);
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s COUNT FIRST-SRC [THREADS]\n", prog);
 		return 2;
+	}
+	*threads = 1;
+	if (argc == 4) {
+		errno = 0;
+		n = strtoul(argv[3], &end, 10);
+		if (errno || *end || n < 1 || n > 64) {
+			fprintf(stderr, "%s: bad thread count '%s' (1 to 64)\n", prog, argv[3]);
+			return 2;
+		}
+		*threads = (uint32_t)n;
 	}
 	errno = 0;
 	n = strtoul(argv[1], &end, 10);

@@ -3,18 +3,42 @@
  * kfunc_batch.c - the bare C baseline for ct.alloc_many: the same kfunc batch through
  * ctlua's own datapath (build/datapath.o, build/probe.o), without Lua.
  *
- *   kfunc_batch COUNT FIRST-SRC
+ *   kfunc_batch COUNT FIRST-SRC [THREADS]
  *
  * Loads the BPF object, generates the tuples (flowgen.h), runs one warm-up request
  * that creates nothing (as bench/lua/insert.lua does), then, timed, fills the
- * memory-mapped request array CTLUA_MAX_REQUESTS at a time, the way l_alloc_many
- * does and runs each chunk with one BPF_PROG_TEST_RUN, in the calling task's netns.
+ * memory-mapped request array CTLUA_MAX_REQUESTS at a time and runs each chunk the
+ * way l_alloc_many does: ctl_dp_run_parallel, THREADS slices at once (each filled by
+ * the thread that runs it), one BPF_PROG_TEST_RUN each, in the calling task's netns.
  * Prints "inserted N of COUNT in T ns, F failed"; exits 1 if anything failed.
  */
 #include <stdio.h>
 #include <string.h>
 #include "datapath.h"
 #include "flowgen.h"
+
+/* What each thread copies into its slots, as l_alloc_many's fill_slots does. */
+struct chunk {
+	struct ctlua_request *reqs;
+	const struct ctlua_flow *flows;
+	const struct ctlua_opts *opts;
+};
+
+static void fill_slots(void *ctx, unsigned int start, unsigned int n)
+{
+	const struct chunk *c = ctx;
+
+	for (unsigned int j = start; j < start + n; j++) {
+		struct ctlua_request *r = &c->reqs[j];
+
+		memset(r, 0, offsetof(struct ctlua_request, error));
+		r->flow = c->flows[j];
+		r->opts = *c->opts;
+		r->op = CTLUA_REQ_ALLOC;
+		r->error = -EINPROGRESS;
+		r->stage = CTLUA_STAGE_NONE;
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -27,12 +51,12 @@ int main(int argc, char **argv)
 	struct ctlua_flow *flows;
 	struct ctlua_request *reqs;
 	struct ctl_dp *dp;
-	uint32_t count, first, created = 0, failed = 0;
+	uint32_t count, first, threads, created = 0, failed = 0;
 	uint64_t t0, t1;
 	int first_err = 0, err;
 	char msg[512];
 
-	if ((err = flowgen_args("kfunc_batch", argc, argv, &count, &first)))
+	if ((err = flowgen_args("kfunc_batch", argc, argv, &count, &first, &threads)))
 		return err;
 	err = ctl_dp_open(&dp, NULL, msg, sizeof(msg));
 	if (err) {
@@ -78,22 +102,15 @@ int main(int argc, char **argv)
 
 	/* as ct.alloc_many with no alloc callback: the same BPF work, no events */
 	ctl_req_params_default(&params);
-	params.flags |= CTLUA_PARAM_QUIET;
+	params.flags |= CTLUA_PARAM_QUIET | CTLUA_PARAM_NO_ENTRY;
 	ctl_dp_set_params(dp, &params);
 	t0 = flowgen_now_ns();
 	for (uint32_t base = 0; base < count; base += CTLUA_MAX_REQUESTS) {
 		uint32_t m = count - base < CTLUA_MAX_REQUESTS ? count - base : CTLUA_MAX_REQUESTS;
 
-		for (uint32_t j = 0; j < m; j++) {
-			struct ctlua_request *r = &reqs[j];
+		struct chunk c = { .reqs = reqs, .flows = flows + base, .opts = &opts };
 
-			memset(r, 0, sizeof(*r));
-			r->flow = flows[base + j];
-			r->opts = opts;
-			r->op = CTLUA_REQ_ALLOC;
-			r->error = -EINPROGRESS;
-		}
-		err = ctl_dp_run_requests(dp, m);
+		err = ctl_dp_run_parallel(dp, m, threads, fill_slots, &c);
 		if (err) {
 			fprintf(stderr, "kfunc_batch: BPF_PROG_TEST_RUN failed after %u of %u "
 				"tuples were created (%s)\n", created, count, strerror(-err));

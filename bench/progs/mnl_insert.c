@@ -2,15 +2,18 @@
 /*
  * mnl_insert.c - the ctnetlink peer: conntrack entries created with libmnl, batched.
  *
- *   mnl_insert COUNT FIRST-SRC
+ *   mnl_insert COUNT FIRST-SRC [THREADS]
  *
  * Generates the tuples (flowgen.h) untimed, then, timed: builds IPCTNL_MSG_CT_NEW
  * messages (NLM_F_CREATE | NLM_F_EXCL, both tuples, timeout 600 s, status ASSURED,
  * as ct.alloc_many's entries get), 256 to one sendto(), with NLM_F_ACK on the last
  * only. The kernel answers errors of the others anyway, in order, before the final
  * ACK, so one read loop per batch sees every failure. Runs in the caller's netns.
+ * THREADS (1 by default) threads share the tuples in equal contiguous parts, each
+ * with its own socket, opened before the clock starts.
  * Prints "inserted N of COUNT in T ns, F failed"; exits 1 if anything failed.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <libmnl/libmnl.h>
@@ -99,18 +102,54 @@ static int read_acks(struct mnl_socket *nl, char *buf, size_t size, uint32_t las
 	}
 }
 
+/* One thread's part: tuples [base, base + n) over its own socket. */
+struct part {
+	const struct flowgen *tuples;
+	uint32_t base, n;
+	struct mnl_socket *nl;
+	pthread_barrier_t *go;
+	struct result res;
+	int err;
+};
+
+static void *insert_part(void *arg)
+{
+	static __thread char out[BATCH * MSG_MAX];
+	static __thread char in[1 << 16];
+	struct part *p = arg;
+	uint32_t seq = 1;
+
+	pthread_barrier_wait(p->go);
+	for (uint32_t base = p->base; base < p->base + p->n && !p->err; base += BATCH) {
+		uint32_t m = p->base + p->n - base < BATCH ? p->base + p->n - base : BATCH;
+		size_t len = 0;
+
+		for (uint32_t j = 0; j < m; j++)
+			len += put_new(out + len, &p->tuples[base + j], seq++, j == m - 1);
+		if (mnl_socket_sendto(p->nl, out, len) < 0) {
+			p->err = -errno;
+			fprintf(stderr, "mnl_insert: sendto failed (%s)\n", strerror(errno));
+			break;
+		}
+		p->err = read_acks(p->nl, in, sizeof(in), seq - 1, &p->res);
+		if (p->err)
+			fprintf(stderr, "mnl_insert: recvfrom failed (%s)\n", strerror(-p->err));
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	static char out[BATCH * MSG_MAX];
-	static char in[1 << 16];
+	struct part part[64];
+	pthread_t tid[64];
+	pthread_barrier_t go;
 	struct result res = {};
 	struct flowgen *tuples;
-	struct mnl_socket *nl;
-	uint32_t count, first, seq = 1;
+	uint32_t count, first, threads, per;
 	uint64_t t0, t1;
 	int one = 1, err = 0;
 
-	if ((err = flowgen_args("mnl_insert", argc, argv, &count, &first)))
+	if ((err = flowgen_args("mnl_insert", argc, argv, &count, &first, &threads)))
 		return err;
 	tuples = calloc(count, sizeof(*tuples));
 	if (!tuples) {
@@ -119,39 +158,48 @@ int main(int argc, char **argv)
 	}
 	for (uint32_t i = 0; i < count; i++)
 		tuples[i] = flowgen_at(first, i);
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		fprintf(stderr, "mnl_insert: cannot open a netfilter netlink socket (%s)\n",
-			strerror(errno));
-		return 1;
+	if (threads > count)
+		threads = count;
+	per = (count + threads - 1) / threads;
+	for (uint32_t t = 0; t < threads; t++) {
+		struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+
+		if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+			fprintf(stderr, "mnl_insert: cannot open a netfilter netlink socket (%s)\n",
+				strerror(errno));
+			return 1;
+		}
+		/* Errors need not echo the request back: shorter answers, one read per batch. */
+		mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+		part[t] = (struct part){ .tuples = tuples, .base = t * per, .nl = nl, .go = &go };
+		part[t].n = t * per >= count ? 0 : count - t * per < per ? count - t * per : per;
 	}
-	/* Errors need not echo the request back: shorter answers, one read per batch. */
-	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	pthread_barrier_init(&go, NULL, threads);
+	for (uint32_t t = 1; t < threads; t++)
+		if (pthread_create(&tid[t], NULL, insert_part, &part[t])) {
+			fprintf(stderr, "mnl_insert: cannot start a thread\n");
+			return 1;
+		}
 
 	t0 = flowgen_now_ns();
-	for (uint32_t base = 0; base < count && !err; base += BATCH) {
-		uint32_t m = count - base < BATCH ? count - base : BATCH;
-		size_t len = 0;
-
-		for (uint32_t j = 0; j < m; j++)
-			len += put_new(out + len, &tuples[base + j], seq++, j == m - 1);
-		if (mnl_socket_sendto(nl, out, len) < 0) {
-			err = -errno;
-			fprintf(stderr, "mnl_insert: sendto failed (%s)\n", strerror(errno));
-			break;
-		}
-		err = read_acks(nl, in, sizeof(in), seq - 1, &res);
-		if (err)
-			fprintf(stderr, "mnl_insert: recvfrom failed (%s)\n", strerror(-err));
-	}
+	insert_part(&part[0]);
+	for (uint32_t t = 1; t < threads; t++)
+		pthread_join(tid[t], NULL);
 	t1 = flowgen_now_ns();
 
+	for (uint32_t t = 0; t < threads; t++) {
+		if (!err)
+			err = part[t].err;
+		if (part[t].res.failed && !res.failed)
+			res.first_err = part[t].res.first_err;
+		res.failed += part[t].res.failed;
+		mnl_socket_close(part[t].nl);
+	}
 	printf("inserted %u of %u in %llu ns, %u failed\n",
 	       err ? 0 : count - res.failed, count, (unsigned long long)(t1 - t0), res.failed);
 	if (res.failed)
 		fprintf(stderr, "mnl_insert: %u messages failed, the first with %s\n", res.failed,
 			strerror(-res.first_err));
-	mnl_socket_close(nl);
 	free(tuples);
 	return err || res.failed ? 1 : 0;
 }

@@ -1,7 +1,9 @@
 #!/bin/bash
 # 10-batch-insert.sh - row 1: batch insert from Lua. ct.alloc_many against the same
 # kfunc batch in bare C, a batched libmnl inserter and `conntrack -R`, interleaved
-# round by round, each measurement in a fresh namespace at a stated table fill.
+# round by round, each measurement in a fresh namespace at a stated table fill; on one
+# CPU, then on every CPU (ct.alloc_many's threads, kfunc_batch's same threads, libmnl
+# over one socket per CPU); and end to end, from a script that builds its own tuples.
 #
 #   bench/rows/10-batch-insert.sh [--quick]      (root; bench/run runs it for `make bench`)
 #
@@ -13,6 +15,9 @@ source bench/lib/bench.sh
 bench_sizes "$@"
 ROW=batch-insert
 CONTENDERS=(ctlua kfunc_batch mnl_insert conntrack-R)
+CPUS=$(nproc)
+THREADS=1	# what the contenders of the case being measured may use (measure sets it)
+E2E=		# "e2e": ctlua builds its tuples inside its timed window
 FIRST=198.18.0.1		# the timed set: 198.18.0.1, .2, ... (flowgen.h)
 PREFILL_FIRST=198.18.128.1	# the pre-fill set, disjoint from it
 BENCH_LIMIT=180			# seconds any one process may take before it counts as hung (lib/bench.sh)
@@ -37,7 +42,8 @@ WARMS=()	# ns of ctlua's warm-up call (the first ct.alloc_many of its process), 
 run_ctlua()
 {
 	local t0 t1 w0 w1
-	bench_run "$1" "$BENCH_BIN/stamp" "$CTLUA" bench/lua/insert.lua "$ENTRIES" "$FIRST"
+	bench_run "$1" "$BENCH_BIN/stamp" "$CTLUA" bench/lua/insert.lua "$ENTRIES" "$FIRST" \
+		"$THREADS" $E2E
 	((RC == 0)) || bench_failed "ctlua bench/lua/insert.lua" || return
 	[[ "$(inserted_of "$OUT")" == "$ENTRIES" ]] || bench_failed "ctlua (wrong count)" || return
 	t0=$(stamp_of "$OUT" begin)
@@ -54,7 +60,7 @@ run_ctlua()
 run_c()
 {
 	local prog=$1 ns=$2
-	bench_run "$ns" "$BENCH_BIN/$prog" "$ENTRIES" "$FIRST"
+	bench_run "$ns" "$BENCH_BIN/$prog" "$ENTRIES" "$FIRST" "$THREADS"
 	((RC == 0)) || bench_failed "$prog" || return
 	[[ "$(inserted_of "$OUT")" == "$ENTRIES" ]] || bench_failed "$prog (wrong count)" || return
 	WALL=$(awk '{ for (i = 1; i < NF; i++) if ($i == "in") { print $(i + 1); exit } }' <<<"$OUT")
@@ -110,29 +116,30 @@ measure_in()
 	bench_count_is "$ns" $((fill + ENTRIES)) "after $name"
 }
 
-# measure FILL NAME ROUND: one measurement in a fresh namespace holding FILL entries.
+# measure CASE FILL NAME ROUND: one measurement of case CASE (THREADS and E2E set for
+# it) in a fresh namespace holding FILL entries.
 # The conntrack limit is global, and tests running at the same time may lower it for a
 # moment (tests/37-experiments.t does, to provoke ENOMEM): the bench waits for the
 # limit it set, and repeats a failed measurement once, in a new namespace, saying so
 # in the table. A second failure ends the run.
 measure()
 {
-	local fill=$1 name=$2 round=$3 try
+	local case=$1 fill=$2 name=$3 round=$4 try
 
 	for try in 1 2; do
 		bench_ct_max_wait "$CT_NEED"
 		bench_ns_new
 		if measure_in "$BENCH_NS" "$fill" "$name"; then
-			bench_record meas "$ROW" "fill $fill" "$name" "$round" "$ENTRIES" "$WALL" "$CPU"
-			bench_progress "$(printf 'round %d/%d  fill %-7d %-12s %8.1f ms' "$round" "$ROUNDS" \
-				"$fill" "$name" "$(awk -v w="$WALL" 'BEGIN { print w / 1e6 }')")"
+			bench_record meas "$ROW" "$case" "$name" "$round" "$ENTRIES" "$WALL" "$CPU"
+			bench_progress "$(printf 'round %d/%d  %-20s %-12s %8.1f ms' "$round" "$ROUNDS" \
+				"$case" "$name" "$(awk -v w="$WALL" 'BEGIN { print w / 1e6 }')")"
 			bench_ns_del "$BENCH_NS"
 			return 0
 		fi
 		bench_ns_del "$BENCH_NS"
-		((try == 1)) || bench_die "round $round, fill $fill, $name failed twice: $FAIL_MSG"
-		bench_record note "$ROW" "repeated once: round $round, fill $fill, $name: $FAIL_MSG (nf_conntrack_max $(<"$BENCH_SYSCTL") afterwards)"
-		bench_progress "round $round, fill $fill, $name failed; repeating it once"
+		((try == 1)) || bench_die "round $round, $case, $name failed twice: $FAIL_MSG"
+		bench_record note "$ROW" "repeated once: round $round, $case, $name: $FAIL_MSG (nf_conntrack_max $(<"$BENCH_SYSCTL") afterwards)"
+		bench_progress "round $round, $case, $name failed; repeating it once"
 	done
 }
 
@@ -144,14 +151,23 @@ SAVE_FILE=$BENCH_TMP/timed-set.save
 gen_save_file "$ENTRIES" "$FIRST" >"$SAVE_FILE"
 
 bench_record row "$ROW" "Row 1: batch insert from Lua - $ENTRIES UDP entries per run, $ROUNDS rounds, contenders interleaved (mode ${BENCH_MODE:-full})"
+# The cases: "CASE-NAME|FILL|THREADS|E2E|CONTENDERS...", measured in this order each round.
+CASES=()
 for fill in $FILLS; do
 	if ((fill == 0)); then
-		text="fill 0: into an empty table (nf_conntrack_max $ct_max during the run)"
+		where="into an empty table"
 	else
-		text="fill $fill: into a namespace pre-filled with $fill entries by ct.alloc_many, untimed (nf_conntrack_max $ct_max during the run)"
+		where="into a namespace pre-filled with $fill entries by ct.alloc_many, untimed"
 	fi
-	bench_record case "$ROW" "fill $fill" "$fill" "$ENTRIES" "$text"
+	CASES+=("fill $fill|$fill|1||${CONTENDERS[*]}")
+	bench_record case "$ROW" "fill $fill" "$fill" "$ENTRIES" "fill $fill, one CPU: $where (nf_conntrack_max $ct_max during the run)"
+	if ((CPUS > 1)); then
+		CASES+=("fill $fill, $CPUS CPUs|$fill|$CPUS||ctlua kfunc_batch mnl_insert")
+		bench_record case "$ROW" "fill $fill, $CPUS CPUs" "$fill" "$ENTRIES" "fill $fill, all $CPUS CPUs: ct.alloc_many{threads=$CPUS}, kfunc_batch with the same $CPUS threads, libmnl over $CPUS sockets in $CPUS threads; $where"
+	fi
 done
+CASES+=("end to end|0|1|e2e|ctlua mnl_insert")
+bench_record case "$ROW" "end to end" 0 "$ENTRIES" "end to end, fill 0, one CPU: ctlua's timed window also builds its $ENTRIES tuples in Lua (strings, bench/lua/insert.lua e2e), as libmnl builds its messages in its own"
 bench_record contender "$ROW" ctlua "ct.alloc_many(tuples, opts) in build/ctlua; wall time between two stamped lines (build/bench/stamp)"
 bench_record contender "$ROW" kfunc_batch "bench/progs/kfunc_batch.c: the same request batch through ctlua's datapath.o, no Lua; own CLOCK_MONOTONIC"
 bench_record contender "$ROW" mnl_insert "bench/progs/mnl_insert.c: libmnl, IPCTNL_MSG_CT_NEW, 256 per sendto, one ACK per batch; own CLOCK_MONOTONIC"
@@ -160,17 +176,28 @@ bench_record goal "$ROW" mnl_insert 2.00
 bench_record goal "$ROW" kfunc_batch 0.90
 
 for round in $(seq "$ROUNDS"); do
-	for fill in $FILLS; do
-		for name in "${CONTENDERS[@]}"; do
-			measure "$fill" "$name" "$round"
+	for spec in "${CASES[@]}"; do
+		IFS='|' read -r case fill THREADS E2E names <<<"$spec"
+		for name in $names; do
+			measure "$case" "$fill" "$name" "$round"
 		done
 	done
 done
+THREADS=1 E2E=
+
+# ct.tuple's cost, measured on its own (bench/lua/tuple.lua): what building a tuple costs.
+if out=$("$CTLUA" bench/lua/tuple.lua 2>&1); then
+	while IFS= read -r line; do
+		bench_record note "$ROW" "tuple building (bench/lua/tuple.lua, best of 5): $line"
+	done <<<"$out"
+else
+	bench_record note "$ROW" "bench/lua/tuple.lua failed: $out"
+fi
 
 # os.clock (process CPU time) against the stamped wall time of the same ct.alloc_many:
 # CPU-bound work in the calling task should give a ratio near 1.
 check=$(awk -F '\t' -v row="$ROW" '
-	$1 == "meas" && $2 == row && $4 == "ctlua" && $7 > 0 { r[++n] = $8 / $7 }
+	$1 == "meas" && $2 == row && $4 == "ctlua" && $3 !~ /CPUs/ && $7 > 0 { r[++n] = $8 / $7 }
 	END {
 		for (i = 2; i <= n; i++) for (j = i; j > 1 && r[j - 1] > r[j]; j--) { t = r[j]; r[j] = r[j - 1]; r[j - 1] = t }
 		m = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
@@ -178,7 +205,7 @@ check=$(awk -F '\t' -v row="$ROW" '
 	}' "$BENCH_RECORDS")
 read -r cw_med cw_min cw_max <<<"$check"
 verdict=$(awk -v m="$cw_med" 'BEGIN { print (m >= 0.9 && m <= 1.05) ? "agree" : "DISAGREE: the wall time counts time ctlua did not run (a busy machine?)" }')
-bench_record note "$ROW" "ctlua's os.clock (CPU time) / stamped wall time of the same call: median $cw_med [$cw_min..$cw_max]: $verdict"
+bench_record note "$ROW" "ctlua's os.clock (CPU time) / stamped wall time of the same call, one-CPU cases: median $cw_med [$cw_min..$cw_max]: $verdict"
 warm=$(printf '%s\n' "${WARMS[@]}" | sort -n | awk '{ v[++n] = $1 }
 	END { printf "%.1f ms [%.1f..%.1f]", (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) / 1e6, v[1] / 1e6, v[n] / 1e6 }')
 bench_record note "$ROW" "not in ctlua's rate: the first ct.alloc_many of its process (one tuple, refused, nothing created) took median $warm of one-time work; kfunc_batch's set-up (ctl_dp_open) is not in its time either"
