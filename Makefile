@@ -297,6 +297,12 @@ $(BUILD)/bench/kfunc_batch: bench/progs/kfunc_batch.c $(BENCH_HDR) $(BUILD)/data
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(BUILD)/datapath.o $(BUILD)/probe.o \
 		$(BUILD)/rule_class.o $(BENCH_LIBS)
 
+# Row 2b's test runs load the object through the datapath, and write rules as ct.rule does.
+RULES_TR_OBJ := $(addprefix $(BUILD)/,datapath.o probe.o rules.o rule_class.o addr.o names.o)
+$(BUILD)/bench/rules_testrun: bench/progs/rules_testrun.c $(BENCH_HDR) $(RULES_TR_OBJ) | $(BUILD)/bench
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(RULES_TR_OBJ) $(BENCH_LIBS)
+
 $(BUILD)/bench/%: bench/progs/%.c $(BENCH_HDR) $(BUILD)/ctlua.skel.h | $(BUILD)/bench
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(BENCH_LIBS)

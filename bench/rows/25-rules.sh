@@ -26,6 +26,7 @@ CPU=$(($(nproc) - 1))		# the sender's, and so the receiving softirqs', CPU
 
 bench_init
 bench_pkt_init
+[[ -x "$BENCH_BIN/rules_testrun" ]] || bench_die "'$BENCH_BIN/rules_testrun' is missing: run 'make bench'"
 
 # measure_in CASE: one round in the namespaces just made; 0, or 1 with FAIL_MSG. Sets
 # WALL[name] (ns the sender spent on each receiver's packets) and PROG[name]
@@ -162,5 +163,14 @@ for round in $(seq "$ROUNDS"); do
 		measure "$case" "$round"
 	done
 done
+
+# where the time goes: the decision alone, without traffic (bench/progs/rules_testrun.c)
+bench_ns_new
+bench_run "$BENCH_NS" "$BENCH_BIN/rules_testrun" 100000 $((ROUNDS * 3))
+((RC == 0)) || { bench_failed "rules_testrun"; bench_die "rules_testrun failed"; }
+bench_ns_del "$BENCH_NS"
+text=$(awk '{ printf "%s%s rule%s%s %s ns", (NR > 1 ? ", " : ""), $2, ($2 == 1 ? "" : "s"),
+	($3 == "-" ? "" : " (" $3 ")"), $4 }' <<<"$OUT")
+bench_record note "$ROW_PROG" "without traffic: ctlua_ingress on a packet without an entry in mode observe (parse, a lookup that misses, the decision; nothing created), BPF_PROG_TEST_RUN, median of $((ROUNDS * 3)) runs of 100000 repeats in turns: $text"
 
 bench_finish
