@@ -56,6 +56,7 @@ CORE_OBJS += explain.o
 CORE_OBJS += pretty.o
 CORE_OBJS += fields.o
 CORE_OBJS += rules.o
+CORE_OBJS += rule_class.o
 CORE_OBJS += help.o
 CORE_OBJS += help_text.o	# generated from doc/api.md (below)
 # The kernel side's user half: the BPF object, tc, netlink, namespaces, the wait loop.
@@ -291,9 +292,16 @@ $(BUILD)/bench:
 
 # The bare C baseline links ctlua's own datapath objects, so it runs the same code.
 $(BUILD)/bench/kfunc_batch: bench/progs/kfunc_batch.c $(BENCH_HDR) $(BUILD)/datapath.o \
-		$(BUILD)/probe.o | $(BUILD)/bench
+		$(BUILD)/probe.o $(BUILD)/rule_class.o | $(BUILD)/bench
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(BUILD)/datapath.o $(BUILD)/probe.o $(BENCH_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(BUILD)/datapath.o $(BUILD)/probe.o \
+		$(BUILD)/rule_class.o $(BENCH_LIBS)
+
+# Row 2b's test runs load the object through the datapath, and write rules as ct.rule does.
+RULES_TR_OBJ := $(addprefix $(BUILD)/,datapath.o probe.o rules.o rule_class.o addr.o names.o)
+$(BUILD)/bench/rules_testrun: bench/progs/rules_testrun.c $(BENCH_HDR) $(RULES_TR_OBJ) | $(BUILD)/bench
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(RULES_TR_OBJ) $(BENCH_LIBS)
 
 $(BUILD)/bench/%: bench/progs/%.c $(BENCH_HDR) $(BUILD)/ctlua.skel.h | $(BUILD)/bench
 	$(call msg,LINK,$@)

@@ -423,41 +423,113 @@ static __always_inline int parse(struct __sk_buff *skb, struct ctlua_flow *f, bo
 	return 0;
 }
 
-struct rule_search {
-	const struct ctlua_rule_table *table;
-	const struct ctlua_flow *flow;
-	__u32 found;		/* index of the first match, CTLUA_MAX_RULES if none */
-};
+/*
+ * The rule classifier (ctlua.h, struct ctlua_rule_class; doc/performance.md, "Rules at
+ * scale"). Every step below runs whatever the rule count, so a packet costs the same
+ * with 1 rule as with 256.
+ *
+ * The binary searches take no branch on the data: a compare whose outcome picked one of
+ * two paths would give the verifier two states per step (2^10 per search) that it
+ * cannot prune, as the index differs. Instead each step computes the outcome as 0 or 1
+ * with arithmetic (the borrow of a subtraction), and hides it from clang with an empty
+ * asm, which would otherwise turn it back into a compare and a branch.
+ */
+#define hide(x) asm volatile("" : "+r"(x))
 
-static __always_inline bool prefix_match(const __be32 *want, const __be32 *mask, const __be32 *addr)
+/* 1 if a < b (unsigned 64-bit), without a branch: the borrow out of a - b - borrow. */
+static __always_inline __u64 borrow64(__u64 a, __u64 b, __u64 borrow)
 {
-	return !(((addr[0] ^ want[0]) & mask[0]) | ((addr[1] ^ want[1]) & mask[1]) |
-		 ((addr[2] ^ want[2]) & mask[2]) | ((addr[3] ^ want[3]) & mask[3]));
+	__u64 d = a - b - borrow, r;
+
+	hide(d);
+	r = (~a & b) | ((~a | b) & d);
+	hide(r);
+	return r >> 63;
 }
 
-/* bpf_loop callback: stop (return 1) at the first rule that matches. */
-static long rule_step(__u32 i, void *ctx)
+/* Index of the last start <= @a in a v4 interval table. */
+static __always_inline __u32 span_v4(const struct ctlua_rule_v4 *t, __u32 a)
 {
-	struct rule_search *s = ctx;
-	const struct ctlua_flow *f = s->flow;
-	const struct ctlua_rule *r;
-	__u16 dport;
+	__u64 base = 0, step, d;
 
-	if (i >= CTLUA_MAX_RULES)
-		return 1;
-	r = &s->table->rule[i];
-	if (r->family && r->family != f->family)
-		return 0;
-	if (r->proto && r->proto != f->proto)
-		return 0;
-	if (!prefix_match(r->src, r->src_mask, f->saddr) ||
-	    !prefix_match(r->dst, r->dst_mask, f->daddr))
-		return 0;
-	dport = bpf_ntohs(f->dport);
-	if (dport < r->dport_lo || dport > r->dport_hi)
-		return 0;
-	s->found = i;
-	return 1;
+	for (step = CTLUA_RULE_SPANS / 2; step; step >>= 1) {
+		/* a < start: the top bit of a - start, both below 2^32 */
+		d = (__u64)a - t->start[(base + step) & (CTLUA_RULE_SPANS - 1)];
+		hide(d);
+		base += ((d >> 63) ^ 1) * step;
+	}
+	return base & (CTLUA_RULE_SPANS - 1);
+}
+
+/* Index of the last start <= (@hi, @lo) in a v6 interval table. */
+static __always_inline __u32 span_v6(const struct ctlua_rule_v6 *t, __u64 hi, __u64 lo)
+{
+	__u64 base = 0, step, lt;
+	const __u64 *st;
+
+	for (step = CTLUA_RULE_SPANS / 2; step; step >>= 1) {
+		st = t->start[(base + step) & (CTLUA_RULE_SPANS - 1)];
+		lt = borrow64(hi, st[0], borrow64(lo, st[1], 0));
+		hide(lt);
+		base += (lt ^ 1) * step;
+	}
+	return base & (CTLUA_RULE_SPANS - 1);
+}
+
+static __always_inline __u64 addr_hi(const __be32 *a)
+{
+	return (__u64)bpf_ntohl(a[0]) << 32 | bpf_ntohl(a[1]);
+}
+
+static __always_inline __u64 addr_lo(const __be32 *a)
+{
+	return (__u64)bpf_ntohl(a[2]) << 32 | bpf_ntohl(a[3]);
+}
+
+/* 1 if @x is not 0, without a branch: x | -x has its top bit set. */
+static __always_inline __u64 nonzero(__u64 x)
+{
+	x |= -x;
+	hide(x);
+	return x >> 63;
+}
+
+/* The position of the lowest set bit of @x (not 0), without a branch. */
+static __always_inline __u32 lowest_bit(__u64 x)
+{
+	__u64 b = x & -x;
+
+	return nonzero(b & 0xffffffff00000000ull) << 5 | nonzero(b & 0xffff0000ffff0000ull) << 4 |
+	       nonzero(b & 0xff00ff00ff00ff00ull) << 3 | nonzero(b & 0xf0f0f0f0f0f0f0f0ull) << 2 |
+	       nonzero(b & 0xccccccccccccccccull) << 1 | nonzero(b & 0xaaaaaaaaaaaaaaaaull);
+}
+
+/* The position of the first rule of @t that matches @f, CTLUA_MAX_RULES if none does. */
+static __always_inline __u32 classify(const struct ctlua_rule_table *t, const struct ctlua_flow *f)
+{
+	const struct ctlua_rule_class *c = &t->cls;
+	const struct ctlua_rule_bits *src, *dst, *proto, *port;
+	__u32 cls, i;
+	__u64 w;
+
+	if (f->family == CTLUA_AF_INET) {
+		src = &c->v4[0].bits[span_v4(&c->v4[0], bpf_ntohl(f->saddr[0]))];
+		dst = &c->v4[1].bits[span_v4(&c->v4[1], bpf_ntohl(f->daddr[0]))];
+	} else {
+		src = &c->v6[0].bits[span_v6(&c->v6[0], addr_hi(f->saddr), addr_lo(f->saddr))];
+		dst = &c->v6[1].bits[span_v6(&c->v6[1], addr_hi(f->daddr), addr_lo(f->daddr))];
+	}
+	proto = &c->proto_bits[f->proto == IPPROTO_UDP];
+	cls = c->port_class[bpf_ntohs(f->dport)];
+	if (cls > 2 * CTLUA_MAX_RULES)
+		return CTLUA_MAX_RULES;
+	port = &c->port_bits[cls];
+	for (i = 0; i < CTLUA_RULE_WORDS; i++) {
+		w = src->w[i] & dst->w[i] & proto->w[i] & port->w[i];
+		if (w)
+			return i * 64 + lowest_bit(w);
+	}
+	return CTLUA_MAX_RULES;
 }
 
 /* Decide for a flow without an entry: per-flow verdict, then rules, then the default. */
@@ -467,8 +539,8 @@ static __always_inline const struct ctlua_verdict *decide(const struct ctlua_con
 	/* an empty hash map still costs a cache miss: skip it until a verdict is stored */
 	struct ctlua_flow_verdict *fv = cfg->has_verdicts ? bpf_map_lookup_elem(&ctl_verdicts, f)
 							   : NULL;
-	struct rule_search s = { .flow = f, .found = CTLUA_MAX_RULES };
-	__u32 slot = cfg->rule_slot;
+	const struct ctlua_rule_table *table;
+	__u32 slot = cfg->rule_slot, found;
 
 	if (fv) {
 		/*
@@ -482,14 +554,15 @@ static __always_inline const struct ctlua_verdict *decide(const struct ctlua_con
 		count(CTLUA_STAT_BY_VERDICT);
 		return &fv->v;
 	}
-	s.table = bpf_map_lookup_elem(&ctl_rules, &slot);
-	if (s.table && s.table->count) {
-		bpf_loop(s.table->count < CTLUA_MAX_RULES ? s.table->count : CTLUA_MAX_RULES,
-			 rule_step, &s, 0);
-		if (s.found < CTLUA_MAX_RULES) {
+	table = bpf_map_lookup_elem(&ctl_rules, &slot);
+	if (table && table->count) {
+		found = classify(table, f);
+		/* one state, not one per way out of classify, for the rest of the program */
+		hide(found);
+		if (found < CTLUA_MAX_RULES) {
 			count(CTLUA_STAT_BY_RULE);
 			/* CTLUA_MAX_RULES is a power of two; the mask keeps the verifier sure */
-			return &s.table->rule[s.found & (CTLUA_MAX_RULES - 1)].verdict;
+			return &table->rule[found & (CTLUA_MAX_RULES - 1)].verdict;
 		}
 	}
 	count(CTLUA_STAT_BY_DEFAULT);

@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		10
+#define CTLUA_ABI		11
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
@@ -163,11 +163,61 @@ struct ctlua_rule {
 };
 _Static_assert(sizeof(struct ctlua_rule) == 100, "ctlua_rule layout");
 
-/* A whole rule table, in evaluation order. The config names the live slot. */
+/*
+ * The rule classifier (doc/performance.md, "Rules at scale"): a packet's first matching
+ * rule found at a cost that does not grow with the rule count. Each field the rules
+ * test is a dimension; for the packet's value in each, a table gives the set of rules
+ * whose condition on that field holds, as a bitmap by position in the table (bit i of
+ * w[i / 64] is rule[i]). The AND of the dimensions' sets holds exactly the rules that
+ * match, and its lowest bit is the first of them in evaluation order.
+ *
+ * Addresses: the elementary intervals of the rules' prefixes, per direction and family.
+ * start[] holds the first address of each interval in ascending order, start[0] = 0;
+ * bits[j] is the set of rules whose prefix (or "any") covers interval j. The program
+ * finds the last start <= the address by a binary search of a fixed number of steps;
+ * past the last interval the host repeats it to fill the CTLUA_RULE_SPANS entries.
+ * A rule of the other family is in no set of this one. Addresses are in host order
+ * (IPv6 as two u64, high half first), so that they compare as numbers.
+ * Destination ports: port_class[port] (host order) is an interval number into port_bits.
+ * Protocol: proto_bits[0] for TCP, [1] for UDP.
+ */
+#define CTLUA_RULE_WORDS	(CTLUA_MAX_RULES / 64)
+#define CTLUA_RULE_SPANS	1024	/* a power of two >= 2 * CTLUA_MAX_RULES + 1 */
+#define CTLUA_RULE_SPAN_STEPS	10	/* log2(CTLUA_RULE_SPANS) */
+
+struct ctlua_rule_bits {
+	__u64 w[CTLUA_RULE_WORDS];
+};
+
+struct ctlua_rule_v4 {
+	__u32 start[CTLUA_RULE_SPANS];
+	struct ctlua_rule_bits bits[CTLUA_RULE_SPANS];
+};
+
+struct ctlua_rule_v6 {
+	__u64 start[CTLUA_RULE_SPANS][2];	/* high, low */
+	struct ctlua_rule_bits bits[CTLUA_RULE_SPANS];
+};
+
+struct ctlua_rule_class {
+	struct ctlua_rule_v4 v4[2];		/* [0] source, [1] destination */
+	struct ctlua_rule_v6 v6[2];
+	struct ctlua_rule_bits proto_bits[2];	/* TCP, UDP */
+	struct ctlua_rule_bits port_bits[2 * CTLUA_MAX_RULES + 1];
+	__u16 port_class[65536];
+};
+_Static_assert(sizeof(struct ctlua_rule_class) % 8 == 0, "ctlua_rule_class layout");
+
+/*
+ * A whole rule table, in evaluation order, with its classifier. The config names the
+ * live slot; a slot is only ever written while it is idle. count 0: the program reads
+ * nothing else.
+ */
 struct ctlua_rule_table {
 	__u32 count;
 	__u32 pad;
 	struct ctlua_rule rule[CTLUA_MAX_RULES];
+	struct ctlua_rule_class cls;
 };
 
 /* The global switches, entry 0 of the config map. */

@@ -14,6 +14,7 @@
 #include "datapath.h"	/* first: the skeleton needs ctlua.h's types */
 #include "ctlua.skel.h"
 #include "probe.h"
+#include "rule_class.h"
 
 struct ctl_dp {
 	struct ctlua_bpf *skel;
@@ -308,9 +309,11 @@ int ctl_dp_put_rules(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned
 
 	if (n > CTLUA_MAX_RULES)
 		return -E2BIG;
-	memset(dp->table, 0, sizeof(*dp->table));
+	memset(dp->table, 0, offsetof(struct ctlua_rule_table, cls));
 	dp->table->count = n;
 	memcpy(dp->table->rule, rules, n * sizeof(*rules));
+	/* the classifier of the slot about to go live (with no rules it is never read) */
+	ctl_rule_class_build(rules, n, &dp->table->cls);
 	if (bpf_map__update_elem(dp->skel->maps.ctl_rules, &idle, sizeof(idle), dp->table,
 				 sizeof(*dp->table), BPF_ANY))
 		return -errno;

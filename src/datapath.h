@@ -69,7 +69,10 @@ unsigned int ctl_dp_verdicts(const struct ctl_dp *dp);
 /* The idle time a full table reclaims after; 0 turns reclaiming off. */
 void ctl_dp_set_verdict_idle(struct ctl_dp *dp, unsigned int ms);
 
-/* Write @n rules (evaluation order) to the idle table slot, then make it live. */
+/*
+ * Write @n rules (evaluation order) and their classifier (src/rule_class.h) to the idle
+ * table slot, then make it live with one write of the config.
+ */
 int ctl_dp_put_rules(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned int n);
 
 /* Sum the per-CPU counters into @sum, with the host's own (the verdict table's). */

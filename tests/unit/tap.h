@@ -18,6 +18,9 @@ void test_pretty(void);
 void test_fields(void);
 /* tests/unit/rules.c */
 void test_rules(void);
+/* tests/unit/rule_class.c; the second needs root and runs alone */
+void test_rule_class(void);
+int test_rule_class_kernel(void);
 /* tests/unit/sandbox.c */
 void test_sandbox(void);
 /* tests/unit/loop.c */

@@ -442,9 +442,14 @@ static void test_errno_text(void)
 	}
 }
 
-int main(void)
+/* unit_tests: every test above; unit_tests rules-kernel: the classifier in the kernel (root). */
+int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "rules-kernel")) {
+		test_rule_class_kernel();
+		goto done;
+	}
 	test_addr_parse();
 	test_prefix_parse();
 	test_addr_format();
@@ -459,8 +464,10 @@ int main(void)
 	test_pretty();
 	test_fields();
 	test_rules();
+	test_rule_class();
 	test_sandbox();
 	test_loop();
+done:
 	printf("1..%d\n", tests_run);
 	if (tests_failed)
 		diag("failed %d of %d tests", tests_failed, tests_run);

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rule_class.c - TAP tests of the rule classifier (src/rule_class.h) against the
+ * ordered scan it replaces: first in C on the tables the host builds (hand-made cases
+ * where the longest or the most specific match is not the first, then random rule
+ * tables and flows), then, with `unit_tests rules-kernel` (root, tests/39-rule-class.t),
+ * through the real TC program: random tables written with ctl_dp_put_rules, random
+ * packets run with BPF_PROG_TEST_RUN, and the rule each miss event names compared with
+ * the scan's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "datapath.h"
+#include "rule_class.h"
+#include "rulegen.h"
+#include "tap.h"
+
+static struct ctlua_rule_class cls;	/* 320 KB: not on the stack */
+
+/* A rule from text; aborts the test run on a typo in the test itself. */
+static struct ctlua_rule mk(const char *proto, const char *src, const char *dst, int lo, int hi)
+{
+	struct ctl_rule_spec spec = { .proto = proto, .src = src, .dst = dst };
+	struct ctlua_rule r;
+	char why[200];
+
+	if (lo >= 0) {
+		spec.dport_items = 2;
+		spec.dport_ints = true;
+		spec.dport_lo = lo;
+		spec.dport_hi = hi;
+	}
+	if (ctl_rule_compile(&spec, &r, why, sizeof(why))) {
+		fprintf(stderr, "rule_class.c: bad test rule: %s\n", why);
+		abort();
+	}
+	return r;
+}
+
+static struct ctlua_flow flow(int proto, const char *src, const char *dst, int dport)
+{
+	struct ctlua_flow f = { .proto = (__u8)proto };
+	int af = strchr(src, ':') ? AF_INET6 : AF_INET;
+
+	f.family = af == AF_INET6 ? CTLUA_AF_INET6 : CTLUA_AF_INET;
+	inet_pton(af, src, f.saddr);
+	inet_pton(af, dst, f.daddr);
+	f.dport = htons((uint16_t)dport);
+	return f;
+}
+
+static void is_pos(unsigned int got, unsigned int want, const char *name)
+{
+	if (!ok(got == want, "%s", name)) {
+		diag("         got: %u", got);
+		diag("    expected: %u", want);
+	}
+}
+
+static void test_cases(void)
+{
+	struct ctlua_rule r[6];
+	struct ctlua_flow f;
+
+	/* a /15 before a /32 inside it: the /15 decides, though the /32 is longer */
+	r[0] = mk(NULL, "198.18.0.0/15", NULL, -1, 0);
+	r[1] = mk(NULL, "198.18.0.1", NULL, -1, 0);
+	ctl_rule_class_build(r, 2, &cls);
+	f = flow(IPPROTO_UDP, "198.18.0.1", "198.19.0.1", 53);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 0, "class: /15 first, then a /32 in it: the /15 (0)");
+	ctl_rule_class_build(r + 1, 1, &cls);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 0, "class: the /32 alone matches (0)");
+	f = flow(IPPROTO_UDP, "198.18.0.2", "198.19.0.1", 53);
+	is_pos(ctl_rule_class_lookup(&cls, &f), CTLUA_MAX_RULES, "class: the /32 alone, another host: none");
+
+	/* the most specific rule on every field, but last */
+	r[0] = mk("tcp", NULL, NULL, -1, 0);
+	r[1] = mk(NULL, "2001:db8::/32", NULL, 1000, 2000);
+	r[2] = mk("udp", "198.18.0.0/24", "198.19.0.1/32", 53, 53);
+	r[3] = mk(NULL, NULL, NULL, -1, 0);
+	ctl_rule_class_build(r, 4, &cls);
+	f = flow(IPPROTO_UDP, "198.18.0.9", "198.19.0.1", 53);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 2, "class: udp 198.18.0.9 -> 198.19.0.1:53: rule 2");
+	f = flow(IPPROTO_TCP, "198.18.0.9", "198.19.0.1", 53);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 0, "class: tcp: rule 0 (any address)");
+	f = flow(IPPROTO_UDP, "2001:db8::1", "2001:db8::2", 2000);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 1, "class: udp 2001:db8::1 port 2000: rule 1");
+	f = flow(IPPROTO_UDP, "2001:db9::1", "2001:db8::2", 2000);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 3, "class: outside 2001:db8::/32: the catch-all (3)");
+	f = flow(IPPROTO_UDP, "2001:db8::1", "2001:db8::2", 2001);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 3, "class: port 2001, past the range: rule 3");
+
+	/* the ends of the spaces: ports 0 and 65535, the highest and lowest addresses */
+	r[0] = mk(NULL, NULL, NULL, 65535, 65535);
+	r[1] = mk(NULL, NULL, "255.255.255.255/32", -1, 0);
+	r[2] = mk(NULL, NULL, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", -1, 0);
+	r[3] = mk(NULL, "0.0.0.0/32", NULL, 0, 0);
+	r[4] = mk(NULL, "::/128", NULL, -1, 0);
+	ctl_rule_class_build(r, 5, &cls);
+	f = flow(IPPROTO_TCP, "198.18.0.1", "198.19.0.1", 65535);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 0, "class: port 65535: rule 0");
+	f = flow(IPPROTO_TCP, "198.18.0.1", "255.255.255.255", 65534);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 1, "class: to 255.255.255.255: rule 1");
+	f = flow(IPPROTO_TCP, "::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 2, "class: to ffff:...:ffff: rule 2");
+	f = flow(IPPROTO_TCP, "0.0.0.0", "198.19.0.1", 0);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 3, "class: from 0.0.0.0 to port 0: rule 3");
+	f = flow(IPPROTO_TCP, "0.0.0.0", "198.19.0.1", 1);
+	is_pos(ctl_rule_class_lookup(&cls, &f), CTLUA_MAX_RULES, "class: from 0.0.0.0 to port 1: none");
+	f = flow(IPPROTO_UDP, "::", "2001:db8::1", 1);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 4, "class: from :: : rule 4 (the v4 /32 of 0 is not it)");
+
+	/* a rule's family alone keeps it from the other family */
+	{
+		struct ctl_rule_spec spec = { .family = CTLUA_AF_INET6 };
+		char why[200];
+
+		ctl_rule_compile(&spec, &r[0], why, sizeof(why));
+	}
+	ctl_rule_class_build(r, 1, &cls);
+	f = flow(IPPROTO_UDP, "198.18.0.1", "198.19.0.1", 53);
+	is_pos(ctl_rule_class_lookup(&cls, &f), CTLUA_MAX_RULES, "class: family ipv6: not an IPv4 flow");
+	f = flow(IPPROTO_UDP, "2001:db8::1", "2001:db8::2", 53);
+	is_pos(ctl_rule_class_lookup(&cls, &f), 0, "class: family ipv6: an IPv6 flow (0)");
+
+	ctl_rule_class_build(r, 0, &cls);
+	is_pos(ctl_rule_class_lookup(&cls, &f), CTLUA_MAX_RULES, "class: no rules: none");
+}
+
+static const char *flow_text(const struct ctlua_flow *f, char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	int af = f->family == CTLUA_AF_INET ? AF_INET : AF_INET6;
+
+	snprintf(buf, len, "%s %s -> %s port %u", f->proto == IPPROTO_TCP ? "tcp" : "udp",
+		 inet_ntop(af, f->saddr, s, sizeof(s)), inet_ntop(af, f->daddr, d, sizeof(d)),
+		 ntohs(f->dport));
+	return buf;
+}
+
+/* Random tables of 1 to 256 rules, and random flows through each: class == scan. */
+static void test_random(void)
+{
+	static struct ctlua_rule r[CTLUA_MAX_RULES];
+	unsigned int tables = 400, flows = 300, wrong = 0, matched = 0, later = 0, sizes[] = {
+		1, 2, 3, 16, 63, 64, 65, 128, 200, 255, 256 };
+	uint64_t seed = 0x5eed0011ull;
+	struct ctlua_flow f;
+	char buf[160];
+
+	rulegen_state = seed;
+	for (unsigned int t = 0; t < tables; t++) {
+		unsigned int n = t < 11 ? sizes[t] : 1 + rg(CTLUA_MAX_RULES);
+
+		rg_rules(r, n);
+		ctl_rule_class_build(r, n, &cls);
+		for (unsigned int k = 0; k < flows; k++) {
+			unsigned int want, got;
+
+			rg_flow(&f);
+			want = ctl_rule_scan(r, n, &f);
+			got = ctl_rule_class_lookup(&cls, &f);
+			matched += want < n;
+			later += want < n && want > 0;
+			if (got != want && wrong++ < 3)
+				diag("table %u (%u rules), %s: class %u, scan %u", t, n,
+				     flow_text(&f, buf, sizeof(buf)), got, want);
+		}
+	}
+	ok(!wrong, "class agrees with the ordered scan: %u tables of 1 to 256 rules, %u flows each "
+	   "(seed %#llx)", tables, flows, (unsigned long long)seed);
+	if (wrong)
+		diag("%u flows disagreed", wrong);
+	/* a generator that never matched would prove nothing */
+	ok(matched > tables * flows / 4 && later > tables * flows / 8,
+	   "the random flows matched a rule often (%u), one after the first often (%u)", matched, later);
+}
+
+void test_rule_class(void)
+{
+	test_cases();
+	test_random();
+}
+
+/* --- through the kernel: unit_tests rules-kernel --- */
+
+static __u32 last_rule_id;
+static unsigned int events_seen;
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	const struct ctlua_event *e = data;
+
+	(void)ctx;
+	if (len >= sizeof(*e) && e->kind == CTLUA_EV_MISS) {
+		last_rule_id = e->rule_id;
+		events_seen++;
+	}
+	return 0;
+}
+
+/* The frame of @f: Ethernet, IPv4 or IPv6, then the ports; returns its length. */
+static size_t frame_of(const struct ctlua_flow *f, uint8_t *buf)
+{
+	size_t l3 = 14, l4;
+
+	memset(buf, 0, 128);
+	buf[0] = 0x02;
+	buf[6] = 0x02;
+	buf[11] = 1;
+	if (f->family == CTLUA_AF_INET) {
+		buf[12] = 0x08;
+		buf[l3] = 0x45;
+		buf[l3 + 3] = 48;			/* total length */
+		buf[l3 + 8] = 64;			/* ttl */
+		buf[l3 + 9] = f->proto;
+		memcpy(buf + l3 + 12, f->saddr, 4);
+		memcpy(buf + l3 + 16, f->daddr, 4);
+		l4 = l3 + 20;
+	} else {
+		buf[12] = 0x86;
+		buf[13] = 0xdd;
+		buf[l3] = 0x60;
+		buf[l3 + 5] = 28;			/* payload length */
+		buf[l3 + 6] = f->proto;
+		buf[l3 + 7] = 64;
+		memcpy(buf + l3 + 8, f->saddr, 16);
+		memcpy(buf + l3 + 24, f->daddr, 16);
+		l4 = l3 + 40;
+	}
+	memcpy(buf + l4, &f->sport, 2);
+	memcpy(buf + l4 + 2, &f->dport, 2);
+	return l4 + 28;
+}
+
+int test_rule_class_kernel(void)
+{
+	static struct ctlua_rule r[CTLUA_MAX_RULES];
+	unsigned int tables = 40, flows = 150, wrong = 0, runs = 0, matched = 0;
+	uint64_t seed = 0xc0ffee11ull;
+	struct ctlua_config cfg;
+	struct ring_buffer *rb;
+	struct ctl_dp *dp;
+	struct ctlua_flow f;
+	uint8_t frame[128];
+	char msg[256], buf[160];
+	int fd, err;
+
+	err = ctl_dp_open(&dp, NULL, msg, sizeof(msg));
+	if (!ok(!err, "rules-kernel: the BPF object loads")) {
+		diag("%s", msg);
+		return 1;
+	}
+	cfg = *ctl_dp_config(dp);
+	cfg.mode = CTLUA_MODE_OBSERVE;		/* decide and report, create nothing */
+	cfg.event_mask = 1u << CTLUA_EV_MISS;
+	ok(!ctl_dp_set_config(dp, &cfg), "rules-kernel: mode observe, miss events only");
+	rb = ring_buffer__new(ctl_dp_events_fd(dp), on_event, NULL, NULL);
+	fd = ctl_dp_prog_fd(dp, CTLUA_DIR_INGRESS, false);
+	rulegen_state = seed;
+	for (unsigned int t = 0; rb && t < tables; t++) {
+		unsigned int n = t == 0 ? CTLUA_MAX_RULES : t == 1 ? 1 : 1 + rg(CTLUA_MAX_RULES);
+
+		rg_rules(r, n);
+		if (ctl_dp_put_rules(dp, r, n)) {
+			wrong++;
+			diag("table %u: ctl_dp_put_rules failed (%s)", t, strerror(errno));
+			break;
+		}
+		for (unsigned int k = 0; k < flows; k++) {
+			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .repeat = 1);
+			unsigned int want;
+			__u32 want_id;
+
+			rg_flow(&f);
+			opts.data_size_in = (__u32)frame_of(&f, frame);
+			want = ctl_rule_scan(r, n, &f);
+			want_id = want < n ? r[want].id : 0;
+			matched += want < n;
+			last_rule_id = ~0u;
+			events_seen = 0;
+			err = bpf_prog_test_run_opts(fd, &opts);
+			ring_buffer__consume(rb);
+			runs++;
+			if ((err || events_seen != 1 || last_rule_id != want_id) && wrong++ < 3)
+				diag("table %u (%u rules), %s: run %d, %u events, rule id %d, scan says %u",
+				     t, n, flow_text(&f, buf, sizeof(buf)), err, events_seen,
+				     (int)last_rule_id, want_id);
+		}
+	}
+	ok(rb && !wrong && runs == tables * flows,
+	   "rules-kernel: the program's rule is the scan's for %u packets through %u random tables "
+	   "(seed %#llx)", runs, tables, (unsigned long long)seed);
+	ok(matched > runs / 4, "rules-kernel: many packets matched a rule (%u)", matched);
+	ring_buffer__free(rb);
+	ctl_dp_close(dp);
+	return 0;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rulegen.h - random rule tables and flows for comparing the rule classifier with the
+ * ordered scan (tests/unit/rule_class.c, in C and in the kernel). Rules are compiled by
+ * ctl_rule_compile from text, as ct.rule does; addresses come from small pools inside
+ * 198.18.0.0/15 and 2001:db8::/32 so that prefixes overlap and flows often match
+ * several rules, the case where first-match order decides.
+ */
+#ifndef CTLUA_TEST_RULEGEN_H
+#define CTLUA_TEST_RULEGEN_H
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "rules.h"
+
+static uint64_t rulegen_state;
+
+static inline uint32_t rg_next(void)
+{
+	/* xorshift64*: fixed sequences from a printed seed */
+	rulegen_state ^= rulegen_state >> 12;
+	rulegen_state ^= rulegen_state << 25;
+	rulegen_state ^= rulegen_state >> 27;
+	return (uint32_t)((rulegen_state * 2685821657736338717ull) >> 32);
+}
+
+static inline uint32_t rg(uint32_t n)
+{
+	return rg_next() % n;
+}
+
+/* An address of @family from the pool, as text. */
+static inline void rg_addr(int family, char *buf, size_t len)
+{
+	if (family == CTLUA_AF_INET)
+		snprintf(buf, len, "198.%u.%u.%u", 18 + rg(2), rg(3) * 64, rg(4) == 0 ? 255 : rg(6));
+	else
+		snprintf(buf, len, "2001:db8:%x::%x:%x", rg(3), rg(4) == 0 ? 0xffff : rg(3),
+			 rg(5));
+}
+
+static inline int rg_len(int family)
+{
+	static const int v4[] = { 0, 1, 8, 15, 16, 17, 18, 24, 26, 30, 31, 32 };
+	static const int v6[] = { 0, 1, 16, 32, 33, 48, 64, 96, 111, 112, 127, 128 };
+
+	return family == CTLUA_AF_INET ? v4[rg(12)] : v6[rg(12)];
+}
+
+/* A random rule at @r, compiled; 0 or -EINVAL (then try again). */
+static inline int rg_rule(struct ctlua_rule *r)
+{
+	static const uint16_t ports[] = { 0, 1, 53, 80, 443, 1000, 1024, 8080, 65534, 65535 };
+	char src[64], dst[64], why[200], a[48];
+	struct ctl_rule_spec spec;
+	int family = rg(3) == 0 ? 0 : rg(2) ? CTLUA_AF_INET : CTLUA_AF_INET6;
+	int pf = family ? family : (rg(2) ? CTLUA_AF_INET : CTLUA_AF_INET6);
+	uint16_t x, y;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.family = family && rg(2) ? family : 0;
+	spec.proto = rg(3) == 0 ? "tcp" : rg(2) ? "udp" : NULL;
+	if (family && rg(3)) {
+		rg_addr(pf, a, sizeof(a));
+		snprintf(src, sizeof(src), "%s/%d", a, rg_len(pf));
+		spec.src = src;
+	}
+	if (family && rg(3)) {
+		rg_addr(pf, a, sizeof(a));
+		snprintf(dst, sizeof(dst), "%s/%d", a, rg_len(pf));
+		spec.dst = dst;
+	}
+	if (family && !spec.src && !spec.dst)
+		spec.family = family;	/* a family without addresses */
+	switch (rg(4)) {
+	case 0:		/* any port */
+		break;
+	case 1:
+		spec.dport_items = -1;
+		spec.dport_lo = ports[rg(10)];
+		break;
+	default:
+		x = ports[rg(10)];
+		y = rg(2) ? ports[rg(10)] : (uint16_t)(x + rg(100));
+		if (y < x) {
+			uint16_t t = x;
+
+			x = y;
+			y = t;
+		}
+		spec.dport_items = 2;
+		spec.dport_ints = true;
+		spec.dport_lo = x;
+		spec.dport_hi = y;
+	}
+	spec.verdict.action = (uint8_t)rg(3);
+	return ctl_rule_compile(&spec, r, why, sizeof(why));
+}
+
+/* @n random rules into @out, ids 1..n. */
+static inline void rg_rules(struct ctlua_rule *out, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		while (rg_rule(&out[i]))
+			;
+		out[i].id = out[i].verdict.rule_id = i + 1;
+	}
+}
+
+/* A random TCP or UDP flow from the same pools. */
+static inline void rg_flow(struct ctlua_flow *f)
+{
+	static const uint16_t ports[] = { 0, 1, 2, 52, 53, 54, 80, 443, 999, 1000, 1001, 1023,
+					  1024, 8080, 8081, 40000, 65534, 65535 };
+	char a[48];
+
+	memset(f, 0, sizeof(*f));
+	f->family = rg(2) ? CTLUA_AF_INET : CTLUA_AF_INET6;
+	f->proto = rg(2) ? IPPROTO_TCP : IPPROTO_UDP;
+	rg_addr(f->family, a, sizeof(a));
+	inet_pton(f->family == CTLUA_AF_INET ? AF_INET : AF_INET6, a, f->saddr);
+	rg_addr(f->family, a, sizeof(a));
+	inet_pton(f->family == CTLUA_AF_INET ? AF_INET : AF_INET6, a, f->daddr);
+	f->sport = htons((uint16_t)rg_next());
+	f->dport = htons(rg(4) ? ports[rg(18)] : (uint16_t)rg_next());
+}
+
+#endif
