@@ -46,17 +46,6 @@ static void report(lua_State *L, const char *what)
 	lua_pop(L, 1);
 }
 
-void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e)
-{
-	char ifbuf[IF_NAMESIZE];
-	struct ctl_event_ctx ctx = {
-		.ifname = ctl_ifname(s, (int)e->ifindex, ifbuf),
-		.realtime_offset_ns = ctl_dp_realtime_offset(s->dp),
-	};
-
-	ctl_push_record(L, &ctl_event_record, e, &ctx, CTL_EVENT_MT);
-}
-
 /*
  * Turn a callback's answer (stack: action [, opts]) into the flow's verdict; an alloc
  * answer in enforce mode is applied at once: the entry netfilter may have made for the
@@ -158,10 +147,10 @@ static int callback_failed(lua_State *L, int status, const char *what, int kind)
 	return lua_error(L);
 }
 
-/* Print the event on top if every field of the watch filter equals the event's. */
-static void watch(lua_State *L, struct ctl_state *s)
+/* Print the event at @ev if every field of the watch filter equals the event's. */
+static void watch(lua_State *L, struct ctl_state *s, int ev)
 {
-	int ev = lua_gettop(L);
+	int top = lua_gettop(L);
 	bool match = true;
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->watch_ref);
@@ -172,7 +161,7 @@ static void watch(lua_State *L, struct ctl_state *s)
 		match = lua_rawequal(L, -1, -2);
 		lua_pop(L, 2);
 	}
-	lua_settop(L, ev);
+	lua_settop(L, top);
 	if (!match)
 		return;
 	ctl_pretty(L, ev);
@@ -183,7 +172,8 @@ static void watch(lua_State *L, struct ctl_state *s)
 
 /*
  * Protected: build the event, show it if it is watched, run the callback and read its
- * answer under the budget (disarmed by on_event, also when this raises).
+ * answer under the budget (disarmed by on_event, also when this raises). One event
+ * object serves the watch and the callback.
  */
 static int dispatch(lua_State *L)
 {
@@ -192,17 +182,18 @@ static int dispatch(lua_State *L)
 	int status;
 
 	lua_settop(L, 0);
-	if (s->watch_ref != LUA_NOREF) {
-		ctl_push_event(L, s, e);
-		watch(L, s);
-		lua_settop(L, 0);
-	}
-	if (s->cb_ref[e->kind] == LUA_NOREF)
-		return 0;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);	/* 1: kept for messages */
+	if (s->cb_ref[e->kind] != LUA_NOREF)
+		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);	/* 1: kept for messages */
+	else
+		lua_pushnil(L);
 	lua_pushcfunction(L, ctl_traceback);			/* 2 */
+	ctl_push_event(L, s, e);				/* 3 */
+	if (s->watch_ref != LUA_NOREF)
+		watch(L, s, 3);
+	if (lua_isnil(L, 1))
+		return 0;
 	lua_pushvalue(L, 1);
-	ctl_push_event(L, s, e);
+	lua_rotate(L, 3, 1);					/* fn, event at 3, 4 */
 	ctl_budget_arm(L, s->budget_ms);
 	status = lua_pcall(L, 1, 2, 2);				/* answer at 3, 4 */
 	if (status == LUA_OK && ctl_budget_spent(L))	/* stopped, and the stop swallowed */
