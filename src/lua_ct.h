@@ -44,6 +44,7 @@ struct ctl_state {
 	lua_State *run_L;		/* the thread inside ct.run/ct.poll */
 	int cb_ref[CTLUA_EV_NR];	/* callbacks, LUA_NOREF when unset */
 	int watch_ref;			/* ct.watch filter, LUA_NOREF when off */
+	__u8 events_off;		/* kinds ct.events turned off (bit 1 << kind) */
 	bool signals_interrupt;		/* the shell: ct.run passes a signal on, as ct.poll */
 	bool events_broken;		/* the ring buffer could not be opened for the shell */
 	bool drain_limited;		/* ctl_events_drain: stop the drain at drain_until */
@@ -221,6 +222,13 @@ void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event 
 
 /* Detach every link; used when the state goes away. */
 void ctl_links_detach_all(struct ctl_state *s);
+/*
+ * Write the event mask the TC program reads: the kinds something listens to (a ct.on
+ * callback, ct.watch: the kind its filter names, else all), less those ct.events
+ * turned off. Nothing to do before the datapath is loaded (ctl_ready calls it then).
+ * Returns 0 or -errno (the config map could not be written). Stack: balanced.
+ */
+int ctl_events_sync_mask(lua_State *L, struct ctl_state *s);
 /* Release the ring buffer and loop. */
 void ctl_events_close(struct ctl_state *s);
 /* Free what a closed state holds (ring buffer, loop, datapath); for the finalizer. */

@@ -28,10 +28,19 @@
  * Lua writes live in a weak table) and no interface name (found when read).
  */
 struct ctl_event_obj {
+	__u64 magic;			/* EVENT_MAGIC: tells an event from other userdata */
 	struct ctlua_event rec;		/* the ring buffer's record, copied */
 	__s64 realtime_offset_ns;	/* for the time field */
 	bool extras;			/* Lua wrote keys to it: see push_extras */
 };
+
+/*
+ * Lua code cannot write a userdata's block, only C can: a magic word and the size
+ * check an event in a few instructions (its __index runs for every field read), where
+ * comparing metatables costs several API calls. Only getmetatable(ev).__index can hand
+ * the metamethods another value at all.
+ */
+#define EVENT_MAGIC	0x746e657661756c63ULL	/* "cluaevnt" */
 
 /* Registry key of the weak table event -> {keys Lua wrote} */
 static const char extras_key;
@@ -77,28 +86,17 @@ static const char *event_ifname(lua_State *L, const struct ctl_event_obj *o,
 	return buf;
 }
 
-/* The event at @idx, or NULL; @mt the index of the events' metatable. */
-static struct ctl_event_obj *to_event(lua_State *L, int idx, int mt)
-{
-	struct ctl_event_obj *o = lua_touserdata(L, idx);
-	bool same;
-
-	if (!o || lua_rawlen(L, idx) != sizeof(*o) || !lua_getmetatable(L, idx))
-		return NULL;
-	same = lua_rawequal(L, -1, mt);
-	lua_pop(L, 1);
-	return same ? o : NULL;
-}
-
-/* The event at argument 1 of a metamethod (upvalue 2 is the metatable), or raise. */
+/* The event at argument 1 of a metamethod, or raise. */
 static struct ctl_event_obj *check_event(lua_State *L)
 {
-	struct ctl_event_obj *o = to_event(L, 1, lua_upvalueindex(2));
+	struct ctl_event_obj *o = lua_touserdata(L, 1);
 
-	if (!o)
+	if (!o || lua_rawlen(L, 1) != sizeof(*o) || o->magic != EVENT_MAGIC)
 		luaL_typeerror(L, 1, CTL_EVENT_MT);
 	return o;
 }
+
+static const struct ctl_field *ifname_field;	/* needs the state to be read */
 
 static void push_field(lua_State *L, const struct ctl_event_obj *o, const struct ctl_field *f)
 {
@@ -106,7 +104,7 @@ static void push_field(lua_State *L, const struct ctl_event_obj *o, const struct
 	struct ctl_event_ctx ctx = { NULL, o->realtime_offset_ns };
 	struct ctl_value v;
 
-	if (!strcmp(f->name, "ifname"))
+	if (f == ifname_field)
 		ctx.ifname = event_ifname(L, o, ifbuf);
 	if (ctl_field_get(f, &o->rec, &ctx, &v))
 		ctl_push_value(L, f->type, &v);
@@ -116,6 +114,7 @@ static void push_field(lua_State *L, const struct ctl_event_obj *o, const struct
 
 /*
  * __index(ev, key): a key written by Lua first, then the record's field. Upvalue 1
+ * (of every metamethod)
  * maps each field name to its index in ctl_event_record, so finding a field is one
  * lookup of the interned key string.
  */
@@ -132,8 +131,7 @@ static int ev_index(lua_State *L)
 		lua_pop(L, 2);
 	}
 	lua_pushvalue(L, 2);
-	lua_rawget(L, lua_upvalueindex(1));
-	i = lua_tointeger(L, -1);	/* 0 when the key names no field */
+	i = lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER ? lua_tointeger(L, -1) : 0;
 	if (i <= 0 || (unsigned long)i > ctl_event_record.nfields) {
 		lua_pushnil(L);
 		return 1;
@@ -222,14 +220,14 @@ static void push_mt(lua_State *L, struct ctl_state *s)
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->event_mt_ref);
 		return;
 	}
+	ifname_field = ctl_record_field(&ctl_event_record, "ifname", 6);
 	luaL_newmetatable(L, CTL_EVENT_MT);	/* __name, for luaL_typeerror */
 	lua_createtable(L, 0, (int)ctl_event_record.nfields);	/* upvalue 1: name -> index */
 	for (unsigned int i = 0; i < ctl_event_record.nfields; i++) {
 		lua_pushinteger(L, (lua_Integer)i + 1);
 		lua_setfield(L, -2, ctl_event_record.fields[i].name);
 	}
-	lua_pushvalue(L, -2);					/* upvalue 2: the metatable */
-	luaL_setfuncs(L, event_meta, 2);
+	luaL_setfuncs(L, event_meta, 1);
 	lua_pushvalue(L, -1);
 	s->event_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
@@ -238,6 +236,7 @@ void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event 
 {
 	struct ctl_event_obj *o = lua_newuserdatauv(L, sizeof(*o), 0);
 
+	o->magic = EVENT_MAGIC;
 	memcpy(&o->rec, e, sizeof(o->rec));
 	o->realtime_offset_ns = s->dp ? ctl_dp_realtime_offset(s->dp) : 0;
 	o->extras = false;

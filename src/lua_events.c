@@ -296,11 +296,50 @@ void ctl_events_close(struct ctl_state *s)
 	s->loop = NULL;
 }
 
-/* ct.on(kind, fn | nil) -> the previous callback for that kind, or nil */
+/* The kinds the watch filter lets through: the one its kind names, else all. */
+static unsigned int watched_kinds(lua_State *L, struct ctl_state *s)
+{
+	unsigned int kinds = (1u << CTLUA_EV_NR) - 1;
+	int k;
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, s->watch_ref);
+	lua_pushliteral(L, "kind");
+	if (lua_rawget(L, -2) == LUA_TSTRING) {	/* ct.watch checked its type */
+		k = ctl_name_index(ctl_event_names, lua_tostring(L, -1));
+		kinds = k >= 0 ? 1u << k : 0;	/* an unknown kind matches nothing */
+	}
+	lua_pop(L, 2);
+	return kinds;
+}
+
+int ctl_events_sync_mask(lua_State *L, struct ctl_state *s)
+{
+	struct ctlua_config cfg;
+	unsigned int want = 0;
+
+	if (!s->dp)
+		return 0;
+	for (int k = 0; k < CTLUA_EV_NR; k++)
+		if (s->cb_ref[k] != LUA_NOREF)
+			want |= 1u << k;
+	if (s->watch_ref != LUA_NOREF)
+		want |= watched_kinds(L, s);
+	want &= ~(unsigned int)s->events_off;
+	cfg = *ctl_dp_config(s->dp);
+	if (cfg.event_mask == want)
+		return 0;
+	cfg.event_mask = (__u8)want;
+	return ctl_dp_set_config(s->dp, &cfg);
+}
+
+/*
+ * ct.on(kind, fn | nil) -> the previous callback for that kind, or nil | nil, msg,
+ * errno (the callback is set, but the program's event mask could not be written)
+ */
 static int l_on(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
-	int kind = ctl_check_option(L, 1, NULL, ctl_event_names);
+	int kind = ctl_check_option(L, 1, NULL, ctl_event_names), err;
 
 	if (!lua_isnil(L, 2))
 		luaL_checktype(L, 2, LUA_TFUNCTION);
@@ -314,6 +353,8 @@ static int l_on(lua_State *L)
 	lua_pushvalue(L, 2);
 	s->cb_ref[kind] = lua_isnil(L, -1) ? (lua_pop(L, 1), LUA_NOREF)
 					   : luaL_ref(L, LUA_REGISTRYINDEX);
+	if ((err = ctl_events_sync_mask(L, s)))
+		return ctl_fail(L, err, "cannot write the config map");
 	return 1;
 }
 
@@ -488,10 +529,18 @@ int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)
 	return consumed;
 }
 
-void ctl_events_unwatch(lua_State *L, struct ctl_state *s)
+/* Stop the watch; returns 0 or -errno from writing the event mask. */
+static int unwatch(lua_State *L, struct ctl_state *s)
 {
 	luaL_unref(L, LUA_REGISTRYINDEX, s->watch_ref);
 	s->watch_ref = LUA_NOREF;
+	return ctl_events_sync_mask(L, s);
+}
+
+void ctl_events_unwatch(lua_State *L, struct ctl_state *s)
+{
+	/* a kind left on costs records nobody reads, nothing worse: the next sync fixes it */
+	unwatch(L, s);
 }
 
 void ctl_events_signals_interrupt(struct ctl_state *s)
@@ -507,9 +556,11 @@ void ctl_events_signals_interrupt(struct ctl_state *s)
 static int l_watch(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
+	int err;
 
 	if (lua_isboolean(L, 1) && !lua_toboolean(L, 1)) {
-		ctl_events_unwatch(L, s);
+		if ((err = unwatch(L, s)))
+			return ctl_fail(L, err, "cannot write the config map");
 		lua_pushboolean(L, 1);
 		return 1;
 	}
@@ -519,8 +570,10 @@ static int l_watch(lua_State *L)
 		luaL_checktype(L, 1, LUA_TTABLE);
 	ctl_check_record_filter(L, 1, &ctl_event_record);
 	lua_settop(L, 1);
-	ctl_events_unwatch(L, s);
+	luaL_unref(L, LUA_REGISTRYINDEX, s->watch_ref);
 	s->watch_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	if ((err = ctl_events_sync_mask(L, s)))
+		return ctl_fail(L, err, "cannot write the config map");
 	lua_pushboolean(L, 1);
 	return 1;
 }
