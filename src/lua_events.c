@@ -89,13 +89,6 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 			   ctl_errno_name(err, name, sizeof(name)), strerror(-err));
 }
 
-/* Protected: apply_answer(state, flow, action, opts) */
-static int answer(lua_State *L)
-{
-	apply_answer(L, lua_touserdata(L, 1), lua_touserdata(L, 2), 3);
-	return 0;
-}
-
 /*
  * Push "the 'miss' callback (function 'f', policy.lua:3)": the kind of event, the
  * callback's global name if it has one, and where it is defined. @fn: the callback.
@@ -131,20 +124,20 @@ static void push_callback_name(lua_State *L, int fn, int kind)
 	lua_settop(L, top + 1);
 }
 
-static bool callback_out_of_memory;	/* the last dispatch failed with LUA_ERRMEM */
-
 /*
- * Raise the error on top again, saying which callback it came from. Stack: the
- * callback at 1, the error on top.
+ * Push the message of a failed callback: "<the callback's name><what><error>". Stack:
+ * the callback, the error (plain lua_pcall: it needs memory). Returns it.
  */
-static int callback_failed(lua_State *L, int status, const char *what, int kind)
+static int describe_failure(lua_State *L)
 {
-	callback_out_of_memory = status == LUA_ERRMEM;
+	int kind = (int)lua_tointeger(L, 3);
+	const char *what = lua_tostring(L, 4);
+
 	push_callback_name(L, 1, kind);
 	lua_pushstring(L, what);
-	lua_rotate(L, -3, -1);	/* name, what, error */
+	lua_pushvalue(L, 2);
 	lua_concat(L, 3);
-	return lua_error(L);
+	return 1;
 }
 
 /* Print the event at @ev if every field of the watch filter equals the event's. */
@@ -170,82 +163,110 @@ static void watch(lua_State *L, struct ctl_state *s, int ev)
 	lua_pop(L, 1);
 }
 
+/* Where a dispatch was when it failed, which says how to report it. */
+enum dispatch_phase {
+	PHASE_EVENT,		/* making or showing the event: the error as it is */
+	PHASE_CALLBACK,		/* the callback: "... callback (...) failed: " */
+	PHASE_ANSWER,		/* reading its answer: "... callback (...), its answer: " */
+};
+
+struct dispatch {
+	struct ctl_state *s;
+	const struct ctlua_event *e;
+	enum dispatch_phase phase;
+	bool swallowed;		/* the budget stopped the callback and it caught the stop */
+};
+
 /*
- * Protected: build the event, show it if it is watched, run the callback and read its
- * answer under the budget (disarmed by on_event, also when this raises). One event
- * object serves the watch and the callback.
+ * Protected, with ctl_traceback as message handler: (struct dispatch *, callback or
+ * nil). Makes the event, shows it if it is watched, runs the callback and applies its
+ * answer under the budget (armed here, disarmed by on_event also when this raises).
+ * One protected call per event: the callback runs inside it with lua_call, as an
+ * error anywhere ends the event the same way; d->phase tells on_event what failed.
+ * Returns the budget's message (d->swallowed) when the callback caught its stop.
  */
 static int dispatch(lua_State *L)
 {
-	struct ctl_state *s = lua_touserdata(L, 1);
-	const struct ctlua_event *e = lua_touserdata(L, 2);
-	int status;
+	struct dispatch *d = lua_touserdata(L, 1);
+	struct ctl_state *s = d->s;
 
-	lua_settop(L, 0);
-	if (s->cb_ref[e->kind] != LUA_NOREF)
-		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);	/* 1: kept for messages */
-	else
-		lua_pushnil(L);
-	lua_pushcfunction(L, ctl_traceback);			/* 2 */
-	ctl_push_event(L, s, e);				/* 3 */
+	ctl_push_event(L, s, d->e);				/* 3 */
 	if (s->watch_ref != LUA_NOREF)
 		watch(L, s, 3);
-	if (lua_isnil(L, 1))
+	if (lua_isnil(L, 2))
 		return 0;
-	lua_pushvalue(L, 1);
-	lua_rotate(L, 3, 1);					/* fn, event at 3, 4 */
-	ctl_budget_arm(L, s->budget_ms);
-	status = lua_pcall(L, 1, 2, 2);				/* answer at 3, 4 */
-	if (status == LUA_OK && ctl_budget_spent(L))	/* stopped, and the stop swallowed */
-		status = LUA_ERRRUN;
-	if (status != LUA_OK)
-		return callback_failed(L, status, " failed: ", e->kind);
-	if (lua_isnil(L, 3))
-		return 0;
-	lua_pushcfunction(L, answer);
-	lua_pushlightuserdata(L, s);
-	lua_pushlightuserdata(L, (void *)&e->flow);
+	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 3);
-	lua_pushvalue(L, 4);
-	status = lua_pcall(L, 4, 0, 2);
-	if (status == LUA_OK && ctl_budget_spent(L))
-		status = LUA_ERRRUN;
-	if (status != LUA_OK)
-		return callback_failed(L, status, ", its answer: ", e->kind);
+	d->phase = PHASE_CALLBACK;
+	ctl_budget_arm(L, s->budget_ms);
+	lua_call(L, 1, 2);					/* answer at 4, 5 */
+	if (ctl_budget_spent(L))	/* stopped, and the stop swallowed */
+		return d->swallowed = true, 1;
+	if (lua_isnil(L, 4))
+		return 0;
+	d->phase = PHASE_ANSWER;
+	apply_answer(L, s, &d->e->flow, 4);
+	if (ctl_budget_spent(L))
+		return d->swallowed = true, 1;
 	return 0;
+}
+
+/*
+ * Report the failed dispatch @d whose error is on top, naming the callback at @cb.
+ * Stack: [-1, +0].
+ */
+static void dispatch_failed(lua_State *L, const struct dispatch *d, int cb)
+{
+	if (d->phase != PHASE_EVENT) {
+		lua_pushcfunction(L, describe_failure);
+		lua_pushvalue(L, cb);
+		lua_rotate(L, -3, -1);		/* describe, callback, error */
+		lua_pushinteger(L, d->e->kind);
+		lua_pushstring(L, d->phase == PHASE_CALLBACK ? " failed: " : ", its answer: ");
+		lua_pcall(L, 4, 1, 0);		/* out of memory: that message instead */
+	}
+	report(L, NULL);
 }
 
 /* ring_buffer sample callback: one event. Returning non-zero stops the drain. */
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct ctl_state *s = ctx;
-	const struct ctlua_event *e = data;
+	struct dispatch d = { .s = s, .e = data, .phase = PHASE_EVENT };
 	lua_State *L = s->run_L;
+	int base = lua_gettop(L), status, kind;
 	enum ctl_stop why;
-	int status;
 
 	if (s->closed)		/* a callback closed the module: stop reading */
 		return -ECANCELED;
-	if (size < sizeof(*e) || e->kind >= CTLUA_EV_NR)
+	if (size < sizeof(*d.e) || d.e->kind >= CTLUA_EV_NR)
 		return 0;
-	if (s->cb_ref[e->kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
+	kind = d.e->kind;
+	if (s->cb_ref[kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
 		return 0;
+	lua_pushcfunction(L, ctl_traceback);			/* base + 1 */
+	if (s->cb_ref[kind] != LUA_NOREF)			/* base + 2: for messages */
+		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[kind]);
+	else
+		lua_pushnil(L);
 	lua_pushcfunction(L, dispatch);
-	lua_pushlightuserdata(L, s);
-	lua_pushlightuserdata(L, data);
-	callback_out_of_memory = false;
-	status = lua_pcall(L, 2, 0, 0);
+	lua_pushlightuserdata(L, &d);
+	lua_pushvalue(L, base + 2);
+	status = lua_pcall(L, 2, 1, base + 1);
 	why = ctl_budget_disarm(L);
+	if (status == LUA_OK && d.swallowed)
+		status = LUA_ERRRUN;
 	if (status != LUA_OK) {
 		s->callback_errors++;
 		if (why == CTL_STOP_TIME)
 			s->callback_timeouts++;
-		if (why == CTL_STOP_MEMORY || status == LUA_ERRMEM || callback_out_of_memory) {
+		if (why == CTL_STOP_MEMORY || status == LUA_ERRMEM) {
 			s->callback_memory++;
 			lua_gc(L, LUA_GCCOLLECT, 0);	/* the next callback starts clean */
 		}
-		report(L, NULL);
+		dispatch_failed(L, &d, base + 2);
 	}
+	lua_settop(L, base);
 	s->handled++;
 	if (ctl_signal_pending())	/* a flood must not outlast Ctrl-C */
 		return -EINTR;
