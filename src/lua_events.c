@@ -275,12 +275,26 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* The loop's event source: what waits in the ring buffer, to the callbacks. */
+/*
+ * One drain batch: what waits in the ring buffer, to the callbacks (ct.run, ct.poll
+ * and the shell's prompt all drain through here). Returns what ring_buffer__consume
+ * returns.
+ */
+static int consume_batch(struct ctl_state *s)
+{
+	int n = ring_buffer__consume(s->rb);
+
+	/*
+	 * The end of a drain batch: the one place where what the batch's callbacks wrote
+	 * (their verdicts, ctl_verdicts_flush) goes to the kernel.
+	 */
+	return n;
+}
+
+/* The loop's event source. */
 static int consume_ring(void *ctx)
 {
-	struct ctl_state *s = ctx;
-
-	return ring_buffer__consume(s->rb);
+	return consume_batch(ctx);
 }
 
 static int events_open(lua_State *L, struct ctl_state *s)
@@ -543,7 +557,7 @@ int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)
 	s->drain_limited = true;
 	s->run_L = L;
 	ctl_signals_interrupt_push(L);	/* Ctrl-C at the prompt stops a callback too */
-	consumed = ring_buffer__consume(s->rb);
+	consumed = consume_batch(s);
 	ctl_signals_interrupt_pop();
 	s->run_L = NULL;
 	s->drain_limited = false;
