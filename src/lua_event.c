@@ -113,10 +113,9 @@ static void push_field(lua_State *L, const struct ctl_event_obj *o, const struct
 }
 
 /*
- * __index(ev, key): a key written by Lua first, then the record's field. Upvalue 1
- * (of every metamethod)
- * maps each field name to its index in ctl_event_record, so finding a field is one
- * lookup of the interned key string.
+ * __index(ev, key): a key written by Lua first, then the record's field. Upvalue 1 (of
+ * every metamethod) maps each field name to its index in ctl_event_record, so finding
+ * a field is one lookup of the interned key string.
  */
 static int ev_index(lua_State *L)
 {
@@ -125,10 +124,13 @@ static int ev_index(lua_State *L)
 
 	if (o->extras) {
 		push_extras(L, 1, false);
-		lua_pushvalue(L, 2);
-		if (lua_rawget(L, -2) != LUA_TNIL)
-			return 1;
-		lua_pop(L, 2);
+		if (lua_istable(L, -1)) {
+			lua_pushvalue(L, 2);
+			if (lua_rawget(L, -2) != LUA_TNIL)
+				return 1;
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
 	}
 	lua_pushvalue(L, 2);
 	i = lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER ? lua_tointeger(L, -1) : 0;
