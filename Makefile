@@ -80,6 +80,7 @@ CORE_OBJS += lua_entry.o
 CORE_OBJS += lua_link.o
 CORE_OBJS += lua_policy.o
 CORE_OBJS += lua_events.o
+CORE_OBJS += lua_event.o
 CORE_OBJS += lua_direct.o
 CORE_OBJS += lua_request.o
 CORE_OBJS += lua_kernel.o

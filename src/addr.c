@@ -63,6 +63,20 @@ int ctl_prefix_parse(const char *text, __be32 addr[4], __be32 mask[4], const cha
 
 char *ctl_addr_format(int family, const __be32 addr[4], char *buf)
 {
+	if (family != CTLUA_AF_INET6) {	/* by hand: inet_ntop's sprintf costs ~0.1 us */
+		const unsigned char *b = (const unsigned char *)addr;
+		char *p = buf;
+
+		for (int i = 0; i < 4; i++) {
+			if (b[i] >= 100)
+				*p++ = (char)('0' + b[i] / 100);
+			if (b[i] >= 10)
+				*p++ = (char)('0' + b[i] / 10 % 10);
+			*p++ = (char)('0' + b[i] % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return buf;
+	}
 	if (!inet_ntop(family == CTLUA_AF_INET6 ? AF_INET6 : AF_INET, addr, buf, CTL_ADDR_STRLEN))
 		snprintf(buf, CTL_ADDR_STRLEN, "?");
 	return buf;

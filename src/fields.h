@@ -2,10 +2,10 @@
 /*
  * fields.h - the records ctlua reports (an event, a conntrack entry), each declared
  * once as a table of its fields: name, type, flags and how to read it from the raw
- * record. The Lua value (lua_entry.c), the shell's printer (pretty.c), ct.watch's
- * filter (lua_events.c) and the check of doc/api.md (tests/unit) are driven from these
- * tables, and a JSON writer would be too; adding a field is one line here (and one
- * row in the docs, which a test asks for). No Lua here.
+ * record. The Lua value (lua_event.c, lua_entry.c), the shell's printer (pretty.c),
+ * ct.watch's filter (lua_events.c) and the check of doc/api.md (tests/unit) are driven
+ * from these tables, and a JSON writer would be too; adding a field is one line here
+ * (and one row in the docs, which a test asks for). No Lua here.
  */
 #ifndef CTLUA_FIELDS_H
 #define CTLUA_FIELDS_H

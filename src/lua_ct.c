@@ -105,6 +105,8 @@ int ctl_ready(lua_State *L, struct ctl_state *s)
 	err = ctl_dp_open(&s->dp, &s->dp_opts, msg, sizeof(msg));
 	if (err)
 		return ctl_fail(L, err, "%s", msg);
+	if ((err = ctl_events_sync_mask(L, s)))	/* the program starts with every kind on */
+		return ctl_fail(L, err, "cannot write the config map");
 	return 0;
 }
 

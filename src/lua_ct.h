@@ -22,7 +22,7 @@
 
 #define CTL_STATE_MT	"ct.state"
 #define CTL_ENTRY_MT	"ct.entry"	/* plain tables; the metatable only prints them */
-#define CTL_EVENT_MT	"ct.event"
+#define CTL_EVENT_MT	"ct.event"	/* userdata over the record (lua_event.c) */
 
 struct ctl_dp;
 struct ctl_loop;
@@ -44,6 +44,7 @@ struct ctl_state {
 	lua_State *run_L;		/* the thread inside ct.run/ct.poll */
 	int cb_ref[CTLUA_EV_NR];	/* callbacks, LUA_NOREF when unset */
 	int watch_ref;			/* ct.watch filter, LUA_NOREF when off */
+	__u8 events_off;		/* kinds ct.events turned off (bit 1 << kind) */
 	bool signals_interrupt;		/* the shell: ct.run passes a signal on, as ct.poll */
 	bool events_broken;		/* the ring buffer could not be opened for the shell */
 	bool drain_limited;		/* ctl_events_drain: stop the drain at drain_until */
@@ -57,6 +58,7 @@ struct ctl_state {
 	unsigned long callback_memory;	/* ... stopped by the memory limit */
 	struct ctl_state *next_live;	/* every open state, for the exit handler */
 	bool closed;			/* collected: a finalizer may still call us */
+	int event_mt_ref;		/* the events' metatable (lua_event.c); 0 until made */
 };
 
 /*
@@ -200,7 +202,7 @@ void ctl_flow_batch_read(lua_State *L, struct ctl_flow_batch *b, int idx, int ar
 			 lua_Integer item, struct ctlua_flow *f);
 void ctl_flow_batch_end(lua_State *L, struct ctl_flow_batch *b);
 /*
- * Push a record as a table with metatable @mt: every field of @r that @rec (with its
+ * Push a record as a table with metatable @mt (none if NULL): every field of @r that @rec (with its
  * context @ctx) has, as ctl_push_value makes it. Stack: [-0, +1].
  */
 void ctl_push_record(lua_State *L, const struct ctl_record *r, const void *rec,
@@ -222,14 +224,22 @@ void ctl_set_record_mt(lua_State *L, const char *name);
 const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);
 
 /*
- * Push the Lua value of one ring-buffer record (the event table callbacks get). Any
- * bytes are safe in @e: an unknown kind or action reads "?". Also the entry point of
- * fuzz/event_fuzz.c.
+ * Push the Lua value of one ring-buffer record: the event object callbacks get
+ * (lua_event.c), a copy of @e whose fields are decoded when read. Any bytes are safe
+ * in @e: an unknown kind or action reads "?". Also the entry point of
+ * fuzz/event_fuzz.c. Stack: [-0, +1]; raises only when memory runs out.
  */
 void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e);
 
 /* Detach every link; used when the state goes away. */
 void ctl_links_detach_all(struct ctl_state *s);
+/*
+ * Write the event mask the TC program reads: the kinds something listens to (a ct.on
+ * callback, ct.watch: the kind its filter names, else all), less those ct.events
+ * turned off. Nothing to do before the datapath is loaded (ctl_ready calls it then).
+ * Returns 0 or -errno (the config map could not be written). Stack: balanced.
+ */
+int ctl_events_sync_mask(lua_State *L, struct ctl_state *s);
 /* Release the ring buffer and loop. */
 void ctl_events_close(struct ctl_state *s);
 /* Free what a closed state holds (ring buffer, loop, datapath); for the finalizer. */

@@ -51,7 +51,8 @@ void ctl_push_record(lua_State *L, const struct ctl_record *r, const void *rec,
 	struct ctl_value v;
 
 	lua_createtable(L, 0, (int)r->nfields);
-	ctl_set_record_mt(L, mt);
+	if (mt)
+		ctl_set_record_mt(L, mt);
 	for (unsigned int i = 0; i < r->nfields; i++) {
 		const struct ctl_field *f = &r->fields[i];
 

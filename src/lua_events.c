@@ -46,17 +46,6 @@ static void report(lua_State *L, const char *what)
 	lua_pop(L, 1);
 }
 
-void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e)
-{
-	char ifbuf[IF_NAMESIZE];
-	struct ctl_event_ctx ctx = {
-		.ifname = ctl_ifname(s, (int)e->ifindex, ifbuf),
-		.realtime_offset_ns = ctl_dp_realtime_offset(s->dp),
-	};
-
-	ctl_push_record(L, &ctl_event_record, e, &ctx, CTL_EVENT_MT);
-}
-
 /*
  * Turn a callback's answer (stack: action [, opts]) into the flow's verdict; an alloc
  * answer in enforce mode is applied at once: the entry netfilter may have made for the
@@ -100,13 +89,6 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 			   ctl_errno_name(err, name, sizeof(name)), strerror(-err));
 }
 
-/* Protected: apply_answer(state, flow, action, opts) */
-static int answer(lua_State *L)
-{
-	apply_answer(L, lua_touserdata(L, 1), lua_touserdata(L, 2), 3);
-	return 0;
-}
-
 /*
  * Push "the 'miss' callback (function 'f', policy.lua:3)": the kind of event, the
  * callback's global name if it has one, and where it is defined. @fn: the callback.
@@ -142,26 +124,26 @@ static void push_callback_name(lua_State *L, int fn, int kind)
 	lua_settop(L, top + 1);
 }
 
-static bool callback_out_of_memory;	/* the last dispatch failed with LUA_ERRMEM */
-
 /*
- * Raise the error on top again, saying which callback it came from. Stack: the
- * callback at 1, the error on top.
+ * Push the message of a failed callback: "<the callback's name><what><error>". Stack:
+ * the callback, the error (plain lua_pcall: it needs memory). Returns it.
  */
-static int callback_failed(lua_State *L, int status, const char *what, int kind)
+static int describe_failure(lua_State *L)
 {
-	callback_out_of_memory = status == LUA_ERRMEM;
+	int kind = (int)lua_tointeger(L, 3);
+	const char *what = lua_tostring(L, 4);
+
 	push_callback_name(L, 1, kind);
 	lua_pushstring(L, what);
-	lua_rotate(L, -3, -1);	/* name, what, error */
+	lua_pushvalue(L, 2);
 	lua_concat(L, 3);
-	return lua_error(L);
+	return 1;
 }
 
-/* Print the event on top if every field of the watch filter equals the event's. */
-static void watch(lua_State *L, struct ctl_state *s)
+/* Print the event at @ev if every field of the watch filter equals the event's. */
+static void watch(lua_State *L, struct ctl_state *s, int ev)
 {
-	int ev = lua_gettop(L);
+	int top = lua_gettop(L);
 	bool match = true;
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->watch_ref);
@@ -172,7 +154,7 @@ static void watch(lua_State *L, struct ctl_state *s)
 		match = lua_rawequal(L, -1, -2);
 		lua_pop(L, 2);
 	}
-	lua_settop(L, ev);
+	lua_settop(L, top);
 	if (!match)
 		return;
 	ctl_pretty(L, ev);
@@ -181,80 +163,110 @@ static void watch(lua_State *L, struct ctl_state *s)
 	lua_pop(L, 1);
 }
 
+/* Where a dispatch was when it failed, which says how to report it. */
+enum dispatch_phase {
+	PHASE_EVENT,		/* making or showing the event: the error as it is */
+	PHASE_CALLBACK,		/* the callback: "... callback (...) failed: " */
+	PHASE_ANSWER,		/* reading its answer: "... callback (...), its answer: " */
+};
+
+struct dispatch {
+	struct ctl_state *s;
+	const struct ctlua_event *e;
+	enum dispatch_phase phase;
+	bool swallowed;		/* the budget stopped the callback and it caught the stop */
+};
+
 /*
- * Protected: build the event, show it if it is watched, run the callback and read its
- * answer under the budget (disarmed by on_event, also when this raises).
+ * Protected, with ctl_traceback as message handler: (struct dispatch *, callback or
+ * nil). Makes the event, shows it if it is watched, runs the callback and applies its
+ * answer under the budget (armed here, disarmed by on_event also when this raises).
+ * One protected call per event: the callback runs inside it with lua_call, as an
+ * error anywhere ends the event the same way; d->phase tells on_event what failed.
+ * Returns the budget's message (d->swallowed) when the callback caught its stop.
  */
 static int dispatch(lua_State *L)
 {
-	struct ctl_state *s = lua_touserdata(L, 1);
-	const struct ctlua_event *e = lua_touserdata(L, 2);
-	int status;
+	struct dispatch *d = lua_touserdata(L, 1);
+	struct ctl_state *s = d->s;
 
-	lua_settop(L, 0);
-	if (s->watch_ref != LUA_NOREF) {
-		ctl_push_event(L, s, e);
-		watch(L, s);
-		lua_settop(L, 0);
-	}
-	if (s->cb_ref[e->kind] == LUA_NOREF)
+	ctl_push_event(L, s, d->e);				/* 3 */
+	if (s->watch_ref != LUA_NOREF)
+		watch(L, s, 3);
+	if (lua_isnil(L, 2))
 		return 0;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);	/* 1: kept for messages */
-	lua_pushcfunction(L, ctl_traceback);			/* 2 */
-	lua_pushvalue(L, 1);
-	ctl_push_event(L, s, e);
-	ctl_budget_arm(L, s->budget_ms);
-	status = lua_pcall(L, 1, 2, 2);				/* answer at 3, 4 */
-	if (status == LUA_OK && ctl_budget_spent(L))	/* stopped, and the stop swallowed */
-		status = LUA_ERRRUN;
-	if (status != LUA_OK)
-		return callback_failed(L, status, " failed: ", e->kind);
-	if (lua_isnil(L, 3))
-		return 0;
-	lua_pushcfunction(L, answer);
-	lua_pushlightuserdata(L, s);
-	lua_pushlightuserdata(L, (void *)&e->flow);
+	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 3);
-	lua_pushvalue(L, 4);
-	status = lua_pcall(L, 4, 0, 2);
-	if (status == LUA_OK && ctl_budget_spent(L))
-		status = LUA_ERRRUN;
-	if (status != LUA_OK)
-		return callback_failed(L, status, ", its answer: ", e->kind);
+	d->phase = PHASE_CALLBACK;
+	ctl_budget_arm(L, s->budget_ms);
+	lua_call(L, 1, 2);					/* answer at 4, 5 */
+	if (ctl_budget_spent(L))	/* stopped, and the stop swallowed */
+		return d->swallowed = true, 1;
+	if (lua_isnil(L, 4))
+		return 0;
+	d->phase = PHASE_ANSWER;
+	apply_answer(L, s, &d->e->flow, 4);
+	if (ctl_budget_spent(L))
+		return d->swallowed = true, 1;
 	return 0;
+}
+
+/*
+ * Report the failed dispatch @d whose error is on top, naming the callback at @cb.
+ * Stack: [-1, +0].
+ */
+static void dispatch_failed(lua_State *L, const struct dispatch *d, int cb)
+{
+	if (d->phase != PHASE_EVENT) {
+		lua_pushcfunction(L, describe_failure);
+		lua_pushvalue(L, cb);
+		lua_rotate(L, -3, -1);		/* describe, callback, error */
+		lua_pushinteger(L, d->e->kind);
+		lua_pushstring(L, d->phase == PHASE_CALLBACK ? " failed: " : ", its answer: ");
+		lua_pcall(L, 4, 1, 0);		/* out of memory: that message instead */
+	}
+	report(L, NULL);
 }
 
 /* ring_buffer sample callback: one event. Returning non-zero stops the drain. */
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct ctl_state *s = ctx;
-	const struct ctlua_event *e = data;
+	struct dispatch d = { .s = s, .e = data, .phase = PHASE_EVENT };
 	lua_State *L = s->run_L;
+	int base = lua_gettop(L), status, kind;
 	enum ctl_stop why;
-	int status;
 
 	if (s->closed)		/* a callback closed the module: stop reading */
 		return -ECANCELED;
-	if (size < sizeof(*e) || e->kind >= CTLUA_EV_NR)
+	if (size < sizeof(*d.e) || d.e->kind >= CTLUA_EV_NR)
 		return 0;
-	if (s->cb_ref[e->kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
+	kind = d.e->kind;
+	if (s->cb_ref[kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
 		return 0;
+	lua_pushcfunction(L, ctl_traceback);			/* base + 1 */
+	if (s->cb_ref[kind] != LUA_NOREF)			/* base + 2: for messages */
+		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[kind]);
+	else
+		lua_pushnil(L);
 	lua_pushcfunction(L, dispatch);
-	lua_pushlightuserdata(L, s);
-	lua_pushlightuserdata(L, data);
-	callback_out_of_memory = false;
-	status = lua_pcall(L, 2, 0, 0);
+	lua_pushlightuserdata(L, &d);
+	lua_pushvalue(L, base + 2);
+	status = lua_pcall(L, 2, 1, base + 1);
 	why = ctl_budget_disarm(L);
+	if (status == LUA_OK && d.swallowed)
+		status = LUA_ERRRUN;
 	if (status != LUA_OK) {
 		s->callback_errors++;
 		if (why == CTL_STOP_TIME)
 			s->callback_timeouts++;
-		if (why == CTL_STOP_MEMORY || status == LUA_ERRMEM || callback_out_of_memory) {
+		if (why == CTL_STOP_MEMORY || status == LUA_ERRMEM) {
 			s->callback_memory++;
 			lua_gc(L, LUA_GCCOLLECT, 0);	/* the next callback starts clean */
 		}
-		report(L, NULL);
+		dispatch_failed(L, &d, base + 2);
 	}
+	lua_settop(L, base);
 	s->handled++;
 	if (ctl_signal_pending())	/* a flood must not outlast Ctrl-C */
 		return -EINTR;
@@ -263,12 +275,26 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* The loop's event source: what waits in the ring buffer, to the callbacks. */
+/*
+ * One drain batch: what waits in the ring buffer, to the callbacks (ct.run, ct.poll
+ * and the shell's prompt all drain through here). Returns what ring_buffer__consume
+ * returns.
+ */
+static int consume_batch(struct ctl_state *s)
+{
+	int n = ring_buffer__consume(s->rb);
+
+	/*
+	 * The end of a drain batch: the one place where what the batch's callbacks wrote
+	 * (their verdicts, ctl_verdicts_flush) goes to the kernel.
+	 */
+	return n;
+}
+
+/* The loop's event source. */
 static int consume_ring(void *ctx)
 {
-	struct ctl_state *s = ctx;
-
-	return ring_buffer__consume(s->rb);
+	return consume_batch(ctx);
 }
 
 static int events_open(lua_State *L, struct ctl_state *s)
@@ -305,11 +331,50 @@ void ctl_events_close(struct ctl_state *s)
 	s->loop = NULL;
 }
 
-/* ct.on(kind, fn | nil) -> the previous callback for that kind, or nil */
+/* The kinds the watch filter lets through: the one its kind names, else all. */
+static unsigned int watched_kinds(lua_State *L, struct ctl_state *s)
+{
+	unsigned int kinds = (1u << CTLUA_EV_NR) - 1;
+	int k;
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, s->watch_ref);
+	lua_pushliteral(L, "kind");
+	if (lua_rawget(L, -2) == LUA_TSTRING) {	/* ct.watch checked its type */
+		k = ctl_name_index(ctl_event_names, lua_tostring(L, -1));
+		kinds = k >= 0 ? 1u << k : 0;	/* an unknown kind matches nothing */
+	}
+	lua_pop(L, 2);
+	return kinds;
+}
+
+int ctl_events_sync_mask(lua_State *L, struct ctl_state *s)
+{
+	struct ctlua_config cfg;
+	unsigned int want = 0;
+
+	if (!s->dp)
+		return 0;
+	for (int k = 0; k < CTLUA_EV_NR; k++)
+		if (s->cb_ref[k] != LUA_NOREF)
+			want |= 1u << k;
+	if (s->watch_ref != LUA_NOREF)
+		want |= watched_kinds(L, s);
+	want &= ~(unsigned int)s->events_off;
+	cfg = *ctl_dp_config(s->dp);
+	if (cfg.event_mask == want)
+		return 0;
+	cfg.event_mask = (__u8)want;
+	return ctl_dp_set_config(s->dp, &cfg);
+}
+
+/*
+ * ct.on(kind, fn | nil) -> the previous callback for that kind, or nil | nil, msg,
+ * errno (the callback is set, but the program's event mask could not be written)
+ */
 static int l_on(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
-	int kind = ctl_check_option(L, 1, NULL, ctl_event_names);
+	int kind = ctl_check_option(L, 1, NULL, ctl_event_names), err;
 
 	if (!lua_isnil(L, 2))
 		luaL_checktype(L, 2, LUA_TFUNCTION);
@@ -323,6 +388,8 @@ static int l_on(lua_State *L)
 	lua_pushvalue(L, 2);
 	s->cb_ref[kind] = lua_isnil(L, -1) ? (lua_pop(L, 1), LUA_NOREF)
 					   : luaL_ref(L, LUA_REGISTRYINDEX);
+	if ((err = ctl_events_sync_mask(L, s)))
+		return ctl_fail(L, err, "cannot write the config map");
 	return 1;
 }
 
@@ -490,17 +557,25 @@ int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)
 	s->drain_limited = true;
 	s->run_L = L;
 	ctl_signals_interrupt_push(L);	/* Ctrl-C at the prompt stops a callback too */
-	consumed = ring_buffer__consume(s->rb);
+	consumed = consume_batch(s);
 	ctl_signals_interrupt_pop();
 	s->run_L = NULL;
 	s->drain_limited = false;
 	return consumed;
 }
 
-void ctl_events_unwatch(lua_State *L, struct ctl_state *s)
+/* Stop the watch; returns 0 or -errno from writing the event mask. */
+static int unwatch(lua_State *L, struct ctl_state *s)
 {
 	luaL_unref(L, LUA_REGISTRYINDEX, s->watch_ref);
 	s->watch_ref = LUA_NOREF;
+	return ctl_events_sync_mask(L, s);
+}
+
+void ctl_events_unwatch(lua_State *L, struct ctl_state *s)
+{
+	/* a kind left on costs records nobody reads, nothing worse: the next sync fixes it */
+	unwatch(L, s);
 }
 
 void ctl_events_signals_interrupt(struct ctl_state *s)
@@ -516,9 +591,11 @@ void ctl_events_signals_interrupt(struct ctl_state *s)
 static int l_watch(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
+	int err;
 
 	if (lua_isboolean(L, 1) && !lua_toboolean(L, 1)) {
-		ctl_events_unwatch(L, s);
+		if ((err = unwatch(L, s)))
+			return ctl_fail(L, err, "cannot write the config map");
 		lua_pushboolean(L, 1);
 		return 1;
 	}
@@ -528,8 +605,10 @@ static int l_watch(lua_State *L)
 		luaL_checktype(L, 1, LUA_TTABLE);
 	ctl_check_record_filter(L, 1, &ctl_event_record);
 	lua_settop(L, 1);
-	ctl_events_unwatch(L, s);
+	luaL_unref(L, LUA_REGISTRYINDEX, s->watch_ref);
 	s->watch_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	if ((err = ctl_events_sync_mask(L, s)))
+		return ctl_fail(L, err, "cannot write the config map");
 	lua_pushboolean(L, 1);
 	return 1;
 }

@@ -81,14 +81,15 @@ static int l_default(lua_State *L)
 }
 
 /*
- * ct.events([{kind, ...}]) -> list of the event kinds the program emits
- * The argument is a list: a table with other keys ({miss=true}) is refused, since it
- * would read as the empty list and turn every kind off.
+ * ct.events([{kind, ...}]) -> list of the event kinds allowed | nil, msg, errno
+ * All are allowed at first. The program emits an allowed kind only while something
+ * listens to it (ctl_events_sync_mask). The argument is a list: a table with other
+ * keys ({miss=true}) is refused, since it would read as the empty list and turn every
+ * kind off.
  */
 static int l_events(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
-	struct ctlua_config cfg;
 	__u8 mask = 0;
 	int r, err, n = 0;
 
@@ -116,15 +117,14 @@ static int l_events(lua_State *L)
 	}
 	if ((r = ctl_ready(L, s)))
 		return r;
-	cfg = *ctl_dp_config(s->dp);
 	if (!lua_isnoneornil(L, 1)) {
-		cfg.event_mask = mask;
-		if ((err = ctl_dp_set_config(s->dp, &cfg)))
+		s->events_off = (__u8)(((1u << CTLUA_EV_NR) - 1) & ~mask);
+		if ((err = ctl_events_sync_mask(L, s)))
 			return ctl_fail(L, err, "cannot write the config map");
 	}
 	lua_newtable(L);
 	for (int k = 0; k < CTLUA_EV_NR; k++)
-		if (cfg.event_mask & (1u << k)) {
+		if (!(s->events_off & (1u << k))) {
 			lua_pushstring(L, ctl_event_names[k]);
 			lua_rawseti(L, -2, ++n);
 		}

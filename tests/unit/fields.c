@@ -95,7 +95,7 @@ static void test_event_fields(lua_State *L)
 	if (get(&ctl_event_record, "time", &e, &ctx, &v))
 		ok(v.n == 2.5, "event time: the stamp moved by the offset, in seconds");
 
-	ctl_push_record(L, &ctl_event_record, &e, &ctx, CTL_EVENT_MT);
+	ctl_push_record(L, &ctl_event_record, &e, &ctx, NULL);
 	ctl_pretty(L, -1);
 	is_s(lua_tostring(L, -1), "event{alloc_error egress veth0 udp 198.18.0.2:1000 → "
 	     "198.18.0.1:80, action alloc, rule 3, error EEXIST}",
@@ -109,7 +109,7 @@ static void test_event_fields(lua_State *L)
 	ok(!get(&ctl_event_record, "errname", &e, &ctx, &v), "no errname without an error");
 	if (get(&ctl_event_record, "proto", &e, &ctx, &v))
 		ok(v.s == NULL && v.i == 47, "a protocol without a name is its number");
-	ctl_push_record(L, &ctl_event_record, &e, &ctx, CTL_EVENT_MT);
+	ctl_push_record(L, &ctl_event_record, &e, &ctx, NULL);
 	is_i(lua_getfield(L, -1, "rule"), LUA_TNIL, "and the table has no rule");
 	is_i(lua_getfield(L, -2, "errname"), LUA_TNIL, "nor an errname");
 	is_i(lua_getfield(L, -3, "err"), LUA_TNUMBER, "but err, which every event has");

@@ -224,6 +224,8 @@ static void test_addr_format(void)
 	set_bytes(a, zero);
 	is_str(ctl_addr_format(2, a, buf), "0.0.0.0", "addr_format IPv4 zero");
 	is_str(ctl_addr_format(10, a, buf), "::", "addr_format IPv6 zero is ::");
+	set_bytes(a, (const uint8_t[16]){ 100, 10, 9, 109 });
+	is_str(ctl_addr_format(2, a, buf), "100.10.9.109", "addr_format IPv4, one to three digits");
 	set_bytes(a, v6);
 	is_str(ctl_addr_format(10, a, buf), "2001:db8::1", "addr_format IPv6, compressed");
 	set_bytes(a, v6full);
