@@ -26,12 +26,24 @@ char LICENSE[] SEC("license") = "GPL";	/* the kfuncs refuse anything else */
 #define ENOMEM		12
 #define EEXIST		17
 
+/* libbpf reads the running kernel's config for these (one file, no BTF parse) */
 extern unsigned int CONFIG_HZ __kconfig __weak;
+extern enum libbpf_tristate CONFIG_NF_NAT __kconfig __weak;
 
 /* The host refuses an object built from another version of ctlua.h. */
 const volatile __u32 ctlua_abi = CTLUA_ABI;
-/* Set by the loader when the kernel has bpf_ct_set_nat_info (6.1+, CONFIG_NF_NAT). */
-const volatile bool have_nat;
+/* Set by the loader when nf_nat is a loaded module with BTF (/sys/kernel/btf/nf_nat). */
+const volatile bool nat_module_btf;
+
+/*
+ * Whether bpf_ct_set_nat_info exists (KERNEL.md sections 0 and 8): on 6.1+ (the host's
+ * minimum) it is built wherever nf_nat is and BTF is: in vmlinux with CONFIG_NF_NAT=y,
+ * else in nf_nat's module BTF while it is loaded. Both are constants to the verifier
+ * (.kconfig and .rodata are frozen), so when this is false the weak kfunc's call is
+ * dead code and the object loads. The loader needs no BTF of its own for it: libbpf's
+ * one parse of the kernel's BTF resolves the kfunc.
+ */
+#define have_nat (CONFIG_NF_NAT == TRI_YES || (CONFIG_NF_NAT == TRI_MODULE && nat_module_btf))
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
