@@ -14,11 +14,15 @@ if ! command -v strace >/dev/null 2>&1; then
 fi
 make_ns || BAIL_OUT "cannot create the test namespace"
 
+# LeakSanitizer cannot run under ptrace (the sanitizer pass's build): off for the traced
+# runs only, the rest of the pass's options kept.
+traced_asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+
 # btf_opens LOG: how many times the traced process opened vmlinux's BTF.
 btf_opens() { grep -c 'open.*"/sys/kernel/btf/vmlinux"' "$1"; }
 
 log=$TEST_TMP/strace.attach
-ns_exec "$NS" strace -f -qq -e trace=open,openat -o "$log" \
+ASAN_OPTIONS=$traced_asan ns_exec "$NS" strace -f -qq -e trace=open,openat -o "$log" \
 	timeout 20 "$CTLUA" -e 'local l = assert(ct.attach("lo")); print("attached", l.ifname)' \
 	>"$TEST_TMP/out" 2>"$TEST_TMP/err"
 RC=$? OUT=$(<"$TEST_TMP/out") ERR=$(<"$TEST_TMP/err")
@@ -43,7 +47,7 @@ fi
 
 # --check reads BTF (once) to name every needed kfunc
 log=$TEST_TMP/strace.check
-out=$(strace -f -qq -e trace=open,openat -o "$log" "$CTLUA" --check 2>&1)
+out=$(ASAN_OPTIONS=$traced_asan strace -f -qq -e trace=open,openat -o "$log" "$CTLUA" --check 2>&1)
 is "$? $out" "0 ok: BTF, CAP_BPF and CAP_NET_ADMIN, and the conntrack kfuncs are present" \
 	"ctlua --check still checks the kfuncs"
 is "$(btf_opens "$log")" 1 "--check reads BTF once"
