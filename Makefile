@@ -308,12 +308,21 @@ $(BUILD)/bench/%: bench/progs/%.c $(BENCH_HDR) $(BUILD)/ctlua.skel.h | $(BUILD)/
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(BENCH_LIBS)
 
+# The table in the docs is a full run's output, never edited by hand: `make bench` ends by
+# writing it between the bench-table markers of BENCH_TABLE_DOC; `make bench-readme`
+# writes it again from bench/results.json (scripts/bench-table refuses a quick run's).
+BENCH_TABLE_DOC ?= doc/performance.md
+
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)bench/run
+	$(Q)scripts/bench-table --replace $(BENCH_TABLE_DOC)
 
 bench-quick: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)bench/run --quick
 
-.PHONY: bench bench-quick
+bench-readme:
+	$(Q)scripts/bench-table --replace $(BENCH_TABLE_DOC)
+
+.PHONY: bench bench-quick bench-readme

@@ -28,7 +28,7 @@ extern void bpf_ct_set_timeout(struct nf_conn___init *nfct, __u32 timeout) __ksy
 extern int bpf_ct_change_timeout(struct nf_conn *nfct, __u32 timeout) __ksym;
 extern int bpf_ct_set_status(const struct nf_conn___init *nfct, __u32 status) __ksym;
 extern int bpf_ct_change_status(struct nf_conn *nfct, __u32 status) __ksym;
-/* 6.1+ with CONFIG_NF_NAT; weak, and only reached when the loader set have_nat. */
+/* 6.1+ with CONFIG_NF_NAT; weak, and only reached when have_nat (ctlua.bpf.c) holds. */
 extern int bpf_ct_set_nat_info(struct nf_conn___init *nfct, union nf_inet_addr *addr, int port,
 			       enum nf_nat_manip_type manip) __ksym __weak;
 

@@ -14,6 +14,7 @@ PACKAGES=(
 	libreadline-dev					# the REPL's line editing
 	conntrack nftables iproute2 socat tmux		# kernel tests and the lab
 	perl						# prove
+	strace						# 23-startup.t counts BTF reads
 	groff-base					# 41-help.t reads the man page
 	libclang-rt-14-dev				# clang's libFuzzer runtime (make fuzz, make test)
 )

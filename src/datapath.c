@@ -22,7 +22,8 @@ struct ctl_dp {
 	struct ctlua_rule_table *table;	/* scratch for ctl_dp_put_rules */
 	__s64 realtime_offset;
 	int ncpus;
-	struct ctl_features feat;	/* what ctl_probe read of the kernel */
+	struct ctl_features feat;	/* what the kernel's BTF says, read on first need */
+	bool feat_read;
 	unsigned int verdicts;		/* the verdict table's capacity */
 	__u64 idle_ns;			/* a full table reclaims verdicts idle this long */
 	__u64 last_reclaim_ns;		/* coarse clock of the last reclaim when full */
@@ -69,7 +70,6 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		.event_mask = (1u << CTLUA_EV_NR) - 1,
 		.dflt = { .action = CTLUA_ACT_PASS },
 	};
-	struct ctl_features feat;
 	int err;
 
 	if (!opts) {
@@ -82,7 +82,8 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		return -EINVAL;
 	}
 	libbpf_set_print(libbpf_print);
-	err = ctl_probe(msg, len, &feat);
+	/* no BTF read here: libbpf's load reads it once, for CO-RE and the kfuncs */
+	err = ctl_probe_host(msg, len);
 	if (err)
 		return err;
 	dp = calloc(1, sizeof(*dp));
@@ -92,12 +93,11 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		return -ENOMEM;
 	}
 	dp->ncpus = libbpf_num_possible_cpus();
-	dp->feat = feat;
 	dp->verdicts = opts->verdicts;
 	ctl_dp_set_verdict_idle(dp, opts->verdict_idle_ms);
 	dp->skel = ctlua_bpf__open();
 	if (dp->skel) {
-		dp->skel->rodata->have_nat = feat.nat;
+		dp->skel->rodata->nat_module_btf = ctl_probe_nat_module();
 		err = bpf_map__set_max_entries(dp->skel->maps.ctl_verdicts, dp->verdicts);
 		if (!err)
 			err = ctlua_bpf__load(dp->skel);
@@ -105,8 +105,11 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		err = -errno;
 	}
 	if (err) {
-		snprintf(msg, len, "cannot load the BPF program (%s)%s", strerror(-err),
-			 verbose ? "" : "; run with -v to see libbpf's and the verifier's messages");
+		/* now read BTF, to name a missing kfunc rather than show a verifier dump */
+		if (!ctl_probe(msg, len, NULL))
+			snprintf(msg, len, "cannot load the BPF program (%s)%s", strerror(-err),
+				 verbose ? "" :
+				 "; run with -v to see libbpf's and the verifier's messages");
 		ctl_dp_close(dp);
 		return err;
 	}
@@ -495,8 +498,17 @@ int ctl_dp_events_fd(const struct ctl_dp *dp)
 	return bpf_map__fd(dp->skel->maps.ctl_events);
 }
 
-const struct ctl_features *ctl_dp_features(const struct ctl_dp *dp)
+const struct ctl_features *ctl_dp_features(struct ctl_dp *dp)
 {
+	if (!dp->feat_read) {
+		/* a kernel whose BTF cannot be read offers nothing optional */
+		ctl_probe_features(&dp->feat);
+		/* NAT as the loaded program sees it (the have_nat of ctlua.bpf.c) */
+		dp->feat.nat = dp->skel->kconfig->CONFIG_NF_NAT == TRI_YES ||
+			       (dp->skel->kconfig->CONFIG_NF_NAT == TRI_MODULE &&
+				dp->skel->rodata->nat_module_btf);
+		dp->feat_read = true;
+	}
 	return &dp->feat;
 }
 

@@ -128,9 +128,13 @@ int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
 int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir, bool l3);
 int ctl_dp_events_fd(const struct ctl_dp *dp);
 
-/* What the kernel offers (zones, NAT, ...), as read before loading. */
+/*
+ * What the kernel offers (zones, opts sizes, NAT, ...): its BTF, read on the first call
+ * (not at load: see ctl_probe_host), with nat as the loaded program sees it. Never NULL;
+ * all false if BTF cannot be read.
+ */
 struct ctl_features;
-const struct ctl_features *ctl_dp_features(const struct ctl_dp *dp);
+const struct ctl_features *ctl_dp_features(struct ctl_dp *dp);
 
 /* Nanoseconds to add to an event's CLOCK_MONOTONIC time to get the wall clock. */
 __s64 ctl_dp_realtime_offset(const struct ctl_dp *dp);

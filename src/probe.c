@@ -83,6 +83,17 @@ int ctl_probe_features(struct ctl_features *f)
 	for (int i = 0; ctl_all_kfuncs[i]; i++)
 		f->kfunc[i] = find_kfunc(ctl_all_kfuncs[i], vmlinux, &mod);
 	f->nat = find_kfunc("bpf_ct_set_nat_info", vmlinux, &mod);
+	if (!f->nat && ctl_probe_nat_module()) {
+		/* a modular nf_nat has the kfunc in its own BTF */
+		struct btf *nat = btf__load_module_btf("nf_nat", vmlinux);
+
+		f->nat = nat && btf__find_by_name_kind(nat, "bpf_ct_set_nat_info",
+						       BTF_KIND_FUNC) > 0;
+		btf__free(nat);
+		for (int i = 0; ctl_all_kfuncs[i]; i++)
+			if (!strcmp(ctl_all_kfuncs[i], "bpf_ct_set_nat_info"))
+				f->kfunc[i] = f->nat;
+	}
 	/* The types live where nf_conntrack was built: vmlinux, or its module. */
 	where = vmlinux;
 	id = btf__find_by_name_kind(where, "bpf_ct_opts", BTF_KIND_STRUCT);
@@ -103,13 +114,16 @@ int ctl_probe_features(struct ctl_features *f)
 	return 0;
 }
 
-int ctl_probe(char *msg, size_t len, struct ctl_features *out)
+bool ctl_probe_nat_module(void)
+{
+	return access("/sys/kernel/btf/nf_nat", R_OK) == 0;
+}
+
+int ctl_probe_host(char *msg, size_t len)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
-	struct ctl_features f;
 	struct utsname uts;
-	int err;
 
 	if (uname(&uts) == 0 && !at_least(uts.release, 6, 1)) {
 		/* 6.0 has the kfuncs but refuses the ct->mark write (KERNEL.md section 7) */
@@ -128,7 +142,17 @@ int ctl_probe(char *msg, size_t len, struct ctl_features *out)
 			 "(run it as root)");
 		return -EPERM;
 	}
-	/* one reading of BTF (about 20 ms) serves the check and the caller's features */
+	return 0;
+}
+
+int ctl_probe(char *msg, size_t len, struct ctl_features *out)
+{
+	struct ctl_features f;
+	int err;
+
+	if ((err = ctl_probe_host(msg, len)))
+		return err;
+	/* one reading of BTF (15 to 50 ms) serves the check and the caller's features */
 	if ((err = ctl_probe_features(&f))) {
 		snprintf(msg, len, "cannot read the kernel's BTF (%s)", strerror(-err));
 		return err;

@@ -12,11 +12,24 @@ extern const char *const ctl_needed_kfuncs[];
 struct ctl_features;
 
 /*
- * Check BTF, capabilities (CAP_BPF, CAP_NET_ADMIN) and every needed kfunc.
+ * What can be checked without reading BTF (a few system calls): the kernel's release
+ * (6.1+), that it has BTF, and the capabilities CAP_BPF and CAP_NET_ADMIN. Returns 0, or
+ * -errno with one sentence naming what is missing in @msg. The datapath calls only this
+ * before loading: libbpf's load reads the kernel's BTF, and a second reading would
+ * double the cost of start-up (bench/README.md, row 6).
+ */
+int ctl_probe_host(char *msg, size_t len);
+
+/*
+ * ctl_probe_host, then every needed kfunc, from the kernel's BTF (read once).
  * Returns 0 and, if @out is not NULL, what the kernel offers there (as
  * ctl_probe_features); or -errno with one sentence naming what is missing in @msg.
+ * For `ctlua --check`, and to explain a load that failed.
  */
 int ctl_probe(char *msg, size_t len, struct ctl_features *out);
+
+/* Whether nf_nat is a loaded module with BTF: its kfunc is there, not in vmlinux. */
+bool ctl_probe_nat_module(void);
 
 /* Every conntrack kfunc, used by ctlua or not, NULL-terminated (KERNEL.md scope). */
 extern const char *const ctl_all_kfuncs[];

@@ -6,8 +6,8 @@
  *
  *   fp_load IFNAME VERDICTS
  *
- * What ctlua needs to load the object, and nothing more: whether the kernel has
- * bpf_ct_set_nat_info (the object's have_nat, from the kernel's BTF), the skeleton
+ * What ctlua needs to load the object, and nothing more: whether nf_nat is a loaded
+ * module with BTF (the object's nat_module_btf; a stat, no BTF read), the skeleton
  * (build/ctlua.skel.h: all three programs, as ctlua loads them), the config ctlua
  * writes after loading (enforce, default pass, every event kind), clsact and the
  * ingress filter with bpf_tc_*. Then, on stdout, each line flushed:
@@ -22,7 +22,7 @@
  * ctl_verdicts with the tuples of bench/progs/flowgen.h, action alloc, timed.
  */
 #include <net/if.h>
-#include <bpf/btf.h>
+#include <unistd.h>
 #include "ev_util.h"
 #include "flowgen.h"
 #include "ctlua.skel.h"
@@ -95,21 +95,13 @@ static long maps_kb(void)
 	return (long)(sum / 1024);
 }
 
-/* Whether the kernel (or nf_conntrack's module) has bpf_ct_set_nat_info, as ctlua asks. */
-static bool kernel_has_nat(void)
+/*
+ * What the object needs to know before load, as ctlua asks it: whether nf_nat is a loaded
+ * module with BTF (the object reads CONFIG_NF_NAT through libbpf itself).
+ */
+static bool nat_module_btf(void)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod;
-	bool found;
-
-	if (!vmlinux)
-		return false;
-	found = btf__find_by_name_kind(vmlinux, "bpf_ct_set_nat_info", BTF_KIND_FUNC) > 0;
-	if (!found && (mod = btf__load_module_btf("nf_conntrack", vmlinux))) {
-		found = btf__find_by_name_kind(mod, "bpf_ct_set_nat_info", BTF_KIND_FUNC) > 0;
-		btf__free(mod);
-	}
-	btf__free(vmlinux);
-	return found;
+	return access("/sys/kernel/btf/nf_nat", R_OK) == 0;
 }
 
 int main(int argc, char **argv)
@@ -139,14 +131,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: no interface named '%s'\n", prog, argv[1]);
 		return 1;
 	}
-	nat = kernel_has_nat();
+	nat = nat_module_btf();
 	t_probe = ev_now();
 	skel = ctlua_bpf__open();
 	if (!skel) {
 		fprintf(stderr, "%s: cannot open the BPF object (%s)\n", prog, strerror(errno));
 		return 1;
 	}
-	skel->rodata->have_nat = nat;
+	skel->rodata->nat_module_btf = nat;
 	t_open = ev_now();
 	if ((err = ctlua_bpf__load(skel))) {
 		fprintf(stderr, "%s: cannot load the BPF object (%s)\n", prog, strerror(-err));

@@ -20,6 +20,10 @@ else
 fi
 VERDICTS=100000
 ROW=footprint
+# the goals (issue #11): attached within 150 ms of process start; RSS at most 16 MiB
+# with the verdicts stored
+GOAL_LOAD_NS=150000000
+GOAL_RSS_KIB=16384
 OBJ=build/ctlua.bpf.o
 
 bench_init
@@ -75,6 +79,7 @@ run_ctlua()
 	RSS_CTLUA+=("$(ev_field "$idle" rss_kb)") MAPS_IDLE+=("$(ev_field "$idle" maps_kb)")
 	MAPPED_CTLUA+=("$(ev_field "$idle" mapped_kb)")
 	RSS_V_CTLUA+=("$(ev_field "$v" rss_kb)") RSS_GC_CTLUA+=("$(ev_field "$v" gc_rss_kb)")
+	bench_record meas "$ROW" rss ctlua "$round" 1 "$(ev_field "$v" rss_kb)" -
 	MAPS_V+=("$(ev_field "$v" maps_kb)")
 	bench_progress "$(printf 'round %d/%d  %-13s attached after %6.1f ms, RSS %6d KiB idle, %6d KiB with %d verdicts' \
 		"$round" "$ROUNDS" ctlua "$(awk -v w=$((t1 - t0)) 'BEGIN { print w / 1e6 }')" \
@@ -126,9 +131,15 @@ bench_record case "$ROW" load 0 1 "load and attach: process start (build/bench/s
 bench_record case "$ROW" verdicts 0 "$VERDICTS" "$VERDICTS verdicts: ct.verdict(tuple, \"alloc\") in a loop vs bpf_map_update_elem from C, into an empty ctl_verdicts"
 bench_record contender "$ROW" ctlua "build/ctlua bench/lua/fp_footprint.lua: ct.attach(\"lo\") then prints \"attached\"; the verdict loop between stamped lines"
 bench_record contender "$ROW" fp_load "bench/progs/fp_load.c: the same object (ctlua's skeleton, all three programs) loaded, configured and attached with libbpf; own clock for the verdicts"
+bench_record case "$ROW" rss 0 1 "VmRSS with $VERDICTS verdicts stored, right after the loop (no forced collection); ns/entry = KiB"
 bench_record contender "$ROW" tc-filter-add "tc filter add dev lo ingress bpf da obj build/ctlua.bpf.o sec tc: the whole process (iproute2's libbpf, which loads only ctlua_ingress); clsact added before, untimed"
 
+bench_record contender "$ROW" goal "the goals as fixed references, not a program: load and attach $((GOAL_LOAD_NS / 1000000)) ms; RSS $((GOAL_RSS_KIB / 1024)) MiB"
+bench_record goal "$ROW" goal 1.00
+
 for round in $(seq "$ROUNDS"); do
+	bench_record meas "$ROW" load goal "$round" 1 "$GOAL_LOAD_NS" -
+	bench_record meas "$ROW" rss goal "$round" 1 "$GOAL_RSS_KIB" -
 	run_ctlua "$round"
 	run_fp_load "$round"
 	run_tc "$round"
@@ -158,7 +169,7 @@ bench_record note "$ROW" "RSS (VmRSS) loaded and attached, idle: ctlua $(kib "${
 bench_record note "$ROW" "of that RSS, BPF maps mapped into the process (smaps, anon_inode:bpf-map: the .bss with the $(awk '/define CTLUA_MAX_REQUESTS/ { print $3 }' bpf/ctlua.h)-slot request array): ctlua $(kib "${MAPPED_CTLUA[@]}"), fp_load $(kib "${MAPPED_C[@]}")"
 bench_record note "$ROW" "RSS with $VERDICTS verdicts: ctlua right after the loop $(kib "${RSS_V_CTLUA[@]}"), after a full collectgarbage() $(kib "${RSS_GC_CTLUA[@]}"); fp_load $(kib "${RSS_V_C[@]}"). The verdicts live in the kernel; what ctlua's RSS gains is the loop's garbage and what the allocator keeps of it"
 bench_record note "$ROW" "kernel memory of the object's maps (memlock in fdinfo), the same in both: idle $(kib "${MAPS_IDLE[@]}"), with $VERDICTS verdicts $(kib "${MAPS_V[@]}")"
-bench_record note "$ROW" "fp_load's start-up by phase (medians): BTF probe for have_nat $(ev_us "$(ev_median "${PH_PROBE[@]}" | cut -d' ' -f1)") us, skeleton open $(ev_us "$(ev_median "${PH_OPEN[@]}" | cut -d' ' -f1)") us, load and verify with the config written $(ev_us "$(ev_median "${PH_LOAD[@]}" | cut -d' ' -f1)") us, clsact and attach $(ev_us "$(ev_median "${PH_ATTACH[@]}" | cut -d' ' -f1)") us"
-bench_record note "$ROW" "no goal in this row; tc-filter-add is no peer for memory (it exits once the filter is in)"
+bench_record note "$ROW" "fp_load's start-up by phase (medians): nat_module_btf (a stat) $(ev_us "$(ev_median "${PH_PROBE[@]}" | cut -d' ' -f1)") us, skeleton open $(ev_us "$(ev_median "${PH_OPEN[@]}" | cut -d' ' -f1)") us, load and verify with the config written $(ev_us "$(ev_median "${PH_LOAD[@]}" | cut -d' ' -f1)") us, clsact and attach $(ev_us "$(ev_median "${PH_ATTACH[@]}" | cut -d' ' -f1)") us"
+bench_record note "$ROW" "goals: ctlua attached within $((GOAL_LOAD_NS / 1000000)) ms of its start and VmRSS at most $((GOAL_RSS_KIB / 1024)) MiB with $VERDICTS verdicts (ctlua/goal >= 1.00 in the load and rss cases); tc-filter-add is no peer for memory (it exits once the filter is in)"
 
 bench_finish
