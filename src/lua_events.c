@@ -27,6 +27,7 @@
 #include "names.h"
 #include "pretty.h"
 #include "sandbox.h"
+#include "verdict_buf.h"
 
 
 int ctl_traceback(lua_State *L)
@@ -67,6 +68,7 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 {
 	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
 	struct ctlua_verdict v = {};
+	struct ctlua_flow fail;
 	struct ctlua_request req;
 	int i = lua_type(L, base) == LUA_TSTRING
 		? ctl_name_index(ctl_action_names, lua_tostring(L, base)) : -1;
@@ -86,9 +88,9 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 		ctl_check_keys(L, base + 1, 0, keys);
 		ctl_check_opts(L, base + 1, 0, false, &v.opts);
 	}
-	err = ctl_dp_put_verdict(s->dp, f, &v);
+	err = ctl_vbuf_put(s->vbuf, f, &v, &fail);	/* written at the batch's end */
 	if (err)
-		luaL_error(L, "%s", ctl_dp_verdict_error(s->dp, err, ctl_flow_format(f, buf),
+		luaL_error(L, "%s", ctl_dp_verdict_error(s->dp, err, ctl_flow_format(&fail, buf),
 							 msg, sizeof(msg)));
 	if (v.action != CTLUA_ACT_ALLOC || ctl_dp_config(s->dp)->mode != CTLUA_MODE_ENFORCE)
 		return;
@@ -267,8 +269,10 @@ static int on_event(void *ctx, void *data, size_t size)
 static int consume_ring(void *ctx)
 {
 	struct ctl_state *s = ctx;
+	int n = ring_buffer__consume(s->rb);
 
-	return ring_buffer__consume(s->rb);
+	ctl_verdicts_flush(s);	/* the batch's answers, before the flows' next packets */
+	return n;
 }
 
 static int events_open(lua_State *L, struct ctl_state *s)
@@ -491,6 +495,7 @@ int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)
 	s->run_L = L;
 	ctl_signals_interrupt_push(L);	/* Ctrl-C at the prompt stops a callback too */
 	consumed = ring_buffer__consume(s->rb);
+	ctl_verdicts_flush(s);	/* the batch's answers, before the flows' next packets */
 	ctl_signals_interrupt_pop();
 	s->run_L = NULL;
 	s->drain_limited = false;
