@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,7 +283,15 @@ static bool past(const struct timespec *t)
 static void *flusher(void *arg)
 {
 	struct ctl_vbuf *b = arg;
+	struct sched_param rt = { .sched_priority = 1 };
 
+	/*
+	 * The lowest real-time priority: at its deadline the thread runs at once instead of
+	 * waiting for a time slice behind the Lua thread (measured: p50 1.2 ms either way,
+	 * but up to 5 ms under load without it). Its work is one batch call, so it cannot
+	 * hold a CPU for long. Without the privilege, it stays an ordinary thread.
+	 */
+	pthread_setschedparam(pthread_self(), SCHED_FIFO, &rt);
 	pthread_mutex_lock(&b->mu);
 	while (!b->stop) {
 		if (!b->n || b->refused)	/* nothing, or the Lua side must settle first */

@@ -19,7 +19,7 @@
 #include "ctlua.h"
 
 /* How long a write may wait in the buffer, and how many may wait at once. */
-#define CTL_VBUF_DEADLINE_NS	1000000
+#define CTL_VBUF_DEADLINE_NS	900000	/* + waking and writing: in the kernel within 1 ms */
 #define CTL_VBUF_SLOTS		4096
 
 struct ctl_dp;
