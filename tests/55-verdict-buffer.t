@@ -158,6 +158,43 @@ has_line "$out" $'FULL\tENOSPC: the verdict table is full (3 entries, none unuse
 	"then the table is full again: the host counted the reclaimed ones out"
 has_line "$out" "KERNEL 5 pass 0,6 drop 0,7 drop 0" "and the kernel holds exactly those three"
 
+# --- a write the kernel refuses when the buffer is written: reported, named, counted ---
+#
+# Another writer (bpftool) fills the table behind the host's back, so the host's count
+# lets two verdicts wait that the kernel then refuses. Each is retried alone at the
+# next call, fails, and that call returns ENOSPC naming it.
+
+cat >"$TEST_TMP/refused.lua" <<'EOF_LUA'
+dofile(arg[1])
+ct.config{verdicts = 3, verdict_idle = 0}
+assert(ct.verdict(flow(1), "drop"))
+assert(ct.sync())
+local z12 = (" 00"):rep(12)
+for i = 8, 9 do
+	assert(os.execute("bpftool map update id " .. map_id(3) .. " key hex c6 12 00 0" .. i .. z12 ..
+		" c6 12 00 01" .. z12 .. " 00 0" .. i .. " 19 64 02 11 00 00 value hex" ..
+		(" 00"):rep(32)))
+end
+print("WAIT", ct.verdict(flow(10), "drop"), ct.verdict(flow(11), "drop"))
+print("SYNC1", ct.sync())
+print("SYNC2", ct.sync())
+print("SYNC3", ct.sync())
+print("READ", ct.verdict(flow(10)))
+print("STATS", ct.stats().verdicts_full)
+EOF_LUA
+out=$(ip netns exec "$NS_A" timeout 30 "$CTLUA" "$TEST_TMP/refused.lua" "$TEST_TMP/common.lua" 2>&1)
+full="the verdict table is full (3 entries, reclaiming is off): cannot store"
+tail="(ct.forget frees one; --verdicts or ct.config{verdicts=} sets the size)"
+has_line "$out" $'WAIT	true	true' "with room by the host's count, both verdicts wait"
+has_line "$out" $'SYNC1	nil	ENOSPC: '"$full $(printf "$F" 10) $tail"$'\t28' \
+	"the kernel refuses them: ct.sync retries the first alone and returns ENOSPC naming it"
+has_line "$out" $'SYNC2	nil	ENOSPC: '"$full $(printf "$F" 11) $tail"$'\t28' \
+	"the next call does the same for the second"
+has_line "$out" $'SYNC3	true' "after which nothing waits"
+has_line "$out" $'READ	nil	ENOENT: no verdict for '"$(printf "$F" 10)"$'\t2' \
+	"a refused verdict is dropped, not left half-stored"
+has_line "$out" $'STATS\t2' "both are counted in verdicts_full"
+
 # --- the deadline: a script that never returns to a loop ------------------------------
 #
 # Each verdict is followed by 30 ms of pure Lua: no ct call, no loop, nothing that
