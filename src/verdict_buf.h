@@ -53,7 +53,9 @@ int ctl_vbuf_del(struct ctl_vbuf *b, const struct ctlua_flow *f);
  * Write every buffered verdict now. A write the kernel refuses (the table filled by
  * someone else, ENOMEM) is retried one by one with ctl_dp_put_verdict (reclaim
  * included); if that fails too, it is dropped, counted, and the error returned, with its
- * flow in *@fail (when not NULL). Every call above does this first.
+ * flow in *@fail (when not NULL). ctl_vbuf_put does this first (a refusal it reports
+ * leaves its own write unmade); ctl_vbuf_get and ctl_vbuf_del see refused writes as
+ * waiting ones.
  */
 int ctl_vbuf_sync(struct ctl_vbuf *b, struct ctlua_flow *fail);
 
