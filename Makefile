@@ -61,6 +61,7 @@ CORE_OBJS += help.o
 CORE_OBJS += help_text.o	# generated from doc/api.md (below)
 # The kernel side's user half: the BPF object, tc, netlink, namespaces, the wait loop.
 CORE_OBJS += datapath.o
+CORE_OBJS += verdict_buf.o
 CORE_OBJS += probe.o
 CORE_OBJS += tc.o
 CORE_OBJS += nlreq.o

@@ -50,6 +50,12 @@ int ctl_events_fd(lua_State *L, struct ctl_state *s);
  * CTLUA_STRAGGLER_MS even if the descriptor stays quiet.
  */
 int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms);
+/*
+ * Write the buffered verdicts now (src/verdict_buf.h); a write the kernel refused is
+ * reported on stderr with its flow. For the ends of callback batches, shell lines and
+ * scripts (ctl_run_call). Does nothing before the datapath is loaded.
+ */
+void ctl_verdicts_flush(struct ctl_state *s);
 /* Stop ct.watch. */
 void ctl_events_unwatch(lua_State *L, struct ctl_state *s);
 /* From now on a signal during ct.run interrupts it as it does ct.poll (the shell's way). */

@@ -29,6 +29,8 @@ struct ctl_dp {
 	__u64 last_reclaim_ns;		/* coarse clock of the last reclaim when full */
 	__u64 verdicts_full;		/* stores refused (CTLUA_STAT_VERDICTS_FULL) */
 	__u64 verdicts_expired;		/* verdicts reclaimed (CTLUA_STAT_VERDICTS_EXPIRED) */
+	void (*gone)(void *ctx, const struct ctlua_flow *f);	/* ctl_dp_on_verdict_gone */
+	void *gone_ctx;
 };
 
 static bool verbose;
@@ -283,9 +285,14 @@ int ctl_dp_expire_verdicts(struct ctl_dp *dp, unsigned int idle_ms)
 	if (n && bpf_map_delete_batch(fd, old, &n, &bo)) {
 		/* one key may have gone in between (ct.forget, a race): delete one by one */
 		n = 0;
-		for (size_t i = 0; i < nold; i++)
-			n += bpf_map_delete_elem(fd, &old[i]) == 0;
+		for (size_t i = 0; i < nold; i++) {
+			if (bpf_map_delete_elem(fd, &old[i]))
+				continue;
+			old[n++] = old[i];
+		}
 	}
+	for (__u32 i = 0; dp->gone && i < n; i++)
+		dp->gone(dp->gone_ctx, &old[i]);
 	dp->verdicts_expired += n;
 	err = (int)n;
 out:
@@ -293,6 +300,18 @@ out:
 	free(keys);
 	free(vals);
 	return err;
+}
+
+void ctl_dp_on_verdict_gone(struct ctl_dp *dp, void (*fn)(void *ctx, const struct ctlua_flow *f),
+			    void *ctx)
+{
+	dp->gone = fn;
+	dp->gone_ctx = ctx;
+}
+
+int ctl_dp_verdicts_fd(const struct ctl_dp *dp)
+{
+	return bpf_map__fd(dp->skel->maps.ctl_verdicts);
 }
 
 unsigned int ctl_dp_verdicts(const struct ctl_dp *dp)

@@ -64,6 +64,14 @@ int ctl_dp_del_verdict(struct ctl_dp *dp, const struct ctlua_flow *f);
  * were removed (also counted in CTLUA_STAT_VERDICTS_EXPIRED), or -errno.
  */
 int ctl_dp_expire_verdicts(struct ctl_dp *dp, unsigned int idle_ms);
+/*
+ * Have @fn(@ctx, flow) called for each verdict ctl_dp_expire_verdicts removes (the
+ * host's count of stored flows, verdict_buf.c); NULL: none.
+ */
+void ctl_dp_on_verdict_gone(struct ctl_dp *dp, void (*fn)(void *ctx, const struct ctlua_flow *f),
+			    void *ctx);
+/* The verdict map's fd: writes that bypass ctl_dp_put_verdict keep its rules themselves. */
+int ctl_dp_verdicts_fd(const struct ctl_dp *dp);
 /* The verdict table's capacity, as loaded. */
 unsigned int ctl_dp_verdicts(const struct ctl_dp *dp);
 /* The idle time a full table reclaims after; 0 turns reclaiming off. */

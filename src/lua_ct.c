@@ -10,6 +10,7 @@
 #include "lua_ct.h"
 #include "names.h"
 #include "sandbox.h"
+#include "verdict_buf.h"
 
 const char *ctl_progname = "ct";
 
@@ -105,6 +106,12 @@ int ctl_ready(lua_State *L, struct ctl_state *s)
 	err = ctl_dp_open(&s->dp, &s->dp_opts, msg, sizeof(msg));
 	if (err)
 		return ctl_fail(L, err, "%s", msg);
+	err = ctl_vbuf_new(&s->vbuf, s->dp);
+	if (err) {
+		ctl_dp_close(s->dp);
+		s->dp = NULL;
+		return ctl_fail(L, err, "cannot start the verdict writer");
+	}
 	if ((err = ctl_events_sync_mask(L, s)))	/* the program starts with every kind on */
 		return ctl_fail(L, err, "cannot write the config map");
 	return 0;
@@ -120,6 +127,7 @@ static int l_stats(lua_State *L)
 
 	if ((r = ctl_ready(L, s)))
 		return r;
+	ctl_verdicts_flush(s);		/* the counters of a table as the script sees it */
 	if ((err = ctl_dp_stats(s->dp, &sum)))
 		return ctl_fail(L, err, "cannot read the counters");
 	lua_createtable(L, 0, CTLUA_STAT_NAMED + 1);
@@ -159,6 +167,8 @@ static bool finalizing(lua_State *L)
 void ctl_state_release(struct ctl_state *s)
 {
 	ctl_events_close(s);
+	ctl_vbuf_free(s->vbuf);
+	s->vbuf = NULL;
 	ctl_dp_close(s->dp);
 	s->dp = NULL;
 }

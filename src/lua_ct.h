@@ -26,6 +26,7 @@
 
 struct ctl_dp;
 struct ctl_loop;
+struct ctl_vbuf;
 struct ring_buffer;
 
 struct ctl_link {
@@ -38,6 +39,7 @@ struct ctl_link {
 struct ctl_state {
 	__u32 magic;			/* tells a state from other userdata (ctl_state) */
 	struct ctl_dp *dp;		/* loaded on first use (ctl_ready) */
+	struct ctl_vbuf *vbuf;		/* verdict writes on their way to dp (verdict_buf.h) */
 	struct ctl_dp_opts dp_opts;	/* what it loads with (ct.config) */
 	struct ctl_loop *loop;		/* created with the ring buffer */
 	struct ring_buffer *rb;

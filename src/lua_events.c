@@ -27,6 +27,7 @@
 #include "names.h"
 #include "pretty.h"
 #include "sandbox.h"
+#include "verdict_buf.h"
 
 
 int ctl_traceback(lua_State *L)
@@ -56,6 +57,7 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 {
 	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
 	struct ctlua_verdict v = {};
+	struct ctlua_flow fail;
 	struct ctlua_request req;
 	int i = lua_type(L, base) == LUA_TSTRING
 		? ctl_name_index(ctl_action_names, lua_tostring(L, base)) : -1;
@@ -75,9 +77,9 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 		ctl_check_keys(L, base + 1, 0, keys);
 		ctl_check_opts(L, base + 1, 0, false, &v.opts);
 	}
-	err = ctl_dp_put_verdict(s->dp, f, &v);
+	err = ctl_vbuf_put(s->vbuf, f, &v, &fail);	/* written at the batch's end */
 	if (err)
-		luaL_error(L, "%s", ctl_dp_verdict_error(s->dp, err, ctl_flow_format(f, buf),
+		luaL_error(L, "%s", ctl_dp_verdict_error(s->dp, err, ctl_flow_format(&fail, buf),
 							 msg, sizeof(msg)));
 	if (v.action != CTLUA_ACT_ALLOC || ctl_dp_config(s->dp)->mode != CTLUA_MODE_ENFORCE)
 		return;
@@ -286,8 +288,9 @@ static int consume_batch(struct ctl_state *s)
 
 	/*
 	 * The end of a drain batch: the one place where what the batch's callbacks wrote
-	 * (their verdicts, ctl_verdicts_flush) goes to the kernel.
+	 * (their verdicts) goes to the kernel, before the flows' next packets.
 	 */
+	ctl_verdicts_flush(s);
 	return n;
 }
 

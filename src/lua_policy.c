@@ -8,11 +8,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include "addr.h"
 #include "datapath.h"
 #include "lua_ct.h"
 #include "names.h"
+#include "verdict_buf.h"
 
 /* The longest verdict_idle ct.config takes: a day, in ms. */
 #define CTL_VERDICT_IDLE_MAX_MS	86400000
@@ -300,17 +302,50 @@ static int l_rules(lua_State *L)
 	return 1;
 }
 
-/* ct.verdict(tuple, action [, opts]) -> true | nil, msg, errno */
+/* nil, "ENAME: ..." for a failed verdict write about @f (the flow refused); returns 3. */
+static int verdict_fail(lua_State *L, struct ctl_state *s, int err, const struct ctlua_flow *f)
+{
+	char buf[CTL_FLOW_STRLEN], msg[320];
+
+	return ctl_fail(L, err, "%s", ctl_dp_verdict_error(s->dp, err, ctl_flow_format(f, buf),
+							     msg, sizeof(msg)));
+}
+
+/* ct.verdict(tuple) -> action, opts | nil, "ENOENT: ...", 2: the verdict in force */
+static int get_verdict(lua_State *L, struct ctl_state *s, const struct ctlua_flow *f)
+{
+	struct ctlua_verdict v;
+	char buf[CTL_FLOW_STRLEN];
+	int err = ctl_vbuf_get(s->vbuf, f, &v);
+
+	if (err == -ENOENT)
+		return ctl_fail(L, err, "no verdict for %s", ctl_flow_format(f, buf));
+	if (err)
+		return ctl_fail(L, err, "cannot read the verdict for %s", ctl_flow_format(f, buf));
+	lua_pushstring(L, v.action < CTLUA_ACT_NR ? ctl_action_names[v.action] : "?");
+	lua_newtable(L);
+	ctl_push_opts_fields(L, &v.opts);
+	return 2;
+}
+
+/*
+ * ct.verdict(tuple, action [, opts]) -> true | nil, msg, errno
+ * ct.verdict(tuple) -> action, opts | nil, msg, errno
+ */
 static int l_verdict(lua_State *L)
 {
 	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
 	struct ctl_state *s = ctl_state(L);
 	struct ctlua_verdict v = {};
-	struct ctlua_flow f;
-	char buf[CTL_FLOW_STRLEN], msg[320];
+	struct ctlua_flow f, fail;
 	int r, err;
 
 	ctl_check_flow(L, 1, &f);
+	if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3)) {
+		if ((r = ctl_ready(L, s)))
+			return r;
+		return get_verdict(L, s, &f);
+	}
 	v.action = (__u8)ctl_check_option(L, 2, NULL, ctl_action_names);
 	if (!lua_isnoneornil(L, 3)) {
 		luaL_checktype(L, 3, LUA_TTABLE);
@@ -319,10 +354,9 @@ static int l_verdict(lua_State *L)
 	}
 	if ((r = ctl_ready(L, s)))
 		return r;
-	err = ctl_dp_put_verdict(s->dp, &f, &v);
+	err = ctl_vbuf_put(s->vbuf, &f, &v, &fail);
 	if (err)
-		return ctl_fail(L, err, "%s", ctl_dp_verdict_error(s->dp, err,
-				ctl_flow_format(&f, buf), msg, sizeof(msg)));
+		return verdict_fail(L, s, err, &fail);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -338,13 +372,45 @@ static int l_forget(lua_State *L)
 	ctl_check_flow(L, 1, &f);
 	if ((r = ctl_ready(L, s)))
 		return r;
-	err = ctl_dp_del_verdict(s->dp, &f);
+	err = ctl_vbuf_del(s->vbuf, &f);
 	if (err == -ENOENT)
 		return ctl_fail(L, err, "no verdict for %s", ctl_flow_format(&f, buf));
 	if (err)
 		return ctl_fail(L, err, "cannot forget %s", ctl_flow_format(&f, buf));
 	lua_pushboolean(L, 1);
 	return 1;
+}
+
+/* ct.sync() -> true | nil, msg, errno: the buffered verdicts into the kernel now */
+static int l_sync(lua_State *L)
+{
+	struct ctl_state *s = ctl_state(L);
+	struct ctlua_flow fail;
+	int err;
+
+	lua_settop(L, 0);
+	if (!s->dp) {		/* nothing was written, so nothing waits: load nothing */
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	err = ctl_vbuf_sync(s->vbuf, &fail);
+	if (err)
+		return verdict_fail(L, s, err, &fail);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+void ctl_verdicts_flush(struct ctl_state *s)
+{
+	char buf[CTL_FLOW_STRLEN], name[16], msg[320];
+	struct ctlua_flow fail;
+	int err;
+
+	if (!s->vbuf || !(err = ctl_vbuf_sync(s->vbuf, &fail)))
+		return;
+	fprintf(stderr, "%s: %s: %s\n", ctl_progname, ctl_errno_name(-err, name, sizeof(name)),
+		ctl_dp_verdict_error(s->dp, err, ctl_flow_format(&fail, buf), msg, sizeof(msg)));
+	fflush(stderr);
 }
 
 /*
@@ -397,6 +463,7 @@ static const luaL_Reg policy_funcs[] = {
 	{ "rules", l_rules },
 	{ "verdict", l_verdict },
 	{ "forget", l_forget },
+	{ "sync", l_sync },
 	{ NULL, NULL },
 };
 

@@ -13,7 +13,8 @@
  * Call the function below @nargs arguments on top of @L, as lua_pcall does, with
  * @handler as message handler (NULL: none), while a stop signal interrupts it. The
  * signal stays pending afterwards (ctl_signal_pending, ctl_signal_take in loop.h).
- * Returns the Lua status; on error the message is on top.
+ * Returns the Lua status; on error the message is on top. The verdicts the call
+ * buffered are written afterwards (ctl_verdicts_flush).
  */
 int ctl_run_call(lua_State *L, int nargs, int nresults, lua_CFunction handler);
 

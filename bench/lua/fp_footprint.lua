@@ -10,6 +10,7 @@
 --                                     into the process (smaps), and the kernel's
 --                                     memory for the object's maps (memlock)
 --   verdicts-begin / verdicts-end     around VERDICTS ct.verdict(tuple, "alloc") calls
+--                                     and the ct.sync() that writes the last of them
 --   verdicts N rss_kb R gc_rss_kb G maps_kb M
 -- where gc_rss_kb is VmRSS again after a full garbage collection. The tuples are those
 -- of bench/progs/flowgen.h, built in the loop as a script would.
@@ -71,9 +72,15 @@ for i = 0, n - 1 do
 	assert(ct.verdict({ src = srcs[s], dst = "198.19.0.1", sport = 10000 + i % 50000, dport = 53,
 			    proto = "udp" }, "alloc"))
 end
+assert(ct.sync())	-- in the kernel, all of them, before the clock stops
 io.write("verdicts-end\n")
 io.stdout:flush()
 local after = rss_kb()
+-- the last one is in the kernel (nothing waits after ct.sync), and none was refused
+local last = n - 1
+assert(ct.verdict{ src = srcs[last // 50000], dst = "198.19.0.1", sport = 10000 + last % 50000,
+		   dport = 53, proto = "udp" } == "alloc")
+assert(ct.stats().verdicts_full == 0)
 collectgarbage()
 collectgarbage()
 io.write(string.format("verdicts %d rss_kb %d gc_rss_kb %d maps_kb %d\n", n, after, rss_kb(),
