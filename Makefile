@@ -309,21 +309,24 @@ $(BUILD)/bench/%: bench/progs/%.c $(BENCH_HDR) $(BUILD)/ctlua.skel.h | $(BUILD)/
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(BENCH_LIBS)
 
-# The table in the docs is a full run's output, never edited by hand: `make bench` ends by
-# writing it between the bench-table markers of BENCH_TABLE_DOC; `make bench-readme`
-# writes it again from bench/results.json (scripts/bench-table refuses a quick run's).
+# The tables in the docs are a full run's output, never edited by hand: `make bench` ends
+# by writing the goals into README.md and every contender into BENCH_TABLE_DOC, between
+# their markers; `make bench-readme` writes them again from bench/results.json
+# (scripts/bench-table refuses a quick run's).
 BENCH_TABLE_DOC ?= doc/performance.md
+BENCH_TABLES = scripts/bench-table --replace $(BENCH_TABLE_DOC) && \
+	scripts/bench-table --goals --replace README.md
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)bench/run
-	$(Q)scripts/bench-table --replace $(BENCH_TABLE_DOC)
+	$(Q)$(BENCH_TABLES)
 
 bench-quick: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
 	$(Q)bench/run --quick
 
 bench-readme:
-	$(Q)scripts/bench-table --replace $(BENCH_TABLE_DOC)
+	$(Q)$(BENCH_TABLES)
 
 .PHONY: bench bench-quick bench-readme

@@ -10,6 +10,7 @@ PACKAGES=(
 	libclang-rt-14-dev				# libFuzzer for fuzz/ (clang -fsanitize=fuzzer)
 	libbpf-dev libelf-dev zlib1g-dev		# libbpf and what it links
 	liblua5.4-dev lua5.4				# the policy language
+	lua-cjson					# scripts/bench-table reads bench/results.json
 	libnetfilter-conntrack-dev libmnl-dev		# reading the table, netns ids
 	libreadline-dev					# the REPL's line editing
 	conntrack nftables iproute2 socat tmux		# kernel tests and the lab

@@ -75,9 +75,30 @@ printf 'no markers\n' >"$tmp/bare.md"
 err=$(scripts/bench-table --replace "$tmp/bare.md" "$tmp/full.json" 2>&1)
 like "$? $err" "1 bench-table: '$tmp/bare.md' lacks the markers, in this order:" "a file without markers is refused"
 err=$(printf '{"rows": [1,}' | scripts/bench-table /dev/stdin 2>&1)
-like "$? $err" "1 bench-table: bad JSON at byte" "bad JSON is refused with its place"
+like "$? $err" "1 bench-table: '/dev/stdin': Expected value but found T_OBJ_END at character 13" \
+	"bad JSON is refused with its place"
+
+out=$(scripts/bench-table --goals "$tmp/full.json")
+is "$?" 0 "the goals table is made"
+has_line "$out" "Run of 2026-01-02T03:04:05Z (full mode): kernel 6.18.0-test, 2 CPUs; goals not met: 1." \
+	"its first line: date, mode, kernel, CPUs, goals not met"
+has_line "$out" "| packet-new-flows | fill 0 | nf_conntrack | ≥ 0.95× | 1.05× [0.95..1.16] | met |" \
+	"a goal met: the peer, the goal, the median ratio and its range"
+has_line "$out" "| packet-new-flows | fill 0 | goal | ≥ 1.00× | 0.81× [0.70..0.90] | **NOT MET** |" \
+	"a goal not met says so in bold"
+is "$(grep -c '^| packet-new-flows' <<<"$out")" 2 "contenders without a goal are left out"
+printf 'a\n<!-- bench-goals: begin (scripts/bench-table writes what follows from bench/results.json: make bench-readme; do not edit) -->\nold\n<!-- bench-goals: end -->\nb\n' >"$tmp/readme.md"
+scripts/bench-table --goals --replace "$tmp/readme.md" "$tmp/full.json" 2>/dev/null
+has_line "$(cat "$tmp/readme.md")" "| packet-new-flows | fill 0 | goal | ≥ 1.00× | 0.81× [0.70..0.90] | **NOT MET** |" \
+	"--goals --replace writes between the bench-goals markers"
+err=$(scripts/bench-table --goals --replace "$tmp/doc.md" "$tmp/full.json" 2>&1)
+like "$? $err" "1 bench-table: '$tmp/doc.md' lacks the markers, in this order:" \
+	"the goals go only between their own markers"
 
 grep -qx '<!-- bench-table: begin (scripts/bench-table writes what follows from bench/results.json: make bench-readme; do not edit) -->' doc/performance.md &&
 	grep -qx '<!-- bench-table: end -->' doc/performance.md
 is "$?" 0 "doc/performance.md has both markers"
+grep -qx '<!-- bench-goals: begin (scripts/bench-table writes what follows from bench/results.json: make bench-readme; do not edit) -->' README.md &&
+	grep -qx '<!-- bench-goals: end -->' README.md
+is "$?" 0 "README.md has the goals' markers"
 done_testing
