@@ -74,13 +74,13 @@ struct {
 	__uint(max_entries, CTLUA_RINGBUF_BYTES);
 } ctl_events SEC(".maps");
 
-/* Per CPU: when this CPU last woke the event reader (emit's wakeup sampling). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} ctl_wake SEC(".maps");
+/*
+ * Set by the event reader just before it blocks, cleared by it when it wakes: the
+ * program forces a wakeup only when it finds it set (emit). In a section of its own,
+ * which libbpf makes a separate mmap-able map: the reader writes it without a syscall,
+ * and its cache line is shared with nothing else.
+ */
+__u64 ctl_asleep SEC(".data.wake");
 
 /*
  * Direct requests live in .bss, which libbpf maps into the host: filling a batch costs
@@ -493,8 +493,7 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 				 const struct ctlua_verdict *v, int error)
 {
 	struct ctlua_event *e;
-	__u64 now, flags = BPF_RB_NO_WAKEUP, *woke;
-	__u32 zero = 0;
+	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (!(cfg->event_mask & (1u << kind)))
 		return;
@@ -503,7 +502,7 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 		count(CTLUA_STAT_EVENTS_LOST);
 		return;
 	}
-	e->time_ns = now = bpf_ktime_get_ns();
+	e->time_ns = bpf_ktime_get_ns();
 	e->ifindex = skb->ifindex;
 	e->rule_id = v->rule_id;
 	e->error = error;
@@ -513,17 +512,16 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 	e->pad = 0;
 	e->flow = *f;
 	/*
-	 * Sampled wakeups: waking the reader costs microseconds inside this run, so a CPU
-	 * wakes it at most once per CTLUA_WAKE_NS; the first event after a quiet spell
-	 * always does. Forced, not adaptive: a reader asleep behind unannounced events has
-	 * not caught up, and adaptive would let it sleep. The reader polls briefly after
-	 * a drain for the events a burst leaves behind unannounced.
+	 * Wake the reader only if it said it is asleep: a wakeup costs microseconds inside
+	 * this run (irq_work, then a cross-CPU wakeup), and a reader that is reading needs
+	 * none. The exchange is a full barrier after the reserve made this record visible
+	 * (producer_pos): either it sees the reader's flag, or the reader, which sets the
+	 * flag and then looks at producer_pos, sees the record and does not sleep. Taking
+	 * the flag means one producer wakes it, not every one that finds it asleep.
 	 */
-	woke = bpf_map_lookup_elem(&ctl_wake, &zero);
-	if (!woke || now - *woke >= CTLUA_WAKE_NS) {
+	if (__sync_lock_test_and_set(&ctl_asleep, 0)) {
 		flags = BPF_RB_FORCE_WAKEUP;
-		if (woke)
-			*woke = now;
+		count(CTLUA_STAT_WAKEUPS);
 	}
 	bpf_ringbuf_submit(e, flags);
 	count(CTLUA_STAT_EVENTS);

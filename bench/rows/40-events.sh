@@ -89,6 +89,7 @@ drain_c()
 # --- traffic: UDP at the sender's full rate, one miss event per packet -------------------
 
 PPS_ON=() PPS_OFF=() PPS_C=() PPS_UNREAD=() LOST_ON=0 LOST_C=0 LOST_UNREAD=0 BUSY_ON=() BUSY_C=()
+WAKE_ON=() WAKE_C=()
 
 # busy CPU-NS WALL-NS: the share of the blast the consumer ran, in percent.
 busy()
@@ -100,7 +101,7 @@ busy()
 # the TC program did meanwhile (ev_sender blast reads its counters).
 traffic()
 {
-	local name=$1 round=$2 out id r sent ns cnt rns events lost consumed handled pps cpu
+	local name=$1 round=$2 out id r sent ns cnt rns events lost consumed handled pps cpu wakeups
 	ev_pair
 	out=$BENCH_TMP/consumer.out
 	case $name in
@@ -117,6 +118,7 @@ traffic()
 	sent=$(ev_field "$r" sent) ns=$(ev_field "$r" ns) cnt=$(ev_field "$r" run_cnt)
 	rns=$(ev_field "$r" run_ns) events=$(ev_field "$r" events) lost=$(ev_field "$r" lost)
 	consumed=$(ev_field "$r" consumed) cpu=$(ev_field "$r" consumer_cpu_ns)
+	wakeups=$(ev_field "$r" wakeups)
 	handled=$(awk '$1 == "handled" { print $2 }' "$out")
 	[[ -n "$cpu" && ( "$cpu" -gt 0 || $name == events-off || $name == unread ) ]] ||
 		ev_fail "$name: no CPU time of the consumer (pid $EV_PID)"
@@ -136,16 +138,18 @@ traffic()
 	case $name in
 	events-on)
 		bench_record meas "$R_TRAFFIC" traffic ctlua "$round" "$consumed" "$cpu" -
-		PPS_ON+=("$pps") LOST_ON=$((LOST_ON + lost)) BUSY_ON+=("$(busy "$cpu" "$ns")") ;;
+		PPS_ON+=("$pps") LOST_ON=$((LOST_ON + lost)) BUSY_ON+=("$(busy "$cpu" "$ns")")
+		WAKE_ON+=("$wakeups") ;;
 	c-callback)
 		bench_record meas "$R_TRAFFIC" traffic c-callback "$round" "$consumed" "$cpu" -
-		PPS_C+=("$pps") LOST_C=$((LOST_C + lost)) BUSY_C+=("$(busy "$cpu" "$ns")") ;;
+		PPS_C+=("$pps") LOST_C=$((LOST_C + lost)) BUSY_C+=("$(busy "$cpu" "$ns")")
+		WAKE_C+=("$wakeups") ;;
 	events-off) PPS_OFF+=("$pps") ;;
 	unread) PPS_UNREAD+=("$pps") LOST_UNREAD=$((LOST_UNREAD + lost)) ;;
 	esac
-	bench_progress "$(printf 'round %d/%d  traffic  %-12s %7d pkt/s, %6.0f ns per program run, %d events, %d lost' \
+	bench_progress "$(printf 'round %d/%d  traffic  %-12s %7d pkt/s, %6.0f ns per program run, %d events, %d lost, %d wakeups' \
 		"$round" "$ROUNDS" "$name" "$pps" "$(awk -v a="$rns" -v b="$cnt" 'BEGIN { print a / b }')" \
-		"$events" "$lost")"
+		"$events" "$lost" "$wakeups")"
 }
 
 # --- lone events: one packet every LONE_GAP_US, the callback answers through a FIFO ----
