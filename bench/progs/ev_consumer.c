@@ -90,6 +90,7 @@ static bool spin(const void *pos, long page)
 			return false;
 	}
 }
+
 static int drain(struct ring_buffer *rb, long long count, int cycles, const char *cmd)
 {
 	for (int c = 0; c <= cycles; c++) {
