@@ -209,6 +209,7 @@ int main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
+	got = 0;
 	while (hold && !stop)
 		pause();
 	while (!stop) {
@@ -217,25 +218,31 @@ int main(int argc, char **argv)
 		 * for CTLUA_SPIN_NS; then raise the "asleep" flag, look once more, and sleep
 		 * until the program, finding the flag, wakes us.
 		 */
-		got = ring_buffer__consume(rb);
-		if (got < 0) {
-			fprintf(stderr, "%s: ring_buffer__consume failed (%s)\n", prog, strerror(-got));
+		err = ring_buffer__consume(rb);
+		if (err < 0) {
+			fprintf(stderr, "%s: ring_buffer__consume failed (%s)\n", prog, strerror(-err));
 			goto detach;
 		}
-		if (got > 0 && spin(pos, page))
+		got += err;
+		if (got > 0 && spin(pos, page)) {
+			got = 0;
 			continue;
+		}
 		__atomic_store_n(&skel->data_wake->ctl_asleep, 1, __ATOMIC_SEQ_CST);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (waiting(pos, page)) {
 			skel->data_wake->ctl_asleep = 0;
+			got = 0;
 			continue;
 		}
-		err = ring_buffer__poll(rb, 1000);
+		/* what the poll reads counts as a read: the ring is watched after it */
+		got = ring_buffer__poll(rb, 1000);
 		__atomic_store_n(&skel->data_wake->ctl_asleep, 0, __ATOMIC_RELAXED);
-		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "%s: ring_buffer__poll failed (%s)\n", prog, strerror(-err));
+		if (got < 0 && got != -EINTR) {
+			fprintf(stderr, "%s: ring_buffer__poll failed (%s)\n", prog, strerror(-got));
 			goto detach;
 		}
+		got = got > 0 ? got : 0;
 	}
 	if (!ack && !hold)
 		printf("handled %lld\n", handled);
