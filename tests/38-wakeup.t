@@ -54,6 +54,7 @@ wait_count()
 # source port, so its own flow and its own miss event), as fast as bash goes.
 send()
 {
+	# shellcheck disable=SC2016 # the inner bash expands them, from its arguments
 	ip netns exec "$NS_B" bash -c 'for ((i = 0; i < $3; i++)); do echo x >"/dev/udp/$1/$2"; done' \
 		_ "$ADDR_A" "$1" "$2"
 }
