@@ -184,11 +184,13 @@ _Static_assert(sizeof(struct ctlua_config) == 28, "ctlua_config layout");
  * One event, as streamed through the ring buffer (ctl_events). Waking the reader: it
  * sets the program's global ctl_asleep (section .data.wake, mmap-able) to 1 with a full
  * barrier before it blocks, then looks at the ring's producer position once more and
- * does not block if it moved; it clears the flag when it wakes. The program takes the
- * flag (an atomic exchange, after reserving the record) and forces a wakeup only when
- * it was set; otherwise it submits without one. After a read that found records the
- * reader watches the ring for CTLUA_SPIN_NS before it sleeps, so while events keep
- * coming it never sleeps and no producer pays for a wakeup.
+ * does not block if it moved; it clears the flag when it wakes. The program, after
+ * reserving the record, takes the flag if it is set (an atomic exchange: one producer
+ * wakes the reader) and then submits with a forced wakeup, otherwise without one; and
+ * after that submit (a full barrier) it looks at the flag again, and wakes a reader
+ * that fell asleep meanwhile with an empty record, discarded. After a read that found
+ * records the reader watches the ring for CTLUA_SPIN_NS before it sleeps, so while
+ * events keep coming it never sleeps and no producer pays for a wakeup.
  */
 struct ctlua_event {
 	__u64 time_ns;		/* bpf_ktime_get_ns (CLOCK_MONOTONIC) */

@@ -346,9 +346,9 @@ static bool spin(const struct ctl_loop *loop)
 
 /*
  * About to block: say so, then look at the ring once more. The store and the load are
- * ordered by a full barrier, as the program's exchange of the flag is after its reserve
- * (bpf/ctlua.h): a record written meanwhile is either seen here or wakes us. Returns
- * false, with the flag cleared again, when records wait.
+ * ordered by a full barrier, as the program's last load of the flag is after its
+ * reserve and a full barrier (bpf/ctlua.h): a record written meanwhile is either seen
+ * here or wakes us. Returns false, with the flag cleared again, when records wait.
  */
 static bool fall_asleep(const struct ctl_loop *loop)
 {
