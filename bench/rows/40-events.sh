@@ -91,7 +91,7 @@ drain_c()
 # --- traffic: UDP at the sender's full rate, one miss event per packet -------------------
 
 PPS_ON=() PPS_OFF=() PPS_C=() PPS_UNREAD=() LOST_ON=0 LOST_C=0 LOST_UNREAD=0 BUSY_ON=() BUSY_C=()
-WAKE_ON=() WAKE_C=()
+WAKEUPS_ON=() WAKEUPS_C=()
 
 # busy CPU-NS WALL-NS: the share of the blast the consumer ran, in percent.
 busy()
@@ -141,11 +141,11 @@ traffic()
 	events-on)
 		bench_record meas "$R_TRAFFIC" traffic ctlua "$round" "$consumed" "$cpu" -
 		PPS_ON+=("$pps") LOST_ON=$((LOST_ON + lost)) BUSY_ON+=("$(busy "$cpu" "$ns")")
-		WAKE_ON+=("$wakeups") ;;
+		WAKEUPS_ON+=("$wakeups") ;;
 	c-callback)
 		bench_record meas "$R_TRAFFIC" traffic c-callback "$round" "$consumed" "$cpu" -
 		PPS_C+=("$pps") LOST_C=$((LOST_C + lost)) BUSY_C+=("$(busy "$cpu" "$ns")")
-		WAKE_C+=("$wakeups") ;;
+		WAKEUPS_C+=("$wakeups") ;;
 	events-off) PPS_OFF+=("$pps") ;;
 	unread) PPS_UNREAD+=("$pps") LOST_UNREAD=$((LOST_UNREAD + lost)) ;;
 	esac
@@ -258,8 +258,8 @@ fi
 bench_record note "$R_TRAFFIC" "$kept (median ctlua $on/s, c-callback $c/s; the traffic itself is slowed by the wakeups, next table)"
 bench_record note "$R_TRAFFIC" "the consumer's CPU was busy (median) ctlua $bon %, c-callback $bc % of the blast; a reader that catches up sleeps, and each event that finds it asleep costs a wakeup: the faster reader pays more of them per event"
 bench_record note "$R_COST" "packets per second the sender reached (median): events-off $off, unread $un, events-on $on, c-callback $c"
-read -r won _ <<<"$(ev_median "${WAKE_ON[@]}")"
-read -r wcb _ <<<"$(ev_median "${WAKE_C[@]}")"
+read -r won _ <<<"$(ev_median "${WAKEUPS_ON[@]}")"
+read -r wcb _ <<<"$(ev_median "${WAKEUPS_C[@]}")"
 bench_record note "$R_COST" "a wakeup costs irq_work, then a cross-CPU wakeup, inside the program's run; the program wakes the reader only when it said it is asleep (ctl_asleep), and a reader watches the ring for $((CTLUA_SPIN_NS / 1000)) us after a read before it sleeps: wakeups per blast (median) events-on $won, c-callback $wcb (a reader sleeps when the sender pauses, e.g. preempted); unread shows the cost of writing the events alone, no reader to wake (lost there: $LOST_UNREAD)"
 
 read -r pl _ <<<"$(ev_median "${PATH_LUA[@]}")"
