@@ -86,13 +86,13 @@ struct {
 	__uint(max_entries, CTLUA_RINGBUF_BYTES);
 } ctl_events SEC(".maps");
 
-/* Per CPU: when this CPU last woke the event reader (emit's wakeup sampling). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} ctl_wake SEC(".maps");
+/*
+ * Set by the event reader just before it blocks, cleared by it when it wakes: the
+ * program forces a wakeup only when it finds it set (emit). In a section of its own,
+ * which libbpf makes a separate mmap-able map: the reader writes it without a syscall,
+ * and its cache line is shared with nothing else.
+ */
+__u64 ctl_asleep SEC(".data.wake");
 
 /*
  * Direct requests live in .bss, which libbpf maps into the host: filling a batch costs
@@ -609,13 +609,17 @@ static __always_inline const struct ctlua_verdict *decide(const struct ctlua_con
 	return &cfg->dflt;
 }
 
+/* Whether the reader said it is asleep; if so, lower its flag: the caller wakes it. */
+static __always_inline bool take_asleep(void)
+{
+	return *(volatile __u64 *)&ctl_asleep && __sync_lock_test_and_set(&ctl_asleep, 0);
+}
+
 static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buff *skb,
 				 __u8 kind, __u8 dir, const struct ctlua_flow *f,
 				 const struct ctlua_verdict *v, int error)
 {
 	struct ctlua_event *e;
-	__u64 now, flags = BPF_RB_NO_WAKEUP, *woke;
-	__u32 zero = 0;
 
 	if (!(cfg->event_mask & (1u << kind)))
 		return;
@@ -624,7 +628,7 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 		count(CTLUA_STAT_EVENTS_LOST);
 		return;
 	}
-	e->time_ns = now = bpf_ktime_get_ns();
+	e->time_ns = bpf_ktime_get_ns();
 	e->ifindex = skb->ifindex;
 	e->rule_id = v->rule_id;
 	e->error = error;
@@ -634,19 +638,35 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 	e->pad = 0;
 	e->flow = *f;
 	/*
-	 * Sampled wakeups: waking the reader costs microseconds inside this run, so a CPU
-	 * wakes it at most once per CTLUA_WAKE_NS; the first event after a quiet spell
-	 * always does. Forced, not adaptive: a reader asleep behind unannounced events has
-	 * not caught up, and adaptive would let it sleep. The reader polls briefly after
-	 * a drain for the events a burst leaves behind unannounced.
+	 * Wake the reader only if it said it is asleep (bpf/ctlua.h): a wakeup costs
+	 * microseconds inside this run (irq_work, then a cross-CPU wakeup), and a reader
+	 * that is reading needs none. Taking the flag (an exchange) makes one producer the
+	 * waker; a plain load first, because a locked exchange on every event costs
+	 * ~150 ns here (it waits for the record's stores to reach the cache).
 	 */
-	woke = bpf_map_lookup_elem(&ctl_wake, &zero);
-	if (!woke || now - *woke >= CTLUA_WAKE_NS) {
-		flags = BPF_RB_FORCE_WAKEUP;
-		if (woke)
-			*woke = now;
+	if (take_asleep()) {
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+		count(CTLUA_STAT_WAKEUPS);
+	} else {
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+		/*
+		 * The load above is not ordered after the reserve: the reader may have raised
+		 * its flag, then read a producer_pos without this record, and slept. The
+		 * submit's exchange is a full barrier, so this load sees such a flag (or the
+		 * reader saw the record and reads it). A record of no content, discarded,
+		 * carries the wakeup then.
+		 */
+		if (take_asleep()) {
+			struct ctlua_event *w = bpf_ringbuf_reserve(&ctl_events, 8, 0);
+
+			if (w) {
+				bpf_ringbuf_discard(w, BPF_RB_FORCE_WAKEUP);
+				count(CTLUA_STAT_WAKEUPS);
+			} else {
+				ctl_asleep = 1;	/* full: let a later record try */
+			}
+		}
 	}
-	bpf_ringbuf_submit(e, flags);
 	count(CTLUA_STAT_EVENTS);
 }
 

@@ -10,15 +10,14 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		11
+#define CTLUA_ABI		12
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
 #define CTLUA_USED_GRAIN_NS	100000000ull	/* a verdict's use is written at most this often */
 #define CTLUA_MAX_REQUESTS	16384	/* direct requests in one test run (2.6 MB) */
 #define CTLUA_RINGBUF_BYTES	(1 << 22)
-#define CTLUA_WAKE_NS		50000	/* a CPU wakes the event reader at most this often */
-#define CTLUA_STRAGGLER_MS	1	/* after a drain, the reader looks again this soon */
+#define CTLUA_SPIN_NS		50000	/* after a read, the reader watches the ring this long */
 
 /* Address families, with the kernel's values so no translation is needed. */
 #define CTLUA_AF_INET		2
@@ -81,6 +80,7 @@ enum ctlua_stat {
 	CTLUA_STAT_EVENTS_LOST,		/* ring buffer full */
 	CTLUA_STAT_VERDICTS_FULL,	/* host: verdicts refused, the table was full */
 	CTLUA_STAT_VERDICTS_EXPIRED,	/* host: idle verdicts removed to make room */
+	CTLUA_STAT_WAKEUPS,		/* events that woke the reader (it was asleep) */
 	CTLUA_STAT_NAMED,		/* number of named slots */
 	CTLUA_STAT_ERRNO = 128,
 	CTLUA_STAT_SLOTS = 256,	/* a power of two: the BPF side masks the index */
@@ -230,7 +230,18 @@ struct ctlua_config {
 };
 _Static_assert(sizeof(struct ctlua_config) == 28, "ctlua_config layout");
 
-/* One event, as streamed through the ring buffer. */
+/*
+ * One event, as streamed through the ring buffer (ctl_events). Waking the reader: it
+ * sets the program's global ctl_asleep (section .data.wake, mmap-able) to 1 with a full
+ * barrier before it blocks, then looks at the ring's producer position once more and
+ * does not block if it moved; it clears the flag when it wakes. The program, after
+ * reserving the record, takes the flag if it is set (an atomic exchange: one producer
+ * wakes the reader) and then submits with a forced wakeup, otherwise without one; and
+ * after that submit (a full barrier) it looks at the flag again, and wakes a reader
+ * that fell asleep meanwhile with an empty record, discarded. After a read that found
+ * records the reader watches the ring for CTLUA_SPIN_NS before it sleeps, so while
+ * events keep coming it never sleeps and no producer pays for a wakeup.
+ */
 struct ctlua_event {
 	__u64 time_ns;		/* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
 	__u32 ifindex;

@@ -9,7 +9,7 @@
 
 #include <lua.h>
 #include <linux/types.h>
-#include "ctlua.h"	/* CTLUA_STRAGGLER_MS */
+#include "ctlua.h"
 
 #define CTL_TUPLE_MT	"ct.tuple"
 #define CTL_LINK_MT	"ct.link"
@@ -38,16 +38,17 @@ void ctl_state_set_dp_opts(struct ctl_state *s, const struct ctl_dp_opts *o);
 /*
  * For a host's own event loop (the REPL): the descriptor that turns readable when events
  * wait, opening the ring buffer if a callback or a watch wants events; -1 while nothing
- * does or the datapath is not loaded.
+ * does or the datapath is not loaded. The program wakes the reader only when it says it
+ * is asleep: give the loop ctl_events_wake(s) with the descriptor (ctl_loop_set_source).
  */
 int ctl_events_fd(lua_State *L, struct ctl_state *s);
+/* The wakeup protocol of the ring buffer ctl_events_fd opened (NULL before it did). */
+const struct ctl_wake *ctl_events_wake(const struct ctl_state *s);
 /*
  * Hand the waiting events to the watch and the callbacks, without blocking, for at most
  * about @max_ms (and one callback's budget); returns how many records were read, 0
  * when none waited, -1 when there is nothing to read from, or another negative
- * number when it stopped early with more waiting. The program wakes the reader at most every
- * CTLUA_WAKE_NS per CPU, so after a drain that read some, drain again within
- * CTLUA_STRAGGLER_MS even if the descriptor stays quiet.
+ * number when it stopped early with more waiting.
  */
 int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms);
 /*

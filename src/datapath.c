@@ -517,6 +517,11 @@ int ctl_dp_events_fd(const struct ctl_dp *dp)
 	return bpf_map__fd(dp->skel->maps.ctl_events);
 }
 
+__u64 *ctl_dp_asleep(const struct ctl_dp *dp)
+{
+	return &dp->skel->data_wake->ctl_asleep;
+}
+
 const struct ctl_features *ctl_dp_features(struct ctl_dp *dp)
 {
 	if (!dp->feat_read) {

@@ -135,6 +135,11 @@ int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
  */
 int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir, bool l3);
 int ctl_dp_events_fd(const struct ctl_dp *dp);
+/*
+ * The ring buffer reader's "asleep" flag (ctl_asleep in bpf/ctlua.h's wakeup protocol),
+ * mapped into this process: set it before blocking, clear it after.
+ */
+__u64 *ctl_dp_asleep(const struct ctl_dp *dp);
 
 /*
  * What the kernel offers (zones, opts sizes, NAT, ...): its BTF, read on the first call

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* loop.c - the host's one wait (epoll, an event source, stragglers) and its stop signals. */
+/* loop.c - the host's one wait (epoll, an event source and its wakeups) and its stop signals. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <linux/types.h>
@@ -16,13 +17,23 @@
 #define SIGNAL_TAG	(-1)
 #define SOURCE_TAG	(-2)
 #define MAX_THREADS	4
+/*
+ * After a read that found records, a source with a wakeup protocol is watched this long
+ * before the loop sleeps: under steady traffic the reader then never sleeps and no
+ * producer pays for a wakeup (doc/performance.md, "Waking the reader").
+ */
+#define SPIN_NS		CTLUA_SPIN_NS
 
 struct ctl_loop {
 	int epfd;
 	int src_fd;			/* -1: no source */
 	int (*consume)(void *ctx);
 	void *ctx;
-	bool stragglers;		/* records may wait without a wakeup */
+	struct ctl_wake wake;		/* asleep NULL: the source has no wakeup protocol */
+	bool busy;			/* the last read found records */
+	bool look;			/* read at the next wait, whatever the descriptor says */
+	int (*due)(void *ctx);		/* work with a deadline of its own, or NULL */
+	void *due_ctx;
 	int always[2];			/* tags of files epoll refuses: always readable */
 	int nalways;
 };
@@ -256,10 +267,12 @@ int ctl_loop_add(struct ctl_loop *loop, int fd, int tag)
 	return 0;
 }
 
-int ctl_loop_set_source(struct ctl_loop *loop, int fd, int (*consume)(void *ctx), void *ctx)
+int ctl_loop_set_source(struct ctl_loop *loop, int fd, int (*consume)(void *ctx), void *ctx,
+			const struct ctl_wake *wake)
 {
 	int err;
 
+	loop->wake = wake && fd >= 0 ? *wake : (struct ctl_wake){ 0 };
 	if (fd == loop->src_fd) {
 		loop->consume = fd >= 0 ? consume : NULL;
 		loop->ctx = ctx;
@@ -269,36 +282,114 @@ int ctl_loop_set_source(struct ctl_loop *loop, int fd, int (*consume)(void *ctx)
 		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->src_fd, NULL);
 	loop->src_fd = -1;
 	loop->consume = NULL;
-	loop->stragglers = false;
+	loop->busy = loop->look = false;
 	if (fd < 0)
 		return 0;
-	if ((err = ctl_loop_add(loop, fd, SOURCE_TAG)))
+	if ((err = ctl_loop_add(loop, fd, SOURCE_TAG))) {
+		loop->wake = (struct ctl_wake){ 0 };
 		return err;
+	}
 	loop->src_fd = fd;
 	loop->consume = consume;
 	loop->ctx = ctx;
-	loop->stragglers = true;	/* records may have come before we watched */
+	loop->look = true;	/* records may have come before we watched */
 	return 0;
 }
 
 void ctl_loop_recheck(struct ctl_loop *loop)
 {
-	loop->stragglers = loop->src_fd >= 0;
+	loop->look = loop->src_fd >= 0;
+}
+
+void ctl_loop_set_due(struct ctl_loop *loop, int (*due)(void *ctx), void *ctx)
+{
+	loop->due = due;
+	loop->due_ctx = ctx;
+}
+
+/* Whether records were written (or are being written) that the reader has not read. */
+static bool waiting(const struct ctl_loop *loop)
+{
+	if (!loop->wake.asleep)
+		return false;
+	return __atomic_load_n(loop->wake.producer, __ATOMIC_ACQUIRE) !=
+	       __atomic_load_n(loop->wake.consumer, __ATOMIC_ACQUIRE);
+}
+
+static __s64 now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__s64)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/*
+ * After a read that found records: watch the ring for SPIN_NS. No PAUSE in the loop: in a
+ * VM a run of them makes the host take the CPU away (pause-loop exiting). Returns true
+ * as soon as records wait (or a stop signal came), false when the time passed.
+ */
+static bool spin(const struct ctl_loop *loop)
+{
+	__s64 end;
+
+	if (!loop->busy || !loop->wake.asleep)
+		return false;
+	end = now_ns() + SPIN_NS;
+	for (unsigned int i = 1;; i++) {
+		if (waiting(loop) || sig_pending)
+			return true;
+		if (!(i & 15) && now_ns() >= end)
+			return false;
+	}
+}
+
+/*
+ * About to block: say so, then look at the ring once more. The store and the load are
+ * ordered by a full barrier, as the program's last load of the flag is after its
+ * reserve and a full barrier (bpf/ctlua.h): a record written meanwhile is either seen
+ * here or wakes us. Returns false, with the flag cleared again, when records wait.
+ */
+static bool fall_asleep(const struct ctl_loop *loop)
+{
+	if (!loop->wake.asleep)
+		return true;
+	__atomic_store_n(loop->wake.asleep, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!waiting(loop))
+		return true;
+	__atomic_store_n(loop->wake.asleep, 0, __ATOMIC_RELAXED);
+	return false;
 }
 
 int ctl_loop_wait(struct ctl_loop *loop, int timeout_ms, int *tags, int max)
 {
 	struct epoll_event ev[8];
-	bool readable = false;
+	bool readable = false, asleep = false, look = loop->look;
 	int n, out = 0;
 
 	if (sig_pending)
 		return -EINTR;
-	if (loop->stragglers && (timeout_ms < 0 || timeout_ms > CTLUA_STRAGGLER_MS))
-		timeout_ms = CTLUA_STRAGGLER_MS;
+	/*
+	 * The one place where work with a deadline of its own shortens the wait (buffered
+	 * verdict writes are flushed at most a millisecond after the first): ctl_loop_set_due.
+	 */
+	if (loop->due) {
+		int next = loop->due(loop->due_ctx);
+
+		if (next >= 0 && (timeout_ms < 0 || next < timeout_ms))
+			timeout_ms = next;
+	}
 	if (loop->nalways)
 		timeout_ms = 0;
-	n = epoll_wait(loop->epfd, ev, 8, timeout_ms);
+	loop->look = false;
+	if (loop->consume && !look && timeout_ms != 0) {
+		if (spin(loop) || !(asleep = fall_asleep(loop)))
+			look = true;
+	}
+	n = epoll_wait(loop->epfd, ev, 8, look ? 0 : timeout_ms);
+	if (asleep && loop->wake.asleep)
+		__atomic_store_n(loop->wake.asleep, 0, __ATOMIC_RELAXED);
 	if (n < 0 && errno != EINTR)
 		return -errno;
 	for (int i = 0; i < n; i++) {
@@ -311,8 +402,13 @@ int ctl_loop_wait(struct ctl_loop *loop, int timeout_ms, int *tags, int max)
 	}
 	for (int i = 0; i < loop->nalways && out < max; i++)
 		tags[out++] = loop->always[i];
-	if (loop->consume && !sig_pending && (readable || loop->stragglers))
-		loop->stragglers = loop->consume(loop->ctx) != 0;
+	loop->busy = false;
+	if (loop->consume && !sig_pending && (readable || look || waiting(loop))) {
+		int r = loop->consume(loop->ctx);
+
+		loop->busy = r != 0;
+		loop->look = r < 0;	/* stopped early: more waits */
+	}
 	if (sig_pending)
 		return -EINTR;
 	return out;

@@ -2,13 +2,15 @@
 /*
  * loop.h - the host's one wait and its one signal mechanism. ct.run, ct.poll, ct.watch and
  * the shell all wait here: on an epoll set of descriptors (the terminal), one event source
- * read with stragglers in mind (the ring buffer), and SIGINT/SIGTERM/SIGHUP, which a
- * self-pipe turns into a readable descriptor so a wait ends the moment they arrive.
+ * whose producer wakes the reader only when it sleeps (the ring buffer), and
+ * SIGINT/SIGTERM/SIGHUP, which a self-pipe turns into a readable descriptor so a wait
+ * ends the moment they arrive.
  */
 #ifndef CTLUA_LOOP_H
 #define CTLUA_LOOP_H
 
 #include <stdbool.h>
+#include <linux/types.h>
 #include <lua.h>
 
 struct ctl_loop;
@@ -25,17 +27,38 @@ void ctl_loop_free(struct ctl_loop *loop);
 int ctl_loop_add(struct ctl_loop *loop, int fd, int tag);
 
 /*
+ * How a ring buffer's producer and its reader agree on wakeups (bpf/ctlua.h, above
+ * struct ctlua_event): the reader's "asleep" flag, and the ring's two positions, from
+ * its pages mapped into this process.
+ */
+struct ctl_wake {
+	__u64 *asleep;
+	const unsigned long *producer;	/* bytes reserved: written or being written */
+	const unsigned long *consumer;	/* bytes read */
+};
+
+/*
  * The event source: @fd turns readable when records wait, and @consume(@ctx) reads what
  * waits without blocking, returning how many it read (0: none; negative: stopped early,
- * more may wait). Records can also arrive without a wakeup (the program wakes the reader
- * at most every CTLUA_WAKE_NS per CPU), so after a read that found some, the loop reads
- * again within CTLUA_STRAGGLER_MS even if @fd stays quiet. @fd -1 removes the source.
+ * more may wait, so the next wait reads again at once). With @wake (NULL: none; copied)
+ * the producer wakes the reader only when the flag says it is asleep: the loop sets it
+ * just before it blocks, after one more look at the ring, and clears it when it wakes;
+ * after a read that found records it watches the ring for a short while before
+ * blocking, so a busy reader is never woken. @fd -1 removes the source.
  * Returns 0 or -errno.
  */
-int ctl_loop_set_source(struct ctl_loop *loop, int fd, int (*consume)(void *ctx), void *ctx);
+int ctl_loop_set_source(struct ctl_loop *loop, int fd, int (*consume)(void *ctx), void *ctx,
+			const struct ctl_wake *wake);
 
 /* Read the source at the next wait even if its descriptor stays quiet. */
 void ctl_loop_recheck(struct ctl_loop *loop);
+
+/*
+ * Work with a deadline of its own (NULL: none): before each wait the loop calls
+ * @due(@ctx), which does what is due and returns the milliseconds until its next
+ * deadline (-1: none); the wait ends by then.
+ */
+void ctl_loop_set_due(struct ctl_loop *loop, int (*due)(void *ctx), void *ctx);
 
 /*
  * Wait up to @timeout_ms (-1: no limit), reading the source when it has records, and

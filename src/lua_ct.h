@@ -17,6 +17,7 @@
 #include "ct_host.h"
 #include "datapath.h"
 #include "fields.h"
+#include "loop.h"
 #include "rules.h"
 #include "tc.h"
 
@@ -43,6 +44,8 @@ struct ctl_state {
 	struct ctl_dp_opts dp_opts;	/* what it loads with (ct.config) */
 	struct ctl_loop *loop;		/* created with the ring buffer */
 	struct ring_buffer *rb;
+	void *ring_pos;			/* the ring's two position pages, read-only */
+	struct ctl_wake wake;		/* the ring's wakeup protocol (loop.h) */
 	lua_State *run_L;		/* the thread inside ct.run/ct.poll */
 	int cb_ref[CTLUA_EV_NR];	/* callbacks, LUA_NOREF when unset */
 	int watch_ref;			/* ct.watch filter, LUA_NOREF when off */

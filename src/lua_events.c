@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/libbpf.h>
 #include "addr.h"
 #include "datapath.h"
@@ -302,7 +304,8 @@ static int consume_ring(void *ctx)
 
 static int events_open(lua_State *L, struct ctl_state *s)
 {
-	int r, err;
+	long page = sysconf(_SC_PAGESIZE);
+	int r, err, fd;
 
 	if ((r = ctl_ready(L, s)))
 		return r;
@@ -311,14 +314,27 @@ static int events_open(lua_State *L, struct ctl_state *s)
 	err = ctl_loop_new(&s->loop);
 	if (err)
 		return ctl_fail(L, err, "cannot create the event loop");
-	s->rb = ring_buffer__new(ctl_dp_events_fd(s->dp), on_event, s, NULL);
+	fd = ctl_dp_events_fd(s->dp);
+	s->rb = ring_buffer__new(fd, on_event, s, NULL);
 	if (!s->rb) {
 		err = -errno;
 		ctl_loop_free(s->loop);
 		s->loop = NULL;
 		return ctl_fail(L, err, "cannot open the event ring buffer");
 	}
-	err = ctl_loop_set_source(s->loop, ring_buffer__epoll_fd(s->rb), consume_ring, s);
+	/* The consumer's page, then the producer's: what the loop looks at before it sleeps. */
+	s->ring_pos = mmap(NULL, (size_t)page * 2, PROT_READ, MAP_SHARED, fd, 0);
+	if (s->ring_pos == MAP_FAILED) {
+		err = -errno;
+		s->ring_pos = NULL;
+		ctl_events_close(s);
+		return ctl_fail(L, err, "cannot map the event ring buffer");
+	}
+	s->wake.asleep = ctl_dp_asleep(s->dp);
+	s->wake.consumer = s->ring_pos;
+	s->wake.producer = (const void *)((const char *)s->ring_pos + page);
+	/* the map itself, not libbpf's epoll descriptor: one epoll set, not two nested */
+	err = ctl_loop_set_source(s->loop, fd, consume_ring, s, &s->wake);
 	if (err) {
 		ctl_events_close(s);
 		return ctl_fail(L, err, "cannot watch the event ring buffer");
@@ -328,6 +344,10 @@ static int events_open(lua_State *L, struct ctl_state *s)
 
 void ctl_events_close(struct ctl_state *s)
 {
+	if (s->ring_pos)
+		munmap(s->ring_pos, (size_t)sysconf(_SC_PAGESIZE) * 2);
+	s->ring_pos = NULL;
+	s->wake = (struct ctl_wake){ 0 };
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
 	ctl_loop_free(s->loop);
@@ -437,7 +457,6 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 		return ctl_fail(L, err, "cannot catch signals");
 	s->run_L = L;
 	ctl_signals_interrupt_push(L);
-	ctl_loop_recheck(s->loop);	/* events emitted without a wakeup may be waiting */
 	while (!s->closed) {
 		int timeout = -1;
 
@@ -547,7 +566,12 @@ int ctl_events_fd(lua_State *L, struct ctl_state *s)
 			return -1;
 		}
 	}
-	return ring_buffer__epoll_fd(s->rb);
+	return ctl_dp_events_fd(s->dp);
+}
+
+const struct ctl_wake *ctl_events_wake(const struct ctl_state *s)
+{
+	return s->ring_pos ? &s->wake : NULL;
 }
 
 int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)

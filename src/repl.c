@@ -404,7 +404,8 @@ int ctl_repl(lua_State *L, bool tty)
 
 		if (s)
 			ctl_events_signals_interrupt(s);
-		if (efd != src_fd && !(err = ctl_loop_set_source(loop, efd, drain, NULL)))
+		if (efd != src_fd &&
+		    !(err = ctl_loop_set_source(loop, efd, drain, NULL, s ? ctl_events_wake(s) : NULL)))
 			src_fd = efd;
 		n = ctl_loop_wait(loop, -1, &tag, 1);
 		if (n == -EINTR) {

@@ -18,7 +18,9 @@
  *        program), then drains the ring buffer with ring_buffer__consume until
  *        COUNT events went through the callback, timed with CLOCK_MONOTONIC. Cycle 0
  *        is a warm-up; prints "cycle C handled N ns T" for the others.
- * run    prints "ready", then ring_buffer__poll until SIGTERM; "handled N" at the end.
+ * run    prints "ready", then reads until SIGTERM, waiting as ctlua does (src/loop.c:
+ *        the ring watched for a while after a read, then the "asleep" flag raised before
+ *        ring_buffer__poll); "handled N" at the end.
  * ack    prints "ready", then for every event one line with its time_ns, written at
  *        once: what ev_sender lone waits for.
  * hold   prints "ready" and waits for SIGTERM without reading: the events are written
@@ -29,6 +31,7 @@
  */
 #include <signal.h>
 #include <net/if.h>
+#include <sys/mman.h>
 #include "ev_util.h"
 #include "ctlua.skel.h"
 
@@ -65,6 +68,27 @@ static int ack_event(void *ctx, void *data, size_t size)
 		return -EIO;
 	handled++;
 	return 0;
+}
+
+/* Whether records were reserved that are not read: the ring's two positions differ. */
+static bool waiting(const void *pos, long page)
+{
+	const unsigned long *cons = pos, *prod = (const void *)((const char *)pos + page);
+
+	return __atomic_load_n(prod, __ATOMIC_ACQUIRE) != __atomic_load_n(cons, __ATOMIC_ACQUIRE);
+}
+
+/* Watch the ring for CTLUA_SPIN_NS: true as soon as records wait. */
+static bool spin(const void *pos, long page)
+{
+	uint64_t end = ev_now() + CTLUA_SPIN_NS;
+
+	for (unsigned int i = 1;; i++) {
+		if (waiting(pos, page) || stop)
+			return true;
+		if (!(i & 15) && ev_now() >= end)
+			return false;
+	}
 }
 
 static int drain(struct ring_buffer *rb, long long count, int cycles, const char *cmd)
@@ -109,6 +133,8 @@ int main(int argc, char **argv)
 	const char *mode = argc > 2 ? argv[2] : "";
 	bool ack = !strcmp(mode, "ack"), hold = !strcmp(mode, "hold");
 	bool own_qdisc = false, attached = false;
+	long page = sysconf(_SC_PAGESIZE);
+	void *pos = MAP_FAILED;
 	__u32 zero = 0;
 	int err, rc = 1, got;
 
@@ -157,7 +183,9 @@ int main(int argc, char **argv)
 	attached = true;
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.ctl_events), ack ? ack_event : count_event,
 			      NULL, NULL);
-	if (!rb) {
+	/* the consumer's page, then the producer's, read-only: as ctlua maps them */
+	pos = mmap(NULL, (size_t)page * 2, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.ctl_events), 0);
+	if (!rb || pos == MAP_FAILED) {
 		fprintf(stderr, "%s: cannot open the ring buffer (%s)\n", prog, strerror(errno));
 		goto detach;
 	}
@@ -186,23 +214,42 @@ int main(int argc, char **argv)
 		pause();
 	while (!stop) {
 		/*
-		 * As ctlua reads: the program wakes the reader at most every CTLUA_WAKE_NS
-		 * per CPU, so after reading some, look again within CTLUA_STRAGGLER_MS, and
-		 * read also when nothing woke us.
+		 * As ctlua reads (src/loop.c): after a read that found some, watch the ring
+		 * for CTLUA_SPIN_NS; then raise the "asleep" flag, look once more, and sleep
+		 * until the program, finding the flag, wakes us.
 		 */
-		err = ring_buffer__poll(rb, got ? CTLUA_STRAGGLER_MS : 100);
-		if (err == 0)
-			err = ring_buffer__consume(rb);
-		got = err > 0;
-		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "%s: ring_buffer__poll failed (%s)\n", prog, strerror(-err));
+		err = ring_buffer__consume(rb);
+		if (err < 0) {
+			fprintf(stderr, "%s: ring_buffer__consume failed (%s)\n", prog, strerror(-err));
 			goto detach;
 		}
+		got += err;
+		if (got > 0 && spin(pos, page)) {
+			got = 0;
+			continue;
+		}
+		__atomic_store_n(&skel->data_wake->ctl_asleep, 1, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (waiting(pos, page)) {
+			skel->data_wake->ctl_asleep = 0;
+			got = 0;
+			continue;
+		}
+		/* what the poll reads counts as a read: the ring is watched after it */
+		got = ring_buffer__poll(rb, 1000);
+		__atomic_store_n(&skel->data_wake->ctl_asleep, 0, __ATOMIC_RELAXED);
+		if (got < 0 && got != -EINTR) {
+			fprintf(stderr, "%s: ring_buffer__poll failed (%s)\n", prog, strerror(-got));
+			goto detach;
+		}
+		got = got > 0 ? got : 0;
 	}
 	if (!ack && !hold)
 		printf("handled %lld\n", handled);
 	rc = 0;
 detach:
+	if (pos != MAP_FAILED)
+		munmap(pos, (size_t)page * 2);
 	ring_buffer__free(rb);
 	ev_tc_detach(&hook, &opts, attached, own_qdisc);
 destroy:

@@ -21,7 +21,7 @@
  *          time (BPF_ENABLE_STATS, held only while this runs), the events it
  *          submitted and lost (ctl_stats), the events still unread in its ring buffer
  *          at the end, so that events read during the blast = submitted - unread,
- *          and the CPU time the consumer (CONSUMER-PID, single-threaded; 0: none)
+ *          the wakeups the program forced (ctl_stats), and the CPU time the consumer (CONSUMER-PID, single-threaded; 0: none)
  *          ran meanwhile, from /proc/PID/schedstat.
  * lone     COUNT lone packets, INTERVAL-US apart; after each it spins reading FIFO,
  *          where the consumer's callback writes one line per event: the event's time
@@ -170,7 +170,7 @@ static int cmd_blast(char **a)
 	long ms = ev_num(prog, "milliseconds", a[3], 1, 600000);
 	__u32 id = (__u32)ev_num(prog, "program id", a[4], 1, 0x7fffffff);
 	long pid = ev_num(prog, "consumer pid", a[5], 0, 0x7fffffff);
-	long long sent, ev0, ev1, lost0, lost1, unread0, unread1;
+	long long sent, ev0, ev1, lost0, lost1, unread0, unread1, wake0, wake1;
 	unsigned long long cpu0, cpu1;
 	long page = sysconf(_SC_PAGESIZE);
 	__u64 cnt0, cnt1, ns0, ns1;
@@ -207,6 +207,7 @@ static int cmd_blast(char **a)
 		return 1;
 	ev0 = ev_stat(stats_fd, CTLUA_STAT_EVENTS);
 	lost0 = ev_stat(stats_fd, CTLUA_STAT_EVENTS_LOST);
+	wake0 = ev_stat(stats_fd, CTLUA_STAT_WAKEUPS);
 	unread0 = ring_unread(pages, page);
 	cpu0 = cpu_ns_of(pid);
 	t0 = ev_now();
@@ -216,15 +217,16 @@ static int cmd_blast(char **a)
 	cpu1 = cpu_ns_of(pid);
 	ev1 = ev_stat(stats_fd, CTLUA_STAT_EVENTS);
 	lost1 = ev_stat(stats_fd, CTLUA_STAT_EVENTS_LOST);
+	wake1 = ev_stat(stats_fd, CTLUA_STAT_WAKEUPS);
 	if (sent < 0 || ev_prog_stats(pfd, &cnt1, &ns1) || ev0 < 0 || ev1 < 0) {
 		fprintf(stderr, "%s: cannot read the program's counters\n", prog);
 		return 1;
 	}
 	printf("sent %lld ns %llu run_cnt %llu run_ns %llu events %lld lost %lld unread %lld "
-	       "consumed %lld consumer_cpu_ns %llu\n", sent, (unsigned long long)(t1 - t0),
+	       "consumed %lld consumer_cpu_ns %llu wakeups %lld\n", sent, (unsigned long long)(t1 - t0),
 	       (unsigned long long)(cnt1 - cnt0), (unsigned long long)(ns1 - ns0),
 	       ev1 - ev0, lost1 - lost0, unread1 / rec,
-	       (ev1 - ev0) - (unread1 - unread0) / rec, cpu1 - cpu0);
+	       (ev1 - ev0) - (unread1 - unread0) / rec, cpu1 - cpu0, wake1 - wake0);
 	close(stats_on);
 	return 0;
 }

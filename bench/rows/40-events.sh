@@ -21,9 +21,11 @@ fi
 DRAIN_N=50000		# events per drain cycle: 72 bytes each, the 4 MiB ring holds 58 000
 LONE_GAP_US=2000	# between lone packets
 GOAL_RATE=5000000	# events/s a trivial Lua callback should reach
-GOAL_LAT_NS=50000	# a lone event should reach Lua within this
+GOAL_LAT_NS=50000	# a lone event should reach Lua within this, where the C callback's p99 allows
+GOAL_VS_C=0.909		# and never worse than 1.1x the C callback's p50 and p99 (1 / 1.1)
 GOAL_COST=0.87		# events off/on time per packet: on adds at most 15 % (1 / 1.15)
 FILL_CMD="$BENCH_BIN/ev_sender fill PROGID $DRAIN_N"
+CTLUA_SPIN_NS=$(awk '$1 == "#define" && $2 == "CTLUA_SPIN_NS" { print $3 }' bpf/ctlua.h)
 
 R_DRAIN="events-drain"
 R_TRAFFIC="events-traffic"
@@ -89,6 +91,7 @@ drain_c()
 # --- traffic: UDP at the sender's full rate, one miss event per packet -------------------
 
 PPS_ON=() PPS_OFF=() PPS_C=() PPS_UNREAD=() LOST_ON=0 LOST_C=0 LOST_UNREAD=0 BUSY_ON=() BUSY_C=()
+WAKEUPS_ON=() WAKEUPS_C=()
 
 # busy CPU-NS WALL-NS: the share of the blast the consumer ran, in percent.
 busy()
@@ -100,7 +103,7 @@ busy()
 # the TC program did meanwhile (ev_sender blast reads its counters).
 traffic()
 {
-	local name=$1 round=$2 out id r sent ns cnt rns events lost consumed handled pps cpu
+	local name=$1 round=$2 out id r sent ns cnt rns events lost consumed handled pps cpu wakeups
 	ev_pair
 	out=$BENCH_TMP/consumer.out
 	case $name in
@@ -117,6 +120,7 @@ traffic()
 	sent=$(ev_field "$r" sent) ns=$(ev_field "$r" ns) cnt=$(ev_field "$r" run_cnt)
 	rns=$(ev_field "$r" run_ns) events=$(ev_field "$r" events) lost=$(ev_field "$r" lost)
 	consumed=$(ev_field "$r" consumed) cpu=$(ev_field "$r" consumer_cpu_ns)
+	wakeups=$(ev_field "$r" wakeups)
 	handled=$(awk '$1 == "handled" { print $2 }' "$out")
 	[[ -n "$cpu" && ( "$cpu" -gt 0 || $name == events-off || $name == unread ) ]] ||
 		ev_fail "$name: no CPU time of the consumer (pid $EV_PID)"
@@ -136,21 +140,23 @@ traffic()
 	case $name in
 	events-on)
 		bench_record meas "$R_TRAFFIC" traffic ctlua "$round" "$consumed" "$cpu" -
-		PPS_ON+=("$pps") LOST_ON=$((LOST_ON + lost)) BUSY_ON+=("$(busy "$cpu" "$ns")") ;;
+		PPS_ON+=("$pps") LOST_ON=$((LOST_ON + lost)) BUSY_ON+=("$(busy "$cpu" "$ns")")
+		WAKEUPS_ON+=("$wakeups") ;;
 	c-callback)
 		bench_record meas "$R_TRAFFIC" traffic c-callback "$round" "$consumed" "$cpu" -
-		PPS_C+=("$pps") LOST_C=$((LOST_C + lost)) BUSY_C+=("$(busy "$cpu" "$ns")") ;;
+		PPS_C+=("$pps") LOST_C=$((LOST_C + lost)) BUSY_C+=("$(busy "$cpu" "$ns")")
+		WAKEUPS_C+=("$wakeups") ;;
 	events-off) PPS_OFF+=("$pps") ;;
 	unread) PPS_UNREAD+=("$pps") LOST_UNREAD=$((LOST_UNREAD + lost)) ;;
 	esac
-	bench_progress "$(printf 'round %d/%d  traffic  %-12s %7d pkt/s, %6.0f ns per program run, %d events, %d lost' \
+	bench_progress "$(printf 'round %d/%d  traffic  %-12s %7d pkt/s, %6.0f ns per program run, %d events, %d lost, %d wakeups' \
 		"$round" "$ROUNDS" "$name" "$pps" "$(awk -v a="$rns" -v b="$cnt" 'BEGIN { print a / b }')" \
-		"$events" "$lost")"
+		"$events" "$lost" "$wakeups")"
 }
 
 # --- lone events: one packet every LONE_GAP_US, the callback answers through a FIFO ----
 
-PATH_LUA=() WAKE_LUA=() PATH_C=() WAKE_C=()
+PATH_LUA=() WAKE_LUA=() PATH_C=() WAKE_C=() C_P99=()
 
 # lone NAME ROUND: latency from sendto to the callback's line read back by the sender.
 lone()
@@ -171,9 +177,14 @@ lone()
 	bench_record meas "$R_LONE" p99 "$name" "$round" 1 "$p99" -
 	if [[ $name == ctlua ]]; then
 		PATH_LUA+=("$(ev_field "$r" path_p50)") WAKE_LUA+=("$(ev_field "$r" wake_p50)")
-		bench_record meas "$R_LONE" p99 goal "$round" 1 "$GOAL_LAT_NS" -
 	else
 		PATH_C+=("$(ev_field "$r" path_p50)") WAKE_C+=("$(ev_field "$r" wake_p50)")
+		# The goal's reference for this round (ctlua ran just before, in the same
+		# conditions): 50 us, unless the C callback's own p99 is above it; then 1.1x
+		# that p99, the most the issue allows ctlua against its peer.
+		bench_record meas "$R_LONE" p99 goal "$round" 1 \
+			"$(awk -v c="$p99" -v g="$GOAL_LAT_NS" 'BEGIN { printf "%.0f", (c > g ? 1.1 * c : g) }')" -
+		C_P99+=("$p99")
 	fi
 	bench_progress "$(printf 'round %d/%d  lone     %-12s p50 %7.1f us  p99 %7.1f us' "$round" "$ROUNDS" \
 		"$name" "$(ev_us "$p50")" "$(ev_us "$p99")")"
@@ -206,8 +217,9 @@ bench_record case "$R_LONE" p50 0 "$LONE_N" "p50 of the runs' latencies; ns/entr
 bench_record case "$R_LONE" p99 0 "$LONE_N" "p99 of the runs' latencies; ns/entry = latency in ns"
 bench_record contender "$R_LONE" ctlua "ct.on(\"miss\", function(e) out:write(string.format(\"%.7f\\n\", e.time)); out:flush() end) in ct.run()"
 bench_record contender "$R_LONE" c-callback "bench/progs/ev_consumer.c ack: a C callback writing the event's time_ns, ring_buffer__poll"
-bench_record contender "$R_LONE" goal "the goal as a fixed reference, not a program: $((GOAL_LAT_NS / 1000)) us (for p99)"
+bench_record contender "$R_LONE" goal "the goal as a reference, not a program (p99 only): $((GOAL_LAT_NS / 1000)) us, or 1.1x the C callback's p99 of the same round when that is above $((GOAL_LAT_NS / 1000)) us"
 bench_record goal "$R_LONE" goal 1.00
+bench_record goal "$R_LONE" c-callback "$GOAL_VS_C"
 
 for round in $(seq "$ROUNDS"); do
 	drain_ctlua "$round"
@@ -246,7 +258,9 @@ fi
 bench_record note "$R_TRAFFIC" "$kept (median ctlua $on/s, c-callback $c/s; the traffic itself is slowed by the wakeups, next table)"
 bench_record note "$R_TRAFFIC" "the consumer's CPU was busy (median) ctlua $bon %, c-callback $bc % of the blast; a reader that catches up sleeps, and each event that finds it asleep costs a wakeup: the faster reader pays more of them per event"
 bench_record note "$R_COST" "packets per second the sender reached (median): events-off $off, unread $un, events-on $on, c-callback $c"
-bench_record note "$R_COST" "a wakeup (at most one per CPU every 50 us, CTLUA_WAKE_NS) costs irq_work, then a cross-CPU wakeup, inside the program's run; unread shows the cost of writing the events alone (lost there: $LOST_UNREAD)"
+read -r won _ <<<"$(ev_median "${WAKEUPS_ON[@]}")"
+read -r wcb _ <<<"$(ev_median "${WAKEUPS_C[@]}")"
+bench_record note "$R_COST" "a wakeup costs irq_work, then a cross-CPU wakeup, inside the program's run; the program wakes the reader only when it said it is asleep (ctl_asleep), and a reader watches the ring for $((CTLUA_SPIN_NS / 1000)) us after a read before it sleeps: wakeups per blast (median) events-on $won, c-callback $wcb (a reader sleeps when the sender pauses, e.g. preempted); unread shows the cost of writing the events alone, no reader to wake (lost there: $LOST_UNREAD)"
 
 read -r pl _ <<<"$(ev_median "${PATH_LUA[@]}")"
 read -r wl _ <<<"$(ev_median "${WAKE_LUA[@]}")"
@@ -254,5 +268,7 @@ read -r pc _ <<<"$(ev_median "${PATH_C[@]}")"
 read -r wc _ <<<"$(ev_median "${WAKE_C[@]}")"
 bench_record note "$R_LONE" "p50 split at the event's time (bpf_ktime_get_ns): sendto -> emitted $(ev_us "$pl") us (ctlua) / $(ev_us "$pc") us (C); emitted -> line read $(ev_us "$wl") us (ctlua) / $(ev_us "$wc") us (C); e.time has ~0.25 us resolution"
 bench_record note "$R_LONE" "the latency includes the callback's write(2) to the FIFO and the sender's read(2) of it (the sender spins); consumers on CPU $EV_CPU_RX, idle between packets"
+read -r cmed cmin cmax <<<"$(ev_median "${C_P99[@]}")"
+bench_record note "$R_LONE" "goals as the issue words them: ctlua's p99 <= $((GOAL_LAT_NS / 1000)) us where the C callback's p99 allows (goal: the reference is 1.1x the C p99 in rounds where that p99 is above $((GOAL_LAT_NS / 1000)) us), and always within 1.1x of the C callback's p50 and p99 (c-callback >= $GOAL_VS_C in both cases); the C callback's p99 ranged $(ev_us "$cmin")..$(ev_us "$cmax") us over the rounds (median $(ev_us "$cmed")): the p99 of 100-300 samples is one to three wakeups of an idle vCPU, and its ratio is noisier than any effect ctlua has on it"
 
 bench_finish

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * loop.c - TAP tests of src/loop.h, the one wait and the stop signals: descriptors and
- * their tags, a file epoll refuses, the event source and its stragglers, a signal ending
+ * their tags, a file epoll refuses, the event source and its wakeup protocol (the
+ * reader's flag, a look before sleeping, the watch after a read), a deadline that
+ * shortens a wait, a signal ending
  * a wait (stock-Lua mode, then the command's mode), and the hook that interrupts Lua
  * code until the signal is taken, pcall or not. Runs from unit.c's main; no kernel.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +65,7 @@ static void test_descriptors(void)
 	if (read(p[0], tags, 1) != 1)
 		diag("    read failed");
 
-	ok(ctl_loop_set_source(loop, src[0], count_consume, &src[0]) == 0, "loop: a source set");
+	ok(ctl_loop_set_source(loop, src[0], count_consume, &src[0], NULL) == 0, "loop: a source set");
 	consumed_calls = 0;
 	consume_answer = 0;
 	ctl_loop_wait(loop, 0, tags, 0);
@@ -77,17 +80,25 @@ static void test_descriptors(void)
 		diag("    write failed");
 	n = ctl_loop_wait(loop, 1000, tags, 0);
 	ok(n == 0 && consumed_calls == 1, "loop: a readable source is read, and is no tag (%d)", n);
+	consume_answer = -1;
+	if (write(src[1], "r", 1) != 1)
+		diag("    write failed");
+	ctl_loop_wait(loop, 1000, tags, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ctl_loop_wait(loop, 1000, tags, 0);
+	ok(consumed_calls == 3 && ms_since(&t0) < 500,
+	   "loop: a read that stopped early is taken up again at once (%ld ms)", ms_since(&t0));
 	consume_answer = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ctl_loop_wait(loop, -1, tags, 0);
-	ok(consumed_calls == 2 && ms_since(&t0) < 500,
-	   "loop: after a read that found some, read again soon without a wakeup (%ld ms)",
-	   ms_since(&t0));
+	ctl_loop_wait(loop, 60, tags, 0);
+	ok(consumed_calls == 4 && ms_since(&t0) < 500,
+	   "loop: and once more at the next wait (%ld ms)", ms_since(&t0));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ctl_loop_wait(loop, 60, tags, 0);
-	ok(consumed_calls == 2 && ms_since(&t0) >= 50,
-	   "loop: after a read that found none, no more stragglers (%ld ms)", ms_since(&t0));
-	ok(ctl_loop_set_source(loop, -1, NULL, NULL) == 0, "loop: the source removed");
+	ok(consumed_calls == 4 && ms_since(&t0) >= 50,
+	   "loop: then a quiet source without a wakeup protocol is left to its descriptor (%ld ms)",
+	   ms_since(&t0));
+	ok(ctl_loop_set_source(loop, -1, NULL, NULL, NULL) == 0, "loop: the source removed");
 
 	ok(ctl_loop_add(loop, fileno(file), 7) == 0, "loop: a regular file is accepted");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -100,6 +111,108 @@ static void test_descriptors(void)
 	close(src[0]);
 	close(src[1]);
 	fclose(file);
+}
+
+/*
+ * The wakeup protocol (struct ctl_wake) against a producer played by a thread: the
+ * ring's positions and the reader's flag are plain variables here.
+ */
+static __u64 w_asleep;
+static unsigned long w_prod, w_cons;
+static int w_consumed;
+static __u64 w_seen_asleep;	/* the flag, as the producer found it */
+
+static int wake_consume(void *ctx)
+{
+	unsigned long p = __atomic_load_n(&w_prod, __ATOMIC_ACQUIRE);
+	int n = (int)(p - w_cons);
+
+	(void)ctx;
+	w_consumed += n;
+	__atomic_store_n(&w_cons, p, __ATOMIC_RELEASE);
+	return n;
+}
+
+/* The producer: after @arg microseconds, one record; a wakeup only if the reader sleeps. */
+static void *produce(void *arg)
+{
+	int fd = *(int *)arg;
+
+	usleep(30000);
+	__atomic_add_fetch(&w_prod, 8, __ATOMIC_SEQ_CST);
+	w_seen_asleep = __atomic_exchange_n(&w_asleep, 0, __ATOMIC_SEQ_CST);
+	if (w_seen_asleep && write(fd, "w", 1) != 1)
+		w_seen_asleep = 2;
+	return NULL;
+}
+
+static int due_calls;
+
+static int due_in_20ms(void *ctx)
+{
+	(void)ctx;
+	due_calls++;
+	return 20;
+}
+
+static void test_wake(void)
+{
+	struct ctl_wake wake = { &w_asleep, &w_prod, &w_cons };
+	struct ctl_loop *loop;
+	struct timespec t0;
+	pthread_t th;
+	int src[2], tags[1];
+	char c;
+
+	if (!ok(ctl_loop_new(&loop) == 0, "wake: a loop"))
+		return;
+	if (pipe2(src, O_NONBLOCK)) {
+		diag("    cannot make a pipe: %s", strerror(errno));
+		return;
+	}
+	ok(ctl_loop_set_source(loop, src[0], wake_consume, NULL, &wake) == 0,
+	   "wake: a source with a wakeup protocol");
+	w_prod = 64;	/* records written before anyone watched, without a wakeup */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ctl_loop_wait(loop, 1000, tags, 1);
+	ok(w_consumed == 64 && ms_since(&t0) < 500 && w_asleep == 0,
+	   "wake: records that wait unannounced are read without sleeping (%d bytes, %ld ms)",
+	   w_consumed, ms_since(&t0));
+	w_prod += 8;	/* one more, still unannounced, during the watch after a read */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ctl_loop_wait(loop, 1000, tags, 1);
+	ok(w_consumed == 72 && ms_since(&t0) < 500,
+	   "wake: after a read, the ring is watched before sleeping (%ld ms)", ms_since(&t0));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ctl_loop_wait(loop, 60, tags, 1);
+	ok(w_consumed == 72 && ms_since(&t0) >= 50 && w_asleep == 0,
+	   "wake: nothing more: it sleeps its 60 ms, and the flag is down after (%ld ms)",
+	   ms_since(&t0));
+	if (pthread_create(&th, NULL, produce, &src[1])) {
+		diag("    cannot start a thread");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ctl_loop_wait(loop, 5000, tags, 1);
+	pthread_join(th, NULL);
+	ok(w_seen_asleep == 1 && w_consumed == 80 && ms_since(&t0) < 1000 && w_asleep == 0,
+	   "wake: a sleeping reader is seen asleep by the producer, woken and reads (%ld ms)",
+	   ms_since(&t0));
+	while (read(src[0], &c, 1) == 1)
+		;
+	ctl_loop_wait(loop, 0, tags, 1);	/* no more busy: no watch before the next sleep */
+	ctl_loop_set_due(loop, due_in_20ms, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ctl_loop_wait(loop, -1, tags, 1);
+	ok(due_calls == 1 && ms_since(&t0) >= 15 && ms_since(&t0) < 1000,
+	   "wake: a deadline from elsewhere shortens an endless wait (%ld ms)", ms_since(&t0));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ctl_loop_wait(loop, 5, tags, 1);
+	ok(due_calls == 2 && ms_since(&t0) < 15,
+	   "wake: and leaves a shorter one as it was (%ld ms)", ms_since(&t0));
+	ctl_loop_free(loop);
+	close(src[0]);
+	close(src[1]);
 }
 
 /* Run @code in @L; the error message (or "ok") into @out. */
@@ -168,5 +281,6 @@ static void test_signals(void)
 void test_loop(void)
 {
 	test_descriptors();
+	test_wake();
 	test_signals();
 }
