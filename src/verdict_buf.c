@@ -251,7 +251,9 @@ static int settle_locked(struct ctl_vbuf *b, struct ctlua_flow *fail)
 			if (fail)
 				*fail = f;
 		}
-		/* take the head off and index the rest again */
+		/* take the head off and index the rest again; a forgotten one leaves the dead */
+		if (b->gone[0])
+			b->dead--;
 		memmove(&b->keys[0], &b->keys[1], left * sizeof(b->keys[0]));
 		memmove(&b->vals[0], &b->vals[1], left * sizeof(b->vals[0]));
 		memmove(&b->gone[0], &b->gone[1], left * sizeof(b->gone[0]));
