@@ -151,12 +151,6 @@ static void set_del(struct ctl_vbuf *b, __u64 h)
 	}
 }
 
-/* ctl_dp_expire_verdicts removed @f from the kernel (called under the lock). */
-static void on_gone(void *ctx, const struct ctlua_flow *f)
-{
-	set_del(ctx, flow_hash(f));
-}
-
 /* ---- the buffer ---- */
 
 /* The slot of @f in the buffer (dead or alive), or -1. */
@@ -166,6 +160,20 @@ static int buf_find(const struct ctl_vbuf *b, const struct ctlua_flow *f, __u64 
 		if (flow_eq(&b->keys[b->index[i] - 1], f))
 			return b->index[i] - 1;
 	return -1;
+}
+
+/*
+ * ctl_dp_expire_verdicts removed @f's idle value from the kernel (called under the lock).
+ * A newer write for @f that waits in the buffer will put it back: @f stays in the set.
+ */
+static void on_gone(void *ctx, const struct ctlua_flow *f)
+{
+	struct ctl_vbuf *b = ctx;
+	__u64 h = flow_hash(f);
+	int slot = buf_find(b, f, h);
+
+	if (slot < 0 || b->gone[slot])
+		set_del(b, h);
 }
 
 static void buf_index(struct ctl_vbuf *b, unsigned int slot, __u64 h)

@@ -242,6 +242,36 @@ has_line "$out" "KERNEL 11 drop 0,12 pass 12" \
 	"the kernel holds the settled write and the live one: the forget did not drop it"
 unlike "$out" "ctlua:" "no error on the way" || diag_text "$out"
 
+# --- reclaim while a newer write for the reclaimed flow waits: it keeps its slot ------
+#
+# A refused write's flow gets an old, idle value in the kernel behind the host's back;
+# reclaiming (for the first refused write) deletes that value, but the waiting write puts
+# the flow back, so the host must go on counting it: the table is full one flow later.
+
+cat >"$TEST_TMP/gone.lua" <<'EOF_LUA'
+dofile(arg[1])
+ct.config{verdicts = 3, verdict_idle = 300}
+ct.mode()	-- loads the datapath
+for a = 7, 9 do foreign_put(3, a, a) end	-- full, all idle (used_ns 0)
+assert(ct.verdict(flow(10), "drop"))
+assert(ct.verdict(flow(11), "drop"))
+os.execute("sleep 0.05")	-- the flusher writes both; the kernel refuses them
+foreign_del(3, 7, 7)
+foreign_put(3, 2, 11)		-- flow(11) with an idle value
+print("SYNC", ct.sync())
+print("ROOM", ct.verdict(flow(12), "drop"))
+print("FULL", ct.verdict(flow(13), "drop"))
+assert(ct.sync())
+print("KERNEL " .. table.concat(dump(3), ","))
+EOF_LUA
+out=$(ip netns exec "$NS_A" timeout 30 "$CTLUA" "$TEST_TMP/gone.lua" "$TEST_TMP/common.lua" 2>&1)
+has_line "$out" $'SYNC\ttrue' "ct.sync settles both refused writes, reclaiming the idle values"
+has_line "$out" $'ROOM\ttrue' "the third slot takes a new flow"
+has_line "$out" $'FULL\tnil\tENOSPC: the verdict table is full (3 entries, none unused for 300 ms): cannot store '"$(printf "$F" 13)"' (ct.forget frees one; --verdicts or ct.config{verdicts=} sets the size)'$'\t28' \
+	"the fourth fails at the call: the reclaimed flow whose write waited is still counted"
+has_line "$out" "KERNEL 10 drop 0,11 drop 0,12 drop 0" "the kernel holds the three"
+unlike "$out" "ctlua:" "no error on the way" || diag_text "$out"
+
 # --- the deadline: a script that never returns to a loop ------------------------------
 #
 # Each verdict is followed by 30 ms of pure Lua: no ct call, no loop, nothing that
