@@ -387,10 +387,11 @@ static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 	slot = buf_find(b, f, h);
 	if (slot >= 0) {			/* waiting already: replace it there */
 		if (b->gone[slot]) {
-			b->gone[slot] = false;
-			b->dead--;
+			/* counted first: on ENOMEM the slot stays forgotten, as the error says */
 			if ((err = set_add(b, h)))
 				return err;
+			b->gone[slot] = false;
+			b->dead--;
 		}
 		make_value(&b->vals[slot], v);
 		return 0;
