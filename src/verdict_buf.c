@@ -304,7 +304,8 @@ static void *flusher(void *arg)
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &rt);
 	pthread_mutex_lock(&b->mu);
 	while (!b->stop) {
-		if (!b->n || b->refused)	/* nothing, or the Lua side must settle first */
+		/* nothing, or only refused writes (put_locked appends none behind them) */
+		if (!b->n || b->refused)
 			pthread_cond_wait(&b->wake, &b->mu);
 		else if (past(&b->due))
 			write_locked(b);
@@ -406,6 +407,15 @@ static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 			return err;
 		return set_add(b, h);
 	}
+	if (b->n == CTL_VBUF_SLOTS) {
+		/*
+		 * Written out, and what the kernel refuses settled here: a write never waits
+		 * behind refused ones, which the flusher leaves to this side (it would miss
+		 * the deadline). Before set_add: reclaiming may take @f's old value.
+		 */
+		if ((err = sync_locked(b, fail)))
+			return err;
+	}
 	if ((err = set_add(b, h)))
 		return err;
 	if (!ctl_dp_config(b->dp)->has_verdicts) {
@@ -418,16 +428,11 @@ static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 			return err;
 		}
 	}
-	if (b->n == CTL_VBUF_SLOTS) {
-		write_locked(b);
-		if (b->n == CTL_VBUF_SLOTS && (err = settle_locked(b, fail)))
-			return err;
-	}
 	slot = (int)b->n++;
 	b->keys[slot] = *f;
 	make_value(&b->vals[slot], v);
 	buf_index(b, (unsigned int)slot, h);
-	if (b->n - b->refused == 1) {		/* the first that waits sets the deadline */
+	if (b->n == 1) {		/* the first that waits sets the deadline */
 		clock_gettime(CLOCK_MONOTONIC, &b->due);
 		b->due.tv_nsec += CTL_VBUF_DEADLINE_NS;
 		if (b->due.tv_nsec >= 1000000000) {
