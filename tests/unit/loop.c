@@ -146,15 +146,6 @@ static void *produce(void *arg)
 	return NULL;
 }
 
-static int due_calls;
-
-static int due_in_20ms(void *ctx)
-{
-	(void)ctx;
-	due_calls++;
-	return 20;
-}
-
 static void test_wake(void)
 {
 	struct ctl_wake wake = { &w_asleep, &w_prod, &w_cons };
@@ -201,15 +192,6 @@ static void test_wake(void)
 	while (read(src[0], &c, 1) == 1)
 		;
 	ctl_loop_wait(loop, 0, tags, 1);	/* no more busy: no watch before the next sleep */
-	ctl_loop_set_due(loop, due_in_20ms, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ctl_loop_wait(loop, -1, tags, 1);
-	ok(due_calls == 1 && ms_since(&t0) >= 15 && ms_since(&t0) < 1000,
-	   "wake: a deadline from elsewhere shortens an endless wait (%ld ms)", ms_since(&t0));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ctl_loop_wait(loop, 5, tags, 1);
-	ok(due_calls == 2 && ms_since(&t0) < 15,
-	   "wake: and leaves a shorter one as it was (%ld ms)", ms_since(&t0));
 	ctl_loop_free(loop);
 	close(src[0]);
 	close(src[1]);
