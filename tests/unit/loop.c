@@ -2,9 +2,8 @@
 /*
  * loop.c - TAP tests of src/loop.h, the one wait and the stop signals: descriptors and
  * their tags, a file epoll refuses, the event source and its wakeup protocol (the
- * reader's flag, a look before sleeping, the watch after a read), a deadline that
- * shortens a wait, a signal ending
- * a wait (stock-Lua mode, then the command's mode), and the hook that interrupts Lua
+ * reader's flag, a look before sleeping, the watch after a read), a signal ending a
+ * wait (stock-Lua mode, then the command's mode), and the hook that interrupts Lua
  * code until the signal is taken, pcall or not. Runs from unit.c's main; no kernel.
  */
 #include <errno.h>
