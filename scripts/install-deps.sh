@@ -16,6 +16,7 @@ PACKAGES=(
 	conntrack nftables iproute2 socat tmux		# kernel tests and the lab
 	perl						# prove
 	strace						# 23-startup.t counts BTF reads
+	libcap2-bin					# 56-capabilities.t drops capabilities (capsh)
 	jq python3					# 55-verdict-buffer.t reads bpftool JSON, polls the map
 	groff-base					# 41-help.t reads the man page
 	libclang-rt-14-dev				# clang's libFuzzer runtime (make fuzz, make test)

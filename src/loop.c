@@ -32,8 +32,6 @@ struct ctl_loop {
 	struct ctl_wake wake;		/* asleep NULL: the source has no wakeup protocol */
 	bool busy;			/* the last read found records */
 	bool look;			/* read at the next wait, whatever the descriptor says */
-	int (*due)(void *ctx);		/* work with a deadline of its own, or NULL */
-	void *due_ctx;
 	int always[2];			/* tags of files epoll refuses: always readable */
 	int nalways;
 };
@@ -296,17 +294,6 @@ int ctl_loop_set_source(struct ctl_loop *loop, int fd, int (*consume)(void *ctx)
 	return 0;
 }
 
-void ctl_loop_recheck(struct ctl_loop *loop)
-{
-	loop->look = loop->src_fd >= 0;
-}
-
-void ctl_loop_set_due(struct ctl_loop *loop, int (*due)(void *ctx), void *ctx)
-{
-	loop->due = due;
-	loop->due_ctx = ctx;
-}
-
 /* Whether records were written (or are being written) that the reader has not read. */
 static bool waiting(const struct ctl_loop *loop)
 {
@@ -370,16 +357,6 @@ int ctl_loop_wait(struct ctl_loop *loop, int timeout_ms, int *tags, int max)
 
 	if (sig_pending)
 		return -EINTR;
-	/*
-	 * The one place where work with a deadline of its own shortens the wait (buffered
-	 * verdict writes are flushed at most a millisecond after the first): ctl_loop_set_due.
-	 */
-	if (loop->due) {
-		int next = loop->due(loop->due_ctx);
-
-		if (next >= 0 && (timeout_ms < 0 || next < timeout_ms))
-			timeout_ms = next;
-	}
 	if (loop->nalways)
 		timeout_ms = 0;
 	loop->look = false;

@@ -50,16 +50,6 @@ struct ctl_wake {
 int ctl_loop_set_source(struct ctl_loop *loop, int fd, int (*consume)(void *ctx), void *ctx,
 			const struct ctl_wake *wake);
 
-/* Read the source at the next wait even if its descriptor stays quiet. */
-void ctl_loop_recheck(struct ctl_loop *loop);
-
-/*
- * Work with a deadline of its own (NULL: none): before each wait the loop calls
- * @due(@ctx), which does what is due and returns the milliseconds until its next
- * deadline (-1: none); the wait ends by then.
- */
-void ctl_loop_set_due(struct ctl_loop *loop, int (*due)(void *ctx), void *ctx);
-
 /*
  * Wait up to @timeout_ms (-1: no limit), reading the source when it has records, and
  * store the tags of ready descriptors in @tags (at most @max). Returns how many tags,

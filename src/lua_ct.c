@@ -99,8 +99,10 @@ int ctl_ready(lua_State *L, struct ctl_state *s)
 	char msg[512];
 	int err;
 
-	if (s->dp)
+	if (s->dp && !s->mask_unsynced)
 		return 0;
+	if (s->dp)	/* loaded, but the event mask failed last time: try it again */
+		goto mask;
 	if (s->closed)	/* user code that ran since ctl_state (an __index) closed it */
 		return luaL_error(L, "the ct module is closed");
 	err = ctl_dp_open(&s->dp, &s->dp_opts, msg, sizeof(msg));
@@ -112,8 +114,12 @@ int ctl_ready(lua_State *L, struct ctl_state *s)
 		s->dp = NULL;
 		return ctl_fail(L, err, "cannot start the verdict writer");
 	}
-	if ((err = ctl_events_sync_mask(L, s)))	/* the program starts with every kind on */
+mask:
+	/* the program starts with every kind on; until this works, each call tries again */
+	s->mask_unsynced = true;
+	if ((err = ctl_events_sync_mask(L, s)))
 		return ctl_fail(L, err, "cannot write the config map");
+	s->mask_unsynced = false;
 	return 0;
 }
 

@@ -52,6 +52,7 @@ struct ctl_state {
 	__u8 events_off;		/* kinds ct.events turned off (bit 1 << kind) */
 	bool signals_interrupt;		/* the shell: ct.run passes a signal on, as ct.poll */
 	bool events_broken;		/* the ring buffer could not be opened for the shell */
+	bool mask_unsynced;		/* ctl_ready could not write the event mask yet */
 	bool drain_limited;		/* ctl_events_drain: stop the drain at drain_until */
 	struct timespec drain_until;
 	struct ctl_link *links;
@@ -77,8 +78,9 @@ void *ctl_checkobject(lua_State *L, int idx, const char *tname, size_t size);
 struct ctl_state *ctl_state(lua_State *L);
 
 /*
- * Make sure the datapath is loaded. Returns 0, or pushes nil, message, errno and
- * returns 3 (so callers can `return r`).
+ * Make sure the datapath is loaded and its event mask written. Returns 0, or pushes
+ * nil, message, errno and returns 3 (so callers can `return r`); what failed is tried
+ * again at the next call.
  */
 int ctl_ready(lua_State *L, struct ctl_state *s);
 

@@ -341,7 +341,7 @@ static int l_verdict(lua_State *L)
 	int r, err;
 
 	ctl_check_flow(L, 1, &f);
-	if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3)) {
+	if (lua_gettop(L) == 1) {	/* only the tuple: a read (a nil action is misuse) */
 		if ((r = ctl_ready(L, s)))
 			return r;
 		return get_verdict(L, s, &f);

@@ -60,7 +60,7 @@ static const char usage[] =
 	"SIGINT, SIGTERM and SIGHUP end ctlua and remove its tc filters; exit status 0\n"
 	"(done), 1 (the script failed or was interrupted), 2 (usage), 128+N (the watchdog).\n"
 	"\n"
-	"Needs root (CAP_BPF, CAP_NET_ADMIN) and Linux 6.1+ with BTF and conntrack.\n"
+	"Needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN) and Linux 6.1+ with BTF and conntrack.\n"
 	"See ctlua(1) or doc/api.md for the Lua API.\n";
 
 /* Run the chunk on top with the args; report an error. Returns a Lua status. */
@@ -138,7 +138,8 @@ static int check_kernel(void)
 		fprintf(stderr, "ctlua: %s\n", msg);
 		return 1;
 	}
-	printf("ok: BTF, CAP_BPF and CAP_NET_ADMIN, and the conntrack kfuncs are present\n");
+	printf("ok: BTF, CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, and the conntrack kfuncs "
+	       "are present\n");
 	return 0;
 }
 

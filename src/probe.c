@@ -13,6 +13,9 @@
 #include <bpf/btf.h>
 #include "probe.h"
 
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
@@ -136,10 +139,23 @@ int ctl_probe_host(char *msg, size_t len)
 			 "ctlua needs a kernel built with CONFIG_DEBUG_INFO_BTF");
 		return -ENOTSUP;
 	}
-	if (syscall(SYS_capget, &hdr, data) == 0 &&
-	    (!has_cap(data, CAP_BPF) || !has_cap(data, CAP_NET_ADMIN))) {
-		snprintf(msg, len, "ctlua needs the capabilities CAP_BPF and CAP_NET_ADMIN "
-			 "(run it as root)");
+	if (syscall(SYS_capget, &hdr, data) == 0) {
+		/*
+		 * CAP_PERFMON: the program reads nf_conn fields and relies on
+		 * allow_uninit_stack; CAP_SYS_ADMIN stands in for it, as in the kernel.
+		 */
+		bool bpf = has_cap(data, CAP_BPF), net = has_cap(data, CAP_NET_ADMIN);
+		bool perfmon = has_cap(data, CAP_PERFMON) || has_cap(data, CAP_SYS_ADMIN);
+		char lacks[64] = "";
+
+		if (bpf && perfmon && net)
+			return 0;
+		snprintf(lacks, sizeof(lacks), "%s%s%s%s%s", bpf ? "" : "CAP_BPF",
+			 !bpf && !perfmon ? (net ? " and " : ", ") : "",
+			 perfmon ? "" : "CAP_PERFMON",
+			 !net && (!bpf || !perfmon) ? " and " : "", net ? "" : "CAP_NET_ADMIN");
+		snprintf(msg, len, "ctlua needs the capabilities CAP_BPF, CAP_PERFMON and "
+			 "CAP_NET_ADMIN, and lacks %s (run it as root)", lacks);
 		return -EPERM;
 	}
 	return 0;

@@ -13,7 +13,8 @@ struct ctl_features;
 
 /*
  * What can be checked without reading BTF (a few system calls): the kernel's release
- * (6.1+), that it has BTF, and the capabilities CAP_BPF and CAP_NET_ADMIN. Returns 0, or
+ * (6.1+), that it has BTF, and the capabilities CAP_BPF, CAP_PERFMON (or CAP_SYS_ADMIN)
+ * and CAP_NET_ADMIN. Returns 0, or
  * -errno with one sentence naming what is missing in @msg. The datapath calls only this
  * before loading: libbpf's load reads the kernel's BTF, and a second reading would
  * double the cost of start-up (bench/README.md, row 6).

@@ -151,12 +151,6 @@ static void set_del(struct ctl_vbuf *b, __u64 h)
 	}
 }
 
-/* ctl_dp_expire_verdicts removed @f from the kernel (called under the lock). */
-static void on_gone(void *ctx, const struct ctlua_flow *f)
-{
-	set_del(ctx, flow_hash(f));
-}
-
 /* ---- the buffer ---- */
 
 /* The slot of @f in the buffer (dead or alive), or -1. */
@@ -166,6 +160,20 @@ static int buf_find(const struct ctl_vbuf *b, const struct ctlua_flow *f, __u64 
 		if (flow_eq(&b->keys[b->index[i] - 1], f))
 			return b->index[i] - 1;
 	return -1;
+}
+
+/*
+ * ctl_dp_expire_verdicts removed @f's idle value from the kernel (called under the lock).
+ * A newer write for @f that waits in the buffer will put it back: @f stays in the set.
+ */
+static void on_gone(void *ctx, const struct ctlua_flow *f)
+{
+	struct ctl_vbuf *b = ctx;
+	__u64 h = flow_hash(f);
+	int slot = buf_find(b, f, h);
+
+	if (slot < 0 || b->gone[slot])
+		set_del(b, h);
 }
 
 static void buf_index(struct ctl_vbuf *b, unsigned int slot, __u64 h)
@@ -251,7 +259,9 @@ static int settle_locked(struct ctl_vbuf *b, struct ctlua_flow *fail)
 			if (fail)
 				*fail = f;
 		}
-		/* take the head off and index the rest again */
+		/* take the head off and index the rest again; a forgotten one leaves the dead */
+		if (b->gone[0])
+			b->dead--;
 		memmove(&b->keys[0], &b->keys[1], left * sizeof(b->keys[0]));
 		memmove(&b->vals[0], &b->vals[1], left * sizeof(b->vals[0]));
 		memmove(&b->gone[0], &b->gone[1], left * sizeof(b->gone[0]));
@@ -294,7 +304,8 @@ static void *flusher(void *arg)
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &rt);
 	pthread_mutex_lock(&b->mu);
 	while (!b->stop) {
-		if (!b->n || b->refused)	/* nothing, or the Lua side must settle first */
+		/* nothing, or only refused writes (put_locked appends none behind them) */
+		if (!b->n || b->refused)
 			pthread_cond_wait(&b->wake, &b->mu);
 		else if (past(&b->due))
 			write_locked(b);
@@ -377,10 +388,11 @@ static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 	slot = buf_find(b, f, h);
 	if (slot >= 0) {			/* waiting already: replace it there */
 		if (b->gone[slot]) {
-			b->gone[slot] = false;
-			b->dead--;
+			/* counted first: on ENOMEM the slot stays forgotten, as the error says */
 			if ((err = set_add(b, h)))
 				return err;
+			b->gone[slot] = false;
+			b->dead--;
 		}
 		make_value(&b->vals[slot], v);
 		return 0;
@@ -395,6 +407,15 @@ static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 			return err;
 		return set_add(b, h);
 	}
+	if (b->n == CTL_VBUF_SLOTS) {
+		/*
+		 * Written out, and what the kernel refuses settled here: a write never waits
+		 * behind refused ones, which the flusher leaves to this side (it would miss
+		 * the deadline). Before set_add: reclaiming may take @f's old value.
+		 */
+		if ((err = sync_locked(b, fail)))
+			return err;
+	}
 	if ((err = set_add(b, h)))
 		return err;
 	if (!ctl_dp_config(b->dp)->has_verdicts) {
@@ -407,16 +428,11 @@ static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 			return err;
 		}
 	}
-	if (b->n == CTL_VBUF_SLOTS) {
-		write_locked(b);
-		if (b->n == CTL_VBUF_SLOTS && (err = settle_locked(b, fail)))
-			return err;
-	}
 	slot = (int)b->n++;
 	b->keys[slot] = *f;
 	make_value(&b->vals[slot], v);
 	buf_index(b, (unsigned int)slot, h);
-	if (b->n - b->refused == 1) {		/* the first that waits sets the deadline */
+	if (b->n == 1) {		/* the first that waits sets the deadline */
 		clock_gettime(CLOCK_MONOTONIC, &b->due);
 		b->due.tv_nsec += CTL_VBUF_DEADLINE_NS;
 		if (b->due.tv_nsec >= 1000000000) {

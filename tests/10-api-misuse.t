@@ -61,6 +61,8 @@ t.raises("bad argument #2 to 'ct.default' (table expected, got number)", ct.defa
 t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark))",
 	ct.default, nil, { ttl = 5 })
 t.raises("bad argument #2 to 'ct.verdict' (invalid option 'nah')", ct.verdict, U, "nah")
+t.raises("bad argument #2 to 'ct.verdict' (string expected, got nil)", ct.verdict, U, nil)
+t.raises("bad argument #2 to 'ct.verdict' (string expected, got nil)", ct.verdict, U, nil, { mark = 1 })
 t.raises("bad argument #1 to 'ct.verdict' (tuple or table expected, got string)", ct.verdict,
 	"198.18.0.2", "drop")
 t.raises("bad argument #3 to 'ct.verdict' (field 'status': 'confirmed' is not a status BPF can " ..

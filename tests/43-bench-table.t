@@ -78,6 +78,12 @@ err=$(printf '{"rows": [1,}' | scripts/bench-table /dev/stdin 2>&1)
 like "$? $err" "1 bench-table: '/dev/stdin': Expected value but found T_OBJ_END at character 13" \
 	"bad JSON is refused with its place"
 
+sed 's/"median_rate": 1000000, "rates": \[900000, 1000000, 1100000\], "wall_ns": \[111111111, 100000000, 90909091\], //' \
+	"$tmp/full.json" >"$tmp/nofigures.json"
+err=$(scripts/bench-table "$tmp/nofigures.json" 2>&1)
+is "$? $err" "1 bench-table: row 'packet-new-flows', case 'fill 0': contender 'ctlua' has neither wall_ns nor median_rate" \
+	"a contender with no figures is refused by name, not with a Lua error"
+
 out=$(scripts/bench-table --goals "$tmp/full.json")
 is "$?" 0 "the goals table is made"
 has_line "$out" "Run of 2026-01-02T03:04:05Z (full mode): kernel 6.18.0-test, 2 CPUs; goals not met: 1." \

@@ -195,6 +195,83 @@ has_line "$out" $'READ	nil	ENOENT: no verdict for '"$(printf "$F" 10)"$'\t2' \
 	"a refused verdict is dropped, not left half-stored"
 has_line "$out" $'STATS\t2' "both are counted in verdicts_full"
 
+# --- a forgotten refused write, then a live one: the buffer's counts stay right ---------
+#
+# The flusher's batch is refused (bpftool filled the table); the script forgets one of
+# the refused flows, makes room, and writes a new flow, whose call settles the refused
+# ones. Forgetting an unrelated stored flow then must not take the live write with it.
+
+cat >>"$TEST_TMP/common.lua" <<'EOF_LUA'
+-- the map's key for 198.18.0.A:P -> 198.18.0.1:6500 udp, in bpftool's hex
+function hexkey(a, p)
+	local z12 = (" 00"):rep(12)
+	return ("c6 12 00 %02x"):format(a) .. z12 .. " c6 12 00 01" .. z12 ..
+		(" %02x %02x 19 64 02 11 00 00"):format(p >> 8, p & 255)
+end
+function foreign_put(size, a, p)
+	assert(os.execute("bpftool map update id " .. map_id(size) .. " key hex " .. hexkey(a, p) ..
+		" value hex" .. (" 00"):rep(32)))
+end
+function foreign_del(size, a, p)
+	assert(os.execute("bpftool map delete id " .. map_id(size) .. " key hex " .. hexkey(a, p)))
+end
+EOF_LUA
+
+cat >"$TEST_TMP/dead.lua" <<'EOF_LUA'
+dofile(arg[1])
+ct.config{verdicts = 3, verdict_idle = 0}
+assert(ct.verdict(flow(1), "drop"))
+assert(ct.sync())
+foreign_put(3, 8, 8)
+foreign_put(3, 9, 9)
+assert(ct.verdict(flow(10), "drop"))
+assert(ct.verdict(flow(11), "drop"))
+os.execute("sleep 0.05")	-- the flusher writes both; the kernel refuses them
+print("FORGET-REFUSED", ct.forget(flow(10)))
+foreign_del(3, 8, 8)
+foreign_del(3, 9, 9)
+print("WRITE", ct.verdict(flow(12), "pass", {mark = 12}), ct.forget(flow(1)))
+print("SYNC", ct.sync())
+print("KERNEL " .. table.concat(dump(3), ","))
+EOF_LUA
+out=$(ip netns exec "$NS_A" timeout 30 "$CTLUA" "$TEST_TMP/dead.lua" "$TEST_TMP/common.lua" 2>&1)
+has_line "$out" $'FORGET-REFUSED\ttrue' "ct.forget of a refused write returns true"
+has_line "$out" $'WRITE\ttrue\ttrue' "the next write settles the refused ones; an unrelated forget succeeds"
+has_line "$out" $'SYNC\ttrue' "ct.sync returns true"
+has_line "$out" "KERNEL 11 drop 0,12 pass 12" \
+	"the kernel holds the settled write and the live one: the forget did not drop it"
+unlike "$out" "ctlua:" "no error on the way" || diag_text "$out"
+
+# --- reclaim while a newer write for the reclaimed flow waits: it keeps its slot ------
+#
+# A refused write's flow gets an old, idle value in the kernel behind the host's back;
+# reclaiming (for the first refused write) deletes that value, but the waiting write puts
+# the flow back, so the host must go on counting it: the table is full one flow later.
+
+cat >"$TEST_TMP/gone.lua" <<'EOF_LUA'
+dofile(arg[1])
+ct.config{verdicts = 3, verdict_idle = 300}
+ct.mode()	-- loads the datapath
+for a = 7, 9 do foreign_put(3, a, a) end	-- full, all idle (used_ns 0)
+assert(ct.verdict(flow(10), "drop"))
+assert(ct.verdict(flow(11), "drop"))
+os.execute("sleep 0.05")	-- the flusher writes both; the kernel refuses them
+foreign_del(3, 7, 7)
+foreign_put(3, 2, 11)		-- flow(11) with an idle value
+print("SYNC", ct.sync())
+print("ROOM", ct.verdict(flow(12), "drop"))
+print("FULL", ct.verdict(flow(13), "drop"))
+assert(ct.sync())
+print("KERNEL " .. table.concat(dump(3), ","))
+EOF_LUA
+out=$(ip netns exec "$NS_A" timeout 30 "$CTLUA" "$TEST_TMP/gone.lua" "$TEST_TMP/common.lua" 2>&1)
+has_line "$out" $'SYNC\ttrue' "ct.sync settles both refused writes, reclaiming the idle values"
+has_line "$out" $'ROOM\ttrue' "the third slot takes a new flow"
+has_line "$out" $'FULL\tnil\tENOSPC: the verdict table is full (3 entries, none unused for 300 ms): cannot store '"$(printf "$F" 13)"' (ct.forget frees one; --verdicts or ct.config{verdicts=} sets the size)'$'\t28' \
+	"the fourth fails at the call: the reclaimed flow whose write waited is still counted"
+has_line "$out" "KERNEL 10 drop 0,11 drop 0,12 drop 0" "the kernel holds the three"
+unlike "$out" "ctlua:" "no error on the way" || diag_text "$out"
+
 # --- the deadline: a script that never returns to a loop ------------------------------
 #
 # Each verdict is followed by 30 ms of pure Lua: no ct call, no loop, nothing that

@@ -2,7 +2,9 @@
 # 60-footprint.sh - row 6: footprint. How long ctlua takes from process start to its
 # program attached, and how much memory it holds, idle and with 100 000 per-flow
 # verdicts, against the least C that loads and attaches the same object (fp_load) and
-# against `tc filter add ... bpf obj` of it. Goal: the verdicts at >= 0.9x the C loop.
+# against `tc filter add ... bpf obj` of it. Goals: attached within 150 ms of the
+# process's start (case load), VmRSS with the 100 000 verdicts at most 16 MiB (case rss),
+# and the verdicts at >= 0.9x the C loop (case verdicts).
 #
 #   bench/rows/60-footprint.sh [--quick]      (root; bench/run runs it for `make bench`)
 #

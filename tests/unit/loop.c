@@ -2,9 +2,8 @@
 /*
  * loop.c - TAP tests of src/loop.h, the one wait and the stop signals: descriptors and
  * their tags, a file epoll refuses, the event source and its wakeup protocol (the
- * reader's flag, a look before sleeping, the watch after a read), a deadline that
- * shortens a wait, a signal ending
- * a wait (stock-Lua mode, then the command's mode), and the hook that interrupts Lua
+ * reader's flag, a look before sleeping, the watch after a read), a signal ending a
+ * wait (stock-Lua mode, then the command's mode), and the hook that interrupts Lua
  * code until the signal is taken, pcall or not. Runs from unit.c's main; no kernel.
  */
 #include <errno.h>
@@ -146,15 +145,6 @@ static void *produce(void *arg)
 	return NULL;
 }
 
-static int due_calls;
-
-static int due_in_20ms(void *ctx)
-{
-	(void)ctx;
-	due_calls++;
-	return 20;
-}
-
 static void test_wake(void)
 {
 	struct ctl_wake wake = { &w_asleep, &w_prod, &w_cons };
@@ -201,15 +191,6 @@ static void test_wake(void)
 	while (read(src[0], &c, 1) == 1)
 		;
 	ctl_loop_wait(loop, 0, tags, 1);	/* no more busy: no watch before the next sleep */
-	ctl_loop_set_due(loop, due_in_20ms, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ctl_loop_wait(loop, -1, tags, 1);
-	ok(due_calls == 1 && ms_since(&t0) >= 15 && ms_since(&t0) < 1000,
-	   "wake: a deadline from elsewhere shortens an endless wait (%ld ms)", ms_since(&t0));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ctl_loop_wait(loop, 5, tags, 1);
-	ok(due_calls == 2 && ms_since(&t0) < 15,
-	   "wake: and leaves a shorter one as it was (%ld ms)", ms_since(&t0));
 	ctl_loop_free(loop);
 	close(src[0]);
 	close(src[1]);
