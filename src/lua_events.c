@@ -232,22 +232,19 @@ static void dispatch_failed(lua_State *L, const struct dispatch *d, int cb)
 	report(L, NULL);
 }
 
-/* ring_buffer sample callback: one event. Returning non-zero stops the drain. */
-static int on_event(void *ctx, void *data, size_t size)
+/* One event of a record, to its callback and the watch. */
+static void one_event(struct ctl_state *s, const struct ctlua_event *e)
 {
-	struct ctl_state *s = ctx;
-	struct dispatch d = { .s = s, .e = data, .phase = PHASE_EVENT };
+	struct dispatch d = { .s = s, .e = e, .phase = PHASE_EVENT };
 	lua_State *L = s->run_L;
 	int base = lua_gettop(L), status, kind;
 	enum ctl_stop why;
 
-	if (s->closed)		/* a callback closed the module: stop reading */
-		return -ECANCELED;
-	if (size < sizeof(*d.e) || d.e->kind >= CTLUA_EV_NR)
-		return 0;
-	kind = d.e->kind;
+	if (e->kind >= CTLUA_EV_NR)
+		return;
+	kind = e->kind;
 	if (s->cb_ref[kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
-		return 0;
+		return;
 	lua_pushcfunction(L, ctl_traceback);			/* base + 1 */
 	if (s->cb_ref[kind] != LUA_NOREF)			/* base + 2: for messages */
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[kind]);
@@ -272,6 +269,24 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	lua_settop(L, base);
 	s->handled++;
+}
+
+/*
+ * ring_buffer sample callback: one record, of one or more events in the order one CPU
+ * emitted them (bpf/ctlua.h). Returning non-zero stops the drain; libbpf has consumed
+ * the record by then, so a stop for a signal or the drain's deadline waits for the
+ * record's end (at most CTLUA_STAGE_EVENTS events). A closed module reads no further.
+ */
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct ctl_state *s = ctx;
+	const struct ctlua_event *e = data;
+
+	for (size_t i = 0; i < size / sizeof(*e); i++) {
+		if (s->closed)		/* a callback closed the module: stop reading */
+			return -ECANCELED;
+		one_event(s, &e[i]);
+	}
 	if (ctl_signal_pending())	/* a flood must not outlast Ctrl-C */
 		return -EINTR;
 	if (s->drain_limited && ctl_deadline_past(&s->drain_until))	/* nor hold the shell's prompt */

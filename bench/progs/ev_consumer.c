@@ -45,15 +45,25 @@ static void on_signal(int signo)
 	stop = 1;
 }
 
+/* One event: count it. */
+static void count_one(const struct ctlua_event *e)
+{
+	(void)e;
+	handled++;
+}
+
+/* The ring's callback: one record, of one or more events (bpf/ctlua.h), each counted. */
 static int count_event(void *ctx, void *data, size_t size)
 {
+	const struct ctlua_event *e = data;
+
 	(void)ctx;
-	(void)data;
-	(void)size;
-	handled++;
+	for (size_t i = 0; i < size / sizeof(*e); i++)
+		count_one(&e[i]);
 	return 0;
 }
 
+/* The ring's callback in ack mode: one line per event of the record, its time_ns. */
 static int ack_event(void *ctx, void *data, size_t size)
 {
 	const struct ctlua_event *e = data;
@@ -61,12 +71,12 @@ static int ack_event(void *ctx, void *data, size_t size)
 	int n;
 
 	(void)ctx;
-	if (size < sizeof(*e))
-		return 0;
-	n = snprintf(line, sizeof(line), "%llu\n", (unsigned long long)e->time_ns);
-	if (write(STDOUT_FILENO, line, (size_t)n) != n)
-		return -EIO;
-	handled++;
+	for (size_t i = 0; i < size / sizeof(*e); i++) {
+		n = snprintf(line, sizeof(line), "%llu\n", (unsigned long long)e[i].time_ns);
+		if (write(STDOUT_FILENO, line, (size_t)n) != n)
+			return -EIO;
+		handled++;
+	}
 	return 0;
 }
 
@@ -161,6 +171,10 @@ int main(int argc, char **argv)
 	/* Only the ingress program is used here; the others need not be verified. */
 	bpf_program__set_autoload(skel->progs.ctlua_egress, false);
 	bpf_program__set_autoload(skel->progs.ctlua_req, false);
+	/* one flush timer per possible CPU, as ctlua's loader sizes it */
+	if (libbpf_num_possible_cpus() > 0)
+		bpf_map__set_max_entries(skel->maps.ctl_stage_timer,
+					 (__u32)libbpf_num_possible_cpus());
 	if ((err = ctlua_bpf__load(skel))) {
 		fprintf(stderr, "%s: cannot load the BPF object (%s)\n", prog, strerror(-err));
 		goto destroy;

@@ -163,8 +163,12 @@ static long long ring_unread(const void *pages, long page)
 
 static int cmd_blast(char **a)
 {
-	/* each ctlua_event takes its 64 bytes plus the ring's 8-byte record header */
-	const long long rec = sizeof(struct ctlua_event) + 8;
+	/*
+	 * Each ctlua_event takes its 64 bytes, and each record (1 to CTLUA_STAGE_EVENTS
+	 * events) an 8-byte header: counting 64 bytes an event over-counts unread events
+	 * by at most one per eight records.
+	 */
+	const long long rec = sizeof(struct ctlua_event);
 	uint32_t saddr, daddr;
 	uint16_t port = (uint16_t)ev_num(prog, "port", a[2], 1, 65535);
 	long ms = ev_num(prog, "milliseconds", a[3], 1, 600000);
