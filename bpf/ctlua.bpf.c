@@ -688,7 +688,8 @@ static __always_inline void ring_out(void *ev, __u32 n)
 struct ctlua_stage {
 	__u32 n;		/* events staged */
 	__u32 busy;		/* an emit or a flush on this CPU is using it */
-	__u64 pad;
+	__u32 full;		/* whole records written since the timer last ran */
+	__u32 pad;
 	struct ctlua_event ev[CTLUA_STAGE_EVENTS];
 };
 
@@ -708,7 +709,7 @@ struct {
 struct ctlua_stage_timer {
 	struct bpf_timer t;
 	__u32 ready;		/* bpf_timer_init and set_callback done */
-	__u32 pad;
+	__u32 armed;		/* started, and its callback has not yet found nothing to do */
 };
 
 struct {
@@ -731,32 +732,50 @@ static __always_inline void stage_flush(struct ctlua_stage *st)
 }
 
 /*
- * The timer, CTLUA_STAGE_NS after a CPU staged its first event: write what is staged.
- * Runs in softirq context (an hrtimer in soft mode) on the CPU that started it, so no
- * TC program of this CPU runs meanwhile except one under BPF_PROG_TEST_RUN that it
- * interrupted: busy tells, and then it comes back a little later.
+ * The timer, CTLUA_STAGE_NS after a CPU staged an event: write what is staged. While
+ * it finds events it starts itself again, so under steady traffic the packet path
+ * never starts it (an hrtimer start reprograms the CPU's timer: a VM exit here); when
+ * it finds none it stops, and the next staged event starts it. A timer that fires
+ * costs this VM ~10 µs, so every 20 µs it would cost more than staging saves: when
+ * the CPU wrote whole records since it last ran (the traffic fills them faster than
+ * the timer would), it comes back after CTLUA_STAGE_DENSE_NS instead. Then the last
+ * few events of a dense burst wait up to that long, and a reader that fell asleep
+ * meanwhile is woken by the timer's write, outside any packet's run; at lower rates
+ * the timer keeps the short delay, which is less than the reader's spin, so the reader
+ * sees each record before it would sleep and no packet pays for a wakeup. Runs in softirq context
+ * (an hrtimer in soft mode) on the CPU that started it, so no TC program of this CPU
+ * runs meanwhile except one under BPF_PROG_TEST_RUN that it interrupted: busy tells,
+ * and then it comes back a little later.
  */
 static int stage_expired(void *map, __u32 *key, struct ctlua_stage_timer *t)
 {
 	struct ctlua_stage *st;
-	__u32 zero = 0;
+	__u32 zero = 0, n, full;
 
 	st = bpf_map_lookup_elem(&ctl_stage, &zero);
-	if (!st)
+	if (!st) {
+		t->armed = 0;
 		return 0;
+	}
 	if (st->busy) {
-		bpf_timer_start(&t->t, CTLUA_STAGE_NS / 4, BPF_F_TIMER_CPU_PIN);
+		if (bpf_timer_start(&t->t, CTLUA_STAGE_NS / 4, BPF_F_TIMER_CPU_PIN))
+			t->armed = 0;
 		return 0;
 	}
 	st->busy = 1;
 	barrier();
+	n = st->n;
+	full = st->full;
+	st->full = 0;
 	stage_flush(st);
 	barrier();
 	st->busy = 0;
+	t->armed = n && !bpf_timer_start(&t->t, full ? CTLUA_STAGE_DENSE_NS : CTLUA_STAGE_NS,
+					  BPF_F_TIMER_CPU_PIN);
 	return 0;
 }
 
-/* Start this CPU's flush timer; false if it cannot run. */
+/* Have this CPU's flush timer running; false if it cannot run. */
 static __always_inline bool stage_arm(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -764,6 +783,8 @@ static __always_inline bool stage_arm(void)
 
 	if (!t)
 		return false;
+	if (t->armed)
+		return true;
 	if (!t->ready) {
 		long err = bpf_timer_init(&t->t, &ctl_stage_timer, CTLUA_CLOCK_MONOTONIC);
 
@@ -771,7 +792,10 @@ static __always_inline bool stage_arm(void)
 			return false;
 		t->ready = 1;
 	}
-	return !bpf_timer_start(&t->t, CTLUA_STAGE_NS, BPF_F_TIMER_CPU_PIN);
+	if (bpf_timer_start(&t->t, CTLUA_STAGE_NS, BPF_F_TIMER_CPU_PIN))
+		return false;
+	t->armed = 1;
+	return true;
 }
 
 /* Fill @e: the event of @kind about flow @f, decided by @v. */
@@ -833,9 +857,12 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 	e = &st->ev[n & (CTLUA_STAGE_EVENTS - 1)];
 	fill_event(e, skb, kind, dir, f, v, error);
 	st->n = ++n;
-	if (now || n == CTLUA_STAGE_EVENTS || *(volatile __u64 *)&ctl_asleep ||
-	    (n == 1 && !stage_arm()))
+	if (n == CTLUA_STAGE_EVENTS) {
+		st->full++;
 		stage_flush(st);
+	} else if (now || *(volatile __u64 *)&ctl_asleep || (n == 1 && !stage_arm())) {
+		stage_flush(st);
+	}
 	barrier();
 	st->busy = 0;
 }

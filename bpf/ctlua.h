@@ -20,6 +20,7 @@
 #define CTLUA_SPIN_NS		50000	/* after a read, the reader watches the ring this long */
 #define CTLUA_STAGE_EVENTS	16	/* events a CPU gathers into one ring record (power of 2) */
 #define CTLUA_STAGE_NS		20000	/* a partial gathering goes to the ring within this */
+#define CTLUA_STAGE_DENSE_NS	500000	/* ... or this, while the CPU fills whole records */
 #define CTLUA_STAGE_CPUS	256	/* CPUs with a flush timer; the loader sets the real count */
 
 /* Address families, with the kernel's values so no translation is needed. */

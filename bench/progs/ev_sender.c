@@ -217,6 +217,8 @@ static int cmd_blast(char **a)
 	t0 = ev_now();
 	sent = flood(fd, saddr, daddr, port, 0, (uint64_t)ms * 1000000);
 	t1 = ev_now();
+	/* what CPUs staged at the end goes to the ring within CTLUA_STAGE_NS (bpf/ctlua.h) */
+	usleep(3 * CTLUA_STAGE_NS / 1000);
 	unread1 = ring_unread(pages, page);
 	cpu1 = cpu_ns_of(pid);
 	ev1 = ev_stat(stats_fd, CTLUA_STAT_EVENTS);
