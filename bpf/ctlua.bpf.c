@@ -733,7 +733,7 @@ static __always_inline void stage_flush(struct ctlua_stage *st)
 
 /*
  * The timer, CTLUA_STAGE_NS after a CPU staged an event: write what is staged. While
- * it finds events it starts itself again, so under steady traffic the packet path
+ * it finds events, or whole records were written since it last ran, it starts itself again, so under steady traffic the packet path
  * never starts it (an hrtimer start reprograms the CPU's timer: a VM exit here); when
  * it finds none it stops, and the next staged event starts it. A timer that fires
  * costs this VM ~10 µs, so every 20 µs it would cost more than staging saves: when
@@ -770,8 +770,10 @@ static int stage_expired(void *map, __u32 *key, struct ctlua_stage_timer *t)
 	stage_flush(st);
 	barrier();
 	st->busy = 0;
-	t->armed = n && !bpf_timer_start(&t->t, full ? CTLUA_STAGE_DENSE_NS : CTLUA_STAGE_NS,
-					  BPF_F_TIMER_CPU_PIN);
+	/* stop only after a quiet spell: a start by the packet path costs it a VM exit */
+	t->armed = (n || full) &&
+		   !bpf_timer_start(&t->t, full ? CTLUA_STAGE_DENSE_NS : CTLUA_STAGE_NS,
+				    BPF_F_TIMER_CPU_PIN);
 	return 0;
 }
 
