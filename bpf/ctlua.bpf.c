@@ -25,7 +25,6 @@ char LICENSE[] SEC("license") = "GPL";	/* the kfuncs refuse anything else */
 #define ENOENT		2
 #define ENOMEM		12
 #define EEXIST		17
-#define EBUSY		16
 
 /* libbpf reads the running kernel's config for these (one file, no BTF parse) */
 extern unsigned int CONFIG_HZ __kconfig __weak;
@@ -616,195 +615,19 @@ static __always_inline bool take_asleep(void)
 	return *(volatile __u64 *)&ctl_asleep && __sync_lock_test_and_set(&ctl_asleep, 0);
 }
 
-/* Add @n to this CPU's counter @slot. */
-static __always_inline void count_n(__u32 slot, __u32 n)
+static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buff *skb,
+				 __u8 kind, __u8 dir, const struct ctlua_flow *f,
+				 const struct ctlua_verdict *v, int error)
 {
-	struct ctlua_stats *s = stats();
+	struct ctlua_event *e;
 
-	if (s)
-		s->count[slot & (CTLUA_STAT_SLOTS - 1)] += n;
-}
-
-/*
- * Write @n events at @ev into the ring as one record (the readers split it), and wake
- * the reader if it said it is asleep (bpf/ctlua.h): a wakeup costs microseconds inside
- * this run (irq_work, then a cross-CPU wakeup), and a reader that is reading needs none.
- * Taking the flag (an exchange) makes one producer the waker; a plain load first,
- * because a locked exchange on every record costs ~150 ns here.
- */
-static __always_inline void ring_out(void *ev, __u32 n)
-{
-	__u64 size = (__u64)n * sizeof(struct ctlua_event);
-	bool woke;
-
-	/* n is 1..CTLUA_STAGE_EVENTS: the callers say so, this says it to the verifier */
-	barrier_var(size);	/* clang knows it too, and would drop the test */
-	if (size > CTLUA_STAGE_EVENTS * sizeof(struct ctlua_event))
+	if (!(cfg->event_mask & (1u << kind)))
 		return;
-	woke = take_asleep();
-	if (bpf_ringbuf_output(&ctl_events, ev, size,
-			       woke ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP)) {
-		count_n(CTLUA_STAT_EVENTS_LOST, n);
-		if (woke)
-			ctl_asleep = 1;	/* not woken: let a later record try */
+	e = bpf_ringbuf_reserve(&ctl_events, sizeof(*e), 0);
+	if (!e) {
+		count(CTLUA_STAT_EVENTS_LOST);
 		return;
 	}
-	count_n(CTLUA_STAT_EVENTS, n);
-	if (woke) {
-		count(CTLUA_STAT_WAKEUPS);
-		return;
-	}
-	/*
-	 * The load above is not ordered after the record's reservation: the reader may have
-	 * raised its flag, then read a producer_pos without this record, and slept. The
-	 * commit's exchange is a full barrier, so this load sees such a flag (or the reader
-	 * saw the record and reads it). A record of no content, discarded, carries the
-	 * wakeup then. Either the reader sees the record or this program sees the flag.
-	 */
-	if (take_asleep()) {
-		struct ctlua_event *w = bpf_ringbuf_reserve(&ctl_events, 8, 0);
-
-		if (w) {
-			bpf_ringbuf_discard(w, BPF_RB_FORCE_WAKEUP);
-			count(CTLUA_STAT_WAKEUPS);
-		} else {
-			ctl_asleep = 1;	/* full: let a later record try */
-		}
-	}
-}
-
-/*
- * Staging: while the reader is awake, each CPU gathers its events here (its own cache
- * lines, hot) and writes them to the ring as one record of up to CTLUA_STAGE_EVENTS:
- * one reservation, one lock and one commit per record instead of per event, and the
- * ring's lines written in one go. busy guards against nesting: a TC program run by
- * BPF_PROG_TEST_RUN has only preemption off, so a softirq (a packet's TC program, the
- * flush timer) may interrupt it on this CPU; what finds busy set does not touch the
- * staging (an emit writes its event directly, the timer comes back later). Nesting is
- * strictly last-in first-out on a CPU, so a plain flag is enough: the outer run reads
- * n only after raising busy, and a nested run that found busy clear has finished before
- * the outer one goes on.
- */
-struct ctlua_stage {
-	__u32 n;		/* events staged */
-	__u32 busy;		/* an emit or a flush on this CPU is using it */
-	__u32 full;		/* whole records written since the timer last ran */
-	__u32 pad;
-	struct ctlua_event ev[CTLUA_STAGE_EVENTS];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ctlua_stage);
-} ctl_stage SEC(".maps");
-
-/*
- * One flush timer per CPU, started (pinned to the CPU) when a CPU stages its first
- * event: bpf_timer cannot live in a per-CPU map, so an array indexed by CPU number,
- * which the loader sizes to the possible CPUs. A CPU without one (a missing element,
- * a timer that would not start) does not stage.
- */
-struct ctlua_stage_timer {
-	struct bpf_timer t;
-	__u32 ready;		/* bpf_timer_init and set_callback done */
-	__u32 armed;		/* started, and its callback has not yet found nothing to do */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CTLUA_STAGE_CPUS);
-	__type(key, __u32);
-	__type(value, struct ctlua_stage_timer);
-} ctl_stage_timer SEC(".maps");
-
-#define CTLUA_CLOCK_MONOTONIC	1
-
-/* Write what this CPU staged to the ring; the caller holds busy. */
-static __always_inline void stage_flush(struct ctlua_stage *st)
-{
-	__u32 n = st->n;
-
-	st->n = 0;
-	if (n)
-		ring_out(st->ev, n);
-}
-
-/*
- * The timer, CTLUA_STAGE_NS after a CPU staged an event: write what is staged. While
- * it finds events, or whole records were written since it last ran, it starts itself again, so under steady traffic the packet path
- * never starts it (an hrtimer start reprograms the CPU's timer: a VM exit here); when
- * it finds none it stops, and the next staged event starts it. A timer that fires
- * costs this VM ~10 µs, so every 20 µs it would cost more than staging saves: when
- * the CPU wrote whole records since it last ran (the traffic fills them faster than
- * the timer would), it comes back after CTLUA_STAGE_DENSE_NS instead. Then the last
- * few events of a dense burst wait up to that long, and a reader that fell asleep
- * meanwhile is woken by the timer's write, outside any packet's run; at lower rates
- * the timer keeps the short delay, which is less than the reader's spin, so the reader
- * sees each record before it would sleep and no packet pays for a wakeup. Runs in softirq context
- * (an hrtimer in soft mode) on the CPU that started it, so no TC program of this CPU
- * runs meanwhile except one under BPF_PROG_TEST_RUN that it interrupted: busy tells,
- * and then it comes back a little later.
- */
-static int stage_expired(void *map, __u32 *key, struct ctlua_stage_timer *t)
-{
-	struct ctlua_stage *st;
-	__u32 zero = 0, n, full;
-
-	st = bpf_map_lookup_elem(&ctl_stage, &zero);
-	if (!st) {
-		t->armed = 0;
-		return 0;
-	}
-	if (st->busy) {
-		if (bpf_timer_start(&t->t, CTLUA_STAGE_NS / 4, BPF_F_TIMER_CPU_PIN))
-			t->armed = 0;
-		return 0;
-	}
-	st->busy = 1;
-	barrier();
-	n = st->n;
-	full = st->full;
-	st->full = 0;
-	stage_flush(st);
-	barrier();
-	st->busy = 0;
-	/* stop only after a quiet spell: a start by the packet path costs it a VM exit */
-	t->armed = (n || full) &&
-		   !bpf_timer_start(&t->t, full ? CTLUA_STAGE_DENSE_NS : CTLUA_STAGE_NS,
-				    BPF_F_TIMER_CPU_PIN);
-	return 0;
-}
-
-/* Have this CPU's flush timer running; false if it cannot run. */
-static __always_inline bool stage_arm(void)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct ctlua_stage_timer *t = bpf_map_lookup_elem(&ctl_stage_timer, &cpu);
-
-	if (!t)
-		return false;
-	if (t->armed)
-		return true;
-	if (!t->ready) {
-		long err = bpf_timer_init(&t->t, &ctl_stage_timer, CTLUA_CLOCK_MONOTONIC);
-
-		if ((err && err != -EBUSY) || bpf_timer_set_callback(&t->t, stage_expired))
-			return false;
-		t->ready = 1;
-	}
-	if (bpf_timer_start(&t->t, CTLUA_STAGE_NS, BPF_F_TIMER_CPU_PIN))
-		return false;
-	t->armed = 1;
-	return true;
-}
-
-/* Fill @e: the event of @kind about flow @f, decided by @v. */
-static __always_inline void fill_event(struct ctlua_event *e, struct __sk_buff *skb,
-				       __u8 kind, __u8 dir, const struct ctlua_flow *f,
-				       const struct ctlua_verdict *v, int error)
-{
 	e->time_ns = bpf_ktime_get_ns();
 	e->ifindex = skb->ifindex;
 	e->rule_id = v->rule_id;
@@ -814,59 +637,37 @@ static __always_inline void fill_event(struct ctlua_event *e, struct __sk_buff *
 	e->action = v->action;
 	e->pad = 0;
 	e->flow = *f;
-}
+	/*
+	 * Wake the reader only if it said it is asleep (bpf/ctlua.h): a wakeup costs
+	 * microseconds inside this run (irq_work, then a cross-CPU wakeup), and a reader
+	 * that is reading needs none. Taking the flag (an exchange) makes one producer the
+	 * waker; a plain load first, because a locked exchange on every event costs
+	 * ~150 ns here (it waits for the record's stores to reach the cache).
+	 */
+	if (take_asleep()) {
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+		count(CTLUA_STAT_WAKEUPS);
+	} else {
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+		/*
+		 * The load above is not ordered after the reserve: the reader may have raised
+		 * its flag, then read a producer_pos without this record, and slept. The
+		 * submit's exchange is a full barrier, so this load sees such a flag (or the
+		 * reader saw the record and reads it). A record of no content, discarded,
+		 * carries the wakeup then.
+		 */
+		if (take_asleep()) {
+			struct ctlua_event *w = bpf_ringbuf_reserve(&ctl_events, 8, 0);
 
-/*
- * Report an event, if its kind is wanted. Normally it is staged (above), and goes to
- * the ring when this CPU has CTLUA_STAGE_EVENTS of them or its timer fires. It goes out
- * at once, with what this CPU staged before it (per-CPU order holds), when the reader
- * said it is asleep (a lone event is never delayed), when @now (direct requests: their
- * caller reads the events next), or when the timer cannot be started.
- *
- * Why no event waits while the reader sleeps: every record is written by ring_out,
- * whose check after the commit guarantees that either the reader sees the record or
- * the writer sees the flag and wakes it. An event staged because the flag was clear
- * (the reader was awake, or went to sleep just after the check) is written by the
- * timer within CTLUA_STAGE_NS, which is less than the reader's spin (CTLUA_SPIN_NS),
- * so a reader that keeps up sees it before it sleeps; one that sleeps is woken by that
- * write. A nested emit, which finds the staging busy, writes its event directly.
- */
-static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buff *skb,
-				 __u8 kind, __u8 dir, const struct ctlua_flow *f,
-				 const struct ctlua_verdict *v, int error, bool now)
-{
-	struct ctlua_stage *st;
-	struct ctlua_event *e;
-	__u32 zero = 0, n;
-
-	if (!(cfg->event_mask & (1u << kind)))
-		return;
-	st = bpf_map_lookup_elem(&ctl_stage, &zero);
-	if (!st || st->busy) {
-		struct ctlua_event one;
-
-		fill_event(&one, skb, kind, dir, f, v, error);
-		ring_out(&one, 1);
-		return;
+			if (w) {
+				bpf_ringbuf_discard(w, BPF_RB_FORCE_WAKEUP);
+				count(CTLUA_STAT_WAKEUPS);
+			} else {
+				ctl_asleep = 1;	/* full: let a later record try */
+			}
+		}
 	}
-	st->busy = 1;
-	barrier();
-	n = st->n;
-	if (n >= CTLUA_STAGE_EVENTS) {	/* never: a full staging is written at once */
-		stage_flush(st);
-		n = 0;
-	}
-	e = &st->ev[n & (CTLUA_STAGE_EVENTS - 1)];
-	fill_event(e, skb, kind, dir, f, v, error);
-	st->n = ++n;
-	if (n == CTLUA_STAGE_EVENTS) {
-		st->full++;
-		stage_flush(st);
-	} else if (now || *(volatile __u64 *)&ctl_asleep || (n == 1 && !stage_arm())) {
-		stage_flush(st);
-	}
-	barrier();
-	st->busy = 0;
+	count(CTLUA_STAT_EVENTS);
 }
 
 /*
@@ -882,11 +683,11 @@ static __always_inline void report_alloc(const struct ctlua_config *cfg, struct 
 		if (-err > 0 && -err < CTLUA_ERRNO_SLOTS)
 			count(CTLUA_STAT_ERRNO - err);
 		if (!quiet)
-			emit(cfg, skb, CTLUA_EV_ALLOC_ERROR, dir, f, v, err, dir == CTLUA_DIR_REQUEST);
+			emit(cfg, skb, CTLUA_EV_ALLOC_ERROR, dir, f, v, err);
 	} else {
 		count(CTLUA_STAT_ALLOC_OK);
 		if (!quiet)
-			emit(cfg, skb, CTLUA_EV_ALLOC, dir, f, v, 0, dir == CTLUA_DIR_REQUEST);
+			emit(cfg, skb, CTLUA_EV_ALLOC, dir, f, v, 0);
 	}
 }
 
@@ -933,7 +734,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 
 	v = decide(cfg, &f);
-	emit(cfg, skb, CTLUA_EV_MISS, dir, &f, v, 0, false);
+	emit(cfg, skb, CTLUA_EV_MISS, dir, &f, v, 0);
 	if (cfg->mode != CTLUA_MODE_ENFORCE)
 		return TC_ACT_OK;
 
@@ -948,7 +749,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 		return TC_ACT_OK;
 	case CTLUA_ACT_DROP:
 		count_in(st, CTLUA_STAT_DROPS);
-		emit(cfg, skb, CTLUA_EV_DROP, dir, &f, v, 0, false);
+		emit(cfg, skb, CTLUA_EV_DROP, dir, &f, v, 0);
 		return TC_ACT_SHOT;
 	default:
 		count_in(st, CTLUA_STAT_PASSES);

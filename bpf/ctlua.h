@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		13
+#define CTLUA_ABI		12
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
@@ -18,10 +18,6 @@
 #define CTLUA_MAX_REQUESTS	16384	/* direct requests in one test run (2.6 MB) */
 #define CTLUA_RINGBUF_BYTES	(1 << 22)
 #define CTLUA_SPIN_NS		50000	/* after a read, the reader watches the ring this long */
-#define CTLUA_STAGE_EVENTS	16	/* events a CPU gathers into one ring record (power of 2) */
-#define CTLUA_STAGE_NS		20000	/* a partial gathering goes to the ring within this */
-#define CTLUA_STAGE_DENSE_NS	500000	/* ... or this, while the CPU fills whole records */
-#define CTLUA_STAGE_CPUS	256	/* CPUs with a flush timer; the loader sets the real count */
 
 /* Address families, with the kernel's values so no translation is needed. */
 #define CTLUA_AF_INET		2
@@ -235,14 +231,10 @@ struct ctlua_config {
 _Static_assert(sizeof(struct ctlua_config) == 28, "ctlua_config layout");
 
 /*
- * One event, as streamed through the ring buffer (ctl_events). A ring record holds one
- * to CTLUA_STAGE_EVENTS events back to back, in the order this CPU emitted them: its
- * size is a multiple of sizeof(struct ctlua_event), and readers split it. While the
- * reader is awake a CPU gathers its events and writes them as one record when it has
- * CTLUA_STAGE_EVENTS, or CTLUA_STAGE_NS after the first (a timer), whichever is first;
- * an event that finds the reader asleep goes out at once with what was gathered.
- * Waking the reader: it
- * sets the program's global ctl_asleep (section .data.wake, mmap-able) to 1 with a full
+ * One event, as streamed through the ring buffer (ctl_events). The program writes one
+ * event per record; readers accept a record of several events back to back (its size
+ * a multiple of sizeof(struct ctlua_event)) and dispatch them in order. Waking the
+ * reader: it sets the program's global ctl_asleep (section .data.wake, mmap-able) to 1 with a full
  * barrier before it blocks, then looks at the ring's producer position once more and
  * does not block if it moved; it clears the flag when it wakes. The program, after
  * reserving the record, takes the flag if it is set (an atomic exchange: one producer

@@ -101,10 +101,6 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 	if (dp->skel) {
 		dp->skel->rodata->nat_module_btf = ctl_probe_nat_module();
 		err = bpf_map__set_max_entries(dp->skel->maps.ctl_verdicts, dp->verdicts);
-		/* one flush timer per possible CPU (the program's staging of events) */
-		if (!err && dp->ncpus > 0)
-			err = bpf_map__set_max_entries(dp->skel->maps.ctl_stage_timer,
-						       (__u32)dp->ncpus);
 		if (!err)
 			err = ctlua_bpf__load(dp->skel);
 	} else {

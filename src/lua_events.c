@@ -272,10 +272,10 @@ static void one_event(struct ctl_state *s, const struct ctlua_event *e)
 }
 
 /*
- * ring_buffer sample callback: one record, of one or more events in the order one CPU
- * emitted them (bpf/ctlua.h). Returning non-zero stops the drain; libbpf has consumed
+ * ring_buffer sample callback: one record, of one or more events in the order they
+ * were emitted (bpf/ctlua.h). Returning non-zero stops the drain; libbpf has consumed
  * the record by then, so a stop for a signal or the drain's deadline waits for the
- * record's end (at most CTLUA_STAGE_EVENTS events). A closed module reads no further.
+ * record's end. A closed module reads no further.
  */
 static int on_event(void *ctx, void *data, size_t size)
 {

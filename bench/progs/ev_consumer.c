@@ -171,10 +171,6 @@ int main(int argc, char **argv)
 	/* Only the ingress program is used here; the others need not be verified. */
 	bpf_program__set_autoload(skel->progs.ctlua_egress, false);
 	bpf_program__set_autoload(skel->progs.ctlua_req, false);
-	/* one flush timer per possible CPU, as ctlua's loader sizes it */
-	if (libbpf_num_possible_cpus() > 0)
-		bpf_map__set_max_entries(skel->maps.ctl_stage_timer,
-					 (__u32)libbpf_num_possible_cpus());
 	if ((err = ctlua_bpf__load(skel))) {
 		fprintf(stderr, "%s: cannot load the BPF object (%s)\n", prog, strerror(-err));
 		goto destroy;

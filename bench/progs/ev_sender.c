@@ -163,12 +163,8 @@ static long long ring_unread(const void *pages, long page)
 
 static int cmd_blast(char **a)
 {
-	/*
-	 * Each ctlua_event takes its 64 bytes, and each record (1 to CTLUA_STAGE_EVENTS
-	 * events) an 8-byte header: counting 64 bytes an event over-counts unread events
-	 * by at most one per eight records.
-	 */
-	const long long rec = sizeof(struct ctlua_event);
+	/* each ctlua_event takes its 64 bytes plus the ring's 8-byte record header */
+	const long long rec = sizeof(struct ctlua_event) + 8;
 	uint32_t saddr, daddr;
 	uint16_t port = (uint16_t)ev_num(prog, "port", a[2], 1, 65535);
 	long ms = ev_num(prog, "milliseconds", a[3], 1, 600000);
@@ -217,8 +213,6 @@ static int cmd_blast(char **a)
 	t0 = ev_now();
 	sent = flood(fd, saddr, daddr, port, 0, (uint64_t)ms * 1000000);
 	t1 = ev_now();
-	/* what CPUs staged at the end goes to the ring within CTLUA_STAGE_NS (bpf/ctlua.h) */
-	usleep(3 * CTLUA_STAGE_NS / 1000);
 	unread1 = ring_unread(pages, page);
 	cpu1 = cpu_ns_of(pid);
 	ev1 = ev_stat(stats_fd, CTLUA_STAT_EVENTS);

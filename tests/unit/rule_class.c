@@ -283,8 +283,6 @@ int test_rule_class_kernel(void)
 			matched += want < n;
 			last_rule_id = ~0u;
 			events_seen = 0;
-			/* a reader that sleeps: the event goes to the ring at once, not staged */
-			*ctl_dp_asleep(dp) = 1;
 			err = bpf_prog_test_run_opts(fd, &opts);
 			ring_buffer__consume(rb);
 			runs++;
