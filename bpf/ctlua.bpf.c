@@ -95,25 +95,12 @@ struct {
 __u64 ctl_asleep SEC(".data.wake");
 
 /*
- * Direct requests: one array, the value of a map's only element, which the host maps
- * into its memory (BPF_F_MMAPABLE): filling a batch costs a memory write per field
- * instead of a syscall per request (bench/, row 1). A map of its own, not .bss: libbpf
- * would copy .bss's initial image, 2.6 MB of zeros, into the kernel at every load.
+ * Direct requests live in .bss, which libbpf maps into the host: filling a batch costs
+ * a memory write per field instead of a syscall per request (bench/, row 1).
  * One test run with repeat = n runs ctlua_req once per request of its slice, which the
  * run's context names (see ctlua_req); runs on other CPUs work on other slices.
  */
-struct ctlua_req_array {
-	struct ctlua_request r[CTLUA_MAX_REQUESTS];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct ctlua_req_array);
-} ctl_reqs SEC(".maps");
-
+struct ctlua_request ctl_reqs[CTLUA_MAX_REQUESTS];
 struct ctlua_req_params req_params;
 
 /* This CPU's counters; NULL only if the map were missing, which the loader prevents. */
@@ -810,17 +797,15 @@ int ctlua_req(struct __sk_buff *skb)
 	struct ctlua_verdict v = { .action = CTLUA_ACT_ALLOC };
 	const struct ctlua_config *cfg;
 	struct kfunc_args args;	/* args_for writes what the kernel reads */
-	struct ctlua_req_array *reqs;
 	struct ctlua_request *r;
 	struct nf_conn *ct;
 	__u32 i = skb->cb[0], end = skb->cb[1], zero = 0;
 
 	skb->cb[0] = i + 1;
 	cfg = bpf_map_lookup_elem(&ctl_config, &zero);
-	reqs = bpf_map_lookup_elem(&ctl_reqs, &zero);
-	if (!cfg || !reqs || i >= end || i >= CTLUA_MAX_REQUESTS)
+	if (!cfg || i >= end || i >= CTLUA_MAX_REQUESTS)
 		return TC_ACT_OK;
-	r = &reqs->r[i];
+	r = &ctl_reqs[i];
 	r->error = 0;
 	r->existed = 0;
 	r->stage = CTLUA_STAGE_NONE;

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "datapath.h"	/* first: the skeleton needs ctlua.h's types */
@@ -23,8 +22,6 @@
 struct ctl_dp {
 	struct ctlua_bpf *skel;		/* the maps, ctlua_ingress and ctlua_req */
 	struct ctlua_bpf *more[CTL_DP_TC_PROGS];	/* the others, loaded on first attach */
-	struct ctlua_request *reqs;	/* ctl_reqs mapped here (reqs_bytes) */
-	size_t reqs_bytes;
 	struct ctlua_config cfg;	/* what the map holds */
 	struct ctlua_rule_table *table;	/* scratch for ctl_dp_put_rules */
 	__s64 realtime_offset;
@@ -134,17 +131,6 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		ctl_dp_close(dp);
 		return -EPROTO;
 	}
-	/* the kernel zeroed the array; its pages are only touched as requests are written */
-	dp->reqs_bytes = sizeof(struct ctlua_request) * CTLUA_MAX_REQUESTS;
-	dp->reqs = mmap(NULL, dp->reqs_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-			bpf_map__fd(dp->skel->maps.ctl_reqs), 0);
-	if (dp->reqs == MAP_FAILED) {
-		err = -errno;
-		dp->reqs = NULL;
-		snprintf(msg, len, "cannot map the request array (%s)", strerror(-err));
-		ctl_dp_close(dp);
-		return err;
-	}
 	dp->realtime_offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
 	ctl_dp_set_params(dp, NULL);
 	err = ctl_dp_set_config(dp, &cfg);
@@ -161,8 +147,6 @@ void ctl_dp_close(struct ctl_dp *dp)
 {
 	if (!dp)
 		return;
-	if (dp->reqs)
-		munmap(dp->reqs, dp->reqs_bytes);
 	for (int i = 0; i < CTL_DP_TC_PROGS; i++)
 		ctlua_bpf__destroy(dp->more[i]);
 	ctlua_bpf__destroy(dp->skel);
@@ -401,7 +385,7 @@ int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum)
 
 struct ctlua_request *ctl_dp_requests(struct ctl_dp *dp)
 {
-	return dp->reqs;
+	return dp->skel->bss->ctl_reqs;
 }
 
 int ctl_dp_run_slice(struct ctl_dp *dp, unsigned int start, unsigned int n)

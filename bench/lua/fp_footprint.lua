@@ -30,7 +30,7 @@ local function rss_kb()
 	return tonumber(f:read("a"):match("VmRSS:%s*(%d+)"))
 end
 
--- The resident part of the mappings of BPF maps (ctl_reqs, the request array, and the small ones).
+-- The resident part of the mappings of BPF maps (the .bss with its request array).
 local function mapped_kb()
 	local sum, in_map = 0, false
 	for line in io.lines("/proc/self/smaps") do

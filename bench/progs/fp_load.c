@@ -9,22 +9,20 @@
  * What ctlua needs to load the object, and nothing more: whether nf_nat is a loaded
  * module with BTF (the object's nat_module_btf; a stat, no BTF read), the skeleton
  * (build/ctlua.skel.h) with the programs ctlua loads at start, ctlua_ingress and
- * ctlua_req (the others wait for an attach that needs them), the request array mapped
- * as ctlua maps it, the config ctlua writes after loading (enforce, default pass, every
- * event kind), clsact and the ingress filter with bpf_tc_*. Then, on stdout, each line
- * flushed:
+ * ctlua_req (the others wait for an attach that needs them), the config ctlua writes
+ * after loading (enforce, default pass, every event kind), clsact and the ingress filter
+ * with bpf_tc_*. Then, on stdout, each line flushed:
  *
  *   attached probe_ns P open_ns O load_ns L attach_ns A   (its own CLOCK_MONOTONIC)
  *   idle rss_kb R mapped_kb P maps_kb M
  *   verdicts N ns T rss_kb R maps_kb M
  *
  * rss_kb is VmRSS; mapped_kb the part of it that is BPF maps mapped into the process
- * (/proc/self/smaps: ctl_reqs, the request array, and the skeleton's small ones); maps_kb the
+ * (/proc/self/smaps: the skeleton maps .bss, with ctlua's request array); maps_kb the
  * memlock the kernel reports for the object's maps (/proc/self/fdinfo). The verdicts are VERDICTS bpf_map_update_elem calls on
  * ctl_verdicts with the tuples of bench/progs/flowgen.h, action alloc, timed.
  */
 #include <net/if.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include "ev_util.h"
 #include "flowgen.h"
@@ -120,7 +118,6 @@ int main(int argc, char **argv)
 	uint64_t t0 = ev_now(), t_probe, t_open, t_load, t_attach;
 	struct ctlua_bpf *skel;
 	struct bpf_program *p;
-	void *reqs;
 	long n;
 	bool nat, own_qdisc;
 	__u32 zero = 0;
@@ -150,12 +147,6 @@ int main(int argc, char **argv)
 	t_open = ev_now();
 	if ((err = ctlua_bpf__load(skel))) {
 		fprintf(stderr, "%s: cannot load the BPF object (%s)\n", prog, strerror(-err));
-		return 1;
-	}
-	reqs = mmap(NULL, sizeof(struct ctlua_request) * CTLUA_MAX_REQUESTS, PROT_READ | PROT_WRITE,
-		    MAP_SHARED, bpf_map__fd(skel->maps.ctl_reqs), 0);
-	if (reqs == MAP_FAILED) {
-		fprintf(stderr, "%s: cannot map the request array (%s)\n", prog, strerror(errno));
 		return 1;
 	}
 	if (bpf_map__update_elem(skel->maps.ctl_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0)) {

@@ -131,7 +131,7 @@ bench_record case "$ROW" load 0 1 "load and attach: process start (build/bench/s
 bench_record case "$ROW" verdicts 0 "$VERDICTS" "$VERDICTS verdicts: ct.verdict(tuple, \"alloc\") in a loop, then ct.sync(), vs bpf_map_update_elem from C, into an empty ctl_verdicts"
 bench_record goal "$ROW" map_update_elem 0.90
 bench_record contender "$ROW" ctlua "build/ctlua bench/lua/fp_footprint.lua: ct.attach(\"lo\") then prints \"attached\"; the verdict loop between stamped lines"
-bench_record contender "$ROW" fp_load "bench/progs/fp_load.c: the same object (ctlua's skeleton, with ctlua_ingress and ctlua_req as ctlua loads it at start, the request array mapped) loaded, configured and attached with libbpf; own clock for the verdicts"
+bench_record contender "$ROW" fp_load "bench/progs/fp_load.c: the same object (ctlua's skeleton, with ctlua_ingress and ctlua_req as ctlua loads it at start) loaded, configured and attached with libbpf; own clock for the verdicts"
 bench_record case "$ROW" rss 0 1 "VmRSS with $VERDICTS verdicts stored, right after the loop (no forced collection); ns/entry = KiB"
 bench_record contender "$ROW" map_update_elem "bench/progs/fp_load.c after it attached: $VERDICTS bpf_map_update_elem calls on ctl_verdicts, one a verdict, by its own clock (fp_load's verdicts, named apart so the goal is on this case only)"
 bench_record contender "$ROW" tc-filter-add "tc filter add dev lo ingress bpf da obj build/ctlua.bpf.o sec tc: the whole process (iproute2's libbpf, which loads only ctlua_ingress); clsact added before, untimed"
@@ -168,7 +168,7 @@ ratio_med()
 }
 
 bench_record note "$ROW" "RSS (VmRSS) loaded and attached, idle: ctlua $(kib "${RSS_CTLUA[@]}"), fp_load $(kib "${RSS_C[@]}"); ctlua/fp_load $(ratio_med RSS_CTLUA RSS_C) (no goal)"
-bench_record note "$ROW" "of that RSS, BPF maps mapped into the process (smaps, anon_inode:bpf-map: ctl_reqs, the $(awk '/define CTLUA_MAX_REQUESTS/ { print $3 }' bpf/ctlua.h)-slot request array): ctlua $(kib "${MAPPED_CTLUA[@]}"), fp_load $(kib "${MAPPED_C[@]}")"
+bench_record note "$ROW" "of that RSS, BPF maps mapped into the process (smaps, anon_inode:bpf-map: the .bss with the $(awk '/define CTLUA_MAX_REQUESTS/ { print $3 }' bpf/ctlua.h)-slot request array): ctlua $(kib "${MAPPED_CTLUA[@]}"), fp_load $(kib "${MAPPED_C[@]}")"
 bench_record note "$ROW" "RSS with $VERDICTS verdicts: ctlua right after the loop $(kib "${RSS_V_CTLUA[@]}"), after a full collectgarbage() $(kib "${RSS_GC_CTLUA[@]}"); fp_load $(kib "${RSS_V_C[@]}"). The verdicts live in the kernel; what ctlua's RSS gains is the loop's garbage and what the allocator keeps of it"
 bench_record note "$ROW" "kernel memory of the object's maps (memlock in fdinfo), the same in both: idle $(kib "${MAPS_IDLE[@]}"), with $VERDICTS verdicts $(kib "${MAPS_V[@]}")"
 bench_record note "$ROW" "fp_load's start-up by phase (medians): nat_module_btf (a stat) $(ev_us "$(ev_median "${PH_PROBE[@]}" | cut -d' ' -f1)") us, skeleton open $(ev_us "$(ev_median "${PH_OPEN[@]}" | cut -d' ' -f1)") us, load and verify with the config written $(ev_us "$(ev_median "${PH_LOAD[@]}" | cut -d' ' -f1)") us, clsact and attach $(ev_us "$(ev_median "${PH_ATTACH[@]}" | cut -d' ' -f1)") us"
