@@ -16,8 +16,12 @@
 #include "probe.h"
 #include "rule_class.h"
 
+/* The TC programs by direction and header: [dir * 2 + l3] (see prog_slot). */
+#define CTL_DP_TC_PROGS 4
+
 struct ctl_dp {
-	struct ctlua_bpf *skel;
+	struct ctlua_bpf *skel;		/* the maps, ctlua_ingress and ctlua_req */
+	struct ctlua_bpf *more[CTL_DP_TC_PROGS];	/* the others, loaded on first attach */
 	struct ctlua_config cfg;	/* what the map holds */
 	struct ctlua_rule_table *table;	/* scratch for ctl_dp_put_rules */
 	__s64 realtime_offset;
@@ -99,6 +103,12 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 	ctl_dp_set_verdict_idle(dp, opts->verdict_idle_ms);
 	dp->skel = ctlua_bpf__open();
 	if (dp->skel) {
+		struct bpf_program *p;
+
+		/* each program verified costs ~15 ms: the rest wait for an attach that needs them */
+		bpf_object__for_each_program(p, dp->skel->obj)
+			bpf_program__set_autoload(p, p == dp->skel->progs.ctlua_ingress ||
+						  p == dp->skel->progs.ctlua_req);
 		dp->skel->rodata->nat_module_btf = ctl_probe_nat_module();
 		err = bpf_map__set_max_entries(dp->skel->maps.ctl_verdicts, dp->verdicts);
 		if (!err)
@@ -137,6 +147,8 @@ void ctl_dp_close(struct ctl_dp *dp)
 {
 	if (!dp)
 		return;
+	for (int i = 0; i < CTL_DP_TC_PROGS; i++)
+		ctlua_bpf__destroy(dp->more[i]);
 	ctlua_bpf__destroy(dp->skel);
 	free(dp->table);
 	free(dp);
@@ -503,13 +515,67 @@ int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
 	return err;
 }
 
-int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir, bool l3)
+static int prog_slot(int dir, bool l3)
 {
-	const struct ctlua_bpf *k = dp->skel;
+	return (dir == CTLUA_DIR_EGRESS) * 2 + l3;
+}
 
-	if (dir == CTLUA_DIR_EGRESS)
-		return bpf_program__fd(l3 ? k->progs.ctlua_egress_l3 : k->progs.ctlua_egress);
-	return bpf_program__fd(l3 ? k->progs.ctlua_ingress_l3 : k->progs.ctlua_ingress);
+static struct bpf_program *prog_at(const struct ctlua_bpf *k, int slot)
+{
+	static const size_t off[CTL_DP_TC_PROGS] = {
+		offsetof(struct ctlua_bpf, progs.ctlua_ingress),
+		offsetof(struct ctlua_bpf, progs.ctlua_ingress_l3),
+		offsetof(struct ctlua_bpf, progs.ctlua_egress),
+		offsetof(struct ctlua_bpf, progs.ctlua_egress_l3),
+	};
+
+	return *(struct bpf_program **)((char *)k + off[slot]);
+}
+
+/*
+ * A second open of the object with only the program of @slot loaded, every map (the
+ * internal .rodata, .bss, .kconfig and .data.* included) the first object's: the same
+ * config, verdicts, rules, globals and counters. The maps exist, so libbpf neither
+ * creates nor fills them; it reads the kernel's BTF again for this load.
+ */
+static int load_more(struct ctl_dp *dp, int slot)
+{
+	struct ctlua_bpf *k = ctlua_bpf__open();
+	struct bpf_program *p;
+	struct bpf_map *m;
+	int err = 0;
+
+	if (!k)
+		return -errno;
+	bpf_object__for_each_program(p, k->obj)
+		bpf_program__set_autoload(p, p == prog_at(k, slot));
+	bpf_object__for_each_map(m, k->obj) {
+		struct bpf_map *own = bpf_object__find_map_by_name(dp->skel->obj,
+								   bpf_map__name(m));
+
+		err = own ? bpf_map__reuse_fd(m, bpf_map__fd(own)) : -ENOENT;
+		if (err)
+			break;
+	}
+	if (!err)
+		err = ctlua_bpf__load(k);
+	if (err) {
+		ctlua_bpf__destroy(k);
+		return err;
+	}
+	dp->more[slot] = k;
+	return 0;
+}
+
+int ctl_dp_prog_fd(struct ctl_dp *dp, int dir, bool l3)
+{
+	int slot = prog_slot(dir, l3), err;
+
+	if (slot == 0)
+		return bpf_program__fd(dp->skel->progs.ctlua_ingress);
+	if (!dp->more[slot] && (err = load_more(dp, slot)))
+		return err;
+	return bpf_program__fd(prog_at(dp->more[slot], slot));
 }
 
 int ctl_dp_events_fd(const struct ctl_dp *dp)

@@ -131,9 +131,11 @@ int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
 
 /*
  * Program fd for a direction (enum ctlua_dir) on a device with an Ethernet header, or
- * (@l3) one whose packets start at the IP header; and the ring buffer's map fd.
+ * (@l3) one whose packets start at the IP header, or -errno. ctl_dp_open loads only the
+ * ingress one; the others are loaded (and verified) on their first call, sharing every
+ * map. The ring buffer's map fd.
  */
-int ctl_dp_prog_fd(const struct ctl_dp *dp, int dir, bool l3);
+int ctl_dp_prog_fd(struct ctl_dp *dp, int dir, bool l3);
 int ctl_dp_events_fd(const struct ctl_dp *dp);
 /*
  * The ring buffer reader's "asleep" flag (ctl_asleep in bpf/ctlua.h's wakeup protocol),

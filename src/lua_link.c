@@ -83,7 +83,7 @@ static int l_attach(lua_State *L)
 	struct ctl_state *s = ctl_state(L);
 	const char *ifname = ctl_check_cstring(L, 1);
 	struct ctl_link *l;
-	int dir = CTLUA_DIR_INGRESS, err, r, l3;
+	int dir = CTLUA_DIR_INGRESS, err, r, l3, fd;
 
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
@@ -101,8 +101,13 @@ static int l_attach(lua_State *L)
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_setiuservalue(L, -2, 1);	/* the state outlives its links */
 	err = l3 = ctl_tc_is_l3(ifname);
+	if (err == -ENODEV)
+		return ctl_fail(L, err, "no interface named '%s'", ifname);
+	if (err >= 0 && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
+		return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
+				ctl_dir_names[dir], ifname, strerror(-fd));
 	if (err >= 0)
-		err = ctl_tc_attach(ctl_dp_prog_fd(s->dp, dir, l3), ifname, dir, &l->tc);
+		err = ctl_tc_attach(fd, ifname, dir, &l->tc);
 	if (err == -ENODEV)
 		return ctl_fail(L, err, "no interface named '%s'", ifname);
 	if (err)

@@ -8,9 +8,10 @@
  *
  * What ctlua needs to load the object, and nothing more: whether nf_nat is a loaded
  * module with BTF (the object's nat_module_btf; a stat, no BTF read), the skeleton
- * (build/ctlua.skel.h: all three programs, as ctlua loads them), the config ctlua
- * writes after loading (enforce, default pass, every event kind), clsact and the
- * ingress filter with bpf_tc_*. Then, on stdout, each line flushed:
+ * (build/ctlua.skel.h) with the programs ctlua loads at start, ctlua_ingress and
+ * ctlua_req (the others wait for an attach that needs them), the config ctlua writes
+ * after loading (enforce, default pass, every event kind), clsact and the ingress filter
+ * with bpf_tc_*. Then, on stdout, each line flushed:
  *
  *   attached probe_ns P open_ns O load_ns L attach_ns A   (its own CLOCK_MONOTONIC)
  *   idle rss_kb R mapped_kb P maps_kb M
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts);
 	uint64_t t0 = ev_now(), t_probe, t_open, t_load, t_attach;
 	struct ctlua_bpf *skel;
+	struct bpf_program *p;
 	long n;
 	bool nat, own_qdisc;
 	__u32 zero = 0;
@@ -139,6 +141,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	skel->rodata->nat_module_btf = nat;
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, p == skel->progs.ctlua_ingress ||
+					  p == skel->progs.ctlua_req);
 	t_open = ev_now();
 	if ((err = ctlua_bpf__load(skel))) {
 		fprintf(stderr, "%s: cannot load the BPF object (%s)\n", prog, strerror(-err));

@@ -133,7 +133,7 @@ bench_record case "$ROW" load 0 1 "load and attach: process start (build/bench/s
 bench_record case "$ROW" verdicts 0 "$VERDICTS" "$VERDICTS verdicts: ct.verdict(tuple, \"alloc\") in a loop, then ct.sync(), vs bpf_map_update_elem from C, into an empty ctl_verdicts"
 bench_record goal "$ROW" map_update_elem 0.90
 bench_record contender "$ROW" ctlua "build/ctlua bench/lua/fp_footprint.lua: ct.attach(\"lo\") then prints \"attached\"; the verdict loop between stamped lines"
-bench_record contender "$ROW" fp_load "bench/progs/fp_load.c: the same object (ctlua's skeleton, all three programs) loaded, configured and attached with libbpf; own clock for the verdicts"
+bench_record contender "$ROW" fp_load "bench/progs/fp_load.c: the same object (ctlua's skeleton, with ctlua_ingress and ctlua_req as ctlua loads it at start) loaded, configured and attached with libbpf; own clock for the verdicts"
 bench_record case "$ROW" rss 0 1 "VmRSS with $VERDICTS verdicts stored, right after the loop (no forced collection); ns/entry = KiB"
 bench_record contender "$ROW" map_update_elem "bench/progs/fp_load.c after it attached: $VERDICTS bpf_map_update_elem calls on ctl_verdicts, one a verdict, by its own clock (fp_load's verdicts, named apart so the goal is on this case only)"
 bench_record contender "$ROW" tc-filter-add "tc filter add dev lo ingress bpf da obj build/ctlua.bpf.o sec tc: the whole process (iproute2's libbpf, which loads only ctlua_ingress); clsact added before, untimed"
