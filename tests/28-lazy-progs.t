@@ -1,5 +1,5 @@
 #!/bin/bash
-# 27-lazy-progs.t - start-up loads only ctlua_ingress (and ctlua_req); the egress and L3
+# 28-lazy-progs.t - start-up loads only ctlua_ingress (and ctlua_req); the egress and L3
 # programs are loaded by the first ct.attach that needs them, as a second object on the
 # first one's maps. They must decide from the same rules, verdicts and config (also one
 # changed after they loaded), send events into the same ring buffer and count into the
