@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,6 +479,22 @@ int ctl_dp_run_parallel(struct ctl_dp *dp, unsigned int n, unsigned int threads,
 	for (unsigned int t = 0; t < threads && !err; t++)
 		err = job[t].err;
 	return err;
+}
+
+void ctl_dp_fill_alloc(void *ctx, unsigned int start, unsigned int n)
+{
+	const struct ctl_dp_alloc_chunk *c = ctx;
+
+	for (unsigned int j = start; j < start + n; j++) {
+		struct ctlua_request *r = &c->reqs[j];
+
+		memset(r, 0, offsetof(struct ctlua_request, error));
+		r->flow = c->flows[j];
+		r->opts = *c->opts;
+		r->op = CTLUA_REQ_ALLOC;
+		r->error = -EINPROGRESS;	/* stays if the run stops before it */
+		r->stage = CTLUA_STAGE_NONE;
+	}
 }
 
 void ctl_req_params_default(struct ctlua_req_params *p)

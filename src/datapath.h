@@ -115,6 +115,18 @@ typedef void (*ctl_dp_prep_fn)(void *ctx, unsigned int start, unsigned int n);
 int ctl_dp_run_parallel(struct ctl_dp *dp, unsigned int n, unsigned int threads,
 			ctl_dp_prep_fn prep, void *ctx);
 
+/* A chunk of ALLOC requests, one per flow, all with the same opts. */
+struct ctl_dp_alloc_chunk {
+	struct ctlua_request *reqs;	/* the request array (ctl_dp_requests) */
+	const struct ctlua_flow *flows;	/* the chunk's first flow */
+	const struct ctlua_opts *opts;
+};
+/*
+ * A ctl_dp_prep_fn for ctl_dp_run_parallel, @ctx a struct ctl_dp_alloc_chunk: fills
+ * slots [start, start + n) as ALLOC requests, each at -EINPROGRESS until it runs.
+ */
+void ctl_dp_fill_alloc(void *ctx, unsigned int start, unsigned int n);
+
 /* The plain kfunc call: netns -1, the flow's protocol, 12-byte opts, no NAT. */
 void ctl_req_params_default(struct ctlua_req_params *p);
 /* What the following runs share (NULL: the default, which ctl_dp_open sets). */

@@ -352,29 +352,6 @@ static void read_tuples(lua_State *L, lua_Integer n, bool nat, struct ctlua_flow
 	ctl_flow_batch_end(L, &batch);
 }
 
-/* What each thread of a chunk copies into its slots (ctl_dp_run_parallel's prep). */
-struct chunk {
-	struct ctlua_request *reqs;
-	const struct ctlua_flow *flows;	/* the chunk's first tuple */
-	const struct ctlua_opts *opts;
-};
-
-static void fill_slots(void *ctx, unsigned int start, unsigned int n)
-{
-	const struct chunk *c = ctx;
-
-	for (unsigned int j = start; j < start + n; j++) {
-		struct ctlua_request *r = &c->reqs[j];
-
-		memset(r, 0, offsetof(struct ctlua_request, error));
-		r->flow = c->flows[j];
-		r->opts = *c->opts;
-		r->op = CTLUA_REQ_ALLOC;
-		r->error = -EINPROGRESS;	/* stays if the run stops before it */
-		r->stage = CTLUA_STAGE_NONE;
-	}
-}
-
 /*
  * ct.alloc_many(tuples [, opts]) -> created, failures [, msg, errno]
  * Requests are written straight into the mmap'ed request array (no syscall each) and
@@ -435,10 +412,10 @@ static int l_alloc_many(lua_State *L)
 	for (lua_Integer base = 0; base < n; base += CTLUA_MAX_REQUESTS) {
 		unsigned int m = (unsigned int)(n - base < CTLUA_MAX_REQUESTS ? n - base
 									    : CTLUA_MAX_REQUESTS);
-		struct chunk c = { .reqs = reqs, .flows = flows + base, .opts = &o };
+		struct ctl_dp_alloc_chunk c = { .reqs = reqs, .flows = flows + base, .opts = &o };
 
 		ctl_dp_set_params(s->dp, &p);
-		err = ctl_dp_run_parallel(s->dp, m, (unsigned int)threads, fill_slots, &c);
+		err = ctl_dp_run_parallel(s->dp, m, (unsigned int)threads, ctl_dp_fill_alloc, &c);
 		ctl_dp_set_params(s->dp, NULL);
 		for (unsigned int j = 0; j < m; j++) {
 			if (reqs[j].error == -EINPROGRESS)

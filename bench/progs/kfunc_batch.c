@@ -17,29 +17,6 @@
 #include "datapath.h"
 #include "flowgen.h"
 
-/* What each thread copies into its slots, as l_alloc_many's fill_slots does. */
-struct chunk {
-	struct ctlua_request *reqs;
-	const struct ctlua_flow *flows;
-	const struct ctlua_opts *opts;
-};
-
-static void fill_slots(void *ctx, unsigned int start, unsigned int n)
-{
-	const struct chunk *c = ctx;
-
-	for (unsigned int j = start; j < start + n; j++) {
-		struct ctlua_request *r = &c->reqs[j];
-
-		memset(r, 0, offsetof(struct ctlua_request, error));
-		r->flow = c->flows[j];
-		r->opts = *c->opts;
-		r->op = CTLUA_REQ_ALLOC;
-		r->error = -EINPROGRESS;
-		r->stage = CTLUA_STAGE_NONE;
-	}
-}
-
 int main(int argc, char **argv)
 {
 	const struct ctlua_opts opts = {
@@ -108,9 +85,9 @@ int main(int argc, char **argv)
 	for (uint32_t base = 0; base < count; base += CTLUA_MAX_REQUESTS) {
 		uint32_t m = count - base < CTLUA_MAX_REQUESTS ? count - base : CTLUA_MAX_REQUESTS;
 
-		struct chunk c = { .reqs = reqs, .flows = flows + base, .opts = &opts };
+		struct ctl_dp_alloc_chunk c = { .reqs = reqs, .flows = flows + base, .opts = &opts };
 
-		err = ctl_dp_run_parallel(dp, m, threads, fill_slots, &c);
+		err = ctl_dp_run_parallel(dp, m, threads, ctl_dp_fill_alloc, &c);
 		if (err) {
 			fprintf(stderr, "kfunc_batch: BPF_PROG_TEST_RUN failed after %u of %u "
 				"tuples were created (%s)\n", created, count, strerror(-err));
