@@ -286,13 +286,18 @@ static int on_event(void *ctx, void *data, size_t size)
  */
 static int consume_batch(struct ctl_state *s)
 {
-	int n = ring_buffer__consume(s->rb);
+	int n;
 
+	if (s->vbuf)
+		ctl_vbuf_batch(s->vbuf, true);
+	n = ring_buffer__consume(s->rb);
 	/*
 	 * The end of a drain batch: the one place where what the batch's callbacks wrote
 	 * (their verdicts) goes to the kernel, before the flows' next packets.
 	 */
 	ctl_verdicts_flush(s);
+	if (s->vbuf)	/* a callback may have closed the module: then vbuf is gone */
+		ctl_vbuf_batch(s->vbuf, false);
 	return n;
 }
 

@@ -59,6 +59,13 @@ int ctl_vbuf_del(struct ctl_vbuf *b, const struct ctlua_flow *f);
  */
 int ctl_vbuf_sync(struct ctl_vbuf *b, struct ctlua_flow *fail);
 
+/*
+ * A drain batch begins (@on) or ends. Within one, a first waiting write does not wake
+ * the thread: the batch's end writes it (ctl_vbuf_sync), and later writes check the
+ * deadline themselves. Whatever still waits when the batch ends is the thread's again.
+ */
+void ctl_vbuf_batch(struct ctl_vbuf *b, bool on);
+
 /* How many writes wait (for tests and the shell). */
 unsigned int ctl_vbuf_pending(struct ctl_vbuf *b);
 
