@@ -11,14 +11,8 @@ require_root_kernel
 require_ctlua
 make_ns || BAIL_OUT "cannot create a test namespace"
 
-# in_ns CODE: ctlua -e CODE in the namespace; sets OUT, ERR, RC.
-in_ns()
-{
-	OUT=$(timeout -k 1 60 ip netns exec "$NS" "$CTLUA" -e "$1" 2>"$TEST_TMP/err" </dev/null)
-	RC=$?
-	ERR=$(<"$TEST_TMP/err")
-}
-show() { diag "exit $RC"; diag_text "$OUT"; diag_text "$ERR"; return 0; }
+# in_ns CODE: ctlua -e CODE in the namespace; sets OUT, ERR, RC (netns.sh).
+in_ns() { ctlua_run "$NS" 60 -e "$1"; }
 count() { ip netns exec "$NS" conntrack -C; }
 
 # --- 40 000 tuples, three threads: three chunks (16384, 16384, 7232), each in three slices
@@ -40,11 +34,11 @@ for k, f in ipairs(f2) do
 	if k > 1 and f.index <= f2[k - 1].index then ordered = false end
 end
 print("AGAIN", n2, #f2, dup, eexist, ordered, f2[1].index, f2[#f2].index)'
-is "$RC" 0 "the threaded alloc_many script exits 0" || show
-like "$OUT" $'FIRST\t40000\t0\tnil' "40 000 tuples in three threads: all created, no failure" || show
+is "$RC" 0 "the threaded alloc_many script exits 0" || show_ctlua
+like "$OUT" $'FIRST\t40000\t0\tnil' "40 000 tuples in three threads: all created, no failure" || show_ctlua
 is "$(count)" 40000 "conntrack -C counts exactly 40 000 entries: none missing, none twice"
 like "$OUT" $'AGAIN\t0\t40000\t0\t40000\ttrue\t1\t40000' \
-	"the same list again in two threads: 40 000 EEXIST failures, one per index 1..40000, in order" || show
+	"the same list again in two threads: 40 000 EEXIST failures, one per index 1..40000, in order" || show_ctlua
 
 # --- refusals in different slices, with their own indices ----------------------------------
 in_ns '
@@ -60,10 +54,10 @@ local t = {}
 for _, f in ipairs(fails) do t[#t + 1] = f.index .. ":" .. f.errname .. ":" .. f.call end
 print("SLICES", n, table.concat(t, " "))
 print("LOOKUP", ct.lookup(list[12]) ~= nil, ct.lookup(list[1]) ~= nil)'
-is "$RC" 0 "the slices script exits 0" || show
+is "$RC" 0 "the slices script exits 0" || show_ctlua
 like "$OUT" $'SLICES\t9\t2:EEXIST:bpf_ct_insert_entry (5|11):EEXIST:bpf_ct_insert_entry 7:EPROTO:bpf_skb_ct_alloc|SLICES\t9\t2:EEXIST:bpf_ct_insert_entry 7:EPROTO:bpf_skb_ct_alloc 11:EEXIST:bpf_ct_insert_entry' \
-	"12 tuples in 4 slices: 9 created; the duplicate (item 2), EPROTO (item 7) and the repeat within the batch each named by index" || show
-like "$OUT" $'LOOKUP\ttrue\ttrue' "the first and last slices' entries exist" || show
+	"12 tuples in 4 slices: 9 created; the duplicate (item 2), EPROTO (item 7) and the repeat within the batch each named by index" || show_ctlua
+like "$OUT" $'LOOKUP\ttrue\ttrue' "the first and last slices' entries exist" || show_ctlua
 
 # --- tuples as strings ---------------------------------------------------------------------
 in_ns '
@@ -76,10 +70,10 @@ local n, fails = ct.alloc_many(list, {timeout=60000, mark=9, threads=2})
 print("STRINGS", n, #fails)
 print("ENTRY", ct.lookup(ct.tuple("udp 198.18.7.1:2500 -> 198.18.7.2:53")).mark,
 	ct.lookup(ct.tuple(list[1001])).tuple)'
-is "$RC" 0 "the strings script exits 0" || show
-like "$OUT" $'STRINGS\t1001\t0' "1001 tuples given as strings: all created" || show
+is "$RC" 0 "the strings script exits 0" || show_ctlua
+like "$OUT" $'STRINGS\t1001\t0' "1001 tuples given as strings: all created" || show_ctlua
 like "$OUT" $'ENTRY\t9\ttcp \\[2001:db8::7\\]:40000 → \\[2001:db8::8\\]:443' \
-	"they carry the opts; the IPv6 one with the arrow tostring prints is the same flow" || show
+	"they carry the opts; the IPv6 one with the arrow tostring prints is the same flow" || show_ctlua
 like "$(ct_entry "$NS" "src=198.18.7.1 dst=198.18.7.2 sport=2999 ")" ' mark=9 ' \
 	"conntrack -L shows a string tuple's entry with its mark"
 

@@ -11,14 +11,8 @@ require_root_kernel
 require_ctlua
 make_ns || BAIL_OUT "cannot create a test namespace"
 
-# in_ns CODE: ctlua -e CODE in the namespace; sets OUT, ERR, RC.
-in_ns()
-{
-	OUT=$(timeout -k 1 30 ip netns exec "$NS" "$CTLUA" -e "$1" 2>"$TEST_TMP/err" </dev/null)
-	RC=$?
-	ERR=$(<"$TEST_TMP/err")
-}
-show() { diag "exit $RC"; diag_text "$OUT"; diag_text "$ERR"; return 0; }
+# in_ns CODE: ctlua -e CODE in the namespace; sets OUT, ERR, RC (netns.sh).
+in_ns() { ctlua_run "$NS" 30 -e "$1"; }
 
 # --- EINVAL: the check that failed, not one text for five causes -------------------------
 in_ns '
@@ -31,7 +25,7 @@ print((select(2, ct.alloc(u, {netns=-2}))))
 print((select(2, ct.lookup(u, {opts_size=20}))))
 print((select(2, ct.lookup(u, {netns=-7}))))
 print(ct.alloc(u, {timeout=60000}).tuple)'
-is "$RC" 0 "the EINVAL script exits 0" || show
+is "$RC" 0 "the EINVAL script exits 0" || show_ctlua
 F="udp 198.18.0.2:4000 → 198.18.0.1:53"
 is "$OUT" "EINVAL: bpf_skb_ct_alloc refused $F: opts size 13 is not one this kernel takes (12 or 16)
 EINVAL: bpf_skb_ct_alloc refused $F: the reserved bytes of the 16-byte opts are not zero (1, 0, 0)
@@ -40,7 +34,7 @@ EINVAL: bpf_skb_ct_alloc refused $F: bytes 10-11 of the 12-byte opts (reserved, 
 EINVAL: bpf_skb_ct_alloc refused $F: netns_id -2 is below -1
 EINVAL: bpf_skb_ct_lookup refused $F: opts size 20 is not one this kernel takes (12 or 16)
 EINVAL: bpf_skb_ct_lookup refused $F: netns_id -7 is below -1
-$F" "each EINVAL names the check it failed; the next alloc works" || show
+$F" "each EINVAL names the check it failed; the next alloc works" || show_ctlua
 
 # --- ct.default(nil, opts) applies the opts to the action in force --------------------------
 in_ns '
@@ -63,7 +57,7 @@ alloc	timeout=1
 alloc	timeout=1
 alloc	
 drop	
-drop	status=assured" "ct.default(nil, opts) keeps the action and replaces its opts" || show
+drop	status=assured" "ct.default(nil, opts) keeps the action and replaces its opts" || show_ctlua
 
 # --- ct.events with keys is refused, and the mask stays as it was -------------------------
 in_ns '
@@ -77,7 +71,7 @@ false	bad argument #1 to 'ct.events' ('miss' is not a list index (expected a lis
 false	bad argument #1 to 'ct.events' (item 2 is nil (a list of event kinds cannot have holes))
 drop
 miss,alloc" "ct.events{miss=true} and a list with a hole are refused; the mask is unchanged; the next call works" ||
-	show
+	show_ctlua
 
 # --- ct.alloc_many: a bad item is found before anything is created -----------------------
 # 20 000 tuples span two runs of 16 384: the bad last one used to raise after the first
@@ -96,14 +90,14 @@ print(n, #fails, msg)
 print(ct.alloc_many({list[1], list[2]}))
 local n2, f2 = ct.alloc_many({list[1], list[2]})
 print(n2, #f2, f2[1].index, f2[1].errname, f2[2].index)'
-is "$RC" 0 "the alloc_many script exits 0" || show
+is "$RC" 0 "the alloc_many script exits 0" || show_ctlua
 like "$OUT" "^false	bad argument #1 to 'ct.alloc_many' \\(item 20001: field 'dport': 70000 is out of range 0 to 65535\\)
 ENOENT: no conntrack entry for udp 198.18.0.2:10001 → 198.18.1.1:53
 20000	0	nil
 0	table: 0x[0-9a-f]+
 0	2	1	EEXIST	2$" \
 	"a bad 20 001st item raises before any entry exists; then all 20 000 are created; duplicates are failures" ||
-	show
+	show_ctlua
 
 # --- ct.alloc_many interrupted: what was done, then the error ------------------------------
 # SIGSTOP and SIGCONT make a pending signal without a handler: BPF_PROG_TEST_RUN stops with
