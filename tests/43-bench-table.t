@@ -7,19 +7,6 @@ cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 command -v lua5.4 >/dev/null || BAIL_OUT "lua5.4 is missing (scripts/install-deps.sh)"
 
-# has_line TEXT LINE DESCRIPTION: TEXT has LINE, exactly (no regular expression: the
-# table is full of '|', '(' and '[').
-has_line()
-{
-	if grep -qxF -- "$2" <<<"$1"; then
-		pass "$3"
-		return
-	fi
-	fail "$3"
-	diag "    no line '$2' in:"
-	diag_text "$1"
-}
-
 tmp=$(mktemp -d) || BAIL_OUT "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT
 

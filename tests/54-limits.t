@@ -10,21 +10,6 @@ source tests/lib/netns.sh
 
 pair_test_setup
 
-# has_line TEXT LINE NAME: TEXT has exactly LINE as one of its lines.
-has_line()
-{
-	local text=$1 line=$2
-	shift 2
-	if grep -qxF -- "$line" <<<"$text"; then
-		ok 0 "$@"
-		return 0
-	fi
-	ok 1 "$@"
-	diag "    no line is exactly: '$line'"
-	diag_text "$text"
-	return 1
-}
-
 # --- the command line -----------------------------------------------------------------
 
 for bad in 0 4194305 -1 " 5" 12x ""; do

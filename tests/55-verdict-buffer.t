@@ -16,21 +16,6 @@ pair_test_setup
 command -v bpftool >/dev/null 2>&1 || BAIL_OUT "bpftool is needed to read the verdict map"
 command -v jq >/dev/null 2>&1 || BAIL_OUT "jq is needed to read bpftool's output"
 
-# has_line TEXT LINE NAME: TEXT has exactly LINE as one of its lines.
-has_line()
-{
-	local text=$1 line=$2
-	shift 2
-	if grep -qxF -- "$line" <<<"$text"; then
-		ok 0 "$@"
-		return 0
-	fi
-	ok 1 "$@"
-	diag "    no line is exactly: '$line'"
-	diag_text "$text"
-	return 1
-}
-
 # What every script shares: flows, the map's id (by its unique size), and a dump of the
 # map from the kernel as "sport action mark" lines, sorted (bpftool, another process).
 cat >"$TEST_TMP/common.lua" <<'EOF_LUA'

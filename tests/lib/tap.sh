@@ -135,6 +135,22 @@ unlike()
 	return 1
 }
 
+# has_line TEXT LINE NAME: TEXT has exactly LINE as one of its lines (no regular
+# expression: tables and messages are full of '|', '(' and '[').
+has_line()
+{
+	local text=$1 line=$2
+	shift 2
+	if grep -qxF -- "$line" <<<"$text"; then
+		ok 0 "$@"
+		return 0
+	fi
+	ok 1 "$@"
+	diag "    no line is exactly: '$line'"
+	diag_text "$text"
+	return 1
+}
+
 # cmp_ok A OP B NAME: integer comparison, OP one of -eq -ne -lt -le -gt -ge.
 cmp_ok()
 {
