@@ -118,11 +118,6 @@ static __always_inline void count_in(struct ctlua_stats *s, __u32 slot)
 		s->count[slot & (CTLUA_STAT_SLOTS - 1)]++;
 }
 
-static __always_inline void count(__u32 slot)
-{
-	count_in(stats(), slot);
-}
-
 /* Build the kfunc tuple from a flow; returns its size (12 or 36), 0 if the family is unknown. */
 static __always_inline __u32 flow_to_tuple(const struct ctlua_flow *f, struct bpf_sock_tuple *t)
 {
@@ -573,7 +568,8 @@ static __always_inline __u32 classify(const struct ctlua_rule_table *t, const st
 }
 
 /* Decide for a flow without an entry: per-flow verdict, then rules, then the default. */
-static __always_inline const struct ctlua_verdict *decide(const struct ctlua_config *cfg,
+static __always_inline const struct ctlua_verdict *decide(struct ctlua_stats *st,
+							  const struct ctlua_config *cfg,
 							  const struct ctlua_flow *f)
 {
 	/* an empty hash map still costs a cache miss: skip it until a verdict is stored */
@@ -591,7 +587,7 @@ static __always_inline const struct ctlua_verdict *decide(const struct ctlua_con
 
 		if (now - fv->used_ns >= CTLUA_USED_GRAIN_NS)
 			fv->used_ns = now;
-		count(CTLUA_STAT_BY_VERDICT);
+		count_in(st, CTLUA_STAT_BY_VERDICT);
 		return &fv->v;
 	}
 	table = bpf_map_lookup_elem(&ctl_rules, &slot);
@@ -600,12 +596,12 @@ static __always_inline const struct ctlua_verdict *decide(const struct ctlua_con
 		/* one state, not one per way out of classify, for the rest of the program */
 		hide(found);
 		if (found < CTLUA_MAX_RULES) {
-			count(CTLUA_STAT_BY_RULE);
+			count_in(st, CTLUA_STAT_BY_RULE);
 			/* CTLUA_MAX_RULES is a power of two; the mask keeps the verifier sure */
 			return &table->rule[found & (CTLUA_MAX_RULES - 1)].verdict;
 		}
 	}
-	count(CTLUA_STAT_BY_DEFAULT);
+	count_in(st, CTLUA_STAT_BY_DEFAULT);
 	return &cfg->dflt;
 }
 
@@ -615,7 +611,8 @@ static __always_inline bool take_asleep(void)
 	return *(volatile __u64 *)&ctl_asleep && __sync_lock_test_and_set(&ctl_asleep, 0);
 }
 
-static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buff *skb,
+static __always_inline void emit(struct ctlua_stats *st, const struct ctlua_config *cfg,
+				 struct __sk_buff *skb,
 				 __u8 kind, __u8 dir, const struct ctlua_flow *f,
 				 const struct ctlua_verdict *v, int error)
 {
@@ -625,7 +622,7 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 		return;
 	e = bpf_ringbuf_reserve(&ctl_events, sizeof(*e), 0);
 	if (!e) {
-		count(CTLUA_STAT_EVENTS_LOST);
+		count_in(st, CTLUA_STAT_EVENTS_LOST);
 		return;
 	}
 	e->time_ns = bpf_ktime_get_ns();
@@ -646,7 +643,7 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 	 */
 	if (take_asleep()) {
 		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
-		count(CTLUA_STAT_WAKEUPS);
+		count_in(st, CTLUA_STAT_WAKEUPS);
 	} else {
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 		/*
@@ -661,33 +658,34 @@ static __always_inline void emit(const struct ctlua_config *cfg, struct __sk_buf
 
 			if (w) {
 				bpf_ringbuf_discard(w, BPF_RB_FORCE_WAKEUP);
-				count(CTLUA_STAT_WAKEUPS);
+				count_in(st, CTLUA_STAT_WAKEUPS);
 			} else {
 				ctl_asleep = 1;	/* full: let a later record try */
 			}
 		}
 	}
-	count(CTLUA_STAT_EVENTS);
+	count_in(st, CTLUA_STAT_EVENTS);
 }
 
 /*
  * Count and report the outcome of ct_create: every allocation leaves an event, unless
  * a batch of requests said nobody listens (CTLUA_PARAM_QUIET).
  */
-static __always_inline void report_alloc(const struct ctlua_config *cfg, struct __sk_buff *skb,
+static __always_inline void report_alloc(struct ctlua_stats *st, const struct ctlua_config *cfg,
+					 struct __sk_buff *skb,
 					 __u8 dir, const struct ctlua_flow *f,
 					 const struct ctlua_verdict *v, int err, bool quiet)
 {
 	if (err) {
-		count(CTLUA_STAT_ALLOC_ERROR);
+		count_in(st, CTLUA_STAT_ALLOC_ERROR);
 		if (-err > 0 && -err < CTLUA_ERRNO_SLOTS)
-			count(CTLUA_STAT_ERRNO - err);
+			count_in(st, CTLUA_STAT_ERRNO - err);
 		if (!quiet)
-			emit(cfg, skb, CTLUA_EV_ALLOC_ERROR, dir, f, v, err);
+			emit(st, cfg, skb, CTLUA_EV_ALLOC_ERROR, dir, f, v, err);
 	} else {
-		count(CTLUA_STAT_ALLOC_OK);
+		count_in(st, CTLUA_STAT_ALLOC_OK);
 		if (!quiet)
-			emit(cfg, skb, CTLUA_EV_ALLOC, dir, f, v, 0);
+			emit(st, cfg, skb, CTLUA_EV_ALLOC, dir, f, v, 0);
 	}
 }
 
@@ -733,8 +731,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 	}
 	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 
-	v = decide(cfg, &f);
-	emit(cfg, skb, CTLUA_EV_MISS, dir, &f, v, 0);
+	v = decide(st, cfg, &f);
+	emit(st, cfg, skb, CTLUA_EV_MISS, dir, &f, v, 0);
 	if (cfg->mode != CTLUA_MODE_ENFORCE)
 		return TC_ACT_OK;
 
@@ -745,11 +743,11 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 		a.tuple_size = tsz;
 		a.opts_size = CTLUA_CT_OPTS_SZ;
 		err = ct_create_args(skb, &a, &v->opts, NULL, NULL);
-		report_alloc(cfg, skb, dir, &f, v, err, false);
+		report_alloc(st, cfg, skb, dir, &f, v, err, false);
 		return TC_ACT_OK;
 	case CTLUA_ACT_DROP:
 		count_in(st, CTLUA_STAT_DROPS);
-		emit(cfg, skb, CTLUA_EV_DROP, dir, &f, v, 0);
+		emit(st, cfg, skb, CTLUA_EV_DROP, dir, &f, v, 0);
 		return TC_ACT_SHOT;
 	default:
 		count_in(st, CTLUA_STAT_PASSES);
@@ -800,6 +798,7 @@ int ctlua_req(struct __sk_buff *skb)
 	struct ctlua_request *r;
 	struct nf_conn *ct;
 	__u32 i = skb->cb[0], end = skb->cb[1], zero = 0;
+	struct ctlua_stats *st = stats();
 
 	skb->cb[0] = i + 1;
 	cfg = bpf_map_lookup_elem(&ctl_config, &zero);
@@ -823,7 +822,7 @@ int ctlua_req(struct __sk_buff *skb)
 			if (r->error == -EEXIST && r->stage == CTLUA_STAGE_INSERT)
 				r->error = confirm_insert_error(skb, &r->flow, &req_params);
 		}
-		report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
+		report_alloc(st, cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
 			     req_params.flags & CTLUA_PARAM_QUIET);
 		return TC_ACT_OK;
 	}
@@ -833,7 +832,7 @@ int ctlua_req(struct __sk_buff *skb)
 	if (!ct) {
 		if (r->op == CTLUA_REQ_APPLY && args.opts.o.error == -ENOENT) {
 			r->error = ct_create(skb, &r->flow, &r->opts, &req_params, r);
-			report_alloc(cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
+			report_alloc(st, cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
 				     req_params.flags & CTLUA_PARAM_QUIET);
 		} else
 			r->error = failed_at(r, CTLUA_STAGE_LOOKUP,
