@@ -2,7 +2,8 @@
 /*
  * deadline.h - points in CLOCK_MONOTONIC time a few milliseconds ahead, and whether one
  * has passed: the callback budget (sandbox.c), the shell's drain limit (lua_events.c)
- * and the watchdog's grace (watchdog.c) all count time this way.
+ * the watchdog's grace (watchdog.c) and the verdict writer's deadline (verdict_buf.c)
+ * all count time this way.
  */
 #ifndef CTLUA_DEADLINE_H
 #define CTLUA_DEADLINE_H
@@ -10,16 +11,22 @@
 #include <stdbool.h>
 #include <time.h>
 
-/* @t = now (CLOCK_MONOTONIC) + @ms. Async-signal-safe. */
-static inline void ctl_deadline_after(struct timespec *t, int ms)
+/* @t = now (CLOCK_MONOTONIC) + @ns. Async-signal-safe. */
+static inline void ctl_deadline_after_ns(struct timespec *t, long long ns)
 {
 	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000;
+	t->tv_sec += ns / 1000000000;
+	t->tv_nsec += ns % 1000000000;
 	if (t->tv_nsec >= 1000000000) {
 		t->tv_sec++;
 		t->tv_nsec -= 1000000000;
 	}
+}
+
+/* @t = now (CLOCK_MONOTONIC) + @ms. Async-signal-safe. */
+static inline void ctl_deadline_after(struct timespec *t, int ms)
+{
+	ctl_deadline_after_ns(t, (long long)ms * 1000000);
 }
 
 /* Whether CLOCK_MONOTONIC has reached @t. */

@@ -22,7 +22,6 @@
  * before the loop sleeps: under steady traffic the reader then never sleeps and no
  * producer pays for a wakeup (doc/performance.md, "Waking the reader").
  */
-#define SPIN_NS		CTLUA_SPIN_NS
 
 struct ctl_loop {
 	int epfd;
@@ -312,8 +311,9 @@ static __s64 now_ns(void)
 }
 
 /*
- * After a read that found records: watch the ring for SPIN_NS. No PAUSE in the loop: in a
- * VM a run of them makes the host take the CPU away (pause-loop exiting). Returns true
+ * After a read that found records: watch the ring for CTLUA_SPIN_NS. No PAUSE in the
+ * loop: in a VM a run of them makes the host take the CPU away (pause-loop exiting).
+ * Returns true
  * as soon as records wait (or a stop signal came), false when the time passed.
  */
 static bool spin(const struct ctl_loop *loop)
@@ -322,7 +322,7 @@ static bool spin(const struct ctl_loop *loop)
 
 	if (!loop->busy || !loop->wake.asleep)
 		return false;
-	end = now_ns() + SPIN_NS;
+	end = now_ns() + CTLUA_SPIN_NS;
 	for (unsigned int i = 1;; i++) {
 		if (waiting(loop) || sig_pending)
 			return true;

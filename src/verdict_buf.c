@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include "datapath.h"
+#include "deadline.h"
 #include "verdict_buf.h"
 
 #define INDEX_SIZE	(2 * CTL_VBUF_SLOTS)	/* power of two, half full at most */
@@ -203,7 +204,7 @@ static void buf_clear(struct ctl_vbuf *b)
 static void write_locked(struct ctl_vbuf *b)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	unsigned int n = 0, done, keep = 0;
+	unsigned int n = 0, keep = 0;
 	__u32 count;
 
 	if (b->refused || !b->n)
@@ -218,7 +219,6 @@ static void write_locked(struct ctl_vbuf *b)
 			n++;
 		}
 	count = n;
-	done = n;
 	if (n && bpf_map_update_batch(b->fd, b->keys, b->vals, &count, &opts)) {
 		/* count were written; try the rest one by one, keeping what fails */
 		for (unsigned int i = count; i < n; i++)
@@ -227,9 +227,7 @@ static void write_locked(struct ctl_vbuf *b)
 				b->vals[keep] = b->vals[i];
 				keep++;
 			}
-		done = n - keep;
 	}
-	(void)done;
 	buf_clear(b);
 	if (keep) {
 		for (unsigned int i = 0; i < keep; i++)
@@ -282,13 +280,6 @@ static int sync_locked(struct ctl_vbuf *b, struct ctlua_flow *fail)
 	return settle_locked(b, fail);
 }
 
-static bool past(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
 
 /* The flusher: sleeps until the buffer has a write, then until that one is due. */
 static void *flusher(void *arg)
@@ -308,7 +299,7 @@ static void *flusher(void *arg)
 		/* nothing, or only refused writes (put_locked appends none behind them) */
 		if (!b->n || b->refused)
 			pthread_cond_wait(&b->wake, &b->mu);
-		else if (past(&b->due))
+		else if (ctl_deadline_past(&b->due))
 			write_locked(b);
 		else
 			pthread_cond_timedwait(&b->wake, &b->mu, &b->due);
@@ -443,12 +434,7 @@ static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 	make_value(&b->vals[slot], v);
 	buf_index(b, (unsigned int)slot, h);
 	if (b->n == 1) {		/* the first that waits sets the deadline */
-		clock_gettime(CLOCK_MONOTONIC, &b->due);
-		b->due.tv_nsec += CTL_VBUF_DEADLINE_NS;
-		if (b->due.tv_nsec >= 1000000000) {
-			b->due.tv_sec++;
-			b->due.tv_nsec -= 1000000000;
-		}
+		ctl_deadline_after_ns(&b->due, CTL_VBUF_DEADLINE_NS);
 		/*
 		 * In a drain batch the batch's end writes, microseconds from now: waking the
 		 * thread would only preempt the callbacks on their way there (it runs at a
@@ -456,7 +442,7 @@ static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 		 */
 		if (!b->in_batch)
 			pthread_cond_signal(&b->wake);
-	} else if (past(&b->due)) {
+	} else if (ctl_deadline_past(&b->due)) {
 		/* the thread may not have had a CPU: the deadline is kept from here too */
 		write_locked(b);
 	}
