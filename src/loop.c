@@ -313,8 +313,8 @@ static __s64 now_ns(void)
 /*
  * After a read that found records: watch the ring for CTLUA_SPIN_NS. No PAUSE in the
  * loop: in a VM a run of them makes the host take the CPU away (pause-loop exiting).
- * Returns true
- * as soon as records wait (or a stop signal came), false when the time passed.
+ * Returns true as soon as records wait (or a stop signal came), false when the time
+ * passed.
  */
 static bool spin(const struct ctl_loop *loop)
 {

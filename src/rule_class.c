@@ -145,32 +145,6 @@ void ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 	}
 }
 
-static bool prefix_match(const __be32 *want, const __be32 *mask, const __be32 *addr)
-{
-	for (int i = 0; i < 4; i++)
-		if ((addr[i] ^ want[i]) & mask[i])
-			return false;
-	return true;
-}
-
-unsigned int ctl_rule_scan(const struct ctlua_rule *rules, unsigned int n,
-			   const struct ctlua_flow *f)
-{
-	__u16 dport = ntohs(f->dport);
-
-	for (unsigned int i = 0; i < n; i++) {
-		const struct ctlua_rule *r = &rules[i];
-
-		if ((r->family && r->family != f->family) || (r->proto && r->proto != f->proto) ||
-		    !prefix_match(r->src, r->src_mask, f->saddr) ||
-		    !prefix_match(r->dst, r->dst_mask, f->daddr) ||
-		    dport < r->dport_lo || dport > r->dport_hi)
-			continue;
-		return i;
-	}
-	return CTLUA_MAX_RULES;
-}
-
 /* The program's binary search: a fixed number of steps, the last start <= @a. */
 static unsigned int span_of(const void *table, int family, u128 a)
 {

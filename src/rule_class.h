@@ -19,11 +19,9 @@ void ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 
 /*
  * The position of the first rule that matches @f (a TCP or UDP flow), CTLUA_MAX_RULES
- * if none: ctl_rule_scan by trying the rules in order, as the program once did;
- * ctl_rule_class_lookup through @c, step for step as the program does now.
+ * if none, through @c, step for step as the program does (tests/unit/rule_class.c
+ * holds it to an ordered scan of its own).
  */
-unsigned int ctl_rule_scan(const struct ctlua_rule *rules, unsigned int n,
-			   const struct ctlua_flow *f);
 unsigned int ctl_rule_class_lookup(const struct ctlua_rule_class *c, const struct ctlua_flow *f);
 
 #endif

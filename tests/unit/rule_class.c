@@ -162,7 +162,7 @@ static void test_random(void)
 			unsigned int want, got;
 
 			rg_flow(&f);
-			want = ctl_rule_scan(r, n, &f);
+			want = rg_scan(r, n, &f);
 			got = ctl_rule_class_lookup(&cls, &f);
 			matched += want < n;
 			later += want < n && want > 0;
@@ -278,7 +278,7 @@ int test_rule_class_kernel(void)
 
 			rg_flow(&f);
 			opts.data_size_in = (__u32)frame_of(&f, frame);
-			want = ctl_rule_scan(r, n, &f);
+			want = rg_scan(r, n, &f);
 			want_id = want < n ? r[want].id : 0;
 			matched += want < n;
 			last_rule_id = ~0u;

@@ -17,6 +17,33 @@
 
 static uint64_t rulegen_state;
 
+/*
+ * The reference: try the rules in their order, as the program did before the classifier,
+ * written here and not shared with src/ so a mistake there cannot agree with itself.
+ * Addresses compared byte by byte under the mask. CTLUA_MAX_RULES if none matches.
+ */
+static inline unsigned int rg_scan(const struct ctlua_rule *rules, unsigned int n,
+				   const struct ctlua_flow *f)
+{
+	unsigned int dport = (unsigned int)ntohs(f->dport);
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct ctlua_rule *r = &rules[i];
+		const uint8_t *sw = (const uint8_t *)r->src, *sm = (const uint8_t *)r->src_mask;
+		const uint8_t *dw = (const uint8_t *)r->dst, *dm = (const uint8_t *)r->dst_mask;
+		const uint8_t *sa = (const uint8_t *)f->saddr, *da = (const uint8_t *)f->daddr;
+		int good = (!r->family || r->family == f->family) &&
+			   (!r->proto || r->proto == f->proto) &&
+			   dport >= r->dport_lo && dport <= r->dport_hi;
+
+		for (int k = 0; good && k < 16; k++)
+			good = (sa[k] & sm[k]) == (sw[k] & sm[k]) && (da[k] & dm[k]) == (dw[k] & dm[k]);
+		if (good)
+			return i;
+	}
+	return CTLUA_MAX_RULES;
+}
+
 static inline uint32_t rg_next(void)
 {
 	/* xorshift64*: fixed sequences from a printed seed */
