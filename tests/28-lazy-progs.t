@@ -45,17 +45,17 @@ ct.run(0.5)
 local s = ct.stats()
 print("STATS", s.alloc_ok)'
 is "$RC" 0 "the script exits 0" || show_ctlua
-like "$OUT" $'LAYER\tethernet\tethernet\tip' "lo both ways from Ethernet, tun0 from the IP header" ||
+has_line "$OUT" $'LAYER\tethernet\tethernet\tip' "lo both ways from Ethernet, tun0 from the IP header" ||
 	show_ctlua
-like "$OUT" $'ALLOC\ttun0\tudp 198.18.99.1:4444 → 198.18.99.2:5301' \
+has_line "$OUT" $'ALLOC\ttun0\tudp 198.18.99.1:4444 → 198.18.99.2:5301' \
 	"egress_l3, loaded later, decides by a rule written before it loaded" || show_ctlua
-like "$OUT" $'ALLOC\ttun0\tudp 198.18.99.1:4446 → 198.18.99.2:5302' \
+has_line "$OUT" $'ALLOC\ttun0\tudp 198.18.99.1:4446 → 198.18.99.2:5302' \
 	"and by a verdict written before" || show_ctlua
-like "$OUT" $'ALLOC\ttun0\tudp 198.18.99.1:4447 → 198.18.99.2:5303' \
+has_line "$OUT" $'ALLOC\ttun0\tudp 198.18.99.1:4447 → 198.18.99.2:5303' \
 	"and by the default set after it loaded" || show_ctlua
-like "$OUT" $'ALLOC\tlo\tudp 198.18.98.1:4448 → 198.18.98.1:5304' \
+has_line "$OUT" $'ALLOC\tlo\tudp 198.18.98.1:4448 → 198.18.98.1:5304' \
 	"egress on lo, loaded later, decides by the default too" || show_ctlua
-like "$OUT" $'STATS\t4' "the four allocations are counted in the one set of counters" || show_ctlua
+has_line "$OUT" $'STATS\t4' "the four allocations are counted in the one set of counters" || show_ctlua
 like "$(ct_entry "$NS" "src=198.18.99.1 dst=198.18.99.2 sport=4444 dport=5301 ")" ' mark=31 ' \
 	"the rule's mark is on the entry"
 like "$(ct_entry "$NS" "src=198.18.99.1 dst=198.18.99.2 sport=4446 dport=5302 ")" ' mark=32 ' \
