@@ -32,23 +32,8 @@ local s = assert(ct.stats())
 print("END", s.events, s.wakeups)
 EOF
 
-# count PORT: events of PORT the callback has seen so far.
-count()
-{
-	grep -c "^EV	$1	" "$CTLUA_OUT"
-}
-
 # wait_count PORT N SECONDS: until the callback saw N events of PORT; prints the ms taken.
-wait_count()
-{
-	local t0=$EPOCHREALTIME i
-	for i in $(seq $(($3 * 1000))); do
-		(($(count "$1") >= $2)) && break
-		sleep 0.001
-	done
-	awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }'
-	(($(count "$1") >= $2))
-}
+wait_count() { wait_lines "$CTLUA_OUT" "^EV	$1	" "$2" "$3"; }
 
 # send PORT N: N datagrams from NS_B to ADDR_A:PORT, each from a new socket (its own
 # source port, so its own flow and its own miss event), as fast as bash goes.

@@ -54,22 +54,8 @@ for i, s in enumerate(socks):
 	s.sendto(b"x", (dst, 7009 if i == mark else port))
 EOF
 
-count()
-{
-	grep -c "^EV	" "$CTLUA_OUT"
-}
-
 # wait_count N SECONDS: until the callback saw N events; prints the ms taken.
-wait_count()
-{
-	local t0=$EPOCHREALTIME i
-	for i in $(seq $(($2 * 1000))); do
-		(($(count) >= $1)) && break
-		sleep 0.001
-	done
-	awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }'
-	(($(count) >= $1))
-}
+wait_count() { wait_lines "$CTLUA_OUT" "^EV	" "$1" "$2"; }
 
 ctlua_start "$NS_A" 40 "$TEST_TMP/order.lua" "$IF_A" 8
 wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID"

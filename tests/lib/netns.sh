@@ -354,6 +354,19 @@ wait_line()
 	return 1
 }
 
+# wait_lines FILE REGEX N SECONDS: until FILE has N lines matching REGEX (grep -E),
+# polling every millisecond; prints the ms it took, fails if SECONDS passed first.
+wait_lines()
+{
+	local file=$1 re=$2 n=$3 t0=$EPOCHREALTIME i
+	for i in $(seq $(($4 * 1000))); do
+		(($(grep -Ec -- "$re" "$file") >= n)) && break
+		sleep 0.001
+	done
+	awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }'
+	(($(grep -Ec -- "$re" "$file") >= n))
+}
+
 # ctlua_start NS LIMIT ARGS...: run ctlua ARGS inside NS in the background, killed after
 # LIMIT seconds (exit status 124 then). Sets CTLUA_PID and the files CTLUA_OUT, CTLUA_ERR.
 # ctlua_finish: wait for it; sets RC (exit status), OUT and ERR (what it printed).
