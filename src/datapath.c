@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "datapath.h"	/* first: the skeleton needs ctlua.h's types */
+#include "deadline.h"
 #include "ctlua.skel.h"
 #include "probe.h"
 #include "rule_class.h"
@@ -52,14 +53,6 @@ void ctl_dp_set_verbose(bool on)
 {
 	verbose = on;
 	libbpf_set_print(libbpf_print);
-}
-
-static __s64 now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (__s64)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 void ctl_dp_opts_init(struct ctl_dp_opts *o)
@@ -132,7 +125,7 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		ctl_dp_close(dp);
 		return -EPROTO;
 	}
-	dp->realtime_offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+	dp->realtime_offset = ctl_now_ns(CLOCK_REALTIME) - ctl_now_ns(CLOCK_MONOTONIC);
 	ctl_dp_set_params(dp, NULL);
 	err = ctl_dp_set_config(dp, &cfg);
 	if (err) {
@@ -182,15 +175,22 @@ static bool may_reclaim(struct ctl_dp *dp, __u64 now)
 	return true;
 }
 
+void ctl_dp_verdict_value(struct ctlua_flow_verdict *fv, const struct ctlua_verdict *v)
+{
+	memset(fv, 0, sizeof(*fv));
+	fv->v = *v;
+	/* the program's bpf_ktime_get_coarse_ns is this clock (see ctlua_flow_verdict) */
+	fv->used_ns = (__u64)ctl_now_ns(CLOCK_MONOTONIC_COARSE);
+}
+
 int ctl_dp_put_verdict(struct ctl_dp *dp, const struct ctlua_flow *f, const struct ctlua_verdict *v)
 {
-	struct ctlua_flow_verdict fv = { .v = *v };
+	struct ctlua_flow_verdict fv;
 	struct ctlua_config cfg = dp->cfg;
 	struct bpf_map *map = dp->skel->maps.ctl_verdicts;
 	int err;
 
-	/* the program's bpf_ktime_get_coarse_ns is this clock (see ctlua_flow_verdict) */
-	fv.used_ns = (__u64)now_ns(CLOCK_MONOTONIC_COARSE);
+	ctl_dp_verdict_value(&fv, v);
 	err = bpf_map__update_elem(map, f, sizeof(*f), &fv, sizeof(fv), BPF_ANY) ? -errno : 0;
 	/* a hash map says E2BIG when it is full (and the key is new) */
 	if (err == -E2BIG && may_reclaim(dp, fv.used_ns) &&
@@ -241,7 +241,7 @@ int ctl_dp_expire_verdicts(struct ctl_dp *dp, unsigned int idle_ms)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 	int fd = bpf_map__fd(dp->skel->maps.ctl_verdicts);
-	__u64 now = (__u64)now_ns(CLOCK_MONOTONIC_COARSE), idle = (__u64)idle_ms * 1000000;
+	__u64 now = (__u64)ctl_now_ns(CLOCK_MONOTONIC_COARSE), idle = (__u64)idle_ms * 1000000;
 	__u32 chunk = 1024, batch = 0, n, got;
 	struct ctlua_flow *keys = NULL, *old = NULL;
 	struct ctlua_flow_verdict *vals = NULL;

@@ -44,6 +44,9 @@ void ctl_dp_close(struct ctl_dp *dp);
 const struct ctlua_config *ctl_dp_config(const struct ctl_dp *dp);
 int ctl_dp_set_config(struct ctl_dp *dp, const struct ctlua_config *cfg);
 
+/* @fv = verdict @v, last used now (the program's clock), padding zeroed. */
+void ctl_dp_verdict_value(struct ctlua_flow_verdict *fv, const struct ctlua_verdict *v);
+
 /*
  * Store (or replace) the verdict for @f, as used now. When the table is full, first
  * removes the verdicts idle for the idle time (at most once per min(idle, 1 s)); if

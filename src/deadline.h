@@ -9,7 +9,17 @@
 #define CTLUA_DEADLINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
+
+/* @clock's time now, in ns. */
+static inline int64_t ctl_now_ns(clockid_t clock)
+{
+	struct timespec t;
+
+	clock_gettime(clock, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 /* @t = now (CLOCK_MONOTONIC) + @ns. Async-signal-safe. */
 static inline void ctl_deadline_after_ns(struct timespec *t, long long ns)

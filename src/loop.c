@@ -10,6 +10,7 @@
 #include <linux/types.h>
 #include <lauxlib.h>
 #include "ctlua.h"
+#include "deadline.h"
 #include "loop.h"
 #include "sandbox.h"
 #include "watchdog.h"
@@ -302,14 +303,6 @@ static bool waiting(const struct ctl_loop *loop)
 	       __atomic_load_n(loop->wake.consumer, __ATOMIC_ACQUIRE);
 }
 
-static __s64 now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (__s64)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 /*
  * After a read that found records: watch the ring for CTLUA_SPIN_NS. No PAUSE in the
  * loop: in a VM a run of them makes the host take the CPU away (pause-loop exiting).
@@ -322,11 +315,11 @@ static bool spin(const struct ctl_loop *loop)
 
 	if (!loop->busy || !loop->wake.asleep)
 		return false;
-	end = now_ns() + CTLUA_SPIN_NS;
+	end = ctl_now_ns(CLOCK_MONOTONIC) + CTLUA_SPIN_NS;
 	for (unsigned int i = 1;; i++) {
 		if (waiting(loop) || sig_pending)
 			return true;
-		if (!(i & 15) && now_ns() >= end)
+		if (!(i & 15) && ctl_now_ns(CLOCK_MONOTONIC) >= end)
 			return false;
 	}
 }

@@ -368,16 +368,6 @@ void ctl_vbuf_free(struct ctl_vbuf *b)
 }
 
 /* The verdict the program will read: @v, used now (its clock: see ctlua_flow_verdict). */
-static void make_value(struct ctlua_flow_verdict *fv, const struct ctlua_verdict *v)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	memset(fv, 0, sizeof(*fv));
-	fv->v = *v;
-	fv->used_ns = (__u64)ts.tv_sec * 1000000000 + (__u64)ts.tv_nsec;
-}
-
 static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 		      const struct ctlua_verdict *v, struct ctlua_flow *fail)
 {
@@ -395,7 +385,7 @@ static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 			b->gone[slot] = false;
 			b->dead--;
 		}
-		make_value(&b->vals[slot], v);
+		ctl_dp_verdict_value(&b->vals[slot], v);
 		return 0;
 	}
 	if (!set_has(b, h) && b->set_count >= b->cap) {
@@ -431,7 +421,7 @@ static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 	}
 	slot = (int)b->n++;
 	b->keys[slot] = *f;
-	make_value(&b->vals[slot], v);
+	ctl_dp_verdict_value(&b->vals[slot], v);
 	buf_index(b, (unsigned int)slot, h);
 	if (b->n == 1) {		/* the first that waits sets the deadline */
 		ctl_deadline_after_ns(&b->due, CTL_VBUF_DEADLINE_NS);
