@@ -356,6 +356,21 @@ int ctl_dp_put_rules(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned
 	return ctl_dp_set_config(dp, &cfg);
 }
 
+int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
+{
+	struct ctlua_config cfg;
+	int err = ctl_dp_put_rules(dp, p->rules, p->nrules);
+
+	if (err)
+		return err;
+	/* TODO(per-slot policy): mode, mask and default still switch in a second write */
+	cfg = dp->cfg;
+	cfg.mode = p->mode;
+	cfg.event_mask = p->event_mask;
+	cfg.dflt = p->dflt;
+	return ctl_dp_set_config(dp, &cfg);
+}
+
 int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum)
 {
 	struct ctlua_stats *percpu = calloc(dp->ncpus, sizeof(*percpu));

@@ -86,6 +86,21 @@ void ctl_dp_set_verdict_idle(struct ctl_dp *dp, unsigned int ms);
  */
 int ctl_dp_put_rules(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned int n);
 
+/* Everything a policy sets that packets read, switched as one by ctl_dp_put_policy. */
+struct ctl_dp_policy {
+	__u8 mode;			/* enum ctlua_mode */
+	__u8 event_mask;		/* bit (1 << kind): that kind is emitted */
+	struct ctlua_verdict dflt;	/* for flows no verdict and no rule decides */
+	const struct ctlua_rule *rules;	/* evaluation order */
+	unsigned int nrules;
+};
+
+/*
+ * Make @p the live policy (a service's reload): rules, classifier, mode, event mask and
+ * default are written where packets do not look, then made live with one write.
+ */
+int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p);
+
 /* Sum the per-CPU counters into @sum, with the host's own (the verdict table's). */
 int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum);
 
