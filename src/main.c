@@ -129,17 +129,16 @@ static int explain(int argc, char **argv)
 	return 0;
 }
 
+/* `ctlua --check`: one line per feature on stdout; 1 when the core cannot work. */
 static int check_kernel(void)
 {
 	char msg[512];
-	int err = ctl_probe(msg, sizeof(msg), NULL);
 
-	if (err) {
+	if (ctl_probe_report(stdout, msg, sizeof(msg))) {
+		fflush(stdout);
 		fprintf(stderr, "ctlua: %s\n", msg);
 		return 1;
 	}
-	printf("ok: BTF, CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, and the conntrack kfuncs "
-	       "are present\n");
 	return 0;
 }
 

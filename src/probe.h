@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* The kfuncs the datapath calls, NULL-terminated. */
 extern const char *const ctl_needed_kfuncs[];
@@ -13,8 +14,8 @@ struct ctl_features;
 
 /*
  * What can be checked without reading BTF (a few system calls): the kernel's release
- * (6.1+), that it has BTF, and the capabilities CAP_BPF, CAP_PERFMON (or CAP_SYS_ADMIN)
- * and CAP_NET_ADMIN. Returns 0, or
+ * (6.1+), that it has BTF, and the capabilities CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN
+ * (CAP_SYS_ADMIN stands in for the first two). Returns 0, or
  * -errno with one sentence naming what is missing in @msg. The datapath calls only this
  * before loading: libbpf's load reads the kernel's BTF, and a second reading would
  * double the cost of start-up (bench/README.md, row 6).
@@ -28,6 +29,47 @@ int ctl_probe_host(char *msg, size_t len);
  * For `ctlua --check`, and to explain a load that failed.
  */
 int ctl_probe(char *msg, size_t len, struct ctl_features *out);
+
+/*
+ * ctl_probe's checks and every feature's capabilities, one line each on @out, as
+ * `ctlua --check` prints them (doc/privileges.md has the format): "WHAT: ok [(detail)]"
+ * or "WHAT: missing DETAIL". Returns 0 when the core (load and attach) can work, else
+ * -errno with the first reason, in ctl_probe's words, in @msg.
+ */
+int ctl_probe_report(FILE *out, char *msg, size_t len);
+
+/* Capability @c as a bit of a set (bit N is capability N, as capget gives them). */
+#define CTL_CAP(c)	(1ULL << (c))
+
+/* The features whose needs differ, in the order the report lists them. */
+enum ctl_need_id {
+	CTL_NEED_CORE,		/* load the program, attach, maps, events */
+	CTL_NEED_DIRECT,	/* ct.alloc and friends: BPF_PROG_TEST_RUN */
+	CTL_NEED_TABLE,		/* ct.entries, ct.delete, ct.flush: ctnetlink */
+	CTL_NEED_NETNS,		/* netns = "NAME" there: setns */
+	CTL_NEED_NR
+};
+
+/* A feature, as the report names it, and the capabilities it needs (CTL_CAP bits). */
+struct ctl_need {
+	const char *what;
+	unsigned long long caps;
+};
+
+/* Indexed by enum ctl_need_id; measured, see doc/privileges.md. */
+extern const struct ctl_need ctl_needs[CTL_NEED_NR];
+
+/* The calling thread's effective capabilities in @caps. Returns 0 or -errno. */
+int ctl_probe_caps(unsigned long long *caps);
+
+/*
+ * The capabilities of @need that @have lacks, where CAP_SYS_ADMIN in @have counts as
+ * CAP_BPF and CAP_PERFMON too (the kernel's bpf_capable() and perfmon_capable()).
+ */
+unsigned long long ctl_caps_missing(unsigned long long need, unsigned long long have);
+
+/* @caps as "CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN" in @buf ("" for none). */
+void ctl_caps_names(unsigned long long caps, char *buf, size_t len);
 
 /* Whether nf_nat is a loaded module with BTF: its kfunc is there, not in vmlinux. */
 bool ctl_probe_nat_module(void);
