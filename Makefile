@@ -6,11 +6,22 @@
 #   make asan     the sanitizer build alone: build/asan/{ctlua,ct.so,unit_tests}
 #   make fuzz     each libFuzzer harness (fuzz/) for FUZZ_SECONDS (default 60)
 #   make demo     install what is missing, build, run the two-namespace demo
-#   make install  PREFIX=/usr/local
+#   make install  PREFIX=/usr/local (DESTDIR=/stage to stage a package); make uninstall
 
 PREFIX    ?= /usr/local
-# Debian's lua5.4 searches $(PREFIX)/lib/lua/5.4 for C modules.
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+# Debian's lua5.4 searches $(PREFIX)/lib/lua/5.4 for C modules and $(PREFIX)/share/lua/5.4
+# for Lua ones: lua/NAME.lua is installed as the module ctlua.NAME.
 LUA_CMOD  ?= $(PREFIX)/lib/lua/5.4
+LUA_LMOD  ?= $(PREFIX)/share/lua/5.4/ctlua
+EXAMPLEDIR ?= $(PREFIX)/share/ctlua/examples
+# Where systemd looks for packaged units: its own answer for /usr, else under PREFIX.
+ifeq ($(PREFIX),/usr)
+SYSTEMD_UNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/usr/lib/systemd/system)
+else
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
 BUILD     := build
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
@@ -258,19 +269,44 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)lab/demo.sh
 
-install: all
-	install -D -m 755 $(BUILD)/ctlua $(DESTDIR)$(PREFIX)/bin/ctlua
+# What `make install` puts where (DESTDIR prefixes them all); `uninstall` removes exactly
+# these files, then the directories that are ctlua's own if they are left empty. The Lua
+# library and the examples are taken from lua/*.lua and examples/ as they are when make runs.
+LUA_SRC   := $(wildcard lua/*.lua)
+EXAMPLES  := $(wildcard examples/*)
+UNIT      := ctlua@.service
+INSTALLED := $(BINDIR)/ctlua $(LUA_CMOD)/ct.so $(MANDIR)/man1/ctlua.1 \
+             $(SYSTEMD_UNITDIR)/$(UNIT) \
+             $(addprefix $(EXAMPLEDIR)/,$(notdir $(EXAMPLES))) \
+             $(addprefix $(LUA_LMOD)/,$(notdir $(LUA_SRC)))
+OWN_DIRS  := $(LUA_LMOD) $(EXAMPLEDIR) $(dir $(EXAMPLEDIR))
+
+# The unit with the installed binary's path in ExecStart (dist/ctlua@.service.in). Made
+# on every install, replaced only when it differs: BINDIR may change between runs.
+$(BUILD)/$(UNIT): dist/$(UNIT).in FORCE | $(BUILD)
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' $< > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else printf '  %-8s %s\n' GEN $@; mv $@.tmp $@; fi
+
+FORCE:
+
+install: all $(BUILD)/$(UNIT)
+	install -D -m 755 $(BUILD)/ctlua $(DESTDIR)$(BINDIR)/ctlua
 	install -D -m 644 $(BUILD)/ct.so $(DESTDIR)$(LUA_CMOD)/ct.so
-	install -D -m 644 $(BUILD)/ctlua.1 $(DESTDIR)$(PREFIX)/share/man/man1/ctlua.1
+	install -D -m 644 $(BUILD)/ctlua.1 $(DESTDIR)$(MANDIR)/man1/ctlua.1
+	install -D -m 644 $(BUILD)/$(UNIT) $(DESTDIR)$(SYSTEMD_UNITDIR)/$(UNIT)
+	install -d -m 755 $(DESTDIR)$(EXAMPLEDIR)
+	$(if $(EXAMPLES),install -m 644 $(EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/)
+	$(if $(LUA_SRC),install -d -m 755 $(DESTDIR)$(LUA_LMOD))
+	$(if $(LUA_SRC),install -m 644 $(LUA_SRC) $(DESTDIR)$(LUA_LMOD)/)
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/ctlua $(DESTDIR)$(LUA_CMOD)/ct.so \
-		$(DESTDIR)$(PREFIX)/share/man/man1/ctlua.1
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(addprefix $(DESTDIR),$(OWN_DIRS)) 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all asan fuzz fuzz-build deps test demo install uninstall clean
+.PHONY: all asan fuzz fuzz-build deps test demo install uninstall clean FORCE
 .DELETE_ON_ERROR:
 
 # Every object's .d, named as a target so that a missing one is out of date (not an

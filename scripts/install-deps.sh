@@ -19,6 +19,9 @@ PACKAGES=(
 	libcap2-bin					# 56-capabilities.t drops capabilities (capsh)
 	jq python3					# 55-verdict-buffer.t reads bpftool JSON, polls the map
 	groff-base					# 41-help.t reads the man page
+	systemd						# 64-install.t: systemd-analyze verify, the unit dir (systemd.pc)
+	man-db						# 64-install.t reads the installed page (man -l)
+	util-linux					# 63-privileges.t: setpriv, prlimit
 	libclang-rt-14-dev				# clang's libFuzzer runtime (make fuzz, make test)
 )
 
