@@ -4,8 +4,9 @@
 # that a real packet goes through, a real ct.alloc, a real ct.entries, a table read in
 # a namespace entered by name), each set with one capability fewer fails with a message
 # naming the missing one, and `ctlua --check` says the same, line by line. setpriv gives
-# ctlua exactly the set (root's bounding set, nothing inherited or ambient). bpftool
-# loading the same object shows the refusals are the kernel's, not only ctlua's check.
+# ctlua exactly the set (root's bounding set, nothing inherited or ambient) and
+# no_new_privs, as dist/ctlua@.service does. bpftool loading the same object shows the
+# refusals are the kernel's, not only ctlua's check.
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
@@ -37,7 +38,7 @@ with()
 		set+=",+$c"
 	done
 	ip netns exec "$NS_A" setpriv --bounding-set="$set" --inh-caps=-all --ambient-caps=-all \
-		-- timeout -k 2 20 "$CTLUA" "$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null
+		--no-new-privs -- timeout -k 2 20 "$CTLUA" "$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null
 	RC=$? OUT=$(<"$TEST_TMP/out") ERR=$(<"$TEST_TMP/err")
 }
 
@@ -148,7 +149,7 @@ attach_with()
 	done
 	: >"$TEST_TMP/out"
 	ip netns exec "$NS_A" setpriv --bounding-set="$set" --inh-caps=-all --ambient-caps=-all \
-		-- timeout -k 2 20 "$CTLUA" "$TEST_TMP/attach.lua" "$IF_A" 3 \
+		--no-new-privs -- timeout -k 2 20 "$CTLUA" "$TEST_TMP/attach.lua" "$IF_A" 3 \
 		>"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null &
 	local pid=$!
 	wait_line "$TEST_TMP/out" . 10
