@@ -106,7 +106,9 @@ is "$RC $(report_line "$L_NETNS")" "0 $L_NETNS: ok" \
 # --- the kernel itself refuses the object with one capability fewer (bpftool, no check) ---
 PIN=/sys/fs/bpf/ctl-test-$$
 # keep the test's exit status (its failures) for _ns_cleanup to return
-trap '_status=$?; rm -rf "$PIN"; (exit $_status); _ns_cleanup' EXIT
+MADE_RUN=
+trap '_status=$?; rm -rf "$PIN"; [[ -n "$MADE_RUN" ]] && rmdir /run/ctlua 2>/dev/null
+(exit $_status); _ns_cleanup' EXIT
 load_obj()
 {
 	local set=-all c
@@ -229,6 +231,58 @@ is "$RC $OUT" "0 nil	EPERM: ct.entries needs the capability CAP_SYS_ADMIN to ent
 with sys_admin -e "$NSREAD" "$NS_B"
 is "$RC $OUT" "0 nil	EPERM: ct.entries needs the capability CAP_NET_ADMIN (run it as root)	1" \
 	"with {sys_admin}: nil, EPERM naming CAP_NET_ADMIN, 1" || show_ctlua
+
+# --- the unit's file-system sandbox, emulated (no systemd runs here): in a private mount
+# namespace everything is read-only but /sys/fs/bpf and /run/ctlua (ProtectSystem=strict,
+# ProtectKernelTunables=, ReadWritePaths=, RuntimeDirectory=), /root and /home are empty
+# (ProtectHome=), /tmp is private (PrivateTmp=); then the unit's capabilities and
+# no_new_privs. A fresh network namespace (unshare -n) rather than `ip netns exec`, which
+# mounts a sysfs of its own over /sys and would hide the bpffs. ---
+cat >"$TEST_TMP/sandbox.sh" <<'EOF'
+mount --make-rslave / || exit 1
+for mp in $(awk '{ print $2 }' /proc/self/mounts | sort -u); do
+	case "$mp" in
+	/proc | /proc/* | /dev | /dev/* | /sys/fs/bpf | /run/ctlua) ;;
+	*) mount -o remount,bind,ro "$mp" 2>/dev/null ;;
+	esac
+done
+for rw in /sys/fs/bpf /run/ctlua; do
+	mount --bind "$rw" "$rw" && mount -o remount,bind,rw "$rw" || exit 1
+done
+mount -t tmpfs -o ro tmpfs /root && mount -t tmpfs -o ro tmpfs /home &&
+	mount -t tmpfs tmpfs /tmp || exit 1
+exec setpriv --bounding-set=-all,+bpf,+perfmon,+net_admin --inh-caps=-all \
+	--ambient-caps=-all --no-new-privs -- "$@"
+EOF
+# /run/ctlua is made as systemd would (and removed at exit if this test made it)
+if [[ ! -e /run/ctlua ]]; then
+	mkdir -m 0700 /run/ctlua && MADE_RUN=1
+fi
+# in_sandbox CMD...: CMD in the emulated sandbox; sets RC, OUT, ERR.
+in_sandbox()
+{
+	unshare -m -n bash "$TEST_TMP/sandbox.sh" "$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null
+	RC=$? OUT=$(<"$TEST_TMP/out") ERR=$(<"$TEST_TMP/err")
+}
+in_sandbox sh -c 'touch /etc/ctlua-sandbox-probe; touch /run/ctlua-sandbox-probe'
+is "$ERR" "touch: cannot touch '/etc/ctlua-sandbox-probe': Read-only file system
+touch: cannot touch '/run/ctlua-sandbox-probe': Read-only file system" \
+	"the emulated sandbox is read-only where the unit's is"
+in_sandbox timeout -k 2 20 "$CTLUA" -e '
+local link = assert(ct.attach("lo"))
+local e = assert(ct.alloc({src = "198.18.0.2", dst = "198.18.0.1", sport = 5, dport = 7,
+	proto = "udp"}, {timeout = 30000, mark = 72}))
+local n = 0
+for x in assert(ct.entries{mark = 72}) do n = n + 1 end
+print(link, e.mark, n)'
+is "$RC $OUT" "0 link lo ingress	72	1" "in it, ctlua attaches, allocates and reads the table" ||
+	show_ctlua
+rm -rf "$PIN"
+in_sandbox bpftool map create "$PIN" type array key 4 value 4 entries 1 name ctl_sandbox
+ok $? "and a map can be pinned in /sys/fs/bpf (ReadWritePaths=)" || diag_text "$ERR"
+[[ -e "$PIN" ]]
+ok $? "the pin is there afterwards"
+rm -rf "$PIN"
 
 # --- the core as an unprivileged user with ambient capabilities (what a unit with User=
 # could do) ---
