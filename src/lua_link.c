@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include "datapath.h"
 #include "lua_ct.h"
 #include "names.h"
@@ -107,6 +108,10 @@ static int refused(lua_State *L, int err, const char *ifname, int dir,
 			return ctl_fail(L, err, "'%s' %s is being attached by another ctlua; "
 					"ct.attach('%s', {takeover=true}) or --take-over replaces it",
 					ifname, d, ifname);
+		if (why->owner.pid == getpid())
+			return ctl_fail(L, err, "'%s' %s is already attached by this ctlua; detach "
+					"that link first, or ct.attach('%s', {takeover=true}) "
+					"replaces it", ifname, d, ifname);
 		return ctl_fail(L, err, "'%s' %s is enforced by ctlua pid %d (%s); "
 				"ct.attach('%s', {takeover=true}) or --take-over replaces it",
 				ifname, d, why->owner.pid, owner, ifname);

@@ -46,6 +46,7 @@ const struct ctl_tc_opts *ctl_tc_defaults(void)
 
 /* One filter ctlua added, and the ownership record it holds for it. */
 struct tc_record {
+	__u64 serial;		/* the link's: links of one process may share a program */
 	int ifindex;
 	int dir;
 	__u32 prog_id;
@@ -56,13 +57,13 @@ struct tc_record {
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tc_record *reg;
 static size_t nreg, reg_cap;
+static __u64 last_serial;
 
 /* Index of @link's record, or -1. Called with reg_lock held. */
 static int find(const struct ctl_tc_link *link)
 {
 	for (size_t i = 0; i < nreg; i++)
-		if (reg[i].ifindex == link->ifindex && reg[i].dir == link->dir &&
-		    reg[i].prog_id == link->prog_id && reg[i].netns == link->netns)
+		if (reg[i].serial == link->serial)
 			return (int)i;
 	return -1;
 }
@@ -375,9 +376,15 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, const struct ctl_tc_
 	link->priority = CTL_TC_PRIORITY;
 	link->prog_id = tco.prog_id;
 	link->netns = netns;
+	link->serial = ++last_serial;
 	/* the filter is on: a failed write leaves a record that names no program, no worse */
 	ctl_owner_write(&rec, ifname, dir, link->prog_id);
-	reg[nreg++] = (struct tc_record){ .ifindex = ifindex, .dir = dir, .netns = netns,
+	/* taken over from a link of this process: it runs the same program, so only the
+	 * process's record can tell it that it lost the hook */
+	for (size_t i = 0; seized && i < nreg; i++)
+		if (reg[i].netns == netns && reg[i].ifindex == ifindex && reg[i].dir == dir)
+			unrecord_at(i--, false);
+	reg[nreg++] = (struct tc_record){ .serial = link->serial, .ifindex = ifindex, .dir = dir, .netns = netns,
 					  .prog_id = link->prog_id, .rec = rec };
 	goto unlock_tc;
 release:
@@ -395,9 +402,14 @@ unlock:
 int ctl_tc_check(const struct ctl_tc_link *link)
 {
 	struct hook_dump d;
-	int err = dump_hook(link->ifindex, link->dir, &d);
+	int err;
 
+	pthread_mutex_lock(&reg_lock);
+	err = find(link) < 0;
+	pthread_mutex_unlock(&reg_lock);
 	if (err)
+		return 0;	/* a link of this process took the hook over */
+	if ((err = dump_hook(link->ifindex, link->dir, &d)))
 		return err;
 	return d.at_place && d.place.prog_id == link->prog_id;
 }

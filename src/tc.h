@@ -29,6 +29,7 @@ struct ctl_tc_link {
 	__u32 priority;
 	__u32 prog_id;		/* the program this link put there: detach removes only it */
 	__u64 netns;		/* inode of the namespace it was attached in */
+	__u64 serial;		/* which of the process's records is this link's */
 	bool l3;		/* packets start at the IP header: no link header */
 };
 
