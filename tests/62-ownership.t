@@ -148,17 +148,34 @@ for dir in ingress egress; do
 	start a
 	ok_run "a foreign filter (u32) on $dir" \
 		tc -n "$NS_A" filter add dev "$IF_A" "$dir" pref 100 u32 match u32 0 0
+	ok_run "and a foreign bpf filter on $dir" \
+		tc -n "$NS_A" filter add dev "$IF_A" "$dir" pref 200 bpf bytecode '1,6 0 0 4294967295,'
 	finish a TERM
 	is "$RC" 0 "ctlua ends on SIGTERM" || show_ctlua
-	is "$(nbpf)" 0 "  its own filter is gone"
-	like "$(filters "$dir")" 'pref 100 u32' "  the foreign filter on $dir is still there"
+	is "$(place_ids)" "" "  its own filter is gone"
+	like "$(filters "$dir")" 'pref 100 u32' "  the foreign u32 filter on $dir is still there"
+	like "$(filters "$dir")" 'pref 200 bpf chain 0 handle 0x1 not_in_hw bytecode' \
+		"  and so is the foreign bpf one"
 	like "$(qdiscs)" 'qdisc clsact' "  and so is the clsact qdisc ctlua created"
 	tc -n "$NS_A" filter del dev "$IF_A" "$dir" pref 100
+	tc -n "$NS_A" filter del dev "$IF_A" "$dir" pref 200
 	# the empty qdisc is still ctlua's: the next ctlua to leave it empty removes it
 	ctlua_run "$NS_A" 10 -e "assert(ct.attach('$IF_A'))"
 	is "$RC" 0 "a later ctlua on that interface exits" || show_ctlua
 	nothing_left "after the foreign filter went ($dir)"
 done
+
+# A foreign filter at ctlua's own place is never replaced, whatever the options say.
+tc -n "$NS_A" qdisc add dev "$IF_A" clsact
+ok_run "a classic BPF filter of someone else's at pref 50970 handle 0xc71a" \
+	tc -n "$NS_A" filter add dev "$IF_A" ingress pref 50970 handle 0xc71a bpf bytecode '1,6 0 0 4294967295,'
+ctlua_run "$NS_A" 10 -e "print(ct.attach('$IF_A', {takeover = true, orphans = 'remove'}))"
+is "$OUT" "nil	EEXIST: '$IF_A' ingress has a filter that is not ctlua's at ctlua's place (pref 50970 handle 0xc71a: bpf); remove it or move it elsewhere	17" \
+	"a foreign filter at ctlua's place is refused, also with takeover and orphans=\"remove\"" ||
+	show_ctlua
+like "$(filters)" "pref 50970 bpf chain 0 handle 0xc71a not_in_hw bytecode" "  and stays"
+tc -n "$NS_A" qdisc del dev "$IF_A" clsact
+is "$(records)" "" "  and the refused attach leaves no record"
 
 # --- the watchdog removes exactly ctlua's, too ----------------------------------------
 
