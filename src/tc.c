@@ -381,11 +381,12 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, const struct ctl_tc_
 	ctl_owner_write(&rec, ifname, dir, link->prog_id);
 	/* taken over from a link of this process: it runs the same program, so only the
 	 * process's record can tell it that it lost the hook */
-	for (size_t i = 0; seized && i < nreg; i++)
+	for (size_t i = nreg; seized && i-- > 0;)
 		if (reg[i].netns == netns && reg[i].ifindex == ifindex && reg[i].dir == dir)
-			unrecord_at(i--, false);
-	reg[nreg++] = (struct tc_record){ .serial = link->serial, .ifindex = ifindex, .dir = dir, .netns = netns,
-					  .prog_id = link->prog_id, .rec = rec };
+			unrecord_at(i, false);
+	reg[nreg++] = (struct tc_record){ .serial = link->serial, .ifindex = ifindex,
+					  .dir = dir, .netns = netns, .prog_id = link->prog_id,
+					  .rec = rec };
 	goto unlock_tc;
 release:
 	if (created)

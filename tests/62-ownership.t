@@ -23,7 +23,7 @@ place_ids() { filters "${1:-ingress}" | sed -n 's/.* handle 0xc71a ctlua_[a-z0-9
 # How many bpf filters are on DIR.
 nbpf() { filters "${1:-ingress}" | grep -c 'direct-action'; }
 # Records and qdisc markers of this test's namespace under /run/ctlua.
-records() { ls "$RUNDIR" 2>/dev/null | grep -E -- "-$NETNS_INO-" ; }
+records() { find "$RUNDIR" -name "*-$NETNS_INO-*" -printf '%f\n' 2>/dev/null | sort; }
 nothing_left()
 {
 	unlike "$(filters ingress)$(filters egress)" 'bpf' "$1: no filter of ctlua's is left"
@@ -41,27 +41,27 @@ $2
 EOF
 }
 # start NAME [OPTIONS...]: run policy NAME in NS_A; wait until it printed "attached".
-# Sets NAME_JOB (to wait for), NAME_PID (ctlua's own pid), NAME_OUT, NAME_ERR.
+# Sets PID[NAME] (ctlua's own pid) and JOB[NAME], OUTF[NAME], ERRF[NAME] for finish.
+declare -A PID JOB OUTF ERRF
 start()
 {
 	local name=$1
 	shift
 	ctlua_start "$NS_A" 30 "$@" "$TMP/$name.lua"
-	printf -v "${name}_JOB" %s "$CTLUA_PID"
-	printf -v "${name}_OUT" %s "$CTLUA_OUT"
-	printf -v "${name}_ERR" %s "$CTLUA_ERR"
+	JOB[$name]=$CTLUA_PID
+	OUTF[$name]=$CTLUA_OUT
+	ERRF[$name]=$CTLUA_ERR
 	wait_line "$CTLUA_OUT" '^attached' 10 || diag "$name did not attach: $(cat "$CTLUA_ERR")"
-	printf -v "${name}_PID" %s "$(sed -n 's/^PID //p' "$CTLUA_OUT")"
+	PID[$name]=$(sed -n 's/^PID //p' "$CTLUA_OUT")
 }
-# finish NAME [SIGNAL]: send SIGNAL (none: just wait), wait; sets RC, OUT, ERR.
+# finish NAME [SIGNAL]: send SIGNAL to ctlua (none: just wait), wait; sets RC, OUT, ERR.
 finish()
 {
-	local job=${1}_JOB out=${1}_OUT err=${1}_ERR pid=${1}_PID
-	[[ -n "${2:-}" ]] && kill "-$2" "${!pid}"
-	wait "${!job}"
+	[[ -n "${2:-}" ]] && kill "-$2" "${PID[$1]}"
+	wait "${JOB[$1]}"
 	RC=$?
-	OUT=$(cat "${!out}")
-	ERR=$(cat "${!err}")
+	OUT=$(cat "${OUTF[$1]}")
+	ERR=$(cat "${ERRF[$1]}")
 }
 
 # --- the place, the name, the record -------------------------------------------------
@@ -76,7 +76,7 @@ like "$A_ID" '^[0-9]+$' "ctlua's filter sits at pref 50970 handle 0xc71a and run
 like "$(filters)" "filter protocol all pref 50970 bpf chain 0 handle 0xc71a ctlua_ingress:\[$A_ID\] direct-action" \
 	"tc filter show names it: pref 50970, handle 0xc71a, ctlua_ingress:[id]"
 is "$(stat -c '%a %U %F' "$RUNDIR")" "700 root directory" "$RUNDIR is root's, mode 0700"
-is "$(cat "$RECORD")" "pid $a_PID
+is "$(cat "$RECORD")" "pid ${PID[a]}
 prog_id $A_ID
 ifname $IF_A
 dir ingress
@@ -85,7 +85,7 @@ policy $TMP/a.lua" "the record names the owner's pid, program id, hook and polic
 # --- a second instance is refused, naming the first ------------------------------------
 
 ctlua_run "$NS_A" 10 -e "print(ct.attach('$IF_A'))"
-is "$OUT" "nil	EBUSY: '$IF_A' ingress is enforced by ctlua pid $a_PID (policy $TMP/a.lua); ct.attach('$IF_A', {takeover=true}) or --take-over replaces it	16" \
+is "$OUT" "nil	EBUSY: '$IF_A' ingress is enforced by ctlua pid ${PID[a]} (policy $TMP/a.lua); ct.attach('$IF_A', {takeover=true}) or --take-over replaces it	16" \
 	"a second ctlua on the same hook is refused with the first's pid and policy" || show_ctlua
 is "$(place_ids)" "$A_ID" "  and the first one's filter is untouched, alone"
 ctlua_run "$NS_A" 10 -e "print(ct.attach('$IF_A', {dir = 'egress'})); os.execute('tc filter show dev $IF_A egress | grep -c direct-action')"
@@ -95,7 +95,7 @@ is "$OUT" "link $IF_A egress
 # --- the shell follows the same rules ------------------------------------------------
 
 OUT=$(printf '%s\n' "print(ct.attach('$IF_A'))" | ip netns exec "$NS_A" timeout 10 "$CTLUA" 2>&1)
-is "$OUT" "nil	EBUSY: '$IF_A' ingress is enforced by ctlua pid $a_PID (policy $TMP/a.lua); ct.attach('$IF_A', {takeover=true}) or --take-over replaces it	16" \
+is "$OUT" "nil	EBUSY: '$IF_A' ingress is enforced by ctlua pid ${PID[a]} (policy $TMP/a.lua); ct.attach('$IF_A', {takeover=true}) or --take-over replaces it	16" \
 	"the interactive shell is refused the same way"
 
 # --- take over: the first reports attached == false, its exit leaves the second's -------
@@ -108,20 +108,20 @@ B_ID=$(place_ids)
 isnt "$B_ID" "$A_ID" "takeover=true replaces the first one's filter with its own"
 is "$(nbpf)" 1 "  in its place: one filter, not two"
 finish a
-is "$RC $OUT" "0 PID $a_PID
+is "$RC $OUT" "0 PID ${PID[a]}
 attached
 lost	false	true	link $IF_A ingress (detached)" \
 	"the first one's link.attached turns false; its detach says true and removes nothing" ||
 	show_ctlua
 is "$(place_ids)" "$B_ID" "after the first one exits, the second one's filter is still on"
 like "$(qdiscs)" 'qdisc clsact' "  and so is the clsact qdisc under it"
-is "$(sed -n 1p "$RECORD")" "pid $b_PID" "  and the record names the second one"
+is "$(sed -n 1p "$RECORD")" "pid ${PID[b]}" "  and the record names the second one"
 
 # --take-over on the command line does the same; the one it replaced exits cleanly.
 ctlua_run "$NS_A" 10 --take-over -e "local l = assert(ct.attach('$IF_A')); print(l.attached)"
 is "$RC $OUT" "0 true" "--take-over replaces a living owner's filter" || show_ctlua
 finish b TERM
-is "$RC $OUT" "0 PID $b_PID
+is "$RC $OUT" "0 PID ${PID[b]}
 attached
 signal" "SIGTERM ends the one that was taken over" || show_ctlua
 nothing_left "after both"
@@ -206,7 +206,7 @@ is "$(place_ids)" "$K_ID" "  the orphan goes on enforcing"
 policy r "print(ct.attach('$IF_A'))"
 ctlua_run "$NS_A" 10 "$TMP/r.lua"
 is "$OUT" "PID ${OUT#PID }" "(the restart printed its pid)"
-is "$(sed 1d <<<"$OUT")" "nil	EEXIST: '$IF_A' ingress has a filter left by a ctlua that no longer runs (program id $K_ID, pid $k_PID, policy $TMP/k.lua); ct.attach('$IF_A', {orphans=\"remove\"}) or --orphans=remove removes it	17" \
+is "$(sed 1d <<<"$OUT")" "nil	EEXIST: '$IF_A' ingress has a filter left by a ctlua that no longer runs (program id $K_ID, pid ${PID[k]}, policy $TMP/k.lua); ct.attach('$IF_A', {orphans=\"remove\"}) or --orphans=remove removes it	17" \
 	"a restart refuses to stack a second filter beside the orphan, naming it" || show_ctlua
 is "$(place_ids) $(nbpf)" "$K_ID 1" "  and the orphan is alone, untouched"
 
@@ -214,7 +214,7 @@ start k --orphans=remove
 R_ID=$(place_ids)
 isnt "$R_ID" "$K_ID" "--orphans=remove replaces the orphan"
 is "$(nbpf)" 1 "  exactly one filter is on the hook"
-is "$(sed -n 1p "$RECORD")" "pid $k_PID" "  and the record is the new owner's"
+is "$(sed -n 1p "$RECORD")" "pid ${PID[k]}" "  and the record is the new owner's"
 finish k TERM
 is "$RC" 0 "SIGTERM ends it" || show_ctlua
 nothing_left "after SIGTERM"
