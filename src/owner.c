@@ -7,6 +7,7 @@
  * process: a second open in the same process conflicts too, which is what we want.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,27 +100,73 @@ static int private_dir(void)
 	return 0;
 }
 
+/* A whole decimal number in [0, @max], or -1. */
+static long long number(const char *s, long long max)
+{
+	long long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > max / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v <= max ? v : -1;
+}
+
+void ctl_owner_parse(const char *text, size_t len, struct ctl_owner_info *info)
+{
+	const char *end = text + len;
+	char line[CTL_OWNER_RECORD_MAX];
+	long long v;
+
+	memset(info, 0, sizeof(*info));
+	while (text < end) {
+		const char *nl = memchr(text, '\n', (size_t)(end - text));
+		size_t n = (size_t)((nl ? nl : end) - text);
+
+		if (n < sizeof(line)) {	/* longer lines are not ours */
+			memcpy(line, text, n);
+			line[n] = '\0';
+			if (!strncmp(line, "pid ", 4) && (v = number(line + 4, INT_MAX)) > 0)
+				info->pid = (int)v;
+			else if (!strncmp(line, "prog_id ", 8) &&
+				 (v = number(line + 8, UINT32_MAX)) >= 0)
+				info->prog_id = (__u32)v;
+			else if (!strncmp(line, "policy ", 7))	/* cut to fit, as written */
+				*(char *)mempcpy(info->policy, line + 7,
+						 strnlen(line + 7, sizeof(info->policy) - 1)) = '\0';
+		}
+		text += n + (nl != NULL);
+	}
+}
+
+int ctl_owner_format(char *buf, size_t size, int pid, __u32 prog_id, const char *ifname,
+		     int dir, const char *policy)
+{
+	int n = snprintf(buf, size, "pid %d\nprog_id %u\nifname %s\ndir %s\npolicy ", pid,
+			 prog_id, ifname, ctl_dir_names[dir]);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	/* one line per field: a newline in a path must not start another */
+	for (; *policy && (size_t)n + 2 < size; policy++)
+		buf[n++] = *policy == '\n' ? '?' : *policy;
+	if (*policy)
+		return -ENAMETOOLONG;
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	return n;
+}
+
 /* What the record in @fd says; pid 0 when it says nothing usable. */
 static void read_info(int fd, struct ctl_owner_info *info)
 {
-	char buf[PATH_MAX + 256], *line, *next;
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	char buf[CTL_OWNER_RECORD_MAX];
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
 
-	memset(info, 0, sizeof(*info));
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	for (line = buf; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (!strncmp(line, "pid ", 4))
-			info->pid = atoi(line + 4);
-		else if (!strncmp(line, "prog_id ", 8))
-			info->prog_id = (__u32)strtoul(line + 8, NULL, 10);
-		else if (!strncmp(line, "policy ", 7))
-			snprintf(info->policy, sizeof(info->policy), "%s", line + 7);
-	}
+	ctl_owner_parse(buf, n > 0 ? (size_t)n : 0, info);
 }
 
 /* Whether @fd is still the file at @path (not unlinked or replaced under us). */
@@ -202,18 +249,12 @@ int ctl_owner_claim(__u64 netns, int ifindex, int dir, bool do_seize, struct ctl
 
 int ctl_owner_write(const struct ctl_owner_rec *rec, const char *ifname, int dir, __u32 prog_id)
 {
-	char buf[PATH_MAX + 256], pol[PATH_MAX];
-	int n;
+	char buf[CTL_OWNER_RECORD_MAX];
+	int n = ctl_owner_format(buf, sizeof(buf), (int)getpid(), prog_id, ifname, dir,
+				 policy());
 
-	/* one line per field: a newline in a path must not start another */
-	snprintf(pol, sizeof(pol), "%s", policy());
-	for (char *p = pol; *p; p++)
-		if (*p == '\n')
-			*p = '?';
-	n = snprintf(buf, sizeof(buf), "pid %d\nprog_id %u\nifname %s\ndir %s\npolicy %s\n",
-		     (int)getpid(), prog_id, ifname, ctl_dir_names[dir], pol);
-	if (n >= (int)sizeof(buf))
-		n = sizeof(buf) - 1;
+	if (n < 0)
+		return n;
 	if (ftruncate(rec->fd, 0) < 0 || pwrite(rec->fd, buf, (size_t)n, 0) != n)
 		return -errno;
 	return 0;

@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #define CTL_OWNER_DIR	"/run/ctlua"
+#define CTL_OWNER_RECORD_MAX (PATH_MAX + 128)	/* a record file's size, at most */
 
 /* What a record says about its owner. */
 struct ctl_owner_info {
@@ -37,6 +38,18 @@ void ctl_owner_set_policy(const char *policy);
 
 /* @info's owner for a message: "policy /etc/ctlua/x.lua", "interactive shell", ... */
 const char *ctl_owner_describe(const struct ctl_owner_info *info, char *buf, size_t size);
+
+/*
+ * A record's text: "pid N\nprog_id N\nifname NAME\ndir DIR\npolicy TEXT\n", a newline in
+ * @policy written as '?'. Returns its length (< @size) or -ENAMETOOLONG.
+ */
+int ctl_owner_format(char *buf, size_t size, int pid, __u32 prog_id, const char *ifname,
+		     int dir, const char *policy);
+/*
+ * Read a record's @len bytes of @text (any bytes) into @info: unknown or malformed lines
+ * are skipped, and pid stays 0 unless a whole positive number is given.
+ */
+void ctl_owner_parse(const char *text, size_t len, struct ctl_owner_info *info);
 
 /* The inode of the calling thread's network namespace (what records are keyed by). */
 int ctl_owner_netns(__u64 *ino);
