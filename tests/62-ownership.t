@@ -58,8 +58,8 @@ start()
 finish()
 {
 	[[ -n "${2:-}" ]] && kill "-$2" "${PID[$1]}"
-	wait "${JOB[$1]}"
-	RC=$?
+	# (bash would report a job killed by SIGKILL on stderr: it is expected here)
+	{ wait "${JOB[$1]}"; RC=$?; } 2>/dev/null
 	OUT=$(cat "${OUTF[$1]}")
 	ERR=$(cat "${ERRF[$1]}")
 }
