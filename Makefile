@@ -75,6 +75,7 @@ CORE_OBJS += datapath.o
 CORE_OBJS += verdict_buf.o
 CORE_OBJS += probe.o
 CORE_OBJS += tc.o
+CORE_OBJS += owner.o
 CORE_OBJS += nlreq.o
 CORE_OBJS += netns.o
 CORE_OBJS += loop.o

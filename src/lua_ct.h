@@ -33,6 +33,7 @@ struct ring_buffer;
 struct ctl_link {
 	struct ctl_tc_link tc;
 	bool attached;
+	bool lost;			/* taken over, or its filter or interface went away */
 	struct ctl_state *state;
 	struct ctl_link *next;		/* state's list of attached links */
 };

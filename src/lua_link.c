@@ -6,9 +6,11 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include "datapath.h"
 #include "lua_ct.h"
 #include "names.h"
+#include "owner.h"
 
 /* Registry key of the table state -> attached link userdata, keeping them alive. */
 static const char live_links_key = 0;
@@ -36,8 +38,8 @@ static void unlink_link(struct ctl_state *s, struct ctl_link *l)
 }
 
 /*
- * Take @l off its interface (tc.c removes the clsact qdisc too when it was ours and
- * nothing is left on it).
+ * Take @l off its interface: tc.c removes its filter if it still runs the program @l
+ * put there, and the clsact qdisc when a ctlua created it and nothing is left on it.
  */
 static int detach(struct ctl_link *l)
 {
@@ -76,12 +78,83 @@ const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE])
 	return buf;
 }
 
-/* ct.attach(ifname [, {dir = "ingress"|"egress"}]) -> link | nil, msg, errno */
+/* t[field] as a boolean, or @dflt when nil. */
+static bool field_bool(lua_State *L, int idx, const char *field, bool dflt)
+{
+	bool v = dflt;
+
+	lua_getfield(L, idx, field);
+	if (lua_isboolean(L, -1))
+		v = lua_toboolean(L, -1);
+	else if (!lua_isnil(L, -1))
+		ctl_arg_error(L, 2, "field '%s': expected a boolean, got %s", field,
+			      luaL_typename(L, -1));
+	lua_pop(L, 1);
+	return v;
+}
+
+/* nil, message, errno for an attach that ctl_tc_attach refused with @why. */
+static int refused(lua_State *L, int err, const char *ifname, int dir,
+		   const struct ctl_tc_conflict *why)
+{
+	const char *d = ctl_dir_names[dir];
+	char owner[PATH_MAX + 32], ids[CTL_TC_MAX_ORPHANS * 12] = "";
+	size_t n = 0;
+
+	ctl_owner_describe(&why->owner, owner, sizeof(owner));
+	switch (why->why) {
+	case CTL_TC_LIVE:
+		if (!why->owner.pid)	/* it has the record locked, and is still writing it */
+			return ctl_fail(L, err, "'%s' %s is being attached by another ctlua; "
+					"ct.attach('%s', {takeover=true}) or --take-over replaces it",
+					ifname, d, ifname);
+		if (why->owner.pid == getpid())
+			return ctl_fail(L, err, "'%s' %s is already attached by this ctlua; detach "
+					"that link first, or ct.attach('%s', {takeover=true}) "
+					"replaces it", ifname, d, ifname);
+		return ctl_fail(L, err, "'%s' %s is enforced by ctlua pid %d (%s); "
+				"ct.attach('%s', {takeover=true}) or --take-over replaces it",
+				ifname, d, why->owner.pid, owner, ifname);
+	case CTL_TC_ORPHANS:
+		for (int i = 0; i < why->norphans; i++)
+			n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%u", i ? ", " : "",
+					      why->orphan_ids[i]);
+		if (!why->owner.pid)
+			return ctl_fail(L, err, "'%s' %s has %s left by a ctlua that no longer runs "
+					"(program id%s %s, no record of its owner); "
+					"ct.attach('%s', {orphans=\"remove\"}) or --orphans=remove "
+					"removes %s", ifname, d,
+					why->norphans > 1 ? "filters" : "a filter",
+					why->norphans > 1 ? "s" : "", ids, ifname,
+					why->norphans > 1 ? "them" : "it");
+		return ctl_fail(L, err, "'%s' %s has %s left by a ctlua that no longer runs "
+				"(program id%s %s, pid %d, %s); "
+				"ct.attach('%s', {orphans=\"remove\"}) or --orphans=remove removes %s",
+				ifname, d, why->norphans > 1 ? "filters" : "a filter",
+				why->norphans > 1 ? "s" : "", ids, why->owner.pid, owner, ifname,
+				why->norphans > 1 ? "them" : "it");
+	case CTL_TC_FOREIGN:
+		return ctl_fail(L, err, "'%s' %s has a filter that is not ctlua's at ctlua's place "
+				"(pref %d handle 0x%x: %s); remove it or move it elsewhere",
+				ifname, d, CTL_TC_PRIORITY, CTL_TC_HANDLE, why->foreign);
+	}
+	if (err == -EPERM || err == -ENOTDIR)
+		return ctl_fail(L, err, "cannot attach to '%s' %s: " CTL_OWNER_DIR " must be a "
+				"directory of this user's that no one else may enter", ifname, d);
+	return ctl_fail(L, err, "cannot attach to '%s' %s (%s)", ifname, d, strerror(-err));
+}
+
+/*
+ * ct.attach(ifname [, {dir = "ingress"|"egress", takeover = bool,
+ *                      orphans = "refuse"|"remove"}]) -> link | nil, msg, errno
+ */
 static int l_attach(lua_State *L)
 {
-	static const char *const keys[] = { "dir", NULL };
+	static const char *const keys[] = { "dir", "takeover", "orphans", NULL };
 	struct ctl_state *s = ctl_state(L);
 	const char *ifname = ctl_check_cstring(L, 1);
+	struct ctl_tc_opts opts = *ctl_tc_defaults();
+	struct ctl_tc_conflict why;
 	struct ctl_link *l;
 	int dir = CTLUA_DIR_INGRESS, err, r, l3, fd;
 
@@ -89,7 +162,13 @@ static int l_attach(lua_State *L)
 		luaL_checktype(L, 2, LUA_TTABLE);
 		ctl_check_keys(L, 2, 2, keys);
 		dir = ctl_field_option(L, 2, 2, "dir", ctl_dir_names, CTLUA_DIR_INGRESS);
+		opts.takeover = field_bool(L, 2, "takeover", opts.takeover);
+		opts.orphans = ctl_field_option(L, 2, 2, "orphans", ctl_orphans_names,
+						opts.orphans);
 	}
+	if (opts.orphans == CTL_ORPHANS_ADOPT)
+		return luaL_argerror(L, 2, "orphans=\"adopt\" needs pinned maps, which this ctlua "
+				     "does not have yet: use \"remove\" or \"refuse\"");
 	if (strlen(ifname) >= IF_NAMESIZE)
 		return luaL_argerror(L, 1, "interface names are at most 15 characters");
 	r = ctl_ready(L, s);
@@ -107,12 +186,11 @@ static int l_attach(lua_State *L)
 		return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
 				ctl_dir_names[dir], ifname, strerror(-fd));
 	if (err >= 0)
-		err = ctl_tc_attach(fd, ifname, dir, &l->tc);
+		err = ctl_tc_attach(fd, ifname, dir, &opts, &l->tc, &why);
 	if (err == -ENODEV)
 		return ctl_fail(L, err, "no interface named '%s'", ifname);
 	if (err)
-		return ctl_fail(L, err, "cannot attach to '%s' %s (%s)", ifname, ctl_dir_names[dir],
-				strerror(-err));
+		return refused(L, err, ifname, dir, &why);
 	l->tc.l3 = l3;
 	l->attached = true;
 	l->state = s;
@@ -122,12 +200,37 @@ static int l_attach(lua_State *L)
 	return 1;
 }
 
-/* link:detach() -> true | nil, msg, errno; a detached link raises, as a closed file does. */
+/*
+ * Whether @l's filter is still on its hook, running the program it put there. A link
+ * that lost it (another ctlua took over; the filter or the interface went away) lets
+ * go of what it held: the detach removes nothing that is not its own. An error asking
+ * the kernel counts as still attached. The link at @idx stops being kept alive.
+ */
+static bool still_attached(lua_State *L, int idx, struct ctl_link *l)
+{
+	if (!l->attached || ctl_tc_check(&l->tc) != 0)
+		return l->attached;
+	if (!detach(l)) {
+		l->lost = true;
+		anchor(L, idx, false);
+	}
+	return l->attached;
+}
+
+/*
+ * link:detach() -> true | nil, msg, errno; a detached link raises, as a closed file does,
+ * except the first time after it lost its filter (link.attached said false).
+ */
 static int link_detach(lua_State *L)
 {
 	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 	int err;
 
+	if (l->lost) {
+		l->lost = false;
+		lua_pushboolean(L, 1);
+		return 1;
+	}
 	if (!l->attached)
 		return luaL_error(L, "attempt to use a detached link (%s %s)", l->tc.ifname,
 				  ctl_dir_names[l->tc.dir]);
@@ -186,7 +289,7 @@ static int link_index(lua_State *L)
 		lua_pushstring(L, ctl_dir_names[l->tc.dir]);
 		break;
 	case 3:
-		lua_pushboolean(L, l->attached);
+		lua_pushboolean(L, still_attached(L, 1, l));
 		break;
 	case 4:
 		lua_pushcfunction(L, link_detach);

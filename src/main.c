@@ -19,10 +19,12 @@
 #include "explain.h"
 #include "help.h"
 #include "loop.h"
+#include "owner.h"
 #include "probe.h"
 #include "repl.h"
 #include "run.h"
 #include "sandbox.h"
+#include "tc.h"
 #include "watchdog.h"
 
 static const char usage[] =
@@ -47,6 +49,10 @@ static const char usage[] =
 	"                           or half the RAM if less)\n"
 	"      --allow-bytecode     accept precompiled chunks (the script, load, loadfile,\n"
 	"                           dofile, require); trusted files only\n"
+	"      --take-over          ct.attach replaces the filter of another ctlua that\n"
+	"                           enforces that interface and direction (default: refuse)\n"
+	"      --orphans=WHAT       filters a ctlua that no longer runs left: 'refuse'\n"
+	"                           (default: attach fails, naming them) or 'remove'\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -154,10 +160,14 @@ int main(int argc, char **argv)
 		{ "verdicts", required_argument, NULL, 'N' },
 		{ "memory-limit", required_argument, NULL, 'M' },
 		{ "allow-bytecode", no_argument, NULL, 'B' },
+		{ "take-over", no_argument, NULL, 'T' },
+		{ "orphans", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t mem_limit = ctl_mem_default_limit();
 	struct ctl_dp_opts dp_opts;
+	struct ctl_tc_opts tc_opts = *ctl_tc_defaults();
+	char policy[PATH_MAX];
 	const char *why;
 	char *end;
 	const char *code = NULL, *script;
@@ -210,6 +220,23 @@ int main(int argc, char **argv)
 		case 'B':
 			ctl_sandbox_allow_bytecode(true);
 			break;
+		case 'T':
+			tc_opts.takeover = true;
+			break;
+		case 'O':
+			if (!strcmp(optarg, "adopt")) {
+				fprintf(stderr, "ctlua: --orphans=adopt needs pinned maps, which this "
+					"ctlua does not have yet: use 'remove' or 'refuse'\n");
+				return 2;
+			}
+			if (strcmp(optarg, "remove") && strcmp(optarg, "refuse")) {
+				fprintf(stderr, "ctlua: --orphans wants 'remove' or 'refuse', not "
+					"'%s'\n", optarg);
+				return 2;
+			}
+			tc_opts.orphans = strcmp(optarg, "remove") ? CTL_ORPHANS_REFUSE :
+								     CTL_ORPHANS_REMOVE;
+			break;
 		default:
 			fprintf(stderr, "Try 'ctlua --help' for more information.\n");
 			return 2;
@@ -250,6 +277,12 @@ int main(int argc, char **argv)
 	ctl_open_help(L);			/* and help */
 
 	script = code ? "-e" : optind < argc ? argv[optind] : "";
+	/* what ownership records say this ctlua runs (owner.h) */
+	if (*script == '/' || !*script || !strcmp(script, "-e") || !strcmp(script, "-") ||
+	    !realpath(script, policy))
+		snprintf(policy, sizeof(policy), "%s", script);
+	ctl_owner_set_policy(policy);
+	ctl_tc_set_defaults(&tc_opts);
 	if (!code && optind < argc)
 		optind++;
 	set_arg(L, script, argv + optind, argc - optind);

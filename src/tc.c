@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * tc.c - cls_bpf filters on clsact through libbpf's netlink TC API. ctlua removes on
- * exit what it added: its filters, and the clsact qdisc only if it created it and no
- * filter is left on it. What it added is recorded process-wide, under a lock, so the
- * watchdog thread can take it off when the Lua thread is stuck.
+ * tc.c - ctlua's cls_bpf filters on clsact, attached through libbpf's netlink TC API at
+ * a fixed priority and handle, and read back through a netlink dump of the hook. ctlua
+ * removes on exit exactly what it added: the filter at its place if it still runs the
+ * program ctlua put there, and the clsact qdisc only if a ctlua created it (owner.c's
+ * marker) and no filter of anyone is left on it. What it added is recorded
+ * process-wide, under a lock, so the watchdog thread can take it off when the Lua
+ * thread is stuck.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,32 +17,53 @@
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <bpf/libbpf.h>
 #include "ctlua.h"
 #include "nlreq.h"
+#include "owner.h"
 #include "tc.h"
 
-/* One filter ctlua added. */
+/* How long ctlua waits for another ctlua's tc change (owner.h's lock). */
+#define TC_LOCK_WAIT_MS		5000
+#define TC_LOCK_WAIT_WATCHDOG_MS 1000
+
+const char *const ctl_orphans_names[] = { "refuse", "remove", "adopt", NULL };
+
+static struct ctl_tc_opts defaults = { .takeover = false, .orphans = CTL_ORPHANS_REFUSE };
+
+void ctl_tc_set_defaults(const struct ctl_tc_opts *opts)
+{
+	defaults = *opts;
+}
+
+const struct ctl_tc_opts *ctl_tc_defaults(void)
+{
+	return &defaults;
+}
+
+/* One filter ctlua added, and the ownership record it holds for it. */
 struct tc_record {
+	__u64 serial;		/* the link's: links of one process may share a program */
 	int ifindex;
 	int dir;
-	__u32 handle;
-	__u32 priority;
-	bool owns_qdisc;	/* ctlua created clsact here; one record per interface says so */
+	__u32 prog_id;
+	__u64 netns;
+	struct ctl_owner_rec rec;
 };
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tc_record *reg;
 static size_t nreg, reg_cap;
+static __u64 last_serial;
 
 /* Index of @link's record, or -1. Called with reg_lock held. */
 static int find(const struct ctl_tc_link *link)
 {
 	for (size_t i = 0; i < nreg; i++)
-		if (reg[i].ifindex == link->ifindex && reg[i].dir == link->dir &&
-		    reg[i].handle == link->handle && reg[i].priority == link->priority)
+		if (reg[i].serial == link->serial)
 			return (int)i;
 	return -1;
 }
@@ -64,99 +88,189 @@ static int reserve_record(void)
 	return 0;
 }
 
-/* Add @link's record, in the room reserve_record made. Called with reg_lock held. */
-static void record(const struct ctl_tc_link *link, bool owns_qdisc)
+/* Drop record @i, releasing its ownership record (@remove: its file too). reg_lock held. */
+static void unrecord_at(size_t i, bool remove)
 {
-	reg[nreg++] = (struct tc_record){ .ifindex = link->ifindex, .dir = link->dir,
-					  .handle = link->handle, .priority = link->priority,
-					  .owns_qdisc = owns_qdisc };
-}
-
-/*
- * Drop the record of @link. Returns whether the clsact qdisc is now ours to remove:
- * ctlua created it and no other filter of ours is on that interface (else the duty
- * passes to one that is).
- */
-static bool unrecord(const struct ctl_tc_link *link)
-{
-	bool owns;
-	int i;
-
-	pthread_mutex_lock(&reg_lock);
-	i = find(link);
-	owns = i >= 0 && reg[i].owns_qdisc;
-	if (i >= 0)
-		reg[i] = reg[--nreg];
-	for (size_t j = 0; owns && j < nreg; j++)
-		if (reg[j].ifindex == link->ifindex) {
-			reg[j].owns_qdisc = true;
-			owns = false;
-		}
-	pthread_mutex_unlock(&reg_lock);
-	return owns;
+	ctl_owner_release(&reg[i].rec, remove);
+	reg[i] = reg[--nreg];
 }
 
 void ctl_tc_forget(const struct ctl_tc_link *link)
 {
-	unrecord(link);
+	int i;
+
+	pthread_mutex_lock(&reg_lock);
+	if ((i = find(link)) >= 0)
+		unrecord_at((size_t)i, false);
+	pthread_mutex_unlock(&reg_lock);
 }
 
-static int count_answer(const struct nlmsghdr *nlh, void *data)
+/* One filter of a hook, as the kernel's dump shows it. */
+struct tc_filter {
+	__u32 priority, handle, prog_id;
+	char kind[IFNAMSIZ];
+	char name[64];		/* cls_bpf's name: "ctlua_ingress:[42]" as libbpf sets it */
+};
+
+/* What a dump of one hook found. */
+struct hook_dump {
+	int count;			/* every filter, anyone's */
+	bool at_place;			/* a filter at ctlua's priority and handle: */
+	struct tc_filter place;
+	int nctlua;			/* ctlua's filters elsewhere (older versions, stacked) */
+	struct tc_filter ctlua[CTL_TC_MAX_ORPHANS];
+};
+
+static bool is_ctlua(const struct tc_filter *f)
 {
-	if (nlh->nlmsg_type == RTM_NEWTFILTER)
-		(*(int *)data)++;
+	return !strcmp(f->kind, "bpf") &&
+	       !strncmp(f->name, CTL_TC_PROG_PREFIX, sizeof(CTL_TC_PROG_PREFIX) - 1);
+}
+
+static int bpf_attr(const struct nlattr *a, void *data)
+{
+	struct tc_filter *f = data;
+
+	if (mnl_attr_get_type(a) == TCA_BPF_ID && !mnl_attr_validate(a, MNL_TYPE_U32))
+		f->prog_id = mnl_attr_get_u32(a);
+	else if (mnl_attr_get_type(a) == TCA_BPF_NAME && !mnl_attr_validate(a, MNL_TYPE_STRING))
+		snprintf(f->name, sizeof(f->name), "%s", mnl_attr_get_str(a));
 	return MNL_CB_OK;
 }
 
-/* Whether clsact on @ifindex holds no filter at all: 1, 0, or -errno. */
-static int hook_empty(int ifindex)
+static int filter_attr(const struct nlattr *a, void *data)
 {
-	static const __u32 parents[] = {
-		TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
-		TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
-	};
+	struct tc_filter *f = data;
+
+	if (mnl_attr_get_type(a) == TCA_KIND && !mnl_attr_validate(a, MNL_TYPE_STRING))
+		snprintf(f->kind, sizeof(f->kind), "%s", mnl_attr_get_str(a));
+	else if (mnl_attr_get_type(a) == TCA_OPTIONS)
+		mnl_attr_parse_nested(a, bpf_attr, f);
+	return MNL_CB_OK;
+}
+
+static int dump_answer(const struct nlmsghdr *nlh, void *data)
+{
+	struct hook_dump *d = data;
+	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+	struct tc_filter f = {};
+
+	if (nlh->nlmsg_type != RTM_NEWTFILTER)
+		return MNL_CB_OK;
+	d->count++;
+	if (!t->tcm_handle)
+		return MNL_CB_OK;	/* the head of a priority's list, not a filter */
+	f.priority = TC_H_MAJ(t->tcm_info) >> 16;
+	f.handle = t->tcm_handle;
+	mnl_attr_parse(nlh, sizeof(*t), filter_attr, &f);
+	if (f.priority == CTL_TC_PRIORITY && f.handle == CTL_TC_HANDLE) {
+		d->at_place = true;
+		d->place = f;
+	} else if (is_ctlua(&f) && d->nctlua < CTL_TC_MAX_ORPHANS) {
+		d->ctlua[d->nctlua++] = f;
+	}
+	return MNL_CB_OK;
+}
+
+static __u32 parent_of(int dir)
+{
+	return TC_H_MAKE(TC_H_CLSACT, dir == CTLUA_DIR_EGRESS ? TC_H_MIN_EGRESS : TC_H_MIN_INGRESS);
+}
+
+/*
+ * Dump the filters of @ifindex's hook in direction @dir (-1: both) into @d. No clsact
+ * qdisc or no interface is an empty hook. Returns 0 or -errno.
+ */
+static int dump_hook(int ifindex, int dir, struct hook_dump *d)
+{
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	int filters = 0, err = 0;
+	int err = 0;
 
+	memset(d, 0, sizeof(*d));
 	if (!nl)
 		return -errno;
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
 		goto close;
 	}
-	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]) && !err; i++) {
-		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	for (int i = CTLUA_DIR_INGRESS; i <= CTLUA_DIR_EGRESS && !err; i++) {
+		struct nlmsghdr *nlh;
 		struct tcmsg *t;
 
+		if (dir >= 0 && i != dir)
+			continue;
+		nlh = mnl_nlmsg_put_header(buf);
 		nlh->nlmsg_type = RTM_GETTFILTER;
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 		nlh->nlmsg_seq = (unsigned int)time(NULL) + (unsigned int)i;
 		t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
 		t->tcm_family = AF_UNSPEC;
 		t->tcm_ifindex = ifindex;
-		t->tcm_parent = parents[i];
-		err = ctl_nl_request(nl, nlh, count_answer, &filters);
+		t->tcm_parent = parent_of(i);
+		err = ctl_nl_request(nl, nlh, dump_answer, d);
+		if (err == -ENOENT || err == -EINVAL || err == -ENODEV)
+			err = 0;	/* no qdisc, or no interface: nothing is on it */
 	}
 close:
 	mnl_socket_close(nl);
-	if (err == -ENOENT || err == -EINVAL || err == -ENODEV)
-		return 1;	/* no qdisc, or no interface: nothing is on it */
-	return err ? err : filters == 0;
+	return err;
 }
 
-/* Remove the clsact qdisc of @ifindex if nothing is on it. Returns 0 or -errno. */
-static int remove_qdisc(int ifindex)
+/* Remove the filter at @priority/@handle of a hook. Already gone is success. */
+static int detach_filter(int ifindex, int dir, __u32 handle, __u32 priority)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = priority);
+	int err;
+
+	hook.attach_point = dir == CTLUA_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+	err = bpf_tc_detach(&hook, &opts);
+	return err == -ENODEV || err == -ENOENT || err == -EINVAL ? 0 : err;	/* gone under us */
+}
+
+/*
+ * Remove the clsact qdisc of @ifindex if a ctlua created it and no filter of anyone is on
+ * it, with its marker. Called with owner.h's lock held. Returns 0 or -errno.
+ */
+static int remove_qdisc(__u64 netns, int ifindex)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    /* both points together name the clsact qdisc itself */
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-	int err = hook_empty(ifindex);
+	struct hook_dump d;
+	int err;
 
-	if (err <= 0)
-		return err;	/* someone else's filter is on it: it stays */
+	if (!ctl_owner_qdisc_ours(netns, ifindex))
+		return 0;
+	if ((err = dump_hook(ifindex, -1, &d)))
+		return err;
+	if (d.count)
+		return 0;	/* someone's filter is on it: it stays, and stays ours to remove */
 	err = bpf_tc_hook_destroy(&hook);
-	return err == -ENODEV || err == -ENOENT || err == -EINVAL ? 0 : err;
+	if (err && err != -ENODEV && err != -ENOENT && err != -EINVAL)
+		return err;
+	return ctl_owner_qdisc_mark(netns, ifindex, false);
+}
+
+/*
+ * Take record @i's filter off if it still runs its program, then let the ownership
+ * record go, then remove the qdisc if it is ours and empty. reg_lock held. Returns 0 or
+ * -errno: the record stays if the filter could not be removed, not if only the qdisc
+ * could not.
+ */
+static int remove_at(size_t i)
+{
+	struct tc_record r = reg[i];
+	struct hook_dump d;
+	int err = dump_hook(r.ifindex, r.dir, &d);
+
+	if (!err && d.at_place && d.place.prog_id == r.prog_id)
+		err = detach_filter(r.ifindex, r.dir, CTL_TC_HANDLE, CTL_TC_PRIORITY);
+	if (err)
+		return err;
+	unrecord_at(i, true);
+	return remove_qdisc(r.netns, r.ifindex);
 }
 
 int ctl_tc_is_l3(const char *ifname)
@@ -176,84 +290,169 @@ int ctl_tc_is_l3(const char *ifname)
 	       ifr.ifr_hwaddr.sa_family != ARPHRD_LOOPBACK;
 }
 
-int ctl_tc_attach(int prog_fd, const char *ifname, int dir, struct ctl_tc_link *link)
+/*
+ * Decide from the hook's dump @d and the record's state (@seized: a living owner's)
+ * whether the attach may go on, filling @why if not. *@replace: a filter of ctlua's is
+ * at our place and is to be replaced in one step. Returns 0, -EBUSY or -EEXIST.
+ */
+static int judge(const struct hook_dump *d, bool seized, const struct ctl_tc_opts *opts,
+		 bool *replace, struct ctl_tc_conflict *why)
+{
+	bool remove = opts->takeover || opts->orphans == CTL_ORPHANS_REMOVE;
+
+	*replace = d->at_place;
+	if (d->at_place && !is_ctlua(&d->place)) {
+		why->why = CTL_TC_FOREIGN;
+		snprintf(why->foreign, sizeof(why->foreign), "%s",
+			 d->place.name[0] ? d->place.name : d->place.kind);
+		return -EEXIST;
+	}
+	/* a living owner's filter is the one at our place; everything else is orphaned */
+	if (d->at_place && !seized)
+		why->orphan_ids[why->norphans++] = d->place.prog_id;
+	for (int i = 0; i < d->nctlua && why->norphans < CTL_TC_MAX_ORPHANS; i++)
+		why->orphan_ids[why->norphans++] = d->ctlua[i].prog_id;
+	if (why->norphans && !remove) {
+		why->why = CTL_TC_ORPHANS;
+		return -EEXIST;
+	}
+	return 0;
+}
+
+int ctl_tc_attach(int prog_fd, const char *ifname, int dir, const struct ctl_tc_opts *opts,
+		  struct ctl_tc_link *link, struct ctl_tc_conflict *why)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, tco, .prog_fd = prog_fd, .handle = CTL_TC_HANDLE,
+			    .priority = CTL_TC_PRIORITY);
 	int ifindex = if_nametoindex(ifname);
-	bool created;
-	int err;
+	struct ctl_owner_rec rec = { .fd = -1 };
+	struct hook_dump d;
+	bool created = false, replace, seized;
+	__u64 netns;
+	int lock = -1, err;
 
+	memset(link, 0, sizeof(*link));
+	memset(why, 0, sizeof(*why));
 	if (!ifindex)
 		return -ENODEV;
-	memset(link, 0, sizeof(*link));
+	if ((err = ctl_owner_netns(&netns)))
+		return err;
 	hook.ifindex = ifindex;
 	hook.attach_point = dir == CTLUA_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
 	/* held until the filter is recorded: the watchdog must not miss one in between */
 	pthread_mutex_lock(&reg_lock);
 	if ((err = reserve_record()))
 		goto unlock;
+	/* and no other ctlua changes this host's tc while we look and decide */
+	if ((err = lock = ctl_owner_lock(TC_LOCK_WAIT_MS)) < 0)
+		goto unlock;
+	err = ctl_owner_claim(netns, ifindex, dir, opts->takeover, &rec, &why->owner);
+	if (err == -EBUSY)
+		why->why = CTL_TC_LIVE;
+	if (err < 0)
+		goto unlock_tc;
+	seized = err == 1;
+	if ((err = dump_hook(ifindex, dir, &d)) ||
+	    (err = judge(&d, seized, opts, &replace, why)))
+		goto release;
+	for (int i = 0; i < d.nctlua; i++)	/* orphans elsewhere on the hook go */
+		if ((err = detach_filter(ifindex, dir, d.ctlua[i].handle, d.ctlua[i].priority)))
+			goto release;
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
-		goto unlock;
+		goto release;
 	created = !err;
-	err = bpf_tc_attach(&hook, &opts);
-	if (!err) {
-		strncpy(link->ifname, ifname, sizeof(link->ifname) - 1);
-		link->ifindex = ifindex;
-		link->dir = dir;
-		link->handle = opts.handle;
-		link->priority = opts.priority;
-		record(link, created);
-	}
-	if (err && created)
-		remove_qdisc(ifindex);
+	if (created && (err = ctl_owner_qdisc_mark(netns, ifindex, true)))
+		goto release;
+	/* over a living owner's or an orphan's filter: replaced, no packet sees neither */
+	tco.flags = replace ? BPF_TC_F_REPLACE : 0;
+	if ((err = bpf_tc_attach(&hook, &tco)))
+		goto release;
+	snprintf(link->ifname, sizeof(link->ifname), "%s", ifname);
+	link->ifindex = ifindex;
+	link->dir = dir;
+	link->handle = CTL_TC_HANDLE;
+	link->priority = CTL_TC_PRIORITY;
+	link->prog_id = tco.prog_id;
+	link->netns = netns;
+	link->serial = ++last_serial;
+	/* the filter is on: a failed write leaves a record that names no program, no worse */
+	ctl_owner_write(&rec, ifname, dir, link->prog_id);
+	/* taken over from a link of this process: it runs the same program, so only the
+	 * process's record can tell it that it lost the hook */
+	for (size_t i = nreg; seized && i-- > 0;)
+		if (reg[i].netns == netns && reg[i].ifindex == ifindex && reg[i].dir == dir)
+			unrecord_at(i, false);
+	reg[nreg++] = (struct tc_record){ .serial = link->serial, .ifindex = ifindex,
+					  .dir = dir, .netns = netns, .prog_id = link->prog_id,
+					  .rec = rec };
+	goto unlock_tc;
+release:
+	if (created)
+		remove_qdisc(netns, ifindex);
+	/* a dead owner's words stay for the next message; an empty record goes */
+	ctl_owner_release(&rec, !why->owner.pid || seized);
+unlock_tc:
+	ctl_owner_unlock(lock);
 unlock:
 	pthread_mutex_unlock(&reg_lock);
 	return err;
 }
 
-static int detach_filter(int ifindex, int dir, __u32 handle, __u32 priority)
+int ctl_tc_check(const struct ctl_tc_link *link)
 {
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = priority);
+	struct hook_dump d;
 	int err;
 
-	hook.attach_point = dir == CTLUA_DIR_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
-	err = bpf_tc_detach(&hook, &opts);
-	return err == -ENODEV || err == -ENOENT ? 0 : err;	/* gone under us */
+	pthread_mutex_lock(&reg_lock);
+	err = find(link) < 0;
+	pthread_mutex_unlock(&reg_lock);
+	if (err)
+		return 0;	/* a link of this process took the hook over */
+	if ((err = dump_hook(link->ifindex, link->dir, &d)))
+		return err;
+	return d.at_place && d.place.prog_id == link->prog_id;
 }
 
 int ctl_tc_detach(const struct ctl_tc_link *link)
 {
-	int err = detach_filter(link->ifindex, link->dir, link->handle, link->priority);
+	int i, lock, err = 0;
 
-	if (err)
-		return err;
-	return unrecord(link) ? remove_qdisc(link->ifindex) : 0;
+	pthread_mutex_lock(&reg_lock);
+	i = find(link);
+	if (i >= 0 && (err = lock = ctl_owner_lock(TC_LOCK_WAIT_MS)) >= 0) {
+		err = remove_at((size_t)i);
+		ctl_owner_unlock(lock);
+	}
+	pthread_mutex_unlock(&reg_lock);
+	return err;
 }
 
 int ctl_tc_remove_all(void)
 {
 	struct timespec limit;
-	int removed = 0, first_err = 0, err;
+	int removed = 0, first_err = 0, err, lock;
 	bool locked;
 
 	/* the Lua thread holds the lock only briefly; if it is stuck holding it, go on */
 	clock_gettime(CLOCK_REALTIME, &limit);
 	limit.tv_sec += 1;
 	locked = pthread_mutex_timedlock(&reg_lock, &limit) == 0;
-	for (size_t i = 0; i < nreg; i++) {
-		err = detach_filter(reg[i].ifindex, reg[i].dir, reg[i].handle, reg[i].priority);
-		if (!err)
+	/* likewise another ctlua's tc change: without the lock, a qdisc check may race */
+	lock = ctl_owner_lock(TC_LOCK_WAIT_WATCHDOG_MS);
+	while (nreg) {
+		size_t before = nreg;
+
+		err = remove_at(nreg - 1);
+		if (err && !first_err)
+			first_err = err;
+		if (nreg < before)
 			removed++;
-		else if (!first_err)
-			first_err = err;
+		else	/* the filter stays, an orphan now: its record says whose */
+			unrecord_at(nreg - 1, false);
 	}
-	for (size_t i = 0; i < nreg; i++)
-		if (reg[i].owns_qdisc && (err = remove_qdisc(reg[i].ifindex)) && !first_err)
-			first_err = err;
-	nreg = 0;
+	ctl_owner_unlock(lock);
 	if (locked)
 		pthread_mutex_unlock(&reg_lock);
 	return first_err ? first_err : removed;
