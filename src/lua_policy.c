@@ -23,7 +23,7 @@
 static int l_mode(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
-	struct ctlua_config cfg;
+	struct ctl_dp_policy p;
 	int r, err;
 
 	if (!lua_isnoneornil(L, 1)) {
@@ -31,14 +31,15 @@ static int l_mode(lua_State *L)
 
 		if ((r = ctl_ready(L, s)))
 			return r;
-		cfg = *ctl_dp_config(s->dp);
-		cfg.mode = (__u8)mode;
-		if ((err = ctl_dp_set_config(s->dp, &cfg)))
-			return ctl_fail(L, err, "cannot write the config map");
+		ctl_dp_policy(s->dp, &p);
+		p.mode = (__u8)mode;
+		if ((err = ctl_dp_put_policy(s->dp, &p)))
+			return ctl_fail(L, err, "cannot write the policy");
 	} else if ((r = ctl_ready(L, s))) {
 		return r;
 	}
-	lua_pushstring(L, ctl_mode_names[ctl_dp_config(s->dp)->mode]);
+	ctl_dp_policy(s->dp, &p);
+	lua_pushstring(L, ctl_mode_names[p.mode]);
 	return 1;
 }
 
@@ -50,9 +51,8 @@ static int l_default(lua_State *L)
 {
 	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
 	struct ctl_state *s = ctl_state(L);
-	const struct ctlua_verdict *v;
 	bool set_action = !lua_isnoneornil(L, 1), set_opts = !lua_isnoneornil(L, 2);
-	struct ctlua_config cfg;
+	struct ctl_dp_policy p;
 	struct ctlua_opts o = {};
 	int action = 0, r, err;
 
@@ -65,20 +65,19 @@ static int l_default(lua_State *L)
 	}
 	if ((r = ctl_ready(L, s)))
 		return r;
+	ctl_dp_policy(s->dp, &p);
 	if (set_action || set_opts) {
-		cfg = *ctl_dp_config(s->dp);
 		if (set_action) {
-			memset(&cfg.dflt, 0, sizeof(cfg.dflt));
-			cfg.dflt.action = (__u8)action;
+			memset(&p.dflt, 0, sizeof(p.dflt));
+			p.dflt.action = (__u8)action;
 		}
-		cfg.dflt.opts = o;	/* a new action without opts has none */
-		if ((err = ctl_dp_set_config(s->dp, &cfg)))
-			return ctl_fail(L, err, "cannot write the config map");
+		p.dflt.opts = o;	/* a new action without opts has none */
+		if ((err = ctl_dp_put_policy(s->dp, &p)))
+			return ctl_fail(L, err, "cannot write the policy");
 	}
-	v = &ctl_dp_config(s->dp)->dflt;
-	lua_pushstring(L, ctl_action_names[v->action]);
+	lua_pushstring(L, ctl_action_names[p.dflt.action]);
 	lua_newtable(L);
-	ctl_push_opts_fields(L, &v->opts);
+	ctl_push_opts_fields(L, &p.dflt.opts);
 	return 2;
 }
 
@@ -163,15 +162,26 @@ static void read_dport(lua_State *L, int idx, int arg, struct ctl_rule_spec *spe
 	lua_pop(L, 1);
 }
 
-/* Push the rule table to the map. Returns 0 or -errno. */
-static int write_rules(struct ctl_state *s)
+/*
+ * Make the live policy @p (NULL: the one in force) with the rules of @t. Returns 0 or
+ * -errno.
+ */
+static int write_rules(struct ctl_state *s, const struct ctl_rules *t,
+		       const struct ctl_dp_policy *p)
 {
-	struct ctlua_rule *flat = malloc(s->rules.n * sizeof(*flat) + 1);
+	struct ctlua_rule *flat = malloc(t->n * sizeof(*flat) + 1);
+	struct ctl_dp_policy np;
 	int err;
 
 	if (!flat)
 		return -ENOMEM;
-	err = ctl_dp_put_rules(s->dp, flat, ctl_rules_flatten(&s->rules, flat));
+	if (p)
+		np = *p;
+	else
+		ctl_dp_policy(s->dp, &np);
+	np.rules = flat;
+	np.nrules = ctl_rules_flatten(t, flat);
+	err = ctl_dp_put_policy(s->dp, &np);
 	free(flat);
 	return err;
 }
@@ -231,7 +241,7 @@ static int l_rule(lua_State *L)
 		return rr;
 
 	pos = ctl_rules_add(&s->rules, &r, priority);
-	err = pos < 0 ? pos : write_rules(s);
+	err = pos < 0 ? pos : write_rules(s, &s->rules, NULL);
 	if (err) {
 		if (pos >= 0)
 			ctl_rules_undo_add(&s->rules, pos);	/* the kernel has the old table */
@@ -316,7 +326,6 @@ static int l_policy(lua_State *L)
 	struct ctl_rules *t = NULL;
 	struct ctlua_verdict dflt;
 	struct ctl_dp_policy p;
-	struct ctlua_rule *flat;
 	int mode = -1, r, err;
 	bool set_dflt;
 
@@ -356,18 +365,12 @@ static int l_policy(lua_State *L)
 	if ((r = ctl_ready(L, s)))
 		return r;
 
-	p = (struct ctl_dp_policy){
-		.mode = mode >= 0 ? (__u8)mode : ctl_dp_config(s->dp)->mode,
-		.event_mask = ctl_dp_config(s->dp)->event_mask,
-		.dflt = set_dflt ? dflt : ctl_dp_config(s->dp)->dflt,
-	};
-	flat = malloc(CTLUA_MAX_RULES * sizeof(*flat));
-	if (!flat)
-		return ctl_fail(L, ENOMEM, "cannot write the policy");
-	p.rules = flat;
-	p.nrules = ctl_rules_flatten(t ? t : &s->rules, flat);
-	err = ctl_dp_put_policy(s->dp, &p);
-	free(flat);
+	ctl_dp_policy(s->dp, &p);
+	if (mode >= 0)
+		p.mode = (__u8)mode;
+	if (set_dflt)
+		p.dflt = dflt;
+	err = write_rules(s, t ? t : &s->rules, &p);
 	if (err)
 		return ctl_fail(L, err, "cannot write the policy");
 	lua_newtable(L);
@@ -393,7 +396,7 @@ static int l_unrule(lua_State *L)
 	if (pos < 0)
 		return ctl_fail(L, ENOENT, "no rule with id %lld", (long long)id);
 	ctl_rules_remove(&s->rules, (unsigned int)pos, &gone);
-	err = write_rules(s);
+	err = write_rules(s, &s->rules, NULL);
 	if (err) {
 		ctl_rules_restore(&s->rules, (unsigned int)pos, &gone);
 		return ctl_fail(L, err, "cannot write the rule table");
