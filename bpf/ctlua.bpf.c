@@ -66,13 +66,23 @@ struct {
 	__type(value, struct ctlua_flow_verdict);
 } ctl_verdicts SEC(".maps");
 
-/* Two tables: the host fills the idle one, then flips ctlua_config.rule_slot. */
+/*
+ * A policy in two slots, each a rule table and the rest (mode, event mask, default):
+ * the host fills the idle slot, then flips ctlua_config.rule_slot (see live_policy).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct ctlua_rule_table);
 } ctl_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct ctlua_policy);
+} ctl_policy SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -567,16 +577,38 @@ static __always_inline __u32 classify(const struct ctlua_rule_table *t, const st
 	return CTLUA_MAX_RULES;
 }
 
-/* Decide for a flow without an entry: per-flow verdict, then rules, then the default. */
+/*
+ * The live policy, and in *@slot its slot: rule_slot is read once, so every later read
+ * of this packet (mode, mask, default, rules) is of that one slot, which the host does
+ * not write again until this run has ended (ctlua.h, struct ctlua_config). NULL only if
+ * a map were missing, which the loader prevents.
+ */
+static __always_inline const struct ctlua_policy *live_policy(const struct ctlua_config **cfg,
+							       __u32 *slot)
+{
+	__u32 zero = 0;
+
+	*cfg = bpf_map_lookup_elem(&ctl_config, &zero);
+	if (!*cfg)
+		return NULL;
+	*slot = *(volatile const __u8 *)&(*cfg)->rule_slot;
+	return bpf_map_lookup_elem(&ctl_policy, slot);
+}
+
+/*
+ * Decide for a flow without an entry: per-flow verdict, then the rules of @slot, then
+ * its default (@pol).
+ */
 static __always_inline const struct ctlua_verdict *decide(struct ctlua_stats *st,
 							  const struct ctlua_config *cfg,
+							  const struct ctlua_policy *pol, __u32 slot,
 							  const struct ctlua_flow *f)
 {
 	/* an empty hash map still costs a cache miss: skip it until a verdict is stored */
 	struct ctlua_flow_verdict *fv = cfg->has_verdicts ? bpf_map_lookup_elem(&ctl_verdicts, f)
 							   : NULL;
 	const struct ctlua_rule_table *table;
-	__u32 slot = cfg->rule_slot, found;
+	__u32 found;
 
 	if (fv) {
 		/*
@@ -602,7 +634,7 @@ static __always_inline const struct ctlua_verdict *decide(struct ctlua_stats *st
 		}
 	}
 	count_in(st, CTLUA_STAT_BY_DEFAULT);
-	return &cfg->dflt;
+	return &pol->dflt;
 }
 
 /* Whether the reader said it is asleep; if so, lower its flag: the caller wakes it. */
@@ -611,14 +643,14 @@ static __always_inline bool take_asleep(void)
 	return *(volatile __u64 *)&ctl_asleep && __sync_lock_test_and_set(&ctl_asleep, 0);
 }
 
-static __always_inline void emit(struct ctlua_stats *st, const struct ctlua_config *cfg,
+static __always_inline void emit(struct ctlua_stats *st, const struct ctlua_policy *pol,
 				 struct __sk_buff *skb,
 				 __u8 kind, __u8 dir, const struct ctlua_flow *f,
 				 const struct ctlua_verdict *v, int error)
 {
 	struct ctlua_event *e;
 
-	if (!(cfg->event_mask & (1u << kind)))
+	if (!(pol->event_mask & (1u << kind)))
 		return;
 	e = bpf_ringbuf_reserve(&ctl_events, sizeof(*e), 0);
 	if (!e) {
@@ -671,7 +703,7 @@ static __always_inline void emit(struct ctlua_stats *st, const struct ctlua_conf
  * Count and report the outcome of ct_create: every allocation leaves an event, unless
  * a batch of requests said nobody listens (CTLUA_PARAM_QUIET).
  */
-static __always_inline void report_alloc(struct ctlua_stats *st, const struct ctlua_config *cfg,
+static __always_inline void report_alloc(struct ctlua_stats *st, const struct ctlua_policy *pol,
 					 struct __sk_buff *skb,
 					 __u8 dir, const struct ctlua_flow *f,
 					 const struct ctlua_verdict *v, int err, bool quiet)
@@ -681,11 +713,11 @@ static __always_inline void report_alloc(struct ctlua_stats *st, const struct ct
 		if (-err > 0 && -err < CTLUA_ERRNO_SLOTS)
 			count_in(st, CTLUA_STAT_ERRNO - err);
 		if (!quiet)
-			emit(st, cfg, skb, CTLUA_EV_ALLOC_ERROR, dir, f, v, err);
+			emit(st, pol, skb, CTLUA_EV_ALLOC_ERROR, dir, f, v, err);
 	} else {
 		count_in(st, CTLUA_STAT_ALLOC_OK);
 		if (!quiet)
-			emit(st, cfg, skb, CTLUA_EV_ALLOC, dir, f, v, 0);
+			emit(st, pol, skb, CTLUA_EV_ALLOC, dir, f, v, 0);
 	}
 }
 
@@ -698,16 +730,17 @@ static __always_inline void report_alloc(struct ctlua_stats *st, const struct ct
 static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 {
 	const struct ctlua_verdict *v;
+	const struct ctlua_policy *pol;
 	const struct ctlua_config *cfg;
 	struct ctlua_stats *st;
 	struct ctlua_flow f = {};
 	struct kfunc_args a;
 	struct nf_conn *ct;
-	__u32 zero = 0, tsz;
+	__u32 slot, tsz;
 	int why, err;
 
-	cfg = bpf_map_lookup_elem(&ctl_config, &zero);
-	if (!cfg || cfg->mode == CTLUA_MODE_OFF)
+	pol = live_policy(&cfg, &slot);
+	if (!pol || pol->mode == CTLUA_MODE_OFF)
 		return TC_ACT_OK;
 	st = stats();
 	why = parse(skb, &f, l3);
@@ -731,9 +764,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 	}
 	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 
-	v = decide(st, cfg, &f);
-	emit(st, cfg, skb, CTLUA_EV_MISS, dir, &f, v, 0);
-	if (cfg->mode != CTLUA_MODE_ENFORCE)
+	v = decide(st, cfg, pol, slot, &f);
+	emit(st, pol, skb, CTLUA_EV_MISS, dir, &f, v, 0);
+	if (pol->mode != CTLUA_MODE_ENFORCE)
 		return TC_ACT_OK;
 
 	switch (v->action) {
@@ -743,11 +776,11 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 		a.tuple_size = tsz;
 		a.opts_size = CTLUA_CT_OPTS_SZ;
 		err = ct_create_args(skb, &a, &v->opts, NULL, NULL);
-		report_alloc(st, cfg, skb, dir, &f, v, err, false);
+		report_alloc(st, pol, skb, dir, &f, v, err, false);
 		return TC_ACT_OK;
 	case CTLUA_ACT_DROP:
 		count_in(st, CTLUA_STAT_DROPS);
-		emit(st, cfg, skb, CTLUA_EV_DROP, dir, &f, v, 0);
+		emit(st, pol, skb, CTLUA_EV_DROP, dir, &f, v, 0);
 		return TC_ACT_SHOT;
 	default:
 		count_in(st, CTLUA_STAT_PASSES);
@@ -793,16 +826,17 @@ SEC("tc")
 int ctlua_req(struct __sk_buff *skb)
 {
 	struct ctlua_verdict v = { .action = CTLUA_ACT_ALLOC };
+	const struct ctlua_policy *pol;
 	const struct ctlua_config *cfg;
 	struct kfunc_args args;	/* args_for writes what the kernel reads */
 	struct ctlua_request *r;
 	struct nf_conn *ct;
-	__u32 i = skb->cb[0], end = skb->cb[1], zero = 0;
+	__u32 i = skb->cb[0], end = skb->cb[1], slot;
 	struct ctlua_stats *st = stats();
 
 	skb->cb[0] = i + 1;
-	cfg = bpf_map_lookup_elem(&ctl_config, &zero);
-	if (!cfg || i >= end || i >= CTLUA_MAX_REQUESTS)
+	pol = live_policy(&cfg, &slot);	/* for the event mask */
+	if (!pol || i >= end || i >= CTLUA_MAX_REQUESTS)
 		return TC_ACT_OK;
 	r = &ctl_reqs[i];
 	r->error = 0;
@@ -822,7 +856,7 @@ int ctlua_req(struct __sk_buff *skb)
 			if (r->error == -EEXIST && r->stage == CTLUA_STAGE_INSERT)
 				r->error = confirm_insert_error(skb, &r->flow, &req_params);
 		}
-		report_alloc(st, cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
+		report_alloc(st, pol, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
 			     req_params.flags & CTLUA_PARAM_QUIET);
 		return TC_ACT_OK;
 	}
@@ -832,7 +866,7 @@ int ctlua_req(struct __sk_buff *skb)
 	if (!ct) {
 		if (r->op == CTLUA_REQ_APPLY && args.opts.o.error == -ENOENT) {
 			r->error = ct_create(skb, &r->flow, &r->opts, &req_params, r);
-			report_alloc(st, cfg, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
+			report_alloc(st, pol, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
 				     req_params.flags & CTLUA_PARAM_QUIET);
 		} else
 			r->error = failed_at(r, CTLUA_STAGE_LOOKUP,

@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		12
+#define CTLUA_ABI		13
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
@@ -31,7 +31,7 @@ enum ctlua_action {
 	CTLUA_ACT_NR
 };
 
-/* Global switch, read by the program on every packet. */
+/* What the program does at all (struct ctlua_policy), read on every packet. */
 enum ctlua_mode {
 	CTLUA_MODE_OFF = 0,	/* the program returns at once */
 	CTLUA_MODE_OBSERVE = 1,	/* decide and report, change nothing */
@@ -209,9 +209,8 @@ struct ctlua_rule_class {
 _Static_assert(sizeof(struct ctlua_rule_class) % 8 == 0, "ctlua_rule_class layout");
 
 /*
- * A whole rule table, in evaluation order, with its classifier. The config names the
- * live slot; a slot is only ever written while it is idle. count 0: the program reads
- * nothing else.
+ * A whole rule table, in evaluation order, with its classifier: one per slot of
+ * ctl_rules. count 0: the program reads nothing else.
  */
 struct ctlua_rule_table {
 	__u32 count;
@@ -220,15 +219,31 @@ struct ctlua_rule_table {
 	struct ctlua_rule_class cls;
 };
 
-/* The global switches, entry 0 of the config map. */
-struct ctlua_config {
+/*
+ * The rest of what a policy sets: one per slot of ctl_policy, beside the same slot of
+ * ctl_rules.
+ */
+struct ctlua_policy {
 	__u8 mode;		/* enum ctlua_mode */
-	__u8 rule_slot;		/* which entry of the rules map is live (0 or 1) */
 	__u8 event_mask;	/* bit (1 << kind) set: that kind is emitted */
-	__u8 has_verdicts;	/* 0 until the first per-flow verdict: the map is not read */
-	struct ctlua_verdict dflt;
+	__u8 pad[2];
+	struct ctlua_verdict dflt;	/* for misses no verdict and no rule decides */
 };
-_Static_assert(sizeof(struct ctlua_config) == 28, "ctlua_config layout");
+_Static_assert(sizeof(struct ctlua_policy) == 28, "ctlua_policy layout");
+
+/*
+ * Entry 0 of the config map. A policy lives in a slot (0 or 1) of ctl_policy and of
+ * ctl_rules; rule_slot names the live one. The host writes only the idle slot, and
+ * only once no packet can still be reading it, then makes it live by writing this:
+ * a packet reads rule_slot once and decides by that slot alone (doc/performance.md,
+ * "Switching a policy").
+ */
+struct ctlua_config {
+	__u8 rule_slot;		/* which slot of ctl_policy and ctl_rules is live */
+	__u8 has_verdicts;	/* 0 until the first per-flow verdict: the map is not read */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct ctlua_config) == 4, "ctlua_config layout");
 
 /*
  * One event, as streamed through the ring buffer (ctl_events). Waking the reader: it

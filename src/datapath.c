@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "datapath.h"	/* first: the skeleton needs ctlua.h's types */
@@ -20,12 +22,26 @@
 
 /* The TC programs by direction and header: [dir * 2 + l3] (see prog_slot). */
 #define CTL_DP_TC_PROGS 4
+/* What wait_readers sleeps where the kernel cannot wait for a grace period. */
+#define CTL_DP_GRACE_SLEEP_NS	10000000
 
 struct ctl_dp {
 	struct ctlua_bpf *skel;		/* the maps, ctlua_ingress and ctlua_req */
 	struct ctlua_bpf *more[CTL_DP_TC_PROGS];	/* the others, loaded on first attach */
-	struct ctlua_config cfg;	/* what the map holds */
-	struct ctlua_rule_table *table;	/* scratch for ctl_dp_put_rules */
+	struct ctlua_config cfg;	/* what the config map holds */
+	/*
+	 * The live policy (ctl_dp_policy): the rest is in the live slot of ctl_policy.
+	 * A set of rules has a number (gen): the same rules keep theirs, so the table
+	 * and its classifier are built once and written to each slot at most once.
+	 */
+	struct ctlua_policy head;
+	struct ctlua_rule rules[CTLUA_MAX_RULES];
+	unsigned int nrules;
+	struct ctlua_rule_table *table;	/* the table last built, of rules table_gen */
+	__u64 table_gen;
+	__u64 slot_gen[2];		/* the rules each slot of ctl_rules holds; 0: unknown */
+	__u64 last_gen;			/* the last number given to a set of rules */
+	bool retired;			/* the idle slot was live since the last grace period */
 	__s64 realtime_offset;
 	int ncpus;
 	struct ctl_features feat;	/* what the kernel's BTF says, read on first need */
@@ -65,7 +81,7 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 {
 	struct ctl_dp_opts dflt;
 	struct ctl_dp *dp;
-	struct ctlua_config cfg = {
+	struct ctl_dp_policy initial = {
 		.mode = CTLUA_MODE_ENFORCE,
 		.event_mask = (1u << CTLUA_EV_NR) - 1,
 		.dflt = { .action = CTLUA_ACT_PASS },
@@ -92,6 +108,8 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		snprintf(msg, len, "out of memory");
 		return -ENOMEM;
 	}
+	/* a new map is zeroed: both slots hold no rules (count 0), as does the scratch table */
+	dp->last_gen = dp->table_gen = dp->slot_gen[0] = dp->slot_gen[1] = 1;
 	dp->ncpus = libbpf_num_possible_cpus();
 	dp->verdicts = opts->verdicts;
 	ctl_dp_set_verdict_idle(dp, opts->verdict_idle_ms);
@@ -127,9 +145,9 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 	}
 	dp->realtime_offset = ctl_now_ns(CLOCK_REALTIME) - ctl_now_ns(CLOCK_MONOTONIC);
 	ctl_dp_set_params(dp, NULL);
-	err = ctl_dp_set_config(dp, &cfg);
+	err = ctl_dp_put_policy(dp, &initial);
 	if (err) {
-		snprintf(msg, len, "cannot write the config map (%s)", strerror(-err));
+		snprintf(msg, len, "cannot write the initial policy (%s)", strerror(-err));
 		ctl_dp_close(dp);
 		return err;
 	}
@@ -148,12 +166,15 @@ void ctl_dp_close(struct ctl_dp *dp)
 	free(dp);
 }
 
-const struct ctlua_config *ctl_dp_config(const struct ctl_dp *dp)
-{
-	return &dp->cfg;
-}
-
-int ctl_dp_set_config(struct ctl_dp *dp, const struct ctlua_config *cfg)
+/*
+ * Write the config map. The update is a plain copy, but each write changes one byte
+ * of it: a flip carries has_verdicts as it was, ctl_dp_use_verdicts the slot as it
+ * is. A byte is stored whole, so a packet reads either value of the byte that
+ * changes, and the two bytes mean nothing together: has_verdicts says only whether
+ * the verdict map may hold anything, and a packet that misses the first verdict by a
+ * moment decides as it would have a moment earlier.
+ */
+static int write_config(struct ctl_dp *dp, const struct ctlua_config *cfg)
 {
 	__u32 zero = 0;
 
@@ -162,6 +183,16 @@ int ctl_dp_set_config(struct ctl_dp *dp, const struct ctlua_config *cfg)
 		return -errno;
 	dp->cfg = *cfg;
 	return 0;
+}
+
+int ctl_dp_use_verdicts(struct ctl_dp *dp)
+{
+	struct ctlua_config cfg = dp->cfg;
+
+	if (cfg.has_verdicts)
+		return 0;
+	cfg.has_verdicts = 1;
+	return write_config(dp, &cfg);
 }
 
 /* Whether a full table may look for idle verdicts again: at most once per min(idle, 1 s). */
@@ -186,7 +217,6 @@ void ctl_dp_verdict_value(struct ctlua_flow_verdict *fv, const struct ctlua_verd
 int ctl_dp_put_verdict(struct ctl_dp *dp, const struct ctlua_flow *f, const struct ctlua_verdict *v)
 {
 	struct ctlua_flow_verdict fv;
-	struct ctlua_config cfg = dp->cfg;
 	struct bpf_map *map = dp->skel->maps.ctl_verdicts;
 	int err;
 
@@ -202,10 +232,7 @@ int ctl_dp_put_verdict(struct ctl_dp *dp, const struct ctlua_flow *f, const stru
 	}
 	if (err)
 		return err;
-	if (cfg.has_verdicts)
-		return 0;
-	cfg.has_verdicts = 1;	/* from now on the program reads the map (never cleared) */
-	return ctl_dp_set_config(dp, &cfg);
+	return ctl_dp_use_verdicts(dp);
 }
 
 const char *ctl_dp_verdict_error(const struct ctl_dp *dp, int err, const char *flow,
@@ -337,38 +364,92 @@ void ctl_dp_set_verdict_idle(struct ctl_dp *dp, unsigned int ms)
 	dp->idle_ns = (__u64)ms * 1000000;
 }
 
-int ctl_dp_put_rules(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned int n)
+/*
+ * Wait until no run of the program can still be reading the idle slot, if it was live
+ * since the last wait: a packet that read rule_slot just before the last flip may
+ * still be deciding by it. Every run of a TC program (each repeat of a test run too)
+ * is an RCU read-side critical section, and membarrier(MEMBARRIER_CMD_GLOBAL) returns
+ * after an RCU grace period (synchronize_rcu): once every section under way when it
+ * was called has ended. Where the kernel refuses it (nohz_full: EINVAL; no
+ * CONFIG_MEMBARRIER: ENOSYS), a sleep of CTL_DP_GRACE_SLEEP_NS stands in: a run takes
+ * microseconds, so only a CPU stopped that long in one (a VM's vCPU descheduled) would
+ * outlast it (doc/performance.md, "Switching a policy").
+ */
+static void wait_readers(struct ctl_dp *dp)
 {
-	struct ctlua_config cfg = dp->cfg;
-	__u32 idle = !cfg.rule_slot;
+	struct timespec ts = { 0, CTL_DP_GRACE_SLEEP_NS };
 
-	if (n > CTLUA_MAX_RULES)
-		return -E2BIG;
+	if (!dp->retired)
+		return;
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+	dp->retired = false;
+}
+
+/* Build in dp->table the table of @n rules and their classifier. */
+static void build_table(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned int n)
+{
 	memset(dp->table, 0, offsetof(struct ctlua_rule_table, cls));
 	dp->table->count = n;
-	memcpy(dp->table->rule, rules, n * sizeof(*rules));
+	if (n)
+		memcpy(dp->table->rule, rules, n * sizeof(*rules));
 	/* the classifier of the slot about to go live (with no rules it is never read) */
 	ctl_rule_class_build(rules, n, &dp->table->cls);
-	if (bpf_map__update_elem(dp->skel->maps.ctl_rules, &idle, sizeof(idle), dp->table,
-				 sizeof(*dp->table), BPF_ANY))
-		return -errno;
-	cfg.rule_slot = idle;
-	return ctl_dp_set_config(dp, &cfg);
 }
 
 int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
 {
-	struct ctlua_config cfg;
-	int err = ctl_dp_put_rules(dp, p->rules, p->nrules);
+	const struct ctlua_policy head = { .mode = p->mode, .event_mask = p->event_mask,
+					   .dflt = p->dflt };
+	struct ctlua_config cfg = dp->cfg;
+	__u32 live = cfg.rule_slot, idle = !live;
+	__u64 gen;
+	int err;
 
-	if (err)
+	if (p->nrules > CTLUA_MAX_RULES)
+		return -E2BIG;
+	if (p->mode >= CTLUA_MODE_NR || p->dflt.action >= CTLUA_ACT_NR)
+		return -EINVAL;
+	if (p->nrules == dp->nrules &&
+	    (!p->nrules || !memcmp(p->rules, dp->rules, p->nrules * sizeof(*p->rules))))
+		gen = dp->slot_gen[live];
+	else
+		gen = dp->last_gen + 1;
+
+	wait_readers(dp);
+	if (dp->slot_gen[idle] != gen) {
+		if (dp->table_gen != gen) {
+			build_table(dp, p->rules, p->nrules);
+			dp->table_gen = dp->last_gen = gen;
+		}
+		dp->slot_gen[idle] = 0;		/* unknown if the write fails halfway */
+		if (bpf_map__update_elem(dp->skel->maps.ctl_rules, &idle, sizeof(idle),
+					 dp->table, sizeof(*dp->table), BPF_ANY))
+			return -errno;
+		dp->slot_gen[idle] = gen;
+	}
+	if (bpf_map__update_elem(dp->skel->maps.ctl_policy, &idle, sizeof(idle), &head,
+				 sizeof(head), BPF_ANY))
+		return -errno;
+	cfg.rule_slot = (__u8)idle;
+	if ((err = write_config(dp, &cfg)))
 		return err;
-	/* TODO(per-slot policy): mode, mask and default still switch in a second write */
-	cfg = dp->cfg;
-	cfg.mode = p->mode;
-	cfg.event_mask = p->event_mask;
-	cfg.dflt = p->dflt;
-	return ctl_dp_set_config(dp, &cfg);
+	dp->retired = true;
+	dp->head = head;
+	if (p->rules != dp->rules && p->nrules)
+		memmove(dp->rules, p->rules, p->nrules * sizeof(*p->rules));
+	dp->nrules = p->nrules;
+	return 0;
+}
+
+void ctl_dp_policy(const struct ctl_dp *dp, struct ctl_dp_policy *p)
+{
+	p->mode = dp->head.mode;
+	p->event_mask = dp->head.event_mask;
+	p->dflt = dp->head.dflt;
+	p->rules = dp->rules;
+	p->nrules = dp->nrules;
 }
 
 int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum)

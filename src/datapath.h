@@ -34,15 +34,12 @@ void ctl_dp_opts_init(struct ctl_dp_opts *o);
 /*
  * Check the kernel (ctl_probe), load and verify the BPF object sized as @opts says
  * (NULL: the defaults; sizes out of range are refused with -EINVAL), check its ABI and
- * write the initial config (mode enforce, default pass, every event kind on). On failure
+ * make the initial policy live (mode enforce, default pass, every event kind on, no
+ * rules). On failure
  * writes one sentence to @msg and returns -errno; *@out is set only on success.
  */
 int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, size_t len);
 void ctl_dp_close(struct ctl_dp *dp);
-
-/* The config as last written; change a copy and hand it to ctl_dp_set_config. */
-const struct ctlua_config *ctl_dp_config(const struct ctl_dp *dp);
-int ctl_dp_set_config(struct ctl_dp *dp, const struct ctlua_config *cfg);
 
 /* @fv = verdict @v, last used now (the program's clock), padding zeroed. */
 void ctl_dp_verdict_value(struct ctlua_flow_verdict *fv, const struct ctlua_verdict *v);
@@ -81,25 +78,39 @@ unsigned int ctl_dp_verdicts(const struct ctl_dp *dp);
 void ctl_dp_set_verdict_idle(struct ctl_dp *dp, unsigned int ms);
 
 /*
- * Write @n rules (evaluation order) and their classifier (src/rule_class.h) to the idle
- * table slot, then make it live with one write of the config.
+ * From now on the program looks per-flow verdicts up (it skips the map until then).
+ * Never undone; ctl_dp_put_verdict calls it, writes that bypass it call it first.
  */
-int ctl_dp_put_rules(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned int n);
+int ctl_dp_use_verdicts(struct ctl_dp *dp);
 
 /* Everything a policy sets that packets read, switched as one by ctl_dp_put_policy. */
 struct ctl_dp_policy {
 	__u8 mode;			/* enum ctlua_mode */
 	__u8 event_mask;		/* bit (1 << kind): that kind is emitted */
 	struct ctlua_verdict dflt;	/* for flows no verdict and no rule decides */
-	const struct ctlua_rule *rules;	/* evaluation order */
+	const struct ctlua_rule *rules;	/* evaluation order, at most CTLUA_MAX_RULES */
 	unsigned int nrules;
 };
 
 /*
- * Make @p the live policy (a service's reload): rules, classifier, mode, event mask and
- * default are written where packets do not look, then made live with one write.
+ * Make @p the live policy: the one way to change any part of it (ct.mode, ct.default,
+ * the event mask, ct.rule, ct.policy, a service's reload). Its rules with their
+ * classifier (src/rule_class.h), mode, event mask and default are written to the idle
+ * slot, then made live with one write of the config: a packet decides by the old
+ * policy or by the new one, never by parts of both (doc/performance.md, "Switching a
+ * policy"). Before it writes the idle slot it waits, if that slot was live since the
+ * last wait, until no packet can still be reading it: an RCU grace period, microseconds
+ * with expedited RCU, a few ms without. Rules equal to those the slot holds are not
+ * written again, nor is their classifier rebuilt. Returns -E2BIG for too many rules,
+ * -EINVAL for a mode or action out of range; on failure the live policy is unchanged.
+ * Not thread-safe: one thread changes the policy.
  */
 int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p);
+/*
+ * The live policy into @p, to change a part and hand back to ctl_dp_put_policy. Its
+ * rules point into the host's copy, valid until the next ctl_dp_put_policy.
+ */
+void ctl_dp_policy(const struct ctl_dp *dp, struct ctl_dp_policy *p);
 
 /* Sum the per-CPU counters into @sum, with the host's own (the verdict table's). */
 int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum);

@@ -59,6 +59,7 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 {
 	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
 	struct ctlua_verdict v = {};
+	struct ctl_dp_policy p;
 	struct ctlua_flow fail;
 	struct ctlua_request req;
 	int i = lua_type(L, base) == LUA_TSTRING
@@ -83,7 +84,8 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 	if (err)
 		luaL_error(L, "%s", ctl_dp_verdict_error(s->dp, err, ctl_flow_format(&fail, buf),
 							 msg, sizeof(msg)));
-	if (v.action != CTLUA_ACT_ALLOC || ctl_dp_config(s->dp)->mode != CTLUA_MODE_ENFORCE)
+	ctl_dp_policy(s->dp, &p);
+	if (v.action != CTLUA_ACT_ALLOC || p.mode != CTLUA_MODE_ENFORCE)
 		return;
 	err = ctl_dp_request(s->dp, CTLUA_REQ_APPLY, f, &v.opts, NULL, &req);
 	if (!err)
@@ -377,7 +379,7 @@ static unsigned int watched_kinds(lua_State *L, struct ctl_state *s)
 
 int ctl_events_sync_mask(lua_State *L, struct ctl_state *s)
 {
-	struct ctlua_config cfg;
+	struct ctl_dp_policy p;
 	unsigned int want = 0;
 
 	if (!s->dp)
@@ -388,11 +390,11 @@ int ctl_events_sync_mask(lua_State *L, struct ctl_state *s)
 	if (s->watch_ref != LUA_NOREF)
 		want |= watched_kinds(L, s);
 	want &= ~(unsigned int)s->events_off;
-	cfg = *ctl_dp_config(s->dp);
-	if (cfg.event_mask == want)
+	ctl_dp_policy(s->dp, &p);
+	if (p.event_mask == want)
 		return 0;
-	cfg.event_mask = (__u8)want;
-	return ctl_dp_set_config(s->dp, &cfg);
+	p.event_mask = (__u8)want;
+	return ctl_dp_put_policy(s->dp, &p);
 }
 
 /*

@@ -23,7 +23,7 @@
 static int l_mode(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
-	struct ctlua_config cfg;
+	struct ctl_dp_policy p;
 	int r, err;
 
 	if (!lua_isnoneornil(L, 1)) {
@@ -31,14 +31,15 @@ static int l_mode(lua_State *L)
 
 		if ((r = ctl_ready(L, s)))
 			return r;
-		cfg = *ctl_dp_config(s->dp);
-		cfg.mode = (__u8)mode;
-		if ((err = ctl_dp_set_config(s->dp, &cfg)))
-			return ctl_fail(L, err, "cannot write the config map");
+		ctl_dp_policy(s->dp, &p);
+		p.mode = (__u8)mode;
+		if ((err = ctl_dp_put_policy(s->dp, &p)))
+			return ctl_fail(L, err, "cannot write the policy");
 	} else if ((r = ctl_ready(L, s))) {
 		return r;
 	}
-	lua_pushstring(L, ctl_mode_names[ctl_dp_config(s->dp)->mode]);
+	ctl_dp_policy(s->dp, &p);
+	lua_pushstring(L, ctl_mode_names[p.mode]);
 	return 1;
 }
 
@@ -50,9 +51,8 @@ static int l_default(lua_State *L)
 {
 	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
 	struct ctl_state *s = ctl_state(L);
-	const struct ctlua_verdict *v;
 	bool set_action = !lua_isnoneornil(L, 1), set_opts = !lua_isnoneornil(L, 2);
-	struct ctlua_config cfg;
+	struct ctl_dp_policy p;
 	struct ctlua_opts o = {};
 	int action = 0, r, err;
 
@@ -65,20 +65,19 @@ static int l_default(lua_State *L)
 	}
 	if ((r = ctl_ready(L, s)))
 		return r;
+	ctl_dp_policy(s->dp, &p);
 	if (set_action || set_opts) {
-		cfg = *ctl_dp_config(s->dp);
 		if (set_action) {
-			memset(&cfg.dflt, 0, sizeof(cfg.dflt));
-			cfg.dflt.action = (__u8)action;
+			memset(&p.dflt, 0, sizeof(p.dflt));
+			p.dflt.action = (__u8)action;
 		}
-		cfg.dflt.opts = o;	/* a new action without opts has none */
-		if ((err = ctl_dp_set_config(s->dp, &cfg)))
-			return ctl_fail(L, err, "cannot write the config map");
+		p.dflt.opts = o;	/* a new action without opts has none */
+		if ((err = ctl_dp_put_policy(s->dp, &p)))
+			return ctl_fail(L, err, "cannot write the policy");
 	}
-	v = &ctl_dp_config(s->dp)->dflt;
-	lua_pushstring(L, ctl_action_names[v->action]);
+	lua_pushstring(L, ctl_action_names[p.dflt.action]);
 	lua_newtable(L);
-	ctl_push_opts_fields(L, &v->opts);
+	ctl_push_opts_fields(L, &p.dflt.opts);
 	return 2;
 }
 
@@ -134,13 +133,13 @@ static int l_events(lua_State *L)
 }
 
 /*
- * dport as one port or a table {lo, hi} into @spec; the values are checked by
+ * dport of the rule at @idx as one port or a table {lo, hi} into @spec; the values are checked by
  * ctl_rule_compile. Every entry of the table counts as an item, so {1, 2, 3} and
  * {1, 2, x = 3} are not read as {1, 2}.
  */
-static void read_dport(lua_State *L, int arg, struct ctl_rule_spec *spec)
+static void read_dport(lua_State *L, int idx, int arg, struct ctl_rule_spec *spec)
 {
-	int type = lua_getfield(L, arg, "dport");
+	int type = lua_getfield(L, idx, "dport");
 	lua_Integer port;
 
 	if (type == LUA_TTABLE) {
@@ -156,74 +155,233 @@ static void read_dport(lua_State *L, int arg, struct ctl_rule_spec *spec)
 		spec->dport_ints = lua_isinteger(L, -2) && lua_isinteger(L, -1);
 		lua_pop(L, 2);
 	} else if (type != LUA_TNIL) {
-		ctl_field_int(L, arg, arg, "dport", 0, 65535, &port);
+		ctl_field_int(L, idx, arg, "dport", 0, 65535, &port);
 		spec->dport_items = -1;
 		spec->dport_lo = port;
 	}
 	lua_pop(L, 1);
 }
 
-/* Push the rule table to the map. Returns 0 or -errno. */
-static int write_rules(struct ctl_state *s)
+/*
+ * Make the live policy @p (NULL: the one in force) with the rules of @t. Returns 0 or
+ * -errno.
+ */
+static int write_rules(struct ctl_state *s, const struct ctl_rules *t,
+		       const struct ctl_dp_policy *p)
 {
-	struct ctlua_rule *flat = malloc(s->rules.n * sizeof(*flat) + 1);
+	struct ctlua_rule *flat = malloc(t->n * sizeof(*flat) + 1);
+	struct ctl_dp_policy np;
 	int err;
 
 	if (!flat)
 		return -ENOMEM;
-	err = ctl_dp_put_rules(s->dp, flat, ctl_rules_flatten(&s->rules, flat));
+	if (p)
+		np = *p;
+	else
+		ctl_dp_policy(s->dp, &np);
+	np.rules = flat;
+	np.nrules = ctl_rules_flatten(t, flat);
+	err = ctl_dp_put_policy(s->dp, &np);
 	free(flat);
 	return err;
+}
+
+/* The fields ct.rule takes, and each rule of ct.policy's list. */
+static const char *const rule_keys[] = { "proto", "family", "src", "dst", "dport", "action",
+					 CTL_OPTS_KEYS, "priority", NULL };
+
+/*
+ * The rule table at @idx into @r (id 0) and @priority. Misuse raises "bad argument #@arg"
+ * (plain text with @arg 0). Each field's type is checked as it is read; rules.c checks
+ * what they mean together.
+ */
+static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_Integer *priority)
+{
+	struct ctl_rule_spec spec = {};
+	char why[200];
+
+	idx = lua_absindex(L, idx);
+	ctl_check_keys(L, idx, arg, rule_keys);
+	spec.proto = ctl_field_str(L, idx, arg, "proto");
+	spec.src = ctl_field_str(L, idx, arg, "src");
+	spec.dst = ctl_field_str(L, idx, arg, "dst");
+	if (lua_getfield(L, idx, "family") != LUA_TNIL)
+		spec.family = ctl_field_option(L, idx, arg, "family", ctl_family_names, 0)
+			      ? CTLUA_AF_INET6 : CTLUA_AF_INET;
+	lua_pop(L, 1);
+	read_dport(L, idx, arg, &spec);
+	if (lua_getfield(L, idx, "action") == LUA_TNIL)
+		ctl_arg_error(L, arg, "field 'action': missing (\"pass\", \"alloc\" or \"drop\")");
+	lua_pop(L, 1);
+	spec.verdict.action = (__u8)ctl_field_option(L, idx, arg, "action", ctl_action_names, 0);
+	ctl_check_opts(L, idx, arg, false, &spec.verdict.opts);
+	*priority = 0;
+	ctl_field_int(L, idx, arg, "priority", CTL_RULE_PRIORITY_MIN, CTL_RULE_PRIORITY_MAX,
+		      priority);
+	if (ctl_rule_compile(&spec, r, why, sizeof(why)))
+		ctl_arg_error(L, arg, "%s", why);
 }
 
 /*
  * ct.rule{proto=, src=, dst=, dport=, action=, timeout=, status=, mark=, priority=} -> id
  * Lower priority values are evaluated first; equal ones in the order they were added.
- * Each field's type is checked as it is read; rules.c checks what they mean together.
  */
 static int l_rule(lua_State *L)
 {
-	static const char *const keys[] = { "proto", "family", "src", "dst", "dport", "action",
-					    CTL_OPTS_KEYS, "priority", NULL };
 	struct ctl_state *s = ctl_state(L);
-	struct ctl_rule_spec spec = {};
 	struct ctlua_rule r;
-	lua_Integer priority = 0;
-	char why[200];
+	lua_Integer priority;
 	int pos, rr, err;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
-	ctl_check_keys(L, 1, 1, keys);
-	spec.proto = ctl_field_str(L, 1, 1, "proto");
-	spec.src = ctl_field_str(L, 1, 1, "src");
-	spec.dst = ctl_field_str(L, 1, 1, "dst");
-	if (lua_getfield(L, 1, "family") != LUA_TNIL)
-		spec.family = ctl_field_option(L, 1, 1, "family", ctl_family_names, 0)
-			      ? CTLUA_AF_INET6 : CTLUA_AF_INET;
-	lua_pop(L, 1);
-	read_dport(L, 1, &spec);
-	if (lua_getfield(L, 1, "action") == LUA_TNIL)
-		ctl_arg_error(L, 1, "field 'action': missing (\"pass\", \"alloc\" or \"drop\")");
-	lua_pop(L, 1);
-	spec.verdict.action = (__u8)ctl_field_option(L, 1, 1, "action", ctl_action_names, 0);
-	ctl_check_opts(L, 1, 1, false, &spec.verdict.opts);
-	ctl_field_int(L, 1, 1, "priority", CTL_RULE_PRIORITY_MIN, CTL_RULE_PRIORITY_MAX,
-		      &priority);
-	if (ctl_rule_compile(&spec, &r, why, sizeof(why)))
-		ctl_arg_error(L, 1, "%s", why);
+	read_rule(L, 1, 1, &r, &priority);
 	if (s->rules.n >= CTLUA_MAX_RULES)
 		return ctl_fail(L, E2BIG, "the rule table is full (%d rules)", CTLUA_MAX_RULES);
 	if ((rr = ctl_ready(L, s)))
 		return rr;
 
 	pos = ctl_rules_add(&s->rules, &r, priority);
-	err = pos < 0 ? pos : write_rules(s);
+	err = pos < 0 ? pos : write_rules(s, &s->rules, NULL);
 	if (err) {
 		if (pos >= 0)
 			ctl_rules_undo_add(&s->rules, pos);	/* the kernel has the old table */
 		return ctl_fail(L, err, "cannot write the rule table");
 	}
 	lua_pushinteger(L, r.id);
+	return 1;
+}
+
+/*
+ * Run @fn(L) on arguments (@ud, the value on top of the stack, popped), protected:
+ * what it raises as plain text (its checks use arg 0) is raised again as "bad argument
+ * #1 to 'f' (@prefix: ...)". Out of memory and the like pass through as they are.
+ */
+static void check_value(lua_State *L, lua_CFunction fn, void *ud, const char *prefix)
+{
+	int status;
+
+	lua_pushcfunction(L, fn);
+	lua_insert(L, -2);
+	lua_pushlightuserdata(L, ud);
+	lua_insert(L, -2);
+	status = lua_pcall(L, 2, 0, 0);
+	if (status == LUA_OK)
+		return;
+	if (status != LUA_ERRRUN || lua_type(L, -1) != LUA_TSTRING)
+		lua_error(L);
+	ctl_arg_error(L, 1, "%s: %s", prefix, lua_tostring(L, -1));
+}
+
+/* One rule of ct.policy's list, for check_value: @ud a struct ctl_rules to add it to. */
+static int policy_rule(lua_State *L)
+{
+	struct ctl_rules *t = lua_touserdata(L, 1);
+	struct ctlua_rule r;
+	lua_Integer priority;
+
+	if (!lua_istable(L, 2))
+		luaL_error(L, "expected a rule table, got %s", luaL_typename(L, 2));
+	read_rule(L, 2, 0, &r, &priority);
+	ctl_rules_add(t, &r, priority);
+	return 0;
+}
+
+/* ct.policy's default, for check_value: "action" or {action=, opts...} into @ud. */
+static int policy_default(lua_State *L)
+{
+	static const char *const keys[] = { "action", CTL_OPTS_KEYS, NULL };
+	struct ctlua_verdict *v = lua_touserdata(L, 1);
+	int action;
+
+	if (lua_type(L, 2) == LUA_TSTRING) {	/* "drop" is {action = "drop"} */
+		lua_createtable(L, 0, 1);
+		lua_pushvalue(L, 2);
+		lua_setfield(L, -2, "action");
+		lua_replace(L, 2);
+	}
+	if (!lua_istable(L, 2))
+		luaL_error(L, "expected an action or {action=, timeout=, status=, mark=}, got %s",
+			   luaL_typename(L, 2));
+	ctl_check_keys(L, 2, 0, keys);
+	if (lua_getfield(L, 2, "action") == LUA_TNIL)
+		luaL_error(L, "field 'action': missing (\"pass\", \"alloc\" or \"drop\")");
+	lua_pop(L, 1);
+	action = ctl_field_option(L, 2, 0, "action", ctl_action_names, 0);
+	memset(v, 0, sizeof(*v));
+	v->action = (__u8)action;
+	ctl_check_opts(L, 2, 0, false, &v->opts);
+	return 0;
+}
+
+/*
+ * ct.policy{mode=, default=, rules=} -> list of the new rules' ids | nil, msg, errno
+ * Whatever is given replaces what is in force, all at once (ctl_dp_put_policy): rules
+ * (a list of what ct.rule takes: the whole table), default ("action" or {action=,
+ * timeout=, ...}) and mode. What is not given stays.
+ */
+static int l_policy(lua_State *L)
+{
+	static const char *const keys[] = { "mode", "default", "rules", NULL };
+	struct ctl_state *s = ctl_state(L);
+	struct ctl_rules *t = NULL;
+	struct ctlua_verdict dflt;
+	struct ctl_dp_policy p;
+	int mode = -1, r, err;
+	bool set_dflt;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	ctl_check_keys(L, 1, 1, keys);
+	if (lua_getfield(L, 1, "mode") != LUA_TNIL)
+		mode = ctl_field_option(L, 1, 1, "mode", ctl_mode_names, 0);
+	lua_pop(L, 1);
+	set_dflt = lua_getfield(L, 1, "default") != LUA_TNIL;
+	if (set_dflt)
+		check_value(L, policy_default, &dflt, "field 'default'");
+	else
+		lua_pop(L, 1);
+	if (lua_getfield(L, 1, "rules") != LUA_TNIL) {
+		lua_Integer n;
+
+		if (!lua_istable(L, -1))
+			ctl_arg_error(L, 1, "field 'rules': expected a list of rules, got %s",
+				      luaL_typename(L, -1));
+		n = ctl_check_list(L, -1, 1, "rules", "a list of rules");
+		if (n > CTLUA_MAX_RULES)
+			return ctl_fail(L, E2BIG, "the rule table holds %d rules, got %lld",
+					CTLUA_MAX_RULES, (long long)n);
+		/* at 3, a userdata: misuse raised while reading frees it */
+		t = lua_newuserdatauv(L, sizeof(*t), 0);
+		ctl_rules_init(t);
+		t->last_id = s->rules.last_id;
+		for (lua_Integer i = 1; i <= n; i++) {
+			char prefix[48];
+
+			snprintf(prefix, sizeof(prefix), "field 'rules': item %lld", (long long)i);
+			lua_rawgeti(L, 2, i);
+			check_value(L, policy_rule, t, prefix);
+		}
+	}
+	if ((r = ctl_ready(L, s)))
+		return r;
+
+	ctl_dp_policy(s->dp, &p);
+	if (mode >= 0)
+		p.mode = (__u8)mode;
+	if (set_dflt)
+		p.dflt = dflt;
+	err = write_rules(s, t ? t : &s->rules, &p);
+	if (err)
+		return ctl_fail(L, err, "cannot write the policy");
+	lua_newtable(L);
+	if (t) {
+		/* ids go up in the order given: rule i of the list got last_id + i */
+		for (unsigned int i = 1; i <= t->n; i++) {
+			lua_pushinteger(L, (lua_Integer)s->rules.last_id + i);
+			lua_rawseti(L, -2, i);
+		}
+		s->rules = *t;
+	}
 	return 1;
 }
 
@@ -238,7 +396,7 @@ static int l_unrule(lua_State *L)
 	if (pos < 0)
 		return ctl_fail(L, ENOENT, "no rule with id %lld", (long long)id);
 	ctl_rules_remove(&s->rules, (unsigned int)pos, &gone);
-	err = write_rules(s);
+	err = write_rules(s, &s->rules, NULL);
 	if (err) {
 		ctl_rules_restore(&s->rules, (unsigned int)pos, &gone);
 		return ctl_fail(L, err, "cannot write the rule table");
@@ -461,6 +619,7 @@ static const luaL_Reg policy_funcs[] = {
 	{ "rule", l_rule },
 	{ "unrule", l_unrule },
 	{ "rules", l_rules },
+	{ "policy", l_policy },
 	{ "verdict", l_verdict },
 	{ "forget", l_forget },
 	{ "sync", l_sync },

@@ -409,15 +409,10 @@ static int put_locked(struct ctl_vbuf *b, const struct ctlua_flow *f,
 	}
 	if ((err = set_add(b, h)))
 		return err;
-	if (!ctl_dp_config(b->dp)->has_verdicts) {
-		/* the program skips the map until this is set: set it before anything waits */
-		struct ctlua_config cfg = *ctl_dp_config(b->dp);
-
-		cfg.has_verdicts = 1;
-		if ((err = ctl_dp_set_config(b->dp, &cfg))) {
-			set_del(b, h);
-			return err;
-		}
+	/* the program skips the map until this is set: set it before anything waits */
+	if ((err = ctl_dp_use_verdicts(b->dp))) {
+		set_del(b, h);
+		return err;
 	}
 	slot = (int)b->n++;
 	b->keys[slot] = *f;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # 39-rule-class.t - the rule classifier in the kernel gives the ordered scan's answer:
 # `unit_tests rules-kernel` (tests/unit/rule_class.c) writes random rule tables with
-# ctl_dp_put_rules, runs random IPv4 and IPv6 packets through ctlua_ingress with
+# ctl_dp_put_policy, runs random IPv4 and IPv6 packets through ctlua_ingress with
 # BPF_PROG_TEST_RUN (mode observe: decide and report, create nothing) and compares the
 # rule each miss event names with the scan's. In a namespace of its own, as test runs
 # look flows up in the caller's conntrack table. The unit binary prints the TAP.

@@ -120,7 +120,7 @@ static int drain(struct ring_buffer *rb, long long count, int cycles, const char
 
 int main(int argc, char **argv)
 {
-	struct ctlua_config cfg = {
+	struct ctlua_policy pol = {	/* slot 0, which the zeroed config names */
 		.mode = CTLUA_MODE_ENFORCE,
 		.event_mask = 1u << CTLUA_EV_MISS,
 		.dflt = { .action = CTLUA_ACT_PASS },
@@ -165,8 +165,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot load the BPF object (%s)\n", prog, strerror(-err));
 		goto destroy;
 	}
-	if (bpf_map__update_elem(skel->maps.ctl_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0)) {
-		fprintf(stderr, "%s: cannot write the config (%s)\n", prog, strerror(errno));
+	if (bpf_map__update_elem(skel->maps.ctl_policy, &zero, sizeof(zero), &pol, sizeof(pol), 0)) {
+		fprintf(stderr, "%s: cannot write the policy (%s)\n", prog, strerror(errno));
 		goto destroy;
 	}
 	err = bpf_tc_hook_create(&hook);

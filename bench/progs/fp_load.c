@@ -107,7 +107,7 @@ static bool nat_module_btf(void)
 
 int main(int argc, char **argv)
 {
-	struct ctlua_config cfg = {
+	struct ctlua_policy pol = {	/* slot 0, which the zeroed config names */
 		.mode = CTLUA_MODE_ENFORCE,
 		.event_mask = (1u << CTLUA_EV_NR) - 1,
 		.dflt = { .action = CTLUA_ACT_PASS },
@@ -149,8 +149,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot load the BPF object (%s)\n", prog, strerror(-err));
 		return 1;
 	}
-	if (bpf_map__update_elem(skel->maps.ctl_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0)) {
-		fprintf(stderr, "%s: cannot write the config (%s)\n", prog, strerror(errno));
+	if (bpf_map__update_elem(skel->maps.ctl_policy, &zero, sizeof(zero), &pol, sizeof(pol), 0)) {
+		fprintf(stderr, "%s: cannot write the policy (%s)\n", prog, strerror(errno));
 		return 1;
 	}
 	t_load = ev_now();

@@ -65,10 +65,10 @@ static int test_run(int prog_fd, const uint8_t *frame, __u32 repeat, __u64 *wall
 	return 0;
 }
 
-/* ctlua's object as the host loads it, with only ctlua_ingress; config as ctl_dp_open writes it. */
+/* ctlua's object as the host loads it, with only ctlua_ingress; policy as ctl_dp_open sets it. */
 static struct ctlua_bpf *load_ctlua(void)
 {
-	struct ctlua_config cfg = {
+	struct ctlua_policy pol = {	/* slot 0, which the zeroed config names */
 		.mode = CTLUA_MODE_ENFORCE,
 		.event_mask = (1u << CTLUA_EV_NR) - 1,
 		.dflt = { .action = CTLUA_ACT_PASS },
@@ -90,9 +90,9 @@ static struct ctlua_bpf *load_ctlua(void)
 		fprintf(stderr, "pkt_testrun: cannot load ctlua's BPF object (%s)\n", strerror(-err));
 		goto destroy;
 	}
-	err = bpf_map__update_elem(skel->maps.ctl_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
+	err = bpf_map__update_elem(skel->maps.ctl_policy, &zero, sizeof(zero), &pol, sizeof(pol), 0);
 	if (err) {
-		fprintf(stderr, "pkt_testrun: cannot write ctlua's config (%s)\n", strerror(-err));
+		fprintf(stderr, "pkt_testrun: cannot write ctlua's policy (%s)\n", strerror(-err));
 		goto destroy;
 	}
 	return skel;

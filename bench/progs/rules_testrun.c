@@ -8,7 +8,7 @@
  * Loads ctlua's object as the host does (ctl_dp_open), in mode observe with events off,
  * so that a run is parse, a conntrack lookup that misses and the decision, and nothing
  * is created (run it in a namespace of its own). The rules are those of
- * bench/lua/rules.lua (written through ctl_dp_put_rules, as ct.rule does), case "last"
+ * bench/lua/rules.lua (written through ctl_dp_put_policy, as ct.rule does), case "last"
  * (the flow's first match is the last rule) and "none" (no rule matches); the packet is
  * tuple 0 of bench/progs/flowgen.h from 198.18.0.1. Each round runs every table once
  * with REPEAT repeats, in turns; prints "rules N CASE median-ns min-ns" per table from
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	static __u32 ns[NT][MAX_ROUNDS];
 	uint8_t frame[PKT_FRAME_LEN];
 	unsigned long long want_rule = 0, want_default = 0;
-	struct ctlua_config cfg;
+	struct ctl_dp_policy pol;
 	struct ctlua_stats st;
 	struct ctl_dp *dp;
 	char msg[256];
@@ -94,11 +94,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rules_testrun: %s\n", msg);
 		return 1;
 	}
-	cfg = *ctl_dp_config(dp);
-	cfg.mode = CTLUA_MODE_OBSERVE;
-	cfg.event_mask = 0;
-	cfg.dflt.action = CTLUA_ACT_ALLOC;
-	if (ctl_dp_set_config(dp, &cfg)) {
+	ctl_dp_policy(dp, &pol);
+	pol.mode = CTLUA_MODE_OBSERVE;
+	pol.event_mask = 0;
+	pol.dflt.action = CTLUA_ACT_ALLOC;
+	if (ctl_dp_put_policy(dp, &pol)) {
 		fprintf(stderr, "rules_testrun: cannot write the config\n");
 		return 1;
 	}
@@ -114,8 +114,10 @@ int main(int argc, char **argv)
 				    .data_size_in = PKT_FRAME_LEN, .repeat = (__u32)repeat);
 			int err = make_rules(tables[t].n, tables[t].last);
 
+			pol.rules = rules;
+			pol.nrules = (unsigned int)tables[t].n;
 			if (!err)
-				err = ctl_dp_put_rules(dp, rules, (unsigned int)tables[t].n);
+				err = ctl_dp_put_policy(dp, &pol);
 			if (!err)
 				err = bpf_prog_test_run_opts(fd, &o);
 			if (err) {

@@ -4,7 +4,7 @@
  * ordered scan it replaces: first in C on the tables the host builds (hand-made cases
  * where the longest or the most specific match is not the first, then random rule
  * tables and flows), then, with `unit_tests rules-kernel` (root, tests/39-rule-class.t),
- * through the real TC program: random tables written with ctl_dp_put_rules, random
+ * through the real TC program: random tables written with ctl_dp_put_policy, random
  * packets run with BPF_PROG_TEST_RUN, and the rule each miss event names compared with
  * the scan's.
  */
@@ -242,7 +242,7 @@ int test_rule_class_kernel(void)
 	static struct ctlua_rule r[CTLUA_MAX_RULES];
 	unsigned int tables = 40, flows = 150, wrong = 0, runs = 0, matched = 0;
 	uint64_t seed = 0xc0ffee11ull;
-	struct ctlua_config cfg;
+	struct ctl_dp_policy pol;
 	struct ring_buffer *rb;
 	struct ctl_dp *dp;
 	struct ctlua_flow f;
@@ -255,10 +255,10 @@ int test_rule_class_kernel(void)
 		diag("%s", msg);
 		return 1;
 	}
-	cfg = *ctl_dp_config(dp);
-	cfg.mode = CTLUA_MODE_OBSERVE;		/* decide and report, create nothing */
-	cfg.event_mask = 1u << CTLUA_EV_MISS;
-	ok(!ctl_dp_set_config(dp, &cfg), "rules-kernel: mode observe, miss events only");
+	ctl_dp_policy(dp, &pol);
+	pol.mode = CTLUA_MODE_OBSERVE;		/* decide and report, create nothing */
+	pol.event_mask = 1u << CTLUA_EV_MISS;
+	ok(!ctl_dp_put_policy(dp, &pol), "rules-kernel: mode observe, miss events only");
 	rb = ring_buffer__new(ctl_dp_events_fd(dp), on_event, NULL, NULL);
 	fd = ctl_dp_prog_fd(dp, CTLUA_DIR_INGRESS, false);
 	rulegen_state = seed;
@@ -266,9 +266,11 @@ int test_rule_class_kernel(void)
 		unsigned int n = t == 0 ? CTLUA_MAX_RULES : t == 1 ? 1 : 1 + rg(CTLUA_MAX_RULES);
 
 		rg_rules(r, n);
-		if (ctl_dp_put_rules(dp, r, n)) {
+		pol.rules = r;
+		pol.nrules = n;
+		if ((err = ctl_dp_put_policy(dp, &pol))) {
 			wrong++;
-			diag("table %u: ctl_dp_put_rules failed (%s)", t, strerror(errno));
+			diag("table %u: ctl_dp_put_policy failed (%s)", t, strerror(-err));
 			break;
 		}
 		for (unsigned int k = 0; k < flows; k++) {
