@@ -173,9 +173,11 @@ static bool finalizing(lua_State *L)
 void ctl_state_release(struct ctl_state *s)
 {
 	ctl_events_close(s);
-	ctl_vbuf_free(s->vbuf);
+	if (!s->dp_borrowed) {	/* a staged policy's are the running one's (lua_stage.c) */
+		ctl_vbuf_free(s->vbuf);
+		ctl_dp_close(s->dp);
+	}
 	s->vbuf = NULL;
-	ctl_dp_close(s->dp);
 	s->dp = NULL;
 }
 

@@ -106,6 +106,11 @@ static int l_attach(lua_State *L)
 	if (err >= 0 && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
 		return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
 				ctl_dir_names[dir], ifname, strerror(-fd));
+	if (err >= 0 && s->staged) {	/* ctlua run: attached when the policy goes live */
+		ctl_stage_link(s, l, ifname, dir, l3);
+		anchor(L, -1, true);
+		return 1;
+	}
 	if (err >= 0)
 		err = ctl_tc_attach(fd, ifname, dir, &l->tc);
 	if (err == -ENODEV)

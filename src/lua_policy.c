@@ -12,6 +12,7 @@
 #include <string.h>
 #include "addr.h"
 #include "datapath.h"
+#include "log.h"
 #include "lua_ct.h"
 #include "names.h"
 #include "verdict_buf.h"
@@ -26,6 +27,12 @@ static int l_mode(lua_State *L)
 	struct ctlua_config cfg;
 	int r, err;
 
+	if (s->staged) {	/* ctlua run: made live with the whole policy (lua_stage.c) */
+		if (!lua_isnoneornil(L, 1))
+			s->stage_mode = (__u8)ctl_check_option(L, 1, NULL, ctl_mode_names);
+		lua_pushstring(L, ctl_mode_names[s->stage_mode]);
+		return 1;
+	}
 	if (!lua_isnoneornil(L, 1)) {
 		int mode = ctl_check_option(L, 1, NULL, ctl_mode_names);
 
@@ -63,6 +70,16 @@ static int l_default(lua_State *L)
 		ctl_check_keys(L, 2, 2, keys);
 		ctl_check_opts(L, 2, 2, false, &o);
 	}
+	if (s->staged) {	/* ctlua run: made live with the whole policy */
+		if (set_action) {
+			memset(&s->stage_dflt, 0, sizeof(s->stage_dflt));
+			s->stage_dflt.action = (__u8)action;
+		}
+		if (set_action || set_opts)
+			s->stage_dflt.opts = o;
+		v = &s->stage_dflt;
+		goto out;
+	}
 	if ((r = ctl_ready(L, s)))
 		return r;
 	if (set_action || set_opts) {
@@ -76,6 +93,7 @@ static int l_default(lua_State *L)
 			return ctl_fail(L, err, "cannot write the config map");
 	}
 	v = &ctl_dp_config(s->dp)->dflt;
+out:
 	lua_pushstring(L, ctl_action_names[v->action]);
 	lua_newtable(L);
 	ctl_push_opts_fields(L, &v->opts);
@@ -166,9 +184,12 @@ static void read_dport(lua_State *L, int arg, struct ctl_rule_spec *spec)
 /* Push the rule table to the map. Returns 0 or -errno. */
 static int write_rules(struct ctl_state *s)
 {
-	struct ctlua_rule *flat = malloc(s->rules.n * sizeof(*flat) + 1);
+	struct ctlua_rule *flat;
 	int err;
 
+	if (s->staged)		/* ctlua run: written with the whole policy (lua_stage.c) */
+		return 0;
+	flat = malloc(s->rules.n * sizeof(*flat) + 1);
 	if (!flat)
 		return -ENOMEM;
 	err = ctl_dp_put_rules(s->dp, flat, ctl_rules_flatten(&s->rules, flat));
@@ -408,9 +429,8 @@ void ctl_verdicts_flush(struct ctl_state *s)
 
 	if (!s->vbuf || !(err = ctl_vbuf_sync(s->vbuf, &fail)))
 		return;
-	fprintf(stderr, "%s: %s: %s\n", ctl_progname, ctl_errno_name(-err, name, sizeof(name)),
+	ctl_log(CTL_LOG_ERR, "%s: %s", ctl_errno_name(-err, name, sizeof(name)),
 		ctl_dp_verdict_error(s->dp, err, ctl_flow_format(&fail, buf), msg, sizeof(msg)));
-	fflush(stderr);
 }
 
 /*
@@ -442,7 +462,7 @@ static int l_config(lua_State *L)
 		if (ctl_field_int(L, 1, 1, "verdict_idle", 0, CTL_VERDICT_IDLE_MAX_MS, &n))
 			o.verdict_idle_ms = (unsigned int)n;
 		s->dp_opts = o;
-		if (s->dp)
+		if (s->dp && !s->staged)	/* staged: set at the commit */
 			ctl_dp_set_verdict_idle(s->dp, o.verdict_idle_ms);
 	}
 	lua_createtable(L, 0, 2);
