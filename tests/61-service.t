@@ -67,9 +67,12 @@ udp_listen "$NS_A" 5354
 out5354=$LISTEN_OUT
 
 # Someone else's filter and qdisc on the interface: ctlua must leave both as they are.
-tc -n "$NS_A" qdisc add dev "$IF_A" clsact
-tc -n "$NS_A" filter add dev "$IF_A" egress pref 7 matchall action pass
+# (a classic BPF filter that returns 0: cls_bpf is the classifier the tests can count on)
+ok_run "someone else's clsact qdisc on $IF_A" tc -n "$NS_A" qdisc add dev "$IF_A" clsact
+ok_run "and their filter on its egress" tc -n "$NS_A" filter add dev "$IF_A" egress \
+	pref 7 protocol all bpf bytecode '1,6 0 0 0,'
 others=$(filters egress)
+like "$others" "bytecode '1,6 0 0 0'" "it is there"
 
 # --- start: default drop; ready only once attached --------------------------------------------
 policy "ct.default(\"drop\")
@@ -93,6 +96,11 @@ udp_send "$NS_B" "$ADDR_A" 5353 40000 drop-me
 sleep 0.3
 is "$(cat "$out5353")" "" "default drop: the datagram to 5353 does not arrive"
 before=$(filters)
+# tc's own record of filters added and deleted in NS_A from here on
+MON=$TEST_TMP/tc-monitor.log
+bg_run "$NS_A" tc monitor >"$MON" 2>&1
+mon_pid=$BG_PID
+sleep 0.3
 
 # --- reload with a good policy: alloc from the next packet on ------------------------------------
 policy "ct.rule{proto=\"udp\", dport=5353, action=\"alloc\", timeout=120000, mark=0x61}
@@ -101,7 +109,7 @@ kill -HUP "$svc"
 wait_line "$CTLUA_ERR" 'generation 2' 5
 like "$(cat "$CTLUA_ERR")" "${nl}ctlua: info: reloading '$POL' \\(SIGHUP\\)${nl}ctlua: info: policy '$POL' running \\(generation 2\\)\$" \
 	"SIGHUP: reloading, then generation 2 running"
-is "$(filters)" "$before" "the filter was adopted, not detached and attached again (same handle and program)"
+is "$(filters)" "$before" "the same filter is on (same handle and program)"
 like "$(sed -n 2p "$NOTES")" '^RELOADING=1 MONOTONIC_USEC=[0-9]+ STATUS=reloading ' \
 	"systemd is told RELOADING=1 with MONOTONIC_USEC"
 is "$(sed -n 3p "$NOTES")" "READY=1 STATUS=policy $POL, generation 2 FILTER=yes" "then READY=1, generation 2"
@@ -179,10 +187,15 @@ is "$(grep -c "the 'miss' callback" "$CTLUA_ERR")" 2 "the next event reaches the
 _ns_alive "$svc"; ok $? "ctlua still runs"
 
 # --- reload that drops the interface: detached after the switch ------------------------------------
+is "$(grep filter "$MON")" "" \
+	"tc monitor saw no filter deleted or added by the reloads: the filter was adopted, not re-attached"
 policy 'ct.default("pass")'
 kill -HUP "$svc"
 wait_line "$CTLUA_ERR" 'generation 4' 5
 unlike "$(filters)" bpf "a policy that no longer attaches the interface: its filter is gone after the reload"
+wait_line "$MON" 'deleted filter' 3
+like "$(grep filter "$MON")" "^deleted filter dev $IF_A ingress " "  (tc monitor saw that deletion)"
+kill "$mon_pid"
 policy "assert(ct.attach(\"$IF_A\"))"
 kill -HUP "$svc"
 wait_line "$CTLUA_ERR" 'generation 5' 5
