@@ -186,19 +186,48 @@ sleep 1
 is "$(grep -c "the 'miss' callback" "$CTLUA_ERR")" 2 "the next event reaches the callback again: the service carries on"
 _ns_alive "$svc"; ok $? "ctlua still runs"
 
+# --- callbacks to callbacks: the reader moves; per-flow verdicts are kept -----------------------------
+MISSES=$TEST_TMP/misses.log
+: >"$MISSES"
+policy "ct.on(\"miss\", function(ev)
+	local f = assert(io.open(\"$MISSES\", \"a\"))
+	f:write(\"MISS \", ev.sport, \"\\n\")
+	f:close()
+	return \"drop\"
+end)
+assert(ct.attach(\"$IF_A\"))"
+kill -HUP "$svc"
+wait_line "$CTLUA_ERR" 'generation 4' 5
+: >"$out5354"
+udp_send "$NS_B" "$ADDR_A" 5354 40007 first
+wait_line "$MISSES" 'MISS 40007' 3
+is "$(cat "$MISSES")" "MISS 40007" "generation 4's callback gets the next miss (the ring's reader moved to it)"
+is "$(grep -c "the 'miss' callback" "$CTLUA_ERR")" 2 "and generation 3's looping callback no longer runs"
+sleep 0.2	# the answer is written at the end of its drain batch
+udp_send "$NS_B" "$ADDR_A" 5354 40007 second
+policy "ct.default(\"pass\")
+assert(ct.attach(\"$IF_A\"))"
+kill -HUP "$svc"
+wait_line "$CTLUA_ERR" 'generation 5' 5
+udp_send "$NS_B" "$ADDR_A" 5354 40007 third
+udp_send "$NS_B" "$ADDR_A" 5354 40008 other-flow
+wait_line "$out5354" other-flow 3
+is "$(cat "$out5354")" "first${nl}other-flow" \
+	"the callback's drop verdict outlives the reload (second and third dropped), other flows pass"
+
 # --- reload that drops the interface: detached after the switch ------------------------------------
 is "$(grep filter "$MON")" "" \
 	"tc monitor saw no filter deleted or added by the reloads: the filter was adopted, not re-attached"
 policy 'ct.default("pass")'
 kill -HUP "$svc"
-wait_line "$CTLUA_ERR" 'generation 4' 5
+wait_line "$CTLUA_ERR" 'generation 6' 5
 unlike "$(filters)" bpf "a policy that no longer attaches the interface: its filter is gone after the reload"
 wait_line "$MON" 'deleted filter' 3
 like "$(grep filter "$MON")" "^deleted filter dev $IF_A ingress " "  (tc monitor saw that deletion)"
 kill "$mon_pid"
 policy "assert(ct.attach(\"$IF_A\"))"
 kill -HUP "$svc"
-wait_line "$CTLUA_ERR" 'generation 5' 5
+wait_line "$CTLUA_ERR" 'generation 7' 5
 like "$(filters)" bpf "and one that attaches it again puts a filter back"
 
 # --- SIGTERM: stopping, nothing of ctlua's left, others' untouched ----------------------------------
