@@ -51,6 +51,7 @@ CMD_OBJS  += run.o
 CMD_OBJS  += repl.o
 CMD_OBJS  += repl_complete.o
 CMD_OBJS  += service.o		# ctlua run: the policy as a service (links libsystemd)
+CMD_OBJS  += policy_check.o	# ctlua check POLICY
 # The core, shared by ctlua, ct.so, the unit tests and the fuzz harnesses.
 # Pure functions (no kernel, no Lua): names, addresses, errnos, the printer.
 CORE_OBJS := addr.o

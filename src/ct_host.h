@@ -84,6 +84,23 @@ int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *runnin
 		     size_t len);
 
 /*
+ * ctlua check: stage @s with no datapath at all. On top of ctl_stage_begin's staging,
+ * ct.attach checks the interface (a missing one is a problem, and the check goes on)
+ * and loads nothing, and the module's functions that act at once (ct.alloc and the
+ * other direct requests, ct.verdict, ct.forget, ct.sync, ct.stats, ct.delete,
+ * ct.flush) are replaced in the module table at @idx by ones that report a problem and
+ * return nil, "EOPNOTSUPP: ...". Problems go to stderr with the caller's file:line.
+ */
+void ctl_stage_dry(lua_State *L, int idx, struct ctl_state *s);
+/* How many problems ctlua check reported in @s. */
+unsigned int ctl_stage_problems(const struct ctl_state *s);
+/*
+ * One line for what the staged @s would do when made live: "attach veth0 ingress;
+ * mode enforce; default drop; 2 rules; callbacks miss, alloc". Pushes it.
+ */
+void ctl_stage_push_summary(lua_State *L, struct ctl_state *s);
+
+/*
  * Push t[k] read raw (no __index runs) and return its type; nil when the value at @idx
  * is no table. For code that must not run user code: completion, the printer.
  */

@@ -72,6 +72,8 @@ struct ctl_state {
 	__u8 stage_mode;		/* ct.mode while staged */
 	struct ctlua_verdict stage_dflt;	/* ct.default while staged */
 	struct ctl_link *staged_links;	/* ct.attach while staged: attached at the commit */
+	bool dry;			/* ctlua check: staged with no datapath at all */
+	unsigned int problems;		/* what ctlua check found (ctl_check_problem) */
 };
 
 /*
@@ -265,6 +267,12 @@ __u8 ctl_events_mask(lua_State *L, struct ctl_state *s);
  */
 void ctl_stage_link(struct ctl_state *s, struct ctl_link *l, const char *ifname, int dir,
 		    bool l3);
+/*
+ * ctlua check: report a problem in the policy at the Lua code calling the running C
+ * function ("ctlua: policy.lua:3: <fmt...>" on stderr) and count it. Returns 0.
+ */
+int ctl_check_problem(lua_State *L, struct ctl_state *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Release the ring buffer and loop. */
 void ctl_events_close(struct ctl_state *s);
 /* Free what a closed state holds (ring buffer, loop, datapath); for the finalizer. */

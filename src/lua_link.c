@@ -83,7 +83,7 @@ static int l_attach(lua_State *L)
 	struct ctl_state *s = ctl_state(L);
 	const char *ifname = ctl_check_cstring(L, 1);
 	struct ctl_link *l;
-	int dir = CTLUA_DIR_INGRESS, err, r, l3, fd;
+	int dir = CTLUA_DIR_INGRESS, err, r, l3, fd = -1;
 
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
@@ -92,7 +92,7 @@ static int l_attach(lua_State *L)
 	}
 	if (strlen(ifname) >= IF_NAMESIZE)
 		return luaL_argerror(L, 1, "interface names are at most 15 characters");
-	r = ctl_ready(L, s);
+	r = s->dry ? 0 : ctl_ready(L, s);	/* ctlua check loads no datapath */
 	if (r)
 		return r;
 	l = lua_newuserdatauv(L, sizeof(*l), 1);
@@ -101,9 +101,11 @@ static int l_attach(lua_State *L)
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_setiuservalue(L, -2, 1);	/* the state outlives its links */
 	err = l3 = ctl_tc_is_l3(ifname);
+	if (err == -ENODEV && s->dry)	/* ctlua check: reported, and the check goes on */
+		err = l3 = ctl_check_problem(L, s, "no interface named '%s'", ifname);
 	if (err == -ENODEV)
 		return ctl_fail(L, err, "no interface named '%s'", ifname);
-	if (err >= 0 && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
+	if (err >= 0 && !s->dry && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
 		return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
 				ctl_dir_names[dir], ifname, strerror(-fd));
 	if (err >= 0 && s->staged) {	/* ctlua run: attached when the policy goes live */

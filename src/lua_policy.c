@@ -135,7 +135,7 @@ static int l_events(lua_State *L)
 			lua_pop(L, 1);
 		}
 	}
-	if ((r = ctl_ready(L, s)))
+	if (!s->staged && (r = ctl_ready(L, s)))	/* staged: the commit loads it */
 		return r;
 	if (!lua_isnoneornil(L, 1)) {
 		s->events_off = (__u8)(((1u << CTLUA_EV_NR) - 1) & ~mask);
@@ -234,7 +234,7 @@ static int l_rule(lua_State *L)
 		ctl_arg_error(L, 1, "%s", why);
 	if (s->rules.n >= CTLUA_MAX_RULES)
 		return ctl_fail(L, E2BIG, "the rule table is full (%d rules)", CTLUA_MAX_RULES);
-	if ((rr = ctl_ready(L, s)))
+	if (!s->staged && (rr = ctl_ready(L, s)))	/* staged: the commit loads it */
 		return rr;
 
 	pos = ctl_rules_add(&s->rules, &r, priority);

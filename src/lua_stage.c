@@ -7,10 +7,12 @@
  * with one ctl_dp_put_policy and hands the datapath over from the running state.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "datapath.h"
+#include "log.h"
 #include "lua_ct.h"
 #include "names.h"
 #include "verdict_buf.h"
@@ -143,4 +145,90 @@ int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *runnin
 	s->staged = false;
 	ctl_dp_set_verdict_idle(s->dp, s->dp_opts.verdict_idle_ms);
 	return 0;
+}
+
+int ctl_check_problem(lua_State *L, struct ctl_state *s, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	luaL_where(L, 1);	/* the Lua code that called the running C function */
+	ctl_log(CTL_LOG_ERR, "%s%s", lua_tostring(L, -1), msg);
+	lua_pop(L, 1);
+	s->problems++;
+	return 0;
+}
+
+/* What ctlua check puts in place of a function that acts at once: upvalues state, name. */
+static int acts_at_once(lua_State *L)
+{
+	struct ctl_state *s = ctl_state(L);
+	const char *name = lua_tostring(L, lua_upvalueindex(2));
+
+	ctl_check_problem(L, s, "%s acts at once: ctlua check does not run it", name);
+	return ctl_fail(L, ENOTSUP, "%s acts at once: ctlua check does not run it", name);
+}
+
+void ctl_stage_dry(lua_State *L, int idx, struct ctl_state *s)
+{
+	static const char *const at_once[] = { "alloc", "alloc_many", "lookup", "change",
+					       "verdict", "forget", "sync", "stats", "delete",
+					       "flush", NULL };
+
+	idx = lua_absindex(L, idx);
+	ctl_stage_begin(s, NULL);
+	s->dry = true;
+	for (int i = 0; at_once[i]; i++) {
+		if (lua_getfield(L, idx, at_once[i]) != LUA_TFUNCTION ||
+		    !lua_getupvalue(L, -1, 1)) {	/* the state, as every ct function has */
+			lua_pop(L, 1);
+			continue;
+		}
+		lua_pushfstring(L, "ct.%s", at_once[i]);
+		lua_pushcclosure(L, acts_at_once, 2);
+		lua_setfield(L, idx, at_once[i]);
+		lua_pop(L, 1);
+	}
+}
+
+unsigned int ctl_stage_problems(const struct ctl_state *s)
+{
+	return s->problems;
+}
+
+void ctl_stage_push_summary(lua_State *L, struct ctl_state *s)
+{
+	struct ctl_link *in_order[64];
+	const char *sep = "attach ";
+	luaL_Buffer b;
+	int n = 0, ncb = 0;
+
+	/* the staged list is newest first: its reverse is the order of the policy's calls */
+	for (struct ctl_link *l = s->staged_links; l && n < 64; l = l->next)
+		in_order[n++] = l;
+	luaL_buffinit(L, &b);
+	if (!n)
+		luaL_addstring(&b, "no interface attached");
+	while (n--) {
+		luaL_addstring(&b, sep);
+		luaL_addstring(&b, in_order[n]->tc.ifname);
+		luaL_addchar(&b, ' ');
+		luaL_addstring(&b, ctl_dir_names[in_order[n]->tc.dir]);
+		sep = ", ";
+	}
+	lua_pushfstring(L, "; mode %s; default %s; %d rule%s; callbacks ",
+			ctl_mode_names[s->stage_mode], ctl_action_names[s->stage_dflt.action],
+			(int)s->rules.n, s->rules.n == 1 ? "" : "s");
+	luaL_addvalue(&b);
+	for (int k = 0; k < CTLUA_EV_NR; k++)
+		if (s->cb_ref[k] != LUA_NOREF) {
+			luaL_addstring(&b, ncb++ ? ", " : "");
+			luaL_addstring(&b, ctl_event_names[k]);
+		}
+	if (!ncb)
+		luaL_addstring(&b, "none");
+	luaL_pushresult(&b);
 }

@@ -19,6 +19,7 @@
 #include "explain.h"
 #include "help.h"
 #include "loop.h"
+#include "policy_check.h"
 #include "probe.h"
 #include "repl.h"
 #include "run.h"
@@ -33,6 +34,7 @@ static const char usage[] =
 	"       ctlua [OPTIONS]          (the interactive shell; lines from stdin without a terminal)\n"
 	"       ctlua explain [ERRNO...]  (what the conntrack kfuncs' errors mean)\n"
 	"       ctlua run [OPTIONS] POLICY  (the policy as a service: ready, reload, stop)\n"
+	"       ctlua check [OPTIONS] POLICY  (validate a policy; nothing reaches the kernel)\n"
 	"\n"
 	"Run a Lua 5.4 policy that decides how Linux conntrack entries are created:\n"
 	"a TC eBPF program looks each packet up in conntrack and, for a flow without\n"
@@ -43,7 +45,7 @@ static const char usage[] =
 	"  -e, --execute CODE       run CODE instead of a script file\n"
 	"  -i, --interactive        after the script or CODE, stay in the interactive shell\n"
 	"  -c, --check              check that this kernel and user can run ctlua, and exit\n"
-	"                           (the host, not a policy)\n"
+	"                           (the host; 'ctlua check POLICY' checks a policy)\n"
 	"  -v, --verbose            show libbpf's messages and the verifier log\n"
 	"      --verdicts N         room for N per-flow verdicts (default 131072)\n"
 	"      --memory-limit SIZE  the Lua state's memory limit, e.g. 512M (default: 1G,\n"
@@ -73,6 +75,11 @@ static const char usage[] =
 	"be writable by group or others, nor owned by a user other than root or you.\n"
 	"Options -v, --verdicts, --memory-limit and --allow-bytecode apply; see\n"
 	"doc/service.md.\n"
+	"\n"
+	"ctlua check POLICY runs POLICY's top level against a dry-run ct: attach, rule,\n"
+	"default, mode and on are checked and recorded, calls that act at once (ct.alloc,\n"
+	"ct.verdict, ...) are reported and not run, and nothing reaches the kernel. It\n"
+	"prints what the policy would do, or each problem with its file and line (exit 1).\n"
 	"\n"
 	"Needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN) and Linux 6.1+ with BTF and conntrack.\n"
 	"See ctlua(1) or doc/api.md for the Lua API.\n";
@@ -238,32 +245,38 @@ static int parse_options(int argc, char **argv, struct cmd_opts *o)
 	return -1;
 }
 
-/* ctlua run [OPTIONS] POLICY: the options after "run" too, then the service (service.c). */
-static int run_service(int argc, char **argv, struct cmd_opts *o)
+/*
+ * ctlua run|check [OPTIONS] POLICY: the options after the word too, then the service
+ * (service.c) or, with @check, the dry run (policy_check.c).
+ */
+static int run_service(int argc, char **argv, struct cmd_opts *o, bool check)
 {
+	const char *cmd = check ? "check" : "run";
 	struct ctl_service_opts so;
 	int r = parse_options(argc, argv, o);
 
 	if (r >= 0)
 		return r;
 	if (o->code || o->interactive) {
-		fprintf(stderr, "ctlua: run takes a policy file, not %s\n",
+		fprintf(stderr, "ctlua: %s takes a policy file, not %s\n", cmd,
 			o->code ? "-e CODE" : "-i");
 		return 2;
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "ctlua: run: no policy file given\n"
-			"Try 'ctlua --help' for more information.\n");
+		fprintf(stderr, "ctlua: %s: no policy file given\n"
+			"Try 'ctlua --help' for more information.\n", cmd);
 		return 2;
 	}
 	if (optind + 1 < argc) {
-		fprintf(stderr, "ctlua: run takes one policy file, and no arguments after it "
-			"('%s')\n", argv[optind + 1]);
+		fprintf(stderr, "ctlua: %s takes one policy file, and no arguments after it "
+			"('%s')\n", cmd, argv[optind + 1]);
 		return 2;
 	}
 	so.dp_opts = o->dp_opts;
 	so.mem_limit = o->mem_limit;
 	ctl_dp_set_verbose(o->verbose);
+	if (check)
+		return ctl_policy_check(argv[optind], &so);
 	return ctl_service_run(argv[optind], &so);
 }
 
@@ -283,9 +296,10 @@ int main(int argc, char **argv)
 	interactive = o.interactive;
 	if (!code && optind < argc && !strcmp(argv[optind], "explain"))
 		return explain(argc - optind - 1, argv + optind + 1);
-	if (!code && !interactive && optind < argc && !strcmp(argv[optind], "run")) {
+	if (!code && !interactive && optind < argc && (!strcmp(argv[optind], "run") ||
+						       !strcmp(argv[optind], "check"))) {
 		optind++;
-		return run_service(argc, argv, &o);
+		return run_service(argc, argv, &o, !strcmp(argv[optind - 1], "check"));
 	}
 	if (!code && optind >= argc)
 		interactive = true;	/* nothing to run first */

@@ -90,19 +90,18 @@ int ctl_service_check_file(const char *path, char *msg, size_t len)
 	return strict(path, "its directory", quoted, &st, msg, len);
 }
 
-/* A fresh Lua state with the `ct` module, as the command makes one. NULL: out of memory. */
-static lua_State *new_state(const struct service *sv)
+lua_State *ctl_service_new_state(const char *path, const struct ctl_service_opts *o)
 {
-	lua_State *L = ctl_sandbox_newstate(sv->opts->mem_limit);
+	lua_State *L = ctl_sandbox_newstate(o->mem_limit);
 
 	if (!L)
 		return NULL;
 	luaL_openlibs(L);
 	luaL_requiref(L, "ct", luaopen_ct, 1);
 	lua_pop(L, 1);
-	ctl_state_set_dp_opts(ctl_state_of(L), &sv->opts->dp_opts);
+	ctl_state_set_dp_opts(ctl_state_of(L), &o->dp_opts);
 	lua_createtable(L, 0, 1);
-	lua_pushstring(L, sv->path);
+	lua_pushstring(L, path);
 	lua_rawseti(L, -2, 0);
 	lua_setglobal(L, "arg");
 	return L;
@@ -124,7 +123,7 @@ static lua_State *load_policy(struct service *sv, struct ctl_state *running, con
 		ctl_log(CTL_LOG_ERR, "%s: %s", what, msg);
 		return NULL;
 	}
-	if (!(L = new_state(sv))) {
+	if (!(L = ctl_service_new_state(sv->path, sv->opts))) {
 		ctl_log(CTL_LOG_ERR, "%s: cannot create a Lua state (out of memory)", what);
 		return NULL;
 	}

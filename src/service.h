@@ -7,6 +7,7 @@
 #define CTLUA_SERVICE_H
 
 #include <stddef.h>
+#include <lua.h>
 #include "datapath.h"
 
 struct ctl_service_opts {
@@ -21,6 +22,12 @@ struct ctl_service_opts {
  * (-EPERM: refused; other: the file cannot be examined).
  */
 int ctl_service_check_file(const char *path, char *msg, size_t len);
+
+/*
+ * A fresh Lua state as the service makes one for each generation: the standard
+ * libraries, the global `ct`, @o's datapath options, arg[0] = @path. NULL: no memory.
+ */
+lua_State *ctl_service_new_state(const char *path, const struct ctl_service_opts *o);
 
 /*
  * Run the policy at @path as a service until SIGTERM or SIGINT, reloading it on SIGHUP.
