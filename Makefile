@@ -26,7 +26,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-PKGS      := libbpf lua5.4 libnetfilter_conntrack libmnl libsystemd
+PKGS      := libbpf lua5.4 libnetfilter_conntrack libmnl
 CFLAGS    ?= -O2 -g
 # What every build of the host needs, whatever CFLAGS the user gives.
 HOST_CFLAGS := -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -fPIC -I$(BUILD) -Ibpf -Isrc \
