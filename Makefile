@@ -48,6 +48,8 @@ DEPFLAGS  := -MMD -MP
 # Everything but Lua: ct.so takes Lua from the interpreter that loads it.
 SYS_LIBS  := $(shell pkg-config --libs libbpf libnetfilter_conntrack libmnl 2>/dev/null) -lelf -lz
 LIBS      := $(shell pkg-config --libs lua5.4 2>/dev/null) $(SYS_LIBS)
+# The command alone: sd_notify for ctlua run (src/service.c). ct.so and the core do without.
+CMD_LIBS  := $(shell pkg-config --libs libsystemd 2>/dev/null)
 # clang -target bpf does not see the host's system include dirs on its own.
 CLANG_SYS := $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
@@ -59,6 +61,8 @@ CMD_OBJS  := main.o
 CMD_OBJS  += run.o
 CMD_OBJS  += repl.o
 CMD_OBJS  += repl_complete.o
+CMD_OBJS  += service.o		# ctlua run: the policy as a service (links libsystemd)
+CMD_OBJS  += policy_check.o	# ctlua check POLICY
 # The core, shared by ctlua, ct.so, the unit tests and the fuzz harnesses.
 # Pure functions (no kernel, no Lua): names, addresses, errnos, the printer.
 CORE_OBJS := addr.o
@@ -69,6 +73,7 @@ CORE_OBJS += fields.o
 CORE_OBJS += rules.o
 CORE_OBJS += rule_class.o
 CORE_OBJS += help.o
+CORE_OBJS += log.o		# messages on stderr, levelled in a service
 CORE_OBJS += help_text.o	# generated from doc/api.md (below)
 # The kernel side's user half: the BPF object, tc, netlink, namespaces, the wait loop.
 CORE_OBJS += datapath.o
@@ -93,6 +98,7 @@ CORE_OBJS += lua_entry.o
 CORE_OBJS += lua_link.o
 CORE_OBJS += lua_policy.o
 CORE_OBJS += lua_events.o
+CORE_OBJS += lua_stage.o
 CORE_OBJS += lua_event.o
 CORE_OBJS += lua_direct.o
 CORE_OBJS += lua_request.o
@@ -152,7 +158,7 @@ $(BUILD)/%.o: src/%.c $(BUILD)/%.d | $(BUILD)/ctlua.skel.h
 
 $(BUILD)/ctlua: $(CMD_OBJ) $(CORE_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lreadline
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(CMD_LIBS) -lreadline
 
 # The same core as a stock Lua 5.4 C module: lua5.4 -e 'ct = require "ct"'. Like every
 # C module it takes the Lua API from the interpreter that loads it, not from liblua.
@@ -196,7 +202,7 @@ $(ASAN)/%.o: src/%.c $(ASAN)/%.d | $(BUILD)/ctlua.skel.h $(ASAN)
 
 $(ASAN)/ctlua: $(ASAN_CMD) $(ASAN_CORE)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lreadline
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS) $(CMD_LIBS) -lreadline
 
 $(ASAN)/ct.so: $(ASAN_CORE)
 	$(call msg,LINK,$@)

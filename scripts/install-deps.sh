@@ -13,6 +13,7 @@ PACKAGES=(
 	lua-cjson					# scripts/bench-table reads bench/results.json
 	libnetfilter-conntrack-dev libmnl-dev		# reading the table, netns ids
 	libreadline-dev					# the REPL's line editing
+	libsystemd-dev					# ctlua run tells systemd it is ready (sd_notify)
 	conntrack nftables iproute2 socat tmux		# kernel tests and the lab
 	perl						# prove
 	strace						# 23-startup.t counts BTF reads

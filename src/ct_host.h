@@ -63,6 +63,44 @@ void ctl_events_unwatch(lua_State *L, struct ctl_state *s);
 void ctl_events_signals_interrupt(struct ctl_state *s);
 
 /*
+ * ctlua run's start and reload (lua_stage.c, src/service.c). Staging @s: from now until
+ * ctl_stage_commit, ct.rule, ct.unrule, ct.default, ct.mode, ct.events and ct.on are
+ * recorded in @s without touching what packets read, and ct.attach checks the
+ * interface and loads its program but attaches nothing. With @running (the live
+ * state of the service), @s shares its datapath and verdict buffer instead of loading
+ * its own. ct.run and ct.poll refuse in @s for good: the service serves its events.
+ */
+void ctl_stage_begin(struct ctl_state *s, struct ctl_state *running);
+/*
+ * Make the staged @s live: attach its new links (an interface and direction that
+ * @running, NULL at start, has already is adopted, not re-attached), then switch rules,
+ * classifier, default, mode and event mask with one ctl_dp_put_policy. The datapath
+ * and verdict buffer become @s's; @running keeps only the links @s did not adopt, which
+ * lua_close(@running) detaches. On failure nothing has changed (links attached for the
+ * commit are detached again), one sentence is in @msg, and -errno is returned.
+ * Stack: balanced.
+ */
+int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *running, char *msg,
+		     size_t len);
+
+/*
+ * ctlua check: stage @s with no datapath at all. On top of ctl_stage_begin's staging,
+ * ct.attach checks the interface (a missing one is a problem, and the check goes on)
+ * and loads nothing, and the module's functions that act at once (ct.alloc and the
+ * other direct requests, ct.verdict, ct.forget, ct.sync, ct.stats, ct.delete,
+ * ct.flush) are replaced in the module table at @idx by ones that report a problem and
+ * return nil, "EOPNOTSUPP: ...". Problems go to stderr with the caller's file:line.
+ */
+void ctl_stage_dry(lua_State *L, int idx, struct ctl_state *s);
+/* How many problems ctlua check reported in @s. */
+unsigned int ctl_stage_problems(const struct ctl_state *s);
+/*
+ * One line for what the staged @s would do when made live: "attach veth0 ingress;
+ * mode enforce; default drop; 2 rules; callbacks miss, alloc". Pushes it.
+ */
+void ctl_stage_push_summary(lua_State *L, struct ctl_state *s);
+
+/*
  * Push t[k] read raw (no __index runs) and return its type; nil when the value at @idx
  * is no table. For code that must not run user code: completion, the printer.
  */

@@ -40,7 +40,8 @@ struct ctl_loop {
 static int sig_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t sig_pending;	/* not yet taken */
 static volatile sig_atomic_t sig_stopping;	/* not yet honoured */
-static bool hosted;
+static volatile sig_atomic_t sig_reload;	/* ctlua run: a SIGHUP not yet taken */
+static bool hosted, hup_reloads;
 static int catch_depth;
 static struct sigaction old_int, old_term, old_hup;
 /* The Lua threads a signal interrupts; written only by the thread the handler runs on. */
@@ -81,6 +82,14 @@ static void on_signal(int signo)
 {
 	int saved = errno;
 
+	if (signo == SIGHUP && hup_reloads) {	/* no stop: ends the wait, interrupts nothing */
+		sig_reload = 1;
+		if (write(sig_pipe[1], "", 1) < 0) {
+			/* the pipe is full: a wake-up is already pending */
+		}
+		errno = saved;
+		return;
+	}
 	/* a SIGTERM is not hidden behind an earlier SIGINT */
 	if (!sig_pending || signo != SIGINT)
 		sig_pending = signo;
@@ -123,9 +132,26 @@ int ctl_signals_install(void)
 	sigaction(SIGTERM, &sa, NULL);
 	/* nohup and shells start a process with SIGHUP ignored so that it outlives them */
 	sigaction(SIGHUP, NULL, &old);
-	if (old.sa_handler != SIG_IGN)
+	if (old.sa_handler != SIG_IGN || hup_reloads)	/* a service reloads even under nohup */
 		sigaction(SIGHUP, &sa, NULL);
 	return 0;
+}
+
+void ctl_signals_hup_reloads(void)
+{
+	hup_reloads = true;
+}
+
+bool ctl_signal_reload_take(void)
+{
+	char drain[64];
+
+	if (!sig_reload)
+		return false;
+	/* the pipe first: a signal that comes after the drain leaves its byte */
+	while (read(sig_pipe[0], drain, sizeof(drain)) > 0)
+		;
+	return __atomic_exchange_n(&sig_reload, 0, __ATOMIC_SEQ_CST) != 0;
 }
 
 bool ctl_signals_hosted(void)

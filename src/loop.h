@@ -69,6 +69,15 @@ int ctl_loop_wait(struct ctl_loop *loop, int timeout_ms, int *tags, int max);
  */
 int ctl_signals_install(void);
 
+/*
+ * ctlua run, before ctl_signals_install: SIGHUP asks for a reload instead of a stop (also
+ * when inherited as ignored). It ends the wait it comes in (ctl_loop_wait returns 0),
+ * interrupts no Lua code and arms no watchdog; ctl_signal_reload_take says whether one
+ * came since it was last called, and takes it.
+ */
+void ctl_signals_hup_reloads(void);
+bool ctl_signal_reload_take(void);
+
 /* Whether ctl_signals_install was called: the ctlua command, not ct.so in another Lua. */
 bool ctl_signals_hosted(void);
 

@@ -4,6 +4,7 @@
  * linked into the ctlua binary and into ct.so for stock lua5.4 (require "ct").
  * The module creates no globals.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "datapath.h"
@@ -105,6 +106,8 @@ int ctl_ready(lua_State *L, struct ctl_state *s)
 		goto mask;
 	if (s->closed)	/* user code that ran since ctl_state (an __index) closed it */
 		return luaL_error(L, "the ct module is closed");
+	if (s->dry)	/* every caller is replaced or bypasses this in a check (lua_stage.c) */
+		return ctl_fail(L, ENOTSUP, "ctlua check loads no datapath");
 	err = ctl_dp_open(&s->dp, &s->dp_opts, msg, sizeof(msg));
 	if (err)
 		return ctl_fail(L, err, "%s", msg);
@@ -173,9 +176,11 @@ static bool finalizing(lua_State *L)
 void ctl_state_release(struct ctl_state *s)
 {
 	ctl_events_close(s);
-	ctl_vbuf_free(s->vbuf);
+	if (!s->dp_borrowed) {	/* a staged policy's are the running one's (lua_stage.c) */
+		ctl_vbuf_free(s->vbuf);
+		ctl_dp_close(s->dp);
+	}
 	s->vbuf = NULL;
-	ctl_dp_close(s->dp);
 	s->dp = NULL;
 }
 

@@ -34,6 +34,7 @@ struct ctl_link {
 	struct ctl_tc_link tc;
 	bool attached;
 	bool lost;			/* taken over, or its filter or interface went away */
+	struct ctl_tc_opts opts;	/* staged (ctlua run): what the commit attaches with */
 	struct ctl_state *state;
 	struct ctl_link *next;		/* state's list of attached links */
 };
@@ -66,6 +67,15 @@ struct ctl_state {
 	struct ctl_state *next_live;	/* every open state, for the exit handler */
 	bool closed;			/* collected: a finalizer may still call us */
 	int event_mt_ref;		/* the events' metatable (lua_event.c); 0 until made */
+	/* ctlua run (lua_stage.c): a policy staged, then made live in one step */
+	bool staged;			/* its top level runs: what packets read is recorded */
+	bool served;			/* ctlua run serves its events: ct.run, ct.poll refuse */
+	bool dp_borrowed;		/* dp and vbuf are the running state's: not freed here */
+	__u8 stage_mode;		/* ct.mode while staged */
+	struct ctlua_verdict stage_dflt;	/* ct.default while staged */
+	struct ctl_link *staged_links;	/* ct.attach while staged: attached at the commit */
+	bool dry;			/* ctlua check: staged with no datapath at all */
+	unsigned int problems;		/* what ctlua check found (ctl_check_problem) */
 };
 
 /*
@@ -248,6 +258,30 @@ void ctl_links_detach_all(struct ctl_state *s);
  * Returns 0 or -errno (the config map could not be written). Stack: balanced.
  */
 int ctl_events_sync_mask(lua_State *L, struct ctl_state *s);
+/*
+ * The event mask ctl_events_sync_mask writes: the kinds something listens to, less
+ * those ct.events turned off. Stack: balanced.
+ */
+__u8 ctl_events_mask(lua_State *L, struct ctl_state *s);
+/*
+ * ct.attach while @s is staged: @l (on the stack, not attached) names @ifname and @dir
+ * and goes on the state's staged list; ctl_stage_commit attaches it with @opts (copied)
+ * or adopts it.
+ */
+void ctl_stage_link(struct ctl_state *s, struct ctl_link *l, const char *ifname, int dir,
+		    bool l3, const struct ctl_tc_opts *opts);
+/*
+ * The sentence for an attach of @ifname, @dir that ctl_tc_attach refused with @err and
+ * @why (who holds the hook, which orphans, what to do), into @buf.
+ */
+void ctl_link_refusal(char *buf, size_t len, int err, const char *ifname, int dir,
+		      const struct ctl_tc_conflict *why);
+/*
+ * ctlua check: report a problem in the policy at the Lua code calling the running C
+ * function ("ctlua: policy.lua:3: <fmt...>" on stderr) and count it. Returns 0.
+ */
+int ctl_check_problem(lua_State *L, struct ctl_state *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Release the ring buffer and loop. */
 void ctl_events_close(struct ctl_state *s);
 /* Free what a closed state holds (ring buffer, loop, datapath); for the finalizer. */

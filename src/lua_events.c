@@ -24,6 +24,7 @@
 #include "addr.h"
 #include "datapath.h"
 #include "deadline.h"
+#include "log.h"
 #include "loop.h"
 #include "lua_ct.h"
 #include "names.h"
@@ -44,8 +45,7 @@ int ctl_traceback(lua_State *L)
 
 static void report(lua_State *L, const char *what)
 {
-	fprintf(stderr, "%s: %s%s\n", ctl_progname, what ? what : "", lua_tostring(L, -1));
-	fflush(stderr);
+	ctl_log(CTL_LOG_ERR, "%s%s", what ? what : "", lua_tostring(L, -1));
 	lua_pop(L, 1);
 }
 
@@ -377,23 +377,30 @@ static unsigned int watched_kinds(lua_State *L, struct ctl_state *s)
 	return kinds;
 }
 
-int ctl_events_sync_mask(lua_State *L, struct ctl_state *s)
+__u8 ctl_events_mask(lua_State *L, struct ctl_state *s)
 {
-	struct ctl_dp_policy p;
 	unsigned int want = 0;
 
-	if (!s->dp)
-		return 0;
 	for (int k = 0; k < CTLUA_EV_NR; k++)
 		if (s->cb_ref[k] != LUA_NOREF)
 			want |= 1u << k;
 	if (s->watch_ref != LUA_NOREF)
 		want |= watched_kinds(L, s);
-	want &= ~(unsigned int)s->events_off;
+	return (__u8)(want & ~(unsigned int)s->events_off);
+}
+
+int ctl_events_sync_mask(lua_State *L, struct ctl_state *s)
+{
+	struct ctl_dp_policy p;
+	__u8 want;
+
+	if (!s->dp || s->staged)	/* staged: written with the whole policy (lua_stage.c) */
+		return 0;
+	want = ctl_events_mask(L, s);
 	ctl_dp_policy(s->dp, &p);
 	if (p.event_mask == want)
 		return 0;
-	p.event_mask = (__u8)want;
+	p.event_mask = want;
 	return ctl_dp_put_policy(s->dp, &p);
 }
 
@@ -450,6 +457,9 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 	const char *why = "timeout";
 	int n, err = 0, signo = 0;
 
+	if (s->served)
+		return luaL_error(L, "ct.run and ct.poll cannot be called in a policy that "
+				  "'ctlua run' serves (it serves the events itself)");
 	if (s->run_L)	/* libbpf has not yet advanced past the event being handled */
 		return luaL_error(L, "ct.run and ct.poll cannot be called from an event callback");
 	if (hosted && ctl_signal_stopping() && !ctl_signal_pending()) {

@@ -93,11 +93,12 @@ static bool field_bool(lua_State *L, int idx, const char *field, bool dflt)
 	return v;
 }
 
-/* nil, message, errno for an attach that ctl_tc_attach refused with @why. */
-static int refused(lua_State *L, int err, const char *ifname, int dir,
-		   const struct ctl_tc_conflict *why)
+void ctl_link_refusal(char *buf, size_t len, int err, const char *ifname, int dir,
+		      const struct ctl_tc_conflict *why)
 {
 	const char *d = ctl_dir_names[dir];
+	const char *filters = why->norphans > 1 ? "filters" : "a filter";
+	const char *s = why->norphans > 1 ? "s" : "", *them = why->norphans > 1 ? "them" : "it";
 	char owner[PATH_MAX + 32], ids[CTL_TC_MAX_ORPHANS * 12] = "";
 	size_t n = 0;
 
@@ -105,43 +106,55 @@ static int refused(lua_State *L, int err, const char *ifname, int dir,
 	switch (why->why) {
 	case CTL_TC_LIVE:
 		if (!why->owner.pid)	/* it has the record locked, and is still writing it */
-			return ctl_fail(L, err, "'%s' %s is being attached by another ctlua; "
-					"ct.attach('%s', {takeover=true}) or --take-over replaces it",
-					ifname, d, ifname);
-		if (why->owner.pid == getpid())
-			return ctl_fail(L, err, "'%s' %s is already attached by this ctlua; detach "
-					"that link first, or ct.attach('%s', {takeover=true}) "
-					"replaces it", ifname, d, ifname);
-		return ctl_fail(L, err, "'%s' %s is enforced by ctlua pid %d (%s); "
-				"ct.attach('%s', {takeover=true}) or --take-over replaces it",
-				ifname, d, why->owner.pid, owner, ifname);
+			snprintf(buf, len, "'%s' %s is being attached by another ctlua; "
+				 "ct.attach('%s', {takeover=true}) or --take-over replaces it",
+				 ifname, d, ifname);
+		else if (why->owner.pid == getpid())
+			snprintf(buf, len, "'%s' %s is already attached by this ctlua; detach "
+				 "that link first, or ct.attach('%s', {takeover=true}) "
+				 "replaces it", ifname, d, ifname);
+		else
+			snprintf(buf, len, "'%s' %s is enforced by ctlua pid %d (%s); "
+				 "ct.attach('%s', {takeover=true}) or --take-over replaces it",
+				 ifname, d, why->owner.pid, owner, ifname);
+		return;
 	case CTL_TC_ORPHANS:
 		for (int i = 0; i < why->norphans; i++)
 			n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%u", i ? ", " : "",
 					      why->orphan_ids[i]);
 		if (!why->owner.pid)
-			return ctl_fail(L, err, "'%s' %s has %s left by a ctlua that no longer runs "
-					"(program id%s %s, no record of its owner); "
-					"ct.attach('%s', {orphans=\"remove\"}) or --orphans=remove "
-					"removes %s", ifname, d,
-					why->norphans > 1 ? "filters" : "a filter",
-					why->norphans > 1 ? "s" : "", ids, ifname,
-					why->norphans > 1 ? "them" : "it");
-		return ctl_fail(L, err, "'%s' %s has %s left by a ctlua that no longer runs "
-				"(program id%s %s, pid %d, %s); "
-				"ct.attach('%s', {orphans=\"remove\"}) or --orphans=remove removes %s",
-				ifname, d, why->norphans > 1 ? "filters" : "a filter",
-				why->norphans > 1 ? "s" : "", ids, why->owner.pid, owner, ifname,
-				why->norphans > 1 ? "them" : "it");
+			snprintf(buf, len, "'%s' %s has %s left by a ctlua that no longer runs "
+				 "(program id%s %s, no record of its owner); "
+				 "ct.attach('%s', {orphans=\"remove\"}) or --orphans=remove "
+				 "removes %s", ifname, d, filters, s, ids, ifname, them);
+		else
+			snprintf(buf, len, "'%s' %s has %s left by a ctlua that no longer runs "
+				 "(program id%s %s, pid %d, %s); "
+				 "ct.attach('%s', {orphans=\"remove\"}) or --orphans=remove "
+				 "removes %s", ifname, d, filters, s, ids, why->owner.pid, owner,
+				 ifname, them);
+		return;
 	case CTL_TC_FOREIGN:
-		return ctl_fail(L, err, "'%s' %s has a filter that is not ctlua's at ctlua's place "
-				"(pref %d handle 0x%x: %s); remove it or move it elsewhere",
-				ifname, d, CTL_TC_PRIORITY, CTL_TC_HANDLE, why->foreign);
+		snprintf(buf, len, "'%s' %s has a filter that is not ctlua's at ctlua's place "
+			 "(pref %d handle 0x%x: %s); remove it or move it elsewhere",
+			 ifname, d, CTL_TC_PRIORITY, CTL_TC_HANDLE, why->foreign);
+		return;
 	}
 	if (err == -EPERM || err == -ENOTDIR)
-		return ctl_fail(L, err, "cannot attach to '%s' %s: " CTL_OWNER_DIR " must be a "
-				"directory of this user's that no one else may enter", ifname, d);
-	return ctl_fail(L, err, "cannot attach to '%s' %s (%s)", ifname, d, strerror(-err));
+		snprintf(buf, len, "cannot attach to '%s' %s: " CTL_OWNER_DIR " must be a "
+			 "directory of this user's that no one else may enter", ifname, d);
+	else
+		snprintf(buf, len, "cannot attach to '%s' %s (%s)", ifname, d, strerror(-err));
+}
+
+/* nil, message, errno for an attach that ctl_tc_attach refused with @why. */
+static int refused(lua_State *L, int err, const char *ifname, int dir,
+		   const struct ctl_tc_conflict *why)
+{
+	char msg[PATH_MAX + 512];
+
+	ctl_link_refusal(msg, sizeof(msg), err, ifname, dir, why);
+	return ctl_fail(L, err, "%s", msg);
 }
 
 /*
@@ -156,7 +169,7 @@ static int l_attach(lua_State *L)
 	struct ctl_tc_opts opts = *ctl_tc_defaults();
 	struct ctl_tc_conflict why;
 	struct ctl_link *l;
-	int dir = CTLUA_DIR_INGRESS, err, r, l3, fd;
+	int dir = CTLUA_DIR_INGRESS, err, r, l3, fd = -1;
 
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
@@ -171,7 +184,7 @@ static int l_attach(lua_State *L)
 				     "does not have yet: use \"remove\" or \"refuse\"");
 	if (strlen(ifname) >= IF_NAMESIZE)
 		return luaL_argerror(L, 1, "interface names are at most 15 characters");
-	r = ctl_ready(L, s);
+	r = s->dry ? 0 : ctl_ready(L, s);	/* ctlua check loads no datapath */
 	if (r)
 		return r;
 	l = lua_newuserdatauv(L, sizeof(*l), 1);
@@ -180,11 +193,18 @@ static int l_attach(lua_State *L)
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_setiuservalue(L, -2, 1);	/* the state outlives its links */
 	err = l3 = ctl_tc_is_l3(ifname);
+	if (err == -ENODEV && s->dry)	/* ctlua check: reported, and the check goes on */
+		err = l3 = ctl_check_problem(L, s, "no interface named '%s'", ifname);
 	if (err == -ENODEV)
 		return ctl_fail(L, err, "no interface named '%s'", ifname);
-	if (err >= 0 && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
+	if (err >= 0 && !s->dry && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
 		return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
 				ctl_dir_names[dir], ifname, strerror(-fd));
+	if (err >= 0 && s->staged) {	/* ctlua run: attached when the policy goes live */
+		ctl_stage_link(s, l, ifname, dir, l3, &opts);
+		anchor(L, -1, true);
+		return 1;
+	}
 	if (err >= 0)
 		err = ctl_tc_attach(fd, ifname, dir, &opts, &l->tc, &why);
 	if (err == -ENODEV)

@@ -3,7 +3,8 @@
  * lua_policy.c - what the TC program decides on a miss: ct.mode, ct.default, ct.events,
  * the rule table (ct.rule, ct.unrule, ct.rules; compiled by rules.c) and per-flow
  * verdicts (ct.verdict, ct.forget, sized by ct.config). Each writes its map at once;
- * the program sees it on the next packet.
+ * the program sees it on the next packet. In a staged policy (ctlua run, lua_stage.c)
+ * mode, default, rules and events are recorded instead, and go live together.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include "addr.h"
 #include "datapath.h"
+#include "log.h"
 #include "lua_ct.h"
 #include "names.h"
 #include "verdict_buf.h"
@@ -26,6 +28,12 @@ static int l_mode(lua_State *L)
 	struct ctl_dp_policy p;
 	int r, err;
 
+	if (s->staged) {	/* ctlua run: made live with the whole policy (lua_stage.c) */
+		if (!lua_isnoneornil(L, 1))
+			s->stage_mode = (__u8)ctl_check_option(L, 1, NULL, ctl_mode_names);
+		lua_pushstring(L, ctl_mode_names[s->stage_mode]);
+		return 1;
+	}
 	if (!lua_isnoneornil(L, 1)) {
 		int mode = ctl_check_option(L, 1, NULL, ctl_mode_names);
 
@@ -52,6 +60,7 @@ static int l_default(lua_State *L)
 	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
 	struct ctl_state *s = ctl_state(L);
 	bool set_action = !lua_isnoneornil(L, 1), set_opts = !lua_isnoneornil(L, 2);
+	const struct ctlua_verdict *v;
 	struct ctl_dp_policy p;
 	struct ctlua_opts o = {};
 	int action = 0, r, err;
@@ -62,6 +71,16 @@ static int l_default(lua_State *L)
 		luaL_checktype(L, 2, LUA_TTABLE);
 		ctl_check_keys(L, 2, 2, keys);
 		ctl_check_opts(L, 2, 2, false, &o);
+	}
+	if (s->staged) {	/* ctlua run: made live with the whole policy */
+		if (set_action) {
+			memset(&s->stage_dflt, 0, sizeof(s->stage_dflt));
+			s->stage_dflt.action = (__u8)action;
+		}
+		if (set_action || set_opts)
+			s->stage_dflt.opts = o;
+		v = &s->stage_dflt;
+		goto out;
 	}
 	if ((r = ctl_ready(L, s)))
 		return r;
@@ -75,9 +94,11 @@ static int l_default(lua_State *L)
 		if ((err = ctl_dp_put_policy(s->dp, &p)))
 			return ctl_fail(L, err, "cannot write the policy");
 	}
-	lua_pushstring(L, ctl_action_names[p.dflt.action]);
+	v = &p.dflt;
+out:
+	lua_pushstring(L, ctl_action_names[v->action]);
 	lua_newtable(L);
-	ctl_push_opts_fields(L, &p.dflt.opts);
+	ctl_push_opts_fields(L, &v->opts);
 	return 2;
 }
 
@@ -116,7 +137,7 @@ static int l_events(lua_State *L)
 			lua_pop(L, 1);
 		}
 	}
-	if ((r = ctl_ready(L, s)))
+	if (!s->staged && (r = ctl_ready(L, s)))	/* staged: the commit loads it */
 		return r;
 	if (!lua_isnoneornil(L, 1)) {
 		s->events_off = (__u8)(((1u << CTLUA_EV_NR) - 1) & ~mask);
@@ -169,10 +190,13 @@ static void read_dport(lua_State *L, int idx, int arg, struct ctl_rule_spec *spe
 static int write_rules(struct ctl_state *s, const struct ctl_rules *t,
 		       const struct ctl_dp_policy *p)
 {
-	struct ctlua_rule *flat = malloc(t->n * sizeof(*flat) + 1);
+	struct ctlua_rule *flat;
 	struct ctl_dp_policy np;
 	int err;
 
+	if (s->staged)		/* ctlua run: written with the whole policy (lua_stage.c) */
+		return 0;
+	flat = malloc(t->n * sizeof(*flat) + 1);
 	if (!flat)
 		return -ENOMEM;
 	if (p)
@@ -237,7 +261,7 @@ static int l_rule(lua_State *L)
 	read_rule(L, 1, 1, &r, &priority);
 	if (s->rules.n >= CTLUA_MAX_RULES)
 		return ctl_fail(L, E2BIG, "the rule table is full (%d rules)", CTLUA_MAX_RULES);
-	if ((rr = ctl_ready(L, s)))
+	if (!s->staged && (rr = ctl_ready(L, s)))	/* staged: the commit loads it */
 		return rr;
 
 	pos = ctl_rules_add(&s->rules, &r, priority);
@@ -362,17 +386,23 @@ static int l_policy(lua_State *L)
 			check_value(L, policy_rule, t, prefix);
 		}
 	}
-	if ((r = ctl_ready(L, s)))
-		return r;
-
-	ctl_dp_policy(s->dp, &p);
-	if (mode >= 0)
-		p.mode = (__u8)mode;
-	if (set_dflt)
-		p.dflt = dflt;
-	err = write_rules(s, t ? t : &s->rules, &p);
-	if (err)
-		return ctl_fail(L, err, "cannot write the policy");
+	if (s->staged) {	/* ctlua run: made live with the whole policy (lua_stage.c) */
+		if (mode >= 0)
+			s->stage_mode = (__u8)mode;
+		if (set_dflt)
+			s->stage_dflt = dflt;
+	} else {
+		if ((r = ctl_ready(L, s)))
+			return r;
+		ctl_dp_policy(s->dp, &p);
+		if (mode >= 0)
+			p.mode = (__u8)mode;
+		if (set_dflt)
+			p.dflt = dflt;
+		err = write_rules(s, t ? t : &s->rules, &p);
+		if (err)
+			return ctl_fail(L, err, "cannot write the policy");
+	}
 	lua_newtable(L);
 	if (t) {
 		/* ids go up in the order given: rule i of the list got last_id + i */
@@ -566,9 +596,8 @@ void ctl_verdicts_flush(struct ctl_state *s)
 
 	if (!s->vbuf || !(err = ctl_vbuf_sync(s->vbuf, &fail)))
 		return;
-	fprintf(stderr, "%s: %s: %s\n", ctl_progname, ctl_errno_name(-err, name, sizeof(name)),
+	ctl_log(CTL_LOG_ERR, "%s: %s", ctl_errno_name(-err, name, sizeof(name)),
 		ctl_dp_verdict_error(s->dp, err, ctl_flow_format(&fail, buf), msg, sizeof(msg)));
-	fflush(stderr);
 }
 
 /*
@@ -600,7 +629,7 @@ static int l_config(lua_State *L)
 		if (ctl_field_int(L, 1, 1, "verdict_idle", 0, CTL_VERDICT_IDLE_MAX_MS, &n))
 			o.verdict_idle_ms = (unsigned int)n;
 		s->dp_opts = o;
-		if (s->dp)
+		if (s->dp && !s->staged)	/* staged: set at the commit */
 			ctl_dp_set_verdict_idle(s->dp, o.verdict_idle_ms);
 	}
 	lua_createtable(L, 0, 2);

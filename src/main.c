@@ -20,10 +20,12 @@
 #include "help.h"
 #include "loop.h"
 #include "owner.h"
+#include "policy_check.h"
 #include "probe.h"
 #include "repl.h"
 #include "run.h"
 #include "sandbox.h"
+#include "service.h"
 #include "tc.h"
 #include "watchdog.h"
 
@@ -33,6 +35,8 @@ static const char usage[] =
 	"       ctlua [OPTIONS] -        (read the script from standard input)\n"
 	"       ctlua [OPTIONS]          (the interactive shell; lines from stdin without a terminal)\n"
 	"       ctlua explain [ERRNO...]  (what the conntrack kfuncs' errors mean)\n"
+	"       ctlua run [OPTIONS] POLICY  (the policy as a service: ready, reload, stop)\n"
+	"       ctlua check [OPTIONS] POLICY  (validate a policy; nothing reaches the kernel)\n"
 	"\n"
 	"Run a Lua 5.4 policy that decides how Linux conntrack entries are created:\n"
 	"a TC eBPF program looks each packet up in conntrack and, for a flow without\n"
@@ -43,6 +47,7 @@ static const char usage[] =
 	"  -e, --execute CODE       run CODE instead of a script file\n"
 	"  -i, --interactive        after the script or CODE, stay in the interactive shell\n"
 	"  -c, --check              check that this kernel and user can run ctlua, and exit\n"
+	"                           (the host; 'ctlua check POLICY' checks a policy)\n"
 	"  -v, --verbose            show libbpf's messages and the verifier log\n"
 	"      --verdicts N         room for N per-flow verdicts (default 131072)\n"
 	"      --memory-limit SIZE  the Lua state's memory limit, e.g. 512M (default: 1G,\n"
@@ -62,9 +67,25 @@ static const char usage[] =
 	"  ctlua                              the shell: attach, watch, change the policy\n"
 	"  ctlua --check\n"
 	"  ctlua explain EPROTO               what EPROTO from bpf_skb_ct_alloc means\n"
+	"  ctlua run /etc/ctlua/edge.lua      the policy as a service (ctlua@edge.service)\n"
 	"\n"
 	"SIGINT, SIGTERM and SIGHUP end ctlua and remove its tc filters; exit status 0\n"
 	"(done), 1 (the script failed or was interrupted), 2 (usage), 128+N (the watchdog).\n"
+	"\n"
+	"ctlua run runs POLICY's top level (which attaches, sets rules and registers\n"
+	"callbacks, and does not call ct.run), tells systemd it is ready (sd_notify), and\n"
+	"serves the callbacks until SIGTERM or SIGINT, then removes its filters (exit 0;\n"
+	"1 if the policy could not start). SIGHUP reloads POLICY into a fresh Lua state\n"
+	"and switches to it in one step only if its whole top level succeeds; a broken\n"
+	"policy is logged and the old one runs on. POLICY, and its directory, must not\n"
+	"be writable by group or others, nor owned by a user other than root or you.\n"
+	"Options -v, --verdicts, --memory-limit and --allow-bytecode apply; see\n"
+	"doc/service.md.\n"
+	"\n"
+	"ctlua check POLICY runs POLICY's top level against a dry-run ct: attach, rule,\n"
+	"default, mode and on are checked and recorded, calls that act at once (ct.alloc,\n"
+	"ct.verdict, ...) are reported and not run, and nothing reaches the kernel. It\n"
+	"prints what the policy would do, or each problem with its file and line (exit 1).\n"
 	"\n"
 	"Needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN) and Linux 6.1+ with BTF and conntrack.\n"
 	"See ctlua(1) or doc/api.md for the Lua API.\n";
@@ -148,7 +169,20 @@ static int check_kernel(void)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line's options, as main and `ctlua run` read them. */
+struct cmd_opts {
+	size_t mem_limit;
+	struct ctl_dp_opts dp_opts;
+	struct ctl_tc_opts tc_opts;	/* --take-over, --orphans */
+	const char *code;
+	bool verbose, interactive;
+};
+
+/*
+ * Read the options at argv[optind...] up to the first operand into @o. Returns -1 to go
+ * on, or the exit status for an option that ends the command (--help, an error).
+ */
+static int parse_options(int argc, char **argv, struct cmd_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "execute", required_argument, NULL, 'e' },
@@ -164,31 +198,22 @@ int main(int argc, char **argv)
 		{ "orphans", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
-	size_t mem_limit = ctl_mem_default_limit();
-	struct ctl_dp_opts dp_opts;
-	struct ctl_tc_opts tc_opts = *ctl_tc_defaults();
-	char policy[PATH_MAX];
 	const char *why;
 	char *end;
-	const char *code = NULL, *script;
-	bool verbose = false, interactive = false;
-	lua_State *L;
-	int opt, status;
+	int opt;
 
-	argv[0] = "ctlua";	/* getopt's messages start with it */
-	ctl_dp_opts_init(&dp_opts);
 	while ((opt = getopt_long(argc, argv, "+e:icvhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'e':
-			code = optarg;
+			o->code = optarg;
 			break;
 		case 'i':
-			interactive = true;
+			o->interactive = true;
 			break;
 		case 'c':
 			return check_kernel();
 		case 'v':
-			verbose = true;
+			o->verbose = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -208,11 +233,11 @@ int main(int argc, char **argv)
 					optarg);
 				return 2;
 			}
-			dp_opts.verdicts = (unsigned int)n;
+			o->dp_opts.verdicts = (unsigned int)n;
 			break;
 		}
 		case 'M':
-			if ((why = ctl_parse_size(optarg, &mem_limit))) {
+			if ((why = ctl_parse_size(optarg, &o->mem_limit))) {
 				fprintf(stderr, "ctlua: --memory-limit '%s': %s\n", optarg, why);
 				return 2;
 			}
@@ -221,7 +246,7 @@ int main(int argc, char **argv)
 			ctl_sandbox_allow_bytecode(true);
 			break;
 		case 'T':
-			tc_opts.takeover = true;
+			o->tc_opts.takeover = true;
 			break;
 		case 'O':
 			if (!strcmp(optarg, "adopt")) {
@@ -234,16 +259,89 @@ int main(int argc, char **argv)
 					"'%s'\n", optarg);
 				return 2;
 			}
-			tc_opts.orphans = strcmp(optarg, "remove") ? CTL_ORPHANS_REFUSE :
-								     CTL_ORPHANS_REMOVE;
+			o->tc_opts.orphans = strcmp(optarg, "remove") ? CTL_ORPHANS_REFUSE :
+									CTL_ORPHANS_REMOVE;
 			break;
 		default:
 			fprintf(stderr, "Try 'ctlua --help' for more information.\n");
 			return 2;
 		}
 	}
+	return -1;
+}
+
+/*
+ * Tell the ownership records (owner.h) what this ctlua runs: @script's real path, or
+ * "-e", "-" or "" (the shell) as they are; and ct.attach its defaults from @t.
+ */
+static void set_owner(const char *script, const struct ctl_tc_opts *t)
+{
+	char policy[PATH_MAX];
+
+	if (*script == '/' || !*script || !strcmp(script, "-e") || !strcmp(script, "-") ||
+	    !realpath(script, policy))
+		snprintf(policy, sizeof(policy), "%s", script);
+	ctl_owner_set_policy(policy);
+	ctl_tc_set_defaults(t);
+}
+
+/*
+ * ctlua run|check [OPTIONS] POLICY: the options after the word too, then the service
+ * (service.c) or, with @check, the dry run (policy_check.c).
+ */
+static int run_service(int argc, char **argv, struct cmd_opts *o, bool check)
+{
+	const char *cmd = check ? "check" : "run";
+	struct ctl_service_opts so;
+	int r = parse_options(argc, argv, o);
+
+	if (r >= 0)
+		return r;
+	if (o->code || o->interactive) {
+		fprintf(stderr, "ctlua: %s takes a policy file, not %s\n", cmd,
+			o->code ? "-e CODE" : "-i");
+		return 2;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "ctlua: %s: no policy file given\n"
+			"Try 'ctlua --help' for more information.\n", cmd);
+		return 2;
+	}
+	if (optind + 1 < argc) {
+		fprintf(stderr, "ctlua: %s takes one policy file, and no arguments after it "
+			"('%s')\n", cmd, argv[optind + 1]);
+		return 2;
+	}
+	so.dp_opts = o->dp_opts;
+	so.mem_limit = o->mem_limit;
+	ctl_dp_set_verbose(o->verbose);
+	if (check)
+		return ctl_policy_check(argv[optind], &so);
+	set_owner(argv[optind], &o->tc_opts);
+	return ctl_service_run(argv[optind], &so);
+}
+
+int main(int argc, char **argv)
+{
+	struct cmd_opts o = { .mem_limit = ctl_mem_default_limit(), .tc_opts = *ctl_tc_defaults() };
+	const char *code, *script;
+	bool interactive;
+	lua_State *L;
+	int status;
+
+	argv[0] = "ctlua";	/* getopt's messages start with it */
+	ctl_dp_opts_init(&o.dp_opts);
+	if ((status = parse_options(argc, argv, &o)) >= 0)
+		return status;
+	code = o.code;
+	interactive = o.interactive;
 	if (!code && optind < argc && !strcmp(argv[optind], "explain"))
 		return explain(argc - optind - 1, argv + optind + 1);
+	if (!code && !interactive && optind < argc && (!strcmp(argv[optind], "run") ||
+						       !strcmp(argv[optind], "check"))) {
+		optind++;
+		return run_service(argc, argv, &o, !strcmp(argv[optind - 1], "check"));
+	}
 	if (!code && optind >= argc)
 		interactive = true;	/* nothing to run first */
 	if (!code && optind < argc && !*argv[optind]) {
@@ -262,9 +360,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ctlua: cannot set up the stop signals (%s)\n", strerror(-status));
 		return 1;
 	}
-	ctl_dp_set_verbose(verbose);
+	ctl_dp_set_verbose(o.verbose);
 	ctl_progname = "ctlua";
-	L = ctl_sandbox_newstate(mem_limit);
+	L = ctl_sandbox_newstate(o.mem_limit);
 	if (!L) {
 		fprintf(stderr, "ctlua: cannot create a Lua state (out of memory)\n");
 		return 1;
@@ -273,16 +371,11 @@ int main(int argc, char **argv)
 	/* luaopen_ct puts the guard rails in (sandbox.c) before any user code runs */
 	luaL_requiref(L, "ct", luaopen_ct, 1);	/* the command's convenience globals: ct, */
 	lua_pop(L, 1);
-	ctl_state_set_dp_opts(ctl_state_of(L), &dp_opts);	/* ct.config may change them */
+	ctl_state_set_dp_opts(ctl_state_of(L), &o.dp_opts);	/* ct.config may change them */
 	ctl_open_help(L);			/* and help */
 
 	script = code ? "-e" : optind < argc ? argv[optind] : "";
-	/* what ownership records say this ctlua runs (owner.h) */
-	if (*script == '/' || !*script || !strcmp(script, "-e") || !strcmp(script, "-") ||
-	    !realpath(script, policy))
-		snprintf(policy, sizeof(policy), "%s", script);
-	ctl_owner_set_policy(policy);
-	ctl_tc_set_defaults(&tc_opts);
+	set_owner(script, &o.tc_opts);
 	if (!code && optind < argc)
 		optind++;
 	set_arg(L, script, argv + optind, argc - optind);

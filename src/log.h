@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * log.h - the host's messages on stderr. Outside a service they read as they always
+ * have ("ctlua: message"); `ctlua run` turns levels on, and then every line carries
+ * its level: "ctlua: error: ..." on a terminal or a file, or the sd-daemon priority
+ * prefix ("<3>...") when stderr is the journal's stream, so journald records levels.
+ */
+#ifndef CTLUA_LOG_H
+#define CTLUA_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* The syslog priorities sd-daemon's prefixes use (<systemd/sd-daemon.h>: SD_ERR ...). */
+enum ctl_log_level {
+	CTL_LOG_ERR = 3,
+	CTL_LOG_WARNING = 4,
+	CTL_LOG_INFO = 6,
+};
+
+/*
+ * Turn levels on (the service) or off (the default). With @on, whether stderr is the
+ * journal is decided now, from $JOURNAL_STREAM ("DEVICE:INODE") against stderr's fstat.
+ */
+void ctl_log_levels(bool on);
+
+/* Whether levels are on (a service is logging). */
+bool ctl_log_leveled(void);
+
+/*
+ * Write @fmt as one message at @level: each of its lines is prefixed as ctl_log_levels
+ * says, and a newline ends it. Without levels the prefix is "PROG: " on the first line
+ * only (PROG is ctl_progname), as the command's messages always were.
+ */
+void ctl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ctl_vlog(int level, const char *fmt, va_list ap);
+
+#endif
