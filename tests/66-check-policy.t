@@ -1,5 +1,5 @@
 #!/bin/bash
-# 62-check-policy.t - `ctlua check POLICY`: a policy's top level against a dry-run `ct`.
+# 66-check-policy.t - `ctlua check POLICY`: a policy's top level against a dry-run `ct`.
 # What it would do is printed; every problem (syntax, a bad rule or option, a callback
 # that is no function, a missing interface, calls that act at once, ct.run, a file
 # ctlua run would refuse) is reported with file and line and makes the exit status 1;
