@@ -28,11 +28,13 @@
 struct ctl_dp;
 struct ctl_loop;
 struct ctl_vbuf;
+struct ctl_link_watch;
 struct ring_buffer;
 
 struct ctl_link {
 	struct ctl_tc_link tc;
 	bool attached;
+	bool wait;			/* attach whenever the interface appears (lua_link.c) */
 	struct ctl_state *state;
 	struct ctl_link *next;		/* state's list of attached links */
 };
@@ -55,7 +57,9 @@ struct ctl_state {
 	bool mask_unsynced;		/* ctl_ready could not write the event mask yet */
 	bool drain_limited;		/* ctl_events_drain: stop the drain at drain_until */
 	struct timespec drain_until;
-	struct ctl_link *links;
+	struct ctl_link *links;		/* attached, and waiting for their interface */
+	struct ctl_link_watch *link_watch;	/* link notifications, from the first link */
+	bool link_watch_looped;		/* its socket is in loop (tag CTL_LINK_TAG) */
 	struct ctl_rules rules;		/* the host's copy of the live rule table */
 	int budget_ms;			/* time a callback may run */
 	unsigned long handled;		/* events given to callbacks */
@@ -240,6 +244,19 @@ void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event 
 
 /* Detach every link; used when the state goes away. */
 void ctl_links_detach_all(struct ctl_state *s);
+/* The loop's tag of the link notifications' socket. */
+#define CTL_LINK_TAG	100
+/*
+ * Put the link notifications' socket in the loop (once links exist): ct.run and ct.poll
+ * call it before they wait. Returns 0 or -errno.
+ */
+int ctl_links_watch(struct ctl_state *s);
+/*
+ * Read the link notifications and act on them: a waiting link attaches when its
+ * interface appears; an attached one whose interface is deleted is lost (attached
+ * false, a line on stderr) and, with wait, waits for it again. Stack: balanced.
+ */
+void ctl_links_changed(lua_State *L, struct ctl_state *s);
 /*
  * Write the event mask the TC program reads: the kinds something listens to (a ct.on
  * callback, ct.watch: the kind its filter names, else all), less those ct.events

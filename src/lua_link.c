@@ -2,11 +2,14 @@
 /*
  * lua_link.c - ct.attach and the link object. The state keeps every attached link
  * alive, so a link the script did not keep stays attached until link:detach(), a
- * to-be-closed variable going out of scope, or the end of the program.
+ * to-be-closed variable going out of scope, or the end of the program. Links follow
+ * their interface as it comes and goes (link_watch.c's notifications, at the end).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "datapath.h"
+#include "link_watch.h"
 #include "lua_ct.h"
 #include "names.h"
 
@@ -43,13 +46,46 @@ static int detach(struct ctl_link *l)
 {
 	int err;
 
-	if (!l->attached)
+	if (!l->attached) {
+		if (l->wait)	/* waiting: stop */
+			unlink_link(l->state, l);
+		l->wait = false;
 		return 0;
+	}
 	err = ctl_tc_detach(&l->tc);
 	if (err)
 		return err;	/* still attached: a later detach or the exit will retry */
 	unlink_link(l->state, l);
 	l->attached = false;
+	l->wait = false;
+	return 0;
+}
+
+/*
+ * Attach @l (its tc.ifname and tc.dir set) now. Returns 0, or -errno with *@loading
+ * saying whether loading the program failed (else attaching did; -ENODEV: no such
+ * interface).
+ */
+static int attach_now(struct ctl_state *s, struct ctl_link *l, bool *loading)
+{
+	char ifname[IF_NAMESIZE];
+	int dir = l->tc.dir, l3, fd, err;
+
+	memcpy(ifname, l->tc.ifname, sizeof(ifname));
+	*loading = false;
+	l3 = ctl_tc_is_l3(ifname);
+	if (l3 < 0)
+		return l3;
+	fd = ctl_dp_prog_fd(s->dp, dir, l3);
+	if (fd < 0) {
+		*loading = true;
+		return fd;
+	}
+	err = ctl_tc_attach(fd, ifname, dir, &l->tc);
+	if (err)
+		return err;
+	l->tc.l3 = l3;
+	l->attached = true;
 	return 0;
 }
 
@@ -62,8 +98,12 @@ void ctl_links_detach_all(struct ctl_state *s)
 			ctl_tc_forget(&l->tc);
 			unlink_link(s, l);
 			l->attached = false;
+			l->wait = false;
 		}
 	}
+	ctl_link_watch_close(s->link_watch);	/* its socket leaves the loop as it closes */
+	s->link_watch = NULL;
+	s->link_watch_looped = false;
 }
 
 const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE])
@@ -76,19 +116,27 @@ const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE])
 	return buf;
 }
 
-/* ct.attach(ifname [, {dir = "ingress"|"egress"}]) -> link | nil, msg, errno */
+/* ct.attach(ifname [, {dir = "ingress"|"egress", wait = bool}]) -> link | nil, msg, errno */
 static int l_attach(lua_State *L)
 {
-	static const char *const keys[] = { "dir", NULL };
+	static const char *const keys[] = { "dir", "wait", NULL };
 	struct ctl_state *s = ctl_state(L);
 	const char *ifname = ctl_check_cstring(L, 1);
 	struct ctl_link *l;
-	int dir = CTLUA_DIR_INGRESS, err, r, l3, fd;
+	int dir = CTLUA_DIR_INGRESS, err, r;
+	bool wait = false, loading;
 
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
 		ctl_check_keys(L, 2, 2, keys);
 		dir = ctl_field_option(L, 2, 2, "dir", ctl_dir_names, CTLUA_DIR_INGRESS);
+		if (lua_getfield(L, 2, "wait") != LUA_TNIL) {
+			if (!lua_isboolean(L, -1))
+				ctl_arg_error(L, 2, "field 'wait': expected a boolean, got %s",
+					      luaL_typename(L, -1));
+			wait = lua_toboolean(L, -1);
+		}
+		lua_pop(L, 1);
 	}
 	if (strlen(ifname) >= IF_NAMESIZE)
 		return luaL_argerror(L, 1, "interface names are at most 15 characters");
@@ -100,21 +148,20 @@ static int l_attach(lua_State *L)
 	luaL_setmetatable(L, CTL_LINK_MT);
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_setiuservalue(L, -2, 1);	/* the state outlives its links */
-	err = l3 = ctl_tc_is_l3(ifname);
-	if (err == -ENODEV)
+	if (!s->link_watch && (err = ctl_link_watch_open(&s->link_watch)))
+		return ctl_fail(L, err, "cannot watch the interfaces (%s)", strerror(-err));
+	snprintf(l->tc.ifname, sizeof(l->tc.ifname), "%s", ifname);
+	l->tc.dir = dir;
+	err = attach_now(s, l, &loading);
+	if (loading)
+		return ctl_fail(L, err, "cannot load the %s program for '%s' (%s)",
+				ctl_dir_names[dir], ifname, strerror(-err));
+	if (err == -ENODEV && !wait)
 		return ctl_fail(L, err, "no interface named '%s'", ifname);
-	if (err >= 0 && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
-		return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
-				ctl_dir_names[dir], ifname, strerror(-fd));
-	if (err >= 0)
-		err = ctl_tc_attach(fd, ifname, dir, &l->tc);
-	if (err == -ENODEV)
-		return ctl_fail(L, err, "no interface named '%s'", ifname);
-	if (err)
+	if (err && err != -ENODEV)
 		return ctl_fail(L, err, "cannot attach to '%s' %s (%s)", ifname, ctl_dir_names[dir],
 				strerror(-err));
-	l->tc.l3 = l3;
-	l->attached = true;
+	l->wait = wait;
 	l->state = s;
 	l->next = s->links;
 	s->links = l;
@@ -128,7 +175,7 @@ static int link_detach(lua_State *L)
 	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 	int err;
 
-	if (!l->attached)
+	if (!l->attached && !l->wait)
 		return luaL_error(L, "attempt to use a detached link (%s %s)", l->tc.ifname,
 				  ctl_dir_names[l->tc.dir]);
 	err = detach(l);
@@ -164,7 +211,7 @@ static int link_tostring(lua_State *L)
 	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
 	lua_pushfstring(L, "link %s %s%s", l->tc.ifname, ctl_dir_names[l->tc.dir],
-			l->attached ? "" : " (detached)");
+			l->attached ? "" : l->wait ? " (waiting)" : " (detached)");
 	return 1;
 }
 
@@ -185,7 +232,9 @@ static int link_index(lua_State *L)
 	case 2:
 		lua_pushstring(L, ctl_dir_names[l->tc.dir]);
 		break;
-	case 3:
+	case 3:	/* the truth now: what the kernel said of the interfaces is taken first */
+		if (l->state && !l->state->closed)
+			ctl_links_changed(L, l->state);
 		lua_pushboolean(L, l->attached);
 		break;
 	case 4:
@@ -198,6 +247,109 @@ static int link_index(lua_State *L)
 		lua_pushnil(L);
 	}
 	return 1;
+}
+
+/* ---- interfaces that come and go ---- */
+
+int ctl_links_watch(struct ctl_state *s)
+{
+	int err;
+
+	if (!s->link_watch || s->link_watch_looped || !s->loop)
+		return 0;
+	err = ctl_loop_add(s->loop, ctl_link_watch_fd(s->link_watch), CTL_LINK_TAG);
+	if (!err)
+		s->link_watch_looped = true;
+	return err;
+}
+
+/* Stop keeping @l alive (anchor, without its userdata at hand). Stack: balanced. */
+static void unanchor(lua_State *L, const struct ctl_link *l)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &live_links_key);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		lua_pop(L, 1);
+		if (lua_touserdata(L, -1) == l) {
+			lua_pushnil(L);
+			lua_rawset(L, -3);
+			break;
+		}
+	}
+	lua_pop(L, 1);
+}
+
+/* What ctl_links_changed hands to each notification. */
+struct changes {
+	lua_State *L;
+	struct ctl_state *s;
+};
+
+/* @l's interface is gone, and with it the filter: say so, and wait or let go. */
+static void lost(struct changes *c, struct ctl_link *l)
+{
+	fprintf(stderr, "%s: '%s' was deleted: its %s link is lost%s\n", ctl_progname,
+		l->tc.ifname, ctl_dir_names[l->tc.dir],
+		l->wait ? "; it attaches again when the interface is back" : "");
+	fflush(stderr);
+	ctl_tc_forget(&l->tc);
+	l->attached = false;
+	l->tc.ifindex = 0;
+	if (l->wait)
+		return;
+	unlink_link(c->s, l);
+	unanchor(c->L, l);
+}
+
+static void on_change(void *ctx, const struct ctl_link_change *ch)
+{
+	struct changes *c = ctx;
+	struct ctl_link *l, *next;
+	bool loading;
+	int err;
+
+	for (l = c->s->links; l; l = next) {
+		next = l->next;
+		if (l->attached && l->tc.ifindex == ch->ifindex && ch->gone) {
+			lost(c, l);
+		} else if (!l->attached && l->wait && !ch->gone &&
+			   !strcmp(l->tc.ifname, ch->ifname)) {
+			err = attach_now(c->s, l, &loading);
+			if (err && err != -ENODEV)
+				fprintf(stderr, "%s: cannot attach to '%s' %s (%s)\n", ctl_progname,
+					l->tc.ifname, ctl_dir_names[l->tc.dir], strerror(-err));
+		}
+	}
+}
+
+/*
+ * After lost notifications, look again: an attached link whose name now names another
+ * index (or none) lost its interface; a waiting one whose name exists attaches.
+ */
+static void resync(struct changes *c)
+{
+	struct ctl_link *l, *next;
+
+	for (l = c->s->links; l; l = next) {
+		struct ctl_link_change ch = { .ifname = l->tc.ifname };
+
+		next = l->next;
+		ch.ifindex = (int)if_nametoindex(l->tc.ifname);
+		if (l->attached && ch.ifindex != l->tc.ifindex) {
+			ch.gone = true;
+			ch.ifindex = l->tc.ifindex;
+		}
+		if (ch.ifindex)
+			on_change(c, &ch);
+	}
+}
+
+void ctl_links_changed(lua_State *L, struct ctl_state *s)
+{
+	struct changes c = { .L = L, .s = s };
+
+	if (s->link_watch && ctl_link_watch_read(s->link_watch, on_change, &c) == -ENOBUFS)
+		resync(&c);
 }
 
 static const luaL_Reg link_meta[] = {
