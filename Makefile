@@ -83,6 +83,7 @@ CORE_OBJS += tc.o
 CORE_OBJS += owner.o
 CORE_OBJS += nlreq.o
 CORE_OBJS += netns.o
+CORE_OBJS += link_watch.o
 CORE_OBJS += loop.o
 CORE_OBJS += watchdog.o
 CORE_OBJS += conntrack.o

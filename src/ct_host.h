@@ -16,6 +16,7 @@
 
 struct ctl_state;
 struct ctl_dp_opts;
+struct ctl_loop;
 
 /* The module's opener, for luaL_requiref(L, "ct", luaopen_ct, 1). Pushes the module. */
 int luaopen_ct(lua_State *L);
@@ -57,6 +58,19 @@ int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms);
  * scripts (ctl_run_call). Does nothing before the datapath is loaded.
  */
 void ctl_verdicts_flush(struct ctl_state *s);
+/* The loop's tag of the link notifications' socket. */
+#define CTL_LINK_TAG	100
+/*
+ * Put the link notifications' socket in @loop (once links exist): ct.run, ct.poll and
+ * the service call it before they wait. Returns 0 or -errno.
+ */
+int ctl_links_watch(struct ctl_state *s, struct ctl_loop *loop);
+/*
+ * Read the link notifications and act on them: a waiting link attaches when its
+ * interface appears; an attached one whose interface is deleted is lost (attached
+ * false, a line on stderr) and, with wait, waits for it again. Stack: balanced.
+ */
+void ctl_links_changed(lua_State *L, struct ctl_state *s);
 /* Stop ct.watch. */
 void ctl_events_unwatch(lua_State *L, struct ctl_state *s);
 /* From now on a signal during ct.run interrupts it as it does ct.poll (the shell's way). */

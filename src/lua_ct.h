@@ -28,6 +28,7 @@
 struct ctl_dp;
 struct ctl_loop;
 struct ctl_vbuf;
+struct ctl_link_watch;
 struct ring_buffer;
 
 struct ctl_link {
@@ -35,6 +36,7 @@ struct ctl_link {
 	bool attached;
 	bool lost;			/* taken over, or its filter or interface went away */
 	struct ctl_tc_opts opts;	/* staged (ctlua run): what the commit attaches with */
+	bool wait;			/* attach whenever the interface appears (lua_link.c) */
 	struct ctl_state *state;
 	struct ctl_link *next;		/* state's list of attached links */
 };
@@ -57,7 +59,9 @@ struct ctl_state {
 	bool mask_unsynced;		/* ctl_ready could not write the event mask yet */
 	bool drain_limited;		/* ctl_events_drain: stop the drain at drain_until */
 	struct timespec drain_until;
-	struct ctl_link *links;
+	struct ctl_link *links;		/* attached, and waiting for their interface */
+	struct ctl_link_watch *link_watch;	/* link notifications, from the first link */
+	bool link_watch_looped;		/* its socket is in loop (tag CTL_LINK_TAG) */
 	struct ctl_rules rules;		/* the host's copy of the live rule table */
 	int budget_ms;			/* time a callback may run */
 	unsigned long handled;		/* events given to callbacks */

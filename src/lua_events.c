@@ -455,7 +455,7 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 	bool pass_on = once || s->signals_interrupt, hosted = ctl_signals_hosted();
 	unsigned long before = s->handled;
 	const char *why = "timeout";
-	int n, err = 0, signo = 0;
+	int n, err = 0, signo = 0, tags[4];
 
 	if (s->served)
 		return luaL_error(L, "ct.run and ct.poll cannot be called in a policy that "
@@ -470,6 +470,8 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 	}
 	if ((err = events_open(L, s)))
 		return err;
+	if ((err = ctl_links_watch(s, s->loop)))
+		return ctl_fail(L, err, "cannot watch the interfaces");
 	if ((err = ctl_signals_catch()))
 		return ctl_fail(L, err, "cannot catch signals");
 	s->run_L = L;
@@ -482,7 +484,10 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 
 			timeout = left <= 0 ? 0 : left > 86400 ? 86400000 : (int)(left * 1000) + 1;
 		}
-		n = ctl_loop_wait(s->loop, timeout, NULL, 0);
+		n = ctl_loop_wait(s->loop, timeout, tags, 4);
+		for (int i = 0; i < n; i++)
+			if (tags[i] == CTL_LINK_TAG)
+				ctl_links_changed(L, s);
 		if (n == -EINTR) {
 			signo = ctl_signal_pending();
 			why = "signal";

@@ -2,12 +2,15 @@
 /*
  * lua_link.c - ct.attach and the link object. The state keeps every attached link
  * alive, so a link the script did not keep stays attached until link:detach(), a
- * to-be-closed variable going out of scope, or the end of the program.
+ * to-be-closed variable going out of scope, or the end of the program. Links follow
+ * their interface as it comes and goes (link_watch.c's notifications, at the end).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "datapath.h"
+#include "link_watch.h"
 #include "lua_ct.h"
 #include "names.h"
 #include "owner.h"
@@ -45,13 +48,47 @@ static int detach(struct ctl_link *l)
 {
 	int err;
 
-	if (!l->attached)
+	if (!l->attached) {
+		if (l->wait)	/* waiting: stop */
+			unlink_link(l->state, l);
+		l->wait = false;
 		return 0;
+	}
 	err = ctl_tc_detach(&l->tc);
 	if (err)
 		return err;	/* still attached: a later detach or the exit will retry */
 	unlink_link(l->state, l);
 	l->attached = false;
+	l->wait = false;
+	return 0;
+}
+
+/*
+ * Attach @l (its tc.ifname, tc.dir and opts set) now. Returns 0, or -errno with
+ * *@loading saying whether loading the program failed (else attaching did; -ENODEV: no
+ * such interface; a hook another ctlua holds: @why says who, ctl_link_refusal).
+ */
+static int attach_now(struct ctl_state *s, struct ctl_link *l, bool *loading,
+		      struct ctl_tc_conflict *why)
+{
+	char ifname[IF_NAMESIZE];
+	int dir = l->tc.dir, l3, fd, err;
+
+	memcpy(ifname, l->tc.ifname, sizeof(ifname));
+	*loading = false;
+	l3 = ctl_tc_is_l3(ifname);
+	if (l3 < 0)
+		return l3;
+	fd = ctl_dp_prog_fd(s->dp, dir, l3);
+	if (fd < 0) {
+		*loading = true;
+		return fd;
+	}
+	err = ctl_tc_attach(fd, ifname, dir, &l->opts, &l->tc, why);
+	if (err)
+		return err;
+	l->tc.l3 = l3;
+	l->attached = true;
 	return 0;
 }
 
@@ -64,8 +101,12 @@ void ctl_links_detach_all(struct ctl_state *s)
 			ctl_tc_forget(&l->tc);
 			unlink_link(s, l);
 			l->attached = false;
+			l->wait = false;
 		}
 	}
+	ctl_link_watch_close(s->link_watch);	/* its socket leaves the loop as it closes */
+	s->link_watch = NULL;
+	s->link_watch_looped = false;
 }
 
 const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE])
@@ -158,23 +199,25 @@ static int refused(lua_State *L, int err, const char *ifname, int dir,
 }
 
 /*
- * ct.attach(ifname [, {dir = "ingress"|"egress", takeover = bool,
+ * ct.attach(ifname [, {dir = "ingress"|"egress", wait = bool, takeover = bool,
  *                      orphans = "refuse"|"remove"}]) -> link | nil, msg, errno
  */
 static int l_attach(lua_State *L)
 {
-	static const char *const keys[] = { "dir", "takeover", "orphans", NULL };
+	static const char *const keys[] = { "dir", "wait", "takeover", "orphans", NULL };
 	struct ctl_state *s = ctl_state(L);
 	const char *ifname = ctl_check_cstring(L, 1);
 	struct ctl_tc_opts opts = *ctl_tc_defaults();
-	struct ctl_tc_conflict why;
+	struct ctl_tc_conflict why = { .why = CTL_TC_OK };
 	struct ctl_link *l;
 	int dir = CTLUA_DIR_INGRESS, err, r, l3, fd = -1;
+	bool wait = false, loading;
 
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
 		ctl_check_keys(L, 2, 2, keys);
 		dir = ctl_field_option(L, 2, 2, "dir", ctl_dir_names, CTLUA_DIR_INGRESS);
+		wait = field_bool(L, 2, "wait", false);
 		opts.takeover = field_bool(L, 2, "takeover", opts.takeover);
 		opts.orphans = ctl_field_option(L, 2, 2, "orphans", ctl_orphans_names,
 						opts.orphans);
@@ -192,27 +235,36 @@ static int l_attach(lua_State *L)
 	luaL_setmetatable(L, CTL_LINK_MT);
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_setiuservalue(L, -2, 1);	/* the state outlives its links */
-	err = l3 = ctl_tc_is_l3(ifname);
-	if (err == -ENODEV && s->dry)	/* ctlua check: reported, and the check goes on */
-		err = l3 = ctl_check_problem(L, s, "no interface named '%s'", ifname);
-	if (err == -ENODEV)
-		return ctl_fail(L, err, "no interface named '%s'", ifname);
-	if (err >= 0 && !s->dry && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
-		return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
-				ctl_dir_names[dir], ifname, strerror(-fd));
-	if (err >= 0 && s->staged) {	/* ctlua run: attached when the policy goes live */
+	if (s->staged) {	/* ctlua run and ctlua check: attached when the policy goes live */
+		err = l3 = ctl_tc_is_l3(ifname);
+		if (err == -ENODEV && wait)	/* it attaches when the interface appears */
+			err = l3 = 0;
+		if (err == -ENODEV && s->dry)	/* ctlua check: reported, and the check goes on */
+			err = l3 = ctl_check_problem(L, s, "no interface named '%s'", ifname);
+		if (err == -ENODEV)
+			return ctl_fail(L, err, "no interface named '%s'", ifname);
+		if (err >= 0 && !s->dry && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
+			return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
+					ctl_dir_names[dir], ifname, strerror(-fd));
 		ctl_stage_link(s, l, ifname, dir, l3, &opts);
+		l->wait = wait;
 		anchor(L, -1, true);
 		return 1;
 	}
-	if (err >= 0)
-		err = ctl_tc_attach(fd, ifname, dir, &opts, &l->tc, &why);
-	if (err == -ENODEV)
+	if (!s->link_watch && (err = ctl_link_watch_open(&s->link_watch)))
+		return ctl_fail(L, err, "cannot watch the interfaces (%s)", strerror(-err));
+	snprintf(l->tc.ifname, sizeof(l->tc.ifname), "%s", ifname);
+	l->tc.dir = dir;
+	l->opts = opts;
+	err = attach_now(s, l, &loading, &why);
+	if (loading)
+		return ctl_fail(L, err, "cannot load the %s program for '%s' (%s)",
+				ctl_dir_names[dir], ifname, strerror(-err));
+	if (err == -ENODEV && !wait)
 		return ctl_fail(L, err, "no interface named '%s'", ifname);
-	if (err)
+	if (err && err != -ENODEV)
 		return refused(L, err, ifname, dir, &why);
-	l->tc.l3 = l3;
-	l->attached = true;
+	l->wait = wait;
 	l->state = s;
 	l->next = s->links;
 	s->links = l;
@@ -251,7 +303,7 @@ static int link_detach(lua_State *L)
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	if (!l->attached)
+	if (!l->attached && !l->wait)
 		return luaL_error(L, "attempt to use a detached link (%s %s)", l->tc.ifname,
 				  ctl_dir_names[l->tc.dir]);
 	err = detach(l);
@@ -287,7 +339,7 @@ static int link_tostring(lua_State *L)
 	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
 	lua_pushfstring(L, "link %s %s%s", l->tc.ifname, ctl_dir_names[l->tc.dir],
-			l->attached ? "" : " (detached)");
+			l->attached ? "" : l->wait ? " (waiting)" : " (detached)");
 	return 1;
 }
 
@@ -308,7 +360,9 @@ static int link_index(lua_State *L)
 	case 2:
 		lua_pushstring(L, ctl_dir_names[l->tc.dir]);
 		break;
-	case 3:
+	case 3:	/* the truth now: what the kernel said of the interfaces is taken first */
+		if (l->state && !l->state->closed)
+			ctl_links_changed(L, l->state);
 		lua_pushboolean(L, still_attached(L, 1, l));
 		break;
 	case 4:
@@ -321,6 +375,114 @@ static int link_index(lua_State *L)
 		lua_pushnil(L);
 	}
 	return 1;
+}
+
+/* ---- interfaces that come and go ---- */
+
+int ctl_links_watch(struct ctl_state *s, struct ctl_loop *loop)
+{
+	int err;
+
+	if (!s->link_watch || s->link_watch_looped || !loop)
+		return 0;
+	err = ctl_loop_add(loop, ctl_link_watch_fd(s->link_watch), CTL_LINK_TAG);
+	if (!err)
+		s->link_watch_looped = true;
+	return err;
+}
+
+/* Stop keeping @l alive (anchor, without its userdata at hand). Stack: balanced. */
+static void unanchor(lua_State *L, const struct ctl_link *l)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &live_links_key);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		lua_pop(L, 1);
+		if (lua_touserdata(L, -1) == l) {
+			lua_pushnil(L);
+			lua_rawset(L, -3);
+			break;
+		}
+	}
+	lua_pop(L, 1);
+}
+
+/* What ctl_links_changed hands to each notification. */
+struct changes {
+	lua_State *L;
+	struct ctl_state *s;
+};
+
+/* @l's interface is gone, and with it the filter: say so, and wait or let go. */
+static void lost(struct changes *c, struct ctl_link *l)
+{
+	fprintf(stderr, "%s: '%s' was deleted: its %s link is lost%s\n", ctl_progname,
+		l->tc.ifname, ctl_dir_names[l->tc.dir],
+		l->wait ? "; it attaches again when the interface is back" : "");
+	fflush(stderr);
+	ctl_tc_forget(&l->tc);
+	l->attached = false;
+	l->tc.ifindex = 0;
+	if (l->wait)
+		return;
+	unlink_link(c->s, l);
+	unanchor(c->L, l);
+}
+
+static void on_change(void *ctx, const struct ctl_link_change *ch)
+{
+	struct changes *c = ctx;
+	struct ctl_link *l, *next;
+	bool loading;
+	int err;
+
+	for (l = c->s->links; l; l = next) {
+		next = l->next;
+		if (l->attached && l->tc.ifindex == ch->ifindex && ch->gone) {
+			lost(c, l);
+		} else if (!l->attached && l->wait && !ch->gone &&
+			   !strcmp(l->tc.ifname, ch->ifname)) {
+			struct ctl_tc_conflict why = { .why = CTL_TC_OK };
+			char msg[PATH_MAX + 512];
+
+			err = attach_now(c->s, l, &loading, &why);
+			if (err && err != -ENODEV) {
+				ctl_link_refusal(msg, sizeof(msg), err, l->tc.ifname, l->tc.dir,
+						 &why);
+				fprintf(stderr, "%s: %s\n", ctl_progname, msg);
+			}
+		}
+	}
+}
+
+/*
+ * After lost notifications, look again: an attached link whose name now names another
+ * index (or none) lost its interface; a waiting one whose name exists attaches.
+ */
+static void resync(struct changes *c)
+{
+	struct ctl_link *l, *next;
+
+	for (l = c->s->links; l; l = next) {
+		struct ctl_link_change ch = { .ifname = l->tc.ifname };
+
+		next = l->next;
+		ch.ifindex = (int)if_nametoindex(l->tc.ifname);
+		if (l->attached && ch.ifindex != l->tc.ifindex) {
+			ch.gone = true;
+			ch.ifindex = l->tc.ifindex;
+		}
+		if (ch.ifindex)
+			on_change(c, &ch);
+	}
+}
+
+void ctl_links_changed(lua_State *L, struct ctl_state *s)
+{
+	struct changes c = { .L = L, .s = s };
+
+	if (s->link_watch && ctl_link_watch_read(s->link_watch, on_change, &c) == -ENOBUFS)
+		resync(&c);
 }
 
 static const luaL_Reg link_meta[] = {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lua_policy.c - what the TC program decides on a miss: ct.mode, ct.default, ct.events,
- * the rule table (ct.rule, ct.unrule, ct.rules; compiled by rules.c) and per-flow
- * verdicts (ct.verdict, ct.forget, sized by ct.config). Each writes its map at once;
- * the program sees it on the next packet. In a staged policy (ctlua run, lua_stage.c)
- * mode, default, rules and events are recorded instead, and go live together.
+ * the rule table (ct.rule, ct.unrule, ct.rules; compiled by rules.c), all of them at
+ * once (ct.policy), and per-flow verdicts (ct.verdict, ct.forget, sized by ct.config).
+ * Each writes its map at once; the program sees it on the next packet. The policy
+ * changes through ctl_dp_put_policy, which no packet sees half done. In a staged
+ * policy (ctlua run, lua_stage.c) mode, default, rules and events are recorded
+ * instead, and go live together.
  */
 #include <arpa/inet.h>
 #include <errno.h>

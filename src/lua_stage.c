@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "datapath.h"
+#include "link_watch.h"
 #include "log.h"
 #include "lua_ct.h"
 #include "names.h"
@@ -77,6 +78,11 @@ static int attach_new(struct ctl_state *s, struct ctl_state *running, char *msg,
 			continue;
 		fd = ctl_dp_prog_fd(s->dp, tc.dir, tc.l3);
 		err = fd < 0 ? fd : ctl_tc_attach(fd, tc.ifname, tc.dir, &l->opts, &l->tc, &why);
+		if (err == -ENODEV && l->wait) {	/* it attaches when the interface appears */
+			l->tc = tc;
+			l->tc.ifindex = 0;
+			continue;
+		}
 		if (err) {
 			l->tc = tc;
 			ctl_link_refusal(msg, len, err, tc.ifname, tc.dir, &why);
@@ -135,11 +141,15 @@ int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *runnin
 		}
 		s->staged_links = l->next;
 		l->next = NULL;
-		if (!l->attached)	/* a second ct.attach of what the first adopted */
+		if (!l->attached && !l->wait)	/* a second ct.attach of what the first adopted */
 			continue;
 		l->next = s->links;
 		s->links = l;
 	}
+	/* the links follow their interfaces from now on (lua_link.c), as ct.attach's do */
+	if (s->links && !s->link_watch && (err = ctl_link_watch_open(&s->link_watch)))
+		ctl_log(CTL_LOG_WARNING, "cannot watch the interfaces (%s): an interface "
+			"deleted or created goes unnoticed", strerror(-err));
 	if (running)
 		running->dp_borrowed = true;
 	s->dp_borrowed = false;

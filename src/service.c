@@ -155,12 +155,16 @@ static int consume(void *ctx)
 
 /*
  * Watch the live state's ring buffer, opened once a callback wants events (a callback
- * may call ct.on later: checked after every wait). Returns 0 or -errno.
+ * may call ct.on later: checked after every wait), and its links' interfaces. Returns
+ * 0 or -errno.
  */
 static int watch_events(struct service *sv)
 {
 	int fd = ctl_events_fd(sv->L, sv->s);
 
+	if (ctl_links_watch(sv->s, sv->loop))
+		ctl_log(CTL_LOG_WARNING, "interfaces that are deleted or created go unnoticed: "
+			"their notifications cannot be watched");
 	if (fd < 0)
 		return ctl_loop_set_source(sv->loop, -1, NULL, NULL, NULL);
 	return ctl_loop_set_source(sv->loop, fd, consume, sv, ctl_events_wake(sv->s));
@@ -213,7 +217,7 @@ static const char *signame(int signo)
 int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 {
 	struct service sv = { .path = path, .opts = o };
-	int err, n, signo, status = 0;
+	int err, n, signo, status = 0, tags[4];
 
 	ctl_progname = "ctlua";
 	ctl_log_levels(true);
@@ -237,7 +241,7 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 	ctl_log(CTL_LOG_INFO, "policy '%s' running (generation 1)", path);
 	notify_ready(&sv, "");
 	for (;;) {
-		n = ctl_loop_wait(sv.loop, -1, NULL, 0);
+		n = ctl_loop_wait(sv.loop, -1, tags, 4);
 		if (n == -EINTR)
 			break;
 		if (n < 0) {
@@ -245,6 +249,9 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 			status = 1;
 			break;
 		}
+		for (int i = 0; i < n; i++)
+			if (tags[i] == CTL_LINK_TAG)
+				ctl_links_changed(sv.L, sv.s);
 		if (ctl_signal_reload_take())
 			reload(&sv);
 		else

@@ -25,5 +25,7 @@ int test_rule_class_kernel(void);
 void test_sandbox(void);
 /* tests/unit/loop.c */
 void test_loop(void);
+/* tests/unit/link_watch.c: needs root and a namespace of its own, and runs alone */
+int test_link_watch_kernel(void);
 
 #endif

@@ -444,12 +444,19 @@ static void test_errno_text(void)
 	}
 }
 
-/* unit_tests: every test above; unit_tests rules-kernel: the classifier in the kernel (root). */
+/*
+ * unit_tests: every test above; unit_tests rules-kernel: the classifier in the kernel
+ * (root); unit_tests link-watch: link notifications (root, in a namespace of its own).
+ */
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && !strcmp(argv[1], "rules-kernel")) {
 		test_rule_class_kernel();
+		goto done;
+	}
+	if (argc > 1 && !strcmp(argv[1], "link-watch")) {
+		test_link_watch_kernel();
 		goto done;
 	}
 	test_addr_parse();

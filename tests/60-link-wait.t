@@ -1,0 +1,140 @@
+#!/bin/bash
+# 60-link-wait.t - interfaces that come and go: ct.attach(name, {wait = true}) on an
+# interface that does not exist yet attaches when it is created, and again when it is
+# deleted and created anew; both times real packets are decided by the program (a rule
+# drops them). link.attached is false while it waits and turns false when the interface
+# is deleted, which stderr reports. A link without wait is lost for good.
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib/tap.sh
+source tests/lib/netns.sh
+
+pair_test_setup
+tab=$'\t'
+
+OUT=$("$CTLUA" -e 'print(pcall(ct.attach, "w-a", {wait = "yes"}))' 2>&1)
+is "$OUT" "false${tab}bad argument #2 to 'ct.attach' (field 'wait': expected a boolean, got string)" \
+	"a wait that is not a boolean is misuse"
+
+# w-a (NS_A) / w-b (NS_B): a second veth pair, made and unmade while ctlua runs.
+add_w()
+{
+	ip -n "$NS_A" link add w-a type veth peer name w-b netns "$NS_B" &&
+	ip -n "$NS_A" addr add 198.18.1.1/24 dev w-a &&
+	ip -n "$NS_B" addr add 198.18.1.2/24 dev w-b &&
+	ip -n "$NS_A" link set w-a up && ip -n "$NS_B" link set w-b up
+}
+
+# The script reports link.attached whenever it changes (read between short waits, as a
+# policy would), and each drop event.
+cat >"$TEST_TMP/wait.lua" <<'EOF_LUA'
+ct.rule{proto = "udp", dport = 7777, action = "drop"}
+ct.on("drop", function(ev) print("DROP", ev.ifname, ev.dport) io.stdout:flush() end)
+local w = assert(ct.attach("w-a", {wait = true}))
+local plain = assert(ct.attach(arg[1]))
+local was
+print("LINK", tostring(w))
+local t0 = os.time()
+while os.time() - t0 < 40 do
+	if w.attached ~= was then
+		was = w.attached
+		print("ATTACHED", tostring(was), w.ifindex, tostring(w))
+		io.stdout:flush()
+	end
+	if ct.run(0.05) == "signal" then break end
+end
+print("PLAIN", tostring(plain.attached))
+EOF_LUA
+
+ctlua_start "$NS_A" 60 "$TEST_TMP/wait.lua" "$IF_A"
+wait_line "$CTLUA_OUT" '^ATTACHED' 10
+has_line "$(cat "$CTLUA_OUT")" "LINK${tab}link w-a ingress (waiting)" "a link that waits prints as waiting" ||
+	show_ctlua
+has_line "$(cat "$CTLUA_OUT")" "ATTACHED${tab}false${tab}0${tab}link w-a ingress (waiting)" \
+	"before the interface exists: attached false, ifindex 0"
+
+count_drops() { grep -c "^DROP${tab}w-a${tab}7777$" "$CTLUA_OUT"; }
+# send_until N: send to 198.18.1.1:7777 until N drop events were seen (up to 5 s)
+send_until()
+{
+	local i
+	for i in $(seq 25); do
+		udp_send "$NS_B" 198.18.1.1 7777 >/dev/null 2>&1
+		(($(count_drops) >= $1)) && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+add_w || BAIL_OUT "cannot create w-a"
+idx1=$(ip -n "$NS_A" -o link show w-a | cut -d: -f1)
+wait_line "$CTLUA_OUT" "^ATTACHED${tab}true${tab}$idx1${tab}" 5
+ok $? "created after the start, w-a is attached (ifindex $idx1)" || show_ctlua
+wait_filter "$NS_A" w-a ingress
+ok $? "the filter is on w-a"
+send_until 1
+ok $? "a packet on w-a is dropped by the rule: enforced" || show_ctlua
+
+ip -n "$NS_A" link del w-a
+wait_line "$CTLUA_OUT" "^ATTACHED${tab}false${tab}0${tab}link w-a ingress \\(waiting\\)" 5
+ok $? "deleted, w-a's link reads attached false and waits again" || show_ctlua
+wait_line "$CTLUA_ERR" "'w-a' was deleted: its ingress link is lost; it attaches again" 2
+ok $? "stderr says the link was lost" || show_ctlua
+
+add_w || BAIL_OUT "cannot create w-a again"
+idx2=$(ip -n "$NS_A" -o link show w-a | cut -d: -f1)
+wait_line "$CTLUA_OUT" "^ATTACHED${tab}true${tab}$idx2${tab}" 5
+ok $? "re-created (ifindex $idx2, was $idx1), w-a is attached again" || show_ctlua
+send_until 2
+ok $? "a packet on the new w-a is dropped too: enforced again" || show_ctlua
+
+# The same in the service: a staged ct.attach{wait = true} of an interface that does not
+# exist yet goes live waiting, and the service's own loop attaches it when it appears,
+# and again when it is re-created.
+kill -TERM "$CTLUA_PID"
+ctlua_finish
+is "$RC" 0 "the script exits 0" || show_ctlua
+ip -n "$NS_A" link del w-a
+cat >"$TEST_TMP/served.lua" <<'EOF_LUA'
+ct.rule{proto = "udp", dport = 7777, action = "drop"}
+ct.on("drop", function(ev) print("DROP", ev.ifname, ev.dport) io.stdout:flush() end)
+ct.attach("w-a", {wait = true})
+EOF_LUA
+chmod 600 "$TEST_TMP/served.lua"
+ctlua_start "$NS_A" 60 run "$TEST_TMP/served.lua"
+wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 1\\)" 10
+ok $? "ctlua run starts with a link that waits for w-a" || show_ctlua
+add_w || BAIL_OUT "cannot create w-a for the service"
+wait_filter "$NS_A" w-a ingress "$CTLUA_PID"
+ok $? "created after the service started, w-a gets the filter" || show_ctlua
+send_until 3
+ok $? "a packet on w-a is dropped by the service's rule" || show_ctlua
+ip -n "$NS_A" link del w-a
+wait_line "$CTLUA_ERR" "'w-a' was deleted: its ingress link is lost; it attaches again" 5
+ok $? "the service says w-a's link was lost" || show_ctlua
+add_w || BAIL_OUT "cannot create w-a again for the service"
+wait_filter "$NS_A" w-a ingress "$CTLUA_PID"
+ok $? "re-created, w-a gets the filter again" || show_ctlua
+send_until 4
+ok $? "and its packets are dropped again" || show_ctlua
+kill -HUP "$CTLUA_PID"
+wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 2\\)" 10
+ok $? "a reload keeps the waiting link's attachment" || show_ctlua
+send_until 5
+ok $? "after the reload w-a's packets are still dropped" || show_ctlua
+kill -TERM "$CTLUA_PID"
+ctlua_finish
+is "$RC" 0 "the service exits 0 on SIGTERM" || show_ctlua
+is "$(tc -n "$NS_A" filter show dev w-a ingress)" "" "no filter left on w-a"
+
+# a link without wait whose interface goes is lost for good
+ctlua_start "$NS_A" 60 "$TEST_TMP/wait.lua" "$IF_A"
+wait_line "$CTLUA_OUT" '^ATTACHED' 10
+ip -n "$NS_A" link del "$IF_A"
+wait_line "$CTLUA_ERR" "'$IF_A' was deleted: its ingress link is lost\$" 5
+ok $? "a plain link's loss is reported, without waiting" || show_ctlua
+kill -TERM "$CTLUA_PID"
+ctlua_finish
+is "$RC" 0 "ctlua exits 0" || show_ctlua
+has_line "$OUT" "PLAIN${tab}false" "the plain link reads attached false" || show_ctlua
+
+done_testing
