@@ -65,6 +65,7 @@ struct ctl_state {
 	unsigned long callback_memory;	/* ... stopped by the memory limit */
 	struct ctl_state *next_live;	/* every open state, for the exit handler */
 	bool closed;			/* collected: a finalizer may still call us */
+	bool leave_enforcing;		/* ct.config{when_stopped="enforce"}: exit leaves filters */
 	int event_mt_ref;		/* the events' metatable (lua_event.c); 0 until made */
 };
 

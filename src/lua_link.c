@@ -5,12 +5,14 @@
  * to-be-closed variable going out of scope, or the end of the program.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "datapath.h"
 #include "lua_ct.h"
 #include "names.h"
 #include "owner.h"
+#include "pin.h"
 
 /* Registry key of the table state -> attached link userdata, keeping them alive. */
 static const char live_links_key = 0;
@@ -55,11 +57,37 @@ static int detach(struct ctl_link *l)
 	return 0;
 }
 
+/*
+ * The end of a ctlua whose policy chose to keep enforcing while no host runs
+ * (ct.config{when_stopped="enforce"}, which needs pins): @l's filter stays on its hook,
+ * running on the pinned maps, and its ownership record stays on disk, unlocked, naming
+ * the program: the next ctlua with the same pins finds an orphan that uses them and
+ * adopts it.
+ */
+static void leave(struct ctl_link *l)
+{
+	const char *dir = l->state->dp ? ctl_dp_pin_dir(l->state->dp) : NULL;
+
+	if (!l->attached)
+		return;
+	ctl_tc_forget(&l->tc);
+	unlink_link(l->state, l);
+	l->attached = false;
+	fprintf(stderr, "%s: %s %s: left enforcing the last policy (pinned in %s); the next "
+		"ctlua with --pin %s adopts it\n", ctl_progname, l->tc.ifname,
+		ctl_dir_names[l->tc.dir], dir ? dir : "?", dir ? dir : "?");
+	fflush(stderr);
+}
+
 void ctl_links_detach_all(struct ctl_state *s)
 {
 	while (s->links) {
 		struct ctl_link *l = s->links;
 
+		if (s->leave_enforcing && s->dp && ctl_dp_pin_dir(s->dp)) {
+			leave(l);
+			continue;
+		}
 		if (detach(l)) {	/* the last chance has passed: let it go */
 			ctl_tc_forget(&l->tc);
 			unlink_link(s, l);
@@ -94,7 +122,7 @@ static bool field_bool(lua_State *L, int idx, const char *field, bool dflt)
 }
 
 /* nil, message, errno for an attach that ctl_tc_attach refused with @why. */
-static int refused(lua_State *L, int err, const char *ifname, int dir,
+static int refused(lua_State *L, struct ctl_state *s, int err, const char *ifname, int dir,
 		   const struct ctl_tc_conflict *why)
 {
 	const char *d = ctl_dir_names[dir];
@@ -133,6 +161,17 @@ static int refused(lua_State *L, int err, const char *ifname, int dir,
 				ifname, d, why->norphans > 1 ? "filters" : "a filter",
 				why->norphans > 1 ? "s" : "", ids, why->owner.pid, owner, ifname,
 				why->norphans > 1 ? "them" : "it");
+	case CTL_TC_UNADOPTABLE:
+		if (why->owner.pid)
+			snprintf(ids, sizeof(ids), ", pid %d", why->owner.pid);
+		return ctl_fail(L, err, "'%s' %s has a filter left by a ctlua that no longer runs "
+				"(program id %u%s%s%s) that cannot be adopted: %s '%s'; "
+				"ct.attach('%s', {orphans=\"remove\"}) or --orphans=remove "
+				"removes it", ifname, d, why->unadoptable, ids,
+				why->owner.pid ? ", " : "", why->owner.pid ? owner : "",
+				why->unadoptable_err ? "it cannot be read to compare with" :
+				"its program does not use the state pinned in",
+				ctl_dp_pin_dir(s->dp), ifname);
 	case CTL_TC_FOREIGN:
 		return ctl_fail(L, err, "'%s' %s has a filter that is not ctlua's at ctlua's place "
 				"(pref %d handle 0x%x: %s); remove it or move it elsewhere",
@@ -146,7 +185,7 @@ static int refused(lua_State *L, int err, const char *ifname, int dir,
 
 /*
  * ct.attach(ifname [, {dir = "ingress"|"egress", takeover = bool,
- *                      orphans = "refuse"|"remove"}]) -> link | nil, msg, errno
+ *                      orphans = "refuse"|"remove"|"adopt"}]) -> link | nil, msg, errno
  */
 static int l_attach(lua_State *L)
 {
@@ -156,6 +195,7 @@ static int l_attach(lua_State *L)
 	struct ctl_tc_opts opts = *ctl_tc_defaults();
 	struct ctl_tc_conflict why;
 	struct ctl_link *l;
+	bool pinned;
 	int dir = CTLUA_DIR_INGRESS, err, r, l3, fd;
 
 	if (!lua_isnoneornil(L, 2)) {
@@ -166,9 +206,13 @@ static int l_attach(lua_State *L)
 		opts.orphans = ctl_field_option(L, 2, 2, "orphans", ctl_orphans_names,
 						opts.orphans);
 	}
-	if (opts.orphans == CTL_ORPHANS_ADOPT)
-		return luaL_argerror(L, 2, "orphans=\"adopt\" needs pinned maps, which this ctlua "
-				     "does not have yet: use \"remove\" or \"refuse\"");
+	pinned = s->dp ? ctl_dp_pin_dir(s->dp) != NULL : s->dp_opts.pin[0] != '\0';
+	if (opts.orphans == CTL_ORPHANS_AUTO)	/* with pins, adopt what runs on them */
+		opts.orphans = pinned ? CTL_ORPHANS_ADOPT : CTL_ORPHANS_REFUSE;
+	if (opts.orphans == CTL_ORPHANS_ADOPT && !pinned)
+		return luaL_argerror(L, 2, "orphans=\"adopt\" needs pinned maps (--pin DIR or "
+				     "ct.config{pin=DIR}): a filter is adopted with the state it "
+				     "runs on");
 	if (strlen(ifname) >= IF_NAMESIZE)
 		return luaL_argerror(L, 1, "interface names are at most 15 characters");
 	r = ctl_ready(L, s);
@@ -185,12 +229,22 @@ static int l_attach(lua_State *L)
 	if (err >= 0 && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
 		return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
 				ctl_dir_names[dir], ifname, strerror(-fd));
+	if (opts.orphans == CTL_ORPHANS_ADOPT) {
+		opts.adopt_ids = ctl_dp_pin_ids(s->dp);
+		opts.nadopt_ids = CTL_PIN_NMAPS;
+	}
 	if (err >= 0)
 		err = ctl_tc_attach(fd, ifname, dir, &opts, &l->tc, &why);
 	if (err == -ENODEV)
 		return ctl_fail(L, err, "no interface named '%s'", ifname);
 	if (err)
-		return refused(L, err, ifname, dir, &why);
+		return refused(L, s, err, ifname, dir, &why);
+	if (why.adopted) {
+		fprintf(stderr, "%s: %s %s: adopted the filter left enforcing on the state pinned "
+			"in %s (program id %u, now %u)\n", ctl_progname, ifname, ctl_dir_names[dir],
+			ctl_dp_pin_dir(s->dp), why.orphan_ids[0], l->tc.prog_id);
+		fflush(stderr);
+	}
 	l->tc.l3 = l3;
 	l->attached = true;
 	l->state = s;
@@ -244,11 +298,19 @@ static int link_detach(lua_State *L)
 	return 1;
 }
 
+/*
+ * An attached link is kept alive by the state, so it is collected only when the state
+ * closes: the end of ctlua, which leaves the filter when the policy chose so.
+ */
 static int link_gc(lua_State *L)
 {
 	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
-	detach(l);
+	if (l->attached && l->state->leave_enforcing && l->state->dp &&
+	    ctl_dp_pin_dir(l->state->dp))
+		leave(l);
+	else
+		detach(l);
 	return 0;
 }
 

@@ -317,6 +317,22 @@ void ctl_vbuf_batch(struct ctl_vbuf *b, bool on)
 	pthread_mutex_unlock(&b->mu);
 }
 
+/* The stored set from the kernel's table as it is (pinned, an earlier ctlua's). */
+static int seed_stored(struct ctl_vbuf *b)
+{
+	struct ctlua_flow key, next;
+	const struct ctlua_flow *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(b->fd, prev, &next)) {
+		if ((err = set_add(b, flow_hash(&next))))
+			return err;
+		key = next;
+		prev = &key;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
 int ctl_vbuf_new(struct ctl_vbuf **out, struct ctl_dp *dp)
 {
 	struct ctl_vbuf *b = calloc(1, sizeof(*b));
@@ -329,6 +345,12 @@ int ctl_vbuf_new(struct ctl_vbuf **out, struct ctl_dp *dp)
 	b->dp = dp;
 	b->fd = ctl_dp_verdicts_fd(dp);
 	b->cap = ctl_dp_verdicts(dp);
+	/* a pinned table an earlier ctlua filled: its flows are stored already */
+	if (ctl_dp_pin_reused(dp) && (err = seed_stored(b))) {
+		set_free(b->set, b->set_size);
+		free(b);
+		return err;
+	}
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
