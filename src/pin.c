@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -300,6 +302,7 @@ int ctl_pin_open(struct ctl_pin **out, const char *dir, struct bpf_object *obj,
 {
 	struct ctl_pin *pin = calloc(1, sizeof(*pin));
 	int fds[CTL_PIN_NMAPS], err, ok;
+	struct statfs fs;
 	char why[256];
 
 	for (int i = 0; i < CTL_PIN_NMAPS; i++)
@@ -313,7 +316,16 @@ int ctl_pin_open(struct ctl_pin **out, const char *dir, struct bpf_object *obj,
 	if ((err = make_dirs(dir)) ||
 	    (pin->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		err = err ? err : -errno;
-		snprintf(msg, len, "cannot make the pin directory '%s' (%s)", dir, strerror(-err));
+		/* sysfs refuses mkdir with ENOENT: /sys/fs/bpf without its bpffs mounted */
+		snprintf(msg, len, "cannot make the pin directory '%s' (%s)%s", dir, strerror(-err),
+			 err == -ENOENT ? "; is a bpf file system mounted there? (`ip netns exec` "
+			 "mounts a /sys of its own without one)" : "");
+		goto fail;
+	}
+	if (fstatfs(pin->dir_fd, &fs) || fs.f_type != BPF_FS_MAGIC) {
+		err = -ENOTSUP;
+		snprintf(msg, len, "cannot pin in '%s': it is not on a bpf file system (mount -t "
+			 "bpf bpf /sys/fs/bpf)", dir);
 		goto fail;
 	}
 	if (flock(pin->dir_fd, LOCK_EX | LOCK_NB)) {
