@@ -14,6 +14,7 @@ pair_test_setup
 PIN=/sys/fs/bpf/ctlua-test-$$-$RANDOM
 RUNDIR=/run/ctlua
 NETNS_INO=$(stat -L -c %i "/run/netns/$NS_A")
+# shellcheck disable=SC2317 # called by the EXIT trap
 _pin_cleanup()
 {
 	local status=$?
@@ -31,7 +32,7 @@ ct_hooks "$NS_A"
 filters() { tc -n "$NS_A" filter show dev "$IF_A" ingress; }
 place_ids() { filters | sed -n 's/.* handle 0xc71a ctlua_[a-z0-9_]*:\[\([0-9]*\)\].*/\1/p'; }
 nbpf() { filters | grep -c 'direct-action'; }
-pins() { ls "$PIN" 2>/dev/null | sort | tr '\n' ' '; }
+pins() { find "$PIN" -mindepth 1 -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
 pin_id() { bpftool map show pinned "$PIN/$1" 2>/dev/null | sed -n 's/^\([0-9]*\): .*/\1/p'; }
 ALL_PINS="ctl_config ctl_pin_sig ctl_policy ctl_rules ctl_stats ctl_verdicts "
 # The conntrack entries of NS_A for udp to port $1, as conntrack -L prints them.
