@@ -317,20 +317,52 @@ void ctl_vbuf_batch(struct ctl_vbuf *b, bool on)
 	pthread_mutex_unlock(&b->mu);
 }
 
-/* The stored set from the kernel's table as it is (pinned, an earlier ctlua's). */
+/*
+ * The stored set from the kernel's table as it is (pinned, an earlier ctlua's), read in
+ * batches: one syscall per bucket-full of keys, not one per key (a restart on 100 000
+ * verdicts; doc/performance.md, "Pinned state").
+ */
 static int seed_stored(struct ctl_vbuf *b)
 {
-	struct ctlua_flow key, next;
-	const struct ctlua_flow *prev = NULL;
-	int err;
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 chunk = 4096, batch = 0, got;
+	struct ctlua_flow *keys = NULL;
+	struct ctlua_flow_verdict *vals = NULL;
+	bool first = true, done = false;
+	int err = 0;
 
-	while (!bpf_map_get_next_key(b->fd, prev, &next)) {
-		if ((err = set_add(b, flow_hash(&next))))
-			return err;
-		key = next;
-		prev = &key;
+	while (!done && !err) {
+		if (!keys) {
+			keys = calloc(chunk, sizeof(*keys));
+			vals = calloc(chunk, sizeof(*vals));
+			if (!keys || !vals) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		got = chunk;
+		err = bpf_map_lookup_batch(b->fd, first ? NULL : &batch, &batch, keys, vals, &got,
+					   &bo);
+		if (err == -ENOSPC && chunk < b->cap) {	/* a bucket holds more than a chunk */
+			free(keys);
+			free(vals);
+			keys = NULL;
+			vals = NULL;
+			chunk *= 4;
+			err = 0;
+			continue;
+		}
+		if (err == -ENOENT) {	/* the end; the last call may still return some */
+			done = true;
+			err = 0;
+		}
+		for (__u32 i = 0; !err && i < got; i++)
+			err = set_add(b, flow_hash(&keys[i]));
+		first = false;
 	}
-	return errno == ENOENT ? 0 : -errno;
+	free(keys);
+	free(vals);
+	return err;
 }
 
 int ctl_vbuf_new(struct ctl_vbuf **out, struct ctl_dp *dp)

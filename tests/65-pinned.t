@@ -244,4 +244,16 @@ prun --pin "$PIN" --verdicts 1000 -e "ct.stats()"
 is "$ERR" "ctlua: the state pinned in '$PIN' does not match this ctlua (no layout signature): discarded it, new maps are pinned there" \
 	"maps without a signature (pinning stopped halfway) are rebuilt"
 
+# --- a pinned table an earlier ctlua filled counts as full --------------------------------
+
+prun --pin "$PIN" --verdicts 4 -e "for p = 1, 4 do assert(ct.verdict(ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = p, dport = 53, proto = 'udp'}, 'drop')) end
+assert(ct.sync())"
+is "$RC" 0 "four verdicts fill a pinned table of 4"
+prun --pin "$PIN" --verdicts 4 -e "ct.config{verdict_idle = 0}
+print(ct.verdict(ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = 9, dport = 53, proto = 'udp'}, 'drop'))
+print(ct.verdict(ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = 2, dport = 53, proto = 'udp'}, 'alloc'))"
+is "$OUT" "nil	ENOSPC: the verdict table is full (4 entries, reclaiming is off): cannot store udp $ADDR_B:9 → $ADDR_A:53 (ct.forget frees one; --verdicts or ct.config{verdicts=} sets the size)	28
+true" "after a restart the host knows the pinned verdicts: a fifth is refused at once, a stored one replaced" ||
+	diag "$ERR"
+
 done_testing
