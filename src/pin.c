@@ -163,14 +163,13 @@ static int make_sig(struct bpf_object *obj, struct pin_sig *sig)
 /* mkdir -p @dir, each level made mode 0700. */
 static int make_dirs(const char *dir)
 {
-	char p[PATH_MAX];
+	char p[PATH_MAX], c;
 
 	snprintf(p, sizeof(p), "%s", dir);
 	for (char *s = p + 1; ; s++) {
 		if (*s != '/' && *s)
 			continue;
-		char c = *s;
-
+		c = *s;
 		*s = '\0';
 		if (mkdir(p, 0700) && errno != EEXIST)
 			return -errno;
