@@ -81,6 +81,7 @@ CORE_OBJS += verdict_buf.o
 CORE_OBJS += probe.o
 CORE_OBJS += tc.o
 CORE_OBJS += owner.o
+CORE_OBJS += pin.o
 CORE_OBJS += nlreq.o
 CORE_OBJS += netns.o
 CORE_OBJS += link_watch.o

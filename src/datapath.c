@@ -17,6 +17,7 @@
 #include "datapath.h"	/* first: the skeleton needs ctlua.h's types */
 #include "deadline.h"
 #include "ctlua.skel.h"
+#include "pin.h"
 #include "probe.h"
 #include "rule_class.h"
 
@@ -28,6 +29,7 @@
 struct ctl_dp {
 	struct ctlua_bpf *skel;		/* the maps, ctlua_ingress and ctlua_req */
 	struct ctlua_bpf *more[CTL_DP_TC_PROGS];	/* the others, loaded on first attach */
+	struct ctl_pin *pin;		/* the pinned state (--pin), or NULL */
 	struct ctlua_config cfg;	/* what the config map holds */
 	/*
 	 * The live policy (ctl_dp_policy): the rest is in the live slot of ctl_policy.
@@ -75,6 +77,36 @@ void ctl_dp_opts_init(struct ctl_dp_opts *o)
 {
 	o->verdicts = CTLUA_VERDICTS_DEFAULT;
 	o->verdict_idle_ms = CTL_DP_VERDICT_IDLE_MS;
+	o->pin[0] = '\0';
+}
+
+/*
+ * The host's copy of what the pinned maps hold, reused: the config, and the live
+ * slot's policy and rules, which stay in force until the host changes them. Which
+ * rules the idle slot holds is not known, so the next change writes them.
+ */
+static int read_pinned(struct ctl_dp *dp)
+{
+	__u32 zero = 0, live;
+
+	if (bpf_map__lookup_elem(dp->skel->maps.ctl_config, &zero, sizeof(zero), &dp->cfg,
+				 sizeof(dp->cfg), 0))
+		return -errno;
+	live = dp->cfg.rule_slot & 1;
+	if (bpf_map__lookup_elem(dp->skel->maps.ctl_policy, &live, sizeof(live), &dp->head,
+				 sizeof(dp->head), 0) ||
+	    bpf_map__lookup_elem(dp->skel->maps.ctl_rules, &live, sizeof(live), dp->table,
+				 sizeof(*dp->table), 0))
+		return -errno;
+	if (dp->head.mode >= CTLUA_MODE_NR || dp->head.dflt.action >= CTLUA_ACT_NR ||
+	    dp->table->count > CTLUA_MAX_RULES)
+		return -EPROTO;
+	dp->nrules = dp->table->count;
+	memcpy(dp->rules, dp->table->rule, dp->nrules * sizeof(*dp->rules));
+	dp->slot_gen[live] = dp->table_gen = dp->last_gen = 1;
+	dp->slot_gen[!live] = 0;
+	dp->retired = true;	/* a program may have read the idle slot a moment ago */
+	return 0;
 }
 
 int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, size_t len)
@@ -123,6 +155,11 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 						  p == dp->skel->progs.ctlua_req);
 		dp->skel->rodata->nat_module_btf = ctl_probe_nat_module();
 		err = bpf_map__set_max_entries(dp->skel->maps.ctl_verdicts, dp->verdicts);
+		if (!err && opts->pin[0] &&
+		    (err = ctl_pin_open(&dp->pin, opts->pin, dp->skel->obj, msg, len))) {
+			ctl_dp_close(dp);
+			return err;
+		}
 		if (!err)
 			err = ctlua_bpf__load(dp->skel);
 	} else {
@@ -143,11 +180,23 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		ctl_dp_close(dp);
 		return -EPROTO;
 	}
+	if (dp->pin && (err = ctl_pin_commit(dp->pin, dp->skel->obj, msg, len))) {
+		ctl_dp_close(dp);
+		return err;
+	}
 	dp->realtime_offset = ctl_now_ns(CLOCK_REALTIME) - ctl_now_ns(CLOCK_MONOTONIC);
 	ctl_dp_set_params(dp, NULL);
-	err = ctl_dp_put_policy(dp, &initial);
+	if (dp->pin && ctl_pin_reused(dp->pin)) {
+		/* the pinned policy stays in force, untouched, until the host changes it */
+		if ((err = read_pinned(dp)))
+			snprintf(msg, len, "cannot read the policy pinned in '%s' (%s)",
+				 ctl_pin_dir(dp->pin), strerror(-err));
+	} else {
+		err = ctl_dp_put_policy(dp, &initial);
+		if (err)
+			snprintf(msg, len, "cannot write the initial policy (%s)", strerror(-err));
+	}
 	if (err) {
-		snprintf(msg, len, "cannot write the initial policy (%s)", strerror(-err));
 		ctl_dp_close(dp);
 		return err;
 	}
@@ -162,8 +211,24 @@ void ctl_dp_close(struct ctl_dp *dp)
 	for (int i = 0; i < CTL_DP_TC_PROGS; i++)
 		ctlua_bpf__destroy(dp->more[i]);
 	ctlua_bpf__destroy(dp->skel);
+	ctl_pin_close(dp->pin);
 	free(dp->table);
 	free(dp);
+}
+
+const char *ctl_dp_pin_dir(const struct ctl_dp *dp)
+{
+	return dp->pin ? ctl_pin_dir(dp->pin) : NULL;
+}
+
+bool ctl_dp_pin_reused(const struct ctl_dp *dp)
+{
+	return dp->pin && ctl_pin_reused(dp->pin);
+}
+
+const __u32 *ctl_dp_pin_ids(const struct ctl_dp *dp)
+{
+	return dp->pin ? ctl_pin_map_ids(dp->pin) : NULL;
 }
 
 /*

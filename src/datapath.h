@@ -7,6 +7,7 @@
 #define CTLUA_DATAPATH_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "ctlua.h"
@@ -26,17 +27,20 @@ void ctl_dp_set_verbose(bool on);
 struct ctl_dp_opts {
 	unsigned int verdicts;		/* capacity of the verdict table */
 	unsigned int verdict_idle_ms;	/* see ctl_dp_set_verdict_idle */
+	char pin[PATH_MAX];		/* "": no pins; else the state's bpffs directory (pin.h) */
 };
 
-/* Fill @o with the defaults (CTLUA_VERDICTS_DEFAULT, CTL_DP_VERDICT_IDLE_MS). */
+/* Fill @o with the defaults (CTLUA_VERDICTS_DEFAULT, CTL_DP_VERDICT_IDLE_MS, no pins). */
 void ctl_dp_opts_init(struct ctl_dp_opts *o);
 
 /*
  * Check the kernel (ctl_probe), load and verify the BPF object sized as @opts says
  * (NULL: the defaults; sizes out of range are refused with -EINVAL), check its ABI and
  * make the initial policy live (mode enforce, default pass, every event kind on, no
- * rules). On failure
- * writes one sentence to @msg and returns -errno; *@out is set only on success.
+ * rules). With @opts->pin, the state maps are those pinned there when they match
+ * (pin.h): then nothing is written, and the policy in force is the pinned one, as the
+ * program left it (ctl_dp_policy reads it). On failure writes one sentence to @msg and
+ * returns -errno; *@out is set only on success.
  */
 int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, size_t len);
 void ctl_dp_close(struct ctl_dp *dp);
@@ -111,6 +115,15 @@ int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p);
  * rules point into the host's copy, valid until the next ctl_dp_put_policy.
  */
 void ctl_dp_policy(const struct ctl_dp *dp, struct ctl_dp_policy *p);
+
+/*
+ * The pinned state's directory, or NULL without pins; whether its maps were an earlier
+ * ctlua's; and the ids of its maps (CTL_PIN_NMAPS), which an adopted filter's program
+ * must use.
+ */
+const char *ctl_dp_pin_dir(const struct ctl_dp *dp);
+bool ctl_dp_pin_reused(const struct ctl_dp *dp);
+const __u32 *ctl_dp_pin_ids(const struct ctl_dp *dp);
 
 /* Sum the per-CPU counters into @sum, with the host's own (the verdict table's). */
 int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum);

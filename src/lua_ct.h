@@ -70,6 +70,7 @@ struct ctl_state {
 	unsigned long callback_memory;	/* ... stopped by the memory limit */
 	struct ctl_state *next_live;	/* every open state, for the exit handler */
 	bool closed;			/* collected: a finalizer may still call us */
+	bool leave_enforcing;		/* ct.config{when_stopped="enforce"}: exit leaves filters */
 	int event_mt_ref;		/* the events' metatable (lua_event.c); 0 until made */
 	/* ctlua run (lua_stage.c): a policy staged, then made live in one step */
 	bool staged;			/* its top level runs: what packets read is recorded */
@@ -279,7 +280,14 @@ void ctl_stage_link(struct ctl_state *s, struct ctl_link *l, const char *ifname,
  * @why (who holds the hook, which orphans, what to do), into @buf.
  */
 void ctl_link_refusal(char *buf, size_t len, int err, const char *ifname, int dir,
-		      const struct ctl_tc_conflict *why);
+		      const struct ctl_tc_conflict *why, const char *pin_dir);
+/*
+ * Attach @fd as @l's filter (its tc.ifname, tc.dir and opts set) with ctl_tc_attach;
+ * orphans="adopt" compares with @s's pinned maps, and an adoption is said on stderr.
+ * Returns what ctl_tc_attach returns.
+ */
+int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
+		       struct ctl_tc_conflict *why);
 /*
  * ctlua check: report a problem in the policy at the Lua code calling the running C
  * function ("ctlua: policy.lua:3: <fmt...>" on stderr) and count it. Returns 0.

@@ -14,6 +14,7 @@
 #include "lua_ct.h"
 #include "names.h"
 #include "owner.h"
+#include "pin.h"
 
 /* Registry key of the table state -> attached link userdata, keeping them alive. */
 static const char live_links_key = 0;
@@ -84,7 +85,7 @@ static int attach_now(struct ctl_state *s, struct ctl_link *l, bool *loading,
 		*loading = true;
 		return fd;
 	}
-	err = ctl_tc_attach(fd, ifname, dir, &l->opts, &l->tc, why);
+	err = ctl_link_tc_attach(s, fd, l, why);
 	if (err)
 		return err;
 	l->tc.l3 = l3;
@@ -92,11 +93,60 @@ static int attach_now(struct ctl_state *s, struct ctl_link *l, bool *loading,
 	return 0;
 }
 
+/*
+ * The end of a ctlua whose policy chose to keep enforcing while no host runs
+ * (ct.config{when_stopped="enforce"}, which needs pins): @l's filter stays on its hook,
+ * running on the pinned maps, and its ownership record stays on disk, unlocked, naming
+ * the program: the next ctlua with the same pins finds an orphan that uses them and
+ * adopts it.
+ */
+static void leave(struct ctl_link *l)
+{
+	const char *dir = l->state->dp ? ctl_dp_pin_dir(l->state->dp) : NULL;
+
+	if (!l->attached)
+		return;
+	ctl_tc_forget(&l->tc);
+	unlink_link(l->state, l);
+	l->attached = false;
+	fprintf(stderr, "%s: %s %s: left enforcing the last policy (pinned in %s); the next "
+		"ctlua with --pin %s adopts it\n", ctl_progname, l->tc.ifname,
+		ctl_dir_names[l->tc.dir], dir ? dir : "?", dir ? dir : "?");
+	fflush(stderr);
+}
+
+int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
+		       struct ctl_tc_conflict *why)
+{
+	struct ctl_tc_opts opts = l->opts;
+	char ifname[IF_NAMESIZE];
+	int err;
+
+	memcpy(ifname, l->tc.ifname, sizeof(ifname));
+	if (opts.orphans == CTL_ORPHANS_ADOPT) {	/* what runs on the pinned maps */
+		opts.adopt_ids = ctl_dp_pin_ids(s->dp);
+		opts.nadopt_ids = CTL_PIN_NMAPS;
+	}
+	err = ctl_tc_attach(fd, ifname, l->tc.dir, &opts, &l->tc, why);
+	if (!err && why->adopted) {
+		fprintf(stderr, "%s: %s %s: adopted the filter left enforcing on the state pinned "
+			"in %s (program id %u, now %u)\n", ctl_progname, ifname,
+			ctl_dir_names[l->tc.dir], ctl_dp_pin_dir(s->dp), why->orphan_ids[0],
+			l->tc.prog_id);
+		fflush(stderr);
+	}
+	return err;
+}
+
 void ctl_links_detach_all(struct ctl_state *s)
 {
 	while (s->links) {
 		struct ctl_link *l = s->links;
 
+		if (s->leave_enforcing && s->dp && ctl_dp_pin_dir(s->dp)) {
+			leave(l);
+			continue;
+		}
 		if (detach(l)) {	/* the last chance has passed: let it go */
 			ctl_tc_forget(&l->tc);
 			unlink_link(s, l);
@@ -135,7 +185,7 @@ static bool field_bool(lua_State *L, int idx, const char *field, bool dflt)
 }
 
 void ctl_link_refusal(char *buf, size_t len, int err, const char *ifname, int dir,
-		      const struct ctl_tc_conflict *why)
+		      const struct ctl_tc_conflict *why, const char *pin_dir)
 {
 	const char *d = ctl_dir_names[dir];
 	const char *filters = why->norphans > 1 ? "filters" : "a filter";
@@ -175,6 +225,18 @@ void ctl_link_refusal(char *buf, size_t len, int err, const char *ifname, int di
 				 "removes %s", ifname, d, filters, s, ids, why->owner.pid, owner,
 				 ifname, them);
 		return;
+	case CTL_TC_UNADOPTABLE:
+		if (why->owner.pid)
+			snprintf(ids, sizeof(ids), ", pid %d", why->owner.pid);
+		snprintf(buf, len, "'%s' %s has a filter left by a ctlua that no longer runs "
+			 "(program id %u%s%s%s) that cannot be adopted: %s '%s'; "
+			 "ct.attach('%s', {orphans=\"remove\"}) or --orphans=remove "
+			 "removes it", ifname, d, why->unadoptable, ids,
+			 why->owner.pid ? ", " : "", why->owner.pid ? owner : "",
+			 why->unadoptable_err ? "it cannot be read to compare with" :
+			 "its program does not use the state pinned in",
+			 pin_dir ? pin_dir : "", ifname);
+		return;
 	case CTL_TC_FOREIGN:
 		snprintf(buf, len, "'%s' %s has a filter that is not ctlua's at ctlua's place "
 			 "(pref %d handle 0x%x: %s); remove it or move it elsewhere",
@@ -189,18 +251,18 @@ void ctl_link_refusal(char *buf, size_t len, int err, const char *ifname, int di
 }
 
 /* nil, message, errno for an attach that ctl_tc_attach refused with @why. */
-static int refused(lua_State *L, int err, const char *ifname, int dir,
+static int refused(lua_State *L, struct ctl_state *s, int err, const char *ifname, int dir,
 		   const struct ctl_tc_conflict *why)
 {
 	char msg[PATH_MAX + 512];
 
-	ctl_link_refusal(msg, sizeof(msg), err, ifname, dir, why);
+	ctl_link_refusal(msg, sizeof(msg), err, ifname, dir, why, ctl_dp_pin_dir(s->dp));
 	return ctl_fail(L, err, "%s", msg);
 }
 
 /*
  * ct.attach(ifname [, {dir = "ingress"|"egress", wait = bool, takeover = bool,
- *                      orphans = "refuse"|"remove"}]) -> link | nil, msg, errno
+ *                      orphans = "refuse"|"remove"|"adopt"}]) -> link | nil, msg, errno
  */
 static int l_attach(lua_State *L)
 {
@@ -211,7 +273,7 @@ static int l_attach(lua_State *L)
 	struct ctl_tc_conflict why = { .why = CTL_TC_OK };
 	struct ctl_link *l;
 	int dir = CTLUA_DIR_INGRESS, err, r, l3, fd = -1;
-	bool wait = false, loading;
+	bool wait = false, loading, pinned;
 
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
@@ -222,9 +284,13 @@ static int l_attach(lua_State *L)
 		opts.orphans = ctl_field_option(L, 2, 2, "orphans", ctl_orphans_names,
 						opts.orphans);
 	}
-	if (opts.orphans == CTL_ORPHANS_ADOPT)
-		return luaL_argerror(L, 2, "orphans=\"adopt\" needs pinned maps, which this ctlua "
-				     "does not have yet: use \"remove\" or \"refuse\"");
+	pinned = s->dp ? ctl_dp_pin_dir(s->dp) != NULL : s->dp_opts.pin[0] != '\0';
+	if (opts.orphans == CTL_ORPHANS_AUTO)	/* with pins, adopt what runs on them */
+		opts.orphans = pinned ? CTL_ORPHANS_ADOPT : CTL_ORPHANS_REFUSE;
+	if (opts.orphans == CTL_ORPHANS_ADOPT && !pinned)
+		return luaL_argerror(L, 2, "orphans=\"adopt\" needs pinned maps (--pin DIR or "
+				     "ct.config{pin=DIR}): a filter is adopted with the state it "
+				     "runs on");
 	if (strlen(ifname) >= IF_NAMESIZE)
 		return luaL_argerror(L, 1, "interface names are at most 15 characters");
 	r = s->dry ? 0 : ctl_ready(L, s);	/* ctlua check loads no datapath */
@@ -263,7 +329,7 @@ static int l_attach(lua_State *L)
 	if (err == -ENODEV && !wait)
 		return ctl_fail(L, err, "no interface named '%s'", ifname);
 	if (err && err != -ENODEV)
-		return refused(L, err, ifname, dir, &why);
+		return refused(L, s, err, ifname, dir, &why);
 	l->wait = wait;
 	l->state = s;
 	l->next = s->links;
@@ -316,11 +382,19 @@ static int link_detach(lua_State *L)
 	return 1;
 }
 
+/*
+ * An attached link is kept alive by the state, so it is collected only when the state
+ * closes: the end of ctlua, which leaves the filter when the policy chose so.
+ */
 static int link_gc(lua_State *L)
 {
 	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
-	detach(l);
+	if (l->attached && l->state->leave_enforcing && l->state->dp &&
+	    ctl_dp_pin_dir(l->state->dp))
+		leave(l);
+	else
+		detach(l);
 	return 0;
 }
 
@@ -420,7 +494,9 @@ static void lost(struct changes *c, struct ctl_link *l)
 		l->tc.ifname, ctl_dir_names[l->tc.dir],
 		l->wait ? "; it attaches again when the interface is back" : "");
 	fflush(stderr);
-	ctl_tc_forget(&l->tc);
+	/* the filter went with the interface: the detach finds it gone and lets its record go */
+	if (ctl_tc_detach(&l->tc))
+		ctl_tc_forget(&l->tc);
 	l->attached = false;
 	l->tc.ifindex = 0;
 	if (l->wait)
@@ -448,7 +524,7 @@ static void on_change(void *ctx, const struct ctl_link_change *ch)
 			err = attach_now(c->s, l, &loading, &why);
 			if (err && err != -ENODEV) {
 				ctl_link_refusal(msg, sizeof(msg), err, l->tc.ifname, l->tc.dir,
-						 &why);
+						 &why, ctl_dp_pin_dir(c->s->dp));
 				fprintf(stderr, "%s: %s\n", ctl_progname, msg);
 			}
 		}

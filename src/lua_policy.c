@@ -18,6 +18,7 @@
 #include "log.h"
 #include "lua_ct.h"
 #include "names.h"
+#include "pin.h"
 #include "verdict_buf.h"
 
 /* The longest verdict_idle ct.config takes: a day, in ms. */
@@ -603,17 +604,21 @@ void ctl_verdicts_flush(struct ctl_state *s)
 }
 
 /*
- * ct.config([{verdicts=N, verdict_idle=MS}]) -> {verdicts=, verdict_idle=} in force
- * verdicts sizes the verdict table: it must come before the datapath loads (the first
- * call that needs the kernel), as a map's size is fixed then. verdict_idle, how long a
- * verdict must go unused before a full table may reclaim it (0: never), may change at
- * any time. Needs no kernel and loads nothing.
+ * ct.config([{verdicts=N, verdict_idle=MS, pin=DIR|false, when_stopped="pass"|"enforce"}])
+ * -> the settings in force. verdicts and pin shape the datapath: they must come before
+ * it loads (the first call that needs the kernel), as a map's size and the maps' home
+ * are fixed then. verdict_idle, how long a verdict must go unused before a full table
+ * may reclaim it (0: never), and when_stopped, what the filters do once this ctlua
+ * ends, may change at any time; "enforce" needs pins. Needs no kernel and loads nothing.
  */
 static int l_config(lua_State *L)
 {
-	static const char *const keys[] = { "verdicts", "verdict_idle", NULL };
+	static const char *const keys[] = { "verdicts", "verdict_idle", "pin", "when_stopped",
+					    NULL };
+	static const char *const stopped[] = { "pass", "enforce", NULL };
 	struct ctl_state *s = ctl_state(L);
 	struct ctl_dp_opts o = s->dp_opts;
+	bool enforce = s->leave_enforcing;
 	lua_Integer n;
 
 	if (!lua_isnoneornil(L, 1)) {
@@ -630,15 +635,46 @@ static int l_config(lua_State *L)
 		}
 		if (ctl_field_int(L, 1, 1, "verdict_idle", 0, CTL_VERDICT_IDLE_MAX_MS, &n))
 			o.verdict_idle_ms = (unsigned int)n;
+		lua_getfield(L, 1, "pin");
+		if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
+			o.pin[0] = '\0';
+		} else if (!lua_isnil(L, -1)) {
+			const char *dir = ctl_check_str_at(L, -1, 1, "pin");
+			int err = ctl_pin_path(dir, o.pin, sizeof(o.pin));
+
+			if (err == -EINVAL)
+				ctl_arg_error(L, 1, "field 'pin': expected a directory or a name");
+			if (err)
+				ctl_arg_error(L, 1, "field 'pin': the path is too long");
+		}
+		lua_pop(L, 1);
+		if (s->dp && strcmp(o.pin, s->dp_opts.pin))
+			ctl_arg_error(L, 1, "field 'pin': the datapath is loaded already, %s%s%s; "
+				      "set it before the first call that loads the datapath",
+				      s->dp_opts.pin[0] ? "pinned in '" : "without pins",
+				      s->dp_opts.pin, s->dp_opts.pin[0] ? "'" : "");
+		enforce = ctl_field_option(L, 1, 1, "when_stopped", stopped, enforce) == 1;
+		if (enforce && !o.pin[0])
+			ctl_arg_error(L, 1, "field 'when_stopped': \"enforce\" needs pinned maps "
+				      "(--pin DIR or ct.config{pin=DIR}): without them the next "
+				      "ctlua cannot adopt the filter");
 		s->dp_opts = o;
+		s->leave_enforcing = enforce;
 		if (s->dp && !s->staged)	/* staged: set at the commit */
 			ctl_dp_set_verdict_idle(s->dp, o.verdict_idle_ms);
 	}
-	lua_createtable(L, 0, 2);
+	lua_createtable(L, 0, 4);
 	lua_pushinteger(L, s->dp ? ctl_dp_verdicts(s->dp) : o.verdicts);
 	lua_setfield(L, -2, "verdicts");
 	lua_pushinteger(L, o.verdict_idle_ms);
 	lua_setfield(L, -2, "verdict_idle");
+	if (o.pin[0])
+		lua_pushstring(L, o.pin);
+	else
+		lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "pin");
+	lua_pushstring(L, stopped[enforce]);
+	lua_setfield(L, -2, "when_stopped");
 	return 1;
 }
 

@@ -77,7 +77,7 @@ static int attach_new(struct ctl_state *s, struct ctl_state *running, char *msg,
 		if (running_link(running, l))
 			continue;
 		fd = ctl_dp_prog_fd(s->dp, tc.dir, tc.l3);
-		err = fd < 0 ? fd : ctl_tc_attach(fd, tc.ifname, tc.dir, &l->opts, &l->tc, &why);
+		err = fd < 0 ? fd : ctl_link_tc_attach(s, fd, l, &why);
 		if (err == -ENODEV && l->wait) {	/* it attaches when the interface appears */
 			l->tc = tc;
 			l->tc.ifindex = 0;
@@ -85,7 +85,8 @@ static int attach_new(struct ctl_state *s, struct ctl_state *running, char *msg,
 		}
 		if (err) {
 			l->tc = tc;
-			ctl_link_refusal(msg, len, err, tc.ifname, tc.dir, &why);
+			ctl_link_refusal(msg, len, err, tc.ifname, tc.dir, &why,
+					 ctl_dp_pin_dir(s->dp));
 			return err;
 		}
 		l->tc.l3 = tc.l3;

@@ -20,6 +20,7 @@
 #include "help.h"
 #include "loop.h"
 #include "owner.h"
+#include "pin.h"
 #include "policy_check.h"
 #include "probe.h"
 #include "repl.h"
@@ -57,7 +58,12 @@ static const char usage[] =
 	"      --take-over          ct.attach replaces the filter of another ctlua that\n"
 	"                           enforces that interface and direction (default: refuse)\n"
 	"      --orphans=WHAT       filters a ctlua that no longer runs left: 'refuse'\n"
-	"                           (default: attach fails, naming them) or 'remove'\n"
+	"                           (attach fails, naming them), 'remove' or 'adopt'\n"
+	"                           (with --pin: replace them, keeping the pinned state;\n"
+	"                           the default with --pin, 'refuse' without)\n"
+	"      --pin DIR            keep the datapath's state (verdicts, rules, counters)\n"
+	"                           in pinned maps in DIR (a bare NAME: " CTL_PIN_ROOT "/NAME),\n"
+	"                           so that a restart goes on with it\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -196,6 +202,7 @@ static int parse_options(int argc, char **argv, struct cmd_opts *o)
 		{ "allow-bytecode", no_argument, NULL, 'B' },
 		{ "take-over", no_argument, NULL, 'T' },
 		{ "orphans", required_argument, NULL, 'O' },
+		{ "pin", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
@@ -249,23 +256,32 @@ static int parse_options(int argc, char **argv, struct cmd_opts *o)
 			o->tc_opts.takeover = true;
 			break;
 		case 'O':
-			if (!strcmp(optarg, "adopt")) {
-				fprintf(stderr, "ctlua: --orphans=adopt needs pinned maps, which this "
-					"ctlua does not have yet: use 'remove' or 'refuse'\n");
+			for (o->tc_opts.orphans = 0; ctl_orphans_names[o->tc_opts.orphans] &&
+			     strcmp(optarg, ctl_orphans_names[o->tc_opts.orphans]);
+			     o->tc_opts.orphans++)
+				;
+			if (!ctl_orphans_names[o->tc_opts.orphans]) {
+				fprintf(stderr, "ctlua: --orphans wants 'refuse', 'remove' or 'adopt', "
+					"not '%s'\n", optarg);
 				return 2;
 			}
-			if (strcmp(optarg, "remove") && strcmp(optarg, "refuse")) {
-				fprintf(stderr, "ctlua: --orphans wants 'remove' or 'refuse', not "
-					"'%s'\n", optarg);
+			break;
+		case 'P':
+			if (ctl_pin_path(optarg, o->dp_opts.pin, sizeof(o->dp_opts.pin))) {
+				fprintf(stderr, "ctlua: --pin wants a directory or a name, not '%s'\n",
+					optarg);
 				return 2;
 			}
-			o->tc_opts.orphans = strcmp(optarg, "remove") ? CTL_ORPHANS_REFUSE :
-									CTL_ORPHANS_REMOVE;
 			break;
 		default:
 			fprintf(stderr, "Try 'ctlua --help' for more information.\n");
 			return 2;
 		}
+	}
+	if (o->tc_opts.orphans == CTL_ORPHANS_ADOPT && !o->dp_opts.pin[0]) {
+		fprintf(stderr, "ctlua: --orphans=adopt needs --pin DIR: a filter is adopted with "
+			"the state it runs on\n");
+		return 2;
 	}
 	return -1;
 }

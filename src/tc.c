@@ -24,6 +24,7 @@
 #include "ctlua.h"
 #include "nlreq.h"
 #include "owner.h"
+#include "pin.h"
 #include "tc.h"
 
 /* How long ctlua waits for another ctlua's tc change (owner.h's lock). */
@@ -32,7 +33,7 @@
 
 const char *const ctl_orphans_names[] = { "refuse", "remove", "adopt", NULL };
 
-static struct ctl_tc_opts defaults = { .takeover = false, .orphans = CTL_ORPHANS_REFUSE };
+static struct ctl_tc_opts defaults = { .takeover = false, .orphans = CTL_ORPHANS_AUTO };
 
 void ctl_tc_set_defaults(const struct ctl_tc_opts *opts)
 {
@@ -312,10 +313,23 @@ static int judge(const struct hook_dump *d, bool seized, const struct ctl_tc_opt
 		why->orphan_ids[why->norphans++] = d->place.prog_id;
 	for (int i = 0; i < d->nctlua && why->norphans < CTL_TC_MAX_ORPHANS; i++)
 		why->orphan_ids[why->norphans++] = d->ctlua[i].prog_id;
-	if (why->norphans && !remove) {
+	/* adopted: replaced as removed, once each is known to run on the pinned state */
+	for (int i = 0; !remove && opts->orphans == CTL_ORPHANS_ADOPT && i < why->norphans; i++) {
+		int r = ctl_pin_prog_uses(why->orphan_ids[i], opts->adopt_ids, opts->nadopt_ids);
+
+		if (r != 1) {
+			why->why = CTL_TC_UNADOPTABLE;
+			why->unadoptable = why->orphan_ids[i];
+			why->unadoptable_err = r < 0 ? r : 0;
+			return -EEXIST;
+		}
+	}
+	if (why->norphans && !remove && opts->orphans != CTL_ORPHANS_ADOPT) {
 		why->why = CTL_TC_ORPHANS;
 		return -EEXIST;
 	}
+	if (!remove && opts->orphans == CTL_ORPHANS_ADOPT)
+		why->adopted = why->norphans;
 	return 0;
 }
 

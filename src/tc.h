@@ -37,17 +37,21 @@ struct ctl_tc_link {
 enum ctl_orphans {
 	CTL_ORPHANS_REFUSE,	/* refuse to attach, naming them */
 	CTL_ORPHANS_REMOVE,	/* remove them and attach */
-	CTL_ORPHANS_ADOPT,	/* keep them and their pinned maps: not built yet, refused */
+	CTL_ORPHANS_ADOPT,	/* replace them, keeping the pinned maps their program uses */
 };
+/* ct.attach's default when neither the call nor the command line chose: adopt with pins. */
+#define CTL_ORPHANS_AUTO	(-1)
 extern const char *const ctl_orphans_names[];	/* "refuse", "remove", "adopt" */
 
 struct ctl_tc_opts {
 	bool takeover;		/* replace a living owner's filter (and any orphans) */
-	int orphans;		/* enum ctl_orphans */
+	int orphans;		/* enum ctl_orphans, or CTL_ORPHANS_AUTO (defaults only) */
+	const __u32 *adopt_ids;	/* with CTL_ORPHANS_ADOPT: the maps an orphan's program */
+	int nadopt_ids;		/* must use to be adopted (the pinned state's) */
 };
 
 /* Why an attach was refused: -EBUSY (a living owner) or -EEXIST (orphans, foreign). */
-enum ctl_tc_why { CTL_TC_OK, CTL_TC_LIVE, CTL_TC_ORPHANS, CTL_TC_FOREIGN };
+enum ctl_tc_why { CTL_TC_OK, CTL_TC_LIVE, CTL_TC_ORPHANS, CTL_TC_FOREIGN, CTL_TC_UNADOPTABLE };
 
 #define CTL_TC_MAX_ORPHANS 8
 struct ctl_tc_conflict {
@@ -56,6 +60,9 @@ struct ctl_tc_conflict {
 	int norphans;			/* ctlua filters no living ctlua owns */
 	__u32 orphan_ids[CTL_TC_MAX_ORPHANS];
 	char foreign[64];		/* kind or program name of a foreign filter in our place */
+	__u32 unadoptable;		/* CTL_TC_UNADOPTABLE: the orphan that does not use the */
+	int unadoptable_err;		/* pins (0), or the -errno that asking about it gave */
+	int adopted;			/* on success: how many orphans were adopted */
 };
 
 /* The defaults ct.attach uses for options it is not given (the command line sets them). */
@@ -73,8 +80,10 @@ int ctl_tc_is_l3(const char *ifname);
  * qdisc if missing (and marking it ctlua's), take the hook's ownership record and keep
  * it locked, and note the filter in the process's record. @opts says what to do with a
  * living owner (takeover: its filter is replaced in one step) and with orphans (orphans
- * at ctlua's place are replaced, others removed). Returns 0; -EBUSY (a living owner),
- * -EEXIST (orphans, or a foreign filter at ctlua's place), with @why filled; -ENODEV
+ * at ctlua's place are replaced, others removed; adopting does the same once every
+ * orphan's program uses the maps opts->adopt_ids). Returns 0; -EBUSY (a living owner),
+ * -EEXIST (orphans, an orphan that cannot be adopted, or a foreign filter at ctlua's
+ * place), with @why filled; -ENODEV
  * for an unknown interface; or -errno. The caller sets link->l3.
  */
 int ctl_tc_attach(int prog_fd, const char *ifname, int dir, const struct ctl_tc_opts *opts,

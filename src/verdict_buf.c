@@ -317,6 +317,54 @@ void ctl_vbuf_batch(struct ctl_vbuf *b, bool on)
 	pthread_mutex_unlock(&b->mu);
 }
 
+/*
+ * The stored set from the kernel's table as it is (pinned, an earlier ctlua's), read in
+ * batches: one syscall per bucket-full of keys, not one per key (a restart on 100 000
+ * verdicts; doc/performance.md, "Pinned state").
+ */
+static int seed_stored(struct ctl_vbuf *b)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 chunk = 4096, batch = 0, got;
+	struct ctlua_flow *keys = NULL;
+	struct ctlua_flow_verdict *vals = NULL;
+	bool first = true, done = false;
+	int err = 0;
+
+	while (!done && !err) {
+		if (!keys) {
+			keys = calloc(chunk, sizeof(*keys));
+			vals = calloc(chunk, sizeof(*vals));
+			if (!keys || !vals) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		got = chunk;
+		err = bpf_map_lookup_batch(b->fd, first ? NULL : &batch, &batch, keys, vals, &got,
+					   &bo);
+		if (err == -ENOSPC && chunk < b->cap) {	/* a bucket holds more than a chunk */
+			free(keys);
+			free(vals);
+			keys = NULL;
+			vals = NULL;
+			chunk *= 4;
+			err = 0;
+			continue;
+		}
+		if (err == -ENOENT) {	/* the end; the last call may still return some */
+			done = true;
+			err = 0;
+		}
+		for (__u32 i = 0; !err && i < got; i++)
+			err = set_add(b, flow_hash(&keys[i]));
+		first = false;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
 int ctl_vbuf_new(struct ctl_vbuf **out, struct ctl_dp *dp)
 {
 	struct ctl_vbuf *b = calloc(1, sizeof(*b));
@@ -329,6 +377,12 @@ int ctl_vbuf_new(struct ctl_vbuf **out, struct ctl_dp *dp)
 	b->dp = dp;
 	b->fd = ctl_dp_verdicts_fd(dp);
 	b->cap = ctl_dp_verdicts(dp);
+	/* a pinned table an earlier ctlua filled: its flows are stored already */
+	if (ctl_dp_pin_reused(dp) && (err = seed_stored(b))) {
+		set_free(b->set, b->set_size);
+		free(b);
+		return err;
+	}
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

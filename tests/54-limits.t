@@ -57,7 +57,7 @@ has_line "$out" "$C (field 'verdict_idle': -1 is out of range 0 to 86400000)" \
 	"ct.config{verdict_idle=-1}: out of range 0 to 86400000"
 has_line "$out" "$C (field 'verdict_idle': 86400001 is out of range 0 to 86400000)" \
 	"ct.config{verdict_idle=86400001}: more than a day"
-has_line "$out" "$C (unknown field 'size' (known: verdicts, verdict_idle))" \
+has_line "$out" "$C (unknown field 'size' (known: verdicts, verdict_idle, pin, when_stopped))" \
 	"ct.config: an unknown field is named, with the known ones"
 has_line "$out" "$C (table expected, got number)" "ct.config(5): a table is expected"
 has_line "$out" $'DEFAULT\t131072\t120000' "ct.config(): 131072 verdicts, idle 120 s by default"

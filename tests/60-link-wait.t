@@ -79,6 +79,9 @@ wait_line "$CTLUA_OUT" "^ATTACHED${tab}false${tab}0${tab}link w-a ingress \\(wai
 ok $? "deleted, w-a's link reads attached false and waits again" || show_ctlua
 wait_line "$CTLUA_ERR" "'w-a' was deleted: its ingress link is lost; it attaches again" 2
 ok $? "stderr says the link was lost" || show_ctlua
+ino=$(stat -L -c %i "/run/netns/$NS_A")
+is "$(find /run/ctlua -name "tc-$ino-$idx1-*" -printf '%f\n')" "" \
+	"the lost link's ownership record is gone with its interface"
 
 add_w || BAIL_OUT "cannot create w-a again"
 idx2=$(ip -n "$NS_A" -o link show w-a | cut -d: -f1)

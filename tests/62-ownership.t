@@ -236,8 +236,8 @@ nothing_left "after the option's run"
 # --- misuse ---------------------------------------------------------------------------
 
 ctlua_run "$NS_A" 10 -e "ct.attach('$IF_A', {orphans = 'adopt'})"
-like "$ERR" "^ctlua: \(command line\):1: bad argument #2 to 'attach' \(orphans=\"adopt\" needs pinned maps, which this ctlua does not have yet: use \"remove\" or \"refuse\"\)" \
-	"orphans=\"adopt\" is refused: there are no pinned maps to adopt" || show_ctlua
+like "$ERR" "^ctlua: \(command line\):1: bad argument #2 to 'attach' \(orphans=\"adopt\" needs pinned maps \(--pin DIR or ct.config\{pin=DIR\}\): a filter is adopted with the state it runs on\)" \
+	"orphans=\"adopt\" without pins is refused: there is no state to adopt" || show_ctlua
 ctlua_run "$NS_A" 10 -e "ct.attach('$IF_A', {orphans = 'keep'})"
 like "$ERR" "^ctlua: \(command line\):1: bad argument #2 to 'attach' \(field 'orphans': invalid option 'keep'\)" \
 	"an unknown orphans value is misuse" || show_ctlua
@@ -245,10 +245,10 @@ ctlua_run "$NS_A" 10 -e "ct.attach('$IF_A', {takeover = 1})"
 like "$ERR" "^ctlua: \(command line\):1: bad argument #2 to 'attach' \(field 'takeover': expected a boolean, got number\)" \
 	"takeover must be a boolean" || show_ctlua
 ctlua_run "$NS_A" 10 --orphans=adopt -e "print(1)"
-is "$RC $ERR" "2 ctlua: --orphans=adopt needs pinned maps, which this ctlua does not have yet: use 'remove' or 'refuse'" \
-	"--orphans=adopt is refused the same way, exit status 2"
+is "$RC $ERR" "2 ctlua: --orphans=adopt needs --pin DIR: a filter is adopted with the state it runs on" \
+	"--orphans=adopt without --pin is refused the same way, exit status 2"
 ctlua_run "$NS_A" 10 --orphans=maybe -e "print(1)"
-is "$RC $ERR" "2 ctlua: --orphans wants 'remove' or 'refuse', not 'maybe'" "--orphans=maybe is a usage error"
+is "$RC $ERR" "2 ctlua: --orphans wants 'refuse', 'remove' or 'adopt', not 'maybe'" "--orphans=maybe is a usage error"
 nothing_left "after misuse"
 
 # Twice in one process: the second link would shadow the first.

@@ -285,8 +285,12 @@ ok $? "the pin is there afterwards"
 rm -rf "$PIN"
 
 # --- the core as an unprivileged user with ambient capabilities (what a unit with User=
-# could do) ---
-ip netns exec "$NS_A" setpriv --reuid=65534 --regid=65534 --clear-groups \
+# could do). Such a unit's RuntimeDirectory=ctlua is that user's: here a tmpfs of
+# nobody's on /run/ctlua, in a mount namespace of the test's own. ---
+mkdir -p /run/ctlua
+unshare -m --propagation private sh -c 'mount -t tmpfs -o mode=0700,uid=65534,gid=65534 \
+	ctlua-test /run/ctlua && exec "$@"' sh \
+	ip netns exec "$NS_A" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	--inh-caps=-all,+bpf,+perfmon,+net_admin --ambient-caps=-all,+bpf,+perfmon,+net_admin -- \
 	"$CTLUA" -e 'print(ct.attach("lo"), ct.alloc({src="198.18.0.2", dst="198.18.0.1", sport=3,
 	dport=7, proto="udp"}, {timeout = 30000, mark = 71}).mark)' >"$TEST_TMP/out" 2>"$TEST_TMP/err"

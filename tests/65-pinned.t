@@ -1,0 +1,259 @@
+#!/bin/bash
+# 65-pinned.t - pinned state (--pin DIR): verdicts and counters survive kill -9 and a
+# restart; a policy that keeps enforcing while no ctlua runs leaves one filter on the
+# pinned maps (real packets still follow its rules), and the next start adopts it in one
+# step; a fail-open stop leaves no filter and keeps the pins; pins whose layout differs
+# (another value size, a wrong signature, another --verdicts) are discarded with one
+# message, never used; the refusals name why.
+cd "$(dirname "$0")/.." || exit 1
+source tests/lib/tap.sh
+source tests/lib/netns.sh
+
+pair_test_setup
+
+PIN=/sys/fs/bpf/ctlua-test-$$-$RANDOM
+RUNDIR=/run/ctlua
+NETNS_INO=$(stat -L -c %i "/run/netns/$NS_A")
+# shellcheck disable=SC2317 # called by the EXIT trap
+_pin_cleanup()
+{
+	local status=$?
+
+	(exit "$status")
+	_ns_cleanup
+	rm -rf "$PIN"
+	find "$RUNDIR" -name "*-$NETNS_INO-*" -delete 2>/dev/null
+	return "$status"
+}
+trap _pin_cleanup EXIT
+TMP=$TEST_TMP
+ct_hooks "$NS_A"
+
+filters() { tc -n "$NS_A" filter show dev "$IF_A" ingress; }
+place_ids() { filters | sed -n 's/.* handle 0xc71a ctlua_[a-z0-9_]*:\[\([0-9]*\)\].*/\1/p'; }
+nbpf() { filters | grep -c 'direct-action'; }
+pins() { find "$PIN" -mindepth 1 -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
+pin_id() { bpftool map show pinned "$PIN/$1" 2>/dev/null | sed -n 's/^\([0-9]*\): .*/\1/p'; }
+ALL_PINS="ctl_config ctl_pin_sig ctl_policy ctl_rules ctl_stats ctl_verdicts "
+# The conntrack entries of NS_A for udp to port $1, as conntrack -L prints them.
+entries() { ip netns exec "$NS_A" conntrack -L -p udp --dport "$1" 2>/dev/null; }
+
+# policy NAME LUA: $TMP/NAME.lua prints "PID <its pid>", then runs LUA.
+policy()
+{
+	cat >"$TMP/$1.lua" <<EOF
+print("PID " .. io.open("/proc/self/stat"):read("n"))
+io.stdout:flush()
+$2
+EOF
+}
+# ctlua runs in NS_A's network namespace through nsenter, not `ip netns exec`, which
+# mounts a /sys of its own: without the bpf file system the pins live on.
+declare -A PID JOB OUTF ERRF
+# start NAME [OPTIONS...]: run policy NAME in NS_A; wait until it printed "attached".
+start()
+{
+	local name=$1
+	shift
+	OUTF[$name]=$TMP/$name.out
+	ERRF[$name]=$TMP/$name.err
+	nsenter --net="/run/netns/$NS_A" timeout -k 2 30 "$CTLUA" "$@" "$TMP/$name.lua" \
+		>"${OUTF[$name]}" 2>"${ERRF[$name]}" </dev/null &
+	JOB[$name]=$!
+	CTLUA_OUT=${OUTF[$name]}
+	CTLUA_ERR=${ERRF[$name]}
+	wait_line "$CTLUA_OUT" '^attached' 10 || diag "$name did not attach: $(cat "$CTLUA_ERR")"
+	PID[$name]=$(sed -n 's/^PID //p' "$CTLUA_OUT")
+}
+# prun [OPTIONS...]: ctlua in NS_A, to its end (10 s at most); sets RC, OUT, ERR.
+prun()
+{
+	nsenter --net="/run/netns/$NS_A" timeout -k 2 10 "$CTLUA" "$@" \
+		>"$TMP/run.out" 2>"$TMP/run.err" </dev/null
+	RC=$?
+	OUT=$(cat "$TMP/run.out")
+	ERR=$(cat "$TMP/run.err")
+}
+# finish NAME [SIGNAL]: send SIGNAL to ctlua (none: just wait), wait; sets RC, OUT, ERR.
+finish()
+{
+	[[ -n "${2:-}" ]] && kill "-$2" "${PID[$1]}"
+	{ wait "${JOB[$1]}"; RC=$?; } 2>/dev/null
+	OUT=$(cat "${OUTF[$1]}")
+	ERR=$(cat "${ERRF[$1]}")
+}
+
+FLOW="ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = 40000, dport = 5353, proto = 'udp'}"
+
+# --- a verdict and the counters survive kill -9 and a restart -------------------------
+
+policy v "assert(ct.attach('$IF_A'))
+assert(ct.verdict($FLOW, 'drop'))
+assert(ct.sync())
+print('attached') io.stdout:flush()
+ct.run()"
+start v --pin "$PIN"
+is "$(pins)" "$ALL_PINS" "--pin pins the state maps and the layout signature, nothing else"
+is "$(stat -c '%a' "$PIN")" 700 "the pin directory is made mode 0700"
+udp_listen "$NS_A" 5353
+udp_send "$NS_B" "$ADDR_A" 5353 40000 one
+udp_send "$NS_B" "$ADDR_A" 5353 40000 two
+sleep 0.2
+is "$(cat "$LISTEN_OUT")" "" "the verdict drops the flow's packets"
+V_ID=$(place_ids)
+VERDICTS_ID=$(pin_id ctl_verdicts)
+finish v KILL
+is "$RC" 137 "kill -9 ends ctlua with its filter on"
+is "$(nbpf)" 1 "its filter stays, enforcing on the pinned maps"
+
+policy r "assert(ct.attach('$IF_A'))
+print('verdict', ct.verdict($FLOW))
+print('drops', ct.stats().drops, 'by_verdict', ct.stats().by_verdict)
+print('attached') io.stdout:flush()
+ct.run()"
+start r --pin "$PIN"
+like "$(cat "${OUTF[r]}")" $'verdict\tdrop' "after kill -9 and a restart, the verdict is there"
+like "$(cat "${OUTF[r]}")" $'drops\t2\tby_verdict\t2' "and the counters go on from where they were"
+R_ID=$(place_ids)
+is "$(nbpf)" 1 "the restart adopts the orphan: one filter, never two"
+isnt "$R_ID" "$V_ID" "the filter runs the new program (id $V_ID, now $R_ID)"
+is "$(pin_id ctl_verdicts)" "$VERDICTS_ID" "on the same pinned verdict map"
+like "$(cat "${ERRF[r]}")" "^ctlua: $IF_A ingress: adopted the filter left enforcing on the state pinned in $PIN \\(program id $V_ID, now $R_ID\\)\$" \
+	"the adoption is said on stderr"
+udp_send "$NS_B" "$ADDR_A" 5353 40000 three
+sleep 0.2
+is "$(cat "$LISTEN_OUT")" "" "the adopted program still drops the flow"
+finish r TERM
+is "$RC" 0 "SIGTERM ends it (ct.run returns \"signal\", the script ends)"
+is "$(filters)" "" "fail-open (the default): SIGTERM removes the filter"
+unlike "$(tc -n "$NS_A" qdisc show dev "$IF_A")" clsact "and the clsact qdisc ctlua created"
+is "$(pins)" "$ALL_PINS" "the pins stay for the next start"
+is "$(pin_id ctl_verdicts)" "$VERDICTS_ID" "the same maps"
+
+# --- keep enforcing while no ctlua runs, then adopt ------------------------------------
+
+policy k "ct.config{when_stopped = 'enforce'}
+assert(ct.forget($FLOW))
+assert(ct.policy{default = {action = 'alloc', mark = 77, timeout = 60000}})
+assert(ct.attach('$IF_A'))
+print('attached') io.stdout:flush()
+ct.run()"
+start k --pin "$PIN"
+K_ID=$(place_ids)
+finish k TERM
+is "$ERR" "ctlua: $IF_A ingress: left enforcing the last policy (pinned in $PIN); the next ctlua with --pin $PIN adopts it" \
+	"SIGTERM of a keep-enforcing policy says what it leaves"
+is "$(nbpf)" 1 "exactly one filter stays"
+is "$(place_ids)" "$K_ID" "its own, at ctlua's place"
+is "$(pins)" "$ALL_PINS" "and its pins"
+is "$(sed -n 's/^prog_id //p' "$RUNDIR/tc-$NETNS_INO-$(ip -n "$NS_A" -o link show "$IF_A" | cut -d: -f1)-ingress")" "$K_ID" \
+	"its ownership record stays, naming the program left on the hook"
+: >"$LISTEN_OUT"
+udp_send "$NS_B" "$ADDR_A" 5353 40001 four
+sleep 0.2
+is "$(cat "$LISTEN_OUT")" "four" "with no ctlua running, packets go on"
+like "$(entries 5353)" "sport=40001 dport=5353 .*mark=77 " \
+	"and follow the left policy: the entry was made by the program (mark=77)"
+
+policy a "assert(ct.attach('$IF_A'))
+print('policy', ct.default())
+print('alloc_ok', ct.stats().alloc_ok)
+print('attached') io.stdout:flush()
+ct.run()"
+start a --pin "$PIN"
+A_ID=$(place_ids)
+is "$(nbpf)" 1 "the next start adopts the left filter: one filter"
+isnt "$A_ID" "$K_ID" "running the new program (id $K_ID, now $A_ID)"
+like "$(cat "${OUTF[a]}")" $'policy\talloc' "the pinned policy is in force until the new one changes it"
+like "$(cat "${OUTF[a]}")" $'alloc_ok\t1' "the counters kept what happened while no ctlua ran"
+like "$(cat "${ERRF[a]}")" "adopted the filter left enforcing on the state pinned in $PIN \\(program id $K_ID, now $A_ID\\)" \
+	"and says so"
+finish a TERM
+is "$(filters)" "" "a fail-open stop after adopting leaves no filter"
+is "$(pins)" "$ALL_PINS" "and keeps the pins"
+
+# --- misuse and refusals ----------------------------------------------------------------
+
+policy e "ct.config{when_stopped = 'enforce'}"
+prun "$TMP/e.lua"
+is "$RC" 1 "when_stopped='enforce' without pins fails"
+like "$ERR" "bad argument #1 to '(ct\\.)?config' \\(field 'when_stopped': \"enforce\" needs pinned maps \\(--pin DIR or ct.config\\{pin=DIR\\}\\): without them the next ctlua cannot adopt the filter\\)" \
+	"naming why"
+prun -e "ct.config{pin = '$PIN', when_stopped = 'enforce'} print(ct.config().when_stopped, ct.config().pin)"
+is "$OUT" $'enforce\t'"$PIN" "with ct.config{pin=} in the same call it is accepted"
+prun --orphans=adopt -e "print(1)"
+is "$RC" 2 "--orphans=adopt without --pin is a usage error"
+is "$ERR" "ctlua: --orphans=adopt needs --pin DIR: a filter is adopted with the state it runs on" "naming why"
+prun -e "ct.attach('$IF_A', {orphans = 'adopt'})"
+like "$ERR" "bad argument #2 to 'attach' \\(orphans=\"adopt\" needs pinned maps \\(--pin DIR or ct.config\\{pin=DIR\\}\\): a filter is adopted with the state it runs on\\)" \
+	"ct.attach's orphans='adopt' without pins raises"
+prun -e "ct.stats() ct.config{pin = '$PIN'}"
+like "$ERR" "bad argument #1 to '(ct\\.)?config' \\(field 'pin': the datapath is loaded already, without pins; set it before the first call that loads the datapath\\)" \
+	"pin after the datapath loaded raises"
+
+policy hold "assert(ct.attach('$IF_A'))
+print('attached') io.stdout:flush()
+ct.run()"
+start hold --pin "$PIN"
+prun --pin "$PIN" -e "assert(ct.stats())"
+like "$ERR" "EBUSY: the state pinned in '$PIN' is in use by another ctlua" \
+	"a second ctlua on the same pins is refused"
+finish hold KILL
+prun -e "assert(ct.attach('$IF_A', {orphans = 'remove'}))"
+is "$RC" 0 "(an unpinned ctlua removes the orphan)"
+start hold
+finish hold KILL
+ORPHAN=$(place_ids)
+prun --pin "$PIN" -e "assert(ct.attach('$IF_A'))"
+is "$RC" 1 "an orphan that does not run on the pins is not adopted"
+like "$ERR" "EEXIST: '$IF_A' ingress has a filter left by a ctlua that no longer runs \\(program id $ORPHAN, pid [0-9]+, policy $TMP/hold.lua\\) that cannot be adopted: its program does not use the state pinned in '$PIN'; ct.attach\\('$IF_A', \\{orphans=\"remove\"\\}\\) or --orphans=remove removes it" \
+	"naming why"
+is "$(place_ids)" "$ORPHAN" "and it is left as it was"
+prun --pin "$PIN" --orphans=remove -e "assert(ct.attach('$IF_A'))"
+is "$RC:$(filters)" "0:" "--orphans=remove removes it"
+
+# --- pins that do not match are discarded, never used ----------------------------------
+
+KEY=$(bpftool map show pinned "$PIN/ctl_verdicts" | sed -n 's/.*key \([0-9]*\)B.*/\1/p')
+VAL=$(bpftool map show pinned "$PIN/ctl_verdicts" | sed -n 's/.* value \([0-9]*\)B .*/\1/p')
+rm "$PIN/ctl_verdicts"
+bpftool map create "$PIN/ctl_verdicts" type hash key "$KEY" value 8 entries 131072 name ctl_verdicts flags 1
+BAD_ID=$(pin_id ctl_verdicts)
+prun --pin "$PIN" -e "print(ct.verdict($FLOW), ct.stats().packets)"
+is "$ERR" "ctlua: the state pinned in '$PIN' does not match this ctlua ('ctl_verdicts' has keys of $KEY and values of 8 bytes, this ctlua's $KEY and $VAL): discarded it, new maps are pinned there" \
+	"a map of another value size is detected, with one message"
+is "$OUT" $'nil\t0' "the state starts empty"
+isnt "$(pin_id ctl_verdicts)" "$BAD_ID" "the mismatched map is not used: a new one is pinned"
+is "$(pins)" "$ALL_PINS" "with every pin and the signature"
+
+rm "$PIN/ctl_pin_sig"
+bpftool map create "$PIN/ctl_pin_sig" type array key 4 value 16 entries 1 name ctl_pin_sig
+prun --pin "$PIN" -e "ct.stats()"
+like "$ERR" "^ctlua: the state pinned in '$PIN' does not match this ctlua \\(layout signature 0000000000000000 of ABI 0, this ctlua's [0-9a-f]{16} of ABI [0-9]+\\): discarded it, new maps are pinned there\$" \
+	"a signature map of the same size with another signature is detected"
+prun --pin "$PIN" -e "ct.stats()"
+is "$ERR" "" "the rebuilt pins are reused without a word"
+
+prun --pin "$PIN" --verdicts 1000 -e "ct.stats()"
+is "$ERR" "ctlua: the state pinned in '$PIN' does not match this ctlua (the verdict table has room for 131072, this ctlua asks for 1000 (--verdicts, ct.config{verdicts=})): discarded it, new maps are pinned there" \
+	"another --verdicts is a mismatch too: rebuilt"
+is "$(bpftool map show pinned "$PIN/ctl_verdicts" | grep -o 'max_entries [0-9]*')" "max_entries 1000" "at the size asked for"
+
+rm "$PIN/ctl_pin_sig"
+prun --pin "$PIN" --verdicts 1000 -e "ct.stats()"
+is "$ERR" "ctlua: the state pinned in '$PIN' does not match this ctlua (no layout signature): discarded it, new maps are pinned there" \
+	"maps without a signature (pinning stopped halfway) are rebuilt"
+
+# --- a pinned table an earlier ctlua filled counts as full --------------------------------
+
+prun --pin "$PIN" --verdicts 4 -e "for p = 1, 4 do assert(ct.verdict(ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = p, dport = 53, proto = 'udp'}, 'drop')) end
+assert(ct.sync())"
+is "$RC" 0 "four verdicts fill a pinned table of 4"
+prun --pin "$PIN" --verdicts 4 -e "ct.config{verdict_idle = 0}
+print(ct.verdict(ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = 9, dport = 53, proto = 'udp'}, 'drop'))
+print(ct.verdict(ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = 2, dport = 53, proto = 'udp'}, 'alloc'))"
+is "$OUT" "nil	ENOSPC: the verdict table is full (4 entries, reclaiming is off): cannot store udp $ADDR_B:9 → $ADDR_A:53 (ct.forget frees one; --verdicts or ct.config{verdicts=} sets the size)	28
+true" "after a restart the host knows the pinned verdicts: a fifth is refused at once, a stored one replaced" ||
+	diag "$ERR"
+
+done_testing
