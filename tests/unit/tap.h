@@ -25,5 +25,7 @@ int test_rule_class_kernel(void);
 void test_sandbox(void);
 /* tests/unit/loop.c */
 void test_loop(void);
+/* json.c */
+void test_json(void);
 
 #endif
