@@ -201,6 +201,9 @@ static int l_attach(lua_State *L)
 		return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
 				ctl_dir_names[dir], ifname, strerror(-fd));
 	if (err >= 0 && s->staged) {	/* ctlua run: attached when the policy goes live */
+		luaL_where(L, 1);	/* a refusal at the commit says where */
+		snprintf(l->where, sizeof(l->where), "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
 		ctl_stage_link(s, l, ifname, dir, l3, &opts);
 		anchor(L, -1, true);
 		return 1;

@@ -78,8 +78,11 @@ static int attach_new(struct ctl_state *s, struct ctl_state *running, char *msg,
 		fd = ctl_dp_prog_fd(s->dp, tc.dir, tc.l3);
 		err = fd < 0 ? fd : ctl_tc_attach(fd, tc.ifname, tc.dir, &l->opts, &l->tc, &why);
 		if (err) {
+			size_t n = (size_t)snprintf(msg, len, "%s", l->where);
+
 			l->tc = tc;
-			ctl_link_refusal(msg, len, err, tc.ifname, tc.dir, &why);
+			if (n < len)	/* after where its ct.attach was */
+				ctl_link_refusal(msg + n, len - n, err, tc.ifname, tc.dir, &why);
 			return err;
 		}
 		l->tc.l3 = tc.l3;
