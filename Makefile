@@ -70,6 +70,7 @@ CORE_OBJS += names.o
 CORE_OBJS += explain.o
 CORE_OBJS += pretty.o
 CORE_OBJS += fields.o
+CORE_OBJS += json.o		# JSON lines (ctlua run --json)
 CORE_OBJS += rules.o
 CORE_OBJS += rule_class.o
 CORE_OBJS += help.o

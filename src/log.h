@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The syslog priorities sd-daemon's prefixes use (<systemd/sd-daemon.h>: SD_ERR ...). */
 enum ctl_log_level {
@@ -34,5 +35,34 @@ bool ctl_log_leveled(void);
  */
 void ctl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctl_vlog(int level, const char *fmt, va_list ap);
+
+struct ctlua_event;
+struct ctl_event_ctx;
+
+/*
+ * Turn JSON lines on: from now on every message is an object {"type":"log", ...} on
+ * stdout and not a line on stderr, and ctl_log_event writes events; @policy (kept, not
+ * copied) names the policy in each. Stdout is written through a descriptor of its own
+ * that never blocks: a line that does not fit (a full pipe) is dropped and counted, and
+ * the next line that fits is preceded by a warning that says how many were. Returns 0,
+ * or -errno when stdout cannot be written so (nothing changed then).
+ */
+int ctl_log_json(const char *policy);
+
+/* Whether JSON lines are on. */
+bool ctl_log_json_on(void);
+
+/* Write event @e (its context @ctx) as {"type":"event", ...}; nothing without JSON. */
+void ctl_log_event(const struct ctlua_event *e, const struct ctl_event_ctx *ctx);
+
+/* Write what a policy printed, @len bytes at @s, as {"type":"print", ...}. */
+void ctl_log_print(const char *s, size_t len);
+
+/*
+ * The end of JSON lines: what a line left unwritten is given up to 200 ms to go out,
+ * lines still counted as dropped are reported on stderr, and stdout's descriptor is
+ * closed. Messages go to stderr again after this.
+ */
+void ctl_log_json_finish(void);
 
 #endif

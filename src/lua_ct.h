@@ -37,6 +37,7 @@ struct ctl_link {
 	bool lost;			/* taken over, or its filter or interface went away */
 	struct ctl_tc_opts opts;	/* staged (ctlua run): what the commit attaches with */
 	bool wait;			/* attach whenever the interface appears (lua_link.c) */
+	char where[LUA_IDSIZE + 24];	/* staged: "FILE:LINE: " of its ct.attach, for the commit */
 	struct ctl_state *state;
 	struct ctl_link *next;		/* state's list of attached links */
 };

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <sys/mman.h>
 #include <bpf/libbpf.h>
 #include "addr.h"
@@ -146,8 +147,21 @@ static int describe_failure(lua_State *L)
 	return 1;
 }
 
-/* Print the event at @ev if every field of the watch filter equals the event's. */
-static void watch(lua_State *L, struct ctl_state *s, int ev)
+/* With --json (log.h): the event as a JSON line, decoded by the event's field table. */
+static void json_event(struct ctl_state *s, const struct ctlua_event *e)
+{
+	char ifbuf[IF_NAMESIZE];
+	struct ctl_event_ctx ctx = { ctl_ifname(s, (int)e->ifindex, ifbuf),
+				     s->dp ? ctl_dp_realtime_offset(s->dp) : 0 };
+
+	ctl_log_event(e, &ctx);
+}
+
+/*
+ * Print the event at @ev if every field of the watch filter equals the event's. With
+ * --json, as a JSON line, unless a callback's event already was one (on_event).
+ */
+static void watch(lua_State *L, struct ctl_state *s, int ev, const struct ctlua_event *e)
 {
 	int top = lua_gettop(L);
 	bool match = true;
@@ -163,6 +177,11 @@ static void watch(lua_State *L, struct ctl_state *s, int ev)
 	lua_settop(L, top);
 	if (!match)
 		return;
+	if (ctl_log_json_on()) {
+		if (s->cb_ref[e->kind] == LUA_NOREF)
+			json_event(s, e);
+		return;
+	}
 	ctl_pretty(L, ev);
 	printf("%s\n", lua_tostring(L, -1));
 	fflush(stdout);
@@ -198,7 +217,7 @@ static int dispatch(lua_State *L)
 
 	ctl_push_event(L, s, d->e);				/* 3 */
 	if (s->watch_ref != LUA_NOREF)
-		watch(L, s, 3);
+		watch(L, s, 3, d->e);
 	if (lua_isnil(L, 2))
 		return 0;
 	lua_pushvalue(L, 2);
@@ -250,6 +269,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	kind = d.e->kind;
 	if (s->cb_ref[kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
 		return 0;
+	if (s->cb_ref[kind] != LUA_NOREF && ctl_log_json_on())
+		json_event(s, d.e);	/* before its callback, which may log */
 	lua_pushcfunction(L, ctl_traceback);			/* base + 1 */
 	if (s->cb_ref[kind] != LUA_NOREF)			/* base + 2: for messages */
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[kind]);

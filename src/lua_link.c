@@ -312,6 +312,9 @@ static int l_attach(lua_State *L)
 		if (err >= 0 && !s->dry && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
 			return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
 					ctl_dir_names[dir], ifname, strerror(-fd));
+		luaL_where(L, 1);	/* a refusal at the commit says where */
+		snprintf(l->where, sizeof(l->where), "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
 		ctl_stage_link(s, l, ifname, dir, l3, &opts);
 		l->wait = wait;
 		anchor(L, -1, true);

@@ -84,9 +84,12 @@ static int attach_new(struct ctl_state *s, struct ctl_state *running, char *msg,
 			continue;
 		}
 		if (err) {
+			size_t n = (size_t)snprintf(msg, len, "%s", l->where);
+
 			l->tc = tc;
-			ctl_link_refusal(msg, len, err, tc.ifname, tc.dir, &why,
-					 ctl_dp_pin_dir(s->dp));
+			if (n < len)	/* after where its ct.attach was */
+				ctl_link_refusal(msg + n, len - n, err, tc.ifname, tc.dir, &why,
+						 ctl_dp_pin_dir(s->dp));
 			return err;
 		}
 		l->tc.l3 = tc.l3;

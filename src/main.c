@@ -64,6 +64,8 @@ static const char usage[] =
 	"      --pin DIR            keep the datapath's state (verdicts, rules, counters)\n"
 	"                           in pinned maps in DIR (a bare NAME: " CTL_PIN_ROOT "/NAME),\n"
 	"                           so that a restart goes on with it\n"
+	"      --json               ctlua run: logs, events and print as JSON lines on\n"
+	"                           stdout (doc/service.md, \"JSON output\")\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -85,8 +87,9 @@ static const char usage[] =
 	"and switches to it in one step only if its whole top level succeeds; a broken\n"
 	"policy is logged and the old one runs on. POLICY, and its directory, must not\n"
 	"be writable by group or others, nor owned by a user other than root or you.\n"
-	"Options -v, --verdicts, --memory-limit and --allow-bytecode apply; see\n"
-	"doc/service.md.\n"
+	"Options -v, --verdicts, --memory-limit and --allow-bytecode apply; --json\n"
+	"writes its logs, the events its policy selects and what it prints as JSON\n"
+	"lines on stdout; see doc/service.md.\n"
 	"\n"
 	"ctlua check POLICY runs POLICY's top level against a dry-run ct: attach, rule,\n"
 	"default, mode and on are checked and recorded, calls that act at once (ct.alloc,\n"
@@ -181,7 +184,7 @@ struct cmd_opts {
 	struct ctl_dp_opts dp_opts;
 	struct ctl_tc_opts tc_opts;	/* --take-over, --orphans */
 	const char *code;
-	bool verbose, interactive;
+	bool verbose, interactive, json;
 };
 
 /*
@@ -203,6 +206,7 @@ static int parse_options(int argc, char **argv, struct cmd_opts *o)
 		{ "take-over", no_argument, NULL, 'T' },
 		{ "orphans", required_argument, NULL, 'O' },
 		{ "pin", required_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
@@ -254,6 +258,9 @@ static int parse_options(int argc, char **argv, struct cmd_opts *o)
 			break;
 		case 'T':
 			o->tc_opts.takeover = true;
+			break;
+		case 'J':
+			o->json = true;
 			break;
 		case 'O':
 			for (o->tc_opts.orphans = 0; ctl_orphans_names[o->tc_opts.orphans] &&
@@ -328,8 +335,14 @@ static int run_service(int argc, char **argv, struct cmd_opts *o, bool check)
 			"('%s')\n", cmd, argv[optind + 1]);
 		return 2;
 	}
+	if (check && o->json) {
+		fprintf(stderr, "ctlua: check does not take --json (it is an option of 'ctlua "
+			"run')\n");
+		return 2;
+	}
 	so.dp_opts = o->dp_opts;
 	so.mem_limit = o->mem_limit;
+	so.json = o->json;
 	ctl_dp_set_verbose(o->verbose);
 	if (check)
 		return ctl_policy_check(argv[optind], &so);
@@ -351,6 +364,12 @@ int main(int argc, char **argv)
 		return status;
 	code = o.code;
 	interactive = o.interactive;
+	if (o.json && (code || interactive || optind >= argc ||
+		       (strcmp(argv[optind], "run") && strcmp(argv[optind], "check")))) {
+		fprintf(stderr, "ctlua: --json is an option of 'ctlua run' (a script's stdout "
+			"is its own)\n");
+		return 2;
+	}
 	if (!code && optind < argc && !strcmp(argv[optind], "explain"))
 		return explain(argc - optind - 1, argv + optind + 1);
 	if (!code && !interactive && optind < argc && (!strcmp(argv[optind], "run") ||

@@ -90,6 +90,28 @@ int ctl_service_check_file(const char *path, char *msg, size_t len)
 	return strict(path, "its directory", quoted, &st, msg, len);
 }
 
+/* print(...) with --json: the values as print writes them, as one {"type":"print"} line. */
+static int json_print(lua_State *L)
+{
+	int n = lua_gettop(L);
+	luaL_Buffer b;
+	size_t len;
+	const char *s;
+
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		s = luaL_tolstring(L, i, &len);
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_addlstring(&b, s, len);
+		lua_pop(L, 1);
+	}
+	luaL_pushresult(&b);
+	s = lua_tolstring(L, -1, &len);
+	ctl_log_print(s, len);
+	return 0;
+}
+
 lua_State *ctl_service_new_state(const char *path, const struct ctl_service_opts *o)
 {
 	lua_State *L = ctl_sandbox_newstate(o->mem_limit);
@@ -100,6 +122,10 @@ lua_State *ctl_service_new_state(const char *path, const struct ctl_service_opts
 	luaL_requiref(L, "ct", luaopen_ct, 1);
 	lua_pop(L, 1);
 	ctl_state_set_dp_opts(ctl_state_of(L), &o->dp_opts);
+	if (o->json) {	/* its lines among the JSON ones would break the stream */
+		lua_pushcfunction(L, json_print);
+		lua_setglobal(L, "print");
+	}
 	lua_createtable(L, 0, 1);
 	lua_pushstring(L, path);
 	lua_rawseti(L, -2, 0);
@@ -221,16 +247,23 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 
 	ctl_progname = "ctlua";
 	ctl_log_levels(true);
+	if (o->json && (err = ctl_log_json(path))) {
+		ctl_log(CTL_LOG_ERR, "--json: stdout cannot be written without blocking (%s)",
+			strerror(-err));
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	ctl_signals_hup_reloads();
 	if ((err = ctl_watchdog_start()) || (err = ctl_signals_install()) ||
 	    (err = ctl_loop_new(&sv.loop))) {
 		ctl_log(CTL_LOG_ERR, "cannot set up the signals (%s)", strerror(-err));
+		ctl_log_json_finish();
 		return 1;
 	}
 	sv.L = load_policy(&sv, NULL, "policy not started");
 	if (!sv.L) {
 		ctl_loop_free(sv.loop);
+		ctl_log_json_finish();
 		return 1;
 	}
 	sv.s = ctl_state_of(sv.L);
@@ -265,5 +298,6 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 	lua_close(sv.L);	/* detaches every link, unloads the program */
 	ctl_loop_free(sv.loop);
 	ctl_log(CTL_LOG_INFO, "stopped");
+	ctl_log_json_finish();
 	return status;
 }

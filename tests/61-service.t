@@ -230,6 +230,44 @@ kill -HUP "$svc"
 wait_line "$CTLUA_ERR" 'generation 7' 5
 like "$(filters)" bpf "and one that attaches it again puts a filter back"
 
+# --- a reload onto a hook another ctlua holds: refused, naming it; the old policy runs on ------
+# another ctlua (a script) holds $IF_A egress
+OTHER_OUT=$TEST_TMP/other.out
+bg_run "$NS_A" timeout -k 2 60 "$CTLUA" -e "assert(ct.attach('$IF_A', {dir = 'egress'}))
+print('held'); io.stdout:flush(); ct.run()" >"$OTHER_OUT" 2>"$TEST_TMP/other.err" </dev/null
+other_bg=$BG_PID
+wait_line "$OTHER_OUT" held 10
+other=
+for p in $(ip netns pids "$NS_A"); do
+	[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua && "$p" != "$svc" ]] && other=$p
+done
+[[ -n "$other" ]]; ok $? "another ctlua holds $IF_A egress (pid $other)"
+before=$(filters)
+lines=$(wc -l <"$CTLUA_ERR")
+policy "ct.default(\"drop\")
+assert(ct.attach(\"$IF_A\"))
+assert(ct.attach(\"$IF_A\", {dir = \"egress\"}))"
+kill -HUP "$svc"
+for _ in $(seq 50); do
+	grep -q 'generation 7 runs on' "$CTLUA_ERR" && break
+	sleep 0.1
+done
+is "$(tail -n +$((lines + 1)) "$CTLUA_ERR")" \
+	"ctlua: info: reloading '$POL' (SIGHUP)${nl}ctlua: error: reload failed, generation 7 runs on: $POL:3: '$IF_A' egress is enforced by ctlua pid $other (policy given with -e); ct.attach('$IF_A', {takeover=true}) or --take-over replaces it" \
+	"the reload is refused with the ownership message: where its ct.attach is, the other ctlua's pid and policy"
+is "$(filters)" "$before" "the service's ingress filter is the same one still"
+: >"$out5354"
+udp_send "$NS_B" "$ADDR_A" 5354 40020 gen7-passes
+wait_line "$out5354" gen7-passes 3
+is "$(cat "$out5354")" gen7-passes \
+	"generation 7 runs on: its default pass lets 5354 through (the refused policy's drop never went live)"
+like "$(tc -n "$NS_A" filter show dev "$IF_A" egress)" "name ctlua_egress" \
+	"and the other ctlua's egress filter is untouched"
+kill -TERM "$other"
+wait "$other_bg"
+is "$?:$(<"$OTHER_OUT")" "0:held" "the other ctlua stops normally"
+unlike "$(tc -n "$NS_A" filter show dev "$IF_A" egress)" ctlua_egress "  and takes its filter with it"
+
 # --- SIGTERM: stopping, nothing of ctlua's left, others' untouched ----------------------------------
 kill -TERM "$svc"
 ctlua_finish

@@ -179,6 +179,47 @@ for c in bpf perfmon net_admin; do
 	sport=$((sport + 1))
 done
 
+# --- the service: ctlua run with the unit's set starts, attaches, serves; one fewer does not ---
+SVC_POL=$TEST_TMP/svc.lua
+printf 'ct.default("alloc", {timeout = 60000, mark = 68})\nassert(ct.attach("%s"))\n' "$IF_A" >"$SVC_POL"
+chmod 600 "$SVC_POL"
+# service_with CAPS: `ctlua run` in NS_A with exactly CAPS, in the background; sets SVC_BG.
+service_with()
+{
+	local set=-all c
+	for c in ${1//,/ }; do
+		set+=",+$c"
+	done
+	: >"$TEST_TMP/svc.err"
+	ip netns exec "$NS_A" setpriv --bounding-set="$set" --inh-caps=-all --ambient-caps=-all \
+		--no-new-privs -- timeout -k 2 20 "$CTLUA" run "$SVC_POL" \
+		>"$TEST_TMP/svc.out" 2>"$TEST_TMP/svc.err" </dev/null &
+	SVC_BG=$!
+}
+service_with "$CORE"
+wait_line "$TEST_TMP/svc.err" 'generation 1' 10
+is "$(<"$TEST_TMP/svc.err")" "ctlua: info: policy '$SVC_POL' running (generation 1)" \
+	"ctlua run with {$CORE}: the policy runs (its readiness line)"
+like "$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" ' bpf ' "its filter is on $IF_A"
+udp_send "$NS_B" "$ADDR_A" 5353 41010
+like "$(ct_entry "$NS_A" "src=$ADDR_B dst=$ADDR_A sport=41010 dport=5353 ")" ' mark=68 ' \
+	"and a packet through it gets the policy's entry (mark 68)"
+for p in $(ip netns pids "$NS_A"); do
+	[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua ]] && kill -TERM "$p"
+done
+wait "$SVC_BG"
+is "$? $(tail -n 1 "$TEST_TMP/svc.err")" "0 ctlua: info: stopped" "SIGTERM stops it: exit 0"
+is "$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" "" "its filter is gone"
+for c in bpf perfmon net_admin; do
+	less=$(without "$CORE" "$c")
+	service_with "$less"
+	wait "$SVC_BG"
+	is "$? $(<"$TEST_TMP/svc.err")" \
+		"1 ctlua: error: policy not started: $SVC_POL:2: EPERM: $NEEDS CAP_${c^^} (run it as root)" \
+		"ctlua run with {$less}: exit 1, the message naming CAP_${c^^}"
+	is "$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" "" "  and no filter is left on $IF_A"
+done
+
 # --- locked memory: RLIMIT_MEMLOCK 0 changes nothing ---
 ip netns exec "$NS_A" prlimit --memlock=0:0 setpriv --bounding-set=-all,+bpf,+perfmon,+net_admin \
 	--inh-caps=-all --ambient-caps=-all -- "$CTLUA" -e '

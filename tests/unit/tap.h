@@ -27,5 +27,7 @@ void test_sandbox(void);
 void test_loop(void);
 /* tests/unit/link_watch.c: needs root and a namespace of its own, and runs alone */
 int test_link_watch_kernel(void);
+/* json.c */
+void test_json(void);
 
 #endif

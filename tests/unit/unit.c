@@ -476,6 +476,7 @@ int main(int argc, char **argv)
 	test_rule_class();
 	test_sandbox();
 	test_loop();
+	test_json();
 done:
 	printf("1..%d\n", tests_run);
 	if (tests_failed)

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * json.h - JSON text for `ctlua run --json` (doc/service.md, "JSON output"): one object
+ * per line, built in a growing buffer. Strings are bytes, written as JSON strings that
+ * any parser accepts: quotes, backslashes and control characters escaped, valid UTF-8
+ * as it is, and each byte that is not part of valid UTF-8 as the escape \u00XX of its
+ * value (so a raw \u0080..\u00ff in the text always stands for such a byte: valid
+ * UTF-8 is never escaped). A record (fields.h) is written from its field table.
+ */
+#ifndef CTLUA_JSON_H
+#define CTLUA_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "fields.h"
+
+struct ctl_json {
+	char *buf;		/* malloc'd; NUL-terminated after every call */
+	size_t len, cap;
+	bool failed;		/* out of memory: the text is incomplete, do not write it */
+	bool first;		/* no member yet in the open object */
+};
+
+/* An empty buffer (no allocation yet). */
+void ctl_json_init(struct ctl_json *j);
+/* Free the buffer. */
+void ctl_json_free(struct ctl_json *j);
+/* Start a new object: the buffer holds "{". */
+void ctl_json_begin(struct ctl_json *j);
+/* End the object: "}" and a newline. */
+void ctl_json_end(struct ctl_json *j);
+/* Members of the open object: "name":value (a comma before all but the first). */
+void ctl_json_str(struct ctl_json *j, const char *name, const char *s, size_t len);
+void ctl_json_int(struct ctl_json *j, const char *name, int64_t v);
+/* A number with microsecond precision (seconds); null when not finite. */
+void ctl_json_num(struct ctl_json *j, const char *name, double v);
+/* Append @s, @len bytes, as a JSON string (with its quotes). */
+void ctl_json_string(struct ctl_json *j, const char *s, size_t len);
+/*
+ * Every field of @r that @rec has (with context @ctx, as ctl_field_get reads it) as a
+ * member of the open object, in the table's order; a field the record lacks is left
+ * out. Types: string, int, number, proto (its name, or the number when it has none),
+ * tuple (its text, as ct.tuple's tostring), status (an array of names), nat
+ * ({"addr": ..., "port": ...}).
+ */
+void ctl_json_record(struct ctl_json *j, const struct ctl_record *r, const void *rec,
+		     const void *ctx);
+
+#endif
