@@ -9,6 +9,12 @@
 #include "log.h"
 
 static bool leveled, journal;
+static void (*tap)(int level, const char *msg);
+
+void ctl_log_tap(void (*fn)(int level, const char *msg))
+{
+	tap = fn;
+}
 
 /* Whether $JOURNAL_STREAM names stderr: systemd set it for the stream it connected us to. */
 static bool stderr_is_journal(void)
@@ -75,6 +81,8 @@ void ctl_vlog(int level, const char *fmt, va_list ap)
 			vsnprintf(msg, (size_t)len + 1, fmt, ap);
 		}
 	}
+	if (tap)
+		tap(level, msg);
 	for (line = msg;; line = nl + 1) {
 		nl = strchr(line, '\n');
 		put_prefix(level, line == msg);

@@ -35,4 +35,10 @@ bool ctl_log_leveled(void);
 void ctl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctl_vlog(int level, const char *fmt, va_list ap);
 
+/*
+ * Also hand every message (whole, before its prefixes) to @fn, NULL: no one. The
+ * control socket (control.c) keeps the last warnings and errors this way.
+ */
+void ctl_log_tap(void (*fn)(int level, const char *msg));
+
 #endif

@@ -13,6 +13,17 @@
  */
 int ctl_repl(lua_State *L, bool tty);
 
+/*
+ * Load the statement or expression @chunk (@len bytes, NUL-terminated) as the shell
+ * does: as an expression first (its values are printed), then as a statement. Returns
+ * 1 with the function on top, 0 when the statement is incomplete (nothing pushed), -1
+ * with the syntax error on top. The control socket's shell (control.c) loads the same way.
+ */
+int ctl_repl_load(lua_State *L, const char *chunk, size_t len);
+
+/* A message handler: the error with a traceback, without the shell's own frame. */
+int ctl_repl_traceback(lua_State *L);
+
 /* Make readline complete from the live state of @L. */
 void ctl_complete_init(lua_State *L);
 
