@@ -543,6 +543,24 @@ static void shell_line(struct ctl_control *c, struct client *cl, const char *lin
 	put(cl, "p > \n", 5);
 }
 
+/*
+ * "c START LINE": the candidates for the word at byte START of LINE (the line up to the
+ * cursor), as "c WORD" lines, then the prompt again.
+ */
+static void shell_complete(struct client *cl, lua_State *L, const char *req)
+{
+	char *end, **cands;
+	unsigned long start = strtoul(req, &end, 10);
+	size_t n;
+
+	if (end != req && *end == ' ' && start <= strlen(end + 1)) {
+		n = ctl_complete_collect(L, end + 1, (int)start, end + 1 + start, &cands);
+		for (size_t i = 0; i < n; i++)
+			putf(cl, "c %s\n", cands[i]);
+	}
+	put(cl, cl->chunk ? "p >> \n" : "p > \n", cl->chunk ? 6 : 5);
+}
+
 /* ---- requests --------------------------------------------------------------------- */
 
 static void request(struct ctl_control *c, struct client *cl, char *line)
@@ -550,8 +568,10 @@ static void request(struct ctl_control *c, struct client *cl, char *line)
 	if (cl->mode == MODE_SHELL) {
 		if (!strncmp(line, "l ", 2) || !strcmp(line, "l"))
 			shell_line(c, cl, line[1] ? line + 2 : "");
+		else if (!strncmp(line, "c ", 2))
+			shell_complete(cl, c->view->L, line + 2);
 		else
-			putf(cl, "e unknown shell request '%.40s' (l LINE)\np > \n", line);
+			putf(cl, "e unknown shell request '%.40s' (l LINE, c START LINE)\np > \n", line);
 		return;
 	}
 	if (!strcmp(line, "status")) {

@@ -17,6 +17,13 @@
 #include <readline/history.h>
 #include "control.h"
 #include "owner.h"
+#include "repl.h"
+
+/* The connection, for readline's completion; the candidates of the last answer. */
+static int shell_fd = -1;
+static FILE *shell_in;
+static char **cands;
+static size_t ncands;
 
 /* Connect to service @name's socket. Returns the descriptor, or -1 with the reason said. */
 static int connect_to(const char *name)
@@ -135,6 +142,15 @@ static int answer(FILE *in, bool tty, char *prompt, size_t size)
 		if (n < 2 || line[1] != ' ')
 			continue;	/* not ours: skipped */
 		switch (line[0]) {
+		case 'c': {
+			char **grown = realloc(cands, (ncands + 1) * sizeof(*cands));
+
+			if (grown && (grown[ncands] = strdup(line + 2)))
+				ncands++;
+			if (grown)
+				cands = grown;
+			break;
+		}
 		case 'o':
 			puts(line + 2);
 			break;
@@ -159,6 +175,37 @@ static int answer(FILE *in, bool tty, char *prompt, size_t size)
 	return -1;
 }
 
+static char *next_candidate(const char *text, int state)
+{
+	static size_t i;
+
+	(void)text;
+	if (!state)
+		i = 0;
+	return i < ncands ? strdup(cands[i++]) : NULL;
+}
+
+/* Tab: the service completes the word from its state ("c START LINE"). */
+static char **complete(const char *text, int start, int end)
+{
+	char prompt[16], *req;
+	int n;
+
+	rl_attempted_completion_over = 1;	/* never file names */
+	rl_completion_append_character = '\0';
+	for (size_t i = 0; i < ncands; i++)
+		free(cands[i]);
+	ncands = 0;
+	n = asprintf(&req, "c %d %.*s\n", start, end, rl_line_buffer);
+	if (n < 0)
+		return NULL;
+	n = send_all(shell_fd, req, (size_t)n);
+	free(req);
+	if (n || answer(shell_in, true, prompt, sizeof(prompt)) < 0)
+		return NULL;
+	return rl_completion_matches(text, next_candidate);
+}
+
 int ctl_control_shell(const char *name)
 {
 	bool tty = isatty(STDIN_FILENO), failed = false;
@@ -175,8 +222,12 @@ int ctl_control_shell(const char *name)
 		close(fd);
 		return 1;
 	}
-	if (tty)
+	if (tty) {
 		rl_readline_name = "ctlua";
+		shell_fd = fd;
+		shell_in = in;
+		ctl_complete_readline(complete);
+	}
 	if (answer(in, tty, prompt, sizeof(prompt)) < 0) {
 		fclose(in);
 		return 1;

@@ -4,6 +4,7 @@
 #define CTLUA_REPL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <lua.h>
 
 /*
@@ -26,5 +27,17 @@ int ctl_repl_traceback(lua_State *L);
 
 /* Make readline complete from the live state of @L. */
 void ctl_complete_init(lua_State *L);
+
+/*
+ * The candidates, sorted, for the word @text that starts at byte @start of @line (the
+ * whole line being typed), from @L's state as the shell completes it. *@out stays
+ * valid until the next call. Returns how many. The control socket's shell answers
+ * completion requests with it.
+ */
+size_t ctl_complete_collect(lua_State *L, const char *line, int start, const char *text,
+			    char ***out);
+
+/* Set readline up as the shell does (word breaks, quotes), completing with @fn. */
+void ctl_complete_readline(char **(*fn)(const char *text, int start, int end));
 
 #endif

@@ -220,13 +220,27 @@ if command -v tmux >/dev/null 2>&1; then
 	pty_key Enter
 	pty_wait "${nl}in${nl}>"
 	ok $? "  and runs when it is complete"
+	pty_type 'greet'
+	pty_key Tab
+	pty_wait '> greeting$'
+	ok $? "  Tab completes a global of the policy, from the service's state" || diag_text "$(pty_screen)"
+	pty_type ' .. #ct.rul'
+	pty_key Tab
+	pty_wait '> greeting \.\. #ct\.rule'
+	ok $? "  and a field of ct" || diag_text "$(pty_screen)"
+	pty_key C-u
+	pty_type 'ct.mode("enf'
+	pty_key Tab
+	pty_wait '> ct\.mode\("enforce"?$'
+	ok $? "  and an option string" || diag_text "$(pty_screen)"
+	pty_key C-u
 	pty_key C-d
 	pty_wait '\[ctlua exited 0\]'
 	ok $? "  Ctrl-D ends the shell (exit 0)" || diag_text "$(pty_screen)"
 	"$CTLUA" status "$NAME" >/dev/null
 	ok $? "  and not the service"
 else
-	skip "tmux is not installed (the terminal)" 5
+	skip "tmux is not installed (the terminal)" 8
 fi
 
 # --- stop: the socket goes with the service ----------------------------------------------------------
