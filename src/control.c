@@ -199,8 +199,14 @@ fail:
 
 static void client_close(struct ctl_control *c, struct client *cl)
 {
+	char discard[4096];
+
 	if (cl->fd < 0)
 		return;
+	/* input left unread would reset the connection before the client reads our answer */
+	for (int i = 0; i < 16; i++)
+		if (recv(cl->fd, discard, sizeof(discard), MSG_DONTWAIT) <= 0)
+			break;
 	ctl_loop_remove(c->loop, cl->fd);
 	close(cl->fd);
 	free(cl->out);

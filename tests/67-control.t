@@ -186,6 +186,43 @@ S4=$("$CTLUA" status "$NAME")
 ok $? "and status answers"
 like "$S4" "UTC warning: control: dropping a client" "  the warning is under last errors"
 
+# --- the protocol's edges: what a client reads back -----------------------------------------------
+# ask TEXT: send TEXT (\n in it a newline), close the sending side, print the answer.
+ask()
+{
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode())
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode())
+' "$SOCK" "$1"
+}
+is "$(ask 'bogus\n')" "error: unknown request 'bogus' (status or shell)" "an unknown request is refused"
+is "$(ask "$(printf 'a%.0s' {1..9000})")" "error: line too long (at most 8191 bytes)" \
+	"a request line too long is refused, and the answer is read (not reset)"
+is "$(ask 'shell\nc 0 ct.sta\nc 0 greet\nc 99 x\nzz\n' | tail -n +2)" "p > ${nl}c ct.stats${nl}p > ${nl}c greeting${nl}p > ${nl}p > ${nl}e unknown shell request 'zz' (l LINE, c START LINE)${nl}p > " \
+	"shell completion requests: c lines, then the prompt; a start past the end: none"
+is "$(python3 -c '
+import socket, sys, time
+conns = []
+for i in range(9):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    conns.append(s)
+time.sleep(0.5)
+sys.stdout.write(conns[8].recv(100).decode())
+' "$SOCK")" "error: too many clients" "a ninth client at once is refused"
+"$CTLUA" status "$NAME" >/dev/null
+ok $? "and once they leave, status answers again"
+
 # --- a non-root peer ----------------------------------------------------------------------------------
 OUT=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$CTLUA" status "$NAME" 2>&1)
 RC=$?
