@@ -240,7 +240,7 @@ static void put(struct client *cl, const char *s, size_t n)
 {
 	char *grown;
 
-	if (cl->dead)
+	if (cl->dead || !n)
 		return;
 	if (cl->outlen + n > OUT_MAX) {
 		ctl_log(CTL_LOG_WARNING, "control: dropping a client that does not read what it "
@@ -396,10 +396,16 @@ static void status(struct ctl_control *c, struct client *cl)
 
 /* ---- shell ------------------------------------------------------------------------ */
 
-/* print() while a shell line runs: to the client, as Lua's print would write it. */
+/* The client whose line runs now: print() writes to it. */
+static struct client *printing;
+
+/*
+ * print() while a shell line runs: to the client, as Lua's print would write it. A copy
+ * the line kept (`p = print`) and calls later writes to stdout, as print does there.
+ */
 static int shell_print(lua_State *L)
 {
-	struct client *cl = lua_touserdata(L, lua_upvalueindex(1));
+	struct client *cl = printing;
 	int n = lua_gettop(L);
 	luaL_Buffer b;
 
@@ -414,7 +420,13 @@ static int shell_print(lua_State *L)
 	size_t len;
 	const char *s = lua_tolstring(L, -1, &len);
 
-	emit(cl, 'o', s, len);
+	if (cl) {
+		emit(cl, 'o', s, len);
+	} else {
+		fwrite(s, 1, len, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
 	return 0;
 }
 
@@ -462,8 +474,7 @@ static void shell_run(struct client *cl, lua_State *L)
 
 	lua_pushglobaltable(L);				/* top + 2 */
 	lua_getfield(L, -1, "print");			/* top + 3: the policy's print */
-	lua_pushlightuserdata(L, cl);
-	lua_pushcclosure(L, shell_print, 1);
+	lua_pushcfunction(L, shell_print);
 	lua_pushvalue(L, -1);				/* top + 4: ours */
 	lua_setfield(L, top + 2, "print");
 	lua_pushcfunction(L, ctl_repl_traceback);	/* top + 5 */
@@ -472,7 +483,9 @@ static void shell_run(struct client *cl, lua_State *L)
 	lua_pushvalue(L, top + 1);
 	ctl_signals_interrupt_push(L);
 	ctl_budget_arm(L, s ? s->budget_ms : 1000);
+	printing = cl;
 	status = lua_pcall(L, 2, 0, top + 5);
+	printing = NULL;
 	why = ctl_budget_disarm(L);
 	ctl_signals_interrupt_pop();
 	if (status != LUA_OK) {
