@@ -56,6 +56,16 @@ RC=$?
 is "$RC" 1 "status of a service that does not run: exit 1"
 is "$OUT" "ctlua: no service named '$NAME' (no $SOCK)" "  and says so, naming the socket"
 
+OUT=$("$CTLUA" status 2>&1)
+is "$?/$OUT" "2/ctlua: status wants one service name (ctlua status NAME)${nl}Try 'ctlua --help' for more information." \
+	"status without a name: usage, exit 2"
+OUT=$("$CTLUA" shell a b 2>&1)
+is "$?/$OUT" "2/ctlua: shell wants one service name (ctlua shell NAME)${nl}Try 'ctlua --help' for more information." \
+	"shell with two: usage, exit 2"
+OUT=$("$CTLUA" status ../x 2>&1)
+is "$?/$OUT" "1/ctlua: '../x' is not a service name (1 to 64 of A-Z a-z 0-9 _ . @ -, not starting with '.')" \
+	"a name with a slash is refused (no path outside /run/ctlua)"
+
 # a socket a dead service left behind
 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$SOCK"
 OUT=$("$CTLUA" status "$NAME" 2>&1)
