@@ -63,6 +63,8 @@ CMD_OBJS  += repl.o
 CMD_OBJS  += repl_complete.o
 CMD_OBJS  += service.o		# ctlua run: the policy as a service (links libsystemd)
 CMD_OBJS  += policy_check.o	# ctlua check POLICY
+CMD_OBJS  += control.o		# ctlua run's control socket (server side)
+CMD_OBJS  += control_client.o	# ctlua status NAME, ctlua shell NAME
 # The core, shared by ctlua, ct.so, the unit tests and the fuzz harnesses.
 # Pure functions (no kernel, no Lua): names, addresses, errnos, the printer.
 CORE_OBJS := addr.o

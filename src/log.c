@@ -20,6 +20,12 @@
 #include "log.h"
 
 static bool leveled, journal;
+static void (*tap)(int level, const char *msg);
+
+void ctl_log_tap(void (*fn)(int level, const char *msg))
+{
+	tap = fn;
+}
 
 /* JSON lines (ctl_log_json) */
 static struct {
@@ -298,6 +304,8 @@ void ctl_vlog(int level, const char *fmt, va_list ap)
 			vsnprintf(msg, (size_t)len + 1, fmt, ap);
 		}
 	}
+	if (tap)
+		tap(level, msg);
 	if (js.on) {
 		json_log_object(&js.j, level, msg, (size_t)len, 0);
 		json_emit();

@@ -65,4 +65,10 @@ void ctl_log_print(const char *s, size_t len);
  */
 void ctl_log_json_finish(void);
 
+/*
+ * Also hand every message (whole, before its prefixes) to @fn, NULL: no one. The
+ * control socket (control.c) keeps the last warnings and errors this way.
+ */
+void ctl_log_tap(void (*fn)(int level, const char *msg));
+
 #endif

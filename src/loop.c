@@ -291,6 +291,19 @@ int ctl_loop_add(struct ctl_loop *loop, int fd, int tag)
 	return 0;
 }
 
+int ctl_loop_want_output(struct ctl_loop *loop, int fd, int tag, bool output)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (output ? EPOLLOUT : 0),
+				  .data.u64 = (__uint64_t)(__int64_t)tag };
+
+	return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) ? -errno : 0;
+}
+
+int ctl_loop_remove(struct ctl_loop *loop, int fd)
+{
+	return epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) ? -errno : 0;
+}
+
 int ctl_loop_set_source(struct ctl_loop *loop, int fd, int (*consume)(void *ctx), void *ctx,
 			const struct ctl_wake *wake)
 {

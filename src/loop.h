@@ -27,6 +27,14 @@ void ctl_loop_free(struct ctl_loop *loop);
 int ctl_loop_add(struct ctl_loop *loop, int fd, int tag);
 
 /*
+ * A descriptor added with ctl_loop_add: with @output, also report it (as its tag) when
+ * it can be written (EPOLLOUT), for a writer whose buffer is waiting; without, input
+ * only again. ctl_loop_remove stops watching it. Return 0 or -errno.
+ */
+int ctl_loop_want_output(struct ctl_loop *loop, int fd, int tag, bool output);
+int ctl_loop_remove(struct ctl_loop *loop, int fd);
+
+/*
  * How a ring buffer's producer and its reader agree on wakeups (bpf/ctlua.h, above
  * struct ctlua_event): the reader's "asleep" flag, and the ring's two positions, from
  * its pages mapped into this process.

@@ -26,6 +26,7 @@
 #include "repl.h"
 #include "run.h"
 #include "sandbox.h"
+#include "control.h"
 #include "service.h"
 #include "tc.h"
 #include "watchdog.h"
@@ -38,6 +39,8 @@ static const char usage[] =
 	"       ctlua explain [ERRNO...]  (what the conntrack kfuncs' errors mean)\n"
 	"       ctlua run [OPTIONS] POLICY  (the policy as a service: ready, reload, stop)\n"
 	"       ctlua check [OPTIONS] POLICY  (validate a policy; nothing reaches the kernel)\n"
+	"       ctlua status NAME      (what the running service NAME does: policy, counters, errors)\n"
+	"       ctlua shell NAME       (the shell inside the running service NAME's Lua state)\n"
 	"\n"
 	"Run a Lua 5.4 policy that decides how Linux conntrack entries are created:\n"
 	"a TC eBPF program looks each packet up in conntrack and, for a flow without\n"
@@ -66,6 +69,8 @@ static const char usage[] =
 	"                           so that a restart goes on with it\n"
 	"      --json               ctlua run: logs, events and print as JSON lines on\n"
 	"                           stdout (doc/service.md, \"JSON output\")\n"
+	"      --name NAME          ctlua run: the control socket's name (/run/ctlua/NAME.sock;\n"
+	"                           default: the policy file's name without .lua)\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -76,6 +81,7 @@ static const char usage[] =
 	"  ctlua --check\n"
 	"  ctlua explain EPROTO               what EPROTO from bpf_skb_ct_alloc means\n"
 	"  ctlua run /etc/ctlua/edge.lua      the policy as a service (ctlua@edge.service)\n"
+	"  ctlua status edge                  what that service runs, its counters, its errors\n"
 	"\n"
 	"SIGINT, SIGTERM and SIGHUP end ctlua and remove its tc filters; exit status 0\n"
 	"(done), 1 (the script failed or was interrupted), 2 (usage), 128+N (the watchdog).\n"
@@ -90,6 +96,11 @@ static const char usage[] =
 	"Options -v, --verdicts, --memory-limit and --allow-bytecode apply; --json\n"
 	"writes its logs, the events its policy selects and what it prints as JSON\n"
 	"lines on stdout; see doc/service.md.\n"
+	"\n"
+	"ctlua status NAME and ctlua shell NAME talk to the service through its control\n"
+	"socket /run/ctlua/NAME.sock (root, or the service's own user, only). The shell\n"
+	"runs each line in the live policy's Lua state, under the callbacks' budget;\n"
+	"Ctrl-D leaves it and the service runs on.\n"
 	"\n"
 	"ctlua check POLICY runs POLICY's top level against a dry-run ct: attach, rule,\n"
 	"default, mode and on are checked and recorded, calls that act at once (ct.alloc,\n"
@@ -184,6 +195,7 @@ struct cmd_opts {
 	struct ctl_dp_opts dp_opts;
 	struct ctl_tc_opts tc_opts;	/* --take-over, --orphans */
 	const char *code;
+	const char *name;		/* ctlua run --name */
 	bool verbose, interactive, json;
 };
 
@@ -207,6 +219,7 @@ static int parse_options(int argc, char **argv, struct cmd_opts *o)
 		{ "orphans", required_argument, NULL, 'O' },
 		{ "pin", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "name", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
@@ -252,6 +265,14 @@ static int parse_options(int argc, char **argv, struct cmd_opts *o)
 				fprintf(stderr, "ctlua: --memory-limit '%s': %s\n", optarg, why);
 				return 2;
 			}
+			break;
+		case 'A':
+			if (!ctl_control_name_ok(optarg)) {
+				fprintf(stderr, "ctlua: --name wants 1 to 64 of A-Z a-z 0-9 _ . @ -, "
+					"not starting with '.', not '%s'\n", optarg);
+				return 2;
+			}
+			o->name = optarg;
 			break;
 		case 'B':
 			ctl_sandbox_allow_bytecode(true);
@@ -343,11 +364,30 @@ static int run_service(int argc, char **argv, struct cmd_opts *o, bool check)
 	so.dp_opts = o->dp_opts;
 	so.mem_limit = o->mem_limit;
 	so.json = o->json;
+	so.name = o->name;
 	ctl_dp_set_verbose(o->verbose);
 	if (check)
 		return ctl_policy_check(argv[optind], &so);
 	set_owner(argv[optind], &o->tc_opts);
 	return ctl_service_run(argv[optind], &so);
+}
+
+/* ctlua status|shell NAME: ask the running service (control_client.c). */
+static int control(int argc, char **argv, const struct cmd_opts *o)
+{
+	if (o->name) {
+		fprintf(stderr, "ctlua: %s takes the service's name as its operand, not --name\n",
+			argv[0]);
+		return 2;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "ctlua: %s wants one service name (ctlua %s NAME)\n"
+			"Try 'ctlua --help' for more information.\n", argv[0], argv[0]);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return !strcmp(argv[0], "status") ? ctl_control_status(argv[1])
+					  : ctl_control_shell(argv[1]);
 }
 
 int main(int argc, char **argv)
@@ -372,6 +412,9 @@ int main(int argc, char **argv)
 	}
 	if (!code && optind < argc && !strcmp(argv[optind], "explain"))
 		return explain(argc - optind - 1, argv + optind + 1);
+	if (!code && !interactive && optind < argc && (!strcmp(argv[optind], "status") ||
+						       !strcmp(argv[optind], "shell")))
+		return control(argc - optind, argv + optind, &o);
 	if (!code && !interactive && optind < argc && (!strcmp(argv[optind], "run") ||
 						       !strcmp(argv[optind], "check"))) {
 		optind++;

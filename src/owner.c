@@ -85,7 +85,7 @@ int ctl_owner_netns(__u64 *ino)
  * /run/ctlua must exist, be a directory, belong to us and let no one else in: the
  * records decide what ctlua removes, so no one else may write them.
  */
-static int private_dir(void)
+int ctl_owner_private_dir(void)
 {
 	struct stat st;
 
@@ -214,7 +214,7 @@ int ctl_owner_claim(__u64 netns, int ifindex, int dir, bool do_seize, struct ctl
 
 	rec->fd = -1;
 	memset(prev, 0, sizeof(*prev));
-	if ((err = private_dir()))
+	if ((err = ctl_owner_private_dir()))
 		return err;
 	snprintf(rec->path, sizeof(rec->path), CTL_OWNER_DIR "/tc-%llu-%d-%s",
 		 (unsigned long long)netns, ifindex, ctl_dir_names[dir]);
@@ -293,7 +293,7 @@ int ctl_owner_qdisc_mark(__u64 netns, int ifindex, bool ours)
 	marker(path, sizeof(path), netns, ifindex);
 	if (!ours)
 		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-	if ((err = private_dir()))
+	if ((err = ctl_owner_private_dir()))
 		return err;
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -307,7 +307,7 @@ int ctl_owner_lock(int timeout_ms)
 	struct timespec nap = { 0, 10 * 1000 * 1000 };
 	int fd, err;
 
-	if ((err = private_dir()))
+	if ((err = ctl_owner_private_dir()))
 		return err;
 	fd = open(CTL_OWNER_DIR "/tc.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)

@@ -15,6 +15,13 @@
 #define CTL_OWNER_DIR	"/run/ctlua"
 #define CTL_OWNER_RECORD_MAX (PATH_MAX + 128)	/* a record file's size, at most */
 
+/*
+ * Make sure CTL_OWNER_DIR exists, is a directory, is ours and lets no one else in
+ * (mode 0700 or stricter); -EPERM or -ENOTDIR otherwise. The control sockets live
+ * there too (control.c).
+ */
+int ctl_owner_private_dir(void);
+
 /* What a record says about its owner. */
 struct ctl_owner_info {
 	int pid;		/* 0: no record, or an unreadable one */

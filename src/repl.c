@@ -131,8 +131,7 @@ static void history_add(const char *text)
 
 /* ---- compiling and running ---------------------------------------------------------- */
 
-/* The message handler: the error with a traceback, without the REPL's own frame. */
-static int short_traceback(lua_State *L)
+int ctl_repl_traceback(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1), *tail;
 
@@ -146,14 +145,9 @@ static int short_traceback(lua_State *L)
 	return 1;
 }
 
-/*
- * Load the pending chunk: as an expression first (its values are printed), then as a
- * statement. Returns 1 with the function on top, 0 when the statement is incomplete,
- * -1 with the syntax error on top.
- */
-static int load_chunk(lua_State *L)
+int ctl_repl_load(lua_State *L, const char *chunk, size_t len)
 {
-	const char *expr = lua_pushfstring(L, "return %s;", repl.chunk);
+	const char *expr = lua_pushfstring(L, "return %s;", chunk);
 	int status;
 
 	status = ctl_load_buffer(L, expr, strlen(expr), CHUNKNAME);
@@ -161,7 +155,7 @@ static int load_chunk(lua_State *L)
 	if (status == LUA_OK)
 		return 1;
 	lua_pop(L, 1);
-	status = ctl_load_buffer(L, repl.chunk, repl.len, CHUNKNAME);
+	status = ctl_load_buffer(L, chunk, len, CHUNKNAME);
 	if (status == LUA_OK)
 		return 1;
 	if (status == LUA_ERRSYNTAX) {
@@ -216,7 +210,7 @@ static void run_chunk(lua_State *L)
 
 	lua_pushcfunction(L, run_and_print);
 	lua_insert(L, -2);
-	status = ctl_run_call(L, 1, 0, short_traceback);
+	status = ctl_run_call(L, 1, 0, ctl_repl_traceback);
 	if (status != LUA_OK)
 		report_error(L);
 	fflush(stdout);
@@ -265,7 +259,7 @@ static void on_line(char *line)
 	repl.len += (size_t)sprintf(repl.chunk + repl.len, "%s%s", repl.len ? "\n" : "", line);
 	if (repl.tty)
 		free(line);
-	r = load_chunk(L);
+	r = ctl_repl_load(L, repl.chunk, repl.len);
 	if (r == 0) {
 		if (repl.tty)
 			rl_set_prompt(PROMPT_MORE);

@@ -4,6 +4,7 @@
 #define CTLUA_REPL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <lua.h>
 
 /*
@@ -13,7 +14,30 @@
  */
 int ctl_repl(lua_State *L, bool tty);
 
+/*
+ * Load the statement or expression @chunk (@len bytes, NUL-terminated) as the shell
+ * does: as an expression first (its values are printed), then as a statement. Returns
+ * 1 with the function on top, 0 when the statement is incomplete (nothing pushed), -1
+ * with the syntax error on top. The control socket's shell (control.c) loads the same way.
+ */
+int ctl_repl_load(lua_State *L, const char *chunk, size_t len);
+
+/* A message handler: the error with a traceback, without the shell's own frame. */
+int ctl_repl_traceback(lua_State *L);
+
 /* Make readline complete from the live state of @L. */
 void ctl_complete_init(lua_State *L);
+
+/*
+ * The candidates, sorted, for the word @text that starts at byte @start of @line (the
+ * whole line being typed), from @L's state as the shell completes it. *@out stays
+ * valid until the next call. Returns how many. The control socket's shell answers
+ * completion requests with it.
+ */
+size_t ctl_complete_collect(lua_State *L, const char *line, int start, const char *text,
+			    char ***out);
+
+/* Set readline up as the shell does (word breaks, quotes), completing with @fn. */
+void ctl_complete_readline(char **(*fn)(const char *text, int start, int end));
 
 #endif

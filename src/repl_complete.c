@@ -234,16 +234,16 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Fill the candidates for the word @text that starts at @start of the line. */
-static void collect(lua_State *L, const char *text, int start)
+/* Fill the candidates for the word @text that starts at @start of @line. */
+static void collect(lua_State *L, const char *line, const char *text, int start)
 {
 	const char *sep = strpbrk(text, ".:");
 
 	cands_clear();
-	if (start > 0 && strchr("\"'", rl_line_buffer[start - 1])) {
+	if (start > 0 && strchr("\"'", line[start - 1])) {
 		char func[64], field[32];
 
-		string_context(rl_line_buffer, start - 1, func, sizeof(func), field, sizeof(field));
+		string_context(line, start - 1, func, sizeof(func), field, sizeof(field));
 		cand_add_options(func, field, text);
 	} else if (sep) {
 		const char *last = text + strlen(text);
@@ -282,15 +282,28 @@ static char **complete(const char *text, int start, int end)
 	(void)end;
 	rl_attempted_completion_over = 1;	/* never fall back to file names */
 	rl_completion_append_character = '\0';
-	collect(complete_L, text, start);
+	collect(complete_L, rl_line_buffer, text, start);
 	return rl_completion_matches(text, next_candidate);
+}
+
+size_t ctl_complete_collect(lua_State *L, const char *line, int start, const char *text,
+			    char ***out)
+{
+	collect(L, line, text, start);
+	*out = cands;
+	return ncands;
+}
+
+void ctl_complete_readline(char **(*fn)(const char *text, int start, int end))
+{
+	rl_attempted_completion_function = fn;
+	/* '.' and ':' are part of a word, so "ct.al" completes as a whole */
+	rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{}()[],+-*/%^~#";
+	rl_completer_quote_characters = "\"'";
 }
 
 void ctl_complete_init(lua_State *L)
 {
 	complete_L = L;
-	rl_attempted_completion_function = complete;
-	/* '.' and ':' are part of a word, so "ct.al" completes as a whole */
-	rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{}()[],+-*/%^~#";
-	rl_completer_quote_characters = "\"'";
+	ctl_complete_readline(complete);
 }

@@ -20,6 +20,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <systemd/sd-daemon.h>
+#include "control.h"
 #include "ct_host.h"
 #include "log.h"
 #include "loop.h"
@@ -38,7 +39,18 @@ struct service {
 	struct ctl_state *s;
 	struct ctl_loop *loop;		/* the service's own: it outlives every state */
 	unsigned int generation;	/* 1 at start, +1 per reload that went live */
+	struct ctl_control *control;	/* /run/ctlua/NAME.sock */
+	struct ctl_control_view view;	/* what it shows: kept as L and generation change */
 };
+
+/* What the control socket shows: the live state, as it is now. */
+static void update_view(struct service *sv)
+{
+	sv->view.path = sv->path;
+	sv->view.L = sv->L;
+	sv->view.generation = sv->generation;
+	sv->view.loaded = time(NULL);
+}
 
 /* One rule of StrictModes for @what (the file, or its directory) at @st. */
 static int strict(const char *path, const char *what, const char *name, const struct stat *st,
@@ -228,6 +240,7 @@ static void reload(struct service *sv)
 	sv->L = L;
 	sv->s = ctl_state_of(L);
 	sv->generation++;
+	update_view(sv);
 	if (watch_events(sv))
 		ctl_log(CTL_LOG_WARNING, "the callbacks get no events: the ring buffer cannot be "
 			"watched");
@@ -243,7 +256,8 @@ static const char *signame(int signo)
 int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 {
 	struct service sv = { .path = path, .opts = o };
-	int err, n, signo, status = 0, tags[4];
+	int err, n, signo, status = 0, tags[8];
+	char name[80], msg[512];
 
 	ctl_progname = "ctlua";
 	ctl_log_levels(true);
@@ -260,21 +274,40 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 		ctl_log_json_finish();
 		return 1;
 	}
+	if (o->name)
+		snprintf(name, sizeof(name), "%s", o->name);
+	else
+		ctl_control_default_name(path, name, sizeof(name));
+	/* a second service of this name is refused before it touches anything */
+	if (!ctl_control_name_ok(name)) {
+		err = -EINVAL;
+		snprintf(msg, sizeof(msg), "'%s' is not a service name (1 to 64 of A-Z a-z 0-9 "
+			 "_ . @ -, not starting with '.'): --name gives it one", name);
+	} else {
+		err = ctl_control_open(&sv.control, name, sv.loop, &sv.view, msg, sizeof(msg));
+	}
+	if (err) {
+		ctl_log(CTL_LOG_ERR, "policy not started: %s", msg);
+		ctl_loop_free(sv.loop);
+		return 1;
+	}
 	sv.L = load_policy(&sv, NULL, "policy not started");
 	if (!sv.L) {
+		ctl_control_close(sv.control);
 		ctl_loop_free(sv.loop);
 		ctl_log_json_finish();
 		return 1;
 	}
 	sv.s = ctl_state_of(sv.L);
 	sv.generation = 1;
+	update_view(&sv);
 	if (watch_events(&sv))
 		ctl_log(CTL_LOG_WARNING, "the callbacks get no events: the ring buffer cannot be "
 			"watched");
 	ctl_log(CTL_LOG_INFO, "policy '%s' running (generation 1)", path);
 	notify_ready(&sv, "");
 	for (;;) {
-		n = ctl_loop_wait(sv.loop, -1, tags, 4);
+		n = ctl_loop_wait(sv.loop, -1, tags, 8);
 		if (n == -EINTR)
 			break;
 		if (n < 0) {
@@ -285,6 +318,10 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 		for (int i = 0; i < n; i++)
 			if (tags[i] == CTL_LINK_TAG)
 				ctl_links_changed(sv.L, sv.s);
+		for (int i = 0; i < n; i++)	/* the control socket's: between dispatches */
+			ctl_control_ready(sv.control, tags[i]);
+		if (ctl_signal_pending())
+			break;
 		if (ctl_signal_reload_take())
 			reload(&sv);
 		else
@@ -295,6 +332,7 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 	if (signo)
 		ctl_log(CTL_LOG_INFO, "stopping on %s: removing the filters", signame(signo));
 	ctl_loop_set_source(sv.loop, -1, NULL, NULL, NULL);
+	ctl_control_close(sv.control);
 	lua_close(sv.L);	/* detaches every link, unloads the program */
 	ctl_loop_free(sv.loop);
 	ctl_log(CTL_LOG_INFO, "stopped");

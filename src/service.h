@@ -14,6 +14,7 @@ struct ctl_service_opts {
 	struct ctl_dp_opts dp_opts;	/* --verdicts; each policy may change what it may */
 	size_t mem_limit;		/* each policy's Lua state */
 	bool json;			/* --json: logs, events and print as JSON lines */
+	const char *name;		/* the control socket's (--name); NULL: the file's */
 };
 
 /*
