@@ -175,16 +175,6 @@ static int answer(FILE *in, bool tty, char *prompt, size_t size)
 	return -1;
 }
 
-static char *next_candidate(const char *text, int state)
-{
-	static size_t i;
-
-	(void)text;
-	if (!state)
-		i = 0;
-	return i < ncands ? strdup(cands[i++]) : NULL;
-}
-
 /* Tab: the service completes the word from its state ("c START LINE"). */
 static char **complete(const char *text, int start, int end)
 {
@@ -203,7 +193,7 @@ static char **complete(const char *text, int start, int end)
 	free(req);
 	if (n || answer(shell_in, true, prompt, sizeof(prompt)) < 0)
 		return NULL;
-	return rl_completion_matches(text, next_candidate);
+	return ctl_complete_matches(text, cands, ncands);
 }
 
 int ctl_control_shell(const char *name)

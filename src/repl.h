@@ -37,6 +37,14 @@ void ctl_complete_init(lua_State *L);
 size_t ctl_complete_collect(lua_State *L, const char *line, int start, const char *text,
 			    char ***out);
 
+/*
+ * What a readline completion function returns for the word @text: the @n candidates of
+ * @list (each already matching @text), copied into readline's own array, or NULL when
+ * there are none. @list is only read, and only during the call: the caller keeps it.
+ * The shell and `ctlua shell` (whose candidates come from the service) both use it.
+ */
+char **ctl_complete_matches(const char *text, char *const *list, size_t n);
+
 /* Set readline up as the shell does (word breaks, quotes), completing with @fn. */
 void ctl_complete_readline(char **(*fn)(const char *text, int start, int end));
 

@@ -267,6 +267,10 @@ static void collect(lua_State *L, const char *line, const char *text, int start)
 	qsort(cands, ncands, sizeof(*cands), by_name);
 }
 
+/* The list ctl_complete_matches hands readline, one entry a call. */
+static char *const *match_list;
+static size_t match_n;
+
 static char *next_candidate(const char *text, int state)
 {
 	static size_t i;
@@ -274,7 +278,14 @@ static char *next_candidate(const char *text, int state)
 	(void)text;
 	if (!state)
 		i = 0;
-	return i < ncands ? strdup(cands[i++]) : NULL;
+	return i < match_n ? strdup(match_list[i++]) : NULL;
+}
+
+char **ctl_complete_matches(const char *text, char *const *list, size_t n)
+{
+	match_list = list;
+	match_n = n;
+	return rl_completion_matches(text, next_candidate);
 }
 
 static char **complete(const char *text, int start, int end)
@@ -283,7 +294,7 @@ static char **complete(const char *text, int start, int end)
 	rl_attempted_completion_over = 1;	/* never fall back to file names */
 	rl_completion_append_character = '\0';
 	collect(complete_L, rl_line_buffer, text, start);
-	return rl_completion_matches(text, next_candidate);
+	return ctl_complete_matches(text, cands, ncands);
 }
 
 size_t ctl_complete_collect(lua_State *L, const char *line, int start, const char *text,
