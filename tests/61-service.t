@@ -11,6 +11,7 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
+source tests/lib/service.sh
 
 pair_test_setup
 command -v python3 >/dev/null 2>&1 || skip_all "'python3' is not installed (the NOTIFY_SOCKET listener)"
@@ -21,22 +22,6 @@ mkdir -m 700 "$POLDIR"
 POL=$POLDIR/edge.lua
 
 filters() { tc -n "$NS_A" filter show dev "$IF_A" "${1:-ingress}"; }
-
-# policy TEXT: the policy file as the service will find it (mode 0600).
-policy()
-{
-	printf '%s\n' "$1" >"$POL"
-	chmod 600 "$POL"
-}
-
-# The ctlua process itself (CTLUA_PID is the timeout wrapping it).
-ctlua_pid()
-{
-	local p
-	for p in $(ip netns pids "$NS_A"); do
-		[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua ]] && echo "$p"
-	done
-}
 
 # A NOTIFY_SOCKET listener: each message on one line, spaces for newlines; at READY=1 it
 # looks at once whether the filter is on (FILTER=yes|no).
@@ -238,8 +223,8 @@ print('held'); io.stdout:flush(); ct.run()" >"$OTHER_OUT" 2>"$TEST_TMP/other.err
 other_bg=$BG_PID
 wait_line "$OTHER_OUT" held 10
 other=
-for p in $(ip netns pids "$NS_A"); do
-	[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua && "$p" != "$svc" ]] && other=$p
+for p in $(ctlua_pid); do
+	[[ "$p" != "$svc" ]] && other=$p
 done
 [[ -n "$other" ]]; ok $? "another ctlua holds $IF_A egress (pid $other)"
 before=$(filters)

@@ -7,6 +7,7 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
+source tests/lib/policy_jobs.sh
 
 pair_test_setup
 
@@ -29,39 +30,6 @@ nothing_left()
 	unlike "$(filters ingress)$(filters egress)" 'bpf' "$1: no filter of ctlua's is left"
 	unlike "$(qdiscs)" clsact "$1: nor the clsact qdisc ctlua created"
 	is "$(records)" "" "$1: nor a record under $RUNDIR"
-}
-
-# policy NAME LUA: $TMP/NAME.lua prints "PID <its pid>", then runs LUA.
-policy()
-{
-	cat >"$TMP/$1.lua" <<EOF
-print("PID " .. io.open("/proc/self/stat"):read("n"))
-io.stdout:flush()
-$2
-EOF
-}
-# start NAME [OPTIONS...]: run policy NAME in NS_A; wait until it printed "attached".
-# Sets PID[NAME] (ctlua's own pid) and JOB[NAME], OUTF[NAME], ERRF[NAME] for finish.
-declare -A PID JOB OUTF ERRF
-start()
-{
-	local name=$1
-	shift
-	ctlua_start "$NS_A" 30 "$@" "$TMP/$name.lua"
-	JOB[$name]=$CTLUA_PID
-	OUTF[$name]=$CTLUA_OUT
-	ERRF[$name]=$CTLUA_ERR
-	wait_line "$CTLUA_OUT" '^attached' 10 || diag "$name did not attach: $(cat "$CTLUA_ERR")"
-	PID[$name]=$(sed -n 's/^PID //p' "$CTLUA_OUT")
-}
-# finish NAME [SIGNAL]: send SIGNAL to ctlua (none: just wait), wait; sets RC, OUT, ERR.
-finish()
-{
-	[[ -n "${2:-}" ]] && kill "-$2" "${PID[$1]}"
-	# (bash would report a job killed by SIGKILL on stderr: it is expected here)
-	{ wait "${JOB[$1]}"; RC=$?; } 2>/dev/null
-	OUT=$(cat "${OUTF[$1]}")
-	ERR=$(cat "${ERRF[$1]}")
 }
 
 # --- the place, the name, the record -------------------------------------------------

@@ -10,6 +10,7 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
+source tests/lib/service.sh
 
 require_root_kernel
 require_ctlua
@@ -28,17 +29,36 @@ L_TABLE="conntrack table (ct.entries, ct.delete, ct.flush)"
 L_NETNS='named namespaces (ct.entries, ct.delete, ct.flush with netns = "NAME")'
 NEEDS="ctlua needs the capabilities CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, and lacks"
 
-# with CAPS ARGS...: run ctlua in NS_A with exactly the capabilities CAPS (a list of
-# names as setpriv takes them, "bpf,perfmon"; "" for none). Sets RC, OUT, ERR.
-with()
+# bounding_set CAPS: setpriv's --bounding-set value that keeps exactly CAPS (a list of
+# names as setpriv takes them, "bpf,perfmon"; "" for none): "-all,+bpf,+perfmon".
+bounding_set()
 {
-	local caps=$1 set=-all c
-	shift
-	for c in ${caps//,/ }; do
+	local set=-all c
+	for c in ${1//,/ }; do
 		set+=",+$c"
 	done
+	echo "$set"
+}
+
+# in_caps CAPS CMD...: run CMD in NS_A with exactly the capabilities CAPS in its bounding
+# set, none inheritable or ambient, and no_new_privs. Redirections (and &) given to
+# in_caps apply to CMD.
+in_caps()
+{
+	local set
+	set=$(bounding_set "$1")
+	shift
 	ip netns exec "$NS_A" setpriv --bounding-set="$set" --inh-caps=-all --ambient-caps=-all \
-		--no-new-privs -- timeout -k 2 20 "$CTLUA" "$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null
+		--no-new-privs -- "$@"
+}
+
+# with CAPS ARGS...: run ctlua in NS_A with exactly the capabilities CAPS (as in_caps).
+# Sets RC, OUT, ERR.
+with()
+{
+	local caps=$1
+	shift
+	in_caps "$caps" timeout -k 2 20 "$CTLUA" "$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null
 	RC=$? OUT=$(<"$TEST_TMP/out") ERR=$(<"$TEST_TMP/err")
 }
 
@@ -111,12 +131,8 @@ trap '_status=$?; rm -rf "$PIN"; [[ -n "$MADE_RUN" ]] && rmdir /run/ctlua 2>/dev
 (exit $_status); _ns_cleanup' EXIT
 load_obj()
 {
-	local set=-all c
-	for c in ${1//,/ }; do
-		set+=",+$c"
-	done
 	rm -rf "$PIN"
-	setpriv --bounding-set="$set" --inh-caps=-all --ambient-caps=-all -- \
+	setpriv --bounding-set="$(bounding_set "$1")" --inh-caps=-all --ambient-caps=-all -- \
 		bpftool prog loadall build/ctlua.bpf.o "$PIN" >"$TEST_TMP/bpftool" 2>&1
 }
 load_obj "$CORE"
@@ -145,13 +161,8 @@ EOF
 # RC, OUT, ERR, and ENTRY (its conntrack line in NS_A).
 attach_with()
 {
-	local set=-all c
-	for c in ${1//,/ }; do
-		set+=",+$c"
-	done
 	: >"$TEST_TMP/out"
-	ip netns exec "$NS_A" setpriv --bounding-set="$set" --inh-caps=-all --ambient-caps=-all \
-		--no-new-privs -- timeout -k 2 20 "$CTLUA" "$TEST_TMP/attach.lua" "$IF_A" 3 \
+	in_caps "$1" timeout -k 2 20 "$CTLUA" "$TEST_TMP/attach.lua" "$IF_A" 3 \
 		>"$TEST_TMP/out" 2>"$TEST_TMP/err" </dev/null &
 	local pid=$!
 	wait_line "$TEST_TMP/out" . 10
@@ -186,13 +197,8 @@ chmod 600 "$SVC_POL"
 # service_with CAPS: `ctlua run` in NS_A with exactly CAPS, in the background; sets SVC_BG.
 service_with()
 {
-	local set=-all c
-	for c in ${1//,/ }; do
-		set+=",+$c"
-	done
 	: >"$TEST_TMP/svc.err"
-	ip netns exec "$NS_A" setpriv --bounding-set="$set" --inh-caps=-all --ambient-caps=-all \
-		--no-new-privs -- timeout -k 2 20 "$CTLUA" run "$SVC_POL" \
+	in_caps "$1" timeout -k 2 20 "$CTLUA" run "$SVC_POL" \
 		>"$TEST_TMP/svc.out" 2>"$TEST_TMP/svc.err" </dev/null &
 	SVC_BG=$!
 }
@@ -204,9 +210,8 @@ like "$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" ' bpf ' "its filter is o
 udp_send "$NS_B" "$ADDR_A" 5353 41010
 like "$(ct_entry "$NS_A" "src=$ADDR_B dst=$ADDR_A sport=41010 dport=5353 ")" ' mark=68 ' \
 	"and a packet through it gets the policy's entry (mark 68)"
-for p in $(ip netns pids "$NS_A"); do
-	[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua ]] && kill -TERM "$p"
-done
+# shellcheck disable=SC2046 # one PID per word
+kill -TERM $(ctlua_pid)
 wait "$SVC_BG"
 is "$? $(tail -n 1 "$TEST_TMP/svc.err")" "0 ctlua: info: stopped" "SIGTERM stops it: exit 0"
 is "$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" "" "its filter is gone"

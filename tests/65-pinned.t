@@ -8,6 +8,7 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
+source tests/lib/policy_jobs.sh
 
 pair_test_setup
 
@@ -27,6 +28,8 @@ _pin_cleanup()
 }
 trap _pin_cleanup EXIT
 TMP=$TEST_TMP
+# ctlua runs in NS_A's network namespace through nsenter: the pins must stay in sight.
+START_NSENTER=1
 ct_hooks "$NS_A"
 
 filters() { tc -n "$NS_A" filter show dev "$IF_A" ingress; }
@@ -38,33 +41,6 @@ ALL_PINS="ctl_config ctl_pin_sig ctl_policy ctl_rules ctl_stats ctl_verdicts "
 # The conntrack entries of NS_A for udp to port $1, as conntrack -L prints them.
 entries() { ip netns exec "$NS_A" conntrack -L -p udp --dport "$1" 2>/dev/null; }
 
-# policy NAME LUA: $TMP/NAME.lua prints "PID <its pid>", then runs LUA.
-policy()
-{
-	cat >"$TMP/$1.lua" <<EOF
-print("PID " .. io.open("/proc/self/stat"):read("n"))
-io.stdout:flush()
-$2
-EOF
-}
-# ctlua runs in NS_A's network namespace through nsenter, not `ip netns exec`, which
-# mounts a /sys of its own: without the bpf file system the pins live on.
-declare -A PID JOB OUTF ERRF
-# start NAME [OPTIONS...]: run policy NAME in NS_A; wait until it printed "attached".
-start()
-{
-	local name=$1
-	shift
-	OUTF[$name]=$TMP/$name.out
-	ERRF[$name]=$TMP/$name.err
-	nsenter --net="/run/netns/$NS_A" timeout -k 2 30 "$CTLUA" "$@" "$TMP/$name.lua" \
-		>"${OUTF[$name]}" 2>"${ERRF[$name]}" </dev/null &
-	JOB[$name]=$!
-	CTLUA_OUT=${OUTF[$name]}
-	CTLUA_ERR=${ERRF[$name]}
-	wait_line "$CTLUA_OUT" '^attached' 10 || diag "$name did not attach: $(cat "$CTLUA_ERR")"
-	PID[$name]=$(sed -n 's/^PID //p' "$CTLUA_OUT")
-}
 # prun [OPTIONS...]: ctlua in NS_A, to its end (10 s at most); sets RC, OUT, ERR.
 prun()
 {
@@ -73,14 +49,6 @@ prun()
 	RC=$?
 	OUT=$(cat "$TMP/run.out")
 	ERR=$(cat "$TMP/run.err")
-}
-# finish NAME [SIGNAL]: send SIGNAL to ctlua (none: just wait), wait; sets RC, OUT, ERR.
-finish()
-{
-	[[ -n "${2:-}" ]] && kill "-$2" "${PID[$1]}"
-	{ wait "${JOB[$1]}"; RC=$?; } 2>/dev/null
-	OUT=$(cat "${OUTF[$1]}")
-	ERR=$(cat "${ERRF[$1]}")
 }
 
 FLOW="ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = 40000, dport = 5353, proto = 'udp'}"

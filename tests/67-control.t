@@ -12,6 +12,7 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
+source tests/lib/service.sh
 
 pair_test_setup
 command -v python3 >/dev/null 2>&1 || skip_all "'python3' is not installed (the slow client)"
@@ -24,20 +25,6 @@ POLDIR=$TEST_TMP/policies
 mkdir -m 700 "$POLDIR"
 POL=$POLDIR/$NAME.lua
 trap 'rm -f "$SOCK"; _ns_cleanup' EXIT
-
-policy()
-{
-	printf '%s\n' "$1" >"$POL"
-	chmod 600 "$POL"
-}
-
-ctlua_pid()
-{
-	local p
-	for p in $(ip netns pids "$NS_A"); do
-		[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua ]] && echo "$p"
-	done
-}
 
 # counter TEXT NAME: the value of NAME= in status TEXT's counters line.
 counter()

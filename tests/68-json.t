@@ -8,6 +8,7 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
+source tests/lib/service.sh
 
 pair_test_setup
 command -v jq >/dev/null 2>&1 || skip_all "'jq' is not installed"
@@ -17,21 +18,6 @@ nl=$'\n'
 POLDIR=$TEST_TMP/policies
 mkdir -m 700 "$POLDIR"
 POL=$POLDIR/json.lua
-
-policy()
-{
-	printf '%s\n' "$1" >"$POL"
-	chmod 600 "$POL"
-}
-
-# The ctlua process itself (CTLUA_PID is the timeout wrapping it).
-ctlua_svc_pid()
-{
-	local p
-	for p in $(ip netns pids "$NS_A"); do
-		[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua ]] && echo "$p"
-	done
-}
 
 # jq_is FILTER WANT NAME: the one line of $line through jq -r FILTER.
 jq_is()
@@ -141,7 +127,7 @@ is "$all" "" "every line of stdout parses as JSON"
 is "$(jq -r .type <"$OUTF" | sort -u | tr '\n' ' ')" "event log print " "and is an event, a log or a print"
 is "$(cat "$CTLUA_ERR")" "" "nothing on stderr"
 
-kill -TERM "$(ctlua_svc_pid)"
+kill -TERM "$(ctlua_pid)"
 ctlua_finish
 is "$RC" 0 "SIGTERM: exit 0"
 line=$(tail -n 1 "$OUTF")
@@ -172,7 +158,7 @@ wait_line "$NOTES" 'READY=1' 10
 like "$(cat "$NOTES")" "READY=1" "with nobody reading its stdout pipe, the service still gets ready"
 touch "$GO"
 sleep 0.5
-kill -TERM "$(ctlua_svc_pid)"
+kill -TERM "$(ctlua_pid)"
 wait_line "$FULL" '"stopped"' 5
 prints=$(grep -c '"type":"print"' "$FULL")
 line=$(grep '"dropped"' "$FULL")
@@ -190,7 +176,7 @@ assert(ct.attach(\"$IF_A\"))"
 ctlua_start "$NS_A" 60 run "$POL"
 wait_line "$CTLUA_ERR" 'generation 1' 10
 udp_send "$NS_B" "$ADDR_A" 5354 40010 plain
-kill -TERM "$(ctlua_svc_pid)"
+kill -TERM "$(ctlua_pid)"
 ctlua_finish
 is "$OUT" "plain" "without --json, stdout has what the policy printed, as it printed it"
 is "$ERR" "ctlua: info: policy '$POL' running (generation 1)${nl}ctlua: info: stopping on SIGTERM: removing the filters${nl}ctlua: info: stopped" \
