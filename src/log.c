@@ -106,6 +106,8 @@ static bool flush_pending(void)
 		memmove(js.pending, js.pending + n, js.pending_len - (size_t)n);
 		js.pending_len -= (size_t)n;
 	}
+	free(js.pending);	/* put_line makes a new one for the next torn line */
+	js.pending = NULL;
 	return true;
 }
 

@@ -35,6 +35,7 @@ struct ctl_link {
 	struct ctl_tc_link tc;
 	bool attached;
 	bool lost;			/* taken over, or its filter or interface went away */
+	bool staged;			/* on its state's staged_links (ctlua run, lua_stage.c) */
 	struct ctl_tc_opts opts;	/* staged (ctlua run): what the commit attaches with */
 	bool wait;			/* attach whenever the interface appears (lua_link.c) */
 	char where[LUA_IDSIZE + 24];	/* staged: "FILE:LINE: " of its ct.attach, for the commit */

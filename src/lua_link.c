@@ -49,6 +49,16 @@ static int detach(struct ctl_link *l)
 {
 	int err;
 
+	if (l->staged) {	/* ctlua run: not attached yet, and the commit must not see it */
+		for (struct ctl_link **p = &l->state->staged_links; *p; p = &(*p)->next)
+			if (*p == l) {
+				*p = l->next;
+				break;
+			}
+		l->staged = false;
+		l->wait = false;
+		return 0;
+	}
 	if (!l->attached) {
 		if (l->wait)	/* waiting: stop */
 			unlink_link(l->state, l);
@@ -309,7 +319,10 @@ static int l_attach(lua_State *L)
 			err = l3 = ctl_check_problem(L, s, "no interface named '%s'", ifname);
 		if (err == -ENODEV)
 			return ctl_fail(L, err, "no interface named '%s'", ifname);
-		if (err >= 0 && !s->dry && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
+		if (err < 0)
+			return ctl_fail(L, err, "cannot read the device type of '%s' (%s)", ifname,
+					strerror(-err));
+		if (!s->dry && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
 			return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
 					ctl_dir_names[dir], ifname, strerror(-fd));
 		luaL_where(L, 1);	/* a refusal at the commit says where */
@@ -372,7 +385,7 @@ static int link_detach(lua_State *L)
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	if (!l->attached && !l->wait)
+	if (!l->attached && !l->wait && !l->staged)
 		return luaL_error(L, "attempt to use a detached link (%s %s)", l->tc.ifname,
 				  ctl_dir_names[l->tc.dir]);
 	err = detach(l);
@@ -504,6 +517,7 @@ static void lost(struct changes *c, struct ctl_link *l)
 	l->tc.ifindex = 0;
 	if (l->wait)
 		return;
+	l->lost = true;		/* its detach returns true once (api.md) */
 	unlink_link(c->s, l);
 	unanchor(c->L, l);
 }

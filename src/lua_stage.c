@@ -30,6 +30,8 @@ void ctl_stage_begin(struct ctl_state *s, struct ctl_state *running)
 		s->dp = running->dp;
 		s->vbuf = running->vbuf;
 		s->dp_borrowed = true;
+		/* what the datapath was loaded with: ct.config compares with it */
+		s->dp_opts = running->dp_opts;
 	}
 }
 
@@ -37,6 +39,7 @@ void ctl_stage_link(struct ctl_state *s, struct ctl_link *l, const char *ifname,
 		    bool l3, const struct ctl_tc_opts *opts)
 {
 	l->opts = *opts;
+	l->staged = true;
 	snprintf(l->tc.ifname, sizeof(l->tc.ifname), "%s", ifname);
 	l->tc.ifindex = (int)if_nametoindex(ifname);
 	l->tc.dir = dir;
@@ -145,6 +148,7 @@ int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *runnin
 		}
 		s->staged_links = l->next;
 		l->next = NULL;
+		l->staged = false;
 		if (!l->attached && !l->wait)	/* a second ct.attach of what the first adopted */
 			continue;
 		l->next = s->links;
@@ -154,8 +158,12 @@ int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *runnin
 	if (s->links && !s->link_watch && (err = ctl_link_watch_open(&s->link_watch)))
 		ctl_log(CTL_LOG_WARNING, "cannot watch the interfaces (%s): an interface "
 			"deleted or created goes unnoticed", strerror(-err));
-	if (running)
+	if (running) {
 		running->dp_borrowed = true;
+		/* its links left are those the new policy dropped: detached at its close, even
+		 * where it chose to leave its filters enforcing at the end (when_stopped) */
+		running->leave_enforcing = false;
+	}
 	s->dp_borrowed = false;
 	s->staged = false;
 	ctl_dp_set_verdict_idle(s->dp, s->dp_opts.verdict_idle_ms);

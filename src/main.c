@@ -356,9 +356,9 @@ static int run_service(int argc, char **argv, struct cmd_opts *o, bool check)
 			"('%s')\n", cmd, argv[optind + 1]);
 		return 2;
 	}
-	if (check && o->json) {
-		fprintf(stderr, "ctlua: check does not take --json (it is an option of 'ctlua "
-			"run')\n");
+	if (check && (o->json || o->name)) {
+		fprintf(stderr, "ctlua: check does not take %s (it is an option of 'ctlua "
+			"run')\n", o->json ? "--json" : "--name");
 		return 2;
 	}
 	so.dp_opts = o->dp_opts;
@@ -408,6 +408,13 @@ int main(int argc, char **argv)
 		       (strcmp(argv[optind], "run") && strcmp(argv[optind], "check")))) {
 		fprintf(stderr, "ctlua: --json is an option of 'ctlua run' (a script's stdout "
 			"is its own)\n");
+		return 2;
+	}
+	if (o.name && (code || interactive || optind >= argc ||
+		       (strcmp(argv[optind], "run") && strcmp(argv[optind], "check") &&
+			strcmp(argv[optind], "status") && strcmp(argv[optind], "shell")))) {
+		fprintf(stderr, "ctlua: --name is an option of 'ctlua run' (its control "
+			"socket's name)\n");
 		return 2;
 	}
 	if (!code && optind < argc && !strcmp(argv[optind], "explain"))

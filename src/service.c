@@ -289,6 +289,7 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 	if (err) {
 		ctl_log(CTL_LOG_ERR, "policy not started: %s", msg);
 		ctl_loop_free(sv.loop);
+		ctl_log_json_finish();
 		return 1;
 	}
 	sv.L = load_policy(&sv, NULL, "policy not started");

@@ -86,4 +86,14 @@ else
 	skip "lua5.4 is not installed" 3
 fi
 
+# --name names a service's control socket: it means nothing to a script or to check
+run --name edge -e 'print(1)'
+is "$RC:$OUT:$ERR" "2::ctlua: --name is an option of 'ctlua run' (its control socket's name)" \
+	"--name with a script is refused, and nothing runs"
+printf 'ct.mode("observe")\n' >"$TMP/named.lua"
+chmod 600 "$TMP/named.lua"
+run check --name edge "$TMP/named.lua"
+is "$RC:$OUT:$ERR" "2::ctlua: check does not take --name (it is an option of 'ctlua run')" \
+	"ctlua check refuses --name"
+
 done_testing

@@ -103,6 +103,27 @@ ct.on("drop", function(ev) print("DROP", ev.ifname, ev.dport) io.stdout:flush() 
 ct.attach("w-a", {wait = true})
 EOF_LUA
 chmod 600 "$TEST_TMP/served.lua"
+
+# A staged link closed or detached before the policy goes live is never attached, and
+# the commit does not read it after the collector freed it.
+cat >"$TEST_TMP/closed.lua" <<'EOF_LUA'
+do local gone <close> = ct.attach("w-a", {wait = true}) end
+assert(ct.attach("w-a", {dir = "egress", wait = true}):detach())
+collectgarbage() collectgarbage()
+ct.rule{proto = "udp", dport = 7777, action = "drop"}
+EOF_LUA
+chmod 600 "$TEST_TMP/closed.lua"
+ctlua_start "$NS_A" 60 run "$TEST_TMP/closed.lua"
+wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 1\\)" 10
+ok $? "a policy that closes and detaches its staged links starts" || show_ctlua
+add_w || BAIL_OUT "cannot create w-a"
+sleep 0.5
+is "$(tc -n "$NS_A" filter show dev w-a ingress)$(tc -n "$NS_A" filter show dev w-a egress)" "" \
+	"neither link is attached when w-a appears"
+kill -TERM "$CTLUA_PID"
+ctlua_finish
+is "$RC" 0 "the service exits 0" || show_ctlua
+ip -n "$NS_A" link del w-a
 ctlua_start "$NS_A" 60 run "$TEST_TMP/served.lua"
 wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 1\\)" 10
 ok $? "ctlua run starts with a link that waits for w-a" || show_ctlua

@@ -224,4 +224,40 @@ is "$OUT" "nil	ENOSPC: the verdict table is full (4 entries, reclaiming is off):
 true" "after a restart the host knows the pinned verdicts: a fifth is refused at once, a stored one replaced" ||
 	diag "$ERR"
 
+# --- ctlua run: a reload keeps the pins the policy chose, and detaches what it dropped ----
+
+rm -rf "$PIN"
+ip -n "$NS_A" link add pin-x type dummy && ip -n "$NS_A" link set pin-x up ||
+	BAIL_OUT "cannot create pin-x"
+SVC=$TMP/svc.lua
+svc_policy()	# svc_policy LUA: the served policy, with the pins of its own ct.config
+{
+	printf 'ct.config{pin = "%s", when_stopped = "enforce"}\n%s\n' "$PIN" "$1" >"$SVC"
+	chmod 600 "$SVC"
+}
+svc_policy "ct.attach('$IF_A') ct.attach('pin-x')"
+nsenter --net="/run/netns/$NS_A" timeout -k 2 30 "$CTLUA" run "$SVC" \
+	>"$TMP/svc.out" 2>"$TMP/svc.err" </dev/null &
+SVC_JOB=$!
+wait_line "$TMP/svc.err" "running \\(generation 1\\)" 10
+ok $? "a served policy that pins its state with ct.config starts" || diag "$(cat "$TMP/svc.err")"
+svc_pid=$(pgrep -P "$SVC_JOB" -x ctlua)
+svc_policy "ct.attach('$IF_A')"
+kill -HUP "$svc_pid"
+wait_line "$TMP/svc.err" "running \\(generation 2\\)" 10
+ok $? "a reload of the same ct.config{pin=} goes live (the pins are the running ones)" ||
+	diag "$(cat "$TMP/svc.err")"
+is "$(tc -n "$NS_A" filter show dev pin-x ingress)" "" \
+	"the interface the new policy dropped is detached, though the old one left enforcing"
+unlike "$(cat "$TMP/svc.err")" "left enforcing" "and nothing is said to be left enforcing"
+kill -TERM "$svc_pid"
+{ wait "$SVC_JOB"; RC=$?; } 2>/dev/null
+is "$RC" 0 "the service stops with 0"
+like "$(cat "$TMP/svc.err")" "left enforcing the last policy" \
+	"and at its stop leaves $IF_A enforcing, as its policy chose"
+is "$(nbpf)" 1 "one filter left on $IF_A"
+prun --pin "$PIN" --orphans=remove -e "local l = assert(ct.attach('$IF_A')) assert(l:detach())"
+is "$RC" 0 "which a later ctlua removes" || diag "$ERR"
+ip -n "$NS_A" link del pin-x
+
 done_testing
