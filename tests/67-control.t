@@ -273,6 +273,8 @@ if command -v tmux >/dev/null 2>&1; then
 	ok $? "  Ctrl-D ends the shell (exit 0)" || diag_text "$(pty_screen)"
 	"$CTLUA" status "$NAME" >/dev/null
 	ok $? "  and not the service"
+elif [[ "${CI:-}" == true ]]; then
+	BAIL_OUT "tmux is missing (scripts/install-deps.sh installs it)"
 else
 	skip "tmux is not installed (the terminal)" 8
 fi
