@@ -227,7 +227,7 @@ true" "after a restart the host knows the pinned verdicts: a fifth is refused at
 # --- ctlua run: a reload keeps the pins the policy chose, and detaches what it dropped ----
 
 rm -rf "$PIN"
-ip -n "$NS_A" link add pin-x type dummy && ip -n "$NS_A" link set pin-x up ||
+ip -n "$NS_A" link add pin-x type veth peer name pin-y && ip -n "$NS_A" link set pin-x up ||
 	BAIL_OUT "cannot create pin-x"
 SVC=$TMP/svc.lua
 svc_policy()	# svc_policy LUA: the served policy, with the pins of its own ct.config
