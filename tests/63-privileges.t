@@ -295,8 +295,17 @@ done
 for rw in /sys/fs/bpf /run/ctlua; do
 	mount --bind "$rw" "$rw" && mount -o remount,bind,rw "$rw" || exit 1
 done
-mount -t tmpfs -o ro tmpfs /root && mount -t tmpfs -o ro tmpfs /home &&
-	mount -t tmpfs tmpfs /tmp || exit 1
+# the checkout under test stays visible where these hide it (a clone under /tmp or
+# /root): the unit's binary is installed under /usr, which they do not hide
+repo=$PWD
+exec 9<"$repo"
+mount -t tmpfs tmpfs /root && mount -t tmpfs tmpfs /home && mount -t tmpfs tmpfs /tmp ||
+	exit 1
+if [ ! -d "$repo" ]; then
+	mkdir -p "$repo" && mount --no-canonicalize --bind /proc/self/fd/9 "$repo" || exit 1
+fi
+exec 9<&-
+mount -o remount,ro /root && mount -o remount,ro /home || exit 1
 exec setpriv --bounding-set=-all,+bpf,+perfmon,+net_admin --inh-caps=-all \
 	--ambient-caps=-all --no-new-privs -- "$@"
 EOF
