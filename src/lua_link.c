@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "datapath.h"
 #include "link_watch.h"
+#include "log.h"
 #include "lua_ct.h"
 #include "names.h"
 #include "owner.h"
@@ -119,10 +120,9 @@ static void leave(struct ctl_link *l)
 	ctl_tc_forget(&l->tc);
 	unlink_link(l->state, l);
 	l->attached = false;
-	fprintf(stderr, "%s: %s %s: left enforcing the last policy (pinned in %s); the next "
-		"ctlua with --pin %s adopts it\n", ctl_progname, l->tc.ifname,
-		ctl_dir_names[l->tc.dir], dir ? dir : "?", dir ? dir : "?");
-	fflush(stderr);
+	ctl_log(CTL_LOG_WARNING, "%s %s: left enforcing the last policy (pinned in %s); the "
+		"next ctlua with --pin %s adopts it", l->tc.ifname, ctl_dir_names[l->tc.dir],
+		dir ? dir : "?", dir ? dir : "?");
 }
 
 int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
@@ -139,11 +139,9 @@ int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
 	}
 	err = ctl_tc_attach(fd, ifname, l->tc.dir, &opts, &l->tc, why);
 	if (!err && why->adopted) {
-		fprintf(stderr, "%s: %s %s: adopted the filter left enforcing on the state pinned "
-			"in %s (program id %u, now %u)\n", ctl_progname, ifname,
-			ctl_dir_names[l->tc.dir], ctl_dp_pin_dir(s->dp), why->orphan_ids[0],
-			l->tc.prog_id);
-		fflush(stderr);
+		ctl_log(CTL_LOG_INFO, "%s %s: adopted the filter left enforcing on the state pinned "
+			"in %s (program id %u, now %u)", ifname, ctl_dir_names[l->tc.dir],
+			ctl_dp_pin_dir(s->dp), why->orphan_ids[0], l->tc.prog_id);
 	}
 	return err;
 }
@@ -506,10 +504,9 @@ struct changes {
 /* @l's interface is gone, and with it the filter: say so, and wait or let go. */
 static void lost(struct changes *c, struct ctl_link *l)
 {
-	fprintf(stderr, "%s: '%s' was deleted: its %s link is lost%s\n", ctl_progname,
-		l->tc.ifname, ctl_dir_names[l->tc.dir],
+	ctl_log(CTL_LOG_WARNING, "'%s' was deleted: its %s link is lost%s", l->tc.ifname,
+		ctl_dir_names[l->tc.dir],
 		l->wait ? "; it attaches again when the interface is back" : "");
-	fflush(stderr);
 	/* the filter went with the interface: the detach finds it gone and lets its record go */
 	if (ctl_tc_detach(&l->tc))
 		ctl_tc_forget(&l->tc);
@@ -542,7 +539,7 @@ static void on_change(void *ctx, const struct ctl_link_change *ch)
 			if (err && err != -ENODEV) {
 				ctl_link_refusal(msg, sizeof(msg), err, l->tc.ifname, l->tc.dir,
 						 &why, ctl_dp_pin_dir(c->s->dp));
-				fprintf(stderr, "%s: %s\n", ctl_progname, msg);
+				ctl_log(CTL_LOG_ERR, "%s", msg);
 			}
 		}
 	}

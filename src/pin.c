@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include "ct_host.h"
 #include "ctlua.h"
+#include "log.h"
 #include "pin.h"
 
 /*
@@ -355,9 +356,8 @@ int ctl_pin_open(struct ctl_pin **out, const char *dir, struct bpf_object *obj,
 	pin->reused = ok;
 	if (!ok && *why) {
 		/* never used: the pins go, the maps live on only in programs that hold them */
-		fprintf(stderr, "%s: the state pinned in '%s' does not match this ctlua (%s): "
-			"discarded it, new maps are pinned there\n", ctl_progname, dir, why);
-		fflush(stderr);
+		ctl_log(CTL_LOG_WARNING, "the state pinned in '%s' does not match this ctlua "
+			"(%s): discarded it, new maps are pinned there", dir, why);
 		if ((err = unpin_all(pin))) {
 			snprintf(msg, len, "cannot remove the old pins in '%s' (%s)", dir,
 				 strerror(-err));
