@@ -340,15 +340,17 @@ BENCH_LIBS := $(shell pkg-config --libs libbpf libmnl 2>/dev/null) -lelf -lz -lp
 $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
+# The datapath's objects, with what they call (pinning, and the log pin.c reports to).
+DP_OBJ := $(addprefix $(BUILD)/,datapath.o probe.o rule_class.o pin.o log.o json.o fields.o \
+	  names.o addr.o)
+
 # The bare C baseline links ctlua's own datapath objects, so it runs the same code.
-$(BUILD)/bench/kfunc_batch: bench/progs/kfunc_batch.c $(BENCH_HDR) $(BUILD)/datapath.o \
-		$(BUILD)/probe.o $(BUILD)/rule_class.o | $(BUILD)/bench
+$(BUILD)/bench/kfunc_batch: bench/progs/kfunc_batch.c $(BENCH_HDR) $(DP_OBJ) | $(BUILD)/bench
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(BUILD)/datapath.o $(BUILD)/probe.o \
-		$(BUILD)/rule_class.o $(BENCH_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(DP_OBJ) $(BENCH_LIBS)
 
 # Row 2b's test runs load the object through the datapath, and write rules as ct.rule does.
-RULES_TR_OBJ := $(addprefix $(BUILD)/,datapath.o probe.o rules.o rule_class.o addr.o names.o)
+RULES_TR_OBJ := $(DP_OBJ) $(BUILD)/rules.o
 $(BUILD)/bench/rules_testrun: bench/progs/rules_testrun.c $(BENCH_HDR) $(RULES_TR_OBJ) | $(BUILD)/bench
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(RULES_TR_OBJ) $(BENCH_LIBS)

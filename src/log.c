@@ -19,6 +19,9 @@
 #include "json.h"
 #include "log.h"
 
+/* The name messages start with: "ct" in another Lua, "ctlua" in the command. */
+const char *ctl_progname = "ct";
+
 static bool leveled, journal;
 static void (*tap)(int level, const char *msg);
 

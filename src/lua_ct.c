@@ -13,8 +13,6 @@
 #include "sandbox.h"
 #include "verdict_buf.h"
 
-const char *ctl_progname = "ct";
-
 /*
  * os.exit() without its close flag ends the process without collecting the Lua state,
  * which would leave our filters on the interfaces; an exit handler takes them off.
