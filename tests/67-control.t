@@ -49,6 +49,10 @@ is "$?/$OUT" "2/ctlua: status wants one service name (ctlua status NAME)${nl}Try
 OUT=$("$CTLUA" shell a b 2>&1)
 is "$?/$OUT" "2/ctlua: shell wants one service name (ctlua shell NAME)${nl}Try 'ctlua --help' for more information." \
 	"shell with two: usage, exit 2"
+OUT=$("$CTLUA" status --help 2>&1)
+is "$?/$(head -1 <<<"$OUT")" "0/usage: ctlua status NAME" "status --help: its usage, exit 0"
+OUT=$("$CTLUA" shell -h 2>&1)
+is "$?/$(head -1 <<<"$OUT")" "0/usage: ctlua shell NAME" "shell -h: its usage, exit 0"
 OUT=$("$CTLUA" status ../x 2>&1)
 is "$?/$OUT" "1/ctlua: '../x' is not a service name (1 to 64 of A-Z a-z 0-9 _ . @ -, not starting with '.')" \
 	"a name with a slash is refused (no path outside /run/ctlua)"
