@@ -65,6 +65,8 @@ CMD_OBJS  += service.o		# ctlua run: the policy as a service (links libsystemd)
 CMD_OBJS  += policy_check.o	# ctlua check POLICY
 CMD_OBJS  += control.o		# ctlua run's control socket (server side)
 CMD_OBJS  += control_client.o	# ctlua status NAME, ctlua shell NAME
+CMD_OBJS  += lua_library.o	# the Lua half, lua/*.lua, preloaded as ctlua.NAME
+CMD_OBJS  += lua_library_text.o	# generated from lua/*.lua (below)
 # The core, shared by ctlua, ct.so, the unit tests and the fuzz harnesses.
 # Pure functions (no kernel, no Lua): names, addresses, errnos, the printer.
 CORE_OBJS := addr.o
@@ -146,6 +148,14 @@ $(BUILD)/help_text.c: doc/api.md scripts/gen-help.awk scripts/md-links.awk | $(B
 	$(call msg,GEN,$@)
 	$(Q)LC_ALL=C awk -f scripts/md-links.awk -f scripts/gen-help.awk doc/api.md > $@.tmp && mv $@.tmp $@
 
+# The Lua library is built into the command (src/lua_library.c), so that build/ctlua and
+# an installed ctlua each run with the library of their own version. Made on every build
+# and replaced only when it differs, so that a file removed from lua/ leaves it too.
+LUA_SRC   := $(sort $(wildcard lua/*.lua))
+$(BUILD)/lua_library_text.c: scripts/gen-lua-lib.awk FORCE | $(BUILD)
+	$(Q)LC_ALL=C awk -f scripts/gen-lua-lib.awk $(LUA_SRC) /dev/null > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else printf '  %-8s %s\n' GEN $@; mv $@.tmp $@; fi
+
 $(BUILD)/ctlua.1: doc/ctlua.1.in doc/api.md scripts/gen-man.awk scripts/md-links.awk | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)LC_ALL=C awk -f scripts/md-links.awk -f scripts/gen-man.awk doc/api.md doc/ctlua.1.in \
@@ -155,6 +165,10 @@ $(BUILD)/ctlua.1: doc/ctlua.1.in doc/api.md scripts/gen-man.awk scripts/md-links
 # includes it after that). An object without its .d file is rebuilt, so the first build
 # with dependency files (or one whose .d was lost) cannot miss a header.
 $(BUILD)/help_text.o: $(BUILD)/help_text.c $(BUILD)/help_text.d
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/lua_library_text.o: $(BUILD)/lua_library_text.c $(BUILD)/lua_library_text.d
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -199,6 +213,10 @@ LIBASAN   := $(shell $(CC) -print-file-name=libasan.so)
 asan: $(ASAN)/ctlua $(ASAN)/ct.so $(ASAN)/unit_tests $(ASAN)/bin/lua5.4
 
 $(ASAN)/help_text.o: $(BUILD)/help_text.c $(ASAN)/help_text.d | $(ASAN)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(ASAN)/lua_library_text.o: $(BUILD)/lua_library_text.c $(ASAN)/lua_library_text.d | $(ASAN)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -285,7 +303,6 @@ demo: deps
 # What `make install` puts where (DESTDIR prefixes them all); `uninstall` removes exactly
 # these files, then the directories that are ctlua's own if they are left empty. The Lua
 # library and the examples are taken from lua/*.lua and examples/ as they are when make runs.
-LUA_SRC   := $(wildcard lua/*.lua)
 EXAMPLES  := $(wildcard examples/*)
 UNIT      := ctlua@.service
 INSTALLED := $(BINDIR)/ctlua $(LUA_CMOD)/ct.so $(MANDIR)/man1/ctlua.1 \

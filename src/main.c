@@ -18,6 +18,7 @@
 #include "datapath.h"
 #include "explain.h"
 #include "help.h"
+#include "lua_library.h"
 #include "loop.h"
 #include "owner.h"
 #include "pin.h"
@@ -458,6 +459,7 @@ int main(int argc, char **argv)
 	lua_pop(L, 1);
 	ctl_state_set_dp_opts(ctl_state_of(L), &o.dp_opts);	/* ct.config may change them */
 	ctl_open_help(L);			/* and help */
+	ctl_open_library(L);			/* require "ctlua.NAME": lua/NAME.lua */
 
 	script = code ? "-e" : optind < argc ? argv[optind] : "";
 	set_owner(script, &o.tc_opts);

@@ -24,6 +24,7 @@
 #include "ct_host.h"
 #include "log.h"
 #include "loop.h"
+#include "lua_library.h"
 #include "run.h"
 #include "sandbox.h"
 #include "service.h"
@@ -133,6 +134,7 @@ lua_State *ctl_service_new_state(const char *path, const struct ctl_service_opts
 	luaL_openlibs(L);
 	luaL_requiref(L, "ct", luaopen_ct, 1);
 	lua_pop(L, 1);
+	ctl_open_library(L);
 	ctl_state_set_dp_opts(ctl_state_of(L), &o->dp_opts);
 	if (o->json) {	/* its lines among the JSON ones would break the stream */
 		lua_pushcfunction(L, json_print);
