@@ -97,6 +97,11 @@ function M.argerror(arg, fname, msg, level)
 	error(("bad argument #%d to '%s' (%s)"):format(arg, fname, msg), (level or 1) + 2)
 end
 
+-- A value as a message shows it: nan as "nan", whatever its sign bit.
+function M.show(v)
+	return v ~= v and "nan" or tostring(v)
+end
+
 -- Check argument 1 of @fname, an options table, against @spec {name = "number", ...}.
 function M.options(o, fname, spec)
 	if type(o) ~= "table" then
@@ -125,7 +130,7 @@ function M.number(o, k, fname, dflt, min, integer)
 		local want = (integer and "an integer" or "a number")
 			.. (min and (" of at least " .. min) or " above 0")
 		M.argerror(1, fname, ("field '%s': expected %s, got %s"):format(k, want,
-			tostring(v)), 2)
+			M.show(v)), 2)
 	end
 	return integer and math.tointeger(v) or v
 end

@@ -36,7 +36,10 @@ function M.bucket(o)
 		keys.argerror(1, "limit.bucket", ("field 'when_full': 'deny' or 'allow' expected, " ..
 			"got '%s'"):format(when_full))
 	end
+	-- Slack, in tokens, for rounding: times near ct.now()'s 2e9 are 0.24 us apart
+	local slack = 1e-3 + rate * 1e-6
 	return setmetatable({ rate = rate, burst = burst, step = 1 / rate, span = burst / rate,
+		slack = slack,
 		clock = o.clock or keys.now, allow_full = when_full == "allow",
 		store = keys.new(burst / rate, max) }, Bucket)
 end
@@ -77,7 +80,7 @@ function Bucket:take(key, now)
 		full_at = now
 	end
 	local next_at = full_at + self.step
-	if (next_at - now) * self.rate > self.burst + 1e-6 then	-- slack for rounding
+	if (next_at - now) * self.rate > self.burst + self.slack then
 		return false, next_at - now - self.span
 	end
 	if not store:put(key, next_at) then
