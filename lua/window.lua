@@ -68,8 +68,9 @@ local function add_hours(spans, item)
 	if a == b then
 		return "it is empty (use 00:00-24:00 for a whole day)"
 	end
-	local set, why = { [0] = true, true, true, true, true, true, true }, nil
+	local set = { [0] = true, true, true, true, true, true, true }
 	if days then
+		local why
 		set, why = parse_days(days)
 		if not set then
 			return why
