@@ -84,6 +84,38 @@ function Keys:forget(key)
 	end
 end
 
+-- Give @class (whose objects keep their keys in self.store) the methods :keys(), how
+-- many keys are held, and :reset([key]), which forgets one key or all.
+function M.methods(class)
+	function class:keys()
+		return self.store:count()
+	end
+	function class:reset(key)
+		self.store:forget(key)
+	end
+end
+
+-- The arguments (self, key [, now]) of @fname, a method of @class (@what names its
+-- objects); @narg is the position of now. Returns now, from self.clock when nil. For a
+-- helper of the method: errors point at the method's caller.
+function M.check_use(self, class, what, fname, key, now, narg)
+	if getmetatable(self) ~= class then
+		error(("calling '%s' on bad self (%s expected, got %s)"):format(fname, what,
+			type(self)), 4)
+	end
+	if key == nil or key ~= key then
+		M.argerror(1, fname, ("key expected, got %s"):format(M.show(key)), 3)
+	end
+	if now == nil then
+		return self.clock()
+	end
+	if type(now) ~= "number" or now ~= now then
+		M.argerror(narg, fname, ("number expected, got %s"):format(
+			type(now) == "number" and "nan" or type(now)), 3)
+	end
+	return now
+end
+
 -- The clock the policy helpers use when given none: ct.now (ctlua's, or ct.so's).
 function M.now()
 	local ct = package.loaded.ct or require "ct"

@@ -48,19 +48,7 @@ end
 -- seconds since the bucket's first use: ct.now() is near 2e9, where a double's steps are
 -- 0.24 us, too coarse to add 1/rate to again and again.
 local function check(self, fname, key, now)
-	if getmetatable(self) ~= Bucket then
-		error(("calling '%s' on bad self (a bucket expected, got %s)"):format(fname,
-			type(self)), 3)
-	end
-	if key == nil or key ~= key then
-		keys.argerror(1, fname, ("key expected, got %s"):format(tostring(key)), 2)
-	end
-	if now == nil then
-		now = self.clock()
-	elseif type(now) ~= "number" or now ~= now then
-		keys.argerror(2, fname, ("number expected, got %s"):format(
-			type(now) == "number" and "nan" or type(now)), 2)
-	end
+	now = keys.check_use(self, Bucket, "a bucket", fname, key, now, 2)
 	local t0 = self.t0
 	if not t0 then
 		t0 = now
@@ -100,14 +88,8 @@ function Bucket:tokens(key, now)
 	return math.max(0, self.burst - (full_at - now) * self.rate)
 end
 
--- bucket:count() -> how many keys are held; bucket:reset([key]) forgets one or all
-function Bucket:count()
-	return self.store:count()
-end
-
-function Bucket:reset(key)
-	self.store:forget(key)
-end
+-- bucket:keys() -> how many keys are held; bucket:reset([key]) forgets one or all
+keys.methods(Bucket)
 
 function Bucket:__tostring()
 	return ("limit.bucket (rate %g/s, burst %g, %d keys)"):format(self.rate, self.burst,

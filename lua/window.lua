@@ -182,19 +182,7 @@ end
 
 -- Check (self, key [, n], now) of @fname; returns now and the slot it falls in.
 local function slot_of(self, fname, key, now, narg)
-	if getmetatable(self) ~= Sliding then
-		error(("calling '%s' on bad self (a sliding window expected, got %s)"):format(fname,
-			type(self)), 3)
-	end
-	if key == nil or key ~= key then
-		keys.argerror(1, fname, ("key expected, got %s"):format(tostring(key)), 2)
-	end
-	if now == nil then
-		now = self.clock()
-	elseif type(now) ~= "number" or now ~= now then
-		keys.argerror(narg, fname, ("number expected, got %s"):format(
-			type(now) == "number" and "nan" or type(now)), 2)
-	end
+	now = keys.check_use(self, Sliding, "a sliding window", fname, key, now, narg)
 	return now, math.floor(now / self.width)
 end
 
@@ -246,13 +234,7 @@ function Sliding:count(key, now)
 end
 
 -- counter:keys() -> how many keys are held; counter:reset([key]) forgets one or all
-function Sliding:keys()
-	return self.store:count()
-end
-
-function Sliding:reset(key)
-	self.store:forget(key)
-end
+keys.methods(Sliding)
 
 function Sliding:__tostring()
 	return ("window.sliding (%g s in %d slots, %d keys)"):format(self.seconds, self.slots,

@@ -94,16 +94,16 @@ local capped = limit.bucket{ rate = 1, burst = 2, keys = 3 }
 for i = 1, 3 do
 	capped:take(i, 0)
 end
-t.is(capped:count(), 3, "three keys held")
+t.is(capped:keys(), 3, "three keys held")
 local full, why = capped:take(4, 0)
 t.ok(full == false and why == nil, "a fourth is refused while the three are not idle")
 t.is(capped:take(4, 5), true, "idle past burst/rate (2 s): forgotten, the new key has room")
-t.is(capped:count(), 1, "only the new key is held")
+t.is(capped:keys(), 1, "only the new key is held")
 local lenient = limit.bucket{ rate = 1, burst = 1, keys = 1, when_full = "allow" }
 lenient:take("x", 0)
 t.is(lenient:take("y", 0), true, "when_full='allow': a key that has no room is let through")
 capped:reset()
-t.is(capped:count(), 0, "reset() forgets every key")
+t.is(capped:keys(), 0, "reset() forgets every key")
 
 -- the default clock is ct.now
 local live = limit.bucket{ rate = 1, burst = 1 }
@@ -135,6 +135,23 @@ t.raises("bad argument #1 to 'limit.bucket' (field 'when_full': 'deny' or 'allow
 t.raises("bad argument #1 to 'take' (key expected, got nil)", bucket.take, bucket)
 t.raises("bad argument #2 to 'take' (number expected, got string)", bucket.take, bucket, "k", "x")
 t.raises("calling 'take' on bad self (a bucket expected, got table)", bucket.take, {}, "k")
+local line = debug.getinfo(1, "l").currentline + 1
+local function misuse() bucket:take(nil) end
+t.raises(("tests/76-lua-library.t:%d: bad argument #1 to 'take' (key expected, got nil)"):format(line),
+	misuse)
+local counter = window.sliding{ seconds = 1 }
+local function misuse2() local _ = counter:count(1, "x") end
+line = debug.getinfo(1, "l").currentline - 1
+t.raises(("tests/76-lua-library.t:%d: bad argument #2 to 'count' (number expected, got string)"):format(line),
+	misuse2)
+local function misuse3() local _ = set.prefixes{ "x" } end
+line = debug.getinfo(1, "l").currentline - 1
+t.raises(("tests/76-lua-library.t:%d: bad argument #1 to 'set.prefixes' (item 1: 'x' is not a prefix: neither IPv4 (a.b.c.d) nor IPv6)"):format(line),
+	misuse3)
+local function misuse4() local _ = limit.bucket{ rate = -1 } end
+line = debug.getinfo(1, "l").currentline - 1
+t.raises(("tests/76-lua-library.t:%d: bad argument #1 to 'limit.bucket' (field 'rate': expected a number above 0, got -1)"):format(line),
+	misuse4)
 
 -- ---- ctlua.keys -------------------------------------------------------------------------------
 
