@@ -7,14 +7,22 @@
 --   local web = set.ports "80, 443, 8000-8100"
 --   if ours:has(ev.src) and web:has(ev.dport) then return "alloc" end
 --
--- Prefixes are kept by length in one hash table, keyed by the family, the length and the
--- address bytes the length covers; a lookup masks the address once per length in use,
--- longest first (at most 33 or 129 probes, a few in practice). Addresses looked up are
+-- Prefixes are kept in one hash table, keyed by the family, the length and the address
+-- bytes the length covers, and IPv4 ones also in a table per length keyed by the masked
+-- address as an integer; a lookup masks the address once per length in use, longest
+-- first (at most 33 or 129 probes, a few in practice). Addresses looked up are
 -- parsed once and remembered (up to 4096). Port ranges are merged and searched by
 -- bisection.
 local M = {}
 
 local byte, char, sub, floor = string.byte, string.char, string.sub, math.floor
+local unpack = string.unpack
+
+-- The IPv4 netmask of each length, as an integer.
+local MASK4 = {}
+for len = 0, 32 do
+	MASK4[len] = (0xffffffff << (32 - len)) & 0xffffffff
+end
 
 local CACHE_MAX = 4096
 
@@ -194,20 +202,25 @@ local function add_prefix(self, p)
 	if self.map[k] == nil then
 		self.n = self.n + 1
 		local lens = #a == 4 and self.v4 or self.v6
-		if not lens[len] then
-			lens[len] = true
+		if not lens.has[len] then
+			lens.has[len] = true
 			lens[#lens + 1] = len
 			table.sort(lens, function(x, y) return x > y end)
 		end
 	end
 	self.map[k] = p
+	if #a == 4 then	-- IPv4 also by integer: a probe is then one AND and one index
+		local by_len = self.map4[len] or {}
+		self.map4[len] = by_len
+		by_len[unpack(">I4", a)] = p
+	end
 	return nil
 end
 
 -- set.prefixes(list | string) -> set
 function M.prefixes(spec)
-	local self = setmetatable({ map = {}, v4 = {}, v6 = {}, n = 0, cache = {}, ncache = 0 },
-		Prefixes)
+	local self = setmetatable({ map = {}, map4 = {}, v4 = { has = {} }, v6 = { has = {} }, n = 0,
+		cache = {}, ncache = 0 }, Prefixes)
 	items(spec, "set.prefixes", "a prefix", function(p) return add_prefix(self, p) end)
 	return self
 end
@@ -232,13 +245,26 @@ function Prefixes:has(addr)
 			error(("bad argument #1 to 'has' (%s is not an address: %s)"):format(
 				quote(addr), why), 2)
 		end
+		if #a == 4 then
+			a = unpack(">I4", a)
+		end
 		if self.ncache >= CACHE_MAX then
 			self.cache, self.ncache = {}, 0
 		end
 		self.cache[addr], self.ncache = a, self.ncache + 1
 	end
+	if math.type(a) == "integer" then
+		local map4 = self.map4
+		for _, len in ipairs(self.v4) do
+			local p = map4[len][a & MASK4[len]]
+			if p then
+				return p
+			end
+		end
+		return nil
+	end
 	local map = self.map
-	for _, len in ipairs(#a == 4 and self.v4 or self.v6) do
+	for _, len in ipairs(self.v6) do
 		local p = map[key_of(a, len)]
 		if p then
 			return p

@@ -184,6 +184,13 @@ t.is(nets:has("2001:db9::"), nil, "IPv6 outside")
 t.is(nets:has("::ffff:198.18.0.1"), "::ffff:198.18.0.1/128", "IPv4 inside IPv6 text")
 t.is(nets:has("::1"), nil, "the families do not mix")
 t.is(set.prefixes("0.0.0.0/0, ::/0"):has("203.0.113.1"), "0.0.0.0/0", "/0 holds everything")
+local short = set.prefixes{ "192.0.0.0/2", "128.0.0.0/1", "198.18.0.0/24", "8000::/1", "c000::/2" }
+t.is(short:has("200.1.1.1"), "192.0.0.0/2", "lengths 1 and 2 beside 24: the longest wins")
+t.is(short:has("129.1.1.1"), "128.0.0.0/1", "and /1 is probed too")
+t.is(short:has("198.18.0.7"), "198.18.0.0/24", "and /24")
+t.is(short:has("127.0.0.1"), nil, "outside them all")
+t.is(short:has("c001::1"), "c000::/2", "IPv6: /2")
+t.is(short:has("8001::1"), "8000::/1", "IPv6: /1")
 t.is(set.prefixes("198.18.0.0/15 2001:db8::/32"):has("2001:db8::2"), "2001:db8::/32",
 	"a string of prefixes split by spaces")
 nets:add("198.20.0.0/16")
