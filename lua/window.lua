@@ -130,10 +130,17 @@ function M.hours(spec, o)
 	return self
 end
 
--- Seconds into the week (Monday 00:00 is 0) of the time @t (epoch seconds).
+-- Seconds into the week (Monday 00:00 is 0) of the time @t (epoch seconds). os.date is
+-- most of the cost, so its answer is kept for the minute (clocks change on the minute).
 local function week_seconds(self, t)
-	local d = os.date(self.utc and "!*t" or "*t", math.floor(t))
-	return ((d.wday + 5) % 7) * 86400 + (d.hour * 60 + d.min) * 60 + d.sec
+	t = math.floor(t)
+	local minute = t // 60
+	if minute ~= self.minute then
+		local d = os.date(self.utc and "!*t" or "*t", minute * 60)
+		self.minute = minute
+		self.minute_at = ((d.wday + 5) % 7) * 86400 + (d.hour * 60 + d.min) * 60 + d.sec
+	end
+	return self.minute_at + t % 60
 end
 
 -- hours:open([t]) -> whether the time @t (epoch seconds; now without) is in a window

@@ -260,6 +260,11 @@ local office = window.hours("Mon-Fri 08:00-18:00; Sat 22:00-02:00", { utc = true
 local function at(day, h, m)
 	return office:open(MON + day * 86400 + h * 3600 + (m or 0) * 60)
 end
+t.is(office:open(MON + 8 * 3600 - 1), false, "Monday 07:59:59: closed")
+t.is(office:open(MON + 8 * 3600), true, "the next second, 08:00:00: open")
+t.is(office:open(MON + 18 * 3600 - 1), true, "17:59:59: open")
+t.is(office:open(MON + 18 * 3600 - 1.5), true, "17:59:58.5: open, in the same minute")
+t.is(office:open(MON + 18 * 3600), false, "18:00:00: closed")
 t.is(at(0, 7, 59), false, "Monday 07:59: closed")
 t.is(at(0, 8, 0), true, "Monday 08:00: open (the start is in)")
 t.is(at(4, 17, 59), true, "Friday 17:59: open")
