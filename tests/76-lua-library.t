@@ -227,6 +227,50 @@ t.raises("bad argument #1 to 'has' (string expected, got no value)", nets.has, n
 t.raises("bad argument #1 to 'add' (item 1: '300.1.1.1' is not a prefix: 300 is out of range 0 to 255)",
 	nets.add, nets, "300.1.1.1")
 
+-- The address parser against the C one behind ct.tuple (inet_pton): the same strings
+-- accepted, and an accepted one names the same address (ct.tuple's text read back).
+local function c_parse(text)
+	local okay, tuple = pcall(ct.tuple, { src = text, dst = text:find(":", 1, true) and "::1"
+		or "1.1.1.1", sport = 1, dport = 1, proto = "udp" })
+	return okay and tuple.src or nil
+end
+local PIECES = { "0", "1", "9", "00", "01", "255", "256", "ff", "ffff", "fffff", "g", ":", "::",
+	".", "1.2.3.4", " ", "/", "%" }
+math.randomseed(76)
+local function random_text()
+	local kind, parts = math.random(3), {}
+	if kind == 1 then	-- pieces at random
+		for j = 1, math.random(8) do
+			parts[j] = PIECES[math.random(#PIECES)]
+		end
+		return table.concat(parts)
+	elseif kind == 2 then	-- dotted quads, some out of range or short
+		for j = 1, math.random(3, 5) do
+			parts[j] = tostring(math.random(0, 300))
+		end
+		return table.concat(parts, ".")
+	end
+	for j = 1, math.random(5, 9) do	-- IPv6 groups, some "::", maybe an IPv4 tail
+		parts[j] = math.random(4) == 1 and "" or ("%x"):format(math.random(0, 0x1ffff))
+	end
+	if math.random(3) == 1 then
+		parts[#parts] = "198.18.0.1"
+	end
+	return table.concat(parts, ":")
+end
+local differ, valid = {}, 0
+for _ = 1, 5000 do
+	local text = random_text()
+	local mine, theirs = set.address(text), c_parse(text)
+	if (mine ~= nil) ~= (theirs ~= nil) or theirs and set.address(theirs) ~= mine then
+		differ[#differ + 1] = ("'%s' (set: %s, ct.tuple: %s)"):format(text, tostring(mine ~= nil),
+			tostring(theirs))
+	end
+	valid = valid + (mine and 1 or 0)
+end
+t.is(table.concat(differ, ", "), "", "5000 random texts: set's parser and inet_pton agree")
+t.ok(valid > 200, ("and many of them are addresses (%d)"):format(valid))
+
 -- ---- ctlua.set: ports ---------------------------------------------------------------------------
 
 local web = set.ports "22, 80 443 8000-8100, 8050-8200"
