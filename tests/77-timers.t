@@ -87,6 +87,19 @@ like "$ERR" "^ctlua: the timer callback \\($TEST_TMP/run.lua:18\\) failed: $TEST
 n=$(grep -c "^ctlua: the timer callback ($TEST_TMP/run.lua:19) failed: $TEST_TMP/run.lua:21: callback exceeded its time budget of 100 ms$" <<<"$ERR")
 cmp_ok "$n" -ge 2 "the endless callback is stopped by the budget each time, naming its line" || show_ctlua
 
+# --- ct.so in stock lua5.4: the same timers in its ct.run ----------------------------------
+
+CT_SO=${CT_SO:-$PWD/build/ct.so}
+out=$(LUA_CPATH="${CT_SO%/*}/?.so" ns_exec "$NS" timeout 10 lua5.4 -e '
+local ct = require "ct"
+assert(ct.stats())	-- the datapath loaded first: the timers count from here
+local n = 0
+ct.every(50, function() n = n + 1 end)
+ct.timer(120, function() print("once", n) end)
+print(ct.run(0.33), n >= 5 and n <= 6)' 2>&1)
+is "$out" "once	2${nl}timeout	true" "ct.so in lua5.4: ct.every and ct.timer fire in its ct.run" ||
+	diag_text "$out"
+
 # --- ctlua run: the live state's timers; a reload switches them ------------------------------
 
 POLDIR=$TEST_TMP/policies
