@@ -87,6 +87,29 @@ like "$ERR" "^ctlua: the timer callback \\($TEST_TMP/run.lua:18\\) failed: $TEST
 n=$(grep -c "^ctlua: the timer callback ($TEST_TMP/run.lua:19) failed: $TEST_TMP/run.lua:21: callback exceeded its time budget of 100 ms$" <<<"$ERR")
 cmp_ok "$n" -ge 2 "the endless callback is stopped by the budget each time, naming its line" || show_ctlua
 
+# --- the module closed under its timers ---------------------------------------------------
+
+cat >"$TEST_TMP/close.lua" <<'EOF'
+local st = select(2, debug.getupvalue(ct.stats, 1))
+local gc = getmetatable(st).__gc
+local t = ct.every(50, function() end)
+ct.timer(20, function() gc(st) end)	-- closed by hand, from a timer callback
+print(pcall(ct.run, 0.3))
+print(t:active(), t:cancel(), tostring(t))
+print(pcall(ct.timer, 10, print))
+EOF
+ctlua_run "$NS" 20 "$TEST_TMP/close.lua"
+is "$RC:$OUT" "0:false	the ct module is closed${nl}false	false	ct.timer (every 50 ms, stopped)${nl}false	the ct module is closed" \
+	"a timer callback that closes the module: ct.run says so, its timers are stopped, no new ones" ||
+	show_ctlua
+cat >"$TEST_TMP/exit.lua" <<'EOF'
+ct.every(10, function() end)
+ct.timer(30, function() print("exiting"); os.exit(3, true) end)
+ct.run(2)
+EOF
+ctlua_run "$NS" 20 "$TEST_TMP/exit.lua"
+is "$RC:$OUT:$ERR" "3:exiting:" "os.exit(3, true) in a timer callback closes everything and exits 3" || show_ctlua
+
 # --- ct.so in stock lua5.4: the same timers in its ct.run ----------------------------------
 
 CT_SO=${CT_SO:-$PWD/build/ct.so}
