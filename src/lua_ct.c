@@ -196,6 +196,7 @@ static int state_gc(lua_State *L)
 
 	s->closed = true;
 	forget_state(s);
+	ctl_timers_close(L, s);
 	ctl_links_detach_all(s);
 	if (finalizing(L))
 		ctl_state_release(s);
@@ -244,6 +245,7 @@ int luaopen_ct(lua_State *L)
 	ctl_open_direct(L);
 	ctl_open_kernel(L);
 	ctl_open_conntrack(L);
+	ctl_open_timer(L);
 	lua_pushstring(L, CTLUA_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;
