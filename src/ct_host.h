@@ -72,6 +72,13 @@ int ctl_links_watch(struct ctl_state *s, struct ctl_loop *loop);
  */
 void ctl_links_changed(lua_State *L, struct ctl_state *s);
 /*
+ * Run the 'link' callback (ct.on("link", fn)) for what happened to the links since the
+ * last call: lost, attached when the interface appeared, failed to attach. ct.run,
+ * ct.poll and the service's loop call it (ctl_links_changed does); a link.attached
+ * read only queues. Each runs as an event's callback does (ctl_callback_run).
+ */
+void ctl_links_deliver(lua_State *L, struct ctl_state *s);
+/*
  * ctl_links_changed, then a look at every link's interface as it is now, not as the
  * notifications said: what changed before the notifications were watched (a policy
  * made live by ctlua run, whose watch opens at its commit) is found too. Stack: balanced.

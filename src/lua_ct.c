@@ -219,7 +219,7 @@ int luaopen_ct(lua_State *L)
 		exit_handler = atexit(detach_at_exit) == 0;
 	s->next_live = live_states;
 	live_states = s;
-	for (int k = 0; k < CTLUA_EV_NR; k++)
+	for (int k = 0; k < CTL_ON_NR; k++)
 		s->cb_ref[k] = LUA_NOREF;
 	s->watch_ref = LUA_NOREF;
 	s->budget_ms = 1000;

@@ -18,6 +18,7 @@
 #include "datapath.h"
 #include "fields.h"
 #include "loop.h"
+#include "names.h"
 #include "rules.h"
 #include "tc.h"
 
@@ -43,6 +44,25 @@ struct ctl_link {
 	struct ctl_link *next;		/* state's list of attached links */
 };
 
+/* What happened to a link (ct.on("link")): ctl_link_event_names. */
+enum ctl_link_event_what {
+	CTL_LINK_LOST,		/* its filter went away: interface deleted, filter removed */
+	CTL_LINK_ATTACHED,	/* a waiting link attached: its interface appeared */
+	CTL_LINK_FAILED,	/* it could not attach when its interface appeared */
+};
+
+/* One of them, queued until the loop can run the callback (lua_link.c). */
+struct ctl_link_event {
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	int err;			/* CTL_LINK_FAILED: -errno */
+	__u8 dir;
+	__u8 what;
+	bool wait;			/* the link waits for its interface (again) */
+	double time;			/* wall clock, seconds */
+};
+#define CTL_LINK_EVENTS	16		/* queued at most; older ones are dropped */
+
 struct ctl_state {
 	__u32 magic;			/* tells a state from other userdata (ctl_state) */
 	struct ctl_dp *dp;		/* loaded on first use (ctl_ready) */
@@ -53,7 +73,7 @@ struct ctl_state {
 	void *ring_pos;			/* the ring's two position pages, read-only */
 	struct ctl_wake wake;		/* the ring's wakeup protocol (loop.h) */
 	lua_State *run_L;		/* the thread inside ct.run/ct.poll */
-	int cb_ref[CTLUA_EV_NR];	/* callbacks, LUA_NOREF when unset */
+	int cb_ref[CTL_ON_NR];		/* callbacks, LUA_NOREF when unset */
 	int watch_ref;			/* ct.watch filter, LUA_NOREF when off */
 	__u8 events_off;		/* kinds ct.events turned off (bit 1 << kind) */
 	bool signals_interrupt;		/* the shell: ct.run passes a signal on, as ct.poll */
@@ -64,6 +84,9 @@ struct ctl_state {
 	struct ctl_link *links;		/* attached, and waiting for their interface */
 	struct ctl_link_watch *link_watch;	/* link notifications, from the first link */
 	bool link_watch_looped;		/* its socket is in loop (tag CTL_LINK_TAG) */
+	/* what happened to links, for the 'link' callback (ctl_links_deliver) */
+	struct ctl_link_event link_events[CTL_LINK_EVENTS];
+	unsigned int link_events_n;
 	struct ctl_rules rules;		/* the host's copy of the live rule table */
 	int budget_ms;			/* time a callback may run */
 	unsigned long handled;		/* events given to callbacks */

@@ -447,7 +447,7 @@ int ctl_events_sync_mask(lua_State *L, struct ctl_state *s)
 static int l_on(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
-	int kind = ctl_check_option(L, 1, NULL, ctl_event_names), err;
+	int kind = ctl_check_option(L, 1, NULL, ctl_on_names), err;
 
 	if (!lua_isnil(L, 2))
 		luaL_checktype(L, 2, LUA_TFUNCTION);

@@ -129,18 +129,19 @@ int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
 		       struct ctl_tc_conflict *why)
 {
 	struct ctl_tc_opts opts = l->opts;
-	char ifname[IF_NAMESIZE];
+	struct ctl_tc_link was = l->tc;
 	int err;
 
-	memcpy(ifname, l->tc.ifname, sizeof(ifname));
 	if (opts.orphans == CTL_ORPHANS_ADOPT) {	/* what runs on the pinned maps */
 		opts.adopt_ids = ctl_dp_pin_ids(s->dp);
 		opts.nadopt_ids = CTL_PIN_NMAPS;
 	}
-	err = ctl_tc_attach(fd, ifname, l->tc.dir, &opts, &l->tc, why);
+	err = ctl_tc_attach(fd, was.ifname, was.dir, &opts, &l->tc, why);
+	if (err)	/* it clears the link: a waiting one keeps its name and direction */
+		l->tc = was;
 	if (!err && why->adopted) {
 		ctl_log(CTL_LOG_INFO, "%s %s: adopted the filter left enforcing on the state pinned "
-			"in %s (program id %u, now %u)", ifname, ctl_dir_names[l->tc.dir],
+			"in %s (program id %u, now %u)", was.ifname, ctl_dir_names[l->tc.dir],
 			ctl_dp_pin_dir(s->dp), why->orphan_ids[0], l->tc.prog_id);
 	}
 	return err;
@@ -352,6 +353,33 @@ static int l_attach(lua_State *L)
 	return 1;
 }
 
+/* Queue what happened to @l for the 'link' callback, if one is set. */
+static void queue_event(struct ctl_state *s, const struct ctl_link *l, int what, int err)
+{
+	struct ctl_link_event *e;
+	struct timespec now;
+
+	if (s->cb_ref[CTL_ON_LINK] == LUA_NOREF)
+		return;
+	if (s->link_events_n == CTL_LINK_EVENTS) {	/* the oldest goes */
+		memmove(s->link_events, s->link_events + 1,
+			(CTL_LINK_EVENTS - 1) * sizeof(s->link_events[0]));
+		s->link_events_n--;
+	}
+	e = &s->link_events[s->link_events_n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->ifname, l->tc.ifname, sizeof(e->ifname));
+	e->ifindex = l->tc.ifindex;
+	e->dir = (__u8)l->tc.dir;
+	e->what = (__u8)what;
+	e->err = err;
+	e->wait = l->wait;
+	clock_gettime(CLOCK_REALTIME, &now);
+	e->time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+static void read_changes(lua_State *L, struct ctl_state *s);
+
 /*
  * Whether @l's filter is still on its hook, running the program it put there. A link
  * that lost it (another ctlua took over; the filter or the interface went away) lets
@@ -365,6 +393,8 @@ static bool still_attached(lua_State *L, int idx, struct ctl_link *l)
 	if (!detach(l)) {
 		l->lost = true;
 		anchor(L, idx, false);
+		if (l->state)
+			queue_event(l->state, l, CTL_LINK_LOST, 0);
 	}
 	return l->attached;
 }
@@ -450,7 +480,7 @@ static int link_index(lua_State *L)
 		break;
 	case 3:	/* the truth now: what the kernel said of the interfaces is taken first */
 		if (l->state && !l->state->closed)
-			ctl_links_changed(L, l->state);
+			read_changes(L, l->state);	/* the callback runs in the loop */
 		lua_pushboolean(L, still_attached(L, 1, l));
 		break;
 	case 4:
@@ -507,6 +537,7 @@ static void lost(struct changes *c, struct ctl_link *l)
 	ctl_log(CTL_LOG_WARNING, "'%s' was deleted: its %s link is lost%s", l->tc.ifname,
 		ctl_dir_names[l->tc.dir],
 		l->wait ? "; it attaches again when the interface is back" : "");
+	queue_event(c->s, l, CTL_LINK_LOST, 0);
 	/* the filter went with the interface: the detach finds it gone and lets its record go */
 	if (ctl_tc_detach(&l->tc))
 		ctl_tc_forget(&l->tc);
@@ -540,6 +571,9 @@ static void on_change(void *ctx, const struct ctl_link_change *ch)
 				ctl_link_refusal(msg, sizeof(msg), err, l->tc.ifname, l->tc.dir,
 						 &why, ctl_dp_pin_dir(c->s->dp));
 				ctl_log(CTL_LOG_ERR, "%s", msg);
+				queue_event(c->s, l, CTL_LINK_FAILED, err);
+			} else if (!err) {
+				queue_event(c->s, l, CTL_LINK_ATTACHED, 0);
 			}
 		}
 	}
@@ -567,12 +601,125 @@ static void resync(struct changes *c)
 	}
 }
 
-void ctl_links_changed(lua_State *L, struct ctl_state *s)
+/* Read the link notifications and act on them; what happened is queued (queue_event). */
+static void read_changes(lua_State *L, struct ctl_state *s)
 {
 	struct changes c = { .L = L, .s = s };
 
 	if (s->link_watch && ctl_link_watch_read(s->link_watch, on_change, &c) == -ENOBUFS)
 		resync(&c);
+}
+
+void ctl_links_changed(lua_State *L, struct ctl_state *s)
+{
+	read_changes(L, s);
+	ctl_links_deliver(L, s);
+}
+
+/* ---- the 'link' callback ---- */
+
+static const char link_event_key = 'e';	/* the registry's metatable of link events */
+
+/* tostring(ev): "link lost eth0 ingress (it waits for the interface)" */
+static int link_event_tostring(lua_State *L)
+{
+	const char *what, *ifname, *dir, *errname;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_getfield(L, 1, "what");
+	lua_getfield(L, 1, "ifname");
+	lua_getfield(L, 1, "dir");
+	lua_getfield(L, 1, "errname");
+	what = luaL_optstring(L, 2, "?");
+	ifname = luaL_optstring(L, 3, "?");
+	dir = luaL_optstring(L, 4, "?");
+	errname = luaL_optstring(L, 5, NULL);
+	lua_getfield(L, 1, "wait");
+	lua_pushfstring(L, "link %s %s %s%s%s%s", what, ifname, dir,
+			errname ? " (" : lua_toboolean(L, 6) && !strcmp(what, "lost") ?
+			" (it waits for the interface)" : "",
+			errname ? errname : "", errname ? ")" : "");
+	return 1;
+}
+
+/* Push @e as the table the 'link' callback receives. */
+static void push_link_event(lua_State *L, const struct ctl_link_event *e)
+{
+	char name[32];
+
+	lua_createtable(L, 0, 9);
+	lua_pushliteral(L, "link");
+	lua_setfield(L, -2, "kind");
+	lua_pushstring(L, ctl_link_event_names[e->what]);
+	lua_setfield(L, -2, "what");
+	lua_pushstring(L, e->ifname);
+	lua_setfield(L, -2, "ifname");
+	lua_pushinteger(L, e->ifindex);
+	lua_setfield(L, -2, "ifindex");
+	lua_pushstring(L, ctl_dir_names[e->dir]);
+	lua_setfield(L, -2, "dir");
+	lua_pushboolean(L, e->wait);
+	lua_setfield(L, -2, "wait");
+	lua_pushnumber(L, e->time);
+	lua_setfield(L, -2, "time");
+	lua_pushinteger(L, e->err);
+	lua_setfield(L, -2, "err");
+	if (e->err) {
+		lua_pushstring(L, ctl_errno_name(-e->err, name, sizeof(name)));
+		lua_setfield(L, -2, "errname");
+	}
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &link_event_key) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_createtable(L, 0, 1);
+		lua_pushcfunction(L, link_event_tostring);
+		lua_setfield(L, -2, "__tostring");
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &link_event_key);
+	}
+	lua_setmetatable(L, -2);
+}
+
+/* Protected (ctl_callback_run's body): (struct ctl_callback *, callback, event). */
+static int link_body(lua_State *L)
+{
+	struct ctl_callback *cb = lua_touserdata(L, 1);
+	const struct ctl_link_event *e = lua_touserdata(L, 3);
+
+	push_link_event(L, e);					/* 4 */
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, 4);
+	return ctl_callback_call(L, cb, 1, 0) ? 1 : 0;
+}
+
+void ctl_links_deliver(lua_State *L, struct ctl_state *s)
+{
+	struct ctl_link_event events[CTL_LINK_EVENTS];
+	unsigned int n = s->link_events_n;
+	bool registered = false;
+
+	if (!n || s->closed)
+		return;
+	memcpy(events, s->link_events, n * sizeof(events[0]));
+	s->link_events_n = 0;
+	if (!s->run_L) {	/* as ctl_events_drain: ct.run and ct.poll refuse inside */
+		s->run_L = L;
+		ctl_signals_interrupt_push(L);	/* Ctrl-C stops the callback too */
+		registered = true;
+	}
+	L = s->run_L;
+	for (unsigned int i = 0; i < n && !s->closed && !ctl_signal_pending(); i++) {
+		struct ctl_callback cb = { .s = s, .label = "'link'", .phase = CTL_CB_SETUP };
+
+		if (s->cb_ref[CTL_ON_LINK] == LUA_NOREF)
+			break;
+		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[CTL_ON_LINK]);
+		lua_pushlightuserdata(L, &events[i]);
+		ctl_callback_run(L, &cb, link_body, 1);
+	}
+	if (registered) {
+		ctl_signals_interrupt_pop();
+		s->run_L = NULL;
+	}
 }
 
 void ctl_links_resync(lua_State *L, struct ctl_state *s)

@@ -271,10 +271,10 @@ void ctl_stage_push_summary(lua_State *L, struct ctl_state *s)
 			ctl_mode_names[s->stage_mode], ctl_action_names[s->stage_dflt.action],
 			(int)s->rules.n, s->rules.n == 1 ? "" : "s");
 	luaL_addvalue(&b);
-	for (int k = 0; k < CTLUA_EV_NR; k++)
+	for (int k = 0; k < CTL_ON_NR; k++)
 		if (s->cb_ref[k] != LUA_NOREF) {
 			luaL_addstring(&b, ncb++ ? ", " : "");
-			luaL_addstring(&b, ctl_event_names[k]);
+			luaL_addstring(&b, ctl_on_names[k]);
 		}
 	if (!ncb)
 		luaL_addstring(&b, "none");

@@ -13,11 +13,15 @@
 const char *const ctl_action_names[] = { "pass", "alloc", "drop", NULL };
 const char *const ctl_mode_names[] = { "off", "observe", "enforce", NULL };
 const char *const ctl_event_names[] = { "miss", "alloc", "alloc_error", "drop", NULL };
+const char *const ctl_on_names[] = { "miss", "alloc", "alloc_error", "drop", "link", NULL };
+const char *const ctl_link_event_names[] = { "lost", "attached", "failed", NULL };
 const char *const ctl_dir_names[] = { "ingress", "egress", NULL };
 const char *const ctl_family_names[] = { "ipv4", "ipv6", NULL };
 
 _Static_assert(sizeof(ctl_action_names) / sizeof(ctl_action_names[0]) == CTLUA_ACT_NR + 1,
 	       "one name per action");
+_Static_assert(sizeof(ctl_on_names) / sizeof(ctl_on_names[0]) == CTL_ON_NR + 1,
+	       "ct.on's kinds are the events' and 'link'");
 _Static_assert(sizeof(ctl_event_names) / sizeof(ctl_event_names[0]) == CTLUA_EV_NR + 1,
 	       "one name per event kind");
 

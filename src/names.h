@@ -9,6 +9,11 @@
 extern const char *const ctl_action_names[];	/* enum ctlua_action */
 extern const char *const ctl_mode_names[];	/* enum ctlua_mode */
 extern const char *const ctl_event_names[];	/* enum ctlua_event_kind */
+/* ct.on's kinds: the TC program's (enum ctlua_event_kind), then the host's own. */
+#define CTL_ON_LINK	CTLUA_EV_NR	/* a link was lost, attached again, or failed to */
+#define CTL_ON_NR	(CTLUA_EV_NR + 1)
+extern const char *const ctl_on_names[];	/* ct.on's kinds: those, then CTL_ON_LINK */
+extern const char *const ctl_link_event_names[];	/* enum ctl_link_event_what */
 extern const char *const ctl_dir_names[];	/* enum ctlua_dir */
 extern const char *const ctl_family_names[];	/* "ipv4", "ipv6": 0 is AF_INET */
 

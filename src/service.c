@@ -359,6 +359,7 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 		for (int i = 0; i < n; i++)
 			if (tags[i] == CTL_LINK_TAG)
 				ctl_links_changed(sv.L, sv.s);
+		ctl_links_deliver(sv.L, sv.s);	/* also what a commit or a read found */
 		for (int i = 0; i < n; i++)	/* the control socket's: between dispatches */
 			ctl_control_ready(sv.control, tags[i]);
 		if (ctl_signal_pending())
