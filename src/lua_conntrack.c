@@ -42,6 +42,8 @@ static void check_filter(lua_State *L, int arg, const char *const keys[],
 	ctl_ct_filter_init(f);
 	if (lua_isnoneornil(L, arg))
 		return;
+	if (keys == filter_keys)	/* a tuple, or its text: that flow */
+		ctl_flow_filter(L, arg);
 	luaL_checktype(L, arg, LUA_TTABLE);
 	ctl_check_keys(L, arg, arg, keys);
 

@@ -193,10 +193,15 @@ void ctl_request_entry(const struct ctlua_request *r, struct ctl_entry *e);
 /* Push a list of the names of the IPS_* bits in @status (lua_push.c). */
 void ctl_push_status(lua_State *L, __u32 status);
 
-/* A flow from a ct.tuple userdata or a table ct.tuple accepts, at @arg. */
+/* A flow from a ct.tuple userdata, a table or a string ct.tuple accepts, at @arg. */
 void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f);
 /* The same for the value at stack index @idx, reported as part of argument @arg. */
 void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f);
+/*
+ * A filter argument at @arg that is a tuple or its text becomes the table of its five
+ * fields (src, dst, sport, dport, proto), in place; anything else is left as it is.
+ */
+void ctl_flow_filter(lua_State *L, int arg);
 void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f);
 /*
  * Parse a tuple written as tostring(tuple) writes it, "udp 198.18.0.2:40000 → 198.18.0.1:53"

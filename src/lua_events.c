@@ -28,6 +28,7 @@
 #include "log.h"
 #include "loop.h"
 #include "lua_ct.h"
+#include "help.h"
 #include "names.h"
 #include "pretty.h"
 #include "sandbox.h"
@@ -36,7 +37,10 @@
 
 int ctl_traceback(lua_State *L)
 {
-	const char *msg = lua_tostring(L, 1);
+	const char *msg;
+
+	ctl_qualify_error(L, 1);		/* 'ct.rule', not 'rule' */
+	msg = lua_tostring(L, 1);
 
 	if (!msg)
 		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
@@ -669,10 +673,12 @@ static int l_watch(lua_State *L)
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	if (lua_isnoneornil(L, 1))
+	if (lua_isnoneornil(L, 1)) {
+		lua_settop(L, 0);
 		lua_newtable(L);
-	else
-		luaL_checktype(L, 1, LUA_TTABLE);
+	}
+	ctl_flow_filter(L, 1);		/* a tuple, or its text: that flow's events */
+	luaL_checktype(L, 1, LUA_TTABLE);
 	ctl_check_record_filter(L, 1, &ctl_event_record);
 	lua_settop(L, 1);
 	luaL_unref(L, LUA_REGISTRYINDEX, s->watch_ref);

@@ -23,6 +23,7 @@
 #include <readline/history.h>
 #include <lauxlib.h>
 #include "ct_host.h"
+#include "help.h"
 #include "loop.h"
 #include "pretty.h"
 #include "repl.h"
@@ -133,7 +134,10 @@ static void history_add(const char *text)
 
 int ctl_repl_traceback(lua_State *L)
 {
-	const char *msg = lua_tostring(L, 1), *tail;
+	const char *msg, *tail;
+
+	ctl_qualify_error(L, 1);		/* 'ct.rule', not 'rule' */
+	msg = lua_tostring(L, 1);
 
 	if (!msg)
 		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
@@ -185,11 +189,72 @@ static void print_values(lua_State *L, int n)
 	lua_settop(L, first - 1);
 }
 
-/* Protected: run the chunk at 1 and print what it returned (a slow __tostring included). */
+/*
+ * Show the generic-for iterator at 1..4 (function, state, control, closing value) as
+ * the rows it gives: the first ROWS_SHOWN printed as values are, then a count line.
+ * The loop runs as a for loop would run it, to its end (the count needs that), and
+ * closes the closing value as the loop would. Leaves the list of the rows' first
+ * values on top.
+ */
+#define ROWS_SHOWN	20
+
+static void print_rows(lua_State *L)
+{
+	lua_Integer count = 0;
+	int rows;
+
+	lua_settop(L, 4);
+	lua_newtable(L);
+	rows = lua_gettop(L);
+	for (;;) {
+		lua_pushvalue(L, 1);
+		lua_pushvalue(L, 2);
+		lua_pushvalue(L, 3);
+		lua_call(L, 2, LUA_MULTRET);
+		if (lua_gettop(L) == rows || lua_isnil(L, rows + 1))
+			break;
+		lua_pushvalue(L, rows + 1);
+		lua_replace(L, 3);		/* the control variable */
+		lua_pushvalue(L, rows + 1);
+		lua_rawseti(L, rows, ++count);
+		if (count <= ROWS_SHOWN)
+			print_values(L, lua_gettop(L) - rows);
+		lua_settop(L, rows);
+	}
+	lua_settop(L, rows);
+	if (!lua_isnil(L, 4) && luaL_getmetafield(L, 4, "__close") != LUA_TNIL) {
+		lua_pushvalue(L, 4);
+		lua_pushnil(L);
+		lua_call(L, 2, 0);
+	}
+	if (count > ROWS_SHOWN)
+		printf("... %lld more (%lld rows)\n", (long long)(count - ROWS_SHOWN),
+		       (long long)count);
+	else
+		printf("(%lld row%s)\n", (long long)count, count == 1 ? "" : "s");
+}
+
+/*
+ * Protected: run the chunk at 1 and print what it returned (a slow __tostring included);
+ * an iterator (a function followed by its state, as pairs() and ct.entries() return
+ * them) as its rows. `_` then holds the first value printed, or the list of the rows.
+ */
 static int run_and_print(lua_State *L)
 {
+	int n;
+
 	lua_call(L, 0, LUA_MULTRET);
-	print_values(L, lua_gettop(L));
+	n = lua_gettop(L);
+	if (n == 0)
+		return 0;
+	if (n >= 2 && lua_type(L, 1) == LUA_TFUNCTION) {
+		print_rows(L);
+	} else {
+		lua_pushvalue(L, 1);
+		lua_insert(L, 1);
+		print_values(L, n);
+	}
+	lua_setglobal(L, "_");
 	return 0;
 }
 
