@@ -169,7 +169,7 @@ out=$(printf 'print(x)\nhelp(ct.lookup)\n' | ip netns exec "$NS_A" "$CTLUA" -i -
 like "$out" $'^5\nct\\.lookup\\(tuple' "ctlua -i runs the code, then reads lines; help(fn) prints its reference"
 out=$(printf 'print(ct.alloc({src="198.18.0.2", dst="198.18.0.1", sport=9, dport=10, proto="udp"}, {mark=3}))\n' |
 	ip netns exec "$NS_A" "$CTLUA" 2>&1)
-like "$out" '^entry\{udp 198\.18\.0\.2:9 → 198\.18\.0\.1:10, reply udp 198\.18\.0\.1:10 → 198\.18\.0\.2:9, status confirmed, timeout [0-9]+ ms, mark 3\}$' \
+like "$out" '^entry\{udp 198\.18\.0\.2:9 → 198\.18\.0\.1:10, reply udp 198\.18\.0\.1:10 → 198\.18\.0\.2:9, status confirmed, timeout [0-9]+ ms, mark 0x3\}$' \
 	"print() shows an entry as the shell does"
 out=$(printf 'for i = 1, 2 do\n' | ip netns exec "$NS_A" "$CTLUA" 2>&1)
 rc=$?
