@@ -55,6 +55,10 @@ struct ctl_state {
 	lua_State *run_L;		/* the thread inside ct.run/ct.poll */
 	int cb_ref[CTLUA_EV_NR];	/* callbacks, LUA_NOREF when unset */
 	int watch_ref;			/* ct.watch filter, LUA_NOREF when off */
+	__u64 watch_since_ns;		/* ... shows events from then on (CLOCK_MONOTONIC) */
+	unsigned long watch_shown;	/* ... lines it printed */
+	void (*watch_out)(void *ctx, const char *line);	/* where they go; NULL: stdout */
+	void *watch_ctx;
 	__u8 events_off;		/* kinds ct.events turned off (bit 1 << kind) */
 	bool signals_interrupt;		/* the shell: ct.run passes a signal on, as ct.poll */
 	bool events_broken;		/* the ring buffer could not be opened for the shell */
