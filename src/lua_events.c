@@ -210,8 +210,12 @@ static void watch(lua_State *L, struct ctl_state *s, int ev, const struct ctlua_
 	sec = (time_t)(ns / 1000000000);
 	if (!localtime_r(&sec, &tm) || !strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm))
 		strcpy(stamp, "??:??:??");
+	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03d ",
+		 (int)(ns / 1000000 % 1000));
 	ctl_pretty(L, ev);
-	lua_pushfstring(L, "%s.%03d %s", stamp, (int)(ns / 1000000 % 1000), lua_tostring(L, -1));
+	lua_pushstring(L, stamp);
+	lua_insert(L, -2);
+	lua_concat(L, 2);
 	watch_line(s, lua_tostring(L, -1));
 	lua_settop(L, top);
 }
