@@ -87,7 +87,7 @@ static void push_list(lua_State *L)
 	for (unsigned int i = 0; i < ctl_help_ntopics; i++) {
 		const struct ctl_help_topic *t = &ctl_help_topics[i];
 
-		luaL_addstring(&b, "  ");
+		luaL_addstring(&b, t->concept ? "    " : "  ");	/* under Concepts */
 		luaL_addstring(&b, t->signature);
 		if (!t->function) {
 			luaL_addstring(&b, ": help \"");
@@ -97,7 +97,7 @@ static void push_list(lua_State *L)
 		luaL_addchar(&b, '\n');
 	}
 	luaL_addstring(&b, "\nhelp(ct.alloc) or help \"ct.alloc\" shows one function: its signature, "
-			   "description and an example.\n");
+			   "description and an example; help \"status\" explains a concept.\n");
 	luaL_pushresult(&b);
 }
 

@@ -9,12 +9,13 @@
 #include <stdbool.h>
 #include <lua.h>
 
-/* One "## " section of doc/api.md. */
+/* One "## " section of doc/api.md, or one "### " of its Concepts. */
 struct ctl_help_topic {
 	const char *name;	/* what help "name" finds: "ct.alloc", "help", "conventions" */
 	const char *signature;	/* the heading without backticks (UTF-8) */
 	const char *body;	/* the section for a terminal, example included; lines end in \n */
 	bool function;		/* a function's section, not a topic such as "conventions" */
+	bool concept;		/* a "### " of the Concepts section: "status", "opts" */
 };
 
 /* In the order of doc/api.md; generated (build/help_text.c). */
