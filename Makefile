@@ -97,6 +97,7 @@ CORE_OBJS += match.o
 # The `ct` Lua module: one file per group of functions.
 CORE_OBJS += lua_ct.o
 CORE_OBJS += lua_check.o
+CORE_OBJS += arg_keys.o	# the fields of option tables (checkers, completion)
 CORE_OBJS += lua_push.o
 CORE_OBJS += lua_tuple.o
 CORE_OBJS += lua_entry.o

@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 #include <linux/types.h>
 #include "ctlua.h"
+#include "arg_keys.h"
 #include "ct_host.h"
 #include "datapath.h"
 #include "fields.h"
@@ -180,8 +181,6 @@ int ctl_field_prefix(lua_State *L, int idx, int arg, const char *field, __be32 a
  * direct requests, where experiments want the kernel's answer).
  */
 void ctl_check_opts(lua_State *L, int idx, int arg, bool raw_status, struct ctlua_opts *o);
-/* The fields ctl_check_opts reads, for the key lists of ctl_check_keys. */
-#define CTL_OPTS_KEYS	"timeout", "status", "mark"
 /* Add the set opts fields to the table on top of the stack (lua_push.c). */
 void ctl_push_opts_fields(lua_State *L, const struct ctlua_opts *o);
 /*

@@ -62,7 +62,7 @@ static void report(lua_State *L, const char *what)
  */
 static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_flow *f, int base)
 {
-	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
+	const char *const *keys = ctl_keys_opts;
 	struct ctlua_verdict v = {};
 	struct ctl_dp_policy p;
 	struct ctlua_flow fail;
