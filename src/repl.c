@@ -194,8 +194,8 @@ static void print_values(lua_State *L, int n)
  * Show the generic-for iterator at 1..4 (function, state, control, closing value) as
  * the rows it gives: the first ROWS_SHOWN printed as values are, then a count line.
  * The loop runs as a for loop would run it, to its end (the count needs that), and
- * closes the closing value as the loop would. Leaves the list of the rows' first
- * values on top.
+ * closes the closing value as the loop would. Leaves the list of the rows on top:
+ * each the value it gave, or the list of its values when it gave several.
  */
 #define ROWS_SHOWN	20
 
@@ -216,7 +216,15 @@ static void print_rows(lua_State *L)
 			break;
 		lua_pushvalue(L, rows + 1);
 		lua_replace(L, 3);		/* the control variable */
-		lua_pushvalue(L, rows + 1);
+		if (lua_gettop(L) == rows + 1) {	/* the row: its value, or a list of them */
+			lua_pushvalue(L, rows + 1);
+		} else {
+			lua_createtable(L, lua_gettop(L) - rows, 0);
+			for (int i = rows + 1, k = 1; i < lua_gettop(L); i++, k++) {
+				lua_pushvalue(L, i);
+				lua_rawseti(L, -2, k);
+			}
+		}
 		lua_rawseti(L, rows, ++count);
 		if (count <= ROWS_SHOWN)
 			print_values(L, lua_gettop(L) - rows);
