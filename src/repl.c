@@ -256,7 +256,9 @@ static int run_and_print(lua_State *L)
 	n = lua_gettop(L);
 	if (n == 0)
 		return 0;
-	if (n >= 2 && lua_type(L, 1) == LUA_TFUNCTION) {
+	/* as pairs, ipairs, io.lines and ct.entries give them; not (hook, "c", 0) */
+	if (n >= 2 && lua_type(L, 1) == LUA_TFUNCTION &&
+	    (lua_isnil(L, 2) || lua_istable(L, 2) || lua_isuserdata(L, 2))) {
 		print_rows(L);
 	} else {
 		lua_pushvalue(L, 1);
