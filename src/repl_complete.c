@@ -371,12 +371,16 @@ static void collect(lua_State *L, const char *line, const char *text, int start)
 		char func[64], field[32];
 		int arg;
 
-		if (table_context(line, start, func, sizeof(func), field, sizeof(field), &arg))
+		/* a key of an option table: its fields only (it takes no positional values) */
+		if (table_context(line, start, func, sizeof(func), field, sizeof(field), &arg) &&
+		    ctl_arg_keys(func, arg, *field ? field : NULL)) {
 			cand_add_table_keys(func, field, arg, text);
-		lua_pushglobaltable(L);		/* a value's name may go there too */
-		cand_add_keys(L, "", text);
-		lua_pop(L, 1);
-		cand_add_list(keywords, text);
+		} else {
+			lua_pushglobaltable(L);
+			cand_add_keys(L, "", text);
+			lua_pop(L, 1);
+			cand_add_list(keywords, text);
+		}
 	}
 	qsort(cands, ncands, sizeof(*cands), by_name);
 }
