@@ -59,9 +59,12 @@ bool ctl_push_function_name(lua_State *L, int idx)
 
 void ctl_qualify_error(lua_State *L, int msg)
 {
-	const char *text = lua_tostring(L, msg), *p, *q;
+	const char *text, *p, *q;
 	lua_Debug ar;
 
+	if (lua_type(L, msg) != LUA_TSTRING)	/* error(42) stays a number */
+		return;
+	text = lua_tostring(L, msg);
 	if (!text || !(p = strstr(text, "bad argument #")) || !(p = strstr(p, " to '")) ||
 	    !(q = strchr(p += 5, '\'')))
 		return;
