@@ -235,6 +235,7 @@ FUZZ_BIN  := $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz)
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=all
 FUZZ_CORE := $(addprefix $(FUZZ)/,$(CORE_OBJS)) $(FUZZ)/fuzz.o
+FUZZ_EXTRA := $(FUZZ)/repl_complete.o	# not core: for complete_fuzz only
 FUZZ_WRAP := -Wl,--wrap=ctl_dp_open -Wl,--wrap=ctl_netns_nsid \
              -Wl,--wrap=ctl_dp_realtime_offset
 
@@ -244,7 +245,7 @@ fuzz-build: $(FUZZ_BIN)
 $(FUZZ)/match.o: FUZZ_FLAGS += -DCTL_MATCH_POLL_STEPS=64
 # clang writes the .d after the object: `touch` keeps the object the newer of the two.
 # Objects made on the way to a harness are kept, so a rebuild compiles only what changed.
-.SECONDARY: $(FUZZ_CORE) $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o)
+.SECONDARY: $(FUZZ_CORE) $(FUZZ_EXTRA) $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o)
 
 $(FUZZ)/help_text.o: $(BUILD)/help_text.c $(FUZZ)/help_text.d | $(FUZZ)
 	$(call msg,CLANG,$@)
@@ -258,6 +259,9 @@ $(FUZZ)/%.o: fuzz/%.c $(FUZZ)/%.d | $(BUILD)/ctlua.skel.h $(FUZZ)
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(HOST_CFLAGS) -Ifuzz $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@ && touch $@
 
+# completion is the shell's (CMD_OBJS): its harness links it, and readline
+$(FUZZ)/complete_fuzz: $(FUZZ_EXTRA)
+$(FUZZ)/complete_fuzz: LIBS += -lreadline
 $(FUZZ)/%_fuzz: $(FUZZ)/%_fuzz.o $(FUZZ_CORE)
 	$(call msg,LINK,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_WRAP) $(LIBS) -lm
@@ -325,7 +329,7 @@ clean:
 # Every object's .d, named as a target so that a missing one is out of date (not an
 # intermediate file) and rebuilds its object.
 DEPFILES  := $(patsubst %.o,%.d,$(CMD_OBJ) $(CORE_OBJ) $(ASAN_CMD) $(ASAN_CORE) $(FUZZ_CORE) \
-             $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o))
+             $(FUZZ_EXTRA) $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o))
 $(DEPFILES):
 -include $(wildcard $(DEPFILES))
 

@@ -382,7 +382,8 @@ static void collect(lua_State *L, const char *line, const char *text, int start)
 			cand_add_list(keywords, text);
 		}
 	}
-	qsort(cands, ncands, sizeof(*cands), by_name);
+	if (ncands)		/* cands is NULL until a first candidate */
+		qsort(cands, ncands, sizeof(*cands), by_name);
 }
 
 /* The list ctl_complete_matches hands readline, one entry a call. */
