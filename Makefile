@@ -99,6 +99,7 @@ CORE_OBJS += match.o
 # The `ct` Lua module: one file per group of functions.
 CORE_OBJS += lua_ct.o
 CORE_OBJS += lua_check.o
+CORE_OBJS += arg_keys.o	# the fields of option tables (checkers, completion)
 CORE_OBJS += lua_push.o
 CORE_OBJS += lua_tuple.o
 CORE_OBJS += lua_entry.o
@@ -253,6 +254,7 @@ FUZZ_BIN  := $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz)
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=all
 FUZZ_CORE := $(addprefix $(FUZZ)/,$(CORE_OBJS)) $(FUZZ)/fuzz.o
+FUZZ_EXTRA := $(FUZZ)/repl_complete.o	# not core: for complete_fuzz only
 FUZZ_WRAP := -Wl,--wrap=ctl_dp_open -Wl,--wrap=ctl_netns_nsid \
              -Wl,--wrap=ctl_dp_realtime_offset
 
@@ -262,7 +264,7 @@ fuzz-build: $(FUZZ_BIN)
 $(FUZZ)/match.o: FUZZ_FLAGS += -DCTL_MATCH_POLL_STEPS=64
 # clang writes the .d after the object: `touch` keeps the object the newer of the two.
 # Objects made on the way to a harness are kept, so a rebuild compiles only what changed.
-.SECONDARY: $(FUZZ_CORE) $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o)
+.SECONDARY: $(FUZZ_CORE) $(FUZZ_EXTRA) $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o)
 
 $(FUZZ)/help_text.o: $(BUILD)/help_text.c $(FUZZ)/help_text.d | $(FUZZ)
 	$(call msg,CLANG,$@)
@@ -276,6 +278,9 @@ $(FUZZ)/%.o: fuzz/%.c $(FUZZ)/%.d | $(BUILD)/ctlua.skel.h $(FUZZ)
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(HOST_CFLAGS) -Ifuzz $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@ && touch $@
 
+# completion is the shell's (CMD_OBJS): its harness links it, and readline
+$(FUZZ)/complete_fuzz: $(FUZZ_EXTRA)
+$(FUZZ)/complete_fuzz: LIBS += -lreadline
 $(FUZZ)/%_fuzz: $(FUZZ)/%_fuzz.o $(FUZZ_CORE)
 	$(call msg,LINK,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_WRAP) $(LIBS) -lm
@@ -342,7 +347,7 @@ clean:
 # Every object's .d, named as a target so that a missing one is out of date (not an
 # intermediate file) and rebuilds its object.
 DEPFILES  := $(patsubst %.o,%.d,$(CMD_OBJ) $(CORE_OBJ) $(ASAN_CMD) $(ASAN_CORE) $(FUZZ_CORE) \
-             $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o))
+             $(FUZZ_EXTRA) $(FUZZ_NAMES:%=$(FUZZ)/%_fuzz.o))
 $(DEPFILES):
 -include $(wildcard $(DEPFILES))
 

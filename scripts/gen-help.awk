@@ -10,7 +10,10 @@
 # - a heading in backticks is a function: "## `ct.alloc(tuple [, opts])` → entry | ..."
 #   gives the name "ct.alloc" and the signature "ct.alloc(tuple [, opts]) → entry | ...";
 # - any other heading is a topic: Conventions is "conventions", Event fields "events",
-#   and a new one is named by its heading in lower case, dashes for spaces.
+#   and a new one is named by its heading in lower case, dashes for spaces;
+# - inside "## Concepts", each "### name" is a topic of its own, a concept ("status",
+#   "opts"), which help() lists under Concepts; the text before the first one is the
+#   topic "concepts".
 # The body is the section made readable on a terminal: backticks and ** markers go,
 # code blocks lose their fences and are indented by four spaces, tables are aligned
 # in columns, links keep their text. Nothing is wrapped.
@@ -45,8 +48,14 @@ BEGIN {
 	# Headings count only outside code blocks.
 	if (!fence_line && !fence && ln ~ /^##?[ \t]/) {
 		end_section()
+		in_concepts = ln ~ /^##[ \t]+Concepts[ \t]*$/
 		if (ln ~ /^##[ \t]/)
-			start_section(ln)
+			start_section(ln, 0)
+		next
+	}
+	if (!fence_line && !fence && in_concepts && ln ~ /^###[ \t]/) {
+		end_section()
+		start_section(ln, 1)
 		next
 	}
 	if (have)
@@ -64,9 +73,10 @@ END {
 	print "const unsigned int ctl_help_ntopics = " ntopics ";"
 }
 
-function start_section(heading,    sig)
+function start_section(heading, concept,    sig)
 {
-	sub(/^##[ \t]+/, "", heading)
+	is_concept = concept
+	sub(/^###?[ \t]+/, "", heading)
 	sub(/[ \t]+$/, "", heading)
 	is_function = heading ~ /^`/
 	sig = heading
@@ -221,6 +231,7 @@ function end_section(    first, last, i, blank)
 		print "\t\t\"" cstr(body[i]) "\\n\"" (i == last ? "," : "")
 	}
 	print "\t\t" (is_function ? "true" : "false") ","
+	print "\t\t" (is_concept ? "true" : "false") ","
 	print "\t},"
 }
 

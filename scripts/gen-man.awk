@@ -76,9 +76,9 @@ FILENAME == api {
 	}
 	if (line ~ /^# /)
 		next
-	if (line ~ /^## /) {
+	if (line ~ /^###? /) {	# a function, a topic, or one of the Concepts
 		set_level(0)
-		sub(/^## +/, "", line)
+		sub(/^###? +/, "", line)
 		gsub(/`/, "", line)
 		emit(".SS")
 		emit(esc_line(esc(line, 0)))

@@ -7,6 +7,7 @@
 #ifndef CTLUA_CT_HOST_H
 #define CTLUA_CT_HOST_H
 
+#include <stdbool.h>
 #include <lua.h>
 #include <linux/types.h>
 #include "ctlua.h"
@@ -100,6 +101,14 @@ __s64 ctl_timers_next(const struct ctl_state *s);
 int ctl_timers_fire(lua_State *L, struct ctl_state *s);
 /* Stop ct.watch. */
 void ctl_events_unwatch(lua_State *L, struct ctl_state *s);
+/* Whether ct.watch is on; how many lines it printed since it began. */
+bool ctl_events_watching(const struct ctl_state *s, unsigned long *shown);
+/*
+ * Send ct.watch's lines to @out (one line, no newline, each call) instead of stdout;
+ * NULL sends them to stdout again. For a front end that shows them elsewhere.
+ */
+void ctl_events_watch_output(struct ctl_state *s, void (*out)(void *ctx, const char *line),
+			     void *ctx);
 /* From now on a signal during ct.run interrupts it as it does ct.poll (the shell's way). */
 void ctl_events_signals_interrupt(struct ctl_state *s);
 

@@ -8,6 +8,8 @@
 #include <lauxlib.h>
 #include "help.h"
 
+static int l_help(lua_State *L);
+
 static const struct ctl_help_topic *find(const char *name)
 {
 	for (unsigned int i = 0; i < ctl_help_ntopics; i++)
@@ -28,14 +30,7 @@ static const struct ctl_help_topic *find_loose(const char *name)
 	return t;
 }
 
-static int l_help(lua_State *L);
-
-/*
- * Push the name of the function at @idx: "help", or "ct.<key>" for the field of
- * package.loaded.ct that holds it (looked up now, as the module is now). Returns
- * whether it has one; pushes nothing when it has not.
- */
-static bool push_function_name(lua_State *L, int idx)
+bool ctl_push_function_name(lua_State *L, int idx)
 {
 	int top = lua_gettop(L);
 
@@ -62,6 +57,29 @@ static bool push_function_name(lua_State *L, int idx)
 	return false;
 }
 
+void ctl_qualify_error(lua_State *L, int msg)
+{
+	const char *text, *p, *q;
+	lua_Debug ar;
+
+	if (lua_type(L, msg) != LUA_TSTRING)	/* error(42) stays a number */
+		return;
+	text = lua_tostring(L, msg);
+	if (!text || !(p = strstr(text, "bad argument #")) || !(p = strstr(p, " to '")) ||
+	    !(q = strchr(p += 5, '\'')))
+		return;
+	if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "f", &ar))
+		return;
+	if (lua_iscfunction(L, -1) && ctl_push_function_name(L, -1)) {
+		lua_pushlstring(L, text, (size_t)(p - text));
+		lua_insert(L, -2);
+		lua_pushstring(L, q);
+		lua_concat(L, 3);
+		lua_replace(L, msg);
+	}
+	lua_pop(L, 1);
+}
+
 /* The list help() prints, in the order of doc/api.md, topics where their sections are. */
 static void push_list(lua_State *L)
 {
@@ -72,7 +90,7 @@ static void push_list(lua_State *L)
 	for (unsigned int i = 0; i < ctl_help_ntopics; i++) {
 		const struct ctl_help_topic *t = &ctl_help_topics[i];
 
-		luaL_addstring(&b, "  ");
+		luaL_addstring(&b, t->concept ? "    " : "  ");	/* under Concepts */
 		luaL_addstring(&b, t->signature);
 		if (!t->function) {
 			luaL_addstring(&b, ": help \"");
@@ -82,7 +100,7 @@ static void push_list(lua_State *L)
 		luaL_addchar(&b, '\n');
 	}
 	luaL_addstring(&b, "\nhelp(ct.alloc) or help \"ct.alloc\" shows one function: its signature, "
-			   "description and an example.\n");
+			   "description and an example; help \"status\" explains a concept.\n");
 	luaL_pushresult(&b);
 }
 
@@ -136,7 +154,7 @@ static int l_help(lua_State *L)
 		return 0;
 	case LUA_TFUNCTION:
 		/* at 2: its name, or what tostring says of a function that has none */
-		if (!push_function_name(L, 1))
+		if (!ctl_push_function_name(L, 1))
 			luaL_tolstring(L, 1, NULL);
 		t = find(lua_tostring(L, 2));
 		break;

@@ -9,17 +9,34 @@
 #include <stdbool.h>
 #include <lua.h>
 
-/* One "## " section of doc/api.md. */
+/* One "## " section of doc/api.md, or one "### " of its Concepts. */
 struct ctl_help_topic {
 	const char *name;	/* what help "name" finds: "ct.alloc", "help", "conventions" */
 	const char *signature;	/* the heading without backticks (UTF-8) */
 	const char *body;	/* the section for a terminal, example included; lines end in \n */
 	bool function;		/* a function's section, not a topic such as "conventions" */
+	bool concept;		/* a "### " of the Concepts section: "status", "opts" */
 };
 
 /* In the order of doc/api.md; generated (build/help_text.c). */
 extern const struct ctl_help_topic ctl_help_topics[];
 extern const unsigned int ctl_help_ntopics;
+
+/*
+ * Push the name of the function at @idx: "help", or "ct.<key>" for the field of
+ * package.loaded.ct that holds it (looked up now, as the module is now). Returns
+ * whether it has one; pushes nothing when it has not.
+ */
+bool ctl_push_function_name(lua_State *L, int idx);
+
+/*
+ * In a message handler, with the error message at @msg: a "bad argument #N to 'rule'"
+ * raised by a function of the ct module names it as the user wrote it, 'ct.rule'. Lua
+ * names a function by the field the calling code read ('rule' for ct.rule{...}), so
+ * every script and the shell would otherwise see the short name. The function at
+ * level 1 is the one that raised. Replaces the message in place when it applies.
+ */
+void ctl_qualify_error(lua_State *L, int msg);
 
 /*
  * Define the global function `help` in @L: a convenience of ctlua's own (the module

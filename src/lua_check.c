@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "addr.h"
+#include "help.h"
 #include "lua_ct.h"
 #include "netns.h"
 #include "names.h"
@@ -39,8 +40,16 @@ int ctl_arg_error(lua_State *L, int arg, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (arg > 0)
+	if (arg > 0) {
+		lua_Debug ar;
+
+		/* named as the user wrote it (ct.rule), even where no message handler runs */
+		if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "f", &ar) &&
+		    ctl_push_function_name(L, -1))
+			return luaL_error(L, "bad argument #%d to '%s' (%s)", arg,
+					  lua_tostring(L, -1), text);
 		return luaL_argerror(L, arg, text);
+	}
 	return luaL_error(L, "%s", text);
 }
 

@@ -22,9 +22,7 @@
 /* The dumped entries ct.entries iterates over (a userdata; see struct ct_box). */
 #define CTL_ENTRIES_MT	"ct.entries"
 
-static const char *const filter_keys[] = { "src", "dst", "sport", "dport", "proto", "family",
-					   "mark", "zone", "netns", NULL };
-static const char *const delete_keys[] = { "zone", "netns", NULL };
+/* The filter's fields: ctl_keys_filter; ct.delete's options: ctl_keys_delete. */
 
 /* ---- the filter ------------------------------------------------------------------ */
 
@@ -42,6 +40,8 @@ static void check_filter(lua_State *L, int arg, const char *const keys[],
 	ctl_ct_filter_init(f);
 	if (lua_isnoneornil(L, arg))
 		return;
+	if (keys == ctl_keys_filter)	/* a tuple, or its text: that flow */
+		ctl_flow_filter(L, arg);
 	luaL_checktype(L, arg, LUA_TTABLE);
 	ctl_check_keys(L, arg, arg, keys);
 
@@ -196,7 +196,7 @@ static int l_entries(lua_State *L)
 	struct ct_box *b;
 	int err;
 
-	check_filter(L, 1, filter_keys, &f);
+	check_filter(L, 1, ctl_keys_filter, &f);
 	b = lua_newuserdatauv(L, sizeof(*b), 0);
 	memset(b, 0, sizeof(*b));
 	b->alloc = lua_getallocf(L, &b->alloc_ud);
@@ -227,7 +227,7 @@ static int l_delete(lua_State *L)
 	int err;
 
 	ctl_check_flow(L, 1, &fl);
-	check_filter(L, 2, delete_keys, &f);
+	check_filter(L, 2, ctl_keys_delete, &f);
 	err = ctl_ct_delete(f.netns, &fl, f.zone, &step);
 	if (!err) {
 		lua_pushboolean(L, 1);
@@ -257,7 +257,7 @@ static int l_flush(lua_State *L)
 	struct ctl_ct_filter f;
 	int err;
 
-	check_filter(L, 1, filter_keys, &f);
+	check_filter(L, 1, ctl_keys_filter, &f);
 	w.filter = &f;
 	if ((err = ctl_ct_walk(&w)))
 		return walk_fail(L, "ct.flush", &f, w.step, &w, err);

@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 #include <linux/types.h>
 #include "ctlua.h"
+#include "arg_keys.h"
 #include "ct_host.h"
 #include "datapath.h"
 #include "fields.h"
@@ -75,6 +76,10 @@ struct ctl_state {
 	lua_State *run_L;		/* the thread inside ct.run/ct.poll */
 	int cb_ref[CTL_ON_NR];		/* callbacks, LUA_NOREF when unset */
 	int watch_ref;			/* ct.watch filter, LUA_NOREF when off */
+	__u64 watch_since_ns;		/* ... shows events from then on (CLOCK_MONOTONIC) */
+	unsigned long watch_shown;	/* ... lines it printed */
+	void (*watch_out)(void *ctx, const char *line);	/* where they go; NULL: stdout */
+	void *watch_ctx;
 	__u8 events_off;		/* kinds ct.events turned off (bit 1 << kind) */
 	bool signals_interrupt;		/* the shell: ct.run passes a signal on, as ct.poll */
 	bool events_broken;		/* the ring buffer could not be opened for the shell */
@@ -234,8 +239,6 @@ int ctl_field_prefix(lua_State *L, int idx, int arg, const char *field, __be32 a
  * direct requests, where experiments want the kernel's answer).
  */
 void ctl_check_opts(lua_State *L, int idx, int arg, bool raw_status, struct ctlua_opts *o);
-/* The fields ctl_check_opts reads, for the key lists of ctl_check_keys. */
-#define CTL_OPTS_KEYS	"timeout", "status", "mark"
 /* Add the set opts fields to the table on top of the stack (lua_push.c). */
 void ctl_push_opts_fields(lua_State *L, const struct ctlua_opts *o);
 /*
@@ -251,10 +254,15 @@ void ctl_request_entry(const struct ctlua_request *r, struct ctl_entry *e);
 /* Push a list of the names of the IPS_* bits in @status (lua_push.c). */
 void ctl_push_status(lua_State *L, __u32 status);
 
-/* A flow from a ct.tuple userdata or a table ct.tuple accepts, at @arg. */
+/* A flow from a ct.tuple userdata, a table or a string ct.tuple accepts, at @arg. */
 void ctl_check_flow(lua_State *L, int arg, struct ctlua_flow *f);
 /* The same for the value at stack index @idx, reported as part of argument @arg. */
 void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f);
+/*
+ * A filter argument at @arg that is a tuple or its text becomes the table of its five
+ * fields (src, dst, sport, dport, proto), in place; anything else is left as it is.
+ */
+void ctl_flow_filter(lua_State *L, int arg);
 void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f);
 /*
  * Parse a tuple written as tostring(tuple) writes it, "udp 198.18.0.2:40000 → 198.18.0.1:53"

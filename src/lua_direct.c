@@ -184,13 +184,7 @@ static int run_one(lua_State *L, int op, const struct ctlua_flow *f, const struc
 	return 1;
 }
 
-/* What ct.alloc and ct.alloc_many take; ct.lookup takes the kfunc-level part only. */
-#define LOOKUP_KEYS	"netns", "zone", "l4proto", "dir", "reserved", "tuple_size", "opts_size"
-static const char *const alloc_keys[] = { CTL_OPTS_KEYS, LOOKUP_KEYS, "snat", "dnat", NULL };
-static const char *const change_keys[] = { CTL_OPTS_KEYS, LOOKUP_KEYS, NULL };
-static const char *const lookup_keys[] = { LOOKUP_KEYS, NULL };
-static const char *const alloc_many_keys[] = { CTL_OPTS_KEYS, LOOKUP_KEYS, "snat", "dnat",
-					       "threads", NULL };
+/* What each takes: ctl_keys_alloc, _change, _lookup and _alloc_many (arg_keys.c). */
 
 /* ct.alloc(tuple [, opts]) -> entry | nil, msg, errno */
 static int l_alloc(lua_State *L)
@@ -200,7 +194,7 @@ static int l_alloc(lua_State *L)
 	struct ctlua_flow f;
 	int ret;
 
-	if ((ret = check_request(L, alloc_keys, false, &f, &o, &p)))
+	if ((ret = check_request(L, ctl_keys_alloc, false, &f, &o, &p)))
 		return ret;
 	return run_one(L, CTLUA_REQ_ALLOC, &f, &o, &p);
 }
@@ -213,7 +207,7 @@ static int l_lookup(lua_State *L)
 	struct ctlua_flow f;
 	int ret;
 
-	if ((ret = check_request(L, lookup_keys, false, &f, &o, &p)))
+	if ((ret = check_request(L, ctl_keys_lookup, false, &f, &o, &p)))
 		return ret;
 	return run_one(L, CTLUA_REQ_LOOKUP, &f, NULL, &p);
 }
@@ -226,7 +220,7 @@ static int l_change(lua_State *L)
 	struct ctlua_flow f;
 	int ret;
 
-	if ((ret = check_request(L, change_keys, true, &f, &o, &p)))
+	if ((ret = check_request(L, ctl_keys_change, true, &f, &o, &p)))
 		return ret;
 	return run_one(L, CTLUA_REQ_CHANGE, &f, &o, &p);
 }
@@ -380,7 +374,7 @@ static int l_alloc_many(lua_State *L)
 	ctl_req_params_default(&p);
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
-		ctl_check_keys(L, 2, 2, alloc_many_keys);
+		ctl_check_keys(L, 2, 2, ctl_keys_alloc_many);
 		ctl_check_opts(L, 2, 2, true, &o);
 		ctl_field_int(L, 2, 2, "threads", 1, CTL_DP_THREADS_MAX, &threads);
 	}

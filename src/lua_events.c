@@ -28,6 +28,7 @@
 #include "log.h"
 #include "loop.h"
 #include "lua_ct.h"
+#include "help.h"
 #include "names.h"
 #include "pretty.h"
 #include "sandbox.h"
@@ -36,7 +37,10 @@
 
 int ctl_traceback(lua_State *L)
 {
-	const char *msg = lua_tostring(L, 1);
+	const char *msg;
+
+	ctl_qualify_error(L, 1);		/* 'ct.rule', not 'rule' */
+	msg = lua_tostring(L, 1);
 
 	if (!msg)
 		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
@@ -58,7 +62,7 @@ static void report(lua_State *L, const char *what)
  */
 static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_flow *f, int base)
 {
-	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
+	const char *const *keys = ctl_keys_opts;
 	struct ctlua_verdict v = {};
 	struct ctl_dp_policy p;
 	struct ctlua_flow fail;
@@ -164,13 +168,32 @@ static void json_event(struct ctl_state *s, const struct ctlua_event *e)
 }
 
 /*
- * Print the event at @ev if every field of the watch filter equals the event's. With
- * --json, as a JSON line, unless a callback's event already was one (on_event).
+ * One line of the watch: to the front end's output if it set one, else stdout. The
+ * only place the watch writes.
+ */
+static void watch_line(struct ctl_state *s, const char *line)
+{
+	if (s->watch_out) {
+		s->watch_out(s->watch_ctx, line);
+		return;
+	}
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
+/*
+ * Print the event at @ev if it came after the watch began and every field of the watch
+ * filter equals the event's, behind the local time it was emitted at (12:04:05.123).
+ * With --json, as a JSON line, unless a callback's event already was one (on_event).
  */
 static void watch(lua_State *L, struct ctl_state *s, int ev, const struct ctlua_event *e)
 {
 	int top = lua_gettop(L);
-	bool match = true;
+	bool match = e->time_ns >= s->watch_since_ns;
+	char stamp[32];
+	struct tm tm;
+	__s64 ns;
+	time_t sec;
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->watch_ref);
 	lua_pushnil(L);
@@ -183,15 +206,24 @@ static void watch(lua_State *L, struct ctl_state *s, int ev, const struct ctlua_
 	lua_settop(L, top);
 	if (!match)
 		return;
+	s->watch_shown++;
 	if (ctl_log_json_on()) {
 		if (s->cb_ref[e->kind] == LUA_NOREF)
 			json_event(s, e);
 		return;
 	}
+	ns = (__s64)e->time_ns + (s->dp ? ctl_dp_realtime_offset(s->dp) : 0);
+	sec = (time_t)(ns / 1000000000);
+	if (!localtime_r(&sec, &tm) || !strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm))
+		strcpy(stamp, "??:??:??");
+	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03d ",
+		 (int)(ns / 1000000 % 1000));
 	ctl_pretty(L, ev);
-	printf("%s\n", lua_tostring(L, -1));
-	fflush(stdout);
-	lua_pop(L, 1);
+	lua_pushstring(L, stamp);
+	lua_insert(L, -2);
+	lua_concat(L, 2);
+	watch_line(s, lua_tostring(L, -1));
+	lua_settop(L, top);
 }
 
 struct dispatch {
@@ -664,15 +696,28 @@ void ctl_events_unwatch(lua_State *L, struct ctl_state *s)
 	unwatch(L, s);
 }
 
+bool ctl_events_watching(const struct ctl_state *s, unsigned long *shown)
+{
+	*shown = s->watch_shown;
+	return s->watch_ref != LUA_NOREF;
+}
+
+void ctl_events_watch_output(struct ctl_state *s, void (*out)(void *ctx, const char *line),
+			     void *ctx)
+{
+	s->watch_out = out;
+	s->watch_ctx = ctx;
+}
+
 void ctl_events_signals_interrupt(struct ctl_state *s)
 {
 	s->signals_interrupt = true;
 }
 
 /*
- * ct.watch([filter]) -> true: print every event whose fields equal the filter's (all
- * events without one) as it arrives; ct.watch(false) stops. The REPL also stops it at
- * the next line typed.
+ * ct.watch([filter]) -> true: print every event from now on whose fields equal the
+ * filter's (all events without one) as it arrives; ct.watch(false) stops. The shell
+ * holds the prompt while a watch is on, and Ctrl-C stops it.
  */
 static int l_watch(lua_State *L)
 {
@@ -685,14 +730,19 @@ static int l_watch(lua_State *L)
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	if (lua_isnoneornil(L, 1))
+	if (lua_isnoneornil(L, 1)) {
+		lua_settop(L, 0);
 		lua_newtable(L);
-	else
-		luaL_checktype(L, 1, LUA_TTABLE);
+	}
+	ctl_flow_filter(L, 1);		/* a tuple, or its text: that flow's events */
+	luaL_checktype(L, 1, LUA_TTABLE);
 	ctl_check_record_filter(L, 1, &ctl_event_record);
 	lua_settop(L, 1);
 	luaL_unref(L, LUA_REGISTRYINDEX, s->watch_ref);
 	s->watch_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	/* what waits in the ring buffer came before: not shown */
+	s->watch_since_ns = (__u64)ctl_now_ns(CLOCK_MONOTONIC);
+	s->watch_shown = 0;
 	if ((err = ctl_events_sync_mask(L, s)))
 		return ctl_fail(L, err, "cannot write the config map");
 	lua_pushboolean(L, 1);

@@ -275,7 +275,7 @@ static int refused(lua_State *L, struct ctl_state *s, int err, const char *ifnam
  */
 static int l_attach(lua_State *L)
 {
-	static const char *const keys[] = { "dir", "wait", "takeover", "orphans", NULL };
+	const char *const *keys = ctl_keys_attach;
 	struct ctl_state *s = ctl_state(L);
 	const char *ifname = ctl_check_cstring(L, 1);
 	struct ctl_tc_opts opts = *ctl_tc_defaults();

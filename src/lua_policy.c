@@ -60,7 +60,7 @@ static int l_mode(lua_State *L)
  */
 static int l_default(lua_State *L)
 {
-	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
+	const char *const *keys = ctl_keys_opts;
 	struct ctl_state *s = ctl_state(L);
 	bool set_action = !lua_isnoneornil(L, 1), set_opts = !lua_isnoneornil(L, 2);
 	const struct ctlua_verdict *v;
@@ -213,9 +213,7 @@ static int write_rules(struct ctl_state *s, const struct ctl_rules *t,
 	return err;
 }
 
-/* The fields ct.rule takes, and each rule of ct.policy's list. */
-static const char *const rule_keys[] = { "proto", "family", "src", "dst", "dport", "action",
-					 CTL_OPTS_KEYS, "priority", NULL };
+/* The fields ct.rule takes, and each rule of ct.policy's list: ctl_keys_rule. */
 
 /*
  * The rule table at @idx into @r (id 0) and @priority. Misuse raises "bad argument #@arg"
@@ -228,7 +226,7 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 	char why[200];
 
 	idx = lua_absindex(L, idx);
-	ctl_check_keys(L, idx, arg, rule_keys);
+	ctl_check_keys(L, idx, arg, ctl_keys_rule);
 	spec.proto = ctl_field_str(L, idx, arg, "proto");
 	spec.src = ctl_field_str(L, idx, arg, "src");
 	spec.dst = ctl_field_str(L, idx, arg, "dst");
@@ -316,7 +314,7 @@ static int policy_rule(lua_State *L)
 /* ct.policy's default, for check_value: "action" or {action=, opts...} into @ud. */
 static int policy_default(lua_State *L)
 {
-	static const char *const keys[] = { "action", CTL_OPTS_KEYS, NULL };
+	const char *const *keys = ctl_keys_answer;
 	struct ctlua_verdict *v = lua_touserdata(L, 1);
 	int action;
 
@@ -348,7 +346,7 @@ static int policy_default(lua_State *L)
  */
 static int l_policy(lua_State *L)
 {
-	static const char *const keys[] = { "mode", "default", "rules", NULL };
+	const char *const *keys = ctl_keys_policy;
 	struct ctl_state *s = ctl_state(L);
 	struct ctl_rules *t = NULL;
 	struct ctlua_verdict dflt;
@@ -525,7 +523,7 @@ static int get_verdict(lua_State *L, struct ctl_state *s, const struct ctlua_flo
  */
 static int l_verdict(lua_State *L)
 {
-	static const char *const keys[] = { CTL_OPTS_KEYS, NULL };
+	const char *const *keys = ctl_keys_opts;
 	struct ctl_state *s = ctl_state(L);
 	struct ctlua_verdict v = {};
 	struct ctlua_flow f, fail;
@@ -613,8 +611,7 @@ void ctl_verdicts_flush(struct ctl_state *s)
  */
 static int l_config(lua_State *L)
 {
-	static const char *const keys[] = { "verdicts", "verdict_idle", "pin", "when_stopped",
-					    NULL };
+	const char *const *keys = ctl_keys_config;
 	static const char *const stopped[] = { "pass", "enforce", NULL };
 	struct ctl_state *s = ctl_state(L);
 	struct ctl_dp_opts o = s->dp_opts;

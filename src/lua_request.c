@@ -30,7 +30,7 @@ static const struct ctl_features *features(lua_State *L)
 /* zone = id | {id=, dir="original"|"reply"|"both"|number} */
 static void check_zone(lua_State *L, int idx, int arg, struct ctlua_kopts *k)
 {
-	static const char *const keys[] = { "id", "dir", NULL };
+	const char *const *keys = ctl_keys_zone;
 	lua_Integer n;
 	int type = lua_getfield(L, idx, "zone");
 
@@ -68,7 +68,7 @@ static void check_zone(lua_State *L, int idx, int arg, struct ctlua_kopts *k)
 static bool check_nat(lua_State *L, int idx, int arg, const char *field, int family,
 		      struct ctlua_nat *nat)
 {
-	static const char *const keys[] = { "addr", "port", NULL };
+	const char *const *keys = ctl_keys_nat;
 	char label[16];
 	const char *text;
 	lua_Integer port = 0;

@@ -7,7 +7,6 @@
 #include "lua_ct.h"
 #include "names.h"
 
-static const char *const tuple_keys[] = { "src", "dst", "sport", "dport", "proto", NULL };
 /* What a tuple shows: its five fields and two derived ones (tuple_index). */
 const char *const ctl_tuple_fields[] = { "src", "dst", "sport", "dport", "proto", "family",
 					 "reply", NULL };
@@ -45,6 +44,9 @@ static __u8 check_proto(lua_State *L, int idx, int arg)
 	return (__u8)proto;
 }
 
+static void check_text_at(lua_State *L, int idx, int arg, lua_Integer item, struct ctlua_flow *f);
+static int tuple_index(lua_State *L);
+
 void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f)
 {
 	struct ctlua_flow *ud = ctl_testobject(L, idx, CTL_TUPLE_MT, sizeof(*ud));
@@ -54,10 +56,15 @@ void ctl_check_flow_at(lua_State *L, int idx, int arg, struct ctlua_flow *f)
 		*f = *ud;
 		return;
 	}
+	if (lua_type(L, idx) == LUA_TSTRING) {	/* what tostring(tuple) printed, pasted back */
+		check_text_at(L, idx, arg, 0, f);
+		return;
+	}
 	if (!lua_istable(L, idx))
-		ctl_arg_error(L, arg, "tuple or table expected, got %s", luaL_typename(L, idx));
+		ctl_arg_error(L, arg, "tuple, table or string expected, got %s",
+			      luaL_typename(L, idx));
 	memset(f, 0, sizeof(*f));
-	ctl_check_keys(L, idx, arg, tuple_keys);
+	ctl_check_keys(L, idx, arg, ctl_keys_tuple);
 	sfam = check_addr(L, idx, arg, "src", f->saddr);
 	dfam = check_addr(L, idx, arg, "dst", f->daddr);
 	if (sfam != dfam)
@@ -218,8 +225,8 @@ void ctl_flow_batch_begin(lua_State *L, struct ctl_flow_batch *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->keys = lua_gettop(L) + 1;
-	for (int i = 0; tuple_keys[i]; i++)
-		b->key[i] = lua_pushstring(L, tuple_keys[i]);
+	for (int i = 0; ctl_keys_tuple[i]; i++)
+		b->key[i] = lua_pushstring(L, ctl_keys_tuple[i]);
 }
 
 void ctl_flow_batch_end(lua_State *L, struct ctl_flow_batch *b)
@@ -359,6 +366,30 @@ void ctl_push_tuple(lua_State *L, const struct ctlua_flow *f)
 
 	*ud = *f;
 	luaL_setmetatable(L, CTL_TUPLE_MT);
+}
+
+void ctl_flow_filter(lua_State *L, int arg)
+{
+	struct ctlua_flow f;
+	int t;
+
+	if (lua_type(L, arg) != LUA_TSTRING &&
+	    !ctl_testobject(L, arg, CTL_TUPLE_MT, sizeof(struct ctlua_flow)))
+		return;
+	ctl_check_flow(L, arg, &f);
+	ctl_push_tuple(L, &f);
+	t = lua_gettop(L);
+	lua_createtable(L, 0, 5);
+	/* the fields as the tuple reads them, so they are what filters and events compare */
+	for (int i = 0; ctl_keys_tuple[i]; i++) {
+		lua_pushcfunction(L, tuple_index);
+		lua_pushvalue(L, t);
+		lua_pushstring(L, ctl_keys_tuple[i]);
+		lua_call(L, 2, 1);
+		lua_setfield(L, -2, ctl_keys_tuple[i]);
+	}
+	lua_replace(L, arg);
+	lua_pop(L, 1);
 }
 
 /* ct.tuple{src=, dst=, sport=, dport=, proto=} | ct.tuple("udp A:P -> B:Q") -> tuple */

@@ -390,7 +390,7 @@ static void put_nat(struct out *o, int t, const char *k)
 
 /*
  * entry{udp 198.18.0.2:1000 → 198.18.0.1:80, reply udp 198.18.0.1:80 → ..., status
- * assured,seen_reply, timeout 29000 ms, mark 5}: the fields that are zero are left
+ * assured,seen_reply, timeout 29000 ms, mark 0x5}: the fields that are zero are left
  * out, as is status_bits, which the names say again.
  */
 static void entry(struct out *o, int t)
@@ -417,7 +417,7 @@ static void entry(struct out *o, int t)
 		addf(o, ", timeout %lld ms", (long long)lua_tointeger(L, -1));
 	lua_pop(L, 1);
 	if ((v = int_field(L, t, "mark")))
-		addf(o, ", mark %lld", (long long)v);
+		addf(o, ", mark 0x%llx", (unsigned long long)v);
 	if ((v = int_field(L, t, "zone")))
 		addf(o, ", zone %lld", (long long)v);
 	put_nat(o, t, "snat");
@@ -654,6 +654,13 @@ static void key_prefix(struct out *o, const struct key *k)
 	}
 }
 
+/* Whether the key @k holds a mark (an integer from 0 up, on top), shown in hex. */
+static bool is_mark(const struct key *k, lua_State *L)
+{
+	return k->rank == 1 && k->len == 4 && !memcmp(k->s, "mark", 4) && lua_isinteger(L, -1) &&
+	       lua_tointeger(L, -1) >= 0;
+}
+
 /* Whether the table at @t has no key at all. */
 static bool is_empty(lua_State *L, int t)
 {
@@ -699,8 +706,16 @@ static bool fields(struct out *o, int t, int ind)
 		key_prefix(o, &k[i]);
 		lua_rawgeti(L, top + 1, k[i].slot);	/* the keys table */
 		lua_rawget(L, t);
-		if (!field_value(o, ind))
+		if (is_mark(&k[i], L)) {	/* in hex, as marks are written */
+			addf(o, "0x%llx", (unsigned long long)lua_tointeger(L, -1));
+			lua_pop(L, 1);
+			if (!o->flat)
+				adds(o, ",");
+			if (!fits(o))
+				return false;
+		} else if (!field_value(o, ind)) {
 			return false;
+		}
 	}
 close:
 	lua_settop(L, top);

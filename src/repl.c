@@ -24,6 +24,7 @@
 #include <lauxlib.h>
 #include "ct_host.h"
 #include "deadline.h"
+#include "help.h"
 #include "loop.h"
 #include "pretty.h"
 #include "repl.h"
@@ -41,6 +42,7 @@ static struct {
 	bool tty;
 	bool done;
 	bool failed;			/* some chunk raised an error */
+	bool watching;			/* ct.watch holds the prompt until Ctrl-C */
 	char *chunk;			/* lines of an unfinished statement */
 	size_t len;
 	char history[4096];		/* the history file, "" for none */
@@ -54,13 +56,13 @@ static struct {
 
 static void hide_line(void)
 {
-	if (repl.tty)
+	if (repl.tty && !repl.watching)
 		rl_clear_visible_line();	/* prompt and text; readline keeps both */
 }
 
 static void show_line(void)
 {
-	if (!repl.tty)
+	if (!repl.tty || repl.watching)
 		return;
 	rl_on_new_line();
 	rl_redisplay();
@@ -134,7 +136,10 @@ static void history_add(const char *text)
 
 int ctl_repl_traceback(lua_State *L)
 {
-	const char *msg = lua_tostring(L, 1), *tail;
+	const char *msg, *tail;
+
+	ctl_qualify_error(L, 1);		/* 'ct.rule', not 'rule' */
+	msg = lua_tostring(L, 1);
 
 	if (!msg)
 		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
@@ -186,11 +191,82 @@ static void print_values(lua_State *L, int n)
 	lua_settop(L, first - 1);
 }
 
-/* Protected: run the chunk at 1 and print what it returned (a slow __tostring included). */
+/*
+ * Show the generic-for iterator at 1..4 (function, state, control, closing value) as
+ * the rows it gives: the first ROWS_SHOWN printed as values are, then a count line.
+ * The loop runs as a for loop would run it, to its end (the count needs that), and
+ * closes the closing value as the loop would. Leaves the list of the rows on top:
+ * each the value it gave, or the list of its values when it gave several.
+ */
+#define ROWS_SHOWN	20
+
+static void print_rows(lua_State *L)
+{
+	lua_Integer count = 0;
+	int rows;
+
+	lua_settop(L, 4);
+	lua_newtable(L);
+	rows = lua_gettop(L);
+	for (;;) {
+		lua_pushvalue(L, 1);
+		lua_pushvalue(L, 2);
+		lua_pushvalue(L, 3);
+		lua_call(L, 2, LUA_MULTRET);
+		if (lua_gettop(L) == rows || lua_isnil(L, rows + 1))
+			break;
+		lua_pushvalue(L, rows + 1);
+		lua_replace(L, 3);		/* the control variable */
+		if (lua_gettop(L) == rows + 1) {	/* the row: its value, or a list of them */
+			lua_pushvalue(L, rows + 1);
+		} else {
+			lua_createtable(L, lua_gettop(L) - rows, 0);
+			for (int i = rows + 1, k = 1; i < lua_gettop(L); i++, k++) {
+				lua_pushvalue(L, i);
+				lua_rawseti(L, -2, k);
+			}
+		}
+		lua_rawseti(L, rows, ++count);
+		if (count <= ROWS_SHOWN)
+			print_values(L, lua_gettop(L) - rows);
+		lua_settop(L, rows);
+	}
+	lua_settop(L, rows);
+	if (!lua_isnil(L, 4) && luaL_getmetafield(L, 4, "__close") != LUA_TNIL) {
+		lua_pushvalue(L, 4);
+		lua_pushnil(L);
+		lua_call(L, 2, 0);
+	}
+	if (count > ROWS_SHOWN)
+		printf("... %lld more (%lld rows)\n", (long long)(count - ROWS_SHOWN),
+		       (long long)count);
+	else
+		printf("(%lld row%s)\n", (long long)count, count == 1 ? "" : "s");
+}
+
+/*
+ * Protected: run the chunk at 1 and print what it returned (a slow __tostring included);
+ * an iterator (a function followed by its state, as pairs() and ct.entries() return
+ * them) as its rows. `_` then holds the first value printed, or the list of the rows.
+ */
 static int run_and_print(lua_State *L)
 {
+	int n;
+
 	lua_call(L, 0, LUA_MULTRET);
-	print_values(L, lua_gettop(L));
+	n = lua_gettop(L);
+	if (n == 0)
+		return 0;
+	/* as pairs, ipairs, io.lines and ct.entries give them; not (hook, "c", 0) */
+	if (n >= 2 && lua_type(L, 1) == LUA_TFUNCTION &&
+	    (lua_isnil(L, 2) || lua_istable(L, 2) || lua_isuserdata(L, 2))) {
+		print_rows(L);
+	} else {
+		lua_pushvalue(L, 1);
+		lua_insert(L, 1);
+		print_values(L, n);
+	}
+	lua_setglobal(L, "_");
 	return 0;
 }
 
@@ -231,6 +307,67 @@ static void reset_chunk(void)
 		rl_set_prompt(PROMPT);
 }
 
+static void on_line(char *line);
+static void process_piped(void);
+
+/* ---- ct.watch at the prompt ------------------------------------------------------------ */
+
+/*
+ * A line left a watch on: the shell shows its events, and nothing else, until Ctrl-C.
+ * The prompt goes; keys typed meanwhile are read and dropped (a terminal) or wait
+ * (a pipe: the next lines run after the watch).
+ */
+static void watch_begin(void)
+{
+	struct ctl_state *s = ctl_state_of(repl.L);
+	unsigned long shown;
+	struct termios quiet;
+
+	if (!s || !ctl_events_watching(s, &shown) || repl.watching)
+		return;
+	repl.watching = true;
+	fputs("(watching events; Ctrl-C ends the watch)\n", stdout);
+	fflush(stdout);
+	if (!repl.tty)
+		return;
+	rl_callback_handler_remove();	/* no prompt, and no line to redraw */
+	if (!tcgetattr(STDIN_FILENO, &quiet)) {	/* typed keys not echoed; Ctrl-C still a signal */
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ICANON);
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+	}
+}
+
+/* Ctrl-C during a watch: stop it and give the prompt back. */
+static void watch_end(void)
+{
+	struct ctl_state *s = ctl_state_of(repl.L);
+	unsigned long shown = 0;
+
+	if (s) {
+		ctl_events_watching(s, &shown);
+		ctl_events_unwatch(repl.L, s);
+	}
+	repl.watching = false;
+	printf("%s(watch ended: %lu event%s shown)\n", repl.tty ? "^C\n" : "", shown,
+	       shown == 1 ? "" : "s");
+	fflush(stdout);
+	if (repl.tty) {
+		tcflush(STDIN_FILENO, TCIFLUSH);	/* what was typed meanwhile is not a line */
+		rl_callback_handler_install(PROMPT, on_line);
+	} else {
+		process_piped();			/* the lines that waited */
+	}
+}
+
+/* Keys typed while a watch holds the terminal: dropped. */
+static void drop_input(void)
+{
+	char buf[256];
+
+	if (read(STDIN_FILENO, buf, sizeof(buf)) == 0 && !repl.tty)
+		repl.done = true;
+}
+
 /* A line typed or read; NULL at the end of input. */
 static void on_line(char *line)
 {
@@ -238,8 +375,6 @@ static void on_line(char *line)
 	char *grown;
 	int r;
 
-	if (line && ctl_state_of(L))	/* a watch lasts until the next Enter */
-		ctl_events_unwatch(L, ctl_state_of(L));
 	if (!line) {
 		if (repl.len) {	/* input ended inside a statement: that is its error */
 			fprintf(stderr, "ctlua: stdin: unfinished statement at the end of input\n");
@@ -273,17 +408,47 @@ static void on_line(char *line)
 		report_error(L);
 	else
 		run_chunk(L);
+	if (!repl.done)
+		watch_begin();
 }
 
 /* ---- input without a terminal ------------------------------------------------------ */
 
 static char *inbuf;
 static size_t inlen;
+static bool in_eof;		/* stdin said it has no more */
+static bool in_looped = true;	/* stdin is among the loop's descriptors */
 
-/* Read what stdin has and hand each complete line to on_line; at its end, the rest. */
+/*
+ * Hand each complete line read to on_line; at the end of input, the rest. A watch
+ * holds the lines that follow until it ends.
+ */
+static void process_piped(void)
+{
+	char *nl;
+
+	while (!repl.done && !repl.watching && inbuf && (nl = memchr(inbuf, '\n', inlen))) {
+		size_t used = (size_t)(nl - inbuf) + 1;
+
+		*nl = '\0';
+		on_line(inbuf);
+		memmove(inbuf, inbuf + used, inlen - used + 1);
+		inlen -= used;
+	}
+	if (in_eof && !repl.done && !repl.watching) {	/* end of input (or an error reading it) */
+		if (inlen) {
+			inlen = 0;
+			on_line(inbuf);
+		}
+		if (!repl.done && !repl.watching)
+			on_line(NULL);
+	}
+}
+
+/* Read what stdin has, then process it. */
 static void read_piped(void)
 {
-	char buf[4096], *nl, *grown;
+	char buf[4096], *grown;
 	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
 
 	if (n < 0 && errno == EINTR)
@@ -299,21 +464,10 @@ static void read_piped(void)
 		memcpy(inbuf + inlen, buf, (size_t)n);
 		inlen += (size_t)n;
 		inbuf[inlen] = '\0';
+	} else {
+		in_eof = true;
 	}
-	while (!repl.done && inbuf && (nl = memchr(inbuf, '\n', inlen))) {
-		size_t used = (size_t)(nl - inbuf) + 1;
-
-		*nl = '\0';
-		on_line(inbuf);
-		memmove(inbuf, inbuf + used, inlen - used + 1);
-		inlen -= used;
-	}
-	if (n <= 0 && !repl.done) {	/* end of input (or an error reading it) */
-		if (inlen)
-			on_line(inbuf);
-		if (!repl.done)
-			on_line(NULL);
-	}
+	process_piped();
 }
 
 /* ---- signals at the prompt ----------------------------------------------------------- */
@@ -321,6 +475,12 @@ static void read_piped(void)
 /* Ctrl-C clears the line (and an unfinished statement); SIGTERM and SIGHUP end the REPL. */
 static void handle_signal(int signo)
 {
+	if (signo == SIGINT && repl.watching) {	/* ends the watch, not the shell */
+		if (ctl_signal_stopping() == SIGINT)
+			ctl_signal_honoured();
+		watch_end();
+		return;
+	}
 	if (signo != SIGINT || !repl.tty || ctl_signal_stopping() != SIGINT) {
 		repl.done = true;
 		repl.failed |= signo == SIGINT;
@@ -421,6 +581,11 @@ int ctl_repl(lua_State *L, bool tty)
 
 		if (s)
 			ctl_events_signals_interrupt(s);
+		if (!tty && in_looped == (repl.watching || in_eof)) {	/* a pipe waits */
+			err = in_looped ? ctl_loop_remove(loop, STDIN_FILENO)
+					: ctl_loop_add(loop, STDIN_FILENO, STDIN_TAG);
+			in_looped = !in_looped;
+		}
 		if (efd != src_fd &&
 		    !(err = ctl_loop_set_source(loop, efd, drain, NULL, s ? ctl_events_wake(s) : NULL)))
 			src_fd = efd;
@@ -434,12 +599,12 @@ int ctl_repl(lua_State *L, bool tty)
 			repl.failed = true;
 			break;
 		}
-		if (n > 0) {
-			if (tty)
-				rl_callback_read_char();
-			else
-				read_piped();
-		}
+		if (n > 0 && repl.watching && tty)
+			drop_input();
+		else if (n > 0 && tty)
+			rl_callback_read_char();
+		else if (n > 0)
+			read_piped();
 		fflush(stdout);
 	}
 	if (tty) {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * repl_complete.c - Tab completion from the live Lua state: globals, fields of tables,
- * methods and fields of ctlua's userdata, and the option strings a ct function takes
- * (modes, actions, event kinds, errno names, interface names).
+ * methods and fields of ctlua's userdata, the option strings a ct function takes
+ * (modes, actions, event kinds, status bits, errno names, interface names), and the
+ * fields of its option tables (`ct.rule{pro` -> `proto = `), from arg_keys.c, the lists
+ * the argument checkers use.
  *
  * Completion only reads: tables are walked with raw access, so no __index function of
  * user code runs while a key is pressed.
@@ -13,9 +15,11 @@
 #include <string.h>
 #include <readline/readline.h>
 #include <lauxlib.h>
+#include "arg_keys.h"
 #include "ct_host.h"
 #include "explain.h"
 #include "names.h"
+#include "tc.h"
 #include "repl.h"
 
 static lua_State *complete_L;
@@ -155,6 +159,18 @@ static void cand_add_options(const char *func, const char *field, const char *te
 			cand_add("", ctl_errno_name(e, name, sizeof(name)), text);
 	} else if (!strcmp(func, "ct.attach") && !strcmp(field, "dir")) {
 		cand_add_list(ctl_dir_names, text);
+	} else if (!strcmp(func, "ct.attach") && !strcmp(field, "orphans")) {
+		cand_add_list(ctl_orphans_names, text);
+	} else if (!strcmp(field, "status")) {	/* status = {"fix -> the bits BPF can set */
+		cand_add_list(ctl_status_names, text);
+	} else if (!strcmp(field, "action")) {
+		cand_add_list(ctl_action_names, text);
+	} else if (!strcmp(field, "mode")) {
+		cand_add_list(ctl_mode_names, text);
+	} else if (!strcmp(field, "kind")) {
+		cand_add_list(ctl_event_names, text);
+	} else if (!strcmp(field, "family")) {
+		cand_add_list(ctl_family_names, text);
 	} else if (!strcmp(func, "ct.attach") && !*field) {
 		struct if_nameindex *ifs = if_nameindex();
 
@@ -186,6 +202,94 @@ static void copy_span(const char *line, int from, int to, char *out, size_t size
 	}
 }
 
+/* Where the innermost table constructor still open before @pos starts ('{'), or -1. */
+static int open_brace(const char *line, int pos)
+{
+	int depth = 0;
+
+	for (int i = pos - 1; i >= 0; i--) {
+		if (strchr(")}]", line[i]))
+			depth++;
+		else if (strchr("({[", line[i]) && depth-- == 0)
+			return line[i] == '{' ? i : -1;
+	}
+	return -1;
+}
+
+/* The name (a.b.c) that ends just before @end, skipping blanks, into @out. */
+static void name_before(const char *line, int end, char *out, size_t size)
+{
+	int i;
+
+	while (end > 0 && line[end - 1] == ' ')
+		end--;
+	for (i = end - 1; i >= 0 && (name_char(line[i]) || strchr(".:", line[i])); i--)
+		;
+	copy_span(line, i + 1, end, out, size);
+}
+
+/*
+ * The word at @start is a key of a table constructor (`{pro`, `, time`): the function
+ * it is an argument of, which one (*@arg, from 1), and the field it is nested in, if
+ * any (`zone = {i` -> "zone"). False when the word is not in such a place.
+ */
+static bool table_context(const char *line, int start, char *func, size_t fsize, char *field,
+			  size_t ksize, int *arg)
+{
+	int i = start - 1, b, depth = 0;
+
+	*func = *field = '\0';
+	while (i >= 0 && line[i] == ' ')
+		i--;
+	if (i < 0 || (line[i] != '{' && line[i] != ','))
+		return false;
+	b = open_brace(line, i + 1);
+	if (b < 0)
+		return false;
+	for (i = b - 1; i >= 0 && line[i] == ' '; i--)
+		;
+	if (i >= 0 && line[i] == '=') {		/* a nested table: field = { */
+		name_before(line, i, field, ksize);
+		if ((b = open_brace(line, i)) < 0)
+			return false;
+		for (i = b - 1; i >= 0 && line[i] == ' '; i--)
+			;
+	}
+	if (i >= 0 && name_char(line[i])) {	/* f{...}: the one argument */
+		name_before(line, b, func, fsize);
+		*arg = 1;
+		return true;
+	}
+	*arg = 1;				/* f(a, {...}): count the commas before it */
+	for (i = b - 1; i >= 0; i--) {
+		if (strchr(")}]", line[i]))
+			depth++;
+		else if (strchr("{[", line[i]) && depth)
+			depth--;
+		else if (line[i] == '(' && depth-- == 0)
+			break;
+		else if (line[i] == ',' && depth == 0)
+			(*arg)++;
+	}
+	if (i < 0)
+		return false;
+	name_before(line, i, func, fsize);
+	return *func != '\0';
+}
+
+/* The fields of the table argument the word is in, each as `name = `. */
+static void cand_add_table_keys(const char *func, const char *field, int arg, const char *text)
+{
+	const char *const *keys = ctl_arg_keys(func, arg, *field ? field : NULL);
+
+	for (int i = 0; keys && keys[i]; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "%s = ", keys[i]);
+		cand_add("", key, text);
+	}
+}
+
 /*
  * Inside a string opened at @quote: the function whose arguments hold it ("ct.mode" for
  * `ct.mode("en`, also through a table argument, `ct.attach("x", {dir = "in`), and the
@@ -199,6 +303,11 @@ static void string_context(const char *line, int quote, char *func, size_t fsize
 	*func = *field = '\0';
 	while (i >= 0 && line[i] == ' ')
 		i--;
+	if (i >= 0 && (line[i] == '{' || line[i] == ',')) {	/* an item: field = {"a", "b */
+		i = open_brace(line, i + 1);
+		for (i--; i >= 0 && line[i] == ' '; i--)
+			;
+	}
 	if (i >= 0 && line[i] == '=') {
 		for (i--; i >= 0 && line[i] == ' '; i--)
 			;
@@ -259,12 +368,22 @@ static void collect(lua_State *L, const char *line, const char *text, int start)
 		cand_add_fields(L, prefix, text);
 		lua_pop(L, 1);
 	} else {
-		lua_pushglobaltable(L);
-		cand_add_keys(L, "", text);
-		lua_pop(L, 1);
-		cand_add_list(keywords, text);
+		char func[64], field[32];
+		int arg;
+
+		/* a key of an option table: its fields only (it takes no positional values) */
+		if (table_context(line, start, func, sizeof(func), field, sizeof(field), &arg) &&
+		    ctl_arg_keys(func, arg, *field ? field : NULL)) {
+			cand_add_table_keys(func, field, arg, text);
+		} else {
+			lua_pushglobaltable(L);
+			cand_add_keys(L, "", text);
+			lua_pop(L, 1);
+			cand_add_list(keywords, text);
+		}
 	}
-	qsort(cands, ncands, sizeof(*cands), by_name);
+	if (ncands)		/* cands is NULL until a first candidate */
+		qsort(cands, ncands, sizeof(*cands), by_name);
 }
 
 /* The list ctl_complete_matches hands readline, one entry a call. */

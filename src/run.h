@@ -11,7 +11,8 @@
 
 /*
  * Call the function below @nargs arguments on top of @L, as lua_pcall does, with
- * @handler as message handler (NULL: none), while a stop signal interrupts it. The
+ * @handler as message handler (NULL: one that only names ct's functions as typed,
+ * 'ct.rule' for 'rule': ctl_qualify_error), while a stop signal interrupts it. The
  * signal stays pending afterwards (ctl_signal_pending, ctl_signal_take in loop.h).
  * Returns the Lua status; on error the message is on top. The verdicts the call
  * buffered are written afterwards (ctl_verdicts_flush).

@@ -63,8 +63,10 @@ t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, 
 t.raises("bad argument #2 to 'ct.verdict' (invalid option 'nah')", ct.verdict, U, "nah")
 t.raises("bad argument #2 to 'ct.verdict' (string expected, got nil)", ct.verdict, U, nil)
 t.raises("bad argument #2 to 'ct.verdict' (string expected, got nil)", ct.verdict, U, nil, { mark = 1 })
-t.raises("bad argument #1 to 'ct.verdict' (tuple or table expected, got string)", ct.verdict,
-	"198.18.0.2", "drop")
+t.raises("bad argument #1 to 'ct.verdict' ('198.18.0.2' is not a tuple like " ..
+	"'udp 198.18.0.2:40000 -> 198.18.0.1:53')", ct.verdict, "198.18.0.2", "drop")
+t.raises("bad argument #1 to 'ct.verdict' (tuple, table or string expected, got number)",
+	ct.verdict, 5, "drop")
 t.raises("bad argument #3 to 'ct.verdict' (field 'status': 'confirmed' is not a status BPF can " ..
 	"set (seen_reply, assured, fixed_timeout, helper))", ct.verdict, U, "alloc",
 	{ status = { "confirmed" } })

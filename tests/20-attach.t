@@ -66,7 +66,7 @@ is "$OUT" $'nil\tENODEV: no interface named \'nosuch0\'\t19' \
 
 ctlua_run "$NS_A" 10 -e "ct.attach('$IF_A', {dir='sideways'}) print('not reached')"
 isnt "$RC" 0 "a bad dir raises an error (non-zero exit)"
-like "$ERR" "bad argument #2 to 'attach'" "the error names the argument" || show_ctlua
+like "$ERR" "bad argument #2 to 'ct.attach'" "the error names the argument" || show_ctlua
 like "$ERR" "sideways" "the error quotes the bad value" || show_ctlua
 unlike "$OUT" 'not reached' "the script stops at the error"
 unlike "$(filters ingress)$(filters egress)" 'bpf' "misuse leaves no filter behind"

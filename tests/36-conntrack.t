@@ -186,7 +186,7 @@ R	bad argument #1 to 'ct.entries' (field 'family' does not match the addresses)
 R	bad argument #1 to 'ct.entries' (field 'proto': 'sctp' is not \"tcp\", \"udp\" or a number)
 R	bad argument #1 to 'ct.entries' (field 'family': invalid option 'ipx')
 R	bad argument #1 to 'ct.entries' (field 'netns': 'a/b' is not a namespace name (ip netns list shows them))
-R	bad argument #1 to 'ct.entries' (table expected, got string)
+R	bad argument #1 to 'ct.entries' ('mark' is not a tuple like 'udp 198.18.0.2:40000 -> 198.18.0.1:53')
 R	bad argument #1 to 'ct.flush' (field 'zone': 65536 is out of range 0 to 65535)
 R	bad argument #1 to 'ct.delete' (field 'dport': missing (a port, 0 to 65535))
 R	bad argument #2 to 'ct.delete' (unknown field 'mark' (known: zone, netns))" \

@@ -97,28 +97,37 @@ pty_wait $'12\n> ?$'; ok $? "the line then runs as typed"
 
 pty_type "ct.on('miss', nil); ct.watch{kind = 'miss'}"
 pty_key Enter
+pty_wait 'Ctrl-C ends the watch'; ok $? "ct.watch at the prompt says how it ends"
 udp_send "$NS_B" "$ADDR_A" 5354 || fail "udp_send"
-pty_wait 'event\{miss ingress'; ok $? "ct.watch prints matching events"
+pty_wait '[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} event\{miss ingress'
+ok $? "ct.watch prints matching events, each behind its time"
 like "$(pty_screen)" '198\.18\.0\.2:[0-9]+ → 198\.18\.0\.1:5354' "as one readable line"
+unlike "$(pty_last_line)" '^>' "the prompt does not come back while it watches"
+pty_type 'x = 1'	# keys typed during the watch are dropped, not run
+pty_key Enter
+udp_send "$NS_B" "$ADDR_A" 5355 || fail "udp_send"
+pty_wait ':5355, action pass'; ok $? "a line typed does not end the watch"
+pty_key C-c
+pty_wait $'\(watch ended: 2 events shown\)\n> ?$'; ok $? "Ctrl-C ends the watch (not the shell): the prompt is back"
 pty_type 'x = 1'
 pty_key Enter
 pty_key Enter		# a blank line: not kept in the history
 pty_type 'x = 1'	# the same line again: kept once
 pty_key Enter
-udp_send "$NS_B" "$ADDR_A" 5355 || fail "udp_send"
-sleep 0.5
-unlike "$(pty_screen)" ':5355' "the next line typed ends the watch"
-pty_type "ct.watch{dport = 5356}"
-pty_key Enter
 udp_send "$NS_B" "$ADDR_A" 5356 || fail "udp_send"
-pty_wait ':5356, action pass'; ok $? "while a new watch shows the next flow (events still flow)"
-pty_type 'ct.watch(false)'
+sleep 0.5
+unlike "$(pty_screen)" ':5356' "and the watch is over"
+pty_type "ct.watch{dport = 5357}"
 pty_key Enter
+udp_send "$NS_B" "$ADDR_A" 5357 || fail "udp_send"
+pty_wait ':5357, action pass'; ok $? "a new watch shows the next flow (events still flow)"
+pty_key C-c
+pty_wait "$prompt"
 
 # --- a failing callback, and Ctrl-C in ct.run ------------------------------------------------
 pty_type "ct.on('miss', function(e) error('callback broke') end)"
 pty_key Enter
-udp_send "$NS_B" "$ADDR_A" 5357 || fail "udp_send"
+udp_send "$NS_B" "$ADDR_A" 5358 || fail "udp_send"
 pty_wait 'callback broke'; ok $? "an error in a callback at the prompt is printed"
 pty_type 'print("prompt ok")'
 pty_key Enter
@@ -169,7 +178,7 @@ out=$(printf 'print(x)\nhelp(ct.lookup)\n' | ip netns exec "$NS_A" "$CTLUA" -i -
 like "$out" $'^5\nct\\.lookup\\(tuple' "ctlua -i runs the code, then reads lines; help(fn) prints its reference"
 out=$(printf 'print(ct.alloc({src="198.18.0.2", dst="198.18.0.1", sport=9, dport=10, proto="udp"}, {mark=3}))\n' |
 	ip netns exec "$NS_A" "$CTLUA" 2>&1)
-like "$out" '^entry\{udp 198\.18\.0\.2:9 → 198\.18\.0\.1:10, reply udp 198\.18\.0\.1:10 → 198\.18\.0\.2:9, status confirmed, timeout [0-9]+ ms, mark 3\}$' \
+like "$out" '^entry\{udp 198\.18\.0\.2:9 → 198\.18\.0\.1:10, reply udp 198\.18\.0\.1:10 → 198\.18\.0\.2:9, status confirmed, timeout [0-9]+ ms, mark 0x3\}$' \
 	"print() shows an entry as the shell does"
 out=$(printf 'for i = 1, 2 do\n' | ip netns exec "$NS_A" "$CTLUA" 2>&1)
 rc=$?

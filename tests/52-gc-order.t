@@ -86,7 +86,7 @@ is "$RC" 0 "another userdata given a tuple's metatable: exit status 0" || show
 is "$OUT" "false	bad argument #1 to '?' (ct.tuple expected, got another userdata with its metatable)
 false	(command line):3: bad argument #1 to 'index' (ct.tuple expected, got another userdata with its metatable)
 false	false
-false	bad argument #1 to 'ct.alloc' (tuple or table expected, got userdata)" \
+false	bad argument #1 to 'ct.alloc' (tuple, table or string expected, got userdata)" \
 	"  is not read as a tuple: refused, and equal to none" || show
 
 run "$ST"'local l = assert(ct.attach("lo"))

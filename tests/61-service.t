@@ -132,7 +132,7 @@ ct.mode(\"off\")
 assert(ct.attach(\"$IF_A\"))
 error(\"broken on purpose\")" "$POL:5: broken on purpose"
 broken "a bad rule" "ct.rule{proto=\"udp\", dport=70000, action=\"alloc\"}" \
-	"$POL:1: bad argument #1 to 'rule' (field 'dport': 70000 is out of range 0 to 65535)"
+	"$POL:1: bad argument #1 to 'ct.rule' (field 'dport': 70000 is out of range 0 to 65535)"
 broken "an unknown interface" "assert(ct.attach(\"nosuch0\"))" \
 	"$POL:1: ENODEV: no interface named 'nosuch0'"
 broken "ct.run in the policy" "assert(ct.attach(\"$IF_A\"))

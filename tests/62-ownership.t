@@ -204,13 +204,13 @@ nothing_left "after the option's run"
 # --- misuse ---------------------------------------------------------------------------
 
 ctlua_run "$NS_A" 10 -e "ct.attach('$IF_A', {orphans = 'adopt'})"
-like "$ERR" "^ctlua: \(command line\):1: bad argument #2 to 'attach' \(orphans=\"adopt\" needs pinned maps \(--pin DIR or ct.config\{pin=DIR\}\): a filter is adopted with the state it runs on\)" \
+like "$ERR" "^ctlua: \(command line\):1: bad argument #2 to 'ct.attach' \(orphans=\"adopt\" needs pinned maps \(--pin DIR or ct.config\{pin=DIR\}\): a filter is adopted with the state it runs on\)" \
 	"orphans=\"adopt\" without pins is refused: there is no state to adopt" || show_ctlua
 ctlua_run "$NS_A" 10 -e "ct.attach('$IF_A', {orphans = 'keep'})"
-like "$ERR" "^ctlua: \(command line\):1: bad argument #2 to 'attach' \(field 'orphans': invalid option 'keep'\)" \
+like "$ERR" "^ctlua: \(command line\):1: bad argument #2 to 'ct.attach' \(field 'orphans': invalid option 'keep'\)" \
 	"an unknown orphans value is misuse" || show_ctlua
 ctlua_run "$NS_A" 10 -e "ct.attach('$IF_A', {takeover = 1})"
-like "$ERR" "^ctlua: \(command line\):1: bad argument #2 to 'attach' \(field 'takeover': expected a boolean, got number\)" \
+like "$ERR" "^ctlua: \(command line\):1: bad argument #2 to 'ct.attach' \(field 'takeover': expected a boolean, got number\)" \
 	"takeover must be a boolean" || show_ctlua
 ctlua_run "$NS_A" 10 --orphans=adopt -e "print(1)"
 is "$RC $ERR" "2 ctlua: --orphans=adopt needs --pin DIR: a filter is adopted with the state it runs on" \

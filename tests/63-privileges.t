@@ -237,7 +237,7 @@ is "$? $(<"$TEST_TMP/out")" "0 link lo ingress	70" \
 ALLOC='print(ct.alloc({src="198.18.0.2", dst="198.18.0.1", sport=2000, dport=53, proto="udp"},
 	{timeout = 60000, mark = 67}))'
 with "$CORE" -e "$ALLOC"
-like "$RC $OUT" '^0 entry\{udp 198\.18\.0\.2:2000 → 198\.18\.0\.1:53, .* mark 67\}$' \
+like "$RC $OUT" '^0 entry\{udp 198\.18\.0\.2:2000 → 198\.18\.0\.1:53, .* mark 0x43\}$' \
 	"ct.alloc with {$CORE} creates the entry" || show_ctlua
 like "$(ct_entry "$NS_A" "src=198.18.0.2 dst=198.18.0.1 sport=2000 dport=53 ")" ' mark=67 ' \
 	"conntrack -L shows it"

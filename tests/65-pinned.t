@@ -153,7 +153,7 @@ prun --orphans=adopt -e "print(1)"
 is "$RC" 2 "--orphans=adopt without --pin is a usage error"
 is "$ERR" "ctlua: --orphans=adopt needs --pin DIR: a filter is adopted with the state it runs on" "naming why"
 prun -e "ct.attach('$IF_A', {orphans = 'adopt'})"
-like "$ERR" "bad argument #2 to 'attach' \\(orphans=\"adopt\" needs pinned maps \\(--pin DIR or ct.config\\{pin=DIR\\}\\): a filter is adopted with the state it runs on\\)" \
+like "$ERR" "bad argument #2 to 'ct.attach' \\(orphans=\"adopt\" needs pinned maps \\(--pin DIR or ct.config\\{pin=DIR\\}\\): a filter is adopted with the state it runs on\\)" \
 	"ct.attach's orphans='adopt' without pins raises"
 prun -e "ct.stats() ct.config{pin = '$PIN'}"
 like "$ERR" "bad argument #1 to '(ct\\.)?config' \\(field 'pin': the datapath is loaded already, without pins; set it before the first call that loads the datapath\\)" \

@@ -101,15 +101,15 @@ raises()
 raises "a syntax error" 'ct.default("drop")
 ct.rule{proto = "udp"' "$POL:3: '}' expected (to close '{' at line 2) near <eof>"
 raises "a bad rule" 'ct.rule{proto = "udp", dport = 70000, action = "alloc"}' \
-	"$POL:1: bad argument #1 to 'rule' (field 'dport': 70000 is out of range 0 to 65535)"
+	"$POL:1: bad argument #1 to 'ct.rule' (field 'dport': 70000 is out of range 0 to 65535)"
 raises "a rule without action" 'ct.rule{proto = "udp"}' \
-	"$POL:1: bad argument #1 to 'rule' (field 'action': missing (\"pass\", \"alloc\" or \"drop\"))"
+	"$POL:1: bad argument #1 to 'ct.rule' (field 'action': missing (\"pass\", \"alloc\" or \"drop\"))"
 raises "a callback that is no function" 'ct.on("miss", 42)' \
-	"$POL:1: bad argument #2 to 'on' (function expected, got number)"
+	"$POL:1: bad argument #2 to 'ct.on' (function expected, got number)"
 raises "an unknown event kind" 'ct.on("mis", print)' \
-	"$POL:1: bad argument #1 to 'on' (invalid option 'mis')"
+	"$POL:1: bad argument #1 to 'ct.on' (invalid option 'mis')"
 raises "a bad attach option" 'ct.attach("lo", {dir = "sideways"})' \
-	"$POL:1: bad argument #2 to 'attach' (field 'dir': invalid option 'sideways')"
+	"$POL:1: bad argument #2 to 'ct.attach' (field 'dir': invalid option 'sideways')"
 raises "ct.run" 'ct.run()' \
 	"$POL:1: ct.run and ct.poll cannot be called in a policy that 'ctlua run' serves (it serves the events itself)"
 raises "an error of the policy's own" 'error("not ready")' "$POL:1: not ready"

@@ -148,7 +148,7 @@ static void test_entry_fields(lua_State *L)
 	ctl_pretty(L, -1);
 	is_s(lua_tostring(L, -1), "entry{udp 198.18.0.2:1000 → 198.18.0.1:80, reply udp "
 	     "198.18.0.1:80 → 198.18.0.9:6666, status assured,confirmed,src_nat, timeout "
-	     "29000 ms, mark 5, zone 7, snat 198.18.0.9:6666}",
+	     "29000 ms, mark 0x5, zone 7, snat 198.18.0.9:6666}",
 	     "the pushed entry prints as the shell shows entries");
 	lua_pop(L, 2);
 }

@@ -353,7 +353,7 @@ static void test_ctlua(lua_State *L)
 	is_pretty(L, TUPLE "return {tuple = T, reply = T.reply, status = {'seen_reply', 'assured'},\n"
 		     "        status_bits = 6, timeout = 29000, mark = 5, zone = 0}",
 		  "entry{udp 198.18.0.2:1000 → 198.18.0.1:80, reply udp 198.18.0.1:80 → "
-		  "198.18.0.2:1000, status seen_reply,assured, timeout 29000 ms, mark 5}",
+		  "198.18.0.2:1000, status seen_reply,assured, timeout 29000 ms, mark 0x5}",
 		  "entry");
 	is_pretty(L, TUPLE "return {tuple = T, reply = T.reply, status = {'assured', 'src_nat'},\n"
 		     "        status_bits = 20, timeout = 1, mark = 0, zone = 7,\n"
