@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* loop.c - the host's one wait (epoll, an event source and its wakeups, timers) and its stop signals. */
+/*
+ * loop.c - the host's one wait (epoll, an event source and its wakeups, timers) and its
+ * stop signals.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -87,6 +87,25 @@ like "$ERR" "^ctlua: the timer callback \\($TEST_TMP/run.lua:18\\) failed: $TEST
 n=$(grep -c "^ctlua: the timer callback ($TEST_TMP/run.lua:19) failed: $TEST_TMP/run.lua:21: callback exceeded its time budget of 100 ms$" <<<"$ERR")
 cmp_ok "$n" -ge 2 "the endless callback is stopped by the budget each time, naming its line" || show_ctlua
 
+# --- the memory limit holds a timer callback in ----------------------------------------------
+
+cat >"$TEST_TMP/memory.lua" <<'EOF'
+ct.memory_limit("64M")
+ct.timer(10, function()
+	local t = {}
+	for i = 1, 1e8 do t[i] = i end
+end)
+local after = false
+ct.timer(100, function() after = true end)
+ct.run(1)
+print("AFTER", after, ct.stats().callback_memory)
+EOF
+ctlua_run "$NS" 30 "$TEST_TMP/memory.lua"
+is "$RC:$OUT" "0:AFTER	true	1" "a timer callback past the memory limit is stopped and counted, the next timer fires" ||
+	show_ctlua
+like "$ERR" "^ctlua: the timer callback \\($TEST_TMP/memory.lua:2\\) failed: $TEST_TMP/memory.lua:4: memory limit of 64 MiB reached" \
+	"and reported with its name and line" || show_ctlua
+
 # --- the module closed under its timers ---------------------------------------------------
 
 cat >"$TEST_TMP/close.lua" <<'EOF'

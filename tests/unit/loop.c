@@ -4,7 +4,8 @@
  * their tags, a file epoll refuses, the event source and its wakeup protocol (the
  * reader's flag, a look before sleeping, the watch after a read), a signal ending a
  * wait (stock-Lua mode, then the command's mode), and the hook that interrupts Lua
- * code until the signal is taken, pcall or not. Runs from unit.c's main; no kernel.
+ * code until the signal is taken, pcall or not; timers cutting a wait short. Runs from
+ * unit.c's main; no kernel.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -259,8 +260,63 @@ static void test_signals(void)
 	ctl_loop_free(loop);
 }
 
+/* Timers: a hook that says one is due at t_due (ns, -1: none) and counts the fires. */
+static __s64 t_due;
+static int t_fired;
+
+static __s64 timer_next(void *ctx)
+{
+	(void)ctx;
+	return t_due;
+}
+
+static void timer_fire(void *ctx)
+{
+	struct timespec now;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (t_due >= 0 && (__s64)now.tv_sec * 1000000000 + now.tv_nsec >= t_due) {
+		t_fired++;
+		t_due = -1;
+	}
+}
+
+static void test_timers(void)
+{
+	struct ctl_loop *loop;
+	struct timespec t0;
+	int tags[4], n;
+
+	if (!ok(ctl_loop_new(&loop) == 0, "timers: ctl_loop_new"))
+		return;
+	ctl_loop_set_timers(loop, timer_next, timer_fire, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t_due = (__s64)t0.tv_sec * 1000000000 + t0.tv_nsec + 40000000;	/* in 40 ms */
+	n = ctl_loop_wait(loop, -1, tags, 4);
+	ok(n == 0 && t_fired == 1 && ms_since(&t0) >= 40 && ms_since(&t0) < 1000,
+	   "timers: a wait with no limit ends when the timer is due, and fires it (%ld ms)",
+	   ms_since(&t0));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ctl_loop_wait(loop, 60, tags, 4);
+	ok(t_fired == 1 && ms_since(&t0) >= 50,
+	   "timers: none due: the wait lasts its 60 ms, nothing fires (%ld ms)", ms_since(&t0));
+	t_due = 0;	/* long past */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ctl_loop_wait(loop, 5000, tags, 4);
+	ok(t_fired == 2 && ms_since(&t0) < 1000, "timers: one past due fires at once (%ld ms)",
+	   ms_since(&t0));
+	ctl_loop_set_timers(loop, NULL, NULL, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t_due = 0;
+	ctl_loop_wait(loop, 30, tags, 4);
+	ok(t_fired == 2, "timers: taken out of the loop, they no longer fire");
+	ctl_loop_free(loop);
+}
+
 void test_loop(void)
 {
+	test_timers();
 	test_descriptors();
 	test_wake();
 	test_signals();
