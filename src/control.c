@@ -49,6 +49,8 @@ struct client {
 	char *chunk;			/* the shell's unfinished statement */
 	size_t chunklen;
 	unsigned int generation;	/* the state the shell runs in */
+	bool watching;			/* a line of it started ct.watch: its lines come here */
+	struct ctl_control *control;	/* the socket it came to */
 };
 
 struct ctl_control {
@@ -228,12 +230,16 @@ int ctl_control_open(struct ctl_control **out, const char *name, struct ctl_loop
 	return 0;
 }
 
+static void watch_end(struct ctl_control *c, struct client *cl, bool unwatch);
+
 static void client_close(struct ctl_control *c, struct client *cl)
 {
 	char discard[4096];
 
 	if (cl->fd < 0)
 		return;
+	if (cl->watching)	/* the watch was this shell's: it ends with it */
+		watch_end(c, cl, true);
 	/* input left unread would reset the connection before the client reads our answer */
 	for (int i = 0; i < 16; i++)
 		if (recv(cl->fd, discard, sizeof(discard), MSG_DONTWAIT) <= 0)
@@ -496,11 +502,73 @@ static int run_and_print(lua_State *L)
  * Run the function on top of @L for @cl, as a callback runs: under the state's budget,
  * interrupted by a stop signal, print() going to the client. Pops it.
  */
+/* ---- ct.watch in a shell ------------------------------------------------------------- */
+
+/* One line of the watch, to the shell that started it; the loop writes it out. */
+static void watch_to_client(void *ctx, const char *line)
+{
+	struct client *cl = ctx;
+	int tag = CTL_CONTROL_TAG + 1 + (int)(cl - cl->control->clients);
+
+	emit(cl, 'o', line, strlen(line));
+	if (!cl->dead && !cl->want_out) {
+		cl->want_out = true;
+		ctl_loop_want_output(cl->control->loop, cl->fd, tag, true);
+	}
+}
+
+/*
+ * A shell line started a watch (ct.watch): its events go to that shell, and the prompt
+ * waits until the shell asks to end it (Ctrl-C there: "x"), as the shell's own does.
+ */
+static void watch_begin(struct client *cl, struct ctl_state *s)
+{
+	cl->watching = true;
+	ctl_events_watch_output(s, watch_to_client, cl);
+	emit(cl, 'o', "(watching events; Ctrl-C ends the watch)", 41);
+}
+
+/*
+ * The end of @cl's watch: Ctrl-C there, the shell leaving, or a reload (@unwatch false:
+ * the state that watched is gone). The prompt comes back.
+ */
+static void watch_end(struct ctl_control *c, struct client *cl, bool unwatch)
+{
+	struct ctl_state *s = ctl_state_of(c->view->L);
+	unsigned long shown = 0;
+
+	cl->watching = false;
+	if (unwatch && s) {
+		ctl_events_watching(s, &shown);
+		ctl_events_watch_output(s, NULL, NULL);
+		ctl_events_unwatch(c->view->L, s);
+	}
+	if (unwatch)
+		putf(cl, "o (watch ended: %lu event%s shown)\n", shown, shown == 1 ? "" : "s");
+	else
+		putf(cl, "n the policy was reloaded: the watch ended\n");
+	put(cl, cl->chunk ? "p >> \n" : "p > \n", cl->chunk ? 6 : 5);
+}
+
+void ctl_control_switched(struct ctl_control *c)
+{
+	for (int i = 0; c && i < CTL_CONTROL_CLIENTS; i++) {
+		struct client *cl = &c->clients[i];
+
+		if (cl->fd >= 0 && cl->watching) {
+			watch_end(c, cl, false);
+			flush(c, cl, CTL_CONTROL_TAG + 1 + i);
+		}
+	}
+}
+
 static void shell_run(struct client *cl, lua_State *L)
 {
 	struct ctl_state *s = ctl_state_of(L);
 	int top = lua_gettop(L) - 1, status;
+	unsigned long shown;
 	enum ctl_stop why;
+	__u64 since;
 	bool ours;
 
 	lua_pushglobaltable(L);				/* top + 2 */
@@ -512,6 +580,7 @@ static void shell_run(struct client *cl, lua_State *L)
 	lua_pushcfunction(L, run_and_print);
 	lua_pushlightuserdata(L, cl);
 	lua_pushvalue(L, top + 1);
+	since = s ? s->watch_since_ns : 0;
 	ctl_signals_interrupt_push(L);
 	ctl_budget_arm(L, s ? s->budget_ms : 1000);
 	printing = cl;
@@ -541,6 +610,9 @@ static void shell_run(struct client *cl, lua_State *L)
 	lua_settop(L, top);
 	if (s && !s->closed)
 		ctl_verdicts_flush(s);	/* what the line buffered, before the next packets */
+	/* a watch the line started (not the policy's own) is this shell's */
+	if (s && !s->closed && ctl_events_watching(s, &shown) && s->watch_since_ns != since)
+		watch_begin(cl, s);
 	/* a stop signal that came stays pending: the service's loop stops on it */
 }
 
@@ -589,6 +661,8 @@ static void shell_line(struct ctl_control *c, struct client *cl, const char *lin
 		lua_pop(L, 1);
 	} else {
 		shell_run(cl, L);
+		if (cl->watching)
+			return;		/* the prompt comes when the watch ends */
 	}
 	put(cl, "p > \n", 5);
 }
@@ -616,7 +690,12 @@ static void shell_complete(struct client *cl, lua_State *L, const char *req)
 static void request(struct ctl_control *c, struct client *cl, char *line)
 {
 	if (cl->mode == MODE_SHELL) {
-		if (!strncmp(line, "l ", 2) || !strcmp(line, "l"))
+		if (!strcmp(line, "x")) {	/* Ctrl-C: it ends a watch, else nothing */
+			if (cl->watching)
+				watch_end(c, cl, true);
+		} else if (cl->watching)	/* lines wait for the watch's end: not read */
+			putf(cl, "e the shell is watching events: Ctrl-C ends the watch first\n");
+		else if (!strncmp(line, "l ", 2) || !strcmp(line, "l"))
 			shell_line(c, cl, line[1] ? line + 2 : "");
 		else if (!strncmp(line, "c ", 2))
 			shell_complete(cl, c->view->L, line + 2);
@@ -675,6 +754,7 @@ static void accept_client(struct ctl_control *c)
 		return;
 	}
 	cl->fd = fd;
+	cl->control = c;
 }
 
 static void client_input(struct ctl_control *c, struct client *cl, int tag)

@@ -49,6 +49,12 @@ int ctl_control_open(struct ctl_control **out, const char *name, struct ctl_loop
  */
 void ctl_control_ready(struct ctl_control *c, int tag);
 
+/*
+ * The service switched to a new policy (a reload): a shell's watch, which belonged to the
+ * state that is gone, ends, and its prompt comes back.
+ */
+void ctl_control_switched(struct ctl_control *c);
+
 /* Close every client and the socket, and remove the socket file if it is still ours. */
 void ctl_control_close(struct ctl_control *c);
 

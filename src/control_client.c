@@ -6,6 +6,7 @@
  * session's history), plain lines otherwise, and sends each to the service.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "repl.h"
 
 /* The connection, for readline's completion; the candidates of the last answer. */
+static volatile sig_atomic_t interrupted;	/* Ctrl-C while the service answers */
 static int shell_fd = -1;
 static FILE *shell_in;
 static char **cands;
@@ -121,18 +123,32 @@ int ctl_control_status(const char *name)
 
 /* ---- the shell ---------------------------------------------------------------------- */
 
-/*
- * Read the answer to one line up to its prompt ("p PROMPT"), which goes to @prompt.
- * Returns 0, 1 when a line reported an error, or -1 when the connection ended.
- */
-static int answer(FILE *in, bool tty, char *prompt, size_t size)
+
+static void on_sigint(int signo)
+{
+	(void)signo;
+	interrupted = 1;
+}
+
+/* answer()'s loop, with Ctrl-C caught. */
+static int answer_lines(FILE *in, bool tty, char *prompt, size_t size)
 {
 	static char *line;
 	static size_t len;
 	int r = 0;
 	ssize_t n;
 
-	while ((n = getline(&line, &len, in)) > 0) {
+	for (;;) {
+		n = getline(&line, &len, in);
+		if (n < 0 && errno == EINTR && interrupted) {
+			interrupted = 0;
+			clearerr(in);
+			if (send_all(fileno(in), "x\n", 2))
+				break;
+			continue;
+		}
+		if (n <= 0)
+			break;
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (!strncmp(line, "error: ", 7)) {
@@ -151,8 +167,9 @@ static int answer(FILE *in, bool tty, char *prompt, size_t size)
 				cands = grown;
 			break;
 		}
-		case 'o':
+		case 'o':	/* flushed: a watch's lines come as they happen */
 			puts(line + 2);
+			fflush(stdout);
 			break;
 		case 'e':
 			fprintf(stderr, "%s\n", line + 2);
@@ -173,6 +190,24 @@ static int answer(FILE *in, bool tty, char *prompt, size_t size)
 	}
 	fflush(stdout);
 	return -1;
+}
+
+/*
+ * Read the answer to one line up to its prompt ("p PROMPT"), which goes to @prompt.
+ * Ctrl-C meanwhile asks the service to end a watch the line started ("x"); the answer
+ * goes on until the prompt. Returns 0, 1 when a line reported an error, or -1 when the
+ * connection ended.
+ */
+static int answer(FILE *in, bool tty, char *prompt, size_t size)
+{
+	struct sigaction sa = { .sa_handler = on_sigint }, old;	/* no SA_RESTART: EINTR */
+	int r;
+
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old);
+	r = answer_lines(in, tty, prompt, size);
+	sigaction(SIGINT, &old, NULL);
+	return r;
 }
 
 /* Tab: the service completes the word from its state ("c START LINE"). */

@@ -181,20 +181,13 @@ static void watch_line(struct ctl_state *s, const char *line)
 	fflush(stdout);
 }
 
-/*
- * Print the event at @ev if it came after the watch began and every field of the watch
- * filter equals the event's, behind the local time it was emitted at (12:04:05.123).
- * With --json, as a JSON line, unless a callback's event already was one (on_event).
- */
-static void watch(lua_State *L, struct ctl_state *s, int ev, const struct ctlua_event *e)
+/* Whether every field of the watch filter equals the event's at @ev. Stack: balanced. */
+static bool watch_match(lua_State *L, struct ctl_state *s, int ev)
 {
 	int top = lua_gettop(L);
-	bool match = e->time_ns >= s->watch_since_ns;
-	char stamp[32];
-	struct tm tm;
-	__s64 ns;
-	time_t sec;
+	bool match = true;
 
+	ev = lua_absindex(L, ev);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->watch_ref);
 	lua_pushnil(L);
 	while (match && lua_next(L, -2)) {
@@ -204,15 +197,18 @@ static void watch(lua_State *L, struct ctl_state *s, int ev, const struct ctlua_
 		lua_pop(L, 2);
 	}
 	lua_settop(L, top);
-	if (!match)
-		return;
-	s->watch_shown++;
-	if (ctl_log_json_on()) {
-		if (s->cb_ref[e->kind] == LUA_NOREF)
-			json_event(s, e);
-		return;
-	}
-	ns = (__s64)e->time_ns + (s->dp ? ctl_dp_realtime_offset(s->dp) : 0);
+	return match;
+}
+
+/* The watch's line for the event at @ev: the local time of @ns (wall clock), then as printed. */
+static void watch_show(lua_State *L, struct ctl_state *s, int ev, __s64 ns)
+{
+	int top = lua_gettop(L);
+	char stamp[32];
+	struct tm tm;
+	time_t sec;
+
+	ev = lua_absindex(L, ev);
 	sec = (time_t)(ns / 1000000000);
 	if (!localtime_r(&sec, &tm) || !strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm))
 		strcpy(stamp, "??:??:??");
@@ -224,6 +220,33 @@ static void watch(lua_State *L, struct ctl_state *s, int ev, const struct ctlua_
 	lua_concat(L, 2);
 	watch_line(s, lua_tostring(L, -1));
 	lua_settop(L, top);
+}
+
+/*
+ * Show the event at @ev if it came after the watch began and every field of the watch
+ * filter equals the event's, behind the local time it was emitted at (12:04:05.123).
+ * With --json, as a JSON line, unless a callback's event already was one (on_event), or
+ * a shell of the service's control socket is watching.
+ */
+static void watch(lua_State *L, struct ctl_state *s, int ev, const struct ctlua_event *e)
+{
+	if (e->time_ns < s->watch_since_ns || !watch_match(L, s, ev))
+		return;
+	s->watch_shown++;
+	if (ctl_log_json_on() && !s->watch_out) {	/* a shell's watch is text */
+		if (s->cb_ref[e->kind] == LUA_NOREF)
+			json_event(s, e);
+		return;
+	}
+	watch_show(L, s, ev, (__s64)e->time_ns + (s->dp ? ctl_dp_realtime_offset(s->dp) : 0));
+}
+
+void ctl_events_watch_value(lua_State *L, struct ctl_state *s, int idx, __s64 wall_ns)
+{
+	if (s->watch_ref == LUA_NOREF || !watch_match(L, s, idx))
+		return;
+	s->watch_shown++;
+	watch_show(L, s, idx, wall_ns);
 }
 
 struct dispatch {

@@ -359,7 +359,7 @@ static void queue_event(struct ctl_state *s, const struct ctl_link *l, int what,
 	struct ctl_link_event *e;
 	struct timespec now;
 
-	if (s->cb_ref[CTL_ON_LINK] == LUA_NOREF)
+	if (s->cb_ref[CTL_ON_LINK] == LUA_NOREF && s->watch_ref == LUA_NOREF)
 		return;
 	if (s->link_events_n == CTL_LINK_EVENTS) {	/* the oldest goes */
 		memmove(s->link_events, s->link_events + 1,
@@ -679,13 +679,19 @@ static void push_link_event(lua_State *L, const struct ctl_link_event *e)
 	lua_setmetatable(L, -2);
 }
 
-/* Protected (ctl_callback_run's body): (struct ctl_callback *, callback, event). */
+/*
+ * Protected (ctl_callback_run's body): (struct ctl_callback *, callback or nil, event).
+ * Shows the event on the watch, then runs the callback.
+ */
 static int link_body(lua_State *L)
 {
 	struct ctl_callback *cb = lua_touserdata(L, 1);
 	const struct ctl_link_event *e = lua_touserdata(L, 3);
 
 	push_link_event(L, e);					/* 4 */
+	ctl_events_watch_value(L, cb->s, 4, (__s64)(e->time * 1e9));
+	if (lua_isnil(L, 2))
+		return 0;
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 4);
 	return ctl_callback_call(L, cb, 1, 0) ? 1 : 0;
@@ -710,9 +716,9 @@ void ctl_links_deliver(lua_State *L, struct ctl_state *s)
 	for (unsigned int i = 0; i < n && !s->closed && !ctl_signal_pending(); i++) {
 		struct ctl_callback cb = { .s = s, .label = "'link'", .phase = CTL_CB_SETUP };
 
-		if (s->cb_ref[CTL_ON_LINK] == LUA_NOREF)
+		if (s->cb_ref[CTL_ON_LINK] == LUA_NOREF && s->watch_ref == LUA_NOREF)
 			break;
-		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[CTL_ON_LINK]);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[CTL_ON_LINK]);	/* or nil */
 		lua_pushlightuserdata(L, &events[i]);
 		ctl_callback_run(L, &cb, link_body, 1);
 	}

@@ -281,6 +281,7 @@ static void reload(struct service *sv)
 	sv->s = ctl_state_of(L);
 	sv->generation++;
 	update_view(sv);
+	ctl_control_switched(sv->control);
 	if (watch_events(sv))
 		ctl_log(CTL_LOG_WARNING, "the callbacks get no events: the ring buffer cannot be "
 			"watched");

@@ -167,6 +167,38 @@ is "$RC/$(cat "$SH_OUT")" "0/1${nl}ctlua: the policy was reloaded: this shell no
 	"after a reload the open shell is told, and runs in the new state (its globals are gone)"
 like "$("$CTLUA" status "$NAME")" "${nl}generation: 3${nl}" "and the service is at generation 3"
 
+# --- ct.watch in ctlua shell: the service's events stream to that shell until Ctrl-C ----------------
+"$CTLUA" shell "$NAME" <"$FIFO" >"$SH_OUT" 2>&1 &
+sh_pid=$!
+exec 7>"$FIFO"
+echo 'ct.watch{dport = 5353}' >&7
+wait_line "$SH_OUT" '^\(watching events; Ctrl-C ends the watch\)$' 3
+ok $? "ct.watch in the shell says it watches, and holds the prompt" || diag "$(cat "$SH_OUT")"
+udp_send "$NS_B" "$ADDR_A" 5353 40031 watched
+wait_line "$SH_OUT" "^[0-9:.]* event\\{miss ingress $IF_A udp $ADDR_B:40031 → $ADDR_A:5353, action pass\\}\$" 3
+ok $? "  a packet's event reaches the shell as it happens, time-stamped" || diag "$(cat "$SH_OUT")"
+is "$(grep -c 40031 "$SVC_OUT")" 0 "  and not the service's stdout"
+kill -INT "$sh_pid"
+wait_line "$SH_OUT" '^\(watch ended: 1 event shown\)$' 3
+ok $? "Ctrl-C in the shell ends the watch, saying how many it showed" || diag "$(cat "$SH_OUT")"
+echo 'return "after the watch"' >&7
+wait_line "$SH_OUT" '^"after the watch"$' 3
+ok $? "  the prompt is back, and the shell runs on" || diag "$(cat "$SH_OUT")"
+udp_send "$NS_B" "$ADDR_A" 5353 40032 unwatched
+wait_line "$out5353" unwatched 3
+sleep 0.3
+is "$(grep -c 40032 "$SH_OUT" "$SVC_OUT" | cut -d: -f2 | paste -sd+)" "0+0" \
+	"  the watch is off: a later packet is shown nowhere"
+echo 'ct.watch()' >&7
+wait_line "$SH_OUT" '^\(watching events; Ctrl-C ends the watch\)$' 3
+kill -HUP "$svc"
+wait_line "$SH_OUT" '^ctlua: the policy was reloaded: the watch ended$' 5
+ok $? "a reload ends a shell's watch (the state that watched is gone), and says so" ||
+	diag "$(cat "$SH_OUT")"
+exec 7>&-
+wait "$sh_pid"
+is "$?" 0 "  and the shell ends cleanly at Ctrl-D"
+
 # --- a client that does not read: dropped, the service goes on ------------------------------------------
 python3 - "$SOCK" <<'EOF'
 import socket, sys, time

@@ -102,6 +102,21 @@ kill -TERM "$loser"
 wait "$loser"
 ip -n "$NS_A" link del w-c
 
+# --- ct.watch shows them too, with no callback ----------------------------------------------
+ctlua_start "$NS_A" 30 -e 'ct.watch{kind = "link"} local w = assert(ct.attach("w-e", {wait = true}))
+print("attached") io.stdout:flush() ct.run(20)'
+wait_line "$CTLUA_OUT" '^attached' 10
+add_w w-e
+wait_line "$CTLUA_OUT" 'link attached w-e' 5
+ip -n "$NS_A" link del w-e
+wait_line "$CTLUA_OUT" 'link lost w-e' 5
+kill -TERM "$CTLUA_PID"
+ctlua_finish
+like "$OUT" "^attached
+[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\\.[0-9]{3} link attached w-e ingress
+[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\\.[0-9]{3} link lost w-e ingress \\(it waits for the interface\\)\$" \
+	"ct.watch{kind = 'link'} shows link events, time-stamped, without a callback" || show_ctlua
+
 # --- the service: its loop delivers them too, also across a reload ------------------------
 POLDIR=$TEST_TMP/policies
 mkdir -m 700 "$POLDIR"
