@@ -152,9 +152,9 @@ $(BUILD)/help_text.c: doc/api.md scripts/gen-help.awk scripts/md-links.awk | $(B
 # The Lua library is built into the command (src/lua_library.c), so that build/ctlua and
 # an installed ctlua each run with the library of their own version. Made on every build
 # and replaced only when it differs, so that a file removed from lua/ leaves it too.
-LUA_SRC   := $(sort $(wildcard lua/*.lua))
+LUA_LIB   := $(sort $(wildcard lua/*.lua))
 $(BUILD)/lua_library_text.c: scripts/gen-lua-lib.awk FORCE | $(BUILD)
-	$(Q)LC_ALL=C awk -f scripts/gen-lua-lib.awk $(LUA_SRC) /dev/null > $@.tmp
+	$(Q)LC_ALL=C awk -f scripts/gen-lua-lib.awk $(LUA_LIB) /dev/null > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else printf '  %-8s %s\n' GEN $@; mv $@.tmp $@; fi
 
 $(BUILD)/ctlua.1: doc/ctlua.1.in doc/api.md scripts/gen-man.awk scripts/md-links.awk | $(BUILD)
@@ -313,7 +313,7 @@ UNIT      := ctlua@.service
 INSTALLED := $(BINDIR)/ctlua $(LUA_CMOD)/ct.so $(MANDIR)/man1/ctlua.1 \
              $(SYSTEMD_UNITDIR)/$(UNIT) \
              $(addprefix $(EXAMPLEDIR)/,$(notdir $(EXAMPLES))) \
-             $(addprefix $(LUA_LMOD)/,$(notdir $(LUA_SRC)))
+             $(addprefix $(LUA_LMOD)/,$(notdir $(LUA_LIB)))
 OWN_DIRS  := $(LUA_LMOD) $(EXAMPLEDIR) $(dir $(EXAMPLEDIR))
 
 # The unit with the installed binary's path in ExecStart (dist/ctlua@.service.in). Made
@@ -331,8 +331,8 @@ install: all $(BUILD)/$(UNIT)
 	install -D -m 644 $(BUILD)/$(UNIT) $(DESTDIR)$(SYSTEMD_UNITDIR)/$(UNIT)
 	install -d -m 755 $(DESTDIR)$(EXAMPLEDIR)
 	$(if $(EXAMPLES),install -m 644 $(EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/)
-	$(if $(LUA_SRC),install -d -m 755 $(DESTDIR)$(LUA_LMOD))
-	$(if $(LUA_SRC),install -m 644 $(LUA_SRC) $(DESTDIR)$(LUA_LMOD)/)
+	$(if $(LUA_LIB),install -d -m 755 $(DESTDIR)$(LUA_LMOD))
+	$(if $(LUA_LIB),install -m 644 $(LUA_LIB) $(DESTDIR)$(LUA_LMOD)/)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))

@@ -94,18 +94,19 @@ like "$out" "Command $ROOT/usr/bin/ctlua is not executable" "and a missing binar
 mk uninstall PREFIX="$ROOT/usr"
 is "$(files "$ROOT")" "" "make uninstall PREFIX=<tmp>/usr leaves no file"
 
-# --- a Lua library file is installed as ctlua.NAME and uninstalled again ---
-mkdir -p "$TMP/lua"
-printf 'local M = {}\nfunction M.hi() return "hi from ctlua.probe64" end\nreturn M\n' \
-	>"$TMP/lua/probe64.lua"
-mk install DESTDIR="$DEST" PREFIX=/usr LUA_SRC="$TMP/lua/probe64.lua"
-ok $? "make install with a file in LUA_SRC (as lua/*.lua gives it) succeeds"
-is "$(files "$DEST" | grep lua/5.4/ctlua)" "644 usr/share/lua/5.4/ctlua/probe64.lua" \
-	"it is installed under share/lua/5.4/ctlua"
+# --- the Lua library, installed, serves stock lua5.4 with the installed ct.so ---
+mk install DESTDIR="$DEST" PREFIX=/usr
 out=$(lua5.4 -e "package.path = '$DEST/usr/share/lua/5.4/?.lua'
-print(require('ctlua.probe64').hi())" 2>&1)
-is "$out" "hi from ctlua.probe64" "and lua5.4 finds it as require 'ctlua.probe64'"
-mk uninstall DESTDIR="$DEST" PREFIX=/usr LUA_SRC="$TMP/lua/probe64.lua"
+package.cpath = '$DEST/usr/lib/lua/5.4/?.so'
+local limit = require 'ctlua.limit'
+local b = limit.bucket{rate = 1, burst = 2}
+print(b:take('k', 0), b:take('k', 0), b:take('k', 0))
+print(type(require('ctlua.lab').up))" 2>&1)
+is "$out" "true	true	false	1
+function" "lua5.4 finds the installed library as require 'ctlua.NAME' (ctlua.limit, ctlua.lab)"
+"$CTLUA" -e 'assert(require "ctlua.limit")' 2>&1
+ok $? "and the build's own ctlua still has its whole library built in"
+mk uninstall DESTDIR="$DEST" PREFIX=/usr
 is "$(files "$DEST")" "" "make uninstall removes it too"
 is "$(cd "$DEST" && find . -path '*ctlua*')" "" "and its directory"
 done_testing
