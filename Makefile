@@ -63,6 +63,8 @@ CMD_OBJS  += repl.o
 CMD_OBJS  += repl_complete.o
 CMD_OBJS  += service.o		# ctlua run: the policy as a service (links libsystemd)
 CMD_OBJS  += policy_check.o	# ctlua check POLICY
+CMD_OBJS  += recorder.o	# ctlua run --record FILE
+CMD_OBJS  += replay.o	# ctlua replay FILE POLICY
 CMD_OBJS  += control.o		# ctlua run's control socket (server side)
 CMD_OBJS  += control_client.o	# ctlua status NAME, ctlua shell NAME
 # The core, shared by ctlua, ct.so, the unit tests and the fuzz harnesses.
@@ -341,7 +343,7 @@ $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 # The datapath's objects, with what they call (pinning, and the log pin.c reports to).
-DP_OBJ := $(addprefix $(BUILD)/,datapath.o probe.o rule_class.o pin.o log.o json.o fields.o \
+DP_OBJ := $(addprefix $(BUILD)/,datapath.o probe.o rule_class.o pin.o log.o json.o fields.o explain.o \
 	  names.o addr.o)
 
 # The bare C baseline links ctlua's own datapath objects, so it runs the same code.

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/types.h>
+#include "ctlua.h"
 #include "explain.h"
 #include "names.h"
 
@@ -120,6 +122,40 @@ char *ctl_explain_format(int err, char *buf, int len)
 			 ctl_errno_name(err, name, sizeof(name)), e, x->brief, x->calls,
 			 x->since, x->detail);
 	return buf;
+}
+
+/* The stages' words and kfuncs, indexed by enum ctlua_req_stage. */
+static const struct {
+	const char *name, *call;
+} stages[] = {
+	[CTLUA_STAGE_ALLOC] = { "alloc", "bpf_skb_ct_alloc" },
+	[CTLUA_STAGE_SET_STATUS] = { "status", "bpf_ct_set_status" },
+	[CTLUA_STAGE_SNAT] = { "snat", "bpf_ct_set_nat_info" },
+	[CTLUA_STAGE_DNAT] = { "dnat", "bpf_ct_set_nat_info" },
+	[CTLUA_STAGE_INSERT] = { "insert", "bpf_ct_insert_entry" },
+	[CTLUA_STAGE_LOOKUP] = { "lookup", "bpf_skb_ct_lookup" },
+	[CTLUA_STAGE_CHANGE_TIMEOUT] = { "change_timeout", "bpf_ct_change_timeout" },
+	[CTLUA_STAGE_CHANGE_STATUS] = { "change_status", "bpf_ct_change_status" },
+};
+
+#define NSTAGES	(sizeof(stages) / sizeof(stages[0]))
+
+const char *ctl_stage_name(unsigned int stage)
+{
+	return stage < NSTAGES ? stages[stage].name : NULL;
+}
+
+int ctl_stage_parse(const char *name)
+{
+	for (unsigned int i = 1; i < NSTAGES; i++)
+		if (!strcmp(stages[i].name, name))
+			return (int)i;
+	return 0;
+}
+
+const char *ctl_stage_call(unsigned int stage)
+{
+	return stage < NSTAGES ? stages[stage].call : NULL;
 }
 
 int ctl_explained(int i)

@@ -38,4 +38,15 @@ char *ctl_explain_format(int err, char *buf, int len);
 /* Every explained errno, in table order; ends with 0. */
 int ctl_explained(int i);
 
+/*
+ * The word for enum ctlua_req_stage @stage ("alloc", "status", "snat", "dnat", "insert",
+ * "lookup", "change_timeout", "change_status"), as the event field `stage` reads;
+ * NULL for CTLUA_STAGE_NONE and unknown values. ctl_stage_parse is its inverse (0 for
+ * an unknown word).
+ */
+const char *ctl_stage_name(unsigned int stage);
+int ctl_stage_parse(const char *name);
+/* The kfunc @stage stands for ("bpf_ct_insert_entry"), or NULL. */
+const char *ctl_stage_call(unsigned int stage);
+
 #endif

@@ -82,6 +82,9 @@ struct ctl_state {
 	struct ctlua_verdict stage_dflt;	/* ct.default while staged */
 	struct ctl_link *staged_links;	/* ct.attach while staged: attached at the commit */
 	bool dry;			/* ctlua check: staged with no datapath at all */
+	bool replay;			/* ctlua replay: dry, and interfaces need not exist */
+	ctl_event_tap_fn tap;		/* ctlua run --record: every event read (ct_host.h) */
+	void *tap_ctx;
 	unsigned int problems;		/* what ctlua check found (ctl_check_problem) */
 };
 

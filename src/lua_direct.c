@@ -53,22 +53,11 @@ static int l_explain(lua_State *L)
 	return 1;
 }
 
-/* The kfunc each enum ctlua_req_stage stands for. */
-static const char *const stage_call[] = {
-	[CTLUA_STAGE_ALLOC] = "bpf_skb_ct_alloc",
-	[CTLUA_STAGE_SET_STATUS] = "bpf_ct_set_status",
-	[CTLUA_STAGE_SNAT] = "bpf_ct_set_nat_info",
-	[CTLUA_STAGE_DNAT] = "bpf_ct_set_nat_info",
-	[CTLUA_STAGE_INSERT] = "bpf_ct_insert_entry",
-	[CTLUA_STAGE_LOOKUP] = "bpf_skb_ct_lookup",
-	[CTLUA_STAGE_CHANGE_TIMEOUT] = "bpf_ct_change_timeout",
-	[CTLUA_STAGE_CHANGE_STATUS] = "bpf_ct_change_status",
-};
-
 static const char *call_name(const struct ctlua_request *r)
 {
-	return r->stage < sizeof(stage_call) / sizeof(stage_call[0]) && stage_call[r->stage]
-		? stage_call[r->stage] : "the request";
+	const char *call = ctl_stage_call(r->stage);
+
+	return call ? call : "the request";
 }
 
 /*

@@ -157,6 +157,25 @@ static void json_event(struct ctl_state *s, const struct ctlua_event *e)
 	ctl_log_event(e, &ctx);
 }
 
+/* ctlua run --record: the event read, and what its callback answered. */
+static void tap(struct ctl_state *s, const struct ctlua_event *e, int answer)
+{
+	char ifbuf[IF_NAMESIZE];
+	struct ctl_event_ctx ctx;
+
+	if (!s->tap)
+		return;
+	ctx.ifname = ctl_ifname(s, (int)e->ifindex, ifbuf);
+	ctx.realtime_offset_ns = s->dp ? ctl_dp_realtime_offset(s->dp) : 0;
+	s->tap(s->tap_ctx, e, &ctx, answer);
+}
+
+void ctl_events_tap(struct ctl_state *s, ctl_event_tap_fn fn, void *ctx)
+{
+	s->tap = fn;
+	s->tap_ctx = ctx;
+}
+
 /*
  * Print the event at @ev if every field of the watch filter equals the event's. With
  * --json, as a JSON line, unless a callback's event already was one (on_event).
@@ -200,6 +219,7 @@ struct dispatch {
 	const struct ctlua_event *e;
 	enum dispatch_phase phase;
 	bool swallowed;		/* the budget stopped the callback and it caught the stop */
+	int answer;		/* for the tap: the action answered, or CTL_TAP_* */
 };
 
 /*
@@ -223,6 +243,7 @@ static int dispatch(lua_State *L)
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 3);
 	d->phase = PHASE_CALLBACK;
+	d->answer = CTL_TAP_NO_ANSWER;
 	ctl_budget_arm(L, s->budget_ms);
 	lua_call(L, 1, 2);					/* answer at 4, 5 */
 	if (ctl_budget_spent(L))	/* stopped, and the stop swallowed */
@@ -231,6 +252,7 @@ static int dispatch(lua_State *L)
 		return 0;
 	d->phase = PHASE_ANSWER;
 	apply_answer(L, s, &d->e->flow, 4);
+	d->answer = ctl_name_index(ctl_action_names, lua_tostring(L, 4));
 	if (ctl_budget_spent(L))
 		return d->swallowed = true, 1;
 	return 0;
@@ -257,7 +279,8 @@ static void dispatch_failed(lua_State *L, const struct dispatch *d, int cb)
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct ctl_state *s = ctx;
-	struct dispatch d = { .s = s, .e = data, .phase = PHASE_EVENT };
+	struct dispatch d = { .s = s, .e = data, .phase = PHASE_EVENT,
+			      .answer = CTL_TAP_NO_CALLBACK };
 	lua_State *L = s->run_L;
 	int base = lua_gettop(L), status, kind;
 	enum ctl_stop why;
@@ -267,8 +290,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*d.e) || d.e->kind >= CTLUA_EV_NR)
 		return 0;
 	kind = d.e->kind;
-	if (s->cb_ref[kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
+	if (s->cb_ref[kind] == LUA_NOREF && s->watch_ref == LUA_NOREF) {
+		tap(s, d.e, CTL_TAP_NO_CALLBACK);
 		return 0;
+	}
 	if (s->cb_ref[kind] != LUA_NOREF && ctl_log_json_on())
 		json_event(s, d.e);	/* before its callback, which may log */
 	lua_pushcfunction(L, ctl_traceback);			/* base + 1 */
@@ -292,8 +317,10 @@ static int on_event(void *ctx, void *data, size_t size)
 			lua_gc(L, LUA_GCCOLLECT, 0);	/* the next callback starts clean */
 		}
 		dispatch_failed(L, &d, base + 2);
+		d.answer = CTL_TAP_FAILED;
 	}
 	lua_settop(L, base);
+	tap(s, d.e, d.answer);
 	s->handled++;
 	if (ctl_signal_pending())	/* a flood must not outlast Ctrl-C */
 		return -EINTR;
@@ -407,6 +434,8 @@ __u8 ctl_events_mask(lua_State *L, struct ctl_state *s)
 			want |= 1u << k;
 	if (s->watch_ref != LUA_NOREF)
 		want |= watched_kinds(L, s);
+	if (s->tap)	/* ctlua run --record */
+		want = (1u << CTLUA_EV_NR) - 1;
 	return (__u8)(want & ~(unsigned int)s->events_off);
 }
 
@@ -586,7 +615,7 @@ static int l_budget(lua_State *L)
 /* Whether anything wants events: a callback or a watch. */
 static bool wanted(const struct ctl_state *s)
 {
-	if (s->watch_ref != LUA_NOREF)
+	if (s->watch_ref != LUA_NOREF || s->tap)
 		return true;
 	for (int k = 0; k < CTLUA_EV_NR; k++)
 		if (s->cb_ref[k] != LUA_NOREF)
