@@ -258,6 +258,8 @@ const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);
  * fuzz/event_fuzz.c. Stack: [-0, +1]; raises only when memory runs out.
  */
 void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e);
+/* The record of the event object at @idx, or NULL when it is no event. */
+const struct ctlua_event *ctl_test_event(lua_State *L, int idx);
 
 /* Detach every link; used when the state goes away. */
 void ctl_links_detach_all(struct ctl_state *s);

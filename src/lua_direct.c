@@ -23,11 +23,36 @@ static const char *brief(int err)
 	return x ? x->brief : strerror(-err);
 }
 
-/* ct.explain([errno | "ENAME"]) -> text, or the list of explained names */
+/* ct.explain(ev): what happened to the event at 1. Pushes the text. */
+static int explain_event(lua_State *L, const struct ctlua_event *e)
+{
+	struct ctl_state *s = ctl_state(L);
+	struct ctl_event_why w = { NULL, NULL, NULL };
+	struct ctl_features feat;
+	char buf[4096];
+	int pos;
+
+	lua_getfield(L, 1, "ifname");	/* a replayed event carries its recorded name */
+	w.ifname = lua_tostring(L, -1);
+	if (e->rule_id && (pos = ctl_rules_find(&s->rules, e->rule_id)) >= 0)
+		w.opts = &s->rules.e[pos].rule.verdict.opts;
+	if (s->dp)
+		w.feat = ctl_dp_features(s->dp);
+	else if (!ctl_probe_features(&feat))	/* BTF is world-readable: no root needed */
+		w.feat = &feat;
+	lua_pushstring(L, ctl_explain_event(e, &w, buf, sizeof(buf)));
+	return 1;
+}
+
+/* ct.explain([errno | "ENAME" | event]) -> text, or the list of explained names */
 static int l_explain(lua_State *L)
 {
+	const struct ctlua_event *e = ctl_test_event(L, 1);
 	char buf[1024], name[16];
 	int err;
+
+	if (e)
+		return explain_event(L, e);
 
 	if (lua_isnoneornil(L, 1)) {
 		lua_newtable(L);
