@@ -414,7 +414,7 @@ static int l_alloc_many(lua_State *L)
 	}
 	/* thousands of events nobody takes would only fill the ring buffer */
 	if (s->cb_ref[CTLUA_EV_ALLOC] == LUA_NOREF && s->cb_ref[CTLUA_EV_ALLOC_ERROR] == LUA_NOREF &&
-	    s->watch_ref == LUA_NOREF)
+	    s->watch_ref == LUA_NOREF && !s->tap)	/* ctlua run --record takes all */
 		p.flags |= CTLUA_PARAM_QUIET;
 	p.flags |= CTLUA_PARAM_NO_ENTRY;	/* only the error comes back: no entry to read */
 	if ((ret = ctl_ready(L, s))) {

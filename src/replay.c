@@ -31,6 +31,9 @@
 #include "run.h"
 #include "sandbox.h"
 
+/* enum ctlua_dir as the event field writes it */
+static const char *const dir_names[] = { "ingress", "egress", "request", NULL };
+
 #define NO_ANSWER_RECORDED	(-100)	/* the event had no callback when recorded */
 #define MAX_MEMBERS		32
 
@@ -159,7 +162,7 @@ static bool read_event(const struct ctl_json_member *m, int n, struct rev *r, ch
 	if (!(s = str_member(m, n, "ifname", why, len)))
 		return false;
 	snprintf(r->ifname, sizeof(r->ifname), "%s", s);
-	if ((i = opt_member(m, n, "dir", ctl_dir_names, why, len)) < 0)
+	if ((i = opt_member(m, n, "dir", dir_names, why, len)) < 0)
 		return false;
 	r->e.dir = (__u8)i;
 	if ((i = opt_member(m, n, "action", ctl_action_names, why, len)) < 0)
@@ -540,7 +543,7 @@ static void event_label(const char *file, const struct rev *r, char *buf, size_t
 	char flow[CTL_FLOW_STRLEN];
 
 	snprintf(buf, len, "%s:%u: %s %s %s %s", file, r->line, ctl_event_names[r->e.kind],
-		 ctl_flow_format(&r->e.flow, flow), r->ifname, ctl_dir_names[r->e.dir]);
+		 ctl_flow_format(&r->e.flow, flow), r->ifname, dir_names[r->e.dir]);
 }
 
 /* One line per event, and how it compares with what was recorded. */
