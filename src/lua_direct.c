@@ -68,7 +68,11 @@ static int l_explain(lua_State *L)
 		if (!err)
 			return luaL_argerror(L, 1, "0 is not an errno");
 	} else {
-		const char *text = ctl_check_cstring(L, 1);
+		const char *text;
+
+		if (lua_type(L, 1) != LUA_TSTRING)
+			return luaL_typeerror(L, 1, "errno, errno name or event");
+		text = ctl_check_cstring(L, 1);
 
 		err = ctl_errno_parse(text);
 		if (!err)
