@@ -63,7 +63,6 @@ CMD_OBJS  += repl.o
 CMD_OBJS  += repl_complete.o
 CMD_OBJS  += service.o		# ctlua run: the policy as a service (links libsystemd)
 CMD_OBJS  += policy_check.o	# ctlua check POLICY
-CMD_OBJS  += recorder.o	# ctlua run --record FILE
 CMD_OBJS  += replay.o	# ctlua replay FILE POLICY
 CMD_OBJS  += control.o		# ctlua run's control socket (server side)
 CMD_OBJS  += control_client.o	# ctlua status NAME, ctlua shell NAME
@@ -111,6 +110,8 @@ CORE_OBJS += lua_direct.o
 CORE_OBJS += lua_request.o
 CORE_OBJS += lua_kernel.o
 CORE_OBJS += lua_conntrack.o
+CORE_OBJS += lua_record.o	# ct.record
+CORE_OBJS += recorder.o		# ct.record and ctlua run --record: events as JSON lines
 
 # A file in src/ that no list names would only show as an undefined symbol: say so.
 UNLISTED  := $(filter-out $(CMD_OBJS) $(CORE_OBJS),$(patsubst src/%.c,%.o,$(wildcard src/*.c)))

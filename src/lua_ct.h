@@ -315,5 +315,6 @@ void ctl_open_events(lua_State *L);
 void ctl_open_direct(lua_State *L);
 void ctl_open_kernel(lua_State *L);
 void ctl_open_conntrack(lua_State *L);
+void ctl_open_record(lua_State *L);	/* ct.record (lua_record.c) */
 
 #endif

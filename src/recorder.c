@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * recorder.c - `ctlua run --record FILE` (recorder.h): a header line, then one JSON
+ * recorder.c - `ctlua run --record FILE` and ct.record (recorder.h): a header line, then one JSON
  * line per event the service reads, written by json.c from the event's field table
  * (so a recording holds exactly the fields a callback reads), and the answer of its
  * callback. The schema is in doc/replay.md; replay.c reads it back.
@@ -22,6 +22,7 @@ struct ctl_recorder {
 	struct ctl_json j;
 	unsigned long lost;	/* lines not written (disk full, out of memory) */
 	bool warned;
+	bool flush_lines;	/* each line written out at once (ct.record) */
 };
 
 /* Write the line in r->j, or count it lost (and say so once). */
@@ -31,7 +32,7 @@ static void put_line(struct ctl_recorder *r)
 		return;
 	r->lost++;
 	if (!r->warned)
-		ctl_log(CTL_LOG_WARNING, "--record: cannot write to '%s' (%s): events are lost",
+		ctl_log(CTL_LOG_WARNING, "recording: cannot write to '%s' (%s): events are lost",
 			r->path, r->j.failed ? "out of memory" : strerror(errno));
 	r->warned = true;
 }
@@ -45,13 +46,13 @@ int ctl_recorder_open(struct ctl_recorder **out, const char *path, const char *p
 
 	if (!r || !(r->path = strdup(path))) {
 		free(r);
-		snprintf(msg, len, "--record: out of memory");
+		snprintf(msg, len, "out of memory");
 		return -ENOMEM;
 	}
 	r->f = fopen(path, "w");
 	if (!r->f) {
 		err = -errno;
-		snprintf(msg, len, "--record: cannot create '%s' (%s)", path, strerror(-err));
+		snprintf(msg, len, "cannot create '%s' (%s)", path, strerror(-err));
 		free(r->path);
 		free(r);
 		return err;
@@ -87,12 +88,19 @@ void ctl_recorder_event(void *ctx, const struct ctlua_event *e, const struct ctl
 		ctl_json_str(&r->j, "answer", a, strlen(a));
 	ctl_json_end(&r->j);
 	put_line(r);
+	if (r->flush_lines)
+		ctl_recorder_flush(r);
+}
+
+void ctl_recorder_flush_lines(struct ctl_recorder *r)
+{
+	r->flush_lines = true;
 }
 
 void ctl_recorder_flush(struct ctl_recorder *r)
 {
 	if (r && fflush(r->f) && !r->warned) {
-		ctl_log(CTL_LOG_WARNING, "--record: cannot write to '%s' (%s): events are lost",
+		ctl_log(CTL_LOG_WARNING, "recording: cannot write to '%s' (%s): events are lost",
 			r->path, strerror(errno));
 		r->warned = true;
 	}
@@ -105,7 +113,7 @@ void ctl_recorder_close(struct ctl_recorder *r)
 	if (fclose(r->f) && !r->warned)
 		r->lost++;
 	if (r->lost)
-		ctl_log(CTL_LOG_WARNING, "--record: %lu event lines were not written to '%s'",
+		ctl_log(CTL_LOG_WARNING, "recording: %lu event lines were not written to '%s'",
 			r->lost, r->path);
 	ctl_json_free(&r->j);
 	free(r->path);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * recorder.h - `ctlua run --record FILE`: every event the service reads, as JSON lines
+ * recorder.h - `ctlua run --record FILE` and ct.record(FILE): every event the service reads, as JSON lines
  * under a versioned schema that `ctlua replay` reads back (doc/replay.md).
  */
 #ifndef CTLUA_RECORDER_H
@@ -31,6 +31,9 @@ int ctl_recorder_open(struct ctl_recorder **r, const char *path, const char *pol
  */
 void ctl_recorder_event(void *r, const struct ctlua_event *e, const struct ctl_event_ctx *ctx,
 			int answer);
+
+/* From now on write each line out as it is made (ct.record: few events, watched). */
+void ctl_recorder_flush_lines(struct ctl_recorder *r);
 
 /* Write what is buffered (the end of a drain batch). */
 void ctl_recorder_flush(struct ctl_recorder *r);

@@ -298,7 +298,7 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 		return 1;
 	}
 	if (o->record && ctl_recorder_open(&sv.rec, o->record, path, msg, sizeof(msg))) {
-		ctl_log(CTL_LOG_ERR, "policy not started: %s", msg);
+		ctl_log(CTL_LOG_ERR, "policy not started: --record: %s", msg);
 		sv.L = NULL;
 	} else {
 		sv.L = load_policy(&sv, NULL, "policy not started");

@@ -131,4 +131,35 @@ out=$(cd "$PUB" && as_nobody "$CTLUA" replay rec.jsonl rec.lua --diff rec.lua 2>
 is "$?:$out" "0:diff of 'rec.lua' and 'rec.lua' on 11 events: 0 decided differently" \
 	"--diff of a policy with itself: nothing differs, exit 0"
 
+# --- ct.record from a script: the same recording, read back ----------------------------------
+SCRIPT=$TEST_TMP/record.lua
+cat >"$SCRIPT" <<EOF2
+print(ct.record("$TEST_TMP/no/such/x.jsonl"))
+assert(ct.record("$PUB/script.jsonl"))
+ct.rule{proto = "udp", dport = 5355, action = "alloc"}
+assert(ct.attach("$IF_A"))
+print("ready") io.stdout:flush()
+ct.run(1.5)
+print(ct.record(false))
+EOF2
+ctlua_start "$NS_A" 30 "$SCRIPT"
+wait_line "$CTLUA_OUT" ready 10
+udp_send "$NS_B" "$ADDR_A" 5355 40007 script-alloc
+ctlua_finish
+is "$RC" 0 "a script that records with ct.record runs" || show_ctlua
+is "$OUT" "nil	ENOENT: cannot create '$TEST_TMP/no/such/x.jsonl' (No such file or directory)	2
+ready
+true" "  a file it cannot create: nil, message, errno; ct.record(false) ends it: true"
+is "$(jq -r '[.type, .schema, .version, .policy] | join(" ")' <"$PUB/script.jsonl" | head -n 1)" \
+	"header ctlua-record 1 ct.record" "its header names ct.record"
+chmod 644 "$PUB/script.jsonl"
+printf 'ct.rule{proto = "udp", dport = 5355, action = "alloc"}\n' >"$PUB/script.lua"
+chmod 644 "$PUB/script.lua"
+out=$(cd "$PUB" && as_nobody "$CTLUA" replay script.jsonl script.lua 2>&1)
+is "$?" 0 "its recording replays"
+has_line "$out" "script.jsonl:2: miss udp $ADDR_B:40007 → $ADDR_A:5355 $IF_A ingress: alloc (rule 1)" \
+	"  the miss, decided by the rule as it was live"
+has_line "$out" "script.jsonl:3: alloc udp $ADDR_B:40007 → $ADDR_A:5355 $IF_A ingress: delivered" \
+	"  and its alloc, recorded though no callback took it"
+
 done_testing
