@@ -63,6 +63,7 @@ CMD_OBJS  += repl.o
 CMD_OBJS  += repl_complete.o
 CMD_OBJS  += service.o		# ctlua run: the policy as a service (links libsystemd)
 CMD_OBJS  += policy_check.o	# ctlua check POLICY
+CMD_OBJS  += replay.o	# ctlua replay FILE POLICY
 CMD_OBJS  += control.o		# ctlua run's control socket (server side)
 CMD_OBJS  += control_client.o	# ctlua status NAME, ctlua shell NAME
 CMD_OBJS  += lua_library.o	# the Lua half, lua/*.lua, preloaded as ctlua.NAME
@@ -113,6 +114,8 @@ CORE_OBJS += lua_request.o
 CORE_OBJS += lua_kernel.o
 CORE_OBJS += lua_conntrack.o
 CORE_OBJS += lua_timer.o		# ct.now, ct.timer, ct.every
+CORE_OBJS += lua_record.o	# ct.record
+CORE_OBJS += recorder.o		# ct.record and ctlua run --record: events as JSON lines
 
 # A file in src/ that no list names would only show as an undefined symbol: say so.
 UNLISTED  := $(filter-out $(CMD_OBJS) $(CORE_OBJS),$(patsubst src/%.c,%.o,$(wildcard src/*.c)))
@@ -364,7 +367,7 @@ $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 # The datapath's objects, with what they call (pinning, and the log pin.c reports to).
-DP_OBJ := $(addprefix $(BUILD)/,datapath.o probe.o rule_class.o pin.o log.o json.o fields.o \
+DP_OBJ := $(addprefix $(BUILD)/,datapath.o probe.o rule_class.o pin.o log.o json.o fields.o explain.o \
 	  names.o addr.o)
 
 # The bare C baseline links ctlua's own datapath objects, so it runs the same code.

@@ -265,11 +265,10 @@ static __always_inline int set_nat(struct nf_conn___init *a, const struct ctlua_
 	return bpf_ct_set_nat_info(a, &addr, n->port, manip);
 }
 
-/* Note, for the host, which kfunc a request failed in. */
-static __always_inline int failed_at(struct ctlua_request *out, __u8 stage, int err)
+/* Note, for the host, which kfunc a request or a packet's allocation failed in. */
+static __always_inline int failed_at(__u8 *where, __u8 stage, int err)
 {
-	if (out)
-		out->stage = stage;
+	*where = stage;
 	return err;
 }
 
@@ -283,13 +282,15 @@ static __always_inline int failed_at(struct ctlua_request *out, __u8 stage, int 
  * Returns 0 or a negative errno: opts.error for a failed alloc, the set_* call's error,
  * or -EEXIST for a failed insert (the kernel reports no reason; a duplicate is by far
  * the likeliest).
+ * The kfunc it stopped at goes to *@where (enum ctlua_req_stage), for the request's
+ * result or the packet's alloc_error event.
  * ct_create_args takes the kfunc arguments already built (@args: the tuple, and opts
  * whose error is 0): the packet path reuses its lookup's instead of building them again.
  */
 static __always_inline int ct_create_args(struct __sk_buff *skb, struct kfunc_args *args,
 					  const struct ctlua_opts *o,
 					  const struct ctlua_req_params *p,
-					  struct ctlua_request *out)
+					  struct ctlua_request *out, __u8 *where)
 {
 	struct nf_conn___init *a;
 	struct nf_conn *ct;
@@ -299,7 +300,7 @@ static __always_inline int ct_create_args(struct __sk_buff *skb, struct kfunc_ar
 	a = bpf_skb_ct_alloc(skb, &args->tuple.t, args->tuple_size, &args->opts.o,
 			     args->opts_size);
 	if (!a)
-		return failed_at(out, CTLUA_STAGE_ALLOC,
+		return failed_at(where, CTLUA_STAGE_ALLOC,
 				 args->opts.o.error ? args->opts.o.error : -ENOMEM);
 	if (o->flags & CTLUA_OPT_TIMEOUT)
 		bpf_ct_set_timeout(a, o->timeout_ms);
@@ -321,11 +322,11 @@ static __always_inline int ct_create_args(struct __sk_buff *skb, struct kfunc_ar
 		bpf_ct_set_timeout(a, 0);
 	ct = bpf_ct_insert_entry(a);
 	if (!ct)
-		return failed_at(out, err ? stage : CTLUA_STAGE_INSERT, err ? err : -EEXIST);
+		return failed_at(where, err ? stage : CTLUA_STAGE_INSERT, err ? err : -EEXIST);
 	if (!err && !(p && (p->flags & CTLUA_PARAM_NO_ENTRY)))
 		read_entry(ct, out);
 	bpf_ct_release(ct);
-	return err ? failed_at(out, stage, err) : 0;
+	return err ? failed_at(where, stage, err) : 0;
 }
 
 /* The same, the arguments built from @f and @p. */
@@ -336,7 +337,7 @@ static __always_inline int ct_create(struct __sk_buff *skb, const struct ctlua_f
 	struct kfunc_args args;	/* args_for writes what the kernel reads */
 
 	args_for(&args, f, p);
-	return ct_create_args(skb, &args, o, p, out);
+	return ct_create_args(skb, &args, o, p, out, &out->stage);
 }
 
 #define ENOSPC		28
@@ -369,12 +370,12 @@ static __always_inline int ct_change(struct nf_conn *ct, const struct ctlua_opts
 	if (o->flags & CTLUA_OPT_TIMEOUT) {
 		err = bpf_ct_change_timeout(ct, o->timeout_ms);
 		if (err)
-			return failed_at(out, CTLUA_STAGE_CHANGE_TIMEOUT, err);
+			return failed_at(&out->stage, CTLUA_STAGE_CHANGE_TIMEOUT, err);
 	}
 	if (o->flags & CTLUA_OPT_STATUS) {
 		err = bpf_ct_change_status(ct, ct->status | o->status);
 		if (err)
-			return failed_at(out, CTLUA_STAGE_CHANGE_STATUS, err);
+			return failed_at(&out->stage, CTLUA_STAGE_CHANGE_STATUS, err);
 	}
 	if ((o->flags & CTLUA_OPT_MARK) && bpf_core_field_exists(ct->mark))
 		ct->mark = o->mark;
@@ -652,7 +653,7 @@ static __always_inline bool take_asleep(void)
 static __always_inline void emit(struct ctlua_stats *st, const struct ctlua_policy *pol,
 				 struct __sk_buff *skb,
 				 __u8 kind, __u8 dir, const struct ctlua_flow *f,
-				 const struct ctlua_verdict *v, int error)
+				 const struct ctlua_verdict *v, int error, __u8 stage)
 {
 	struct ctlua_event *e;
 
@@ -670,7 +671,7 @@ static __always_inline void emit(struct ctlua_stats *st, const struct ctlua_poli
 	e->kind = kind;
 	e->dir = dir;
 	e->action = v->action;
-	e->pad = 0;
+	e->stage = stage;
 	e->flow = *f;
 	/*
 	 * Wake the reader only if it said it is asleep (bpf/ctlua.h): a wakeup costs
@@ -712,18 +713,19 @@ static __always_inline void emit(struct ctlua_stats *st, const struct ctlua_poli
 static __always_inline void report_alloc(struct ctlua_stats *st, const struct ctlua_policy *pol,
 					 struct __sk_buff *skb,
 					 __u8 dir, const struct ctlua_flow *f,
-					 const struct ctlua_verdict *v, int err, bool quiet)
+					 const struct ctlua_verdict *v, int err, __u8 stage,
+					 bool quiet)
 {
 	if (err) {
 		count_in(st, CTLUA_STAT_ALLOC_ERROR);
 		if (-err > 0 && -err < CTLUA_ERRNO_SLOTS)
 			count_in(st, CTLUA_STAT_ERRNO - err);
 		if (!quiet)
-			emit(st, pol, skb, CTLUA_EV_ALLOC_ERROR, dir, f, v, err);
+			emit(st, pol, skb, CTLUA_EV_ALLOC_ERROR, dir, f, v, err, stage);
 	} else {
 		count_in(st, CTLUA_STAT_ALLOC_OK);
 		if (!quiet)
-			emit(st, pol, skb, CTLUA_EV_ALLOC, dir, f, v, 0);
+			emit(st, pol, skb, CTLUA_EV_ALLOC, dir, f, v, 0, 0);
 	}
 }
 
@@ -743,6 +745,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 	struct kfunc_args a;
 	struct nf_conn *ct;
 	__u32 slot, tsz;
+	__u8 stage = CTLUA_STAGE_NONE;
 	int why, err;
 
 	pol = live_policy(&cfg, &slot);
@@ -771,7 +774,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 
 	v = decide(st, cfg, pol, slot, &f);
-	emit(st, pol, skb, CTLUA_EV_MISS, dir, &f, v, 0);
+	emit(st, pol, skb, CTLUA_EV_MISS, dir, &f, v, 0, 0);
 	if (pol->mode != CTLUA_MODE_ENFORCE)
 		return TC_ACT_UNSPEC;
 
@@ -781,12 +784,12 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 		a.opts.o.error = 0;
 		a.tuple_size = tsz;
 		a.opts_size = CTLUA_CT_OPTS_SZ;
-		err = ct_create_args(skb, &a, &v->opts, NULL, NULL);
-		report_alloc(st, pol, skb, dir, &f, v, err, false);
+		err = ct_create_args(skb, &a, &v->opts, NULL, NULL, &stage);
+		report_alloc(st, pol, skb, dir, &f, v, err, stage, false);
 		return TC_ACT_UNSPEC;
 	case CTLUA_ACT_DROP:
 		count_in(st, CTLUA_STAT_DROPS);
-		emit(st, pol, skb, CTLUA_EV_DROP, dir, &f, v, 0);
+		emit(st, pol, skb, CTLUA_EV_DROP, dir, &f, v, 0, 0);
 		return TC_ACT_SHOT;
 	default:
 		count_in(st, CTLUA_STAT_PASSES);
@@ -862,7 +865,7 @@ int ctlua_req(struct __sk_buff *skb)
 			if (r->error == -EEXIST && r->stage == CTLUA_STAGE_INSERT)
 				r->error = confirm_insert_error(skb, &r->flow, &req_params);
 		}
-		report_alloc(st, pol, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
+		report_alloc(st, pol, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error, r->stage,
 			     req_params.flags & CTLUA_PARAM_QUIET);
 		return TC_ACT_OK;
 	}
@@ -872,10 +875,10 @@ int ctlua_req(struct __sk_buff *skb)
 	if (!ct) {
 		if (r->op == CTLUA_REQ_APPLY && args.opts.o.error == -ENOENT) {
 			r->error = ct_create(skb, &r->flow, &r->opts, &req_params, r);
-			report_alloc(st, pol, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error,
+			report_alloc(st, pol, skb, CTLUA_DIR_REQUEST, &r->flow, &v, r->error, r->stage,
 				     req_params.flags & CTLUA_PARAM_QUIET);
 		} else
-			r->error = failed_at(r, CTLUA_STAGE_LOOKUP,
+			r->error = failed_at(&r->stage, CTLUA_STAGE_LOOKUP,
 					     args.opts.o.error ? args.opts.o.error : -ENOENT);
 		return TC_ACT_OK;
 	}

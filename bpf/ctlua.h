@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		13
+#define CTLUA_ABI		14
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
@@ -265,7 +265,7 @@ struct ctlua_event {
 	__u8 kind;		/* enum ctlua_event_kind */
 	__u8 dir;		/* enum ctlua_dir */
 	__u8 action;		/* enum ctlua_action that was decided */
-	__u8 pad;
+	__u8 stage;		/* enum ctlua_req_stage: where an alloc_error stopped, else 0 */
 	struct ctlua_flow flow;
 };
 _Static_assert(sizeof(struct ctlua_event) == 64, "ctlua_event layout");
@@ -327,7 +327,7 @@ struct ctlua_req_params {
 };
 _Static_assert(sizeof(struct ctlua_req_params) == 68, "ctlua_req_params layout");
 
-/* Which kfunc a failed request stopped at, so the host can name it. */
+/* Which kfunc a failed request or alloc_error event stopped at, so the host can name it. */
 enum ctlua_req_stage {
 	CTLUA_STAGE_NONE = 0,
 	CTLUA_STAGE_ALLOC,		/* bpf_skb_ct_alloc */

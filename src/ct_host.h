@@ -99,6 +99,23 @@ __s64 ctl_timers_next(const struct ctl_state *s);
  * (lua_events.c, ctl_callback_run). Returns how many ran.
  */
 int ctl_timers_fire(lua_State *L, struct ctl_state *s);
+/*
+ * What ctlua run --record sees of each event it reads from the ring buffer, whether a
+ * callback takes it or not: the record, its context (interface name, clock offset),
+ * and the answer of its callback: an enum ctlua_action, CTL_TAP_NO_CALLBACK,
+ * CTL_TAP_NO_ANSWER (it returned nothing) or CTL_TAP_FAILED (it raised).
+ */
+#define CTL_TAP_NO_CALLBACK	(-1)
+#define CTL_TAP_NO_ANSWER	(-2)
+#define CTL_TAP_FAILED		(-3)
+struct ctl_event_ctx;
+typedef void (*ctl_event_tap_fn)(void *ctx, const struct ctlua_event *e,
+				 const struct ctl_event_ctx *ectx, int answer);
+/*
+ * Give every event @s reads to @fn(@ctx, ...) after its callback ran; while a tap is
+ * set, the program emits every kind that ct.events allows. NULL @fn removes it.
+ */
+void ctl_events_tap(struct ctl_state *s, ctl_event_tap_fn fn, void *ctx);
 /* Stop ct.watch. */
 void ctl_events_unwatch(lua_State *L, struct ctl_state *s);
 /* Whether ct.watch is on; how many lines it printed since it began. */

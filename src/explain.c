@@ -3,14 +3,21 @@
  * explain.c - the errors of the conntrack kfuncs in words, including the ones their
  * documentation leaves out. The facts and their sources are in KERNEL.md sections 1-6.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/types.h>
+#include "ctlua.h"
+#include "addr.h"
 #include "explain.h"
 #include "names.h"
+#include "probe.h"
 
 static const struct ctl_explanation table[] = {
 	{ EINVAL, "bpf_skb_ct_alloc, bpf_skb_ct_lookup", "5.18 (lookup), 6.0 (alloc)",
@@ -122,7 +129,218 @@ char *ctl_explain_format(int err, char *buf, int len)
 	return buf;
 }
 
+/* The stages' words and kfuncs, indexed by enum ctlua_req_stage. */
+static const struct {
+	const char *name, *call;
+} stages[] = {
+	[CTLUA_STAGE_ALLOC] = { "alloc", "bpf_skb_ct_alloc" },
+	[CTLUA_STAGE_SET_STATUS] = { "status", "bpf_ct_set_status" },
+	[CTLUA_STAGE_SNAT] = { "snat", "bpf_ct_set_nat_info" },
+	[CTLUA_STAGE_DNAT] = { "dnat", "bpf_ct_set_nat_info" },
+	[CTLUA_STAGE_INSERT] = { "insert", "bpf_ct_insert_entry" },
+	[CTLUA_STAGE_LOOKUP] = { "lookup", "bpf_skb_ct_lookup" },
+	[CTLUA_STAGE_CHANGE_TIMEOUT] = { "change_timeout", "bpf_ct_change_timeout" },
+	[CTLUA_STAGE_CHANGE_STATUS] = { "change_status", "bpf_ct_change_status" },
+};
+
+#define NSTAGES	(sizeof(stages) / sizeof(stages[0]))
+
+const char *ctl_stage_name(unsigned int stage)
+{
+	return stage < NSTAGES ? stages[stage].name : NULL;
+}
+
+int ctl_stage_parse(const char *name)
+{
+	for (unsigned int i = 1; i < NSTAGES; i++)
+		if (!strcmp(stages[i].name, name))
+			return (int)i;
+	return 0;
+}
+
+const char *ctl_stage_call(unsigned int stage)
+{
+	return stage < NSTAGES ? stages[stage].call : NULL;
+}
+
 int ctl_explained(int i)
 {
 	return i >= 0 && i < (int)(sizeof(table) / sizeof(table[0])) ? table[i].err : 0;
+}
+
+/* --- an event --------------------------------------------------------------------------- */
+
+/* Text appended to a fixed buffer; what does not fit is cut. */
+struct text {
+	char *buf;
+	size_t len, used;
+};
+
+static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->used + 1 >= t->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->used, t->len - t->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->used = t->used + (size_t)n < t->len ? t->used + (size_t)n : t->len - 1;
+}
+
+/* One numbered step: "  N. kfunc: what". */
+static void step(struct text *t, int *n, const char *call, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void step(struct text *t, int *n, const char *call, const char *fmt, ...)
+{
+	char what[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	add(t, "  %d. %s: %s\n", ++*n, call, what);
+}
+
+/*
+ * The allocation's kfuncs, in the order bpf/ctlua.bpf.c calls them (ct_create_args),
+ * up to where it stopped: @stage (CTLUA_STAGE_NONE: it went through) with @err.
+ */
+static void alloc_steps(struct text *t, int *n, const struct ctlua_event *e,
+			const struct ctlua_opts *o, bool request)
+{
+	char name[16];
+	unsigned int stage = e->stage;
+	bool failed = e->kind == CTLUA_EV_ALLOC_ERROR;
+	const char *errname = ctl_errno_name(e->error, name, sizeof(name));
+
+	if (failed && stage == CTLUA_STAGE_ALLOC) {
+		step(t, n, "bpf_skb_ct_alloc", "refused: %s; nothing was allocated, so nothing "
+		     "else ran", errname);
+		return;
+	}
+	step(t, n, "bpf_skb_ct_alloc", "ok: an entry allocated, not yet in the table%s",
+	     request ? "" : " (opts of 12 bytes: netns_id -1, l4proto of the packet)");
+	if (!o) {
+		add(t, "     (the opts are not part of the event%s: which set_* calls ran "
+		    "before the insert is not known)\n", request ? "" : e->rule_id ?
+		    ", and its rule is not in this state" : ", nor which verdict decided");
+	} else {
+		if (o->flags & CTLUA_OPT_TIMEOUT)
+			step(t, n, "bpf_ct_set_timeout", "%u ms (it returns nothing: it cannot fail)",
+			     o->timeout_ms);
+		if (o->flags & CTLUA_OPT_MARK)
+			step(t, n, "ct->mark", "0x%x, written directly (not a kfunc; 6.1+)", o->mark);
+		if (o->flags & CTLUA_OPT_STATUS)
+			step(t, n, "bpf_ct_set_status", "current | 0x%x: %s", o->status,
+			     failed && stage == CTLUA_STAGE_SET_STATUS ? errname : "ok");
+	}
+	if (failed && stage == CTLUA_STAGE_SET_STATUS && !o)
+		step(t, n, "bpf_ct_set_status", "refused: %s", errname);
+	if (request && (stage == CTLUA_STAGE_SNAT || stage == CTLUA_STAGE_DNAT))
+		step(t, n, "bpf_ct_set_nat_info", "(%s) refused: %s", ctl_stage_name(stage),
+		     errname);
+	if (failed && stage != CTLUA_STAGE_INSERT) {
+		step(t, n, "bpf_ct_set_timeout", "0: no kfunc discards an allocation, so it "
+		     "goes in already expired");
+		step(t, n, "bpf_ct_insert_entry", "the expired entry is inserted (or refused); "
+		     "the event reports the %s failure", ctl_stage_name(stage));
+		return;
+	}
+	if (failed) {
+		step(t, n, "bpf_ct_insert_entry", "refused (NULL, no reason given): %s", errname);
+		if (request)
+			add(t, "     a direct request then looks the tuple up: EEXIST if an entry "
+			    "has it, ENOSPC if none does\n");
+		else
+			add(t, "     on the packet path ctlua reports EEXIST without looking: a "
+			    "duplicate is by far the likeliest reason\n");
+		return;
+	}
+	step(t, n, "bpf_ct_insert_entry", "ok: the entry is in the table");
+	step(t, n, "bpf_ct_release", "the reference the insert returned is dropped");
+}
+
+char *ctl_explain_event(const struct ctlua_event *e, const struct ctl_event_why *w, char *buf,
+			size_t len)
+{
+	static const char *const kinds[] = { "miss", "alloc", "alloc_error", "drop" };
+	static const char *const actions[] = { "pass", "alloc", "drop" };
+	struct text t = { buf, len, 0 };
+	char flow[CTL_FLOW_STRLEN], xbuf[1024];
+	const char *action = e->action < 3 ? actions[e->action] : "?";
+	bool request = e->dir == CTLUA_DIR_REQUEST;
+	int n = 0;
+
+	buf[0] = '\0';
+	add(&t, "%s: %s on %s %s\n", e->kind < 4 ? kinds[e->kind] : "?",
+	    ctl_flow_format(&e->flow, flow), w->ifname ? w->ifname : "?",
+	    request ? "(a direct request)" :
+	    e->dir == CTLUA_DIR_EGRESS ? "egress" : "ingress");
+	if (request)
+		add(&t, "decided: by the host, not the packet path: ct.alloc, or a callback's "
+		    "\"alloc\" answer applied at once (BPF_PROG_TEST_RUN, in the host's network "
+		    "namespace)\n");
+	else if (e->rule_id)
+		add(&t, "decided: %s, by rule %u (no per-flow verdict for this flow; rules come "
+		    "before the default)\n", action, e->rule_id);
+	else
+		add(&t, "decided: %s, by a per-flow verdict (an earlier callback's answer or "
+		    "ct.verdict) or, with none and no rule matching, by the default\n", action);
+	add(&t, "kfuncs, in order:\n");
+	if (!request)
+		step(&t, &n, "bpf_skb_ct_lookup", "no entry (ENOENT): the flow is new, so the "
+		     "policy decides");
+	switch (e->kind) {
+	case CTLUA_EV_MISS:
+		add(&t, "  then: %s\n", e->action == CTLUA_ACT_ALLOC ?
+		    "bpf_skb_ct_alloc and the rest (in enforce mode; an alloc or alloc_error "
+		    "event follows)" : e->action == CTLUA_ACT_DROP ?
+		    "the packet is dropped (TC_ACT_SHOT, in enforce mode; a drop event follows)" :
+		    "nothing: the packet goes on to netfilter, which may create the entry itself");
+		add(&t, "the miss event is emitted before the program acts; in observe mode "
+		    "nothing acts\n");
+		break;
+	case CTLUA_EV_DROP:
+		add(&t, "  then: the packet is dropped (TC_ACT_SHOT); no kfunc allocates\n");
+		break;
+	default:
+		alloc_steps(&t, &n, e, w->opts, request);
+		break;
+	}
+	if (e->error) {
+		add(&t, "the kernel answered: %s\n", ctl_explain_format(e->error, xbuf,
+									sizeof(xbuf)));
+		if (e->stage)
+			add(&t, "  at: %s (stage \"%s\")\n", ctl_stage_call(e->stage),
+			    ctl_stage_name(e->stage));
+	}
+	add(&t, "kernel facts that applied:\n");
+	if (!request)
+		add(&t, "  - the packet path passes opts of 12 bytes, which every kernel from 6.0 "
+		    "takes (16, with a zone id, only 6.11+)\n");
+	else
+		add(&t, "  - a request passes the opts size it was given (12 unless zone or "
+		    "opts_size asked for 16, which only 6.11+ takes)\n");
+	if (w->feat)
+		add(&t, "  - this kernel (%s) takes opts of %s; zones %s; bpf_ct_set_nat_info %s\n",
+		    w->feat->release, w->feat->opts_size >= 16 ? "12 or 16 bytes" : "12 bytes only",
+		    w->feat->zones ? "yes (6.11+)" : "no (before 6.11)",
+		    w->feat->nat ? "yes" : "no");
+	if (e->kind == CTLUA_EV_ALLOC || e->kind == CTLUA_EV_ALLOC_ERROR) {
+		add(&t, "  - every bpf_skb_ct_alloc must reach bpf_ct_insert_entry: no kfunc "
+		    "discards an allocation\n");
+		add(&t, "  - status bits go in as current | wanted, which 6.0 and 6.1+ both take; "
+		    "BPF can set only seen_reply, assured, fixed_timeout and helper\n");
+		add(&t, "  - entries inserted from BPF produce no ctnetlink events: this event is "
+		    "their only record\n");
+	}
+	if (t.used && buf[t.used - 1] == '\n')
+		buf[--t.used] = '\0';
+	return buf;
 }

@@ -38,4 +38,34 @@ char *ctl_explain_format(int err, char *buf, int len);
 /* Every explained errno, in table order; ends with 0. */
 int ctl_explained(int i);
 
+/*
+ * The word for enum ctlua_req_stage @stage ("alloc", "status", "snat", "dnat", "insert",
+ * "lookup", "change_timeout", "change_status"), as the event field `stage` reads;
+ * NULL for CTLUA_STAGE_NONE and unknown values. ctl_stage_parse is its inverse (0 for
+ * an unknown word).
+ */
+const char *ctl_stage_name(unsigned int stage);
+int ctl_stage_parse(const char *name);
+/* The kfunc @stage stands for ("bpf_ct_insert_entry"), or NULL. */
+const char *ctl_stage_call(unsigned int stage);
+
+struct ctlua_event;
+struct ctlua_opts;
+struct ctl_features;
+
+/* What an event's explanation knows beside the record; any member may be NULL. */
+struct ctl_event_why {
+	const char *ifname;
+	const struct ctlua_opts *opts;		/* the deciding rule's opts, as it is now */
+	const struct ctl_features *feat;	/* the running kernel's (probe.h) */
+};
+
+/*
+ * Write into @buf (@len bytes, truncated if need be) what happened to event @e: the
+ * kfuncs that ran in order and what each answered, what decided, the kernel's errno
+ * explained, and the facts of kernel versions that applied. Returns @buf.
+ */
+char *ctl_explain_event(const struct ctlua_event *e, const struct ctl_event_why *w, char *buf,
+			size_t len);
+
 #endif

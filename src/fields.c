@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include "explain.h"
 #include "fields.h"
 #include "names.h"
 
@@ -121,6 +122,18 @@ static bool ev_errname(const void *rec, const void *ctx, struct ctl_value *v)
 	return true;
 }
 
+/* Where an alloc_error stopped; absent for other events. */
+static bool ev_stage(const void *rec, const void *ctx, struct ctl_value *v)
+{
+	(void)ctx;
+	if (!EV(rec)->stage)
+		return false;
+	v->s = ctl_stage_name(EV(rec)->stage);
+	if (!v->s)
+		v->s = "?";
+	return true;
+}
+
 /* Wall-clock seconds: the program's CLOCK_MONOTONIC stamp moved by the offset. */
 static bool ev_time(const void *rec, const void *ctx, struct ctl_value *v)
 {
@@ -146,6 +159,7 @@ static const struct ctl_field event_fields[] = {
 	FIELD("rule", CTL_FT_INT, CTL_FIELD_FILTER, ev_rule),
 	FIELD("err", CTL_FT_INT, CTL_FIELD_ALWAYS, ev_err),
 	FIELD("errname", CTL_FT_STRING, CTL_FIELD_FILTER, ev_errname),
+	FIELD("stage", CTL_FT_STRING, CTL_FIELD_FILTER, ev_stage),
 	FIELD("time", CTL_FT_NUMBER, CTL_FIELD_ALWAYS, ev_time),
 };
 

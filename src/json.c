@@ -4,6 +4,7 @@
  * a growing buffer, strings escaped so that any bytes make valid JSON, and a record
  * written from its field table (fields.c), the one list of what an event contains.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -270,4 +271,273 @@ void ctl_json_record(struct ctl_json *j, const struct ctl_record *r, const void 
 		key(j, f->name);
 		value(j, f->type, &v);
 	}
+}
+
+/* --- reading ---------------------------------------------------------------------------- */
+
+struct reader {
+	const unsigned char *p, *start, *end;
+	char *out;		/* the next free byte of the scratch */
+	char *why;
+	size_t whylen;
+};
+
+static int fail(struct reader *r, const char *what)
+{
+	snprintf(r->why, r->whylen, "%s at byte %zu", what, (size_t)(r->p - r->start) + 1);
+	return -1;
+}
+
+static void skip_ws(struct reader *r)
+{
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+		r->p++;
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Four hex digits at r->p into *@u. */
+static int hex4(struct reader *r, unsigned int *u)
+{
+	*u = 0;
+	if (r->end - r->p < 4)
+		return fail(r, "a \\u escape cut short");
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(r->p[i]);
+
+		if (h < 0)
+			return fail(r, "a \\u escape with a character that is not hex");
+		*u = *u << 4 | (unsigned int)h;
+	}
+	r->p += 4;
+	return 0;
+}
+
+static void put_utf8(struct reader *r, unsigned int cp)
+{
+	unsigned char *o = (unsigned char *)r->out;
+
+	if (cp < 0x80) {
+		*o++ = (unsigned char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (unsigned char)(0xc0 | cp >> 6);
+		*o++ = (unsigned char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*o++ = (unsigned char)(0xe0 | cp >> 12);
+		*o++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (unsigned char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (unsigned char)(0xf0 | cp >> 18);
+		*o++ = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+		*o++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (unsigned char)(0x80 | (cp & 0x3f));
+	}
+	r->out = (char *)o;
+}
+
+/*
+ * The string at r->p (its opening quote) into the scratch; *@s and *@len say where.
+ * The decoded form is never longer than its text (an escape of 6 or 12 bytes makes at
+ * most 4), so the scratch of len + 1 bytes always has room.
+ */
+static int string(struct reader *r, const char **s, size_t *len)
+{
+	char *start = r->out;
+	unsigned int u, lo;
+	size_t n;
+
+	r->p++;
+	for (;;) {
+		if (r->p >= r->end)
+			return fail(r, "a string without its closing quote");
+		if (*r->p == '"')
+			break;
+		if (*r->p < 0x20)
+			return fail(r, "a control character in a string");
+		if (*r->p != '\\') {
+			n = utf8_len(r->p, (size_t)(r->end - r->p));
+			if (!n)
+				return fail(r, "a byte that is not UTF-8");
+			memcpy(r->out, r->p, n);
+			r->out += n;
+			r->p += n;
+			continue;
+		}
+		if (++r->p >= r->end)
+			return fail(r, "a string without its closing quote");
+		switch (*r->p++) {
+		case '"':  *r->out++ = '"'; break;
+		case '\\': *r->out++ = '\\'; break;
+		case '/':  *r->out++ = '/'; break;
+		case 'b':  *r->out++ = '\b'; break;
+		case 'f':  *r->out++ = '\f'; break;
+		case 'n':  *r->out++ = '\n'; break;
+		case 'r':  *r->out++ = '\r'; break;
+		case 't':  *r->out++ = '\t'; break;
+		case 'u':
+			if (hex4(r, &u))
+				return -1;
+			if (u >= 0x80 && u <= 0xff) {	/* a byte, as the writer escapes it */
+				*r->out++ = (char)u;
+				break;
+			}
+			if (u >= 0xdc00 && u <= 0xdfff)
+				return fail(r, "a low surrogate without a high one");
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (r->end - r->p < 2 || r->p[0] != '\\' || r->p[1] != 'u')
+					return fail(r, "a high surrogate without a low one");
+				r->p += 2;
+				if (hex4(r, &lo))
+					return -1;
+				if (lo < 0xdc00 || lo > 0xdfff)
+					return fail(r, "a high surrogate without a low one");
+				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			put_utf8(r, u);
+			break;
+		default:
+			r->p--;
+			return fail(r, "an unknown escape");
+		}
+	}
+	r->p++;
+	*len = (size_t)(r->out - start);
+	*r->out++ = '\0';
+	*s = start;
+	return 0;
+}
+
+/* A number, as RFC 8259's grammar has it (no leading zeros, no '+', no bare '.'). */
+static int number_at(struct reader *r, double *v)
+{
+	const unsigned char *q = r->p;
+	char buf[64];
+
+	if (q < r->end && *q == '-')
+		q++;
+	if (q < r->end && *q == '0')
+		q++;
+	else if (q < r->end && *q >= '1' && *q <= '9')
+		while (q < r->end && *q >= '0' && *q <= '9')
+			q++;
+	else
+		return fail(r, "a value that is not JSON");
+	if (q < r->end && *q == '.') {
+		if (++q >= r->end || *q < '0' || *q > '9')
+			return fail(r, "a number without digits after its point");
+		while (q < r->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if (q < r->end && (*q == 'e' || *q == 'E')) {
+		if (++q < r->end && (*q == '+' || *q == '-'))
+			q++;
+		if (q >= r->end || *q < '0' || *q > '9')
+			return fail(r, "a number without digits in its exponent");
+		while (q < r->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if ((size_t)(q - r->p) >= sizeof(buf))
+		return fail(r, "a number longer than 63 characters");
+	memcpy(buf, r->p, (size_t)(q - r->p));
+	buf[q - r->p] = '\0';
+	*v = strtod(buf, NULL);
+	r->p = q;
+	return 0;
+}
+
+static bool word(struct reader *r, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(r->end - r->p) < n || memcmp(r->p, w, n))
+		return false;
+	r->p += n;
+	return true;
+}
+
+static int member_value(struct reader *r, struct ctl_json_member *m)
+{
+	if (r->p >= r->end)
+		return fail(r, "a line that ends before its value");
+	switch (*r->p) {
+	case '"':
+		m->type = CTL_JSON_STRING;
+		return string(r, &m->s, &m->len);
+	case '{':
+	case '[':
+		return fail(r, "a nested object or array (not in the schema)");
+	case 't':
+		m->type = CTL_JSON_TRUE;
+		return word(r, "true") ? 0 : fail(r, "a value that is not JSON");
+	case 'f':
+		m->type = CTL_JSON_FALSE;
+		return word(r, "false") ? 0 : fail(r, "a value that is not JSON");
+	case 'n':
+		m->type = CTL_JSON_NULL;
+		return word(r, "null") ? 0 : fail(r, "a value that is not JSON");
+	default:
+		m->type = CTL_JSON_NUMBER;
+		return number_at(r, &m->n);
+	}
+}
+
+int ctl_json_parse_object(const char *text, size_t len, char *scratch,
+			  struct ctl_json_member *m, int max, char *why, size_t whylen)
+{
+	struct reader r = { (const unsigned char *)text, (const unsigned char *)text,
+			    (const unsigned char *)text + len, scratch, why, whylen };
+	int n = 0;
+	size_t klen;
+
+	skip_ws(&r);
+	if (r.p >= r.end || *r.p != '{')
+		return fail(&r, "not a JSON object"), -EINVAL;
+	r.p++;
+	skip_ws(&r);
+	if (r.p < r.end && *r.p == '}') {
+		r.p++;
+		goto end;
+	}
+	for (;;) {
+		if (n >= max)
+			return fail(&r, "too many members"), -EINVAL;
+		memset(&m[n], 0, sizeof(m[n]));
+		if (r.p >= r.end || *r.p != '"')
+			return fail(&r, "a member without a quoted name"), -EINVAL;
+		if (string(&r, &m[n].key, &klen))
+			return -EINVAL;
+		skip_ws(&r);
+		if (r.p >= r.end || *r.p != ':')
+			return fail(&r, "a member name without ':'"), -EINVAL;
+		r.p++;
+		skip_ws(&r);
+		if (member_value(&r, &m[n]))
+			return -EINVAL;
+		n++;
+		skip_ws(&r);
+		if (r.p < r.end && *r.p == ',') {
+			r.p++;
+			skip_ws(&r);
+			continue;
+		}
+		if (r.p < r.end && *r.p == '}') {
+			r.p++;
+			break;
+		}
+		return fail(&r, "a member not followed by ',' or '}'"), -EINVAL;
+	}
+end:
+	skip_ws(&r);
+	if (r.p != r.end)
+		return fail(&r, "text after the object"), -EINVAL;
+	return n;
 }

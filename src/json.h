@@ -47,4 +47,33 @@ void ctl_json_string(struct ctl_json *j, const char *s, size_t len);
 void ctl_json_record(struct ctl_json *j, const struct ctl_record *r, const void *rec,
 		     const void *ctx);
 
+/* Reading back (ctlua replay): one flat object per line. */
+enum ctl_json_type {
+	CTL_JSON_STRING,
+	CTL_JSON_NUMBER,
+	CTL_JSON_TRUE,
+	CTL_JSON_FALSE,
+	CTL_JSON_NULL,
+};
+
+struct ctl_json_member {
+	const char *key;	/* decoded, NUL-terminated, in the caller's scratch */
+	enum ctl_json_type type;
+	const char *s;		/* CTL_JSON_STRING: decoded, NUL-terminated (may hold NULs) */
+	size_t len;		/* its length in bytes */
+	double n;		/* CTL_JSON_NUMBER */
+};
+
+/*
+ * Parse @text (@len bytes, no NUL needed) as one JSON object whose values are strings,
+ * numbers, true, false or null (RFC 8259, strictly: no nested objects or arrays, which
+ * the recording schema does not have), with only whitespace around it. Strings are
+ * decoded into @scratch (room for @len + 1 bytes): an escape \u0080..\u00ff is the one
+ * byte of that value (json.h's writer, above, escapes a byte that is not UTF-8 so), any
+ * other \u escape (surrogate pairs joined) its UTF-8. Returns the number of members (at
+ * most @max; more is an error), or -EINVAL with the reason and its byte offset in @why.
+ */
+int ctl_json_parse_object(const char *text, size_t len, char *scratch,
+			  struct ctl_json_member *m, int max, char *why, size_t whylen);
+
 #endif

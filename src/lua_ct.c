@@ -246,6 +246,7 @@ int luaopen_ct(lua_State *L)
 	ctl_open_kernel(L);
 	ctl_open_conntrack(L);
 	ctl_open_timer(L);
+	ctl_open_record(L);
 	lua_pushstring(L, CTLUA_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

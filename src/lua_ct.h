@@ -110,6 +110,9 @@ struct ctl_state {
 	struct ctlua_verdict stage_dflt;	/* ct.default while staged */
 	struct ctl_link *staged_links;	/* ct.attach while staged: attached at the commit */
 	bool dry;			/* ctlua check: staged with no datapath at all */
+	bool replay;			/* ctlua replay: dry, and interfaces need not exist */
+	ctl_event_tap_fn tap;		/* ctlua run --record: every event read (ct_host.h) */
+	void *tap_ctx;
 	unsigned int problems;		/* what ctlua check found (ctl_check_problem) */
 	/* ct.timer, ct.every (lua_timer.c) */
 	struct ctl_timer *timers;	/* scheduled, soonest first */
@@ -321,6 +324,8 @@ const char *ctl_ifname(struct ctl_state *s, int ifindex, char buf[IF_NAMESIZE]);
  * fuzz/event_fuzz.c. Stack: [-0, +1]; raises only when memory runs out.
  */
 void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e);
+/* The record of the event object at @idx, or NULL when it is no event. */
+const struct ctlua_event *ctl_test_event(lua_State *L, int idx);
 
 /* Detach every link; used when the state goes away. */
 void ctl_links_detach_all(struct ctl_state *s);
@@ -379,5 +384,6 @@ void ctl_open_conntrack(lua_State *L);
 void ctl_open_timer(lua_State *L);
 /* Cancel every timer of @s: the state is closing (lua_timer.c). */
 void ctl_timers_close(lua_State *L, struct ctl_state *s);
+void ctl_open_record(lua_State *L);	/* ct.record (lua_record.c) */
 
 #endif

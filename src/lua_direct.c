@@ -23,11 +23,36 @@ static const char *brief(int err)
 	return x ? x->brief : strerror(-err);
 }
 
-/* ct.explain([errno | "ENAME"]) -> text, or the list of explained names */
+/* ct.explain(ev): what happened to the event at 1. Pushes the text. */
+static int explain_event(lua_State *L, const struct ctlua_event *e)
+{
+	struct ctl_state *s = ctl_state(L);
+	struct ctl_event_why w = { NULL, NULL, NULL };
+	struct ctl_features feat;
+	char buf[4096];
+	int pos;
+
+	lua_getfield(L, 1, "ifname");	/* a replayed event carries its recorded name */
+	w.ifname = lua_tostring(L, -1);
+	if (e->rule_id && (pos = ctl_rules_find(&s->rules, e->rule_id)) >= 0)
+		w.opts = &s->rules.e[pos].rule.verdict.opts;
+	if (s->dp)
+		w.feat = ctl_dp_features(s->dp);
+	else if (!ctl_probe_features(&feat))	/* BTF is world-readable: no root needed */
+		w.feat = &feat;
+	lua_pushstring(L, ctl_explain_event(e, &w, buf, sizeof(buf)));
+	return 1;
+}
+
+/* ct.explain([errno | "ENAME" | event]) -> text, or the list of explained names */
 static int l_explain(lua_State *L)
 {
+	const struct ctlua_event *e = ctl_test_event(L, 1);
 	char buf[1024], name[16];
 	int err;
+
+	if (e)
+		return explain_event(L, e);
 
 	if (lua_isnoneornil(L, 1)) {
 		lua_newtable(L);
@@ -43,7 +68,11 @@ static int l_explain(lua_State *L)
 		if (!err)
 			return luaL_argerror(L, 1, "0 is not an errno");
 	} else {
-		const char *text = ctl_check_cstring(L, 1);
+		const char *text;
+
+		if (lua_type(L, 1) != LUA_TSTRING)
+			return luaL_typeerror(L, 1, "errno, errno name or event");
+		text = ctl_check_cstring(L, 1);
 
 		err = ctl_errno_parse(text);
 		if (!err)
@@ -53,22 +82,11 @@ static int l_explain(lua_State *L)
 	return 1;
 }
 
-/* The kfunc each enum ctlua_req_stage stands for. */
-static const char *const stage_call[] = {
-	[CTLUA_STAGE_ALLOC] = "bpf_skb_ct_alloc",
-	[CTLUA_STAGE_SET_STATUS] = "bpf_ct_set_status",
-	[CTLUA_STAGE_SNAT] = "bpf_ct_set_nat_info",
-	[CTLUA_STAGE_DNAT] = "bpf_ct_set_nat_info",
-	[CTLUA_STAGE_INSERT] = "bpf_ct_insert_entry",
-	[CTLUA_STAGE_LOOKUP] = "bpf_skb_ct_lookup",
-	[CTLUA_STAGE_CHANGE_TIMEOUT] = "bpf_ct_change_timeout",
-	[CTLUA_STAGE_CHANGE_STATUS] = "bpf_ct_change_status",
-};
-
 static const char *call_name(const struct ctlua_request *r)
 {
-	return r->stage < sizeof(stage_call) / sizeof(stage_call[0]) && stage_call[r->stage]
-		? stage_call[r->stage] : "the request";
+	const char *call = ctl_stage_call(r->stage);
+
+	return call ? call : "the request";
 }
 
 /*
@@ -394,7 +412,7 @@ static int l_alloc_many(lua_State *L)
 	}
 	/* thousands of events nobody takes would only fill the ring buffer */
 	if (s->cb_ref[CTLUA_EV_ALLOC] == LUA_NOREF && s->cb_ref[CTLUA_EV_ALLOC_ERROR] == LUA_NOREF &&
-	    s->watch_ref == LUA_NOREF)
+	    s->watch_ref == LUA_NOREF && !s->tap)	/* ctlua run --record takes all */
 		p.flags |= CTLUA_PARAM_QUIET;
 	p.flags |= CTLUA_PARAM_NO_ENTRY;	/* only the error comes back: no entry to read */
 	if ((ret = ctl_ready(L, s))) {

@@ -234,6 +234,15 @@ static void push_mt(lua_State *L, struct ctl_state *s)
 	s->event_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+const struct ctlua_event *ctl_test_event(lua_State *L, int idx)
+{
+	const struct ctl_event_obj *o = lua_touserdata(L, idx);
+
+	if (!o || lua_rawlen(L, idx) != sizeof(*o) || o->magic != EVENT_MAGIC)
+		return NULL;
+	return &o->rec;
+}
+
 void ctl_push_event(lua_State *L, struct ctl_state *s, const struct ctlua_event *e)
 {
 	struct ctl_event_obj *o = lua_newuserdatauv(L, sizeof(*o), 0);

@@ -167,6 +167,25 @@ static void json_event(struct ctl_state *s, const struct ctlua_event *e)
 	ctl_log_event(e, &ctx);
 }
 
+/* ctlua run --record: the event read, and what its callback answered. */
+static void tap(struct ctl_state *s, const struct ctlua_event *e, int answer)
+{
+	char ifbuf[IF_NAMESIZE];
+	struct ctl_event_ctx ctx;
+
+	if (!s->tap)
+		return;
+	ctx.ifname = ctl_ifname(s, (int)e->ifindex, ifbuf);
+	ctx.realtime_offset_ns = s->dp ? ctl_dp_realtime_offset(s->dp) : 0;
+	s->tap(s->tap_ctx, e, &ctx, answer);
+}
+
+void ctl_events_tap(struct ctl_state *s, ctl_event_tap_fn fn, void *ctx)
+{
+	s->tap = fn;
+	s->tap_ctx = ctx;
+}
+
 /*
  * One line of the watch: to the front end's output if it set one, else stdout. The
  * only place the watch writes.
@@ -252,6 +271,7 @@ void ctl_events_watch_value(lua_State *L, struct ctl_state *s, int idx, __s64 wa
 struct dispatch {
 	struct ctl_callback cb;		/* first: the body gets a pointer to it */
 	const struct ctlua_event *e;
+	int answer;			/* for the tap: the action answered, or CTL_TAP_* */
 };
 
 /*
@@ -275,12 +295,14 @@ static int dispatch(lua_State *L)
 		return 0;
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 3);
+	d->answer = CTL_TAP_NO_ANSWER;
 	if (ctl_callback_call(L, &d->cb, 1, 2))			/* answer at 4, 5 */
 		return 1;
 	if (lua_isnil(L, 4))
 		return 0;
 	d->cb.phase = CTL_CB_ANSWER;
 	apply_answer(L, s, &d->e->flow, 4);
+	d->answer = ctl_name_index(ctl_action_names, lua_tostring(L, 4));
 	if (ctl_budget_spent(L))
 		return d->cb.swallowed = true, 1;
 	return 0;
@@ -347,7 +369,8 @@ int ctl_callback_run(lua_State *L, struct ctl_callback *cb, lua_CFunction body, 
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct ctl_state *s = ctx;
-	struct dispatch d = { .cb = { .s = s, .phase = CTL_CB_SETUP }, .e = data };
+	struct dispatch d = { .cb = { .s = s, .phase = CTL_CB_SETUP }, .e = data,
+			      .answer = CTL_TAP_NO_CALLBACK };
 	lua_State *L = s->run_L;
 
 	if (s->closed)		/* a callback closed the module: stop reading */
@@ -355,15 +378,19 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*d.e) || d.e->kind >= CTLUA_EV_NR)
 		return 0;
 	d.cb.kind = d.e->kind;
-	if (s->cb_ref[d.cb.kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
+	if (s->cb_ref[d.cb.kind] == LUA_NOREF && s->watch_ref == LUA_NOREF) {
+		tap(s, d.e, CTL_TAP_NO_CALLBACK);
 		return 0;
+	}
 	if (s->cb_ref[d.cb.kind] != LUA_NOREF && ctl_log_json_on())
 		json_event(s, d.e);	/* before its callback, which may log */
 	if (s->cb_ref[d.cb.kind] != LUA_NOREF)	/* for messages */
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[d.cb.kind]);
 	else
 		lua_pushnil(L);
-	ctl_callback_run(L, &d.cb, dispatch, 0);
+	if (ctl_callback_run(L, &d.cb, dispatch, 0) != LUA_OK)
+		d.answer = CTL_TAP_FAILED;
+	tap(s, d.e, d.answer);
 	s->handled++;
 	if (ctl_signal_pending())	/* a flood must not outlast Ctrl-C */
 		return -EINTR;
@@ -477,6 +504,8 @@ __u8 ctl_events_mask(lua_State *L, struct ctl_state *s)
 			want |= 1u << k;
 	if (s->watch_ref != LUA_NOREF)
 		want |= watched_kinds(L, s);
+	if (s->tap)	/* ctlua run --record */
+		want = (1u << CTLUA_EV_NR) - 1;
 	return (__u8)(want & ~(unsigned int)s->events_off);
 }
 
@@ -657,7 +686,7 @@ static int l_budget(lua_State *L)
 /* Whether anything wants events: a callback or a watch. */
 static bool wanted(const struct ctl_state *s)
 {
-	if (s->watch_ref != LUA_NOREF)
+	if (s->watch_ref != LUA_NOREF || s->tap)
 		return true;
 	for (int k = 0; k < CTLUA_EV_NR; k++)
 		if (s->cb_ref[k] != LUA_NOREF)

@@ -216,8 +216,10 @@ static int acts_at_once(lua_State *L)
 	struct ctl_state *s = ctl_state(L);
 	const char *name = lua_tostring(L, lua_upvalueindex(2));
 
-	ctl_check_problem(L, s, "%s acts at once: ctlua check does not run it", name);
-	return ctl_fail(L, ENOTSUP, "%s acts at once: ctlua check does not run it", name);
+	const char *cmd = s->replay ? "replay" : "check";
+
+	ctl_check_problem(L, s, "%s acts at once: ctlua %s does not run it", name, cmd);
+	return ctl_fail(L, ENOTSUP, "%s acts at once: ctlua %s does not run it", name, cmd);
 }
 
 void ctl_stage_dry(lua_State *L, int idx, struct ctl_state *s)

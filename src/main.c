@@ -25,6 +25,7 @@
 #include "policy_check.h"
 #include "probe.h"
 #include "repl.h"
+#include "replay.h"
 #include "run.h"
 #include "sandbox.h"
 #include "control.h"
@@ -40,6 +41,7 @@ static const char usage[] =
 	"       ctlua explain [ERRNO...]  (what the conntrack kfuncs' errors mean)\n"
 	"       ctlua run [OPTIONS] POLICY  (the policy as a service: ready, reload, stop)\n"
 	"       ctlua check [OPTIONS] POLICY  (validate a policy; nothing reaches the kernel)\n"
+	"       ctlua replay FILE POLICY [--diff OTHER]  (a policy on recorded events; no root)\n"
 	"       ctlua status NAME      (what the running service NAME does: policy, counters, errors)\n"
 	"       ctlua shell NAME       (the shell inside the running service NAME's Lua state)\n"
 	"\n"
@@ -72,6 +74,8 @@ static const char usage[] =
 	"                           stdout (doc/service.md, \"JSON output\")\n"
 	"      --name NAME          ctlua run: the control socket's name (/run/ctlua/NAME.sock;\n"
 	"                           default: the policy file's name without .lua)\n"
+	"      --record FILE        ctlua run: every event read, as JSON lines, for ctlua replay\n"
+	"      --diff OTHER         ctlua replay: the events where OTHER decides otherwise\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
 	"\n"
@@ -197,6 +201,8 @@ struct cmd_opts {
 	struct ctl_tc_opts tc_opts;	/* --take-over, --orphans */
 	const char *code;
 	const char *name;		/* ctlua run --name */
+	const char *record;		/* ctlua run --record FILE */
+	const char *diff;		/* ctlua replay --diff OTHER */
 	bool verbose, interactive, json;
 };
 
@@ -221,6 +227,8 @@ static int parse_options(int argc, char **argv, struct cmd_opts *o)
 		{ "pin", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "name", required_argument, NULL, 'A' },
+		{ "record", required_argument, NULL, 'R' },
+		{ "diff", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
@@ -283,6 +291,12 @@ static int parse_options(int argc, char **argv, struct cmd_opts *o)
 			break;
 		case 'J':
 			o->json = true;
+			break;
+		case 'R':
+			o->record = optarg;
+			break;
+		case 'D':
+			o->diff = optarg;
 			break;
 		case 'O':
 			for (o->tc_opts.orphans = 0; ctl_orphans_names[o->tc_opts.orphans] &&
@@ -357,20 +371,62 @@ static int run_service(int argc, char **argv, struct cmd_opts *o, bool check)
 			"('%s')\n", cmd, argv[optind + 1]);
 		return 2;
 	}
-	if (check && (o->json || o->name)) {
+	if (check && (o->json || o->name || o->record)) {
 		fprintf(stderr, "ctlua: check does not take %s (it is an option of 'ctlua "
-			"run')\n", o->json ? "--json" : "--name");
+			"run')\n", o->json ? "--json" : o->name ? "--name" : "--record");
+		return 2;
+	}
+	if (o->diff) {
+		fprintf(stderr, "ctlua: --diff is an option of 'ctlua replay'\n");
 		return 2;
 	}
 	so.dp_opts = o->dp_opts;
 	so.mem_limit = o->mem_limit;
 	so.json = o->json;
 	so.name = o->name;
+	so.record = o->record;
 	ctl_dp_set_verbose(o->verbose);
 	if (check)
 		return ctl_policy_check(argv[optind], &so);
 	set_owner(argv[optind], &o->tc_opts);
 	return ctl_service_run(argv[optind], &so);
+}
+
+/*
+ * ctlua replay [OPTIONS] FILE POLICY [--diff OTHER]: options may come before, between
+ * and after the two operands.
+ */
+static int replay(int argc, char **argv, struct cmd_opts *o)
+{
+	const char *operand[2];
+	struct ctl_service_opts so = { 0 };
+	int r, n = 0;
+
+	for (;;) {
+		if ((r = parse_options(argc, argv, o)) >= 0)
+			return r;
+		if (optind >= argc)
+			break;
+		if (n == 2) {
+			fprintf(stderr, "ctlua: replay takes a recording and a policy, and no "
+				"more ('%s')\n", argv[optind]);
+			return 2;
+		}
+		operand[n++] = argv[optind++];
+	}
+	if (n < 2) {
+		fprintf(stderr, "ctlua: replay: %s\nusage: ctlua replay FILE POLICY [--diff OTHER]\n",
+			n ? "no policy given" : "no recording given");
+		return 2;
+	}
+	if (o->code || o->interactive || o->json || o->name || o->record) {
+		fprintf(stderr, "ctlua: replay does not take %s\n", o->code ? "-e" :
+			o->interactive ? "-i" : o->json ? "--json" : o->name ? "--name" : "--record");
+		return 2;
+	}
+	so.dp_opts = o->dp_opts;
+	so.mem_limit = o->mem_limit;
+	return ctl_replay(operand[0], operand[1], o->diff, &so);
 }
 
 /* ctlua status|shell NAME: ask the running service (control_client.c). */
@@ -426,8 +482,20 @@ int main(int argc, char **argv)
 			"socket's name)\n");
 		return 2;
 	}
+	if (o.record && (code || interactive || optind >= argc || strcmp(argv[optind], "run"))) {
+		fprintf(stderr, "ctlua: --record is an option of 'ctlua run'\n");
+		return 2;
+	}
+	if (o.diff && (code || interactive || optind >= argc || strcmp(argv[optind], "replay"))) {
+		fprintf(stderr, "ctlua: --diff is an option of 'ctlua replay'\n");
+		return 2;
+	}
 	if (!code && optind < argc && !strcmp(argv[optind], "explain"))
 		return explain(argc - optind - 1, argv + optind + 1);
+	if (!code && !interactive && optind < argc && !strcmp(argv[optind], "replay")) {
+		optind++;
+		return replay(argc, argv, &o);
+	}
 	if (!code && !interactive && optind < argc && (!strcmp(argv[optind], "status") ||
 						       !strcmp(argv[optind], "shell")))
 		return control(argc - optind, argv + optind, &o);

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "loop.h"
 #include "lua_library.h"
+#include "recorder.h"
 #include "run.h"
 #include "sandbox.h"
 #include "service.h"
@@ -42,6 +43,7 @@ struct service {
 	unsigned int generation;	/* 1 at start, +1 per reload that went live */
 	struct ctl_control *control;	/* /run/ctlua/NAME.sock */
 	struct ctl_control_view view;	/* what it shows: kept as L and generation change */
+	struct ctl_recorder *rec;	/* --record: every generation's events */
 };
 
 /* What the control socket shows: the live state, as it is now. */
@@ -196,6 +198,8 @@ static lua_State *load_policy(struct service *sv, struct ctl_state *running, con
 		return NULL;
 	}
 	ctl_stage_begin(ctl_state_of(L), running);
+	if (sv->rec)	/* before the commit, which writes the event mask */
+		ctl_events_tap(ctl_state_of(L), ctl_recorder_event, sv->rec);
 	status = ctl_load_file(L, sv->path);
 	if (status == LUA_OK)
 		status = ctl_run_call(L, 0, 0, NULL);
@@ -227,6 +231,7 @@ static int consume(void *ctx)
 	struct service *sv = ctx;
 	int n = ctl_events_drain(sv->L, sv->s, DRAIN_MS);
 
+	ctl_recorder_flush(sv->rec);
 	return n == -1 ? 0 : n;		/* -1: nothing to read from */
 }
 
@@ -333,8 +338,14 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 		ctl_log_json_finish();
 		return 1;
 	}
-	sv.L = load_policy(&sv, NULL, "policy not started");
+	if (o->record && ctl_recorder_open(&sv.rec, o->record, path, msg, sizeof(msg))) {
+		ctl_log(CTL_LOG_ERR, "policy not started: --record: %s", msg);
+		sv.L = NULL;
+	} else {
+		sv.L = load_policy(&sv, NULL, "policy not started");
+	}
 	if (!sv.L) {
+		ctl_recorder_close(sv.rec);
 		ctl_control_close(sv.control);
 		ctl_loop_free(sv.loop);
 		ctl_log_json_finish();
@@ -377,6 +388,7 @@ int ctl_service_run(const char *path, const struct ctl_service_opts *o)
 	ctl_loop_set_source(sv.loop, -1, NULL, NULL, NULL);
 	ctl_control_close(sv.control);
 	lua_close(sv.L);	/* detaches every link, unloads the program */
+	ctl_recorder_close(sv.rec);
 	ctl_loop_free(sv.loop);
 	ctl_log(CTL_LOG_INFO, "stopped");
 	ctl_log_json_finish();

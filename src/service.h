@@ -15,6 +15,7 @@ struct ctl_service_opts {
 	size_t mem_limit;		/* each policy's Lua state */
 	bool json;			/* --json: logs, events and print as JSON lines */
 	const char *name;		/* the control socket's (--name); NULL: the file's */
+	const char *record;		/* --record FILE: every event read, as JSON lines */
 };
 
 /*
