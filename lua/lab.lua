@@ -261,6 +261,7 @@ function M.down()
 		if not ok then errs[#errs + 1] = err end
 	end
 	state.up, state.made = false, nil
+	net.at_exit()
 	clear_fields()
 	if #errs > 0 then return nil, "EIO: lab.down: " .. table.concat(errs, "; "), 5 end
 	return true
@@ -295,6 +296,7 @@ function M.up(opts)
 	state.seq = state.seq + 1
 	local p = plan(pid, state.seq)
 	state.made = p
+	net.at_exit(p.server, p.client)	-- if os.exit skips the state's closing
 	local ok, err = build(p)
 	if not ok then return fail("EIO: lab.up: " .. err, 5) end
 	-- from here ct acts in the server namespace

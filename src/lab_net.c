@@ -10,6 +10,8 @@
  * caller's to check: lab.lua only ever gives its own 198.18.0.0/15 and 2001:db8::/32.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <lauxlib.h>
 #include "lab_net.h"
@@ -31,6 +34,28 @@
 
 /* The namespace ctlua's thread came from while it is in the lab's (-1: not in one). */
 static int back_fd = -1;
+
+/*
+ * The lab's namespaces, deleted at exit if lab.down has not run (os.exit skips the Lua
+ * state's closing): two names of at most NAME_MAX.
+ */
+static char doomed[2][NAME_MAX + 1];
+static bool exit_handler;
+
+/* What `ip netns del` does: the name's bind mount and file go; the namespace follows. */
+static void delete_doomed(void)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < 2; i++) {
+		if (!doomed[i][0])
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", doomed[i]);
+		umount2(path, MNT_DETACH);
+		unlink(path);
+		doomed[i][0] = '\0';
+	}
+}
 
 /* A socket of the lab: a connection, or a listener and what it accepted. */
 struct lab_sock {
@@ -377,6 +402,25 @@ static int l_closed(lua_State *L)
 	return 1;
 }
 
+/*
+ * at_exit([server, client]) → true: the namespaces to delete if the process exits with
+ * the lab up; with no names, none (lab.down deleted them).
+ */
+static int l_at_exit(lua_State *L)
+{
+	for (int i = 0; i < 2; i++) {
+		const char *name = luaL_optstring(L, i + 1, "");
+
+		luaL_argcheck(L, !*name || ctl_netns_name_ok(name), i + 1, "not a namespace name");
+		luaL_argcheck(L, strlen(name) <= NAME_MAX, i + 1, "name too long");
+		snprintf(doomed[i], sizeof(doomed[i]), "%s", name);
+	}
+	if (!exit_handler)
+		exit_handler = atexit(delete_doomed) == 0;
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static const luaL_Reg conn_methods[] = {
 	{ "send", l_conn_send },
 	{ "port", l_conn_port },
@@ -398,6 +442,7 @@ static const luaL_Reg funcs[] = {
 	{ "udp_send", l_udp_send },
 	{ "tcp_connect", l_tcp_connect },
 	{ "listen", l_listen },
+	{ "at_exit", l_at_exit },
 	{ NULL, NULL },
 };
 
