@@ -195,7 +195,7 @@ local function sweep_stale()
 	local p = io.popen("ip netns list 2>/dev/null")
 	if not p then return end
 	for line in p:lines() do
-		local name, pid = line:match("^(" .. NAME_PREFIX .. "(%d+)%-%d+%-%a+)")
+		local name, pid = line:match("^(" .. NAME_PREFIX:gsub("%-", "%%-") .. "(%d+)%-%d+%-%a+)")
 		if name and not io.open("/proc/" .. pid .. "/stat") then
 			run{"ip", "netns", "del", name}
 		end
