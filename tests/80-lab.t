@@ -227,6 +227,27 @@ is "$RC" 1 "ctlua lab without nft exits 1"
 is "$OUT" "ctlua: lab: ENOENT: the lab needs 'nft' (Debian's package nftables)" \
 	"and names the command and its package"
 
+# --- stock lua5.4 with ct.so: require "ctlua.lab" as installed (ctlua/lab.lua) ----------
+if command -v lua5.4 >/dev/null 2>&1; then
+	CT_SO=${CT_SO:-$PWD/build/ct.so}	# the sanitizer pass gives its own
+	mkdir -p "$TEST_TMP/share"
+	ln -s "$PWD/lua" "$TEST_TMP/share/ctlua"
+	_lab_n=$((_lab_n + 1))
+	LUA_CPATH="${CT_SO%/*}/?.so" LUA_PATH="$TEST_TMP/share/?.lua" timeout 30 lua5.4 -e '
+		local ct = require "ct"
+		local lab = require "ctlua.lab"
+		assert(lab.up())
+		assert(ct.rule{proto = "udp", dport = 5353, action = "alloc", mark = 9})
+		local n, t = assert(lab.send{})
+		print("SO", n, assert(ct.lookup(t)).mark, lab.server)' \
+		>"$TEST_TMP/lab.$_lab_n.out" 2>&1 </dev/null
+	is "$?" 0 "stock lua5.4 with ct.so runs the lab" || diag_text "$(cat "$TEST_TMP/lab.$_lab_n.out")"
+	like "$(cat "$TEST_TMP/lab.$_lab_n.out")" $'SO\t1\t9\tctlab-' \
+		"  its packet met ctlua's rule in the server namespace"
+else
+	skip "'lua5.4' is not installed" 2
+fi
+
 # the labs of these runs, by their names in what they printed
 labs=$(cat "$TEST_TMP"/lab.*.out | grep -o 'ctlab-[0-9]*-[0-9]*-' | sort -u)
 cmp_ok "$(wc -l <<<"$labs")" -ge 4 "the runs named their labs"
