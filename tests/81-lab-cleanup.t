@@ -88,6 +88,27 @@ touch "$LAB_GO"
 wait "$LAB_PID"
 is "$(left "$killed")" "" "the next lab.up removes the namespaces of a lab whose process is gone"
 
+# --- the watchdog: Lua stuck in C, ctlua ended from the watchdog's thread ------------------
+# That thread is in the namespace ctlua started in, the lab's filter in the server's.
+mkfifo "$TEST_TMP/stuck"
+sleep 30 >"$TEST_TMP/stuck" &
+holder=$!
+echo 'print("READY", lab.server); io.stdout:flush(); io.read()' >"$TEST_TMP/stuck.lua"
+"$CTLUA" lab "$TEST_TMP/stuck.lua" \
+	>"$TEST_TMP/wd.out" 2>"$TEST_TMP/wd.err" <"$TEST_TMP/stuck" &
+wd=$!
+wait_line "$TEST_TMP/wd.out" '^READY' 10 || diag "the lab did not come up: $(cat "$TEST_TMP/wd.err")"
+kill -TERM "$wd"
+wait "$wd"
+is "$?" 143 "Lua stuck in io.read: the watchdog ends ctlua (exit status 143)"
+like "$(cat "$TEST_TMP/wd.err")" 'the watchdog removes ctlua.s tc filters' "  and says so"
+unlike "$(cat "$TEST_TMP/wd.err")" 'cannot remove' "  with no error removing them"
+is "$(tc -n "ctlab-$wd-1-srv" filter show dev lab-srv ingress 2>&1)" "" \
+	"  the lab's filter is off lab-srv, in the server namespace"
+kill "$holder" 2>/dev/null
+ip netns del "ctlab-$wd-1-srv" 2>/dev/null	# a killed lab's: the next lab.up would
+ip netns del "ctlab-$wd-1-cli" 2>/dev/null
+
 # --- two labs at once ------------------------------------------------------------------
 lab_start wait
 pid1=$LAB_PID out1=$LAB_OUT go1=$LAB_GO
