@@ -41,7 +41,7 @@ PKGS      := libbpf lua5.4 libnetfilter_conntrack libmnl
 CFLAGS    ?= -O2 -g
 # What every build of the host needs, whatever CFLAGS the user gives.
 HOST_CFLAGS := -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -fPIC -I$(BUILD) -Ibpf -Isrc \
-             -DCTLUA_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+             -DCTLUA_VERSION='"$(VERSION)"' -DCTLUA_EXAMPLEDIR='"$(EXAMPLEDIR)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Each object also writes a .d file naming the headers it included (-MP: a header that
 # goes away does not break the build), so a change to any header rebuilds its users.
 DEPFLAGS  := -MMD -MP
@@ -116,6 +116,7 @@ CORE_OBJS += lua_conntrack.o
 CORE_OBJS += lua_timer.o		# ct.now, ct.timer, ct.every
 CORE_OBJS += lua_record.o	# ct.record
 CORE_OBJS += recorder.o		# ct.record and ctlua run --record: events as JSON lines
+CORE_OBJS += lab_net.o		# the lab's sockets and namespace switch (lua/lab.lua)
 
 # A file in src/ that no list names would only show as an undefined symbol: say so.
 UNLISTED  := $(filter-out $(CMD_OBJS) $(CORE_OBJS),$(patsubst src/%.c,%.o,$(wildcard src/*.c)))

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "datapath.h"
+#include "lab_net.h"
 #include "lua_ct.h"
 #include "names.h"
 #include "sandbox.h"
@@ -247,6 +248,7 @@ int luaopen_ct(lua_State *L)
 	ctl_open_conntrack(L);
 	ctl_open_timer(L);
 	ctl_open_record(L);
+	ctl_open_lab_net(L);	/* require "ctlua.lab_net": the lab's sockets (private) */
 	lua_pushstring(L, CTLUA_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

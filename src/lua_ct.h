@@ -42,6 +42,7 @@ struct ctl_link {
 	bool wait;			/* attach whenever the interface appears (lua_link.c) */
 	char where[LUA_IDSIZE + 24];	/* staged: "FILE:LINE: " of its ct.attach, for the commit */
 	struct ctl_state *state;
+	__u64 netns;			/* inode of the namespace it was made in */
 	struct ctl_link *next;		/* state's list of attached links */
 };
 
@@ -92,6 +93,7 @@ struct ctl_state {
 	/* what happened to links, for the 'link' callback (ctl_links_deliver) */
 	struct ctl_link_event link_events[CTL_LINK_EVENTS];
 	unsigned int link_events_n;
+	__u64 link_watch_netns;		/* the namespace it watches: its links' only */
 	struct ctl_rules rules;		/* the host's copy of the live rule table */
 	int budget_ms;			/* time a callback may run */
 	unsigned long handled;		/* events given to callbacks */
