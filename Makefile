@@ -41,7 +41,7 @@ PKGS      := libbpf lua5.4 libnetfilter_conntrack libmnl
 CFLAGS    ?= -O2 -g
 # What every build of the host needs, whatever CFLAGS the user gives.
 HOST_CFLAGS := -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -fPIC -I$(BUILD) -Ibpf -Isrc \
-             -DCTLUA_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+             -DCTLUA_VERSION='"$(VERSION)"' -DCTLUA_EXAMPLEDIR='"$(EXAMPLEDIR)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Each object also writes a .d file naming the headers it included (-MP: a header that
 # goes away does not break the build), so a change to any header rebuilds its users.
 DEPFLAGS  := -MMD -MP
@@ -111,6 +111,7 @@ CORE_OBJS += lua_direct.o
 CORE_OBJS += lua_request.o
 CORE_OBJS += lua_kernel.o
 CORE_OBJS += lua_conntrack.o
+CORE_OBJS += lab_net.o		# the lab's sockets and namespace switch (lua/lab.lua)
 
 # A file in src/ that no list names would only show as an undefined symbol: say so.
 UNLISTED  := $(filter-out $(CMD_OBJS) $(CORE_OBJS),$(patsubst src/%.c,%.o,$(wildcard src/*.c)))

@@ -24,8 +24,12 @@ FNR == 1 {
 	printf "\t{ \"%s\", \"lua/%s.lua\",\n", current, current
 }
 {
-	line = $0
-	gsub(/\\/, "\\\\", line)
+	# backslashes doubled by splitting, not gsub: what "\\\\" means in a replacement
+	# differs between awks (mawk makes it one backslash)
+	n = split($0, part, "\\")
+	line = part[1]
+	for (i = 2; i <= n; i++)
+		line = line "\\\\" part[i]
 	gsub(/"/, "\\\"", line)
 	gsub(/\t/, "\\t", line)
 	printf "\t\t\"%s\\n\"\n", line

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "datapath.h"
+#include "lab_net.h"
 #include "lua_ct.h"
 #include "names.h"
 #include "sandbox.h"
@@ -244,6 +245,7 @@ int luaopen_ct(lua_State *L)
 	ctl_open_direct(L);
 	ctl_open_kernel(L);
 	ctl_open_conntrack(L);
+	ctl_open_lab_net(L);	/* require "ctlua.lab_net": the lab's sockets (private) */
 	lua_pushstring(L, CTLUA_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

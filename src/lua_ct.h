@@ -40,6 +40,7 @@ struct ctl_link {
 	bool wait;			/* attach whenever the interface appears (lua_link.c) */
 	char where[LUA_IDSIZE + 24];	/* staged: "FILE:LINE: " of its ct.attach, for the commit */
 	struct ctl_state *state;
+	__u64 netns;			/* inode of the namespace it was made in */
 	struct ctl_link *next;		/* state's list of attached links */
 };
 
@@ -64,6 +65,7 @@ struct ctl_state {
 	struct ctl_link *links;		/* attached, and waiting for their interface */
 	struct ctl_link_watch *link_watch;	/* link notifications, from the first link */
 	bool link_watch_looped;		/* its socket is in loop (tag CTL_LINK_TAG) */
+	__u64 link_watch_netns;		/* the namespace it watches: its links' only */
 	struct ctl_rules rules;		/* the host's copy of the live rule table */
 	int budget_ms;			/* time a callback may run */
 	unsigned long handled;		/* events given to callbacks */

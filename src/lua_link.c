@@ -331,8 +331,21 @@ static int l_attach(lua_State *L)
 		anchor(L, -1, true);
 		return 1;
 	}
+	if ((err = ctl_owner_netns(&l->netns)))
+		return ctl_fail(L, err, "cannot read ctlua's network namespace (%s)",
+				strerror(-err));
+	/*
+	 * The watch follows the namespace ctlua's thread is in now (it moves in a lab): links
+	 * made in another one are not watched from here on (on_change).
+	 */
+	if (s->link_watch && s->link_watch_netns != l->netns) {
+		ctl_link_watch_close(s->link_watch);	/* leaves the loop as it closes */
+		s->link_watch = NULL;
+		s->link_watch_looped = false;
+	}
 	if (!s->link_watch && (err = ctl_link_watch_open(&s->link_watch)))
 		return ctl_fail(L, err, "cannot watch the interfaces (%s)", strerror(-err));
+	s->link_watch_netns = l->netns;
 	snprintf(l->tc.ifname, sizeof(l->tc.ifname), "%s", ifname);
 	l->tc.dir = dir;
 	l->opts = opts;
@@ -528,6 +541,8 @@ static void on_change(void *ctx, const struct ctl_link_change *ch)
 
 	for (l = c->s->links; l; l = next) {
 		next = l->next;
+		if (l->netns != c->s->link_watch_netns)
+			continue;	/* an index or name of another namespace */
 		if (l->attached && l->tc.ifindex == ch->ifindex && ch->gone) {
 			lost(c, l);
 		} else if (!l->attached && l->wait && !ch->gone &&
@@ -557,6 +572,8 @@ static void resync(struct changes *c)
 		struct ctl_link_change ch = { .ifname = l->tc.ifname };
 
 		next = l->next;
+		if (l->netns != c->s->link_watch_netns)
+			continue;
 		ch.ifindex = (int)if_nametoindex(l->tc.ifname);
 		if (l->attached && ch.ifindex != l->tc.ifindex) {
 			ch.gone = true;

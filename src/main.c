@@ -37,6 +37,7 @@ static const char usage[] =
 	"       ctlua [OPTIONS] -e CODE [ARGS...]\n"
 	"       ctlua [OPTIONS] -        (read the script from standard input)\n"
 	"       ctlua [OPTIONS]          (the interactive shell; lines from stdin without a terminal)\n"
+	"       ctlua [OPTIONS] lab [SCRIPT [ARGS...]]  (the shell or SCRIPT with a lab up)\n"
 	"       ctlua explain [ERRNO...]  (what the conntrack kfuncs' errors mean)\n"
 	"       ctlua run [OPTIONS] POLICY  (the policy as a service: ready, reload, stop)\n"
 	"       ctlua check [OPTIONS] POLICY  (validate a policy; nothing reaches the kernel)\n"
@@ -79,6 +80,8 @@ static const char usage[] =
 	"  ctlua examples/demo.lua veth0 10   run the demo policy on veth0 for 10 s\n"
 	"  ctlua -e 'ct.attach(\"eth0\"); ct.on(\"miss\", print); ct.run()'\n"
 	"  ctlua                              the shell: attach, watch, change the policy\n"
+	"  ctlua lab                          a client and a server namespace, ctlua on\n"
+	"                                     the server's veth, and the shell (doc/lab.md)\n"
 	"  ctlua --check\n"
 	"  ctlua explain EPROTO               what EPROTO from bpf_skb_ct_alloc means\n"
 	"  ctlua run /etc/ctlua/edge.lua      the policy as a service (ctlua@edge.service)\n"
@@ -175,6 +178,29 @@ static int explain(int argc, char **argv)
 		printf("%s\n", ctl_explain_format(err, buf, sizeof(buf)));
 	}
 	return 0;
+}
+
+/*
+ * ctlua lab: bring the lab up (lua/lab.lua) as the global `lab` before the script or
+ * the shell runs; @banner: say what it made and where the tour is. Returns a Lua status
+ * (the error reported). The Lua state's closing takes the lab down.
+ */
+static int lab_up(lua_State *L, bool banner)
+{
+	static const char chunk[] =
+		"local banner, examples = ...\n"
+		"lab = require 'ctlua.lab'\n"
+		"local ok, msg = lab.up()\n"
+		"if not ok then error('lab: ' .. msg, 0) end\n"
+		"if banner == 'yes' then print(tostring(lab) .. '\\n\\n'\n"
+		"  .. 'The lab is the global `lab`: lab.send{}, lab.connect{}, lab.entries(), '\n"
+		"  .. 'lab.down() (doc/lab.md).\\n'\n"
+		"  .. 'The guided tour is the numbered files in examples/ (installed in '\n"
+		"  .. examples .. '):\\ndofile(\"FILE\") runs one here; ctlua lab FILE runs one alone.')\n"
+		"end\n";
+	char *args[] = { banner ? "yes" : "no", CTLUA_EXAMPLEDIR };
+
+	return run_chunk(L, ctl_load_buffer(L, chunk, sizeof(chunk) - 1, "=lab"), args, 2);
 }
 
 /* `ctlua --check`: one line per feature on stdout; 1 when the core cannot work. */
@@ -395,7 +421,7 @@ int main(int argc, char **argv)
 {
 	struct cmd_opts o = { .mem_limit = ctl_mem_default_limit(), .tc_opts = *ctl_tc_defaults() };
 	const char *code, *script;
-	bool interactive;
+	bool interactive, lab;
 	lua_State *L;
 	int status;
 
@@ -428,6 +454,9 @@ int main(int argc, char **argv)
 		optind++;
 		return run_service(argc, argv, &o, !strcmp(argv[optind - 1], "check"));
 	}
+	lab = !code && optind < argc && !strcmp(argv[optind], "lab");
+	if (lab)
+		optind++;	/* ctlua lab [SCRIPT [ARGS]]: as ctlua [SCRIPT [ARGS]], with a lab */
 	if (!code && optind >= argc)
 		interactive = true;	/* nothing to run first */
 	if (!code && optind < argc && !*argv[optind]) {
@@ -460,6 +489,10 @@ int main(int argc, char **argv)
 	ctl_state_set_dp_opts(ctl_state_of(L), &o.dp_opts);	/* ct.config may change them */
 	ctl_open_help(L);			/* and help */
 	ctl_open_library(L);			/* require "ctlua.NAME": lua/NAME.lua */
+	if (lab && lab_up(L, optind >= argc) != LUA_OK) {
+		lua_close(L);
+		return 1;
+	}
 
 	script = code ? "-e" : optind < argc ? argv[optind] : "";
 	set_owner(script, &o.tc_opts);

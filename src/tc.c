@@ -7,9 +7,17 @@
  * marker) and no filter of anyone is left on it. What it added is recorded
  * process-wide, under a lock, so the watchdog thread can take it off when the Lua
  * thread is stuck.
+ *
+ * A record holds a descriptor of the namespace its filter is in: ctlua's thread can move
+ * between namespaces (the lab, lab_net.c), and the watchdog's thread is wherever it was
+ * started, while an ifindex means something only in its own namespace. Removing and
+ * checking a filter happen in that namespace, entered for the moment if it is not the
+ * caller's.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +30,7 @@
 #include <linux/rtnetlink.h>
 #include <bpf/libbpf.h>
 #include "ctlua.h"
+#include "netns.h"
 #include "nlreq.h"
 #include "owner.h"
 #include "pin.h"
@@ -52,6 +61,7 @@ struct tc_record {
 	int dir;
 	__u32 prog_id;
 	__u64 netns;
+	int nsfd;		/* that namespace, to act in it from another (-1: none) */
 	struct ctl_owner_rec rec;
 };
 
@@ -93,6 +103,8 @@ static int reserve_record(void)
 static void unrecord_at(size_t i, bool remove)
 {
 	ctl_owner_release(&reg[i].rec, remove);
+	if (reg[i].nsfd >= 0)
+		close(reg[i].nsfd);
 	reg[i] = reg[--nreg];
 }
 
@@ -255,6 +267,41 @@ static int remove_qdisc(__u64 netns, int ifindex)
 }
 
 /*
+ * Move the calling thread into the namespace of record @r unless it is there already;
+ * *@back is -1 then, or the way back for ctl_netns_leave. Returns 0 or -errno: the
+ * caller must not touch the ifindex of a record whose namespace it cannot reach.
+ */
+static int enter_record(const struct tc_record *r, int *back)
+{
+	__u64 here;
+	int err;
+
+	*back = -1;
+	if ((err = ctl_owner_netns(&here)))
+		return err;
+	if (here == r->netns)
+		return 0;
+	if (r->nsfd < 0)
+		return -ESTALE;
+	*back = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*back < 0)
+		return -errno;
+	if (setns(r->nsfd, CLONE_NEWNET) < 0) {
+		err = -errno;
+		close(*back);
+		*back = -1;
+		return err;
+	}
+	return 0;
+}
+
+static void leave_record(int back)
+{
+	if (back >= 0)
+		ctl_netns_leave(back);
+}
+
+/*
  * Take record @i's filter off if it still runs its program, then let the ownership
  * record go, then remove the qdisc if it is ours and empty. reg_lock held. Returns 0 or
  * -errno: the record stays if the filter could not be removed, not if only the qdisc
@@ -264,14 +311,19 @@ static int remove_at(size_t i)
 {
 	struct tc_record r = reg[i];
 	struct hook_dump d;
-	int err = dump_hook(r.ifindex, r.dir, &d);
+	int back, err = enter_record(&r, &back);
 
-	if (!err && d.at_place && d.place.prog_id == r.prog_id)
-		err = detach_filter(r.ifindex, r.dir, CTL_TC_HANDLE, CTL_TC_PRIORITY);
 	if (err)
 		return err;
-	unrecord_at(i, true);
-	return remove_qdisc(r.netns, r.ifindex);
+	err = dump_hook(r.ifindex, r.dir, &d);
+	if (!err && d.at_place && d.place.prog_id == r.prog_id)
+		err = detach_filter(r.ifindex, r.dir, CTL_TC_HANDLE, CTL_TC_PRIORITY);
+	if (!err) {
+		unrecord_at(i, true);	/* closes r.nsfd: the thread is in it already */
+		err = remove_qdisc(r.netns, r.ifindex);
+	}
+	leave_record(back);
+	return err;
 }
 
 int ctl_tc_is_l3(const char *ifname)
@@ -400,7 +452,8 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, const struct ctl_tc_
 			unrecord_at(i, false);
 	reg[nreg++] = (struct tc_record){ .serial = link->serial, .ifindex = ifindex,
 					  .dir = dir, .netns = netns, .prog_id = link->prog_id,
-					  .rec = rec };
+					  .rec = rec, .nsfd = open("/proc/thread-self/ns/net",
+								   O_RDONLY | O_CLOEXEC) };
 	goto unlock_tc;
 release:
 	if (created)
@@ -417,14 +470,20 @@ unlock:
 int ctl_tc_check(const struct ctl_tc_link *link)
 {
 	struct hook_dump d;
-	int err;
+	int i, back, err;
 
 	pthread_mutex_lock(&reg_lock);
-	err = find(link) < 0;
+	i = find(link);
+	if (i < 0) {
+		pthread_mutex_unlock(&reg_lock);
+		return 0;	/* a link of this process took the hook over */
+	}
+	if (!(err = enter_record(&reg[i], &back))) {
+		err = dump_hook(link->ifindex, link->dir, &d);
+		leave_record(back);
+	}
 	pthread_mutex_unlock(&reg_lock);
 	if (err)
-		return 0;	/* a link of this process took the hook over */
-	if ((err = dump_hook(link->ifindex, link->dir, &d)))
 		return err;
 	return d.at_place && d.place.prog_id == link->prog_id;
 }

@@ -100,7 +100,9 @@ int ctl_tc_check(const struct ctl_tc_link *link);
  * stays), release the ownership record, and remove the clsact qdisc if a ctlua created
  * it and no filter of anyone is left on it (ingress or egress). Returns 0 or -errno; an
  * interface or filter that is already gone counts as success. On failure the record
- * stays, so a later detach or the watchdog can retry.
+ * stays, so a later detach or the watchdog can retry. It acts in the namespace @link was
+ * attached in, from whichever namespace the calling thread is in (-ESTALE if that one
+ * could not be kept open).
  */
 int ctl_tc_detach(const struct ctl_tc_link *link);
 
