@@ -36,7 +36,7 @@ end
 -- UDP 5353: the rule creates the entry on the first packet, with our timeout and mark.
 lab.send{proto = "udp", dport = 5353, sport = 40002, count = 2}
 -- TCP 9999: every SYN is dropped, so the connection cannot be made.
-local connected = lab.connect{dport = 9999, timeout = 1}
+local connected = lab.connect{dport = 9999, timeout = 1000}
 -- UDP 5354: no rule matches, the default passes it to netfilter.
 lab.send{proto = "udp", dport = 5354, sport = 40003}
 ct.run(0.3)

@@ -26,26 +26,37 @@ nft("'add table inet tour07; " ..
     "add chain inet tour07 pre { type nat hook prerouting priority dstnat; }; " ..
     "add chain inet tour07 post { type nat hook postrouting priority srcnat; }'")
 
--- A listener on the TRANSLATED port only. Nothing listens on 8080.
-assert(lab.listen{proto = "tcp", port = 9090})
+-- Listeners on the TRANSLATED ports only: nothing listens on TCP 7070 or UDP 7071.
+local tcp9090 = assert(lab.listen{proto = "tcp", port = 9090})
+local udp9091 = assert(lab.listen{proto = "udp", port = 9091})
 
--- 1. DNAT: the client's flow to server:8080 is sent to server:9090.
-local t = ct.tuple{src = lab.addr.client, dst = lab.addr.server, sport = 44001, dport = 8080,
+-- 1. DNAT: the client's flow to server:7070 is sent to server:9090.
+local t = ct.tuple{src = lab.addr.client, dst = lab.addr.server, sport = 44001, dport = 7070,
                    proto = "tcp"}
 local e = assert(ct.alloc(t, {dnat = {addr = lab.addr.server, port = 9090}, timeout = 30000}))
 print("   " .. tostring(e))
 assert(e.reply.sport == 9090 and e.dnat.port == 9090, "reply " .. tostring(e.reply))
 print("look: the reply tuple now comes FROM port 9090: " .. tostring(e.reply))
 
--- The real connection, from exactly that source port: it reaches the listener on 9090,
--- though the client asked for 8080; the client sees answers from 8080 (un-NATed).
-assert(lab.connect{dport = 8080, sport = 44001}, "the connection to 8080 was not translated to 9090")
-print("look: a real connection to port 8080 reached the listener on 9090")
+-- The real connection, from exactly that source port: the listener on 9090 accepts it,
+-- though the client asked for 7070 (its answers come back from 7070, un-NATed).
+assert(lab.connect{dport = 7070, sport = 44001}, "the connection to 7070 was not translated")
+assert(tcp9090:received() == 1, "the listener on 9090 accepted nothing")
+print("look: a real connection to port 7070 was accepted by the listener on 9090")
 
--- Another source port has no entry: netfilter makes its own, without NAT, and 8080 has
+-- Another source port has no entry: netfilter makes its own, without NAT, and 7070 has
 -- no listener.
-assert(not lab.connect{dport = 8080, sport = 44002, timeout = 1})
-print("look: without the entry, the same connection to 8080 is refused")
+assert(not lab.connect{dport = 7070, sport = 44002, timeout = 1000})
+assert(tcp9090:received() == 1)
+print("look: without the entry, the same connection to 7070 is refused")
+
+-- The same for UDP: two datagrams to 7071 arrive at the listener on 9091.
+assert(ct.alloc({src = lab.addr.client, dst = lab.addr.server, sport = 44003, dport = 7071,
+                 proto = "udp"}, {dnat = {addr = lab.addr.server, port = 9091}}))
+assert(lab.send{proto = "udp", dport = 7071, sport = 44003, count = 2})
+os.execute("sleep 0.1")
+assert(udp9091:received() == 2, "the listener on 9091 got " .. udp9091:received())
+print("look: 2 datagrams sent to UDP 7071 were received on 9091")
 
 -- 2. SNAT and port 0: the source becomes 198.18.0.9, the port is kept. Both manips can
 -- be given at once; each only once (a second call for the same manip fails).
