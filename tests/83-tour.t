@@ -72,7 +72,7 @@ lab_run()
 		wait_line "$TEST_TMP/lab.out" "$after" 20 || diag "no line /$after/ from $file"
 		kill "-$sig" "$LAB_PID"
 	fi
-	wait "$LAB_PID"
+	{ wait "$LAB_PID"; } 2>/dev/null   # no "Killed" notice from bash
 	RC=$?
 	kill "$watchdog" 2>/dev/null
 	wait "$watchdog" 2>/dev/null
