@@ -90,16 +90,17 @@ local function sleep(s)
 	os.execute("sleep " .. s)
 end
 
-local function argerror(fname, msg)
-	error(("bad argument #1 to '%s' (%s)"):format(fname, msg), 3)
+-- Raise misuse of @fname as ct does; @level 1 (default) is @fname's caller.
+local function argerror(fname, msg, level)
+	error(("bad argument #1 to '%s' (%s)"):format(fname, msg), (level or 1) + 2)
 end
 
--- Check table @t against @spec {field = {kind, default, check}}; returns a copy with
--- the defaults filled in.
+-- Check table @t against @spec {field = {check, default}} for @fname (its caller's
+-- caller is the one blamed); returns a copy with the defaults filled in.
 local function fields(fname, t, spec)
 	if t == nil then t = {} end
 	if type(t) ~= "table" then
-		argerror(fname, "table expected, got " .. type(t))
+		argerror(fname, "table expected, got " .. type(t), 2)
 	end
 	local known = {}
 	for k in pairs(spec) do known[#known + 1] = k end
@@ -107,7 +108,7 @@ local function fields(fname, t, spec)
 	for k in pairs(t) do
 		if spec[k] == nil then
 			argerror(fname, ("unknown field '%s' (known: %s)"):format(tostring(k),
-				table.concat(known, ", ")))
+				table.concat(known, ", ")), 2)
 		end
 	end
 	local out = {}
@@ -117,7 +118,7 @@ local function fields(fname, t, spec)
 			v = s[2]
 		else
 			local why = s[1](v)
-			if why then argerror(fname, ("field '%s': %s"):format(k, why)) end
+			if why then argerror(fname, ("field '%s': %s"):format(k, why), 2) end
 		end
 		out[k] = v
 	end
@@ -194,7 +195,7 @@ local function sweep_stale()
 	local p = io.popen("ip netns list 2>/dev/null")
 	if not p then return end
 	for line in p:lines() do
-		local name, pid = line:match("^(" .. NAME_PREFIX .. "(%d+)%-%d+%-%a+)")
+		local name, pid = line:match("^(" .. NAME_PREFIX:gsub("%-", "%%-") .. "(%d+)%-%d+%-%a+)")
 		if name and not io.open("/proc/" .. pid .. "/stat") then
 			run{"ip", "netns", "del", name}
 		end

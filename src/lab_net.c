@@ -222,7 +222,7 @@ static int l_udp_send(lua_State *L)
 	free(buf);
 	close(fd);
 	if (err && !sent)
-		return ctl_fail(L, err, "lab.send: cannot send to %s port %d (%s)", dst, dport,
+		return ctl_fail(L, err, "cannot send to %s port %d (%s)", dst, dport,
 				strerror(-err));
 	lua_pushinteger(L, sent);
 	lua_pushinteger(L, sport);
@@ -277,7 +277,7 @@ static int l_tcp_connect(lua_State *L)
 	}
 	if (err) {
 		close(fd);
-		return ctl_fail(L, err, "lab.connect: no connection to %s port %d (%s)", dst,
+		return ctl_fail(L, err, "no TCP connection to %s port %d (%s)", dst,
 				dport, strerror(-err));
 	}
 	new_sock(L, CONN_MT, fd, SOCK_STREAM);

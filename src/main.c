@@ -198,9 +198,18 @@ static int lab_up(lua_State *L, bool banner)
 		"  .. 'The guided tour is the numbered files in examples/ (installed in '\n"
 		"  .. examples .. '):\\ndofile(\"FILE\") runs one here; ctlua lab FILE runs one alone.')\n"
 		"end\n";
-	char *args[] = { banner ? "yes" : "no", CTLUA_EXAMPLEDIR };
+	int status = ctl_load_buffer(L, chunk, sizeof(chunk) - 1, "=lab");
 
-	return run_chunk(L, ctl_load_buffer(L, chunk, sizeof(chunk) - 1, "=lab"), args, 2);
+	if (status == LUA_OK) {
+		lua_pushstring(L, banner ? "yes" : "no");
+		lua_pushstring(L, CTLUA_EXAMPLEDIR);
+		status = ctl_run_call(L, 2, 0, NULL);	/* a failed up is its message alone */
+	}
+	if (status != LUA_OK) {
+		fprintf(stderr, "ctlua: %s\n", lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+	return status;
 }
 
 /* `ctlua --check`: one line per feature on stdout; 1 when the core cannot work. */
