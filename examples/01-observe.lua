@@ -15,6 +15,10 @@
 -- the lab's traffic.
 ct.mode("observe")
 ct.default("pass")
+-- Every step starts from a clean slate, so the steps can also run one after another in
+-- the same lab (`ctlua lab`, then dofile each): no rules, no callbacks left from before.
+ct.policy{rules = {}}
+for _, kind in ipairs{"miss", "alloc", "alloc_error", "drop"} do ct.on(kind, nil) end
 
 local misses = {}
 ct.on("miss", function(ev)
@@ -47,7 +51,7 @@ print("look: the miss was decided by the default: action " .. misses[1].action)
 -- The entry the lab's packets met is netfilter's own: no mark, made by the kernel's
 -- conntrack, not by ctlua. lab.entries lists the server's conntrack table.
 local n = 0
-for e in assert(lab.entries{proto = "udp", dport = 5353}) do
+for e in assert(lab.entries{proto = "udp", sport = 40001}) do
   print("   entry: " .. tostring(e))
   n = n + 1
 end

@@ -11,8 +11,10 @@
 -- No round trip to Lua: the rules are in a BPF map, and the first packet already gets
 -- the rule's answer.
 
-ct.mode("enforce")   -- act on packets now, not just report
-ct.default("pass")
+-- ct.policy sets mode, default and rules in one step ("enforce": act on packets now,
+-- not just report); rules = {} empties the rule table, and no callbacks are left.
+ct.policy{mode = "enforce", default = "pass", rules = {}}
+for _, kind in ipairs{"miss", "alloc", "alloc_error", "drop"} do ct.on(kind, nil) end
 
 -- Entries ctlua makes carry this mark, so we can pick them out of the table.
 local MARK = 0x42

@@ -11,8 +11,8 @@
 -- packet) gets the answer's timeout, status and mark through bpf_ct_change_timeout,
 -- bpf_ct_change_status and a mark write; one without gets a new entry.
 
-ct.mode("enforce")
-ct.default("pass")
+ct.policy{mode = "enforce", default = "pass", rules = {}}   -- a clean slate (step 1)
+for _, kind in ipairs{"miss", "alloc", "alloc_error", "drop"} do ct.on(kind, nil) end
 
 -- The judgement: ports we trust get an entry with mark 0x30; port 6000 is "refused".
 local TRUSTED = {[7000] = true, [7001] = true}

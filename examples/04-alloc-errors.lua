@@ -16,6 +16,9 @@
 --   offset 12 u8  ct_zone_dir } "reserved" and must be zero
 --   offset 13 u8  reserved[3] must be zero
 
+ct.policy{mode = "enforce", default = "pass", rules = {}}   -- a clean slate (step 1)
+for _, kind in ipairs{"miss", "alloc", "alloc_error", "drop"} do ct.on(kind, nil) end
+
 -- One flow per case, so that no case meets an entry an earlier one made.
 local sport = 41000
 local function flow(proto)

@@ -12,6 +12,9 @@
 -- default for the protocol and state (UDP: 30 s one way, 120 s once replied), which
 -- overwrites the timeout you set. IPS_FIXED_TIMEOUT makes it skip the refresh.
 
+ct.policy{mode = "enforce", default = "pass", rules = {}}   -- a clean slate (step 1)
+for _, kind in ipairs{"miss", "alloc", "alloc_error", "drop"} do ct.on(kind, nil) end
+
 local function flow(sport)
   return ct.tuple{src = lab.addr.client, dst = lab.addr.server, sport = sport,
                   dport = 5300, proto = "udp"}

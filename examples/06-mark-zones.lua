@@ -8,8 +8,8 @@
 --   part of an entry's key: the same tuple can exist once per zone.
 -- netns: opts.netns_id; -1 is the caller's namespace, 0 and up a peer namespace's id.
 
-ct.mode("enforce")
-ct.default("pass")
+ct.policy{mode = "enforce", default = "pass", rules = {}}   -- a clean slate (step 1)
+for _, kind in ipairs{"miss", "alloc", "alloc_error", "drop"} do ct.on(kind, nil) end
 
 -- 1. The mark, seen by netfilter. A counter in the server's input hook counts packets
 -- whose conntrack entry has mark 0x42.

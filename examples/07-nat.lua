@@ -17,6 +17,9 @@
 -- the packets go to the original port untouched (try: drop the nft line below, and the
 -- connection is refused).
 
+ct.policy{mode = "enforce", default = "pass", rules = {}}   -- a clean slate (step 1)
+for _, kind in ipairs{"miss", "alloc", "alloc_error", "drop"} do ct.on(kind, nil) end
+
 local function nft(cmd)
   local p = assert(io.popen("ip netns exec " .. lab.server .. " nft " .. cmd .. " 2>&1"))
   local out = p:read("a")

@@ -13,8 +13,8 @@
 --
 -- The bucket is written inline below, on the events' own clock (ev.time).
 
-ct.mode("enforce")
-ct.default("drop")
+ct.policy{mode = "enforce", default = "drop", rules = {}}   -- no rules: all new flows miss
+for _, kind in ipairs{"miss", "alloc", "alloc_error", "drop"} do ct.on(kind, nil) end
 
 local BURST, RATE = 3, 0.4        -- 3 flows at once, then one every 2.5 s, per source
 local buckets = {}                -- source address -> {tokens =, at =}

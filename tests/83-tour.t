@@ -122,6 +122,18 @@ for file in "${examples[@]}"; do
 	no_leftovers "$name"
 done
 
+# --- the tour as a new user takes it: `ctlua lab`, then each step with dofile, in order ----
+all=$TEST_TMP/all.lua
+printf '%s\n' 'for i = 1, #arg do dofile(arg[i]) end' >"$all"
+"$CTLUA" lab "$all" "${examples[@]}" >"$TEST_TMP/all.out" 2>&1 </dev/null
+is "$?" 0 "every step, one after another in one lab: exit status 0"
+want=
+for file in "${examples[@]}"; do
+	want+="$(basename "$file" .lua): ok"$'\n'
+done
+is "$(grep -E '^[0-9]+-[a-z-]+: ok$' "$TEST_TMP/all.out")"$'\n' "$want" \
+	"and each says ok, in order (each step starts from a clean slate)" || diag_text "$(cat "$TEST_TMP/all.out")"
+
 # --- a failing example cleans up too ------------------------------------------------------
 # 07 with an error after its nft table, listeners, entries and a connection exist.
 broken=$TEST_TMP/07-broken.lua
