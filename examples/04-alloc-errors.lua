@@ -31,6 +31,15 @@ end
 local e = assert(ct.alloc(flow(), {timeout = 30000, mark = 7}))
 print("   ok: " .. tostring(e))
 print("look: a direct alloc returns the entry: its reply tuple is the original, swapped")
+-- A lookup matches either direction: the reply tuple finds the same entry (the kernel
+-- writes opts.dir = 1, the reply direction, where it matched); e.tuple is the original.
+local back = assert(ct.lookup(e.reply))
+assert(back.tuple == e.tuple)
+print("look: ct.lookup(e.reply) finds the entry too: " .. tostring(back.tuple))
+-- IPv6: the tuple is 36 bytes (tuple__sz 36) instead of 12.
+local v6 = assert(ct.alloc{src = lab.addr.client6, dst = lab.addr.server6, sport = 41000,
+                           dport = 53, proto = "udp"})
+print("   ok: " .. tostring(v6))
 -- Without a timeout the kernel gives 10 s.
 local d = assert(ct.alloc(flow()))
 assert(d.timeout <= 10000 and d.timeout > 9000, "default timeout " .. d.timeout)

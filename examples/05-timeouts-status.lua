@@ -53,6 +53,33 @@ local s = assert(ct.change(plain, {status = {"seen_reply", "assured"}}))
 print("   status now: " .. table.concat(s.status, ",") .. (" (0x%x)"):format(s.status_bits))
 assert(s.status_bits & 0x6 == 0x6)
 
+-- What SEEN_REPLY changes for netfilter: a packet in the original direction of an entry
+-- without it is classed NEW (`ct state new`), though the entry is confirmed; with it,
+-- ESTABLISHED. Rules such as `ct state established accept` match only the second.
+-- Two counters in the server's input hook show which state each packet was given.
+assert(os.execute("ip netns exec " .. lab.server .. " nft 'add table inet tour05; " ..
+  "add chain inet tour05 in { type filter hook input priority filter; }; " ..
+  "add rule inet tour05 in udp dport 5301 ct state new counter; " ..
+  "add rule inet tour05 in udp dport 5301 ct state established counter'"))
+local function states()
+  local p = assert(io.popen("ip netns exec " .. lab.server .. " nft list chain inet tour05 in"))
+  local text = p:read("a")
+  p:close()
+  return tonumber(text:match("state new counter packets (%d+)")),
+         tonumber(text:match("state established counter packets (%d+)"))
+end
+assert(ct.alloc({src = lab.addr.client, dst = lab.addr.server, sport = 42011, dport = 5301,
+                 proto = "udp"}, {timeout = 30000}))
+lab.send{proto = "udp", dport = 5301, sport = 42011}
+local new1, est1 = states()
+assert(ct.alloc({src = lab.addr.client, dst = lab.addr.server, sport = 42012, dport = 5301,
+                 proto = "udp"}, {timeout = 30000, status = {"seen_reply"}}))
+lab.send{proto = "udp", dport = 5301, sport = 42012}
+local new2, est2 = states()
+assert(new1 == 1 and est1 == 0 and new2 == 1 and est2 == 1,
+       ("ct state counters: new %s/%s, established %s/%s"):format(new1, new2, est1, est2))
+print("look: netfilter saw the packet of the plain entry as NEW, the seen_reply one as ESTABLISHED")
+
 -- ct.change passes the entry's status OR'ed with what you ask (as code must that works
 -- on every kernel), so nothing is ever dropped by accident. A number reaches the kernel
 -- as given: a bit that touches EXPECTED (0x1), CONFIRMED or DYING is refused, EBUSY.

@@ -22,7 +22,9 @@ declare -A KEY=(
 	[03-callback]='^look: the callback.s alloc answer gave netfilter.s entry for UDP 7000 mark 0x30$
 ^   verdict for udp .*:40011 → .*:6000: drop$
 ^look: the drop verdict for UDP 6000 came too late: its entry lets the flow through$'
-	[04-alloc-errors]='^look: without a timeout the kernel.s default is 10 s: [0-9]+ ms$
+	[04-alloc-errors]='^look: ct.lookup\(e.reply\) finds the entry too: udp .*:41001 → .*:53$
+^   ok: entry\{udp \[2001:db8:[0-9a-f:]+\]:41000 → \[2001:db8:[0-9a-f:]+\]:53, reply udp 
+^look: without a timeout the kernel.s default is 10 s: [0-9]+ ms$
 ^   EINVAL       22  reserved bytes must be zero \(12-byte opts: the zone bytes\)$
 : the reserved bytes of the 16-byte opts are not zero \(1, 0, 0\)$
 : bytes 10-11 of the 12-byte opts \(reserved, or the zone id\) are 3, not zero: a zone needs opts size 16$
@@ -35,7 +37,8 @@ declare -A KEY=(
 ^   EEXIST: bpf_ct_insert_entry refused udp .*: an entry with this tuple \(either direction\) is already in the table$
 ^   ENOENT: no conntrack entry for udp
 ^   ENOMEM \(12\): '
-	[05-timeouts-status]='^   without fixed_timeout: +[0-9]{5} ms left  confirmed$
+	[05-timeouts-status]='^look: netfilter saw the packet of the plain entry as NEW, the seen_reply one as ESTABLISHED$
+^   without fixed_timeout: +[0-9]{5} ms left  confirmed$
 ^   with fixed_timeout: +[0-9]{4} ms left  confirmed,fixed_timeout$
 ^   EPERM: bpf_ct_change_timeout refused .*: it has fixed_timeout, so its timeout cannot change$
 ^   EBUSY: bpf_ct_change_status refused status 0x1
