@@ -40,7 +40,8 @@ local missed = after.lookup_miss - before.lookup_miss
 -- Only the first datagram missed: netfilter made an entry for it a moment later
 -- (PREROUTING runs after TC ingress), and the next two found that entry.
 assert(#misses == 1, "expected one miss for the flow, got " .. #misses)
-assert(missed == 1 and hits >= 2, ("expected 1 miss and 2 hits, got %d and %d"):format(missed, hits))
+assert(missed == 1 and hits >= 2,
+       ("expected 1 miss and 2 hits, got %d and %d"):format(missed, hits))
 print(("look: 3 packets, %d miss (the first), %d lookup hits (the rest)"):format(missed, hits))
 
 -- The event says what the policy would have done: the default, "pass", since no rule

@@ -62,9 +62,9 @@ assert(os.execute("ip netns exec " .. lab.server .. " nft 'add table inet tour05
   "add rule inet tour05 in udp dport 5301 ct state new counter; " ..
   "add rule inet tour05 in udp dport 5301 ct state established counter'"))
 local function states()
-  local p = assert(io.popen("ip netns exec " .. lab.server .. " nft list chain inet tour05 in"))
-  local text = p:read("a")
-  p:close()
+  local nft = assert(io.popen("ip netns exec " .. lab.server .. " nft list chain inet tour05 in"))
+  local text = nft:read("a")
+  nft:close()
   return tonumber(text:match("state new counter packets (%d+)")),
          tonumber(text:match("state established counter packets (%d+)"))
 end

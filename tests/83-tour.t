@@ -170,6 +170,16 @@ for ns in $(ip netns list | grep -Eo "^ctlab-$LAB_PID-[0-9]+-(srv|cli)"); do
 done
 is "$(leftovers "$LAB_PID")" "" "which the test removes"
 
+# the steps are read as code to copy: no unused or misspelt names (ct and lab are the
+# globals ctlua lab gives them)
+if command -v luacheck >/dev/null 2>&1; then
+	ok_run "luacheck finds nothing in the steps" luacheck --no-color --globals ct lab -- "${examples[@]}"
+elif [[ "${CI:-}" == true ]]; then
+	fail "luacheck is missing (Debian's lua-check)"
+else
+	skip "'luacheck' is not installed"
+fi
+
 # demo.lua is not a step (it needs IFNAME) but stays where lab/demo.sh finds it
 [[ -r examples/demo.lua ]]
 ok $? "examples/demo.lua is still there for make demo"
