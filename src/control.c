@@ -32,6 +32,7 @@
 #define OUT_MAX		(1 << 20)	/* output a client has not read yet, at most */
 #define RING_N		16		/* the last warnings and errors kept */
 #define RING_LEN	300		/* of each, the first line, cut there */
+#define CONTROL_LOCK_WAIT_MS	5000	/* for the lock of ctlua's tc changes, at most */
 
 enum client_mode { MODE_REQUEST, MODE_SHELL };
 
@@ -129,24 +130,20 @@ static int answers(const struct sockaddr_un *sa)
 	return r;
 }
 
-int ctl_control_open(struct ctl_control **out, const char *name, struct ctl_loop *loop,
-		     const struct ctl_control_view *view, char *msg, size_t len)
+/*
+ * ctl_control_open's part under the lock: the name is free (or its socket stale), and
+ * the socket is bound and listens. Returns 0 with *@out set, or -errno with @msg.
+ */
+static int claim(const char *name, const struct sockaddr_un *sa_in, struct ctl_control **out,
+		 struct ctl_loop *loop, const struct ctl_control_view *view, char *msg,
+		 size_t len)
 {
+	struct sockaddr_un sa = *sa_in;
 	struct ctl_control *c;
-	struct sockaddr_un sa;
 	struct stat st;
 	mode_t mask;
 	int err, r;
 
-	if ((err = socket_path(name, &sa))) {
-		snprintf(msg, len, "the service name '%s' is too long", name);
-		return err;
-	}
-	if ((err = ctl_owner_private_dir())) {
-		snprintf(msg, len, "cannot use %s for the control socket: %s%s", CTL_OWNER_DIR,
-			 strerror(-err), err == -EPERM ? " (it must be ours, mode 0700)" : "");
-		return err;
-	}
 	r = answers(&sa);
 	if (r == 1) {
 		snprintf(msg, len, "a service named '%s' runs already (%s answers); --name "
@@ -188,13 +185,47 @@ int ctl_control_open(struct ctl_control **out, const char *name, struct ctl_loop
 	c->ino = st.st_ino;
 	if ((err = ctl_loop_add(loop, c->fd, CTL_CONTROL_TAG)))
 		goto fail;
-	ctl_log_tap(keep_log);
 	*out = c;
 	return 0;
 fail:
 	snprintf(msg, len, "cannot listen on %s: %s", c->path, strerror(-err));
 	ctl_control_close(c);
 	return err;
+}
+
+int ctl_control_open(struct ctl_control **out, const char *name, struct ctl_loop *loop,
+		     const struct ctl_control_view *view, char *msg, size_t len)
+{
+	struct ctl_control *c = NULL;
+	struct sockaddr_un sa;
+	int err, lock;
+
+	if ((err = socket_path(name, &sa))) {
+		snprintf(msg, len, "the service name '%s' is too long", name);
+		return err;
+	}
+	if ((err = ctl_owner_private_dir())) {
+		snprintf(msg, len, "cannot use %s for the control socket: %s%s", CTL_OWNER_DIR,
+			 strerror(-err), err == -EPERM ? " (it must be ours, mode 0700)" : "");
+		return err;
+	}
+	/*
+	 * From the look at the name to the bind, under the lock of ctlua's tc changes: two
+	 * services starting with one name must not both find it free, nor one unlink the
+	 * socket the other has just bound.
+	 */
+	if ((lock = ctl_owner_lock(CONTROL_LOCK_WAIT_MS)) < 0) {
+		snprintf(msg, len, "cannot take the lock of %s: %s", CTL_OWNER_DIR,
+			 strerror(-lock));
+		return lock;
+	}
+	err = claim(name, &sa, &c, loop, view, msg, len);
+	ctl_owner_unlock(lock);
+	if (err)
+		return err;
+	ctl_log_tap(keep_log);
+	*out = c;
+	return 0;
 }
 
 static void client_close(struct ctl_control *c, struct client *cl)

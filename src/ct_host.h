@@ -71,6 +71,12 @@ int ctl_links_watch(struct ctl_state *s, struct ctl_loop *loop);
  * false, a line on stderr) and, with wait, waits for it again. Stack: balanced.
  */
 void ctl_links_changed(lua_State *L, struct ctl_state *s);
+/*
+ * ctl_links_changed, then a look at every link's interface as it is now, not as the
+ * notifications said: what changed before the notifications were watched (a policy
+ * made live by ctlua run, whose watch opens at its commit) is found too. Stack: balanced.
+ */
+void ctl_links_resync(lua_State *L, struct ctl_state *s);
 /* Stop ct.watch. */
 void ctl_events_unwatch(lua_State *L, struct ctl_state *s);
 /* From now on a signal during ct.run interrupts it as it does ct.poll (the shell's way). */
@@ -91,8 +97,9 @@ void ctl_stage_begin(struct ctl_state *s, struct ctl_state *running);
  * classifier, default, mode and event mask with one ctl_dp_put_policy. The datapath
  * and verdict buffer become @s's; @running keeps only the links @s did not adopt, which
  * lua_close(@running) detaches. On failure nothing has changed (links attached for the
- * commit are detached again), one sentence is in @msg, and -errno is returned.
- * Stack: balanced.
+ * commit are detached again), one sentence is in @msg, and -errno is returned. A
+ * Lua error (out of memory) can be raised only before anything has changed: the
+ * caller runs it protected. Stack: balanced.
  */
 int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *running, char *msg,
 		     size_t len);

@@ -592,6 +592,15 @@ void ctl_links_changed(lua_State *L, struct ctl_state *s)
 		resync(&c);
 }
 
+void ctl_links_resync(lua_State *L, struct ctl_state *s)
+{
+	struct changes c = { .L = L, .s = s };
+
+	if (s->link_watch)
+		ctl_link_watch_read(s->link_watch, on_change, &c);
+	resync(&c);
+}
+
 static const luaL_Reg link_meta[] = {
 	{ "__index", link_index },
 	{ "__gc", link_gc },

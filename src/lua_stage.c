@@ -69,16 +69,36 @@ static void undo_attach(struct ctl_state *s, struct ctl_state *running)
 		}
 }
 
+/*
+ * The running state's links whose filter is no longer on its hook (removed by hand, or
+ * taken over): they let go of their records, so that the new policy attaches anew
+ * instead of adopting a filter that is not there.
+ */
+static void settle_running(struct ctl_state *running)
+{
+	for (struct ctl_link *o = running ? running->links : NULL; o; o = o->next)
+		if (o->attached && ctl_tc_check(&o->tc) == 0) {
+			ctl_log(CTL_LOG_WARNING, "'%s' %s: ctlua's filter is gone; the new policy "
+				"attaches it again", o->tc.ifname, ctl_dir_names[o->tc.dir]);
+			ctl_tc_forget(&o->tc);
+			o->attached = false;
+			o->lost = true;		/* its detach returns true once (api.md) */
+		}
+}
+
 /* Attach the staged links that the running state does not have. Returns 0 or -errno. */
 static int attach_new(struct ctl_state *s, struct ctl_state *running, char *msg, size_t len)
 {
 	for (struct ctl_link *l = s->staged_links; l; l = l->next) {
 		struct ctl_tc_link tc = l->tc;
 		struct ctl_tc_conflict why = { .why = CTL_TC_OK };
-		int fd, err;
+		int fd, err, l3;
 
 		if (running_link(running, l))
 			continue;
+		/* a waiting link's interface may have appeared since it was staged */
+		if (!tc.ifindex && (l3 = ctl_tc_is_l3(tc.ifname)) >= 0)
+			tc.l3 = l3;
 		fd = ctl_dp_prog_fd(s->dp, tc.dir, tc.l3);
 		err = fd < 0 ? fd : ctl_link_tc_attach(s, fd, l, &why);
 		if (err == -ENODEV && l->wait) {	/* it attaches when the interface appears */
@@ -123,6 +143,15 @@ int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *runnin
 	p.rules = flat;
 	p.nrules = ctl_rules_flatten(&s->rules, flat);
 	p.event_mask = ctl_events_mask(L, s);
+	/*
+	 * The links follow their interfaces from before they attach (lua_link.c), so that
+	 * none of its notifications is missed; ctl_links_resync, after the commit, takes
+	 * them and what the running state's watch had not read yet.
+	 */
+	if (s->staged_links && !s->link_watch && (err = ctl_link_watch_open(&s->link_watch)))
+		ctl_log(CTL_LOG_WARNING, "cannot watch the interfaces (%s): an interface "
+			"deleted or created goes unnoticed", strerror(-err));
+	settle_running(running);
 	/* new interfaces first, so that one that cannot be attached leaves all as it was */
 	err = attach_new(s, running, msg, len);
 	if (!err && (err = ctl_dp_put_policy(s->dp, &p)))
@@ -154,10 +183,6 @@ int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *runnin
 		l->next = s->links;
 		s->links = l;
 	}
-	/* the links follow their interfaces from now on (lua_link.c), as ct.attach's do */
-	if (s->links && !s->link_watch && (err = ctl_link_watch_open(&s->link_watch)))
-		ctl_log(CTL_LOG_WARNING, "cannot watch the interfaces (%s): an interface "
-			"deleted or created goes unnoticed", strerror(-err));
 	if (running) {
 		running->dp_borrowed = true;
 		/* its links left are those the new policy dropped: detached at its close, even

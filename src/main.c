@@ -416,6 +416,14 @@ static int control(int argc, char **argv, const struct cmd_opts *o)
 			argv[0]);
 		return 2;
 	}
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: ctlua %s NAME\n\n%s\n", argv[0], !strcmp(argv[0], "status") ?
+		       "What the service NAME (ctlua run --name NAME, or its policy file's name)\n"
+		       "runs: its policy and generation, attachments, counters and last errors." :
+		       "A shell inside the running service NAME's Lua state: each line runs in the\n"
+		       "live policy, under the callbacks' budget. Ctrl-D leaves; the service runs on.");
+		return 0;
+	}
 	if (argc != 2) {
 		fprintf(stderr, "ctlua: %s wants one service name (ctlua %s NAME)\n"
 			"Try 'ctlua --help' for more information.\n", argv[0], argv[0]);

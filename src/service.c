@@ -147,6 +147,31 @@ lua_State *ctl_service_new_state(const char *path, const struct ctl_service_opts
 	return L;
 }
 
+/* What commit() does, and what it answers. */
+struct commit {
+	struct ctl_state *running;
+	char *msg;
+	size_t len;
+	int err;
+};
+
+/*
+ * Protected (a Lua error out of memory must not end the service): make the staged
+ * policy live, then look at its interfaces as they are now, which finds what came or
+ * went while it was staged.
+ */
+static int commit(lua_State *L)
+{
+	struct commit *c = lua_touserdata(L, 1);
+	struct ctl_state *s = ctl_state_of(L);
+
+	lua_pop(L, 1);
+	c->err = ctl_stage_commit(L, s, c->running, c->msg, c->len);
+	if (!c->err)
+		ctl_links_resync(L, s);
+	return 0;
+}
+
 /*
  * Load the policy into a fresh state staged on @running's datapath (NULL: a datapath of
  * its own), run its top level and make it live. Returns the new state, or NULL with the
@@ -156,6 +181,9 @@ lua_State *ctl_service_new_state(const char *path, const struct ctl_service_opts
 static lua_State *load_policy(struct service *sv, struct ctl_state *running, const char *what)
 {
 	char msg[1024];
+	/* -ECANCELED until the commit answers: a Lua error came first */
+	struct commit c = { .running = running, .msg = msg, .len = sizeof(msg),
+			    .err = -ECANCELED };
 	lua_State *L;
 	int status;
 
@@ -176,7 +204,16 @@ static lua_State *load_policy(struct service *sv, struct ctl_state *running, con
 		lua_close(L);
 		return NULL;
 	}
-	if (ctl_stage_commit(L, ctl_state_of(L), running, msg, sizeof(msg))) {
+	lua_pushcfunction(L, commit);
+	lua_pushlightuserdata(L, &c);
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+		if (!c.err)	/* live already: what failed is the look at its interfaces */
+			ctl_log(CTL_LOG_WARNING, "%s", lua_tostring(L, -1));
+		else
+			snprintf(msg, sizeof(msg), "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+	if (c.err) {
 		ctl_log(CTL_LOG_ERR, "%s: %s", what, msg);
 		lua_close(L);
 		return NULL;

@@ -7,6 +7,7 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
+source tests/lib/service.sh
 
 pair_test_setup
 tab=$'\t'
@@ -124,7 +125,7 @@ kill -TERM "$CTLUA_PID"
 ctlua_finish
 is "$RC" 0 "the service exits 0" || show_ctlua
 ip -n "$NS_A" link del w-a
-ctlua_start "$NS_A" 60 run "$TEST_TMP/served.lua"
+ctlua_start "$NS_A" 150 run "$TEST_TMP/served.lua"
 wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 1\\)" 10
 ok $? "ctlua run starts with a link that waits for w-a" || show_ctlua
 add_w || BAIL_OUT "cannot create w-a for the service"
@@ -140,15 +141,53 @@ wait_filter "$NS_A" w-a ingress "$CTLUA_PID"
 ok $? "re-created, w-a gets the filter again" || show_ctlua
 send_until 4
 ok $? "and its packets are dropped again" || show_ctlua
-kill -HUP "$CTLUA_PID"
+kill -HUP "$(ctlua_pid)"	# ctlua itself: timeout would pass HUP on and then kill
 wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 2\\)" 10
 ok $? "a reload keeps the waiting link's attachment" || show_ctlua
 send_until 5
 ok $? "after the reload w-a's packets are still dropped" || show_ctlua
+
+# ctlua's filter removed by hand: the reload attaches it again instead of adopting a
+# filter that is not there.
+tc -n "$NS_A" filter del dev w-a ingress pref 50970
+kill -HUP "$(ctlua_pid)"	# ctlua itself: timeout would pass HUP on and then kill
+wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 3\\)" 10
+ok $? "reloaded after ctlua's filter was removed by hand" || show_ctlua
+has_line "$(cat "$CTLUA_ERR")" \
+	"ctlua: warning: 'w-a' ingress: ctlua's filter is gone; the new policy attaches it again" \
+	"the reload says the filter was gone" || show_ctlua
+send_until 6
+ok $? "and attaches it again: w-a's packets are dropped" || show_ctlua
+
+# Interfaces that change while a policy is staged, before its notifications are watched:
+# w-a deleted after the new policy's ct.attach (the running link must not be adopted:
+# it waits, and attaches when w-a is back), and a tun device that appears after its
+# ct.attach{wait = true} gets the program that parses from the IP header.
+cat >"$TEST_TMP/served.lua" <<'EOF_LUA'
+ct.rule{proto = "udp", dport = 7777, action = "drop"}
+ct.on("drop", function(ev) print("DROP", ev.ifname, ev.dport) io.stdout:flush() end)
+ct.attach("w-a", {wait = true})
+ct.attach("t-a", {wait = true})
+assert(os.execute("ip link del w-a && ip tuntap add dev t-a mode tun && ip link set t-a up"))
+EOF_LUA
+kill -HUP "$(ctlua_pid)"	# ctlua itself: timeout would pass HUP on and then kill
+wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 4\\)" 10
+ok $? "reloaded with a policy that deletes w-a and creates t-a while it is staged" ||
+	show_ctlua
+like "$(tc -n "$NS_A" filter show dev t-a ingress)" "ctlua_ingress_l:" \
+	"t-a, created while staged, runs the program that parses from the IP header" ||
+	show_ctlua
+add_w || BAIL_OUT "cannot create w-a again for the service"
+wait_filter "$NS_A" w-a ingress "$CTLUA_PID"
+ok $? "w-a, deleted while staged, gets the filter when it is back" || show_ctlua
+send_until 7
+ok $? "and its packets are dropped" || show_ctlua
 kill -TERM "$CTLUA_PID"
 ctlua_finish
 is "$RC" 0 "the service exits 0 on SIGTERM" || show_ctlua
 is "$(tc -n "$NS_A" filter show dev w-a ingress)" "" "no filter left on w-a"
+is "$(tc -n "$NS_A" filter show dev t-a ingress)" "" "no filter left on t-a"
+ip -n "$NS_A" link del t-a
 
 # a link without wait whose interface goes is lost for good
 ctlua_start "$NS_A" 60 "$TEST_TMP/wait.lua" "$IF_A"

@@ -49,6 +49,10 @@ is "$?/$OUT" "2/ctlua: status wants one service name (ctlua status NAME)${nl}Try
 OUT=$("$CTLUA" shell a b 2>&1)
 is "$?/$OUT" "2/ctlua: shell wants one service name (ctlua shell NAME)${nl}Try 'ctlua --help' for more information." \
 	"shell with two: usage, exit 2"
+OUT=$("$CTLUA" status --help 2>&1)
+is "$?/$(head -1 <<<"$OUT")" "0/usage: ctlua status NAME" "status --help: its usage, exit 0"
+OUT=$("$CTLUA" shell -h 2>&1)
+is "$?/$(head -1 <<<"$OUT")" "0/usage: ctlua shell NAME" "shell -h: its usage, exit 0"
 OUT=$("$CTLUA" status ../x 2>&1)
 is "$?/$OUT" "1/ctlua: '../x' is not a service name (1 to 64 of A-Z a-z 0-9 _ . @ -, not starting with '.')" \
 	"a name with a slash is refused (no path outside /run/ctlua)"
@@ -287,5 +291,29 @@ is "$RC" 0 "SIGTERM: exit 0"
 ok $? "the socket is removed at exit"
 OUT=$("$CTLUA" status "$NAME" 2>&1)
 is "$?/$OUT" "1/ctlua: no service named '$NAME' (no $SOCK)" "status afterwards: no service"
+
+# --- one name, several services starting at once: one runs, the others are refused --------------
+# (each looks for the name and binds under one lock; without it two could both find the
+# name free, and the second's removal of a "stale" socket would unplug the first)
+policy "ct.rule{proto = 'udp', dport = 9, action = 'drop'}"
+racers=()
+for i in 1 2 3 4 5 6; do
+	"$CTLUA" run "$POL" >/dev/null 2>"$TEST_TMP/race.$i.err" &
+	racers+=($!)
+done
+sleep 2
+alive=0
+for p in "${racers[@]}"; do
+	kill -0 "$p" 2>/dev/null && alive=$((alive + 1)) && survivor=$p
+done
+is "$alive" 1 "six services started at once with one name: one runs"
+refused=$(grep -l "a service named '$NAME' runs already" "$TEST_TMP"/race.*.err | wc -l)
+is "$refused" 5 "  the other five are refused, naming the one that runs"
+OUT=$("$CTLUA" status "$NAME" 2>&1)
+has_line "$OUT" "pid: $survivor" "  and the socket answers for the one that runs"
+kill -TERM "${racers[@]}" 2>/dev/null
+wait "${racers[@]}" 2>/dev/null
+[[ ! -e "$SOCK" ]]
+ok $? "  its socket goes when it stops"
 
 done_testing
