@@ -88,6 +88,19 @@ p = io.popen("nsenter --net=" .. arg[1] .. " conntrack -L -p udp --dport 2222 2>
 for line in p:lines() do print("HOST", line) end
 p:close()
 print("LOOKUP", assert(ct.lookup(t)).mark)
+-- ct.alloc_many's helper threads are started by ctlua's thread: in the server too
+local many = {}
+for i = 1, 64 do
+	many[i] = ct.tuple{proto = "udp", src = lab.addr.client, dst = lab.addr.server,
+		sport = 3000 + i, dport = 2223}
+end
+print("MANY", ct.alloc_many(many, {threads = 4, mark = 0x78}))
+p = io.popen("ip netns exec " .. lab.server .. " conntrack -L -p udp --dport 2223 2>/dev/null | grep -c mark=120")
+print("MANYSERVER", p:read("n"))
+p:close()
+p = io.popen("nsenter --net=" .. arg[1] .. " conntrack -L -p udp --dport 2223 2>/dev/null | wc -l")
+print("MANYHOST", p:read("n"))
+p:close()
 print("FLUSHED", assert(ct.flush{proto = "udp", dport = 2222}))
 print("ENTRIES", select("#", ct.entries()) > 0)
 EOF
@@ -96,10 +109,13 @@ is "$RC" 0 "the ct.alloc script exits 0" || show_ctlua
 like "$OUT" $'SERVER\tudp +17 [0-9]+ src=198[^ ]+ dst=198[^ ]+ sport=1111 dport=2222 .*mark=119' \
 	"ct.alloc in a lab creates the entry in the server namespace (conntrack -L there)" ||
 	show_ctlua
-unlike "$OUT" 'HOST' "and not in the host's table" || show_ctlua
+unlike "$OUT" $'(^|\n)HOST\t' "and not in the host's table" || show_ctlua
 like "$OUT" $'CHILD\tudp +17 [0-9]+ src=198[^ ]+ dst=198[^ ]+ sport=1111 dport=2222 ' \
 	"a command the script runs (io.popen) runs in the server namespace too" || show_ctlua
 like "$OUT" $'LOOKUP\t119' "ct.lookup finds it there" || show_ctlua
+like "$OUT" $'MANY\t64\t' "ct.alloc_many with 4 threads creates its 64 entries" || show_ctlua
+has_line "$OUT" $'MANYSERVER\t64' "  in the server namespace" || show_ctlua
+has_line "$OUT" $'MANYHOST\t0' "  and none in the host's" || show_ctlua
 like "$OUT" $'FLUSHED\t1' "ct.flush removes it there" || show_ctlua
 
 # --- lab.connect: an established TCP entry ---------------------------------------------
@@ -211,7 +227,39 @@ is "$RC" 1 "ctlua lab without nft exits 1"
 is "$OUT" "ctlua: lab: ENOENT: the lab needs 'nft' (Debian's package nftables)" \
 	"and names the command and its package"
 
-is "$(ip netns list | grep -c "^ctlab-")" 0 "no lab namespace is left after these runs" ||
-	diag_text "$(ip netns list)"
+# --- stock lua5.4 with ct.so: require "ctlua.lab" as installed (ctlua/lab.lua) ----------
+if command -v lua5.4 >/dev/null 2>&1; then
+	CT_SO=${CT_SO:-$PWD/build/ct.so}	# the sanitizer pass gives its own
+	mkdir -p "$TEST_TMP/share" "$TEST_TMP/plain"
+	ln -s "$PWD/lua" "$TEST_TMP/share/ctlua"
+	# the sanitizer pass's lua5.4 preloads ASan, which the lab's commands would inherit
+	# (and report the leaks of ip itself): they run without it
+	for cmd in ip nft sleep; do
+		printf '#!/bin/sh\nunset LD_PRELOAD\nexec %s "$@"\n' "$(command -v "$cmd")" \
+			>"$TEST_TMP/plain/$cmd"
+		chmod +x "$TEST_TMP/plain/$cmd"
+	done
+	_lab_n=$((_lab_n + 1))
+	PATH=$TEST_TMP/plain:$PATH LUA_CPATH="${CT_SO%/*}/?.so" LUA_PATH="$TEST_TMP/share/?.lua" \
+		timeout 30 lua5.4 -e '
+		local ct = require "ct"
+		local lab = require "ctlua.lab"
+		assert(lab.up())
+		assert(ct.rule{proto = "udp", dport = 5353, action = "alloc", mark = 9})
+		local n, t = assert(lab.send{})
+		print("SO", n, assert(ct.lookup(t)).mark, lab.server)' \
+		>"$TEST_TMP/lab.$_lab_n.out" 2>&1 </dev/null
+	is "$?" 0 "stock lua5.4 with ct.so runs the lab" || diag_text "$(cat "$TEST_TMP/lab.$_lab_n.out")"
+	like "$(cat "$TEST_TMP/lab.$_lab_n.out")" $'SO\t1\t9\tctlab-' \
+		"  its packet met ctlua's rule in the server namespace"
+else
+	skip "'lua5.4' is not installed" 2
+fi
+
+# the labs of these runs, by their names in what they printed
+labs=$(cat "$TEST_TMP"/lab.*.out | grep -o 'ctlab-[0-9]*-[0-9]*-' | sort -u)
+cmp_ok "$(wc -l <<<"$labs")" -ge 4 "the runs named their labs"
+left=$(ip netns list | grep -F "$labs")
+is "$left" "" "no lab namespace is left after these runs"
 
 done_testing

@@ -81,7 +81,7 @@ lab_case run HUP 0 "SIGHUP inside ct.run"
 lab_start wait
 killed=$LAB_PID
 kill -KILL "$killed"
-wait "$killed" 2>/dev/null
+{ wait "$killed"; } 2>/dev/null	# bash's "Killed" line too
 like "$(ip netns list)" "ctlab-$killed-1-srv" "after SIGKILL the namespaces stay"
 lab_start end
 touch "$LAB_GO"
@@ -121,7 +121,7 @@ print("DETACH", host:detach())
 local p = io.popen("tc filter show dev lab-srv ingress")
 print("LABFILTER", (p:read("a"):match("ctlua_ingress")))
 p:close()
-print("MINE", mine.attached)
+print("MINE", mine.attached, lab.server)
 -- a link waiting for an interface follows the lab's namespace, not NS_A's
 local late = assert(ct.attach("late0", {wait = true}))
 os.execute("ip link add late0 type veth peer name late1")
@@ -146,7 +146,7 @@ unlike "$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" 'ctlua_ingress' \
 	"  took its filter off NS_A's veth-a"
 has_line "$out" $'LABFILTER\tctlua_ingress' "  and left the lab's filter on lab-srv (same ifindex)" ||
 	diag_text "$out"
-has_line "$out" $'MINE\ttrue' "  whose link is still attached" || diag_text "$out"
+like "$out" $'MINE\ttrue\t' "  whose link is still attached" || diag_text "$out"
 has_line "$out" $'LATE\ttrue' "a waiting link attaches when its interface appears in the lab" ||
 	diag_text "$out"
 has_line "$out" $'GONE\ttrue' "a link left in a lab that went down detaches without error" ||
@@ -155,6 +155,8 @@ has_line "$out" $'HOST\ttrue' "  and NS_A's link on the same ifindex is still at
 	diag_text "$out"
 has_line "$out" 'HOSTFILTER kept' "  with its filter" || diag_text "$out"
 is "$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" "" "ctlua's exit took NS_A's filter off"
-is "$(ip netns list | grep -c '^ctlab-')" 0 "no lab namespace is left"
+lab_ns=$(grep -o 'ctlab-[0-9]*-[0-9]*-srv' <<<"$out" | head -n 1)
+like "$lab_ns" '^ctlab-' "the script named its lab"
+is "$(ip netns list | grep -c "^${lab_ns%-srv}-")" 0 "no lab namespace is left"
 
 done_testing
