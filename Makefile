@@ -112,6 +112,7 @@ CORE_OBJS += lua_request.o
 CORE_OBJS += lua_kernel.o
 CORE_OBJS += lua_conntrack.o
 CORE_OBJS += lab_net.o		# the lab's sockets and namespace switch (lua/lab.lua)
+CORE_OBJS += lua_timer.o		# ct.now, ct.timer, ct.every
 
 # A file in src/ that no list names would only show as an undefined symbol: say so.
 UNLISTED  := $(filter-out $(CMD_OBJS) $(CORE_OBJS),$(patsubst src/%.c,%.o,$(wildcard src/*.c)))

@@ -16,6 +16,12 @@
 
 char LICENSE[] SEC("license") = "GPL";	/* the kfuncs refuse anything else */
 
+/*
+ * What the packet path returns for a packet it lets through: not a verdict, so the
+ * filters after ctlua's on the hook (another program's) still see it. Only a drop
+ * (TC_ACT_SHOT) ends the classification.
+ */
+#define TC_ACT_UNSPEC	(-1)
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
 #define ETH_P_IP	0x0800
@@ -741,12 +747,12 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 
 	pol = live_policy(&cfg, &slot);
 	if (!pol || pol->mode == CTLUA_MODE_OFF)
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	st = stats();
 	why = parse(skb, &f, l3);
 	if (why) {
 		count_in(st, why);
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	}
 
 	/* the opts' 12 bytes the kernel reads; the tuple's tuple_size bytes are all written */
@@ -756,18 +762,18 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 	if (ct) {
 		bpf_ct_release(ct);
 		count_in(st, CTLUA_STAT_LOOKUP_HIT);
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	}
 	if (a.opts.o.error != -ENOENT) {
 		count_in(st, CTLUA_STAT_LOOKUP_ERROR);
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	}
 	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 
 	v = decide(st, cfg, pol, slot, &f);
 	emit(st, pol, skb, CTLUA_EV_MISS, dir, &f, v, 0);
 	if (pol->mode != CTLUA_MODE_ENFORCE)
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 
 	switch (v->action) {
 	case CTLUA_ACT_ALLOC:
@@ -777,14 +783,14 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 		a.opts_size = CTLUA_CT_OPTS_SZ;
 		err = ct_create_args(skb, &a, &v->opts, NULL, NULL);
 		report_alloc(st, pol, skb, dir, &f, v, err, false);
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	case CTLUA_ACT_DROP:
 		count_in(st, CTLUA_STAT_DROPS);
 		emit(st, pol, skb, CTLUA_EV_DROP, dir, &f, v, 0);
 		return TC_ACT_SHOT;
 	default:
 		count_in(st, CTLUA_STAT_PASSES);
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	}
 }
 

@@ -77,6 +77,20 @@ void ctl_links_changed(lua_State *L, struct ctl_state *s);
  * made live by ctlua run, whose watch opens at its commit) is found too. Stack: balanced.
  */
 void ctl_links_resync(lua_State *L, struct ctl_state *s);
+/*
+ * Timers (ct.timer, ct.every; lua_timer.c) for a host's own loop: from now on @loop
+ * fires @s's due timers while it waits, on @L (ct.run's thread instead while it runs).
+ * The service calls it for the live state at every switch, so that only its timers
+ * fire; NULL @s takes the timers out of @loop.
+ */
+void ctl_timers_watch(lua_State *L, struct ctl_state *s, struct ctl_loop *loop);
+/* When @s's next timer is due (CLOCK_MONOTONIC ns), or -1 when none is scheduled. */
+__s64 ctl_timers_next(const struct ctl_state *s);
+/*
+ * Run the callbacks of @s's timers that are due, on @L, each as an event's callback runs
+ * (lua_events.c, ctl_callback_run). Returns how many ran.
+ */
+int ctl_timers_fire(lua_State *L, struct ctl_state *s);
 /* Stop ct.watch. */
 void ctl_events_unwatch(lua_State *L, struct ctl_state *s);
 /* From now on a signal during ct.run interrupts it as it does ct.poll (the shell's way). */

@@ -184,7 +184,7 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		ctl_dp_close(dp);
 		return err;
 	}
-	dp->realtime_offset = ctl_now_ns(CLOCK_REALTIME) - ctl_now_ns(CLOCK_MONOTONIC);
+	dp->realtime_offset = ctl_dp_clock_offset();
 	ctl_dp_set_params(dp, NULL);
 	if (dp->pin && ctl_pin_reused(dp->pin)) {
 		/* the pinned policy stays in force, untouched, until the host changes it */
@@ -778,6 +778,18 @@ const struct ctl_features *ctl_dp_features(struct ctl_dp *dp)
 		dp->feat_read = true;
 	}
 	return &dp->feat;
+}
+
+__s64 ctl_dp_clock_offset(void)
+{
+	static __s64 offset;
+	static bool taken;
+
+	if (!taken) {
+		offset = ctl_now_ns(CLOCK_REALTIME) - ctl_now_ns(CLOCK_MONOTONIC);
+		taken = true;
+	}
+	return offset;
 }
 
 __s64 ctl_dp_realtime_offset(const struct ctl_dp *dp)

@@ -207,5 +207,10 @@ const struct ctl_features *ctl_dp_features(struct ctl_dp *dp);
 
 /* Nanoseconds to add to an event's CLOCK_MONOTONIC time to get the wall clock. */
 __s64 ctl_dp_realtime_offset(const struct ctl_dp *dp);
+/*
+ * That offset, taken once per process (the wall clock minus CLOCK_MONOTONIC at its first
+ * use): every datapath stamps events with it, and ct.now reads the same clock.
+ */
+__s64 ctl_dp_clock_offset(void);
 
 #endif

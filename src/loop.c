@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* loop.c - the host's one wait (epoll, an event source and its wakeups) and its stop signals. */
+/* loop.c - the host's one wait (epoll, an event source and its wakeups, timers) and its stop signals. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
@@ -34,6 +35,9 @@ struct ctl_loop {
 	bool look;			/* read at the next wait, whatever the descriptor says */
 	int always[2];			/* tags of files epoll refuses: always readable */
 	int nalways;
+	__s64 (*timer_next)(void *ctx);	/* NULL: no timers */
+	void (*timer_fire)(void *ctx);
+	void *timer_ctx;
 };
 
 /* Process-wide: a handler can reach only static storage. */
@@ -381,6 +385,28 @@ static bool fall_asleep(const struct ctl_loop *loop)
 	return false;
 }
 
+void ctl_loop_set_timers(struct ctl_loop *loop, __s64 (*next)(void *ctx),
+			 void (*fire)(void *ctx), void *ctx)
+{
+	loop->timer_next = next;
+	loop->timer_fire = next ? fire : NULL;
+	loop->timer_ctx = ctx;
+}
+
+/* @timeout_ms, cut to when the soonest timer is due (rounded up: no early wakeups). */
+static int timer_timeout(const struct ctl_loop *loop, int timeout_ms)
+{
+	__s64 due = loop->timer_next ? loop->timer_next(loop->timer_ctx) : -1, left;
+
+	if (due < 0)
+		return timeout_ms;
+	left = due - ctl_now_ns(CLOCK_MONOTONIC);
+	left = left <= 0 ? 0 : (left + 999999) / 1000000;
+	if (left > INT_MAX)
+		left = INT_MAX;
+	return timeout_ms < 0 || left < timeout_ms ? (int)left : timeout_ms;
+}
+
 int ctl_loop_wait(struct ctl_loop *loop, int timeout_ms, int *tags, int max)
 {
 	struct epoll_event ev[8];
@@ -391,6 +417,7 @@ int ctl_loop_wait(struct ctl_loop *loop, int timeout_ms, int *tags, int max)
 		return -EINTR;
 	if (loop->nalways)
 		timeout_ms = 0;
+	timeout_ms = timer_timeout(loop, timeout_ms);
 	loop->look = false;
 	if (loop->consume && !look && timeout_ms != 0) {
 		if (spin(loop) || !(asleep = fall_asleep(loop)))
@@ -418,6 +445,8 @@ int ctl_loop_wait(struct ctl_loop *loop, int timeout_ms, int *tags, int max)
 		loop->busy = r != 0;
 		loop->look = r < 0;	/* stopped early: more waits */
 	}
+	if (loop->timer_fire && !sig_pending)
+		loop->timer_fire(loop->timer_ctx);
 	if (sig_pending)
 		return -EINTR;
 	return out;

@@ -2,7 +2,8 @@
 /*
  * loop.h - the host's one wait and its one signal mechanism. ct.run, ct.poll, ct.watch and
  * the shell all wait here: on an epoll set of descriptors (the terminal), one event source
- * whose producer wakes the reader only when it sleeps (the ring buffer), and
+ * whose producer wakes the reader only when it sleeps (the ring buffer), timers (the
+ * wait's timeout is cut to the soonest), and
  * SIGINT/SIGTERM/SIGHUP, which a self-pipe turns into a readable descriptor so a wait
  * ends the moment they arrive.
  */
@@ -59,9 +60,17 @@ int ctl_loop_set_source(struct ctl_loop *loop, int fd, int (*consume)(void *ctx)
 			const struct ctl_wake *wake);
 
 /*
+ * Timers: before it blocks, the loop asks @next(@ctx) when the soonest is due
+ * (CLOCK_MONOTONIC ns, -1: none) and wakes up by then; after every wait that no stop
+ * signal ended it calls @fire(@ctx), which runs what is due. NULL @next: no timers.
+ */
+void ctl_loop_set_timers(struct ctl_loop *loop, __s64 (*next)(void *ctx),
+			 void (*fire)(void *ctx), void *ctx);
+
+/*
  * Wait up to @timeout_ms (-1: no limit), reading the source when it has records, and
  * store the tags of ready descriptors in @tags (at most @max). Returns how many tags,
- * 0 when the time passed (or only the source had something), -EINTR when a stop signal
+ * 0 when the time passed (or only the source or timers had something), -EINTR when a stop signal
  * is pending (see below; it stays pending), or another -errno.
  */
 int ctl_loop_wait(struct ctl_loop *loop, int timeout_ms, int *tags, int max);

@@ -197,6 +197,7 @@ static int state_gc(lua_State *L)
 
 	s->closed = true;
 	forget_state(s);
+	ctl_timers_close(L, s);
 	ctl_links_detach_all(s);
 	if (finalizing(L))
 		ctl_state_release(s);
@@ -246,6 +247,7 @@ int luaopen_ct(lua_State *L)
 	ctl_open_kernel(L);
 	ctl_open_conntrack(L);
 	ctl_open_lab_net(L);	/* require "ctlua.lab_net": the lab's sockets (private) */
+	ctl_open_timer(L);
 	lua_pushstring(L, CTLUA_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

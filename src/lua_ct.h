@@ -85,7 +85,42 @@ struct ctl_state {
 	struct ctl_link *staged_links;	/* ct.attach while staged: attached at the commit */
 	bool dry;			/* ctlua check: staged with no datapath at all */
 	unsigned int problems;		/* what ctlua check found (ctl_check_problem) */
+	/* ct.timer, ct.every (lua_timer.c) */
+	struct ctl_timer *timers;	/* scheduled, soonest first */
+	lua_State *timer_L;		/* the thread they fire on outside ct.run */
 };
+
+/*
+ * One run of a Lua callback (an event's, a timer's) under the guard rails every callback
+ * has: protected, with a traceback, under the budget (time and memory); a failure is
+ * reported with the callback's name and counted (ct.stats), and the caller goes on.
+ */
+enum ctl_cb_phase {
+	CTL_CB_SETUP,		/* before the callback (making the event): the error as it is */
+	CTL_CB_CALLBACK,	/* the callback: "the ... callback (...) failed: " */
+	CTL_CB_ANSWER,		/* reading its answer: "the ... callback (...), its answer: " */
+};
+struct ctl_callback {
+	struct ctl_state *s;
+	const char *label;	/* messages say "the <label> callback"; NULL: the event kind's */
+	int kind;		/* that kind, when label is NULL */
+	enum ctl_cb_phase phase;	/* where it is: set by the body */
+	bool swallowed;		/* the budget stopped the callback and it caught the stop */
+};
+/*
+ * Call @body protected, with (lightuserdata @cb, the callback, its @nargs arguments),
+ * the callback (or nil, for messages) and its arguments being on top of the stack. The
+ * body runs the callback with ctl_callback_call and returns 0, or 1 if that returned
+ * true. Returns the pcall's status, the failure reported and counted.
+ * Stack: [-(nargs + 1), +0].
+ */
+int ctl_callback_run(lua_State *L, struct ctl_callback *cb, lua_CFunction body, int nargs);
+/*
+ * Inside a body: lua_call the function below its @nargs arguments under the budget. True
+ * when the budget stopped it and the callback caught the stop: the budget's message is
+ * then pushed and the body must return it (return 1).
+ */
+bool ctl_callback_call(lua_State *L, struct ctl_callback *cb, int nargs, int nresults);
 
 /*
  * luaL_testudata and luaL_checkudata for the module's objects, which also check the
@@ -312,5 +347,8 @@ void ctl_open_events(lua_State *L);
 void ctl_open_direct(lua_State *L);
 void ctl_open_kernel(lua_State *L);
 void ctl_open_conntrack(lua_State *L);
+void ctl_open_timer(lua_State *L);
+/* Cancel every timer of @s: the state is closing (lua_timer.c). */
+void ctl_timers_close(lua_State *L, struct ctl_state *s);
 
 #endif

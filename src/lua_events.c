@@ -97,16 +97,21 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 }
 
 /*
- * Push "the 'miss' callback (function 'f', policy.lua:3)": the kind of event, the
- * callback's global name if it has one, and where it is defined. @fn: the callback.
+ * Push "the 'miss' callback (function 'f', policy.lua:3)": what the callback is for (@cb's
+ * label, or its event kind quoted), its global name if it has one, and where it is
+ * defined. @fn: the callback.
  */
-static void push_callback_name(lua_State *L, int fn, int kind)
+static void push_callback_name(lua_State *L, int fn, const struct ctl_callback *cb)
 {
 	const char *name = NULL;
 	int top = lua_gettop(L);
 	lua_Debug ar;
 
 	fn = lua_absindex(L, fn);
+	if (cb->label)
+		lua_pushfstring(L, "the %s callback", cb->label);
+	else
+		lua_pushfstring(L, "the '%s' callback", ctl_event_names[cb->kind]);
 	lua_pushglobaltable(L);
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
@@ -120,27 +125,28 @@ static void push_callback_name(lua_State *L, int fn, int kind)
 	lua_pushvalue(L, fn);
 	lua_getinfo(L, ">S", &ar);
 	if (name)
-		lua_pushfstring(L, "the '%s' callback (function '%s', %s:%d)", ctl_event_names[kind],
-				name, ar.short_src, ar.linedefined);
-	else if (ar.linedefined > 0)
-		lua_pushfstring(L, "the '%s' callback (%s:%d)", ctl_event_names[kind],
+		lua_pushfstring(L, "%s (function '%s', %s:%d)", lua_tostring(L, top + 1), name,
 				ar.short_src, ar.linedefined);
+	else if (ar.linedefined > 0)
+		lua_pushfstring(L, "%s (%s:%d)", lua_tostring(L, top + 1), ar.short_src,
+				ar.linedefined);
 	else
-		lua_pushfstring(L, "the '%s' callback (%s)", ctl_event_names[kind], ar.short_src);
+		lua_pushfstring(L, "%s (%s)", lua_tostring(L, top + 1), ar.short_src);
 	lua_replace(L, top + 1);
 	lua_settop(L, top + 1);
 }
 
 /*
  * Push the message of a failed callback: "<the callback's name><what><error>". Stack:
- * the callback, the error (plain lua_pcall: it needs memory). Returns it.
+ * the callback, the error, the struct ctl_callback, what (plain lua_pcall: it needs
+ * memory). Returns it.
  */
 static int describe_failure(lua_State *L)
 {
-	int kind = (int)lua_tointeger(L, 3);
+	const struct ctl_callback *cb = lua_touserdata(L, 3);
 	const char *what = lua_tostring(L, 4);
 
-	push_callback_name(L, 1, kind);
+	push_callback_name(L, 1, cb);
 	lua_pushstring(L, what);
 	lua_pushvalue(L, 2);
 	lua_concat(L, 3);
@@ -188,32 +194,24 @@ static void watch(lua_State *L, struct ctl_state *s, int ev, const struct ctlua_
 	lua_pop(L, 1);
 }
 
-/* Where a dispatch was when it failed, which says how to report it. */
-enum dispatch_phase {
-	PHASE_EVENT,		/* making or showing the event: the error as it is */
-	PHASE_CALLBACK,		/* the callback: "... callback (...) failed: " */
-	PHASE_ANSWER,		/* reading its answer: "... callback (...), its answer: " */
-};
-
 struct dispatch {
-	struct ctl_state *s;
+	struct ctl_callback cb;		/* first: the body gets a pointer to it */
 	const struct ctlua_event *e;
-	enum dispatch_phase phase;
-	bool swallowed;		/* the budget stopped the callback and it caught the stop */
 };
 
 /*
- * Protected, with ctl_traceback as message handler: (struct dispatch *, callback or
- * nil). Makes the event, shows it if it is watched, runs the callback and applies its
- * answer under the budget (armed here, disarmed by on_event also when this raises).
- * One protected call per event: the callback runs inside it with lua_call, as an
- * error anywhere ends the event the same way; d->phase tells on_event what failed.
- * Returns the budget's message (d->swallowed) when the callback caught its stop.
+ * Protected, with ctl_traceback as message handler (ctl_callback_run's body): (struct
+ * dispatch *, callback or nil). Makes the event, shows it if it is watched, runs the
+ * callback and applies its answer under the budget (armed by ctl_callback_call,
+ * disarmed by ctl_callback_run also when this raises). One protected call per event:
+ * the callback runs inside it with lua_call, as an error anywhere ends the event the
+ * same way; d->cb.phase tells what failed. Returns the budget's message when the
+ * callback caught its stop.
  */
 static int dispatch(lua_State *L)
 {
 	struct dispatch *d = lua_touserdata(L, 1);
-	struct ctl_state *s = d->s;
+	struct ctl_state *s = d->cb.s;
 
 	ctl_push_event(L, s, d->e);				/* 3 */
 	if (s->watch_ref != LUA_NOREF)
@@ -222,68 +220,61 @@ static int dispatch(lua_State *L)
 		return 0;
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 3);
-	d->phase = PHASE_CALLBACK;
-	ctl_budget_arm(L, s->budget_ms);
-	lua_call(L, 1, 2);					/* answer at 4, 5 */
-	if (ctl_budget_spent(L))	/* stopped, and the stop swallowed */
-		return d->swallowed = true, 1;
+	if (ctl_callback_call(L, &d->cb, 1, 2))			/* answer at 4, 5 */
+		return 1;
 	if (lua_isnil(L, 4))
 		return 0;
-	d->phase = PHASE_ANSWER;
+	d->cb.phase = CTL_CB_ANSWER;
 	apply_answer(L, s, &d->e->flow, 4);
 	if (ctl_budget_spent(L))
-		return d->swallowed = true, 1;
+		return d->cb.swallowed = true, 1;
 	return 0;
 }
 
+bool ctl_callback_call(lua_State *L, struct ctl_callback *cb, int nargs, int nresults)
+{
+	cb->phase = CTL_CB_CALLBACK;
+	ctl_budget_arm(L, cb->s->budget_ms);
+	lua_call(L, nargs, nresults);
+	/* stopped, and the stop swallowed: the budget's message is pushed */
+	return cb->swallowed = ctl_budget_spent(L);
+}
+
 /*
- * Report the failed dispatch @d whose error is on top, naming the callback at @cb.
+ * Report the failed callback @cb whose error is on top, naming the callback at @fn.
  * Stack: [-1, +0].
  */
-static void dispatch_failed(lua_State *L, const struct dispatch *d, int cb)
+static void callback_failed(lua_State *L, struct ctl_callback *cb, int fn)
 {
-	if (d->phase != PHASE_EVENT) {
+	if (cb->phase != CTL_CB_SETUP) {
 		lua_pushcfunction(L, describe_failure);
-		lua_pushvalue(L, cb);
+		lua_pushvalue(L, fn);
 		lua_rotate(L, -3, -1);		/* describe, callback, error */
-		lua_pushinteger(L, d->e->kind);
-		lua_pushstring(L, d->phase == PHASE_CALLBACK ? " failed: " : ", its answer: ");
+		lua_pushlightuserdata(L, cb);
+		lua_pushstring(L, cb->phase == CTL_CB_CALLBACK ? " failed: " : ", its answer: ");
 		lua_pcall(L, 4, 1, 0);		/* out of memory: that message instead */
 	}
 	report(L, NULL);
 }
 
-/* ring_buffer sample callback: one event. Returning non-zero stops the drain. */
-static int on_event(void *ctx, void *data, size_t size)
+int ctl_callback_run(lua_State *L, struct ctl_callback *cb, lua_CFunction body, int nargs)
 {
-	struct ctl_state *s = ctx;
-	struct dispatch d = { .s = s, .e = data, .phase = PHASE_EVENT };
-	lua_State *L = s->run_L;
-	int base = lua_gettop(L), status, kind;
+	int fn = lua_gettop(L) - nargs, base = fn - 1, status;
 	enum ctl_stop why;
 
-	if (s->closed)		/* a callback closed the module: stop reading */
-		return -ECANCELED;
-	if (size < sizeof(*d.e) || d.e->kind >= CTLUA_EV_NR)
-		return 0;
-	kind = d.e->kind;
-	if (s->cb_ref[kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
-		return 0;
-	if (s->cb_ref[kind] != LUA_NOREF && ctl_log_json_on())
-		json_event(s, d.e);	/* before its callback, which may log */
-	lua_pushcfunction(L, ctl_traceback);			/* base + 1 */
-	if (s->cb_ref[kind] != LUA_NOREF)			/* base + 2: for messages */
-		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[kind]);
-	else
-		lua_pushnil(L);
-	lua_pushcfunction(L, dispatch);
-	lua_pushlightuserdata(L, &d);
-	lua_pushvalue(L, base + 2);
-	status = lua_pcall(L, 2, 1, base + 1);
+	lua_pushcfunction(L, ctl_traceback);
+	lua_insert(L, fn++);			/* traceback, callback, its arguments */
+	lua_pushcfunction(L, body);
+	lua_pushlightuserdata(L, cb);
+	for (int i = 0; i <= nargs; i++)
+		lua_pushvalue(L, fn + i);
+	status = lua_pcall(L, nargs + 2, 1, fn - 1);
 	why = ctl_budget_disarm(L);
-	if (status == LUA_OK && d.swallowed)
+	if (status == LUA_OK && cb->swallowed)
 		status = LUA_ERRRUN;
 	if (status != LUA_OK) {
+		struct ctl_state *s = cb->s;
+
 		s->callback_errors++;
 		if (why == CTL_STOP_TIME)
 			s->callback_timeouts++;
@@ -291,9 +282,33 @@ static int on_event(void *ctx, void *data, size_t size)
 			s->callback_memory++;
 			lua_gc(L, LUA_GCCOLLECT, 0);	/* the next callback starts clean */
 		}
-		dispatch_failed(L, &d, base + 2);
+		callback_failed(L, cb, fn);
 	}
 	lua_settop(L, base);
+	return status;
+}
+
+/* ring_buffer sample callback: one event. Returning non-zero stops the drain. */
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct ctl_state *s = ctx;
+	struct dispatch d = { .cb = { .s = s, .phase = CTL_CB_SETUP }, .e = data };
+	lua_State *L = s->run_L;
+
+	if (s->closed)		/* a callback closed the module: stop reading */
+		return -ECANCELED;
+	if (size < sizeof(*d.e) || d.e->kind >= CTLUA_EV_NR)
+		return 0;
+	d.cb.kind = d.e->kind;
+	if (s->cb_ref[d.cb.kind] == LUA_NOREF && s->watch_ref == LUA_NOREF)
+		return 0;
+	if (s->cb_ref[d.cb.kind] != LUA_NOREF && ctl_log_json_on())
+		json_event(s, d.e);	/* before its callback, which may log */
+	if (s->cb_ref[d.cb.kind] != LUA_NOREF)	/* for messages */
+		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[d.cb.kind]);
+	else
+		lua_pushnil(L);
+	ctl_callback_run(L, &d.cb, dispatch, 0);
 	s->handled++;
 	if (ctl_signal_pending())	/* a flood must not outlast Ctrl-C */
 		return -EINTR;
@@ -497,6 +512,7 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 		return ctl_fail(L, err, "cannot catch signals");
 	s->run_L = L;
 	ctl_signals_interrupt_push(L);
+	ctl_timers_watch(L, s, s->loop);
 	while (!s->closed) {
 		int timeout = -1;
 

@@ -23,6 +23,7 @@
 #include <readline/history.h>
 #include <lauxlib.h>
 #include "ct_host.h"
+#include "deadline.h"
 #include "loop.h"
 #include "pretty.h"
 #include "repl.h"
@@ -365,6 +366,27 @@ static int drain(void *ctx)
 	return n == -1 ? 0 : n;
 }
 
+/* The loop's timers: the state's, fired with the typed line moved aside. */
+static __s64 timer_next(void *ctx)
+{
+	(void)ctx;
+	return ctl_timers_next(ctl_state_of(repl.L));
+}
+
+static void timer_fire(void *ctx)
+{
+	struct ctl_state *s = ctl_state_of(repl.L);
+	__s64 due = ctl_timers_next(s);
+
+	(void)ctx;
+	if (due < 0 || due > ctl_now_ns(CLOCK_MONOTONIC))
+		return;
+	hide_line();
+	ctl_timers_fire(repl.L, s);
+	fflush(stdout);
+	show_line();
+}
+
 int ctl_repl(lua_State *L, bool tty)
 {
 	struct ctl_loop *loop;
@@ -380,6 +402,7 @@ int ctl_repl(lua_State *L, bool tty)
 		ctl_loop_free(loop);
 		return 1;
 	}
+	ctl_loop_set_timers(loop, timer_next, timer_fire, NULL);
 	if (tty) {
 		rl_catch_signals = 0;	/* ours: Ctrl-C must not kill the process */
 		rl_readline_name = "ctlua";

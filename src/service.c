@@ -239,6 +239,7 @@ static int watch_events(struct service *sv)
 {
 	int fd = ctl_events_fd(sv->L, sv->s);
 
+	ctl_timers_watch(sv->L, sv->s, sv->loop);	/* the live state's: the old ones stop */
 	if (ctl_links_watch(sv->s, sv->loop))
 		ctl_log(CTL_LOG_WARNING, "interfaces that are deleted or created go unnoticed: "
 			"their notifications cannot be watched");

@@ -227,5 +227,32 @@ false	true" "a second attach in the same ctlua is refused; takeover moves the ho
 	show_ctlua
 nothing_left "at the end"
 
+# --- a packet ctlua lets through goes on to the filters after it -------------------------------
+# Someone else's program at a larger pref drops everything it sees: a flow that ctlua
+# passes reaches it (ctlua's program does not end the classification), one ctlua drops
+# does not need it. Without that program the same packets arrive.
+clang -O2 -target bpf -c tests/lib/tc_drop_all.bpf.c -o "$TEST_TMP/drop_all.o" 2>"$TEST_TMP/clang.err"
+ok $? "someone else's TC program builds" || diag "$(cat "$TEST_TMP/clang.err")"
+udp_listen "$NS_A" 7002
+# (the program drops ARP too: B must know A's address without asking)
+ip -n "$NS_B" neigh replace "$ADDR_A" dev "$IF_B" \
+	lladdr "$(ip -n "$NS_A" -o link show "$IF_A" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')"
+policy p "assert(ct.attach('$IF_A'))
+print('attached') io.stdout:flush()
+ct.run(30)
+local s = ct.stats() print('passes', s.passes)"
+start p
+ok_run "someone else's filter at pref 60000 after ctlua's" \
+	tc -n "$NS_A" filter add dev "$IF_A" ingress pref 60000 bpf obj "$TEST_TMP/drop_all.o" sec tc da
+for i in 1 2 3; do udp_send "$NS_B" "$ADDR_A" 7002 "" "first-$i" >/dev/null 2>&1; done
+sleep 0.3
+is "$(cat "$LISTEN_OUT")" "" "  a flow ctlua passes is seen by the filter after it, which drops it"
+tc -n "$NS_A" filter del dev "$IF_A" ingress pref 60000
+udp_send "$NS_B" "$ADDR_A" 7002 "" "second" >/dev/null 2>&1
+sleep 0.3
+is "$(cat "$LISTEN_OUT")" "second" "  without that filter the same flow arrives"
+finish p TERM
+like "$OUT" "passes	[1-9]" "  ctlua saw and passed those packets" || show_ctlua
+
 rm -f "$RUNDIR"/*-"$NETNS_INO"-*	# whatever a failed check left
 done_testing
