@@ -11,31 +11,21 @@
 -- passes) or "drop" once it has none (a verdict the kernel applies to the flow's later
 -- packets).
 --
--- The bucket is written inline below, on the events' own clock (ev.time).
+-- The buckets come from ctlua's Lua library: ctlua.limit keeps one number per key and
+-- forgets idle keys, on ct.now(), the host's monotonic clock.
 
 ct.policy{mode = "enforce", default = "drop", rules = {}}   -- no rules: all new flows miss
 for _, kind in ipairs{"miss", "alloc", "alloc_error", "drop"} do ct.on(kind, nil) end
 
+local limit = require "ctlua.limit"
 local BURST, RATE = 3, 0.4        -- 3 flows at once, then one every 2.5 s, per source
-local buckets = {}                -- source address -> {tokens =, at =}
-local function take(src, now)
-  local b = buckets[src]
-  if not b then
-    b = {tokens = BURST, at = now}
-    buckets[src] = b
-  end
-  b.tokens = math.min(BURST, b.tokens + (now - b.at) * RATE)   -- refill since last time
-  b.at = now
-  if b.tokens < 1 then return false end
-  b.tokens = b.tokens - 1
-  return true
-end
+local per_source = limit.bucket{rate = RATE, burst = BURST}
 
 local allowed, refused = 0, 0
 ct.on("miss", function(ev)
   if ev.rule or ev.action ~= "drop" or ev.err ~= 0 then return end
   -- Only the default decided this one (no verdict yet): judge the flow.
-  if take(ev.src, ev.time) then
+  if per_source:take(ev.src) then
     allowed = allowed + 1
     return "alloc", {timeout = 30000, mark = 0x80}
   end
