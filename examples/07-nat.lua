@@ -20,14 +20,10 @@
 ct.policy{mode = "enforce", default = "pass", rules = {}}   -- a clean slate (step 1)
 for _, kind in ipairs{"miss", "alloc", "alloc_error", "drop"} do ct.on(kind, nil) end
 
-local function nft(cmd)
-  local p = assert(io.popen("ip netns exec " .. lab.server .. " nft " .. cmd .. " 2>&1"))
-  local out = p:read("a")
-  assert(p:close(), "nft " .. cmd .. ": " .. out)
-end
-nft("'add table inet tour07; " ..
-    "add chain inet tour07 pre { type nat hook prerouting priority dstnat; }; " ..
-    "add chain inet tour07 post { type nat hook postrouting priority srcnat; }'")
+-- The NAT hooks: a table with two empty nat chains, in the server's namespace.
+assert(os.execute("ip netns exec " .. lab.server .. " nft 'add table inet tour07; " ..
+  "add chain inet tour07 pre { type nat hook prerouting priority dstnat; }; " ..
+  "add chain inet tour07 post { type nat hook postrouting priority srcnat; }'"))
 
 -- Listeners on the TRANSLATED ports only: nothing listens on TCP 7070 or UDP 7071.
 local tcp9090 = assert(lab.listen{proto = "tcp", port = 9090})
