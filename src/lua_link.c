@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "datapath.h"
+#include "deadline.h"
 #include "link_watch.h"
 #include "log.h"
 #include "lua_ct.h"
@@ -60,8 +61,8 @@ static int detach(struct ctl_link *l)
 		l->wait = false;
 		return 0;
 	}
-	if (!l->attached) {
-		if (l->wait)	/* waiting: stop */
+	if (!l->attached) {	/* waiting (it stops), or lost: off the state's list */
+		if (l->state)	/* none: it never got that far (its ct.attach failed) */
 			unlink_link(l->state, l);
 		l->wait = false;
 		return 0;
@@ -329,6 +330,9 @@ static int l_attach(lua_State *L)
 		luaL_where(L, 1);	/* a refusal at the commit says where */
 		snprintf(l->where, sizeof(l->where), "%s", lua_tostring(L, -1));
 		lua_pop(L, 1);
+		if ((err = ctl_owner_netns(&l->netns)))
+			return ctl_fail(L, err, "cannot read ctlua's network namespace (%s)",
+					strerror(-err));
 		ctl_stage_link(s, l, ifname, dir, l3, &opts);
 		l->wait = wait;
 		anchor(L, -1, true);
@@ -391,6 +395,7 @@ static void queue_event(struct ctl_state *s, const struct ctl_link *l, int what,
 	e->wait = l->wait;
 	clock_gettime(CLOCK_REALTIME, &now);
 	e->time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	e->mono_ns = (__u64)ctl_now_ns(CLOCK_MONOTONIC);
 }
 
 static void read_changes(lua_State *L, struct ctl_state *s);
@@ -708,7 +713,7 @@ static int link_body(lua_State *L)
 	const struct ctl_link_event *e = lua_touserdata(L, 3);
 
 	push_link_event(L, e);					/* 4 */
-	ctl_events_watch_value(L, cb->s, 4, (__s64)(e->time * 1e9));
+	ctl_events_watch_value(L, cb->s, 4, e->mono_ns, (__s64)(e->time * 1e9));
 	if (lua_isnil(L, 2))
 		return 0;
 	lua_pushvalue(L, 2);
@@ -732,9 +737,19 @@ void ctl_links_deliver(lua_State *L, struct ctl_state *s)
 		registered = true;
 	}
 	L = s->run_L;
-	for (unsigned int i = 0; i < n && !s->closed && !ctl_signal_pending(); i++) {
+	for (unsigned int i = 0; i < n && !s->closed; i++) {
 		struct ctl_callback cb = { .s = s, .label = "'link'", .phase = CTL_CB_SETUP };
 
+		if (ctl_signal_pending()) {	/* the rest waits for the next turn */
+			unsigned int left = n - i, later = s->link_events_n;
+
+			if (left + later > CTL_LINK_EVENTS)
+				later = CTL_LINK_EVENTS - left;
+			memmove(s->link_events + left, s->link_events, later * sizeof(events[0]));
+			memcpy(s->link_events, events + i, left * sizeof(events[0]));
+			s->link_events_n = left + later;
+			break;
+		}
 		if (s->cb_ref[CTL_ON_LINK] == LUA_NOREF && s->watch_ref == LUA_NOREF)
 			break;
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[CTL_ON_LINK]);	/* or nil */

@@ -80,7 +80,9 @@ static void settle_running(struct ctl_state *running)
 		if (o->attached && ctl_tc_check(&o->tc) == 0) {
 			ctl_log(CTL_LOG_WARNING, "'%s' %s: ctlua's filter is gone; the new policy "
 				"attaches it again", o->tc.ifname, ctl_dir_names[o->tc.dir]);
-			ctl_tc_forget(&o->tc);
+			/* nothing of its own is left on the hook: the detach lets the record go */
+			if (ctl_tc_detach(&o->tc))
+				ctl_tc_forget(&o->tc);
 			o->attached = false;
 			o->lost = true;		/* its detach returns true once (api.md) */
 		}
@@ -148,9 +150,13 @@ int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *runnin
 	 * none of its notifications is missed; ctl_links_resync, after the commit, takes
 	 * them and what the running state's watch had not read yet.
 	 */
-	if (s->staged_links && !s->link_watch && (err = ctl_link_watch_open(&s->link_watch)))
-		ctl_log(CTL_LOG_WARNING, "cannot watch the interfaces (%s): an interface "
-			"deleted or created goes unnoticed", strerror(-err));
+	if (s->staged_links && !s->link_watch) {
+		if ((err = ctl_link_watch_open(&s->link_watch)))
+			ctl_log(CTL_LOG_WARNING, "cannot watch the interfaces (%s): an interface "
+				"deleted or created goes unnoticed", strerror(-err));
+		else	/* the namespace its links were staged in (lua_link.c) */
+			s->link_watch_netns = s->staged_links->netns;
+	}
 	settle_running(running);
 	/* new interfaces first, so that one that cannot be attached leaves all as it was */
 	err = attach_new(s, running, msg, len);

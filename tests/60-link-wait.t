@@ -189,6 +189,24 @@ is "$(tc -n "$NS_A" filter show dev w-a ingress)" "" "no filter left on w-a"
 is "$(tc -n "$NS_A" filter show dev t-a ingress)" "" "no filter left on t-a"
 ip -n "$NS_A" link del t-a
 
+# The same with a plain link (no wait): removed by hand, a reload attaches it again, and
+# the old state lets go of the link it lost (its close once spun on it for ever).
+cat >"$TEST_TMP/plain.lua" <<EOF_LUA
+assert(ct.attach("$IF_A"))
+EOF_LUA
+chmod 600 "$TEST_TMP/plain.lua"
+ctlua_start "$NS_A" 60 run "$TEST_TMP/plain.lua"
+wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 1\\)" 10
+tc -n "$NS_A" filter del dev "$IF_A" ingress pref 50970
+kill -HUP "$(ctlua_pid)"
+wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 2\\)" 10
+ok $? "a plain link's filter removed by hand: the reload goes live" || show_ctlua
+wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID"
+ok $? "  and attaches the filter again" || show_ctlua
+kill -TERM "$(ctlua_pid)"
+ctlua_finish
+is "$RC" 0 "  and the service stops at SIGTERM, exit 0 (the old state closed)" || show_ctlua
+
 # a link without wait whose interface goes is lost for good
 ctlua_start "$NS_A" 60 "$TEST_TMP/wait.lua" "$IF_A"
 wait_line "$CTLUA_OUT" '^ATTACHED' 10
@@ -199,5 +217,8 @@ kill -TERM "$CTLUA_PID"
 ctlua_finish
 is "$RC" 0 "ctlua exits 0" || show_ctlua
 has_line "$OUT" "PLAIN${tab}false" "the plain link reads attached false" || show_ctlua
+netns_ino=$(stat -L -c %i "/run/netns/$NS_A")
+is "$(find /run/ctlua -name "*-$netns_ino-*" -printf '%f\n' 2>/dev/null)" "" \
+	"no record or qdisc marker of ctlua's is left under /run/ctlua for the namespace"
 
 done_testing
