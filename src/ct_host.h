@@ -127,10 +127,13 @@ bool ctl_events_watching(const struct ctl_state *s, unsigned long *shown);
 void ctl_events_watch_output(struct ctl_state *s, void (*out)(void *ctx, const char *line),
 			     void *ctx);
 /*
- * Show the event at @idx (a table, such as a link event) on the watch if its filter lets
- * it through, stamped with @wall_ns. Stack: balanced.
+ * Show the event at @idx (a table, such as a link event) that happened at @mono_ns
+ * (CLOCK_MONOTONIC) on the watch, if it began before and its filter lets it through,
+ * stamped with @wall_ns. With --json nothing: the log has a JSON line for it.
+ * Stack: balanced.
  */
-void ctl_events_watch_value(lua_State *L, struct ctl_state *s, int idx, __s64 wall_ns);
+void ctl_events_watch_value(lua_State *L, struct ctl_state *s, int idx, __u64 mono_ns,
+			    __s64 wall_ns);
 /* From now on a signal during ct.run interrupts it as it does ct.poll (the shell's way). */
 void ctl_events_signals_interrupt(struct ctl_state *s);
 

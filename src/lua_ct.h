@@ -62,6 +62,7 @@ struct ctl_link_event {
 	__u8 what;
 	bool wait;			/* the link waits for its interface (again) */
 	double time;			/* wall clock, seconds */
+	__u64 mono_ns;			/* the same moment, CLOCK_MONOTONIC */
 };
 #define CTL_LINK_EVENTS	16		/* queued at most; older ones are dropped */
 

@@ -260,11 +260,14 @@ static void watch(lua_State *L, struct ctl_state *s, int ev, const struct ctlua_
 	watch_show(L, s, ev, (__s64)e->time_ns + (s->dp ? ctl_dp_realtime_offset(s->dp) : 0));
 }
 
-void ctl_events_watch_value(lua_State *L, struct ctl_state *s, int idx, __s64 wall_ns)
+void ctl_events_watch_value(lua_State *L, struct ctl_state *s, int idx, __u64 mono_ns,
+			    __s64 wall_ns)
 {
-	if (s->watch_ref == LUA_NOREF || !watch_match(L, s, idx))
+	if (s->watch_ref == LUA_NOREF || mono_ns < s->watch_since_ns || !watch_match(L, s, idx))
 		return;
 	s->watch_shown++;
+	if (ctl_log_json_on() && !s->watch_out)	/* the log's JSON line says it already */
+		return;
 	watch_show(L, s, idx, wall_ns);
 }
 
@@ -605,6 +608,7 @@ static int run_loop(lua_State *L, struct ctl_state *s, double seconds, bool once
 
 			timeout = left <= 0 ? 0 : left > 86400 ? 86400000 : (int)(left * 1000) + 1;
 		}
+		ctl_links_deliver(L, s);	/* what a read of link.attached found */
 		n = ctl_loop_wait(s->loop, timeout, tags, 4);
 		for (int i = 0; i < n; i++)
 			if (tags[i] == CTL_LINK_TAG)
