@@ -498,23 +498,25 @@ static int run_and_print(lua_State *L)
 	return 0;
 }
 
-/*
- * Run the function on top of @L for @cl, as a callback runs: under the state's budget,
- * interrupted by a stop signal, print() going to the client. Pops it.
- */
 /* ---- ct.watch in a shell ------------------------------------------------------------- */
 
-/* One line of the watch, to the shell that started it; the loop writes it out. */
+/* Output put for @cl outside its own request: the loop writes it when it can. */
+static void write_later(struct client *cl)
+{
+	if (cl->dead || cl->want_out)
+		return;
+	cl->want_out = true;
+	ctl_loop_want_output(cl->control->loop, cl->fd,
+			     CTL_CONTROL_TAG + 1 + (int)(cl - cl->control->clients), true);
+}
+
+/* One line of the watch, to the shell that started it. */
 static void watch_to_client(void *ctx, const char *line)
 {
 	struct client *cl = ctx;
-	int tag = CTL_CONTROL_TAG + 1 + (int)(cl - cl->control->clients);
 
 	emit(cl, 'o', line, strlen(line));
-	if (!cl->dead && !cl->want_out) {
-		cl->want_out = true;
-		ctl_loop_want_output(cl->control->loop, cl->fd, tag, true);
-	}
+	write_later(cl);
 }
 
 /*
@@ -523,6 +525,14 @@ static void watch_to_client(void *ctx, const char *line)
  */
 static void watch_begin(struct client *cl, struct ctl_state *s)
 {
+	struct client *before = s->watch_out == watch_to_client ? s->watch_ctx : NULL;
+
+	if (before && before != cl) {	/* another shell's watch: this one replaced it */
+		before->watching = false;
+		put(before, "o (watch ended: another shell started one)\n", 44);
+		put(before, before->chunk ? "p >> \n" : "p > \n", before->chunk ? 6 : 5);
+		write_later(before);
+	}
 	cl->watching = true;
 	ctl_events_watch_output(s, watch_to_client, cl);
 	emit(cl, 'o', "(watching events; Ctrl-C ends the watch)", 41);
@@ -538,7 +548,7 @@ static void watch_end(struct ctl_control *c, struct client *cl, bool unwatch)
 	unsigned long shown = 0;
 
 	cl->watching = false;
-	if (unwatch && s) {
+	if (unwatch && s && s->watch_ctx == cl) {	/* still this shell's */
 		ctl_events_watching(s, &shown);
 		ctl_events_watch_output(s, NULL, NULL);
 		ctl_events_unwatch(c->view->L, s);
@@ -562,6 +572,10 @@ void ctl_control_switched(struct ctl_control *c)
 	}
 }
 
+/*
+ * Run the function on top of @L for @cl, as a callback runs: under the state's budget,
+ * interrupted by a stop signal, print() going to the client. Pops it.
+ */
 static void shell_run(struct client *cl, lua_State *L)
 {
 	struct ctl_state *s = ctl_state_of(L);

@@ -20,8 +20,8 @@
 #include "owner.h"
 #include "repl.h"
 
-/* The connection, for readline's completion; the candidates of the last answer. */
 static volatile sig_atomic_t interrupted;	/* Ctrl-C while the service answers */
+/* The connection, for readline's completion; the candidates of the last answer. */
 static int shell_fd = -1;
 static FILE *shell_in;
 static char **cands;
@@ -130,6 +130,64 @@ static void on_sigint(int signo)
 	interrupted = 1;
 }
 
+/*
+ * The next whole line from @in into *@line (its newline removed), or -1 at the end.
+ * Ctrl-C (interrupted) sends "x" to the service; a read it cut short leaves part of a
+ * line, which is kept and joined with the rest.
+ */
+static ssize_t next_line(FILE *in, char **line, size_t *len)
+{
+	static char *part;
+	static size_t partlen, partcap;
+	ssize_t n;
+
+	for (;;) {
+		if (interrupted) {
+			interrupted = 0;
+			if (send_all(fileno(in), "x\n", 2))
+				return -1;
+		}
+		errno = 0;
+		n = getline(line, len, in);
+		if (n < 0 && errno == EINTR) {
+			clearerr(in);
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		if ((*line)[n - 1] != '\n' && errno == EINTR) {	/* a part: keep it */
+			if (partlen + (size_t)n + 1 > partcap) {
+				char *grown = realloc(part, partlen + (size_t)n + 1);
+
+				if (!grown)
+					return -1;
+				part = grown;
+				partcap = partlen + (size_t)n + 1;
+			}
+			memcpy(part + partlen, *line, (size_t)n);
+			partlen += (size_t)n;
+			clearerr(in);
+			continue;
+		}
+		if ((*line)[n - 1] == '\n')
+			(*line)[--n] = '\0';
+		if (partlen) {		/* the part first, then the rest of the line */
+			char *whole = malloc(partlen + (size_t)n + 1);
+
+			if (!whole)
+				return -1;
+			memcpy(whole, part, partlen);
+			memcpy(whole + partlen, *line, (size_t)n + 1);
+			free(*line);
+			*line = whole;
+			*len = partlen + (size_t)n + 1;
+			n += (ssize_t)partlen;
+			partlen = 0;
+		}
+		return n;
+	}
+}
+
 /* answer()'s loop, with Ctrl-C caught. */
 static int answer_lines(FILE *in, bool tty, char *prompt, size_t size)
 {
@@ -139,18 +197,9 @@ static int answer_lines(FILE *in, bool tty, char *prompt, size_t size)
 	ssize_t n;
 
 	for (;;) {
-		n = getline(&line, &len, in);
-		if (n < 0 && errno == EINTR && interrupted) {
-			interrupted = 0;
-			clearerr(in);
-			if (send_all(fileno(in), "x\n", 2))
-				break;
-			continue;
-		}
-		if (n <= 0)
+		n = next_line(in, &line, &len);
+		if (n < 0)
 			break;
-		if (line[n - 1] == '\n')
-			line[--n] = '\0';
 		if (!strncmp(line, "error: ", 7)) {
 			refused(line);
 			return -1;
