@@ -150,6 +150,14 @@ const char *ctl_stage_name(unsigned int stage)
 	return stage < NSTAGES ? stages[stage].name : NULL;
 }
 
+/* The stage's name for a sentence: "?" for one this ctlua does not know (a recording's). */
+static const char *stage_word(unsigned int stage)
+{
+	const char *name = ctl_stage_name(stage);
+
+	return name ? name : "?";
+}
+
 int ctl_stage_parse(const char *name)
 {
 	for (unsigned int i = 1; i < NSTAGES; i++)
@@ -243,13 +251,13 @@ static void alloc_steps(struct text *t, int *n, const struct ctlua_event *e,
 	if (failed && stage == CTLUA_STAGE_SET_STATUS && !o)
 		step(t, n, "bpf_ct_set_status", "refused: %s", errname);
 	if (request && (stage == CTLUA_STAGE_SNAT || stage == CTLUA_STAGE_DNAT))
-		step(t, n, "bpf_ct_set_nat_info", "(%s) refused: %s", ctl_stage_name(stage),
+		step(t, n, "bpf_ct_set_nat_info", "(%s) refused: %s", stage_word(stage),
 		     errname);
 	if (failed && stage != CTLUA_STAGE_INSERT) {
 		step(t, n, "bpf_ct_set_timeout", "0: no kfunc discards an allocation, so it "
 		     "goes in already expired");
 		step(t, n, "bpf_ct_insert_entry", "the expired entry is inserted (or refused); "
-		     "the event reports the %s failure", ctl_stage_name(stage));
+		     "the event reports the %s failure", stage_word(stage));
 		return;
 	}
 	if (failed) {
@@ -318,7 +326,7 @@ char *ctl_explain_event(const struct ctlua_event *e, const struct ctl_event_why 
 									sizeof(xbuf)));
 		if (e->stage)
 			add(&t, "  at: %s (stage \"%s\")\n", ctl_stage_call(e->stage),
-			    ctl_stage_name(e->stage));
+			    stage_word(e->stage));
 	}
 	add(&t, "kernel facts that applied:\n");
 	if (!request)

@@ -396,9 +396,11 @@ static int l_close(lua_State *L)
 
 static int l_closed(lua_State *L)
 {
-	struct lab_sock *s = lua_touserdata(L, 1);
+	struct lab_sock *s = luaL_testudata(L, 1, CONN_MT);
 
-	lua_pushboolean(L, !s || s->fd < 0);
+	if (!s)
+		s = luaL_checkudata(L, 1, LISTENER_MT);
+	lua_pushboolean(L, s->fd < 0);
 	return 1;
 }
 

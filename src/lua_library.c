@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lua_library.c - preloads the Lua half of ctlua: package.preload["ctlua.NAME"] for each
  * lua/NAME.lua the build embedded (build/lua_library_text.c). Installed copies of the same

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lua_library.h - the Lua half of ctlua (the files lua/NAME.lua), built into the ctlua command and
  * preloaded as the modules ctlua.NAME.

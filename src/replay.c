@@ -403,6 +403,22 @@ static void flow_set(struct side *sd, const struct ctlua_flow *f, const char *k,
 }
 
 /*
+ * Protected: (callback, struct ctlua_event *, ifname as a C string, struct ctl_state *).
+ * Makes the event (the recorded ifname: this host has no such index) and calls the
+ * callback on it; its answer is the result.
+ */
+static int call_on_event(lua_State *L)
+{
+	ctl_push_event(L, lua_touserdata(L, 4), lua_touserdata(L, 2));
+	lua_pushstring(L, lua_touserdata(L, 3));
+	lua_setfield(L, -2, "ifname");
+	lua_replace(L, 2);
+	lua_settop(L, 2);
+	lua_call(L, 1, 2);
+	return 2;
+}
+
+/*
  * Run the callback of @e's kind on an event made of @e (the ifname of @r); the answer
  * becomes the flow's verdict. Returns the answer as the tap reports it (ct_host.h),
  * CTL_TAP_NO_CALLBACK when there is none; a failure is reported with FILE:LINE.
@@ -419,12 +435,13 @@ static int callback(struct side *sd, const char *file, const struct rev *r,
 		return CTL_TAP_NO_CALLBACK;
 	sd->callbacks++;
 	lua_pushcfunction(L, ctl_traceback);
+	lua_pushcfunction(L, call_on_event);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[e->kind]);
-	ctl_push_event(L, s, e);
-	lua_pushstring(L, r->ifname);	/* the recorded name: this host has no such index */
-	lua_setfield(L, -2, "ifname");
+	lua_pushlightuserdata(L, (void *)e);
+	lua_pushlightuserdata(L, (void *)r->ifname);
+	lua_pushlightuserdata(L, s);
 	ctl_budget_arm(L, s->budget_ms);
-	status = lua_pcall(L, 1, 2, base + 1);
+	status = lua_pcall(L, 4, 2, base + 1);
 	spent = status == LUA_OK && ctl_budget_spent(L);
 	ctl_budget_disarm(L);
 	if (status == LUA_OK && !spent && !lua_isnil(L, base + 2)) {

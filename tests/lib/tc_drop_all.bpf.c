@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * tc_drop_all.bpf.c - someone else's TC program for tests/62-ownership.t: it drops every
  * packet it sees, so a packet that gets past it was never handed to it.
