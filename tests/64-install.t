@@ -102,9 +102,9 @@ local limit = require 'ctlua.limit'
 local b = limit.bucket{rate = 1, burst = 2}
 print(b:take('k', 0), b:take('k', 0), b:take('k', 0))
 print(type(require('ctlua.lab').up))" 2>&1)
-is "$out" "true	true	false	1
+is "$out" "true	true	false	1.0
 function" "lua5.4 finds the installed library as require 'ctlua.NAME' (ctlua.limit, ctlua.lab)"
-"$CTLUA" -e 'assert(require "ctlua.limit")' 2>&1
+"${CTLUA:-build/ctlua}" -e 'assert(require "ctlua.limit")' 2>&1
 ok $? "and the build's own ctlua still has its whole library built in"
 mk uninstall DESTDIR="$DEST" PREFIX=/usr
 is "$(files "$DEST")" "" "make uninstall removes it too"

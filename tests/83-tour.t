@@ -17,7 +17,7 @@ declare -A KEY=(
 ^   event: event\{miss ingress lab-srv udp .*:40001 → .*:5353, action pass\}$
 ^look: conntrack has one entry for the flow, made by netfilter, not by ctlua$'
 	[02-rules]='^look: UDP 5353 got an alloc event naming rule 1, TCP 9999 a drop event naming rule 2$
-^   entry: entry\{udp .* status confirmed,fixed_timeout, timeout [0-9]+ ms, mark 66\}$
+^   entry: entry\{udp .* status confirmed,fixed_timeout, timeout [0-9]+ ms, mark 0x42\}$
 ^look: UDP 5354 was passed: its entry is netfilter.s \(mark 0\)$'
 	[03-callback]='^look: the callback.s alloc answer gave netfilter.s entry for UDP 7000 mark 0x30$
 ^   verdict for udp .*:40011 → .*:6000: drop$
