@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include "addr.h"
 #include "datapath.h"
@@ -243,6 +244,8 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 	*priority = 0;
 	ctl_field_int(L, idx, arg, "priority", CTL_RULE_PRIORITY_MIN, CTL_RULE_PRIORITY_MAX,
 		      priority);
+	/* a rule as ct.rules() lists it pastes back: its id is checked, then ignored */
+	ctl_field_int(L, idx, arg, "id", 1, UINT32_MAX, &(lua_Integer){ 0 });
 	if (ctl_rule_compile(&spec, r, why, sizeof(why)))
 		ctl_arg_error(L, arg, "%s", why);
 }

@@ -220,7 +220,10 @@ print(ct.unrule(2))
 print(ct.rule{action="drop", family="ipv6", priority=-5})
 local ids = {}
 for _, r in ipairs(ct.rules()) do ids[#ids + 1] = r.id end
-print(table.concat(ids, " "))'
+print(table.concat(ids, " "))
+local pasted = ct.rules()[5]                  -- a rule as listed, pasted back: a new id
+print(ct.rule(pasted), show(ct.rules()[#ct.rules()]))
+print(pcall(ct.rule, {action = "pass", id = 0}))'
 is "$RC" 0 "ct.rule, ct.rules, ct.unrule run" || show
 is "$OUT" "1
 2
@@ -237,8 +240,10 @@ is "$OUT" "1
 true
 nil	ENOENT: no rule with id 2	2
 7
-4 7 6 1 3 5" \
-	"rules: ids 1, 2, ...; lower priority first, ties in insertion order; prefixes masked; ids not reused" ||
+4 7 6 1 3 5
+8	action=alloc dport=53 family=ipv6 id=8 mark=3 priority=10 src=2001:db8::/64 status={seen_reply,assured} timeout=1000
+false	bad argument #1 to 'ct.rule' (field 'id': 0 is out of range 1 to 4294967295)" \
+	"rules: ids 1, 2, ...; lower priority first, ties in insertion order; prefixes masked; ids not reused; a listed rule pastes back" ||
 	show
 
 in_ns '

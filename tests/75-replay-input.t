@@ -109,6 +109,7 @@ is "$ERR" "ctlua: cb.jsonl:2: the 'miss' callback failed: boom at 2000
 stack traceback:
 	[C]: in function 'error'
 	p.lua:3: in function <p.lua:2>
+	[C]: in ?
 ctlua: cb.jsonl:3: the 'miss' callback failed: its answer: maybe is not an action (pass, alloc or drop)" \
 	"each failure is reported with the recording's line" || diag_text "$ERR"
 has_line "$OUT" "cb.jsonl:2: miss udp 198.18.0.2:2000 → 198.18.0.1:9 eth0 ingress: pass (default); callback: error" \
