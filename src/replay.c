@@ -627,8 +627,8 @@ static unsigned long diff(struct side *a, struct side *b, const char *file,
 		event_label(file, &evs[i], label, sizeof(label));
 		printf("%s: '%s': %s | '%s': %s\n", label, a->path, wa, b->path, wb);
 	}
-	printf("diff of '%s' and '%s' on %zu events: %lu decided differently\n", a->path,
-	       b->path, n, differ);
+	printf("diff of '%s' and '%s' on %zu events: %lu decided or answered differently\n",
+	       a->path, b->path, n, differ);
 	return differ;
 }
 

@@ -125,10 +125,10 @@ rc=$?
 is "$rc" 1 "--diff with a policy that decides otherwise: exit 1"
 is "$out" "rec.jsonl:3: miss udp $ADDR_B:40002 → $ADDR_A:5355 $IF_A ingress: 'rec.lua': alloc (rule 1); callback: none | 'other.lua': drop (rule 1); callback: none
 rec.jsonl:4: alloc udp $ADDR_B:40002 → $ADDR_A:5355 $IF_A ingress: 'rec.lua': delivered; callback: none | 'other.lua': skipped (this policy's decision for the flow was not alloc)
-diff of 'rec.lua' and 'other.lua' on 11 events: 2 decided differently" \
+diff of 'rec.lua' and 'other.lua' on 11 events: 2 decided or answered differently" \
 	"  it prints the events decided differently, side by side, and how many"
 out=$(cd "$PUB" && as_nobody "$CTLUA" replay rec.jsonl rec.lua --diff rec.lua 2>&1)
-is "$?:$out" "0:diff of 'rec.lua' and 'rec.lua' on 11 events: 0 decided differently" \
+is "$?:$out" "0:diff of 'rec.lua' and 'rec.lua' on 11 events: 0 decided or answered differently" \
 	"--diff of a policy with itself: nothing differs, exit 0"
 
 # --- ct.record from a script: the same recording, read back ----------------------------------
