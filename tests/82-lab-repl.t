@@ -14,17 +14,9 @@ require_ctlua
 prompt='(^|'$'\n'')> ?$'
 
 # ctlua lab in the host's namespace (the lab makes its own), in a fresh terminal
-# The tmux server outlives this script if it is killed: it must not hold the
-# descriptors this script inherited (flock's lock file, which would block every test).
 PTY=lab
-(
-	for fd in /proc/self/fd/*; do
-		fd=${fd##*/}
-		((fd > 2)) && eval "exec $fd>&-"
-	done 2>/dev/null
-	pty new-session -d -s "$PTY" -x 160 -y 40 \
-		"env CTLUA_HISTORY=$TEST_TMP/history $CTLUA lab; echo '[ctlua exited '\$?']'; sleep 30"
-)
+pty new-session -d -s "$PTY" -x 160 -y 40 \
+	"env CTLUA_HISTORY=$TEST_TMP/history $CTLUA lab; echo '[ctlua exited '\$?']'; sleep 30"
 pty_wait 'The guided tour is' 10 || BAIL_OUT "ctlua lab did not start"
 screen=$(pty_screen)
 like "$screen" 'lab: server namespace ctlab-[0-9]+-1-srv, lab-srv 198\.1[89]\.' \

@@ -24,9 +24,22 @@ _pty_cleanup()
 }
 trap '_pty_cleanup; _ns_cleanup' EXIT
 
+# pty ARGS...: tmux on the tests' own server. The server that new-session starts
+# outlives the script if it is killed: it must not keep the descriptors the script
+# inherited (flock's lock file, which would block every test waiting on it).
 pty()
 {
-	tmux -L "$_PTY_SOCK" "$@"
+	if [[ "$1" != new-session ]]; then
+		tmux -L "$_PTY_SOCK" "$@"
+		return
+	fi
+	(
+		for fd in /proc/self/fd/*; do
+			fd=${fd##*/}
+			((fd > 2)) && eval "exec $fd>&-"
+		done 2>/dev/null
+		tmux -L "$_PTY_SOCK" "$@"
+	)
 }
 
 # pty_start NS [ENV=VALUE...]: a new terminal running ctlua inside NS; PTY names it.
