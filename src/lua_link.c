@@ -372,7 +372,7 @@ static int l_attach(lua_State *L)
 	return 1;
 }
 
-/* Queue what happened to @l for the 'link' callback, if one is set. */
+/* Queue what happened to @l for the 'link' callback, if it or a watch listens. */
 static void queue_event(struct ctl_state *s, const struct ctl_link *l, int what, int err)
 {
 	struct ctl_link_event *e;
