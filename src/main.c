@@ -542,6 +542,15 @@ int main(int argc, char **argv)
 	lab = !code && optind < argc && !strcmp(argv[optind], "lab");
 	if (lab)
 		optind++;	/* ctlua lab [SCRIPT [ARGS]]: as ctlua [SCRIPT [ARGS]], with a lab */
+	if (lab && optind < argc && (!strcmp(argv[optind], "--help") || !strcmp(argv[optind], "-h"))) {
+		printf("usage: ctlua [OPTIONS] lab [SCRIPT [ARGS...]]\n\n"
+		       "The shell, or SCRIPT, with a lab up: a client and a server network namespace\n"
+		       "joined by a veth pair (198.18.0.0/15, 2001:db8::/32), conntrack on in the\n"
+		       "server, ctlua attached to the server's veth, and ct acting in the server\n"
+		       "namespace. The global `lab` sends packets and lists the server's entries;\n"
+		       "what the lab made goes at exit. The guided tour: examples/ (doc/lab.md).\n");
+		return 0;
+	}
 	if (!code && optind >= argc)
 		interactive = true;	/* nothing to run first */
 	if (!code && optind < argc && !*argv[optind]) {

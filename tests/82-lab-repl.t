@@ -59,6 +59,9 @@ is "$(ip netns list | grep -c "^${pipe_srv%-srv}-")" 0 "and leaves no lab namesp
 
 # --- usage -----------------------------------------------------------------------------
 like "$("$CTLUA" --help)" 'ctlua \[OPTIONS\] lab \[SCRIPT \[ARGS\.\.\.\]\]' "--help shows ctlua lab"
+out=$("$CTLUA" lab --help)
+is "$?/$(head -1 <<<"$out")" "0/usage: ctlua [OPTIONS] lab [SCRIPT [ARGS...]]" \
+	"ctlua lab --help: its usage, exit 0 (not a script named --help)"
 "$CTLUA" lab /nonexistent.lua >"$TEST_TMP/nofile" 2>&1 </dev/null &
 nofile_pid=$!
 wait "$nofile_pid"
