@@ -295,6 +295,18 @@ static void put(struct client *cl, const char *s, size_t n)
 	cl->outlen += n;
 }
 
+/* The loop's tag of client @cl's socket. */
+static int client_tag(const struct ctl_control *c, const struct client *cl)
+{
+	return CTL_CONTROL_TAG + 1 + (int)(cl - c->clients);
+}
+
+/* The shell's prompt line: "p >> " while a statement is unfinished, else "p > ". */
+static void prompt(struct client *cl)
+{
+	put(cl, cl->chunk ? "p >> \n" : "p > \n", cl->chunk ? 6 : 5);
+}
+
 static void putf(struct client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void putf(struct client *cl, const char *fmt, ...)
 {
@@ -506,8 +518,7 @@ static void write_later(struct client *cl)
 	if (cl->dead || cl->want_out)
 		return;
 	cl->want_out = true;
-	ctl_loop_want_output(cl->control->loop, cl->fd,
-			     CTL_CONTROL_TAG + 1 + (int)(cl - cl->control->clients), true);
+	ctl_loop_want_output(cl->control->loop, cl->fd, client_tag(cl->control, cl), true);
 }
 
 /* One line of the watch, to the shell that started it. */
@@ -530,7 +541,7 @@ static void watch_begin(struct client *cl, struct ctl_state *s)
 	if (before && before != cl) {	/* another shell's watch: this one replaced it */
 		before->watching = false;
 		put(before, "o (watch ended: another shell started one)\n", 44);
-		put(before, before->chunk ? "p >> \n" : "p > \n", before->chunk ? 6 : 5);
+		prompt(before);
 		write_later(before);
 	}
 	cl->watching = true;
@@ -557,7 +568,7 @@ static void watch_end(struct ctl_control *c, struct client *cl, bool unwatch)
 		putf(cl, "o (watch ended: %lu event%s shown)\n", shown, shown == 1 ? "" : "s");
 	else
 		putf(cl, "n the policy was reloaded: the watch ended\n");
-	put(cl, cl->chunk ? "p >> \n" : "p > \n", cl->chunk ? 6 : 5);
+	prompt(cl);
 }
 
 void ctl_control_switched(struct ctl_control *c)
@@ -567,7 +578,7 @@ void ctl_control_switched(struct ctl_control *c)
 
 		if (cl->fd >= 0 && cl->watching) {
 			watch_end(c, cl, false);
-			flush(c, cl, CTL_CONTROL_TAG + 1 + i);
+			flush(c, cl, client_tag(c, cl));
 		}
 	}
 }
@@ -655,7 +666,7 @@ static void shell_line(struct ctl_control *c, struct client *cl, const char *lin
 	if (!grown) {
 		emit(cl, 'e', "out of memory", 13);
 		drop_chunk(cl);
-		put(cl, "p > \n", 5);
+		prompt(cl);
 		return;
 	}
 	cl->chunk = grown;
@@ -663,7 +674,7 @@ static void shell_line(struct ctl_control *c, struct client *cl, const char *lin
 					cl->chunklen ? "\n" : "", line);
 	r = ctl_repl_load(L, cl->chunk, cl->chunklen);
 	if (r == 0) {
-		put(cl, "p >> \n", 6);
+		prompt(cl);
 		return;
 	}
 	drop_chunk(cl);
@@ -678,7 +689,7 @@ static void shell_line(struct ctl_control *c, struct client *cl, const char *lin
 		if (cl->watching)
 			return;		/* the prompt comes when the watch ends */
 	}
-	put(cl, "p > \n", 5);
+	prompt(cl);
 }
 
 /*
@@ -696,7 +707,7 @@ static void shell_complete(struct client *cl, lua_State *L, const char *req)
 		for (size_t i = 0; i < n; i++)
 			putf(cl, "c %s\n", cands[i]);
 	}
-	put(cl, cl->chunk ? "p >> \n" : "p > \n", cl->chunk ? 6 : 5);
+	prompt(cl);
 }
 
 /* ---- requests --------------------------------------------------------------------- */
@@ -725,7 +736,7 @@ static void request(struct ctl_control *c, struct client *cl, char *line)
 		cl->generation = c->view->generation;
 		putf(cl, "h ctlua shell in the service's Lua state: policy %s, generation %u, "
 		     "pid %d; Ctrl-D leaves, the service runs on\n", c->view->path, c->view->generation, (int)getpid());
-		put(cl, "p > \n", 5);
+		prompt(cl);
 	} else {
 		putf(cl, "error: unknown request '%.40s' (status or shell)\n", line);
 		cl->closing = true;
@@ -757,8 +768,7 @@ static void accept_client(struct ctl_control *c)
 	for (i = 0; i < CTL_CONTROL_CLIENTS && !cl; i++)
 		if (c->clients[i].fd < 0)
 			cl = &c->clients[i];
-	/* client i's tag: CTL_CONTROL_TAG + 1 + i */
-	if (!cl || ctl_loop_add(c->loop, fd, CTL_CONTROL_TAG + 1 + (int)(cl - c->clients))) {
+	if (!cl || ctl_loop_add(c->loop, fd, client_tag(c, cl))) {
 		static const char busy[] = "error: too many clients\n";
 
 		if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {

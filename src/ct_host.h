@@ -129,11 +129,10 @@ void ctl_events_watch_output(struct ctl_state *s, void (*out)(void *ctx, const c
 /*
  * Show the event at @idx (a table, such as a link event) that happened at @mono_ns
  * (CLOCK_MONOTONIC) on the watch, if it began before and its filter lets it through,
- * stamped with @wall_ns. With --json nothing: the log has a JSON line for it.
- * Stack: balanced.
+ * stamped with the wall-clock time of events. With --json nothing: the log has a JSON
+ * line for it. Stack: balanced.
  */
-void ctl_events_watch_value(lua_State *L, struct ctl_state *s, int idx, __u64 mono_ns,
-			    __s64 wall_ns);
+void ctl_events_watch_value(lua_State *L, struct ctl_state *s, int idx, __u64 mono_ns);
 /* From now on a signal during ct.run interrupts it as it does ct.poll (the shell's way). */
 void ctl_events_signals_interrupt(struct ctl_state *s);
 

@@ -61,8 +61,7 @@ struct ctl_link_event {
 	__u8 dir;
 	__u8 what;
 	bool wait;			/* the link waits for its interface (again) */
-	double time;			/* wall clock, seconds */
-	__u64 mono_ns;			/* the same moment, CLOCK_MONOTONIC */
+	__u64 mono_ns;			/* when, CLOCK_MONOTONIC (ev.time adds the clock offset) */
 };
 #define CTL_LINK_EVENTS	16		/* queued at most; older ones are dropped */
 
@@ -147,6 +146,14 @@ struct ctl_callback {
  * Stack: [-(nargs + 1), +0].
  */
 int ctl_callback_run(lua_State *L, struct ctl_callback *cb, lua_CFunction body, int nargs);
+/*
+ * Callbacks that run outside ct.run (timers, link events, the shell's drain) enter the
+ * context ct.run gives them: ct.run and ct.poll refuse inside, Ctrl-C stops them. Returns
+ * the thread they run on (ct.run's while it runs, else @L); *@entered says whether
+ * ctl_callbacks_leave has something to undo.
+ */
+lua_State *ctl_callbacks_enter(lua_State *L, struct ctl_state *s, bool *entered);
+void ctl_callbacks_leave(struct ctl_state *s, bool entered);
 /*
  * Inside a body: lua_call the function below its @nargs arguments under the budget. True
  * when the budget stopped it and the callback caught the stop: the budget's message is
@@ -357,6 +364,12 @@ void ctl_stage_link(struct ctl_state *s, struct ctl_link *l, const char *ifname,
  */
 void ctl_link_refusal(char *buf, size_t len, int err, const char *ifname, int dir,
 		      const struct ctl_tc_conflict *why, const char *pin_dir);
+/*
+ * Take @l off its hook for good: its filter if it still runs there (when it is gone, the
+ * detach only lets the record go), or, if the detach fails, the record alone. @l reads
+ * unattached afterwards; it stays on the state's list.
+ */
+void ctl_link_drop(struct ctl_link *l);
 /*
  * Attach @fd as @l's filter (its tc.ifname, tc.dir and opts set) with ctl_tc_attach;
  * orphans="adopt" compares with @s's pinned maps, and an adoption is said on stderr.

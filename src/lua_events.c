@@ -260,15 +260,14 @@ static void watch(lua_State *L, struct ctl_state *s, int ev, const struct ctlua_
 	watch_show(L, s, ev, (__s64)e->time_ns + (s->dp ? ctl_dp_realtime_offset(s->dp) : 0));
 }
 
-void ctl_events_watch_value(lua_State *L, struct ctl_state *s, int idx, __u64 mono_ns,
-			    __s64 wall_ns)
+void ctl_events_watch_value(lua_State *L, struct ctl_state *s, int idx, __u64 mono_ns)
 {
 	if (s->watch_ref == LUA_NOREF || mono_ns < s->watch_since_ns || !watch_match(L, s, idx))
 		return;
 	s->watch_shown++;
 	if (ctl_log_json_on() && !s->watch_out)	/* the log's JSON line says it already */
 		return;
-	watch_show(L, s, idx, wall_ns);
+	watch_show(L, s, idx, (__s64)mono_ns + ctl_dp_clock_offset());
 }
 
 struct dispatch {
@@ -309,6 +308,24 @@ static int dispatch(lua_State *L)
 	if (ctl_budget_spent(L))
 		return d->cb.swallowed = true, 1;
 	return 0;
+}
+
+lua_State *ctl_callbacks_enter(lua_State *L, struct ctl_state *s, bool *entered)
+{
+	*entered = !s->run_L;
+	if (*entered) {
+		s->run_L = L;
+		ctl_signals_interrupt_push(L);
+	}
+	return s->run_L;
+}
+
+void ctl_callbacks_leave(struct ctl_state *s, bool entered)
+{
+	if (!entered)
+		return;
+	ctl_signals_interrupt_pop();
+	s->run_L = NULL;
 }
 
 bool ctl_callback_call(lua_State *L, struct ctl_callback *cb, int nargs, int nresults)
@@ -723,17 +740,16 @@ const struct ctl_wake *ctl_events_wake(const struct ctl_state *s)
 
 int ctl_events_drain(lua_State *L, struct ctl_state *s, int max_ms)
 {
+	bool entered;
 	int consumed;
 
 	if (!s->rb || s->run_L || s->closed)
 		return -1;
 	ctl_deadline_after(&s->drain_until, max_ms);
 	s->drain_limited = true;
-	s->run_L = L;
-	ctl_signals_interrupt_push(L);	/* Ctrl-C at the prompt stops a callback too */
+	ctl_callbacks_enter(L, s, &entered);	/* Ctrl-C at the prompt stops a callback too */
 	consumed = consume_batch(s);
-	ctl_signals_interrupt_pop();
-	s->run_L = NULL;
+	ctl_callbacks_leave(s, entered);
 	s->drain_limited = false;
 	return consumed;
 }

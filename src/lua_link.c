@@ -148,6 +148,13 @@ int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
 	return err;
 }
 
+void ctl_link_drop(struct ctl_link *l)
+{
+	if (ctl_tc_detach(&l->tc))
+		ctl_tc_forget(&l->tc);
+	l->attached = false;
+}
+
 void ctl_links_detach_all(struct ctl_state *s)
 {
 	while (s->links) {
@@ -376,7 +383,6 @@ static int l_attach(lua_State *L)
 static void queue_event(struct ctl_state *s, const struct ctl_link *l, int what, int err)
 {
 	struct ctl_link_event *e;
-	struct timespec now;
 
 	if (s->cb_ref[CTL_ON_LINK] == LUA_NOREF && s->watch_ref == LUA_NOREF)
 		return;
@@ -393,8 +399,6 @@ static void queue_event(struct ctl_state *s, const struct ctl_link *l, int what,
 	e->what = (__u8)what;
 	e->err = err;
 	e->wait = l->wait;
-	clock_gettime(CLOCK_REALTIME, &now);
-	e->time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 	e->mono_ns = (__u64)ctl_now_ns(CLOCK_MONOTONIC);
 }
 
@@ -558,10 +562,7 @@ static void lost(struct changes *c, struct ctl_link *l)
 		ctl_dir_names[l->tc.dir],
 		l->wait ? "; it attaches again when the interface is back" : "");
 	queue_event(c->s, l, CTL_LINK_LOST, 0);
-	/* the filter went with the interface: the detach finds it gone and lets its record go */
-	if (ctl_tc_detach(&l->tc))
-		ctl_tc_forget(&l->tc);
-	l->attached = false;
+	ctl_link_drop(l);	/* the filter went with the interface: the record goes */
 	l->tc.ifindex = 0;
 	if (l->wait)
 		return;
@@ -684,7 +685,8 @@ static void push_link_event(lua_State *L, const struct ctl_link_event *e)
 	lua_setfield(L, -2, "dir");
 	lua_pushboolean(L, e->wait);
 	lua_setfield(L, -2, "wait");
-	lua_pushnumber(L, e->time);
+	/* the clock of ev.time and ct.now: monotonic, shifted to the wall clock once */
+	lua_pushnumber(L, (lua_Number)((__s64)e->mono_ns + ctl_dp_clock_offset()) / 1e9);
 	lua_setfield(L, -2, "time");
 	lua_pushinteger(L, e->err);
 	lua_setfield(L, -2, "err");
@@ -713,7 +715,7 @@ static int link_body(lua_State *L)
 	const struct ctl_link_event *e = lua_touserdata(L, 3);
 
 	push_link_event(L, e);					/* 4 */
-	ctl_events_watch_value(L, cb->s, 4, e->mono_ns, (__s64)(e->time * 1e9));
+	ctl_events_watch_value(L, cb->s, 4, e->mono_ns);
 	if (lua_isnil(L, 2))
 		return 0;
 	lua_pushvalue(L, 2);
@@ -723,43 +725,26 @@ static int link_body(lua_State *L)
 
 void ctl_links_deliver(lua_State *L, struct ctl_state *s)
 {
-	struct ctl_link_event events[CTL_LINK_EVENTS];
-	unsigned int n = s->link_events_n;
-	bool registered = false;
+	unsigned int n = s->link_events_n;	/* what the callbacks queue waits a turn */
+	bool entered;
 
 	if (!n || s->closed)
 		return;
-	memcpy(events, s->link_events, n * sizeof(events[0]));
-	s->link_events_n = 0;
-	if (!s->run_L) {	/* as ctl_events_drain: ct.run and ct.poll refuse inside */
-		s->run_L = L;
-		ctl_signals_interrupt_push(L);	/* Ctrl-C stops the callback too */
-		registered = true;
-	}
-	L = s->run_L;
-	for (unsigned int i = 0; i < n && !s->closed; i++) {
+	L = ctl_callbacks_enter(L, s, &entered);
+	while (n-- && s->link_events_n && !s->closed && !ctl_signal_pending()) {
 		struct ctl_callback cb = { .s = s, .label = "'link'", .phase = CTL_CB_SETUP };
+		struct ctl_link_event e = s->link_events[0];
 
-		if (ctl_signal_pending()) {	/* the rest waits for the next turn */
-			unsigned int left = n - i, later = s->link_events_n;
-
-			if (left + later > CTL_LINK_EVENTS)
-				later = CTL_LINK_EVENTS - left;
-			memmove(s->link_events + left, s->link_events, later * sizeof(events[0]));
-			memcpy(s->link_events, events + i, left * sizeof(events[0]));
-			s->link_events_n = left + later;
+		if (s->cb_ref[CTL_ON_LINK] == LUA_NOREF && s->watch_ref == LUA_NOREF) {
+			s->link_events_n = 0;	/* no one listens any more */
 			break;
 		}
-		if (s->cb_ref[CTL_ON_LINK] == LUA_NOREF && s->watch_ref == LUA_NOREF)
-			break;
+		memmove(s->link_events, s->link_events + 1, --s->link_events_n * sizeof(e));
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[CTL_ON_LINK]);	/* or nil */
-		lua_pushlightuserdata(L, &events[i]);
+		lua_pushlightuserdata(L, &e);
 		ctl_callback_run(L, &cb, link_body, 1);
 	}
-	if (registered) {
-		ctl_signals_interrupt_pop();
-		s->run_L = NULL;
-	}
+	ctl_callbacks_leave(s, entered);
 }
 
 void ctl_links_resync(lua_State *L, struct ctl_state *s)

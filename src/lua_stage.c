@@ -62,11 +62,8 @@ static struct ctl_link *running_link(struct ctl_state *running, const struct ctl
 static void undo_attach(struct ctl_state *s, struct ctl_state *running)
 {
 	for (struct ctl_link *l = s->staged_links; l; l = l->next)
-		if (l->attached && !running_link(running, l)) {
-			if (ctl_tc_detach(&l->tc))
-				ctl_tc_forget(&l->tc);
-			l->attached = false;
-		}
+		if (l->attached && !running_link(running, l))
+			ctl_link_drop(l);
 }
 
 /*
@@ -80,10 +77,7 @@ static void settle_running(struct ctl_state *running)
 		if (o->attached && ctl_tc_check(&o->tc) == 0) {
 			ctl_log(CTL_LOG_WARNING, "'%s' %s: ctlua's filter is gone; the new policy "
 				"attaches it again", o->tc.ifname, ctl_dir_names[o->tc.dir]);
-			/* nothing of its own is left on the hook: the detach lets the record go */
-			if (ctl_tc_detach(&o->tc))
-				ctl_tc_forget(&o->tc);
-			o->attached = false;
+			ctl_link_drop(o);	/* nothing of it is left but its record */
 			o->lost = true;		/* its detach returns true once (api.md) */
 		}
 }

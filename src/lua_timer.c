@@ -88,17 +88,12 @@ int ctl_timers_fire(lua_State *L, struct ctl_state *s)
 {
 	/* only what was due when the round began: a ct.timer(0, f) made in f waits for the next */
 	__s64 now = ctl_now_ns(CLOCK_MONOTONIC);
-	bool registered = false;
+	bool entered;
 	int ran = 0;
 
 	if (!s->timers || s->timers->due_ns > now)
 		return 0;
-	if (!s->run_L) {	/* as ctl_events_drain: ct.run and ct.poll refuse inside */
-		s->run_L = L;
-		ctl_signals_interrupt_push(L);	/* Ctrl-C stops a timer's callback too */
-		registered = true;
-	}
-	L = s->run_L;
+	L = ctl_callbacks_enter(L, s, &entered);
 	while (!s->closed && s->timers && s->timers->due_ns <= now && !ctl_signal_pending()) {
 		struct ctl_timer *t = s->timers;
 		struct ctl_callback cb = { .s = s, .label = "timer", .phase = CTL_CB_SETUP };
@@ -122,10 +117,7 @@ int ctl_timers_fire(lua_State *L, struct ctl_state *s)
 		ctl_callback_run(L, &cb, timer_body, 1);
 		ran++;
 	}
-	if (registered) {
-		ctl_signals_interrupt_pop();
-		s->run_L = NULL;
-	}
+	ctl_callbacks_leave(s, entered);
 	return ran;
 }
 
