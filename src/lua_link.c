@@ -130,19 +130,16 @@ int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
 		       struct ctl_tc_conflict *why)
 {
 	struct ctl_tc_opts opts = l->opts;
-	struct ctl_tc_link was = l->tc;
 	int err;
 
 	if (opts.orphans == CTL_ORPHANS_ADOPT) {	/* what runs on the pinned maps */
 		opts.adopt_ids = ctl_dp_pin_ids(s->dp);
 		opts.nadopt_ids = CTL_PIN_NMAPS;
 	}
-	err = ctl_tc_attach(fd, was.ifname, was.dir, &opts, &l->tc, why);
-	if (err)	/* it clears the link: a waiting one keeps its name and direction */
-		l->tc = was;
+	err = ctl_tc_attach(fd, l->tc.ifname, l->tc.dir, &opts, &l->tc, why);
 	if (!err && why->adopted) {
 		ctl_log(CTL_LOG_INFO, "%s %s: adopted the filter left enforcing on the state pinned "
-			"in %s (program id %u, now %u)", was.ifname, ctl_dir_names[l->tc.dir],
+			"in %s (program id %u, now %u)", l->tc.ifname, ctl_dir_names[l->tc.dir],
 			ctl_dp_pin_dir(s->dp), why->orphan_ids[0], l->tc.prog_id);
 	}
 	return err;

@@ -98,14 +98,12 @@ static int attach_new(struct ctl_state *s, struct ctl_state *running, char *msg,
 		fd = ctl_dp_prog_fd(s->dp, tc.dir, tc.l3);
 		err = fd < 0 ? fd : ctl_link_tc_attach(s, fd, l, &why);
 		if (err == -ENODEV && l->wait) {	/* it attaches when the interface appears */
-			l->tc = tc;
 			l->tc.ifindex = 0;
 			continue;
 		}
 		if (err) {
 			size_t n = (size_t)snprintf(msg, len, "%s", l->where);
 
-			l->tc = tc;
 			if (n < len)	/* after where its ct.attach was */
 				ctl_link_refusal(msg + n, len - n, err, tc.ifname, tc.dir, &why,
 						 ctl_dp_pin_dir(s->dp));

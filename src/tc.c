@@ -393,12 +393,13 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, const struct ctl_tc_
 			    .priority = CTL_TC_PRIORITY);
 	int ifindex = if_nametoindex(ifname);
 	struct ctl_owner_rec rec = { .fd = -1 };
+	char name[IF_NAMESIZE];
 	struct hook_dump d;
 	bool created = false, replace, seized;
 	__u64 netns;
 	int lock = -1, err;
 
-	memset(link, 0, sizeof(*link));
+	snprintf(name, sizeof(name), "%s", ifname);	/* @ifname may be link->ifname */
 	memset(why, 0, sizeof(*why));
 	if (!ifindex)
 		return -ENODEV;
@@ -435,7 +436,7 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, const struct ctl_tc_
 	tco.flags = replace ? BPF_TC_F_REPLACE : 0;
 	if ((err = bpf_tc_attach(&hook, &tco)))
 		goto release;
-	snprintf(link->ifname, sizeof(link->ifname), "%s", ifname);
+	memcpy(link->ifname, name, sizeof(link->ifname));
 	link->ifindex = ifindex;
 	link->dir = dir;
 	link->handle = CTL_TC_HANDLE;

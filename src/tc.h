@@ -84,7 +84,8 @@ int ctl_tc_is_l3(const char *ifname);
  * orphan's program uses the maps opts->adopt_ids). Returns 0; -EBUSY (a living owner),
  * -EEXIST (orphans, an orphan that cannot be adopted, or a foreign filter at ctlua's
  * place), with @why filled; -ENODEV
- * for an unknown interface; or -errno. The caller sets link->l3.
+ * for an unknown interface; or -errno. @link is filled only on success (a failure leaves
+ * it as it was, so @ifname may be its own name); the caller sets link->l3.
  */
 int ctl_tc_attach(int prog_fd, const char *ifname, int dir, const struct ctl_tc_opts *opts,
 		  struct ctl_tc_link *link, struct ctl_tc_conflict *why);
