@@ -22,6 +22,13 @@ extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb, struct bpf_sock_
 extern struct nf_conn___init *bpf_skb_ct_alloc(struct __sk_buff *skb, struct bpf_sock_tuple *tuple,
 					       __u32 tuple__sz, struct ctlua_kopts *opts,
 					       __u32 opts__sz) __ksym;
+/* The same at XDP: the context is the xdp_md, the rest is shared (KERNEL.md section 3). */
+extern struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *xdp, struct bpf_sock_tuple *tuple,
+					 __u32 tuple__sz, struct ctlua_kopts *opts,
+					 __u32 opts__sz) __ksym;
+extern struct nf_conn___init *bpf_xdp_ct_alloc(struct xdp_md *xdp, struct bpf_sock_tuple *tuple,
+					       __u32 tuple__sz, struct ctlua_kopts *opts,
+					       __u32 opts__sz) __ksym;
 extern struct nf_conn *bpf_ct_insert_entry(struct nf_conn___init *nfct) __ksym;
 extern void bpf_ct_release(struct nf_conn *nfct) __ksym;
 extern void bpf_ct_set_timeout(struct nf_conn___init *nfct, __u32 timeout) __ksym;
