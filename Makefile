@@ -86,6 +86,7 @@ CORE_OBJS += datapath.o
 CORE_OBJS += verdict_buf.o
 CORE_OBJS += probe.o
 CORE_OBJS += tc.o
+CORE_OBJS += xdp.o		# ctlua at XDP: a bpf_link per interface
 CORE_OBJS += owner.o
 CORE_OBJS += pin.o
 CORE_OBJS += nlreq.o

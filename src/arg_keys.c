@@ -20,7 +20,8 @@ const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "dport", 
 const char *const ctl_keys_answer[] = { "action", OPTS_KEYS, NULL };
 const char *const ctl_keys_policy[] = { "mode", "default", "rules", NULL };
 const char *const ctl_keys_config[] = { "verdicts", "verdict_idle", "pin", "when_stopped", NULL };
-const char *const ctl_keys_attach[] = { "dir", "wait", "takeover", "orphans", NULL };
+const char *const ctl_keys_attach[] = { "dir", "wait", "takeover", "orphans", "hook",
+					"xdp_mode", NULL };
 const char *const ctl_keys_alloc[] = { OPTS_KEYS, LOOKUP_KEYS, "snat", "dnat", NULL };
 const char *const ctl_keys_change[] = { OPTS_KEYS, LOOKUP_KEYS, NULL };
 const char *const ctl_keys_lookup[] = { LOOKUP_KEYS, NULL };

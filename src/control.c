@@ -425,8 +425,11 @@ static void status(struct ctl_control *c, struct client *cl)
 	putf(cl, "\npid: %d\n", (int)getpid());
 	put(cl, "attachments:\n", 13);
 	for (struct ctl_link *l = s ? s->links : NULL; l; l = l->next, n++)
-		putf(cl, "  %s %s attached=%s\n", l->tc.ifname, ctl_dir_names[l->tc.dir],
-		     l->attached && !l->lost ? "true" : "false");
+		putf(cl, "  %s %s attached=%s%s%s\n", l->tc.ifname, ctl_dir_names[l->tc.dir],
+		     l->attached && !l->lost ? "true" : "false",
+		     l->hook == CTL_HOOK_XDP ? " hook=xdp" : "",
+		     l->hook != CTL_HOOK_XDP || !l->attached ? "" :
+		     l->xdp.mode == CTL_XDP_NATIVE ? " mode=native" : " mode=generic");
 	if (!n)
 		put(cl, "  (none)\n", 9);
 	put_stats(cl, v->L);

@@ -22,7 +22,8 @@
 #include "rule_class.h"
 
 /* The TC programs by direction and header: [dir * 2 + l3] (see prog_slot). */
-#define CTL_DP_TC_PROGS 4
+#define CTL_DP_TC_PROGS 5	/* four at TC, and ctlua_xdp */
+#define CTL_DP_XDP_SLOT 4
 /* What wait_readers sleeps where the kernel cannot wait for a grace period. */
 #define CTL_DP_GRACE_SLEEP_NS	10000000
 
@@ -705,6 +706,7 @@ static struct bpf_program *prog_at(const struct ctlua_bpf *k, int slot)
 		offsetof(struct ctlua_bpf, progs.ctlua_ingress_l3),
 		offsetof(struct ctlua_bpf, progs.ctlua_egress),
 		offsetof(struct ctlua_bpf, progs.ctlua_egress_l3),
+		offsetof(struct ctlua_bpf, progs.ctlua_xdp),
 	};
 
 	return *(struct bpf_program **)((char *)k + off[slot]);
@@ -745,15 +747,25 @@ static int load_more(struct ctl_dp *dp, int slot)
 	return 0;
 }
 
-int ctl_dp_prog_fd(struct ctl_dp *dp, int dir, bool l3)
+static int slot_fd(struct ctl_dp *dp, int slot)
 {
-	int slot = prog_slot(dir, l3), err;
+	int err;
 
 	if (slot == 0)
 		return bpf_program__fd(dp->skel->progs.ctlua_ingress);
 	if (!dp->more[slot] && (err = load_more(dp, slot)))
 		return err;
 	return bpf_program__fd(prog_at(dp->more[slot], slot));
+}
+
+int ctl_dp_prog_fd(struct ctl_dp *dp, int dir, bool l3)
+{
+	return slot_fd(dp, prog_slot(dir, l3));
+}
+
+int ctl_dp_xdp_fd(struct ctl_dp *dp)
+{
+	return slot_fd(dp, CTL_DP_XDP_SLOT);
 }
 
 int ctl_dp_events_fd(const struct ctl_dp *dp)

@@ -190,6 +190,8 @@ int ctl_dp_request(struct ctl_dp *dp, int op, const struct ctlua_flow *f,
  * map. The ring buffer's map fd.
  */
 int ctl_dp_prog_fd(struct ctl_dp *dp, int dir, bool l3);
+/* The XDP program's fd (ctlua_xdp: ingress, Ethernet), loaded on its first call, or -errno. */
+int ctl_dp_xdp_fd(struct ctl_dp *dp);
 int ctl_dp_events_fd(const struct ctl_dp *dp);
 /*
  * The ring buffer reader's "asleep" flag (ctl_asleep in bpf/ctlua.h's wakeup protocol),

@@ -22,6 +22,7 @@
 #include "names.h"
 #include "rules.h"
 #include "tc.h"
+#include "xdp.h"
 
 #define CTL_STATE_MT	"ct.state"
 #define CTL_ENTRY_MT	"ct.entry"	/* plain tables; the metatable only prints them */
@@ -44,6 +45,9 @@ struct ctl_link {
 	struct ctl_state *state;
 	__u64 netns;			/* inode of the namespace it was made in */
 	struct ctl_link *next;		/* state's list of attached links */
+	int hook;			/* enum ctl_hook: tc (tc holds the filter) or xdp */
+	int xdp_mode;			/* enum ctl_xdp_mode asked for; xdp.mode is the one used */
+	struct ctl_xdp_link xdp;	/* hook xdp: the link, fd -1 while not attached */
 };
 
 /* What happened to a link (ct.on("link")): ctl_link_event_names. */
@@ -373,10 +377,19 @@ void ctl_link_drop(struct ctl_link *l);
 /*
  * Attach @fd as @l's filter (its tc.ifname, tc.dir and opts set) with ctl_tc_attach;
  * orphans="adopt" compares with @s's pinned maps, and an adoption is said on stderr.
- * Returns what ctl_tc_attach returns.
+ * A link of hook xdp goes to ctl_xdp_attach instead. Either is refused (-EBUSY,
+ * CTL_TC_OTHER_HOOK) where a link of @s holds the interface's ingress at the other hook.
+ * Returns what ctl_tc_attach (ctl_xdp_attach) returns.
  */
 int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
 		       struct ctl_tc_conflict *why);
+/*
+ * The program @l attaches (its hook, tc.dir set; @l3: the device has no link header),
+ * loaded on first use: a fd, -EPROTONOSUPPORT (XDP on an L3 device) or -errno.
+ */
+int ctl_link_prog_fd(struct ctl_state *s, const struct ctl_link *l, bool l3);
+/* Whether @l's filter or XDP link is still on its interface: 1, 0, or -errno. */
+int ctl_link_check(const struct ctl_link *l);
 /*
  * ctlua check: report a problem in the policy at the Lua code calling the running C
  * function ("ctlua: policy.lua:3: <fmt...>" on stderr) and count it. Returns 0.

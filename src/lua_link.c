@@ -43,9 +43,42 @@ static void unlink_link(struct ctl_state *s, struct ctl_link *l)
 		}
 }
 
+/* What the hook of @l holds (tc.c's filter, xdp.c's link), taken off: 0 or -errno. */
+static int hook_detach(struct ctl_link *l)
+{
+	return l->hook == CTL_HOOK_XDP ? ctl_xdp_detach(&l->xdp) : ctl_tc_detach(&l->tc);
+}
+
+/*
+ * Let go of the record of what @l holds without taking it off (a detach that failed for
+ * good). An XDP link cannot stay without this process: it goes now.
+ */
+static void hook_forget(struct ctl_link *l)
+{
+	if (l->hook == CTL_HOOK_XDP)
+		ctl_xdp_detach(&l->xdp);
+	else
+		ctl_tc_forget(&l->tc);
+}
+
+int ctl_link_check(const struct ctl_link *l)
+{
+	return l->hook == CTL_HOOK_XDP ? ctl_xdp_check(&l->xdp) : ctl_tc_check(&l->tc);
+}
+
+int ctl_link_prog_fd(struct ctl_state *s, const struct ctl_link *l, bool l3)
+{
+	if (l->hook != CTL_HOOK_XDP)
+		return ctl_dp_prog_fd(s->dp, l->tc.dir, l3);
+	if (l3)		/* ctlua_xdp parses an Ethernet header */
+		return -EPROTONOSUPPORT;
+	return ctl_dp_xdp_fd(s->dp);
+}
+
 /*
  * Take @l off its interface: tc.c removes its filter if it still runs the program @l
- * put there, and the clsact qdisc when a ctlua created it and nothing is left on it.
+ * put there, and the clsact qdisc when a ctlua created it and nothing is left on it;
+ * xdp.c closes its link.
  */
 static int detach(struct ctl_link *l)
 {
@@ -67,7 +100,7 @@ static int detach(struct ctl_link *l)
 		l->wait = false;
 		return 0;
 	}
-	err = ctl_tc_detach(&l->tc);
+	err = hook_detach(l);
 	if (err)
 		return err;	/* still attached: a later detach or the exit will retry */
 	unlink_link(l->state, l);
@@ -85,14 +118,16 @@ static int attach_now(struct ctl_state *s, struct ctl_link *l, bool *loading,
 		      struct ctl_tc_conflict *why)
 {
 	char ifname[IF_NAMESIZE];
-	int dir = l->tc.dir, l3, fd, err;
+	int l3, fd, err;
 
 	memcpy(ifname, l->tc.ifname, sizeof(ifname));
 	*loading = false;
 	l3 = ctl_tc_is_l3(ifname);
 	if (l3 < 0)
 		return l3;
-	fd = ctl_dp_prog_fd(s->dp, dir, l3);
+	fd = ctl_link_prog_fd(s, l, l3);
+	if (fd == -EPROTONOSUPPORT)
+		return fd;	/* not a loading failure: an XDP link on an L3 device */
 	if (fd < 0) {
 		*loading = true;
 		return fd;
@@ -118,7 +153,7 @@ static void leave(struct ctl_link *l)
 
 	if (!l->attached)
 		return;
-	ctl_tc_forget(&l->tc);
+	hook_forget(l);
 	unlink_link(l->state, l);
 	l->attached = false;
 	ctl_log(CTL_LOG_WARNING, "%s %s: left enforcing the last policy (pinned in %s); the "
@@ -130,8 +165,20 @@ int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
 		       struct ctl_tc_conflict *why)
 {
 	struct ctl_tc_opts opts = l->opts;
-	int err;
+	int ifindex = (int)if_nametoindex(l->tc.ifname), err;
 
+	/* one hook decides an interface's arriving flows: never both (xdp.h) */
+	for (struct ctl_link *o = s->links; o && ifindex; o = o->next)
+		if (o != l && o->attached && o->hook != l->hook && o->netns == l->netns &&
+		    o->tc.ifindex == ifindex && o->tc.dir == CTLUA_DIR_INGRESS &&
+		    l->tc.dir == CTLUA_DIR_INGRESS) {
+			memset(why, 0, sizeof(*why));
+			why->why = CTL_TC_OTHER_HOOK;
+			snprintf(why->foreign, sizeof(why->foreign), "%s", ctl_hook_names[o->hook]);
+			return -EBUSY;
+		}
+	if (l->hook == CTL_HOOK_XDP)
+		return ctl_xdp_attach(fd, l->tc.ifname, l->xdp_mode, &l->tc, &l->xdp, why);
 	if (opts.orphans == CTL_ORPHANS_ADOPT) {	/* what runs on the pinned maps */
 		opts.adopt_ids = ctl_dp_pin_ids(s->dp);
 		opts.nadopt_ids = CTL_PIN_NMAPS;
@@ -147,8 +194,8 @@ int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
 
 void ctl_link_drop(struct ctl_link *l)
 {
-	if (ctl_tc_detach(&l->tc))
-		ctl_tc_forget(&l->tc);
+	if (hook_detach(l))
+		hook_forget(l);
 	l->attached = false;
 }
 
@@ -162,7 +209,7 @@ void ctl_links_detach_all(struct ctl_state *s)
 			continue;
 		}
 		if (detach(l)) {	/* the last chance has passed: let it go */
-			ctl_tc_forget(&l->tc);
+			hook_forget(l);
 			unlink_link(s, l);
 			l->attached = false;
 			l->wait = false;
@@ -256,12 +303,61 @@ void ctl_link_refusal(char *buf, size_t len, int err, const char *ifname, int di
 			 "(pref %d handle 0x%x: %s); remove it or move it elsewhere",
 			 ifname, d, CTL_TC_PRIORITY, CTL_TC_HANDLE, why->foreign);
 		return;
+	case CTL_TC_OTHER_HOOK:
+		snprintf(buf, len, "'%s' %s is already attached by this ctlua at %s: one hook "
+			 "decides an interface's flows; detach that link first", ifname, d,
+			 why->foreign);
+		return;
+	case CTL_TC_XDP_LIVE:
+		if (why->owner.pid == getpid())
+			snprintf(buf, len, "'%s' %s is already attached by this ctlua; detach "
+				 "that link first", ifname, d);
+		else
+			snprintf(buf, len, "'%s' %s is enforced by ctlua pid %d (%s)", ifname, d,
+				 why->owner.pid, owner);
+		return;
+	case CTL_TC_XDP_FOREIGN:
+		snprintf(buf, len, "'%s' already runs an XDP program that is not this link's "
+			 "(%s); remove it first (ip link set dev %s xdp off)", ifname,
+			 why->foreign, ifname);
+		return;
 	}
-	if (err == -EPERM || err == -ENOTDIR)
+	if (err == -EOPNOTSUPP)
+		snprintf(buf, len, "cannot attach to '%s' at xdp in native mode: its driver has "
+			 "no XDP (xdp_mode=\"generic\" works on any device)", ifname);
+	else if (err == -EPROTONOSUPPORT)
+		snprintf(buf, len, "cannot attach to '%s' at xdp: it has no Ethernet header "
+			 "(hook=\"tc\" parses it)", ifname);
+	else if (err == -EPERM || err == -ENOTDIR)
 		snprintf(buf, len, "cannot attach to '%s' %s: " CTL_OWNER_DIR " must be a "
 			 "directory of this user's that no one else may enter", ifname, d);
 	else
 		snprintf(buf, len, "cannot attach to '%s' %s (%s)", ifname, d, strerror(-err));
+}
+
+/*
+ * Refuse (raise) what hook="xdp" cannot do, and an xdp_mode without it. Returns 0.
+ * takeover replaces a filter in one step at TC; the kernel lets no one replace an XDP
+ * link, and the orphans options are about filters a dead ctlua left, which XDP never
+ * leaves.
+ */
+static int check_hook(lua_State *L, int hook, int mode, int dir)
+{
+	if (hook == CTL_HOOK_TC && mode != CTL_XDP_AUTO)
+		return luaL_argerror(L, 2, "xdp_mode goes with hook=\"xdp\"");
+	if (hook == CTL_HOOK_TC)
+		return 0;
+	if (dir != CTLUA_DIR_INGRESS)
+		return luaL_argerror(L, 2, "hook=\"xdp\" has no egress: XDP sees packets "
+				     "arriving only");
+	if (lua_getfield(L, 2, "takeover") != LUA_TNIL)
+		return luaL_argerror(L, 2, "takeover does not work with hook=\"xdp\": the "
+				     "kernel lets no one replace an XDP link");
+	if (lua_getfield(L, 2, "orphans") != LUA_TNIL)
+		return luaL_argerror(L, 2, "orphans does not apply to hook=\"xdp\": an XDP "
+				     "link ends with the ctlua that made it");
+	lua_pop(L, 2);
+	return 0;
 }
 
 /* nil, message, errno for an attach that ctl_tc_attach refused with @why. */
@@ -276,7 +372,8 @@ static int refused(lua_State *L, struct ctl_state *s, int err, const char *ifnam
 
 /*
  * ct.attach(ifname [, {dir = "ingress"|"egress", wait = bool, takeover = bool,
- *                      orphans = "refuse"|"remove"|"adopt"}]) -> link | nil, msg, errno
+ *                      orphans = "refuse"|"remove"|"adopt", hook = "tc"|"xdp",
+ *                      xdp_mode = "native"|"generic"}]) -> link | nil, msg, errno
  */
 static int l_attach(lua_State *L)
 {
@@ -286,7 +383,7 @@ static int l_attach(lua_State *L)
 	struct ctl_tc_opts opts = *ctl_tc_defaults();
 	struct ctl_tc_conflict why = { .why = CTL_TC_OK };
 	struct ctl_link *l;
-	int dir = CTLUA_DIR_INGRESS, err, r, l3, fd = -1;
+	int dir = CTLUA_DIR_INGRESS, hook = CTL_HOOK_TC, mode = CTL_XDP_AUTO, err, r, l3, fd = -1;
 	bool wait = false, loading, pinned;
 
 	if (!lua_isnoneornil(L, 2)) {
@@ -297,14 +394,22 @@ static int l_attach(lua_State *L)
 		opts.takeover = field_bool(L, 2, "takeover", opts.takeover);
 		opts.orphans = ctl_field_option(L, 2, 2, "orphans", ctl_orphans_names,
 						opts.orphans);
+		hook = ctl_field_option(L, 2, 2, "hook", ctl_hook_names, CTL_HOOK_TC);
+		mode = ctl_field_option(L, 2, 2, "xdp_mode", ctl_xdp_mode_names, CTL_XDP_AUTO);
 	}
+	if ((err = check_hook(L, hook, mode, dir)))
+		return err;
 	pinned = s->dp ? ctl_dp_pin_dir(s->dp) != NULL : s->dp_opts.pin[0] != '\0';
 	if (opts.orphans == CTL_ORPHANS_AUTO)	/* with pins, adopt what runs on them */
 		opts.orphans = pinned ? CTL_ORPHANS_ADOPT : CTL_ORPHANS_REFUSE;
-	if (opts.orphans == CTL_ORPHANS_ADOPT && !pinned)
+	if (opts.orphans == CTL_ORPHANS_ADOPT && !pinned && hook == CTL_HOOK_TC)
 		return luaL_argerror(L, 2, "orphans=\"adopt\" needs pinned maps (--pin DIR or "
 				     "ct.config{pin=DIR}): a filter is adopted with the state it "
 				     "runs on");
+	if (pinned && hook == CTL_HOOK_XDP)
+		return luaL_argerror(L, 2, "hook=\"xdp\" does not work with pinned maps yet "
+				     "(--pin, ct.config{pin=DIR}): an XDP link ends with the "
+				     "ctlua that made it");
 	if (strlen(ifname) >= IF_NAMESIZE)
 		return luaL_argerror(L, 1, "interface names are at most 15 characters");
 	r = s->dry ? 0 : ctl_ready(L, s);	/* ctlua check loads no datapath */
@@ -312,6 +417,10 @@ static int l_attach(lua_State *L)
 		return r;
 	l = lua_newuserdatauv(L, sizeof(*l), 1);
 	memset(l, 0, sizeof(*l));
+	l->hook = hook;
+	l->xdp_mode = mode;
+	l->xdp.fd = l->xdp.rec.fd = -1;
+	l->tc.dir = dir;	/* for ctl_link_prog_fd; ctl_stage_link sets the rest */
 	luaL_setmetatable(L, CTL_LINK_MT);
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_setiuservalue(L, -2, 1);	/* the state outlives its links */
@@ -328,7 +437,10 @@ static int l_attach(lua_State *L)
 		if (err < 0)
 			return ctl_fail(L, err, "cannot read the device type of '%s' (%s)", ifname,
 					strerror(-err));
-		if (!s->dry && (fd = ctl_dp_prog_fd(s->dp, dir, l3)) < 0)
+		if (hook == CTL_HOOK_XDP && l3 > 0)
+			return ctl_fail(L, EPROTONOSUPPORT, "cannot attach to '%s' at xdp: it has "
+					"no Ethernet header (hook=\"tc\" parses it)", ifname);
+		if (!s->dry && (fd = ctl_link_prog_fd(s, l, l3)) < 0)
 			return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
 					ctl_dir_names[dir], ifname, strerror(-fd));
 		luaL_where(L, 1);	/* a refusal at the commit says where */
@@ -409,7 +521,7 @@ static void read_changes(lua_State *L, struct ctl_state *s);
  */
 static bool still_attached(lua_State *L, int idx, struct ctl_link *l)
 {
-	if (!l->attached || ctl_tc_check(&l->tc) != 0)
+	if (!l->attached || ctl_link_check(l) != 0)
 		return l->attached;
 	if (!detach(l)) {
 		l->lost = true;
@@ -477,13 +589,14 @@ static int link_tostring(lua_State *L)
 {
 	struct ctl_link *l = ctl_checkobject(L, 1, CTL_LINK_MT, sizeof(*l));
 
-	lua_pushfstring(L, "link %s %s%s", l->tc.ifname, ctl_dir_names[l->tc.dir],
+	lua_pushfstring(L, "link %s %s%s%s", l->tc.ifname, ctl_dir_names[l->tc.dir],
+			l->hook == CTL_HOOK_XDP ? " at xdp" : "",
 			l->attached ? "" : l->wait ? " (waiting)" : " (detached)");
 	return 1;
 }
 
 const char *const ctl_link_fields[] = { "ifname", "ifindex", "dir", "attached", "detach",
-					"layer", NULL };
+					"layer", "hook", "xdp_mode", NULL };
 
 static int link_index(lua_State *L)
 {
@@ -509,6 +622,15 @@ static int link_index(lua_State *L)
 		break;
 	case 5:	/* where the program starts to parse */
 		lua_pushstring(L, l->tc.l3 ? "ip" : "ethernet");
+		break;
+	case 6:
+		lua_pushstring(L, ctl_hook_names[l->hook]);
+		break;
+	case 7:	/* the mode the kernel took, once attached; nil at tc or before */
+		if (l->hook == CTL_HOOK_XDP && l->attached)
+			lua_pushstring(L, ctl_xdp_mode_names[l->xdp.mode]);
+		else
+			lua_pushnil(L);
 		break;
 	default:
 		lua_pushnil(L);

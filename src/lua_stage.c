@@ -53,7 +53,8 @@ void ctl_stage_link(struct ctl_state *s, struct ctl_link *l, const char *ifname,
 static struct ctl_link *running_link(struct ctl_state *running, const struct ctl_link *l)
 {
 	for (struct ctl_link *o = running ? running->links : NULL; o; o = o->next)
-		if (o->attached && o->tc.ifindex == l->tc.ifindex && o->tc.dir == l->tc.dir)
+		if (o->attached && o->tc.ifindex == l->tc.ifindex && o->tc.dir == l->tc.dir &&
+		    o->hook == l->hook)
 			return o;
 	return NULL;
 }
@@ -74,7 +75,7 @@ static void undo_attach(struct ctl_state *s, struct ctl_state *running)
 static void settle_running(struct ctl_state *running)
 {
 	for (struct ctl_link *o = running ? running->links : NULL; o; o = o->next)
-		if (o->attached && ctl_tc_check(&o->tc) == 0) {
+		if (o->attached && ctl_link_check(o) == 0) {
 			ctl_log(CTL_LOG_WARNING, "'%s' %s: ctlua's filter is gone; the new policy "
 				"attaches it again", o->tc.ifname, ctl_dir_names[o->tc.dir]);
 			ctl_link_drop(o);	/* nothing of it is left but its record */
@@ -95,7 +96,7 @@ static int attach_new(struct ctl_state *s, struct ctl_state *running, char *msg,
 		/* a waiting link's interface may have appeared since it was staged */
 		if (!tc.ifindex && (l3 = ctl_tc_is_l3(tc.ifname)) >= 0)
 			tc.l3 = l3;
-		fd = ctl_dp_prog_fd(s->dp, tc.dir, tc.l3);
+		fd = ctl_link_prog_fd(s, l, tc.l3);
 		err = fd < 0 ? fd : ctl_link_tc_attach(s, fd, l, &why);
 		if (err == -ENODEV && l->wait) {	/* it attaches when the interface appears */
 			l->tc.ifindex = 0;
@@ -170,6 +171,8 @@ int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *runnin
 					break;
 				}
 			l->tc = o->tc;
+			l->xdp = o->xdp;	/* its descriptor and record move with it */
+			o->xdp.fd = o->xdp.rec.fd = -1;
 			l->attached = true;
 			o->attached = false;
 		}

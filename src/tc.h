@@ -51,7 +51,11 @@ struct ctl_tc_opts {
 };
 
 /* Why an attach was refused: -EBUSY (a living owner) or -EEXIST (orphans, foreign). */
-enum ctl_tc_why { CTL_TC_OK, CTL_TC_LIVE, CTL_TC_ORPHANS, CTL_TC_FOREIGN, CTL_TC_UNADOPTABLE };
+enum ctl_tc_why { CTL_TC_OK, CTL_TC_LIVE, CTL_TC_ORPHANS, CTL_TC_FOREIGN, CTL_TC_UNADOPTABLE,
+		  /* xdp.c and lua_link.c: the interface's ingress is this ctlua's at the
+		   * other hook (foreign: its name); a living ctlua owns the ingress that an
+		   * XDP attach wants; another XDP program is there (foreign: its name) */
+		  CTL_TC_OTHER_HOOK, CTL_TC_XDP_LIVE, CTL_TC_XDP_FOREIGN };
 
 #define CTL_TC_MAX_ORPHANS 8
 struct ctl_tc_conflict {
