@@ -92,7 +92,7 @@ t.raises("bad argument #1 to 'ct.attach' (interface names are at most 15 charact
 	"abcdefghijklmnop")
 t.raises("bad argument #2 to 'ct.attach' (field 'dir': invalid option 'up')", ct.attach, "lo",
 	{ dir = "up" })
-t.raises("bad argument #2 to 'ct.attach' (unknown field 'direction' (known: dir, wait, takeover, orphans))", ct.attach, "lo",
+t.raises("bad argument #2 to 'ct.attach' (unknown field 'direction' (known: dir, wait, takeover, orphans, hook, xdp_mode))", ct.attach, "lo",
 	{ direction = "egress" })
 t.raises("bad argument #1 to 'ct.attach' (string expected, got no value)", ct.attach)
 
