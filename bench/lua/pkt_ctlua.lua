@@ -1,16 +1,17 @@
--- pkt_ctlua.lua - ctlua's contender in rows 2 and 3 (bench/rows/20-*, bench/rows/30-*): the TC
--- program attached to one interface with ct.attach, in enforce mode, for as long as the
--- bench wants it.
+-- pkt_ctlua.lua - ctlua's contender in rows 2, 2c and 3 (bench/rows/20-*, 22-*, 30-*): the
+-- TC (or XDP) program attached to one interface with ct.attach, in enforce mode, for as
+-- long as the bench wants it.
 --
---   ctlua bench/lua/pkt_ctlua.lua IFNAME DEFAULT EVENTS
+--   ctlua bench/lua/pkt_ctlua.lua IFNAME DEFAULT EVENTS [HOOK [XDP_MODE]]
 --
+-- HOOK and XDP_MODE are ct.attach's hook and xdp_mode ("tc" and the default when absent).
 -- DEFAULT is what a flow without an entry gets (ct.default: "alloc" in row 2, "pass"
 -- in row 3). EVENTS "off" turns every event kind off (ct.events{}), "on" leaves all
 -- four on, as ctlua starts. Prints "ready" once attached, then waits until the bench
 -- writes a line to stdin or closes it, and prints the counters of ct.stats() the bench
 -- checks, as "stats NAME VALUE ...".
 
-local ifname, default, events = arg[1], arg[2], arg[3]
+local ifname, default, events, hook, mode = arg[1], arg[2], arg[3], arg[4], arg[5]
 if not ifname or (events ~= "on" and events ~= "off") then
 	io.stderr:write("usage: ctlua pkt_ctlua.lua IFNAME DEFAULT on|off\n")
 	os.exit(2)
@@ -21,7 +22,7 @@ assert(ct.default(default))
 if events == "off" then
 	assert(ct.events{})
 end
-local link <close> = assert(ct.attach(ifname))
+local link <close> = assert(ct.attach(ifname, {hook = hook, xdp_mode = mode}))
 io.write("ready\n")
 io.stdout:flush()
 

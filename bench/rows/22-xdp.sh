@@ -1,0 +1,160 @@
+#!/bin/bash
+# 22-xdp.sh - row 2c: new flows at XDP against TC. The same policy as row 2's ctlua
+# (enforce, default "alloc", events off) at three hooks: the sender sends UDP packets,
+# each a new flow, over veth pairs to four receiving namespaces at once, taking turns
+# every 64 packets: ctlua attached with hook="xdp" (native, the veth driver's XDP),
+# with hook="xdp", xdp_mode="generic", and at TC; the fourth runs nothing, the baseline.
+# Round by round in fresh namespaces, into an empty table.
+#
+#   bench/rows/22-xdp.sh [--quick]   (root; bench/run runs it for `make bench`)
+#
+# BENCH_ROUNDS and BENCH_ENTRIES override the mode's defaults. See bench/README.md.
+cd "$(dirname "$0")/../.." || exit 1
+source bench/lib/bench.sh
+
+bench_sizes "$@"
+ROW=xdp				# ns each new flow adds over no_ct: the goal
+ROW_PROG=xdp-prog		# the program alone (bpf_stats), ns per new flow
+CONTENDERS=(xdp xdp_generic tc no_ct)	# receiver i is CONTENDERS[i]; the first is the subject
+HOOKS=("xdp native" "xdp generic" "tc")	# pkt_ctlua.lua's HOOK [XDP_MODE] for each
+FIRST=198.18.0.1		# the timed flows: tuples 0.. of bench/progs/flowgen.h from here
+STATS_FIRST=198.18.64.1		# the bpf_stats flows, after the timed ones
+STATS_ENTRIES=$((ENTRIES / 4))
+CPU=$(($(nproc) - 1))		# the sender's, and so the receiving softirqs', CPU
+
+bench_init
+bench_pkt_init
+
+# measure_in: one round in the namespaces just made; 0, or 1 with FAIL_MSG. Sets
+# WALL[name] (ns the sender spent on each receiver's packets) and PROG[name] (the
+# program's run_time_ns over STATS_ENTRIES runs).
+declare -A WALL=() PROG=()
+measure_in()
+{
+	local i name id line cnt out f want ids=() targets=()
+	local -a rx0=()
+
+	for i in 0 1 2; do
+		# shellcheck disable=SC2086 # HOOK and XDP_MODE, two words or one
+		bench_pkt_start "${CONTENDERS[i]}" "${BENCH_PKT_RXS[i]}" "$CTLUA" bench/lua/pkt_ctlua.lua \
+			"$BENCH_PKT_RX_DEV" alloc off ${HOOKS[i]} || return
+	done
+	for i in 0 1 2 3; do
+		bench_count_is "${BENCH_PKT_RXS[i]}" 0 "before the flows" || return
+		rx0[i]=$(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}")
+	done
+	# shellcheck disable=SC2046 # one word per interface and MAC
+	bench_run "$BENCH_PKT_TX" taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$ENTRIES" \
+		"$FIRST" 0 $(bench_pkt_targets)
+	((RC == 0)) || bench_failed "pkt_udpflood" || return
+	for i in 0 1 2 3; do
+		name=${CONTENDERS[i]}
+		line=$(bench_pkt_line "$OUT" "ctlbtx$i")
+		WALL[$name]=$(bench_pkt_field "$line" in)
+		[[ -n "${WALL[$name]}" ]] || bench_failed "pkt_udpflood (no time for ctlbtx$i)" || return
+		cnt=$(($(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}") - rx0[i]))
+		if ((cnt != ENTRIES)); then
+			FAIL_MSG="$name's veth received $cnt packets of $ENTRIES sent"
+			return 1
+		fi
+		want=$ENTRIES
+		((i == 3)) && want=0
+		bench_count_is "${BENCH_PKT_RXS[i]}" "$want" "after the flows, $name" || return
+	done
+
+	# the three programs alone, from bpf_stats, over further new flows sent to the
+	# three in turns: not in the timed run, where the statistics' clock reads would add
+	for i in 0 1 2; do
+		id=$(bench_pkt_prog_id "${BENCH_PKT_RXS[i]}" "$BENCH_PKT_RX_DEV")
+		[[ -n "$id" ]] || { FAIL_MSG="no program on ${CONTENDERS[i]}'s veth"; return 1; }
+		ids+=("$id")
+		targets+=("ctlbtx$i" "$BENCH_PKT_RX_MAC")
+	done
+	bench_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$(IFS=,; echo "${ids[*]}")" \
+		taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$STATS_ENTRIES" "$STATS_FIRST" 0 "${targets[@]}"
+	((RC == 0)) || bench_failed "pkt_bpfstats with pkt_udpflood" || return
+	for i in 0 1 2; do
+		name=${CONTENDERS[i]}
+		line=$(grep "^bpf_stats id ${ids[i]} " <<<"$OUT")
+		PROG[$name]=$(bench_pkt_field "$line" run_time_ns)
+		cnt=$(bench_pkt_field "$line" run_cnt)
+		if [[ "$cnt" != "$STATS_ENTRIES" ]]; then
+			FAIL_MSG="$name's program ran ${cnt:-?} times for $STATS_ENTRIES packets: $OUT"
+			return 1
+		fi
+	done
+
+	# ctlua's own counters: every flow it saw missed and was created
+	for i in 0 1 2; do
+		name=${CONTENDERS[i]}
+		bench_pkt_stop "$name" ||
+			{ FAIL_MSG="$name failed: $(head -c 600 "$BENCH_TMP/$name.err")"; return 1; }
+		out=$(<"$BENCH_TMP/$name.out")
+		for f in lookup_miss alloc_ok; do
+			[[ "$(bench_pkt_field "$out" "$f")" == $((ENTRIES + STATS_ENTRIES)) ]] && continue
+			FAIL_MSG="$name counted $f $(bench_pkt_field "$out" "$f"), expected $((ENTRIES + STATS_ENTRIES)): $out"
+			return 1
+		done
+	done
+}
+
+# measure ROUND: one round in fresh namespaces, recorded; repeated once, in new ones,
+# if it fails (the table's note says so).
+measure()
+{
+	local round=$1 try name extra
+
+	for try in 1 2; do
+		bench_ct_max_wait "$CT_NEED"
+		bench_pkt_net 4
+		if measure_in; then
+			bench_pkt_stop_all
+			bench_pkt_del_net
+			for name in xdp xdp_generic tc; do
+				extra=$((WALL[$name] - WALL[no_ct]))
+				if ((extra > 0)); then
+					bench_record meas "$ROW" new "$name" "$round" "$ENTRIES" "$extra" -
+				else
+					bench_record note "$ROW" "round $round: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
+				fi
+				bench_record meas "$ROW_PROG" new "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
+			done
+			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$ENTRIES" -v m="$STATS_ENTRIES" \
+				-v a="${WALL[xdp]}" -v b="${WALL[xdp_generic]}" -v d="${WALL[tc]}" -v z="${WALL[no_ct]}" \
+				-v pa="${PROG[xdp]}" -v pb="${PROG[xdp_generic]}" -v pd="${PROG[tc]}" \
+				'BEGIN { printf "round %d/%d  ns/packet over no_ct: xdp %5.0f  xdp generic %5.0f  tc %5.0f  (program alone: %.0f %.0f %.0f)",
+					r, R, (a - z) / n, (b - z) / n, (d - z) / n, pa / m, pb / m, pd / m }')"
+			return 0
+		fi
+		bench_pkt_stop_all
+		bench_pkt_del_net
+		((try == 1)) || bench_die "round $round failed twice: $FAIL_MSG"
+		bench_record note "$ROW" "repeated once: round $round: $FAIL_MSG"
+		bench_progress "round $round failed; repeating it once"
+	done
+}
+
+CT_NEED=$((3 * (ENTRIES + STATS_ENTRIES) + 10000))
+bench_ct_max_at_least "$CT_NEED"
+bench_ct_idle
+
+bench_record row "$ROW" "Row 2c: new flows at XDP against TC - ns that deciding and creating each new flow adds over no_ct, $ENTRIES new UDP flows per run, $ROUNDS rounds (mode ${BENCH_MODE:-full})"
+bench_record row "$ROW_PROG" "Row 2c, the program alone: bpf_stats run time per new flow (ctlua_xdp, ctlua_ingress), $STATS_ENTRIES more flows per run after the timed ones"
+for row in "$ROW" "$ROW_PROG"; do
+	bench_record case "$row" new 0 "$ENTRIES" "new flows into an empty table, each created by ctlua (enforce, default alloc, events off)"
+	bench_record contender "$row" xdp "bench/lua/pkt_ctlua.lua with hook=\"xdp\", native (the veth driver's XDP)"
+	bench_record contender "$row" xdp_generic "the same with xdp_mode=\"generic\""
+	bench_record contender "$row" tc "the same at TC (row 2's ctlua)"
+	bench_record goal "$row" tc 1.0
+done
+bench_record contender "$ROW" no_ct "nothing attached: the packets' path alone, the baseline"
+bench_record note "$ROW" "goal: at XDP a new flow costs no more than at TC, i.e. a ratio of rates xdp/tc of at least 1.0, in both tables"
+bench_record note "$ROW" "a cost is a difference of times measured in the same run: the sender takes turns, 64 packets to each receiver, rotating who goes first; sender pinned to CPU $CPU"
+bench_record note "$ROW" "checked each run: every veth counted every packet; conntrack -C read $ENTRIES in each ctlua namespace and 0 in no_ct's; ct.stats() counted every flow as lookup_miss and alloc_ok"
+bench_record note "$ROW_PROG" "each run's time also holds about one clock read of the statistics; the three programs take turns as above"
+
+for round in $(seq "$ROUNDS"); do
+	measure "$round"
+done
+
+bench_finish
