@@ -3,8 +3,9 @@
 # (enforce, default "alloc", events off) at three hooks: the sender sends UDP packets,
 # each a new flow, over veth pairs to four receiving namespaces at once, taking turns
 # every 64 packets: ctlua attached with hook="xdp" (native, the veth driver's XDP),
-# with hook="xdp", xdp_mode="generic", and at TC; the fourth runs nothing, the baseline.
-# Round by round in fresh namespaces, into an empty table.
+# with hook="xdp", xdp_mode="generic", and at TC; the fourth runs nothing, the baseline,
+# and the fifth an XDP program that only passes (native), the baseline of veth's own
+# XDP path. Round by round in fresh namespaces, into an empty table.
 #
 #   bench/rows/22-xdp.sh [--quick]   (root; bench/run runs it for `make bench`)
 #
@@ -15,7 +16,8 @@ source bench/lib/bench.sh
 bench_sizes "$@"
 ROW=xdp				# ns each new flow adds over no_ct: the goal
 ROW_PROG=xdp-prog		# the program alone (bpf_stats), ns per new flow
-CONTENDERS=(xdp xdp_generic tc no_ct)	# receiver i is CONTENDERS[i]; the first is the subject
+ROW_OWN=xdp-own			# over each hook's own path: xdp - xdp_pass, tc - no_ct
+CONTENDERS=(xdp xdp_generic tc no_ct xdp_pass)	# receiver i is CONTENDERS[i]; the first is the subject
 HOOKS=("xdp native" "xdp generic" "tc")	# pkt_ctlua.lua's HOOK [XDP_MODE] for each
 FIRST=198.18.0.1		# the timed flows: tuples 0.. of bench/progs/flowgen.h from here
 STATS_FIRST=198.18.64.1		# the bpf_stats flows, after the timed ones
@@ -24,6 +26,13 @@ CPU=$(($(nproc) - 1))		# the sender's, and so the receiving softirqs', CPU
 
 bench_init
 bench_pkt_init
+# the XDP baseline: a program that passes every packet, attached native by ip(8)
+PASS=$BENCH_TMP/xdp_pass.o
+printf '%s\n' '#define SEC(s) __attribute__((section(s), used))' \
+	'SEC("xdp") int xdp_pass(void *ctx) { return 2; /* XDP_PASS */ }' \
+	'char LICENSE[] SEC("license") = "GPL";' >"$BENCH_TMP/xdp_pass.c"
+clang -O2 -target bpf -c "$BENCH_TMP/xdp_pass.c" -o "$PASS" ||
+	bench_die "cannot compile the XDP baseline"
 
 # measure_in: one round in the namespaces just made; 0, or 1 with FAIL_MSG. Sets
 # WALL[name] (ns the sender spent on each receiver's packets) and PROG[name] (the
@@ -39,7 +48,9 @@ measure_in()
 		bench_pkt_start "${CONTENDERS[i]}" "${BENCH_PKT_RXS[i]}" "$CTLUA" bench/lua/pkt_ctlua.lua \
 			"$BENCH_PKT_RX_DEV" alloc off ${HOOKS[i]} || return
 	done
-	for i in 0 1 2 3; do
+	ip -n "${BENCH_PKT_RXS[4]}" link set dev "$BENCH_PKT_RX_DEV" xdpdrv obj "$PASS" sec xdp \
+		2>"$BENCH_TMP/stderr" || { FAIL_MSG="cannot attach xdp_pass: $(<"$BENCH_TMP/stderr")"; return 1; }
+	for i in 0 1 2 3 4; do
 		bench_count_is "${BENCH_PKT_RXS[i]}" 0 "before the flows" || return
 		rx0[i]=$(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}")
 	done
@@ -47,7 +58,7 @@ measure_in()
 	bench_run "$BENCH_PKT_TX" taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$ENTRIES" \
 		"$FIRST" 0 $(bench_pkt_targets)
 	((RC == 0)) || bench_failed "pkt_udpflood" || return
-	for i in 0 1 2 3; do
+	for i in 0 1 2 3 4; do
 		name=${CONTENDERS[i]}
 		line=$(bench_pkt_line "$OUT" "ctlbtx$i")
 		WALL[$name]=$(bench_pkt_field "$line" in)
@@ -58,7 +69,7 @@ measure_in()
 			return 1
 		fi
 		want=$ENTRIES
-		((i == 3)) && want=0
+		((i >= 3)) && want=0
 		bench_count_is "${BENCH_PKT_RXS[i]}" "$want" "after the flows, $name" || return
 	done
 
@@ -102,28 +113,40 @@ measure_in()
 # if it fails (the table's note says so).
 measure()
 {
-	local round=$1 try name extra
+	local round=$1 try name extra base
 
 	for try in 1 2; do
 		bench_ct_max_wait "$CT_NEED"
-		bench_pkt_net 4
+		bench_pkt_net 5
 		if measure_in; then
 			bench_pkt_stop_all
 			bench_pkt_del_net
-			for name in xdp xdp_generic tc; do
+			for name in xdp xdp_generic tc xdp_pass; do
 				extra=$((WALL[$name] - WALL[no_ct]))
 				if ((extra > 0)); then
 					bench_record meas "$ROW" new "$name" "$round" "$ENTRIES" "$extra" -
 				else
 					bench_record note "$ROW" "round $round: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
 				fi
-				bench_record meas "$ROW_PROG" new "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
+				[[ "$name" == xdp_pass ]] ||
+					bench_record meas "$ROW_PROG" new "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
+			done
+			# what ctlua adds over its hook's own path, the same turns
+			for name in xdp tc; do
+				base=no_ct
+				[[ "$name" == xdp ]] && base=xdp_pass
+				extra=$((WALL[$name] - WALL[$base]))
+				if ((extra > 0)); then
+					bench_record meas "$ROW_OWN" new "$name" "$round" "$ENTRIES" "$extra" -
+				else
+					bench_record note "$ROW_OWN" "round $round: $name took no longer than $base ($extra ns)"
+				fi
 			done
 			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$ENTRIES" -v m="$STATS_ENTRIES" \
 				-v a="${WALL[xdp]}" -v b="${WALL[xdp_generic]}" -v d="${WALL[tc]}" -v z="${WALL[no_ct]}" \
-				-v pa="${PROG[xdp]}" -v pb="${PROG[xdp_generic]}" -v pd="${PROG[tc]}" \
-				'BEGIN { printf "round %d/%d  ns/packet over no_ct: xdp %5.0f  xdp generic %5.0f  tc %5.0f  (program alone: %.0f %.0f %.0f)",
-					r, R, (a - z) / n, (b - z) / n, (d - z) / n, pa / m, pb / m, pd / m }')"
+				-v x="${WALL[xdp_pass]}" -v pa="${PROG[xdp]}" -v pb="${PROG[xdp_generic]}" -v pd="${PROG[tc]}" \
+				'BEGIN { printf "round %d/%d  ns/packet over no_ct: xdp %5.0f  xdp generic %5.0f  tc %5.0f  xdp_pass %4.0f  (program alone: %.0f %.0f %.0f)",
+					r, R, (a - z) / n, (b - z) / n, (d - z) / n, (x - z) / n, pa / m, pb / m, pd / m }')"
 			return 0
 		fi
 		bench_pkt_stop_all
@@ -148,6 +171,12 @@ for row in "$ROW" "$ROW_PROG"; do
 	bench_record goal "$row" tc 1.0
 done
 bench_record contender "$ROW" no_ct "nothing attached: the packets' path alone, the baseline"
+bench_record contender "$ROW" xdp_pass "an XDP program that returns XDP_PASS, native: what veth's XDP path costs by itself"
+bench_record row "$ROW_OWN" "Row 2c, what ctlua adds over its hook's own path: at XDP (native) over xdp_pass, at TC over no_ct, the same runs"
+bench_record case "$ROW_OWN" new 0 "$ENTRIES" "new flows into an empty table, each created by ctlua (enforce, default alloc, events off)"
+bench_record contender "$ROW_OWN" xdp "ctlua at XDP, native: its time per packet minus xdp_pass's"
+bench_record contender "$ROW_OWN" tc "ctlua at TC: its time per packet minus no_ct's"
+bench_record note "$ROW_OWN" "no goal: this table says where the first table's difference goes (bench/README.md, row 2c)"
 bench_record note "$ROW" "goal: at XDP a new flow costs no more than at TC, i.e. a ratio of rates xdp/tc of at least 1.0, in both tables"
 bench_record note "$ROW" "a cost is a difference of times measured in the same run: the sender takes turns, 64 packets to each receiver, rotating who goes first; sender pinned to CPU $CPU"
 bench_record note "$ROW" "checked each run: every veth counted every packet; conntrack -C read $ENTRIES in each ctlua namespace and 0 in no_ct's; ct.stats() counted every flow as lookup_miss and alloc_ok"
