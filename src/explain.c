@@ -300,6 +300,9 @@ char *ctl_explain_event(const struct ctlua_event *e, const struct ctl_event_why 
 	else
 		add(&t, "decided: %s, by a per-flow verdict (an earlier callback's answer or "
 		    "ct.verdict) or, with none and no rule matching, by the default\n", action);
+	if (w->xdp)
+		add(&t, "at XDP: ctlua_xdp ran it, calling bpf_xdp_ct_lookup and bpf_xdp_ct_alloc "
+		    "where the names below say bpf_skb_; a drop is XDP_DROP\n");
 	add(&t, "kfuncs, in order:\n");
 	if (!request)
 		step(&t, &n, "bpf_skb_ct_lookup", "no entry (ENOENT): the flow is new, so the "

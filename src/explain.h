@@ -3,6 +3,8 @@
 #ifndef CTLUA_EXPLAIN_H
 #define CTLUA_EXPLAIN_H
 
+#include <stdbool.h>
+
 struct ctl_explanation {
 	int err;		/* positive errno */
 	const char *calls;	/* the kfuncs that return it */
@@ -58,6 +60,7 @@ struct ctl_event_why {
 	const char *ifname;
 	const struct ctlua_opts *opts;		/* the deciding rule's opts, as it is now */
 	const struct ctl_features *feat;	/* the running kernel's (probe.h) */
+	bool xdp;				/* it came from an XDP link of this ctlua */
 };
 
 /*

@@ -27,7 +27,7 @@ static const char *brief(int err)
 static int explain_event(lua_State *L, const struct ctlua_event *e)
 {
 	struct ctl_state *s = ctl_state(L);
-	struct ctl_event_why w = { NULL, NULL, NULL };
+	struct ctl_event_why w = { NULL, NULL, NULL, false };
 	struct ctl_features feat;
 	char buf[4096];
 	int pos;
@@ -36,6 +36,9 @@ static int explain_event(lua_State *L, const struct ctlua_event *e)
 	w.ifname = lua_tostring(L, -1);
 	if (e->rule_id && (pos = ctl_rules_find(&s->rules, e->rule_id)) >= 0)
 		w.opts = &s->rules.e[pos].rule.verdict.opts;
+	for (const struct ctl_link *l = s->links; l && e->dir == CTLUA_DIR_INGRESS; l = l->next)
+		if (l->hook == CTL_HOOK_XDP && l->tc.ifindex == (int)e->ifindex)
+			w.xdp = true;	/* this ctlua's XDP link on its interface */
 	if (s->dp)
 		w.feat = ctl_dp_features(s->dp);
 	else if (!ctl_probe_features(&feat))	/* BTF is world-readable: no root needed */

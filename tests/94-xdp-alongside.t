@@ -55,6 +55,7 @@ ct.on("link", function(ev)
 end)
 ct.on("drop", function(ev)
 	print("DROP", ev.ifname, ev.dir, ev.dport)
+	print("EXPLAIN", ev.ifname, ct.explain(ev):match("at XDP[^\n]*") or "-")
 	io.stdout:flush()
 end)
 print("READY", a, c, c.xdp_mode)
@@ -81,6 +82,8 @@ is "$(ip netns exec "$NS_A" conntrack -L 2>/dev/null | grep -c 'dport=7001')" 2 
 wait_line "$CTLUA_OUT" "^DROP${tab}$IF_C" 3
 is "$(grep '^DROP' "$CTLUA_OUT" | sort)" "DROP${tab}$IF_A${tab}ingress${tab}7000${nl}DROP${tab}$IF_C${tab}ingress${tab}7000" \
 	"  a drop event from each, naming its interface"
+is "$(grep '^EXPLAIN' "$CTLUA_OUT" | sort | head -n 2)" "EXPLAIN${tab}$IF_A${tab}-${nl}EXPLAIN${tab}$IF_C${tab}at XDP: ctlua_xdp ran it, calling bpf_xdp_ct_lookup and bpf_xdp_ct_alloc where the names below say bpf_skb_; a drop is XDP_DROP" \
+	"  ct.explain says which drop happened at XDP"
 
 # the XDP link follows its interface: deleted, then back (wait=true)
 ip -n "$NS_A" link del "$IF_C"
