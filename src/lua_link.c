@@ -161,22 +161,36 @@ static void leave(struct ctl_link *l)
 		dir ? dir : "?", dir ? dir : "?");
 }
 
-int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
+/*
+ * Whether a link of @list holds @l's interface's ingress at the other hook (one hook
+ * decides an interface's arriving flows, never both: xdp.h); if so, @why says which.
+ * The staged list counts too: a policy's commit attaches its links one by one.
+ */
+static bool other_hook(const struct ctl_link *list, const struct ctl_link *l,
 		       struct ctl_tc_conflict *why)
 {
-	struct ctl_tc_opts opts = l->opts;
-	int ifindex = (int)if_nametoindex(l->tc.ifname), err;
+	int ifindex = (int)if_nametoindex(l->tc.ifname);
 
-	/* one hook decides an interface's arriving flows: never both (xdp.h) */
-	for (struct ctl_link *o = s->links; o && ifindex; o = o->next)
+	for (const struct ctl_link *o = list; o && ifindex; o = o->next)
 		if (o != l && o->attached && o->hook != l->hook && o->netns == l->netns &&
 		    o->tc.ifindex == ifindex && o->tc.dir == CTLUA_DIR_INGRESS &&
 		    l->tc.dir == CTLUA_DIR_INGRESS) {
 			memset(why, 0, sizeof(*why));
 			why->why = CTL_TC_OTHER_HOOK;
 			snprintf(why->foreign, sizeof(why->foreign), "%s", ctl_hook_names[o->hook]);
-			return -EBUSY;
+			return true;
 		}
+	return false;
+}
+
+int ctl_link_tc_attach(struct ctl_state *s, int fd, struct ctl_link *l,
+		       struct ctl_tc_conflict *why)
+{
+	struct ctl_tc_opts opts = l->opts;
+	int err;
+
+	if (other_hook(s->links, l, why) || other_hook(s->staged_links, l, why))
+		return -EBUSY;
 	if (l->hook == CTL_HOOK_XDP)
 		return ctl_xdp_attach(fd, l->tc.ifname, l->xdp_mode, &l->tc, &l->xdp, why);
 	if (opts.orphans == CTL_ORPHANS_ADOPT) {	/* what runs on the pinned maps */

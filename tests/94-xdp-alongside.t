@@ -111,6 +111,17 @@ mkdir -m 700 "$POLDIR"
 POL=$POLDIR/$NAME.lua
 prog_id() { ip -n "$NS_A" -d link show dev "$IF_A" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'; }
 
+# a policy that takes one interface at both hooks does not start
+policy "assert(ct.attach('$IF_A', {hook = 'xdp'}))
+assert(ct.attach('$IF_A'))"
+ctlua_run "$NS_A" 20 run "$POL"
+is "$RC" 1 "a policy with $IF_A at XDP and at TC: exit 1"
+# (the commit attaches the newest link first: the XDP one is the one refused)
+like "$ERR" "policy not started: $POL:1: '$IF_A' ingress is already attached by this ctlua at tc: one hook decides an interface's flows; detach that link first" \
+	"  refused, naming the ct.attach and the hook that holds it" || show_ctlua
+is "$(xdp_word "$NS_A" "$IF_A")$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" "" \
+	"  and nothing stays attached"
+
 policy "ct.rule{proto='udp', dport=7000, action='drop'}
 assert(ct.attach('$IF_A', {hook = 'xdp'}))"
 ctlua_start "$NS_A" 60 run "$POL"
