@@ -150,6 +150,14 @@ udp_send "$NS_B" "$ADDR_A" 7000 42020 pass-g2
 udp_send "$NS_B" "$ADDR_A" 7001 42021 drop-g2
 is "$(received "$out7000" "$out7001")" "pass-g2 " "generation 2's rule decides at XDP"
 
+# a reload cannot move the interface to TC while the XDP link holds it (api.md)
+policy "assert(ct.attach('$IF_A'))"
+kill -HUP "$(ctlua_pid)"
+wait_line "$SVC_ERR" 'runs on' 10
+like "$(cat "$SVC_ERR")" "reload failed, generation 2 runs on: $POL:1: '$IF_A' ingress is already attached by this ctlua; detach that link first" \
+	"a reload that moves $IF_A to TC fails, and generation 2 runs on" || diag_text "$(cat "$SVC_ERR")"
+is "$(prog_id)$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" "$id1" "  the XDP link stays, no filter is added"
+
 kill -TERM "$(ctlua_pid)"
 wait "$SVC"
 is "$?" 0 "SIGTERM: the service exits 0"
