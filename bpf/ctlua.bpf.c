@@ -882,9 +882,11 @@ int ctlua_egress_l3(struct __sk_buff *skb)
 /*
  * The same at XDP, on devices with an Ethernet header (ct.attach refuses the others):
  * ingress only, as XDP sees no packet leave. A flow is decided as at TC; only what a
- * drop and a pass are called differs.
+ * drop and a pass are called differs. "xdp.frags": it takes multi-buffer frames (load()
+ * reads past the first buffer with bpf_xdp_load_bytes), without which the kernel
+ * refuses native XDP on a veth whose MTU exceeds a page (ERANGE).
  */
-SEC("xdp")
+SEC("xdp.frags")
 int ctlua_xdp(struct xdp_md *xdp)
 {
 	return handle((struct pkt){ xdp, true }, CTLUA_DIR_INGRESS, false) == TC_ACT_SHOT ?

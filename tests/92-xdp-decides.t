@@ -3,7 +3,7 @@
 # generic (hook="xdp"): rule drop, rule pass, per-flow verdict, default alloc; the same
 # events (kind, dir, interface, rule) and counters; the link says its hook and mode, and
 # `ip link` shows the mode the kernel took; at exit nothing is left (no XDP program, no
-# filter, no ownership record), also after SIGKILL.
+# filter, no ownership record), also after SIGKILL; jumbo frames at MTU 9000.
 #
 # NS_A has no conntrack hooks, so every entry `conntrack -L` shows there was made by
 # ctlua's program, and a drop is a datagram that never arrives.
@@ -141,5 +141,26 @@ is "$(xdp_word "$NS_A" "$IF_A")" "" "after kill -9 no XDP program is left on $IF
 : >"$out7000"; : >"$out7001"; : >"$out7002"
 udp_send "$NS_B" "$ADDR_A" 7000 42100 "after-kill"
 is "$(received)" "after-kill " "and the drop rule no longer drops"
+
+# --- jumbo frames: a multi-buffer XDP program, so native attaches at MTU 9000 too ---------
+ip -n "$NS_A" link set "$IF_A" mtu 9000
+ip -n "$NS_B" link set "$IF_B" mtu 9000
+big=$(head -c 8000 /dev/zero | tr '\0' j)
+sport=42200
+for mode in native generic; do
+	sport=$((sport + 2))	# a new flow each time: the last one's entry is still there
+	: >"$out7000"; : >"$out7001"; : >"$out7002"
+	ctlua_start "$NS_A" 20 "$TEST_TMP/policy.lua" "$IF_A" xdp "$mode" 2
+	wait_line "$CTLUA_OUT" '^LINK' 10
+	udp_send "$NS_B" "$ADDR_A" 7000 "$sport" "$big"
+	udp_send "$NS_B" "$ADDR_A" 7001 $((sport + 1)) "$big"
+	sleep 0.3
+	ctlua_finish
+	like "$OUT" "^LINK${tab}link $IF_A ingress at xdp${tab}xdp${tab}$mode" "MTU 9000, $mode: attached" ||
+		show_ctlua
+	is "$(wc -c <"$out7000") $(wc -c <"$out7001")" "0 8001" \
+		"  an 8000-byte datagram to 7000 is dropped, one to 7001 arrives"
+	like "$OUT" "EV${tab}alloc${tab}ipv4${tab}$((sport + 1))${tab}7001" "  and its flow was allocated"
+done
 
 done_testing
