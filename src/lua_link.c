@@ -3,7 +3,8 @@
  * lua_link.c - ct.attach and the link object. The state keeps every attached link
  * alive, so a link the script did not keep stays attached until link:detach(), a
  * to-be-closed variable going out of scope, or the end of the program. Links follow
- * their interface as it comes and goes (link_watch.c's notifications, at the end).
+ * their interface as it comes and goes (link_watch.c's notifications, at the end). A
+ * link holds a TC filter (tc.c) or, with hook="xdp", an XDP link (xdp.c).
  */
 #include <errno.h>
 #include <stdio.h>
