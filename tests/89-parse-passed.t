@@ -3,13 +3,17 @@
 # the packets sent: IPv4 and IPv6 fragments (fragments, ipv6_fragments: netfilter
 # reassembles them after TC ingress and tracks the datagram), and upper layers the
 # kfuncs refuse (other_l4, with icmp, icmpv6 and sctp beside it; ESP and "no next
-# header" end an IPv6 chain there too). None of them is looked up or allocated.
+# header" end an IPv6 chain there too). None of them is looked up or allocated. Then
+# random frames through the parser (BPF_PROG_TEST_RUN), each against what the guide says
+# becomes of it (tests/lib/parse_check.c).
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
 
 pair_test_setup
 SEND=$PWD/tests/lib/pkt_send.py
+PARSE_CHECK=${PARSE_CHECK:-$PWD/build/parse_check}
+[[ -x "$PARSE_CHECK" ]] || BAIL_OUT "'$PARSE_CHECK' is missing: run make first"
 
 quiet_link "$NS_A" "$IF_A" "$NS_B" "$IF_B" "$ADDR_A" "$ADDR6_A" -- "$ADDR_B" "$ADDR6_B" ||
 	BAIL_OUT "cannot pin the neighbours"
@@ -86,5 +90,12 @@ like "$(ip netns exec "$NS_A" conntrack -L -p icmp 2>/dev/null)" "src=$ADDR_B ds
 	"the ICMP echo requests went on to netfilter, which tracks them"
 like "$(ip netns exec "$NS_A" conntrack -L -f ipv6 -p icmpv6 2>/dev/null)" \
 	"src=$ADDR6_B dst=$ADDR6_A type=128" "and the ICMPv6 ones"
+
+# --- random frames ----------------------------------------------------------------------
+make_ns || BAIL_OUT "cannot create a namespace"
+seed=$RANDOM
+out=$(ip netns exec "$NS" "$PARSE_CHECK" "$seed" 20000 2>&1)
+like "$out" '^ok [0-9]+ frames' \
+	"20000 random frames (seed $seed) land in the counters the guide names" || diag_text "$out"
 
 done_testing
