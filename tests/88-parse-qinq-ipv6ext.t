@@ -8,53 +8,18 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
+source tests/lib/counting.sh
 
-pair_test_setup
-SEND=$PWD/tests/lib/pkt_send.py
+count_setup
 
 # This kernel has no 802.1Q support (CONFIG_VLAN_8021Q): no VLAN device can be made.
 # Tagged frames are written whole on NS_B's veth instead (AF_PACKET), which is what a
 # VLAN device above it would put there. What TC sees does not depend on VLAN devices:
 # on receive the core takes the outer tag out of the data into the skb (skb_vlan_untag,
-# in net/core, whatever the config) before TC ingress; on egress the tags are data.
+# in net/core, whatever the config) before TC ingress; on egress, tags written whole
+# (as here) are data.
 # No conntrack hooks in either namespace: every entry there is ctlua's.
-quiet_link "$NS_A" "$IF_A" "$NS_B" "$IF_B" "$ADDR_A" "$ADDR6_A" -- "$ADDR_B" "$ADDR6_B" ||
-	BAIL_OUT "cannot pin the neighbours"
 MAC_A=$(ip -n "$NS_A" -br link show "$IF_A" | awk '{ print $3 }')
-sleep 2.5	# the listener reports of the joins above are over
-
-# The script: attach where arg[1] says, allocate every flow, run the sender (arg[2]) in
-# NS_B, then print each ALLOC event and how the counters moved.
-cat >"$TEST_TMP/count.lua" <<'EOF'
-assert(ct.attach(arg[1]))
-ct.default("alloc")
-ct.on("alloc", function(e) print("ALLOC", e.ifname, e.tuple) end)
-local s0 = assert(ct.stats())
-local ok, how, code = os.execute(arg[2])
-print("SENT", ok, how, code)
-ct.run(0.5)
-local s1 = assert(ct.stats())
-for _, k in ipairs{"lookup_miss", "lookup_hit", "alloc_ok", "alloc_error", "ipv6_ext_walked",
-		   "ipv6_ext", "malformed", "fragments", "other_l4", "not_ip"} do
-	print("D", k, s1[k] - s0[k])
-end
-EOF
-
-# delta NAME: how far counter NAME moved in the last run.
-delta()
-{
-	awk -F'\t' -v k="$1" '$1 == "D" && $2 == k { print $3 }' <<<"$OUT"
-}
-
-# count_run IFNAME SENDER-COMMANDS: ctlua in NS_A attached to IFNAME while NS_B runs the
-# commands (a bash script).
-count_run()
-{
-	printf '%s\n' "set -e" "$2" >"$TEST_TMP/send.sh"
-	ctlua_run "$NS_A" 30 "$TEST_TMP/count.lua" "$1" "ip netns exec $NS_B bash $TEST_TMP/send.sh"
-	is "$RC" 0 "ctlua on $1 exits 0" || show_ctlua
-	like "$OUT" $'SENT\ttrue\texit\t0' "the sender in $NS_B sent everything" || show_ctlua
-}
 
 # --- VLAN tags on ingress ---------------------------------------------------------
 # Three datagrams per flow: the first allocates, the other two find the entry. 802.1Q,

@@ -9,52 +9,20 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
+source tests/lib/counting.sh
 
-pair_test_setup
-SEND=$PWD/tests/lib/pkt_send.py
+count_setup
 PARSE_CHECK=${PARSE_CHECK:-$PWD/build/parse_check}
 [[ -x "$PARSE_CHECK" ]] || BAIL_OUT "'$PARSE_CHECK' is missing: run make first"
 
-quiet_link "$NS_A" "$IF_A" "$NS_B" "$IF_B" "$ADDR_A" "$ADDR6_A" -- "$ADDR_B" "$ADDR6_B" ||
-	BAIL_OUT "cannot pin the neighbours"
 # netfilter tracks NS_A: what ctlua passes meets its defragmentation and conntrack.
 ct_hooks "$NS_A" || BAIL_OUT "cannot load the conntrack ruleset"
 udp_listen "$NS_A" 5353 >/dev/null
-sleep 2.5	# the listener reports of the joins above are over
-
-cat >"$TEST_TMP/count.lua" <<'EOF'
-assert(ct.attach(arg[1]))
-ct.default("alloc")
-ct.on("miss", function(e) print("MISS", e.tuple) end)
-local s0 = assert(ct.stats())
-local ok, how, code = os.execute(arg[2])
-print("SENT", ok, how, code)
-ct.run(0.5)
-local s1 = assert(ct.stats())
-for _, k in ipairs{"fragments", "ipv6_fragments", "other_l4", "icmp", "icmpv6", "sctp",
-		   "ipv6_ext_walked", "ipv6_ext", "malformed", "not_ip", "lookup_hit",
-		   "lookup_miss", "lookup_error", "alloc_ok", "alloc_error"} do
-	print("D", k, s1[k] - s0[k])
-end
-EOF
-
-delta()
-{
-	awk -F'\t' -v k="$1" '$1 == "D" && $2 == k { print $3 }' <<<"$OUT"
-}
-
-count_run()
-{
-	printf '%s\n' "set -e" "$1" >"$TEST_TMP/send.sh"
-	ctlua_run "$NS_A" 30 "$TEST_TMP/count.lua" "$IF_A" "ip netns exec $NS_B bash $TEST_TMP/send.sh"
-	is "$RC" 0 "ctlua exits 0" || show_ctlua
-	like "$OUT" $'SENT\ttrue\texit\t0' "the sender in $NS_B sent everything" || show_ctlua
-}
 
 # --- fragments ------------------------------------------------------------------------
 # 4000 bytes of UDP payload over a 1500-byte MTU: IPv4 fragments carry 1480 bytes each,
 # IPv6's 1448 (a fragment header and 8-byte units): 3 fragments per datagram either way.
-count_run "
+count_run "$IF_A" "
 python3 $SEND udp $ADDR_A 5353 43001 2 --size 4000
 python3 $SEND udp $ADDR6_A 5353 43002 2 --size 4000"
 is "$(delta fragments) $(delta ipv6_fragments)" "12 6" \
@@ -69,7 +37,7 @@ like "$(ct_entry "$NS_A" "src=$ADDR6_B dst=$ADDR6_A sport=43002 dport=5353 ")" '
 	"and the IPv6 one"
 
 # --- protocols the kfuncs refuse -----------------------------------------------------
-count_run "
+count_run "$IF_A" "
 python3 $SEND icmp $ADDR_A 4
 python3 $SEND icmp $ADDR6_A 5
 python3 $SEND sctp $ADDR_A 2

@@ -76,25 +76,26 @@ def size_opt(opts):
     return int(opts[opts.index("--size") + 1]) if "--size" in opts else 8
 
 
-def udp(dst, dport, sport, count, opts):
+def bound(dst, kind, sport, opts):
+    """A socket of @kind bound to @sport, with the extension headers @opts asks for."""
     af = family(dst)
-    s = socket.socket(af, socket.SOCK_DGRAM)
+    s = socket.socket(af, kind)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("::" if af == socket.AF_INET6 else "0.0.0.0", int(sport)))
     if af == socket.AF_INET6:
         set_ext(s, dst, opts)
+    return s
+
+
+def udp(dst, dport, sport, count, opts):
+    s = bound(dst, socket.SOCK_DGRAM, sport, opts)
     payload = b"x" * size_opt(opts)
     for _ in range(int(count)):
         s.sendto(payload, (dst, int(dport)))
 
 
 def tcp(dst, dport, sport, opts):
-    af = family(dst)
-    s = socket.socket(af, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("::" if af == socket.AF_INET6 else "0.0.0.0", int(sport)))
-    if af == socket.AF_INET6:
-        set_ext(s, dst, opts)
+    s = bound(dst, socket.SOCK_STREAM, sport, opts)
     s.settimeout(2)
     s.connect((dst, int(dport)))
     s.sendall(b"ctlua-tcp\n")
