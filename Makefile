@@ -204,6 +204,13 @@ $(BUILD)/matchtest.so: tests/lib/matchtest.c $(BUILD)/match.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -shared -o $@ $^
 
+# tests/89-parse-passed.t runs random frames through the parser with this
+# (tests/lib/parse_check.c), against what the guide says becomes of them.
+$(BUILD)/parse_check: tests/lib/parse_check.c $(CORE_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $^ $(LIBS)
+all: $(BUILD)/parse_check
+
 # The sanitizer build: the same programs in build/asan/, with AddressSanitizer (and its
 # LeakSanitizer) and UndefinedBehaviorSanitizer; the first report ends the process.
 # `make test` runs the whole suite with them (scripts/test-sanitized.sh).

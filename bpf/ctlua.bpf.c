@@ -462,30 +462,120 @@ static __always_inline int load(struct pkt pkt, __u32 off, void *to, const __u32
 	return bpf_skb_load_bytes(pkt_skb(pkt), off, to, len);
 }
 
+/* VLAN tags parse() walks in the packet's data: QinQ's outer and inner tag. */
+#define VLAN_TAGS_MAX	2
+/* IPv6 extension headers walked to the upper layer before the packet is given up. */
+#define IPV6_EXT_MAX	6
+/* IPv6 next-header values the walk knows (vmlinux.h has only IPPROTO_AH of them). */
+#define NEXTHDR_HOP	0
+#define NEXTHDR_ROUTING	43
+#define NEXTHDR_FRAGMENT 44
+#define NEXTHDR_DEST	60
+#define NEXTHDR_ICMPV6	58
+
+/* Whether @proto (network order) is a VLAN tag's type: 802.1Q, or QinQ's 802.1ad outer one. */
+static __always_inline bool is_vlan(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
+}
+
+/* Step over the VLAN tag at *@off: *@proto becomes the type it carries. 0, or -1 if cut short. */
+static __always_inline int vlan_tag(struct pkt pkt, __u32 *off, __be16 *proto)
+{
+	__be16 tag[2];	/* TCI, the type of what follows */
+
+	if (load(pkt, *off, tag, sizeof(tag)))
+		return -1;
+	*proto = tag[1];
+	*off += sizeof(tag);
+	return 0;
+}
+
 /*
- * Parse the link header (Ethernet with one 802.1Q/802.1ad tag, or none on an L3 device
+ * Walk IPv6 extension headers from *@off, where f->proto is the first one's type, to
+ * the upper layer, as conntrack finds it (ipv6_skip_exthdr): hop-by-hop, routing and
+ * destination options (length in 8-byte units, not counting the first 8) and AH (in
+ * 4-byte units, not counting the first 8), at most IPV6_EXT_MAX of them. Leaves f->proto
+ * the upper layer's type and *@off at its header; what the walk ends on (ESP and "no next
+ * header" included) is the upper layer. Returns 0, or the stat slot for passing the
+ * packet: a fragment header (fragments; ipv6_fragments counts it too), more headers
+ * than the bound (ipv6_ext), or too short (malformed). A walk that reached the upper
+ * layer counts in ipv6_ext_walked.
+ */
+static __always_inline int ipv6_ext(struct pkt pkt, struct ctlua_flow *f, __u32 *off)
+{
+	__u8 hdr[2] __attribute__((aligned(2)));	/* next header, length: load copies words */
+	__u32 i;
+
+	for (i = 0; i <= IPV6_EXT_MAX; i++) {
+		switch (f->proto) {
+		case NEXTHDR_HOP:
+		case NEXTHDR_ROUTING:
+		case NEXTHDR_DEST:
+		case IPPROTO_AH:
+			if (i == IPV6_EXT_MAX)
+				return CTLUA_STAT_IPV6_EXT;
+			break;
+		case NEXTHDR_FRAGMENT:
+			count_in(stats(), CTLUA_STAT_IPV6_FRAGMENTS);
+			return CTLUA_STAT_FRAGMENTS;
+		default:
+			if (i)
+				count_in(stats(), CTLUA_STAT_IPV6_EXT_WALKED);
+			return 0;
+		}
+		if (load(pkt, *off, hdr, sizeof(hdr)))
+			return CTLUA_STAT_MALFORMED;
+		*off += f->proto == IPPROTO_AH ? (hdr[1] + 2) * 4 : (hdr[1] + 1) * 8;
+		f->proto = hdr[0];
+	}
+	return CTLUA_STAT_IPV6_EXT;	/* not reached: the last round returns */
+}
+
+/*
+ * The stat slot of an upper layer the kfuncs refuse (they take TCP and UDP only,
+ * KERNEL.md section 1): other_l4, and the kind's own slot beside it where it has one.
+ */
+static __always_inline int refused_l4(__u8 proto)
+{
+	__u32 kind = proto == IPPROTO_ICMP ? CTLUA_STAT_ICMP :
+		     proto == NEXTHDR_ICMPV6 ? CTLUA_STAT_ICMPV6 :
+		     proto == IPPROTO_SCTP ? CTLUA_STAT_SCTP : 0;
+
+	if (kind)
+		count_in(stats(), kind);
+	return CTLUA_STAT_OTHER_L4;
+}
+
+/*
+ * Parse the link header (Ethernet with up to two VLAN tags, or none on an L3 device
  * such as tun or wireguard, where @l3 is set and skb->protocol says what follows),
- * IPv4 or IPv6, and the TCP/UDP ports into @f. Returns 0, or the stat slot that
- * explains why the packet is passed untouched.
+ * IPv4 or IPv6 with its extension headers, and the TCP/UDP ports into @f. Returns 0,
+ * or the stat slot that explains why the packet is passed untouched.
+ *
+ * A tag the kernel has already taken out of the data (skb->vlan_tci: veth and most
+ * drivers take the outer one before TC ingress) is not in the data and needs no step;
+ * the flow does not depend on tags. Fragments are all passed (doc/guide.md says why).
  */
 static __always_inline int parse(struct pkt pkt, struct ctlua_flow *f, bool l3)
 {
 	__u32 off = 0;
 	__be16 proto = pkt_protocol(pkt);
 	__be16 ports[2];
+	int why;
 
 	if (!l3) {
 		/* of the Ethernet header only the type: two bytes, not fourteen */
 		off = sizeof(struct ethhdr);
 		if (load(pkt, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto)))
 			return CTLUA_STAT_MALFORMED;
-		if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-			__be16 tag[2];	/* TCI, inner protocol */
-
-			if (load(pkt, off, tag, sizeof(tag)))
+		/* VLAN_TAGS_MAX steps, written out; a third tag leaves proto a VLAN type */
+		_Static_assert(VLAN_TAGS_MAX == 2, "two tag steps below");
+		if (is_vlan(proto)) {
+			if (vlan_tag(pkt, &off, &proto))
 				return CTLUA_STAT_MALFORMED;
-			proto = tag[1];
-			off += sizeof(tag);
+			if (is_vlan(proto) && vlan_tag(pkt, &off, &proto))
+				return CTLUA_STAT_MALFORMED;
 		}
 	}
 
@@ -515,16 +605,17 @@ static __always_inline int parse(struct pkt pkt, struct ctlua_flow *f, bool l3)
 		__builtin_memcpy(f->saddr, &ip6.saddr, 16);
 		__builtin_memcpy(f->daddr, &ip6.daddr, 16);
 		off += sizeof(ip6);
-		switch (ip6.nexthdr) {
-		case 0: case 43: case 44: case 50: case 51: case 60: case 135: case 139: case 140:
-			return CTLUA_STAT_IPV6_EXT;
+		if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP) {
+			why = ipv6_ext(pkt, f, &off);
+			if (why)
+				return why;
 		}
 	} else {
 		return CTLUA_STAT_NOT_IP;
 	}
 
 	if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
-		return CTLUA_STAT_OTHER_L4;
+		return refused_l4(f->proto);
 	if (load(pkt, off, ports, sizeof(ports)))
 		return CTLUA_STAT_MALFORMED;
 	f->sport = ports[0];

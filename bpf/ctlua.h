@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		14
+#define CTLUA_ABI		15
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
@@ -62,9 +62,11 @@ enum ctlua_stat {
 	CTLUA_STAT_PACKETS = 0,		/* seen while mode is not off; not counted per
 					 * packet: the host sums the next eight slots */
 	CTLUA_STAT_NOT_IP,		/* neither IPv4 nor IPv6: passed */
-	CTLUA_STAT_FRAGMENTS,		/* IPv4 fragments: passed */
-	CTLUA_STAT_IPV6_EXT,		/* IPv6 with extension headers: passed */
-	CTLUA_STAT_OTHER_L4,		/* neither TCP nor UDP: passed */
+	CTLUA_STAT_FRAGMENTS,		/* IPv4 and IPv6 fragments: passed */
+	CTLUA_STAT_IPV6_EXT,		/* IPv6 with more extension headers than the
+					 * program walks (6): passed */
+	CTLUA_STAT_OTHER_L4,		/* neither TCP nor UDP (the kfuncs refuse
+					 * them): passed */
 	CTLUA_STAT_MALFORMED,		/* too short for its headers: passed */
 	CTLUA_STAT_LOOKUP_HIT,
 	CTLUA_STAT_LOOKUP_MISS,
@@ -81,6 +83,12 @@ enum ctlua_stat {
 	CTLUA_STAT_VERDICTS_FULL,	/* host: verdicts refused, the table was full */
 	CTLUA_STAT_VERDICTS_EXPIRED,	/* host: idle verdicts removed to make room */
 	CTLUA_STAT_WAKEUPS,		/* events that woke the reader (it was asleep) */
+	/* details of a slot above: counted with it, not in packets' sum */
+	CTLUA_STAT_IPV6_FRAGMENTS,	/* of fragments, the IPv6 ones */
+	CTLUA_STAT_IPV6_EXT_WALKED,	/* IPv6 whose extension headers were walked */
+	CTLUA_STAT_ICMP,		/* of other_l4, ICMP (protocol 1) */
+	CTLUA_STAT_ICMPV6,		/* ... ICMPv6 (58) */
+	CTLUA_STAT_SCTP,		/* ... SCTP (132) */
 	CTLUA_STAT_NAMED,		/* number of named slots */
 	CTLUA_STAT_ERRNO = 128,
 	CTLUA_STAT_SLOTS = 256,	/* a power of two: the BPF side masks the index */

@@ -47,6 +47,11 @@ static const char *const stat_names[CTLUA_STAT_NAMED] = {
 	[CTLUA_STAT_VERDICTS_FULL] = "verdicts_full",
 	[CTLUA_STAT_VERDICTS_EXPIRED] = "verdicts_expired",
 	[CTLUA_STAT_WAKEUPS] = "wakeups",
+	[CTLUA_STAT_IPV6_FRAGMENTS] = "ipv6_fragments",
+	[CTLUA_STAT_IPV6_EXT_WALKED] = "ipv6_ext_walked",
+	[CTLUA_STAT_ICMP] = "icmp",
+	[CTLUA_STAT_ICMPV6] = "icmpv6",
+	[CTLUA_STAT_SCTP] = "sctp",
 };
 
 int ctl_name_index(const char *const names[], const char *name)

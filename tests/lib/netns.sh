@@ -421,3 +421,29 @@ ct_timeout()
 {
 	awk '{ print $3 }' <<<"$1"
 }
+
+# quiet_link NS_TO IF_TO NS_FROM IF_FROM ADDR_TO... ADDR_FROM...: keep the sending side
+# (NS_FROM) from putting packets of its own on IF_TO's ingress, for tests that count
+# every packet there: no router solicitations (forwarding on), and permanent neighbours
+# both ways for the given addresses (ADDR_TO are NS_TO's, then "--", NS_FROM's), so no
+# ARP or neighbour discovery crosses the link. Multicast listener reports of the joins
+# this causes end within about two seconds; the caller waits them out.
+quiet_link()
+{
+	local ns_to=$1 if_to=$2 ns_from=$3 if_from=$4 mac_to mac_from a side=to
+	shift 4
+	mac_to=$(ip -n "$ns_to" -br link show "$if_to" | awk '{ print $3 }')
+	mac_from=$(ip -n "$ns_from" -br link show "$if_from" | awk '{ print $3 }')
+	ip netns exec "$ns_from" sysctl -qw net.ipv6.conf.all.forwarding=1 || return 1
+	for a in "$@"; do
+		if [[ "$a" == -- ]]; then
+			side=from
+		elif [[ "$side" == to ]]; then
+			ip -n "$ns_from" neigh replace "$a" lladdr "$mac_to" dev "$if_from" nud permanent ||
+				return 1
+		else
+			ip -n "$ns_to" neigh replace "$a" lladdr "$mac_from" dev "$if_to" nud permanent ||
+				return 1
+		fi
+	done
+}
