@@ -3,7 +3,8 @@
 # generic (hook="xdp"): rule drop, rule pass, per-flow verdict, default alloc; the same
 # events (kind, dir, interface, rule) and counters; the link says its hook and mode, and
 # `ip link` shows the mode the kernel took; at exit nothing is left (no XDP program, no
-# filter, no ownership record), also after SIGKILL; jumbo frames at MTU 9000.
+# filter, no ownership record), also after SIGKILL; the parser's VLAN tags and IPv6
+# extension headers at XDP; jumbo frames at MTU 9000.
 #
 # NS_A has no conntrack hooks, so every entry `conntrack -L` shows there was made by
 # ctlua's program, and a drop is a datagram that never arrives.
@@ -141,6 +142,30 @@ is "$(xdp_word "$NS_A" "$IF_A")" "" "after kill -9 no XDP program is left on $IF
 : >"$out7000"; : >"$out7001"; : >"$out7002"
 udp_send "$NS_B" "$ADDR_A" 7000 42100 "after-kill"
 is "$(received)" "after-kill " "and the drop rule no longer drops"
+
+# --- the parser at XDP: VLAN tags (QinQ too) and IPv6 extension headers ----------------
+# Frames written whole on NS_B's veth (tests/lib/pkt_send.py): at XDP every tag is still
+# in the data (the core takes the outer one out only after XDP), and two are walked.
+SEND=$PWD/tests/lib/pkt_send.py
+MAC_A=$(ip -n "$NS_A" -br link show "$IF_A" | awk '{ print $3 }')
+sport=43000
+for mode in native generic; do
+	ctlua_start "$NS_A" 20 "$TEST_TMP/policy.lua" "$IF_A" xdp "$mode" 3
+	wait_line "$CTLUA_OUT" '^LINK' 10
+	ip netns exec "$NS_B" python3 "$SEND" eth "$IF_B" "$MAC_A" 8100:100 "$ADDR_B" "$ADDR_A" 7001 $((sport + 1)) 1
+	ip netns exec "$NS_B" python3 "$SEND" eth "$IF_B" "$MAC_A" 88a8:200,8100:300 "$ADDR6_B" "$ADDR6_A" 7001 $((sport + 2)) 1
+	ip netns exec "$NS_B" python3 "$SEND" eth "$IF_B" "$MAC_A" 88a8:200,8100:300 "$ADDR_B" "$ADDR_A" 7000 $((sport + 3)) 1
+	ip netns exec "$NS_B" python3 "$SEND" udp "$ADDR6_A" 7001 $((sport + 4)) 1 --hop 8 --dstopts 24
+	ctlua_finish
+	like "$OUT" "EV${tab}alloc${tab}ipv4${tab}$((sport + 1))${tab}7001" "$mode: an 802.1Q flow is allocated at XDP" ||
+		show_ctlua
+	like "$OUT" "EV${tab}alloc${tab}ipv6${tab}$((sport + 2))${tab}7001" "$mode: a QinQ flow is allocated"
+	like "$OUT" "EV${tab}drop${tab}ipv4${tab}$((sport + 3))${tab}7000${tab}drop${tab}$IF_A${tab}ingress${tab}drop7000" \
+		"$mode: a QinQ flow to 7000 is dropped by the rule"
+	like "$OUT" "EV${tab}alloc${tab}ipv6${tab}$((sport + 4))${tab}7001" \
+		"$mode: an IPv6 flow behind hop-by-hop and destination options is allocated"
+	sport=$((sport + 10))
+done
 
 # --- jumbo frames: a multi-buffer XDP program, so native attaches at MTU 9000 too ---------
 ip -n "$NS_A" link set "$IF_A" mtu 9000
