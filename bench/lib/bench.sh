@@ -558,11 +558,61 @@ bench_pkt_stop_all()
 	return 0
 }
 
-# bench_pkt_prog_id NS DEV: the id of the first TC program on DEV in NS (empty if none).
+# bench_pkt_prog_id NS DEV: the id of the first program on DEV in NS, at XDP or TC (empty if none).
 bench_pkt_prog_id()
 {
 	ip netns exec "$1" bpftool -j net show dev "$2" 2>/dev/null |
 		grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2
+}
+
+# bench_pkt_prog_times N FIRST CPU NAME...: each program alone, from bpf_stats, over N
+# further new flows (tuples from FIRST) sent from CPU to the first receivers in turns,
+# NAME... naming them in order: not in the timed run, where the statistics' clock reads
+# would add. Sets PROG[NAME] (the caller's associative array) to the program's
+# run_time_ns over the N runs; 0, or 1 with FAIL_MSG (a run count other than N too).
+bench_pkt_prog_times()
+{
+	local n=$1 first=$2 cpu=$3 i name id line cnt ids=() targets=() names
+	shift 3
+	names=("$@")
+	for i in "${!names[@]}"; do
+		id=$(bench_pkt_prog_id "${BENCH_PKT_RXS[i]}" "$BENCH_PKT_RX_DEV")
+		[[ -n "$id" ]] || { FAIL_MSG="no program on ${names[i]}'s veth"; return 1; }
+		ids+=("$id")
+		targets+=("ctlbtx$i" "$BENCH_PKT_RX_MAC")
+	done
+	bench_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$(IFS=,; echo "${ids[*]}")" \
+		taskset -c "$cpu" "$BENCH_BIN/pkt_udpflood" "$n" "$first" 0 "${targets[@]}"
+	((RC == 0)) || bench_failed "pkt_bpfstats with pkt_udpflood" || return
+	for i in "${!names[@]}"; do
+		name=${names[i]}
+		line=$(grep "^bpf_stats id ${ids[i]} " <<<"$OUT")
+		PROG[$name]=$(bench_pkt_field "$line" run_time_ns)
+		cnt=$(bench_pkt_field "$line" run_cnt)
+		if [[ "$cnt" != "$n" ]]; then
+			FAIL_MSG="$name's program ran ${cnt:-?} times for $n packets: $OUT"
+			return 1
+		fi
+	done
+}
+
+# bench_pkt_ctlua_counts N 'FIELD...' TAG...: stop each ctlua started as TAG
+# (bench_pkt_start, bench/lua/pkt_ctlua.lua or rules.lua) and check that its ct.stats()
+# counted N in each FIELD; 0, or 1 with FAIL_MSG.
+bench_pkt_ctlua_counts()
+{
+	local n=$1 fields=$2 name out f
+	shift 2
+	for name in "$@"; do
+		bench_pkt_stop "$name" ||
+			{ FAIL_MSG="$name failed: $(head -c 600 "$BENCH_TMP/$name.err")"; return 1; }
+		out=$(<"$BENCH_TMP/$name.out")
+		for f in $fields; do
+			[[ "$(bench_pkt_field "$out" "$f")" == "$n" ]] && continue
+			FAIL_MSG="$name counted $f $(bench_pkt_field "$out" "$f"), expected $n: $out"
+			return 1
+		done
+	done
 }
 
 # bench_run NS CMD...: run CMD in NS, at most $BENCH_LIMIT s (180 unless set);

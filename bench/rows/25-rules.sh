@@ -34,7 +34,7 @@ bench_pkt_init
 declare -A WALL=() PROG=()
 measure_in()
 {
-	local case=$1 i name id line cnt out f want ids=() targets=() by
+	local case=$1 i name line cnt want by
 	local -a rx0=()
 
 	for i in 0 1 2; do
@@ -64,42 +64,13 @@ measure_in()
 		bench_count_is "${BENCH_PKT_RXS[i]}" "$want" "after the flows, $name" || return
 	done
 
-	# the three programs alone, from bpf_stats, over further new flows sent to the
-	# three in turns: not in the timed run, where the statistics' clock reads would add
-	for i in 0 1 2; do
-		id=$(bench_pkt_prog_id "${BENCH_PKT_RXS[i]}" "$BENCH_PKT_RX_DEV")
-		[[ -n "$id" ]] || { FAIL_MSG="no TC program on ${CONTENDERS[i]}'s veth"; return 1; }
-		ids+=("$id")
-		targets+=("ctlbtx$i" "$BENCH_PKT_RX_MAC")
-	done
-	bench_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$(IFS=,; echo "${ids[*]}")" \
-		taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$STATS_ENTRIES" "$STATS_FIRST" 0 "${targets[@]}"
-	((RC == 0)) || bench_failed "pkt_bpfstats with pkt_udpflood" || return
-	for i in 0 1 2; do
-		name=${CONTENDERS[i]}
-		line=$(grep "^bpf_stats id ${ids[i]} " <<<"$OUT")
-		PROG[$name]=$(bench_pkt_field "$line" run_time_ns)
-		cnt=$(bench_pkt_field "$line" run_cnt)
-		if [[ "$cnt" != "$STATS_ENTRIES" ]]; then
-			FAIL_MSG="$name's ctlua_ingress ran ${cnt:-?} times for $STATS_ENTRIES packets: $OUT"
-			return 1
-		fi
-	done
-
-	# ctlua's own counters: every flow missed, was created, and was decided as the case says
-	for i in 0 1 2; do
-		name=${CONTENDERS[i]}
-		bench_pkt_stop "$name" ||
-			{ FAIL_MSG="$name failed: $(head -c 600 "$BENCH_TMP/$name.err")"; return 1; }
-		out=$(<"$BENCH_TMP/$name.out")
-		by=by_rule
-		[[ "$case" == none ]] && by=by_default
-		for f in lookup_miss alloc_ok "$by"; do
-			[[ "$(bench_pkt_field "$out" "$f")" == $((ENTRIES + STATS_ENTRIES)) ]] && continue
-			FAIL_MSG="$name counted $f $(bench_pkt_field "$out" "$f"), expected $((ENTRIES + STATS_ENTRIES)): $out"
-			return 1
-		done
-	done
+	# the three programs alone, then ctlua's own counters: every flow missed, was
+	# created, and was decided as the case says
+	bench_pkt_prog_times "$STATS_ENTRIES" "$STATS_FIRST" "$CPU" "${CONTENDERS[@]:0:3}" || return
+	by=by_rule
+	[[ "$case" == none ]] && by=by_default
+	bench_pkt_ctlua_counts $((ENTRIES + STATS_ENTRIES)) "lookup_miss alloc_ok $by" \
+		"${CONTENDERS[@]:0:3}"
 }
 
 # measure CASE ROUND: one round in fresh namespaces, recorded; repeated once, in new
