@@ -83,6 +83,7 @@ CORE_OBJS += log.o		# messages on stderr, levelled in a service
 CORE_OBJS += help_text.o	# generated from doc/api.md (below)
 # The kernel side's user half: the BPF object, tc, netlink, namespaces, the wait loop.
 CORE_OBJS += datapath.o
+CORE_OBJS += rule_counts.o	# ctl_counts: summed, and carried across rule switches
 CORE_OBJS += verdict_buf.o
 CORE_OBJS += probe.o
 CORE_OBJS += tc.o
@@ -106,6 +107,7 @@ CORE_OBJS += lua_tuple.o
 CORE_OBJS += lua_entry.o
 CORE_OBJS += lua_link.o
 CORE_OBJS += lua_policy.o
+CORE_OBJS += lua_counts.o	# ct.rules()'s counts, ct.stats().sources
 CORE_OBJS += lua_events.o
 CORE_OBJS += lua_stage.o
 CORE_OBJS += lua_event.o
