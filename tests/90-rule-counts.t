@@ -16,24 +16,8 @@ pair_test_setup
 cat >"$TEST_TMP/counts.lua" <<'EOF'
 local ifname, ns_b, A, B = arg[1], arg[2], arg[3], arg[4]
 
--- n datagrams of the flow B:sport -> A:dport, one socat each
-local function send(dport, sport, n)
-	for _ = 1, n or 1 do
-		assert(os.execute(("printf x | ip netns exec %s socat -u STDIN " ..
-			"UDP-SENDTO:%s:%d,sourceport=%d,reuseaddr"):format(ns_b, A, dport, sport)))
-	end
-end
-
--- run the loop until the program has looked up @n packets since the start (3 s at most)
-local function settle(n)
-	for _ = 1, 150 do
-		local st = ct.stats()
-		if st.lookup_miss + st.lookup_hit >= n then break end
-		ct.run(0.02)
-	end
-	ct.run(0.05)	-- one that came late would show as one too many
-	assert(ct.sync())
-end
+local traffic = dofile("tests/lib/traffic.lua")(ns_b, A)
+local send, phase = traffic.send, traffic.phase
 
 local function errs(e)
 	local t = {}
@@ -68,9 +52,6 @@ assert(ct.verdict({src = B, dst = A, sport = 41002, dport = 7004, proto = "udp"}
 -- that flow misses, and inserting its entry fails with EEXIST
 assert(ct.alloc({src = "198.18.0.99", dst = A, sport = 999, dport = 7003, proto = "udp"},
 	{snat = {addr = B, port = 40100}, timeout = 60000}))
-
-local seen = 0
-local function phase(n) seen = seen + n; settle(seen) end
 
 for p = 40001, 40004 do send(7001, p) end	-- rule a: 4 new flows, allocated
 phase(4)

@@ -13,24 +13,8 @@ pair_test_setup
 cat >"$TEST_TMP/switch.lua" <<'EOF'
 local ifname, ns_b, A = arg[1], arg[2], arg[3]
 
-local function send(dport, sport, n)
-	for _ = 1, n or 1 do
-		assert(os.execute(("printf x | ip netns exec %s socat -u STDIN " ..
-			"UDP-SENDTO:%s:%d,sourceport=%d,reuseaddr"):format(ns_b, A, dport, sport)))
-	end
-end
-
-local seen = 0
--- run the loop until the program has looked @n more packets up (3 s at most)
-local function phase(n)
-	seen = seen + n
-	for _ = 1, 150 do
-		local st = ct.stats()
-		if st.lookup_miss + st.lookup_hit >= seen then break end
-		ct.run(0.02)
-	end
-	ct.run(0.05)
-end
+local traffic = dofile("tests/lib/traffic.lua")(ns_b, A)
+local send, phase = traffic.send, traffic.phase
 
 -- "STEP: dport:decided/allocated/dropped ... default:decided" in evaluation order
 local function show(step)
