@@ -224,12 +224,8 @@ static __u64 rule_hash(const struct ctlua_rule *r)
 	return h;
 }
 
-/*
- * For each rule k of @new, the position of the same rule in @old into @from[k], or -1:
- * the i-th of several equal rules in @new is the i-th of them in @old.
- */
-static int match_rules(const struct ctl_counts_policy *old, const struct ctl_counts_policy *new,
-		       int *from)
+int ctl_counts_match(const struct ctl_counts_policy *old, const struct ctl_counts_policy *new,
+		     int *from)
 {
 	unsigned int size = 2, mask;
 	unsigned int *slot;
@@ -296,7 +292,7 @@ int ctl_counts_carry(struct ctl_counts *c, __u32 live, const struct ctl_counts_p
 	/* the idle slot is still: what reached it after the last carry is final */
 	if (c->late_any && (err = read_slot(c, idle, c->idle_n, c->idle)))
 		return err;
-	if ((err = read_slot(c, live, old->n, cur)) || (err = match_rules(old, new, c->next_from)))
+	if ((err = read_slot(c, live, old->n, cur)) || (err = ctl_counts_match(old, new, c->next_from)))
 		return err;
 	c->next_from[D] = memcmp(old->dflt, new->dflt, sizeof(*new->dflt)) ? -1 : D;
 	for (unsigned int k = 0; k <= nw; k++) {

@@ -47,6 +47,14 @@ int ctl_counts_carry(struct ctl_counts *c, __u32 live, const struct ctl_counts_p
 void ctl_counts_switched(struct ctl_counts *c, bool done);
 
 /*
+ * For each rule k of @new, the position of the same rule in @old (the same struct
+ * ctlua_rule but for its id) into @from[k], or -1: the i-th of several equal rules in
+ * @new is the i-th of them in @old. Linear in the rules' number; -ENOMEM.
+ */
+int ctl_counts_match(const struct ctl_counts_policy *old, const struct ctl_counts_policy *new,
+		     int *from);
+
+/*
  * The counts of the live policy in slot @live: its @n rules' into @rules[0..n), its
  * default's into *@dflt, each per-flow verdict source's into @src[CTLUA_SRC_NR]; summed
  * over the CPUs, with what landed in the old slot after the last carry.
