@@ -292,7 +292,8 @@ int ctl_counts_carry(struct ctl_counts *c, __u32 live, const struct ctl_counts_p
 	/* the idle slot is still: what reached it after the last carry is final */
 	if (c->late_any && (err = read_slot(c, idle, c->idle_n, c->idle)))
 		return err;
-	if ((err = read_slot(c, live, old->n, cur)) || (err = ctl_counts_match(old, new, c->next_from)))
+	if ((err = read_slot(c, live, old->n, cur)) ||
+	    (err = ctl_counts_match(old, new, c->next_from)))
 		return err;
 	c->next_from[D] = memcmp(old->dflt, new->dflt, sizeof(*new->dflt)) ? -1 : D;
 	for (unsigned int k = 0; k <= nw; k++) {
