@@ -83,6 +83,7 @@ CORE_OBJS += log.o		# messages on stderr, levelled in a service
 CORE_OBJS += help_text.o	# generated from doc/api.md (below)
 # The kernel side's user half: the BPF object, tc, netlink, namespaces, the wait loop.
 CORE_OBJS += datapath.o
+CORE_OBJS += rule_counts.o	# ctl_counts: summed, and carried across rule switches
 CORE_OBJS += verdict_buf.o
 CORE_OBJS += probe.o
 CORE_OBJS += tc.o
@@ -107,6 +108,7 @@ CORE_OBJS += lua_tuple.o
 CORE_OBJS += lua_entry.o
 CORE_OBJS += lua_link.o
 CORE_OBJS += lua_policy.o
+CORE_OBJS += lua_counts.o	# ct.rules()'s counts, ct.stats().sources
 CORE_OBJS += lua_events.o
 CORE_OBJS += lua_stage.o
 CORE_OBJS += lua_event.o
@@ -376,7 +378,7 @@ $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 # The datapath's objects, with what they call (pinning, and the log pin.c reports to).
-DP_OBJ := $(addprefix $(BUILD)/,datapath.o probe.o rule_class.o pin.o log.o json.o fields.o explain.o \
+DP_OBJ := $(addprefix $(BUILD)/,datapath.o rule_counts.o probe.o rule_class.o pin.o log.o json.o fields.o explain.o \
 	  names.o addr.o)
 
 # The bare C baseline links ctlua's own datapath objects, so it runs the same code.

@@ -33,6 +33,7 @@ char LICENSE[] SEC("license") = "GPL";	/* the kfuncs refuse anything else */
 #define ENOENT		2
 #define ENOMEM		12
 #define EEXIST		17
+#define EINVAL		22
 
 /* libbpf reads the running kernel's config for these (one file, no BTF parse) */
 extern unsigned int CONFIG_HZ __kconfig __weak;
@@ -98,6 +99,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ctlua_stats);
 } ctl_stats SEC(".maps");
+
+/*
+ * What each rule position of each slot, each slot's default and each per-flow verdict
+ * source decided (struct ctlua_count, ctlua.h): per CPU, so counting takes no atomic
+ * and no cache line is shared; the host sums the CPUs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CTLUA_COUNT_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct ctlua_count);
+} ctl_counts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -752,12 +765,12 @@ static __always_inline const struct ctlua_policy *live_policy(const struct ctlua
 
 /*
  * Decide for a flow without an entry: per-flow verdict, then the rules of @slot, then
- * its default (@pol).
+ * its default (@pol). *@by gets the ctl_counts entry of what decided.
  */
 static __always_inline const struct ctlua_verdict *decide(struct ctlua_stats *st,
 							  const struct ctlua_config *cfg,
 							  const struct ctlua_policy *pol, __u32 slot,
-							  const struct ctlua_flow *f)
+							  const struct ctlua_flow *f, __u32 *by)
 {
 	/* an empty hash map still costs a cache miss: skip it until a verdict is stored */
 	struct ctlua_flow_verdict *fv = cfg->has_verdicts ? bpf_map_lookup_elem(&ctl_verdicts, f)
@@ -775,6 +788,7 @@ static __always_inline const struct ctlua_verdict *decide(struct ctlua_stats *st
 		if (now - fv->used_ns >= CTLUA_USED_GRAIN_NS)
 			fv->used_ns = now;
 		count_in(st, CTLUA_STAT_BY_VERDICT);
+		*by = CTLUA_COUNT_SOURCES + fv->v.source;
 		return &fv->v;
 	}
 	table = bpf_map_lookup_elem(&ctl_rules, &slot);
@@ -784,11 +798,13 @@ static __always_inline const struct ctlua_verdict *decide(struct ctlua_stats *st
 		hide(found);
 		if (found < CTLUA_MAX_RULES) {
 			count_in(st, CTLUA_STAT_BY_RULE);
+			*by = slot * CTLUA_COUNT_SLOT + found;
 			/* CTLUA_MAX_RULES is a power of two; the mask keeps the verifier sure */
 			return &table->rule[found & (CTLUA_MAX_RULES - 1)].verdict;
 		}
 	}
 	count_in(st, CTLUA_STAT_BY_DEFAULT);
+	*by = slot * CTLUA_COUNT_SLOT + CTLUA_COUNT_DEFAULT;
 	return &pol->dflt;
 }
 
@@ -878,6 +894,46 @@ static __always_inline void report_alloc(struct ctlua_stats *st, const struct ct
 }
 
 /*
+ * This CPU's counters of what decided a miss (entry @i of ctl_counts, from decide()),
+ * with the decision counted; NULL for an entry out of range (a verdict's unknown
+ * source), which counts nothing. The one lookup of the map per decided miss.
+ */
+static __always_inline struct ctlua_count *count_decided(__u32 i)
+{
+	struct ctlua_count *c = bpf_map_lookup_elem(&ctl_counts, &i);
+
+	if (c)
+		c->decided++;
+	return c;
+}
+
+/* Count in @c (count_decided's) the outcome of its allocation: 0 or a negative errno. */
+static __always_inline void count_alloc(struct ctlua_count *c, int err)
+{
+	if (!c)
+		return;
+	switch (-err) {
+	case 0:
+		c->allocated++;
+		break;
+	case EEXIST:
+		c->errors[CTLUA_CERR_EEXIST]++;
+		break;
+	case ENOMEM:
+		c->errors[CTLUA_CERR_ENOMEM]++;
+		break;
+	case ENOSPC:
+		c->errors[CTLUA_CERR_ENOSPC]++;
+		break;
+	case EINVAL:
+		c->errors[CTLUA_CERR_EINVAL]++;
+		break;
+	default:
+		c->errors[CTLUA_CERR_OTHER]++;
+	}
+}
+
+/*
  * The packet path. Per new flow it does the least the kfuncs allow: one lookup of this
  * CPU's counters, the kfunc arguments built once (the tuple and opts of the lookup
  * serve the alloc; a miss writes only opts.error, which is reset), and no zeroing of
@@ -889,10 +945,11 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 	const struct ctlua_policy *pol;
 	const struct ctlua_config *cfg;
 	struct ctlua_stats *st;
+	struct ctlua_count *by;
 	struct ctlua_flow f = {};
 	struct kfunc_args a;
 	struct nf_conn *ct;
-	__u32 slot, tsz;
+	__u32 slot, tsz, by_i;
 	__u8 stage = CTLUA_STAGE_NONE;
 	int why, err;
 
@@ -921,7 +978,8 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 	}
 	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 
-	v = decide(st, cfg, pol, slot, &f);
+	v = decide(st, cfg, pol, slot, &f, &by_i);
+	by = count_decided(by_i);
 	emit(st, pol, pkt, CTLUA_EV_MISS, dir, &f, v, 0, 0);
 	if (pol->mode != CTLUA_MODE_ENFORCE)
 		return TC_ACT_UNSPEC;
@@ -934,9 +992,12 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 		a.opts_size = CTLUA_CT_OPTS_SZ;
 		err = ct_create_args(pkt, &a, &v->opts, NULL, NULL, &stage);
 		report_alloc(st, pol, pkt, dir, &f, v, err, stage, false);
+		count_alloc(by, err);
 		return TC_ACT_UNSPEC;
 	case CTLUA_ACT_DROP:
 		count_in(st, CTLUA_STAT_DROPS);
+		if (by)
+			by->dropped++;
 		emit(st, pol, pkt, CTLUA_EV_DROP, dir, &f, v, 0, 0);
 		return TC_ACT_SHOT;
 	default:

@@ -100,6 +100,45 @@ struct ctlua_stats {
 };
 
 /*
+ * Who stored a per-flow verdict: ct.verdict, or a callback's answer (which the host
+ * stores as a per-flow verdict too). Each has its counters (struct ctlua_count).
+ */
+enum ctlua_source {
+	CTLUA_SRC_VERDICT = 0,	/* ct.verdict */
+	CTLUA_SRC_ANSWER = 1,	/* an event callback's answer */
+	CTLUA_SRC_NR
+};
+
+/* The errnos an allocation on the packet path counts apart; the rest are "other". */
+enum ctlua_count_err {
+	CTLUA_CERR_EEXIST = 0,	/* the insert found the tuple taken */
+	CTLUA_CERR_ENOMEM,	/* bpf_skb_ct_alloc: table full or no memory */
+	CTLUA_CERR_ENOSPC,	/* hash chain too long */
+	CTLUA_CERR_EINVAL,	/* a kfunc refused an argument */
+	CTLUA_CERR_OTHER,
+	CTLUA_CERR_NR
+};
+
+/*
+ * What decided a packet's flow, counted per CPU in ctl_counts (doc/performance.md,
+ * "Counting per rule"). One entry per rule position of each slot of ctl_rules and per
+ * slot's default (CTLUA_COUNT_SLOT apart: entry slot * CTLUA_COUNT_SLOT + position,
+ * the default at position CTLUA_COUNT_DEFAULT), then one per enum ctlua_source. The
+ * host carries a rule's counts to its new position when the table is swapped.
+ */
+struct ctlua_count {
+	__u64 decided;		/* misses it decided (any mode) */
+	__u64 allocated;	/* entries it created (enforce) */
+	__u64 dropped;		/* packets it dropped (enforce) */
+	__u64 errors[CTLUA_CERR_NR];	/* failed allocations, by errno */
+};
+_Static_assert(sizeof(struct ctlua_count) == 64, "ctlua_count layout");
+#define CTLUA_COUNT_DEFAULT	CTLUA_MAX_RULES
+#define CTLUA_COUNT_SLOT	(CTLUA_MAX_RULES + 1)
+#define CTLUA_COUNT_SOURCES	(2 * CTLUA_COUNT_SLOT)
+#define CTLUA_COUNT_ENTRIES	(CTLUA_COUNT_SOURCES + CTLUA_SRC_NR)
+
+/*
  * A flow as the packet carries it (original direction = this packet's direction).
  * Addresses and ports in network order; IPv4 uses saddr[0]/daddr[0], the rest zero.
  */
@@ -132,7 +171,8 @@ _Static_assert(sizeof(struct ctlua_opts) == 16, "ctlua_opts layout");
 /* Value of the per-flow verdict map, and of the default in the config. */
 struct ctlua_verdict {
 	__u8 action;		/* enum ctlua_action */
-	__u8 pad[3];
+	__u8 source;		/* per-flow verdicts: enum ctlua_source; else 0 */
+	__u8 pad[2];
 	__u32 rule_id;		/* the rule it came from, 0 if none */
 	struct ctlua_opts opts;
 };

@@ -14,9 +14,9 @@
 
 const char *const ctl_keys_tuple[] = { "src", "dst", "sport", "dport", "proto", NULL };
 const char *const ctl_keys_opts[] = { OPTS_KEYS, NULL };
-/* "id": what ct.rules() shows, taken back and ignored (the rule gets a new one) */
+/* "id", "counts": what ct.rules() shows, taken back and ignored (the rule is new) */
 const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "dport", "action",
-				      OPTS_KEYS, "priority", "id", NULL };
+				      OPTS_KEYS, "priority", "id", "counts", NULL };
 const char *const ctl_keys_answer[] = { "action", OPTS_KEYS, NULL };
 const char *const ctl_keys_policy[] = { "mode", "default", "rules", NULL };
 const char *const ctl_keys_config[] = { "verdicts", "verdict_idle", "pin", "when_stopped", NULL };

@@ -384,6 +384,31 @@ static int get_stats(lua_State *L)
 	return 1;
 }
 
+/* "decided: rules=N default=N verdict=N answer=N" from ct.stats() on top of @L's stack. */
+static void put_sources(struct client *cl, lua_State *L)
+{
+	static const char *const names[] = { "rules", "default", "verdict", "answer" };
+
+	if (lua_getfield(L, -1, "sources") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return;
+	}
+	put(cl, "decided:", 8);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		long long n = 0;
+
+		if (lua_getfield(L, -1, names[i]) == LUA_TTABLE) {
+			lua_getfield(L, -1, "decided");
+			n = (long long)lua_tointeger(L, -1);
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+		putf(cl, " %s=%lld", names[i], n);
+	}
+	put(cl, "\n", 1);
+	lua_pop(L, 1);
+}
+
 static void put_stats(struct client *cl, lua_State *L)
 {
 	static const char *const keys[][2] = {
@@ -409,6 +434,7 @@ static void put_stats(struct client *cl, lua_State *L)
 		lua_pop(L, 1);
 	}
 	put(cl, "\n", 1);
+	put_sources(cl, L);
 	lua_settop(L, top);
 }
 

@@ -20,6 +20,7 @@
 #include "pin.h"
 #include "probe.h"
 #include "rule_class.h"
+#include "rule_counts.h"
 
 /* The TC programs by direction and header: [dir * 2 + l3] (see prog_slot). */
 #define CTL_DP_TC_PROGS 5	/* four at TC, and ctlua_xdp */
@@ -45,6 +46,7 @@ struct ctl_dp {
 	__u64 slot_gen[2];		/* the rules each slot of ctl_rules holds; 0: unknown */
 	__u64 last_gen;			/* the last number given to a set of rules */
 	bool retired;			/* the idle slot was live since the last grace period */
+	struct ctl_counts *counts;	/* ctl_counts, carried across switches */
 	__s64 realtime_offset;
 	int ncpus;
 	struct ctl_features feat;	/* what the kernel's BTF says, read on first need */
@@ -107,6 +109,7 @@ static int read_pinned(struct ctl_dp *dp)
 	dp->slot_gen[live] = dp->table_gen = dp->last_gen = 1;
 	dp->slot_gen[!live] = 0;
 	dp->retired = true;	/* a program may have read the idle slot a moment ago */
+	ctl_counts_idle_unknown(dp->counts);
 	return 0;
 }
 
@@ -185,6 +188,12 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		ctl_dp_close(dp);
 		return err;
 	}
+	err = ctl_counts_new(&dp->counts, bpf_map__fd(dp->skel->maps.ctl_counts), dp->ncpus);
+	if (err) {
+		snprintf(msg, len, "out of memory");
+		ctl_dp_close(dp);
+		return err;
+	}
 	dp->realtime_offset = ctl_dp_clock_offset();
 	ctl_dp_set_params(dp, NULL);
 	if (dp->pin && ctl_pin_reused(dp->pin)) {
@@ -213,6 +222,7 @@ void ctl_dp_close(struct ctl_dp *dp)
 		ctlua_bpf__destroy(dp->more[i]);
 	ctlua_bpf__destroy(dp->skel);
 	ctl_pin_close(dp->pin);
+	ctl_counts_free(dp->counts);
 	free(dp->table);
 	free(dp);
 }
@@ -464,6 +474,15 @@ static void build_table(struct ctl_dp *dp, const struct ctlua_rule *rules, unsig
 	ctl_rule_class_build(rules, n, &dp->table->cls);
 }
 
+/* Each rule's counts to its position in @p, in the idle slot (rule_counts.h). */
+static int carry_counts(struct ctl_dp *dp, __u32 live, const struct ctl_dp_policy *p)
+{
+	const struct ctl_counts_policy old = { dp->rules, dp->nrules, &dp->head.dflt };
+	const struct ctl_counts_policy new = { p->rules, p->nrules, &p->dflt };
+
+	return ctl_counts_carry(dp->counts, live, &old, &new);
+}
+
 int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
 {
 	const struct ctlua_policy head = { .mode = p->mode, .event_mask = p->event_mask,
@@ -498,8 +517,12 @@ int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
 	if (bpf_map__update_elem(dp->skel->maps.ctl_policy, &idle, sizeof(idle), &head,
 				 sizeof(head), BPF_ANY))
 		return -errno;
+	if ((err = carry_counts(dp, live, p)))
+		return err;
 	cfg.rule_slot = (__u8)idle;
-	if ((err = write_config(dp, &cfg)))
+	err = write_config(dp, &cfg);
+	ctl_counts_switched(dp->counts, !err);
+	if (err)
 		return err;
 	dp->retired = true;
 	dp->head = head;
@@ -544,6 +567,12 @@ int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum)
 	}
 	free(percpu);
 	return err;
+}
+
+int ctl_dp_counts(struct ctl_dp *dp, struct ctlua_count *rules, struct ctlua_count *dflt,
+		  struct ctlua_count *src)
+{
+	return ctl_counts_read(dp->counts, dp->cfg.rule_slot, dp->nrules, rules, dflt, src);
 }
 
 struct ctlua_request *ctl_dp_requests(struct ctl_dp *dp)

@@ -127,6 +127,14 @@ const __u32 *ctl_dp_pin_ids(const struct ctl_dp *dp);
 
 /* Sum the per-CPU counters into @sum, with the host's own (the verdict table's). */
 int ctl_dp_stats(struct ctl_dp *dp, struct ctlua_stats *sum);
+/*
+ * What decided misses (ctlua.h, struct ctlua_count), summed over the CPUs: each live
+ * rule's into @rules (room for the live policy's nrules, in its order), the default's
+ * into *@dflt, each per-flow verdict source's into @src[CTLUA_SRC_NR]. A rule keeps its
+ * counts across a policy switch that keeps it (rule_counts.h).
+ */
+int ctl_dp_counts(struct ctl_dp *dp, struct ctlua_count *rules, struct ctlua_count *dflt,
+		  struct ctlua_count *src);
 
 /*
  * Direct requests: fill ctl_dp_requests(dp)[0..n) (at most CTLUA_MAX_REQUESTS), then

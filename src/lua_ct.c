@@ -156,6 +156,9 @@ static int l_stats(lua_State *L)
 	lua_setfield(L, -2, "callback_timeouts");
 	lua_pushinteger(L, (lua_Integer)s->callback_memory);
 	lua_setfield(L, -2, "callback_memory");
+	if ((err = ctl_push_sources(L, s)))
+		return ctl_fail(L, err, "cannot read the rule counters");
+	lua_setfield(L, -2, "sources");
 	return 1;
 }
 

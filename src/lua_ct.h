@@ -258,6 +258,17 @@ int ctl_field_prefix(lua_State *L, int idx, int arg, const char *field, __be32 a
 void ctl_check_opts(lua_State *L, int idx, int arg, bool raw_status, struct ctlua_opts *o);
 /* Add the set opts fields to the table on top of the stack (lua_push.c). */
 void ctl_push_opts_fields(lua_State *L, const struct ctlua_opts *o);
+/* Push {decided=, allocated=, dropped=, errors={EEXIST=n, ...}} for @c (lua_counts.c). */
+void ctl_push_count(lua_State *L, const struct ctlua_count *c);
+/*
+ * The live policy into @p (ctl_dp_policy) and its counts (ctl_dp_counts) in a userdata
+ * pushed on the stack: [0, p->nrules) its rules', then the default's, then each per-flow
+ * verdict source's. On failure NULL, nothing pushed, and -errno in *@err.
+ */
+const struct ctlua_count *ctl_counts_live(lua_State *L, struct ctl_state *s,
+					  struct ctl_dp_policy *p, int *err);
+/* Push ct.stats().sources (doc/api.md); 0, or -errno with nothing pushed. */
+int ctl_push_sources(lua_State *L, struct ctl_state *s);
 /*
  * The kfunc-level fields of a request's opts at @idx (netns, zone, l4proto, dir,
  * reserved, tuple_size, opts_size, snat, dnat) into @p, from the default. @family is the

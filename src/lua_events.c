@@ -78,6 +78,7 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 			   : "%s is not an action (pass, alloc or drop)",
 			   luaL_tolstring(L, base, NULL));
 	v.action = (__u8)i;
+	v.source = CTLUA_SRC_ANSWER;	/* counted apart from ct.verdict's */
 	if (!lua_isnoneornil(L, base + 1)) {
 		if (!lua_istable(L, base + 1))
 			luaL_error(L, "expected an opts table after the action, got %s",

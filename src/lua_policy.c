@@ -244,8 +244,12 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 	*priority = 0;
 	ctl_field_int(L, idx, arg, "priority", CTL_RULE_PRIORITY_MIN, CTL_RULE_PRIORITY_MAX,
 		      priority);
-	/* a rule as ct.rules() lists it pastes back: its id is checked, then ignored */
+	/* a rule as ct.rules() lists it pastes back: its id and counts are ignored */
 	ctl_field_int(L, idx, arg, "id", 1, UINT32_MAX, &(lua_Integer){ 0 });
+	if (lua_getfield(L, idx, "counts") != LUA_TNIL && !lua_istable(L, -1))
+		ctl_arg_error(L, arg, "field 'counts': expected a table (ct.rules() shows one), got %s",
+			      luaL_typename(L, -1));
+	lua_pop(L, 1);
 	if (ctl_rule_compile(&spec, r, why, sizeof(why)))
 		ctl_arg_error(L, arg, "%s", why);
 }
@@ -451,11 +455,19 @@ static void push_prefix(lua_State *L, int family, const __be32 addr[4], const __
 	lua_setfield(L, -2, field);
 }
 
-/* ct.rules() -> list of rule tables, in evaluation order */
+/*
+ * ct.rules() -> list of rule tables, in evaluation order | nil, msg, errno
+ * Each live rule's counts in its field counts; a staged policy's rules have none.
+ */
 static int l_rules(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
+	const struct ctlua_count *counts = NULL;
+	struct ctl_dp_policy live;
+	int err;
 
+	if (s->dp && !s->staged && !(counts = ctl_counts_live(L, s, &live, &err)))
+		return ctl_fail(L, err, "cannot read the rule counters");
 	lua_createtable(L, (int)s->rules.n, 0);
 	for (unsigned int i = 0; i < s->rules.n; i++) {
 		const struct ctlua_rule *r = &s->rules.e[i].rule;
@@ -489,6 +501,11 @@ static int l_rules(lua_State *L)
 		lua_pushstring(L, ctl_action_names[r->verdict.action]);
 		lua_setfield(L, -2, "action");
 		ctl_push_opts_fields(L, &r->verdict.opts);
+		/* the live table is this one once written; a failed write left the old one */
+		if (counts && i < live.nrules && live.rules[i].id == r->id) {
+			ctl_push_count(L, &counts[i]);
+			lua_setfield(L, -2, "counts");
+		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	return 1;

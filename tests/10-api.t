@@ -231,19 +231,19 @@ is "$OUT" "1
 4
 5
 6
-1	action=pass id=4 priority=-5
-2	action=drop dport={1000,2000} dst=198.18.0.0/15 family=ipv4 id=2 priority=0 proto=tcp
-3	action=pass dport=53 id=6 priority=0 proto=udp
-4	action=pass id=1 priority=10
-5	action=alloc dport=53 family=ipv6 id=3 mark=3 priority=10 src=2001:db8::/64 status={seen_reply,assured} timeout=1000
-6	action=pass family=ipv4 id=5 priority=10 src=198.18.0.9/32
+1	action=pass counts={} id=4 priority=-5
+2	action=drop counts={} dport={1000,2000} dst=198.18.0.0/15 family=ipv4 id=2 priority=0 proto=tcp
+3	action=pass counts={} dport=53 id=6 priority=0 proto=udp
+4	action=pass counts={} id=1 priority=10
+5	action=alloc counts={} dport=53 family=ipv6 id=3 mark=3 priority=10 src=2001:db8::/64 status={seen_reply,assured} timeout=1000
+6	action=pass counts={} family=ipv4 id=5 priority=10 src=198.18.0.9/32
 true
 nil	ENOENT: no rule with id 2	2
 7
 4 7 6 1 3 5
-8	action=alloc dport=53 family=ipv6 id=8 mark=3 priority=10 src=2001:db8::/64 status={seen_reply,assured} timeout=1000
+8	action=alloc counts={} dport=53 family=ipv6 id=8 mark=3 priority=10 src=2001:db8::/64 status={seen_reply,assured} timeout=1000
 false	bad argument #1 to 'ct.rule' (field 'id': 0 is out of range 1 to 4294967295)" \
-	"rules: ids 1, 2, ...; lower priority first, ties in insertion order; prefixes masked; ids not reused; a listed rule pastes back" ||
+	"rules: ids 1, 2, ...; lower priority first, ties in insertion order; prefixes masked; ids not reused; a listed rule pastes back; each with its counts" ||
 	show
 
 in_ns '
@@ -289,14 +289,21 @@ local s = assert(ct.stats())
 local names, n = {}, 0
 for k, v in pairs(s) do
 	n = n + 1
-	if k ~= "errors" then names[#names + 1] = k .. "=" .. math.type(v) end
+	if k ~= "errors" and k ~= "sources" then names[#names + 1] = k .. "=" .. math.type(v) end
 end
 table.sort(names)
 print(n, type(s.errors), next(s.errors))
-print(table.concat(names, " "))'
-is "$OUT" "30	table	nil
-alloc_error=integer alloc_ok=integer by_default=integer by_rule=integer by_verdict=integer callback_errors=integer callback_memory=integer callback_timeouts=integer drops=integer events=integer events_lost=integer fragments=integer icmp=integer icmpv6=integer ipv6_ext=integer ipv6_ext_walked=integer ipv6_fragments=integer lookup_error=integer lookup_hit=integer lookup_miss=integer malformed=integer not_ip=integer other_l4=integer packets=integer passes=integer sctp=integer verdicts_expired=integer verdicts_full=integer wakeups=integer" \
-	"ct.stats: 29 integer counters (5 of them the host's) and an empty errors table" || show
+print(table.concat(names, " "))
+local src = {}
+for k, c in pairs(s.sources) do
+	src[#src + 1] = ("%s=%d/%d/%d/%s"):format(k, c.decided, c.allocated, c.dropped, next(c.errors))
+end
+table.sort(src)
+print(table.concat(src, " "))'
+is "$OUT" "31	table	nil
+alloc_error=integer alloc_ok=integer by_default=integer by_rule=integer by_verdict=integer callback_errors=integer callback_memory=integer callback_timeouts=integer drops=integer events=integer events_lost=integer fragments=integer icmp=integer icmpv6=integer ipv6_ext=integer ipv6_ext_walked=integer ipv6_fragments=integer lookup_error=integer lookup_hit=integer lookup_miss=integer malformed=integer not_ip=integer other_l4=integer packets=integer passes=integer sctp=integer verdicts_expired=integer verdicts_full=integer wakeups=integer
+answer=0/0/0/nil default=0/0/0/nil rules=0/0/0/nil verdict=0/0/0/nil" \
+	"ct.stats: 29 integer counters (5 of them the host's), an empty errors table, and sources at 0" || show
 
 start=$(date +%s%N)
 in_ns 'print(ct.run(0.3))'

@@ -37,7 +37,7 @@ place_ids() { filters | sed -n 's/.* handle 0xc71a ctlua_[a-z0-9_]*:\[\([0-9]*\)
 nbpf() { filters | grep -c 'direct-action'; }
 pins() { find "$PIN" -mindepth 1 -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
 pin_id() { bpftool map show pinned "$PIN/$1" 2>/dev/null | sed -n 's/^\([0-9]*\): .*/\1/p'; }
-ALL_PINS="ctl_config ctl_pin_sig ctl_policy ctl_rules ctl_stats ctl_verdicts "
+ALL_PINS="ctl_config ctl_counts ctl_pin_sig ctl_policy ctl_rules ctl_stats ctl_verdicts "
 # The conntrack entries of NS_A for udp to port $1, as conntrack -L prints them.
 entries() { ip netns exec "$NS_A" conntrack -L -p udp --dport "$1" 2>/dev/null; }
 
@@ -77,11 +77,13 @@ is "$(nbpf)" 1 "its filter stays, enforcing on the pinned maps"
 policy r "assert(ct.attach('$IF_A'))
 print('verdict', ct.verdict($FLOW))
 print('drops', ct.stats().drops, 'by_verdict', ct.stats().by_verdict)
+print('sources.verdict', ct.stats().sources.verdict.dropped)
 print('attached') io.stdout:flush()
 ct.run()"
 start r --pin "$PIN"
 like "$(cat "${OUTF[r]}")" $'verdict\tdrop' "after kill -9 and a restart, the verdict is there"
 like "$(cat "${OUTF[r]}")" $'drops\t2\tby_verdict\t2' "and the counters go on from where they were"
+like "$(cat "${OUTF[r]}")" $'sources.verdict\t2' "  ct.verdict's source too (ctl_counts is pinned)"
 R_ID=$(place_ids)
 is "$(nbpf)" 1 "the restart adopts the orphan: one filter, never two"
 isnt "$R_ID" "$V_ID" "the filter runs the new program (id $V_ID, now $R_ID)"
@@ -126,6 +128,7 @@ like "$(entries 5353)" "sport=40001 dport=5353 .*mark=77 " \
 policy a "assert(ct.attach('$IF_A'))
 print('policy', ct.default())
 print('alloc_ok', ct.stats().alloc_ok)
+print('default decided', ct.stats().sources.default.decided)
 print('attached') io.stdout:flush()
 ct.run()"
 start a --pin "$PIN"
@@ -134,6 +137,7 @@ is "$(nbpf)" 1 "the next start adopts the left filter: one filter"
 isnt "$A_ID" "$K_ID" "running the new program (id $K_ID, now $A_ID)"
 like "$(cat "${OUTF[a]}")" $'policy\talloc' "the pinned policy is in force until the new one changes it"
 like "$(cat "${OUTF[a]}")" $'alloc_ok\t1' "the counters kept what happened while no ctlua ran"
+like "$(cat "${OUTF[a]}")" $'default decided\t1' "  the live slot's counts too: the left default decided that flow"
 like "$(cat "${ERRF[a]}")" "adopted the filter left enforcing on the state pinned in $PIN \\(program id $K_ID, now $A_ID\\)" \
 	"and says so"
 finish a TERM

@@ -90,6 +90,8 @@ like "$S1" "${nl}attachments:${nl}  $IF_A ingress attached=true${nl}counters: " 
 	"  the attachment, attached"
 like "$S1" "${nl}counters: packets=[0-9]+ misses=[0-9]+ allocs=[0-9]+ alloc_errors=[0-9]+ drops=[0-9]+ events=[0-9]+ events_lost=[0-9]+ callback_errors=0 callback_timeouts=0${nl}" \
 	"  the counters"
+like "$S1" "${nl}counters: [^$nl]*${nl}decided: rules=0 default=[0-9]+ verdict=0 answer=0${nl}last errors:" \
+	"  what decided the misses: no rules, so all the default"
 like "$S1" "${nl}last errors:${nl}  \\(none\\)\$" "  no errors yet"
 udp_send "$NS_B" "$ADDR_A" 5353 40001 one
 udp_send "$NS_B" "$ADDR_A" 5353 40002 two
@@ -101,6 +103,8 @@ cmp_ok "$(counter "$S2" packets)" -ge $(($(counter "$S1" packets) + 3)) "packets
 cmp_ok "$(counter "$S2" misses)" -ge $(($(counter "$S1" misses) + 3)) "  and their misses"
 cmp_ok "$(counter "$S2" events)" -ge $(($(counter "$S1" events) + 3)) "  and their events"
 is "$(counter "$S2" callback_errors)" 1 "  one callback error"
+like "$S2" "${nl}decided: rules=0 default=$(counter "$S2" misses) verdict=0 answer=0${nl}" \
+	"  the default decided every miss" || diag_text "$S2"
 like "$S2" "${nl}last errors:${nl}  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC error: the 'miss' callback \\($POL:2\\) failed: $POL:3: boom on 5354\$" \
 	"the callback's error is under last errors, with its time and first line" || diag_text "$S2"
 
@@ -110,6 +114,9 @@ wait_line "$SVC_ERR" 'generation 2' 5
 S3=$("$CTLUA" status "$NAME")
 like "$S3" "${nl}generation: 2${nl}" "after SIGHUP: generation 2"
 like "$S3" "${nl}  $IF_A ingress attached=true${nl}" "  still attached"
+dflt2=$(sed -n 's/^decided: .* default=\([0-9]*\) .*/\1/p' <<<"$S2")
+dflt3=$(sed -n 's/^decided: .* default=\([0-9]*\) .*/\1/p' <<<"$S3")
+cmp_ok "$dflt3" -ge "$dflt2" "  the default, unchanged by the reload, kept its count ($dflt2, now $dflt3)"
 
 # --- a second service of the same name --------------------------------------------------------------
 ctlua_run "$NS_A" 10 run "$POL"

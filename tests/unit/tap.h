@@ -21,6 +21,8 @@ void test_rules(void);
 /* tests/unit/rule_class.c; the second needs root and runs alone */
 void test_rule_class(void);
 int test_rule_class_kernel(void);
+/* tests/unit/rule_counts.c */
+void test_rule_counts(void);
 /* tests/unit/sandbox.c */
 void test_sandbox(void);
 /* tests/unit/loop.c */

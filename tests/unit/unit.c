@@ -475,6 +475,7 @@ int main(int argc, char **argv)
 	test_fields();
 	test_rules();
 	test_rule_class();
+	test_rule_counts();
 	test_sandbox();
 	test_loop();
 	test_json();

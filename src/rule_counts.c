@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rule_counts.c - reading ctl_counts and carrying each rule's counts across a switch of
+ * the rule table.
+ *
+ * The program counts a rule by its position in the slot it read (bpf/ctlua.h, struct
+ * ctlua_count), so a switch, which puts the new table in the other slot, would start
+ * every rule at 0. Before the switch, once no packet reads the idle slot any more, the
+ * host writes there, at each surviving rule's new position, the counts the rule has
+ * now. Packets still deciding by the old slot between that read and the switch (and
+ * its grace period) count there: the host remembers what each old position held when
+ * it was read ("late" base) and adds what it gained since, both when reading and at the
+ * next switch, when the old slot is idle and still. So no count is lost, and counters
+ * are only ever written where no packet is counting (per-CPU values written while a
+ * CPU counts could lose its increments). doc/performance.md, "Counting per rule".
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "rule_counts.h"
+
+#define D		CTLUA_COUNT_DEFAULT	/* a slot's default, after its rules */
+#define CHUNK		256			/* entries per batch syscall */
+
+struct ctl_counts {
+	int fd, ncpus;
+	size_t vsize;			/* one entry's value: a struct ctlua_count per CPU */
+	__u32 *keys;			/* CHUNK keys, and CHUNK values in buf */
+	char *buf;
+	/* positions of the idle slot (below D; D itself always) that may not be zero */
+	unsigned int idle_n;
+	/*
+	 * For each live position (D: the default), the idle slot's position whose counts
+	 * since the last carry are also its own, or -1, and what that position held then.
+	 */
+	int *late_from;
+	struct ctlua_count *late_base;
+	bool late_any;
+	/* the same for after the switch, set by ctl_counts_carry */
+	int *next_from;
+	struct ctlua_count *next_base;
+	unsigned int next_idle_n, written_n;
+	struct ctlua_count *idle, *cur, *vals;	/* scratch, CTLUA_COUNT_SLOT each */
+};
+
+void ctl_count_add(struct ctlua_count *to, const struct ctlua_count *from)
+{
+	to->decided += from->decided;
+	to->allocated += from->allocated;
+	to->dropped += from->dropped;
+	for (int e = 0; e < CTLUA_CERR_NR; e++)
+		to->errors[e] += from->errors[e];
+}
+
+/* @to += @now - @then, field by field; a field that went down (a map reset) adds 0. */
+static void count_add_since(struct ctlua_count *to, const struct ctlua_count *now,
+			    const struct ctlua_count *then)
+{
+	const __u64 *a = (const __u64 *)now, *b = (const __u64 *)then;
+	__u64 *t = (__u64 *)to;
+
+	for (size_t i = 0; i < sizeof(*to) / sizeof(__u64); i++)
+		t[i] += a[i] > b[i] ? a[i] - b[i] : 0;
+}
+
+int ctl_counts_new(struct ctl_counts **out, int fd, int ncpus)
+{
+	struct ctl_counts *c = calloc(1, sizeof(*c));
+	size_t n = CTLUA_COUNT_SLOT;
+
+	if (!c)
+		return -ENOMEM;
+	c->fd = fd;
+	c->ncpus = ncpus;
+	c->vsize = sizeof(struct ctlua_count) * ncpus;
+	c->keys = calloc(CHUNK, sizeof(*c->keys));
+	c->buf = calloc(CHUNK, c->vsize);
+	c->late_from = malloc(n * sizeof(*c->late_from));
+	c->next_from = malloc(n * sizeof(*c->next_from));
+	c->late_base = calloc(n, sizeof(*c->late_base));
+	c->next_base = calloc(n, sizeof(*c->next_base));
+	c->idle = calloc(n, sizeof(*c->idle));
+	c->cur = calloc(n, sizeof(*c->cur));
+	c->vals = calloc(n, sizeof(*c->vals));
+	if (!c->keys || !c->buf || !c->late_from || !c->next_from || !c->late_base ||
+	    !c->next_base || !c->idle || !c->cur || !c->vals) {
+		ctl_counts_free(c);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		c->late_from[i] = -1;
+	*out = c;
+	return 0;
+}
+
+void ctl_counts_free(struct ctl_counts *c)
+{
+	if (!c)
+		return;
+	free(c->keys);
+	free(c->buf);
+	free(c->late_from);
+	free(c->next_from);
+	free(c->late_base);
+	free(c->next_base);
+	free(c->idle);
+	free(c->cur);
+	free(c->vals);
+	free(c);
+}
+
+void ctl_counts_idle_unknown(struct ctl_counts *c)
+{
+	c->idle_n = CTLUA_MAX_RULES;
+	c->late_any = false;
+	for (int i = 0; i < CTLUA_COUNT_SLOT; i++)
+		c->late_from[i] = -1;
+}
+
+/* Entries [@first, @first + @n) of the map, each summed over the CPUs, into @out. */
+static int read_range(struct ctl_counts *c, __u32 first, unsigned int n, struct ctlua_count *out)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+	while (n) {
+		__u32 cnt = n < CHUNK ? n : CHUNK, prev = first - 1, next;
+		int err = bpf_map_lookup_batch(c->fd, first ? &prev : NULL, &next, c->keys,
+					       c->buf, &cnt, &opts);
+
+		if (err && err != -ENOENT)
+			return err;
+		if (!cnt)
+			return -ENOENT;
+		for (__u32 i = 0; i < cnt; i++) {
+			const struct ctlua_count *v = (const void *)(c->buf + i * c->vsize);
+
+			memset(&out[i], 0, sizeof(out[i]));
+			for (int cpu = 0; cpu < c->ncpus; cpu++)
+				ctl_count_add(&out[i], &v[cpu]);
+		}
+		first += cnt;
+		out += cnt;
+		n -= cnt;
+	}
+	return 0;
+}
+
+/* Write @vals[0..n) to entries [@first, @first + @n): each on CPU 0, the others zero. */
+static int write_range(struct ctl_counts *c, __u32 first, unsigned int n,
+		       const struct ctlua_count *vals)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+	while (n) {
+		__u32 cnt = n < CHUNK ? n : CHUNK;
+		int err;
+
+		memset(c->buf, 0, cnt * c->vsize);
+		for (__u32 i = 0; i < cnt; i++) {
+			c->keys[i] = first + i;
+			memcpy(c->buf + i * c->vsize, &vals[i], sizeof(vals[i]));
+		}
+		err = bpf_map_update_batch(c->fd, c->keys, c->buf, &cnt, &opts);
+		if (err)
+			return err;
+		first += cnt;
+		vals += cnt;
+		n -= cnt;
+	}
+	return 0;
+}
+
+/* Slot @slot's rule entries [0, @n) into @out[0..n) and its default into @out[D]. */
+static int read_slot(struct ctl_counts *c, __u32 slot, unsigned int n, struct ctlua_count *out)
+{
+	int err = read_range(c, slot * CTLUA_COUNT_SLOT, n, out);
+
+	return err ? err : read_range(c, slot * CTLUA_COUNT_SLOT + D, 1, &out[D]);
+}
+
+/*
+ * Add to the live counts @cur (as read_slot gives them, @n rules) what reached the idle
+ * slot's positions after the last carry (@idle: that slot as read_slot gives it).
+ */
+static void add_late(const struct ctl_counts *c, unsigned int n, struct ctlua_count *cur,
+		     const struct ctlua_count *idle)
+{
+	for (unsigned int j = 0; j <= n; j++) {
+		unsigned int at = j < n ? j : D;
+		int from = c->late_from[at];
+
+		if (from >= 0)
+			count_add_since(&cur[at], &idle[from], &c->late_base[at]);
+	}
+}
+
+/* A rule as "the same rule" compares it: without its id. */
+static void rule_key(const struct ctlua_rule *r, struct ctlua_rule *k)
+{
+	*k = *r;
+	k->id = 0;
+	k->verdict.rule_id = 0;
+}
+
+static bool rule_same(const struct ctlua_rule *a, const struct ctlua_rule *b)
+{
+	struct ctlua_rule x, y;
+
+	rule_key(a, &x);
+	rule_key(b, &y);
+	return !memcmp(&x, &y, sizeof(x));
+}
+
+static __u64 rule_hash(const struct ctlua_rule *r)
+{
+	struct ctlua_rule k;
+	const unsigned char *p = (const unsigned char *)&k;
+	__u64 h = 0xcbf29ce484222325ull;
+
+	rule_key(r, &k);
+	for (size_t i = 0; i < sizeof(k); i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+int ctl_counts_match(const struct ctl_counts_policy *old, const struct ctl_counts_policy *new,
+		     int *from)
+{
+	unsigned int size = 2, mask;
+	unsigned int *slot;
+	bool *used;
+
+	if (old->n == new->n) {		/* the rules stay (a mode or default change) */
+		unsigned int k = 0;
+
+		while (k < new->n && rule_same(&old->rules[k], &new->rules[k]))
+			k++;
+		if (k == new->n) {
+			for (k = 0; k < new->n; k++)
+				from[k] = (int)k;
+			return 0;
+		}
+	}
+	while (size < 2 * old->n)
+		size *= 2;
+	mask = size - 1;
+	slot = calloc(size, sizeof(*slot));	/* old position + 1; 0: empty */
+	used = calloc(old->n + 1, sizeof(*used));
+	if (!slot || !used) {
+		free(slot);
+		free(used);
+		return -ENOMEM;
+	}
+	/* linear probing, filled in order: equal rules are met in their order */
+	for (unsigned int i = 0; i < old->n; i++) {
+		unsigned int h = (unsigned int)rule_hash(&old->rules[i]) & mask;
+
+		while (slot[h])
+			h = (h + 1) & mask;
+		slot[h] = i + 1;
+	}
+	for (unsigned int k = 0; k < new->n; k++) {
+		unsigned int h = (unsigned int)rule_hash(&new->rules[k]) & mask;
+
+		from[k] = -1;
+		for (; slot[h]; h = (h + 1) & mask) {
+			unsigned int i = slot[h] - 1;
+
+			if (!used[i] && rule_same(&old->rules[i], &new->rules[k])) {
+				used[i] = true;
+				from[k] = (int)i;
+				break;
+			}
+		}
+	}
+	free(slot);
+	free(used);
+	return 0;
+}
+
+int ctl_counts_carry(struct ctl_counts *c, __u32 live, const struct ctl_counts_policy *old,
+		     const struct ctl_counts_policy *new)
+{
+	unsigned int nw = new->n > c->idle_n ? new->n : c->idle_n;
+	struct ctlua_count *cur = c->cur;	/* the live slot, by old position */
+	__u32 idle = !live;
+	int err;
+
+	if (old->n > CTLUA_MAX_RULES || new->n > CTLUA_MAX_RULES)
+		return -E2BIG;
+	/* the idle slot is still: what reached it after the last carry is final */
+	if (c->late_any && (err = read_slot(c, idle, c->idle_n, c->idle)))
+		return err;
+	if ((err = read_slot(c, live, old->n, cur)) ||
+	    (err = ctl_counts_match(old, new, c->next_from)))
+		return err;
+	c->next_from[D] = memcmp(old->dflt, new->dflt, sizeof(*new->dflt)) ? -1 : D;
+	for (unsigned int k = 0; k <= nw; k++) {
+		unsigned int at = k < nw ? k : D;
+		int m = k < new->n || at == D ? c->next_from[at] : -1;
+
+		memset(&c->vals[at], 0, sizeof(c->vals[at]));
+		if (m < 0)
+			continue;
+		/* what the rule has now; what its old position gains later is late */
+		c->vals[at] = cur[m];
+		c->next_base[at] = cur[m];
+		if (c->late_any && c->late_from[m] >= 0)
+			count_add_since(&c->vals[at], &c->idle[c->late_from[m]], &c->late_base[m]);
+	}
+	c->written_n = nw;
+	c->next_idle_n = old->n;
+	err = write_range(c, idle * CTLUA_COUNT_SLOT, nw, c->vals);
+	if (!err)
+		err = write_range(c, idle * CTLUA_COUNT_SLOT + D, 1, &c->vals[D]);
+	if (err)
+		ctl_counts_switched(c, false);
+	return err;
+}
+
+void ctl_counts_switched(struct ctl_counts *c, bool done)
+{
+	int *from;
+	struct ctlua_count *base;
+
+	if (!done) {
+		/* the idle slot holds what the carry wrote, which counts for nobody */
+		ctl_counts_idle_unknown(c);
+		c->idle_n = c->written_n;
+		return;
+	}
+	from = c->late_from;
+	base = c->late_base;
+	c->late_from = c->next_from;
+	c->late_base = c->next_base;
+	c->next_from = from;
+	c->next_base = base;
+	c->idle_n = c->next_idle_n;
+	c->late_any = true;
+}
+
+int ctl_counts_read(struct ctl_counts *c, __u32 live, unsigned int n, struct ctlua_count *rules,
+		    struct ctlua_count *dflt, struct ctlua_count *src)
+{
+	struct ctlua_count *cur = c->vals;
+	int err;
+
+	if (n > CTLUA_MAX_RULES)
+		return -E2BIG;
+	if ((err = read_slot(c, live, n, cur)))
+		return err;
+	if (c->late_any) {
+		if ((err = read_slot(c, !live, c->idle_n, c->idle)))
+			return err;
+		add_late(c, n, cur, c->idle);
+	}
+	memcpy(rules, cur, n * sizeof(*cur));
+	*dflt = cur[D];
+	return read_range(c, CTLUA_COUNT_SOURCES, CTLUA_SRC_NR, src);
+}

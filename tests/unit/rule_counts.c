@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rule_counts.c - TAP tests of ctl_counts_match (src/rule_counts.h): which rule of a new
+ * table takes the counts of which rule of the old, on hand-made tables and against a
+ * plain quadratic match on random ones with duplicates. No kernel.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "rule_counts.h"
+#include "rulegen.h"
+#include "tap.h"
+
+#define MAXN	600
+
+static struct ctlua_rule old_r[MAXN], new_r[MAXN];
+
+/* The reference: each new rule takes the first old one equal but for the id not yet taken. */
+static void match_slowly(unsigned int nold, unsigned int nnew, int *from)
+{
+	bool used[MAXN] = {};
+
+	for (unsigned int k = 0; k < nnew; k++) {
+		from[k] = -1;
+		for (unsigned int i = 0; i < nold; i++) {
+			struct ctlua_rule a = old_r[i], b = new_r[k];
+
+			a.id = a.verdict.rule_id = b.id = b.verdict.rule_id = 0;
+			if (!used[i] && !memcmp(&a, &b, sizeof(a))) {
+				used[i] = true;
+				from[k] = (int)i;
+				break;
+			}
+		}
+	}
+}
+
+static int match(unsigned int nold, unsigned int nnew, int *from)
+{
+	const struct ctlua_verdict d = {};
+	const struct ctl_counts_policy o = { old_r, nold, &d }, n = { new_r, nnew, &d };
+
+	return ctl_counts_match(&o, &n, from);
+}
+
+static void test_cases(void)
+{
+	int from[8], i;
+
+	rulegen_state = 1;
+	rg_rules(old_r, 3);
+	/* a rule in front, the old ones under new ids, the middle one twice */
+	while (rg_rule(&new_r[0]))
+		;
+	new_r[1] = old_r[0];
+	new_r[2] = old_r[1];
+	new_r[3] = old_r[1];
+	new_r[4] = old_r[2];
+	for (i = 0; i < 5; i++)
+		new_r[i].id = new_r[i].verdict.rule_id = 10 + i;
+	new_r[4].verdict.opts.mark = 7;		/* changed: its opts */
+	new_r[4].verdict.opts.flags |= CTLUA_OPT_MARK;
+	ok(!match(3, 5, from) && from[0] == -1 && from[1] == 0 && from[2] == 1 &&
+	   from[3] == -1 && from[4] == -1,
+	   "new in front: -1; kept under new ids: 0, 1; the copy and the changed rule: -1");
+	ok(!match(3, 3, from) && from[0] == -1 && from[1] == 0 && from[2] == 1,
+	   "the same, cut to 3");
+	memcpy(new_r, old_r, 3 * sizeof(*old_r));
+	ok(!match(3, 3, from) && from[0] == 0 && from[1] == 1 && from[2] == 2,
+	   "the same rules: each keeps its place");
+	ok(!match(3, 0, from) && !match(0, 3, from) && from[0] == -1 && from[2] == -1,
+	   "an empty table, old or new");
+}
+
+static void test_random(void)
+{
+	static int from[MAXN], want[MAXN];
+	int bad = 0;
+
+	for (int round = 0; round < 200; round++) {
+		unsigned int nold = 1 + rg(MAXN - 100), nnew = 0;
+
+		rulegen_state = 1000 + round;
+		rg_rules(old_r, nold);
+		for (unsigned int i = 0; i < nold; i++)		/* some duplicates */
+			if (!rg(8))
+				old_r[i] = old_r[rg(nold)];
+		/* the new table: old rules in any order, some twice, some new */
+		while (nnew < nold + rg(50) && nnew < MAXN) {
+			if (rg(5))
+				new_r[nnew] = old_r[rg(nold)];
+			else
+				while (rg_rule(&new_r[nnew]))
+					;
+			new_r[nnew].id = new_r[nnew].verdict.rule_id = 100000 + nnew;
+			nnew++;
+		}
+		match_slowly(nold, nnew, want);
+		if (match(nold, nnew, from) || memcmp(from, want, nnew * sizeof(*from))) {
+			if (!bad++)
+				diag("round %d (seed %d): %u old, %u new rules differ", round,
+				     1000 + round, nold, nnew);
+		}
+	}
+	ok(!bad, "200 random tables with duplicates: the same match as the quadratic one (%d differ)",
+	   bad);
+}
+
+void test_rule_counts(void)
+{
+	test_cases();
+	test_random();
+}
