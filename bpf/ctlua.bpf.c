@@ -134,6 +134,8 @@ static __always_inline void count_in(struct ctlua_stats *s, __u32 slot)
 		s->count[slot & (CTLUA_STAT_SLOTS - 1)]++;
 }
 
+#include "limit.h"
+
 /* Build the kfunc tuple from a flow; returns its size (12 or 36), 0 if the family is unknown. */
 static __always_inline __u32 flow_to_tuple(const struct ctlua_flow *f, struct bpf_sock_tuple *t)
 {
@@ -740,6 +742,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 	const struct ctlua_verdict *v;
 	const struct ctlua_policy *pol;
 	const struct ctlua_config *cfg;
+	struct ctlua_verdict over;	/* a limited miss's over action */
 	struct ctlua_stats *st;
 	struct ctlua_flow f = {};
 	struct kfunc_args a;
@@ -774,6 +777,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 
 	v = decide(st, cfg, pol, slot, &f);
+	if (v->limit)
+		v = limit_apply(st, v, &f, &over);
 	emit(st, pol, skb, CTLUA_EV_MISS, dir, &f, v, 0, 0);
 	if (pol->mode != CTLUA_MODE_ENFORCE)
 		return TC_ACT_UNSPEC;

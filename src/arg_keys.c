@@ -16,7 +16,10 @@ const char *const ctl_keys_tuple[] = { "src", "dst", "sport", "dport", "proto", 
 const char *const ctl_keys_opts[] = { OPTS_KEYS, NULL };
 /* "id": what ct.rules() shows, taken back and ignored (the rule gets a new one) */
 const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "dport", "action",
-				      OPTS_KEYS, "priority", "id", NULL };
+				      OPTS_KEYS, "priority", "id", "limit", NULL };
+/* a rule's limit; "id": what ct.rules() shows, ignored */
+const char *const ctl_keys_limit[] = { "rate", "burst", "per", "over", "name", "id", NULL };
+const char *const ctl_keys_limit_change[] = { "rate", "burst", "over", NULL };
 const char *const ctl_keys_answer[] = { "action", OPTS_KEYS, NULL };
 const char *const ctl_keys_policy[] = { "mode", "default", "rules", NULL };
 const char *const ctl_keys_config[] = { "verdicts", "verdict_idle", "pin", "when_stopped", NULL };
@@ -52,6 +55,7 @@ static const struct {
 	{ "ct.forget", 1, ctl_keys_tuple },
 	{ "ct.default", 2, ctl_keys_opts },
 	{ "ct.rule", 1, ctl_keys_rule },
+	{ "ct.limit", 2, ctl_keys_limit_change },
 	{ "ct.policy", 1, ctl_keys_policy },
 	{ "ct.config", 1, ctl_keys_config },
 	{ "ct.attach", 2, ctl_keys_attach },
@@ -74,6 +78,8 @@ const char *const *ctl_arg_keys(const char *func, int arg, const char *field)
 				return ctl_keys_zone;
 			if (!strcmp(field, "snat") || !strcmp(field, "dnat"))
 				return ctl_keys_nat;
+			if (!strcmp(field, "limit"))
+				return ctl_keys_limit;
 		}
 	return NULL;
 }

@@ -242,6 +242,7 @@ int luaopen_ct(lua_State *L)
 	ctl_open_tuple(L);
 	ctl_open_link(L);
 	ctl_open_policy(L);
+	ctl_open_limit(L);
 	ctl_open_events(L);
 	ctl_open_direct(L);
 	ctl_open_kernel(L);
