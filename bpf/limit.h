@@ -78,7 +78,7 @@ static __always_inline void limit_key(struct ctlua_limit_key *k, const struct ct
 static __always_inline bool limit_take(const struct ctlua_limit *l, const struct ctlua_limit_key *k)
 {
 	__u64 now = bpf_ktime_get_ns(), step = l->step_ns, span = l->span_ns;
-	__u64 old, want, *tat;
+	__u64 old, base, want, *tat;
 	int i;
 
 	tat = bpf_map_lookup_elem(&ctl_lbuckets, k);
@@ -93,7 +93,17 @@ static __always_inline bool limit_take(const struct ctlua_limit *l, const struct
 	}
 	for (i = 0; i < CTLUA_LIMIT_TRIES; i++) {
 		old = *(volatile __u64 *)tat;
-		want = (old > now ? old : now) + step;
+		base = old > now ? old : now;
+		/*
+		 * Further ahead than span: the rate was raised since (a smaller step makes a
+		 * smaller span). An empty bucket at the new rate, not a debt at the old one;
+		 * written back, so the next token comes one new step later.
+		 */
+		if (base - now > span) {
+			__sync_val_compare_and_swap(tat, old, now + span);
+			return false;
+		}
+		want = base + step;
 		if (want - now > span)
 			return false;
 		if (__sync_val_compare_and_swap(tat, old, want) == old)

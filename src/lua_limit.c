@@ -36,16 +36,17 @@ static int field_bad(lua_State *L, const char *field, const char *what)
 
 static int read_body(lua_State *L)
 {
+	static const char *const fixed[] = { "per", "name" };
 	struct limit_read *rd = lua_touserdata(L, 1);
 	struct ctlua_limit *l = rd->out;
 	const char *s;
 	char why[160];
 	lua_Number x;
 
-	if (!rd->whole && (lua_getfield(L, 2, "per") != LUA_TNIL ||
-			   lua_getfield(L, 2, "name") != LUA_TNIL))
-		luaL_error(L, "field '%s': a live limit keeps it (a new one comes with a new rule)",
-			   lua_isnil(L, -1) ? "per" : "name");
+	for (int i = 0; !rd->whole && i < 2; i++)
+		if (lua_getfield(L, 2, fixed[i]) != LUA_TNIL)
+			luaL_error(L, "field '%s': a live limit keeps it (a new one comes with "
+				   "a new rule)", fixed[i]);
 	ctl_check_keys(L, 2, 0, rd->whole ? ctl_keys_limit : ctl_keys_limit_change);
 	if (lua_getfield(L, 2, "rate") != LUA_TNIL || rd->whole) {
 		if (lua_isnil(L, -1))
