@@ -5,9 +5,11 @@
 # decides (bench/lua/limit.lua: a rule with limit = {per = "src", over = "drop"}), in
 # one nft does the same after the kernel's conntrack (a dynamic set of sources with
 # `limit rate ... burst ...`, `ct state new drop` after it), in the third nothing runs,
-# the baseline. Two parts per round, in fresh namespaces:
+# the baseline, and in the fourth ctlua's rule drops every flow without a limit (what
+# the limit adds is the difference). Two parts per round, in fresh namespaces:
 #   cost: bench/progs/pkt_udpflood's ENTRIES new flows as fast as it goes, the
-#         receivers taking turns every 64 packets; ns each flow adds over no_ct.
+#         receivers taking turns every 64 packets; ns each flow adds over no_ct. Then
+#         ENTRIES / 4 more to the two ctlua programs, timed by bpf_stats.
 #   accuracy: bench/progs/pkt_paced.py, SOURCES sources at PPS new flows a second
 #         each for SECS seconds, to both at the same moments; what each admitted
 #         (conntrack entries made) against SOURCES * (BURST + RATE * T).
@@ -20,10 +22,13 @@ source bench/lib/bench.sh
 
 bench_sizes "$@"
 ROW=limits			# ns each flow of the flood adds over no_ct
-CONTENDERS=(ctlua_limit nft_limit no_ct)	# receiver i is CONTENDERS[i]; the first is the subject
+ROW_PROG=limits-prog		# ctlua_ingress alone (bpf_stats), ns per flow
+CONTENDERS=(ctlua_limit nft_limit no_ct ctlua_drop)	# receiver i is CONTENDERS[i]; the first is the subject
 RATE=20				# new flows a second per source
 BURST=10
 FIRST=198.18.0.1		# the cost flood: tuples 0.. of bench/progs/flowgen.h from here
+STATS_FIRST=198.18.64.1		# the bpf_stats flows, after the timed ones
+STATS_ENTRIES=$((ENTRIES / 4))
 PACED_FIRST=198.18.128.1	# the accuracy flood's sources, disjoint from those
 SOURCES=50
 PPS=60				# per source: three times the rate
@@ -64,24 +69,26 @@ stats()
 # measure_in: one round in the namespaces just made; 0, or 1 with FAIL_MSG. Sets
 # WALL[name] (ns the sender spent on each receiver's packets) and ADMIT[name], WANT
 # (the accuracy part's flows admitted, and B + R * T summed over the sources).
-declare -A WALL=() ADMIT=()
+declare -A WALL=() ADMIT=() PROG=()
 measure_in()
 {
-	local i name line cnt rx_ctlua=${BENCH_PKT_RXS[0]} rx_nft=${BENCH_PKT_RXS[1]} s1 s2 c1 n1
-	local -a rx0=()
+	local i name line cnt rx_ctlua=${BENCH_PKT_RXS[0]} rx_nft=${BENCH_PKT_RXS[1]} s1 s2 c1 n1 id
+	local -a rx0=() ids=() targets=()
 
 	bench_pkt_start ctlua_limit "$rx_ctlua" "$CTLUA" bench/lua/limit.lua "$BENCH_PKT_RX_DEV" \
 		"$RATE" "$BURST" || return
+	bench_pkt_start ctlua_drop "${BENCH_PKT_RXS[3]}" "$CTLUA" bench/lua/limit.lua \
+		"$BENCH_PKT_RX_DEV" drop drop || return
 	ip netns exec "$rx_nft" nft -f - <<<"$RULESET" 2>"$BENCH_TMP/stderr" ||
 		{ FAIL_MSG="cannot load the nft ruleset: $(<"$BENCH_TMP/stderr")"; return 1; }
-	for i in 0 1 2; do
+	for i in 0 1 2 3; do
 		rx0[i]=$(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}")
 	done
 	# shellcheck disable=SC2046 # one word per interface and MAC
 	bench_run "$BENCH_PKT_TX" taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$ENTRIES" \
 		"$FIRST" 0 $(bench_pkt_targets)
 	((RC == 0)) || bench_failed "pkt_udpflood" || return
-	for i in 0 1 2; do
+	for i in 0 1 2 3; do
 		name=${CONTENDERS[i]}
 		line=$(bench_pkt_line "$OUT" "ctlbtx$i")
 		WALL[$name]=$(bench_pkt_field "$line" in)
@@ -102,6 +109,29 @@ measure_in()
 		FAIL_MSG="after the flood: ctlua '$s1' with $c1 entries, nft $n1 entries of $ENTRIES flows"
 		return 1
 	fi
+	bench_count_is "${BENCH_PKT_RXS[3]}" 0 "ctlua_drop after the flood" || return
+
+	# the two ctlua programs alone, from bpf_stats, over further flows (new sources)
+	for i in 0 3; do
+		id=$(bench_pkt_prog_id "${BENCH_PKT_RXS[i]}" "$BENCH_PKT_RX_DEV")
+		[[ -n "$id" ]] || { FAIL_MSG="no TC program on ${CONTENDERS[i]}'s veth"; return 1; }
+		ids+=("$id")
+		targets+=("ctlbtx$i" "$BENCH_PKT_RX_MAC")
+	done
+	bench_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$(IFS=,; echo "${ids[*]}")" \
+		taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$STATS_ENTRIES" "$STATS_FIRST" 0 "${targets[@]}"
+	((RC == 0)) || bench_failed "pkt_bpfstats with pkt_udpflood" || return
+	for i in 0 1; do
+		name=${CONTENDERS[i * 3]}
+		line=$(grep "^bpf_stats id ${ids[i]} " <<<"$OUT")
+		PROG[$name]=$(bench_pkt_field "$line" run_time_ns)
+		if [[ "$(bench_pkt_field "$line" run_cnt)" != "$STATS_ENTRIES" ]]; then
+			FAIL_MSG="$name's ctlua_ingress ran for other than $STATS_ENTRIES packets: $OUT"
+			return 1
+		fi
+	done
+	s1=$(stats ctlua_limit)
+	c1=$(bench_ct_count "$rx_ctlua")
 
 	# accuracy: the paced flood to ctlua and nft at once (no_ct is left out)
 	bench_run "$BENCH_PKT_TX" python3 bench/progs/pkt_paced.py "$SECS" "$PPS" "$PACED_FIRST" \
@@ -128,11 +158,11 @@ measure()
 
 	for try in 1 2; do
 		bench_ct_max_wait "$CT_NEED"
-		bench_pkt_net 3
+		bench_pkt_net 4
 		if measure_in; then
 			bench_pkt_stop_all
 			bench_pkt_del_net
-			for name in ctlua_limit nft_limit; do
+			for name in ctlua_limit nft_limit ctlua_drop; do
 				extra=$((WALL[$name] - WALL[no_ct]))
 				if ((extra > 0)); then
 					bench_record meas "$ROW" flood "$name" "$round" "$ENTRIES" "$extra" -
@@ -140,13 +170,17 @@ measure()
 					bench_record note "$ROW" "round $round: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
 				fi
 			done
+			for name in ctlua_limit ctlua_drop; do
+				bench_record meas "$ROW_PROG" flood "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
+			done
 			ACC_CTLUA+=("$(awk -v a="${ADMIT[ctlua_limit]}" -v w="$WANT" 'BEGIN { printf "%.3f", a / w }')")
 			ACC_NFT+=("$(awk -v a="${ADMIT[nft_limit]}" -v w="$WANT" 'BEGIN { printf "%.3f", a / w }')")
 			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$ENTRIES" -v a="${WALL[ctlua_limit]}" \
 				-v b="${WALL[nft_limit]}" -v z="${WALL[no_ct]}" -v ac="${ADMIT[ctlua_limit]}" \
 				-v an="${ADMIT[nft_limit]}" -v w="$WANT" -v s="$SENT" \
-				'BEGIN { printf "round %d/%d  ns/flow over no_ct: ctlua %5.0f  nft %5.0f;  paced: %d sent, admitted ctlua %d nft %d, wanted %d",
-					r, R, (a - z) / n, (b - z) / n, s, ac, an, w }')"
+				-v d="${WALL[ctlua_drop]}" -v pl="${PROG[ctlua_limit]}" -v pd="${PROG[ctlua_drop]}" -v m="$STATS_ENTRIES" \
+				'BEGIN { printf "round %d/%d  ns/flow over no_ct: ctlua %4.0f  nft %4.0f  ctlua_drop %4.0f (program alone %.0f, %.0f);  paced: %d sent, admitted ctlua %d nft %d, wanted %d",
+					r, R, (a - z) / n, (b - z) / n, (d - z) / n, pl / m, pd / m, s, ac, an, w }')"
 			return 0
 		fi
 		bench_pkt_stop_all
@@ -157,7 +191,7 @@ measure()
 	done
 }
 
-CT_NEED=$((3 * ENTRIES + 10000))
+CT_NEED=$((3 * (ENTRIES + STATS_ENTRIES) + 10000))
 bench_ct_max_at_least "$CT_NEED"
 bench_ct_idle
 
@@ -166,6 +200,12 @@ bench_record case "$ROW" flood 0 "$ENTRIES" "flood: pkt_udpflood's new flows (fl
 bench_record contender "$ROW" ctlua_limit "bench/lua/limit.lua: ct.rule{..., action = \"alloc\", limit = {rate = $RATE, burst = $BURST, per = \"src\", over = \"drop\"}}, events off"
 bench_record contender "$ROW" nft_limit "nft: conntrack, then 'ct state new add @m { ip saddr limit rate $RATE/second burst $BURST packets } accept', 'ct state new drop'"
 bench_record contender "$ROW" no_ct "nothing attached: the packets' path alone, the baseline"
+bench_record contender "$ROW" ctlua_drop "the same rule as ctlua_limit with action \"drop\" and no limit: what the limit adds is the difference"
+bench_record row "$ROW_PROG" "Row 2c, ctlua_ingress alone: bpf_stats run time per flow of the flood, $STATS_ENTRIES more flows per run after the timed ones"
+bench_record case "$ROW_PROG" flood 0 "$STATS_ENTRIES" "flood: as above"
+bench_record contender "$ROW_PROG" ctlua_limit "as above: lookup miss, rule, limit (drops nearly all)"
+bench_record contender "$ROW_PROG" ctlua_drop "as above: lookup miss, rule, drop"
+bench_record note "$ROW_PROG" "each run's time also holds about one clock read of the statistics; the two programs take turns"
 bench_record goal "$ROW" nft_limit 1.0
 bench_record note "$ROW" "goal: a flow of the flood costs ctlua no more than nft (rate ratio ctlua_limit/nft_limit at least 1.0), and the paced part admits within 10 % of burst + rate x time per source (below)"
 bench_record note "$ROW" "checked each run: every veth counted every packet; ctlua's admitted + limited = the flows, its admitted = its conntrack entries; both admitted some flows and at most a tenth"
