@@ -188,7 +188,7 @@ int ctl_ready(lua_State *L, struct ctl_state *s);
  * rule could not be written). ctl_limits_reap frees the slots @s took that no live
  * policy used and its rules no longer name (a staged policy's, replaced); call it
  * before taking more. ctl_limits_sweep, after a policy went live, frees the slots the
- * live policy used before and no longer names. ctl_limit_push sets field 'limit' of
+ * live policy used before and no longer names, then reaps @s's. ctl_limit_push sets field 'limit' of
  * the table on top to slot @idx's spec, as a rule takes it (nothing for slot 0).
  */
 struct ctlua_limit;

@@ -198,6 +198,7 @@ void ctl_limits_sweep(struct ctl_state *s)
 	ctl_dp_policy(s->dp, &live);
 	ctl_limit_sweep(&m, &live);
 	ctl_limit_map_close(&m);
+	ctl_limits_reap(s);	/* what a staged policy took and then replaced */
 }
 
 /* Push slot @idx of @m as a table: what a rule's limit takes, and with @counts more. */
