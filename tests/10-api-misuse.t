@@ -9,7 +9,7 @@ local U = { src = "198.18.0.2", dst = "198.18.0.1", sport = 40000, dport = 5353,
 -- --- ct.rule ----------------------------------------------------------------------------
 local R = "bad argument #1 to 'ct.rule' "
 t.raises(R .. "(unknown field 'sport' (known: proto, family, src, dst, dport, action, timeout, " ..
-	"status, mark, priority, id))", ct.rule, { sport = 53, action = "pass" })
+	"status, mark, priority, id, limit))", ct.rule, { sport = 53, action = "pass" })
 t.raises(R .. "(field 'dst': '198.18.0.0/33': prefix length must be 0 to 32)", ct.rule,
 	{ dst = "198.18.0.0/33", action = "pass" })
 t.raises(R .. "(field 'src': '1.2.3.4/': prefix length must be 0 to 32)", ct.rule,

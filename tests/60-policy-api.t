@@ -16,7 +16,7 @@ local cases = {
 	{{rules = {{action = "drop"}, 3}}, "(field 'rules': item 2: expected a rule table, got number)"},
 	{{rules = {{dport = 5}}}, "(field 'rules': item 1: field 'action': missing (\"pass\", \"alloc\" or \"drop\"))"},
 	{{rules = {{action = "drop", sport = 5}}}, "(field 'rules': item 1: unknown field 'sport' " ..
-	 "(known: proto, family, src, dst, dport, action, timeout, status, mark, priority, id))"},
+	 "(known: proto, family, src, dst, dport, action, timeout, status, mark, priority, id, limit))"},
 	{{rules = {x = 1}}, "(field 'rules': 'x' is not a list index (expected a list of rules))"},
 	{{rules = {[1] = {action = "drop"}, [3] = {action = "drop"}}},
 	 "(field 'rules': item 2 is nil (a list of rules cannot have holes))"},
