@@ -7,14 +7,9 @@
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
+source tests/lib/limit.sh
 
-pair_test_setup
-if ! command -v python3 >/dev/null 2>&1; then
-	[[ "${CI:-}" == true ]] && BAIL_OUT "python3 is needed to flood (scripts/install-deps.sh)"
-	skip_all "python3 is needed to flood"
-fi
-ct_hooks "$NS_A" || BAIL_OUT "cannot load the conntrack ruleset"
-ip -n "$NS_B" addr add 198.18.0.3/24 dev "$IF_B"
+limit_test_setup
 
 # --- the Lua API, no traffic ---
 cat >"$TEST_TMP/api.lua" <<'EOF_LUA'
@@ -109,6 +104,32 @@ has_line "$OUT" "ERR	bad argument #1 to 'ct.limit' (1024 is out of range 1 to 10
 	"ct.limit: an id out of range"
 has_line "$OUT" "AFTER	1" "refused rules took no limit"
 
+# --- a staged policy (ctlua check, ctlua run): limits read, taken at the commit ---
+mkdir -m 700 "$TEST_TMP/pol"
+cat >"$TEST_TMP/pol/limits.lua" <<'EOF_LUA'
+ct.rule{proto = "tcp", dport = 22, action = "alloc", limit = {rate = 10, per = "src/24"}}
+-- replaces the rule above before anything is live: its limit must not stay behind
+ct.policy{rules = {{proto = "udp", dport = 53, action = "alloc", limit = {rate = 5, name = "dns"}}}}
+ct.timer(200, function()
+	for _, l in ipairs(ct.limits()) do print("LIVE", l.name, l.rate, l.live, l.rule) end
+	io.stdout:flush()
+end)
+EOF_LUA
+printf 'ct.rule{action = "alloc", limit = {rate = 5, over = "alloc"}}\n' >"$TEST_TMP/pol/bad.lua"
+ctlua_run "$NS_A" 20 check "$TEST_TMP/pol/limits.lua"
+is "$RC $OUT" "0 policy '$TEST_TMP/pol/limits.lua': ok: no interface attached; mode enforce; default pass; 1 rule; callbacks none" \
+	"ctlua check reads a policy with limits" || show_ctlua
+ctlua_run "$NS_A" 20 check "$TEST_TMP/pol/bad.lua"
+like "$RC $ERR" "^1 ctlua: $TEST_TMP/pol/bad.lua:1: bad argument #1 to 'ct.rule' \(field 'limit': field 'over': 'alloc' is not \"drop\" or \"pass\"\)" \
+	"ctlua check refuses a bad limit, naming it" || show_ctlua
+ctlua_start "$NS_A" 20 run "$TEST_TMP/pol/limits.lua"
+wait_line "$CTLUA_OUT" '^LIVE' 10
+kill -INT "$CTLUA_PID"
+ctlua_finish
+is "$(grep '^LIVE' <<<"$OUT")" "LIVE	dns	5	true	2" \
+	"ctlua run: the live policy's limit alone, live; the one it replaced while staged is gone" ||
+	show_ctlua
+
 # --- with traffic: a rate raised live, an idle key refilled ---
 cat >"$TEST_TMP/live.lua" <<'EOF_LUA'
 local ifname, secs, mode = arg[1], tonumber(arg[2]), arg[3]
@@ -136,17 +157,12 @@ io.stdout:flush()
 ct.run(secs)
 print("PHASES", phase[1], phase[2], ct.limits()[1].admitted)
 EOF_LUA
-within()
-{
-	ok "$(awk -v g="$1" -v w="$2" 'BEGIN { d = g - w; if (d < 0) d = -d; print (d <= w / 10) ? 0 : 1 }')" \
-		"$3: $1 admitted, $2 wanted (10 %)"
-}
 span() { awk '{ if (f == "" || $5 < f) f = $5; if ($7 > l) l = $7 } END { print l - f }' <<<"$1"; }
 
 # per rule (both sources share one bucket): 20/s, burst 20 for 1.5 s, then 80/s
 ctlua_start "$NS_A" 30 "$TEST_TMP/live.lua" "$IF_A" 5 change
 wait_line "$CTLUA_OUT" '^READY' 10 || diag "the policy did not start"
-FLOOD=$(ip netns exec "$NS_B" python3 tests/lib/flood.py "$ADDR_A" 3 300 198.18.0.2,198.18.0.3)
+FLOOD=$(flood_from_b "$ADDR_A" 3 300 198.18.0.2,198.18.0.3)
 ctlua_finish
 is "$RC" 0 "the live change policy runs" || show_ctlua
 grep -q '^CHANGED' <<<"$OUT" || show_ctlua
@@ -160,9 +176,9 @@ within "$((total - a1))" "$(awk -v t="$t1" -v T="$T" 'BEGIN { printf "%d", 80 * 
 # per dst: 1 s of flood, 1.5 s idle (the bucket refills in burst / rate = 1 s), 1 s more
 ctlua_start "$NS_A" 30 "$TEST_TMP/live.lua" "$IF_A" 5 refill
 wait_line "$CTLUA_OUT" '^READY' 10 || diag "the policy did not start"
-F1=$(ip netns exec "$NS_B" python3 tests/lib/flood.py "$ADDR_A" 1 300 198.18.0.2 20000)
+F1=$(flood_from_b "$ADDR_A" 1 300 198.18.0.2 20000)
 sleep 1.5
-F2=$(ip netns exec "$NS_B" python3 tests/lib/flood.py "$ADDR_A" 1 300 198.18.0.2 25000)
+F2=$(flood_from_b "$ADDR_A" 1 300 198.18.0.2 25000)
 ctlua_finish
 is "$RC" 0 "the refill policy runs" || show_ctlua
 read -r _ p1 p2 _ <<<"$(grep '^PHASES' <<<"$OUT")"
