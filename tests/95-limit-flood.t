@@ -123,4 +123,25 @@ flood src/24 drop 2001:db8::2,2001:db8::3 "$ADDR6_A"
 want=$(expected $(span 2001:db8::2 2001:db8::3))
 within "$(($(field 2001:db8::2 3) + $(field 2001:db8::3 3)))" "$want" "IPv6 per /64, 2001:db8::/64 together"
 
+# --- per rule, from both CPUs at once: one bucket shared across CPUs holds its rate ---
+if (($(nproc) >= 2)) && command -v taskset >/dev/null 2>&1; then
+	ctlua_start "$NS_A" 30 "$TEST_TMP/limit.lua" "$IF_A" "$(awk -v s="$SECS" 'BEGIN { print s + 2 }')" \
+		rule drop "$RATE" "$BURST"
+	wait_line "$CTLUA_OUT" '^READY' 10 || diag "the policy did not start"
+	# each sender's datagrams are received on its own CPU (veth), so the two race
+	ip netns exec "$NS_B" taskset -c 0 python3 tests/lib/flood.py "$ADDR_A" "$SECS" "$PPS" 198.18.0.2 \
+		20000 >"$TEST_TMP/cpu0" &
+	ip netns exec "$NS_B" taskset -c 1 python3 tests/lib/flood.py "$ADDR_A" "$SECS" "$PPS" 198.18.0.3 \
+		25000 >"$TEST_TMP/cpu1"
+	wait $!
+	ctlua_finish
+	FLOOD=$(cat "$TEST_TMP/cpu0" "$TEST_TMP/cpu1")
+	# shellcheck disable=SC2046
+	want=$(expected $(span 198.18.0.2 198.18.0.3))
+	within "$(($(field 198.18.0.2 3) + $(field 198.18.0.3 3)))" "$want" "per rule, two CPUs at once"
+	like "$(grep '^LIMIT' <<<"$OUT")" "	rule	drop\$" "ct.limits(): per rule"
+else
+	skip "needs 2 CPUs and taskset" 2
+fi
+
 done_testing
