@@ -21,6 +21,9 @@ const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "dport", 
 const char *const ctl_keys_limit[] = { "rate", "burst", "per", "over", "name", "id", NULL };
 const char *const ctl_keys_limit_change[] = { "rate", "burst", "over", NULL };
 const char *const ctl_keys_answer[] = { "action", OPTS_KEYS, NULL };
+/* the default: its opts may carry a rate limit, as a rule's do */
+const char *const ctl_keys_default[] = { OPTS_KEYS, "limit", NULL };
+const char *const ctl_keys_policy_default[] = { "action", OPTS_KEYS, "limit", NULL };
 const char *const ctl_keys_policy[] = { "mode", "default", "rules", NULL };
 const char *const ctl_keys_config[] = { "verdicts", "verdict_idle", "pin", "when_stopped", NULL };
 const char *const ctl_keys_attach[] = { "dir", "wait", "takeover", "orphans", NULL };
@@ -53,7 +56,7 @@ static const struct {
 	{ "ct.verdict", 1, ctl_keys_tuple },
 	{ "ct.verdict", 3, ctl_keys_opts },
 	{ "ct.forget", 1, ctl_keys_tuple },
-	{ "ct.default", 2, ctl_keys_opts },
+	{ "ct.default", 2, ctl_keys_default },
 	{ "ct.rule", 1, ctl_keys_rule },
 	{ "ct.limit", 2, ctl_keys_limit_change },
 	{ "ct.policy", 1, ctl_keys_policy },

@@ -178,6 +178,8 @@ void ctl_limits_reap(struct ctl_state *s)
 		return;
 	for (unsigned int i = 0; i < s->rules.n; i++)
 		used[s->rules.e[i].rule.verdict.limit & (CTLUA_MAX_LIMITS - 1)] = true;
+	if (s->staged)
+		used[s->stage_dflt.limit & (CTLUA_MAX_LIMITS - 1)] = true;
 	for (unsigned int i = 1; i < CTLUA_MAX_LIMITS; i++) {
 		const struct ctlua_limit *l = &m.slot[i];
 

@@ -61,13 +61,14 @@ static int l_mode(lua_State *L)
  */
 static int l_default(lua_State *L)
 {
-	const char *const *keys = ctl_keys_opts;
+	const char *const *keys = ctl_keys_default;
 	struct ctl_state *s = ctl_state(L);
 	bool set_action = !lua_isnoneornil(L, 1), set_opts = !lua_isnoneornil(L, 2);
 	const struct ctlua_verdict *v;
 	struct ctl_dp_policy p;
 	struct ctlua_opts o = {};
-	int action = 0, r, err;
+	struct ctlua_limit lim = {};
+	int action = 0, r, err, slot = 0;
 
 	if (set_action)
 		action = ctl_check_option(L, 1, NULL, ctl_action_names);
@@ -75,14 +76,21 @@ static int l_default(lua_State *L)
 		luaL_checktype(L, 2, LUA_TTABLE);
 		ctl_check_keys(L, 2, 2, keys);
 		ctl_check_opts(L, 2, 2, false, &o);
+		if (lua_getfield(L, 2, "limit") != LUA_TNIL)
+			ctl_limit_check(L, -1, 2, &lim);
+		lua_pop(L, 1);
 	}
+	if (lim.rate_milli && (slot = ctl_limit_attach(L, s, &lim, 0)) < 0)
+		return -slot;
 	if (s->staged) {	/* ctlua run: made live with the whole policy */
 		if (set_action) {
 			memset(&s->stage_dflt, 0, sizeof(s->stage_dflt));
 			s->stage_dflt.action = (__u8)action;
 		}
-		if (set_action || set_opts)
+		if (set_action || set_opts) {
 			s->stage_dflt.opts = o;
+			s->stage_dflt.limit = (__u16)slot;
+		}
 		v = &s->stage_dflt;
 		goto out;
 	}
@@ -95,14 +103,19 @@ static int l_default(lua_State *L)
 			p.dflt.action = (__u8)action;
 		}
 		p.dflt.opts = o;	/* a new action without opts has none */
-		if ((err = ctl_dp_put_policy(s->dp, &p)))
+		p.dflt.limit = (__u16)slot;
+		if ((err = ctl_dp_put_policy(s->dp, &p))) {
+			ctl_limit_detach(s, (unsigned int)slot);
 			return ctl_fail(L, err, "cannot write the policy");
+		}
+		ctl_limits_sweep(s);
 	}
 	v = &p.dflt;
 out:
 	lua_pushstring(L, ctl_action_names[v->action]);
 	lua_newtable(L);
 	ctl_push_opts_fields(L, &v->opts);
+	ctl_limit_push(L, s, v->limit);
 	return 2;
 }
 
@@ -366,11 +379,18 @@ static void policy_limits_undo(struct ctl_state *s, const struct ctl_rules *t)
 		ctl_limit_detach(s, t->e[i].rule.verdict.limit);
 }
 
+/* ct.policy's default as read: the verdict, and its limit (rate 0: none). */
+struct policy_default {
+	struct ctlua_verdict v;
+	struct ctlua_limit lim;
+};
+
 /* ct.policy's default, for check_value: "action" or {action=, opts...} into @ud. */
 static int policy_default(lua_State *L)
 {
-	const char *const *keys = ctl_keys_answer;
-	struct ctlua_verdict *v = lua_touserdata(L, 1);
+	const char *const *keys = ctl_keys_policy_default;
+	struct policy_default *d = lua_touserdata(L, 1);
+	struct ctlua_verdict *v = &d->v;
 	int action;
 
 	if (lua_type(L, 2) == LUA_TSTRING) {	/* "drop" is {action = "drop"} */
@@ -380,8 +400,8 @@ static int policy_default(lua_State *L)
 		lua_replace(L, 2);
 	}
 	if (!lua_istable(L, 2))
-		luaL_error(L, "expected an action or {action=, timeout=, status=, mark=}, got %s",
-			   luaL_typename(L, 2));
+		luaL_error(L, "expected an action or {action=, timeout=, status=, mark=, limit=}, "
+			   "got %s", luaL_typename(L, 2));
 	ctl_check_keys(L, 2, 0, keys);
 	if (lua_getfield(L, 2, "action") == LUA_TNIL)
 		luaL_error(L, "field 'action': missing (\"pass\", \"alloc\" or \"drop\")");
@@ -390,6 +410,10 @@ static int policy_default(lua_State *L)
 	memset(v, 0, sizeof(*v));
 	v->action = (__u8)action;
 	ctl_check_opts(L, 2, 0, false, &v->opts);
+	d->lim.rate_milli = 0;
+	if (lua_getfield(L, 2, "limit") != LUA_TNIL)
+		ctl_limit_check(L, -1, 0, &d->lim);
+	lua_pop(L, 1);
 	return 0;
 }
 
@@ -405,6 +429,7 @@ static int l_policy(lua_State *L)
 	struct ctl_state *s = ctl_state(L);
 	struct ctl_rules *t = NULL;
 	struct policy_rules pr = { 0 };
+	struct policy_default d;
 	struct ctlua_verdict dflt;
 	struct ctl_dp_policy p;
 	int mode = -1, r, err;
@@ -418,7 +443,7 @@ static int l_policy(lua_State *L)
 	lua_pop(L, 1);
 	set_dflt = lua_getfield(L, 1, "default") != LUA_TNIL;
 	if (set_dflt)
-		check_value(L, policy_default, &dflt, "field 'default'");
+		check_value(L, policy_default, &d, "field 'default'");
 	else
 		lua_pop(L, 1);
 	if (lua_getfield(L, 1, "rules") != LUA_TNIL) {
@@ -448,10 +473,18 @@ static int l_policy(lua_State *L)
 	}
 	if (!s->staged && (r = ctl_ready(L, s)))
 		return r;
-	if (t) {
+	if (t || set_dflt)
 		ctl_limits_reap(s);
-		if ((r = policy_limits(L, s, &pr, s->rules.last_id + 1)))
-			return r;
+	if (t && (r = policy_limits(L, s, &pr, s->rules.last_id + 1)))
+		return r;
+	if (set_dflt) {
+		dflt = d.v;
+		if (d.lim.rate_milli && (r = ctl_limit_attach(L, s, &d.lim, 0)) < 0) {
+			if (t)
+				policy_limits_undo(s, t);
+			return -r;
+		}
+		dflt.limit = (__u16)(d.lim.rate_milli ? r : 0);
 	}
 	if (s->staged) {	/* ctlua run: made live with the whole policy (lua_stage.c) */
 		if (mode >= 0)
@@ -470,6 +503,8 @@ static int l_policy(lua_State *L)
 		if (err) {
 			if (t)
 				policy_limits_undo(s, t);
+			if (set_dflt)
+				ctl_limit_detach(s, dflt.limit);
 			return ctl_fail(L, err, "cannot write the policy");
 		}
 	}

@@ -55,10 +55,10 @@ t.is(select(2, ct.unrule(4294967297)), "ENOENT: no rule with id 4294967297",
 t.raises("bad argument #1 to 'ct.unrule' (expected an integer, got string)", ct.unrule, "one")
 t.raises("bad argument #1 to 'ct.mode' (invalid option 'bogus')", ct.mode, "bogus")
 t.raises("bad argument #1 to 'ct.default' (invalid option 'allow')", ct.default, "allow")
-t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark))",
+t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark, limit))",
 	ct.default, "alloc", { ttl = 5 })
 t.raises("bad argument #2 to 'ct.default' (table expected, got number)", ct.default, "alloc", 5)
-t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark))",
+t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark, limit))",
 	ct.default, nil, { ttl = 5 })
 t.raises("bad argument #2 to 'ct.verdict' (invalid option 'nah')", ct.verdict, U, "nah")
 t.raises("bad argument #2 to 'ct.verdict' (string expected, got nil)", ct.verdict, U, nil)

@@ -26,8 +26,8 @@ local cases = {
 	 "(field 'default': field 'timeout': -1 is out of range 0 to 4294967295)"},
 	{{default = {timeout = 1}}, "(field 'default': field 'action': missing (\"pass\", \"alloc\" or \"drop\"))"},
 	{{default = {action = "alloc", ttl = 1}},
-	 "(field 'default': unknown field 'ttl' (known: action, timeout, status, mark))"},
-	{{default = 5}, "(field 'default': expected an action or {action=, timeout=, status=, mark=}, got number)"},
+	 "(field 'default': unknown field 'ttl' (known: action, timeout, status, mark, limit))"},
+	{{default = 5}, "(field 'default': expected an action or {action=, timeout=, status=, mark=, limit=}, got number)"},
 	{{mode = "on"}, "(field 'mode': invalid option 'on')"},
 	{{rule = {}}, "(unknown field 'rule' (known: mode, default, rules))"},
 }

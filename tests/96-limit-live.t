@@ -38,6 +38,17 @@ print("NAMES", ct.limit("nope"))
 print("IDS", ct.limit(1000))
 ct.unrule(ids[1])
 print("UNRULE", #ct.limits())
+-- the default's limit: shown with its opts, listed without a rule, freed with it
+local action, opts = ct.default("alloc", {timeout = 5000, limit = {rate = 50, per = "dport"}})
+print("DEFAULT_LIMIT", action, opts.timeout, show(opts.limit), ct.limits()[2].rule, #ct.limits())
+ct.policy{default = {action = "drop", limit = {rate = 2, over = "pass"}}}
+local _, o2 = ct.default()
+print("POLICY_DEFAULT", show(o2.limit), #ct.limits())
+ct.default("pass")
+print("DEFAULT_GONE", #ct.limits(), (ct.default()))
+try(ct.default, "alloc", {limit = {rate = 0}})
+try(ct.policy, {default = {action = "alloc", limit = {rate = 1, per = "sport"}}})
+try(ct.verdict, ct.tuple "udp 198.18.0.1:1 -> 198.18.0.2:2", "alloc", {limit = {rate = 1}})
 try(ct.rule, {action = "alloc", limit = {rate = 0}})
 try(ct.rule, {action = "alloc", limit = {rate = -5, burst = 2}})
 try(ct.rule, {action = "alloc", limit = {rate = 1e10}})
@@ -104,6 +115,17 @@ has_line "$OUT" "ERR	bad argument #1 to 'ct.limit' (1024 is out of range 1 to 10
 	"ct.limit: an id out of range"
 has_line "$OUT" "AFTER	1" "refused rules took no limit"
 
+has_line "$OUT" "DEFAULT_LIMIT	alloc	5000	2 nil 50 50 dport drop	nil	2" \
+	"ct.default takes a limit, shows it with its opts; ct.limits() lists it without a rule"
+has_line "$OUT" "POLICY_DEFAULT	3 nil 2 2 src pass	2" "ct.policy's default takes one, the old one is freed"
+has_line "$OUT" "DEFAULT_GONE	1	pass" "a default without a limit frees it"
+has_line "$OUT" "ERR	bad argument #2 to 'ct.default' (field 'limit': $rate, got 0)" \
+	"ct.default: a bad limit refused"
+has_line "$OUT" "ERR	bad argument #1 to 'ct.policy' (field 'default': field 'limit': field 'per': 'sport' $perr" \
+	"ct.policy: a bad default limit refused"
+has_line "$OUT" "ERR	bad argument #3 to 'ct.verdict' (unknown field 'limit' (known: timeout, status, mark))" \
+	"a per-flow verdict takes no limit"
+
 # --- a staged policy (ctlua check, ctlua run): limits read, taken at the commit ---
 mkdir -m 700 "$TEST_TMP/pol"
 cat >"$TEST_TMP/pol/limits.lua" <<'EOF_LUA'
@@ -133,9 +155,12 @@ is "$(grep '^LIVE' <<<"$OUT")" "LIVE	dns	5	true	2" \
 # --- with traffic: a rate raised live, an idle key refilled ---
 cat >"$TEST_TMP/live.lua" <<'EOF_LUA'
 local ifname, secs, mode = arg[1], tonumber(arg[2]), arg[3]
-local per = mode == "change" and "rule" or "dst"
-ct.rule{proto = "udp", dport = {20000, 29999}, action = "alloc", timeout = 30000,
-	limit = {rate = 20, burst = 20, per = per, name = "live"}}
+if mode == "change" then	-- a rule's limit, and the default's
+	ct.rule{proto = "udp", dport = {20000, 29999}, action = "alloc", timeout = 30000,
+		limit = {rate = 20, burst = 20, per = "rule", name = "live"}}
+else
+	ct.default("alloc", {timeout = 30000, limit = {rate = 20, burst = 20, per = "dst", name = "live"}})
+end
 local first, phase, allocs = nil, {0, 0}, 0
 ct.on("miss", function(ev)
 	if first or mode ~= "change" then return end
@@ -173,7 +198,8 @@ within "$a1" "$(awk -v t="$t1" 'BEGIN { printf "%d", 20 + 20 * t }')" "before th
 within "$((total - a1))" "$(awk -v t="$t1" -v T="$T" 'BEGIN { printf "%d", 80 * (T - t) }')" \
 	"after ct.limit raised it to 80, live"
 
-# per dst: 1 s of flood, 1.5 s idle (the bucket refills in burst / rate = 1 s), 1 s more
+# the default's limit, per dst: 1 s of flood, 1.5 s idle (the bucket refills in
+# burst / rate = 1 s), 1 s more
 ctlua_start "$NS_A" 30 "$TEST_TMP/live.lua" "$IF_A" 5 refill
 wait_line "$CTLUA_OUT" '^READY' 10 || diag "the policy did not start"
 F1=$(flood_from_b "$ADDR_A" 1 300 198.18.0.2 20000)
