@@ -175,6 +175,8 @@ static bool finalizing(lua_State *L)
 void ctl_state_release(struct ctl_state *s)
 {
 	ctl_events_close(s);
+	if (s->staged)		/* never went live: the limits it took go too */
+		ctl_limits_abandon(s);
 	if (!s->dp_borrowed) {	/* a staged policy's are the running one's (lua_stage.c) */
 		ctl_vbuf_free(s->vbuf);
 		ctl_dp_close(s->dp);

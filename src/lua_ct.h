@@ -182,20 +182,23 @@ int ctl_ready(lua_State *L, struct ctl_state *s);
 /*
  * Rate limits (lua_limit.c). ctl_limit_check reads a rule's limit field, the table at
  * @idx, into @out; misuse raises "field 'limit': ..." as argument @arg's.
- * ctl_limit_attach gives @spec a slot for rule @rule_id, taken by @s, loading the
- * datapath if need be; returns the slot (0 in ctlua check, which loads none), or
- * pushes nil, msg, errno and returns -3. ctl_limit_detach frees a slot again (its
- * rule could not be written). ctl_limits_reap frees the slots @s took that no live
- * policy used and its rules no longer name (a staged policy's, replaced); call it
- * before taking more. ctl_limits_sweep, after a policy went live, frees the slots the
- * live policy used before and no longer names, then reaps @s's. ctl_limit_push sets field 'limit' of
- * the table on top to slot @idx's spec, as a rule takes it (nothing for slot 0).
+ * ctl_limit_attach gives @spec a slot for rule @rule_id (0: the default), taken by @s,
+ * loading the datapath if need be; returns the slot (0 in ctlua check, which loads
+ * none), or pushes nil, msg, errno and returns -3. ctl_limit_detach frees a slot again
+ * (its rule could not be written). ctl_limits_reap frees the slots @s took that no live
+ * policy used and its rules and staged default no longer name (a staged policy's,
+ * replaced); call it before taking more. ctl_limits_abandon frees all of those, named
+ * or not (a staged policy that never went live). ctl_limits_sweep, after a policy went
+ * live, frees the slots the live policy used before and no longer names, then reaps
+ * @s's. ctl_limit_push sets field 'limit' of the table on top to slot @idx's spec, as
+ * a rule takes it (nothing for slot 0).
  */
 struct ctlua_limit;
 void ctl_limit_check(lua_State *L, int idx, int arg, struct ctlua_limit *out);
 int ctl_limit_attach(lua_State *L, struct ctl_state *s, struct ctlua_limit *spec, __u32 rule_id);
 void ctl_limit_detach(struct ctl_state *s, unsigned int idx);
 void ctl_limits_reap(struct ctl_state *s);
+void ctl_limits_abandon(struct ctl_state *s);
 void ctl_limits_sweep(struct ctl_state *s);
 void ctl_limit_push(lua_State *L, struct ctl_state *s, unsigned int idx);
 

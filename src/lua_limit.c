@@ -169,16 +169,17 @@ void ctl_limit_detach(struct ctl_state *s, unsigned int idx)
 	}
 }
 
-void ctl_limits_reap(struct ctl_state *s)
+/* Free the slots @s took that no live policy used; with @keep, not those it still names. */
+static void free_pending(struct ctl_state *s, bool keep)
 {
 	bool used[CTLUA_MAX_LIMITS] = { false };
 	struct ctl_limit_map m;
 
 	if (!s->dp || !s->limit_owner || ctl_limit_map_open(s->dp, &m))
 		return;
-	for (unsigned int i = 0; i < s->rules.n; i++)
+	for (unsigned int i = 0; keep && i < s->rules.n; i++)
 		used[s->rules.e[i].rule.verdict.limit & (CTLUA_MAX_LIMITS - 1)] = true;
-	if (s->staged)
+	if (keep && s->staged)
 		used[s->stage_dflt.limit & (CTLUA_MAX_LIMITS - 1)] = true;
 	for (unsigned int i = 1; i < CTLUA_MAX_LIMITS; i++) {
 		const struct ctlua_limit *l = &m.slot[i];
@@ -188,6 +189,16 @@ void ctl_limits_reap(struct ctl_state *s)
 			ctl_limit_free(&m, i);
 	}
 	ctl_limit_map_close(&m);
+}
+
+void ctl_limits_reap(struct ctl_state *s)
+{
+	free_pending(s, true);
+}
+
+void ctl_limits_abandon(struct ctl_state *s)
+{
+	free_pending(s, false);
 }
 
 void ctl_limits_sweep(struct ctl_state *s)

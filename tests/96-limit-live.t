@@ -152,6 +152,31 @@ is "$(grep '^LIVE' <<<"$OUT")" "LIVE	dns	5	true	2" \
 	"ctlua run: the live policy's limit alone, live; the one it replaced while staged is gone" ||
 	show_ctlua
 
+# a reload that fails after its limits were taken leaves the running policy's alone
+cat >"$TEST_TMP/pol/reload.lua" <<'EOF_LUA'
+ct.rule{proto = "udp", dport = 53, action = "alloc", limit = {rate = 5, name = "first"}}
+ct.every(100, function()
+	local names = {}
+	for _, l in ipairs(ct.limits()) do names[#names + 1] = l.name .. (l.live and "+" or "-") end
+	print("LIMITS", table.concat(names, " "))
+	io.stdout:flush()
+end)
+EOF_LUA
+ctlua_start "$NS_A" 20 run "$TEST_TMP/pol/reload.lua"
+wait_line "$CTLUA_OUT" '^LIMITS' 10
+cat >"$TEST_TMP/pol/reload.lua" <<'EOF_LUA'
+ct.rule{proto = "udp", dport = 53, action = "alloc", limit = {rate = 5, name = "second"}}
+ct.default("alloc", {limit = {rate = 1, name = "third"}})
+error("this reload fails")
+EOF_LUA
+kill -HUP "$CTLUA_PID"
+wait_line "$CTLUA_ERR" 'reload failed' 10
+sleep 0.3
+kill -INT "$CTLUA_PID"
+ctlua_finish
+is "$(tail -n 1 <<<"$(grep '^LIMITS' <<<"$OUT")")" "LIMITS	first+" \
+	"a reload that failed took nothing for good: the running policy's limit alone" || show_ctlua
+
 # --- with traffic: a rate raised live, an idle key refilled ---
 cat >"$TEST_TMP/live.lua" <<'EOF_LUA'
 local ifname, secs, mode = arg[1], tonumber(arg[2]), arg[3]
