@@ -30,6 +30,7 @@ struct ctl_limit_map {
 	int buckets_fd;
 };
 
+/* Map @dp's spec array into *@m (and note its counts' and buckets' fds); close unmaps. */
 int ctl_limit_map_open(struct ctl_dp *dp, struct ctl_limit_map *m);
 void ctl_limit_map_close(struct ctl_limit_map *m);
 
