@@ -109,6 +109,8 @@ CORE_OBJS += lua_entry.o
 CORE_OBJS += lua_link.o
 CORE_OBJS += lua_policy.o
 CORE_OBJS += lua_counts.o	# ct.rules()'s counts, ct.stats().sources
+CORE_OBJS += ratelimit.o	# rate limits: the slots of the program's spec array
+CORE_OBJS += lua_limit.o	# ct.limits, ct.limit, a rule's limit field
 CORE_OBJS += lua_events.o
 CORE_OBJS += lua_stage.o
 CORE_OBJS += lua_event.o
@@ -141,7 +143,7 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/ctlua.bpf.o: bpf/ctlua.bpf.c bpf/ctlua.h bpf/kfuncs.h $(BUILD)/vmlinux.h
+$(BUILD)/ctlua.bpf.o: bpf/ctlua.bpf.c bpf/ctlua.h bpf/kfuncs.h bpf/limit.h $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf \
 		$(CLANG_SYS) -c $< -o $@

@@ -182,6 +182,7 @@ static __always_inline __be16 pkt_protocol(struct pkt p)
 {
 	return p.xdp ? 0 : (__be16)pkt_skb(p)->protocol;
 }
+#include "limit.h"
 
 /* Build the kfunc tuple from a flow; returns its size (12 or 36), 0 if the family is unknown. */
 static __always_inline __u32 flow_to_tuple(const struct ctlua_flow *f, struct bpf_sock_tuple *t)
@@ -944,6 +945,7 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 	const struct ctlua_verdict *v;
 	const struct ctlua_policy *pol;
 	const struct ctlua_config *cfg;
+	struct ctlua_verdict over;	/* a limited miss's over action */
 	struct ctlua_stats *st;
 	struct ctlua_count *by;
 	struct ctlua_flow f = {};
@@ -980,6 +982,8 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 
 	v = decide(st, cfg, pol, slot, &f, &by_i);
 	by = count_decided(by_i);
+	if (v->limit)
+		v = limit_apply(st, v, &f, &over);
 	emit(st, pol, pkt, CTLUA_EV_MISS, dir, &f, v, 0, 0);
 	if (pol->mode != CTLUA_MODE_ENFORCE)
 		return TC_ACT_UNSPEC;

@@ -83,6 +83,7 @@ enum ctlua_stat {
 	CTLUA_STAT_VERDICTS_FULL,	/* host: verdicts refused, the table was full */
 	CTLUA_STAT_VERDICTS_EXPIRED,	/* host: idle verdicts removed to make room */
 	CTLUA_STAT_WAKEUPS,		/* events that woke the reader (it was asleep) */
+	CTLUA_STAT_LIMITED,		/* misses over their limit: got its over-action */
 	/* details of a slot above: counted with it, not in packets' sum */
 	CTLUA_STAT_IPV6_FRAGMENTS,	/* of fragments, the IPv6 ones */
 	CTLUA_STAT_IPV6_EXT_WALKED,	/* IPv6 whose extension headers were walked */
@@ -172,11 +173,75 @@ _Static_assert(sizeof(struct ctlua_opts) == 16, "ctlua_opts layout");
 struct ctlua_verdict {
 	__u8 action;		/* enum ctlua_action */
 	__u8 source;		/* per-flow verdicts: enum ctlua_source; else 0 */
-	__u8 pad[2];
+	__u16 limit;		/* slot of ctl_limits that meters this action; 0: none */
 	__u32 rule_id;		/* the rule it came from, 0 if none */
 	struct ctlua_opts opts;
 };
 _Static_assert(sizeof(struct ctlua_verdict) == 24, "ctlua_verdict layout");
+
+/*
+ * Rate limits (doc/performance.md, "Rate limits in the kernel"). A verdict whose limit
+ * is not 0 names a slot of ctl_limits (an mmap-able array the host writes); the miss it
+ * decides takes a token from its key's bucket, and is decided by the limit's over
+ * action instead when there is none. A bucket is one time, GCRA's "theoretical arrival
+ * time" (as lua/limit.lua): when it would be full again; taking a token moves it
+ * step_ns later, and is refused when that would put it more than span_ns past now.
+ * The host turns rate and burst into step_ns and span_ns, so the program divides
+ * nothing. Buckets live in ctl_lbuckets, an LRU hash; a key idle for span_ns is full,
+ * the same as a key with no bucket, so eviction changes no answer that matters.
+ */
+#define CTLUA_MAX_LIMITS	1024	/* slots of ctl_limits, 0 unused; a power of two */
+#define CTLUA_LIMIT_KEYS	65536	/* buckets held at once, all limits together */
+
+/* What a limit's buckets are per. */
+enum ctlua_limit_per {
+	CTLUA_PER_RULE = 0,	/* one bucket for every flow the verdict decides */
+	CTLUA_PER_SRC = 1,	/* the source address under mask4 or mask6 */
+	CTLUA_PER_DST = 2,	/* the destination address, the same way */
+	CTLUA_PER_DPORT = 3,	/* the destination port */
+	CTLUA_PER_NR
+};
+
+/* ctlua_limit.flags: the host's bookkeeping; the program reads none of it. */
+#define CTLUA_LIMIT_USED	(1u << 0)	/* the slot is taken */
+#define CTLUA_LIMIT_LIVE	(1u << 1)	/* a live policy has used it */
+
+struct ctlua_limit {
+	__u64 step_ns;		/* 1e9 / rate; 0: a free slot, which admits every flow */
+	__u64 span_ns;		/* burst * step_ns */
+	__be32 mask4[4];	/* the bits of an IPv4 address the key keeps ([1..3] zero) */
+	__be32 mask6[4];	/* ... of an IPv6 address */
+	__u32 gen;		/* in every bucket key: a slot taken again starts afresh */
+	__u8 per;		/* enum ctlua_limit_per */
+	__u8 over;		/* CTLUA_ACT_PASS or CTLUA_ACT_DROP: a flow over the limit */
+	__u8 flags;		/* CTLUA_LIMIT_* */
+	__u8 pad;
+	/* what the user gave, for ct.limits(); the program reads none of it */
+	__u64 rate_milli;	/* new flows per 1000 s */
+	__u32 burst;		/* flows */
+	__u32 rule_id;		/* the rule it was given with, 0 if none */
+	__u32 owner;		/* the Lua state that took the slot (lua_limit.c) */
+	__u32 pad2;
+	char name[32];		/* NUL-terminated; "" if it has none */
+};
+_Static_assert(sizeof(struct ctlua_limit) == 112, "ctlua_limit layout");
+
+/* Key of ctl_lbuckets. */
+struct ctlua_limit_key {
+	__u32 gen;		/* the slot's gen */
+	__u16 slot;
+	__u8 family;		/* of addr; 0 when the key is no address */
+	__u8 pad;
+	__be32 addr[4];		/* the masked address; per dport: the port in addr[0] */
+};
+_Static_assert(sizeof(struct ctlua_limit_key) == 24, "ctlua_limit_key layout");
+
+/* Per limit and per CPU (ctl_lcounts): what its buckets decided. */
+struct ctlua_limit_count {
+	__u64 admitted;		/* the verdict's own action applied */
+	__u64 over;		/* the over action applied */
+};
+_Static_assert(sizeof(struct ctlua_limit_count) == 16, "ctlua_limit_count layout");
 
 /*
  * Value of the per-flow verdict map: the verdict, and when it was last used, in

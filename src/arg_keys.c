@@ -16,8 +16,14 @@ const char *const ctl_keys_tuple[] = { "src", "dst", "sport", "dport", "proto", 
 const char *const ctl_keys_opts[] = { OPTS_KEYS, NULL };
 /* "id", "counts": what ct.rules() shows, taken back and ignored (the rule is new) */
 const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "dport", "action",
-				      OPTS_KEYS, "priority", "id", "counts", NULL };
+				      OPTS_KEYS, "priority", "id", "counts", "limit", NULL };
+/* a rule's limit; "id": what ct.rules() shows, ignored */
+const char *const ctl_keys_limit[] = { "rate", "burst", "per", "over", "name", "id", NULL };
+const char *const ctl_keys_limit_change[] = { "rate", "burst", "over", NULL };
 const char *const ctl_keys_answer[] = { "action", OPTS_KEYS, NULL };
+/* the default: its opts may carry a rate limit, as a rule's do */
+const char *const ctl_keys_default[] = { OPTS_KEYS, "limit", NULL };
+const char *const ctl_keys_policy_default[] = { "action", OPTS_KEYS, "limit", NULL };
 const char *const ctl_keys_policy[] = { "mode", "default", "rules", NULL };
 const char *const ctl_keys_config[] = { "verdicts", "verdict_idle", "pin", "when_stopped", NULL };
 const char *const ctl_keys_attach[] = { "dir", "wait", "takeover", "orphans", "hook",
@@ -51,8 +57,9 @@ static const struct {
 	{ "ct.verdict", 1, ctl_keys_tuple },
 	{ "ct.verdict", 3, ctl_keys_opts },
 	{ "ct.forget", 1, ctl_keys_tuple },
-	{ "ct.default", 2, ctl_keys_opts },
+	{ "ct.default", 2, ctl_keys_default },
 	{ "ct.rule", 1, ctl_keys_rule },
+	{ "ct.limit", 2, ctl_keys_limit_change },
 	{ "ct.policy", 1, ctl_keys_policy },
 	{ "ct.config", 1, ctl_keys_config },
 	{ "ct.attach", 2, ctl_keys_attach },
@@ -75,6 +82,8 @@ const char *const *ctl_arg_keys(const char *func, int arg, const char *field)
 				return ctl_keys_zone;
 			if (!strcmp(field, "snat") || !strcmp(field, "dnat"))
 				return ctl_keys_nat;
+			if (!strcmp(field, "limit"))
+				return ctl_keys_limit;
 		}
 	return NULL;
 }

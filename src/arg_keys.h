@@ -10,6 +10,10 @@
 extern const char *const ctl_keys_tuple[];	/* ct.tuple{...} and every tuple as a table */
 extern const char *const ctl_keys_opts[];	/* timeout, status, mark: ct.default, ct.verdict */
 extern const char *const ctl_keys_rule[];	/* ct.rule{...}, ct.policy's rules */
+extern const char *const ctl_keys_limit[];	/* a rule's limit = {...} */
+extern const char *const ctl_keys_default[];	/* ct.default's opts, limit too */
+extern const char *const ctl_keys_policy_default[];	/* ct.policy's default = {...} */
+extern const char *const ctl_keys_limit_change[];	/* ct.limit(id, {...}) */
 extern const char *const ctl_keys_answer[];	/* ct.policy's default: action and opts */
 extern const char *const ctl_keys_policy[];	/* ct.policy{...} */
 extern const char *const ctl_keys_config[];	/* ct.config{...} */

@@ -802,6 +802,13 @@ int ctl_dp_events_fd(const struct ctl_dp *dp)
 	return bpf_map__fd(dp->skel->maps.ctl_events);
 }
 
+void ctl_dp_limit_fds(const struct ctl_dp *dp, struct ctl_dp_limit_fds *out)
+{
+	out->specs = bpf_map__fd(dp->skel->maps.ctl_limits);
+	out->counts = bpf_map__fd(dp->skel->maps.ctl_lcounts);
+	out->buckets = bpf_map__fd(dp->skel->maps.ctl_lbuckets);
+}
+
 __u64 *ctl_dp_asleep(const struct ctl_dp *dp)
 {
 	return &dp->skel->data_wake->ctl_asleep;

@@ -201,6 +201,11 @@ int ctl_dp_prog_fd(struct ctl_dp *dp, int dir, bool l3);
 /* The XDP program's fd (ctlua_xdp: ingress, Ethernet), loaded on its first call, or -errno. */
 int ctl_dp_xdp_fd(struct ctl_dp *dp);
 int ctl_dp_events_fd(const struct ctl_dp *dp);
+/* The rate limits' maps (bpf/limit.h): specs (mmap-able), per-CPU counts, buckets. */
+struct ctl_dp_limit_fds {
+	int specs, counts, buckets;
+};
+void ctl_dp_limit_fds(const struct ctl_dp *dp, struct ctl_dp_limit_fds *out);
 /*
  * The ring buffer reader's "asleep" flag (ctl_asleep in bpf/ctlua.h's wakeup protocol),
  * mapped into this process: set it before blocking, clear it after.

@@ -178,6 +178,8 @@ static bool finalizing(lua_State *L)
 void ctl_state_release(struct ctl_state *s)
 {
 	ctl_events_close(s);
+	if (s->staged)		/* never went live: the limits it took go too */
+		ctl_limits_abandon(s);
 	if (!s->dp_borrowed) {	/* a staged policy's are the running one's (lua_stage.c) */
 		ctl_vbuf_free(s->vbuf);
 		ctl_dp_close(s->dp);
@@ -245,6 +247,7 @@ int luaopen_ct(lua_State *L)
 	ctl_open_tuple(L);
 	ctl_open_link(L);
 	ctl_open_policy(L);
+	ctl_open_limit(L);
 	ctl_open_events(L);
 	ctl_open_direct(L);
 	ctl_open_kernel(L);

@@ -86,6 +86,7 @@ struct ctl_state {
 	void (*watch_out)(void *ctx, const char *line);	/* where they go; NULL: stdout */
 	void *watch_ctx;
 	__u8 events_off;		/* kinds ct.events turned off (bit 1 << kind) */
+	__u32 limit_owner;		/* tags the limit slots it took (lua_limit.c); 0: none yet */
 	bool signals_interrupt;		/* the shell: ct.run passes a signal on, as ct.poll */
 	bool events_broken;		/* the ring buffer could not be opened for the shell */
 	bool mask_unsynced;		/* ctl_ready could not write the event mask yet */
@@ -181,6 +182,29 @@ struct ctl_state *ctl_state(lua_State *L);
  * again at the next call.
  */
 int ctl_ready(lua_State *L, struct ctl_state *s);
+
+/*
+ * Rate limits (lua_limit.c). ctl_limit_check reads a rule's limit field, the table at
+ * @idx, into @out; misuse raises "field 'limit': ..." as argument @arg's.
+ * ctl_limit_attach gives @spec a slot for rule @rule_id (0: the default), taken by @s,
+ * loading the datapath if need be; returns the slot (0 in ctlua check, which loads
+ * none), or pushes nil, msg, errno and returns -3. ctl_limit_detach frees a slot again
+ * (its rule could not be written). ctl_limits_reap frees the slots @s took that no live
+ * policy used and its rules and staged default no longer name (a staged policy's,
+ * replaced); call it before taking more. ctl_limits_abandon frees all of those, named
+ * or not (a staged policy that never went live). ctl_limits_sweep, after a policy went
+ * live, frees the slots the live policy used before and no longer names, then reaps
+ * @s's. ctl_limit_push sets field 'limit' of the table on top to slot @idx's spec, as
+ * a rule takes it (nothing for slot 0).
+ */
+struct ctlua_limit;
+void ctl_limit_check(lua_State *L, int idx, int arg, struct ctlua_limit *out);
+int ctl_limit_attach(lua_State *L, struct ctl_state *s, struct ctlua_limit *spec, __u32 rule_id);
+void ctl_limit_detach(struct ctl_state *s, unsigned int idx);
+void ctl_limits_reap(struct ctl_state *s);
+void ctl_limits_abandon(struct ctl_state *s);
+void ctl_limits_sweep(struct ctl_state *s);
+void ctl_limit_push(lua_State *L, struct ctl_state *s, unsigned int idx);
 
 /* Push nil, "ENAME: <fmt...>", errno (positive) and return 3. @err may be negative. */
 int ctl_fail(lua_State *L, int err, const char *fmt, ...);
@@ -417,6 +441,7 @@ void ctl_state_release(struct ctl_state *s);
 void ctl_open_tuple(lua_State *L);	/* also creates the tuple metatable */
 void ctl_open_link(lua_State *L);
 void ctl_open_policy(lua_State *L);
+void ctl_open_limit(lua_State *L);
 void ctl_open_events(lua_State *L);
 void ctl_open_direct(lua_State *L);
 void ctl_open_kernel(lua_State *L);

@@ -61,13 +61,14 @@ static int l_mode(lua_State *L)
  */
 static int l_default(lua_State *L)
 {
-	const char *const *keys = ctl_keys_opts;
+	const char *const *keys = ctl_keys_default;
 	struct ctl_state *s = ctl_state(L);
 	bool set_action = !lua_isnoneornil(L, 1), set_opts = !lua_isnoneornil(L, 2);
 	const struct ctlua_verdict *v;
 	struct ctl_dp_policy p;
 	struct ctlua_opts o = {};
-	int action = 0, r, err;
+	struct ctlua_limit lim = {};
+	int action = 0, r, err, slot = 0;
 
 	if (set_action)
 		action = ctl_check_option(L, 1, NULL, ctl_action_names);
@@ -75,14 +76,21 @@ static int l_default(lua_State *L)
 		luaL_checktype(L, 2, LUA_TTABLE);
 		ctl_check_keys(L, 2, 2, keys);
 		ctl_check_opts(L, 2, 2, false, &o);
+		if (lua_getfield(L, 2, "limit") != LUA_TNIL)
+			ctl_limit_check(L, -1, 2, &lim);
+		lua_pop(L, 1);
 	}
+	if (lim.rate_milli && (slot = ctl_limit_attach(L, s, &lim, 0)) < 0)
+		return -slot;
 	if (s->staged) {	/* ctlua run: made live with the whole policy */
 		if (set_action) {
 			memset(&s->stage_dflt, 0, sizeof(s->stage_dflt));
 			s->stage_dflt.action = (__u8)action;
 		}
-		if (set_action || set_opts)
+		if (set_action || set_opts) {
 			s->stage_dflt.opts = o;
+			s->stage_dflt.limit = (__u16)slot;
+		}
 		v = &s->stage_dflt;
 		goto out;
 	}
@@ -95,14 +103,19 @@ static int l_default(lua_State *L)
 			p.dflt.action = (__u8)action;
 		}
 		p.dflt.opts = o;	/* a new action without opts has none */
-		if ((err = ctl_dp_put_policy(s->dp, &p)))
+		p.dflt.limit = (__u16)slot;
+		if ((err = ctl_dp_put_policy(s->dp, &p))) {
+			ctl_limit_detach(s, (unsigned int)slot);
 			return ctl_fail(L, err, "cannot write the policy");
+		}
+		ctl_limits_sweep(s);
 	}
 	v = &p.dflt;
 out:
 	lua_pushstring(L, ctl_action_names[v->action]);
 	lua_newtable(L);
 	ctl_push_opts_fields(L, &v->opts);
+	ctl_limit_push(L, s, v->limit);
 	return 2;
 }
 
@@ -211,6 +224,8 @@ static int write_rules(struct ctl_state *s, const struct ctl_rules *t,
 	np.nrules = ctl_rules_flatten(t, flat);
 	err = ctl_dp_put_policy(s->dp, &np);
 	free(flat);
+	if (!err)
+		ctl_limits_sweep(s);
 	return err;
 }
 
@@ -221,7 +236,8 @@ static int write_rules(struct ctl_state *s, const struct ctl_rules *t,
  * (plain text with @arg 0). Each field's type is checked as it is read; rules.c checks
  * what they mean together.
  */
-static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_Integer *priority)
+static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_Integer *priority,
+		      struct ctlua_limit *lim)
 {
 	struct ctl_rule_spec spec = {};
 	char why[200];
@@ -249,6 +265,9 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 	if (lua_getfield(L, idx, "counts") != LUA_TNIL && !lua_istable(L, -1))
 		ctl_arg_error(L, arg, "field 'counts': expected a table (ct.rules() shows one), got %s",
 			      luaL_typename(L, -1));
+	lim->rate_milli = 0;	/* no limit; the slot is taken once the rule is sure to be added */
+	if (lua_getfield(L, idx, "limit") != LUA_TNIL)
+		ctl_limit_check(L, -1, arg, lim);
 	lua_pop(L, 1);
 	if (ctl_rule_compile(&spec, r, why, sizeof(why)))
 		ctl_arg_error(L, arg, "%s", why);
@@ -261,22 +280,30 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 static int l_rule(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
+	struct ctlua_limit lim;
 	struct ctlua_rule r;
 	lua_Integer priority;
-	int pos, rr, err;
+	int pos, rr, err, slot;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
-	read_rule(L, 1, 1, &r, &priority);
+	read_rule(L, 1, 1, &r, &priority, &lim);
 	if (s->rules.n >= CTLUA_MAX_RULES)
 		return ctl_fail(L, E2BIG, "the rule table is full (%d rules)", CTLUA_MAX_RULES);
 	if (!s->staged && (rr = ctl_ready(L, s)))	/* staged: the commit loads it */
 		return rr;
+	ctl_limits_reap(s);
+	if (lim.rate_milli) {
+		if ((slot = ctl_limit_attach(L, s, &lim, s->rules.last_id + 1)) < 0)
+			return -slot;
+		r.verdict.limit = (__u16)slot;
+	}
 
 	pos = ctl_rules_add(&s->rules, &r, priority);
 	err = pos < 0 ? pos : write_rules(s, &s->rules, NULL);
 	if (err) {
 		if (pos >= 0)
 			ctl_rules_undo_add(&s->rules, pos);	/* the kernel has the old table */
+		ctl_limit_detach(s, r.verdict.limit);
 		return ctl_fail(L, err, "cannot write the rule table");
 	}
 	lua_pushinteger(L, r.id);
@@ -304,25 +331,69 @@ static void check_value(lua_State *L, lua_CFunction fn, void *ud, const char *pr
 	ctl_arg_error(L, 1, "%s: %s", prefix, lua_tostring(L, -1));
 }
 
-/* One rule of ct.policy's list, for check_value: @ud a struct ctl_rules to add it to. */
+/* ct.policy's rules as read: the table, and the limit of each (rate 0: none) in order. */
+struct policy_rules {
+	struct ctl_rules *t;
+	struct ctlua_limit *lim;	/* one per rule of the list */
+	unsigned int n;			/* rules read so far */
+};
+
+/* One rule of ct.policy's list, for check_value: @ud a struct policy_rules to add it to. */
 static int policy_rule(lua_State *L)
 {
-	struct ctl_rules *t = lua_touserdata(L, 1);
+	struct policy_rules *pr = lua_touserdata(L, 1);
 	struct ctlua_rule r;
 	lua_Integer priority;
 
 	if (!lua_istable(L, 2))
 		luaL_error(L, "expected a rule table, got %s", luaL_typename(L, 2));
-	read_rule(L, 2, 0, &r, &priority);
-	ctl_rules_add(t, &r, priority);
+	read_rule(L, 2, 0, &r, &priority, &pr->lim[pr->n]);
+	ctl_rules_add(pr->t, &r, priority);
+	pr->n++;
 	return 0;
 }
+
+/*
+ * Give the limits of ct.policy's rules their slots; the rule read i-th has the id
+ * @first + i. Returns 0, or frees what it took, pushes nil, msg, errno and returns 3.
+ */
+static int policy_limits(lua_State *L, struct ctl_state *s, struct policy_rules *pr, __u32 first)
+{
+	for (unsigned int i = 0; i < pr->n; i++) {
+		int pos = ctl_rules_find(pr->t, first + i), slot;
+
+		if (!pr->lim[i].rate_milli || pos < 0)
+			continue;
+		if ((slot = ctl_limit_attach(L, s, &pr->lim[i], first + i)) < 0) {
+			while (i-- > 0)
+				if ((pos = ctl_rules_find(pr->t, first + i)) >= 0)
+					ctl_limit_detach(s, pr->t->e[pos].rule.verdict.limit);
+			return -slot;
+		}
+		pr->t->e[pos].rule.verdict.limit = (__u16)slot;
+	}
+	return 0;
+}
+
+/* Free the slots of @t's limits (a table that was not written after all). */
+static void policy_limits_undo(struct ctl_state *s, const struct ctl_rules *t)
+{
+	for (unsigned int i = 0; i < t->n; i++)
+		ctl_limit_detach(s, t->e[i].rule.verdict.limit);
+}
+
+/* ct.policy's default as read: the verdict, and its limit (rate 0: none). */
+struct policy_default {
+	struct ctlua_verdict v;
+	struct ctlua_limit lim;
+};
 
 /* ct.policy's default, for check_value: "action" or {action=, opts...} into @ud. */
 static int policy_default(lua_State *L)
 {
-	const char *const *keys = ctl_keys_answer;
-	struct ctlua_verdict *v = lua_touserdata(L, 1);
+	const char *const *keys = ctl_keys_policy_default;
+	struct policy_default *d = lua_touserdata(L, 1);
+	struct ctlua_verdict *v = &d->v;
 	int action;
 
 	if (lua_type(L, 2) == LUA_TSTRING) {	/* "drop" is {action = "drop"} */
@@ -332,8 +403,8 @@ static int policy_default(lua_State *L)
 		lua_replace(L, 2);
 	}
 	if (!lua_istable(L, 2))
-		luaL_error(L, "expected an action or {action=, timeout=, status=, mark=}, got %s",
-			   luaL_typename(L, 2));
+		luaL_error(L, "expected an action or {action=, timeout=, status=, mark=, limit=}, "
+			   "got %s", luaL_typename(L, 2));
 	ctl_check_keys(L, 2, 0, keys);
 	if (lua_getfield(L, 2, "action") == LUA_TNIL)
 		luaL_error(L, "field 'action': missing (\"pass\", \"alloc\" or \"drop\")");
@@ -342,6 +413,10 @@ static int policy_default(lua_State *L)
 	memset(v, 0, sizeof(*v));
 	v->action = (__u8)action;
 	ctl_check_opts(L, 2, 0, false, &v->opts);
+	d->lim.rate_milli = 0;
+	if (lua_getfield(L, 2, "limit") != LUA_TNIL)
+		ctl_limit_check(L, -1, 0, &d->lim);
+	lua_pop(L, 1);
 	return 0;
 }
 
@@ -356,6 +431,8 @@ static int l_policy(lua_State *L)
 	const char *const *keys = ctl_keys_policy;
 	struct ctl_state *s = ctl_state(L);
 	struct ctl_rules *t = NULL;
+	struct policy_rules pr = { 0 };
+	struct policy_default d;
 	struct ctlua_verdict dflt;
 	struct ctl_dp_policy p;
 	int mode = -1, r, err;
@@ -369,7 +446,7 @@ static int l_policy(lua_State *L)
 	lua_pop(L, 1);
 	set_dflt = lua_getfield(L, 1, "default") != LUA_TNIL;
 	if (set_dflt)
-		check_value(L, policy_default, &dflt, "field 'default'");
+		check_value(L, policy_default, &d, "field 'default'");
 	else
 		lua_pop(L, 1);
 	if (lua_getfield(L, 1, "rules") != LUA_TNIL) {
@@ -386,13 +463,31 @@ static int l_policy(lua_State *L)
 		t = lua_newuserdatauv(L, sizeof(*t), 0);
 		ctl_rules_init(t);
 		t->last_id = s->rules.last_id;
+		pr.t = t;
+		pr.lim = lua_newuserdatauv(L, (size_t)n * sizeof(*pr.lim) + 1, 0);	/* at 4 */
+		lua_insert(L, 2);
 		for (lua_Integer i = 1; i <= n; i++) {
 			char prefix[48];
 
 			snprintf(prefix, sizeof(prefix), "field 'rules': item %lld", (long long)i);
-			lua_rawgeti(L, 2, i);
-			check_value(L, policy_rule, t, prefix);
+			lua_rawgeti(L, 3, i);
+			check_value(L, policy_rule, &pr, prefix);
 		}
+	}
+	if (!s->staged && (r = ctl_ready(L, s)))
+		return r;
+	if (t || set_dflt)
+		ctl_limits_reap(s);
+	if (t && (r = policy_limits(L, s, &pr, s->rules.last_id + 1)))
+		return r;
+	if (set_dflt) {
+		dflt = d.v;
+		if (d.lim.rate_milli && (r = ctl_limit_attach(L, s, &d.lim, 0)) < 0) {
+			if (t)
+				policy_limits_undo(s, t);
+			return -r;
+		}
+		dflt.limit = (__u16)(d.lim.rate_milli ? r : 0);
 	}
 	if (s->staged) {	/* ctlua run: made live with the whole policy (lua_stage.c) */
 		if (mode >= 0)
@@ -408,8 +503,13 @@ static int l_policy(lua_State *L)
 		if (set_dflt)
 			p.dflt = dflt;
 		err = write_rules(s, t ? t : &s->rules, &p);
-		if (err)
+		if (err) {
+			if (t)
+				policy_limits_undo(s, t);
+			if (set_dflt)
+				ctl_limit_detach(s, dflt.limit);
 			return ctl_fail(L, err, "cannot write the policy");
+		}
 	}
 	lua_newtable(L);
 	if (t) {
@@ -506,6 +606,7 @@ static int l_rules(lua_State *L)
 			ctl_push_count(L, &counts[i]);
 			lua_setfield(L, -2, "counts");
 		}
+		ctl_limit_push(L, s, r->verdict.limit);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	return 1;

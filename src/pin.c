@@ -33,7 +33,8 @@
  * object that loaded them).
  */
 const char *const ctl_pin_maps[CTL_PIN_NMAPS + 1] = {
-	"ctl_config", "ctl_verdicts", "ctl_rules", "ctl_policy", "ctl_stats", "ctl_counts", NULL,
+	"ctl_config", "ctl_verdicts", "ctl_rules", "ctl_policy", "ctl_stats", "ctl_counts",
+	"ctl_limits", "ctl_lcounts", "ctl_lbuckets", NULL,
 };
 
 /* The signature map's value. */

@@ -16,8 +16,9 @@ void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void test_pretty(void);
 /* tests/unit/fields.c */
 void test_fields(void);
-/* tests/unit/rules.c */
+/* tests/unit/rules.c; tests/unit/ratelimit.c */
 void test_rules(void);
+void test_ratelimit(void);
 /* tests/unit/rule_class.c; the second needs root and runs alone */
 void test_rule_class(void);
 int test_rule_class_kernel(void);
