@@ -560,8 +560,8 @@ static __always_inline __u32 lowest_bit(__u64 x)
 static __always_inline __u32 classify(const struct ctlua_rule_table *t, const struct ctlua_flow *f)
 {
 	const struct ctlua_rule_class *c = &t->cls;
-	const struct ctlua_rule_bits *src, *dst, *proto, *port;
-	__u32 cls, i;
+	const struct ctlua_rule_bits *src, *dst, *proto, *port, *sport;
+	__u32 cls, scls, i;
 	__u64 w;
 
 	if (f->family == CTLUA_AF_INET) {
@@ -573,11 +573,13 @@ static __always_inline __u32 classify(const struct ctlua_rule_table *t, const st
 	}
 	proto = &c->proto_bits[f->proto == IPPROTO_UDP];
 	cls = c->port_class[bpf_ntohs(f->dport)];
-	if (cls > 2 * CTLUA_MAX_RULES)
+	scls = c->sport_class[bpf_ntohs(f->sport)];
+	if (cls > 2 * CTLUA_MAX_RULES || scls > 2 * CTLUA_MAX_RULES)
 		return CTLUA_MAX_RULES;
 	port = &c->port_bits[cls];
+	sport = &c->sport_bits[scls];
 	for (i = 0; i < CTLUA_RULE_WORDS; i++) {
-		w = src->w[i] & dst->w[i] & proto->w[i] & port->w[i];
+		w = src->w[i] & dst->w[i] & proto->w[i] & port->w[i] & sport->w[i];
 		if (w)
 			return i * 64 + lowest_bit(w);
 	}

@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		14
+#define CTLUA_ABI		15
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
@@ -146,7 +146,8 @@ _Static_assert(sizeof(struct ctlua_flow_verdict) == 32, "ctlua_flow_verdict layo
 /*
  * One rule. A packet matches when every set field matches: family 0 and proto 0
  * mean any; prefixes compare (addr & mask) == addr, so a zero mask matches all;
- * dport_lo..dport_hi (host order, inclusive) with 0..65535 meaning any.
+ * dport_lo..dport_hi and sport_lo..sport_hi (host order, inclusive) with 0..65535
+ * meaning any.
  */
 struct ctlua_rule {
 	__u32 id;
@@ -159,9 +160,11 @@ struct ctlua_rule {
 	__be32 dst_mask[4];
 	__u16 dport_lo;
 	__u16 dport_hi;
+	__u16 sport_lo;
+	__u16 sport_hi;
 	struct ctlua_verdict verdict;
 };
-_Static_assert(sizeof(struct ctlua_rule) == 100, "ctlua_rule layout");
+_Static_assert(sizeof(struct ctlua_rule) == 104, "ctlua_rule layout");
 
 /*
  * The rule classifier (doc/performance.md, "Rules at scale"): a packet's first matching
@@ -178,7 +181,8 @@ _Static_assert(sizeof(struct ctlua_rule) == 100, "ctlua_rule layout");
  * past the last interval the host repeats it to fill the CTLUA_RULE_SPANS entries.
  * A rule of the other family is in no set of this one. Addresses are in host order
  * (IPv6 as two u64, high half first), so that they compare as numbers.
- * Destination ports: port_class[port] (host order) is an interval number into port_bits.
+ * Ports: port_class[port] (host order) is an interval number into port_bits, for the
+ * destination port; sport_class and sport_bits the same for the source port.
  * Protocol: proto_bits[0] for TCP, [1] for UDP.
  */
 #define CTLUA_RULE_WORDS	(CTLUA_MAX_RULES / 64)
@@ -205,6 +209,8 @@ struct ctlua_rule_class {
 	struct ctlua_rule_bits proto_bits[2];	/* TCP, UDP */
 	struct ctlua_rule_bits port_bits[2 * CTLUA_MAX_RULES + 1];
 	__u16 port_class[65536];
+	struct ctlua_rule_bits sport_bits[2 * CTLUA_MAX_RULES + 1];
+	__u16 sport_class[65536];
 };
 _Static_assert(sizeof(struct ctlua_rule_class) % 8 == 0, "ctlua_rule_class layout");
 

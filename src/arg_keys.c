@@ -15,7 +15,7 @@
 const char *const ctl_keys_tuple[] = { "src", "dst", "sport", "dport", "proto", NULL };
 const char *const ctl_keys_opts[] = { OPTS_KEYS, NULL };
 /* "id": what ct.rules() shows, taken back and ignored (the rule gets a new one) */
-const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "dport", "action",
+const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "sport", "dport", "action",
 				      OPTS_KEYS, "priority", "id", NULL };
 const char *const ctl_keys_answer[] = { "action", OPTS_KEYS, NULL };
 const char *const ctl_keys_policy[] = { "mode", "default", "rules", NULL };

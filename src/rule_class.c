@@ -97,12 +97,31 @@ static unsigned int addr_ranges(const struct ctlua_rule *rules, unsigned int n, 
 	return nr;
 }
 
+/* A port dimension (@src: the source port) into @bits and @cls; @r and @start: scratch. */
+static void port_dim(const struct ctlua_rule *rules, unsigned int n, bool src, struct range *r,
+		     u128 *start, struct ctlua_rule_bits *bits, __u16 *cls)
+{
+	unsigned int m, j, k;
+
+	for (unsigned int i = 0; i < n; i++) {
+		r[i].lo = src ? rules[i].sport_lo : rules[i].dport_lo;
+		r[i].hi = src ? rules[i].sport_hi : rules[i].dport_hi;
+		r[i].rule = i;
+	}
+	m = spans(r, n, 65535, start, bits);
+	for (k = 0, j = 0; j < 65536; j++) {
+		if (k + 1 < m && start[k + 1] == j)
+			k++;
+		cls[j] = (__u16)k;
+	}
+}
+
 void ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 			  struct ctlua_rule_class *c)
 {
 	struct range r[CTLUA_MAX_RULES];	/* 12 KB */
 	u128 start[2 * CTLUA_MAX_RULES + 1];	/* 8 KB */
-	unsigned int nr, m, j, i, cls;
+	unsigned int nr, m, j, i;
 
 	memset(c, 0, sizeof(*c));
 	for (int dst = 0; dst < 2; dst++) {
@@ -133,16 +152,9 @@ void ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 			set_bit(&c->proto_bits[0], i);
 		if (!rules[i].proto || rules[i].proto == IPPROTO_UDP)
 			set_bit(&c->proto_bits[1], i);
-		r[i].lo = rules[i].dport_lo;
-		r[i].hi = rules[i].dport_hi;
-		r[i].rule = i;
 	}
-	m = spans(r, n, 65535, start, c->port_bits);
-	for (cls = 0, j = 0; j < 65536; j++) {
-		if (cls + 1 < m && start[cls + 1] == j)
-			cls++;
-		c->port_class[j] = (__u16)cls;
-	}
+	port_dim(rules, n, false, r, start, c->port_bits, c->port_class);
+	port_dim(rules, n, true, r, start, c->sport_bits, c->sport_class);
 }
 
 /* The program's binary search: a fixed number of steps, the last start <= @a. */
@@ -167,7 +179,7 @@ static unsigned int span_of(const void *table, int family, u128 a)
 
 unsigned int ctl_rule_class_lookup(const struct ctlua_rule_class *c, const struct ctlua_flow *f)
 {
-	const struct ctlua_rule_bits *src, *dst, *proto, *port;
+	const struct ctlua_rule_bits *src, *dst, *proto, *port, *sport;
 	int fam = f->family;
 
 	if (fam == CTLUA_AF_INET) {
@@ -179,8 +191,9 @@ unsigned int ctl_rule_class_lookup(const struct ctlua_rule_class *c, const struc
 	}
 	proto = &c->proto_bits[f->proto == IPPROTO_UDP];
 	port = &c->port_bits[c->port_class[ntohs(f->dport)]];
+	sport = &c->sport_bits[c->sport_class[ntohs(f->sport)]];
 	for (unsigned int i = 0; i < CTLUA_RULE_WORDS; i++) {
-		__u64 w = src->w[i] & dst->w[i] & proto->w[i] & port->w[i];
+		__u64 w = src->w[i] & dst->w[i] & proto->w[i] & port->w[i] & sport->w[i];
 
 		if (w)
 			return i * 64 + (unsigned int)__builtin_ctzll(w);

@@ -15,8 +15,10 @@ local cases = {
 	 "(field 'rules': item 2: field 'dport': 70000 is out of range 0 to 65535)"},
 	{{rules = {{action = "drop"}, 3}}, "(field 'rules': item 2: expected a rule table, got number)"},
 	{{rules = {{dport = 5}}}, "(field 'rules': item 1: field 'action': missing (\"pass\", \"alloc\" or \"drop\"))"},
-	{{rules = {{action = "drop", sport = 5}}}, "(field 'rules': item 1: unknown field 'sport' " ..
-	 "(known: proto, family, src, dst, dport, action, timeout, status, mark, priority, id))"},
+	{{rules = {{action = "drop", port = 5}}}, "(field 'rules': item 1: unknown field 'port' " ..
+	 "(known: proto, family, src, dst, sport, dport, action, timeout, status, mark, priority, id))"},
+	{{rules = {{action = "drop", sport = {9, 8}}}},
+	 "(field 'rules': item 1: field 'sport': expected {lo, hi} with 0 <= lo <= hi <= 65535)"},
 	{{rules = {x = 1}}, "(field 'rules': 'x' is not a list index (expected a list of rules))"},
 	{{rules = {[1] = {action = "drop"}, [3] = {action = "drop"}}},
 	 "(field 'rules': item 2 is nil (a list of rules cannot have holes))"},
