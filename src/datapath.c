@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -40,6 +41,8 @@ struct ctl_dp {
 	struct ctlua_rule rules[CTLUA_MAX_RULES];
 	unsigned int nrules;
 	struct ctlua_rule_table *table;	/* the table last built, of rules table_gen */
+	struct ctlua_rule_table *slots;	/* ctl_rules, both slots, mapped (write_slot) */
+	size_t slots_len;
 	__u64 table_gen;
 	__u64 slot_gen[2];		/* the rules each slot of ctl_rules holds; 0: unknown */
 	__u64 last_gen;			/* the last number given to a set of rules */
@@ -94,15 +97,19 @@ static int read_pinned(struct ctl_dp *dp)
 		return -errno;
 	live = dp->cfg.rule_slot & 1;
 	if (bpf_map__lookup_elem(dp->skel->maps.ctl_policy, &live, sizeof(live), &dp->head,
-				 sizeof(dp->head), 0) ||
-	    bpf_map__lookup_elem(dp->skel->maps.ctl_rules, &live, sizeof(live), dp->table,
-				 sizeof(*dp->table), 0))
+				 sizeof(dp->head), 0))
 		return -errno;
 	if (dp->head.mode >= CTLUA_MODE_NR || dp->head.dflt.action >= CTLUA_ACT_NR ||
-	    dp->table->count > CTLUA_MAX_RULES)
+	    dp->slots[live].count > CTLUA_MAX_RULES ||
+	    (dp->slots[live].count && (dp->slots[live].cls.pool_used < CTLUA_RULE_SET_HEAD ||
+				       dp->slots[live].cls.pool_used > CTLUA_RULE_POOL)))
 		return -EPROTO;
-	dp->nrules = dp->table->count;
-	memcpy(dp->rules, dp->table->rule, dp->nrules * sizeof(*dp->rules));
+	dp->nrules = dp->table->count = dp->slots[live].count;
+	memcpy(dp->rules, dp->slots[live].rule, dp->nrules * sizeof(*dp->rules));
+	memcpy(dp->table->rule, dp->rules, dp->nrules * sizeof(*dp->rules));
+	if (dp->nrules)
+		memcpy(&dp->table->cls, &dp->slots[live].cls,
+		       ctl_rule_class_size(&dp->slots[live].cls));
 	dp->slot_gen[live] = dp->table_gen = dp->last_gen = 1;
 	dp->slot_gen[!live] = 0;
 	dp->retired = true;	/* a program may have read the idle slot a moment ago */
@@ -184,6 +191,16 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		ctl_dp_close(dp);
 		return err;
 	}
+	dp->slots_len = 2 * sizeof(*dp->slots);
+	dp->slots = mmap(NULL, dp->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(dp->skel->maps.ctl_rules), 0);
+	if (dp->slots == MAP_FAILED) {
+		err = -errno;
+		dp->slots = NULL;
+		snprintf(msg, len, "cannot map the rule table (%s)", strerror(-err));
+		ctl_dp_close(dp);
+		return err;
+	}
 	dp->realtime_offset = ctl_dp_clock_offset();
 	ctl_dp_set_params(dp, NULL);
 	if (dp->pin && ctl_pin_reused(dp->pin)) {
@@ -212,6 +229,8 @@ void ctl_dp_close(struct ctl_dp *dp)
 		ctlua_bpf__destroy(dp->more[i]);
 	ctlua_bpf__destroy(dp->skel);
 	ctl_pin_close(dp->pin);
+	if (dp->slots)
+		munmap(dp->slots, dp->slots_len);
 	free(dp->table);
 	free(dp);
 }
@@ -452,15 +471,30 @@ static void wait_readers(struct ctl_dp *dp)
 	dp->retired = false;
 }
 
-/* Build in dp->table the table of @n rules and their classifier. */
-static void build_table(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned int n)
+/* Build in dp->table the table of @n rules and their classifier; 0 or -errno. */
+static int build_table(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned int n)
 {
-	memset(dp->table, 0, offsetof(struct ctlua_rule_table, cls));
 	dp->table->count = n;
+	dp->table->pad = 0;
 	if (n)
 		memcpy(dp->table->rule, rules, n * sizeof(*rules));
-	/* the classifier of the slot about to go live (with no rules it is never read) */
-	ctl_rule_class_build(rules, n, &dp->table->cls);
+	/* with no rules the program reads the count alone: nothing more is written */
+	return n ? ctl_rule_class_build(rules, n, &dp->table->cls) : 0;
+}
+
+/*
+ * Copy dp->table into slot @idle of ctl_rules through the mapping: the count, the rules
+ * and the classifier as far as it is in use. A slot no packet reads (wait_readers).
+ */
+static void write_slot(struct ctl_dp *dp, __u32 idle)
+{
+	struct ctlua_rule_table *t = dp->table, *to = &dp->slots[idle];
+
+	memcpy(to->rule, t->rule, t->count * sizeof(t->rule[0]));
+	if (t->count)
+		memcpy(&to->cls, &t->cls, ctl_rule_class_size(&t->cls));
+	to->pad = 0;
+	to->count = t->count;
 }
 
 int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
@@ -485,13 +519,12 @@ int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
 	wait_readers(dp);
 	if (dp->slot_gen[idle] != gen) {
 		if (dp->table_gen != gen) {
-			build_table(dp, p->rules, p->nrules);
+			dp->table_gen = 0;	/* unknown if the build fails halfway */
+			if ((err = build_table(dp, p->rules, p->nrules)))
+				return err;
 			dp->table_gen = dp->last_gen = gen;
 		}
-		dp->slot_gen[idle] = 0;		/* unknown if the write fails halfway */
-		if (bpf_map__update_elem(dp->skel->maps.ctl_rules, &idle, sizeof(idle),
-					 dp->table, sizeof(*dp->table), BPF_ANY))
-			return -errno;
+		write_slot(dp, idle);
 		dp->slot_gen[idle] = gen;
 	}
 	if (bpf_map__update_elem(dp->skel->maps.ctl_policy, &idle, sizeof(idle), &head,

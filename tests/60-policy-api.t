@@ -42,7 +42,7 @@ local ok, err = pcall(ct.policy, "drop")
 print("STRING", ok, err)
 -- the E2BIG list is refused before loading too
 local l = {}
-for i = 1, 257 do l[i] = {action = "pass"} end
+for i = 1, 16385 do l[i] = {action = "pass"} end
 print("E2BIG", ct.policy{rules = l})
 print("LOADED", ct.stats ~= nil and #ct.rules())
 EOF_LUA
@@ -58,8 +58,8 @@ n=$(grep -c '^CASE [0-9]* false same$' <<<"$OUT")
 has_line "$OUT" "CASES	$n" "each misuse raises its exact message ($n cases)" || show_ctlua
 has_line "$OUT" "STRING	false	bad argument #1 to 'ct.policy' (table expected, got string)" \
 	"a string is not a policy"
-has_line "$OUT" "E2BIG	nil	E2BIG: the rule table holds 256 rules, got 257	7" \
-	"257 rules: nil, E2BIG, 7" || show_ctlua
+has_line "$OUT" "E2BIG	nil	E2BIG: the rule table holds 16384 rules, got 16385	7" \
+	"16385 rules: nil, E2BIG, 7" || show_ctlua
 has_line "$OUT" "LOADED	0" "no rule was added by any of them" || show_ctlua
 
 # What it sets, read back through ct.mode, ct.default and ct.rules, in a namespace.

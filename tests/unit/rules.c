@@ -289,17 +289,17 @@ static void test_table(void)
 	ctl_rules_init(&table);
 	for (int i = 0; i < CTLUA_MAX_RULES; i++) {
 		r = plain(CTLUA_ACT_PASS);
-		ctl_rules_add(&table, &r, i % 3);
+		ctl_rules_add(&table, &r, i * 3 / CTLUA_MAX_RULES);	/* appended: no moves */
 	}
-	is_int(table.n, 256, "rules_add: 256 rules fit");
+	is_int(table.n, CTLUA_MAX_RULES, "rules_add: CTLUA_MAX_RULES (16384) rules fit");
 	r = plain(CTLUA_ACT_PASS);
-	is_int(ctl_rules_add(&table, &r, 0), -E2BIG, "rules_add: the 257th is -E2BIG");
-	is_int(table.last_id, 256, "rules_add: a refused rule takes no id");
+	is_int(ctl_rules_add(&table, &r, 0), -E2BIG, "rules_add: the next is -E2BIG");
+	is_int(table.last_id, CTLUA_MAX_RULES, "rules_add: a refused rule takes no id");
 	pos = ctl_rules_find(&table, 1);
 	ctl_rules_remove(&table, (unsigned int)pos, &gone);
 	r = plain(CTLUA_ACT_PASS);
 	ok(ctl_rules_add(&table, &r, 0) >= 0, "rules_add: after a removal there is room again");
-	is_int(r.id, 257, "rules_add: ids are not reused (257)");
+	is_int(r.id, CTLUA_MAX_RULES + 1, "rules_add: ids are not reused (16385)");
 }
 
 static void test_prefix_len(void)
