@@ -251,6 +251,8 @@ static int addr_dims(struct build *b, const struct ctlua_rule *rules, unsigned i
 
 		if (m < 0 || m > CTLUA_RULE_SPANS)
 			return -ENOSPC;
+		if (m > CTLUA_RULE_SHORT)
+			c->short_search = 0;
 		/* past the last interval: copies of it, which the search may land on */
 		for (unsigned int j = 0; j < CTLUA_RULE_SPANS; j++) {
 			unsigned int from = j < m ? j : (unsigned int)m - 1;
@@ -321,6 +323,7 @@ int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 	if (!b.slots || !b.hashes || !b.r || !b.by_lo || !b.by_hi || !b.start || !b.set || !bit_of)
 		goto out;
 	place(rules, n, c, bit_of);
+	c->short_search = 1;	/* until a dimension has more intervals */
 	if ((err = addr_dims(&b, rules, n, bit_of, CTLUA_AF_INET)) ||
 	    (err = addr_dims(&b, rules, n, bit_of, CTLUA_AF_INET6)) ||
 	    (err = port_dim(&b, rules, n, bit_of, false, 0, c->dport)) ||
@@ -345,11 +348,11 @@ size_t ctl_rule_class_size(const struct ctlua_rule_class *c)
 }
 
 /* The program's binary search: a fixed number of steps, the last start <= @a. */
-static unsigned int span_of(const void *table, int family, u128 a)
+static unsigned int span_of(const void *table, int family, u128 a, unsigned int n)
 {
 	unsigned int base = 0;
 
-	for (unsigned int step = CTLUA_RULE_SPANS / 2; step; step >>= 1) {
+	for (unsigned int step = n / 2; step; step >>= 1) {
 		unsigned int j = base + step;
 		u128 s;
 
@@ -368,14 +371,15 @@ unsigned int ctl_rule_class_lookup(const struct ctlua_rule_class *c, const struc
 {
 	const __u64 *p = c->pool;
 	__u32 set[4], best = CTLUA_MAX_RULES;
+	unsigned int n = c->short_search ? CTLUA_RULE_SHORT : CTLUA_RULE_SPANS;
 	int fam = f->family;
 
 	if (fam == CTLUA_AF_INET) {
-		set[0] = c->v4[0].set[span_of(&c->v4[0], fam, addr_num(f->saddr, fam))];
-		set[1] = c->v4[1].set[span_of(&c->v4[1], fam, addr_num(f->daddr, fam))];
+		set[0] = c->v4[0].set[span_of(&c->v4[0], fam, addr_num(f->saddr, fam), n)];
+		set[1] = c->v4[1].set[span_of(&c->v4[1], fam, addr_num(f->daddr, fam), n)];
 	} else {
-		set[0] = c->v6[0].set[span_of(&c->v6[0], fam, addr_num(f->saddr, fam))];
-		set[1] = c->v6[1].set[span_of(&c->v6[1], fam, addr_num(f->daddr, fam))];
+		set[0] = c->v6[0].set[span_of(&c->v6[0], fam, addr_num(f->saddr, fam), n)];
+		set[1] = c->v6[1].set[span_of(&c->v6[1], fam, addr_num(f->daddr, fam), n)];
 	}
 	set[2] = c->dport[ntohs(f->dport)];
 	set[3] = c->sport[f->proto == IPPROTO_UDP][ntohs(f->sport)];

@@ -219,6 +219,20 @@ static void test_random_large(void)
 	   "large tables: the flows matched often (%u), one after the first often (%u)", matched,
 	   later);
 
+	/* addresses from wide pools: thousands of intervals, the long search */
+	matched = later = 0;
+	rulegen_wide = 1;
+	/* the sizes alone: the last, of CTLUA_MAX_RULES rules, needs the long search */
+	wrong = random_tables(seed + 1, 5, flows, CTLUA_MAX_RULES, sizes, 5, &matched, &later);
+	rulegen_wide = 0;
+	ok(!wrong && !cls.short_search, "wide addresses: class agrees with the ordered scan on 5 "
+	   "tables of 257 to %d rules (the last with the long search: %s)", CTLUA_MAX_RULES,
+	   cls.short_search ? "no" : "yes");
+	if (wrong)
+		diag("%u flows disagreed", wrong);
+	ok(matched > 5 * flows / 10, "wide addresses: the flows matched a rule often (%u)",
+	   matched);
+
 	/* build time: 10 000 random rules, as ct.policy would commit them */
 	rulegen_state = 0xb1d7ull;
 	rg_rules(r, 10000);
@@ -320,6 +334,10 @@ int test_rule_class_kernel(void)
 		unsigned int n = t == 0 ? CTLUA_MAX_RULES : t == 1 ? 1 :
 				 1 + rg(t % 2 ? 256 : CTLUA_MAX_RULES);
 
+		/* every fourth table from wide address pools, large: the long search */
+		rulegen_wide = t % 4 == 2;
+		if (rulegen_wide)
+			n = CTLUA_MAX_RULES / 2 + rg(CTLUA_MAX_RULES / 2);
 		rg_rules(r, n);
 		pol.rules = r;
 		pol.nrules = n;
@@ -333,7 +351,7 @@ int test_rule_class_kernel(void)
 			unsigned int want;
 			__u32 want_id;
 
-			rg_flow(&f);
+			rg_flow(&f);	/* from the table's pools */
 			opts.data_size_in = (__u32)frame_of(&f, frame);
 			want = rg_scan(r, n, &f);
 			want_id = want < n ? r[want].id : 0;
@@ -349,6 +367,7 @@ int test_rule_class_kernel(void)
 				     (int)last_rule_id, want_id);
 		}
 	}
+	rulegen_wide = 0;
 	ok(rb && !wrong && runs == tables * flows,
 	   "rules-kernel: the program's rule is the scan's for %u packets through %u random tables "
 	   "(seed %#llx)", runs, tables, (unsigned long long)seed);

@@ -16,6 +16,8 @@
 #include "rules.h"
 
 static uint64_t rulegen_state;
+/* Addresses from wider pools: tables with thousands of intervals (the long search). */
+static int rulegen_wide;
 
 /*
  * The reference: try the rules in their order, as the program did before the classifier,
@@ -62,7 +64,11 @@ static inline uint32_t rg(uint32_t n)
 /* An address of @family from the pool, as text. */
 static inline void rg_addr(int family, char *buf, size_t len)
 {
-	if (family == CTLUA_AF_INET)
+	if (rulegen_wide && family == CTLUA_AF_INET)
+		snprintf(buf, len, "198.%u.%u.%u", 18 + rg(2), rg(8), rg(256));
+	else if (rulegen_wide)
+		snprintf(buf, len, "2001:db8:%x::%x", rg(4), rg(2048));
+	else if (family == CTLUA_AF_INET)
 		snprintf(buf, len, "198.%u.%u.%u", 18 + rg(2), rg(3) * 64, rg(4) == 0 ? 255 : rg(6));
 	else
 		snprintf(buf, len, "2001:db8:%x::%x:%x", rg(3), rg(4) == 0 ? 0xffff : rg(3),
