@@ -189,8 +189,9 @@ _Static_assert(sizeof(struct ctlua_rule) == 104, "ctlua_rule layout");
  * in ascending order, start[0] = 0; set[j] is the offset of the set of rules whose prefix
  * (or "any") covers interval j. The program finds the last start <= the address by a
  * binary search of a fixed number of steps; past the last interval the host repeats it
- * to fill the CTLUA_RULE_SPANS entries. When no table has more than CTLUA_RULE_SHORT
- * intervals (short_search), the search covers only that many: 10 steps instead of 15. A rule of the other family is in no set of this
+ * to fill the CTLUA_RULE_SPANS entries. The search has two levels, so that it touches
+ * few pages of the map: first the samples (every CTLUA_RULE_BLOCK-th start, 4 kB for
+ * IPv4), then one block of CTLUA_RULE_BLOCK starts. A rule of the other family is in no set of this
  * one. Addresses are in host order (IPv6 as two u64, high half first).
  * Ports: dport[port] and sport[proto][port] (host order; proto 0 TCP, 1 UDP) are set
  * offsets; a rule of the other protocol is in no set of sport[proto], so the protocol
@@ -201,23 +202,25 @@ _Static_assert(sizeof(struct ctlua_rule) == 104, "ctlua_rule layout");
 #define CTLUA_RULE_SET_HEAD	(CTLUA_RULE_SUMMARY + 1)	/* summary, then the counts */
 #define CTLUA_RULE_SPANS	32768	/* a power of two; intervals per address dimension */
 #define CTLUA_RULE_SPAN_STEPS	15	/* log2(CTLUA_RULE_SPANS) */
-#define CTLUA_RULE_SHORT	1024	/* a power of two: the short search's entries */
+#define CTLUA_RULE_BLOCK	32	/* entries searched at the second level */
+#define CTLUA_RULE_SAMPLES	(CTLUA_RULE_SPANS / CTLUA_RULE_BLOCK)	/* the first level's */
 #define CTLUA_RULE_POOL		(1u << 20)	/* words of the sets, per slot (8 MiB) */
 
 struct ctlua_rule_v4 {
+	__u32 sample[CTLUA_RULE_SAMPLES];	/* start[i * CTLUA_RULE_BLOCK] */
 	__u32 start[CTLUA_RULE_SPANS];
 	__u32 set[CTLUA_RULE_SPANS];
 };
 
 struct ctlua_rule_v6 {
+	__u64 sample[CTLUA_RULE_SAMPLES][2];
 	__u64 start[CTLUA_RULE_SPANS][2];	/* high, low */
 	__u32 set[CTLUA_RULE_SPANS];
 };
 
 struct ctlua_rule_class {
 	__u32 pool_used;			/* words of pool[] in use (the host's) */
-	__u32 short_search;			/* 1: every address table's intervals are
-						 * among its first CTLUA_RULE_SHORT entries */
+	__u32 pad;
 	struct ctlua_rule_v4 v4[2];		/* [0] source, [1] destination */
 	struct ctlua_rule_v6 v6[2];
 	__u32 dport[65536];

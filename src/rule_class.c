@@ -251,8 +251,6 @@ static int addr_dims(struct build *b, const struct ctlua_rule *rules, unsigned i
 
 		if (m < 0 || m > CTLUA_RULE_SPANS)
 			return -ENOSPC;
-		if (m > CTLUA_RULE_SHORT)
-			c->short_search = 0;
 		/* past the last interval: copies of it, which the search may land on */
 		for (unsigned int j = 0; j < CTLUA_RULE_SPANS; j++) {
 			unsigned int from = j < m ? j : (unsigned int)m - 1;
@@ -261,10 +259,15 @@ static int addr_dims(struct build *b, const struct ctlua_rule *rules, unsigned i
 			if (family == CTLUA_AF_INET) {
 				c->v4[dst].start[j] = (__u32)s;
 				c->v4[dst].set[j] = b->set[from];
+				if (j % CTLUA_RULE_BLOCK == 0)
+					c->v4[dst].sample[j / CTLUA_RULE_BLOCK] = (__u32)s;
 			} else {
 				c->v6[dst].start[j][0] = (__u64)(s >> 64);
 				c->v6[dst].start[j][1] = (__u64)s;
 				c->v6[dst].set[j] = b->set[from];
+				if (j % CTLUA_RULE_BLOCK == 0)
+					memcpy(c->v6[dst].sample[j / CTLUA_RULE_BLOCK],
+					       c->v6[dst].start[j], sizeof(c->v6[dst].start[j]));
 			}
 		}
 	}
@@ -323,7 +326,6 @@ int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 	if (!b.slots || !b.hashes || !b.r || !b.by_lo || !b.by_hi || !b.start || !b.set || !bit_of)
 		goto out;
 	place(rules, n, c, bit_of);
-	c->short_search = 1;	/* until a dimension has more intervals */
 	if ((err = addr_dims(&b, rules, n, bit_of, CTLUA_AF_INET)) ||
 	    (err = addr_dims(&b, rules, n, bit_of, CTLUA_AF_INET6)) ||
 	    (err = port_dim(&b, rules, n, bit_of, false, 0, c->dport)) ||
@@ -347,23 +349,30 @@ size_t ctl_rule_class_size(const struct ctlua_rule_class *c)
 	return offsetof(struct ctlua_rule_class, pool) + c->pool_used * sizeof(c->pool[0]);
 }
 
-/* The program's binary search: a fixed number of steps, the last start <= @a. */
-static unsigned int span_of(const void *table, int family, u128 a, unsigned int n)
+/* Entry @j of @table's starts (@sample: of its samples) as a number. */
+static u128 start_at(const void *table, int family, bool sample, unsigned int j)
+{
+	const struct ctlua_rule_v4 *t4 = table;
+	const struct ctlua_rule_v6 *t6 = table;
+	const __u64 *s6 = sample ? t6->sample[j] : t6->start[j];
+
+	if (family == CTLUA_AF_INET)
+		return sample ? t4->sample[j] : t4->start[j];
+	return (u128)s6[0] << 64 | s6[1];
+}
+
+/* The program's search (ctlua.h): the last sample <= @a, then in its block the last start. */
+static unsigned int span_of(const void *table, int family, u128 a)
 {
 	unsigned int base = 0;
 
-	for (unsigned int step = n / 2; step; step >>= 1) {
-		unsigned int j = base + step;
-		u128 s;
-
-		if (family == CTLUA_AF_INET)
-			s = ((const struct ctlua_rule_v4 *)table)->start[j];
-		else
-			s = (u128)((const struct ctlua_rule_v6 *)table)->start[j][0] << 64 |
-			    ((const struct ctlua_rule_v6 *)table)->start[j][1];
-		if (s <= a)
-			base = j;
-	}
+	for (unsigned int step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1)
+		if (start_at(table, family, true, base + step) <= a)
+			base += step;
+	base *= CTLUA_RULE_BLOCK;
+	for (unsigned int step = CTLUA_RULE_BLOCK / 2; step; step >>= 1)
+		if (start_at(table, family, false, base + step) <= a)
+			base += step;
 	return base;
 }
 
@@ -371,15 +380,14 @@ unsigned int ctl_rule_class_lookup(const struct ctlua_rule_class *c, const struc
 {
 	const __u64 *p = c->pool;
 	__u32 set[4], best = CTLUA_MAX_RULES;
-	unsigned int n = c->short_search ? CTLUA_RULE_SHORT : CTLUA_RULE_SPANS;
 	int fam = f->family;
 
 	if (fam == CTLUA_AF_INET) {
-		set[0] = c->v4[0].set[span_of(&c->v4[0], fam, addr_num(f->saddr, fam), n)];
-		set[1] = c->v4[1].set[span_of(&c->v4[1], fam, addr_num(f->daddr, fam), n)];
+		set[0] = c->v4[0].set[span_of(&c->v4[0], fam, addr_num(f->saddr, fam))];
+		set[1] = c->v4[1].set[span_of(&c->v4[1], fam, addr_num(f->daddr, fam))];
 	} else {
-		set[0] = c->v6[0].set[span_of(&c->v6[0], fam, addr_num(f->saddr, fam), n)];
-		set[1] = c->v6[1].set[span_of(&c->v6[1], fam, addr_num(f->daddr, fam), n)];
+		set[0] = c->v6[0].set[span_of(&c->v6[0], fam, addr_num(f->saddr, fam))];
+		set[1] = c->v6[1].set[span_of(&c->v6[1], fam, addr_num(f->daddr, fam))];
 	}
 	set[2] = c->dport[ntohs(f->dport)];
 	set[3] = c->sport[f->proto == IPPROTO_UDP][ntohs(f->sport)];

@@ -16,7 +16,7 @@
 #include "rules.h"
 
 static uint64_t rulegen_state;
-/* Addresses from wider pools: tables with thousands of intervals (the long search). */
+/* Addresses from wider pools: tables with thousands of intervals. */
 static int rulegen_wide;
 
 /*
