@@ -41,8 +41,6 @@ struct ctl_dp {
 	struct ctlua_rule rules[CTLUA_MAX_RULES];
 	unsigned int nrules;
 	struct ctlua_rule_table *table;	/* the table last built, of rules table_gen */
-	struct ctlua_rule_table *slots;	/* ctl_rules, both slots, mapped (write_slot) */
-	size_t slots_len;
 	__u64 table_gen;
 	__u64 slot_gen[2];		/* the rules each slot of ctl_rules holds; 0: unknown */
 	__u64 last_gen;			/* the last number given to a set of rules */
@@ -84,13 +82,35 @@ void ctl_dp_opts_init(struct ctl_dp_opts *o)
 }
 
 /*
+ * Slot @slot of ctl_rules mapped into the host, its first @bytes; NULL with errno set.
+ * *@map and *@len are what munmap takes. Mapped only while it is written or read: an
+ * array map's mapping brings in every page at once, and both slots are 25 MB.
+ */
+static struct ctlua_rule_table *map_slot(struct ctl_dp *dp, __u32 slot, size_t bytes,
+					 void **map, size_t *len)
+{
+	size_t at = slot * sizeof(struct ctlua_rule_table);
+	size_t off = at & ~((size_t)sysconf(_SC_PAGESIZE) - 1);
+
+	*len = at - off + bytes;
+	*map = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    bpf_map__fd(dp->skel->maps.ctl_rules), (off_t)off);
+	if (*map == MAP_FAILED)
+		return NULL;
+	return (struct ctlua_rule_table *)((char *)*map + (at - off));
+}
+
+/*
  * The host's copy of what the pinned maps hold, reused: the config, and the live
  * slot's policy and rules, which stay in force until the host changes them. Which
  * rules the idle slot holds is not known, so the next change writes them.
  */
 static int read_pinned(struct ctl_dp *dp)
 {
+	struct ctlua_rule_table *t;
 	__u32 zero = 0, live;
+	size_t len;
+	void *map;
 
 	if (bpf_map__lookup_elem(dp->skel->maps.ctl_config, &zero, sizeof(zero), &dp->cfg,
 				 sizeof(dp->cfg), 0))
@@ -99,17 +119,22 @@ static int read_pinned(struct ctl_dp *dp)
 	if (bpf_map__lookup_elem(dp->skel->maps.ctl_policy, &live, sizeof(live), &dp->head,
 				 sizeof(dp->head), 0))
 		return -errno;
-	if (dp->head.mode >= CTLUA_MODE_NR || dp->head.dflt.action >= CTLUA_ACT_NR ||
-	    dp->slots[live].count > CTLUA_MAX_RULES ||
-	    (dp->slots[live].count && (dp->slots[live].cls.pool_used < CTLUA_RULE_SET_HEAD ||
-				       dp->slots[live].cls.pool_used > CTLUA_RULE_POOL)))
+	if (dp->head.mode >= CTLUA_MODE_NR || dp->head.dflt.action >= CTLUA_ACT_NR)
 		return -EPROTO;
-	dp->nrules = dp->table->count = dp->slots[live].count;
-	memcpy(dp->rules, dp->slots[live].rule, dp->nrules * sizeof(*dp->rules));
+	if (!(t = map_slot(dp, live, sizeof(*t), &map, &len)))
+		return -errno;
+	if (t->count > CTLUA_MAX_RULES ||
+	    (t->count && (t->cls.pool_used < CTLUA_RULE_SET_HEAD ||
+			  t->cls.pool_used > CTLUA_RULE_POOL))) {
+		munmap(map, len);
+		return -EPROTO;
+	}
+	dp->nrules = dp->table->count = t->count;
+	memcpy(dp->rules, t->rule, dp->nrules * sizeof(*dp->rules));
 	memcpy(dp->table->rule, dp->rules, dp->nrules * sizeof(*dp->rules));
 	if (dp->nrules)
-		memcpy(&dp->table->cls, &dp->slots[live].cls,
-		       ctl_rule_class_size(&dp->slots[live].cls));
+		memcpy(&dp->table->cls, &t->cls, ctl_rule_class_size(&t->cls));
+	munmap(map, len);
 	dp->slot_gen[live] = dp->table_gen = dp->last_gen = 1;
 	dp->slot_gen[!live] = 0;
 	dp->retired = true;	/* a program may have read the idle slot a moment ago */
@@ -191,16 +216,6 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 		ctl_dp_close(dp);
 		return err;
 	}
-	dp->slots_len = 2 * sizeof(*dp->slots);
-	dp->slots = mmap(NULL, dp->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 bpf_map__fd(dp->skel->maps.ctl_rules), 0);
-	if (dp->slots == MAP_FAILED) {
-		err = -errno;
-		dp->slots = NULL;
-		snprintf(msg, len, "cannot map the rule table (%s)", strerror(-err));
-		ctl_dp_close(dp);
-		return err;
-	}
 	dp->realtime_offset = ctl_dp_clock_offset();
 	ctl_dp_set_params(dp, NULL);
 	if (dp->pin && ctl_pin_reused(dp->pin)) {
@@ -229,8 +244,6 @@ void ctl_dp_close(struct ctl_dp *dp)
 		ctlua_bpf__destroy(dp->more[i]);
 	ctlua_bpf__destroy(dp->skel);
 	ctl_pin_close(dp->pin);
-	if (dp->slots)
-		munmap(dp->slots, dp->slots_len);
 	free(dp->table);
 	free(dp);
 }
@@ -483,18 +496,27 @@ static int build_table(struct ctl_dp *dp, const struct ctlua_rule *rules, unsign
 }
 
 /*
- * Copy dp->table into slot @idle of ctl_rules through the mapping: the count, the rules
+ * Copy dp->table into slot @idle of ctl_rules through a mapping: the count, the rules
  * and the classifier as far as it is in use. A slot no packet reads (wait_readers).
+ * Returns 0 or -errno.
  */
-static void write_slot(struct ctl_dp *dp, __u32 idle)
+static int write_slot(struct ctl_dp *dp, __u32 idle)
 {
-	struct ctlua_rule_table *t = dp->table, *to = &dp->slots[idle];
+	struct ctlua_rule_table *t = dp->table, *to;
+	size_t bytes = offsetof(struct ctlua_rule_table, cls), len;
+	void *map;
 
+	if (t->count)
+		bytes += ctl_rule_class_size(&t->cls);
+	if (!(to = map_slot(dp, idle, bytes, &map, &len)))
+		return -errno;
 	memcpy(to->rule, t->rule, t->count * sizeof(t->rule[0]));
 	if (t->count)
 		memcpy(&to->cls, &t->cls, ctl_rule_class_size(&t->cls));
 	to->pad = 0;
 	to->count = t->count;
+	munmap(map, len);
+	return 0;
 }
 
 int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
@@ -524,7 +546,9 @@ int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
 				return err;
 			dp->table_gen = dp->last_gen = gen;
 		}
-		write_slot(dp, idle);
+		dp->slot_gen[idle] = 0;		/* unknown if the write fails */
+		if ((err = write_slot(dp, idle)))
+			return err;
 		dp->slot_gen[idle] = gen;
 	}
 	if (bpf_map__update_elem(dp->skel->maps.ctl_policy, &idle, sizeof(idle), &head,
