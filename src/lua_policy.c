@@ -216,6 +216,18 @@ static int write_rules(struct ctl_state *s, const struct ctl_rules *t,
 	return err;
 }
 
+/*
+ * nil, "ENAME: @what", errno for a rule table that could not be written; a table whose
+ * classifier does not fit (ENOSPC) says so. Returns 3.
+ */
+static int rules_fail(lua_State *L, int err, const char *what)
+{
+	if (err == -ENOSPC)
+		return ctl_fail(L, err, "%s: the rules' classifier does not fit its %u words "
+				"(doc/performance.md, \"Rules at scale\")", what, CTLUA_RULE_POOL);
+	return ctl_fail(L, err, "%s", what);
+}
+
 /* The fields ct.rule takes, and each rule of ct.policy's list: ctl_keys_rule. */
 
 /*
@@ -278,7 +290,7 @@ static int l_rule(lua_State *L)
 	if (err) {
 		if (pos >= 0)
 			ctl_rules_undo_add(&s->rules, pos);	/* the kernel has the old table */
-		return ctl_fail(L, err, "cannot write the rule table");
+		return rules_fail(L, err, "cannot write the rule table");
 	}
 	lua_pushinteger(L, r.id);
 	return 1;
@@ -410,7 +422,7 @@ static int l_policy(lua_State *L)
 			p.dflt = dflt;
 		err = write_rules(s, t ? t : &s->rules, &p);
 		if (err)
-			return ctl_fail(L, err, "cannot write the policy");
+			return rules_fail(L, err, "cannot write the policy");
 	}
 	lua_newtable(L);
 	if (t) {
@@ -438,7 +450,7 @@ static int l_unrule(lua_State *L)
 	err = write_rules(s, &s->rules, NULL);
 	if (err) {
 		ctl_rules_restore(&s->rules, (unsigned int)pos, &gone);
-		return ctl_fail(L, err, "cannot write the rule table");
+		return rules_fail(L, err, "cannot write the rule table");
 	}
 	lua_pushboolean(L, 1);
 	return 1;

@@ -232,6 +232,20 @@ static void test_random_large(void)
 	ok(matched > 5 * flows / 10, "wide addresses: the flows matched a rule often (%u)",
 	   matched);
 
+	/*
+	 * A table whose sets do not fit the pool: 8192 hosts, each its own set with the
+	 * 8192 rules of any source (128 words each): about 8192 x 130 words, past
+	 * CTLUA_RULE_POOL. Refused, not cut short.
+	 */
+	for (unsigned int k = 0; k < CTLUA_MAX_RULES; k++) {
+		char host[32];
+
+		snprintf(host, sizeof(host), "198.%u.%u.%u", 18 + k / 65536, (k / 256) % 256, k % 256);
+		r[k] = k % 2 ? mk(NULL, NULL, NULL, (int)k, (int)k) : mk(NULL, host, NULL, -1, 0);
+	}
+	is_pos((unsigned int)-ctl_rule_class_build(r, CTLUA_MAX_RULES, &cls), ENOSPC,
+	       "a table whose sets do not fit the pool: -ENOSPC");
+
 	/* build time: 10 000 random rules, as ct.policy would commit them */
 	rulegen_state = 0xb1d7ull;
 	rg_rules(r, 10000);
