@@ -503,11 +503,12 @@ static int build_table(struct ctl_dp *dp, const struct ctlua_rule *rules, unsign
 static int write_slot(struct ctl_dp *dp, __u32 idle)
 {
 	struct ctlua_rule_table *t = dp->table, *to;
-	size_t bytes = offsetof(struct ctlua_rule_table, cls), len;
+	size_t bytes = offsetof(struct ctlua_rule_table, rule), len;
 	void *map;
 
+	/* no rules: the count alone, a page; else up to the classifier's end in use */
 	if (t->count)
-		bytes += ctl_rule_class_size(&t->cls);
+		bytes = offsetof(struct ctlua_rule_table, cls) + ctl_rule_class_size(&t->cls);
 	if (!(to = map_slot(dp, idle, bytes, &map, &len)))
 		return -errno;
 	memcpy(to->rule, t->rule, t->count * sizeof(t->rule[0]));
