@@ -201,7 +201,6 @@ _Static_assert(sizeof(struct ctlua_rule) == 104, "ctlua_rule layout");
 #define CTLUA_RULE_SUMMARY	(CTLUA_RULE_WORDS / 64)	/* summary words of a set */
 #define CTLUA_RULE_SET_HEAD	(CTLUA_RULE_SUMMARY + 1)	/* summary, then the counts */
 #define CTLUA_RULE_SPANS	32768	/* a power of two; intervals per address dimension */
-#define CTLUA_RULE_SPAN_STEPS	15	/* log2(CTLUA_RULE_SPANS) */
 #define CTLUA_RULE_BLOCK	32	/* entries searched at the second level */
 #define CTLUA_RULE_SAMPLES	(CTLUA_RULE_SPANS / CTLUA_RULE_BLOCK)	/* the first level's */
 #define CTLUA_RULE_POOL		(1u << 20)	/* words of the sets, per slot (8 MiB) */
