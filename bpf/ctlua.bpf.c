@@ -504,12 +504,22 @@ static __always_inline __u64 borrow64(__u64 a, __u64 b, __u64 borrow)
 
 /*
  * Index of the last start <= @a in a v4 interval table: the last sample <= @a names the
- * block, then the block's last start <= @a (ctlua.h).
+ * block, then the block's last start <= @a (ctlua.h). @one_level (a constant): the
+ * first CTLUA_RULE_SAMPLES starts alone, for a table with short_search.
  */
-static __always_inline __u32 span_v4(const struct ctlua_rule_v4 *t, __u32 a)
+static __always_inline __u32 span_v4(const struct ctlua_rule_v4 *t, __u32 a, bool one_level)
 {
 	__u64 base = 0, step, d;
 
+	if (one_level) {
+#pragma clang loop unroll(full)
+		for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
+			d = (__u64)a - t->start[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
+			hide(d);
+			base += ((d >> 63) ^ 1) * step;
+		}
+		return base & (CTLUA_RULE_SAMPLES - 1);
+	}
 #pragma clang loop unroll(full)
 	for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
 		/* a < sample: the top bit of a - sample, both below 2^32 */
@@ -528,11 +538,22 @@ static __always_inline __u32 span_v4(const struct ctlua_rule_v4 *t, __u32 a)
 }
 
 /* Index of the last start <= (@hi, @lo) in a v6 interval table, as span_v4. */
-static __always_inline __u32 span_v6(const struct ctlua_rule_v6 *t, __u64 hi, __u64 lo)
+static __always_inline __u32 span_v6(const struct ctlua_rule_v6 *t, __u64 hi, __u64 lo,
+				     bool one_level)
 {
 	__u64 base = 0, step, lt;
 	const __u64 *st;
 
+	if (one_level) {
+#pragma clang loop unroll(full)
+		for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
+			st = t->start[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
+			lt = borrow64(hi, st[0], borrow64(lo, st[1], 0));
+			hide(lt);
+			base += (lt ^ 1) * step;
+		}
+		return base & (CTLUA_RULE_SAMPLES - 1);
+	}
 #pragma clang loop unroll(full)
 	for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
 		st = t->sample[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
@@ -644,11 +665,26 @@ static __always_inline __u32 classify(const struct ctlua_rule_table *t, __u32 sl
 	__u32 q, k;
 
 	if (f->family == CTLUA_AF_INET) {
-		x.set[0] = c->v4[0].set[span_v4(&c->v4[0], bpf_ntohl(f->saddr[0]))];
-		x.set[1] = c->v4[1].set[span_v4(&c->v4[1], bpf_ntohl(f->daddr[0]))];
+		__u32 s = bpf_ntohl(f->saddr[0]), d = bpf_ntohl(f->daddr[0]);
+
+		if (c->short_search) {
+			x.set[0] = c->v4[0].set[span_v4(&c->v4[0], s, true)];
+			x.set[1] = c->v4[1].set[span_v4(&c->v4[1], d, true)];
+		} else {
+			x.set[0] = c->v4[0].set[span_v4(&c->v4[0], s, false)];
+			x.set[1] = c->v4[1].set[span_v4(&c->v4[1], d, false)];
+		}
 	} else {
-		x.set[0] = c->v6[0].set[span_v6(&c->v6[0], addr_hi(f->saddr), addr_lo(f->saddr))];
-		x.set[1] = c->v6[1].set[span_v6(&c->v6[1], addr_hi(f->daddr), addr_lo(f->daddr))];
+		__u64 sh = addr_hi(f->saddr), sl = addr_lo(f->saddr);
+		__u64 dh = addr_hi(f->daddr), dl = addr_lo(f->daddr);
+
+		if (c->short_search) {
+			x.set[0] = c->v6[0].set[span_v6(&c->v6[0], sh, sl, true)];
+			x.set[1] = c->v6[1].set[span_v6(&c->v6[1], dh, dl, true)];
+		} else {
+			x.set[0] = c->v6[0].set[span_v6(&c->v6[0], sh, sl, false)];
+			x.set[1] = c->v6[1].set[span_v6(&c->v6[1], dh, dl, false)];
+		}
 	}
 	x.set[2] = c->dport[bpf_ntohs(f->dport)];
 	x.set[3] = c->sport[f->proto == IPPROTO_UDP][bpf_ntohs(f->sport)];

@@ -191,7 +191,9 @@ _Static_assert(sizeof(struct ctlua_rule) == 104, "ctlua_rule layout");
  * binary search of a fixed number of steps; past the last interval the host repeats it
  * to fill the CTLUA_RULE_SPANS entries. The search has two levels, so that it touches
  * few pages of the map: first the samples (every CTLUA_RULE_BLOCK-th start, 4 kB for
- * IPv4), then one block of CTLUA_RULE_BLOCK starts. A rule of the other family is in no set of this
+ * IPv4), then one block of CTLUA_RULE_BLOCK starts. When no table has more intervals
+ * than CTLUA_RULE_SAMPLES (short_search), it searches the first that many starts alone:
+ * 10 steps instead of 15. A rule of the other family is in no set of this
  * one. Addresses are in host order (IPv6 as two u64, high half first).
  * Ports: dport[port] and sport[proto][port] (host order; proto 0 TCP, 1 UDP) are set
  * offsets; a rule of the other protocol is in no set of sport[proto], so the protocol
@@ -219,7 +221,8 @@ struct ctlua_rule_v6 {
 
 struct ctlua_rule_class {
 	__u32 pool_used;			/* words of pool[] in use (the host's) */
-	__u32 pad;
+	__u32 short_search;			/* 1: every address table has at most
+						 * CTLUA_RULE_SAMPLES intervals */
 	struct ctlua_rule_v4 v4[2];		/* [0] source, [1] destination */
 	struct ctlua_rule_v6 v6[2];
 	__u32 dport[65536];

@@ -251,6 +251,8 @@ static int addr_dims(struct build *b, const struct ctlua_rule *rules, unsigned i
 
 		if (m < 0 || m > CTLUA_RULE_SPANS)
 			return -ENOSPC;
+		if (m > CTLUA_RULE_SAMPLES)
+			c->short_search = 0;
 		/* past the last interval: copies of it, which the search may land on */
 		for (unsigned int j = 0; j < CTLUA_RULE_SPANS; j++) {
 			unsigned int from = j < m ? j : (unsigned int)m - 1;
@@ -326,6 +328,7 @@ int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 	if (!b.slots || !b.hashes || !b.r || !b.by_lo || !b.by_hi || !b.start || !b.set || !bit_of)
 		goto out;
 	place(rules, n, c, bit_of);
+	c->short_search = 1;	/* until a dimension has more intervals */
 	if ((err = addr_dims(&b, rules, n, bit_of, CTLUA_AF_INET)) ||
 	    (err = addr_dims(&b, rules, n, bit_of, CTLUA_AF_INET6)) ||
 	    (err = port_dim(&b, rules, n, bit_of, false, 0, c->dport)) ||
@@ -361,10 +364,20 @@ static u128 start_at(const void *table, int family, bool sample, unsigned int j)
 	return (u128)s6[0] << 64 | s6[1];
 }
 
-/* The program's search (ctlua.h): the last sample <= @a, then in its block the last start. */
-static unsigned int span_of(const void *table, int family, u128 a)
+/*
+ * The program's search (ctlua.h): the last sample <= @a, then in its block the last
+ * start; with @one_level the last of the first CTLUA_RULE_SAMPLES starts <= @a.
+ */
+static unsigned int span_of(const void *table, int family, u128 a, bool one_level)
 {
 	unsigned int base = 0;
+
+	if (one_level) {
+		for (unsigned int step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1)
+			if (start_at(table, family, false, base + step) <= a)
+				base += step;
+		return base;
+	}
 
 	for (unsigned int step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1)
 		if (start_at(table, family, true, base + step) <= a)
@@ -380,14 +393,15 @@ unsigned int ctl_rule_class_lookup(const struct ctlua_rule_class *c, const struc
 {
 	const __u64 *p = c->pool;
 	__u32 set[4], best = CTLUA_MAX_RULES;
+	bool one = c->short_search;
 	int fam = f->family;
 
 	if (fam == CTLUA_AF_INET) {
-		set[0] = c->v4[0].set[span_of(&c->v4[0], fam, addr_num(f->saddr, fam))];
-		set[1] = c->v4[1].set[span_of(&c->v4[1], fam, addr_num(f->daddr, fam))];
+		set[0] = c->v4[0].set[span_of(&c->v4[0], fam, addr_num(f->saddr, fam), one)];
+		set[1] = c->v4[1].set[span_of(&c->v4[1], fam, addr_num(f->daddr, fam), one)];
 	} else {
-		set[0] = c->v6[0].set[span_of(&c->v6[0], fam, addr_num(f->saddr, fam))];
-		set[1] = c->v6[1].set[span_of(&c->v6[1], fam, addr_num(f->daddr, fam))];
+		set[0] = c->v6[0].set[span_of(&c->v6[0], fam, addr_num(f->saddr, fam), one)];
+		set[1] = c->v6[1].set[span_of(&c->v6[1], fam, addr_num(f->daddr, fam), one)];
 	}
 	set[2] = c->dport[ntohs(f->dport)];
 	set[3] = c->sport[f->proto == IPPROTO_UDP][ntohs(f->sport)];

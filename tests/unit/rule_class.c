@@ -225,8 +225,9 @@ static void test_random_large(void)
 	/* the sizes alone: the last, of CTLUA_MAX_RULES rules, has thousands of intervals */
 	wrong = random_tables(seed + 1, 5, flows, CTLUA_MAX_RULES, sizes, 5, &matched, &later);
 	rulegen_wide = 0;
-	ok(!wrong, "wide addresses: class agrees with the ordered scan on 5 tables of 257 to %d "
-	   "rules", CTLUA_MAX_RULES);
+	ok(!wrong && !cls.short_search, "wide addresses: class agrees with the ordered scan on 5 "
+	   "tables of 257 to %d rules (the last searched in two levels: %s)", CTLUA_MAX_RULES,
+	   cls.short_search ? "no" : "yes");
 	if (wrong)
 		diag("%u flows disagreed", wrong);
 	ok(matched > 5 * flows / 10, "wide addresses: the flows matched a rule often (%u)",
