@@ -82,6 +82,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);
+	__uint(map_flags, BPF_F_MMAPABLE);	/* the host writes what a table uses, no more */
 	__type(key, __u32);
 	__type(value, struct ctlua_rule_table);
 } ctl_rules SEC(".maps");
@@ -639,16 +640,18 @@ static __always_inline int parse(struct pkt pkt, struct ctlua_flow *f, bool l3)
 
 /*
  * The rule classifier (ctlua.h, struct ctlua_rule_class; doc/performance.md, "Rules at
- * scale"). Every step below runs whatever the rule count, so a packet costs the same
- * with 1 rule as with 256.
+ * scale"). The searches and the summaries cost the same whatever the rule count; what
+ * grows is the number of candidate words, which the host's order of the rules keeps
+ * small.
  *
  * The binary searches take no branch on the data: a compare whose outcome picked one of
- * two paths would give the verifier two states per step (2^10 per search) that it
+ * two paths would give the verifier two states per step (2^15 per search) that it
  * cannot prune, as the index differs. Instead each step computes the outcome as 0 or 1
  * with arithmetic (the borrow of a subtraction), and hides it from clang with an empty
  * asm, which would otherwise turn it back into a compare and a branch.
  */
 #define hide(x) asm volatile("" : "+r"(x))
+#define POOL_MASK (CTLUA_RULE_POOL - 1)
 
 /* 1 if a < b (unsigned 64-bit), without a branch: the borrow out of a - b - borrow. */
 static __always_inline __u64 borrow64(__u64 a, __u64 b, __u64 borrow)
@@ -661,13 +664,34 @@ static __always_inline __u64 borrow64(__u64 a, __u64 b, __u64 borrow)
 	return r >> 63;
 }
 
-/* Index of the last start <= @a in a v4 interval table. */
-static __always_inline __u32 span_v4(const struct ctlua_rule_v4 *t, __u32 a)
+/*
+ * Index of the last start <= @a in a v4 interval table: the last sample <= @a names the
+ * block, then the block's last start <= @a (ctlua.h). @one_level (a constant): the
+ * first CTLUA_RULE_SAMPLES starts alone, for a table with short_search.
+ */
+static __always_inline __u32 span_v4(const struct ctlua_rule_v4 *t, __u32 a, bool one_level)
 {
 	__u64 base = 0, step, d;
 
-	for (step = CTLUA_RULE_SPANS / 2; step; step >>= 1) {
-		/* a < start: the top bit of a - start, both below 2^32 */
+	if (one_level) {
+#pragma clang loop unroll(full)
+		for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
+			d = (__u64)a - t->start[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
+			hide(d);
+			base += ((d >> 63) ^ 1) * step;
+		}
+		return base & (CTLUA_RULE_SAMPLES - 1);
+	}
+#pragma clang loop unroll(full)
+	for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
+		/* a < sample: the top bit of a - sample, both below 2^32 */
+		d = (__u64)a - t->sample[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
+		hide(d);
+		base += ((d >> 63) ^ 1) * step;
+	}
+	base *= CTLUA_RULE_BLOCK;
+#pragma clang loop unroll(full)
+	for (step = CTLUA_RULE_BLOCK / 2; step; step >>= 1) {
 		d = (__u64)a - t->start[(base + step) & (CTLUA_RULE_SPANS - 1)];
 		hide(d);
 		base += ((d >> 63) ^ 1) * step;
@@ -675,13 +699,33 @@ static __always_inline __u32 span_v4(const struct ctlua_rule_v4 *t, __u32 a)
 	return base & (CTLUA_RULE_SPANS - 1);
 }
 
-/* Index of the last start <= (@hi, @lo) in a v6 interval table. */
-static __always_inline __u32 span_v6(const struct ctlua_rule_v6 *t, __u64 hi, __u64 lo)
+/* Index of the last start <= (@hi, @lo) in a v6 interval table, as span_v4. */
+static __always_inline __u32 span_v6(const struct ctlua_rule_v6 *t, __u64 hi, __u64 lo,
+				     bool one_level)
 {
 	__u64 base = 0, step, lt;
 	const __u64 *st;
 
-	for (step = CTLUA_RULE_SPANS / 2; step; step >>= 1) {
+	if (one_level) {
+#pragma clang loop unroll(full)
+		for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
+			st = t->start[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
+			lt = borrow64(hi, st[0], borrow64(lo, st[1], 0));
+			hide(lt);
+			base += (lt ^ 1) * step;
+		}
+		return base & (CTLUA_RULE_SAMPLES - 1);
+	}
+#pragma clang loop unroll(full)
+	for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
+		st = t->sample[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
+		lt = borrow64(hi, st[0], borrow64(lo, st[1], 0));
+		hide(lt);
+		base += (lt ^ 1) * step;
+	}
+	base *= CTLUA_RULE_BLOCK;
+#pragma clang loop unroll(full)
+	for (step = CTLUA_RULE_BLOCK / 2; step; step >>= 1) {
 		st = t->start[(base + step) & (CTLUA_RULE_SPANS - 1)];
 		lt = borrow64(hi, st[0], borrow64(lo, st[1], 0));
 		hide(lt);
@@ -718,32 +762,101 @@ static __always_inline __u32 lowest_bit(__u64 x)
 	       nonzero(b & 0xccccccccccccccccull) << 1 | nonzero(b & 0xaaaaaaaaaaaaaaaaull);
 }
 
-/* The position of the first rule of @t that matches @f, CTLUA_MAX_RULES if none does. */
-static __always_inline __u32 classify(const struct ctlua_rule_table *t, const struct ctlua_flow *f)
+/* The number of set bits of @x (BPF has no instruction for it). */
+static __always_inline __u32 popcount(__u64 x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (__u32)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* What the candidate words' loop (class_word) works on: one packet's four sets. */
+struct class_walk {
+	__u32 slot;		/* the ctl_rules slot, looked up again in the callback */
+	__u32 best;		/* the least place in the table found so far */
+	__u32 set[4];		/* pool offsets: source, destination, dport, sport */
+	__u64 cand[CTLUA_RULE_SUMMARY];	/* the AND of the summaries, taken word by word */
+};
+
+/*
+ * One candidate word (bpf_loop callback): the lowest bit left in cand, the word of each
+ * set at that position (its rank among the set's nonzero words), their AND, and its
+ * first rule. Returns 1 when no candidate is left.
+ */
+static long class_word(__u64 i, void *data)
+{
+	struct class_walk *x = data;
+	const struct ctlua_rule_table *t = bpf_map_lookup_elem(&ctl_rules, &x->slot);
+	const struct ctlua_rule_class *c;
+	__u64 s, b, w = ~0ull;
+	__u32 q, k, o, rank, pos;
+
+	if (!t)
+		return 1;
+	c = &t->cls;
+	for (q = 0; q < CTLUA_RULE_SUMMARY; q++)
+		if (x->cand[q])
+			break;
+	if (q >= CTLUA_RULE_SUMMARY)
+		return 1;
+	s = x->cand[q];
+	b = s & -s;
+	x->cand[q] = s ^ b;
+	for (k = 0; k < 4; k++) {
+		o = x->set[k];
+		rank = (c->pool[(o + CTLUA_RULE_SUMMARY) & POOL_MASK] >> (16 * q)) & 0xffff;
+		rank += popcount(c->pool[(o + q) & POOL_MASK] & (b - 1));
+		w &= c->pool[(o + CTLUA_RULE_SET_HEAD + rank) & POOL_MASK];
+	}
+	if (w) {
+		pos = (q * 64 + lowest_bit(b)) * 64 + lowest_bit(w);
+		pos = c->order[pos & (CTLUA_MAX_RULES - 1)];
+		if (pos < x->best)
+			x->best = pos;
+	}
+	return 0;
+}
+
+/* The place of the first rule of @t (slot @slot) that matches @f, CTLUA_MAX_RULES if none. */
+static __always_inline __u32 classify(const struct ctlua_rule_table *t, __u32 slot,
+				      const struct ctlua_flow *f)
 {
 	const struct ctlua_rule_class *c = &t->cls;
-	const struct ctlua_rule_bits *src, *dst, *proto, *port;
-	__u32 cls, i;
-	__u64 w;
+	struct class_walk x = { .slot = slot, .best = CTLUA_MAX_RULES };
+	__u32 q, k;
 
 	if (f->family == CTLUA_AF_INET) {
-		src = &c->v4[0].bits[span_v4(&c->v4[0], bpf_ntohl(f->saddr[0]))];
-		dst = &c->v4[1].bits[span_v4(&c->v4[1], bpf_ntohl(f->daddr[0]))];
+		__u32 s = bpf_ntohl(f->saddr[0]), d = bpf_ntohl(f->daddr[0]);
+
+		if (c->short_search) {
+			x.set[0] = c->v4[0].set[span_v4(&c->v4[0], s, true)];
+			x.set[1] = c->v4[1].set[span_v4(&c->v4[1], d, true)];
+		} else {
+			x.set[0] = c->v4[0].set[span_v4(&c->v4[0], s, false)];
+			x.set[1] = c->v4[1].set[span_v4(&c->v4[1], d, false)];
+		}
 	} else {
-		src = &c->v6[0].bits[span_v6(&c->v6[0], addr_hi(f->saddr), addr_lo(f->saddr))];
-		dst = &c->v6[1].bits[span_v6(&c->v6[1], addr_hi(f->daddr), addr_lo(f->daddr))];
+		__u64 sh = addr_hi(f->saddr), sl = addr_lo(f->saddr);
+		__u64 dh = addr_hi(f->daddr), dl = addr_lo(f->daddr);
+
+		if (c->short_search) {
+			x.set[0] = c->v6[0].set[span_v6(&c->v6[0], sh, sl, true)];
+			x.set[1] = c->v6[1].set[span_v6(&c->v6[1], dh, dl, true)];
+		} else {
+			x.set[0] = c->v6[0].set[span_v6(&c->v6[0], sh, sl, false)];
+			x.set[1] = c->v6[1].set[span_v6(&c->v6[1], dh, dl, false)];
+		}
 	}
-	proto = &c->proto_bits[f->proto == IPPROTO_UDP];
-	cls = c->port_class[bpf_ntohs(f->dport)];
-	if (cls > 2 * CTLUA_MAX_RULES)
-		return CTLUA_MAX_RULES;
-	port = &c->port_bits[cls];
-	for (i = 0; i < CTLUA_RULE_WORDS; i++) {
-		w = src->w[i] & dst->w[i] & proto->w[i] & port->w[i];
-		if (w)
-			return i * 64 + lowest_bit(w);
+	x.set[2] = c->dport[bpf_ntohs(f->dport)];
+	x.set[3] = c->sport[f->proto == IPPROTO_UDP][bpf_ntohs(f->sport)];
+	for (q = 0; q < CTLUA_RULE_SUMMARY; q++) {
+		x.cand[q] = ~0ull;
+		for (k = 0; k < 4; k++)
+			x.cand[q] &= c->pool[(x.set[k] + q) & POOL_MASK];
 	}
-	return CTLUA_MAX_RULES;
+	bpf_loop(CTLUA_RULE_WORDS, class_word, &x, 0);
+	return x.best;
 }
 
 /*
@@ -794,13 +907,17 @@ static __always_inline const struct ctlua_verdict *decide(struct ctlua_stats *st
 	}
 	table = bpf_map_lookup_elem(&ctl_rules, &slot);
 	if (table && table->count) {
-		found = classify(table, f);
+		found = classify(table, slot, f);
 		/* one state, not one per way out of classify, for the rest of the program */
 		hide(found);
 		if (found < CTLUA_MAX_RULES) {
 			count_in(st, CTLUA_STAT_BY_RULE);
 			*by = slot * CTLUA_COUNT_SLOT + found;
-			/* CTLUA_MAX_RULES is a power of two; the mask keeps the verifier sure */
+			/*
+			 * CTLUA_MAX_RULES is a power of two; the mask keeps the verifier sure,
+			 * and hiding found keeps clang from dropping the mask after the compare
+			 */
+			hide(found);
 			return &table->rule[found & (CTLUA_MAX_RULES - 1)].verdict;
 		}
 	}

@@ -12,7 +12,7 @@
 
 #define CTLUA_ABI		15
 
-#define CTLUA_MAX_RULES		256	/* rules per table slot */
+#define CTLUA_MAX_RULES		16384	/* rules per table slot: a power of two */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
 #define CTLUA_USED_GRAIN_NS	100000000ull	/* a verdict's use is written at most this often */
 #define CTLUA_MAX_REQUESTS	16384	/* direct requests in one test run (2.6 MB) */
@@ -259,7 +259,8 @@ _Static_assert(sizeof(struct ctlua_flow_verdict) == 32, "ctlua_flow_verdict layo
 /*
  * One rule. A packet matches when every set field matches: family 0 and proto 0
  * mean any; prefixes compare (addr & mask) == addr, so a zero mask matches all;
- * dport_lo..dport_hi (host order, inclusive) with 0..65535 meaning any.
+ * dport_lo..dport_hi and sport_lo..sport_hi (host order, inclusive) with 0..65535
+ * meaning any.
  */
 struct ctlua_rule {
 	__u32 id;
@@ -272,58 +273,82 @@ struct ctlua_rule {
 	__be32 dst_mask[4];
 	__u16 dport_lo;
 	__u16 dport_hi;
+	__u16 sport_lo;
+	__u16 sport_hi;
 	struct ctlua_verdict verdict;
 };
-_Static_assert(sizeof(struct ctlua_rule) == 100, "ctlua_rule layout");
+_Static_assert(sizeof(struct ctlua_rule) == 104, "ctlua_rule layout");
 
 /*
  * The rule classifier (doc/performance.md, "Rules at scale"): a packet's first matching
- * rule found at a cost that does not grow with the rule count. Each field the rules
- * test is a dimension; for the packet's value in each, a table gives the set of rules
- * whose condition on that field holds, as a bitmap by position in the table (bit i of
- * w[i / 64] is rule[i]). The AND of the dimensions' sets holds exactly the rules that
- * match, and its lowest bit is the first of them in evaluation order.
+ * rule found without trying the rules one by one. Each field the rules test is a
+ * dimension; for the packet's value in each, a table gives the set of rules whose
+ * condition on that field holds. The intersection of the four sets holds exactly the
+ * rules that match, and the first of them in evaluation order decides.
  *
- * Addresses: the elementary intervals of the rules' prefixes, per direction and family.
- * start[] holds the first address of each interval in ascending order, start[0] = 0;
- * bits[j] is the set of rules whose prefix (or "any") covers interval j. The program
- * finds the last start <= the address by a binary search of a fixed number of steps;
- * past the last interval the host repeats it to fill the CTLUA_RULE_SPANS entries.
- * A rule of the other family is in no set of this one. Addresses are in host order
- * (IPv6 as two u64, high half first), so that they compare as numbers.
- * Destination ports: port_class[port] (host order) is an interval number into port_bits.
- * Protocol: proto_bits[0] for TCP, [1] for UDP.
+ * A set is a bitmap over CTLUA_MAX_RULES bit positions. Positions are the rules in an
+ * order of the host's choosing that keeps alike rules in the same 64-bit words
+ * (order[] maps a position back to the rule's place in the table; within a word,
+ * positions keep the table's order, so a word's lowest set bit is its first rule). A set
+ * is stored once however many intervals share it, in pool[], at an offset: words
+ * [0..3] its summary (bit k set: word k of the bitmap is not zero), word [4] the number
+ * of nonzero words before summary word q in bits 16q..16q+15, then its nonzero words in
+ * ascending order. The program ANDs the four summaries, and only for the words left
+ * (the candidates) reads and ANDs the four words; the first rule is the least among
+ * the candidates' lowest bits.
+ *
+ * Addresses: the elementary intervals of the rules' prefixes, per direction and family
+ * (no rule begins or ends inside one). start[] holds the first address of each interval
+ * in ascending order, start[0] = 0; set[j] is the offset of the set of rules whose prefix
+ * (or "any") covers interval j. The program finds the last start <= the address by a
+ * binary search of a fixed number of steps; past the last interval the host repeats it
+ * to fill the CTLUA_RULE_SPANS entries. The search has two levels, so that it touches
+ * few pages of the map: first the samples (every CTLUA_RULE_BLOCK-th start, 4 kB for
+ * IPv4), then one block of CTLUA_RULE_BLOCK starts. When no table has more intervals
+ * than CTLUA_RULE_SAMPLES (short_search), it searches the first that many starts alone:
+ * 10 steps instead of 15. A rule of the other family is in no set of this
+ * one. Addresses are in host order (IPv6 as two u64, high half first).
+ * Ports: dport[port] and sport[proto][port] (host order; proto 0 TCP, 1 UDP) are set
+ * offsets; a rule of the other protocol is in no set of sport[proto], so the protocol
+ * needs no dimension of its own.
  */
 #define CTLUA_RULE_WORDS	(CTLUA_MAX_RULES / 64)
-#define CTLUA_RULE_SPANS	1024	/* a power of two >= 2 * CTLUA_MAX_RULES + 1 */
-#define CTLUA_RULE_SPAN_STEPS	10	/* log2(CTLUA_RULE_SPANS) */
-
-struct ctlua_rule_bits {
-	__u64 w[CTLUA_RULE_WORDS];
-};
+#define CTLUA_RULE_SUMMARY	(CTLUA_RULE_WORDS / 64)	/* summary words of a set */
+#define CTLUA_RULE_SET_HEAD	(CTLUA_RULE_SUMMARY + 1)	/* summary, then the counts */
+#define CTLUA_RULE_SPANS	32768	/* a power of two; intervals per address dimension */
+#define CTLUA_RULE_BLOCK	32	/* entries searched at the second level */
+#define CTLUA_RULE_SAMPLES	(CTLUA_RULE_SPANS / CTLUA_RULE_BLOCK)	/* the first level's */
+#define CTLUA_RULE_POOL		(1u << 20)	/* words of the sets, per slot (8 MiB) */
 
 struct ctlua_rule_v4 {
+	__u32 sample[CTLUA_RULE_SAMPLES];	/* start[i * CTLUA_RULE_BLOCK] */
 	__u32 start[CTLUA_RULE_SPANS];
-	struct ctlua_rule_bits bits[CTLUA_RULE_SPANS];
+	__u32 set[CTLUA_RULE_SPANS];
 };
 
 struct ctlua_rule_v6 {
+	__u64 sample[CTLUA_RULE_SAMPLES][2];
 	__u64 start[CTLUA_RULE_SPANS][2];	/* high, low */
-	struct ctlua_rule_bits bits[CTLUA_RULE_SPANS];
+	__u32 set[CTLUA_RULE_SPANS];
 };
 
 struct ctlua_rule_class {
+	__u32 pool_used;			/* words of pool[] in use (the host's) */
+	__u32 short_search;			/* 1: every address table has at most
+						 * CTLUA_RULE_SAMPLES intervals */
 	struct ctlua_rule_v4 v4[2];		/* [0] source, [1] destination */
 	struct ctlua_rule_v6 v6[2];
-	struct ctlua_rule_bits proto_bits[2];	/* TCP, UDP */
-	struct ctlua_rule_bits port_bits[2 * CTLUA_MAX_RULES + 1];
-	__u16 port_class[65536];
+	__u32 dport[65536];
+	__u32 sport[2][65536];			/* [0] TCP, [1] UDP */
+	__u16 order[CTLUA_MAX_RULES];		/* position -> place in the table */
+	__u64 pool[CTLUA_RULE_POOL];
 };
 _Static_assert(sizeof(struct ctlua_rule_class) % 8 == 0, "ctlua_rule_class layout");
 
 /*
  * A whole rule table, in evaluation order, with its classifier: one per slot of
- * ctl_rules. count 0: the program reads nothing else.
+ * ctl_rules, which the host writes through a memory mapping (only what is in use).
+ * count 0: the program reads nothing else.
  */
 struct ctlua_rule_table {
 	__u32 count;

@@ -15,7 +15,7 @@
 const char *const ctl_keys_tuple[] = { "src", "dst", "sport", "dport", "proto", NULL };
 const char *const ctl_keys_opts[] = { OPTS_KEYS, NULL };
 /* "id", "counts": what ct.rules() shows, taken back and ignored (the rule is new) */
-const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "dport", "action",
+const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "sport", "dport", "action",
 				      OPTS_KEYS, "priority", "id", "counts", "limit", NULL };
 /* a rule's limit; "id": what ct.rules() shows, ignored */
 const char *const ctl_keys_limit[] = { "rate", "burst", "per", "over", "name", "id", NULL };

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -84,28 +85,59 @@ void ctl_dp_opts_init(struct ctl_dp_opts *o)
 }
 
 /*
+ * Slot @slot of ctl_rules mapped into the host, its first @bytes; NULL with errno set.
+ * *@map and *@len are what munmap takes. Mapped only while it is written or read: an
+ * array map's mapping brings in every page at once, and both slots are 25 MB.
+ */
+static struct ctlua_rule_table *map_slot(struct ctl_dp *dp, __u32 slot, size_t bytes,
+					 void **map, size_t *len)
+{
+	size_t at = slot * sizeof(struct ctlua_rule_table);
+	size_t off = at & ~((size_t)sysconf(_SC_PAGESIZE) - 1);
+
+	*len = at - off + bytes;
+	*map = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    bpf_map__fd(dp->skel->maps.ctl_rules), (off_t)off);
+	if (*map == MAP_FAILED)
+		return NULL;
+	return (struct ctlua_rule_table *)((char *)*map + (at - off));
+}
+
+/*
  * The host's copy of what the pinned maps hold, reused: the config, and the live
  * slot's policy and rules, which stay in force until the host changes them. Which
  * rules the idle slot holds is not known, so the next change writes them.
  */
 static int read_pinned(struct ctl_dp *dp)
 {
+	struct ctlua_rule_table *t;
 	__u32 zero = 0, live;
+	size_t len;
+	void *map;
 
 	if (bpf_map__lookup_elem(dp->skel->maps.ctl_config, &zero, sizeof(zero), &dp->cfg,
 				 sizeof(dp->cfg), 0))
 		return -errno;
 	live = dp->cfg.rule_slot & 1;
 	if (bpf_map__lookup_elem(dp->skel->maps.ctl_policy, &live, sizeof(live), &dp->head,
-				 sizeof(dp->head), 0) ||
-	    bpf_map__lookup_elem(dp->skel->maps.ctl_rules, &live, sizeof(live), dp->table,
-				 sizeof(*dp->table), 0))
+				 sizeof(dp->head), 0))
 		return -errno;
-	if (dp->head.mode >= CTLUA_MODE_NR || dp->head.dflt.action >= CTLUA_ACT_NR ||
-	    dp->table->count > CTLUA_MAX_RULES)
+	if (dp->head.mode >= CTLUA_MODE_NR || dp->head.dflt.action >= CTLUA_ACT_NR)
 		return -EPROTO;
-	dp->nrules = dp->table->count;
-	memcpy(dp->rules, dp->table->rule, dp->nrules * sizeof(*dp->rules));
+	if (!(t = map_slot(dp, live, sizeof(*t), &map, &len)))
+		return -errno;
+	if (t->count > CTLUA_MAX_RULES ||
+	    (t->count && (t->cls.pool_used < CTLUA_RULE_SET_HEAD ||
+			  t->cls.pool_used > CTLUA_RULE_POOL))) {
+		munmap(map, len);
+		return -EPROTO;
+	}
+	dp->nrules = dp->table->count = t->count;
+	memcpy(dp->rules, t->rule, dp->nrules * sizeof(*dp->rules));
+	memcpy(dp->table->rule, dp->rules, dp->nrules * sizeof(*dp->rules));
+	if (dp->nrules)
+		memcpy(&dp->table->cls, &t->cls, ctl_rule_class_size(&t->cls));
+	munmap(map, len);
 	dp->slot_gen[live] = dp->table_gen = dp->last_gen = 1;
 	dp->slot_gen[!live] = 0;
 	dp->retired = true;	/* a program may have read the idle slot a moment ago */
@@ -463,15 +495,40 @@ static void wait_readers(struct ctl_dp *dp)
 	dp->retired = false;
 }
 
-/* Build in dp->table the table of @n rules and their classifier. */
-static void build_table(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned int n)
+/* Build in dp->table the table of @n rules and their classifier; 0 or -errno. */
+static int build_table(struct ctl_dp *dp, const struct ctlua_rule *rules, unsigned int n)
 {
-	memset(dp->table, 0, offsetof(struct ctlua_rule_table, cls));
 	dp->table->count = n;
+	dp->table->pad = 0;
 	if (n)
 		memcpy(dp->table->rule, rules, n * sizeof(*rules));
-	/* the classifier of the slot about to go live (with no rules it is never read) */
-	ctl_rule_class_build(rules, n, &dp->table->cls);
+	/* with no rules the program reads the count alone: nothing more is written */
+	return n ? ctl_rule_class_build(rules, n, &dp->table->cls) : 0;
+}
+
+/*
+ * Copy dp->table into slot @idle of ctl_rules through a mapping: the count, the rules
+ * and the classifier as far as it is in use. A slot no packet reads (wait_readers).
+ * Returns 0 or -errno.
+ */
+static int write_slot(struct ctl_dp *dp, __u32 idle)
+{
+	struct ctlua_rule_table *t = dp->table, *to;
+	size_t bytes = offsetof(struct ctlua_rule_table, rule), len;
+	void *map;
+
+	/* no rules: the count alone, a page; else up to the classifier's end in use */
+	if (t->count)
+		bytes = offsetof(struct ctlua_rule_table, cls) + ctl_rule_class_size(&t->cls);
+	if (!(to = map_slot(dp, idle, bytes, &map, &len)))
+		return -errno;
+	memcpy(to->rule, t->rule, t->count * sizeof(t->rule[0]));
+	if (t->count)
+		memcpy(&to->cls, &t->cls, ctl_rule_class_size(&t->cls));
+	to->pad = 0;
+	to->count = t->count;
+	munmap(map, len);
+	return 0;
 }
 
 /* Each rule's counts to its position in @p, in the idle slot (rule_counts.h). */
@@ -505,13 +562,14 @@ int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
 	wait_readers(dp);
 	if (dp->slot_gen[idle] != gen) {
 		if (dp->table_gen != gen) {
-			build_table(dp, p->rules, p->nrules);
+			dp->table_gen = 0;	/* unknown if the build fails halfway */
+			if ((err = build_table(dp, p->rules, p->nrules)))
+				return err;
 			dp->table_gen = dp->last_gen = gen;
 		}
-		dp->slot_gen[idle] = 0;		/* unknown if the write fails halfway */
-		if (bpf_map__update_elem(dp->skel->maps.ctl_rules, &idle, sizeof(idle),
-					 dp->table, sizeof(*dp->table), BPF_ANY))
-			return -errno;
+		dp->slot_gen[idle] = 0;		/* unknown if the write fails */
+		if ((err = write_slot(dp, idle)))
+			return err;
 		dp->slot_gen[idle] = gen;
 	}
 	if (bpf_map__update_elem(dp->skel->maps.ctl_policy, &idle, sizeof(idle), &head,

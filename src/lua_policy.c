@@ -171,31 +171,33 @@ static int l_events(lua_State *L)
 }
 
 /*
- * dport of the rule at @idx as one port or a table {lo, hi} into @spec; the values are checked by
- * ctl_rule_compile. Every entry of the table counts as an item, so {1, 2, 3} and
- * {1, 2, x = 3} are not read as {1, 2}.
+ * The port field @name ("dport" or "sport") of the rule at @idx, one port or a table
+ * {lo, hi}, into *@items, *@ints, *@lo, *@hi (struct ctl_rule_spec says how); the values
+ * are checked by ctl_rule_compile. Every entry of the table counts as an item, so
+ * {1, 2, 3} and {1, 2, x = 3} are not read as {1, 2}.
  */
-static void read_dport(lua_State *L, int idx, int arg, struct ctl_rule_spec *spec)
+static void read_port(lua_State *L, int idx, int arg, const char *name, int *items, bool *ints,
+		      long long *lo, long long *hi)
 {
-	int type = lua_getfield(L, idx, "dport");
+	int type = lua_getfield(L, idx, name);
 	lua_Integer port;
 
 	if (type == LUA_TTABLE) {
 		lua_pushnil(L);
 		while (lua_next(L, -2)) {
-			spec->dport_items++;
+			(*items)++;
 			lua_pop(L, 1);
 		}
 		lua_rawgeti(L, -1, 1);
 		lua_rawgeti(L, -2, 2);
-		spec->dport_lo = lua_tointeger(L, -2);
-		spec->dport_hi = lua_tointeger(L, -1);
-		spec->dport_ints = lua_isinteger(L, -2) && lua_isinteger(L, -1);
+		*lo = lua_tointeger(L, -2);
+		*hi = lua_tointeger(L, -1);
+		*ints = lua_isinteger(L, -2) && lua_isinteger(L, -1);
 		lua_pop(L, 2);
 	} else if (type != LUA_TNIL) {
-		ctl_field_int(L, idx, arg, "dport", 0, 65535, &port);
-		spec->dport_items = -1;
-		spec->dport_lo = port;
+		ctl_field_int(L, idx, arg, name, 0, 65535, &port);
+		*items = -1;
+		*lo = port;
 	}
 	lua_pop(L, 1);
 }
@@ -229,6 +231,18 @@ static int write_rules(struct ctl_state *s, const struct ctl_rules *t,
 	return err;
 }
 
+/*
+ * nil, "ENAME: @what", errno for a rule table that could not be written; a table whose
+ * classifier does not fit (ENOSPC) says so. Returns 3.
+ */
+static int rules_fail(lua_State *L, int err, const char *what)
+{
+	if (err == -ENOSPC)
+		return ctl_fail(L, err, "%s: the rules' classifier does not fit its %u words "
+				"(doc/performance.md, \"Rules at scale\")", what, CTLUA_RULE_POOL);
+	return ctl_fail(L, err, "%s", what);
+}
+
 /* The fields ct.rule takes, and each rule of ct.policy's list: ctl_keys_rule. */
 
 /*
@@ -251,7 +265,10 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 		spec.family = ctl_field_option(L, idx, arg, "family", ctl_family_names, 0)
 			      ? CTLUA_AF_INET6 : CTLUA_AF_INET;
 	lua_pop(L, 1);
-	read_dport(L, idx, arg, &spec);
+	read_port(L, idx, arg, "dport", &spec.dport_items, &spec.dport_ints, &spec.dport_lo,
+		  &spec.dport_hi);
+	read_port(L, idx, arg, "sport", &spec.sport_items, &spec.sport_ints, &spec.sport_lo,
+		  &spec.sport_hi);
 	if (lua_getfield(L, idx, "action") == LUA_TNIL)
 		ctl_arg_error(L, arg, "field 'action': missing (\"pass\", \"alloc\" or \"drop\")");
 	lua_pop(L, 1);
@@ -274,7 +291,7 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 }
 
 /*
- * ct.rule{proto=, src=, dst=, dport=, action=, timeout=, status=, mark=, priority=} -> id
+ * ct.rule{proto=, src=, dst=, sport=, dport=, action=, timeout=, status=, mark=, priority=} -> id
  * Lower priority values are evaluated first; equal ones in the order they were added.
  */
 static int l_rule(lua_State *L)
@@ -304,7 +321,7 @@ static int l_rule(lua_State *L)
 		if (pos >= 0)
 			ctl_rules_undo_add(&s->rules, pos);	/* the kernel has the old table */
 		ctl_limit_detach(s, r.verdict.limit);
-		return ctl_fail(L, err, "cannot write the rule table");
+		return rules_fail(L, err, "cannot write the rule table");
 	}
 	lua_pushinteger(L, r.id);
 	return 1;
@@ -508,7 +525,7 @@ static int l_policy(lua_State *L)
 				policy_limits_undo(s, t);
 			if (set_dflt)
 				ctl_limit_detach(s, dflt.limit);
-			return ctl_fail(L, err, "cannot write the policy");
+			return rules_fail(L, err, "cannot write the policy");
 		}
 	}
 	lua_newtable(L);
@@ -537,7 +554,7 @@ static int l_unrule(lua_State *L)
 	err = write_rules(s, &s->rules, NULL);
 	if (err) {
 		ctl_rules_restore(&s->rules, (unsigned int)pos, &gone);
-		return ctl_fail(L, err, "cannot write the rule table");
+		return rules_fail(L, err, "cannot write the rule table");
 	}
 	lua_pushboolean(L, 1);
 	return 1;
@@ -552,6 +569,23 @@ static void push_prefix(lua_State *L, int family, const __be32 addr[4], const __
 	if (!bits)
 		return;
 	lua_pushfstring(L, "%s/%d", ctl_addr_format(family, addr, buf), bits);
+	lua_setfield(L, -2, field);
+}
+
+/* A port field as ct.rule takes it: a number, {lo, hi}, or nothing for any port. */
+static void push_port(lua_State *L, __u16 lo, __u16 hi, const char *field)
+{
+	if (lo == hi) {
+		lua_pushinteger(L, lo);
+	} else if (lo != 0 || hi != 65535) {
+		lua_createtable(L, 2, 0);
+		lua_pushinteger(L, lo);
+		lua_rawseti(L, -2, 1);
+		lua_pushinteger(L, hi);
+		lua_rawseti(L, -2, 2);
+	} else {
+		return;
+	}
 	lua_setfield(L, -2, field);
 }
 
@@ -587,17 +621,8 @@ static int l_rules(lua_State *L)
 		}
 		push_prefix(L, r->family, r->src, r->src_mask, "src");
 		push_prefix(L, r->family, r->dst, r->dst_mask, "dst");
-		if (r->dport_lo == r->dport_hi) {
-			lua_pushinteger(L, r->dport_lo);
-			lua_setfield(L, -2, "dport");
-		} else if (r->dport_lo != 0 || r->dport_hi != 65535) {
-			lua_createtable(L, 2, 0);
-			lua_pushinteger(L, r->dport_lo);
-			lua_rawseti(L, -2, 1);
-			lua_pushinteger(L, r->dport_hi);
-			lua_rawseti(L, -2, 2);
-			lua_setfield(L, -2, "dport");
-		}
+		push_port(L, r->dport_lo, r->dport_hi, "dport");
+		push_port(L, r->sport_lo, r->sport_hi, "sport");
 		lua_pushstring(L, ctl_action_names[r->verdict.action]);
 		lua_setfield(L, -2, "action");
 		ctl_push_opts_fields(L, &r->verdict.opts);

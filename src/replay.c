@@ -351,7 +351,10 @@ static int side_open(struct side *sd, const struct ctl_service_opts *o)
 		return -1;
 	}
 	sd->nrules = ctl_rules_flatten(&sd->s->rules, sd->rules);
-	ctl_rule_class_build(sd->rules, sd->nrules, sd->cls);
+	if (sd->nrules && ctl_rule_class_build(sd->rules, sd->nrules, sd->cls)) {
+		ctl_log(CTL_LOG_ERR, "cannot build the rule classifier");
+		return -1;
+	}
 	lua_newtable(sd->L);
 	sd->flows = luaL_ref(sd->L, LUA_REGISTRYINDEX);
 	return 0;

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * rule_class.c - building the rule classifier the TC program uses to find a packet's
- * first matching rule at a cost that does not depend on the rule count (ctlua.h, struct
+ * first matching rule without trying the rules one by one (ctlua.h, struct
  * ctlua_rule_class; doc/performance.md, "Rules at scale"), and looking it up in C.
  *
- * Each dimension (source and destination address per family, destination port) is cut
- * into elementary intervals at every rule's bounds: no rule's range begins or ends
- * inside one, so every address of an interval matches the same rules, and the set
- * stored for it is exact.
+ * Each dimension (source and destination address per family, destination port, source
+ * port per protocol) is cut into elementary intervals at every rule's bounds: no rule's
+ * range begins or ends inside one, so every value of an interval matches the same
+ * rules. One sweep over the bounds keeps the set of rules covering the current interval;
+ * each distinct set is stored once in the pool, compressed to its nonzero words.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rule_class.h"
@@ -19,12 +22,30 @@ typedef unsigned __int128 u128;
 
 struct range {
 	u128 lo, hi;
-	unsigned int rule;
+	unsigned int bit;		/* the rule's bit position */
 };
 
-static void set_bit(struct ctlua_rule_bits *b, unsigned int i)
+/* What one build works on besides the classifier: the sets met so far, by hash. */
+struct build {
+	struct ctlua_rule_class *c;
+	__u64 cur[CTLUA_RULE_WORDS];	/* the set of the current interval */
+	__u32 *slots;			/* open addressing: pool offset + 1, 0 empty */
+	__u64 *hashes;
+	unsigned int nslots;		/* a power of two */
+	unsigned int nsets;
+	struct range *r;		/* scratch: one range per rule */
+	unsigned int *by_lo, *by_hi;
+	u128 *start;			/* the intervals of a dimension */
+	__u32 *set;			/* and their sets */
+};
+
+#define BUILD_SLOTS	(1u << 18)	/* more than the intervals of every dimension */
+
+static int cmp_u128(const void *a, const void *b)
 {
-	b->w[i / 64] |= 1ull << (i % 64);
+	u128 x = *(const u128 *)a, y = *(const u128 *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /* An address slot (network order) as a number: IPv4 in 32 bits, IPv6 in 128. */
@@ -39,44 +60,164 @@ static u128 addr_num(const __be32 a[4], int family)
 	return v;
 }
 
-static int cmp_u128(const void *a, const void *b)
+/* The pool offset of the set in b->cur, stored now if it is new; -ENOSPC if it is full. */
+static long intern(struct build *b)
 {
-	u128 x = *(const u128 *)a, y = *(const u128 *)b;
+	struct ctlua_rule_class *c = b->c;
+	__u64 sum[CTLUA_RULE_SUMMARY] = { 0 }, h = 0xcbf29ce484222325ull, counts = 0;
+	unsigned int nz = 0, slot;
+	__u32 o;
 
-	return x < y ? -1 : x > y;
+	for (unsigned int w = 0; w < CTLUA_RULE_WORDS; w++) {
+		if (!b->cur[w])
+			continue;
+		sum[w / 64] |= 1ull << (w % 64);
+		h = (h ^ b->cur[w] ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	for (unsigned int q = 0; q < CTLUA_RULE_SUMMARY; q++) {
+		counts |= (__u64)nz << (16 * q);
+		nz += (unsigned int)__builtin_popcountll(sum[q]);
+	}
+	for (slot = (unsigned int)h & (b->nslots - 1); b->slots[slot];
+	     slot = (slot + 1) & (b->nslots - 1)) {
+		const __u64 *p;
+		unsigned int k = 0;
+		bool same;
+
+		if (b->hashes[slot] != h)
+			continue;
+		o = b->slots[slot] - 1;
+		p = &c->pool[o];
+		same = !memcmp(p, sum, sizeof(sum));
+		for (unsigned int w = 0; same && w < CTLUA_RULE_WORDS; w++)
+			if (b->cur[w])
+				same = p[CTLUA_RULE_SET_HEAD + k++] == b->cur[w];
+		if (same)
+			return o;
+	}
+	if (b->nsets + 1 >= b->nslots / 2 ||
+	    c->pool_used + CTLUA_RULE_SET_HEAD + nz > CTLUA_RULE_POOL)
+		return -ENOSPC;
+	o = c->pool_used;
+	memcpy(&c->pool[o], sum, sizeof(sum));
+	c->pool[o + CTLUA_RULE_SUMMARY] = counts;
+	nz = 0;
+	for (unsigned int w = 0; w < CTLUA_RULE_WORDS; w++)
+		if (b->cur[w])
+			c->pool[o + CTLUA_RULE_SET_HEAD + nz++] = b->cur[w];
+	c->pool_used = o + CTLUA_RULE_SET_HEAD + nz;
+	b->slots[slot] = o + 1;
+	b->hashes[slot] = h;
+	b->nsets++;
+	return o;
 }
 
 /*
- * The elementary intervals of @r[0..nr) over [0, max]: their starts into @start
- * (ascending, start[0] = 0), the rules covering each into @bits; returns their number,
- * at most 2 * nr + 1.
+ * The order of the bit positions: rules alike in their ports, protocol and addresses
+ * side by side, so that a set of rules that differ on one field (all of one port, all
+ * from one prefix) fills few words and its summary names few. Any order gives the
+ * same answers; this one only keeps the candidate words few.
  */
-static unsigned int spans(const struct range *r, unsigned int nr, u128 max, u128 *start,
-			  struct ctlua_rule_bits *bits)
+static int by_likeness(const void *pa, const void *pb, void *rules)
 {
-	unsigned int m = 0, k = 1;
+	const struct ctlua_rule *a = (const struct ctlua_rule *)rules + *(const __u16 *)pa;
+	const struct ctlua_rule *b = (const struct ctlua_rule *)rules + *(const __u16 *)pb;
+	int d;
 
-	start[m++] = 0;
+	if (a->dport_lo != b->dport_lo)
+		return a->dport_lo < b->dport_lo ? -1 : 1;
+	if (a->dport_hi != b->dport_hi)
+		return a->dport_hi < b->dport_hi ? -1 : 1;
+	if (a->sport_lo != b->sport_lo)
+		return a->sport_lo < b->sport_lo ? -1 : 1;
+	if (a->sport_hi != b->sport_hi)
+		return a->sport_hi < b->sport_hi ? -1 : 1;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if ((d = memcmp(a->dst_mask, b->dst_mask, 16)) || (d = memcmp(a->dst, b->dst, 16)) ||
+	    (d = memcmp(a->src_mask, b->src_mask, 16)) || (d = memcmp(a->src, b->src, 16)))
+		return d;
+	return *(const __u16 *)pa < *(const __u16 *)pb ? -1 : 1;
+}
+
+static int by_u16(const void *pa, const void *pb)
+{
+	return (int)*(const __u16 *)pa - (int)*(const __u16 *)pb;
+}
+
+/* order[] and its inverse *@bit_of: grouped by by_likeness, in table order within a word. */
+static void place(const struct ctlua_rule *rules, unsigned int n, struct ctlua_rule_class *c,
+		  unsigned int *bit_of)
+{
+	for (unsigned int i = 0; i < n; i++)
+		c->order[i] = (__u16)i;
+	qsort_r(c->order, n, sizeof(c->order[0]), by_likeness, (void *)rules);
+	/* the lowest bit of a word must be its first rule in the table */
+	for (unsigned int w = 0; w < n; w += 64)
+		qsort(&c->order[w], n - w < 64 ? n - w : 64, sizeof(c->order[0]), by_u16);
+	for (unsigned int k = 0; k < n; k++)
+		bit_of[c->order[k]] = k;
+}
+
+static int by_lo(const void *pa, const void *pb, void *r)
+{
+	return cmp_u128(&((const struct range *)r)[*(const unsigned int *)pa].lo,
+			&((const struct range *)r)[*(const unsigned int *)pb].lo);
+}
+
+static int by_hi(const void *pa, const void *pb, void *r)
+{
+	return cmp_u128(&((const struct range *)r)[*(const unsigned int *)pa].hi,
+			&((const struct range *)r)[*(const unsigned int *)pb].hi);
+}
+
+/*
+ * The elementary intervals of b->r[0..nr) over [0, max]: their starts into b->start
+ * (ascending, start[0] = 0) and each one's set into b->set; returns their number, or
+ * -ENOSPC. A sweep: at each start the ranges ending just before leave the current set
+ * and those beginning there join it.
+ */
+static long sweep(struct build *b, unsigned int nr, u128 max)
+{
+	unsigned int m = 0, k = 1, in = 0, out = 0;
+	const struct range *r = b->r;
+	long o = 0;
+
+	b->start[m++] = 0;
 	for (unsigned int i = 0; i < nr; i++) {
-		start[m++] = r[i].lo;
+		b->start[m++] = r[i].lo;
 		if (r[i].hi < max)
-			start[m++] = r[i].hi + 1;
+			b->start[m++] = r[i].hi + 1;
+		b->by_lo[i] = b->by_hi[i] = i;
 	}
-	qsort(start, m, sizeof(*start), cmp_u128);
+	qsort(b->start, m, sizeof(*b->start), cmp_u128);
 	for (unsigned int i = 1; i < m; i++)	/* unique */
-		if (start[i] != start[k - 1])
-			start[k++] = start[i];
-	memset(bits, 0, k * sizeof(*bits));
-	for (unsigned int j = 0; j < k; j++)
-		for (unsigned int i = 0; i < nr; i++)
-			if (r[i].lo <= start[j] && start[j] <= r[i].hi)
-				set_bit(&bits[j], r[i].rule);
+		if (b->start[i] != b->start[k - 1])
+			b->start[k++] = b->start[i];
+	qsort_r(b->by_lo, nr, sizeof(*b->by_lo), by_lo, b->r);
+	qsort_r(b->by_hi, nr, sizeof(*b->by_hi), by_hi, b->r);
+	memset(b->cur, 0, sizeof(b->cur));
+	for (unsigned int j = 0; j < k; j++) {
+		u128 s = b->start[j];
+		bool changed = j == 0;
+
+		for (; out < nr && r[b->by_hi[out]].hi < s; out++, changed = true)
+			b->cur[r[b->by_hi[out]].bit / 64] &= ~(1ull << (r[b->by_hi[out]].bit % 64));
+		for (; in < nr && r[b->by_lo[in]].lo == s; in++, changed = true)
+			b->cur[r[b->by_lo[in]].bit / 64] |= 1ull << (r[b->by_lo[in]].bit % 64);
+		if (changed && (o = intern(b)) < 0)
+			return o;
+		b->set[j] = (__u32)o;
+	}
 	return k;
 }
 
 /* The ranges one address field of the rules of @family covers; returns their number. */
-static unsigned int addr_ranges(const struct ctlua_rule *rules, unsigned int n, int family,
-				int dst, struct range *out)
+static unsigned int addr_ranges(const struct ctlua_rule *rules, unsigned int n,
+				const unsigned int *bit_of, int family, int dst, struct range *out)
 {
 	u128 max = family == CTLUA_AF_INET ? 0xffffffffu : ~(u128)0;
 	unsigned int nr = 0;
@@ -91,99 +232,201 @@ static unsigned int addr_ranges(const struct ctlua_rule *rules, unsigned int n, 
 		mask = addr_num(m, family);	/* zero for a zero mask in either family */
 		out[nr].lo = addr_num(a, family) & mask;
 		out[nr].hi = out[nr].lo | (~mask & max);
-		out[nr].rule = i;
+		out[nr].bit = bit_of[i];
 		nr++;
 	}
 	return nr;
 }
 
-void ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
-			  struct ctlua_rule_class *c)
+/* Both address dimensions of @family; 0 or -ENOSPC. */
+static int addr_dims(struct build *b, const struct ctlua_rule *rules, unsigned int n,
+		     const unsigned int *bit_of, int family)
 {
-	struct range r[CTLUA_MAX_RULES];	/* 12 KB */
-	u128 start[2 * CTLUA_MAX_RULES + 1];	/* 8 KB */
-	unsigned int nr, m, j, i, cls;
+	u128 max = family == CTLUA_AF_INET ? 0xffffffffu : ~(u128)0;
+	struct ctlua_rule_class *c = b->c;
 
-	memset(c, 0, sizeof(*c));
 	for (int dst = 0; dst < 2; dst++) {
-		struct ctlua_rule_v4 *t4 = &c->v4[dst];
-		struct ctlua_rule_v6 *t6 = &c->v6[dst];
+		unsigned int nr = addr_ranges(rules, n, bit_of, family, dst, b->r);
+		long m = sweep(b, nr, max);
 
-		nr = addr_ranges(rules, n, CTLUA_AF_INET, dst, r);
-		m = spans(r, nr, 0xffffffffu, start, t4->bits);
-		for (j = 0; j < CTLUA_RULE_SPANS; j++) {
-			/* past the last interval: copies of it, which the search may land on */
-			t4->start[j] = (__u32)start[j < m ? j : m - 1];
-			if (j >= m)
-				t4->bits[j] = t4->bits[m - 1];
-		}
-		nr = addr_ranges(rules, n, CTLUA_AF_INET6, dst, r);
-		m = spans(r, nr, ~(u128)0, start, t6->bits);
-		for (j = 0; j < CTLUA_RULE_SPANS; j++) {
-			u128 s = start[j < m ? j : m - 1];
+		if (m < 0 || m > CTLUA_RULE_SPANS)
+			return -ENOSPC;
+		if (m > CTLUA_RULE_SAMPLES)
+			c->short_search = 0;
+		/* past the last interval: copies of it, which the search may land on */
+		for (unsigned int j = 0; j < CTLUA_RULE_SPANS; j++) {
+			unsigned int from = j < m ? j : (unsigned int)m - 1;
+			u128 s = b->start[from];
 
-			t6->start[j][0] = (__u64)(s >> 64);
-			t6->start[j][1] = (__u64)s;
-			if (j >= m)
-				t6->bits[j] = t6->bits[m - 1];
+			if (family == CTLUA_AF_INET) {
+				c->v4[dst].start[j] = (__u32)s;
+				c->v4[dst].set[j] = b->set[from];
+				if (j % CTLUA_RULE_BLOCK == 0)
+					c->v4[dst].sample[j / CTLUA_RULE_BLOCK] = (__u32)s;
+			} else {
+				c->v6[dst].start[j][0] = (__u64)(s >> 64);
+				c->v6[dst].start[j][1] = (__u64)s;
+				c->v6[dst].set[j] = b->set[from];
+				if (j % CTLUA_RULE_BLOCK == 0)
+					memcpy(c->v6[dst].sample[j / CTLUA_RULE_BLOCK],
+					       c->v6[dst].start[j], sizeof(c->v6[dst].start[j]));
+			}
 		}
 	}
-	for (i = 0; i < n; i++) {
-		if (!rules[i].proto || rules[i].proto == IPPROTO_TCP)
-			set_bit(&c->proto_bits[0], i);
-		if (!rules[i].proto || rules[i].proto == IPPROTO_UDP)
-			set_bit(&c->proto_bits[1], i);
-		r[i].lo = rules[i].dport_lo;
-		r[i].hi = rules[i].dport_hi;
-		r[i].rule = i;
-	}
-	m = spans(r, n, 65535, start, c->port_bits);
-	for (cls = 0, j = 0; j < 65536; j++) {
-		if (cls + 1 < m && start[cls + 1] == j)
-			cls++;
-		c->port_class[j] = (__u16)cls;
-	}
+	return 0;
 }
 
-/* The program's binary search: a fixed number of steps, the last start <= @a. */
-static unsigned int span_of(const void *table, int family, u128 a)
+/* A port dimension: @src the source port of @proto's rules, else every rule's dport. */
+static int port_dim(struct build *b, const struct ctlua_rule *rules, unsigned int n,
+		    const unsigned int *bit_of, bool src, int proto, __u32 *cls)
+{
+	unsigned int nr = 0, k = 0;
+	long m;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (src && rules[i].proto && rules[i].proto != proto)
+			continue;
+		b->r[nr].lo = src ? rules[i].sport_lo : rules[i].dport_lo;
+		b->r[nr].hi = src ? rules[i].sport_hi : rules[i].dport_hi;
+		b->r[nr].bit = bit_of[i];
+		nr++;
+	}
+	m = sweep(b, nr, 65535);
+	if (m < 0)
+		return (int)m;
+	for (unsigned int j = 0; j < 65536; j++) {
+		if (k + 1 < m && b->start[k + 1] == j)
+			k++;
+		cls[j] = b->set[k];
+	}
+	return 0;
+}
+
+int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
+			 struct ctlua_rule_class *c)
+{
+	struct build b = { .c = c, .nslots = BUILD_SLOTS };
+	unsigned int *bit_of = NULL;
+	int err = -ENOMEM;
+
+	if (n > CTLUA_MAX_RULES)
+		return -E2BIG;
+	memset(c, 0, offsetof(struct ctlua_rule_class, pool));
+	/* the empty set at offset 0: what a dimension without rules gives everywhere */
+	memset(c->pool, 0, CTLUA_RULE_SET_HEAD * sizeof(c->pool[0]));
+	c->pool_used = CTLUA_RULE_SET_HEAD;
+	if (!n)
+		return 0;
+	b.slots = calloc(b.nslots, sizeof(*b.slots));
+	b.hashes = malloc(b.nslots * sizeof(*b.hashes));
+	b.r = malloc(n * sizeof(*b.r));
+	b.by_lo = malloc(n * sizeof(*b.by_lo));
+	b.by_hi = malloc(n * sizeof(*b.by_hi));
+	b.start = malloc((2 * n + 1) * sizeof(*b.start));
+	b.set = malloc((2 * n + 1) * sizeof(*b.set));
+	bit_of = malloc(n * sizeof(*bit_of));
+	if (!b.slots || !b.hashes || !b.r || !b.by_lo || !b.by_hi || !b.start || !b.set || !bit_of)
+		goto out;
+	place(rules, n, c, bit_of);
+	c->short_search = 1;	/* until a dimension has more intervals */
+	if ((err = addr_dims(&b, rules, n, bit_of, CTLUA_AF_INET)) ||
+	    (err = addr_dims(&b, rules, n, bit_of, CTLUA_AF_INET6)) ||
+	    (err = port_dim(&b, rules, n, bit_of, false, 0, c->dport)) ||
+	    (err = port_dim(&b, rules, n, bit_of, true, IPPROTO_TCP, c->sport[0])) ||
+	    (err = port_dim(&b, rules, n, bit_of, true, IPPROTO_UDP, c->sport[1])))
+		goto out;
+out:
+	free(bit_of);
+	free(b.set);
+	free(b.start);
+	free(b.by_hi);
+	free(b.by_lo);
+	free(b.r);
+	free(b.hashes);
+	free(b.slots);
+	return err;
+}
+
+size_t ctl_rule_class_size(const struct ctlua_rule_class *c)
+{
+	return offsetof(struct ctlua_rule_class, pool) + c->pool_used * sizeof(c->pool[0]);
+}
+
+/* Entry @j of @table's starts (@sample: of its samples) as a number. */
+static u128 start_at(const void *table, int family, bool sample, unsigned int j)
+{
+	const struct ctlua_rule_v4 *t4 = table;
+	const struct ctlua_rule_v6 *t6 = table;
+	const __u64 *s6 = sample ? t6->sample[j] : t6->start[j];
+
+	if (family == CTLUA_AF_INET)
+		return sample ? t4->sample[j] : t4->start[j];
+	return (u128)s6[0] << 64 | s6[1];
+}
+
+/*
+ * The program's search (ctlua.h): the last sample <= @a, then in its block the last
+ * start; with @one_level the last of the first CTLUA_RULE_SAMPLES starts <= @a.
+ */
+static unsigned int span_of(const void *table, int family, u128 a, bool one_level)
 {
 	unsigned int base = 0;
 
-	for (unsigned int step = CTLUA_RULE_SPANS / 2; step; step >>= 1) {
-		unsigned int j = base + step;
-		u128 s;
-
-		if (family == CTLUA_AF_INET)
-			s = ((const struct ctlua_rule_v4 *)table)->start[j];
-		else
-			s = (u128)((const struct ctlua_rule_v6 *)table)->start[j][0] << 64 |
-			    ((const struct ctlua_rule_v6 *)table)->start[j][1];
-		if (s <= a)
-			base = j;
+	if (one_level) {
+		for (unsigned int step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1)
+			if (start_at(table, family, false, base + step) <= a)
+				base += step;
+		return base;
 	}
+
+	for (unsigned int step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1)
+		if (start_at(table, family, true, base + step) <= a)
+			base += step;
+	base *= CTLUA_RULE_BLOCK;
+	for (unsigned int step = CTLUA_RULE_BLOCK / 2; step; step >>= 1)
+		if (start_at(table, family, false, base + step) <= a)
+			base += step;
 	return base;
 }
 
 unsigned int ctl_rule_class_lookup(const struct ctlua_rule_class *c, const struct ctlua_flow *f)
 {
-	const struct ctlua_rule_bits *src, *dst, *proto, *port;
+	const __u64 *p = c->pool;
+	__u32 set[4], best = CTLUA_MAX_RULES;
+	bool one = c->short_search;
 	int fam = f->family;
 
 	if (fam == CTLUA_AF_INET) {
-		src = &c->v4[0].bits[span_of(&c->v4[0], fam, addr_num(f->saddr, fam))];
-		dst = &c->v4[1].bits[span_of(&c->v4[1], fam, addr_num(f->daddr, fam))];
+		set[0] = c->v4[0].set[span_of(&c->v4[0], fam, addr_num(f->saddr, fam), one)];
+		set[1] = c->v4[1].set[span_of(&c->v4[1], fam, addr_num(f->daddr, fam), one)];
 	} else {
-		src = &c->v6[0].bits[span_of(&c->v6[0], fam, addr_num(f->saddr, fam))];
-		dst = &c->v6[1].bits[span_of(&c->v6[1], fam, addr_num(f->daddr, fam))];
+		set[0] = c->v6[0].set[span_of(&c->v6[0], fam, addr_num(f->saddr, fam), one)];
+		set[1] = c->v6[1].set[span_of(&c->v6[1], fam, addr_num(f->daddr, fam), one)];
 	}
-	proto = &c->proto_bits[f->proto == IPPROTO_UDP];
-	port = &c->port_bits[c->port_class[ntohs(f->dport)]];
-	for (unsigned int i = 0; i < CTLUA_RULE_WORDS; i++) {
-		__u64 w = src->w[i] & dst->w[i] & proto->w[i] & port->w[i];
+	set[2] = c->dport[ntohs(f->dport)];
+	set[3] = c->sport[f->proto == IPPROTO_UDP][ntohs(f->sport)];
+	for (unsigned int q = 0; q < CTLUA_RULE_SUMMARY; q++) {
+		__u64 cand = ~0ull;
 
-		if (w)
-			return i * 64 + (unsigned int)__builtin_ctzll(w);
+		for (int k = 0; k < 4; k++)
+			cand &= p[set[k] + q];
+		for (; cand; cand &= cand - 1) {
+			__u64 bit = cand & -cand, w = ~0ull;
+			unsigned int pos;
+
+			for (int k = 0; k < 4; k++) {
+				unsigned int rank = (p[set[k] + CTLUA_RULE_SUMMARY] >> (16 * q)) & 0xffff;
+
+				rank += (unsigned int)__builtin_popcountll(p[set[k] + q] & (bit - 1));
+				w &= p[set[k] + CTLUA_RULE_SET_HEAD + rank];
+			}
+			if (!w)
+				continue;
+			pos = (q * 64 + (unsigned int)__builtin_ctzll(bit)) * 64 +
+			      (unsigned int)__builtin_ctzll(w);
+			if (c->order[pos] < best)
+				best = c->order[pos];
+		}
 	}
-	return CTLUA_MAX_RULES;
+	return best;
 }

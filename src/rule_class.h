@@ -7,18 +7,25 @@
 #ifndef CTLUA_RULE_CLASS_H
 #define CTLUA_RULE_CLASS_H
 
+#include <stddef.h>
 #include <linux/types.h>
 #include "ctlua.h"
 
 /*
  * Build the classifier of @rules[0..n) (evaluation order, n <= CTLUA_MAX_RULES, every
- * prefix mask contiguous, as ctl_rule_compile makes them) into @c, every byte written.
+ * prefix mask contiguous, as ctl_rule_compile makes them) into @c: everything before
+ * the pool, and the pool's first c->pool_used words (the rest is not written). Returns
+ * 0, -ENOSPC when the sets do not fit the pool (or an address dimension has more than
+ * CTLUA_RULE_SPANS intervals), -ENOMEM.
  */
-void ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
-			  struct ctlua_rule_class *c);
+int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
+			 struct ctlua_rule_class *c);
+
+/* The bytes of @c that ctl_rule_class_build wrote: from its start to the pool's end in use. */
+size_t ctl_rule_class_size(const struct ctlua_rule_class *c);
 
 /*
- * The position of the first rule that matches @f (a TCP or UDP flow), CTLUA_MAX_RULES
+ * The place of the first rule that matches @f (a TCP or UDP flow), CTLUA_MAX_RULES
  * if none, through @c, step for step as the program does (tests/unit/rule_class.c
  * holds it to an ordered scan of its own).
  */

@@ -30,32 +30,33 @@ static int compile_prefix(const char *field, const char *text, __be32 addr[4], _
 	return family;
 }
 
-static int compile_dport(const struct ctl_rule_spec *spec, struct ctlua_rule *r, char *why,
-			 size_t len)
+/*
+ * A port field (@name: "dport" or "sport") read as @items (see struct ctl_rule_spec),
+ * @ints, @lo and @hi into the range *@out_lo..*@out_hi; 0 or -EINVAL with @why.
+ */
+static int compile_port(const char *name, int items, bool ints, long long lo, long long hi,
+			__u16 *out_lo, __u16 *out_hi, char *why, size_t len)
 {
-	long long lo = spec->dport_lo, hi = spec->dport_hi;
-
-	if (spec->dport_items == 0) {
+	if (items == 0) {
 		lo = 0;
 		hi = 65535;
-	} else if (spec->dport_items < 0) {
+	} else if (items < 0) {
 		if (lo < 0 || lo > 65535) {
-			snprintf(why, len, "field 'dport': %lld is out of range 0 to 65535", lo);
+			snprintf(why, len, "field '%s': %lld is out of range 0 to 65535", name, lo);
 			return -EINVAL;
 		}
 		hi = lo;
-	} else if (spec->dport_items > 2) {
+	} else if (items > 2) {
 		/* {80, 443, 8080} reads like a set of ports; only the first two were ever used */
-		snprintf(why, len, "field 'dport': a range is {lo, hi}, got %d items "
-			 "(one rule takes one port or one range)", spec->dport_items);
+		snprintf(why, len, "field '%s': a range is {lo, hi}, got %d items "
+			 "(one rule takes one port or one range)", name, items);
 		return -EINVAL;
-	} else if (spec->dport_items < 2 || !spec->dport_ints || lo < 0 || hi > 65535 ||
-		   lo > hi) {
-		snprintf(why, len, "field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535");
+	} else if (items < 2 || !ints || lo < 0 || hi > 65535 || lo > hi) {
+		snprintf(why, len, "field '%s': expected {lo, hi} with 0 <= lo <= hi <= 65535", name);
 		return -EINVAL;
 	}
-	r->dport_lo = (__u16)lo;
-	r->dport_hi = (__u16)hi;
+	*out_lo = (__u16)lo;
+	*out_hi = (__u16)hi;
 	return 0;
 }
 
@@ -87,7 +88,10 @@ int ctl_rule_compile(const struct ctl_rule_spec *spec, struct ctlua_rule *out, c
 		family = spec->family;
 	}
 	r.family = (__u8)family;
-	if (compile_dport(spec, &r, why, len))
+	if (compile_port("dport", spec->dport_items, spec->dport_ints, spec->dport_lo,
+			 spec->dport_hi, &r.dport_lo, &r.dport_hi, why, len) ||
+	    compile_port("sport", spec->sport_items, spec->sport_ints, spec->sport_lo,
+			 spec->sport_hi, &r.sport_lo, &r.sport_hi, why, len))
 		return -EINVAL;
 	r.verdict = spec->verdict;
 	r.verdict.rule_id = 0;

@@ -28,6 +28,9 @@ struct ctl_rule_spec {
 					 * of n items, whose [1] and [2] are dport_lo, dport_hi */
 	bool dport_ints;		/* with n > 0: [1] and [2] are both integers */
 	long long dport_lo, dport_hi;
+	int sport_items;		/* sport, read as dport is */
+	bool sport_ints;
+	long long sport_lo, sport_hi;
 	struct ctlua_verdict verdict;	/* action and opts; the rule id is set when added */
 };
 

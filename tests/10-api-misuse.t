@@ -8,8 +8,8 @@ local U = { src = "198.18.0.2", dst = "198.18.0.1", sport = 40000, dport = 5353,
 
 -- --- ct.rule ----------------------------------------------------------------------------
 local R = "bad argument #1 to 'ct.rule' "
-t.raises(R .. "(unknown field 'sport' (known: proto, family, src, dst, dport, action, timeout, " ..
-	"status, mark, priority, id, counts, limit))", ct.rule, { sport = 53, action = "pass" })
+t.raises(R .. "(unknown field 'port' (known: proto, family, src, dst, sport, dport, action, " ..
+	"timeout, status, mark, priority, id, counts, limit))", ct.rule, { port = 53, action = "pass" })
 t.raises(R .. "(field 'counts': expected a table (ct.rules() shows one), got number)", ct.rule,
 	{ action = "pass", counts = 1 })
 t.raises(R .. "(field 'dst': '198.18.0.0/33': prefix length must be 0 to 32)", ct.rule,
@@ -31,6 +31,22 @@ t.raises(R .. "(field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535)", 
 	{ dport = { 10 }, action = "pass" })
 t.raises(R .. "(field 'dport': 70000 is out of range 0 to 65535)", ct.rule,
 	{ dport = 70000, action = "pass" })
+t.raises(R .. "(field 'sport': 70000 is out of range 0 to 65535)", ct.rule,
+	{ sport = 70000, action = "pass" })
+t.raises(R .. "(field 'sport': -1 is out of range 0 to 65535)", ct.rule,
+	{ sport = -1, action = "pass" })
+t.raises(R .. "(field 'sport': expected {lo, hi} with 0 <= lo <= hi <= 65535)", ct.rule,
+	{ sport = { 40010, 40000 }, action = "pass" })
+t.raises(R .. "(field 'sport': expected {lo, hi} with 0 <= lo <= hi <= 65535)", ct.rule,
+	{ sport = { 1, "2" }, action = "pass" })
+t.raises(R .. "(field 'sport': expected {lo, hi} with 0 <= lo <= hi <= 65535)", ct.rule,
+	{ sport = { 1, 70000 }, action = "pass" })
+t.raises(R .. "(field 'sport': a range is {lo, hi}, got 3 items (one rule takes one port or " ..
+	"one range))", ct.rule, { sport = { 1, 2, 3 }, action = "pass" })
+t.raises(R .. "(field 'sport': expected an integer, got string)", ct.rule,
+	{ sport = "53", action = "pass" })
+t.raises(R .. "(field 'sport': expected an integer, got 1.5)", ct.rule,
+	{ sport = 1.5, action = "pass" })
 t.raises(R .. "(field 'status': 'confirmed' is not a status BPF can set (seen_reply, assured, " ..
 	"fixed_timeout, helper))", ct.rule, { status = { "confirmed" }, action = "alloc" })
 t.raises(R .. "(field 'status': bits 0x8 cannot be set from BPF (settable: seen_reply, assured, " ..

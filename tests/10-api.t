@@ -247,11 +247,15 @@ false	bad argument #1 to 'ct.rule' (field 'id': 0 is out of range 1 to 429496729
 	show
 
 in_ns '
-for i = 1, 256 do assert(ct.rule{action="pass", dport=i}) end
+local rules = {}
+for i = 1, 16384 do rules[i] = {action="pass", dport=i % 65536} end
+assert(ct.policy{rules = rules})
 print(ct.rule{action="pass"})
-print(#ct.rules())'
-is "$OUT" $'nil\tE2BIG: the rule table is full (256 rules)\t7\n256' \
-	"the 257th rule: nil, E2BIG, 7; the table keeps 256" || show
+print(#ct.rules())
+rules[16385] = {action="pass"}
+print(ct.policy{rules = rules})'
+is "$OUT" $'nil\tE2BIG: the rule table is full (16384 rules)\t7\n16384\nnil\tE2BIG: the rule table holds 16384 rules, got 16385\t7' \
+	"the 16385th rule: nil, E2BIG, 7; the table keeps 16384; a policy of 16385: E2BIG" || show
 
 in_ns "
 local t = ct.tuple{src='198.18.0.2', dst='198.18.0.1', sport=40000, dport=53, proto='udp'}

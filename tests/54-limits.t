@@ -109,21 +109,19 @@ else
 	skip "'lua5.4' is not installed" 10
 fi
 
-# --- the rule table: 256 rules, then a clear E2BIG, then room again after ct.unrule ------
+# --- the rule table: 16384 rules, then a clear E2BIG, then room again after ct.unrule ----
 
 out=$(ip netns exec "$NS_A" timeout 20 "$CTLUA" -e '
-local first
-for i = 1, 256 do
-	local id = assert(ct.rule{proto = "udp", dport = 10000 + i, action = "pass"})
-	first = first or id
-end
+local l = {}
+for i = 1, 16384 do l[i] = {proto = "udp", dport = i, action = "pass"} end
+local first = assert(ct.policy{rules = l})[1]
 print("FULL", ct.rule{proto = "udp", dport = 9999, action = "pass"})
 print("UNRULE", ct.unrule(first))
 print("AGAIN", ct.rule{proto = "udp", dport = 9999, action = "pass"}, #ct.rules())' 2>&1)
-has_line "$out" $'FULL\tnil\tE2BIG: the rule table is full (256 rules)\t7' \
-	"the 257th rule: nil, E2BIG: the rule table is full (256 rules), 7"
+has_line "$out" $'FULL\tnil\tE2BIG: the rule table is full (16384 rules)\t7' \
+	"the 16385th rule: nil, E2BIG: the rule table is full (16384 rules), 7"
 has_line "$out" $'UNRULE\ttrue' "ct.unrule frees a place"
-has_line "$out" $'AGAIN\t257\t256' "and the next rule fits (id 257: the refused one took none)"
+has_line "$out" $'AGAIN\t16385\t16384' "and the next rule fits (id 16385: the refused one took none)"
 
 # --- real packets: full, counted, then idle verdicts reclaimed while used ones stay ------
 #

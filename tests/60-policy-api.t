@@ -15,8 +15,10 @@ local cases = {
 	 "(field 'rules': item 2: field 'dport': 70000 is out of range 0 to 65535)"},
 	{{rules = {{action = "drop"}, 3}}, "(field 'rules': item 2: expected a rule table, got number)"},
 	{{rules = {{dport = 5}}}, "(field 'rules': item 1: field 'action': missing (\"pass\", \"alloc\" or \"drop\"))"},
-	{{rules = {{action = "drop", sport = 5}}}, "(field 'rules': item 1: unknown field 'sport' " ..
-	 "(known: proto, family, src, dst, dport, action, timeout, status, mark, priority, id, counts, limit))"},
+	{{rules = {{action = "drop", port = 5}}}, "(field 'rules': item 1: unknown field 'port' " ..
+	 "(known: proto, family, src, dst, sport, dport, action, timeout, status, mark, priority, id, counts, limit))"},
+	{{rules = {{action = "drop", sport = {9, 8}}}},
+	 "(field 'rules': item 1: field 'sport': expected {lo, hi} with 0 <= lo <= hi <= 65535)"},
 	{{rules = {x = 1}}, "(field 'rules': 'x' is not a list index (expected a list of rules))"},
 	{{rules = {[1] = {action = "drop"}, [3] = {action = "drop"}}},
 	 "(field 'rules': item 2 is nil (a list of rules cannot have holes))"},
@@ -40,7 +42,7 @@ local ok, err = pcall(ct.policy, "drop")
 print("STRING", ok, err)
 -- the E2BIG list is refused before loading too
 local l = {}
-for i = 1, 257 do l[i] = {action = "pass"} end
+for i = 1, 16385 do l[i] = {action = "pass"} end
 print("E2BIG", ct.policy{rules = l})
 print("LOADED", ct.stats ~= nil and #ct.rules())
 EOF_LUA
@@ -56,8 +58,8 @@ n=$(grep -c '^CASE [0-9]* false same$' <<<"$OUT")
 has_line "$OUT" "CASES	$n" "each misuse raises its exact message ($n cases)" || show_ctlua
 has_line "$OUT" "STRING	false	bad argument #1 to 'ct.policy' (table expected, got string)" \
 	"a string is not a policy"
-has_line "$OUT" "E2BIG	nil	E2BIG: the rule table holds 256 rules, got 257	7" \
-	"257 rules: nil, E2BIG, 7" || show_ctlua
+has_line "$OUT" "E2BIG	nil	E2BIG: the rule table holds 16384 rules, got 16385	7" \
+	"16385 rules: nil, E2BIG, 7" || show_ctlua
 has_line "$OUT" "LOADED	0" "no rule was added by any of them" || show_ctlua
 
 # What it sets, read back through ct.mode, ct.default and ct.rules, in a namespace.

@@ -25,17 +25,20 @@ end
 assert(ct.mode("enforce"))
 assert(ct.default("alloc"))
 assert(ct.events{})
+local rules = {}
 for k = 1, n - 1 do
 	if k % 2 == 1 then
-		assert(ct.rule{ proto = "udp", src = ("198.18.0.0/%d"):format(15 + (k // 2) % 17),
-				dst = "198.19.0.1", dport = 1000 + k, action = "alloc" })
+		rules[k] = { proto = "udp", src = ("198.18.0.0/%d"):format(15 + (k // 2) % 17),
+			     dst = "198.19.0.1", dport = 1000 + k, action = "alloc" }
 	else
-		assert(ct.rule{ proto = "udp", src = ("198.19.%d.%d/32"):format(128 + k // 256, k % 256),
-				dport = 53, action = "alloc" })
+		rules[k] = { proto = "udp", src = ("198.19.%d.%d/32"):format(128 + k // 256, k % 256),
+			     dport = 53, action = "alloc" }
 	end
 end
-assert(ct.rule{ proto = "udp", dst = "198.19.0.1", dport = case == "last" and 53 or 54,
-		action = "alloc" })
+rules[n] = { proto = "udp", dst = "198.19.0.1", dport = case == "last" and 53 or 54,
+	     action = "alloc" }
+-- one change for the whole table: ct.rule one by one would build it n times
+assert(ct.policy{ rules = rules })
 assert(#ct.rules() == n, "rule count")
 local link <close> = assert(ct.attach(ifname))
 io.write("ready\n")

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * rules_testrun.c - row 2b without traffic: what deciding a new flow costs in
- * ctlua_ingress with 0, 1, 16 and 256 rules, through BPF_PROG_TEST_RUN.
+ * ctlua_ingress with 0, 1, 256 and 10 000 rules, through BPF_PROG_TEST_RUN.
  *
  *   rules_testrun REPEAT ROUNDS
  *
@@ -72,8 +72,8 @@ int main(int argc, char **argv)
 	static const uint8_t dst_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
 	static const uint8_t src_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x02 };
 	static const struct { int n; bool last; } tables[] = {
-		{ 0, false }, { 1, true }, { 1, false }, { 16, true }, { 16, false },
-		{ 256, true }, { 256, false },
+		{ 0, false }, { 1, true }, { 1, false }, { 256, true }, { 256, false },
+		{ 10000, true }, { 10000, false },
 	};
 	enum { NT = sizeof(tables) / sizeof(tables[0]) };
 	static __u32 ns[NT][MAX_ROUNDS];

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "datapath.h"
@@ -19,7 +20,7 @@
 #include "rulegen.h"
 #include "tap.h"
 
-static struct ctlua_rule_class cls;	/* 320 KB: not on the stack */
+static struct ctlua_rule_class cls;	/* 10 MB, untouched past the pool in use */
 
 /* A rule from text; aborts the test run on a typo in the test itself. */
 static struct ctlua_rule mk(const char *proto, const char *src, const char *dst, int lo, int hi)
@@ -136,41 +137,60 @@ static const char *flow_text(const struct ctlua_flow *f, char *buf, size_t len)
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 	int af = f->family == CTLUA_AF_INET ? AF_INET : AF_INET6;
 
-	snprintf(buf, len, "%s %s -> %s port %u", f->proto == IPPROTO_TCP ? "tcp" : "udp",
-		 inet_ntop(af, f->saddr, s, sizeof(s)), inet_ntop(af, f->daddr, d, sizeof(d)),
-		 ntohs(f->dport));
+	snprintf(buf, len, "%s %s port %u -> %s port %u", f->proto == IPPROTO_TCP ? "tcp" : "udp",
+		 inet_ntop(af, f->saddr, s, sizeof(s)), ntohs(f->sport),
+		 inet_ntop(af, f->daddr, d, sizeof(d)), ntohs(f->dport));
 	return buf;
 }
 
-/* Random tables of 1 to 256 rules, and random flows through each: class == scan. */
-static void test_random(void)
+/*
+ * @tables random tables of 1 to @max rules (the first ones of the sizes in @sizes), and
+ * @flows random flows through each: class == scan. Returns how many disagreed.
+ */
+static unsigned int random_tables(uint64_t seed, unsigned int tables, unsigned int flows,
+				  unsigned int max, const unsigned int *sizes, unsigned int nsizes,
+				  unsigned int *matched, unsigned int *later)
 {
 	static struct ctlua_rule r[CTLUA_MAX_RULES];
-	unsigned int tables = 400, flows = 300, wrong = 0, matched = 0, later = 0, sizes[] = {
-		1, 2, 3, 16, 63, 64, 65, 128, 200, 255, 256 };
-	uint64_t seed = 0x5eed0011ull;
+	unsigned int wrong = 0;
 	struct ctlua_flow f;
 	char buf[160];
 
 	rulegen_state = seed;
 	for (unsigned int t = 0; t < tables; t++) {
-		unsigned int n = t < 11 ? sizes[t] : 1 + rg(CTLUA_MAX_RULES);
+		unsigned int n = t < nsizes ? sizes[t] : 1 + rg(max);
+		int err;
 
 		rg_rules(r, n);
-		ctl_rule_class_build(r, n, &cls);
+		if ((err = ctl_rule_class_build(r, n, &cls))) {
+			if (wrong++ < 3)
+				diag("table %u (%u rules): build failed (%s)", t, n, strerror(-err));
+			continue;
+		}
 		for (unsigned int k = 0; k < flows; k++) {
 			unsigned int want, got;
 
 			rg_flow(&f);
 			want = rg_scan(r, n, &f);
 			got = ctl_rule_class_lookup(&cls, &f);
-			matched += want < n;
-			later += want < n && want > 0;
+			*matched += want < n;
+			*later += want < n && want > 0;
 			if (got != want && wrong++ < 3)
 				diag("table %u (%u rules), %s: class %u, scan %u", t, n,
 				     flow_text(&f, buf, sizeof(buf)), got, want);
 		}
 	}
+	return wrong;
+}
+
+/* Random tables of 1 to 256 rules, and random flows through each: class == scan. */
+static void test_random(void)
+{
+	static const unsigned int sizes[] = { 1, 2, 3, 16, 63, 64, 65, 128, 200, 255, 256 };
+	unsigned int tables = 400, flows = 300, matched = 0, later = 0, wrong;
+	uint64_t seed = 0x5eed0011ull;
+
+	wrong = random_tables(seed, tables, flows, 256, sizes, 11, &matched, &later);
 	ok(!wrong, "class agrees with the ordered scan: %u tables of 1 to 256 rules, %u flows each "
 	   "(seed %#llx)", tables, flows, (unsigned long long)seed);
 	if (wrong)
@@ -180,10 +200,71 @@ static void test_random(void)
 	   "the random flows matched a rule often (%u), one after the first often (%u)", matched, later);
 }
 
+/* Tables of 257 to CTLUA_MAX_RULES rules: class == scan, and what a build takes. */
+static void test_random_large(void)
+{
+	static const unsigned int sizes[] = { 257, 1000, 4096, 10000, CTLUA_MAX_RULES };
+	static struct ctlua_rule r[CTLUA_MAX_RULES];
+	unsigned int tables = 12, flows = 2000, matched = 0, later = 0, wrong;
+	uint64_t seed = 0x5eed1000ull;
+	struct timespec t0, t1;
+	double ms;
+
+	wrong = random_tables(seed, tables, flows, CTLUA_MAX_RULES, sizes, 5, &matched, &later);
+	ok(!wrong, "class agrees with the ordered scan: %u tables of 257 to %d rules, %u flows each "
+	   "(seed %#llx)", tables, CTLUA_MAX_RULES, flows, (unsigned long long)seed);
+	if (wrong)
+		diag("%u flows disagreed", wrong);
+	ok(matched > tables * flows / 4 && later > tables * flows / 8,
+	   "large tables: the flows matched often (%u), one after the first often (%u)", matched,
+	   later);
+
+	/* addresses from wide pools: thousands of intervals, many blocks of the search */
+	matched = later = 0;
+	rulegen_wide = 1;
+	/* the sizes alone: the last, of CTLUA_MAX_RULES rules, has thousands of intervals */
+	wrong = random_tables(seed + 1, 5, flows, CTLUA_MAX_RULES, sizes, 5, &matched, &later);
+	rulegen_wide = 0;
+	ok(!wrong && !cls.short_search, "wide addresses: class agrees with the ordered scan on 5 "
+	   "tables of 257 to %d rules (the last searched in two levels: %s)", CTLUA_MAX_RULES,
+	   cls.short_search ? "no" : "yes");
+	if (wrong)
+		diag("%u flows disagreed", wrong);
+	ok(matched > 5 * flows / 10, "wide addresses: the flows matched a rule often (%u)",
+	   matched);
+
+	/*
+	 * A table whose sets do not fit the pool: 8192 hosts, each its own set with the
+	 * 8192 rules of any source (128 words each): about 8192 x 130 words, past
+	 * CTLUA_RULE_POOL. Refused, not cut short.
+	 */
+	for (unsigned int k = 0; k < CTLUA_MAX_RULES; k++) {
+		char host[32];
+
+		snprintf(host, sizeof(host), "198.%u.%u.%u", 18 + k / 65536, (k / 256) % 256, k % 256);
+		r[k] = k % 2 ? mk(NULL, NULL, NULL, (int)k, (int)k) : mk(NULL, host, NULL, -1, 0);
+	}
+	is_pos((unsigned int)-ctl_rule_class_build(r, CTLUA_MAX_RULES, &cls), ENOSPC,
+	       "a table whose sets do not fit the pool: -ENOSPC");
+
+	/* build time: 10 000 random rules, as ct.policy would commit them */
+	rulegen_state = 0xb1d7ull;
+	rg_rules(r, 10000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ok(!ctl_rule_class_build(r, 10000, &cls), "10 000 random rules build");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	diag("10 000 random rules: built in %.1f ms, %u pool words (%.1f MiB)", ms,
+	     cls.pool_used, cls.pool_used * 8.0 / (1 << 20));
+	/* a generous bound for a shared, sanitized machine: the goal is well under a second */
+	ok(ms < 2000, "building the classifier of 10 000 rules takes under 2 s (%.1f ms)", ms);
+}
+
 void test_rule_class(void)
 {
 	test_cases();
 	test_random();
+	test_random_large();
 }
 
 /* --- through the kernel: unit_tests rules-kernel --- */
@@ -263,8 +344,14 @@ int test_rule_class_kernel(void)
 	fd = ctl_dp_prog_fd(dp, CTLUA_DIR_INGRESS, false);
 	rulegen_state = seed;
 	for (unsigned int t = 0; rb && t < tables; t++) {
-		unsigned int n = t == 0 ? CTLUA_MAX_RULES : t == 1 ? 1 : 1 + rg(CTLUA_MAX_RULES);
+		/* both ends, then small tables and large ones in turns */
+		unsigned int n = t == 0 ? CTLUA_MAX_RULES : t == 1 ? 1 :
+				 1 + rg(t % 2 ? 256 : CTLUA_MAX_RULES);
 
+		/* every fourth table from wide address pools, large: thousands of intervals */
+		rulegen_wide = t % 4 == 2;
+		if (rulegen_wide)
+			n = CTLUA_MAX_RULES / 2 + rg(CTLUA_MAX_RULES / 2);
 		rg_rules(r, n);
 		pol.rules = r;
 		pol.nrules = n;
@@ -278,7 +365,7 @@ int test_rule_class_kernel(void)
 			unsigned int want;
 			__u32 want_id;
 
-			rg_flow(&f);
+			rg_flow(&f);	/* from the table's pools */
 			opts.data_size_in = (__u32)frame_of(&f, frame);
 			want = rg_scan(r, n, &f);
 			want_id = want < n ? r[want].id : 0;
@@ -294,6 +381,7 @@ int test_rule_class_kernel(void)
 				     (int)last_rule_id, want_id);
 		}
 	}
+	rulegen_wide = 0;
 	ok(rb && !wrong && runs == tables * flows,
 	   "rules-kernel: the program's rule is the scan's for %u packets through %u random tables "
 	   "(seed %#llx)", runs, tables, (unsigned long long)seed);

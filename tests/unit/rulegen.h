@@ -16,6 +16,8 @@
 #include "rules.h"
 
 static uint64_t rulegen_state;
+/* Addresses from wider pools: tables with thousands of intervals. */
+static int rulegen_wide;
 
 /*
  * The reference: try the rules in their order, as the program did before the classifier,
@@ -25,7 +27,7 @@ static uint64_t rulegen_state;
 static inline unsigned int rg_scan(const struct ctlua_rule *rules, unsigned int n,
 				   const struct ctlua_flow *f)
 {
-	unsigned int dport = (unsigned int)ntohs(f->dport);
+	unsigned int dport = (unsigned int)ntohs(f->dport), sport = (unsigned int)ntohs(f->sport);
 
 	for (unsigned int i = 0; i < n; i++) {
 		const struct ctlua_rule *r = &rules[i];
@@ -34,7 +36,8 @@ static inline unsigned int rg_scan(const struct ctlua_rule *rules, unsigned int 
 		const uint8_t *sa = (const uint8_t *)f->saddr, *da = (const uint8_t *)f->daddr;
 		int good = (!r->family || r->family == f->family) &&
 			   (!r->proto || r->proto == f->proto) &&
-			   dport >= r->dport_lo && dport <= r->dport_hi;
+			   dport >= r->dport_lo && dport <= r->dport_hi &&
+			   sport >= r->sport_lo && sport <= r->sport_hi;
 
 		for (int k = 0; good && k < 16; k++)
 			good = (sa[k] & sm[k]) == (sw[k] & sm[k]) && (da[k] & dm[k]) == (dw[k] & dm[k]);
@@ -61,7 +64,11 @@ static inline uint32_t rg(uint32_t n)
 /* An address of @family from the pool, as text. */
 static inline void rg_addr(int family, char *buf, size_t len)
 {
-	if (family == CTLUA_AF_INET)
+	if (rulegen_wide && family == CTLUA_AF_INET)
+		snprintf(buf, len, "198.%u.%u.%u", 18 + rg(2), rg(8), rg(256));
+	else if (rulegen_wide)
+		snprintf(buf, len, "2001:db8:%x::%x", rg(4), rg(2048));
+	else if (family == CTLUA_AF_INET)
 		snprintf(buf, len, "198.%u.%u.%u", 18 + rg(2), rg(3) * 64, rg(4) == 0 ? 255 : rg(6));
 	else
 		snprintf(buf, len, "2001:db8:%x::%x:%x", rg(3), rg(4) == 0 ? 0xffff : rg(3),
@@ -76,15 +83,44 @@ static inline int rg_len(int family)
 	return family == CTLUA_AF_INET ? v4[rg(12)] : v6[rg(12)];
 }
 
+/*
+ * A random port field (struct ctl_rule_spec): any port one time in @any_in, else one
+ * port or a range from a pool with near neighbours.
+ */
+static inline void rg_port(int *items, bool *ints, long long *lo, long long *hi,
+			   unsigned int any_in)
+{
+	static const uint16_t ports[] = { 0, 1, 53, 80, 443, 1000, 1024, 8080, 65534, 65535 };
+	uint16_t x, y;
+
+	if (rg(any_in) == 0)
+		return;
+	if (rg(3) == 0) {
+		*items = -1;
+		*lo = ports[rg(10)];
+		return;
+	}
+	x = ports[rg(10)];
+	y = rg(2) ? ports[rg(10)] : (uint16_t)(x + rg(100));
+	if (y < x) {
+		uint16_t t = x;
+
+		x = y;
+		y = t;
+	}
+	*items = 2;
+	*ints = true;
+	*lo = x;
+	*hi = y;
+}
+
 /* A random rule at @r, compiled; 0 or -EINVAL (then try again). */
 static inline int rg_rule(struct ctlua_rule *r)
 {
-	static const uint16_t ports[] = { 0, 1, 53, 80, 443, 1000, 1024, 8080, 65534, 65535 };
 	char src[64], dst[64], why[200], a[48];
 	struct ctl_rule_spec spec;
 	int family = rg(3) == 0 ? 0 : rg(2) ? CTLUA_AF_INET : CTLUA_AF_INET6;
 	int pf = family ? family : (rg(2) ? CTLUA_AF_INET : CTLUA_AF_INET6);
-	uint16_t x, y;
 
 	memset(&spec, 0, sizeof(spec));
 	spec.family = family && rg(2) ? family : 0;
@@ -101,27 +137,8 @@ static inline int rg_rule(struct ctlua_rule *r)
 	}
 	if (family && !spec.src && !spec.dst)
 		spec.family = family;	/* a family without addresses */
-	switch (rg(4)) {
-	case 0:		/* any port */
-		break;
-	case 1:
-		spec.dport_items = -1;
-		spec.dport_lo = ports[rg(10)];
-		break;
-	default:
-		x = ports[rg(10)];
-		y = rg(2) ? ports[rg(10)] : (uint16_t)(x + rg(100));
-		if (y < x) {
-			uint16_t t = x;
-
-			x = y;
-			y = t;
-		}
-		spec.dport_items = 2;
-		spec.dport_ints = true;
-		spec.dport_lo = x;
-		spec.dport_hi = y;
-	}
+	rg_port(&spec.dport_items, &spec.dport_ints, &spec.dport_lo, &spec.dport_hi, 4);
+	rg_port(&spec.sport_items, &spec.sport_ints, &spec.sport_lo, &spec.sport_hi, 2);
 	spec.verdict.action = (uint8_t)rg(3);
 	return ctl_rule_compile(&spec, r, why, sizeof(why));
 }
@@ -150,7 +167,7 @@ static inline void rg_flow(struct ctlua_flow *f)
 	inet_pton(f->family == CTLUA_AF_INET ? AF_INET : AF_INET6, a, f->saddr);
 	rg_addr(f->family, a, sizeof(a));
 	inet_pton(f->family == CTLUA_AF_INET ? AF_INET : AF_INET6, a, f->daddr);
-	f->sport = htons((uint16_t)rg_next());
+	f->sport = htons(rg(2) ? ports[rg(18)] : (uint16_t)rg_next());
 	f->dport = htons(rg(4) ? ports[rg(18)] : (uint16_t)rg_next());
 }
 

@@ -68,6 +68,7 @@ static void test_compile_ok(void)
 	is_bytes(r.dst_mask, zero, "compile: empty rule: dst mask zero");
 	is_int(r.dport_lo, 0, "compile: no dport: lo 0");
 	is_int(r.dport_hi, 65535, "compile: no dport: hi 65535");
+	is_int(r.sport_lo * 100000LL + r.sport_hi, 65535, "compile: no sport: 0 to 65535");
 	is_int(r.id, 0, "compile: the id is left to ctl_rules_add (0)");
 	is_int(r.pad[0] | r.pad[1], 0, "compile: padding zeroed");
 
@@ -127,6 +128,19 @@ static void test_compile_ok(void)
 	spec.dport_hi = 53;
 	is_int(compile(&spec, &r, why, sizeof(why)), 0, "compile: range {53, 53}, lo = hi");
 	is_int(r.dport_lo * 100000 + r.dport_hi, 5300053, "compile: range {53, 53} is port 53");
+
+	memset(&spec, 0, sizeof(spec));
+	spec.sport_items = -1;
+	spec.sport_lo = 40000;
+	is_int(compile(&spec, &r, why, sizeof(why)), 0, "compile: sport 40000");
+	is_int(r.sport_lo * 100000LL + r.sport_hi, 4000040000, "compile: sport 40000 is 40000 to 40000");
+	is_int(r.dport_lo * 100000 + r.dport_hi, 65535, "compile: sport alone: any dport");
+	spec.sport_items = 2;
+	spec.sport_ints = true;
+	spec.sport_lo = 1024;
+	spec.sport_hi = 65535;
+	is_int(compile(&spec, &r, why, sizeof(why)), 0, "compile: sport {1024, 65535}");
+	is_int(r.sport_lo * 100000LL + r.sport_hi, 102465535, "compile: sport range 1024 to 65535");
 }
 
 struct bad_case {
@@ -168,6 +182,14 @@ static const struct bad_case bad[] = {
 	  "field 'dport': a range is {lo, hi}, got 3 items (one rule takes one port or one range)" },
 	{ "dport of 5 items", { .dport_items = 5, .dport_ints = true, .dport_lo = 80, .dport_hi = 443 },
 	  "field 'dport': a range is {lo, hi}, got 5 items (one rule takes one port or one range)" },
+	{ "sport 70000", { .sport_items = -1, .sport_lo = 70000 },
+	  "field 'sport': 70000 is out of range 0 to 65535" },
+	{ "sport {10, 5}", { .sport_items = 2, .sport_ints = true, .sport_lo = 10, .sport_hi = 5 },
+	  "field 'sport': expected {lo, hi} with 0 <= lo <= hi <= 65535" },
+	{ "sport {1, 'x'}", { .sport_items = 2, .sport_ints = false, .sport_lo = 1 },
+	  "field 'sport': expected {lo, hi} with 0 <= lo <= hi <= 65535" },
+	{ "sport {1, 2, 3}", { .sport_items = 3, .sport_ints = true, .sport_lo = 1, .sport_hi = 2 },
+	  "field 'sport': a range is {lo, hi}, got 3 items (one rule takes one port or one range)" },
 	{ NULL, { 0 }, NULL },
 };
 
@@ -267,17 +289,17 @@ static void test_table(void)
 	ctl_rules_init(&table);
 	for (int i = 0; i < CTLUA_MAX_RULES; i++) {
 		r = plain(CTLUA_ACT_PASS);
-		ctl_rules_add(&table, &r, i % 3);
+		ctl_rules_add(&table, &r, i * 3 / CTLUA_MAX_RULES);	/* appended: no moves */
 	}
-	is_int(table.n, 256, "rules_add: 256 rules fit");
+	is_int(table.n, CTLUA_MAX_RULES, "rules_add: CTLUA_MAX_RULES (16384) rules fit");
 	r = plain(CTLUA_ACT_PASS);
-	is_int(ctl_rules_add(&table, &r, 0), -E2BIG, "rules_add: the 257th is -E2BIG");
-	is_int(table.last_id, 256, "rules_add: a refused rule takes no id");
+	is_int(ctl_rules_add(&table, &r, 0), -E2BIG, "rules_add: the next is -E2BIG");
+	is_int(table.last_id, CTLUA_MAX_RULES, "rules_add: a refused rule takes no id");
 	pos = ctl_rules_find(&table, 1);
 	ctl_rules_remove(&table, (unsigned int)pos, &gone);
 	r = plain(CTLUA_ACT_PASS);
 	ok(ctl_rules_add(&table, &r, 0) >= 0, "rules_add: after a removal there is room again");
-	is_int(r.id, 257, "rules_add: ids are not reused (257)");
+	is_int(r.id, CTLUA_MAX_RULES + 1, "rules_add: ids are not reused (16385)");
 }
 
 static void test_prefix_len(void)
