@@ -31,6 +31,8 @@ char LICENSE[] SEC("license") = "GPL";	/* the kfuncs refuse anything else */
 #define ENOENT		2
 #define ENOMEM		12
 #define EEXIST		17
+#define ENOSPC		28
+#define EAFNOSUPPORT	97
 
 /* libbpf reads the running kernel's config for these (one file, no BTF parse) */
 extern unsigned int CONFIG_HZ __kconfig __weak;
@@ -255,12 +257,17 @@ static __always_inline void read_entry(const struct nf_conn *ct, struct ctlua_re
 	read_tuple(&ct->tuplehash[IP_CT_DIR_REPLY].tuple, &out->reply);
 }
 
-static __always_inline int set_nat(struct nf_conn___init *a, const struct ctlua_nat *n, int manip)
+static __always_inline int set_nat(struct nf_conn___init *a, const struct ctlua_nat *n, int manip,
+				   __u32 tuple_size)
 {
 	union nf_inet_addr addr;
 
 	if (!have_nat || !n->set)
 		return 0;
+	/* a verdict's address of the other family (a default's): the kernel would take it */
+	if (n->family && n->family != (tuple_size == sizeof(((struct bpf_sock_tuple *)0)->ipv4)
+				       ? CTLUA_AF_INET : CTLUA_AF_INET6))
+		return -EAFNOSUPPORT;
 	__builtin_memcpy(addr.all, n->addr, sizeof(addr.all));
 	return bpf_ct_set_nat_info(a, &addr, n->port, manip);
 }
@@ -274,7 +281,7 @@ static __always_inline int failed_at(__u8 *where, __u8 stage, int err)
 
 /*
  * Allocate, configure and insert an entry for @f (@p: a request's params, NULL on the
- * packet path). Every allocation must reach bpf_ct_insert_entry, as no kfunc discards
+ * packet path; @nat: NULL, or the source then the destination mapping). Every allocation must reach bpf_ct_insert_entry, as no kfunc discards
  * one: when a set_* call fails, the entry goes in already expired (timeout 0) and the
  * failure is returned. Until a lookup or the gc worker reaps it, it still takes its
  * tuple's place in the table (ctlua_req retries once for that). Status bits go in as
@@ -290,15 +297,23 @@ static __always_inline int failed_at(__u8 *where, __u8 stage, int err)
 static __always_inline int ct_create_args(struct __sk_buff *skb, struct kfunc_args *args,
 					  const struct ctlua_opts *o,
 					  const struct ctlua_req_params *p,
+					  const struct ctlua_nat *nat,
 					  struct ctlua_request *out, __u8 *where)
 {
 	struct nf_conn___init *a;
 	struct nf_conn *ct;
 	__u8 stage = CTLUA_STAGE_NONE;
+	__u64 tsz = args->tuple_size, osz = args->opts_size;
 	int err = 0;
 
-	a = bpf_skb_ct_alloc(skb, &args->tuple.t, args->tuple_size, &args->opts.o,
-			     args->opts_size);
+	/*
+	 * Both sizes share a stack slot, where the verifier keeps the bounds of one only:
+	 * with a verdict's opts size (12 or 16) it keeps neither. Bounded again here, a
+	 * no-op (args_for and handle keep them within), in asm: clang would compare a copy.
+	 */
+	asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(tsz) : "i"(CTLUA_KFUNC_BUF));
+	asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(osz) : "i"(CTLUA_KFUNC_BUF));
+	a = bpf_skb_ct_alloc(skb, &args->tuple.t, tsz, &args->opts.o, osz);
 	if (!a)
 		return failed_at(where, CTLUA_STAGE_ALLOC,
 				 args->opts.o.error ? args->opts.o.error : -ENOMEM);
@@ -310,12 +325,12 @@ static __always_inline int ct_create_args(struct __sk_buff *skb, struct kfunc_ar
 		err = bpf_ct_set_status(a, a->ct.status | o->status);
 		stage = CTLUA_STAGE_SET_STATUS;
 	}
-	if (!err && p) {
-		err = set_nat(a, &p->snat, NF_NAT_MANIP_SRC);
+	if (!err && nat) {
+		err = set_nat(a, &nat[0], NF_NAT_MANIP_SRC, args->tuple_size);
 		stage = CTLUA_STAGE_SNAT;
 	}
-	if (!err && p) {
-		err = set_nat(a, &p->dnat, NF_NAT_MANIP_DST);
+	if (!err && nat) {
+		err = set_nat(a, &nat[1], NF_NAT_MANIP_DST, args->tuple_size);
 		stage = CTLUA_STAGE_DNAT;
 	}
 	if (err)
@@ -337,10 +352,9 @@ static __always_inline int ct_create(struct __sk_buff *skb, const struct ctlua_f
 	struct kfunc_args args;	/* args_for writes what the kernel reads */
 
 	args_for(&args, f, p);
-	return ct_create_args(skb, &args, o, p, out, &out->stage);
+	return ct_create_args(skb, &args, o, p, p ? &p->snat : NULL, out, &out->stage);
 }
 
-#define ENOSPC		28
 
 /*
  * bpf_ct_insert_entry gives no reason for a failure (KERNEL.md section 6). A lookup tells
@@ -730,6 +744,54 @@ static __always_inline void report_alloc(struct ctlua_stats *st, const struct ct
 }
 
 /*
+ * A verdict with a zone (CTLUA_OPT_ZONE): the program's own lookup was in zone 0, so the
+ * flow's entry, made in the verdict's zone by its first packet, is looked up there too,
+ * and a hit there is a hit (KERNEL.md section 1, zones). Flows without a zone never come
+ * here: they cost what they did. Leaves @a's opts naming the zone (16 bytes), for the
+ * allocation that follows a miss. Returns true on a hit, counted as one.
+ */
+static __always_inline bool zone_hit(struct __sk_buff *skb, struct kfunc_args *a, __u32 tsz,
+				     const struct ctlua_flow *f, const struct ctlua_opts *o,
+				     struct ctlua_stats *st)
+{
+	struct nf_conn *ct;
+
+	a->opts.o = (struct ctlua_kopts){ .netns_id = BPF_F_CURRENT_NETNS, .l4proto = f->proto,
+					  .zone_id = o->zone_id, .zone_dir = o->zone_dir };
+	ct = bpf_skb_ct_lookup(skb, &a->tuple.t, tsz, &a->opts.o, sizeof(struct ctlua_kopts));
+	if (!ct)
+		return false;
+	bpf_ct_release(ct);
+	/* per CPU, with preemption off: the zone-0 miss becomes this hit */
+	if (st)
+		st->count[CTLUA_STAT_LOOKUP_MISS]--;
+	count_in(st, CTLUA_STAT_LOOKUP_HIT);
+	count_in(st, CTLUA_STAT_ZONE_HIT);
+	return true;
+}
+
+/* The opts size of @v's allocation: a zone's fields are past the 12 bytes of 5.19+. */
+static __always_inline __u32 verdict_opts_size(const struct ctlua_verdict *v)
+{
+	return (v->opts.flags & CTLUA_OPT_ZONE) ? sizeof(struct ctlua_kopts) : CTLUA_CT_OPTS_SZ;
+}
+
+/*
+ * The NAT pair ct_create_args takes for @v, NULL when it has none. A branch, not a
+ * select: clang would mask the pointer with the flag, which the verifier refuses.
+ */
+static __always_inline const struct ctlua_nat *verdict_nat(const struct ctlua_verdict *v)
+{
+	const struct ctlua_nat *n = NULL;
+
+	if (v->opts.flags & CTLUA_OPT_NAT) {
+		n = &v->snat;
+		hide(n);
+	}
+	return n;
+}
+
+/*
  * The packet path. Per new flow it does the least the kfuncs allow: one lookup of this
  * CPU's counters, the kfunc arguments built once (the tuple and opts of the lookup
  * serve the alloc; a miss writes only opts.error, which is reset), and no zeroing of
@@ -774,6 +836,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 
 	v = decide(st, cfg, pol, slot, &f);
+	if ((v->opts.flags & CTLUA_OPT_ZONE) && zone_hit(skb, &a, tsz, &f, &v->opts, st))
+		return TC_ACT_UNSPEC;
 	emit(st, pol, skb, CTLUA_EV_MISS, dir, &f, v, 0, 0);
 	if (pol->mode != CTLUA_MODE_ENFORCE)
 		return TC_ACT_UNSPEC;
@@ -783,8 +847,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, bool l3)
 		/* stored just before the call: the verifier keeps one of two u32 in a stack slot */
 		a.opts.o.error = 0;
 		a.tuple_size = tsz;
-		a.opts_size = CTLUA_CT_OPTS_SZ;
-		err = ct_create_args(skb, &a, &v->opts, NULL, NULL, &stage);
+		a.opts_size = verdict_opts_size(v);
+		err = ct_create_args(skb, &a, &v->opts, NULL, verdict_nat(v), NULL, &stage);
 		report_alloc(st, pol, skb, dir, &f, v, err, stage, false);
 		return TC_ACT_UNSPEC;
 	case CTLUA_ACT_DROP:

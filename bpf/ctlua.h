@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		14
+#define CTLUA_ABI		15
 
 #define CTLUA_MAX_RULES		256	/* rules per table slot */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
@@ -81,6 +81,8 @@ enum ctlua_stat {
 	CTLUA_STAT_VERDICTS_FULL,	/* host: verdicts refused, the table was full */
 	CTLUA_STAT_VERDICTS_EXPIRED,	/* host: idle verdicts removed to make room */
 	CTLUA_STAT_WAKEUPS,		/* events that woke the reader (it was asleep) */
+	CTLUA_STAT_ZONE_HIT,		/* zone-0 misses whose verdict's zone held the entry:
+					 * counted as lookup_hit, not lookup_miss */
 	CTLUA_STAT_NAMED,		/* number of named slots */
 	CTLUA_STAT_ERRNO = 128,
 	CTLUA_STAT_SLOTS = 256,	/* a power of two: the BPF side masks the index */
@@ -110,6 +112,8 @@ _Static_assert(sizeof(struct ctlua_flow) == 40, "ctlua_flow layout");
 #define CTLUA_OPT_TIMEOUT	(1u << 0)
 #define CTLUA_OPT_STATUS	(1u << 1)
 #define CTLUA_OPT_MARK		(1u << 2)
+#define CTLUA_OPT_ZONE		(1u << 3)	/* verdicts: look up and alloc in zone_id */
+#define CTLUA_OPT_NAT		(1u << 4)	/* verdicts: snat/dnat of struct ctlua_verdict */
 
 /* What to do to an entry after alloc and before insert (or to an existing one). */
 struct ctlua_opts {
@@ -117,18 +121,35 @@ struct ctlua_opts {
 	__u32 status;		/* IPS_* bits to add (KERNEL.md section 4) */
 	__u32 mark;		/* written to ct->mark */
 	__u8 flags;		/* CTLUA_OPT_* */
-	__u8 pad[3];
+	/* with CTLUA_OPT_ZONE (verdicts only; requests take theirs in ctlua_req_params) */
+	__u8 zone_dir;		/* as ctlua_kopts.zone_dir */
+	__u16 zone_id;
 };
 _Static_assert(sizeof(struct ctlua_opts) == 16, "ctlua_opts layout");
 
-/* Value of the per-flow verdict map, and of the default in the config. */
+/* One NAT mapping for bpf_ct_set_nat_info. */
+struct ctlua_nat {
+	__be32 addr[4];		/* network order; IPv4 in addr[0] */
+	__u16 port;		/* host order, as the kfunc takes it; 0 keeps the port */
+	__u8 set;		/* 0: no mapping of this kind */
+	__u8 family;		/* verdicts: the address's; a flow of the other family
+				 * fails with EAFNOSUPPORT. 0 (requests): not checked */
+};
+_Static_assert(sizeof(struct ctlua_nat) == 20, "ctlua_nat layout");
+
+/*
+ * Value of the per-flow verdict map, and of the default in the config. NAT sits inline
+ * (doc/performance.md, "Zones and NAT"): read only when opts.flags has CTLUA_OPT_NAT.
+ */
 struct ctlua_verdict {
 	__u8 action;		/* enum ctlua_action */
 	__u8 pad[3];
 	__u32 rule_id;		/* the rule it came from, 0 if none */
 	struct ctlua_opts opts;
+	struct ctlua_nat snat;	/* with CTLUA_OPT_NAT; snat then dnat, as in */
+	struct ctlua_nat dnat;	/* ctlua_req_params: ct_create_args takes the pair */
 };
-_Static_assert(sizeof(struct ctlua_verdict) == 24, "ctlua_verdict layout");
+_Static_assert(sizeof(struct ctlua_verdict) == 64, "ctlua_verdict layout");
 
 /*
  * Value of the per-flow verdict map: the verdict, and when it was last used, in
@@ -141,7 +162,7 @@ struct ctlua_flow_verdict {
 	struct ctlua_verdict v;
 	__u64 used_ns;
 };
-_Static_assert(sizeof(struct ctlua_flow_verdict) == 32, "ctlua_flow_verdict layout");
+_Static_assert(sizeof(struct ctlua_flow_verdict) == 72, "ctlua_flow_verdict layout");
 
 /*
  * One rule. A packet matches when every set field matches: family 0 and proto 0
@@ -161,7 +182,7 @@ struct ctlua_rule {
 	__u16 dport_hi;
 	struct ctlua_verdict verdict;
 };
-_Static_assert(sizeof(struct ctlua_rule) == 100, "ctlua_rule layout");
+_Static_assert(sizeof(struct ctlua_rule) == 140, "ctlua_rule layout");
 
 /*
  * The rule classifier (doc/performance.md, "Rules at scale"): a packet's first matching
@@ -229,7 +250,7 @@ struct ctlua_policy {
 	__u8 pad[2];
 	struct ctlua_verdict dflt;	/* for misses no verdict and no rule decides */
 };
-_Static_assert(sizeof(struct ctlua_policy) == 28, "ctlua_policy layout");
+_Static_assert(sizeof(struct ctlua_policy) == 68, "ctlua_policy layout");
 
 /*
  * Entry 0 of the config map. A policy lives in a slot (0 or 1) of ctl_policy and of
@@ -296,15 +317,6 @@ _Static_assert(sizeof(struct ctlua_kopts) == 16, "ctlua_kopts layout");
 /* tuple_size and opts_size reach the kernel unchanged up to this many bytes. */
 #define CTLUA_KFUNC_BUF		64
 
-/* One NAT mapping for bpf_ct_set_nat_info. */
-struct ctlua_nat {
-	__be32 addr[4];		/* network order; IPv4 in addr[0] */
-	__u16 port;		/* host order, as the kfunc takes it; 0 keeps the port */
-	__u8 set;		/* 0: no mapping of this kind */
-	__u8 pad;
-};
-_Static_assert(sizeof(struct ctlua_nat) == 20, "ctlua_nat layout");
-
 /* Which fields of struct ctlua_req_params override what the flow implies. */
 #define CTLUA_PARAM_L4PROTO	(1u << 0)	/* kopts.l4proto instead of flow.proto */
 #define CTLUA_PARAM_TUPLE_SIZE	(1u << 1)	/* tuple_size instead of the family's */
@@ -326,6 +338,11 @@ struct ctlua_req_params {
 	struct ctlua_nat dnat;
 };
 _Static_assert(sizeof(struct ctlua_req_params) == 68, "ctlua_req_params layout");
+_Static_assert(__builtin_offsetof(struct ctlua_req_params, dnat) ==
+	       __builtin_offsetof(struct ctlua_req_params, snat) + sizeof(struct ctlua_nat) &&
+	       __builtin_offsetof(struct ctlua_verdict, dnat) ==
+	       __builtin_offsetof(struct ctlua_verdict, snat) + sizeof(struct ctlua_nat),
+	       "snat then dnat: the pair ct_create_args takes");
 
 /* Which kfunc a failed request or alloc_error event stopped at, so the host can name it. */
 enum ctlua_req_stage {

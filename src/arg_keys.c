@@ -9,15 +9,17 @@
 #include "arg_keys.h"
 
 #define OPTS_KEYS	"timeout", "status", "mark"	/* the opts of the Conventions */
+/* what a verdict adds: where its entry goes and how it is translated */
+#define XLAT_KEYS	"zone", "snat", "dnat"
 /* what the kfuncs' struct bpf_ct_opts and their size arguments take (KERNEL.md) */
 #define LOOKUP_KEYS	"netns", "zone", "l4proto", "dir", "reserved", "tuple_size", "opts_size"
 
 const char *const ctl_keys_tuple[] = { "src", "dst", "sport", "dport", "proto", NULL };
-const char *const ctl_keys_opts[] = { OPTS_KEYS, NULL };
+const char *const ctl_keys_opts[] = { OPTS_KEYS, XLAT_KEYS, NULL };
 /* "id": what ct.rules() shows, taken back and ignored (the rule gets a new one) */
 const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "dport", "action",
-				      OPTS_KEYS, "priority", "id", NULL };
-const char *const ctl_keys_answer[] = { "action", OPTS_KEYS, NULL };
+				      OPTS_KEYS, XLAT_KEYS, "priority", "id", NULL };
+const char *const ctl_keys_answer[] = { "action", OPTS_KEYS, XLAT_KEYS, NULL };
 const char *const ctl_keys_policy[] = { "mode", "default", "rules", NULL };
 const char *const ctl_keys_config[] = { "verdicts", "verdict_idle", "pin", "when_stopped", NULL };
 const char *const ctl_keys_attach[] = { "dir", "wait", "takeover", "orphans", NULL };

@@ -55,6 +55,14 @@ static int l_mode(lua_State *L)
 	return 1;
 }
 
+/* What a verdict's opts table gave (@from: opts, zone, NAT) into @to, its action kept. */
+static void set_verdict_opts(struct ctlua_verdict *to, const struct ctlua_verdict *from)
+{
+	to->opts = from->opts;
+	to->snat = from->snat;
+	to->dnat = from->dnat;
+}
+
 /*
  * ct.default([action [, opts]]) -> action, opts now in force | nil, msg, errno
  * ct.default(nil, opts) keeps the action and replaces its opts.
@@ -66,7 +74,7 @@ static int l_default(lua_State *L)
 	bool set_action = !lua_isnoneornil(L, 1), set_opts = !lua_isnoneornil(L, 2);
 	const struct ctlua_verdict *v;
 	struct ctl_dp_policy p;
-	struct ctlua_opts o = {};
+	struct ctlua_verdict o = {};	/* its opts, zone and NAT */
 	int action = 0, r, err;
 
 	if (set_action)
@@ -74,7 +82,11 @@ static int l_default(lua_State *L)
 	if (set_opts) {
 		luaL_checktype(L, 2, LUA_TTABLE);
 		ctl_check_keys(L, 2, 2, keys);
-		ctl_check_opts(L, 2, 2, false, &o);
+		ctl_check_opts(L, 2, 2, false, &o.opts);
+		/* the default serves both families: a flow of the other one gets EAFNOSUPPORT */
+		ctl_check_verdict_xlat(L, 2, 2, 0, NULL, &o);
+		if ((r = ctl_check_verdict_support(L, &o)))
+			return r;
 	}
 	if (s->staged) {	/* ctlua run: made live with the whole policy */
 		if (set_action) {
@@ -82,7 +94,7 @@ static int l_default(lua_State *L)
 			s->stage_dflt.action = (__u8)action;
 		}
 		if (set_action || set_opts)
-			s->stage_dflt.opts = o;
+			set_verdict_opts(&s->stage_dflt, &o);
 		v = &s->stage_dflt;
 		goto out;
 	}
@@ -94,7 +106,7 @@ static int l_default(lua_State *L)
 			memset(&p.dflt, 0, sizeof(p.dflt));
 			p.dflt.action = (__u8)action;
 		}
-		p.dflt.opts = o;	/* a new action without opts has none */
+		set_verdict_opts(&p.dflt, &o);	/* a new action without opts has none */
 		if ((err = ctl_dp_put_policy(s->dp, &p)))
 			return ctl_fail(L, err, "cannot write the policy");
 	}
@@ -103,6 +115,7 @@ out:
 	lua_pushstring(L, ctl_action_names[v->action]);
 	lua_newtable(L);
 	ctl_push_opts_fields(L, &v->opts);
+	ctl_push_verdict_xlat(L, v);
 	return 2;
 }
 
@@ -225,6 +238,7 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 {
 	struct ctl_rule_spec spec = {};
 	char why[200];
+	int family;
 
 	idx = lua_absindex(L, idx);
 	ctl_check_keys(L, idx, arg, ctl_keys_rule);
@@ -248,6 +262,10 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 	ctl_field_int(L, idx, arg, "id", 1, UINT32_MAX, &(lua_Integer){ 0 });
 	if (ctl_rule_compile(&spec, r, why, sizeof(why)))
 		ctl_arg_error(L, arg, "%s", why);
+	/* a rule that translates matches only its addresses' family */
+	family = ctl_check_verdict_xlat(L, idx, arg, r->family, "the rule's", &r->verdict);
+	if (family)
+		r->family = (__u8)family;
 }
 
 /*
@@ -263,6 +281,8 @@ static int l_rule(lua_State *L)
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	read_rule(L, 1, 1, &r, &priority);
+	if ((rr = ctl_check_verdict_support(L, &r.verdict)))
+		return rr;
 	if (s->rules.n >= CTLUA_MAX_RULES)
 		return ctl_fail(L, E2BIG, "the rule table is full (%d rules)", CTLUA_MAX_RULES);
 	if (!s->staged && (rr = ctl_ready(L, s)))	/* staged: the commit loads it */
@@ -338,6 +358,7 @@ static int policy_default(lua_State *L)
 	memset(v, 0, sizeof(*v));
 	v->action = (__u8)action;
 	ctl_check_opts(L, 2, 0, false, &v->opts);
+	ctl_check_verdict_xlat(L, 2, 0, 0, NULL, v);
 	return 0;
 }
 
@@ -390,6 +411,12 @@ static int l_policy(lua_State *L)
 			check_value(L, policy_rule, t, prefix);
 		}
 	}
+	/* what the kernel lacks is refused before anything changes */
+	if (set_dflt && (r = ctl_check_verdict_support(L, &dflt)))
+		return r;
+	for (unsigned int i = 0; t && i < t->n; i++)
+		if ((r = ctl_check_verdict_support(L, &t->e[i].rule.verdict)))
+			return r;
 	if (s->staged) {	/* ctlua run: made live with the whole policy (lua_stage.c) */
 		if (mode >= 0)
 			s->stage_mode = (__u8)mode;
@@ -489,6 +516,7 @@ static int l_rules(lua_State *L)
 		lua_pushstring(L, ctl_action_names[r->verdict.action]);
 		lua_setfield(L, -2, "action");
 		ctl_push_opts_fields(L, &r->verdict.opts);
+		ctl_push_verdict_xlat(L, &r->verdict);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	return 1;
@@ -517,6 +545,7 @@ static int get_verdict(lua_State *L, struct ctl_state *s, const struct ctlua_flo
 	lua_pushstring(L, v.action < CTLUA_ACT_NR ? ctl_action_names[v.action] : "?");
 	lua_newtable(L);
 	ctl_push_opts_fields(L, &v.opts);
+	ctl_push_verdict_xlat(L, &v);
 	return 2;
 }
 
@@ -543,8 +572,9 @@ static int l_verdict(lua_State *L)
 		luaL_checktype(L, 3, LUA_TTABLE);
 		ctl_check_keys(L, 3, 3, keys);
 		ctl_check_opts(L, 3, 3, false, &v.opts);
+		ctl_check_verdict_xlat(L, 3, 3, f.family, "the tuple's", &v);
 	}
-	if ((r = ctl_ready(L, s)))
+	if ((r = ctl_ready(L, s)) || (r = ctl_check_verdict_support(L, &v)))
 		return r;
 	err = ctl_vbuf_put(s->vbuf, &f, &v, &fail);
 	if (err)

@@ -64,9 +64,13 @@ static void check_zone(lua_State *L, int idx, int arg, struct ctlua_kopts *k)
 	lua_pop(L, 2);
 }
 
-/* snat = / dnat = {addr=, port=}: the address must be of the tuple's family. */
+/*
+ * snat = / dnat = {addr=, port=}: the address must be of @family (@whose says whose
+ * family that is: "the tuple's"); @family 0 takes either. Returns whether it was given;
+ * @nat->family is set to the address's.
+ */
 static bool check_nat(lua_State *L, int idx, int arg, const char *field, int family,
-		      struct ctlua_nat *nat)
+		      const char *whose, struct ctlua_nat *nat)
 {
 	const char *const *keys = ctl_keys_nat;
 	char label[16];
@@ -85,13 +89,21 @@ static bool check_nat(lua_State *L, int idx, int arg, const char *field, int fam
 	/* snat and dnat take the same fields: every message says which one it is about */
 	ctl_check_keys_in(L, idx, arg, field, keys);
 	snprintf(label, sizeof(label), "%s.addr", field);
-	if (lua_getfield(L, idx, "addr") == LUA_TNIL)
-		ctl_arg_error(L, arg, "field '%s': missing (an %s address like the tuple's)", label,
-			      family == CTLUA_AF_INET6 ? "IPv6" : "IPv4");
+	if (lua_getfield(L, idx, "addr") == LUA_TNIL) {
+		if (!family)
+			ctl_arg_error(L, arg, "field '%s': missing (an IPv4 or IPv6 address)",
+				      label);
+		ctl_arg_error(L, arg, "field '%s': missing (an %s address like %s)", label,
+			      family == CTLUA_AF_INET6 ? "IPv6" : "IPv4", whose);
+	}
 	text = ctl_check_str_at(L, -1, arg, label);
-	if (ctl_addr_parse(text, nat->addr) != family)
-		ctl_arg_error(L, arg, "field '%s': '%s' is not an %s address like the tuple's",
-			      field, text, family == CTLUA_AF_INET6 ? "IPv6" : "IPv4");
+	nat->family = (__u8)ctl_addr_parse(text, nat->addr);
+	if (!nat->family)
+		ctl_arg_error(L, arg, "field '%s': '%s' is not an IPv4 or IPv6 address", label,
+			      text);
+	if (family && nat->family != family)
+		ctl_arg_error(L, arg, "field '%s': '%s' is not an %s address like %s",
+			      field, text, family == CTLUA_AF_INET6 ? "IPv6" : "IPv4", whose);
 	lua_pop(L, 1);
 	snprintf(label, sizeof(label), "%s.port", field);
 	if (lua_getfield(L, idx, "port") != LUA_TNIL)
@@ -101,6 +113,121 @@ static bool check_nat(lua_State *L, int idx, int arg, const char *field, int fam
 	nat->set = 1;
 	lua_pop(L, 1);
 	return true;
+}
+
+/* What the kernel (@f) lacks of a zone or NAT that is asked for, as an error; NULL: none. */
+static const char *lacking(const struct ctl_features *f, bool zone, bool nat)
+{
+	if (zone && !f->zones)
+		return "conntrack zones in the kfuncs need kernel 6.11 or later (struct "
+		       "bpf_ct_opts has no ct_zone_id here)";
+	if (nat && !f->nat)
+		return "NAT needs bpf_ct_set_nat_info (kernel 6.1 or later with CONFIG_NF_NAT)";
+	return NULL;
+}
+
+int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const char *whose,
+			   struct ctlua_verdict *v)
+{
+	struct ctlua_kopts k = {};
+	bool nat;
+
+	idx = lua_absindex(L, idx);
+	memset(&v->snat, 0, sizeof(v->snat) * 2);
+	v->opts.flags &= (__u8)~(CTLUA_OPT_ZONE | CTLUA_OPT_NAT);
+	v->opts.zone_id = 0;
+	v->opts.zone_dir = 0;
+	if (lua_getfield(L, idx, "zone") != LUA_TNIL) {
+		check_zone(L, idx, arg, &k);
+		v->opts.zone_id = k.zone_id;
+		v->opts.zone_dir = k.zone_dir;
+		v->opts.flags |= CTLUA_OPT_ZONE;
+	}
+	lua_pop(L, 1);
+	nat = check_nat(L, idx, arg, "snat", family, whose, &v->snat);
+	/* with no family of its own, a verdict's two mappings must still agree */
+	if (nat && !family)
+		family = v->snat.family, whose = "snat's";
+	nat |= check_nat(L, idx, arg, "dnat", family, whose, &v->dnat);
+	if (!nat)
+		return 0;
+	v->opts.flags |= CTLUA_OPT_NAT;
+	return v->snat.set ? v->snat.family : v->dnat.family;
+}
+
+int ctl_check_verdict_support(lua_State *L, const struct ctlua_verdict *v)
+{
+	static struct ctl_features probed;
+	static bool have_probed;
+	struct ctl_state *s = ctl_state(L);
+	const struct ctl_features *f;
+	const char *why;
+
+	if (!(v->opts.flags & (CTLUA_OPT_ZONE | CTLUA_OPT_NAT)))
+		return 0;
+	if (s->dp) {
+		f = ctl_dp_features(s->dp);	/* NAT as the loaded program sees it */
+	} else {
+		/* not loaded (ctlua check, a staged policy): what the kernel's BTF says */
+		if (!have_probed) {
+			ctl_probe_features(&probed);
+			have_probed = true;
+		}
+		f = &probed;
+	}
+	why = lacking(f, v->opts.flags & CTLUA_OPT_ZONE, v->opts.flags & CTLUA_OPT_NAT);
+	return why ? ctl_fail(L, EOPNOTSUPP, "%s", why) : 0;
+}
+
+void ctl_push_verdict_xlat(lua_State *L, const struct ctlua_verdict *v)
+{
+	const struct ctlua_nat *n[2] = { &v->snat, &v->dnat };
+	static const char *const names[2] = { "snat", "dnat" };
+	char buf[CTL_ADDR_STRLEN];
+
+	if (v->opts.flags & CTLUA_OPT_ZONE) {
+		if (!v->opts.zone_dir) {
+			lua_pushinteger(L, v->opts.zone_id);
+		} else {
+			lua_createtable(L, 0, 2);
+			lua_pushinteger(L, v->opts.zone_id);
+			lua_setfield(L, -2, "id");
+			if (v->opts.zone_dir < 3)
+				lua_pushstring(L, zone_dir_names[v->opts.zone_dir]);
+			else
+				lua_pushinteger(L, v->opts.zone_dir);
+			lua_setfield(L, -2, "dir");
+		}
+		lua_setfield(L, -2, "zone");
+	}
+	if (!(v->opts.flags & CTLUA_OPT_NAT))
+		return;
+	for (int i = 0; i < 2; i++) {
+		if (!n[i]->set)
+			continue;
+		lua_createtable(L, 0, 2);
+		lua_pushstring(L, ctl_addr_format(n[i]->family, n[i]->addr, buf));
+		lua_setfield(L, -2, "addr");
+		if (n[i]->port) {
+			lua_pushinteger(L, n[i]->port);
+			lua_setfield(L, -2, "port");
+		}
+		lua_setfield(L, -2, names[i]);
+	}
+}
+
+void ctl_verdict_req_params(const struct ctlua_verdict *v, struct ctlua_req_params *p)
+{
+	ctl_req_params_default(p);
+	if (v->opts.flags & CTLUA_OPT_ZONE) {
+		p->kopts.zone_id = v->opts.zone_id;
+		p->kopts.zone_dir = v->opts.zone_dir;
+		p->opts_size = sizeof(p->kopts);
+	}
+	if (v->opts.flags & CTLUA_OPT_NAT) {
+		p->snat = v->snat;
+		p->dnat = v->dnat;
+	}
 }
 
 int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlua_req_params *p)
@@ -146,18 +273,18 @@ int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlu
 		else
 			k->zone_id = (__u16)n;	/* reserved[0..1] of the 12-byte struct */
 	}
-	nat = check_nat(L, idx, arg, "snat", family, &p->snat);
-	nat |= check_nat(L, idx, arg, "dnat", family, &p->dnat);
+	nat = check_nat(L, idx, arg, "snat", family, "the tuple's", &p->snat);
+	nat |= check_nat(L, idx, arg, "dnat", family, "the tuple's", &p->dnat);
+	/* the kernel checks nothing: its address is taken in the entry's family */
+	p->snat.family = p->dnat.family = 0;
 	/* every field checked: now what the kernel offers (an experiment's size goes as given) */
 	if ((zoned && !sized) || nat) {
+		const char *why;
+
 		if (!(feat = features(L)))
 			return 3;
-		if (zoned && !sized && !feat->zones)
-			return ctl_fail(L, EOPNOTSUPP, "conntrack zones in the kfuncs need kernel "
-					"6.11 or later (struct bpf_ct_opts has no ct_zone_id here)");
-		if (nat && !feat->nat)
-			return ctl_fail(L, EOPNOTSUPP, "NAT needs bpf_ct_set_nat_info (kernel 6.1 "
-					"or later with CONFIG_NF_NAT)");
+		if ((why = lacking(feat, zoned && !sized, nat)))
+			return ctl_fail(L, EOPNOTSUPP, "%s", why);
 	}
 	if (netns) {
 		int id = ctl_netns_nsid(netns);

@@ -47,6 +47,7 @@ static const char *const stat_names[CTLUA_STAT_NAMED] = {
 	[CTLUA_STAT_VERDICTS_FULL] = "verdicts_full",
 	[CTLUA_STAT_VERDICTS_EXPIRED] = "verdicts_expired",
 	[CTLUA_STAT_WAKEUPS] = "wakeups",
+	[CTLUA_STAT_ZONE_HIT] = "zone_hit",
 };
 
 int ctl_name_index(const char *const names[], const char *name)
