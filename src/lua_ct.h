@@ -271,10 +271,11 @@ int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlu
 int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const char *whose,
 			   struct ctlua_verdict *v);
 /*
- * Whether the kernel offers the zone and NAT @v asks for: 0, or nil, "EOPNOTSUPP: ...
- * kernel 6.11 ...", errno pushed and 3 returned.
+ * Whether the kernel offers the zone and NAT @v asks for, as @s's datapath sees it (or,
+ * not loaded, the kernel's BTF): 0, or nil, "EOPNOTSUPP: ... kernel 6.11 ...", errno
+ * pushed and 3 returned.
  */
-int ctl_check_verdict_support(lua_State *L, const struct ctlua_verdict *v);
+int ctl_check_verdict_support(lua_State *L, struct ctl_state *s, const struct ctlua_verdict *v);
 /* The direct-request params that allocate as verdict @v does: its zone and NAT. */
 void ctl_verdict_req_params(const struct ctlua_verdict *v, struct ctlua_req_params *p);
 /* Add @v's zone, snat and dnat, as ctl_check_verdict_xlat reads them, to the table on top. */

@@ -85,7 +85,7 @@ static int l_default(lua_State *L)
 		ctl_check_opts(L, 2, 2, false, &o.opts);
 		/* the default serves both families: a flow of the other one gets EAFNOSUPPORT */
 		ctl_check_verdict_xlat(L, 2, 2, 0, NULL, &o);
-		if ((r = ctl_check_verdict_support(L, &o)))
+		if ((r = ctl_check_verdict_support(L, s, &o)))
 			return r;
 	}
 	if (s->staged) {	/* ctlua run: made live with the whole policy */
@@ -281,7 +281,7 @@ static int l_rule(lua_State *L)
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	read_rule(L, 1, 1, &r, &priority);
-	if ((rr = ctl_check_verdict_support(L, &r.verdict)))
+	if ((rr = ctl_check_verdict_support(L, s, &r.verdict)))
 		return rr;
 	if (s->rules.n >= CTLUA_MAX_RULES)
 		return ctl_fail(L, E2BIG, "the rule table is full (%d rules)", CTLUA_MAX_RULES);
@@ -412,10 +412,10 @@ static int l_policy(lua_State *L)
 		}
 	}
 	/* what the kernel lacks is refused before anything changes */
-	if (set_dflt && (r = ctl_check_verdict_support(L, &dflt)))
+	if (set_dflt && (r = ctl_check_verdict_support(L, s, &dflt)))
 		return r;
 	for (unsigned int i = 0; t && i < t->n; i++)
-		if ((r = ctl_check_verdict_support(L, &t->e[i].rule.verdict)))
+		if ((r = ctl_check_verdict_support(L, s, &t->e[i].rule.verdict)))
 			return r;
 	if (s->staged) {	/* ctlua run: made live with the whole policy (lua_stage.c) */
 		if (mode >= 0)
@@ -574,7 +574,7 @@ static int l_verdict(lua_State *L)
 		ctl_check_opts(L, 3, 3, false, &v.opts);
 		ctl_check_verdict_xlat(L, 3, 3, f.family, "the tuple's", &v);
 	}
-	if ((r = ctl_ready(L, s)) || (r = ctl_check_verdict_support(L, &v)))
+	if ((r = ctl_ready(L, s)) || (r = ctl_check_verdict_support(L, s, &v)))
 		return r;
 	err = ctl_vbuf_put(s->vbuf, &f, &v, &fail);
 	if (err)

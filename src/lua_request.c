@@ -155,11 +155,10 @@ int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const cha
 	return v->snat.set ? v->snat.family : v->dnat.family;
 }
 
-int ctl_check_verdict_support(lua_State *L, const struct ctlua_verdict *v)
+int ctl_check_verdict_support(lua_State *L, struct ctl_state *s, const struct ctlua_verdict *v)
 {
 	static struct ctl_features probed;
 	static bool have_probed;
-	struct ctl_state *s = ctl_state(L);
 	const struct ctl_features *f;
 	const char *why;
 
