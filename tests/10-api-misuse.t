@@ -9,7 +9,7 @@ local U = { src = "198.18.0.2", dst = "198.18.0.1", sport = 40000, dport = 5353,
 -- --- ct.rule ----------------------------------------------------------------------------
 local R = "bad argument #1 to 'ct.rule' "
 t.raises(R .. "(unknown field 'sport' (known: proto, family, src, dst, dport, action, timeout, " ..
-	"status, mark, priority, id))", ct.rule, { sport = 53, action = "pass" })
+	"status, mark, zone, snat, dnat, priority, id))", ct.rule, { sport = 53, action = "pass" })
 t.raises(R .. "(field 'dst': '198.18.0.0/33': prefix length must be 0 to 32)", ct.rule,
 	{ dst = "198.18.0.0/33", action = "pass" })
 t.raises(R .. "(field 'src': '1.2.3.4/': prefix length must be 0 to 32)", ct.rule,
@@ -55,10 +55,10 @@ t.is(select(2, ct.unrule(4294967297)), "ENOENT: no rule with id 4294967297",
 t.raises("bad argument #1 to 'ct.unrule' (expected an integer, got string)", ct.unrule, "one")
 t.raises("bad argument #1 to 'ct.mode' (invalid option 'bogus')", ct.mode, "bogus")
 t.raises("bad argument #1 to 'ct.default' (invalid option 'allow')", ct.default, "allow")
-t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark))",
+t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark, zone, snat, dnat))",
 	ct.default, "alloc", { ttl = 5 })
 t.raises("bad argument #2 to 'ct.default' (table expected, got number)", ct.default, "alloc", 5)
-t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark))",
+t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark, zone, snat, dnat))",
 	ct.default, nil, { ttl = 5 })
 t.raises("bad argument #2 to 'ct.verdict' (invalid option 'nah')", ct.verdict, U, "nah")
 t.raises("bad argument #2 to 'ct.verdict' (string expected, got nil)", ct.verdict, U, nil)

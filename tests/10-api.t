@@ -294,9 +294,9 @@ end
 table.sort(names)
 print(n, type(s.errors), next(s.errors))
 print(table.concat(names, " "))'
-is "$OUT" "25	table	nil
-alloc_error=integer alloc_ok=integer by_default=integer by_rule=integer by_verdict=integer callback_errors=integer callback_memory=integer callback_timeouts=integer drops=integer events=integer events_lost=integer fragments=integer ipv6_ext=integer lookup_error=integer lookup_hit=integer lookup_miss=integer malformed=integer not_ip=integer other_l4=integer packets=integer passes=integer verdicts_expired=integer verdicts_full=integer wakeups=integer" \
-	"ct.stats: 24 integer counters (5 of them the host's) and an empty errors table" || show
+is "$OUT" "26	table	nil
+alloc_error=integer alloc_ok=integer by_default=integer by_rule=integer by_verdict=integer callback_errors=integer callback_memory=integer callback_timeouts=integer drops=integer events=integer events_lost=integer fragments=integer ipv6_ext=integer lookup_error=integer lookup_hit=integer lookup_miss=integer malformed=integer not_ip=integer other_l4=integer packets=integer passes=integer verdicts_expired=integer verdicts_full=integer wakeups=integer zone_hit=integer" \
+	"ct.stats: 25 integer counters (5 of them the host's) and an empty errors table" || show
 
 start=$(date +%s%N)
 in_ns 'print(ct.run(0.3))'

@@ -16,7 +16,8 @@ local cases = {
 	{{rules = {{action = "drop"}, 3}}, "(field 'rules': item 2: expected a rule table, got number)"},
 	{{rules = {{dport = 5}}}, "(field 'rules': item 1: field 'action': missing (\"pass\", \"alloc\" or \"drop\"))"},
 	{{rules = {{action = "drop", sport = 5}}}, "(field 'rules': item 1: unknown field 'sport' " ..
-	 "(known: proto, family, src, dst, dport, action, timeout, status, mark, priority, id))"},
+	 "(known: proto, family, src, dst, dport, action, timeout, status, mark, zone, snat, dnat, " ..
+	 "priority, id))"},
 	{{rules = {x = 1}}, "(field 'rules': 'x' is not a list index (expected a list of rules))"},
 	{{rules = {[1] = {action = "drop"}, [3] = {action = "drop"}}},
 	 "(field 'rules': item 2 is nil (a list of rules cannot have holes))"},
@@ -26,7 +27,7 @@ local cases = {
 	 "(field 'default': field 'timeout': -1 is out of range 0 to 4294967295)"},
 	{{default = {timeout = 1}}, "(field 'default': field 'action': missing (\"pass\", \"alloc\" or \"drop\"))"},
 	{{default = {action = "alloc", ttl = 1}},
-	 "(field 'default': unknown field 'ttl' (known: action, timeout, status, mark))"},
+	 "(field 'default': unknown field 'ttl' (known: action, timeout, status, mark, zone, snat, dnat))"},
 	{{default = 5}, "(field 'default': expected an action or {action=, timeout=, status=, mark=}, got number)"},
 	{{mode = "on"}, "(field 'mode': invalid option 'on')"},
 	{{rule = {}}, "(unknown field 'rule' (known: mode, default, rules))"},

@@ -399,7 +399,7 @@ static void test_stat_name(void)
 		"packets", "not_ip", "fragments", "ipv6_ext", "other_l4", "malformed",
 		"lookup_hit", "lookup_miss", "lookup_error", "by_verdict", "by_rule",
 		"by_default", "passes", "alloc_ok", "alloc_error", "drops", "events",
-		"events_lost", "verdicts_full", "verdicts_expired", "wakeups",
+		"events_lost", "verdicts_full", "verdicts_expired", "wakeups", "zone_hit",
 	};
 	const int n = (int)(sizeof(names) / sizeof(names[0]));
 	char name[64];
