@@ -35,7 +35,7 @@ static int explain_event(lua_State *L, const struct ctlua_event *e)
 	lua_getfield(L, 1, "ifname");	/* a replayed event carries its recorded name */
 	w.ifname = lua_tostring(L, -1);
 	if (e->rule_id && (pos = ctl_rules_find(&s->rules, e->rule_id)) >= 0)
-		w.opts = &s->rules.e[pos].rule.verdict.opts;
+		w.verdict = &s->rules.e[pos].rule.verdict;
 	if (s->dp)
 		w.feat = ctl_dp_features(s->dp);
 	else if (!ctl_probe_features(&feat))	/* BTF is world-readable: no root needed */

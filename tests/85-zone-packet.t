@@ -28,6 +28,13 @@ for _, r in ipairs(ct.rules()) do
 	print("LIST", r.id, type(r.zone) == "table" and r.zone.id .. "/" .. r.zone.dir or r.zone)
 end
 ct.on("alloc_error", function(ev) print("ALLOC_ERROR", ev.tuple, ev.err) end)
+-- ct.explain shows the zone of the rule that decided
+ct.on("alloc", function(ev)
+	if ev.rule ~= 1 or ev.family ~= "ipv4" then return end
+	for l in ct.explain(ev):gmatch("[^\n]+") do
+		if l:match("zone") then print("EXPLAIN", l) end
+	end
+end)
 assert(ct.attach(arg[1]))
 ct.run(tonumber(arg[2]))
 local s = ct.stats()
@@ -72,6 +79,10 @@ is "$RC" 0 "ctlua exits 0" || show_ctlua
 is "$ERR" "" "ctlua printed nothing on stderr" || show_ctlua
 has_line "$OUT" $'LIST\t1\t7' "ct.rules() shows zone 7" || show_ctlua
 has_line "$OUT" $'LIST\t2\t8/original' "and {id=8, dir=\"original\"}" || show_ctlua
+has_line "$OUT" $'EXPLAIN\t  2. bpf_skb_ct_lookup: in the rule\'s zone 7: no entry there either (an entry there would have made the packet a hit)' \
+	"ct.explain shows the lookup in the rule's zone" || show_ctlua
+has_line "$OUT" $'EXPLAIN\t  3. bpf_skb_ct_alloc: ok: an entry allocated, not yet in the table (opts of 16 bytes: netns_id -1, l4proto of the packet, zone 7)' \
+	"and the allocation's 16-byte opts with the zone" || show_ctlua
 unlike "$OUT" "ALLOC_ERROR" "no allocation failed (no flow was allocated twice)" ||
 	show_ctlua
 # 4 allocations (3 by rules, 1 by the answer); the zone finds: 2 + 1 + 2 packets

@@ -65,11 +65,19 @@ local a, o = ct.default()
 print("DEFAULT", a, o.snat.addr, o.snat.port)
 local va, vo = ct.verdict("udp 198.18.0.2:40010 -> 198.18.0.1:5500")
 print("VERDICT", va, vo.dnat.addr, vo.dnat.port)
+-- ct.explain names the mapping of the rule that decided, and the call that refused
+local function explain(ev)
+	for l in ct.explain(ev):gmatch("[^\n]+") do
+		if l:match("set_nat_info") then print("EXPLAIN", ev.rule, l) end
+	end
+end
 ct.on("alloc", function(ev)
 	print("ALLOC", ev.src, ev.sport, ev.dst, ev.dport, ev.rule)
+	if ev.rule == 1 then explain(ev) end
 end)
 ct.on("alloc_error", function(ev)
 	print("ALLOC_ERROR", ev.src, ev.dst, ev.dport, ev.err, ev.stage)
+	explain(ev)
 end)
 assert(ct.attach(arg[1]))
 ct.run(tonumber(arg[2]))
@@ -139,6 +147,10 @@ has_line "$OUT" $'VERDICT\talloc\t198.18.0.3\t6002' "ct.verdict(tuple) shows its
 has_line "$OUT" $'ALLOC_ERROR\t2001:db8::2\t2001:db8::1\t5600\t-97\tsnat' \
 	"the IPv6 flow the IPv4 default would translate fails at snat with EAFNOSUPPORT" ||
 	show_ctlua
+has_line "$OUT" $'EXPLAIN\t1\t  3. bpf_ct_set_nat_info: (dnat) 198.18.0.3 port 6000: ok' \
+	"ct.explain of the dnat rule's alloc shows its mapping" || show_ctlua
+has_line "$OUT" $'EXPLAIN\tnil\t  3. bpf_ct_set_nat_info: (snat) refused: EAFNOSUPPORT' \
+	"ct.explain of the default's alloc_error names the refusing call" || show_ctlua
 like "$(grep "^STATS" <<<"$OUT")" $'^STATS\t6\t1\t' \
 	"six allocations, one error (the IPv6 flow)" || show_ctlua
 
