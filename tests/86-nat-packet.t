@@ -41,10 +41,11 @@ serve udp 2001:db8::3 6000
 serve udp 198.18.0.1 5400
 serve udp 198.18.0.3 6002
 serve udp 198.18.0.1 5600
+serve udp 198.18.0.3 6003
 
 cat >"$TEST_TMP/nat.lua" <<'LUA'
 ct.mode("enforce")
-ct.events{"alloc", "alloc_error"}
+ct.events{"miss", "alloc", "alloc_error"}
 print("RULE", ct.rule{proto="udp", dport=5353, action="alloc",
 	dnat={addr="198.18.0.3", port=6000}})
 print("RULE", ct.rule{proto="tcp", dport=8080, action="alloc",
@@ -53,6 +54,11 @@ print("RULE", ct.rule{proto="udp", dport=5353, action="alloc",
 	dnat={addr="2001:db8::3", port=6000}})
 print("RULE", ct.rule{proto="udp", dport=5400, action="alloc",
 	snat={addr="198.18.0.9", port=7000}})
+-- port 5700: the first packet is dropped, and the callback's answer maps the flow
+print("RULE", ct.rule{proto="udp", dport=5700, action="drop"})
+ct.on("miss", function(ev)
+	if ev.rule == 5 then return "alloc", {dnat = {addr = "198.18.0.3", port = 6003}} end
+end)
 -- one flow by its own verdict; everything else by the default (an IPv6 flow fails there)
 assert(ct.verdict("udp 198.18.0.2:40010 -> 198.18.0.1:5500", "alloc",
 	{dnat={addr="198.18.0.3", port=6002}}))
@@ -85,7 +91,7 @@ local s = ct.stats()
 print("STATS", s.alloc_ok, s.alloc_error, s.lookup_hit, s.lookup_miss)
 LUA
 
-ctlua_start "$NS_A" 20 "$TEST_TMP/nat.lua" "$IF_A" 5
+ctlua_start "$NS_A" 30 "$TEST_TMP/nat.lua" "$IF_A" 12
 wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID" || BAIL_OUT "ctlua did not attach"
 
 send() { ip netns exec "$NS_B" python3 "$ECHO" send "$@"; }
@@ -129,13 +135,20 @@ is "$(send udp 198.18.0.1 5600 40011 dflt)" "reply dflt from 198.18.0.1 5600" \
 	"the default's snat: the reply reaches the client"
 is "$(echo_log udp 198.18.0.1 5600)" "got dflt from 198.18.0.8 7100" \
 	"the listener saw the default's source 198.18.0.8:7100"
+# a callback's answer: the first datagram meets the drop rule, the answer makes the entry
+like "$(send udp 198.18.0.1 5700 40013 first)" "^no reply" \
+	"the callback flow's first datagram is dropped (the rule)"
+is "$(send udp 198.18.0.1 5700 40013 again)" "reply again from 198.18.0.1 5700" \
+	"the next one, after the answer's dnat, is answered from 198.18.0.1:5700"
+is "$(echo_log udp 198.18.0.3 6003)" "got again from 198.18.0.2 40013" \
+	"the listener on 198.18.0.3:6003 received it"
 # the default's IPv4 address cannot translate an IPv6 flow: refused, not misapplied
 send udp 2001:db8::1 5600 40012 v6 >/dev/null
 
 ctlua_finish
 is "$RC" 0 "ctlua exits 0" || show_ctlua
 is "$ERR" "" "ctlua printed nothing on stderr" || show_ctlua
-is "$(grep -c '^RULE' <<<"$OUT")" 4 "four rules were added" || show_ctlua
+is "$(grep -c '^RULE' <<<"$OUT")" 5 "five rules were added" || show_ctlua
 has_line "$OUT" $'LIST\t1\tipv4\t198.18.0.3\t6000\tnil\tnil' \
 	"ct.rules() shows the dnat, and the family its address implies" || show_ctlua
 has_line "$OUT" $'LIST\t3\tipv6\t2001:db8::3\t6000\tnil\tnil' \
@@ -151,8 +164,8 @@ has_line "$OUT" $'EXPLAIN\t1\t  3. bpf_ct_set_nat_info: (dnat) 198.18.0.3 port 6
 	"ct.explain of the dnat rule's alloc shows its mapping" || show_ctlua
 has_line "$OUT" $'EXPLAIN\tnil\t  3. bpf_ct_set_nat_info: (snat) refused: EAFNOSUPPORT' \
 	"ct.explain of the default's alloc_error names the refusing call" || show_ctlua
-like "$(grep "^STATS" <<<"$OUT")" $'^STATS\t6\t1\t' \
-	"six allocations, one error (the IPv6 flow)" || show_ctlua
+like "$(grep "^STATS" <<<"$OUT")" $'^STATS\t7\t1\t' \
+	"seven allocations (one by the answer), one error (the IPv6 flow)" || show_ctlua
 
 # --- without a nat chain, the mapping is in the entry and nothing is translated ---
 ip netns exec "$NS_A" nft delete table inet ctlua_nat
