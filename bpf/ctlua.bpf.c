@@ -281,11 +281,12 @@ static __always_inline int failed_at(__u8 *where, __u8 stage, int err)
 
 /*
  * Allocate, configure and insert an entry for @f (@p: a request's params, NULL on the
- * packet path; @nat: NULL, or the source then the destination mapping). Every allocation must reach bpf_ct_insert_entry, as no kfunc discards
- * one: when a set_* call fails, the entry goes in already expired (timeout 0) and the
- * failure is returned. Until a lookup or the gc worker reaps it, it still takes its
- * tuple's place in the table (ctlua_req retries once for that). Status bits go in as
- * current | wanted, which works before and after 6.1.
+ * packet path; @nat: NULL, or the source then the destination mapping). Every
+ * allocation must reach bpf_ct_insert_entry, as no kfunc discards one: when a set_*
+ * call fails, the entry goes in already expired (timeout 0) and the failure is
+ * returned. Until a lookup or the gc worker reaps it, it still takes its tuple's place
+ * in the table (ctlua_req retries once for that). Status bits go in as current |
+ * wanted, which works before and after 6.1.
  * Returns 0 or a negative errno: opts.error for a failed alloc, the set_* call's error,
  * or -EEXIST for a failed insert (the kernel reports no reason; a duplicate is by far
  * the likeliest).
@@ -354,7 +355,6 @@ static __always_inline int ct_create(struct __sk_buff *skb, const struct ctlua_f
 	args_for(&args, f, p);
 	return ct_create_args(skb, &args, o, p, p ? &p->snat : NULL, out, &out->stage);
 }
-
 
 /*
  * bpf_ct_insert_entry gives no reason for a failure (KERNEL.md section 6). A lookup tells
