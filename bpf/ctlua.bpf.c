@@ -257,19 +257,52 @@ static __always_inline void read_entry(const struct nf_conn *ct, struct ctlua_re
 	read_tuple(&ct->tuplehash[IP_CT_DIR_REPLY].tuple, &out->reply);
 }
 
-static __always_inline int set_nat(struct nf_conn___init *a, const struct ctlua_nat *n, int manip,
-				   __u32 tuple_size)
+/*
+ * A hash of the kfunc tuple in @args (3 words for IPv4, 9 for IPv6), for a NAT pool's
+ * pick: the same flow always gets the same address and port, and no state is kept.
+ */
+static __always_inline __u32 flow_hash(const struct kfunc_args *args)
 {
+	const __u32 *w = (const __u32 *)args->tuple.raw;
+	__u32 n = args->tuple_size == sizeof(args->tuple.t.ipv4) ? 3 : 9, h = 0x9e3779b9;
+
+	for (__u32 i = 0; i < 9 && i < n; i++) {
+		h ^= w[i];
+		h *= 0x85ebca6b;
+		h ^= h >> 13;
+	}
+	return h;
+}
+
+/*
+ * bpf_ct_set_nat_info with mapping @n for the flow of @args: a pool's address and port
+ * picked by flow_hash (ctlua.h, struct ctlua_nat).
+ */
+static __always_inline int set_nat(struct nf_conn___init *a, const struct ctlua_nat *n, int manip,
+				   const struct kfunc_args *args)
+{
+	bool v4 = args->tuple_size == sizeof(args->tuple.t.ipv4);
 	union nf_inet_addr addr;
+	int port = n->port;
+	__u32 h;
 
 	if (!have_nat || !n->set)
 		return 0;
 	/* a verdict's address of the other family (a default's): the kernel would take it */
-	if (n->family && n->family != (tuple_size == sizeof(((struct bpf_sock_tuple *)0)->ipv4)
-				       ? CTLUA_AF_INET : CTLUA_AF_INET6))
+	if (n->family && n->family != (v4 ? CTLUA_AF_INET : CTLUA_AF_INET6))
 		return -EAFNOSUPPORT;
 	__builtin_memcpy(addr.all, n->addr, sizeof(addr.all));
-	return bpf_ct_set_nat_info(a, &addr, n->port, manip);
+	if (n->port_hi > n->port || n->addr_bits) {
+		h = flow_hash(args);
+		if (n->port_hi > n->port)
+			port += h % (__u32)(n->port_hi - n->port + 1);
+		h = (h >> 16) & ((1u << (n->addr_bits & 31)) - 1);	/* addr_bits <= 16 */
+		if (n->addr_bits && v4)
+			addr.all[0] = bpf_htonl(bpf_ntohl(addr.all[0]) + h);
+		else if (n->addr_bits)
+			addr.all[3] = bpf_htonl(bpf_ntohl(addr.all[3]) + h);
+	}
+	return bpf_ct_set_nat_info(a, &addr, port, manip);
 }
 
 /* Note, for the host, which kfunc a request or a packet's allocation failed in. */
@@ -327,11 +360,11 @@ static __always_inline int ct_create_args(struct __sk_buff *skb, struct kfunc_ar
 		stage = CTLUA_STAGE_SET_STATUS;
 	}
 	if (!err && nat) {
-		err = set_nat(a, &nat[0], NF_NAT_MANIP_SRC, args->tuple_size);
+		err = set_nat(a, &nat[0], NF_NAT_MANIP_SRC, args);
 		stage = CTLUA_STAGE_SNAT;
 	}
 	if (!err && nat) {
-		err = set_nat(a, &nat[1], NF_NAT_MANIP_DST, args->tuple_size);
+		err = set_nat(a, &nat[1], NF_NAT_MANIP_DST, args);
 		stage = CTLUA_STAGE_DNAT;
 	}
 	if (err)

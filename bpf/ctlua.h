@@ -127,15 +127,23 @@ struct ctlua_opts {
 };
 _Static_assert(sizeof(struct ctlua_opts) == 16, "ctlua_opts layout");
 
-/* One NAT mapping for bpf_ct_set_nat_info. */
+/*
+ * One NAT mapping for bpf_ct_set_nat_info, or (verdicts) a pool of them: the kfunc takes
+ * one address and port, so for a pool the program picks one per flow by a hash of the
+ * flow's tuple (flow_hash in ctlua.bpf.c): the port port + h % (port_hi - port + 1),
+ * the address addr + (h >> 16) % 2^addr_bits in its last 32 bits (host order).
+ */
 struct ctlua_nat {
-	__be32 addr[4];		/* network order; IPv4 in addr[0] */
+	__be32 addr[4];		/* network order; IPv4 in addr[0]; a pool's first address */
 	__u16 port;		/* host order, as the kfunc takes it; 0 keeps the port */
 	__u8 set;		/* 0: no mapping of this kind */
 	__u8 family;		/* verdicts: the address's; a flow of the other family
 				 * fails with EAFNOSUPPORT. 0 (requests): not checked */
+	__u16 port_hi;		/* > port: a range of ports, port..port_hi */
+	__u8 addr_bits;		/* > 0: a pool of 2^addr_bits addresses from addr */
+	__u8 pad;
 };
-_Static_assert(sizeof(struct ctlua_nat) == 20, "ctlua_nat layout");
+_Static_assert(sizeof(struct ctlua_nat) == 24, "ctlua_nat layout");
 
 /*
  * Value of the per-flow verdict map, and of the default in the config. NAT sits inline
@@ -149,7 +157,7 @@ struct ctlua_verdict {
 	struct ctlua_nat snat;	/* with CTLUA_OPT_NAT; snat then dnat, as in */
 	struct ctlua_nat dnat;	/* ctlua_req_params: ct_create_args takes the pair */
 };
-_Static_assert(sizeof(struct ctlua_verdict) == 64, "ctlua_verdict layout");
+_Static_assert(sizeof(struct ctlua_verdict) == 72, "ctlua_verdict layout");
 
 /*
  * Value of the per-flow verdict map: the verdict, and when it was last used, in
@@ -162,7 +170,7 @@ struct ctlua_flow_verdict {
 	struct ctlua_verdict v;
 	__u64 used_ns;
 };
-_Static_assert(sizeof(struct ctlua_flow_verdict) == 72, "ctlua_flow_verdict layout");
+_Static_assert(sizeof(struct ctlua_flow_verdict) == 80, "ctlua_flow_verdict layout");
 
 /*
  * One rule. A packet matches when every set field matches: family 0 and proto 0
@@ -182,7 +190,7 @@ struct ctlua_rule {
 	__u16 dport_hi;
 	struct ctlua_verdict verdict;
 };
-_Static_assert(sizeof(struct ctlua_rule) == 140, "ctlua_rule layout");
+_Static_assert(sizeof(struct ctlua_rule) == 148, "ctlua_rule layout");
 
 /*
  * The rule classifier (doc/performance.md, "Rules at scale"): a packet's first matching
@@ -250,7 +258,7 @@ struct ctlua_policy {
 	__u8 pad[2];
 	struct ctlua_verdict dflt;	/* for misses no verdict and no rule decides */
 };
-_Static_assert(sizeof(struct ctlua_policy) == 68, "ctlua_policy layout");
+_Static_assert(sizeof(struct ctlua_policy) == 76, "ctlua_policy layout");
 
 /*
  * Entry 0 of the config map. A policy lives in a slot (0 or 1) of ctl_policy and of
@@ -337,7 +345,7 @@ struct ctlua_req_params {
 	struct ctlua_nat snat;
 	struct ctlua_nat dnat;
 };
-_Static_assert(sizeof(struct ctlua_req_params) == 68, "ctlua_req_params layout");
+_Static_assert(sizeof(struct ctlua_req_params) == 76, "ctlua_req_params layout");
 _Static_assert(__builtin_offsetof(struct ctlua_req_params, dnat) ==
 	       __builtin_offsetof(struct ctlua_req_params, snat) + sizeof(struct ctlua_nat) &&
 	       __builtin_offsetof(struct ctlua_verdict, dnat) ==

@@ -226,10 +226,17 @@ static void nat_steps(struct text *t, int *n, const struct ctlua_verdict *v, uns
 	char addr[CTL_ADDR_STRLEN];
 
 	for (int i = 0; i < 2; i++) {
+		char pool[128] = "";
+
 		if (!nat[i]->set)
 			continue;
-		step(t, n, "bpf_ct_set_nat_info", "(%s) %s port %u: %s", stage_word(stages[i]),
-		     ctl_addr_format(nat[i]->family, nat[i]->addr, addr), nat[i]->port,
+		if (nat[i]->addr_bits || nat[i]->port_hi > nat[i]->port)
+			snprintf(pool, sizeof(pool), " (a pool: %u addresses, ports %u-%u, one of "
+				 "each per flow by the tuple's hash)", 1u << nat[i]->addr_bits,
+				 nat[i]->port, nat[i]->port_hi > nat[i]->port ? nat[i]->port_hi
+									       : nat[i]->port);
+		step(t, n, "bpf_ct_set_nat_info", "(%s) %s port %u%s: %s", stage_word(stages[i]),
+		     ctl_addr_format(nat[i]->family, nat[i]->addr, addr), nat[i]->port, pool,
 		     stage == stages[i] ? errname : "ok");
 		if (stage == stages[i])
 			return;

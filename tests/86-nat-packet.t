@@ -42,6 +42,12 @@ serve udp 198.18.0.1 5400
 serve udp 198.18.0.3 6002
 serve udp 198.18.0.1 5600
 serve udp 198.18.0.3 6003
+# a pool of ports on one address, and a pool of two addresses on one port
+for port in 6010 6011 6012 6013; do serve udp 198.18.0.3 $port; done
+ip -n "$NS_A" addr add 198.18.0.4/24 dev "$IF_A" || BAIL_OUT "cannot add 198.18.0.4"
+ip -n "$NS_A" addr add 198.18.0.5/24 dev "$IF_A" || BAIL_OUT "cannot add 198.18.0.5"
+serve udp 198.18.0.4 6020
+serve udp 198.18.0.5 6020
 
 cat >"$TEST_TMP/nat.lua" <<'LUA'
 ct.mode("enforce")
@@ -54,10 +60,15 @@ print("RULE", ct.rule{proto="udp", dport=5353, action="alloc",
 	dnat={addr="2001:db8::3", port=6000}})
 print("RULE", ct.rule{proto="udp", dport=5400, action="alloc",
 	snat={addr="198.18.0.9", port=7000}})
+-- pools: one port of 6010-6013, one address of 198.18.0.4/31, picked per flow
+print("RULE", ct.rule{proto="udp", dport=5900, action="alloc",
+	dnat={addr="198.18.0.3", port={6010, 6013}}})
+print("RULE", ct.rule{proto="udp", dport=5901, action="alloc",
+	dnat={addr="198.18.0.4/31", port=6020}})
 -- port 5700: the first packet is dropped, and the callback's answer maps the flow
 print("RULE", ct.rule{proto="udp", dport=5700, action="drop"})
 ct.on("miss", function(ev)
-	if ev.rule == 5 then return "alloc", {dnat = {addr = "198.18.0.3", port = 6003}} end
+	if ev.rule == 7 then return "alloc", {dnat = {addr = "198.18.0.3", port = 6003}} end
 end)
 -- one flow by its own verdict; everything else by the default (an IPv6 flow fails there)
 assert(ct.verdict("udp 198.18.0.2:40010 -> 198.18.0.1:5500", "alloc",
@@ -91,7 +102,7 @@ local s = ct.stats()
 print("STATS", s.alloc_ok, s.alloc_error, s.lookup_hit, s.lookup_miss)
 LUA
 
-ctlua_start "$NS_A" 30 "$TEST_TMP/nat.lua" "$IF_A" 12
+ctlua_start "$NS_A" 40 "$TEST_TMP/nat.lua" "$IF_A" 20
 wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID" || BAIL_OUT "ctlua did not attach"
 
 send() { ip netns exec "$NS_B" python3 "$ECHO" send "$@"; }
@@ -135,6 +146,42 @@ is "$(send udp 198.18.0.1 5600 40011 dflt)" "reply dflt from 198.18.0.1 5600" \
 	"the default's snat: the reply reaches the client"
 is "$(echo_log udp 198.18.0.1 5600)" "got dflt from 198.18.0.8 7100" \
 	"the listener saw the default's source 198.18.0.8:7100"
+# --- pools: the pick is flow_hash of the tuple (bpf/ctlua.bpf.c), computed here again ---
+pick()	# SPORT DPORT COUNT: which of COUNT the flow 198.18.0.2:SPORT -> 198.18.0.1:DPORT
+{	# gets, for the port (and, shifted by 16 bits, the address) of a pool
+	python3 - "$@" <<'PY'
+import socket, struct, sys
+sport, dport, n = (int(a) for a in sys.argv[1:4])
+raw = socket.inet_aton("198.18.0.2") + socket.inet_aton("198.18.0.1") + \
+	struct.pack(">HH", sport, dport)
+h = 0x9E3779B9
+for (w,) in struct.iter_unpack("<I", raw):
+	h = ((h ^ w) * 0x85EBCA6B) & 0xFFFFFFFF
+	h ^= h >> 13
+print(h % n if n != 2 else (h >> 16) % 2)
+PY
+}
+want_ports= got_ports= seen=
+for sport in 40030 40031 40032 40033 40034 40035; do
+	send udp 198.18.0.1 5900 "$sport" "pool$sport" >/dev/null
+	port=$((6010 + $(pick "$sport" 5900 4)))
+	want_ports+="$port "
+	got_ports+="$(grep -l "got pool$sport " "$TEST_TMP"/echo-udp-198.18.0.3-601?.out |
+		sed 's/.*-\([0-9]*\)\.out$/\1/') "
+done
+is "$got_ports" "$want_ports" "a port pool: each flow reached the port its tuple's hash picks"
+is "$(tr ' ' '\n' <<<"$want_ports" | sort -u | grep -c .)" 3 "the six flows used three of the four ports"
+want_addrs= got_addrs=
+for sport in 40040 40041 40042 40043; do
+	is "$(send udp 198.18.0.1 5901 "$sport" "apool$sport")" "reply apool$sport from 198.18.0.1 5901" \
+		"an address pool: flow $sport is answered from 198.18.0.1:5901"
+	want_addrs+="198.18.0.$((4 + $(pick "$sport" 5901 2))) "
+	got_addrs+="$(grep -l "got apool$sport " "$TEST_TMP"/echo-udp-198.18.0.[45]-6020.out |
+		sed 's/.*echo-udp-\(198.18.0.[45]\)-6020\.out$/\1/') "
+done
+is "$got_addrs" "$want_addrs" "each flow reached the address its tuple's hash picks"
+like "$want_addrs" "198.18.0.4 .*198.18.0.5|198.18.0.5 .*198.18.0.4" "and both addresses are used"
+
 # a callback's answer: the first datagram meets the drop rule, the answer makes the entry
 like "$(send udp 198.18.0.1 5700 40013 first)" "^no reply" \
 	"the callback flow's first datagram is dropped (the rule)"
@@ -148,7 +195,7 @@ send udp 2001:db8::1 5600 40012 v6 >/dev/null
 ctlua_finish
 is "$RC" 0 "ctlua exits 0" || show_ctlua
 is "$ERR" "" "ctlua printed nothing on stderr" || show_ctlua
-is "$(grep -c '^RULE' <<<"$OUT")" 5 "five rules were added" || show_ctlua
+is "$(grep -c '^RULE' <<<"$OUT")" 7 "seven rules were added" || show_ctlua
 has_line "$OUT" $'LIST\t1\tipv4\t198.18.0.3\t6000\tnil\tnil' \
 	"ct.rules() shows the dnat, and the family its address implies" || show_ctlua
 has_line "$OUT" $'LIST\t3\tipv6\t2001:db8::3\t6000\tnil\tnil' \
@@ -164,8 +211,8 @@ has_line "$OUT" $'EXPLAIN\t1\t  3. bpf_ct_set_nat_info: (dnat) 198.18.0.3 port 6
 	"ct.explain of the dnat rule's alloc shows its mapping" || show_ctlua
 has_line "$OUT" $'EXPLAIN\tnil\t  3. bpf_ct_set_nat_info: (snat) refused: EAFNOSUPPORT' \
 	"ct.explain of the default's alloc_error names the refusing call" || show_ctlua
-like "$(grep "^STATS" <<<"$OUT")" $'^STATS\t7\t1\t' \
-	"seven allocations (one by the answer), one error (the IPv6 flow)" || show_ctlua
+like "$(grep "^STATS" <<<"$OUT")" $'^STATS\t17\t1\t' \
+	"17 allocations (10 from pools, one by the answer), one error (the IPv6 flow)" || show_ctlua
 
 # --- without a nat chain, the mapping is in the entry and nothing is translated ---
 ip netns exec "$NS_A" nft delete table inet ctlua_nat

@@ -81,6 +81,31 @@ is "$(raised "ct.verdict, $T, \"alloc\", {dnat={addr=\"2001:db8::1\"}}")" \
 is "$(raised "ct.verdict, $T6, \"alloc\", {snat={addr=\"198.18.0.1\"}}")" \
 	"bad argument #3 to 'ct.verdict' (field 'snat': '198.18.0.1' is not an IPv6 address like the tuple's)" \
 	"an IPv4 snat for an IPv6 flow's verdict"
+# pools (verdicts only)
+is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.0/8"}}')" \
+	"bad argument #1 to 'ct.rule' (field 'dnat.addr': '198.18.0.0/8' is a pool of more than 65536 addresses (at most /16))" \
+	"an IPv4 pool larger than a /16"
+is "$(raised 'ct.rule, {action="alloc", snat={addr="2001:db8::/64"}}')" \
+	"bad argument #1 to 'ct.rule' (field 'snat.addr': '2001:db8::/64' is a pool of more than 65536 addresses (at most /112))" \
+	"an IPv6 pool larger than a /112"
+is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.0/33"}}')" \
+	"bad argument #1 to 'ct.rule' (field 'dnat.addr': '198.18.0.0/33': prefix length must be 0 to 32)" \
+	"a malformed pool prefix"
+is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.1", port={6000}}}')" \
+	"bad argument #1 to 'ct.rule' (field 'dnat.port': a range is {lo, hi}, got 1 items)" \
+	"a port range of one item"
+is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.1", port={6003, 6000}}}')" \
+	"bad argument #1 to 'ct.rule' (field 'dnat.port': the range {6003, 6000} is empty)" \
+	"an empty port range"
+is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.1", port={0, 6000}}}')" \
+	"bad argument #1 to 'ct.rule' (field 'dnat.port': 0 is out of range 1 to 65535)" \
+	"port 0 in a range"
+is "$(raised "ct.alloc, $T, {dnat={addr=\"198.18.0.4/31\"}}")" \
+	"bad argument #2 to 'ct.alloc' (field 'dnat.addr': '198.18.0.4/31' is not an IPv4 or IPv6 address)" \
+	"a direct request takes no pool"
+is "$(lua 'ct.rule{action="alloc", dnat={addr="198.18.0.9/30", port={6000, 6003}}}
+local d = ct.rules()[1].dnat; print(d.addr, d.port[1], d.port[2])')" "198.18.0.8/30	6000	6003" \
+	"ct.rules() shows a pool as its prefix and {lo, hi}"
 is "$(lua 'print(pcall(ct.rule, {action="alloc", zone=70000})); print(#ct.rules())')" \
 	"false	bad argument #1 to 'ct.rule' (field 'zone': 70000 is out of range 0 to 65535)
 0" "a refused rule is not added"
