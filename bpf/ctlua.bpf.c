@@ -34,6 +34,8 @@ char LICENSE[] SEC("license") = "GPL";	/* the kfuncs refuse anything else */
 #define ENOMEM		12
 #define EEXIST		17
 #define EINVAL		22
+#define ENOSPC		28
+#define EAFNOSUPPORT	97
 
 /* libbpf reads the running kernel's config for these (one file, no BTF parse) */
 extern unsigned int CONFIG_HZ __kconfig __weak;
@@ -325,14 +327,52 @@ static __always_inline void read_entry(const struct nf_conn *ct, struct ctlua_re
 	read_tuple(&ct->tuplehash[IP_CT_DIR_REPLY].tuple, &out->reply);
 }
 
-static __always_inline int set_nat(struct nf_conn___init *a, const struct ctlua_nat *n, int manip)
+/*
+ * A hash of the kfunc tuple in @args (3 words for IPv4, 9 for IPv6), for a NAT pool's
+ * pick: the same flow always gets the same address and port, and no state is kept.
+ */
+static __always_inline __u32 flow_hash(const struct kfunc_args *args)
 {
+	const __u32 *w = (const __u32 *)args->tuple.raw;
+	__u32 n = args->tuple_size == sizeof(args->tuple.t.ipv4) ? 3 : 9, h = 0x9e3779b9;
+
+	for (__u32 i = 0; i < 9 && i < n; i++) {
+		h ^= w[i];
+		h *= 0x85ebca6b;
+		h ^= h >> 13;
+	}
+	return h;
+}
+
+/*
+ * bpf_ct_set_nat_info with mapping @n for the flow of @args: a pool's address and port
+ * picked by flow_hash (ctlua.h, struct ctlua_nat).
+ */
+static __always_inline int set_nat(struct nf_conn___init *a, const struct ctlua_nat *n, int manip,
+				   const struct kfunc_args *args)
+{
+	bool v4 = args->tuple_size == sizeof(args->tuple.t.ipv4);
 	union nf_inet_addr addr;
+	int port = n->port;
+	__u32 h;
 
 	if (!have_nat || !n->set)
 		return 0;
+	/* a verdict's address of the other family (a default's): the kernel would take it */
+	if (n->family && n->family != (v4 ? CTLUA_AF_INET : CTLUA_AF_INET6))
+		return -EAFNOSUPPORT;
 	__builtin_memcpy(addr.all, n->addr, sizeof(addr.all));
-	return bpf_ct_set_nat_info(a, &addr, n->port, manip);
+	if (n->port_hi > n->port || n->addr_bits) {
+		h = flow_hash(args);
+		if (n->port_hi > n->port)
+			port += h % (__u32)(n->port_hi - n->port + 1);
+		h = (h >> 16) & ((1u << (n->addr_bits & 31)) - 1);	/* addr_bits <= 16 */
+		if (n->addr_bits && v4)
+			addr.all[0] = bpf_htonl(bpf_ntohl(addr.all[0]) + h);
+		else if (n->addr_bits)
+			addr.all[3] = bpf_htonl(bpf_ntohl(addr.all[3]) + h);
+	}
+	return bpf_ct_set_nat_info(a, &addr, port, manip);
 }
 
 /* Note, for the host, which kfunc a request or a packet's allocation failed in. */
@@ -344,11 +384,12 @@ static __always_inline int failed_at(__u8 *where, __u8 stage, int err)
 
 /*
  * Allocate, configure and insert an entry for @f (@p: a request's params, NULL on the
- * packet path). Every allocation must reach bpf_ct_insert_entry, as no kfunc discards
- * one: when a set_* call fails, the entry goes in already expired (timeout 0) and the
- * failure is returned. Until a lookup or the gc worker reaps it, it still takes its
- * tuple's place in the table (ctlua_req retries once for that). Status bits go in as
- * current | wanted, which works before and after 6.1.
+ * packet path; @nat: NULL, or the source then the destination mapping). Every
+ * allocation must reach bpf_ct_insert_entry, as no kfunc discards one: when a set_*
+ * call fails, the entry goes in already expired (timeout 0) and the failure is
+ * returned. Until a lookup or the gc worker reaps it, it still takes its tuple's place
+ * in the table (ctlua_req retries once for that). Status bits go in as current |
+ * wanted, which works before and after 6.1.
  * Returns 0 or a negative errno: opts.error for a failed alloc, the set_* call's error,
  * or -EEXIST for a failed insert (the kernel reports no reason; a duplicate is by far
  * the likeliest).
@@ -360,14 +401,23 @@ static __always_inline int failed_at(__u8 *where, __u8 stage, int err)
 static __always_inline int ct_create_args(struct pkt pkt, struct kfunc_args *args,
 					  const struct ctlua_opts *o,
 					  const struct ctlua_req_params *p,
+					  const struct ctlua_nat *nat,
 					  struct ctlua_request *out, __u8 *where)
 {
 	struct nf_conn___init *a;
 	struct nf_conn *ct;
 	__u8 stage = CTLUA_STAGE_NONE;
+	__u64 tsz = args->tuple_size, osz = args->opts_size;
 	int err = 0;
 
-	a = pkt_ct_alloc(pkt, &args->tuple.t, args->tuple_size, &args->opts.o, args->opts_size);
+	/*
+	 * Both sizes share a stack slot, where the verifier keeps the bounds of one only:
+	 * with a verdict's opts size (12 or 16) it keeps neither. Bounded again here, a
+	 * no-op (args_for and handle keep them within), in asm: clang would compare a copy.
+	 */
+	asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(tsz) : "i"(CTLUA_KFUNC_BUF));
+	asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(osz) : "i"(CTLUA_KFUNC_BUF));
+	a = pkt_ct_alloc(pkt, &args->tuple.t, tsz, &args->opts.o, osz);
 	if (!a)
 		return failed_at(where, CTLUA_STAGE_ALLOC,
 				 args->opts.o.error ? args->opts.o.error : -ENOMEM);
@@ -379,12 +429,12 @@ static __always_inline int ct_create_args(struct pkt pkt, struct kfunc_args *arg
 		err = bpf_ct_set_status(a, a->ct.status | o->status);
 		stage = CTLUA_STAGE_SET_STATUS;
 	}
-	if (!err && p) {
-		err = set_nat(a, &p->snat, NF_NAT_MANIP_SRC);
+	if (!err && nat) {
+		err = set_nat(a, &nat[0], NF_NAT_MANIP_SRC, args);
 		stage = CTLUA_STAGE_SNAT;
 	}
-	if (!err && p) {
-		err = set_nat(a, &p->dnat, NF_NAT_MANIP_DST);
+	if (!err && nat) {
+		err = set_nat(a, &nat[1], NF_NAT_MANIP_DST, args);
 		stage = CTLUA_STAGE_DNAT;
 	}
 	if (err)
@@ -406,10 +456,8 @@ static __always_inline int ct_create(struct pkt pkt, const struct ctlua_flow *f,
 	struct kfunc_args args;	/* args_for writes what the kernel reads */
 
 	args_for(&args, f, p);
-	return ct_create_args(pkt, &args, o, p, out, &out->stage);
+	return ct_create_args(pkt, &args, o, p, p ? &p->snat : NULL, out, &out->stage);
 }
-
-#define ENOSPC		28
 
 /*
  * bpf_ct_insert_entry gives no reason for a failure (KERNEL.md section 6). A lookup tells
@@ -879,12 +927,14 @@ static __always_inline const struct ctlua_policy *live_policy(const struct ctlua
 
 /*
  * Decide for a flow without an entry: per-flow verdict, then the rules of @slot, then
- * its default (@pol). *@by gets the ctl_counts entry of what decided.
+ * its default (@pol). *@by gets the ctl_counts entry of what decided, *@why its
+ * ctl_stats slot (by_verdict, by_rule, by_default): the caller counts them once it knows
+ * the packet was a miss (a zoned verdict's flow may be found in its zone).
  */
-static __always_inline const struct ctlua_verdict *decide(struct ctlua_stats *st,
-							  const struct ctlua_config *cfg,
+static __always_inline const struct ctlua_verdict *decide(const struct ctlua_config *cfg,
 							  const struct ctlua_policy *pol, __u32 slot,
-							  const struct ctlua_flow *f, __u32 *by)
+							  const struct ctlua_flow *f, __u32 *by,
+							  __u32 *why)
 {
 	/* an empty hash map still costs a cache miss: skip it until a verdict is stored */
 	struct ctlua_flow_verdict *fv = cfg->has_verdicts ? bpf_map_lookup_elem(&ctl_verdicts, f)
@@ -901,7 +951,7 @@ static __always_inline const struct ctlua_verdict *decide(struct ctlua_stats *st
 
 		if (now - fv->used_ns >= CTLUA_USED_GRAIN_NS)
 			fv->used_ns = now;
-		count_in(st, CTLUA_STAT_BY_VERDICT);
+		*why = CTLUA_STAT_BY_VERDICT;
 		*by = CTLUA_COUNT_SOURCES + fv->v.source;
 		return &fv->v;
 	}
@@ -911,7 +961,7 @@ static __always_inline const struct ctlua_verdict *decide(struct ctlua_stats *st
 		/* one state, not one per way out of classify, for the rest of the program */
 		hide(found);
 		if (found < CTLUA_MAX_RULES) {
-			count_in(st, CTLUA_STAT_BY_RULE);
+			*why = CTLUA_STAT_BY_RULE;
 			*by = slot * CTLUA_COUNT_SLOT + found;
 			/*
 			 * CTLUA_MAX_RULES is a power of two; the mask keeps the verifier sure,
@@ -921,7 +971,7 @@ static __always_inline const struct ctlua_verdict *decide(struct ctlua_stats *st
 			return &table->rule[found & (CTLUA_MAX_RULES - 1)].verdict;
 		}
 	}
-	count_in(st, CTLUA_STAT_BY_DEFAULT);
+	*why = CTLUA_STAT_BY_DEFAULT;
 	*by = slot * CTLUA_COUNT_SLOT + CTLUA_COUNT_DEFAULT;
 	return &pol->dflt;
 }
@@ -1052,6 +1102,54 @@ static __always_inline void count_alloc(struct ctlua_count *c, int err)
 }
 
 /*
+ * A verdict with a zone (CTLUA_OPT_ZONE): the program's own lookup was in zone 0, so the
+ * flow's entry, made in the verdict's zone by its first packet, is looked up there too,
+ * and a hit there is a hit (KERNEL.md section 1, zones). Flows without a zone never come
+ * here: they cost what they did. Leaves @a's opts naming the zone (16 bytes), for the
+ * allocation that follows a miss. Returns true on a hit, counted as one.
+ */
+static __always_inline bool zone_hit(struct pkt pkt, struct kfunc_args *a, __u32 tsz,
+				     const struct ctlua_flow *f, const struct ctlua_opts *o,
+				     struct ctlua_stats *st)
+{
+	struct nf_conn *ct;
+
+	a->opts.o = (struct ctlua_kopts){ .netns_id = BPF_F_CURRENT_NETNS, .l4proto = f->proto,
+					  .zone_id = o->zone_id, .zone_dir = o->zone_dir };
+	ct = pkt_ct_lookup(pkt, &a->tuple.t, tsz, &a->opts.o, sizeof(struct ctlua_kopts));
+	if (!ct)
+		return false;
+	bpf_ct_release(ct);
+	/* per CPU, with preemption off: the zone-0 miss becomes this hit */
+	if (st)
+		st->count[CTLUA_STAT_LOOKUP_MISS]--;
+	count_in(st, CTLUA_STAT_LOOKUP_HIT);
+	count_in(st, CTLUA_STAT_ZONE_HIT);
+	return true;
+}
+
+/* The opts size of @v's allocation: a zone's fields are past the 12 bytes of 5.19+. */
+static __always_inline __u32 verdict_opts_size(const struct ctlua_verdict *v)
+{
+	return (v->opts.flags & CTLUA_OPT_ZONE) ? sizeof(struct ctlua_kopts) : CTLUA_CT_OPTS_SZ;
+}
+
+/*
+ * The NAT pair ct_create_args takes for @v, NULL when it has none. A branch, not a
+ * select: clang would mask the pointer with the flag, which the verifier refuses.
+ */
+static __always_inline const struct ctlua_nat *verdict_nat(const struct ctlua_verdict *v)
+{
+	const struct ctlua_nat *n = NULL;
+
+	if (v->opts.flags & CTLUA_OPT_NAT) {
+		n = &v->snat;
+		hide(n);
+	}
+	return n;
+}
+
+/*
  * The packet path. Per new flow it does the least the kfuncs allow: one lookup of this
  * CPU's counters, the kfunc arguments built once (the tuple and opts of the lookup
  * serve the alloc; a miss writes only opts.error, which is reset), and no zeroing of
@@ -1068,7 +1166,7 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 	struct ctlua_flow f = {};
 	struct kfunc_args a;
 	struct nf_conn *ct;
-	__u32 slot, tsz, by_i;
+	__u32 slot, tsz, by_i, by_stat;
 	__u8 stage = CTLUA_STAGE_NONE;
 	int why, err;
 
@@ -1097,7 +1195,11 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 	}
 	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 
-	v = decide(st, cfg, pol, slot, &f, &by_i);
+	v = decide(cfg, pol, slot, &f, &by_i, &by_stat);
+	/* a zoned flow's entry is in its zone: found there, the packet was no miss */
+	if ((v->opts.flags & CTLUA_OPT_ZONE) && zone_hit(pkt, &a, tsz, &f, &v->opts, st))
+		return TC_ACT_UNSPEC;
+	count_in(st, by_stat);
 	by = count_decided(by_i);
 	if (v->limit)
 		v = limit_apply(st, v, &f, &over);
@@ -1110,8 +1212,8 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 		/* stored just before the call: the verifier keeps one of two u32 in a stack slot */
 		a.opts.o.error = 0;
 		a.tuple_size = tsz;
-		a.opts_size = CTLUA_CT_OPTS_SZ;
-		err = ct_create_args(pkt, &a, &v->opts, NULL, NULL, &stage);
+		a.opts_size = verdict_opts_size(v);
+		err = ct_create_args(pkt, &a, &v->opts, NULL, verdict_nat(v), NULL, &stage);
 		report_alloc(st, pol, pkt, dir, &f, v, err, stage, false);
 		count_alloc(by, err);
 		return TC_ACT_UNSPEC;

@@ -84,6 +84,8 @@ enum ctlua_stat {
 	CTLUA_STAT_VERDICTS_EXPIRED,	/* host: idle verdicts removed to make room */
 	CTLUA_STAT_WAKEUPS,		/* events that woke the reader (it was asleep) */
 	CTLUA_STAT_LIMITED,		/* misses over their limit: got its over-action */
+	CTLUA_STAT_ZONE_HIT,		/* zone-0 misses whose verdict's zone held the entry:
+					 * counted as lookup_hit, not lookup_miss */
 	/* details of a slot above: counted with it, not in packets' sum */
 	CTLUA_STAT_IPV6_FRAGMENTS,	/* of fragments, the IPv6 ones */
 	CTLUA_STAT_IPV6_EXT_WALKED,	/* IPv6 whose extension headers were walked */
@@ -158,6 +160,8 @@ _Static_assert(sizeof(struct ctlua_flow) == 40, "ctlua_flow layout");
 #define CTLUA_OPT_TIMEOUT	(1u << 0)
 #define CTLUA_OPT_STATUS	(1u << 1)
 #define CTLUA_OPT_MARK		(1u << 2)
+#define CTLUA_OPT_ZONE		(1u << 3)	/* verdicts: look up and alloc in zone_id */
+#define CTLUA_OPT_NAT		(1u << 4)	/* verdicts: snat/dnat of struct ctlua_verdict */
 
 /* What to do to an entry after alloc and before insert (or to an existing one). */
 struct ctlua_opts {
@@ -165,19 +169,44 @@ struct ctlua_opts {
 	__u32 status;		/* IPS_* bits to add (KERNEL.md section 4) */
 	__u32 mark;		/* written to ct->mark */
 	__u8 flags;		/* CTLUA_OPT_* */
-	__u8 pad[3];
+	/* with CTLUA_OPT_ZONE (verdicts only; requests take theirs in ctlua_req_params) */
+	__u8 zone_dir;		/* as ctlua_kopts.zone_dir */
+	__u16 zone_id;
 };
 _Static_assert(sizeof(struct ctlua_opts) == 16, "ctlua_opts layout");
 
-/* Value of the per-flow verdict map, and of the default in the config. */
+/*
+ * One NAT mapping for bpf_ct_set_nat_info, or (verdicts) a pool of them: the kfunc takes
+ * one address and port, so for a pool the program picks one per flow by a hash of the
+ * flow's tuple (flow_hash in ctlua.bpf.c): the port port + h % (port_hi - port + 1),
+ * the address addr + (h >> 16) % 2^addr_bits in its last 32 bits (host order).
+ */
+struct ctlua_nat {
+	__be32 addr[4];		/* network order; IPv4 in addr[0]; a pool's first address */
+	__u16 port;		/* host order, as the kfunc takes it; 0 keeps the port */
+	__u8 set;		/* 0: no mapping of this kind */
+	__u8 family;		/* verdicts: the address's; a flow of the other family
+				 * fails with EAFNOSUPPORT. 0 (requests): not checked */
+	__u16 port_hi;		/* > port: a range of ports, port..port_hi */
+	__u8 addr_bits;		/* > 0: a pool of 2^addr_bits addresses from addr */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct ctlua_nat) == 24, "ctlua_nat layout");
+
+/*
+ * Value of the per-flow verdict map, and of the default in the config. NAT sits inline
+ * (doc/performance.md, "Zones and NAT"): read only when opts.flags has CTLUA_OPT_NAT.
+ */
 struct ctlua_verdict {
 	__u8 action;		/* enum ctlua_action */
 	__u8 source;		/* per-flow verdicts: enum ctlua_source; else 0 */
 	__u16 limit;		/* slot of ctl_limits that meters this action; 0: none */
 	__u32 rule_id;		/* the rule it came from, 0 if none */
 	struct ctlua_opts opts;
+	struct ctlua_nat snat;	/* with CTLUA_OPT_NAT; snat then dnat, as in */
+	struct ctlua_nat dnat;	/* ctlua_req_params: ct_create_args takes the pair */
 };
-_Static_assert(sizeof(struct ctlua_verdict) == 24, "ctlua_verdict layout");
+_Static_assert(sizeof(struct ctlua_verdict) == 72, "ctlua_verdict layout");
 
 /*
  * Rate limits (doc/performance.md, "Rate limits in the kernel"). A verdict whose limit
@@ -254,7 +283,7 @@ struct ctlua_flow_verdict {
 	struct ctlua_verdict v;
 	__u64 used_ns;
 };
-_Static_assert(sizeof(struct ctlua_flow_verdict) == 32, "ctlua_flow_verdict layout");
+_Static_assert(sizeof(struct ctlua_flow_verdict) == 80, "ctlua_flow_verdict layout");
 
 /*
  * One rule. A packet matches when every set field matches: family 0 and proto 0
@@ -277,7 +306,7 @@ struct ctlua_rule {
 	__u16 sport_hi;
 	struct ctlua_verdict verdict;
 };
-_Static_assert(sizeof(struct ctlua_rule) == 104, "ctlua_rule layout");
+_Static_assert(sizeof(struct ctlua_rule) == 152, "ctlua_rule layout");
 
 /*
  * The rule classifier (doc/performance.md, "Rules at scale"): a packet's first matching
@@ -367,7 +396,7 @@ struct ctlua_policy {
 	__u8 pad[2];
 	struct ctlua_verdict dflt;	/* for misses no verdict and no rule decides */
 };
-_Static_assert(sizeof(struct ctlua_policy) == 28, "ctlua_policy layout");
+_Static_assert(sizeof(struct ctlua_policy) == 76, "ctlua_policy layout");
 
 /*
  * Entry 0 of the config map. A policy lives in a slot (0 or 1) of ctl_policy and of
@@ -434,15 +463,6 @@ _Static_assert(sizeof(struct ctlua_kopts) == 16, "ctlua_kopts layout");
 /* tuple_size and opts_size reach the kernel unchanged up to this many bytes. */
 #define CTLUA_KFUNC_BUF		64
 
-/* One NAT mapping for bpf_ct_set_nat_info. */
-struct ctlua_nat {
-	__be32 addr[4];		/* network order; IPv4 in addr[0] */
-	__u16 port;		/* host order, as the kfunc takes it; 0 keeps the port */
-	__u8 set;		/* 0: no mapping of this kind */
-	__u8 pad;
-};
-_Static_assert(sizeof(struct ctlua_nat) == 20, "ctlua_nat layout");
-
 /* Which fields of struct ctlua_req_params override what the flow implies. */
 #define CTLUA_PARAM_L4PROTO	(1u << 0)	/* kopts.l4proto instead of flow.proto */
 #define CTLUA_PARAM_TUPLE_SIZE	(1u << 1)	/* tuple_size instead of the family's */
@@ -463,7 +483,12 @@ struct ctlua_req_params {
 	struct ctlua_nat snat;
 	struct ctlua_nat dnat;
 };
-_Static_assert(sizeof(struct ctlua_req_params) == 68, "ctlua_req_params layout");
+_Static_assert(sizeof(struct ctlua_req_params) == 76, "ctlua_req_params layout");
+_Static_assert(__builtin_offsetof(struct ctlua_req_params, dnat) ==
+	       __builtin_offsetof(struct ctlua_req_params, snat) + sizeof(struct ctlua_nat) &&
+	       __builtin_offsetof(struct ctlua_verdict, dnat) ==
+	       __builtin_offsetof(struct ctlua_verdict, snat) + sizeof(struct ctlua_nat),
+	       "snat then dnat: the pair ct_create_args takes");
 
 /* Which kfunc a failed request or alloc_error event stopped at, so the host can name it. */
 enum ctlua_req_stage {

@@ -1,5 +1,5 @@
--- 07-nat.lua - step 7: NAT with bpf_ct_set_nat_info: the reply tuple rewritten, and real
--- packets translated.
+-- 07-nat.lua - step 7: NAT with bpf_ct_set_nat_info: the reply tuple rewritten, real
+-- packets translated, and a rule that translates new flows.
 --
 -- usage: ctlua lab examples/07-nat.lua
 --
@@ -70,4 +70,13 @@ print("look: snat with port 0 kept the source port: the reply goes to 198.18.0.9
 local ok, err = pcall(ct.alloc, s, {dnat = {addr = lab.addr.server6}})
 assert(not ok and err:match("dnat"), tostring(err))
 print("   " .. err)
+
+-- 4. The same decided on the packet path: a rule's dnat gives the entry the first packet
+-- makes its mapping, so no flow needs to be known in advance (KERNEL.md section 6).
+local rule = assert(ct.rule{proto = "tcp", dport = 7072, action = "alloc",
+                            dnat = {addr = lab.addr.server, port = 9090}})
+assert(lab.connect{dport = 7072, sport = 44020}, "the connection to 7072 was not translated")
+assert(tcp9090:received() == 2, "the listener on 9090 accepted " .. tcp9090:received())
+print("look: a rule's dnat sent a new connection to 7072 to the listener on 9090")
+assert(ct.unrule(rule))
 print("07-nat: ok")

@@ -9,21 +9,24 @@
 #include "arg_keys.h"
 
 #define OPTS_KEYS	"timeout", "status", "mark"	/* the opts of the Conventions */
+/* what a verdict adds: where its entry goes and how it is translated */
+#define XLAT_KEYS	"zone", "snat", "dnat"
 /* what the kfuncs' struct bpf_ct_opts and their size arguments take (KERNEL.md) */
 #define LOOKUP_KEYS	"netns", "zone", "l4proto", "dir", "reserved", "tuple_size", "opts_size"
 
 const char *const ctl_keys_tuple[] = { "src", "dst", "sport", "dport", "proto", NULL };
-const char *const ctl_keys_opts[] = { OPTS_KEYS, NULL };
+const char *const ctl_keys_opts[] = { OPTS_KEYS, XLAT_KEYS, NULL };
 /* "id", "counts": what ct.rules() shows, taken back and ignored (the rule is new) */
 const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "sport", "dport", "action",
-				      OPTS_KEYS, "priority", "id", "counts", "limit", NULL };
+				      OPTS_KEYS, XLAT_KEYS, "priority", "id", "counts", "limit",
+				      NULL };
 /* a rule's limit; "id": what ct.rules() shows, ignored */
 const char *const ctl_keys_limit[] = { "rate", "burst", "per", "over", "name", "id", NULL };
 const char *const ctl_keys_limit_change[] = { "rate", "burst", "over", NULL };
-const char *const ctl_keys_answer[] = { "action", OPTS_KEYS, NULL };
+const char *const ctl_keys_answer[] = { "action", OPTS_KEYS, XLAT_KEYS, NULL };
 /* the default: its opts may carry a rate limit, as a rule's do */
-const char *const ctl_keys_default[] = { OPTS_KEYS, "limit", NULL };
-const char *const ctl_keys_policy_default[] = { "action", OPTS_KEYS, "limit", NULL };
+const char *const ctl_keys_default[] = { OPTS_KEYS, XLAT_KEYS, "limit", NULL };
+const char *const ctl_keys_policy_default[] = { "action", OPTS_KEYS, XLAT_KEYS, "limit", NULL };
 const char *const ctl_keys_policy[] = { "mode", "default", "rules", NULL };
 const char *const ctl_keys_config[] = { "verdicts", "verdict_idle", "pin", "when_stopped", NULL };
 const char *const ctl_keys_attach[] = { "dir", "wait", "takeover", "orphans", "hook",

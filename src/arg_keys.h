@@ -8,7 +8,7 @@
 
 /* NULL-terminated lists of field names, one per kind of table. */
 extern const char *const ctl_keys_tuple[];	/* ct.tuple{...} and every tuple as a table */
-extern const char *const ctl_keys_opts[];	/* timeout, status, mark: ct.default, ct.verdict */
+extern const char *const ctl_keys_opts[];	/* timeout, status, mark, zone, snat, dnat: verdicts */
 extern const char *const ctl_keys_rule[];	/* ct.rule{...}, ct.policy's rules */
 extern const char *const ctl_keys_limit[];	/* a rule's limit = {...} */
 extern const char *const ctl_keys_default[];	/* ct.default's opts, limit too */

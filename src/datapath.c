@@ -881,6 +881,7 @@ const struct ctl_features *ctl_dp_features(struct ctl_dp *dp)
 		dp->feat.nat = dp->skel->kconfig->CONFIG_NF_NAT == TRI_YES ||
 			       (dp->skel->kconfig->CONFIG_NF_NAT == TRI_MODULE &&
 				dp->skel->rodata->nat_module_btf);
+		ctl_probe_hide(&dp->feat);
 		dp->feat_read = true;
 	}
 	return &dp->feat;

@@ -31,7 +31,9 @@ static const struct ctl_explanation table[] = {
 	  "17; ICMP and others are refused" },
 	{ EAFNOSUPPORT, "bpf_skb_ct_alloc, bpf_skb_ct_lookup", "5.18 (lookup), 6.0 (alloc)",
 	  "the tuple size is neither 12 (IPv4) nor 36 (IPv6)",
-	  "the kernel tells the family from tuple__sz alone" },
+	  "the kernel tells the family from tuple__sz alone; ctlua's packet path also gives "
+	  "it, at stage snat or dnat, for a verdict whose NAT address is not of the flow's "
+	  "family (a default's, which serves both)" },
 	{ ENONET, "bpf_skb_ct_alloc, bpf_skb_ct_lookup", "5.18 (lookup), 6.0 (alloc)",
 	  "netns_id names no network namespace",
 	  "netns_id is a peer id (nsid) as seen from the packet's namespace, not an inode "
@@ -215,14 +217,41 @@ static void step(struct text *t, int *n, const char *call, const char *fmt, ...)
 	add(t, "  %d. %s: %s\n", ++*n, call, what);
 }
 
+/* A verdict's bpf_ct_set_nat_info calls, source then destination, up to @stage's failure. */
+static void nat_steps(struct text *t, int *n, const struct ctlua_verdict *v, unsigned int stage,
+		      const char *errname)
+{
+	const struct ctlua_nat *nat[2] = { &v->snat, &v->dnat };
+	const unsigned int stages[2] = { CTLUA_STAGE_SNAT, CTLUA_STAGE_DNAT };
+	char addr[CTL_ADDR_STRLEN];
+
+	for (int i = 0; i < 2; i++) {
+		char pool[128] = "";
+
+		if (!nat[i]->set)
+			continue;
+		if (nat[i]->addr_bits || nat[i]->port_hi > nat[i]->port)
+			snprintf(pool, sizeof(pool), " (a pool: %u addresses, ports %u-%u, one of "
+				 "each per flow by the tuple's hash)", 1u << nat[i]->addr_bits,
+				 nat[i]->port, nat[i]->port_hi > nat[i]->port ? nat[i]->port_hi
+									       : nat[i]->port);
+		step(t, n, "bpf_ct_set_nat_info", "(%s) %s port %u%s: %s", stage_word(stages[i]),
+		     ctl_addr_format(nat[i]->family, nat[i]->addr, addr), nat[i]->port, pool,
+		     stage == stages[i] ? errname : "ok");
+		if (stage == stages[i])
+			return;
+	}
+}
+
 /*
  * The allocation's kfuncs, in the order bpf/ctlua.bpf.c calls them (ct_create_args),
  * up to where it stopped: @stage (CTLUA_STAGE_NONE: it went through) with @err.
  */
 static void alloc_steps(struct text *t, int *n, const struct ctlua_event *e,
-			const struct ctlua_opts *o, bool request)
+			const struct ctlua_verdict *v, bool request)
 {
-	char name[16];
+	const struct ctlua_opts *o = v ? &v->opts : NULL;
+	char name[16], opts[96];
 	unsigned int stage = e->stage;
 	bool failed = e->kind == CTLUA_EV_ALLOC_ERROR;
 	const char *errname = ctl_errno_name(e->error, name, sizeof(name));
@@ -232,8 +261,14 @@ static void alloc_steps(struct text *t, int *n, const struct ctlua_event *e,
 		     "else ran", errname);
 		return;
 	}
+	if (o && (o->flags & CTLUA_OPT_ZONE))
+		snprintf(opts, sizeof(opts), " (opts of 16 bytes: netns_id -1, l4proto of the "
+			 "packet, zone %u)", o->zone_id);
+	else
+		snprintf(opts, sizeof(opts), " (opts of 12 bytes: netns_id -1, l4proto of the "
+			 "packet)");
 	step(t, n, "bpf_skb_ct_alloc", "ok: an entry allocated, not yet in the table%s",
-	     request ? "" : " (opts of 12 bytes: netns_id -1, l4proto of the packet)");
+	     request ? "" : opts);
 	if (!o) {
 		add(t, "     (the opts are not part of the event%s: which set_* calls ran "
 		    "before the insert is not known)\n", request ? "" : e->rule_id ?
@@ -250,7 +285,9 @@ static void alloc_steps(struct text *t, int *n, const struct ctlua_event *e,
 	}
 	if (failed && stage == CTLUA_STAGE_SET_STATUS && !o)
 		step(t, n, "bpf_ct_set_status", "refused: %s", errname);
-	if (request && (stage == CTLUA_STAGE_SNAT || stage == CTLUA_STAGE_DNAT))
+	if (o && (o->flags & CTLUA_OPT_NAT))
+		nat_steps(t, n, v, failed ? stage : CTLUA_STAGE_NONE, errname);
+	else if ((request || !o) && (stage == CTLUA_STAGE_SNAT || stage == CTLUA_STAGE_DNAT))
 		step(t, n, "bpf_ct_set_nat_info", "(%s) refused: %s", stage_word(stage),
 		     errname);
 	if (failed && stage != CTLUA_STAGE_INSERT) {
@@ -307,6 +344,10 @@ char *ctl_explain_event(const struct ctlua_event *e, const struct ctl_event_why 
 	if (!request)
 		step(&t, &n, "bpf_skb_ct_lookup", "no entry (ENOENT): the flow is new, so the "
 		     "policy decides");
+	if (!request && w->verdict && (w->verdict->opts.flags & CTLUA_OPT_ZONE))
+		step(&t, &n, "bpf_skb_ct_lookup", "in the rule's zone %u: no entry there either "
+		     "(an entry there would have made the packet a hit)",
+		     w->verdict->opts.zone_id);
 	switch (e->kind) {
 	case CTLUA_EV_MISS:
 		add(&t, "  then: %s\n", e->action == CTLUA_ACT_ALLOC ?
@@ -321,7 +362,7 @@ char *ctl_explain_event(const struct ctlua_event *e, const struct ctl_event_why 
 		add(&t, "  then: the packet is dropped (TC_ACT_SHOT); no kfunc allocates\n");
 		break;
 	default:
-		alloc_steps(&t, &n, e, w->opts, request);
+		alloc_steps(&t, &n, e, w->verdict, request);
 		break;
 	}
 	if (e->error) {

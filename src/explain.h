@@ -52,13 +52,13 @@ int ctl_stage_parse(const char *name);
 const char *ctl_stage_call(unsigned int stage);
 
 struct ctlua_event;
-struct ctlua_opts;
+struct ctlua_verdict;
 struct ctl_features;
 
 /* What an event's explanation knows beside the record; any member may be NULL. */
 struct ctl_event_why {
 	const char *ifname;
-	const struct ctlua_opts *opts;		/* the deciding rule's opts, as it is now */
+	const struct ctlua_verdict *verdict;	/* the deciding rule's, as it is now */
 	const struct ctl_features *feat;	/* the running kernel's (probe.h) */
 	bool xdp;				/* it came from an XDP link of this ctlua */
 };

@@ -301,6 +301,24 @@ int ctl_push_sources(lua_State *L, struct ctl_state *s);
  * The caller limits which fields are allowed (ctl_check_keys).
  */
 int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlua_req_params *p);
+/*
+ * A verdict's zone, snat and dnat (the table at @idx, the same fields direct requests
+ * take) into @v's opts and NAT pair, with their CTLUA_OPT_* flags. NAT addresses must be
+ * of @family (@whose names it in messages: "the rule's"); 0 takes either, the two alike.
+ * Raises on misuse. Returns the NAT addresses' family, 0 when there is no NAT.
+ */
+int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const char *whose,
+			   struct ctlua_verdict *v);
+/*
+ * Whether the kernel offers the zone and NAT @v asks for, as @s's datapath sees it (or,
+ * not loaded, the kernel's BTF): 0, or nil, "EOPNOTSUPP: ... kernel 6.11 ...", errno
+ * pushed and 3 returned.
+ */
+int ctl_check_verdict_support(lua_State *L, struct ctl_state *s, const struct ctlua_verdict *v);
+/* The direct-request params that allocate as verdict @v does: its zone and NAT. */
+void ctl_verdict_req_params(const struct ctlua_verdict *v, struct ctlua_req_params *p);
+/* Add @v's zone, snat and dnat, as ctl_check_verdict_xlat reads them, to the table on top. */
+void ctl_push_verdict_xlat(lua_State *L, const struct ctlua_verdict *v);
 /* The entry a direct request read back. */
 void ctl_request_entry(const struct ctlua_request *r, struct ctl_entry *e);
 /* Push a list of the names of the IPS_* bits in @status (lua_push.c). */

@@ -35,7 +35,7 @@ static int explain_event(lua_State *L, const struct ctlua_event *e)
 	lua_getfield(L, 1, "ifname");	/* a replayed event carries its recorded name */
 	w.ifname = lua_tostring(L, -1);
 	if (e->rule_id && (pos = ctl_rules_find(&s->rules, e->rule_id)) >= 0)
-		w.opts = &s->rules.e[pos].rule.verdict.opts;
+		w.verdict = &s->rules.e[pos].rule.verdict;
 	for (const struct ctl_link *l = s->links; l && e->dir == CTLUA_DIR_INGRESS; l = l->next)
 		if (l->hook == CTL_HOOK_XDP && l->tc.ifindex == (int)e->ifindex)
 			w.xdp = true;	/* this ctlua's XDP link on its interface */

@@ -67,6 +67,7 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 	struct ctl_dp_policy p;
 	struct ctlua_flow fail;
 	struct ctlua_request req;
+	struct ctlua_req_params params;
 	int i = lua_type(L, base) == LUA_TSTRING
 		? ctl_name_index(ctl_action_names, lua_tostring(L, base)) : -1;
 	char buf[CTL_FLOW_STRLEN], name[16], msg[320];
@@ -85,6 +86,11 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 				   luaL_typename(L, base + 1));
 		ctl_check_keys(L, base + 1, 0, keys);
 		ctl_check_opts(L, base + 1, 0, false, &v.opts);
+		ctl_check_verdict_xlat(L, base + 1, 0, f->family, "the tuple's", &v);
+		if (ctl_check_verdict_support(L, s, &v)) {
+			lua_pop(L, 1);	/* nil, msg, errno: the message is raised */
+			lua_error(L);
+		}
 	}
 	err = ctl_vbuf_put(s->vbuf, f, &v, &fail);	/* written at the batch's end */
 	if (err)
@@ -93,7 +99,8 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 	ctl_dp_policy(s->dp, &p);
 	if (v.action != CTLUA_ACT_ALLOC || p.mode != CTLUA_MODE_ENFORCE)
 		return;
-	err = ctl_dp_request(s->dp, CTLUA_REQ_APPLY, f, &v.opts, NULL, &req);
+	ctl_verdict_req_params(&v, &params);	/* its zone and NAT, if any */
+	err = ctl_dp_request(s->dp, CTLUA_REQ_APPLY, f, &v.opts, &params, &req);
 	if (!err)
 		err = req.error;
 	if (err)

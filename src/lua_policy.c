@@ -55,6 +55,15 @@ static int l_mode(lua_State *L)
 	return 1;
 }
 
+/* What a verdict's opts table gave (@from: opts, zone, NAT) into @to, its action kept. */
+static void set_verdict_opts(struct ctlua_verdict *to, const struct ctlua_verdict *from)
+{
+	to->opts = from->opts;
+	to->snat = from->snat;
+	to->dnat = from->dnat;
+	to->limit = from->limit;
+}
+
 /*
  * ct.default([action [, opts]]) -> action, opts now in force | nil, msg, errno
  * ct.default(nil, opts) keeps the action and replaces its opts.
@@ -66,7 +75,7 @@ static int l_default(lua_State *L)
 	bool set_action = !lua_isnoneornil(L, 1), set_opts = !lua_isnoneornil(L, 2);
 	const struct ctlua_verdict *v;
 	struct ctl_dp_policy p;
-	struct ctlua_opts o = {};
+	struct ctlua_verdict o = {};	/* its opts, zone, NAT and limit */
 	struct ctlua_limit lim = {};
 	int action = 0, r, err, slot = 0;
 
@@ -75,22 +84,25 @@ static int l_default(lua_State *L)
 	if (set_opts) {
 		luaL_checktype(L, 2, LUA_TTABLE);
 		ctl_check_keys(L, 2, 2, keys);
-		ctl_check_opts(L, 2, 2, false, &o);
+		ctl_check_opts(L, 2, 2, false, &o.opts);
+		/* the default serves both families: a flow of the other one gets EAFNOSUPPORT */
+		ctl_check_verdict_xlat(L, 2, 2, 0, NULL, &o);
 		if (lua_getfield(L, 2, "limit") != LUA_TNIL)
 			ctl_limit_check(L, -1, 2, &lim);
 		lua_pop(L, 1);
+		if ((r = ctl_check_verdict_support(L, s, &o)))
+			return r;
 	}
 	if (lim.rate_milli && (slot = ctl_limit_attach(L, s, &lim, 0)) < 0)
 		return -slot;
+	o.limit = (__u16)slot;
 	if (s->staged) {	/* ctlua run: made live with the whole policy */
 		if (set_action) {
 			memset(&s->stage_dflt, 0, sizeof(s->stage_dflt));
 			s->stage_dflt.action = (__u8)action;
 		}
-		if (set_action || set_opts) {
-			s->stage_dflt.opts = o;
-			s->stage_dflt.limit = (__u16)slot;
-		}
+		if (set_action || set_opts)
+			set_verdict_opts(&s->stage_dflt, &o);
 		v = &s->stage_dflt;
 		goto out;
 	}
@@ -102,8 +114,7 @@ static int l_default(lua_State *L)
 			memset(&p.dflt, 0, sizeof(p.dflt));
 			p.dflt.action = (__u8)action;
 		}
-		p.dflt.opts = o;	/* a new action without opts has none */
-		p.dflt.limit = (__u16)slot;
+		set_verdict_opts(&p.dflt, &o);	/* a new action without opts has none */
 		if ((err = ctl_dp_put_policy(s->dp, &p))) {
 			ctl_limit_detach(s, (unsigned int)slot);
 			return ctl_fail(L, err, "cannot write the policy");
@@ -115,6 +126,7 @@ out:
 	lua_pushstring(L, ctl_action_names[v->action]);
 	lua_newtable(L);
 	ctl_push_opts_fields(L, &v->opts);
+	ctl_push_verdict_xlat(L, v);
 	ctl_limit_push(L, s, v->limit);
 	return 2;
 }
@@ -255,6 +267,7 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 {
 	struct ctl_rule_spec spec = {};
 	char why[200];
+	int family;
 
 	idx = lua_absindex(L, idx);
 	ctl_check_keys(L, idx, arg, ctl_keys_rule);
@@ -288,6 +301,10 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 	lua_pop(L, 1);
 	if (ctl_rule_compile(&spec, r, why, sizeof(why)))
 		ctl_arg_error(L, arg, "%s", why);
+	/* a rule that translates matches only its addresses' family */
+	family = ctl_check_verdict_xlat(L, idx, arg, r->family, "the rule's", &r->verdict);
+	if (family)
+		r->family = (__u8)family;
 }
 
 /*
@@ -304,6 +321,8 @@ static int l_rule(lua_State *L)
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	read_rule(L, 1, 1, &r, &priority, &lim);
+	if ((rr = ctl_check_verdict_support(L, s, &r.verdict)))
+		return rr;
 	if (s->rules.n >= CTLUA_MAX_RULES)
 		return ctl_fail(L, E2BIG, "the rule table is full (%d rules)", CTLUA_MAX_RULES);
 	if (!s->staged && (rr = ctl_ready(L, s)))	/* staged: the commit loads it */
@@ -430,6 +449,7 @@ static int policy_default(lua_State *L)
 	memset(v, 0, sizeof(*v));
 	v->action = (__u8)action;
 	ctl_check_opts(L, 2, 0, false, &v->opts);
+	ctl_check_verdict_xlat(L, 2, 0, 0, NULL, v);
 	d->lim.rate_milli = 0;
 	if (lua_getfield(L, 2, "limit") != LUA_TNIL)
 		ctl_limit_check(L, -1, 0, &d->lim);
@@ -491,6 +511,12 @@ static int l_policy(lua_State *L)
 			check_value(L, policy_rule, &pr, prefix);
 		}
 	}
+	/* what the kernel lacks is refused before anything changes */
+	if (set_dflt && (r = ctl_check_verdict_support(L, s, &d.v)))
+		return r;
+	for (unsigned int i = 0; t && i < t->n; i++)
+		if ((r = ctl_check_verdict_support(L, s, &t->e[i].rule.verdict)))
+			return r;
 	if (!s->staged && (r = ctl_ready(L, s)))
 		return r;
 	if (t || set_dflt)
@@ -632,6 +658,7 @@ static int l_rules(lua_State *L)
 			lua_setfield(L, -2, "counts");
 		}
 		ctl_limit_push(L, s, r->verdict.limit);
+		ctl_push_verdict_xlat(L, &r->verdict);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	return 1;
@@ -660,6 +687,7 @@ static int get_verdict(lua_State *L, struct ctl_state *s, const struct ctlua_flo
 	lua_pushstring(L, v.action < CTLUA_ACT_NR ? ctl_action_names[v.action] : "?");
 	lua_newtable(L);
 	ctl_push_opts_fields(L, &v.opts);
+	ctl_push_verdict_xlat(L, &v);
 	return 2;
 }
 
@@ -686,8 +714,9 @@ static int l_verdict(lua_State *L)
 		luaL_checktype(L, 3, LUA_TTABLE);
 		ctl_check_keys(L, 3, 3, keys);
 		ctl_check_opts(L, 3, 3, false, &v.opts);
+		ctl_check_verdict_xlat(L, 3, 3, f.family, "the tuple's", &v);
 	}
-	if ((r = ctl_ready(L, s)))
+	if ((r = ctl_ready(L, s)) || (r = ctl_check_verdict_support(L, s, &v)))
 		return r;
 	err = ctl_vbuf_put(s->vbuf, &f, &v, &fail);
 	if (err)

@@ -13,6 +13,7 @@
 #include "names.h"
 #include "netns.h"
 #include "probe.h"
+#include "rules.h"
 
 static const char *const zone_dir_names[] = { "both", "original", "reply", NULL };
 
@@ -64,14 +65,65 @@ static void check_zone(lua_State *L, int idx, int arg, struct ctlua_kopts *k)
 	lua_pop(L, 2);
 }
 
-/* snat = / dnat = {addr=, port=}: the address must be of the tuple's family. */
+/* The most addresses a verdict's NAT pool holds: 2^CTL_NAT_POOL_BITS (a /16, a /112). */
+#define CTL_NAT_POOL_BITS	16
+
+/*
+ * A verdict's pool address "ADDR/LEN" at the top of the stack into @nat (addr,
+ * addr_bits, family); @label names it in messages.
+ */
+static void check_nat_pool_addr(lua_State *L, int arg, const char *label, const char *text,
+				struct ctlua_nat *nat)
+{
+	__be32 mask[4];
+	const char *why = NULL;
+	int bits;
+
+	nat->family = (__u8)ctl_prefix_parse(text, nat->addr, mask, &why);
+	if (!nat->family)
+		ctl_arg_error(L, arg, "field '%s': '%s': %s", label, text, why);
+	bits = (nat->family == CTLUA_AF_INET ? 32 : 128) - ctl_rule_prefix_len(mask);
+	if (bits > CTL_NAT_POOL_BITS)
+		ctl_arg_error(L, arg, "field '%s': '%s' is a pool of more than %u addresses "
+			      "(at most /%d)", label, text, 1u << CTL_NAT_POOL_BITS,
+			      (nat->family == CTLUA_AF_INET ? 32 : 128) - CTL_NAT_POOL_BITS);
+	nat->addr_bits = (__u8)bits;
+}
+
+/* A verdict's port range {lo, hi} at the top of the stack into @nat. */
+static void check_nat_port_range(lua_State *L, int arg, const char *label, struct ctlua_nat *nat)
+{
+	lua_Integer lo, hi;
+	int t = lua_gettop(L);
+
+	if (luaL_len(L, t) != 2)
+		ctl_arg_error(L, arg, "field '%s': a range is {lo, hi}, got %lld items", label,
+			      (long long)luaL_len(L, t));
+	lua_rawgeti(L, t, 1);
+	lo = ctl_check_int_at(L, -1, arg, label, 1, 65535);
+	lua_rawgeti(L, t, 2);
+	hi = ctl_check_int_at(L, -1, arg, label, 1, 65535);
+	lua_pop(L, 2);
+	if (lo > hi)
+		ctl_arg_error(L, arg, "field '%s': the range {%lld, %lld} is empty", label,
+			      (long long)lo, (long long)hi);
+	nat->port = (__u16)lo;
+	nat->port_hi = (__u16)hi;
+}
+
+/*
+ * snat = / dnat = {addr=, port=}: the address must be of @family (@whose says whose
+ * family that is: "the tuple's"); @family 0 takes either. With @pool (verdicts) addr
+ * may be a prefix and port a range {lo, hi}: a pool, from which the program picks one
+ * address and port per flow. Returns whether it was given; @nat->family is set to the
+ * address's.
+ */
 static bool check_nat(lua_State *L, int idx, int arg, const char *field, int family,
-		      struct ctlua_nat *nat)
+		      const char *whose, bool pool, struct ctlua_nat *nat)
 {
 	const char *const *keys = ctl_keys_nat;
 	char label[16];
 	const char *text;
-	lua_Integer port = 0;
 	int type = lua_getfield(L, idx, field);
 
 	if (type == LUA_TNIL) {
@@ -85,22 +137,160 @@ static bool check_nat(lua_State *L, int idx, int arg, const char *field, int fam
 	/* snat and dnat take the same fields: every message says which one it is about */
 	ctl_check_keys_in(L, idx, arg, field, keys);
 	snprintf(label, sizeof(label), "%s.addr", field);
-	if (lua_getfield(L, idx, "addr") == LUA_TNIL)
-		ctl_arg_error(L, arg, "field '%s': missing (an %s address like the tuple's)", label,
-			      family == CTLUA_AF_INET6 ? "IPv6" : "IPv4");
+	if (lua_getfield(L, idx, "addr") == LUA_TNIL) {
+		if (!family)
+			ctl_arg_error(L, arg, "field '%s': missing (an IPv4 or IPv6 address)",
+				      label);
+		ctl_arg_error(L, arg, "field '%s': missing (an %s address like %s)", label,
+			      family == CTLUA_AF_INET6 ? "IPv6" : "IPv4", whose);
+	}
 	text = ctl_check_str_at(L, -1, arg, label);
-	if (ctl_addr_parse(text, nat->addr) != family)
-		ctl_arg_error(L, arg, "field '%s': '%s' is not an %s address like the tuple's",
-			      field, text, family == CTLUA_AF_INET6 ? "IPv6" : "IPv4");
+	if (pool && strchr(text, '/'))
+		check_nat_pool_addr(L, arg, label, text, nat);
+	else
+		nat->family = (__u8)ctl_addr_parse(text, nat->addr);
+	if (!nat->family)
+		ctl_arg_error(L, arg, "field '%s': '%s' is not an IPv4 or IPv6 address", label,
+			      text);
+	if (family && nat->family != family)
+		ctl_arg_error(L, arg, "field '%s': '%s' is not an %s address like %s",
+			      field, text, family == CTLUA_AF_INET6 ? "IPv6" : "IPv4", whose);
 	lua_pop(L, 1);
 	snprintf(label, sizeof(label), "%s.port", field);
-	if (lua_getfield(L, idx, "port") != LUA_TNIL)
-		port = ctl_check_int_at(L, -1, arg, label, 0, 65535);
+	if (lua_getfield(L, idx, "port") == LUA_TTABLE && pool)
+		check_nat_port_range(L, arg, label, nat);
+	else if (!lua_isnil(L, -1))
+		nat->port = (__u16)ctl_check_int_at(L, -1, arg, label, 0, 65535);
 	lua_pop(L, 1);
-	nat->port = (__u16)port;
 	nat->set = 1;
 	lua_pop(L, 1);
 	return true;
+}
+
+/* What the kernel (@f) lacks of a zone or NAT that is asked for, as an error; NULL: none. */
+static const char *lacking(const struct ctl_features *f, bool zone, bool nat)
+{
+	if (zone && !f->zones)
+		return "conntrack zones in the kfuncs need kernel 6.11 or later (struct "
+		       "bpf_ct_opts has no ct_zone_id here)";
+	if (nat && !f->nat)
+		return "NAT needs bpf_ct_set_nat_info (kernel 6.1 or later with CONFIG_NF_NAT)";
+	return NULL;
+}
+
+int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const char *whose,
+			   struct ctlua_verdict *v)
+{
+	struct ctlua_kopts k = {};
+	bool nat;
+
+	idx = lua_absindex(L, idx);
+	memset(&v->snat, 0, sizeof(v->snat) * 2);
+	v->opts.flags &= (__u8)~(CTLUA_OPT_ZONE | CTLUA_OPT_NAT);
+	v->opts.zone_id = 0;
+	v->opts.zone_dir = 0;
+	if (lua_getfield(L, idx, "zone") != LUA_TNIL) {
+		check_zone(L, idx, arg, &k);
+		v->opts.zone_id = k.zone_id;
+		v->opts.zone_dir = k.zone_dir;
+		v->opts.flags |= CTLUA_OPT_ZONE;
+	}
+	lua_pop(L, 1);
+	nat = check_nat(L, idx, arg, "snat", family, whose, true, &v->snat);
+	/* with no family of its own, a verdict's two mappings must still agree */
+	if (nat && !family)
+		family = v->snat.family, whose = "snat's";
+	nat |= check_nat(L, idx, arg, "dnat", family, whose, true, &v->dnat);
+	if (!nat)
+		return 0;
+	v->opts.flags |= CTLUA_OPT_NAT;
+	return v->snat.set ? v->snat.family : v->dnat.family;
+}
+
+int ctl_check_verdict_support(lua_State *L, struct ctl_state *s, const struct ctlua_verdict *v)
+{
+	static struct ctl_features probed;
+	static bool have_probed;
+	const struct ctl_features *f;
+	const char *why;
+
+	if (!(v->opts.flags & (CTLUA_OPT_ZONE | CTLUA_OPT_NAT)))
+		return 0;
+	if (s->dp) {
+		f = ctl_dp_features(s->dp);	/* NAT as the loaded program sees it */
+	} else {
+		/* not loaded (ctlua check, a staged policy): what the kernel's BTF says */
+		if (!have_probed) {
+			ctl_probe_features(&probed);
+			have_probed = true;
+		}
+		f = &probed;
+	}
+	why = lacking(f, v->opts.flags & CTLUA_OPT_ZONE, v->opts.flags & CTLUA_OPT_NAT);
+	return why ? ctl_fail(L, EOPNOTSUPP, "%s", why) : 0;
+}
+
+void ctl_push_verdict_xlat(lua_State *L, const struct ctlua_verdict *v)
+{
+	const struct ctlua_nat *n[2] = { &v->snat, &v->dnat };
+	static const char *const names[2] = { "snat", "dnat" };
+	char buf[CTL_ADDR_STRLEN];
+
+	if (v->opts.flags & CTLUA_OPT_ZONE) {
+		if (!v->opts.zone_dir) {
+			lua_pushinteger(L, v->opts.zone_id);
+		} else {
+			lua_createtable(L, 0, 2);
+			lua_pushinteger(L, v->opts.zone_id);
+			lua_setfield(L, -2, "id");
+			if (v->opts.zone_dir < 3)
+				lua_pushstring(L, zone_dir_names[v->opts.zone_dir]);
+			else
+				lua_pushinteger(L, v->opts.zone_dir);
+			lua_setfield(L, -2, "dir");
+		}
+		lua_setfield(L, -2, "zone");
+	}
+	if (!(v->opts.flags & CTLUA_OPT_NAT))
+		return;
+	for (int i = 0; i < 2; i++) {
+		if (!n[i]->set)
+			continue;
+		lua_createtable(L, 0, 2);
+		ctl_addr_format(n[i]->family, n[i]->addr, buf);
+		if (n[i]->addr_bits)
+			lua_pushfstring(L, "%s/%d", buf, (n[i]->family == CTLUA_AF_INET ? 32 : 128) -
+					n[i]->addr_bits);
+		else
+			lua_pushstring(L, buf);
+		lua_setfield(L, -2, "addr");
+		if (n[i]->port_hi > n[i]->port) {
+			lua_createtable(L, 2, 0);
+			lua_pushinteger(L, n[i]->port);
+			lua_rawseti(L, -2, 1);
+			lua_pushinteger(L, n[i]->port_hi);
+			lua_rawseti(L, -2, 2);
+			lua_setfield(L, -2, "port");
+		} else if (n[i]->port) {
+			lua_pushinteger(L, n[i]->port);
+			lua_setfield(L, -2, "port");
+		}
+		lua_setfield(L, -2, names[i]);
+	}
+}
+
+void ctl_verdict_req_params(const struct ctlua_verdict *v, struct ctlua_req_params *p)
+{
+	ctl_req_params_default(p);
+	if (v->opts.flags & CTLUA_OPT_ZONE) {
+		p->kopts.zone_id = v->opts.zone_id;
+		p->kopts.zone_dir = v->opts.zone_dir;
+		p->opts_size = sizeof(p->kopts);
+	}
+	if (v->opts.flags & CTLUA_OPT_NAT) {
+		p->snat = v->snat;
+		p->dnat = v->dnat;
+	}
 }
 
 int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlua_req_params *p)
@@ -146,18 +336,18 @@ int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlu
 		else
 			k->zone_id = (__u16)n;	/* reserved[0..1] of the 12-byte struct */
 	}
-	nat = check_nat(L, idx, arg, "snat", family, &p->snat);
-	nat |= check_nat(L, idx, arg, "dnat", family, &p->dnat);
+	nat = check_nat(L, idx, arg, "snat", family, "the tuple's", false, &p->snat);
+	nat |= check_nat(L, idx, arg, "dnat", family, "the tuple's", false, &p->dnat);
+	/* the kernel checks nothing: its address is taken in the entry's family */
+	p->snat.family = p->dnat.family = 0;
 	/* every field checked: now what the kernel offers (an experiment's size goes as given) */
 	if ((zoned && !sized) || nat) {
+		const char *why;
+
 		if (!(feat = features(L)))
 			return 3;
-		if (zoned && !sized && !feat->zones)
-			return ctl_fail(L, EOPNOTSUPP, "conntrack zones in the kfuncs need kernel "
-					"6.11 or later (struct bpf_ct_opts has no ct_zone_id here)");
-		if (nat && !feat->nat)
-			return ctl_fail(L, EOPNOTSUPP, "NAT needs bpf_ct_set_nat_info (kernel 6.1 "
-					"or later with CONFIG_NF_NAT)");
+		if ((why = lacking(feat, zoned && !sized, nat)))
+			return ctl_fail(L, EOPNOTSUPP, "%s", why);
 	}
 	if (netns) {
 		int id = ctl_netns_nsid(netns);

@@ -53,6 +53,7 @@ static const char *const stat_names[CTLUA_STAT_NAMED] = {
 	[CTLUA_STAT_ICMPV6] = "icmpv6",
 	[CTLUA_STAT_SCTP] = "sctp",
 	[CTLUA_STAT_LIMITED] = "limited",
+	[CTLUA_STAT_ZONE_HIT] = "zone_hit",
 };
 
 int ctl_name_index(const char *const names[], const char *name)

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -109,7 +110,25 @@ int ctl_probe_features(struct ctl_features *f)
 		f->mark_write = has_member(where, id, "mark") && at_least(f->release, 6, 1);
 	btf__free(mod);
 	btf__free(vmlinux);
+	ctl_probe_hide(f);
 	return 0;
+}
+
+void ctl_probe_hide(struct ctl_features *f)
+{
+	const char *env = getenv("CTLUA_HIDE_FEATURES");
+	const char *p = env, *end;
+	size_t n;
+
+	while (p && *p) {
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (n == 5 && !strncmp(p, "zones", 5))
+			f->zones = false;
+		else if (n == 3 && !strncmp(p, "nat", 3))
+			f->nat = false;
+		p = end ? end + 1 : NULL;
+	}
 }
 
 bool ctl_probe_nat_module(void)

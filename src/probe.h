@@ -86,7 +86,16 @@ struct ctl_features {
 	bool mark_write;		/* nf_conn has mark and the kernel is 6.1+ */
 };
 
-/* Read what the running kernel offers from its BTF. Returns 0 or -errno. */
+/*
+ * Read what the running kernel offers from its BTF, less what CTLUA_HIDE_FEATURES hides.
+ * Returns 0 or -errno.
+ */
 int ctl_probe_features(struct ctl_features *f);
+/*
+ * A testing aid (doc/development.md): the environment variable CTLUA_HIDE_FEATURES,
+ * a comma-separated list of "zones" and "nat", makes @f say the kernel lacks them, so
+ * the refusals an older kernel gets can be tested on a new one. Other names are ignored.
+ */
+void ctl_probe_hide(struct ctl_features *f);
 
 #endif

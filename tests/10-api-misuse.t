@@ -9,7 +9,7 @@ local U = { src = "198.18.0.2", dst = "198.18.0.1", sport = 40000, dport = 5353,
 -- --- ct.rule ----------------------------------------------------------------------------
 local R = "bad argument #1 to 'ct.rule' "
 t.raises(R .. "(unknown field 'port' (known: proto, family, src, dst, sport, dport, action, " ..
-	"timeout, status, mark, priority, id, counts, limit))", ct.rule, { port = 53, action = "pass" })
+	"timeout, status, mark, zone, snat, dnat, priority, id, counts, limit))", ct.rule, { port = 53, action = "pass" })
 t.raises(R .. "(field 'counts': expected a table (ct.rules() shows one), got number)", ct.rule,
 	{ action = "pass", counts = 1 })
 t.raises(R .. "(field 'dst': '198.18.0.0/33': prefix length must be 0 to 32)", ct.rule,
@@ -73,10 +73,10 @@ t.is(select(2, ct.unrule(4294967297)), "ENOENT: no rule with id 4294967297",
 t.raises("bad argument #1 to 'ct.unrule' (expected an integer, got string)", ct.unrule, "one")
 t.raises("bad argument #1 to 'ct.mode' (invalid option 'bogus')", ct.mode, "bogus")
 t.raises("bad argument #1 to 'ct.default' (invalid option 'allow')", ct.default, "allow")
-t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark, limit))",
+t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark, zone, snat, dnat, limit))",
 	ct.default, "alloc", { ttl = 5 })
 t.raises("bad argument #2 to 'ct.default' (table expected, got number)", ct.default, "alloc", 5)
-t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark, limit))",
+t.raises("bad argument #2 to 'ct.default' (unknown field 'ttl' (known: timeout, status, mark, zone, snat, dnat, limit))",
 	ct.default, nil, { ttl = 5 })
 t.raises("bad argument #2 to 'ct.verdict' (invalid option 'nah')", ct.verdict, U, "nah")
 t.raises("bad argument #2 to 'ct.verdict' (string expected, got nil)", ct.verdict, U, nil)

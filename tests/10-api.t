@@ -304,10 +304,10 @@ for k, c in pairs(s.sources) do
 end
 table.sort(src)
 print(table.concat(src, " "))'
-is "$OUT" "32	table	nil
-alloc_error=integer alloc_ok=integer by_default=integer by_rule=integer by_verdict=integer callback_errors=integer callback_memory=integer callback_timeouts=integer drops=integer events=integer events_lost=integer fragments=integer icmp=integer icmpv6=integer ipv6_ext=integer ipv6_ext_walked=integer ipv6_fragments=integer limited=integer lookup_error=integer lookup_hit=integer lookup_miss=integer malformed=integer not_ip=integer other_l4=integer packets=integer passes=integer sctp=integer verdicts_expired=integer verdicts_full=integer wakeups=integer
+is "$OUT" "33	table	nil
+alloc_error=integer alloc_ok=integer by_default=integer by_rule=integer by_verdict=integer callback_errors=integer callback_memory=integer callback_timeouts=integer drops=integer events=integer events_lost=integer fragments=integer icmp=integer icmpv6=integer ipv6_ext=integer ipv6_ext_walked=integer ipv6_fragments=integer limited=integer lookup_error=integer lookup_hit=integer lookup_miss=integer malformed=integer not_ip=integer other_l4=integer packets=integer passes=integer sctp=integer verdicts_expired=integer verdicts_full=integer wakeups=integer zone_hit=integer
 answer=0/0/0/nil default=0/0/0/nil rules=0/0/0/nil verdict=0/0/0/nil" \
-	"ct.stats: 30 integer counters (5 of them the host's), an empty errors table, and sources at 0" || show
+	"ct.stats: 31 integer counters (5 of them the host's), an empty errors table, and sources at 0" || show
 
 start=$(date +%s%N)
 in_ns 'print(ct.run(0.3))'

@@ -158,7 +158,7 @@ local z12 = (" 00"):rep(12)
 for i = 8, 9 do
 	assert(os.execute("bpftool map update id " .. map_id(3) .. " key hex c6 12 00 0" .. i .. z12 ..
 		" c6 12 00 01" .. z12 .. " 00 0" .. i .. " 19 64 02 11 00 00 value hex" ..
-		(" 00"):rep(32)))
+		(" 00"):rep(80)))	-- sizeof(struct ctlua_flow_verdict)
 end
 print("WAIT", ct.verdict(flow(10), "drop"), ct.verdict(flow(11), "drop"))
 print("SYNC1", ct.sync())
@@ -195,7 +195,7 @@ function hexkey(a, p)
 end
 function foreign_put(size, a, p)
 	assert(os.execute("bpftool map update id " .. map_id(size) .. " key hex " .. hexkey(a, p) ..
-		" value hex" .. (" 00"):rep(32)))
+		" value hex" .. (" 00"):rep(80)))	-- sizeof(struct ctlua_flow_verdict)
 end
 function foreign_del(size, a, p)
 	assert(os.execute("bpftool map delete id " .. map_id(size) .. " key hex " .. hexkey(a, p)))

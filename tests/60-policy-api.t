@@ -16,7 +16,8 @@ local cases = {
 	{{rules = {{action = "drop"}, 3}}, "(field 'rules': item 2: expected a rule table, got number)"},
 	{{rules = {{dport = 5}}}, "(field 'rules': item 1: field 'action': missing (\"pass\", \"alloc\" or \"drop\"))"},
 	{{rules = {{action = "drop", port = 5}}}, "(field 'rules': item 1: unknown field 'port' " ..
-	 "(known: proto, family, src, dst, sport, dport, action, timeout, status, mark, priority, id, counts, limit))"},
+	 "(known: proto, family, src, dst, sport, dport, action, timeout, status, mark, zone, snat, dnat, " ..
+	 "priority, id, counts, limit))"},
 	{{rules = {{action = "drop", sport = {9, 8}}}},
 	 "(field 'rules': item 1: field 'sport': expected {lo, hi} with 0 <= lo <= hi <= 65535)"},
 	{{rules = {x = 1}}, "(field 'rules': 'x' is not a list index (expected a list of rules))"},
@@ -28,7 +29,7 @@ local cases = {
 	 "(field 'default': field 'timeout': -1 is out of range 0 to 4294967295)"},
 	{{default = {timeout = 1}}, "(field 'default': field 'action': missing (\"pass\", \"alloc\" or \"drop\"))"},
 	{{default = {action = "alloc", ttl = 1}},
-	 "(field 'default': unknown field 'ttl' (known: action, timeout, status, mark, limit))"},
+	 "(field 'default': unknown field 'ttl' (known: action, timeout, status, mark, zone, snat, dnat, limit))"},
 	{{default = 5}, "(field 'default': expected an action or {action=, timeout=, status=, mark=, limit=}, got number)"},
 	{{mode = "on"}, "(field 'mode': invalid option 'on')"},
 	{{rule = {}}, "(unknown field 'rule' (known: mode, default, rules))"},

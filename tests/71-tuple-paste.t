@@ -42,7 +42,7 @@ t.raises("bad argument #2 to 'ct.alloc' (unknown field 'ttl' (known: timeout, st
 	ct.alloc, "udp 198.18.0.2:40000 → 198.18.0.1:53", { ttl = 1 })
 t.raises("bad argument #2 to 'ct.delete' (unknown field 'mark' (known: zone, netns))",
 	ct.delete, "udp 198.18.0.2:40000 -> 198.18.0.1:53", { mark = 1 })
-t.raises("bad argument #3 to 'ct.verdict' (unknown field 'ttl' (known: timeout, status, mark))",
+t.raises("bad argument #3 to 'ct.verdict' (unknown field 'ttl' (known: timeout, status, mark, zone, snat, dnat))",
 	ct.verdict, "tcp [2001:db8::2]:1 -> [2001:db8::1]:2", "alloc", { ttl = 1 })
 
 -- filters: a tuple or its text is that flow; bad text is misuse

@@ -399,7 +399,7 @@ static void test_stat_name(void)
 		"packets", "not_ip", "fragments", "ipv6_ext", "other_l4", "malformed",
 		"lookup_hit", "lookup_miss", "lookup_error", "by_verdict", "by_rule",
 		"by_default", "passes", "alloc_ok", "alloc_error", "drops", "events",
-		"events_lost", "verdicts_full", "verdicts_expired", "wakeups", "limited",
+		"events_lost", "verdicts_full", "verdicts_expired", "wakeups", "limited", "zone_hit",
 		"ipv6_fragments", "ipv6_ext_walked", "icmp", "icmpv6", "sctp",
 	};
 	const int n = (int)(sizeof(names) / sizeof(names[0]));
