@@ -104,6 +104,40 @@ static struct ctlua_rule_table *map_slot(struct ctl_dp *dp, __u32 slot, size_t b
 }
 
 /*
+ * The verifier gives up with EAGAIN when a signal is pending while it works (a stop and
+ * continue of ctlua, a debugger attaching): the load is tried again, from a fresh open,
+ * this many times in all.
+ */
+#define CTL_DP_LOAD_TRIES	10
+
+/*
+ * Open the object into dp->skel, size and pin its maps as @opts say, and load it.
+ * Returns 0 or -errno; *@said is set when @msg already says why (the pin directory).
+ */
+static int open_and_load(struct ctl_dp *dp, const struct ctl_dp_opts *opts, char *msg,
+			 size_t len, bool *said)
+{
+	struct bpf_program *p;
+	int err;
+
+	dp->skel = ctlua_bpf__open();
+	if (!dp->skel)
+		return -errno;
+	/* each program verified costs ~15 ms: the rest wait for an attach that needs them */
+	bpf_object__for_each_program(p, dp->skel->obj)
+		bpf_program__set_autoload(p, p == dp->skel->progs.ctlua_ingress ||
+					  p == dp->skel->progs.ctlua_req);
+	dp->skel->rodata->nat_module_btf = ctl_probe_nat_module();
+	err = bpf_map__set_max_entries(dp->skel->maps.ctl_verdicts, dp->verdicts);
+	if (!err && opts->pin[0] &&
+	    (err = ctl_pin_open(&dp->pin, opts->pin, dp->skel->obj, msg, len))) {
+		*said = true;
+		return err;
+	}
+	return err ?: ctlua_bpf__load(dp->skel);
+}
+
+/*
  * The host's copy of what the pinned maps hold, reused: the config, and the live
  * slot's policy and rules, which stay in force until the host changes them. Which
  * rules the idle slot holds is not known, so the next change writes them.
@@ -181,25 +215,20 @@ int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, 
 	dp->ncpus = libbpf_num_possible_cpus();
 	dp->verdicts = opts->verdicts;
 	ctl_dp_set_verdict_idle(dp, opts->verdict_idle_ms);
-	dp->skel = ctlua_bpf__open();
-	if (dp->skel) {
-		struct bpf_program *p;
+	for (int tries = 1; ; tries++) {
+		bool said = false;
 
-		/* each program verified costs ~15 ms: the rest wait for an attach that needs them */
-		bpf_object__for_each_program(p, dp->skel->obj)
-			bpf_program__set_autoload(p, p == dp->skel->progs.ctlua_ingress ||
-						  p == dp->skel->progs.ctlua_req);
-		dp->skel->rodata->nat_module_btf = ctl_probe_nat_module();
-		err = bpf_map__set_max_entries(dp->skel->maps.ctl_verdicts, dp->verdicts);
-		if (!err && opts->pin[0] &&
-		    (err = ctl_pin_open(&dp->pin, opts->pin, dp->skel->obj, msg, len))) {
+		err = open_and_load(dp, opts, msg, len, &said);
+		if (said) {	/* the pin directory's refusal, in msg */
 			ctl_dp_close(dp);
 			return err;
 		}
-		if (!err)
-			err = ctlua_bpf__load(dp->skel);
-	} else {
-		err = -errno;
+		if (err != -EAGAIN || tries == CTL_DP_LOAD_TRIES)
+			break;
+		ctlua_bpf__destroy(dp->skel);	/* interrupted: from the start */
+		dp->skel = NULL;
+		ctl_pin_close(dp->pin);
+		dp->pin = NULL;
 	}
 	if (err) {
 		/* now read BTF, to name a missing kfunc rather than show a verifier dump */
@@ -507,28 +536,87 @@ static int build_table(struct ctl_dp *dp, const struct ctlua_rule *rules, unsign
 }
 
 /*
- * Copy dp->table into slot @idle of ctl_rules through a mapping: the count, the rules
- * and the classifier as far as it is in use. A slot no packet reads (wait_readers).
+ * Copy @len bytes from @from to offset @at of slot @slot of ctl_rules, through a mapping
+ * of just the pages they fall in (a mapping's pages are all put in at mmap time, so one
+ * of the whole slot costs more than the copy). Returns 0 or -errno.
+ */
+static int put_range(struct ctl_dp *dp, __u32 slot, size_t at, const void *from, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t start = slot * sizeof(struct ctlua_rule_table) + at;
+	size_t off = start & ~(page - 1);
+	void *map;
+
+	if (!len)
+		return 0;
+	map = mmap(NULL, start - off + len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   bpf_map__fd(dp->skel->maps.ctl_rules), (off_t)off);
+	if (map == MAP_FAILED)
+		return -errno;
+	memcpy((char *)map + (start - off), from, len);
+	munmap(map, start - off + len);
+	return 0;
+}
+
+/*
+ * Address table @tab (@size bytes at offset @at of the slot; its starts at offset
+ * @starts in it, @start_size bytes each, its sets at @sets) as far as the program reads
+ * it: with @one_level its first CTLUA_RULE_SAMPLES starts and sets (ctlua.h: the
+ * one-level search reads no more), else all of it. Returns 0 or -errno.
+ */
+static int put_spans(struct ctl_dp *dp, __u32 slot, size_t at, const void *tab, size_t size,
+		     size_t starts, size_t start_size, size_t sets, bool one_level)
+{
+	const char *p = tab;
+	int err;
+
+	if (!one_level)
+		return put_range(dp, slot, at, tab, size);
+	err = put_range(dp, slot, at + starts, p + starts, CTLUA_RULE_SAMPLES * start_size);
+	if (err)
+		return err;
+	return put_range(dp, slot, at + sets, p + sets, CTLUA_RULE_SAMPLES * sizeof(__u32));
+}
+
+/*
+ * Copy dp->table into slot @idle of ctl_rules: the rules, and of the classifier what
+ * the program reads of it (the address tables' used part, the port tables, the order,
+ * the sets in use), the count last. A slot no packet reads (wait_readers).
  * Returns 0 or -errno.
  */
 static int write_slot(struct ctl_dp *dp, __u32 idle)
 {
-	struct ctlua_rule_table *t = dp->table, *to;
-	size_t bytes = offsetof(struct ctlua_rule_table, rule), len;
-	void *map;
+	const struct ctlua_rule_table *t = dp->table;
+	const struct ctlua_rule_class *c = &t->cls;
+	const size_t cls = offsetof(struct ctlua_rule_table, cls);
+	const size_t ports = offsetof(struct ctlua_rule_class, dport);
+	const size_t pool = offsetof(struct ctlua_rule_class, pool);
+	int i, err;
 
-	/* no rules: the count alone, a page; else up to the classifier's end in use */
-	if (t->count)
-		bytes = offsetof(struct ctlua_rule_table, cls) + ctl_rule_class_size(&t->cls);
-	if (!(to = map_slot(dp, idle, bytes, &map, &len)))
-		return -errno;
-	memcpy(to->rule, t->rule, t->count * sizeof(t->rule[0]));
-	if (t->count)
-		memcpy(&to->cls, &t->cls, ctl_rule_class_size(&t->cls));
-	to->pad = 0;
-	to->count = t->count;
-	munmap(map, len);
-	return 0;
+	if (t->count) {
+		err = put_range(dp, idle, offsetof(struct ctlua_rule_table, rule), t->rule,
+				t->count * sizeof(t->rule[0]));
+		if (!err)	/* pool_used and short_search */
+			err = put_range(dp, idle, cls, c, offsetof(struct ctlua_rule_class, v4));
+		for (i = 0; i < 2 && !err; i++)
+			err = put_spans(dp, idle, cls + offsetof(struct ctlua_rule_class, v4[i]),
+					&c->v4[i], sizeof(c->v4[i]),
+					offsetof(struct ctlua_rule_v4, start), sizeof(c->v4[i].start[0]),
+					offsetof(struct ctlua_rule_v4, set), c->short_search) ?:
+			      put_spans(dp, idle, cls + offsetof(struct ctlua_rule_class, v6[i]),
+					&c->v6[i], sizeof(c->v6[i]),
+					offsetof(struct ctlua_rule_v6, start), sizeof(c->v6[i].start[0]),
+					offsetof(struct ctlua_rule_v6, set), c->short_search);
+		if (!err)	/* dport, sport and order lie together, up to the pool */
+			err = put_range(dp, idle, cls + ports, c->dport, pool - ports);
+		if (!err)
+			err = put_range(dp, idle, cls + pool, c->pool,
+					c->pool_used * sizeof(c->pool[0]));
+		if (err)
+			return err;
+	}
+	/* the count (and pad) last */
+	return put_range(dp, idle, 0, t, offsetof(struct ctlua_rule_table, rule));
 }
 
 /* Each rule's counts to its position in @p, in the idle slot (rule_counts.h). */
@@ -840,8 +928,11 @@ static int slot_fd(struct ctl_dp *dp, int slot)
 
 	if (slot == 0)
 		return bpf_program__fd(dp->skel->progs.ctlua_ingress);
-	if (!dp->more[slot] && (err = load_more(dp, slot)))
-		return err;
+	for (int tries = 1; !dp->more[slot]; tries++) {
+		err = load_more(dp, slot);
+		if (err && (err != -EAGAIN || tries == CTL_DP_LOAD_TRIES))
+			return err;	/* EAGAIN: interrupted (open_and_load) */
+	}
 	return bpf_program__fd(prog_at(dp->more[slot], slot));
 }
 

@@ -561,7 +561,7 @@ static int l_policy(lua_State *L)
 			lua_pushinteger(L, (lua_Integer)s->rules.last_id + i);
 			lua_rawseti(L, -2, i);
 		}
-		s->rules = *t;
+		ctl_rules_copy(&s->rules, t);
 	}
 	return 1;
 }

@@ -54,7 +54,11 @@ struct ctl_rules {
 	__u32 last_id;			/* ids are last_id + 1, never reused */
 };
 
+/* Make @t an empty table whose first id will be 1. */
 void ctl_rules_init(struct ctl_rules *t);
+
+/* Make @to hold what @from holds: its n entries (not the whole array) and its last id. */
+void ctl_rules_copy(struct ctl_rules *to, const struct ctl_rules *from);
 
 /*
  * Add @r (its id and verdict.rule_id are set to the next id) after every rule whose

@@ -109,6 +109,7 @@ local list = {}
 for i = 1, 40000 do
 	list[i] = {src="198.18.0.2", dst="198.18.2.1", sport=1 + i % 60000, dport=53 + i // 60000, proto="udp"}
 end
+assert(ct.mode())	-- loaded now: the signals below fall on the runs, not on the load
 print("READY")
 io.stdout:flush()
 local t0 = os.time()
@@ -136,5 +137,26 @@ STOPPED	integer	table	4	true	true
 EINTR: BPF_PROG_TEST_RUN stopped after N of N tuples, N created (Interrupted system call)" \
 	"an interrupted ct.alloc_many returns the count and failures so far, then EINTR's message and errno" ||
 	show_ctlua
+
+
+# --- the program's load interrupted by a stop and continue: tried again ---------------------
+# The verifier gives up with EAGAIN when a signal is pending while it works (Ctrl-Z then fg,
+# a debugger): ctlua loads again from the start (datapath.c, CTL_DP_LOAD_TRIES). The load
+# takes a few hundred ms; four stops in its first 150 ms land in it.
+ctlua_start "$NS" 20 -e '
+print("READY")
+io.stdout:flush()
+print(ct.mode())'
+wait_line "$CTLUA_OUT" READY 10
+pid=$(pgrep -P "$CTLUA_PID")	# ctlua itself, under timeout(1)
+for _ in 1 2 3 4; do
+	kill -STOP "$pid" 2>/dev/null
+	sleep 0.005
+	kill -CONT "$pid" 2>/dev/null
+	sleep 0.03
+done
+ctlua_finish
+is "$OUT" "READY
+enforce" "a load stopped and continued midway is tried again and succeeds" || show_ctlua
 
 done_testing
