@@ -35,12 +35,10 @@ bench_pkt_init
 # measure_in FILL: one round's measurement in the namespaces just made: pre-fill, set
 # the contenders up, send, check; 0, or 1 with FAIL_MSG. Sets WALL[name] (ns the
 # sender spent on each receiver's packets) and PROG_NS (ctlua_ingress's ns per run).
-declare -A WALL=()
+declare -A WALL=() PROG=()
 measure_in()
 {
-	local fill=$1 rx_ctlua=${BENCH_PKT_RXS[0]} rx_nft=${BENCH_PKT_RXS[1]} i name ns
-	local -a rx0=() want=("$1" "$1" 0)
-	local id line t cnt out f
+	local fill=$1 rx_ctlua=${BENCH_PKT_RXS[0]} rx_nft=${BENCH_PKT_RXS[1]} i ns
 
 	if ((fill > 0)); then
 		for ns in "$rx_ctlua" "$rx_nft"; do
@@ -48,62 +46,27 @@ measure_in()
 			((RC == 0)) || bench_failed "pre-fill with mnl_insert" || return
 		done
 	fi
-	for i in 0 1 2; do
-		bench_count_is "${BENCH_PKT_RXS[i]}" "${want[i]}" "before the flows" || return
-	done
+	bench_pkt_counts_are "before the flows" "$fill" "$fill" 0 || return
 	bench_pkt_start ctlua "$rx_ctlua" "$CTLUA" bench/lua/pkt_ctlua.lua "$BENCH_PKT_RX_DEV" alloc off ||
 		return
 	ip netns exec "$rx_nft" nft -f - <<<"$RULESET" 2>"$BENCH_TMP/stderr" ||
 		{ FAIL_MSG="cannot load the nft ruleset: $(<"$BENCH_TMP/stderr")"; return 1; }
 
+	bench_pkt_flood "$ENTRIES" "$FIRST" "$CPU" "${CONTENDERS[@]}" || return
 	for i in 0 1 2; do
-		rx0[i]=$(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}")
+		RETRY_TOTAL=$((RETRY_TOTAL + $(bench_pkt_line "$OUT" "ctlbtx$i" | awk '{ print $8 }')))
 	done
-	# shellcheck disable=SC2046 # one word per interface and MAC
-	bench_run "$BENCH_PKT_TX" taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$ENTRIES" \
-		"$FIRST" 0 $(bench_pkt_targets)
-	((RC == 0)) || bench_failed "pkt_udpflood" || return
-	for i in 0 1 2; do
-		name=${CONTENDERS[i]}
-		line=$(bench_pkt_line "$OUT" "ctlbtx$i")
-		WALL[$name]=$(bench_pkt_field "$line" in)
-		[[ -n "${WALL[$name]}" ]] || bench_failed "pkt_udpflood (no time for ctlbtx$i)" || return
-		RETRY_TOTAL=$((RETRY_TOTAL + $(awk '{ print $8 }' <<<"$line")))
-		cnt=$(($(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}") - rx0[i]))
-		if ((cnt != ENTRIES)); then
-			FAIL_MSG="$name's veth received $cnt packets of $ENTRIES sent"
-			return 1
-		fi
-		((i < 2)) && want[i]=$((fill + ENTRIES))
-		bench_count_is "${BENCH_PKT_RXS[i]}" "${want[i]}" "after the flows, $name" || return
-	done
+	bench_pkt_counts_are "after the flows" $((fill + ENTRIES)) $((fill + ENTRIES)) 0 || return
 
 	# ctlua's program alone, from bpf_stats, over further new flows: not in the timed
 	# run, where the statistics' own clock reads would add to ctlua's time
-	id=$(bench_pkt_prog_id "$rx_ctlua" "$BENCH_PKT_RX_DEV")
-	[[ -n "$id" ]] || { FAIL_MSG="no TC program on ctlua's veth"; return 1; }
-	bench_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$id" taskset -c "$CPU" \
-		"$BENCH_BIN/pkt_udpflood" "$STATS_ENTRIES" "$STATS_FIRST" 0 ctlbtx0 "$BENCH_PKT_RX_MAC"
-	((RC == 0)) || bench_failed "pkt_bpfstats with pkt_udpflood" || return
-	t=$(bench_pkt_field "$OUT" run_time_ns)
-	cnt=$(bench_pkt_field "$OUT" run_cnt)
-	if [[ "$cnt" != "$STATS_ENTRIES" ]]; then
-		FAIL_MSG="ctlua_ingress ran ${cnt:-?} times for $STATS_ENTRIES packets: $OUT"
-		return 1
-	fi
-	PROG_NS=$(awk -v t="$t" -v n="$cnt" 'BEGIN { printf "%.1f", t / n }')
+	bench_pkt_prog_times "$STATS_ENTRIES" "$STATS_FIRST" 0 "$CPU" 0 ctlua || return
+	PROG_NS=$(awk -v t="${PROG[ctlua]}" -v n="$STATS_ENTRIES" 'BEGIN { printf "%.1f", t / n }')
 	bench_count_is "$rx_ctlua" $((fill + ENTRIES + STATS_ENTRIES)) "after ctlua's bpf_stats flows" ||
 		return
 
 	# ctlua's own counters: every flow it saw missed and was created
-	bench_pkt_stop ctlua ||
-		{ FAIL_MSG="ctlua failed: $(head -c 600 "$BENCH_TMP/ctlua.err")"; return 1; }
-	out=$(<"$BENCH_TMP/ctlua.out")
-	for f in lookup_miss alloc_ok; do
-		[[ "$(bench_pkt_field "$out" "$f")" == $((ENTRIES + STATS_ENTRIES)) ]] && continue
-		FAIL_MSG="ctlua counted $f $(bench_pkt_field "$out" "$f"), expected $((ENTRIES + STATS_ENTRIES)): $out"
-		return 1
-	done
+	bench_pkt_ctlua_counts $((ENTRIES + STATS_ENTRIES)) "lookup_miss alloc_ok" ctlua
 }
 
 # measure FILL ROUND: one round at FILL in fresh namespaces, recorded; repeated once,
@@ -138,11 +101,7 @@ measure()
 					r, R, f, c / n, k / n, z / n, p }')"
 			return 0
 		fi
-		bench_pkt_stop_all
-		bench_pkt_del_net
-		((try == 1)) || bench_die "round $round, fill $fill failed twice: $FAIL_MSG"
-		bench_record note "$ROW_PPS" "repeated once: round $round, fill $fill: $FAIL_MSG"
-		bench_progress "round $round, fill $fill failed; repeating it once"
+		bench_pkt_retry "$try" "$ROW_PPS" "round $round, fill $fill"
 	done
 }
 

@@ -34,39 +34,20 @@ bench_pkt_init
 declare -A WALL=() PROG=()
 measure_in()
 {
-	local case=$1 i name line cnt want by
-	local -a rx0=()
+	local case=$1 i by
 
 	for i in 0 1 2; do
 		bench_pkt_start "${CONTENDERS[i]}" "${BENCH_PKT_RXS[i]}" "$CTLUA" bench/lua/rules.lua \
 			"$BENCH_PKT_RX_DEV" "${NRULES[i]}" "$case" || return
 	done
-	for i in 0 1 2 3; do
-		bench_count_is "${BENCH_PKT_RXS[i]}" 0 "before the flows" || return
-		rx0[i]=$(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}")
-	done
-	# shellcheck disable=SC2046 # one word per interface and MAC
-	bench_run "$BENCH_PKT_TX" taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$ENTRIES" \
-		"$FIRST" 0 $(bench_pkt_targets)
-	((RC == 0)) || bench_failed "pkt_udpflood" || return
-	for i in 0 1 2 3; do
-		name=${CONTENDERS[i]}
-		line=$(bench_pkt_line "$OUT" "ctlbtx$i")
-		WALL[$name]=$(bench_pkt_field "$line" in)
-		[[ -n "${WALL[$name]}" ]] || bench_failed "pkt_udpflood (no time for ctlbtx$i)" || return
-		cnt=$(($(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}") - rx0[i]))
-		if ((cnt != ENTRIES)); then
-			FAIL_MSG="$name's veth received $cnt packets of $ENTRIES sent"
-			return 1
-		fi
-		want=$ENTRIES
-		((i == 3)) && want=0
-		bench_count_is "${BENCH_PKT_RXS[i]}" "$want" "after the flows, $name" || return
-	done
+	bench_pkt_counts_are "before the flows" 0 0 0 0 || return
+	bench_pkt_flood "$ENTRIES" "$FIRST" "$CPU" "${CONTENDERS[@]}" || return
+	bench_pkt_counts_are "after the flows" "$ENTRIES" "$ENTRIES" "$ENTRIES" 0 || return
 
 	# the three programs alone, then ctlua's own counters: every flow missed, was
 	# created, and was decided as the case says
-	bench_pkt_prog_times "$STATS_ENTRIES" "$STATS_FIRST" "$CPU" "${CONTENDERS[@]:0:3}" || return
+	bench_pkt_prog_times "$STATS_ENTRIES" "$STATS_FIRST" 0 "$CPU" "0 1 2" "${CONTENDERS[@]:0:3}" ||
+		return
 	by=by_rule
 	[[ "$case" == none ]] && by=by_default
 	bench_pkt_ctlua_counts $((ENTRIES + STATS_ENTRIES)) "lookup_miss alloc_ok $by" \
@@ -101,11 +82,7 @@ measure()
 					r, R, c, (a - z) / n, (b - z) / n, (d - z) / n, pa / m, pb / m, pd / m }')"
 			return 0
 		fi
-		bench_pkt_stop_all
-		bench_pkt_del_net
-		((try == 1)) || bench_die "round $round, $case failed twice: $FAIL_MSG"
-		bench_record note "$ROW" "repeated once: round $round, $case: $FAIL_MSG"
-		bench_progress "round $round, $case failed; repeating it once"
+		bench_pkt_retry "$try" "$ROW" "round $round, $case"
 	done
 }
 
