@@ -643,17 +643,25 @@ bench_pkt_prog_times()
 	done
 }
 
-# bench_pkt_retry TRY ROW WHAT: after try TRY of the measurement WHAT (e.g. "round 3,
-# fill 0") failed with FAIL_MSG in bench_pkt_net's namespaces: stop the helpers and
-# delete the namespaces; then, after the first try, note in ROW that it is repeated
-# once, and after the second die.
-bench_pkt_retry()
+# bench_pkt_round CT_NEED N ROW WHAT CMD...: one measurement in fresh namespaces: wait
+# until nf_conntrack_max holds CT_NEED (bench_ct_max_wait), make N receivers
+# (bench_pkt_net), run CMD..., then stop what it started and delete the namespaces. If
+# CMD failed (1 with FAIL_MSG), note in ROW that WHAT (e.g. "round 3, fill 0") is
+# repeated once and do it again in new namespaces; die if it fails twice. Returns 0.
+bench_pkt_round()
 {
-	bench_pkt_stop_all
-	bench_pkt_del_net
-	(($1 == 1)) || bench_die "$3 failed twice: $FAIL_MSG"
-	bench_record note "$2" "repeated once: $3: $FAIL_MSG"
-	bench_progress "$3 failed; repeating it once"
+	local need=$1 n=$2 row=$3 what=$4 try
+	shift 4
+	for try in 1 2; do
+		bench_ct_max_wait "$need"
+		bench_pkt_net "$n"
+		"$@" && { bench_pkt_stop_all; bench_pkt_del_net; return 0; }
+		bench_pkt_stop_all
+		bench_pkt_del_net
+		((try == 1)) || bench_die "$what failed twice: $FAIL_MSG"
+		bench_record note "$row" "repeated once: $what: $FAIL_MSG"
+		bench_progress "$what failed; repeating it once"
+	done
 }
 
 # bench_pkt_ctlua_counts N 'FIELD...' TAG...: stop each ctlua started as TAG

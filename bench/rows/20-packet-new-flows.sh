@@ -74,35 +74,26 @@ measure_in()
 PROG_NS_ALL=()
 measure()
 {
-	local fill=$1 round=$2 try name extra
+	local fill=$1 round=$2 name extra
 
-	for try in 1 2; do
-		bench_ct_max_wait "$CT_NEED"
-		bench_pkt_net 3
-		if measure_in "$fill"; then
-			bench_pkt_stop_all
-			bench_pkt_del_net
-			for name in "${CONTENDERS[@]}"; do
-				bench_record meas "$ROW_PPS" "fill $fill" "$name" "$round" "$ENTRIES" "${WALL[$name]}" -
-			done
-			# what creating the flows added: the time over the baseline's, same turns
-			for name in ctlua nf_conntrack; do
-				extra=$((WALL[$name] - WALL[no_ct]))
-				if ((extra > 0)); then
-					bench_record meas "$ROW" "fill $fill" "$name" "$round" "$ENTRIES" "$extra" -
-				else
-					bench_record note "$ROW" "round $round, fill $fill: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
-				fi
-			done
-			PROG_NS_ALL+=("$fill $PROG_NS")
-			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v f="$fill" -v n="$ENTRIES" \
-				-v c="${WALL[ctlua]}" -v k="${WALL[nf_conntrack]}" -v z="${WALL[no_ct]}" -v p="$PROG_NS" \
-				'BEGIN { printf "round %d/%d  fill %-7d ns/packet: ctlua %5.0f  nf_conntrack %5.0f  no_ct %5.0f  (ctlua_ingress %.0f ns/run)",
-					r, R, f, c / n, k / n, z / n, p }')"
-			return 0
-		fi
-		bench_pkt_retry "$try" "$ROW_PPS" "round $round, fill $fill"
+	bench_pkt_round "$CT_NEED" 3 "$ROW_PPS" "round $round, fill $fill" measure_in "$fill"
+	for name in "${CONTENDERS[@]}"; do
+		bench_record meas "$ROW_PPS" "fill $fill" "$name" "$round" "$ENTRIES" "${WALL[$name]}" -
 	done
+	# what creating the flows added: the time over the baseline's, same turns
+	for name in ctlua nf_conntrack; do
+		extra=$((WALL[$name] - WALL[no_ct]))
+		if ((extra > 0)); then
+			bench_record meas "$ROW" "fill $fill" "$name" "$round" "$ENTRIES" "$extra" -
+		else
+			bench_record note "$ROW" "round $round, fill $fill: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
+		fi
+	done
+	PROG_NS_ALL+=("$fill $PROG_NS")
+	bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v f="$fill" -v n="$ENTRIES" \
+		-v c="${WALL[ctlua]}" -v k="${WALL[nf_conntrack]}" -v z="${WALL[no_ct]}" -v p="$PROG_NS" \
+		'BEGIN { printf "round %d/%d  fill %-7d ns/packet: ctlua %5.0f  nf_conntrack %5.0f  no_ct %5.0f  (ctlua_ingress %.0f ns/run)",
+			r, R, f, c / n, k / n, z / n, p }')"
 }
 
 # two namespaces pre-filled and creating flows, all in the kernel's one table

@@ -63,44 +63,35 @@ measure_in()
 # if it fails (the table's note says so).
 measure()
 {
-	local round=$1 try name extra base
+	local round=$1 name extra base
 
-	for try in 1 2; do
-		bench_ct_max_wait "$CT_NEED"
-		bench_pkt_net 5
-		if measure_in; then
-			bench_pkt_stop_all
-			bench_pkt_del_net
-			for name in xdp xdp_generic tc xdp_pass; do
-				extra=$((WALL[$name] - WALL[no_ct]))
-				if ((extra > 0)); then
-					bench_record meas "$ROW" new "$name" "$round" "$ENTRIES" "$extra" -
-				else
-					bench_record note "$ROW" "round $round: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
-				fi
-				[[ "$name" == xdp_pass ]] ||
-					bench_record meas "$ROW_PROG" new "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
-			done
-			# what ctlua adds over its hook's own path, the same turns
-			for name in xdp tc; do
-				base=no_ct
-				[[ "$name" == xdp ]] && base=xdp_pass
-				extra=$((WALL[$name] - WALL[$base]))
-				if ((extra > 0)); then
-					bench_record meas "$ROW_OWN" new "$name" "$round" "$ENTRIES" "$extra" -
-				else
-					bench_record note "$ROW_OWN" "round $round: $name took no longer than $base ($extra ns)"
-				fi
-			done
-			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$ENTRIES" -v m="$STATS_ENTRIES" \
-				-v a="${WALL[xdp]}" -v b="${WALL[xdp_generic]}" -v d="${WALL[tc]}" -v z="${WALL[no_ct]}" \
-				-v x="${WALL[xdp_pass]}" -v pa="${PROG[xdp]}" -v pb="${PROG[xdp_generic]}" -v pd="${PROG[tc]}" \
-				'BEGIN { printf "round %d/%d  ns/packet over no_ct: xdp %5.0f  xdp generic %5.0f  tc %5.0f  xdp_pass %4.0f  (program alone: %.0f %.0f %.0f)",
-					r, R, (a - z) / n, (b - z) / n, (d - z) / n, (x - z) / n, pa / m, pb / m, pd / m }')"
-			return 0
+	bench_pkt_round "$CT_NEED" 5 "$ROW" "round $round" measure_in
+	for name in xdp xdp_generic tc xdp_pass; do
+		extra=$((WALL[$name] - WALL[no_ct]))
+		if ((extra > 0)); then
+			bench_record meas "$ROW" new "$name" "$round" "$ENTRIES" "$extra" -
+		else
+			bench_record note "$ROW" "round $round: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
 		fi
-		bench_pkt_retry "$try" "$ROW" "round $round"
+		[[ "$name" == xdp_pass ]] ||
+			bench_record meas "$ROW_PROG" new "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
 	done
+	# what ctlua adds over its hook's own path, the same turns
+	for name in xdp tc; do
+		base=no_ct
+		[[ "$name" == xdp ]] && base=xdp_pass
+		extra=$((WALL[$name] - WALL[$base]))
+		if ((extra > 0)); then
+			bench_record meas "$ROW_OWN" new "$name" "$round" "$ENTRIES" "$extra" -
+		else
+			bench_record note "$ROW_OWN" "round $round: $name took no longer than $base ($extra ns)"
+		fi
+	done
+	bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$ENTRIES" -v m="$STATS_ENTRIES" \
+		-v a="${WALL[xdp]}" -v b="${WALL[xdp_generic]}" -v d="${WALL[tc]}" -v z="${WALL[no_ct]}" \
+		-v x="${WALL[xdp_pass]}" -v pa="${PROG[xdp]}" -v pb="${PROG[xdp_generic]}" -v pd="${PROG[tc]}" \
+		'BEGIN { printf "round %d/%d  ns/packet over no_ct: xdp %5.0f  xdp generic %5.0f  tc %5.0f  xdp_pass %4.0f  (program alone: %.0f %.0f %.0f)",
+			r, R, (a - z) / n, (b - z) / n, (d - z) / n, (x - z) / n, pa / m, pb / m, pd / m }')"
 }
 
 CT_NEED=$((3 * (ENTRIES + STATS_ENTRIES) + 10000))

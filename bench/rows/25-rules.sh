@@ -58,32 +58,23 @@ measure_in()
 # ones, if it fails (the table's note says so).
 measure()
 {
-	local case=$1 round=$2 try name extra
+	local case=$1 round=$2 name extra
 
-	for try in 1 2; do
-		bench_ct_max_wait "$CT_NEED"
-		bench_pkt_net 4
-		if measure_in "$case"; then
-			bench_pkt_stop_all
-			bench_pkt_del_net
-			for name in rules10000 rules256 rules1; do
-				extra=$((WALL[$name] - WALL[no_ct]))
-				if ((extra > 0)); then
-					bench_record meas "$ROW" "$case" "$name" "$round" "$ENTRIES" "$extra" -
-				else
-					bench_record note "$ROW" "round $round, $case: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
-				fi
-				bench_record meas "$ROW_PROG" "$case" "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
-			done
-			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v c="$case" -v n="$ENTRIES" -v m="$STATS_ENTRIES" \
-				-v a="${WALL[rules10000]}" -v b="${WALL[rules256]}" -v d="${WALL[rules1]}" -v z="${WALL[no_ct]}" \
-				-v pa="${PROG[rules10000]}" -v pb="${PROG[rules256]}" -v pd="${PROG[rules1]}" \
-				'BEGIN { printf "round %d/%d  %-4s ns/packet over no_ct: 10000 rules %5.0f  256 rules %5.0f  1 rule %5.0f  (ctlua_ingress alone: %.0f %.0f %.0f)",
-					r, R, c, (a - z) / n, (b - z) / n, (d - z) / n, pa / m, pb / m, pd / m }')"
-			return 0
+	bench_pkt_round "$CT_NEED" 4 "$ROW" "round $round, $case" measure_in "$case"
+	for name in rules10000 rules256 rules1; do
+		extra=$((WALL[$name] - WALL[no_ct]))
+		if ((extra > 0)); then
+			bench_record meas "$ROW" "$case" "$name" "$round" "$ENTRIES" "$extra" -
+		else
+			bench_record note "$ROW" "round $round, $case: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
 		fi
-		bench_pkt_retry "$try" "$ROW" "round $round, $case"
+		bench_record meas "$ROW_PROG" "$case" "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
 	done
+	bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v c="$case" -v n="$ENTRIES" -v m="$STATS_ENTRIES" \
+		-v a="${WALL[rules10000]}" -v b="${WALL[rules256]}" -v d="${WALL[rules1]}" -v z="${WALL[no_ct]}" \
+		-v pa="${PROG[rules10000]}" -v pb="${PROG[rules256]}" -v pd="${PROG[rules1]}" \
+		'BEGIN { printf "round %d/%d  %-4s ns/packet over no_ct: 10000 rules %5.0f  256 rules %5.0f  1 rule %5.0f  (ctlua_ingress alone: %.0f %.0f %.0f)",
+			r, R, c, (a - z) / n, (b - z) / n, (d - z) / n, pa / m, pb / m, pd / m }')"
 }
 
 CT_NEED=$((3 * (ENTRIES + STATS_ENTRIES) + 10000))

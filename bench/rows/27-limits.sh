@@ -120,37 +120,28 @@ measure_in()
 declare -a ACC_CTLUA=() ACC_NFT=()
 measure()
 {
-	local round=$1 try name extra
+	local round=$1 name extra
 
-	for try in 1 2; do
-		bench_ct_max_wait "$CT_NEED"
-		bench_pkt_net 4
-		if measure_in; then
-			bench_pkt_stop_all
-			bench_pkt_del_net
-			for name in ctlua_limit nft_limit ctlua_drop; do
-				extra=$((WALL[$name] - WALL[no_ct]))
-				if ((extra > 0)); then
-					bench_record meas "$ROW" flood "$name" "$round" "$ENTRIES" "$extra" -
-				else
-					bench_record note "$ROW" "round $round: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
-				fi
-			done
-			for name in ctlua_limit ctlua_drop; do
-				bench_record meas "$ROW_PROG" flood "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
-			done
-			ACC_CTLUA+=("$(awk -v a="${ADMIT[ctlua_limit]}" -v w="$WANT" 'BEGIN { printf "%.3f", a / w }')")
-			ACC_NFT+=("$(awk -v a="${ADMIT[nft_limit]}" -v w="$WANT" 'BEGIN { printf "%.3f", a / w }')")
-			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$ENTRIES" -v a="${WALL[ctlua_limit]}" \
-				-v b="${WALL[nft_limit]}" -v z="${WALL[no_ct]}" -v ac="${ADMIT[ctlua_limit]}" \
-				-v an="${ADMIT[nft_limit]}" -v w="$WANT" -v s="$SENT" \
-				-v d="${WALL[ctlua_drop]}" -v pl="${PROG[ctlua_limit]}" -v pd="${PROG[ctlua_drop]}" -v m="$STATS_ENTRIES" \
-				'BEGIN { printf "round %d/%d  ns/flow over no_ct: ctlua %4.0f  nft %4.0f  ctlua_drop %4.0f (program alone %.0f, %.0f);  paced: %d sent, admitted ctlua %d nft %d, wanted %d",
-					r, R, (a - z) / n, (b - z) / n, (d - z) / n, pl / m, pd / m, s, ac, an, w }')"
-			return 0
+	bench_pkt_round "$CT_NEED" 4 "$ROW" "round $round" measure_in
+	for name in ctlua_limit nft_limit ctlua_drop; do
+		extra=$((WALL[$name] - WALL[no_ct]))
+		if ((extra > 0)); then
+			bench_record meas "$ROW" flood "$name" "$round" "$ENTRIES" "$extra" -
+		else
+			bench_record note "$ROW" "round $round: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
 		fi
-		bench_pkt_retry "$try" "$ROW" "round $round"
 	done
+	for name in ctlua_limit ctlua_drop; do
+		bench_record meas "$ROW_PROG" flood "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
+	done
+	ACC_CTLUA+=("$(awk -v a="${ADMIT[ctlua_limit]}" -v w="$WANT" 'BEGIN { printf "%.3f", a / w }')")
+	ACC_NFT+=("$(awk -v a="${ADMIT[nft_limit]}" -v w="$WANT" 'BEGIN { printf "%.3f", a / w }')")
+	bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$ENTRIES" -v a="${WALL[ctlua_limit]}" \
+		-v b="${WALL[nft_limit]}" -v z="${WALL[no_ct]}" -v ac="${ADMIT[ctlua_limit]}" \
+		-v an="${ADMIT[nft_limit]}" -v w="$WANT" -v s="$SENT" \
+		-v d="${WALL[ctlua_drop]}" -v pl="${PROG[ctlua_limit]}" -v pd="${PROG[ctlua_drop]}" -v m="$STATS_ENTRIES" \
+		'BEGIN { printf "round %d/%d  ns/flow over no_ct: ctlua %4.0f  nft %4.0f  ctlua_drop %4.0f (program alone %.0f, %.0f);  paced: %d sent, admitted ctlua %d nft %d, wanted %d",
+			r, R, (a - z) / n, (b - z) / n, (d - z) / n, pl / m, pd / m, s, ac, an, w }')"
 }
 
 CT_NEED=$((3 * (ENTRIES + STATS_ENTRIES) + 10000))

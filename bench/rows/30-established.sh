@@ -98,28 +98,20 @@ measure_in()
 declare -A TR=() PROG=()
 measure()
 {
-	local round=$1 try name
+	local round=$1 name
 
-	for try in 1 2; do
-		bench_pkt_net 3
-		if measure_in "$round"; then
-			bench_pkt_stop_all
-			bench_pkt_del_net
-			for name in "${CONTENDERS[@]}"; do
-				record test-run "$name" "$round" "$REPEAT" "${TR[$name]}"
-				record veth "$name" "$round" "$PACKETS" "${PROG[$name]}"
-			done
-			DIFF_TR+=("$(awk -v c="${TR[ctlua]}" -v l="${TR[lookup]}" -v n="$REPEAT" 'BEGIN { print (c - l) / n }')")
-			DIFF_VETH+=("$(awk -v c="${PROG[ctlua]}" -v l="${PROG[lookup]}" -v n="$PACKETS" 'BEGIN { print (c - l) / n }')")
-			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$REPEAT" -v p="$PACKETS" \
-				-v c="${TR[ctlua]}" -v l="${TR[lookup]}" -v e="${TR[empty]}" \
-				-v vc="${PROG[ctlua]}" -v vl="${PROG[lookup]}" -v ve="${PROG[empty]}" \
-				'BEGIN { printf "round %d/%d  ns/run  test-run: ctlua %.1f lookup %.1f empty %.1f   veth: ctlua %.1f lookup %.1f empty %.1f",
-					r, R, c / n, l / n, e / n, vc / p, vl / p, ve / p }')"
-			return 0
-		fi
-		bench_pkt_retry "$try" "$ROW" "round $round"
+	bench_pkt_round $((3 * FLOWS)) 3 "$ROW" "round $round" measure_in "$round"
+	for name in "${CONTENDERS[@]}"; do
+		record test-run "$name" "$round" "$REPEAT" "${TR[$name]}"
+		record veth "$name" "$round" "$PACKETS" "${PROG[$name]}"
 	done
+	DIFF_TR+=("$(awk -v c="${TR[ctlua]}" -v l="${TR[lookup]}" -v n="$REPEAT" 'BEGIN { print (c - l) / n }')")
+	DIFF_VETH+=("$(awk -v c="${PROG[ctlua]}" -v l="${PROG[lookup]}" -v n="$PACKETS" 'BEGIN { print (c - l) / n }')")
+	bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$REPEAT" -v p="$PACKETS" \
+		-v c="${TR[ctlua]}" -v l="${TR[lookup]}" -v e="${TR[empty]}" \
+		-v vc="${PROG[ctlua]}" -v vl="${PROG[lookup]}" -v ve="${PROG[empty]}" \
+		'BEGIN { printf "round %d/%d  ns/run  test-run: ctlua %.1f lookup %.1f empty %.1f   veth: ctlua %.1f lookup %.1f empty %.1f",
+			r, R, c / n, l / n, e / n, vc / p, vl / p, ve / p }')"
 }
 
 bench_ct_max_wait $((3 * FLOWS))
