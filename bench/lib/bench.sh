@@ -565,24 +565,71 @@ bench_pkt_prog_id()
 		grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2
 }
 
-# bench_pkt_prog_times N FIRST CPU NAME...: each program alone, from bpf_stats, over N
-# further new flows (tuples from FIRST) sent from CPU to the first receivers in turns,
+# bench_pkt_flood N FIRST CPU NAME...: the timed run: N new flows (tuples from FIRST)
+# from CPU to the first receivers in turns (pkt_udpflood), NAME... naming them in
+# order. Sets WALL[NAME] (the caller's associative array) to the ns the sender spent on
+# that receiver's packets, and checks that its veth received exactly N packets; 0, or 1
+# with FAIL_MSG. OUT keeps pkt_udpflood's output (a line per receiver).
+bench_pkt_flood()
+{
+	local n=$1 first=$2 cpu=$3 i name line cnt rx0=() targets=() names
+	shift 3
+	names=("$@")
+	for i in "${!names[@]}"; do
+		rx0[i]=$(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}")
+		targets+=("ctlbtx$i" "$BENCH_PKT_RX_MAC")
+	done
+	bench_run "$BENCH_PKT_TX" taskset -c "$cpu" "$BENCH_BIN/pkt_udpflood" "$n" "$first" 0 \
+		"${targets[@]}"
+	((RC == 0)) || bench_failed "pkt_udpflood" || return
+	for i in "${!names[@]}"; do
+		name=${names[i]}
+		line=$(bench_pkt_line "$OUT" "ctlbtx$i")
+		WALL[$name]=$(bench_pkt_field "$line" in)
+		[[ -n "${WALL[$name]}" ]] || bench_failed "pkt_udpflood (no time for ctlbtx$i)" || return
+		cnt=$(($(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}") - rx0[i]))
+		if ((cnt != n)); then
+			FAIL_MSG="$name's veth received $cnt packets of $n sent"
+			return 1
+		fi
+	done
+}
+
+# bench_pkt_counts_are WHAT N...: receiver i holds exactly N_i conntrack entries, for
+# each N given (bench_count_is, its FAIL_MSG saying "WHAT, CONTENDERS[i]": the caller's
+# array naming the receivers); 0, or 1 with FAIL_MSG.
+bench_pkt_counts_are()
+{
+	local what=$1 i want
+	shift
+	want=("$@")
+	for i in "${!want[@]}"; do
+		bench_count_is "${BENCH_PKT_RXS[i]}" "${want[i]}" "$what, ${CONTENDERS[i]}" || return
+	done
+}
+
+# bench_pkt_prog_times N FIRST FLOWS CPU 'I...' NAME...: each program alone, from
+# bpf_stats, over N further packets (tuples from FIRST; FLOWS as pkt_udpflood takes it,
+# 0 for N new flows) sent from CPU in turns to the receivers numbered I... (e.g. "0 3"),
 # NAME... naming them in order: not in the timed run, where the statistics' clock reads
 # would add. Sets PROG[NAME] (the caller's associative array) to the program's
 # run_time_ns over the N runs; 0, or 1 with FAIL_MSG (a run count other than N too).
 bench_pkt_prog_times()
 {
-	local n=$1 first=$2 cpu=$3 i name id line cnt ids=() targets=() names
-	shift 3
+	local n=$1 first=$2 flows=$3 cpu=$4 i rx name id line cnt ids=() targets=() rxs names
+	read -r -a rxs <<<"$5"
+	shift 5
 	names=("$@")
+	((${#rxs[@]} == ${#names[@]})) || bench_die "bench_pkt_prog_times: ${#rxs[@]} receivers, ${#names[@]} names"
 	for i in "${!names[@]}"; do
-		id=$(bench_pkt_prog_id "${BENCH_PKT_RXS[i]}" "$BENCH_PKT_RX_DEV")
+		rx=${rxs[i]}
+		id=$(bench_pkt_prog_id "${BENCH_PKT_RXS[rx]}" "$BENCH_PKT_RX_DEV")
 		[[ -n "$id" ]] || { FAIL_MSG="no program on ${names[i]}'s veth"; return 1; }
 		ids+=("$id")
-		targets+=("ctlbtx$i" "$BENCH_PKT_RX_MAC")
+		targets+=("ctlbtx$rx" "$BENCH_PKT_RX_MAC")
 	done
 	bench_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$(IFS=,; echo "${ids[*]}")" \
-		taskset -c "$cpu" "$BENCH_BIN/pkt_udpflood" "$n" "$first" 0 "${targets[@]}"
+		taskset -c "$cpu" "$BENCH_BIN/pkt_udpflood" "$n" "$first" "$flows" "${targets[@]}"
 	((RC == 0)) || bench_failed "pkt_bpfstats with pkt_udpflood" || return
 	for i in "${!names[@]}"; do
 		name=${names[i]}
@@ -593,6 +640,27 @@ bench_pkt_prog_times()
 			FAIL_MSG="$name's program ran ${cnt:-?} times for $n packets: $OUT"
 			return 1
 		fi
+	done
+}
+
+# bench_pkt_round CT_NEED N ROW WHAT CMD...: one measurement in fresh namespaces: wait
+# until nf_conntrack_max holds CT_NEED (bench_ct_max_wait), make N receivers
+# (bench_pkt_net), run CMD..., then stop what it started and delete the namespaces. If
+# CMD failed (1 with FAIL_MSG), note in ROW that WHAT (e.g. "round 3, fill 0") is
+# repeated once and do it again in new namespaces; die if it fails twice. Returns 0.
+bench_pkt_round()
+{
+	local need=$1 n=$2 row=$3 what=$4 try
+	shift 4
+	for try in 1 2; do
+		bench_ct_max_wait "$need"
+		bench_pkt_net "$n"
+		"$@" && { bench_pkt_stop_all; bench_pkt_del_net; return 0; }
+		bench_pkt_stop_all
+		bench_pkt_del_net
+		((try == 1)) || bench_die "$what failed twice: $FAIL_MSG"
+		bench_record note "$row" "repeated once: $what: $FAIL_MSG"
+		bench_progress "$what failed; repeating it once"
 	done
 }
 

@@ -35,12 +35,10 @@ bench_pkt_init
 # measure_in FILL: one round's measurement in the namespaces just made: pre-fill, set
 # the contenders up, send, check; 0, or 1 with FAIL_MSG. Sets WALL[name] (ns the
 # sender spent on each receiver's packets) and PROG_NS (ctlua_ingress's ns per run).
-declare -A WALL=()
+declare -A WALL=() PROG=()
 measure_in()
 {
-	local fill=$1 rx_ctlua=${BENCH_PKT_RXS[0]} rx_nft=${BENCH_PKT_RXS[1]} i name ns
-	local -a rx0=() want=("$1" "$1" 0)
-	local id line t cnt out f
+	local fill=$1 rx_ctlua=${BENCH_PKT_RXS[0]} rx_nft=${BENCH_PKT_RXS[1]} i ns
 
 	if ((fill > 0)); then
 		for ns in "$rx_ctlua" "$rx_nft"; do
@@ -48,62 +46,27 @@ measure_in()
 			((RC == 0)) || bench_failed "pre-fill with mnl_insert" || return
 		done
 	fi
-	for i in 0 1 2; do
-		bench_count_is "${BENCH_PKT_RXS[i]}" "${want[i]}" "before the flows" || return
-	done
+	bench_pkt_counts_are "before the flows" "$fill" "$fill" 0 || return
 	bench_pkt_start ctlua "$rx_ctlua" "$CTLUA" bench/lua/pkt_ctlua.lua "$BENCH_PKT_RX_DEV" alloc off ||
 		return
 	ip netns exec "$rx_nft" nft -f - <<<"$RULESET" 2>"$BENCH_TMP/stderr" ||
 		{ FAIL_MSG="cannot load the nft ruleset: $(<"$BENCH_TMP/stderr")"; return 1; }
 
+	bench_pkt_flood "$ENTRIES" "$FIRST" "$CPU" "${CONTENDERS[@]}" || return
 	for i in 0 1 2; do
-		rx0[i]=$(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}")
+		RETRY_TOTAL=$((RETRY_TOTAL + $(bench_pkt_line "$OUT" "ctlbtx$i" | awk '{ print $8 }')))
 	done
-	# shellcheck disable=SC2046 # one word per interface and MAC
-	bench_run "$BENCH_PKT_TX" taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$ENTRIES" \
-		"$FIRST" 0 $(bench_pkt_targets)
-	((RC == 0)) || bench_failed "pkt_udpflood" || return
-	for i in 0 1 2; do
-		name=${CONTENDERS[i]}
-		line=$(bench_pkt_line "$OUT" "ctlbtx$i")
-		WALL[$name]=$(bench_pkt_field "$line" in)
-		[[ -n "${WALL[$name]}" ]] || bench_failed "pkt_udpflood (no time for ctlbtx$i)" || return
-		RETRY_TOTAL=$((RETRY_TOTAL + $(awk '{ print $8 }' <<<"$line")))
-		cnt=$(($(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}") - rx0[i]))
-		if ((cnt != ENTRIES)); then
-			FAIL_MSG="$name's veth received $cnt packets of $ENTRIES sent"
-			return 1
-		fi
-		((i < 2)) && want[i]=$((fill + ENTRIES))
-		bench_count_is "${BENCH_PKT_RXS[i]}" "${want[i]}" "after the flows, $name" || return
-	done
+	bench_pkt_counts_are "after the flows" $((fill + ENTRIES)) $((fill + ENTRIES)) 0 || return
 
 	# ctlua's program alone, from bpf_stats, over further new flows: not in the timed
 	# run, where the statistics' own clock reads would add to ctlua's time
-	id=$(bench_pkt_prog_id "$rx_ctlua" "$BENCH_PKT_RX_DEV")
-	[[ -n "$id" ]] || { FAIL_MSG="no TC program on ctlua's veth"; return 1; }
-	bench_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$id" taskset -c "$CPU" \
-		"$BENCH_BIN/pkt_udpflood" "$STATS_ENTRIES" "$STATS_FIRST" 0 ctlbtx0 "$BENCH_PKT_RX_MAC"
-	((RC == 0)) || bench_failed "pkt_bpfstats with pkt_udpflood" || return
-	t=$(bench_pkt_field "$OUT" run_time_ns)
-	cnt=$(bench_pkt_field "$OUT" run_cnt)
-	if [[ "$cnt" != "$STATS_ENTRIES" ]]; then
-		FAIL_MSG="ctlua_ingress ran ${cnt:-?} times for $STATS_ENTRIES packets: $OUT"
-		return 1
-	fi
-	PROG_NS=$(awk -v t="$t" -v n="$cnt" 'BEGIN { printf "%.1f", t / n }')
+	bench_pkt_prog_times "$STATS_ENTRIES" "$STATS_FIRST" 0 "$CPU" 0 ctlua || return
+	PROG_NS=$(awk -v t="${PROG[ctlua]}" -v n="$STATS_ENTRIES" 'BEGIN { printf "%.1f", t / n }')
 	bench_count_is "$rx_ctlua" $((fill + ENTRIES + STATS_ENTRIES)) "after ctlua's bpf_stats flows" ||
 		return
 
 	# ctlua's own counters: every flow it saw missed and was created
-	bench_pkt_stop ctlua ||
-		{ FAIL_MSG="ctlua failed: $(head -c 600 "$BENCH_TMP/ctlua.err")"; return 1; }
-	out=$(<"$BENCH_TMP/ctlua.out")
-	for f in lookup_miss alloc_ok; do
-		[[ "$(bench_pkt_field "$out" "$f")" == $((ENTRIES + STATS_ENTRIES)) ]] && continue
-		FAIL_MSG="ctlua counted $f $(bench_pkt_field "$out" "$f"), expected $((ENTRIES + STATS_ENTRIES)): $out"
-		return 1
-	done
+	bench_pkt_ctlua_counts $((ENTRIES + STATS_ENTRIES)) "lookup_miss alloc_ok" ctlua
 }
 
 # measure FILL ROUND: one round at FILL in fresh namespaces, recorded; repeated once,
@@ -111,39 +74,26 @@ measure_in()
 PROG_NS_ALL=()
 measure()
 {
-	local fill=$1 round=$2 try name extra
+	local fill=$1 round=$2 name extra
 
-	for try in 1 2; do
-		bench_ct_max_wait "$CT_NEED"
-		bench_pkt_net 3
-		if measure_in "$fill"; then
-			bench_pkt_stop_all
-			bench_pkt_del_net
-			for name in "${CONTENDERS[@]}"; do
-				bench_record meas "$ROW_PPS" "fill $fill" "$name" "$round" "$ENTRIES" "${WALL[$name]}" -
-			done
-			# what creating the flows added: the time over the baseline's, same turns
-			for name in ctlua nf_conntrack; do
-				extra=$((WALL[$name] - WALL[no_ct]))
-				if ((extra > 0)); then
-					bench_record meas "$ROW" "fill $fill" "$name" "$round" "$ENTRIES" "$extra" -
-				else
-					bench_record note "$ROW" "round $round, fill $fill: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
-				fi
-			done
-			PROG_NS_ALL+=("$fill $PROG_NS")
-			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v f="$fill" -v n="$ENTRIES" \
-				-v c="${WALL[ctlua]}" -v k="${WALL[nf_conntrack]}" -v z="${WALL[no_ct]}" -v p="$PROG_NS" \
-				'BEGIN { printf "round %d/%d  fill %-7d ns/packet: ctlua %5.0f  nf_conntrack %5.0f  no_ct %5.0f  (ctlua_ingress %.0f ns/run)",
-					r, R, f, c / n, k / n, z / n, p }')"
-			return 0
-		fi
-		bench_pkt_stop_all
-		bench_pkt_del_net
-		((try == 1)) || bench_die "round $round, fill $fill failed twice: $FAIL_MSG"
-		bench_record note "$ROW_PPS" "repeated once: round $round, fill $fill: $FAIL_MSG"
-		bench_progress "round $round, fill $fill failed; repeating it once"
+	bench_pkt_round "$CT_NEED" 3 "$ROW_PPS" "round $round, fill $fill" measure_in "$fill"
+	for name in "${CONTENDERS[@]}"; do
+		bench_record meas "$ROW_PPS" "fill $fill" "$name" "$round" "$ENTRIES" "${WALL[$name]}" -
 	done
+	# what creating the flows added: the time over the baseline's, same turns
+	for name in ctlua nf_conntrack; do
+		extra=$((WALL[$name] - WALL[no_ct]))
+		if ((extra > 0)); then
+			bench_record meas "$ROW" "fill $fill" "$name" "$round" "$ENTRIES" "$extra" -
+		else
+			bench_record note "$ROW" "round $round, fill $fill: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
+		fi
+	done
+	PROG_NS_ALL+=("$fill $PROG_NS")
+	bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v f="$fill" -v n="$ENTRIES" \
+		-v c="${WALL[ctlua]}" -v k="${WALL[nf_conntrack]}" -v z="${WALL[no_ct]}" -v p="$PROG_NS" \
+		'BEGIN { printf "round %d/%d  fill %-7d ns/packet: ctlua %5.0f  nf_conntrack %5.0f  no_ct %5.0f  (ctlua_ingress %.0f ns/run)",
+			r, R, f, c / n, k / n, z / n, p }')"
 }
 
 # two namespaces pre-filled and creating flows, all in the kernel's one table

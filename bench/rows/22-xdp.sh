@@ -40,8 +40,7 @@ clang -O2 -target bpf -c "$BENCH_TMP/xdp_pass.c" -o "$PASS" ||
 declare -A WALL=() PROG=()
 measure_in()
 {
-	local i name line cnt want
-	local -a rx0=()
+	local i
 
 	for i in 0 1 2; do
 		# shellcheck disable=SC2086 # HOOK and XDP_MODE, two words or one
@@ -50,31 +49,13 @@ measure_in()
 	done
 	ip -n "${BENCH_PKT_RXS[4]}" link set dev "$BENCH_PKT_RX_DEV" xdpdrv obj "$PASS" sec xdp \
 		2>"$BENCH_TMP/stderr" || { FAIL_MSG="cannot attach xdp_pass: $(<"$BENCH_TMP/stderr")"; return 1; }
-	for i in 0 1 2 3 4; do
-		bench_count_is "${BENCH_PKT_RXS[i]}" 0 "before the flows" || return
-		rx0[i]=$(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}")
-	done
-	# shellcheck disable=SC2046 # one word per interface and MAC
-	bench_run "$BENCH_PKT_TX" taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$ENTRIES" \
-		"$FIRST" 0 $(bench_pkt_targets)
-	((RC == 0)) || bench_failed "pkt_udpflood" || return
-	for i in 0 1 2 3 4; do
-		name=${CONTENDERS[i]}
-		line=$(bench_pkt_line "$OUT" "ctlbtx$i")
-		WALL[$name]=$(bench_pkt_field "$line" in)
-		[[ -n "${WALL[$name]}" ]] || bench_failed "pkt_udpflood (no time for ctlbtx$i)" || return
-		cnt=$(($(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}") - rx0[i]))
-		if ((cnt != ENTRIES)); then
-			FAIL_MSG="$name's veth received $cnt packets of $ENTRIES sent"
-			return 1
-		fi
-		want=$ENTRIES
-		((i >= 3)) && want=0
-		bench_count_is "${BENCH_PKT_RXS[i]}" "$want" "after the flows, $name" || return
-	done
+	bench_pkt_counts_are "before the flows" 0 0 0 0 0 || return
+	bench_pkt_flood "$ENTRIES" "$FIRST" "$CPU" "${CONTENDERS[@]}" || return
+	bench_pkt_counts_are "after the flows" "$ENTRIES" "$ENTRIES" "$ENTRIES" 0 0 || return
 
 	# the three programs alone, then ctlua's own counters: every flow missed and was created
-	bench_pkt_prog_times "$STATS_ENTRIES" "$STATS_FIRST" "$CPU" xdp xdp_generic tc || return
+	bench_pkt_prog_times "$STATS_ENTRIES" "$STATS_FIRST" 0 "$CPU" "0 1 2" xdp xdp_generic tc ||
+		return
 	bench_pkt_ctlua_counts $((ENTRIES + STATS_ENTRIES)) "lookup_miss alloc_ok" xdp xdp_generic tc
 }
 
@@ -82,48 +63,35 @@ measure_in()
 # if it fails (the table's note says so).
 measure()
 {
-	local round=$1 try name extra base
+	local round=$1 name extra base
 
-	for try in 1 2; do
-		bench_ct_max_wait "$CT_NEED"
-		bench_pkt_net 5
-		if measure_in; then
-			bench_pkt_stop_all
-			bench_pkt_del_net
-			for name in xdp xdp_generic tc xdp_pass; do
-				extra=$((WALL[$name] - WALL[no_ct]))
-				if ((extra > 0)); then
-					bench_record meas "$ROW" new "$name" "$round" "$ENTRIES" "$extra" -
-				else
-					bench_record note "$ROW" "round $round: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
-				fi
-				[[ "$name" == xdp_pass ]] ||
-					bench_record meas "$ROW_PROG" new "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
-			done
-			# what ctlua adds over its hook's own path, the same turns
-			for name in xdp tc; do
-				base=no_ct
-				[[ "$name" == xdp ]] && base=xdp_pass
-				extra=$((WALL[$name] - WALL[$base]))
-				if ((extra > 0)); then
-					bench_record meas "$ROW_OWN" new "$name" "$round" "$ENTRIES" "$extra" -
-				else
-					bench_record note "$ROW_OWN" "round $round: $name took no longer than $base ($extra ns)"
-				fi
-			done
-			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$ENTRIES" -v m="$STATS_ENTRIES" \
-				-v a="${WALL[xdp]}" -v b="${WALL[xdp_generic]}" -v d="${WALL[tc]}" -v z="${WALL[no_ct]}" \
-				-v x="${WALL[xdp_pass]}" -v pa="${PROG[xdp]}" -v pb="${PROG[xdp_generic]}" -v pd="${PROG[tc]}" \
-				'BEGIN { printf "round %d/%d  ns/packet over no_ct: xdp %5.0f  xdp generic %5.0f  tc %5.0f  xdp_pass %4.0f  (program alone: %.0f %.0f %.0f)",
-					r, R, (a - z) / n, (b - z) / n, (d - z) / n, (x - z) / n, pa / m, pb / m, pd / m }')"
-			return 0
+	bench_pkt_round "$CT_NEED" 5 "$ROW" "round $round" measure_in
+	for name in xdp xdp_generic tc xdp_pass; do
+		extra=$((WALL[$name] - WALL[no_ct]))
+		if ((extra > 0)); then
+			bench_record meas "$ROW" new "$name" "$round" "$ENTRIES" "$extra" -
+		else
+			bench_record note "$ROW" "round $round: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
 		fi
-		bench_pkt_stop_all
-		bench_pkt_del_net
-		((try == 1)) || bench_die "round $round failed twice: $FAIL_MSG"
-		bench_record note "$ROW" "repeated once: round $round: $FAIL_MSG"
-		bench_progress "round $round failed; repeating it once"
+		[[ "$name" == xdp_pass ]] ||
+			bench_record meas "$ROW_PROG" new "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
 	done
+	# what ctlua adds over its hook's own path, the same turns
+	for name in xdp tc; do
+		base=no_ct
+		[[ "$name" == xdp ]] && base=xdp_pass
+		extra=$((WALL[$name] - WALL[$base]))
+		if ((extra > 0)); then
+			bench_record meas "$ROW_OWN" new "$name" "$round" "$ENTRIES" "$extra" -
+		else
+			bench_record note "$ROW_OWN" "round $round: $name took no longer than $base ($extra ns)"
+		fi
+	done
+	bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$ENTRIES" -v m="$STATS_ENTRIES" \
+		-v a="${WALL[xdp]}" -v b="${WALL[xdp_generic]}" -v d="${WALL[tc]}" -v z="${WALL[no_ct]}" \
+		-v x="${WALL[xdp_pass]}" -v pa="${PROG[xdp]}" -v pb="${PROG[xdp_generic]}" -v pd="${PROG[tc]}" \
+		'BEGIN { printf "round %d/%d  ns/packet over no_ct: xdp %5.0f  xdp generic %5.0f  tc %5.0f  xdp_pass %4.0f  (program alone: %.0f %.0f %.0f)",
+			r, R, (a - z) / n, (b - z) / n, (d - z) / n, (x - z) / n, pa / m, pb / m, pd / m }')"
 }
 
 CT_NEED=$((3 * (ENTRIES + STATS_ENTRIES) + 10000))

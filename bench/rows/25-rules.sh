@@ -34,39 +34,20 @@ bench_pkt_init
 declare -A WALL=() PROG=()
 measure_in()
 {
-	local case=$1 i name line cnt want by
-	local -a rx0=()
+	local case=$1 i by
 
 	for i in 0 1 2; do
 		bench_pkt_start "${CONTENDERS[i]}" "${BENCH_PKT_RXS[i]}" "$CTLUA" bench/lua/rules.lua \
 			"$BENCH_PKT_RX_DEV" "${NRULES[i]}" "$case" || return
 	done
-	for i in 0 1 2 3; do
-		bench_count_is "${BENCH_PKT_RXS[i]}" 0 "before the flows" || return
-		rx0[i]=$(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}")
-	done
-	# shellcheck disable=SC2046 # one word per interface and MAC
-	bench_run "$BENCH_PKT_TX" taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$ENTRIES" \
-		"$FIRST" 0 $(bench_pkt_targets)
-	((RC == 0)) || bench_failed "pkt_udpflood" || return
-	for i in 0 1 2 3; do
-		name=${CONTENDERS[i]}
-		line=$(bench_pkt_line "$OUT" "ctlbtx$i")
-		WALL[$name]=$(bench_pkt_field "$line" in)
-		[[ -n "${WALL[$name]}" ]] || bench_failed "pkt_udpflood (no time for ctlbtx$i)" || return
-		cnt=$(($(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}") - rx0[i]))
-		if ((cnt != ENTRIES)); then
-			FAIL_MSG="$name's veth received $cnt packets of $ENTRIES sent"
-			return 1
-		fi
-		want=$ENTRIES
-		((i == 3)) && want=0
-		bench_count_is "${BENCH_PKT_RXS[i]}" "$want" "after the flows, $name" || return
-	done
+	bench_pkt_counts_are "before the flows" 0 0 0 0 || return
+	bench_pkt_flood "$ENTRIES" "$FIRST" "$CPU" "${CONTENDERS[@]}" || return
+	bench_pkt_counts_are "after the flows" "$ENTRIES" "$ENTRIES" "$ENTRIES" 0 || return
 
 	# the three programs alone, then ctlua's own counters: every flow missed, was
 	# created, and was decided as the case says
-	bench_pkt_prog_times "$STATS_ENTRIES" "$STATS_FIRST" "$CPU" "${CONTENDERS[@]:0:3}" || return
+	bench_pkt_prog_times "$STATS_ENTRIES" "$STATS_FIRST" 0 "$CPU" "0 1 2" "${CONTENDERS[@]:0:3}" ||
+		return
 	by=by_rule
 	[[ "$case" == none ]] && by=by_default
 	bench_pkt_ctlua_counts $((ENTRIES + STATS_ENTRIES)) "lookup_miss alloc_ok $by" \
@@ -77,36 +58,23 @@ measure_in()
 # ones, if it fails (the table's note says so).
 measure()
 {
-	local case=$1 round=$2 try name extra
+	local case=$1 round=$2 name extra
 
-	for try in 1 2; do
-		bench_ct_max_wait "$CT_NEED"
-		bench_pkt_net 4
-		if measure_in "$case"; then
-			bench_pkt_stop_all
-			bench_pkt_del_net
-			for name in rules10000 rules256 rules1; do
-				extra=$((WALL[$name] - WALL[no_ct]))
-				if ((extra > 0)); then
-					bench_record meas "$ROW" "$case" "$name" "$round" "$ENTRIES" "$extra" -
-				else
-					bench_record note "$ROW" "round $round, $case: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
-				fi
-				bench_record meas "$ROW_PROG" "$case" "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
-			done
-			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v c="$case" -v n="$ENTRIES" -v m="$STATS_ENTRIES" \
-				-v a="${WALL[rules10000]}" -v b="${WALL[rules256]}" -v d="${WALL[rules1]}" -v z="${WALL[no_ct]}" \
-				-v pa="${PROG[rules10000]}" -v pb="${PROG[rules256]}" -v pd="${PROG[rules1]}" \
-				'BEGIN { printf "round %d/%d  %-4s ns/packet over no_ct: 10000 rules %5.0f  256 rules %5.0f  1 rule %5.0f  (ctlua_ingress alone: %.0f %.0f %.0f)",
-					r, R, c, (a - z) / n, (b - z) / n, (d - z) / n, pa / m, pb / m, pd / m }')"
-			return 0
+	bench_pkt_round "$CT_NEED" 4 "$ROW" "round $round, $case" measure_in "$case"
+	for name in rules10000 rules256 rules1; do
+		extra=$((WALL[$name] - WALL[no_ct]))
+		if ((extra > 0)); then
+			bench_record meas "$ROW" "$case" "$name" "$round" "$ENTRIES" "$extra" -
+		else
+			bench_record note "$ROW" "round $round, $case: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
 		fi
-		bench_pkt_stop_all
-		bench_pkt_del_net
-		((try == 1)) || bench_die "round $round, $case failed twice: $FAIL_MSG"
-		bench_record note "$ROW" "repeated once: round $round, $case: $FAIL_MSG"
-		bench_progress "round $round, $case failed; repeating it once"
+		bench_record meas "$ROW_PROG" "$case" "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
 	done
+	bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v c="$case" -v n="$ENTRIES" -v m="$STATS_ENTRIES" \
+		-v a="${WALL[rules10000]}" -v b="${WALL[rules256]}" -v d="${WALL[rules1]}" -v z="${WALL[no_ct]}" \
+		-v pa="${PROG[rules10000]}" -v pb="${PROG[rules256]}" -v pd="${PROG[rules1]}" \
+		'BEGIN { printf "round %d/%d  %-4s ns/packet over no_ct: 10000 rules %5.0f  256 rules %5.0f  1 rule %5.0f  (ctlua_ingress alone: %.0f %.0f %.0f)",
+			r, R, c, (a - z) / n, (b - z) / n, (d - z) / n, pa / m, pb / m, pd / m }')"
 }
 
 CT_NEED=$((3 * (ENTRIES + STATS_ENTRIES) + 10000))

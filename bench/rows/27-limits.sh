@@ -72,8 +72,7 @@ stats()
 declare -A WALL=() ADMIT=() PROG=()
 measure_in()
 {
-	local i name line cnt rx_ctlua=${BENCH_PKT_RXS[0]} rx_nft=${BENCH_PKT_RXS[1]} s1 s2 c1 n1 id
-	local -a rx0=() ids=() targets=()
+	local rx_ctlua=${BENCH_PKT_RXS[0]} rx_nft=${BENCH_PKT_RXS[1]} s1 s2 c1 n1
 
 	bench_pkt_start ctlua_limit "$rx_ctlua" "$CTLUA" bench/lua/limit.lua "$BENCH_PKT_RX_DEV" \
 		"$RATE" "$BURST" || return
@@ -81,24 +80,7 @@ measure_in()
 		"$BENCH_PKT_RX_DEV" drop drop || return
 	ip netns exec "$rx_nft" nft -f - <<<"$RULESET" 2>"$BENCH_TMP/stderr" ||
 		{ FAIL_MSG="cannot load the nft ruleset: $(<"$BENCH_TMP/stderr")"; return 1; }
-	for i in 0 1 2 3; do
-		rx0[i]=$(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}")
-	done
-	# shellcheck disable=SC2046 # one word per interface and MAC
-	bench_run "$BENCH_PKT_TX" taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$ENTRIES" \
-		"$FIRST" 0 $(bench_pkt_targets)
-	((RC == 0)) || bench_failed "pkt_udpflood" || return
-	for i in 0 1 2 3; do
-		name=${CONTENDERS[i]}
-		line=$(bench_pkt_line "$OUT" "ctlbtx$i")
-		WALL[$name]=$(bench_pkt_field "$line" in)
-		[[ -n "${WALL[$name]}" ]] || bench_failed "pkt_udpflood (no time for ctlbtx$i)" || return
-		cnt=$(($(bench_pkt_rx_packets "${BENCH_PKT_RXS[i]}") - rx0[i]))
-		if ((cnt != ENTRIES)); then
-			FAIL_MSG="$name's veth received $cnt packets of $ENTRIES sent"
-			return 1
-		fi
-	done
+	bench_pkt_flood "$ENTRIES" "$FIRST" "$CPU" "${CONTENDERS[@]}" || return
 	# both admitted a few flows per source and refused the rest; ctlua's counters agree
 	s1=$(stats ctlua_limit)
 	c1=$(bench_ct_count "$rx_ctlua")
@@ -112,24 +94,8 @@ measure_in()
 	bench_count_is "${BENCH_PKT_RXS[3]}" 0 "ctlua_drop after the flood" || return
 
 	# the two ctlua programs alone, from bpf_stats, over further flows (new sources)
-	for i in 0 3; do
-		id=$(bench_pkt_prog_id "${BENCH_PKT_RXS[i]}" "$BENCH_PKT_RX_DEV")
-		[[ -n "$id" ]] || { FAIL_MSG="no TC program on ${CONTENDERS[i]}'s veth"; return 1; }
-		ids+=("$id")
-		targets+=("ctlbtx$i" "$BENCH_PKT_RX_MAC")
-	done
-	bench_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$(IFS=,; echo "${ids[*]}")" \
-		taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$STATS_ENTRIES" "$STATS_FIRST" 0 "${targets[@]}"
-	((RC == 0)) || bench_failed "pkt_bpfstats with pkt_udpflood" || return
-	for i in 0 1; do
-		name=${CONTENDERS[i * 3]}
-		line=$(grep "^bpf_stats id ${ids[i]} " <<<"$OUT")
-		PROG[$name]=$(bench_pkt_field "$line" run_time_ns)
-		if [[ "$(bench_pkt_field "$line" run_cnt)" != "$STATS_ENTRIES" ]]; then
-			FAIL_MSG="$name's ctlua_ingress ran for other than $STATS_ENTRIES packets: $OUT"
-			return 1
-		fi
-	done
+	bench_pkt_prog_times "$STATS_ENTRIES" "$STATS_FIRST" 0 "$CPU" "0 3" ctlua_limit ctlua_drop ||
+		return
 	s1=$(stats ctlua_limit)
 	c1=$(bench_ct_count "$rx_ctlua")
 
@@ -154,41 +120,28 @@ measure_in()
 declare -a ACC_CTLUA=() ACC_NFT=()
 measure()
 {
-	local round=$1 try name extra
+	local round=$1 name extra
 
-	for try in 1 2; do
-		bench_ct_max_wait "$CT_NEED"
-		bench_pkt_net 4
-		if measure_in; then
-			bench_pkt_stop_all
-			bench_pkt_del_net
-			for name in ctlua_limit nft_limit ctlua_drop; do
-				extra=$((WALL[$name] - WALL[no_ct]))
-				if ((extra > 0)); then
-					bench_record meas "$ROW" flood "$name" "$round" "$ENTRIES" "$extra" -
-				else
-					bench_record note "$ROW" "round $round: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
-				fi
-			done
-			for name in ctlua_limit ctlua_drop; do
-				bench_record meas "$ROW_PROG" flood "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
-			done
-			ACC_CTLUA+=("$(awk -v a="${ADMIT[ctlua_limit]}" -v w="$WANT" 'BEGIN { printf "%.3f", a / w }')")
-			ACC_NFT+=("$(awk -v a="${ADMIT[nft_limit]}" -v w="$WANT" 'BEGIN { printf "%.3f", a / w }')")
-			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$ENTRIES" -v a="${WALL[ctlua_limit]}" \
-				-v b="${WALL[nft_limit]}" -v z="${WALL[no_ct]}" -v ac="${ADMIT[ctlua_limit]}" \
-				-v an="${ADMIT[nft_limit]}" -v w="$WANT" -v s="$SENT" \
-				-v d="${WALL[ctlua_drop]}" -v pl="${PROG[ctlua_limit]}" -v pd="${PROG[ctlua_drop]}" -v m="$STATS_ENTRIES" \
-				'BEGIN { printf "round %d/%d  ns/flow over no_ct: ctlua %4.0f  nft %4.0f  ctlua_drop %4.0f (program alone %.0f, %.0f);  paced: %d sent, admitted ctlua %d nft %d, wanted %d",
-					r, R, (a - z) / n, (b - z) / n, (d - z) / n, pl / m, pd / m, s, ac, an, w }')"
-			return 0
+	bench_pkt_round "$CT_NEED" 4 "$ROW" "round $round" measure_in
+	for name in ctlua_limit nft_limit ctlua_drop; do
+		extra=$((WALL[$name] - WALL[no_ct]))
+		if ((extra > 0)); then
+			bench_record meas "$ROW" flood "$name" "$round" "$ENTRIES" "$extra" -
+		else
+			bench_record note "$ROW" "round $round: $name took no longer than no_ct ($extra ns), so that round has no $name cost"
 		fi
-		bench_pkt_stop_all
-		bench_pkt_del_net
-		((try == 1)) || bench_die "round $round failed twice: $FAIL_MSG"
-		bench_record note "$ROW" "repeated once: round $round: $FAIL_MSG"
-		bench_progress "round $round failed; repeating it once"
 	done
+	for name in ctlua_limit ctlua_drop; do
+		bench_record meas "$ROW_PROG" flood "$name" "$round" "$STATS_ENTRIES" "${PROG[$name]}" -
+	done
+	ACC_CTLUA+=("$(awk -v a="${ADMIT[ctlua_limit]}" -v w="$WANT" 'BEGIN { printf "%.3f", a / w }')")
+	ACC_NFT+=("$(awk -v a="${ADMIT[nft_limit]}" -v w="$WANT" 'BEGIN { printf "%.3f", a / w }')")
+	bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$ENTRIES" -v a="${WALL[ctlua_limit]}" \
+		-v b="${WALL[nft_limit]}" -v z="${WALL[no_ct]}" -v ac="${ADMIT[ctlua_limit]}" \
+		-v an="${ADMIT[nft_limit]}" -v w="$WANT" -v s="$SENT" \
+		-v d="${WALL[ctlua_drop]}" -v pl="${PROG[ctlua_limit]}" -v pd="${PROG[ctlua_drop]}" -v m="$STATS_ENTRIES" \
+		'BEGIN { printf "round %d/%d  ns/flow over no_ct: ctlua %4.0f  nft %4.0f  ctlua_drop %4.0f (program alone %.0f, %.0f);  paced: %d sent, admitted ctlua %d nft %d, wanted %d",
+			r, R, (a - z) / n, (b - z) / n, (d - z) / n, pl / m, pd / m, s, ac, an, w }')"
 }
 
 CT_NEED=$((3 * (ENTRIES + STATS_ENTRIES) + 10000))

@@ -46,7 +46,7 @@ record()
 # measure_in ROUND: both ways in the namespaces just made; 0, or 1 with FAIL_MSG.
 measure_in()
 {
-	local round=$1 i name ns line ids=() id t cnt out
+	local round=$1 name ns line t out
 
 	for ns in "${BENCH_PKT_RXS[@]}"; do
 		bench_run "$ns" "$BENCH_BIN/mnl_insert" "$FLOWS" "$FIRST"
@@ -64,33 +64,15 @@ measure_in()
 		TR[$name]=$t
 	done
 
-	# the same three attached on the veths, all hit by the same traffic in turns
+	# the same three attached on the veths, all hit by the same traffic in turns; their
+	# run times from bpf_stats into PROG
 	bench_pkt_start ctlua "${BENCH_PKT_RXS[0]}" "$CTLUA" bench/lua/pkt_ctlua.lua "$BENCH_PKT_RX_DEV" \
 		pass on || return
 	bench_pkt_start lookup "${BENCH_PKT_RXS[1]}" "$BENCH_BIN/pkt_attach" "$PROGS" pkt_lookup \
 		"$BENCH_PKT_RX_DEV" || return
 	bench_pkt_start empty "${BENCH_PKT_RXS[2]}" "$BENCH_BIN/pkt_attach" "$PROGS" pkt_empty \
 		"$BENCH_PKT_RX_DEV" || return
-	for i in 0 1 2; do
-		id=$(bench_pkt_prog_id "${BENCH_PKT_RXS[i]}" "$BENCH_PKT_RX_DEV")
-		[[ -n "$id" ]] || { FAIL_MSG="no TC program on ${CONTENDERS[i]}'s veth"; return 1; }
-		ids+=("$id")
-	done
-	# shellcheck disable=SC2046 # one word per interface and MAC
-	bench_run "$BENCH_PKT_TX" "$BENCH_BIN/pkt_bpfstats" "$(IFS=,; echo "${ids[*]}")" \
-		taskset -c "$CPU" "$BENCH_BIN/pkt_udpflood" "$PACKETS" "$FIRST" "$FLOWS" $(bench_pkt_targets)
-	((RC == 0)) || bench_failed "pkt_bpfstats with pkt_udpflood" || return
-	for i in 0 1 2; do
-		name=${CONTENDERS[i]}
-		line=$(awk -v id="${ids[i]}" '$1 == "bpf_stats" && $3 == id' <<<"$OUT")
-		t=$(bench_pkt_field "$line" run_time_ns)
-		cnt=$(bench_pkt_field "$line" run_cnt)
-		if [[ "$cnt" != "$PACKETS" ]]; then
-			FAIL_MSG="$name ran ${cnt:-?} times for $PACKETS packets: $OUT"
-			return 1
-		fi
-		VETH[$name]=$t
-	done
+	bench_pkt_prog_times "$PACKETS" "$FIRST" "$FLOWS" "$CPU" "0 1 2" "${CONTENDERS[@]}" || return
 
 	# every run was a hit: ctlua's own counters, the bare lookup's miss counter
 	bench_pkt_stop ctlua || { FAIL_MSG="ctlua failed: $(head -c 600 "$BENCH_TMP/ctlua.err")"; return 1; }
@@ -109,41 +91,27 @@ measure_in()
 			return 1
 		fi
 	done
-	for ns in "${BENCH_PKT_RXS[@]}"; do
-		bench_count_is "$ns" "$FLOWS" "after the packets" || return
-	done
+	bench_pkt_counts_are "after the packets" "$FLOWS" "$FLOWS" "$FLOWS"
 }
 
 # measure ROUND: one round in fresh namespaces, recorded; repeated once if it fails.
-declare -A TR=() VETH=()
+declare -A TR=() PROG=()
 measure()
 {
-	local round=$1 try name
+	local round=$1 name
 
-	for try in 1 2; do
-		bench_pkt_net 3
-		if measure_in "$round"; then
-			bench_pkt_stop_all
-			bench_pkt_del_net
-			for name in "${CONTENDERS[@]}"; do
-				record test-run "$name" "$round" "$REPEAT" "${TR[$name]}"
-				record veth "$name" "$round" "$PACKETS" "${VETH[$name]}"
-			done
-			DIFF_TR+=("$(awk -v c="${TR[ctlua]}" -v l="${TR[lookup]}" -v n="$REPEAT" 'BEGIN { print (c - l) / n }')")
-			DIFF_VETH+=("$(awk -v c="${VETH[ctlua]}" -v l="${VETH[lookup]}" -v n="$PACKETS" 'BEGIN { print (c - l) / n }')")
-			bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$REPEAT" -v p="$PACKETS" \
-				-v c="${TR[ctlua]}" -v l="${TR[lookup]}" -v e="${TR[empty]}" \
-				-v vc="${VETH[ctlua]}" -v vl="${VETH[lookup]}" -v ve="${VETH[empty]}" \
-				'BEGIN { printf "round %d/%d  ns/run  test-run: ctlua %.1f lookup %.1f empty %.1f   veth: ctlua %.1f lookup %.1f empty %.1f",
-					r, R, c / n, l / n, e / n, vc / p, vl / p, ve / p }')"
-			return 0
-		fi
-		bench_pkt_stop_all
-		bench_pkt_del_net
-		((try == 1)) || bench_die "round $round failed twice: $FAIL_MSG"
-		bench_record note "$ROW" "repeated once: round $round: $FAIL_MSG"
-		bench_progress "round $round failed; repeating it once"
+	bench_pkt_round $((3 * FLOWS)) 3 "$ROW" "round $round" measure_in "$round"
+	for name in "${CONTENDERS[@]}"; do
+		record test-run "$name" "$round" "$REPEAT" "${TR[$name]}"
+		record veth "$name" "$round" "$PACKETS" "${PROG[$name]}"
 	done
+	DIFF_TR+=("$(awk -v c="${TR[ctlua]}" -v l="${TR[lookup]}" -v n="$REPEAT" 'BEGIN { print (c - l) / n }')")
+	DIFF_VETH+=("$(awk -v c="${PROG[ctlua]}" -v l="${PROG[lookup]}" -v n="$PACKETS" 'BEGIN { print (c - l) / n }')")
+	bench_progress "$(awk -v r="$round" -v R="$ROUNDS" -v n="$REPEAT" -v p="$PACKETS" \
+		-v c="${TR[ctlua]}" -v l="${TR[lookup]}" -v e="${TR[empty]}" \
+		-v vc="${PROG[ctlua]}" -v vl="${PROG[lookup]}" -v ve="${PROG[empty]}" \
+		'BEGIN { printf "round %d/%d  ns/run  test-run: ctlua %.1f lookup %.1f empty %.1f   veth: ctlua %.1f lookup %.1f empty %.1f",
+			r, R, c / n, l / n, e / n, vc / p, vl / p, ve / p }')"
 }
 
 bench_ct_max_wait $((3 * FLOWS))
