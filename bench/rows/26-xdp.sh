@@ -1,5 +1,5 @@
 #!/bin/bash
-# 22-xdp.sh - row 2c: new flows at XDP against TC. The same policy as row 2's ctlua
+# 26-xdp.sh - row 2c: new flows at XDP against TC. The same policy as row 2's ctlua
 # (enforce, default "alloc", events off) at three hooks: the sender sends UDP packets,
 # each a new flow, over veth pairs to four receiving namespaces at once, taking turns
 # every 64 packets: ctlua attached with hook="xdp" (native, the veth driver's XDP),
@@ -7,7 +7,7 @@
 # and the fifth an XDP program that only passes (native), the baseline of veth's own
 # XDP path. Round by round in fresh namespaces, into an empty table.
 #
-#   bench/rows/22-xdp.sh [--quick]   (root; bench/run runs it for `make bench`)
+#   bench/rows/26-xdp.sh [--quick]   (root; bench/run runs it for `make bench`)
 #
 # BENCH_ROUNDS and BENCH_ENTRIES override the mode's defaults. See bench/README.md.
 cd "$(dirname "$0")/../.." || exit 1
