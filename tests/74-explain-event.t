@@ -63,10 +63,19 @@ assert(ct.attach("$IF_A"))
 print("ready") io.stdout:flush()
 for _ = 1, 50 do if n >= 2 then break end ct.poll(100) end
 EOF
-ctlua_start "$NS_A" 30 "$SCRIPT"
-wait_line "$CTLUA_OUT" ready 10
-udp_send "$NS_B" "$ADDR_A" 5355 40002 rule-alloc
-ctlua_finish
+# send_to PORT SPORT...: run $SCRIPT in A, and send one datagram from B to A:PORT from each SPORT
+send_to()
+{
+	local port=$1 sport
+	shift
+	ctlua_start "$NS_A" 30 "$SCRIPT"
+	wait_line "$CTLUA_OUT" ready 10
+	for sport in "$@"; do
+		udp_send "$NS_B" "$ADDR_A" "$port" "$sport" "packet-$sport"
+	done
+	ctlua_finish
+}
+send_to 5355 40002
 is "$RC" 0 "the packet script runs" || show_ctlua
 miss=$(sed -n '/^EVENT	miss/,/^EVENT/p' <<<"$OUT")
 like "$miss" "^EVENT	miss	nil
@@ -99,11 +108,7 @@ assert(ct.attach("$IF_A"))
 print("ready") io.stdout:flush()
 for _ = 1, 50 do if n >= 2 then break end ct.poll(100) end
 EOF
-ctlua_start "$NS_A" 30 "$SCRIPT"
-wait_line "$CTLUA_OUT" ready 10
-udp_send "$NS_B" "$ADDR_A" 5356 40003 in-burst
-udp_send "$NS_B" "$ADDR_A" 5356 40004 over-limit
-ctlua_finish
+send_to 5356 40003 40004	# the first within the burst, the second over the limit
 is "$RC" 0 "the limit script runs" || show_ctlua
 like "$OUT" "EVENT	miss	drop
 miss: udp $ADDR_B:40004 → $ADDR_A:5356 on $IF_A ingress
