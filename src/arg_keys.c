@@ -23,7 +23,6 @@ const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "sport", 
 /* a rule's limit; "id": what ct.rules() shows, ignored */
 const char *const ctl_keys_limit[] = { "rate", "burst", "per", "over", "name", "id", NULL };
 const char *const ctl_keys_limit_change[] = { "rate", "burst", "over", NULL };
-const char *const ctl_keys_answer[] = { "action", OPTS_KEYS, XLAT_KEYS, NULL };
 /* the default: its opts may carry a rate limit, as a rule's do */
 const char *const ctl_keys_default[] = { OPTS_KEYS, XLAT_KEYS, "limit", NULL };
 const char *const ctl_keys_policy_default[] = { "action", OPTS_KEYS, XLAT_KEYS, "limit", NULL };
@@ -87,6 +86,10 @@ const char *const *ctl_arg_keys(const char *func, int arg, const char *field)
 				return ctl_keys_nat;
 			if (!strcmp(field, "limit"))
 				return ctl_keys_limit;
+			if (!strcmp(field, "default") && keys == ctl_keys_policy)
+				return ctl_keys_policy_default;
+			if (!strcmp(field, "rules") && keys == ctl_keys_policy)
+				return ctl_keys_rule;	/* each item of the list: rules = {{ */
 		}
 	return NULL;
 }

@@ -14,7 +14,6 @@ extern const char *const ctl_keys_limit[];	/* a rule's limit = {...} */
 extern const char *const ctl_keys_default[];	/* ct.default's opts, limit too */
 extern const char *const ctl_keys_policy_default[];	/* ct.policy's default = {...} */
 extern const char *const ctl_keys_limit_change[];	/* ct.limit(id, {...}) */
-extern const char *const ctl_keys_answer[];	/* ct.policy's default: action and opts */
 extern const char *const ctl_keys_policy[];	/* ct.policy{...} */
 extern const char *const ctl_keys_config[];	/* ct.config{...} */
 extern const char *const ctl_keys_attach[];	/* ct.attach(ifname, {...}) */
@@ -29,8 +28,8 @@ extern const char *const ctl_keys_delete[];	/* ct.delete(tuple, {...}) */
 
 /*
  * The fields the table argument @arg (from 1) of the function @func ("ct.alloc") takes,
- * or, with @field, the fields of its nested table @field ("zone"); NULL when there is
- * no such table.
+ * or, with @field, the fields of its nested table @field ("zone"; for ct.policy's
+ * "rules", those of each rule of the list); NULL when there is no such table.
  */
 const char *const *ctl_arg_keys(const char *func, int arg, const char *field);
 

@@ -311,6 +311,27 @@ static void alloc_steps(struct text *t, int *n, const struct ctlua_event *e,
 	step(t, n, "bpf_ct_release", "the reference the insert returned is dropped");
 }
 
+/* The deciding rule has a limit, and the event's action is not the rule's: its over action. */
+static bool limited(const struct ctlua_event *e, const struct ctl_event_why *w)
+{
+	return e->rule_id && w->verdict && w->verdict->limit && e->action != w->verdict->action;
+}
+
+/* What the limit did to the flow: its over action applied, the rule's opts did not. */
+static void limit_line(struct text *t, const struct ctlua_event *e, const struct ctl_event_why *w)
+{
+	static const char *const actions[] = { "pass", "alloc", "drop" };
+	const struct ctlua_limit *l = w->limit;
+	char name[48] = "";
+
+	if (l && l->name[0])
+		snprintf(name, sizeof(name), " '%.31s'", l->name);
+	add(t, "over the limit: rule %u's action is %s, but the flow was over its rate limit "
+	    "(slot %u%s, over \"%s\"): the limit's over action applied, so none of the rule's "
+	    "opts ran\n", e->rule_id, actions[w->verdict->action % 3], w->verdict->limit, name,
+	    actions[(l ? l->over : e->action) % 3]);
+}
+
 char *ctl_explain_event(const struct ctlua_event *e, const struct ctl_event_why *w, char *buf,
 			size_t len)
 {
@@ -337,6 +358,8 @@ char *ctl_explain_event(const struct ctlua_event *e, const struct ctl_event_why 
 	else
 		add(&t, "decided: %s, by a per-flow verdict (an earlier callback's answer or "
 		    "ct.verdict) or, with none and no rule matching, by the default\n", action);
+	if (!request && limited(e, w))
+		limit_line(&t, e, w);
 	if (w->xdp)
 		add(&t, "at XDP: ctlua_xdp ran it, calling bpf_xdp_ct_lookup and bpf_xdp_ct_alloc "
 		    "where the names below say bpf_skb_; a drop is XDP_DROP\n");

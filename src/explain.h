@@ -59,6 +59,7 @@ struct ctl_features;
 struct ctl_event_why {
 	const char *ifname;
 	const struct ctlua_verdict *verdict;	/* the deciding rule's, as it is now */
+	const struct ctlua_limit *limit;	/* its limit's spec, if it has one (or NULL) */
 	const struct ctl_features *feat;	/* the running kernel's (probe.h) */
 	bool xdp;				/* it came from an XDP link of this ctlua */
 };

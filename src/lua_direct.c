@@ -14,6 +14,7 @@
 #include "names.h"
 #include "lua_ct.h"
 #include "probe.h"
+#include "ratelimit.h"
 
 /* The one-line explanation of a kfunc's errno, or libc's text for any other. */
 static const char *brief(int err)
@@ -27,8 +28,10 @@ static const char *brief(int err)
 static int explain_event(lua_State *L, const struct ctlua_event *e)
 {
 	struct ctl_state *s = ctl_state(L);
-	struct ctl_event_why w = { NULL, NULL, NULL, false };
+	struct ctl_event_why w = { NULL, NULL, NULL, NULL, false };
 	struct ctl_features feat;
+	struct ctlua_limit lim;
+	struct ctl_limit_map m;
 	char buf[4096];
 	int pos;
 
@@ -36,6 +39,11 @@ static int explain_event(lua_State *L, const struct ctlua_event *e)
 	w.ifname = lua_tostring(L, -1);
 	if (e->rule_id && (pos = ctl_rules_find(&s->rules, e->rule_id)) >= 0)
 		w.verdict = &s->rules.e[pos].rule.verdict;
+	if (w.verdict && w.verdict->limit && s->dp && !ctl_limit_map_open(s->dp, &m)) {
+		lim = m.slot[w.verdict->limit & (CTLUA_MAX_LIMITS - 1)];
+		ctl_limit_map_close(&m);
+		w.limit = &lim;
+	}
 	for (const struct ctl_link *l = s->links; l && e->dir == CTLUA_DIR_INGRESS; l = l->next)
 		if (l->hook == CTL_HOOK_XDP && l->tc.ifindex == (int)e->ifindex)
 			w.xdp = true;	/* this ctlua's XDP link on its interface */

@@ -20,6 +20,7 @@
 #include "explain.h"
 #include "names.h"
 #include "tc.h"
+#include "xdp.h"
 #include "repl.h"
 
 static lua_State *complete_L;
@@ -143,6 +144,9 @@ static void push_path(lua_State *L, const char *path, size_t len)
 	}
 }
 
+/* a rate limit's over actions (lua_limit.c) */
+static const char *const over_names[] = { "drop", "pass", NULL };
+
 /* The names a function takes as an option string (for its opts field @field, if any). */
 static void cand_add_options(const char *func, const char *field, const char *text)
 {
@@ -161,6 +165,12 @@ static void cand_add_options(const char *func, const char *field, const char *te
 		cand_add_list(ctl_dir_names, text);
 	} else if (!strcmp(func, "ct.attach") && !strcmp(field, "orphans")) {
 		cand_add_list(ctl_orphans_names, text);
+	} else if (!strcmp(func, "ct.attach") && !strcmp(field, "hook")) {
+		cand_add_list(ctl_hook_names, text);
+	} else if (!strcmp(func, "ct.attach") && !strcmp(field, "xdp_mode")) {
+		cand_add_list(ctl_xdp_mode_names, text);
+	} else if (!strcmp(field, "over")) {	/* a limit's over action */
+		cand_add_list(over_names, text);
 	} else if (!strcmp(field, "status")) {	/* status = {"fix -> the bits BPF can set */
 		cand_add_list(ctl_status_names, text);
 	} else if (!strcmp(field, "action")) {
@@ -248,6 +258,16 @@ static bool table_context(const char *line, int start, char *func, size_t fsize,
 		return false;
 	for (i = b - 1; i >= 0 && line[i] == ' '; i--)
 		;
+	if (i >= 0 && (line[i] == '{' || line[i] == ',')) {	/* an item of a list: f = {{ */
+		int l = open_brace(line, i + 1), k = l - 1;
+
+		while (k >= 0 && line[k] == ' ')
+			k--;
+		if (l >= 0 && k >= 0 && line[k] == '=') {
+			b = l;
+			i = k;
+		}
+	}
 	if (i >= 0 && line[i] == '=') {		/* a nested table: field = { */
 		name_before(line, i, field, ksize);
 		if ((b = open_brace(line, i)) < 0)

@@ -61,6 +61,30 @@ pty_type 'ct.rule{action = "al'
 pty_key Tab
 pty_wait 'action = "alloc'; ok $? 'action = "al<Tab> completes the action'
 pty_key C-u
+pty_type 'ct.attach("lo", {hook = "x'
+pty_key Tab
+pty_wait 'hook = "xdp'; ok $? 'hook = "x<Tab> completes the hook'
+pty_key C-u
+pty_type 'ct.attach("lo", {hook = "xdp", xdp_mode = "gen'
+pty_key Tab
+pty_wait 'xdp_mode = "generic'; ok $? 'xdp_mode = "gen<Tab> completes the XDP mode'
+pty_key C-u
+pty_type 'ct.rule{action = "alloc", limit = {ov'
+pty_key Tab
+pty_wait 'limit = \{over =$'; ok $? "a rule's limit's keys complete (limit = {over = )"
+pty_key C-u
+pty_type 'ct.rule{action = "alloc", limit = {over = "pa'
+pty_key Tab
+pty_wait 'over = "pass'; ok $? 'over = "pa<Tab> completes the over action'
+pty_key C-u
+pty_type 'ct.policy{rules = {{proto = "udp"}, {dp'
+pty_key Tab
+pty_wait '\{dport =$'; ok $? "ct.policy's rules complete a rule's keys"
+pty_key C-u
+pty_type 'ct.policy{default = {li'
+pty_key Tab
+pty_wait 'default = \{limit =$'; ok $? "ct.policy's default completes its keys"
+pty_key C-u
 
 # --- _ and iterators ---------------------------------------------------------------------------
 run '6 * 7'

@@ -63,10 +63,19 @@ assert(ct.attach("$IF_A"))
 print("ready") io.stdout:flush()
 for _ = 1, 50 do if n >= 2 then break end ct.poll(100) end
 EOF
-ctlua_start "$NS_A" 30 "$SCRIPT"
-wait_line "$CTLUA_OUT" ready 10
-udp_send "$NS_B" "$ADDR_A" 5355 40002 rule-alloc
-ctlua_finish
+# send_to PORT SPORT...: run $SCRIPT in A, and send one datagram from B to A:PORT from each SPORT
+send_to()
+{
+	local port=$1 sport
+	shift
+	ctlua_start "$NS_A" 30 "$SCRIPT"
+	wait_line "$CTLUA_OUT" ready 10
+	for sport in "$@"; do
+		udp_send "$NS_B" "$ADDR_A" "$port" "$sport" "packet-$sport"
+	done
+	ctlua_finish
+}
+send_to 5355 40002
 is "$RC" 0 "the packet script runs" || show_ctlua
 miss=$(sed -n '/^EVENT	miss/,/^EVENT/p' <<<"$OUT")
 like "$miss" "^EVENT	miss	nil
@@ -85,5 +94,27 @@ like "$alloc" "  1\\. bpf_skb_ct_lookup: no entry \\(ENOENT\\): the flow is new,
 	diag_text "$alloc"
 like "$alloc" "the packet path passes opts of 12 bytes, which every kernel from 6\\.0 takes" \
 	"  and the packet path's opts size"
+
+# --- a miss over the rule's rate limit: the over action, not the rule's ---------------------
+cat >"$SCRIPT" <<EOF
+ct.rule{proto = "udp", dport = 5356, action = "alloc", mark = 16,
+	limit = {rate = 0.001, burst = 1, over = "drop", name = "tight"}}
+local n = 0
+ct.on("miss", function(ev)
+	n = n + 1
+	if ev.action == "drop" then print("EVENT", ev.kind, ev.action) print(ct.explain(ev)) end
+end)
+assert(ct.attach("$IF_A"))
+print("ready") io.stdout:flush()
+for _ = 1, 50 do if n >= 2 then break end ct.poll(100) end
+EOF
+send_to 5356 40003 40004	# the first within the burst, the second over the limit
+is "$RC" 0 "the limit script runs" || show_ctlua
+like "$OUT" "EVENT	miss	drop
+miss: udp $ADDR_B:40004 → $ADDR_A:5356 on $IF_A ingress
+decided: drop, by rule 1 .*
+over the limit: rule 1's action is alloc, but the flow was over its rate limit \\(slot [0-9]+ 'tight', over \"drop\"\\): the limit's over action applied, so none of the rule's opts ran" \
+	"a limited miss: the limit's over action, named, and not the rule's alloc" || diag_text "$OUT"
+unlike "$OUT" "bpf_skb_ct_alloc: ok" "  and no allocation steps with the rule's opts"
 
 done_testing

@@ -147,4 +147,38 @@ printf 'error("broken policy")\n' >broken.lua
 replay cb.jsonl broken.lua
 is "$RC:$ERR" "1:ctlua: broken.lua:1: broken policy" "a policy whose top level fails: exit 1"
 
+# --- rate limits: a dry run keeps no buckets, so a miss over a limit is taken as recorded ------
+cat >lim.lua <<'EOF'
+ct.mode("enforce")
+ct.policy{rules = {{proto = "udp", dport = 54, action = "alloc"},
+		   {proto = "udp", dport = 55, action = "drop", limit = {rate = 1, over = "pass"}}}}
+ct.rule{proto = "udp", dport = 53, action = "alloc", limit = {rate = 1, burst = 1}}
+ct.default("alloc", {limit = {rate = 5, over = "pass"}})
+print(pcall(ct.rule, {action = "alloc", limit = {rate = 0}}))
+ct.on("drop", function(ev) print("drop callback", ev.sport) end)
+EOF
+{ echo "$HDR"; ev 1000 55 miss pass ',"rule":2'; ev 1001 55 miss drop ',"rule":2'
+  ev 1002 54 miss drop ',"rule":1'; ev 1006 53 miss drop ',"rule":3'
+  ev 1006 53 drop drop ',"rule":3'; ev 1003 9 miss pass; ev 1005 9 miss drop; } >lim.jsonl
+replay lim.jsonl lim.lua
+is "$RC" 0 "a policy with limits replays"
+like "$OUT" "^false	bad argument #1 to 'ct.rule' \\(field 'limit': field 'rate': expected a number of new flows a second from 0.001 to 1e9, got 0\\)" \
+	"  a bad limit is still refused, named ct.rule"
+like "$OUT" "lim.jsonl:2: miss udp 198.18.0.2:1000 → 198.18.0.1:55 eth0 ingress: drop \\(rule 2\\), over its rate limit: pass as recorded \\(the kernel's buckets are not replayed\\)
+lim.jsonl:3: miss udp 198.18.0.2:1001 → 198.18.0.1:55 eth0 ingress: drop \\(rule 2\\)
+lim.jsonl:4: miss udp 198.18.0.2:1002 → 198.18.0.1:54 eth0 ingress: alloc \\(rule 1\\) \\[recorded: drop \\(rule 1\\)\\]
+lim.jsonl:5: miss udp 198.18.0.2:1006 → 198.18.0.1:53 eth0 ingress: alloc \\(rule 3\\), over its rate limit: drop as recorded \\(the kernel's buckets are not replayed\\)
+drop callback	1006
+lim.jsonl:6: drop udp 198.18.0.2:1006 → 198.18.0.1:53 eth0 ingress: delivered; callback: none
+lim.jsonl:7: miss udp 198.18.0.2:1003 → 198.18.0.1:9 eth0 ingress: alloc \\(default\\), over its rate limit: pass as recorded \\(the kernel's buckets are not replayed\\)
+lim.jsonl:8: miss udp 198.18.0.2:1005 → 198.18.0.1:9 eth0 ingress: alloc \\(default\\) \\[recorded: drop\\]" \
+	"  a miss that got its limit's over action is no difference, and its drop is delivered; other actions still differ" ||
+	diag_text "$OUT"
+like "$OUT" ", 3 over a rate limit as recorded \\(not compared\\), 1 delivered, 0 skipped; callbacks 1 run, 0 failed; 2 differ from the recording;" \
+	"  the summary counts them apart"
+printf 'ct.rule(5)\n' >badrule.lua
+replay lim.jsonl badrule.lua
+is "$RC:$ERR" "1:ctlua: badrule.lua:1: bad argument #1 to 'ct.rule' (table expected, got number)" \
+	"  ct.rule's errors keep the policy's position"
+
 done_testing
