@@ -20,6 +20,7 @@
 #include "ctlua.skel.h"
 #include "pin.h"
 #include "probe.h"
+#include "ratelimit.h"
 #include "rule_class.h"
 #include "rule_counts.h"
 
@@ -534,10 +535,22 @@ static int write_slot(struct ctl_dp *dp, __u32 idle)
 /* Each rule's counts to its position in @p, in the idle slot (rule_counts.h). */
 static int carry_counts(struct ctl_dp *dp, __u32 live, const struct ctl_dp_policy *p)
 {
-	const struct ctl_counts_policy old = { dp->rules, dp->nrules, &dp->head.dflt };
-	const struct ctl_counts_policy new = { p->rules, p->nrules, &p->dflt };
+	struct ctl_limit_map m = { 0 };
+	int err;
 
-	return ctl_counts_carry(dp->counts, live, &old, &new);
+	/*
+	 * the old and the new policy's limits are both taken: compared by their specs (if
+	 * the specs cannot be mapped, by slot, and a limited rule starts at 0)
+	 */
+	if (ctl_limit_map_open(dp, &m))
+		m.slot = NULL;
+	err = ctl_counts_carry(dp->counts, live,
+			       &(struct ctl_counts_policy){ dp->rules, dp->nrules,
+							     &dp->head.dflt, m.slot },
+			       &(struct ctl_counts_policy){ p->rules, p->nrules, &p->dflt,
+							     m.slot });
+	ctl_limit_map_close(&m);
+	return err;
 }
 
 int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
