@@ -107,10 +107,13 @@ static struct ctlua_rule_table *map_slot(struct ctl_dp *dp, __u32 slot, size_t b
 /*
  * The host's copy of what the pinned maps hold, reused: the config, and the live
  * slot's policy and rules, which stay in force until the host changes them. Which
- * rules the idle slot holds is not known, so the next change writes them.
+ * rules the idle slot holds is not known, so the next change writes them. The rate
+ * limit slots the live policy does not use are freed (ctl_limit_adopt).
  */
 static int read_pinned(struct ctl_dp *dp)
 {
+	struct ctl_limit_map m;
+	struct ctl_dp_policy p;
 	struct ctlua_rule_table *t;
 	__u32 zero = 0, live;
 	size_t len;
@@ -143,6 +146,12 @@ static int read_pinned(struct ctl_dp *dp)
 	dp->slot_gen[!live] = 0;
 	dp->retired = true;	/* a program may have read the idle slot a moment ago */
 	ctl_counts_idle_unknown(dp->counts);
+	/* the limit slots a killed process took for a policy never live are no one's */
+	if (!ctl_limit_map_open(dp, &m)) {
+		ctl_dp_policy(dp, &p);
+		ctl_limit_adopt(&m, &p);
+		ctl_limit_map_close(&m);
+	}
 	return 0;
 }
 
