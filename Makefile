@@ -380,7 +380,7 @@ $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 # The datapath's objects, with what they call (pinning, and the log pin.c reports to).
-DP_OBJ := $(addprefix $(BUILD)/,datapath.o rule_counts.o probe.o rule_class.o pin.o log.o json.o fields.o explain.o \
+DP_OBJ := $(addprefix $(BUILD)/,datapath.o rule_counts.o ratelimit.o probe.o rule_class.o pin.o log.o json.o fields.o explain.o \
 	  names.o addr.o)
 
 # The bare C baseline links ctlua's own datapath objects, so it runs the same code.

@@ -20,6 +20,7 @@
 #include "ctlua.skel.h"
 #include "pin.h"
 #include "probe.h"
+#include "ratelimit.h"
 #include "rule_class.h"
 #include "rule_counts.h"
 
@@ -140,10 +141,13 @@ static int open_and_load(struct ctl_dp *dp, const struct ctl_dp_opts *opts, char
 /*
  * The host's copy of what the pinned maps hold, reused: the config, and the live
  * slot's policy and rules, which stay in force until the host changes them. Which
- * rules the idle slot holds is not known, so the next change writes them.
+ * rules the idle slot holds is not known, so the next change writes them. The rate
+ * limit slots the live policy does not use are freed (ctl_limit_adopt).
  */
 static int read_pinned(struct ctl_dp *dp)
 {
+	struct ctl_limit_map m;
+	struct ctl_dp_policy p;
 	struct ctlua_rule_table *t;
 	__u32 zero = 0, live;
 	size_t len;
@@ -176,6 +180,12 @@ static int read_pinned(struct ctl_dp *dp)
 	dp->slot_gen[!live] = 0;
 	dp->retired = true;	/* a program may have read the idle slot a moment ago */
 	ctl_counts_idle_unknown(dp->counts);
+	/* the limit slots a killed process took for a policy never live are no one's */
+	if (!ctl_limit_map_open(dp, &m)) {
+		ctl_dp_policy(dp, &p);
+		ctl_limit_adopt(&m, &p);
+		ctl_limit_map_close(&m);
+	}
 	return 0;
 }
 
@@ -622,10 +632,22 @@ static int write_slot(struct ctl_dp *dp, __u32 idle)
 /* Each rule's counts to its position in @p, in the idle slot (rule_counts.h). */
 static int carry_counts(struct ctl_dp *dp, __u32 live, const struct ctl_dp_policy *p)
 {
-	const struct ctl_counts_policy old = { dp->rules, dp->nrules, &dp->head.dflt };
-	const struct ctl_counts_policy new = { p->rules, p->nrules, &p->dflt };
+	struct ctl_limit_map m = { 0 };
+	int err;
 
-	return ctl_counts_carry(dp->counts, live, &old, &new);
+	/*
+	 * the old and the new policy's limits are both taken: compared by their specs (if
+	 * the specs cannot be mapped, by slot, and a limited rule starts at 0)
+	 */
+	if (ctl_limit_map_open(dp, &m))
+		m.slot = NULL;
+	err = ctl_counts_carry(dp->counts, live,
+			       &(struct ctl_counts_policy){ dp->rules, dp->nrules,
+							     &dp->head.dflt, m.slot },
+			       &(struct ctl_counts_policy){ p->rules, p->nrules, &p->dflt,
+							     m.slot });
+	ctl_limit_map_close(&m);
+	return err;
 }
 
 int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)

@@ -563,6 +563,9 @@ static int l_policy(lua_State *L)
 		}
 		ctl_rules_copy(&s->rules, t);
 	}
+	/* staged: the replaced rules' and default's slots are no one's now (none was live) */
+	if (t || set_dflt)
+		ctl_limits_reap(s);
 	return 1;
 }
 

@@ -241,3 +241,11 @@ void ctl_limit_sweep(struct ctl_limit_map *m, const struct ctl_dp_policy *live)
 			ctl_limit_free(m, i);
 	}
 }
+
+void ctl_limit_adopt(struct ctl_limit_map *m, const struct ctl_dp_policy *live)
+{
+	ctl_limit_sweep(m, live);
+	for (unsigned int i = 1; i < CTLUA_MAX_LIMITS; i++)
+		if ((m->slot[i].flags & (CTLUA_LIMIT_USED | CTLUA_LIMIT_LIVE)) == CTLUA_LIMIT_USED)
+			ctl_limit_free(m, i);
+}

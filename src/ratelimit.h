@@ -67,5 +67,12 @@ int ctl_limit_count(const struct ctl_limit_map *m, unsigned int idx,
  * policy's) are left alone.
  */
 void ctl_limit_sweep(struct ctl_limit_map *m, const struct ctl_dp_policy *live);
+/*
+ * Pinned maps reused, @live the policy pinned in force: its slots are marked live and
+ * every other slot is freed. Only when no other process uses the maps (the pin
+ * directory is locked): a process killed while a staged policy held slots left them
+ * taken, and no later process owns them.
+ */
+void ctl_limit_adopt(struct ctl_limit_map *m, const struct ctl_dp_policy *live);
 
 #endif

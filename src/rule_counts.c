@@ -195,33 +195,83 @@ static void add_late(const struct ctl_counts *c, unsigned int n, struct ctlua_co
 	}
 }
 
-/* A rule as "the same rule" compares it: without its id. */
+/* What of a limit slot's spec makes it the same limit: what the user gave but its name. */
+struct limit_key {
+	__u64 rate_milli;	/* 0: no limit */
+	__u32 burst;
+	__u8 per, over, pad[2];
+	__be32 mask4[4], mask6[4];
+};
+
+/* The key of slot @slot of @limits (all zero for slot 0); with no @limits, the slot. */
+static void limit_key(const struct ctlua_limit *limits, __u16 slot, struct limit_key *k)
+{
+	const struct ctlua_limit *l;
+
+	memset(k, 0, sizeof(*k));
+	if (!slot)
+		return;
+	if (!limits) {
+		k->rate_milli = slot;
+		return;
+	}
+	l = &limits[slot & (CTLUA_MAX_LIMITS - 1)];
+	k->rate_milli = l->rate_milli;
+	k->burst = l->burst;
+	k->per = l->per;
+	k->over = l->over;
+	memcpy(k->mask4, l->mask4, sizeof(k->mask4));
+	memcpy(k->mask6, l->mask6, sizeof(k->mask6));
+}
+
+/* Whether slot @a of @la and slot @b of @lb are the same limit (or both none). */
+static bool limit_same(const struct ctlua_limit *la, __u16 a, const struct ctlua_limit *lb,
+		       __u16 b)
+{
+	struct limit_key ka, kb;
+
+	limit_key(la, a, &ka);
+	limit_key(lb, b, &kb);
+	return !memcmp(&ka, &kb, sizeof(ka));
+}
+
+/* A rule as "the same rule" compares it: without its id, its limit apart (limit_same). */
 static void rule_key(const struct ctlua_rule *r, struct ctlua_rule *k)
 {
 	*k = *r;
 	k->id = 0;
 	k->verdict.rule_id = 0;
+	k->verdict.limit = 0;
 }
 
-static bool rule_same(const struct ctlua_rule *a, const struct ctlua_rule *b)
+static bool rule_same(const struct ctlua_rule *a, const struct ctlua_limit *la,
+		      const struct ctlua_rule *b, const struct ctlua_limit *lb)
 {
 	struct ctlua_rule x, y;
 
 	rule_key(a, &x);
 	rule_key(b, &y);
-	return !memcmp(&x, &y, sizeof(x));
+	return !memcmp(&x, &y, sizeof(x)) &&
+	       limit_same(la, a->verdict.limit, lb, b->verdict.limit);
 }
 
-static __u64 rule_hash(const struct ctlua_rule *r)
+static __u64 fnv(__u64 h, const void *data, size_t len)
 {
-	struct ctlua_rule k;
-	const unsigned char *p = (const unsigned char *)&k;
-	__u64 h = 0xcbf29ce484222325ull;
+	const unsigned char *p = data;
 
-	rule_key(r, &k);
-	for (size_t i = 0; i < sizeof(k); i++)
+	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * 0x100000001b3ull;
 	return h;
+}
+
+static __u64 rule_hash(const struct ctlua_rule *r, const struct ctlua_limit *limits)
+{
+	struct ctlua_rule k;
+	struct limit_key lk;
+
+	rule_key(r, &k);
+	limit_key(limits, r->verdict.limit, &lk);
+	return fnv(fnv(0xcbf29ce484222325ull, &k, sizeof(k)), &lk, sizeof(lk));
 }
 
 int ctl_counts_match(const struct ctl_counts_policy *old, const struct ctl_counts_policy *new,
@@ -234,7 +284,8 @@ int ctl_counts_match(const struct ctl_counts_policy *old, const struct ctl_count
 	if (old->n == new->n) {		/* the rules stay (a mode or default change) */
 		unsigned int k = 0;
 
-		while (k < new->n && rule_same(&old->rules[k], &new->rules[k]))
+		while (k < new->n &&
+		       rule_same(&old->rules[k], old->limits, &new->rules[k], new->limits))
 			k++;
 		if (k == new->n) {
 			for (k = 0; k < new->n; k++)
@@ -254,20 +305,21 @@ int ctl_counts_match(const struct ctl_counts_policy *old, const struct ctl_count
 	}
 	/* linear probing, filled in order: equal rules are met in their order */
 	for (unsigned int i = 0; i < old->n; i++) {
-		unsigned int h = (unsigned int)rule_hash(&old->rules[i]) & mask;
+		unsigned int h = (unsigned int)rule_hash(&old->rules[i], old->limits) & mask;
 
 		while (slot[h])
 			h = (h + 1) & mask;
 		slot[h] = i + 1;
 	}
 	for (unsigned int k = 0; k < new->n; k++) {
-		unsigned int h = (unsigned int)rule_hash(&new->rules[k]) & mask;
+		unsigned int h = (unsigned int)rule_hash(&new->rules[k], new->limits) & mask;
 
 		from[k] = -1;
 		for (; slot[h]; h = (h + 1) & mask) {
 			unsigned int i = slot[h] - 1;
 
-			if (!used[i] && rule_same(&old->rules[i], &new->rules[k])) {
+			if (!used[i] && rule_same(&old->rules[i], old->limits, &new->rules[k],
+						  new->limits)) {
 				used[i] = true;
 				from[k] = (int)i;
 				break;
@@ -277,6 +329,16 @@ int ctl_counts_match(const struct ctl_counts_policy *old, const struct ctl_count
 	free(slot);
 	free(used);
 	return 0;
+}
+
+/* Whether @old's default and @new's are the same: the same verdict, the limit by spec. */
+static bool dflt_same(const struct ctl_counts_policy *old, const struct ctl_counts_policy *new)
+{
+	struct ctlua_verdict x = *old->dflt, y = *new->dflt;
+
+	x.limit = y.limit = 0;
+	return !memcmp(&x, &y, sizeof(x)) &&
+	       limit_same(old->limits, old->dflt->limit, new->limits, new->dflt->limit);
 }
 
 int ctl_counts_carry(struct ctl_counts *c, __u32 live, const struct ctl_counts_policy *old,
@@ -295,7 +357,7 @@ int ctl_counts_carry(struct ctl_counts *c, __u32 live, const struct ctl_counts_p
 	if ((err = read_slot(c, live, old->n, cur)) ||
 	    (err = ctl_counts_match(old, new, c->next_from)))
 		return err;
-	c->next_from[D] = memcmp(old->dflt, new->dflt, sizeof(*new->dflt)) ? -1 : D;
+	c->next_from[D] = dflt_same(old, new) ? D : -1;
 	for (unsigned int k = 0; k <= nw; k++) {
 		unsigned int at = k < nw ? k : D;
 		int m = k < new->n || at == D ? c->next_from[at] : -1;

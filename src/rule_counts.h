@@ -32,14 +32,20 @@ struct ctl_counts_policy {
 	const struct ctlua_rule *rules;
 	unsigned int n;
 	const struct ctlua_verdict *dflt;
+	/*
+	 * The rate limits' specs by slot (ratelimit.h), so that a verdict's limit compares
+	 * by its rate, burst, per and over and not by its slot, which a rule given again
+	 * takes anew; NULL: compared by slot.
+	 */
+	const struct ctlua_limit *limits;
 };
 
 /*
  * Before a switch from the live policy @old (in slot @live) to @new (in the other, which
  * no packet may be reading: after the switch's grace period): set the idle slot's
  * counters so that each rule of @new that is also in @old (the same struct ctlua_rule
- * but for its id) starts with the counts it has now, the others, and the default
- * unless it is unchanged, at 0. Then call ctl_counts_switched with whether the switch
+ * but for its id, and its limit's slot compared by spec) starts with the counts it has
+ * now, the others, and the default unless it is unchanged (the same way), at 0. Then call ctl_counts_switched with whether the switch
  * was made.
  */
 int ctl_counts_carry(struct ctl_counts *c, __u32 live, const struct ctl_counts_policy *old,
@@ -48,7 +54,7 @@ void ctl_counts_switched(struct ctl_counts *c, bool done);
 
 /*
  * For each rule k of @new, the position of the same rule in @old (the same struct
- * ctlua_rule but for its id) into @from[k], or -1: the i-th of several equal rules in
+ * ctlua_rule but for its id, its limit by spec) into @from[k], or -1: the i-th of several equal rules in
  * @new is the i-th of them in @old. Linear in the rules' number; -ENOMEM.
  */
 int ctl_counts_match(const struct ctl_counts_policy *old, const struct ctl_counts_policy *new,

@@ -4,7 +4,8 @@
 # pinned maps (real packets still follow its rules), and the next start adopts it in one
 # step; a fail-open stop leaves no filter and keeps the pins; pins whose layout differs
 # (another value size, a wrong signature, another --verdicts) are discarded with one
-# message, never used; the refusals name why.
+# message, never used; the refusals name why; the limit slots of a reload killed
+# before its commit are freed at the next start.
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
@@ -263,5 +264,36 @@ is "$(nbpf)" 1 "one filter left on $IF_A"
 prun --pin "$PIN" --orphans=remove -e "local l = assert(ct.attach('$IF_A')) assert(l:detach())"
 is "$RC" 0 "which a later ctlua removes" || diag "$ERR"
 ip -n "$NS_A" link del pin-x
+
+# --- limit slots a killed reload took are freed at the next start -----------------------
+# generation 1 goes live with one limit; the reload takes two more while staged and is
+# killed before its commit: the next ctlua on the pins keeps the live one, frees the rest
+cat >"$TMP/lim.lua" <<'EOF_LUA'
+ct.rule{proto = "udp", dport = 53, action = "alloc", limit = {rate = 5, name = "live"}}
+ct.timer(100, function() print("LIVE") io.stdout:flush() end)
+EOF_LUA
+nsenter --net="/run/netns/$NS_A" timeout -k 2 30 "$CTLUA" run --pin "$PIN" "$TMP/lim.lua" \
+	>"$TMP/lim.out" 2>"$TMP/lim.err" </dev/null &
+LIM_JOB=$!
+wait_line "$TMP/lim.out" '^LIVE' 10
+ok $? "a pinned policy with a limit goes live" || diag "$(cat "$TMP/lim.err")"
+cat >"$TMP/lim.lua" <<'EOF_LUA'
+ct.rule{proto = "udp", dport = 53, action = "alloc", limit = {rate = 6, name = "staged"}}
+ct.default("alloc", {limit = {rate = 7, name = "staged"}})
+print("STAGED") io.stdout:flush()
+os.execute("sleep 20")
+EOF_LUA
+lim_pid=$(pgrep -P "$LIM_JOB" -x ctlua)
+kill -HUP "$lim_pid"
+wait_line "$TMP/lim.out" '^STAGED' 10
+ok $? "the reload takes its limits while staged" || diag "$(cat "$TMP/lim.err")"
+kill -KILL "$lim_pid"
+{ wait "$LIM_JOB"; } 2>/dev/null
+prun --pin "$PIN" --orphans=remove -e "local t = {}
+for _, l in ipairs(ct.limits()) do t[#t + 1] = l.name .. (l.live and '+' or '-') end
+print(#ct.limits(), table.concat(t, ' '))"
+is "$RC $OUT" $'0 1\tlive+' \
+	"the next start on the pins frees the killed reload's slots and keeps the live policy's" ||
+	diag "$ERR"
 
 done_testing

@@ -2,7 +2,8 @@
 # 91-rule-counts-switch.t - a rule's counters survive a switch of the rule table that
 # keeps it (ct.rule in front, ct.unrule, ct.policy with the same rule under a new id,
 # ct.mode), at its new position; a new or changed rule, and a changed default, start
-# at 0; packets that decide while the table is switched again and again are each
+# at 0 (a limited rule or default given again keeps them: its limit compares by spec);
+# packets that decide while the table is switched again and again are each
 # counted once. And what ct.rules() prints in the shell.
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
@@ -129,6 +130,64 @@ if [[ "$flood" =~ misses=([0-9]+)\ decided=([0-9]+)\ dropped=([0-9]+)\ by_rule=(
 else
 	fail "the flood's line: $flood"
 fi
+
+# --- limited rules and default: the same limit in a new slot is the same rule ----------
+# (ports of their own: the entries the policy above allocated still hold 7001's)
+cat >"$TEST_TMP/limited.lua" <<'EOF'
+local ifname, ns_b, A = arg[1], arg[2], arg[3]
+local traffic = dofile("tests/lib/traffic.lua")(ns_b, A)
+local send, phase = traffic.send, traffic.phase
+
+local function show(step)
+	local t = {}
+	for _, r in ipairs(ct.rules()) do
+		t[#t + 1] = ("%s:%d"):format(r.dport, r.counts.decided)
+	end
+	t[#t + 1] = "default:" .. ct.stats().sources.default.decided
+	print(step .. ": " .. table.concat(t, " ") .. " limits:" .. #ct.limits())
+end
+local function rules(over, rate)
+	return {
+		{proto = "udp", dport = 7101, action = "alloc",
+			limit = {rate = 1000, burst = 1000, per = "src/24", over = over}},
+		{proto = "udp", dport = 7102, action = "drop", limit = {rate = rate}},
+	}
+end
+
+ct.mode("enforce")
+ct.events{}
+ct.default("drop", {limit = {rate = 1000, per = "dst", over = "pass"}})
+assert(ct.policy{rules = rules("pass", 500)})
+assert(ct.attach(ifname))
+send(7101, 41001) send(7101, 41002)
+send(7102, 41011, 2)
+send(7109, 41031)
+phase(5)
+show("start")
+assert(ct.policy{rules = ct.rules()})
+show("pasted")
+assert(ct.policy{rules = rules("pass", 500)})
+show("again")
+assert(ct.default("drop", {limit = {rate = 1000, per = "dst", over = "pass"}}))
+show("same default")
+assert(ct.policy{rules = rules("drop", 600)})
+show("changed")
+assert(ct.default("drop", {limit = {rate = 1000, per = "dst", over = "drop"}}))
+show("changed default")
+EOF
+ctlua_run "$NS_A" 60 "$TEST_TMP/limited.lua" "$IF_A" "$NS_B" "$ADDR_A"
+is "$RC $ERR" "0 " "the limited policy runs" || show_ctlua
+is "$(step start)" "7101:2 7102:2 default:1 limits:3" "limited rules and default count their misses"
+is "$(step pasted)" "7101:2 7102:2 default:1 limits:3" \
+	"ct.rules() pasted into ct.policy: limited rules keep their counts (their limits in new slots)"
+is "$(step again)" "7101:2 7102:2 default:1 limits:3" \
+	"the same limited rules given again keep their counts"
+is "$(step 'same default')" "7101:2 7102:2 default:1 limits:3" \
+	"the same limited default set again keeps its counts"
+is "$(step changed)" "7101:0 7102:0 default:1 limits:3" \
+	"a changed limit (over, rate) is a changed rule: it starts at 0"
+is "$(step 'changed default')" "7101:0 7102:0 default:0 limits:3" \
+	"a default with a changed limit starts at 0"
 
 # --- the shell ---------------------------------------------------------------------------
 out=$(printf 'ct.rule{proto="udp", dport=7001, action="alloc"}\nct.rules()\nct.stats().sources.rules\n' |

@@ -123,7 +123,7 @@ has_line "$OUT" "ERR	bad argument #2 to 'ct.default' (field 'limit': $rate, got 
 	"ct.default: a bad limit refused"
 has_line "$OUT" "ERR	bad argument #1 to 'ct.policy' (field 'default': field 'limit': field 'per': 'sport' $perr" \
 	"ct.policy: a bad default limit refused"
-has_line "$OUT" "ERR	bad argument #3 to 'ct.verdict' (unknown field 'limit' (known: timeout, status, mark))" \
+has_line "$OUT" "ERR	bad argument #3 to 'ct.verdict' (unknown field 'limit' (known: timeout, status, mark, zone, snat, dnat))" \
 	"a per-flow verdict takes no limit"
 
 # --- a staged policy (ctlua check, ctlua run): limits read, taken at the commit ---
@@ -150,6 +150,34 @@ kill -INT "$CTLUA_PID"
 ctlua_finish
 is "$(grep '^LIVE' <<<"$OUT")" "LIVE	dns	5	true	2" \
 	"ctlua run: the live policy's limit alone, live; the one it replaced while staged is gone" ||
+	show_ctlua
+
+# a staged policy that calls ct.policy again and again holds only its last rules' limits,
+# before its commit too
+cat >"$TEST_TMP/pol/repeat.lua" <<'EOF_LUA'
+for i = 1, 600 do
+	assert(ct.policy{default = {action = "pass", limit = {rate = i}}, rules = {
+		{proto = "udp", dport = 53, action = "alloc", limit = {rate = i}},
+		{proto = "tcp", dport = 22, action = "alloc", limit = {rate = i, name = "ssh"}},
+	}})
+end
+print("STAGED", #ct.limits())	-- the policy is not live yet
+ct.timer(200, function()
+	local n, live = 0, 0
+	for _, l in ipairs(ct.limits()) do
+		n = n + 1
+		if l.live and l.rate == 600 then live = live + 1 end
+	end
+	print("REPEAT", n, live)
+	io.stdout:flush()
+end)
+EOF_LUA
+ctlua_start "$NS_A" 20 run "$TEST_TMP/pol/repeat.lua"
+wait_line "$CTLUA_OUT" '^REPEAT' 10
+kill -INT "$CTLUA_PID"
+ctlua_finish
+is "$(grep -E '^(STAGED|REPEAT)' <<<"$OUT")" $'STAGED\t3\nREPEAT\t3\t3' \
+	"ctlua run: 600 ct.policy calls while staged hold only the last one's 3 limits" ||
 	show_ctlua
 
 # a reload that fails after its limits were taken leaves the running policy's alone

@@ -34,12 +34,68 @@ static void match_slowly(unsigned int nold, unsigned int nnew, int *from)
 	}
 }
 
-static int match(unsigned int nold, unsigned int nnew, int *from)
+/* With @limits, verdicts' limits compare by the spec in their slot; else by slot. */
+static int match_in(unsigned int nold, unsigned int nnew, int *from,
+		    const struct ctlua_limit *limits)
 {
 	const struct ctlua_verdict d = {};
-	const struct ctl_counts_policy o = { old_r, nold, &d }, n = { new_r, nnew, &d };
+	const struct ctl_counts_policy o = { old_r, nold, &d, limits },
+				       n = { new_r, nnew, &d, limits };
 
 	return ctl_counts_match(&o, &n, from);
+}
+
+static int match(unsigned int nold, unsigned int nnew, int *from)
+{
+	return match_in(nold, nnew, from, NULL);
+}
+
+/* A limited rule given again takes a new slot: the same spec is the same rule. */
+static void test_limits(void)
+{
+	static struct ctlua_limit lim[CTLUA_MAX_LIMITS];
+	const struct ctlua_limit spec = { .rate_milli = 10000, .burst = 10, .per = CTLUA_PER_SRC,
+					  .over = CTLUA_ACT_DROP, .mask4 = { 0xffffffff },
+					  .mask6 = { 0xffffffff, 0xffffffff, 0xffffffff,
+						     0xffffffff } };
+	int from[4];
+
+	rulegen_state = 7;
+	rg_rules(old_r, 2);
+	old_r[0].verdict.limit = 3;
+	old_r[1].verdict.limit = 4;
+	lim[3] = lim[4] = lim[5] = lim[6] = spec;
+	lim[3].gen = 1;		/* what the user did not give differs, and does not matter */
+	lim[5].gen = 9;
+	lim[5].owner = 2;
+	lim[6].rate_milli = 20000;	/* a changed rate */
+	memcpy(new_r, old_r, 2 * sizeof(*old_r));
+	new_r[0].verdict.limit = 5;
+	new_r[1].verdict.limit = 6;
+	ok(!match_in(2, 2, from, lim) && from[0] == 0 && from[1] == -1,
+	   "a limit in a new slot with the same spec: kept; with another rate: changed");
+	ok(!match(2, 2, from) && from[0] == -1 && from[1] == -1,
+	   "without the specs, slots compare: both changed");
+	new_r[1].verdict.limit = 0;
+	ok(!match_in(2, 2, from, lim) && from[1] == -1, "a limit removed: changed");
+	lim[6] = spec;
+	lim[6].over = CTLUA_ACT_PASS;
+	new_r[1].verdict.limit = 6;
+	ok(!match_in(2, 2, from, lim) && from[1] == -1, "another over action: changed");
+	lim[6] = spec;
+	lim[6].mask4[0] = 0xffffff00;
+	ok(!match_in(2, 2, from, lim) && from[1] == -1, "another per: changed");
+	lim[6] = spec;
+	lim[6].burst = 11;
+	ok(!match_in(2, 2, from, lim) && from[1] == -1, "another burst: changed");
+	lim[6] = spec;
+	ok(!match_in(2, 2, from, lim) && from[0] == 0 && from[1] == 1,
+	   "both given again unchanged, in new slots: both kept");
+	/* the hashed match, not the in-order one: the new table is longer */
+	new_r[2] = new_r[1];
+	new_r[2].id = new_r[2].verdict.rule_id = 99;
+	ok(!match_in(2, 3, from, lim) && from[0] == 0 && from[1] == 1 && from[2] == -1,
+	   "by hash: both kept, the copy new");
 }
 
 static void test_cases(void)
@@ -108,5 +164,6 @@ static void test_random(void)
 void test_rule_counts(void)
 {
 	test_cases();
+	test_limits();
 	test_random();
 }
