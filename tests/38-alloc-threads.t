@@ -100,14 +100,7 @@ while os.time() - t0 < 10 do
 	end
 end'
 wait_line "$CTLUA_OUT" READY 10
-pid=$(pgrep -P "$CTLUA_PID")	# ctlua itself, under timeout(1)
-for _ in $(seq 200); do
-	grep -q STOPPED "$CTLUA_OUT" 2>/dev/null && break
-	kill -STOP "$pid" 2>/dev/null
-	sleep 0.01
-	kill -CONT "$pid" 2>/dev/null
-	sleep 0.04
-done
+ctlua_stop_continue 200 0.045 STOPPED
 ctlua_finish
 is "$OUT" "READY
 STOPPED	4	true	true

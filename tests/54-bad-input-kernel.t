@@ -123,14 +123,7 @@ while os.time() - t0 < 10 do
 	end
 end'
 wait_line "$CTLUA_OUT" READY 10
-pid=$(pgrep -P "$CTLUA_PID")	# ctlua itself, under timeout(1)
-for _ in $(seq 200); do
-	grep -q STOPPED "$CTLUA_OUT" 2>/dev/null && break
-	kill -STOP "$pid" 2>/dev/null
-	sleep 0.01
-	kill -CONT "$pid" 2>/dev/null
-	sleep 0.04
-done
+ctlua_stop_continue 200 0.045 STOPPED
 ctlua_finish
 is "$OUT" "READY
 STOPPED	integer	table	4	true	true
@@ -148,13 +141,7 @@ print("READY")
 io.stdout:flush()
 print(ct.mode())'
 wait_line "$CTLUA_OUT" READY 10
-pid=$(pgrep -P "$CTLUA_PID")	# ctlua itself, under timeout(1)
-for _ in 1 2 3 4; do
-	kill -STOP "$pid" 2>/dev/null
-	sleep 0.005
-	kill -CONT "$pid" 2>/dev/null
-	sleep 0.03
-done
+ctlua_stop_continue 4 0.03
 ctlua_finish
 is "$OUT" "READY
 enforce" "a load stopped and continued midway is tried again and succeeds" || show_ctlua

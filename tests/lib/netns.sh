@@ -394,6 +394,24 @@ ctlua_finish()
 	fi
 }
 
+# ctlua_stop_continue TIMES GAP [PATTERN]: stop and continue the ctlua of ctlua_start
+# (not its timeout(1)) TIMES times, GAP seconds apart, or until PATTERN is in its output.
+# A stop leaves a signal pending: a system call under way (a test run, the verifier)
+# returns early, as it would for any signal without a handler.
+ctlua_stop_continue()
+{
+	local times=$1 gap=$2 pattern=${3:-} pid i
+
+	pid=$(pgrep -P "$CTLUA_PID")
+	for ((i = 0; i < times; i++)); do
+		[[ -n "$pattern" ]] && grep -q "$pattern" "$CTLUA_OUT" 2>/dev/null && break
+		kill -STOP "$pid" 2>/dev/null
+		sleep 0.005
+		kill -CONT "$pid" 2>/dev/null
+		sleep "$gap"
+	done
+}
+
 ctlua_run()
 {
 	ctlua_start "$@"
