@@ -15,6 +15,7 @@ pair_test_setup
 
 PIN=/sys/fs/bpf/ctlua-test-$$-$RANDOM
 RUNDIR=/run/ctlua
+LIM_NAME=testlim$$	# the killed service's name: its control socket stays behind
 NETNS_INO=$(stat -L -c %i "/run/netns/$NS_A")
 # shellcheck disable=SC2317 # called by the EXIT trap
 _pin_cleanup()
@@ -25,6 +26,7 @@ _pin_cleanup()
 	_ns_cleanup
 	rm -rf "$PIN"
 	find "$RUNDIR" -name "*-$NETNS_INO-*" -delete 2>/dev/null
+	rm -f "$RUNDIR/$LIM_NAME.sock"
 	return "$status"
 }
 trap _pin_cleanup EXIT
@@ -272,7 +274,7 @@ cat >"$TMP/lim.lua" <<'EOF_LUA'
 ct.rule{proto = "udp", dport = 53, action = "alloc", limit = {rate = 5, name = "live"}}
 ct.timer(100, function() print("LIVE") io.stdout:flush() end)
 EOF_LUA
-nsenter --net="/run/netns/$NS_A" timeout -k 2 30 "$CTLUA" run --pin "$PIN" "$TMP/lim.lua" \
+nsenter --net="/run/netns/$NS_A" timeout -k 2 30 "$CTLUA" run --name "$LIM_NAME" --pin "$PIN" "$TMP/lim.lua" \
 	>"$TMP/lim.out" 2>"$TMP/lim.err" </dev/null &
 LIM_JOB=$!
 wait_line "$TMP/lim.out" '^LIVE' 10
