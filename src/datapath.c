@@ -124,7 +124,7 @@ static int open_and_load(struct ctl_dp *dp, const struct ctl_dp_opts *opts, char
 	dp->skel = ctlua_bpf__open();
 	if (!dp->skel)
 		return -errno;
-	/* each program verified costs ~15 ms: the rest wait for an attach that needs them */
+	/* each program verified costs tens of ms: the rest wait for an attach that needs them */
 	bpf_object__for_each_program(p, dp->skel->obj)
 		bpf_program__set_autoload(p, p == dp->skel->progs.ctlua_ingress ||
 					  p == dp->skel->progs.ctlua_req);
