@@ -1106,7 +1106,8 @@ static __always_inline void count_alloc(struct ctlua_count *c, int err)
  * flow's entry, made in the verdict's zone by its first packet, is looked up there too,
  * and a hit there is a hit (KERNEL.md section 1, zones). Flows without a zone never come
  * here: they cost what they did. Leaves @a's opts naming the zone (16 bytes), for the
- * allocation that follows a miss. Returns true on a hit, counted as one.
+ * allocation that follows a miss. Returns true on a hit, counted as one; the caller
+ * counts the miss (the zone-0 miss was not one yet).
  */
 static __always_inline bool zone_hit(struct pkt pkt, struct kfunc_args *a, __u32 tsz,
 				     const struct ctlua_flow *f, const struct ctlua_opts *o,
@@ -1120,9 +1121,6 @@ static __always_inline bool zone_hit(struct pkt pkt, struct kfunc_args *a, __u32
 	if (!ct)
 		return false;
 	bpf_ct_release(ct);
-	/* per CPU, with preemption off: the zone-0 miss becomes this hit */
-	if (st)
-		st->count[CTLUA_STAT_LOOKUP_MISS]--;
 	count_in(st, CTLUA_STAT_LOOKUP_HIT);
 	count_in(st, CTLUA_STAT_ZONE_HIT);
 	return true;
@@ -1193,12 +1191,12 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 		count_in(st, CTLUA_STAT_LOOKUP_ERROR);
 		return TC_ACT_UNSPEC;
 	}
-	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 
 	v = decide(cfg, pol, slot, &f, &by_i, &by_stat);
 	/* a zoned flow's entry is in its zone: found there, the packet was no miss */
 	if ((v->opts.flags & CTLUA_OPT_ZONE) && zone_hit(pkt, &a, tsz, &f, &v->opts, st))
 		return TC_ACT_UNSPEC;
+	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 	count_in(st, by_stat);
 	by = count_decided(by_i);
 	if (v->limit)
