@@ -714,29 +714,23 @@ static __always_inline __u64 borrow64(__u64 a, __u64 b, __u64 borrow)
 
 /*
  * Index of the last start <= @a in a v4 interval table: the last sample <= @a names the
- * block, then the block's last start <= @a (ctlua.h). @one_level (a constant): the
- * first CTLUA_RULE_SAMPLES starts alone, for a table with short_search.
+ * block, then the block's last start <= @a (ctlua.h). @one_level (the table's
+ * short_search): the first CTLUA_RULE_SAMPLES starts alone, searched as the samples are.
  */
 static __always_inline __u32 span_v4(const struct ctlua_rule_v4 *t, __u32 a, bool one_level)
 {
+	const __u32 *first = one_level ? t->start : t->sample;
 	__u64 base = 0, step, d;
 
-	if (one_level) {
-#pragma clang loop unroll(full)
-		for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
-			d = (__u64)a - t->start[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
-			hide(d);
-			base += ((d >> 63) ^ 1) * step;
-		}
-		return base & (CTLUA_RULE_SAMPLES - 1);
-	}
 #pragma clang loop unroll(full)
 	for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
 		/* a < sample: the top bit of a - sample, both below 2^32 */
-		d = (__u64)a - t->sample[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
+		d = (__u64)a - first[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
 		hide(d);
 		base += ((d >> 63) ^ 1) * step;
 	}
+	if (one_level)
+		return base & (CTLUA_RULE_SAMPLES - 1);
 	base *= CTLUA_RULE_BLOCK;
 #pragma clang loop unroll(full)
 	for (step = CTLUA_RULE_BLOCK / 2; step; step >>= 1) {
@@ -751,26 +745,19 @@ static __always_inline __u32 span_v4(const struct ctlua_rule_v4 *t, __u32 a, boo
 static __always_inline __u32 span_v6(const struct ctlua_rule_v6 *t, __u64 hi, __u64 lo,
 				     bool one_level)
 {
+	const __u64 (*first)[2] = one_level ? t->start : t->sample;
 	__u64 base = 0, step, lt;
 	const __u64 *st;
 
-	if (one_level) {
-#pragma clang loop unroll(full)
-		for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
-			st = t->start[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
-			lt = borrow64(hi, st[0], borrow64(lo, st[1], 0));
-			hide(lt);
-			base += (lt ^ 1) * step;
-		}
-		return base & (CTLUA_RULE_SAMPLES - 1);
-	}
 #pragma clang loop unroll(full)
 	for (step = CTLUA_RULE_SAMPLES / 2; step; step >>= 1) {
-		st = t->sample[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
+		st = first[(base + step) & (CTLUA_RULE_SAMPLES - 1)];
 		lt = borrow64(hi, st[0], borrow64(lo, st[1], 0));
 		hide(lt);
 		base += (lt ^ 1) * step;
 	}
+	if (one_level)
+		return base & (CTLUA_RULE_SAMPLES - 1);
 	base *= CTLUA_RULE_BLOCK;
 #pragma clang loop unroll(full)
 	for (step = CTLUA_RULE_BLOCK / 2; step; step >>= 1) {
@@ -877,24 +864,14 @@ static __always_inline __u32 classify(const struct ctlua_rule_table *t, __u32 sl
 	if (f->family == CTLUA_AF_INET) {
 		__u32 s = bpf_ntohl(f->saddr[0]), d = bpf_ntohl(f->daddr[0]);
 
-		if (c->short_search) {
-			x.set[0] = c->v4[0].set[span_v4(&c->v4[0], s, true)];
-			x.set[1] = c->v4[1].set[span_v4(&c->v4[1], d, true)];
-		} else {
-			x.set[0] = c->v4[0].set[span_v4(&c->v4[0], s, false)];
-			x.set[1] = c->v4[1].set[span_v4(&c->v4[1], d, false)];
-		}
+		x.set[0] = c->v4[0].set[span_v4(&c->v4[0], s, c->short_search)];
+		x.set[1] = c->v4[1].set[span_v4(&c->v4[1], d, c->short_search)];
 	} else {
 		__u64 sh = addr_hi(f->saddr), sl = addr_lo(f->saddr);
 		__u64 dh = addr_hi(f->daddr), dl = addr_lo(f->daddr);
 
-		if (c->short_search) {
-			x.set[0] = c->v6[0].set[span_v6(&c->v6[0], sh, sl, true)];
-			x.set[1] = c->v6[1].set[span_v6(&c->v6[1], dh, dl, true)];
-		} else {
-			x.set[0] = c->v6[0].set[span_v6(&c->v6[0], sh, sl, false)];
-			x.set[1] = c->v6[1].set[span_v6(&c->v6[1], dh, dl, false)];
-		}
+		x.set[0] = c->v6[0].set[span_v6(&c->v6[0], sh, sl, c->short_search)];
+		x.set[1] = c->v6[1].set[span_v6(&c->v6[1], dh, dl, c->short_search)];
 	}
 	x.set[2] = c->dport[bpf_ntohs(f->dport)];
 	x.set[3] = c->sport[f->proto == IPPROTO_UDP][bpf_ntohs(f->sport)];
