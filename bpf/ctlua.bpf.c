@@ -226,30 +226,34 @@ struct kfunc_args {
 };
 
 /*
- * Fill @a for flow @f: from a request's params @p, or (@p NULL, the packet path) the
- * plain call, {netns -1, the flow's protocol} in 12 bytes. Built afresh for every call:
- * the kernel writes error, dir and zone_dir back into the opts.
+ * The opts of a packet's kfunc call for @f: the current namespace, the flow's protocol,
+ * and zone @zone_id as @zone_dir says (0, 0: zone 0, which a 12-byte opts means too).
+ */
+static __always_inline struct ctlua_kopts kopts_for(const struct ctlua_flow *f, __u16 zone_id,
+						    __u8 zone_dir)
+{
+	return (struct ctlua_kopts){ .netns_id = BPF_F_CURRENT_NETNS, .l4proto = f->proto,
+				     .zone_id = zone_id, .zone_dir = zone_dir };
+}
+
+/*
+ * Fill @a for a request's flow @f from the run's params @p. Built afresh for every
+ * call: the kernel writes error, dir and zone_dir back into the opts.
  */
 static __always_inline void args_for(struct kfunc_args *a, const struct ctlua_flow *f,
 				     const struct ctlua_req_params *p)
 {
-	__u32 size;
-
 	/*
-	 * The kernel reads tuple_size and opts_size bytes: the plain sizes are written in
-	 * full below, so the buffers are zeroed only when a request's sizes reach past them.
-	 * The verifier, which checks the largest size, lets the rest stay unwritten because
-	 * the loader has CAP_PERFMON (allow_uninit_stack), which the object needs to load
-	 * at all (its other programs do not load with CAP_BPF and CAP_NET_ADMIN alone).
+	 * The kernel reads tuple_size and opts_size bytes: the family's tuple and the 16
+	 * bytes of opts are written in full below, so the buffers are zeroed only when a
+	 * request's sizes reach past them. The verifier, which checks the largest size,
+	 * lets the rest stay unwritten because the loader has CAP_PERFMON
+	 * (allow_uninit_stack), which the object needs to load at all (its other programs
+	 * do not load with CAP_BPF and CAP_NET_ADMIN alone).
 	 */
-	if (p && ((p->flags & CTLUA_PARAM_TUPLE_SIZE) || p->opts_size > sizeof(a->opts.o)))
+	if ((p->flags & CTLUA_PARAM_TUPLE_SIZE) || p->opts_size > sizeof(a->opts.o))
 		__builtin_memset(a, 0, sizeof(*a));
-	size = flow_to_tuple(f, &a->tuple.t);
-	a->opts.o = (struct ctlua_kopts){ .netns_id = BPF_F_CURRENT_NETNS, .l4proto = f->proto };
-	a->opts_size = CTLUA_CT_OPTS_SZ;
-	a->tuple_size = size;
-	if (!p)
-		return;
+	a->tuple_size = flow_to_tuple(f, &a->tuple.t);
 	a->opts.o = p->kopts;
 	if (!(p->flags & CTLUA_PARAM_L4PROTO))
 		a->opts.o.l4proto = f->proto;
@@ -456,7 +460,7 @@ static __always_inline int ct_create(struct pkt pkt, const struct ctlua_flow *f,
 	struct kfunc_args args;	/* args_for writes what the kernel reads */
 
 	args_for(&args, f, p);
-	return ct_create_args(pkt, &args, o, p, p ? &p->snat : NULL, out, &out->stage);
+	return ct_create_args(pkt, &args, o, p, &p->snat, out, &out->stage);
 }
 
 /*
@@ -1092,8 +1096,7 @@ static __always_inline bool zone_hit(struct pkt pkt, struct kfunc_args *a, __u32
 {
 	struct nf_conn *ct;
 
-	a->opts.o = (struct ctlua_kopts){ .netns_id = BPF_F_CURRENT_NETNS, .l4proto = f->proto,
-					  .zone_id = o->zone_id, .zone_dir = o->zone_dir };
+	a->opts.o = kopts_for(f, o->zone_id, o->zone_dir);
 	ct = pkt_ct_lookup(pkt, &a->tuple.t, tsz, &a->opts.o, sizeof(struct ctlua_kopts));
 	if (!ct)
 		return false;
@@ -1156,7 +1159,7 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 	}
 
 	/* the opts' 12 bytes the kernel reads; the tuple's tuple_size bytes are all written */
-	a.opts.o = (struct ctlua_kopts){ .netns_id = BPF_F_CURRENT_NETNS, .l4proto = f.proto };
+	a.opts.o = kopts_for(&f, 0, 0);
 	tsz = flow_to_tuple(&f, &a.tuple.t);
 	ct = pkt_ct_lookup(pkt, &a.tuple.t, tsz, &a.opts.o, CTLUA_CT_OPTS_SZ);
 	if (ct) {
