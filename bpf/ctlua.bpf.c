@@ -387,8 +387,8 @@ static __always_inline int failed_at(__u8 *where, __u8 stage, int err)
 }
 
 /*
- * Allocate, configure and insert an entry for @f (@p: a request's params, NULL on the
- * packet path; @nat: NULL, or the source then the destination mapping). Every
+ * Allocate, configure and insert an entry for @f (@nat: NULL, or the source then the
+ * destination mapping), and read it into @out (NULL: not read). Every
  * allocation must reach bpf_ct_insert_entry, as no kfunc discards one: when a set_*
  * call fails, the entry goes in already expired (timeout 0) and the failure is
  * returned. Until a lookup or the gc worker reaps it, it still takes its tuple's place
@@ -404,7 +404,6 @@ static __always_inline int failed_at(__u8 *where, __u8 stage, int err)
  */
 static __always_inline int ct_create_args(struct pkt pkt, struct kfunc_args *args,
 					  const struct ctlua_opts *o,
-					  const struct ctlua_req_params *p,
 					  const struct ctlua_nat *nat,
 					  struct ctlua_request *out, __u8 *where)
 {
@@ -446,7 +445,7 @@ static __always_inline int ct_create_args(struct pkt pkt, struct kfunc_args *arg
 	ct = bpf_ct_insert_entry(a);
 	if (!ct)
 		return failed_at(where, err ? stage : CTLUA_STAGE_INSERT, err ? err : -EEXIST);
-	if (!err && !(p && (p->flags & CTLUA_PARAM_NO_ENTRY)))
+	if (!err)
 		read_entry(ct, out);
 	bpf_ct_release(ct);
 	return err ? failed_at(where, stage, err) : 0;
@@ -460,7 +459,8 @@ static __always_inline int ct_create(struct pkt pkt, const struct ctlua_flow *f,
 	struct kfunc_args args;	/* args_for writes what the kernel reads */
 
 	args_for(&args, f, p);
-	return ct_create_args(pkt, &args, o, p, &p->snat, out, &out->stage);
+	return ct_create_args(pkt, &args, o, &p->snat,
+			      (p->flags & CTLUA_PARAM_NO_ENTRY) ? NULL : out, &out->stage);
 }
 
 /*
@@ -1191,7 +1191,7 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 		a.opts.o.error = 0;
 		a.tuple_size = tsz;
 		a.opts_size = verdict_opts_size(v);
-		err = ct_create_args(pkt, &a, &v->opts, NULL, verdict_nat(v), NULL, &stage);
+		err = ct_create_args(pkt, &a, &v->opts, verdict_nat(v), NULL, &stage);
 		report_alloc(st, pol, pkt, dir, &f, v, err, stage, false);
 		count_alloc(by, err);
 		return TC_ACT_UNSPEC;
