@@ -221,8 +221,9 @@ struct kfunc_args {
 		struct ctlua_kopts o;
 		__u8 raw[CTLUA_KFUNC_BUF];
 	} opts;
-	__u32 tuple_size;
-	__u32 opts_size;
+	/* 64-bit: two u32 would share a stack slot, of which the verifier bounds one only */
+	__u64 tuple_size;
+	__u64 opts_size;
 };
 
 /*
@@ -410,17 +411,9 @@ static __always_inline int ct_create_args(struct pkt pkt, struct kfunc_args *arg
 	struct nf_conn___init *a;
 	struct nf_conn *ct;
 	__u8 stage = CTLUA_STAGE_NONE;
-	__u64 tsz = args->tuple_size, osz = args->opts_size;
 	int err = 0;
 
-	/*
-	 * Both sizes share a stack slot, where the verifier keeps the bounds of one only:
-	 * with a verdict's opts size (12 or 16) it keeps neither. Bounded again here, a
-	 * no-op (args_for and handle keep them within), in asm: clang would compare a copy.
-	 */
-	asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(tsz) : "i"(CTLUA_KFUNC_BUF));
-	asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(osz) : "i"(CTLUA_KFUNC_BUF));
-	a = pkt_ct_alloc(pkt, &args->tuple.t, tsz, &args->opts.o, osz);
+	a = pkt_ct_alloc(pkt, &args->tuple.t, args->tuple_size, &args->opts.o, args->opts_size);
 	if (!a)
 		return failed_at(where, CTLUA_STAGE_ALLOC,
 				 args->opts.o.error ? args->opts.o.error : -ENOMEM);
@@ -1090,14 +1083,14 @@ static __always_inline void count_alloc(struct ctlua_count *c, int err)
  * allocation that follows a miss. Returns true on a hit, counted as one; the caller
  * counts the miss (the zone-0 miss was not one yet).
  */
-static __always_inline bool zone_hit(struct pkt pkt, struct kfunc_args *a, __u32 tsz,
+static __always_inline bool zone_hit(struct pkt pkt, struct kfunc_args *a,
 				     const struct ctlua_flow *f, const struct ctlua_opts *o,
 				     struct ctlua_stats *st)
 {
 	struct nf_conn *ct;
 
 	a->opts.o = kopts_for(f, o->zone_id, o->zone_dir);
-	ct = pkt_ct_lookup(pkt, &a->tuple.t, tsz, &a->opts.o, sizeof(struct ctlua_kopts));
+	ct = pkt_ct_lookup(pkt, &a->tuple.t, a->tuple_size, &a->opts.o, sizeof(struct ctlua_kopts));
 	if (!ct)
 		return false;
 	bpf_ct_release(ct);
@@ -1144,7 +1137,7 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 	struct ctlua_flow f = {};
 	struct kfunc_args a;
 	struct nf_conn *ct;
-	__u32 slot, tsz, by_i, by_stat;
+	__u32 slot, by_i, by_stat;
 	__u8 stage = CTLUA_STAGE_NONE;
 	int why, err;
 
@@ -1160,8 +1153,8 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 
 	/* the opts' 12 bytes the kernel reads; the tuple's tuple_size bytes are all written */
 	a.opts.o = kopts_for(&f, 0, 0);
-	tsz = flow_to_tuple(&f, &a.tuple.t);
-	ct = pkt_ct_lookup(pkt, &a.tuple.t, tsz, &a.opts.o, CTLUA_CT_OPTS_SZ);
+	a.tuple_size = flow_to_tuple(&f, &a.tuple.t);
+	ct = pkt_ct_lookup(pkt, &a.tuple.t, a.tuple_size, &a.opts.o, CTLUA_CT_OPTS_SZ);
 	if (ct) {
 		bpf_ct_release(ct);
 		count_in(st, CTLUA_STAT_LOOKUP_HIT);
@@ -1174,7 +1167,7 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 
 	v = decide(cfg, pol, slot, &f, &by_i, &by_stat);
 	/* a zoned flow's entry is in its zone: found there, the packet was no miss */
-	if ((v->opts.flags & CTLUA_OPT_ZONE) && zone_hit(pkt, &a, tsz, &f, &v->opts, st))
+	if ((v->opts.flags & CTLUA_OPT_ZONE) && zone_hit(pkt, &a, &f, &v->opts, st))
 		return TC_ACT_UNSPEC;
 	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 	count_in(st, by_stat);
@@ -1187,9 +1180,7 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 
 	switch (v->action) {
 	case CTLUA_ACT_ALLOC:
-		/* stored just before the call: the verifier keeps one of two u32 in a stack slot */
 		a.opts.o.error = 0;
-		a.tuple_size = tsz;
 		a.opts_size = verdict_opts_size(v);
 		err = ct_create_args(pkt, &a, &v->opts, verdict_nat(v), NULL, &stage);
 		report_alloc(st, pol, pkt, dir, &f, v, err, stage, false);
