@@ -558,11 +558,12 @@ static __always_inline int vlan_tag(struct pkt pkt, __u32 *off, __be16 *proto)
  * 4-byte units, not counting the first 8), at most IPV6_EXT_MAX of them. Leaves f->proto
  * the upper layer's type and *@off at its header; what the walk ends on (ESP and "no next
  * header" included) is the upper layer. Returns 0, or the stat slot for passing the
- * packet: a fragment header (fragments; ipv6_fragments counts it too), more headers
- * than the bound (ipv6_ext), or too short (malformed). A walk that reached the upper
- * layer counts in ipv6_ext_walked.
+ * packet: a fragment header (fragments; ipv6_fragments counts it too, in @st), more
+ * headers than the bound (ipv6_ext), or too short (malformed). A walk that reached the
+ * upper layer counts in ipv6_ext_walked.
  */
-static __always_inline int ipv6_ext(struct pkt pkt, struct ctlua_flow *f, __u32 *off)
+static __always_inline int ipv6_ext(struct pkt pkt, struct ctlua_flow *f, __u32 *off,
+				    struct ctlua_stats *st)
 {
 	__u8 hdr[2] __attribute__((aligned(2)));	/* next header, length: load copies words */
 	__u32 i;
@@ -577,11 +578,11 @@ static __always_inline int ipv6_ext(struct pkt pkt, struct ctlua_flow *f, __u32 
 				return CTLUA_STAT_IPV6_EXT;
 			break;
 		case NEXTHDR_FRAGMENT:
-			count_in(stats(), CTLUA_STAT_IPV6_FRAGMENTS);
+			count_in(st, CTLUA_STAT_IPV6_FRAGMENTS);
 			return CTLUA_STAT_FRAGMENTS;
 		default:
 			if (i)
-				count_in(stats(), CTLUA_STAT_IPV6_EXT_WALKED);
+				count_in(st, CTLUA_STAT_IPV6_EXT_WALKED);
 			return 0;
 		}
 		if (load(pkt, *off, hdr, sizeof(hdr)))
@@ -594,16 +595,17 @@ static __always_inline int ipv6_ext(struct pkt pkt, struct ctlua_flow *f, __u32 
 
 /*
  * The stat slot of an upper layer the kfuncs refuse (they take TCP and UDP only,
- * KERNEL.md section 1): other_l4, and the kind's own slot beside it where it has one.
+ * KERNEL.md section 1): other_l4, and the kind's own slot beside it (counted in @st)
+ * where it has one.
  */
-static __always_inline int refused_l4(__u8 proto)
+static __always_inline int refused_l4(__u8 proto, struct ctlua_stats *st)
 {
 	__u32 kind = proto == IPPROTO_ICMP ? CTLUA_STAT_ICMP :
 		     proto == NEXTHDR_ICMPV6 ? CTLUA_STAT_ICMPV6 :
 		     proto == IPPROTO_SCTP ? CTLUA_STAT_SCTP : 0;
 
 	if (kind)
-		count_in(stats(), kind);
+		count_in(st, kind);
 	return CTLUA_STAT_OTHER_L4;
 }
 
@@ -611,13 +613,15 @@ static __always_inline int refused_l4(__u8 proto)
  * Parse the link header (Ethernet with up to two VLAN tags, or none on an L3 device
  * such as tun or wireguard, where @l3 is set and skb->protocol says what follows),
  * IPv4 or IPv6 with its extension headers, and the TCP/UDP ports into @f. Returns 0,
- * or the stat slot that explains why the packet is passed untouched.
+ * or the stat slot that explains why the packet is passed untouched (some kinds of
+ * passed packets count in a slot of their own as well, in @st).
  *
  * A tag the kernel has already taken out of the data (skb->vlan_tci: veth and most
  * drivers take the outer one before TC ingress) is not in the data and needs no step;
  * the flow does not depend on tags. Fragments are all passed (doc/guide.md says why).
  */
-static __always_inline int parse(struct pkt pkt, struct ctlua_flow *f, bool l3)
+static __always_inline int parse(struct pkt pkt, struct ctlua_flow *f, bool l3,
+				 struct ctlua_stats *st)
 {
 	__u32 off = 0;
 	__be16 proto = pkt_protocol(pkt);
@@ -666,7 +670,7 @@ static __always_inline int parse(struct pkt pkt, struct ctlua_flow *f, bool l3)
 		__builtin_memcpy(f->daddr, &ip6.daddr, 16);
 		off += sizeof(ip6);
 		if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP) {
-			why = ipv6_ext(pkt, f, &off);
+			why = ipv6_ext(pkt, f, &off, st);
 			if (why)
 				return why;
 		}
@@ -675,7 +679,7 @@ static __always_inline int parse(struct pkt pkt, struct ctlua_flow *f, bool l3)
 	}
 
 	if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
-		return refused_l4(f->proto);
+		return refused_l4(f->proto, st);
 	if (load(pkt, off, ports, sizeof(ports)))
 		return CTLUA_STAT_MALFORMED;
 	f->sport = ports[0];
@@ -1145,7 +1149,7 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 	if (!pol || pol->mode == CTLUA_MODE_OFF)
 		return TC_ACT_UNSPEC;
 	st = stats();
-	why = parse(pkt, &f, l3);
+	why = parse(pkt, &f, l3, st);
 	if (why) {
 		count_in(st, why);
 		return TC_ACT_UNSPEC;
