@@ -349,17 +349,24 @@ static __always_inline __u32 flow_hash(const struct kfunc_args *args)
 	return h;
 }
 
+/* Whether mapping @n picks from a pool (flow_hash's), not one address and port. */
+static __always_inline bool nat_pool(const struct ctlua_nat *n)
+{
+	return n->port_hi > n->port || n->addr_bits;
+}
+
 /*
- * bpf_ct_set_nat_info with mapping @n for the flow of @args: a pool's address and port
- * picked by flow_hash (ctlua.h, struct ctlua_nat).
+ * bpf_ct_set_nat_info with mapping @n for an entry of family @v4 (IPv4 or IPv6): a
+ * pool's address and port picked by @h, flow_hash's of the tuple (ctlua.h, struct
+ * ctlua_nat). The family is the kernel's, which a request's tuple_size override sets,
+ * not the flow's.
  */
 static __always_inline int set_nat(struct nf_conn___init *a, const struct ctlua_nat *n, int manip,
-				   const struct kfunc_args *args)
+				   bool v4, __u32 h)
 {
-	bool v4 = args->tuple_size == sizeof(args->tuple.t.ipv4);
 	union nf_inet_addr addr;
 	int port = n->port;
-	__u32 h;
+	__u32 i = v4 ? 0 : 3;	/* the address's last word */
 
 	if (!have_nat || !n->set)
 		return 0;
@@ -367,16 +374,11 @@ static __always_inline int set_nat(struct nf_conn___init *a, const struct ctlua_
 	if (n->family && n->family != (v4 ? CTLUA_AF_INET : CTLUA_AF_INET6))
 		return -EAFNOSUPPORT;
 	__builtin_memcpy(addr.all, n->addr, sizeof(addr.all));
-	if (n->port_hi > n->port || n->addr_bits) {
-		h = flow_hash(args);
-		if (n->port_hi > n->port)
-			port += h % (__u32)(n->port_hi - n->port + 1);
-		h = (h >> 16) & ((1u << (n->addr_bits & 31)) - 1);	/* addr_bits <= 16 */
-		if (n->addr_bits && v4)
-			addr.all[0] = bpf_htonl(bpf_ntohl(addr.all[0]) + h);
-		else if (n->addr_bits)
-			addr.all[3] = bpf_htonl(bpf_ntohl(addr.all[3]) + h);
-	}
+	if (n->port_hi > n->port)
+		port += h % (__u32)(n->port_hi - n->port + 1);
+	/* addr_bits <= 16; 0, a single address, masks the hash to 0 */
+	h = (h >> 16) & ((1u << (n->addr_bits & 31)) - 1);
+	addr.all[i] = bpf_htonl(bpf_ntohl(addr.all[i]) + h);
 	return bpf_ct_set_nat_info(a, &addr, port, manip);
 }
 
@@ -408,9 +410,11 @@ static __always_inline int ct_create_args(struct pkt pkt, struct kfunc_args *arg
 					  const struct ctlua_nat *nat,
 					  struct ctlua_request *out, __u8 *where)
 {
+	bool v4 = args->tuple_size == sizeof(args->tuple.t.ipv4);
 	struct nf_conn___init *a;
 	struct nf_conn *ct;
 	__u8 stage = CTLUA_STAGE_NONE;
+	__u32 h = 0;
 	int err = 0;
 
 	a = pkt_ct_alloc(pkt, &args->tuple.t, args->tuple_size, &args->opts.o, args->opts_size);
@@ -425,12 +429,14 @@ static __always_inline int ct_create_args(struct pkt pkt, struct kfunc_args *arg
 		err = bpf_ct_set_status(a, a->ct.status | o->status);
 		stage = CTLUA_STAGE_SET_STATUS;
 	}
+	if (nat && (nat_pool(&nat[0]) || nat_pool(&nat[1])))
+		h = flow_hash(args);
 	if (!err && nat) {
-		err = set_nat(a, &nat[0], NF_NAT_MANIP_SRC, args);
+		err = set_nat(a, &nat[0], NF_NAT_MANIP_SRC, v4, h);
 		stage = CTLUA_STAGE_SNAT;
 	}
 	if (!err && nat) {
-		err = set_nat(a, &nat[1], NF_NAT_MANIP_DST, args);
+		err = set_nat(a, &nat[1], NF_NAT_MANIP_DST, v4, h);
 		stage = CTLUA_STAGE_DNAT;
 	}
 	if (err)
