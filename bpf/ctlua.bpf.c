@@ -966,10 +966,14 @@ static __always_inline bool take_asleep(void)
 	return *(volatile __u64 *)&ctl_asleep && __sync_lock_test_and_set(&ctl_asleep, 0);
 }
 
+/*
+ * Emit an event of @kind for @f, if the policy's mask wants it: @rule_id is the deciding
+ * verdict's, @action what was applied (a limit's over action, for a flow over it).
+ */
 static __always_inline void emit(struct ctlua_stats *st, const struct ctlua_policy *pol,
 				 struct pkt pkt,
 				 __u8 kind, __u8 dir, const struct ctlua_flow *f,
-				 const struct ctlua_verdict *v, int error, __u8 stage)
+				 __u32 rule_id, __u8 action, int error, __u8 stage)
 {
 	struct ctlua_event *e;
 
@@ -982,11 +986,11 @@ static __always_inline void emit(struct ctlua_stats *st, const struct ctlua_poli
 	}
 	e->time_ns = bpf_ktime_get_ns();
 	e->ifindex = pkt_ifindex(pkt);
-	e->rule_id = v->rule_id;
+	e->rule_id = rule_id;
 	e->error = error;
 	e->kind = kind;
 	e->dir = dir;
-	e->action = v->action;
+	e->action = action;
 	e->stage = stage;
 	e->flow = *f;
 	/*
@@ -1024,12 +1028,13 @@ static __always_inline void emit(struct ctlua_stats *st, const struct ctlua_poli
 
 /*
  * Count and report the outcome of ct_create: every allocation leaves an event, unless
- * a batch of requests said nobody listens (CTLUA_PARAM_QUIET).
+ * a batch of requests said nobody listens (CTLUA_PARAM_QUIET). @rule_id: the deciding
+ * verdict's, 0 for a request.
  */
 static __always_inline void report_alloc(struct ctlua_stats *st, const struct ctlua_policy *pol,
 					 struct pkt pkt,
 					 __u8 dir, const struct ctlua_flow *f,
-					 const struct ctlua_verdict *v, int err, __u8 stage,
+					 __u32 rule_id, int err, __u8 stage,
 					 bool quiet)
 {
 	if (err) {
@@ -1037,11 +1042,12 @@ static __always_inline void report_alloc(struct ctlua_stats *st, const struct ct
 		if (-err > 0 && -err < CTLUA_ERRNO_SLOTS)
 			count_in(st, CTLUA_STAT_ERRNO - err);
 		if (!quiet)
-			emit(st, pol, pkt, CTLUA_EV_ALLOC_ERROR, dir, f, v, err, stage);
+			emit(st, pol, pkt, CTLUA_EV_ALLOC_ERROR, dir, f, rule_id, CTLUA_ACT_ALLOC, err,
+			     stage);
 	} else {
 		count_in(st, CTLUA_STAT_ALLOC_OK);
 		if (!quiet)
-			emit(st, pol, pkt, CTLUA_EV_ALLOC, dir, f, v, 0, 0);
+			emit(st, pol, pkt, CTLUA_EV_ALLOC, dir, f, rule_id, CTLUA_ACT_ALLOC, 0, 0);
 	}
 }
 
@@ -1141,14 +1147,13 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 	const struct ctlua_verdict *v;
 	const struct ctlua_policy *pol;
 	const struct ctlua_config *cfg;
-	struct ctlua_verdict over;	/* a limited miss's over action */
 	struct ctlua_stats *st;
 	struct ctlua_count *by;
 	struct ctlua_flow f = {};
 	struct kfunc_args a;
 	struct nf_conn *ct;
 	__u32 slot, by_i, by_stat;
-	__u8 stage = CTLUA_STAGE_NONE;
+	__u8 stage = CTLUA_STAGE_NONE, action;
 	int why, err;
 
 	pol = live_policy(&cfg, &slot);
@@ -1182,25 +1187,24 @@ static __always_inline int handle(struct pkt pkt, __u8 dir, bool l3)
 	count_in(st, CTLUA_STAT_LOOKUP_MISS);
 	count_in(st, by_stat);
 	by = count_decided(by_i);
-	if (v->limit)
-		v = limit_apply(st, v, &f, &over);
-	emit(st, pol, pkt, CTLUA_EV_MISS, dir, &f, v, 0, 0);
+	action = v->limit ? limit_apply(st, v, &f) : v->action;
+	emit(st, pol, pkt, CTLUA_EV_MISS, dir, &f, v->rule_id, action, 0, 0);
 	if (pol->mode != CTLUA_MODE_ENFORCE)
 		return TC_ACT_UNSPEC;
 
-	switch (v->action) {
+	switch (action) {
 	case CTLUA_ACT_ALLOC:
 		a.opts.o.error = 0;
 		a.opts_size = verdict_opts_size(v);
 		err = ct_create_args(pkt, &a, &v->opts, verdict_nat(v), NULL, &stage);
-		report_alloc(st, pol, pkt, dir, &f, v, err, stage, false);
+		report_alloc(st, pol, pkt, dir, &f, v->rule_id, err, stage, false);
 		count_alloc(by, err);
 		return TC_ACT_UNSPEC;
 	case CTLUA_ACT_DROP:
 		count_in(st, CTLUA_STAT_DROPS);
 		if (by)
 			by->dropped++;
-		emit(st, pol, pkt, CTLUA_EV_DROP, dir, &f, v, 0, 0);
+		emit(st, pol, pkt, CTLUA_EV_DROP, dir, &f, v->rule_id, action, 0, 0);
 		return TC_ACT_SHOT;
 	default:
 		count_in(st, CTLUA_STAT_PASSES);
@@ -1259,7 +1263,6 @@ int ctlua_xdp(struct xdp_md *xdp)
 SEC("tc")
 int ctlua_req(struct __sk_buff *skb)
 {
-	struct ctlua_verdict v = { .action = CTLUA_ACT_ALLOC };
 	const struct ctlua_policy *pol;
 	const struct ctlua_config *cfg;
 	struct kfunc_args args;	/* args_for writes what the kernel reads */
@@ -1291,7 +1294,7 @@ int ctlua_req(struct __sk_buff *skb)
 			if (r->error == -EEXIST && r->stage == CTLUA_STAGE_INSERT)
 				r->error = confirm_insert_error(pkt, &r->flow, &req_params);
 		}
-		report_alloc(st, pol, pkt, CTLUA_DIR_REQUEST, &r->flow, &v, r->error, r->stage,
+		report_alloc(st, pol, pkt, CTLUA_DIR_REQUEST, &r->flow, 0, r->error, r->stage,
 			     req_params.flags & CTLUA_PARAM_QUIET);
 		return TC_ACT_OK;
 	}
@@ -1301,8 +1304,8 @@ int ctlua_req(struct __sk_buff *skb)
 	if (!ct) {
 		if (r->op == CTLUA_REQ_APPLY && args.opts.o.error == -ENOENT) {
 			r->error = ct_create(pkt, &r->flow, &r->opts, &req_params, r);
-			report_alloc(st, pol, pkt, CTLUA_DIR_REQUEST, &r->flow, &v, r->error, r->stage,
-				     req_params.flags & CTLUA_PARAM_QUIET);
+			report_alloc(st, pol, pkt, CTLUA_DIR_REQUEST, &r->flow, 0, r->error,
+				     r->stage, req_params.flags & CTLUA_PARAM_QUIET);
 		} else
 			r->error = failed_at(&r->stage, CTLUA_STAGE_LOOKUP,
 					     args.opts.o.error ? args.opts.o.error : -ENOENT);

@@ -113,34 +113,31 @@ static __always_inline bool limit_take(const struct ctlua_limit *l, const struct
 }
 
 /*
- * The verdict for a miss that @v decided, under its limit: @v itself while the key has
- * a token, else a copy in *@over with the limit's over action. A free slot (step 0,
- * as after the limit was removed while a packet still held the old rules) admits.
+ * The action for a miss that @v decided, under its limit: @v's own while the key has a
+ * token, else the limit's over action. A free slot (step 0, as after the limit was
+ * removed while a packet still held the old rules) admits.
  */
-static __always_inline const struct ctlua_verdict *limit_apply(struct ctlua_stats *st,
-							       const struct ctlua_verdict *v,
-							       const struct ctlua_flow *f,
-							       struct ctlua_verdict *over)
+static __always_inline __u8 limit_apply(struct ctlua_stats *st, const struct ctlua_verdict *v,
+					const struct ctlua_flow *f)
 {
 	__u32 idx = v->limit & (CTLUA_MAX_LIMITS - 1);
 	const struct ctlua_limit *l = bpf_map_lookup_elem(&ctl_limits, &idx);
-	struct ctlua_limit_count *c = bpf_map_lookup_elem(&ctl_lcounts, &idx);
+	struct ctlua_limit_count *c;
 	struct ctlua_limit_key k;
 
 	if (!l || !l->step_ns)
-		return v;
+		return v->action;
+	c = bpf_map_lookup_elem(&ctl_lcounts, &idx);
 	limit_key(&k, l, idx, f);
 	if (limit_take(l, &k)) {
 		if (c)
 			c->admitted++;
-		return v;
+		return v->action;
 	}
 	if (c)
 		c->over++;
 	count_in(st, CTLUA_STAT_LIMITED);
-	*over = *v;
-	over->action = l->over;
-	return over;
+	return l->over;
 }
 
 #endif /* CTLUA_LIMIT_H */
