@@ -516,9 +516,11 @@ static __always_inline int load(struct pkt pkt, __u32 off, void *to, const __u32
 
 	if (off <= 128 && data + off + len <= end) {	/* the bound keeps the verifier sure */
 		/*
-		 * Every header parse() reads starts at an even offset from skb->data (12,
-		 * 14, 18, then IP header lengths in 4-byte units). Saying so lets clang
-		 * copy 16-bit words instead of bytes: half the loads and stores per header.
+		 * Every header parse() reads starts at an even offset from the packet's
+		 * data (12, 14, 18, 22 behind up to two VLAN tags, 0 on an L3 device, then
+		 * IP header lengths in 4-byte units and IPv6 extension headers in 4 or 8).
+		 * Saying so lets clang copy 16-bit words instead of bytes: half the loads
+		 * and stores per header.
 		 */
 		__builtin_memcpy(to, __builtin_assume_aligned(data + off, 2), len);
 		return 0;

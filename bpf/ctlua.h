@@ -86,9 +86,10 @@ enum ctlua_stat {
 	CTLUA_STAT_LIMITED,		/* misses over their limit: got its over-action */
 	CTLUA_STAT_ZONE_HIT,		/* zone-0 misses whose verdict's zone held the entry:
 					 * counted as lookup_hit, not lookup_miss */
-	/* details of a slot above: counted with it, not in packets' sum */
+	/* details: each counted beside another slot, not in packets' sum */
 	CTLUA_STAT_IPV6_FRAGMENTS,	/* of fragments, the IPv6 ones */
-	CTLUA_STAT_IPV6_EXT_WALKED,	/* IPv6 whose extension headers were walked */
+	CTLUA_STAT_IPV6_EXT_WALKED,	/* IPv6 whose extension headers were walked: they
+					 * go on, to the lookup or a slot above */
 	CTLUA_STAT_ICMP,		/* of other_l4, ICMP (protocol 1) */
 	CTLUA_STAT_ICMPV6,		/* ... ICMPv6 (58) */
 	CTLUA_STAT_SCTP,		/* ... SCTP (132) */
@@ -472,7 +473,7 @@ _Static_assert(sizeof(struct ctlua_kopts) == 16, "ctlua_kopts layout");
 /*
  * What every request of one run shares, beside the per-request ctlua_opts: the opts
  * bytes the kfuncs get, their size and the tuple's, and NAT. The packet path never
- * reads this; its opts are always {-1, 0, proto} in 12 bytes.
+ * reads this; its opts are {-1, 0, proto} in 12 bytes, with a zoned verdict's zone in 16.
  */
 struct ctlua_req_params {
 	struct ctlua_kopts kopts;

@@ -4,7 +4,7 @@
  *
  * bpftool 7.1's vmlinux.h carries no kfunc prototypes (KERNEL.md section 7). libbpf 1.1
  * checks each against the kernel's BTF: parameter kinds must match, struct names need not,
- * which is what lets us pass our own 12-byte opts struct.
+ * which is what lets us pass our own opts struct (struct ctlua_kopts, below).
  */
 #ifndef CTLUA_KFUNCS_H
 #define CTLUA_KFUNCS_H
