@@ -24,8 +24,6 @@ char LICENSE[] SEC("license") = "GPL";	/* the kfuncs refuse anything else */
 #define TC_ACT_UNSPEC	(-1)
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
-#define XDP_DROP	1
-#define XDP_PASS	2
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
 #define ETH_P_8021Q	0x8100
@@ -530,8 +528,6 @@ static __always_inline int load(struct pkt pkt, __u32 off, void *to, const __u32
 	return bpf_skb_load_bytes(pkt_skb(pkt), off, to, len);
 }
 
-/* VLAN tags parse() walks in the packet's data: QinQ's outer and inner tag. */
-#define VLAN_TAGS_MAX	2
 /* IPv6 extension headers walked to the upper layer before the packet is given up. */
 #define IPV6_EXT_MAX	6
 /* IPv6 next-header values the walk knows (vmlinux.h has only IPPROTO_AH of them). */
@@ -576,7 +572,7 @@ static __always_inline int ipv6_ext(struct pkt pkt, struct ctlua_flow *f, __u32 
 	__u8 hdr[2] __attribute__((aligned(2)));	/* next header, length: load copies words */
 	__u32 i;
 
-	for (i = 0; i <= IPV6_EXT_MAX; i++) {
+	for (i = 0;; i++) {	/* IPV6_EXT_MAX + 1 rounds at most */
 		switch (f->proto) {
 		case NEXTHDR_HOP:
 		case NEXTHDR_ROUTING:
@@ -598,7 +594,6 @@ static __always_inline int ipv6_ext(struct pkt pkt, struct ctlua_flow *f, __u32 
 		*off += f->proto == IPPROTO_AH ? (hdr[1] + 2) * 4 : (hdr[1] + 1) * 8;
 		f->proto = hdr[0];
 	}
-	return CTLUA_STAT_IPV6_EXT;	/* not reached: the last round returns */
 }
 
 /*
@@ -632,17 +627,18 @@ static __always_inline int parse(struct pkt pkt, struct ctlua_flow *f, bool l3,
 				 struct ctlua_stats *st)
 {
 	__u32 off = 0;
-	__be16 proto = pkt_protocol(pkt);
+	__be16 proto;
 	__be16 ports[2];
 	int why;
 
-	if (!l3) {
+	if (l3) {
+		proto = pkt_protocol(pkt);
+	} else {
 		/* of the Ethernet header only the type: two bytes, not fourteen */
 		off = sizeof(struct ethhdr);
 		if (load(pkt, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto)))
 			return CTLUA_STAT_MALFORMED;
-		/* VLAN_TAGS_MAX steps, written out; a third tag leaves proto a VLAN type */
-		_Static_assert(VLAN_TAGS_MAX == 2, "two tag steps below");
+		/* QinQ's outer and inner tag, written out; a third leaves proto a VLAN type */
 		if (is_vlan(proto)) {
 			if (vlan_tag(pkt, &off, &proto))
 				return CTLUA_STAT_MALFORMED;
@@ -677,11 +673,9 @@ static __always_inline int parse(struct pkt pkt, struct ctlua_flow *f, bool l3,
 		__builtin_memcpy(f->saddr, &ip6.saddr, 16);
 		__builtin_memcpy(f->daddr, &ip6.daddr, 16);
 		off += sizeof(ip6);
-		if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP) {
-			why = ipv6_ext(pkt, f, &off, st);
-			if (why)
-				return why;
-		}
+		why = ipv6_ext(pkt, f, &off, st);	/* reads nothing before TCP or UDP */
+		if (why)
+			return why;
 	} else {
 		return CTLUA_STAT_NOT_IP;
 	}
