@@ -24,15 +24,15 @@
 #include "rule_class.h"
 #include "rule_counts.h"
 
-/* The TC programs by direction and header: [dir * 2 + l3] (see prog_slot). */
-#define CTL_DP_TC_PROGS 5	/* four at TC, and ctlua_xdp */
+/* The programs: at TC by direction and header, [dir * 2 + l3] (see prog_slot), then XDP. */
+#define CTL_DP_PROGS 5	/* four at TC, and ctlua_xdp */
 #define CTL_DP_XDP_SLOT 4
 /* What wait_readers sleeps where the kernel cannot wait for a grace period. */
 #define CTL_DP_GRACE_SLEEP_NS	10000000
 
 struct ctl_dp {
 	struct ctlua_bpf *skel;		/* the maps, ctlua_ingress and ctlua_req */
-	struct ctlua_bpf *more[CTL_DP_TC_PROGS];	/* the others, loaded on first attach */
+	struct ctlua_bpf *more[CTL_DP_PROGS];	/* the others, loaded on first attach */
 	struct ctl_pin *pin;		/* the pinned state (--pin), or NULL */
 	struct ctlua_config cfg;	/* what the config map holds */
 	/*
@@ -289,7 +289,7 @@ void ctl_dp_close(struct ctl_dp *dp)
 {
 	if (!dp)
 		return;
-	for (int i = 0; i < CTL_DP_TC_PROGS; i++)
+	for (int i = 0; i < CTL_DP_PROGS; i++)
 		ctlua_bpf__destroy(dp->more[i]);
 	ctlua_bpf__destroy(dp->skel);
 	ctl_pin_close(dp->pin);
@@ -898,7 +898,7 @@ static int prog_slot(int dir, bool l3)
 
 static struct bpf_program *prog_at(const struct ctlua_bpf *k, int slot)
 {
-	static const size_t off[CTL_DP_TC_PROGS] = {
+	static const size_t off[CTL_DP_PROGS] = {
 		offsetof(struct ctlua_bpf, progs.ctlua_ingress),
 		offsetof(struct ctlua_bpf, progs.ctlua_ingress_l3),
 		offsetof(struct ctlua_bpf, progs.ctlua_egress),
