@@ -990,11 +990,14 @@ const struct ctl_features *ctl_dp_features(struct ctl_dp *dp)
 	if (!dp->feat_read) {
 		/* a kernel whose BTF cannot be read offers nothing optional */
 		ctl_probe_features(&dp->feat);
-		/* NAT as the loaded program sees it (the have_nat of ctlua.bpf.c) */
-		dp->feat.nat = dp->skel->kconfig->CONFIG_NF_NAT == TRI_YES ||
-			       (dp->skel->kconfig->CONFIG_NF_NAT == TRI_MODULE &&
-				dp->skel->rodata->nat_module_btf);
-		ctl_probe_hide(&dp->feat);
+		/*
+		 * NAT where the kernel has it and the loaded program sees it (the have_nat
+		 * of ctlua.bpf.c); CTLUA_HIDE_FEATURES has hidden it in the first already
+		 */
+		dp->feat.nat = dp->feat.nat &&
+			       (dp->skel->kconfig->CONFIG_NF_NAT == TRI_YES ||
+				(dp->skel->kconfig->CONFIG_NF_NAT == TRI_MODULE &&
+				 dp->skel->rodata->nat_module_btf));
 		dp->feat_read = true;
 	}
 	return &dp->feat;
