@@ -44,13 +44,14 @@ struct ctl_counts {
 	struct ctlua_count *idle, *cur, *vals;	/* scratch, CTLUA_COUNT_SLOT each */
 };
 
+/* struct ctlua_count is __u64 counters only (bpf/ctlua.h): both sums go field by field */
 void ctl_count_add(struct ctlua_count *to, const struct ctlua_count *from)
 {
-	to->decided += from->decided;
-	to->allocated += from->allocated;
-	to->dropped += from->dropped;
-	for (int e = 0; e < CTLUA_CERR_NR; e++)
-		to->errors[e] += from->errors[e];
+	const __u64 *a = (const __u64 *)from;
+	__u64 *t = (__u64 *)to;
+
+	for (size_t i = 0; i < sizeof(*to) / sizeof(__u64); i++)
+		t[i] += a[i];
 }
 
 /* @to += @now - @then, field by field; a field that went down (a map reset) adds 0. */
