@@ -40,7 +40,13 @@ struct build {
 	unsigned int filled[2][2];	/* [v6][dst]: entries of the address table written */
 };
 
-#define BUILD_SLOTS	(1u << 18)	/* more than the intervals of every dimension */
+/*
+ * The sets of a build: at most one per interval of its 7 dimensions (4 address, 3 port),
+ * each with at most 2n + 1 intervals, in a table kept at most half full; at most
+ * BUILD_SLOTS (as many as CTLUA_MAX_RULES rules need).
+ */
+#define BUILD_DIMS	7
+#define BUILD_SLOTS	(1u << 18)
 
 static int cmp_u128(const void *a, const void *b)
 {
@@ -350,7 +356,7 @@ static int port_dim(struct build *b, const struct ctlua_rule *rules, unsigned in
 int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 			 struct ctlua_rule_class *c)
 {
-	struct build b = { .c = c, .nslots = BUILD_SLOTS };
+	struct build b = { .c = c, .nslots = 2 };
 	unsigned int *bit_of = NULL;
 	int err = -ENOMEM;
 
@@ -368,6 +374,8 @@ int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 	 * The rest is written below, each part as far as the program reads it: the address
 	 * tables (addr_dims, addr_spans), the port tables whole, order[0..n)
 	 */
+	while (b.nslots < 2 * BUILD_DIMS * (2 * n + 1) && b.nslots < BUILD_SLOTS)
+		b.nslots *= 2;
 	b.slots = calloc(b.nslots, sizeof(*b.slots));
 	b.hashes = malloc(b.nslots * sizeof(*b.hashes));
 	b.r = malloc(n * sizeof(*b.r));
