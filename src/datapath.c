@@ -934,8 +934,13 @@ static int load_more(struct ctl_dp *dp, int slot)
 		if (err)
 			break;
 	}
+	/*
+	 * the object alone, not the skeleton: only the program's fd is used, and the
+	 * skeleton's load would map every global section again (2.6 MB of .bss), pages
+	 * the first skeleton maps already; its program pointers are set at open
+	 */
 	if (!err)
-		err = ctlua_bpf__load(k);
+		err = bpf_object__load(k->obj);
 	if (err) {
 		ctlua_bpf__destroy(k);
 		return err;
