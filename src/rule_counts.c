@@ -41,7 +41,13 @@ struct ctl_counts {
 	int *next_from;
 	struct ctlua_count *next_base;
 	unsigned int next_idle_n, written_n;
-	struct ctlua_count *idle, *cur, *vals;	/* scratch, CTLUA_COUNT_SLOT each */
+	struct ctlua_count *idle, *cur, *vals;	/* scratch */
+	/*
+	 * Each of the seven arrays holds CTLUA_COUNT_SLOT entries, allocated at the first
+	 * carry (ctlua with no rules makes none); only the positions in use are touched, so
+	 * the rest takes no memory. late_from is read only while late_any: never unset.
+	 */
+	bool allocated;
 };
 
 /* struct ctlua_count is __u64 counters only (bpf/ctlua.h): both sums go field by field */
@@ -68,7 +74,6 @@ static void count_add_since(struct ctlua_count *to, const struct ctlua_count *no
 int ctl_counts_new(struct ctl_counts **out, int fd, int ncpus)
 {
 	struct ctl_counts *c = calloc(1, sizeof(*c));
-	size_t n = CTLUA_COUNT_SLOT;
 
 	if (!c)
 		return -ENOMEM;
@@ -77,22 +82,39 @@ int ctl_counts_new(struct ctl_counts **out, int fd, int ncpus)
 	c->vsize = sizeof(struct ctlua_count) * ncpus;
 	c->keys = calloc(CHUNK, sizeof(*c->keys));
 	c->buf = calloc(CHUNK, c->vsize);
-	c->late_from = malloc(n * sizeof(*c->late_from));
-	c->next_from = malloc(n * sizeof(*c->next_from));
-	c->late_base = calloc(n, sizeof(*c->late_base));
-	c->next_base = calloc(n, sizeof(*c->next_base));
-	c->idle = calloc(n, sizeof(*c->idle));
-	c->cur = calloc(n, sizeof(*c->cur));
-	c->vals = calloc(n, sizeof(*c->vals));
-	if (!c->keys || !c->buf || !c->late_from || !c->next_from || !c->late_base ||
-	    !c->next_base || !c->idle || !c->cur || !c->vals) {
+	if (!c->keys || !c->buf) {
 		ctl_counts_free(c);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
-		c->late_from[i] = -1;
 	*out = c;
 	return 0;
+}
+
+/* The arrays a carry works on (struct ctl_counts), from the first one on; 0 or -ENOMEM. */
+static int alloc_arrays(struct ctl_counts *c)
+{
+	size_t n = CTLUA_COUNT_SLOT;
+
+	if (c->allocated)
+		return 0;
+	/* the ones allocated are kept on failure: ctl_counts_free frees them */
+	if (!c->late_from)
+		c->late_from = malloc(n * sizeof(*c->late_from));
+	if (!c->next_from)
+		c->next_from = malloc(n * sizeof(*c->next_from));
+	if (!c->late_base)
+		c->late_base = malloc(n * sizeof(*c->late_base));
+	if (!c->next_base)
+		c->next_base = malloc(n * sizeof(*c->next_base));
+	if (!c->idle)
+		c->idle = malloc(n * sizeof(*c->idle));
+	if (!c->cur)
+		c->cur = malloc(n * sizeof(*c->cur));
+	if (!c->vals)
+		c->vals = malloc(n * sizeof(*c->vals));
+	c->allocated = c->late_from && c->next_from && c->late_base && c->next_base &&
+		       c->idle && c->cur && c->vals;
+	return c->allocated ? 0 : -ENOMEM;
 }
 
 void ctl_counts_free(struct ctl_counts *c)
@@ -115,8 +137,6 @@ void ctl_counts_idle_unknown(struct ctl_counts *c)
 {
 	c->idle_n = CTLUA_MAX_RULES;
 	c->late_any = false;
-	for (int i = 0; i < CTLUA_COUNT_SLOT; i++)
-		c->late_from[i] = -1;
 }
 
 /* Entries [@first, @first + @n) of the map, each summed over the CPUs, into @out. */
@@ -172,27 +192,29 @@ static int write_range(struct ctl_counts *c, __u32 first, unsigned int n,
 	return 0;
 }
 
-/* Slot @slot's rule entries [0, @n) into @out[0..n) and its default into @out[D]. */
-static int read_slot(struct ctl_counts *c, __u32 slot, unsigned int n, struct ctlua_count *out)
+/* Slot @slot's rule entries [0, @n) into @out[0..n) and its default into *@dflt. */
+static int read_slot(struct ctl_counts *c, __u32 slot, unsigned int n, struct ctlua_count *out,
+		     struct ctlua_count *dflt)
 {
 	int err = read_range(c, slot * CTLUA_COUNT_SLOT, n, out);
 
-	return err ? err : read_range(c, slot * CTLUA_COUNT_SLOT + D, 1, &out[D]);
+	return err ? err : read_range(c, slot * CTLUA_COUNT_SLOT + D, 1, dflt);
 }
 
 /*
- * Add to the live counts @cur (as read_slot gives them, @n rules) what reached the idle
- * slot's positions after the last carry (@idle: that slot as read_slot gives it).
+ * Add to the live counts @cur and *@dflt (as read_slot gives them, @n rules) what
+ * reached the idle slot's positions after the last carry (@idle: that slot, its
+ * default at D).
  */
 static void add_late(const struct ctl_counts *c, unsigned int n, struct ctlua_count *cur,
-		     const struct ctlua_count *idle)
+		     struct ctlua_count *dflt, const struct ctlua_count *idle)
 {
 	for (unsigned int j = 0; j <= n; j++) {
 		unsigned int at = j < n ? j : D;
 		int from = c->late_from[at];
 
 		if (from >= 0)
-			count_add_since(&cur[at], &idle[from], &c->late_base[at]);
+			count_add_since(j < n ? &cur[j] : dflt, &idle[from], &c->late_base[at]);
 	}
 }
 
@@ -346,16 +368,19 @@ int ctl_counts_carry(struct ctl_counts *c, __u32 live, const struct ctl_counts_p
 		     const struct ctl_counts_policy *new)
 {
 	unsigned int nw = new->n > c->idle_n ? new->n : c->idle_n;
-	struct ctlua_count *cur = c->cur;	/* the live slot, by old position */
+	struct ctlua_count *cur;	/* the live slot, by old position */
 	__u32 idle = !live;
 	int err;
 
 	if (old->n > CTLUA_MAX_RULES || new->n > CTLUA_MAX_RULES)
 		return -E2BIG;
-	/* the idle slot is still: what reached it after the last carry is final */
-	if (c->late_any && (err = read_slot(c, idle, c->idle_n, c->idle)))
+	if ((err = alloc_arrays(c)))
 		return err;
-	if ((err = read_slot(c, live, old->n, cur)) ||
+	cur = c->cur;
+	/* the idle slot is still: what reached it after the last carry is final */
+	if (c->late_any && (err = read_slot(c, idle, c->idle_n, c->idle, &c->idle[D])))
+		return err;
+	if ((err = read_slot(c, live, old->n, cur, &cur[D])) ||
 	    (err = ctl_counts_match(old, new, c->next_from)))
 		return err;
 	c->next_from[D] = dflt_same(old, new) ? D : -1;
@@ -406,19 +431,16 @@ void ctl_counts_switched(struct ctl_counts *c, bool done)
 int ctl_counts_read(struct ctl_counts *c, __u32 live, unsigned int n, struct ctlua_count *rules,
 		    struct ctlua_count *dflt, struct ctlua_count *src)
 {
-	struct ctlua_count *cur = c->vals;
 	int err;
 
 	if (n > CTLUA_MAX_RULES)
 		return -E2BIG;
-	if ((err = read_slot(c, live, n, cur)))
+	if ((err = read_slot(c, live, n, rules, dflt)))
 		return err;
-	if (c->late_any) {
-		if ((err = read_slot(c, !live, c->idle_n, c->idle)))
+	if (c->late_any) {	/* after a carry: the arrays are there */
+		if ((err = read_slot(c, !live, c->idle_n, c->idle, &c->idle[D])))
 			return err;
-		add_late(c, n, cur, c->idle);
+		add_late(c, n, rules, dflt, c->idle);
 	}
-	memcpy(rules, cur, n * sizeof(*cur));
-	*dflt = cur[D];
 	return read_range(c, CTLUA_COUNT_SOURCES, CTLUA_SRC_NR, src);
 }
