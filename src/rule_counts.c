@@ -43,11 +43,12 @@ struct ctl_counts {
 	unsigned int next_idle_n, written_n;
 	struct ctlua_count *idle, *cur, *vals;	/* scratch */
 	/*
-	 * Each of the seven arrays holds CTLUA_COUNT_SLOT entries, allocated at the first
-	 * carry (ctlua with no rules makes none); only the positions in use are touched, so
-	 * the rest takes no memory. late_from is read only while late_any: never unset.
+	 * The seven arrays, CTLUA_COUNT_SLOT entries each, in one block allocated at the
+	 * first carry (a ctlua that switches no rules makes none); only the positions in
+	 * use are touched, so the rest takes no memory. late_from is read only while
+	 * late_any: never unset.
 	 */
-	bool allocated;
+	void *arrays;
 };
 
 /* struct ctlua_count is __u64 counters only (bpf/ctlua.h): both sums go field by field */
@@ -93,28 +94,22 @@ int ctl_counts_new(struct ctl_counts **out, int fd, int ncpus)
 /* The arrays a carry works on (struct ctl_counts), from the first one on; 0 or -ENOMEM. */
 static int alloc_arrays(struct ctl_counts *c)
 {
-	size_t n = CTLUA_COUNT_SLOT;
+	const size_t n = CTLUA_COUNT_SLOT, counts = n * sizeof(struct ctlua_count);
+	char *p;
 
-	if (c->allocated)
+	if (c->arrays)
 		return 0;
-	/* the ones allocated are kept on failure: ctl_counts_free frees them */
-	if (!c->late_from)
-		c->late_from = malloc(n * sizeof(*c->late_from));
-	if (!c->next_from)
-		c->next_from = malloc(n * sizeof(*c->next_from));
-	if (!c->late_base)
-		c->late_base = malloc(n * sizeof(*c->late_base));
-	if (!c->next_base)
-		c->next_base = malloc(n * sizeof(*c->next_base));
-	if (!c->idle)
-		c->idle = malloc(n * sizeof(*c->idle));
-	if (!c->cur)
-		c->cur = malloc(n * sizeof(*c->cur));
-	if (!c->vals)
-		c->vals = malloc(n * sizeof(*c->vals));
-	c->allocated = c->late_from && c->next_from && c->late_base && c->next_base &&
-		       c->idle && c->cur && c->vals;
-	return c->allocated ? 0 : -ENOMEM;
+	/* the counts first, then the ints: each part stays aligned */
+	if (!(c->arrays = p = malloc(5 * counts + 2 * n * sizeof(int))))
+		return -ENOMEM;
+	c->late_base = (struct ctlua_count *)p;
+	c->next_base = (struct ctlua_count *)(p + counts);
+	c->idle = (struct ctlua_count *)(p + 2 * counts);
+	c->cur = (struct ctlua_count *)(p + 3 * counts);
+	c->vals = (struct ctlua_count *)(p + 4 * counts);
+	c->late_from = (int *)(p + 5 * counts);
+	c->next_from = c->late_from + n;
+	return 0;
 }
 
 void ctl_counts_free(struct ctl_counts *c)
@@ -123,13 +118,7 @@ void ctl_counts_free(struct ctl_counts *c)
 		return;
 	free(c->keys);
 	free(c->buf);
-	free(c->late_from);
-	free(c->next_from);
-	free(c->late_base);
-	free(c->next_base);
-	free(c->idle);
-	free(c->cur);
-	free(c->vals);
+	free(c->arrays);
 	free(c);
 }
 
