@@ -24,15 +24,15 @@
 #include "rule_class.h"
 #include "rule_counts.h"
 
-/* The TC programs by direction and header: [dir * 2 + l3] (see prog_slot). */
-#define CTL_DP_TC_PROGS 5	/* four at TC, and ctlua_xdp */
+/* The programs: at TC by direction and header, [dir * 2 + l3] (see prog_slot), then XDP. */
+#define CTL_DP_PROGS 5	/* four at TC, and ctlua_xdp */
 #define CTL_DP_XDP_SLOT 4
 /* What wait_readers sleeps where the kernel cannot wait for a grace period. */
 #define CTL_DP_GRACE_SLEEP_NS	10000000
 
 struct ctl_dp {
 	struct ctlua_bpf *skel;		/* the maps, ctlua_ingress and ctlua_req */
-	struct ctlua_bpf *more[CTL_DP_TC_PROGS];	/* the others, loaded on first attach */
+	struct ctlua_bpf *more[CTL_DP_PROGS];	/* the others, loaded on first attach */
 	struct ctl_pin *pin;		/* the pinned state (--pin), or NULL */
 	struct ctlua_config cfg;	/* what the config map holds */
 	/*
@@ -86,22 +86,23 @@ void ctl_dp_opts_init(struct ctl_dp_opts *o)
 }
 
 /*
- * Slot @slot of ctl_rules mapped into the host, its first @bytes; NULL with errno set.
- * *@map and *@len are what munmap takes. Mapped only while it is written or read: an
- * array map's mapping brings in every page at once, and both slots are 25 MB.
+ * Bytes [@at, @at + @len) of slot @slot of ctl_rules mapped into the host (@len > 0):
+ * returns where they begin, or NULL with errno set; *@map and *@maplen are what munmap
+ * takes. Mapped only while written or read, and only the pages they fall in: an array
+ * map's mapping brings in every page at once, and both slots are 25 MB.
  */
-static struct ctlua_rule_table *map_slot(struct ctl_dp *dp, __u32 slot, size_t bytes,
-					 void **map, size_t *len)
+static void *map_range(struct ctl_dp *dp, __u32 slot, size_t at, size_t len, void **map,
+		       size_t *maplen)
 {
-	size_t at = slot * sizeof(struct ctlua_rule_table);
-	size_t off = at & ~((size_t)sysconf(_SC_PAGESIZE) - 1);
+	size_t start = slot * sizeof(struct ctlua_rule_table) + at;
+	size_t off = start & ~((size_t)sysconf(_SC_PAGESIZE) - 1);
 
-	*len = at - off + bytes;
-	*map = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
+	*maplen = start - off + len;
+	*map = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    bpf_map__fd(dp->skel->maps.ctl_rules), (off_t)off);
 	if (*map == MAP_FAILED)
 		return NULL;
-	return (struct ctlua_rule_table *)((char *)*map + (at - off));
+	return (char *)*map + (start - off);
 }
 
 /*
@@ -141,15 +142,18 @@ static int open_and_load(struct ctl_dp *dp, const struct ctl_dp_opts *opts, char
 /*
  * The host's copy of what the pinned maps hold, reused: the config, and the live
  * slot's policy and rules, which stay in force until the host changes them. Which
- * rules the idle slot holds is not known, so the next change writes them. The rate
- * limit slots the live policy does not use are freed (ctl_limit_adopt).
+ * rules the idle slot holds is not known, so the next change writes them, from a
+ * classifier built anew (table_gen 0): the pinned one is not read. The rate limit
+ * slots the live policy does not use are freed (ctl_limit_adopt).
  */
 static int read_pinned(struct ctl_dp *dp)
 {
+	const size_t rules = offsetof(struct ctlua_rule_table, rule);
 	struct ctl_limit_map m;
 	struct ctl_dp_policy p;
-	struct ctlua_rule_table *t;
-	__u32 zero = 0, live;
+	const struct ctlua_rule_table *t;
+	const struct ctlua_rule *r;
+	__u32 zero = 0, live, n;
 	size_t len;
 	void *map;
 
@@ -162,22 +166,21 @@ static int read_pinned(struct ctl_dp *dp)
 		return -errno;
 	if (dp->head.mode >= CTLUA_MODE_NR || dp->head.dflt.action >= CTLUA_ACT_NR)
 		return -EPROTO;
-	if (!(t = map_slot(dp, live, sizeof(*t), &map, &len)))
+	if (!(t = map_range(dp, live, 0, rules, &map, &len)))
 		return -errno;
-	if (t->count > CTLUA_MAX_RULES ||
-	    (t->count && (t->cls.pool_used < CTLUA_RULE_SET_HEAD ||
-			  t->cls.pool_used > CTLUA_RULE_POOL))) {
-		munmap(map, len);
-		return -EPROTO;
-	}
-	dp->nrules = dp->table->count = t->count;
-	memcpy(dp->rules, t->rule, dp->nrules * sizeof(*dp->rules));
-	memcpy(dp->table->rule, dp->rules, dp->nrules * sizeof(*dp->rules));
-	if (dp->nrules)
-		memcpy(&dp->table->cls, &t->cls, ctl_rule_class_size(&t->cls));
+	n = t->count;
 	munmap(map, len);
-	dp->slot_gen[live] = dp->table_gen = dp->last_gen = 1;
-	dp->slot_gen[!live] = 0;
+	if (n > CTLUA_MAX_RULES)
+		return -EPROTO;
+	if (n) {
+		if (!(r = map_range(dp, live, rules, n * sizeof(*r), &map, &len)))
+			return -errno;
+		memcpy(dp->rules, r, n * sizeof(*r));
+		munmap(map, len);
+	}
+	dp->nrules = n;
+	dp->slot_gen[live] = dp->last_gen = 1;
+	dp->slot_gen[!live] = dp->table_gen = 0;
 	dp->retired = true;	/* a program may have read the idle slot a moment ago */
 	ctl_counts_idle_unknown(dp->counts);
 	/* the limit slots a killed process took for a policy never live are no one's */
@@ -289,7 +292,7 @@ void ctl_dp_close(struct ctl_dp *dp)
 {
 	if (!dp)
 		return;
-	for (int i = 0; i < CTL_DP_TC_PROGS; i++)
+	for (int i = 0; i < CTL_DP_PROGS; i++)
 		ctlua_bpf__destroy(dp->more[i]);
 	ctlua_bpf__destroy(dp->skel);
 	ctl_pin_close(dp->pin);
@@ -547,24 +550,19 @@ static int build_table(struct ctl_dp *dp, const struct ctlua_rule *rules, unsign
 
 /*
  * Copy @len bytes from @from to offset @at of slot @slot of ctl_rules, through a mapping
- * of just the pages they fall in (a mapping's pages are all put in at mmap time, so one
- * of the whole slot costs more than the copy). Returns 0 or -errno.
+ * of just the pages they fall in (map_range). Returns 0 or -errno.
  */
 static int put_range(struct ctl_dp *dp, __u32 slot, size_t at, const void *from, size_t len)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t start = slot * sizeof(struct ctlua_rule_table) + at;
-	size_t off = start & ~(page - 1);
-	void *map;
+	size_t maplen;
+	void *map, *to;
 
 	if (!len)
 		return 0;
-	map = mmap(NULL, start - off + len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   bpf_map__fd(dp->skel->maps.ctl_rules), (off_t)off);
-	if (map == MAP_FAILED)
+	if (!(to = map_range(dp, slot, at, len, &map, &maplen)))
 		return -errno;
-	memcpy((char *)map + (start - off), from, len);
-	munmap(map, start - off + len);
+	memcpy(to, from, len);
+	munmap(map, maplen);
 	return 0;
 }
 
@@ -898,7 +896,7 @@ static int prog_slot(int dir, bool l3)
 
 static struct bpf_program *prog_at(const struct ctlua_bpf *k, int slot)
 {
-	static const size_t off[CTL_DP_TC_PROGS] = {
+	static const size_t off[CTL_DP_PROGS] = {
 		offsetof(struct ctlua_bpf, progs.ctlua_ingress),
 		offsetof(struct ctlua_bpf, progs.ctlua_ingress_l3),
 		offsetof(struct ctlua_bpf, progs.ctlua_egress),
@@ -934,8 +932,13 @@ static int load_more(struct ctl_dp *dp, int slot)
 		if (err)
 			break;
 	}
+	/*
+	 * the object alone, not the skeleton: only the program's fd is used, and the
+	 * skeleton's load would map every global section again (2.6 MB of .bss), pages
+	 * the first skeleton maps already; its program pointers are set at open
+	 */
 	if (!err)
-		err = ctlua_bpf__load(k);
+		err = bpf_object__load(k->obj);
 	if (err) {
 		ctlua_bpf__destroy(k);
 		return err;
@@ -990,11 +993,14 @@ const struct ctl_features *ctl_dp_features(struct ctl_dp *dp)
 	if (!dp->feat_read) {
 		/* a kernel whose BTF cannot be read offers nothing optional */
 		ctl_probe_features(&dp->feat);
-		/* NAT as the loaded program sees it (the have_nat of ctlua.bpf.c) */
-		dp->feat.nat = dp->skel->kconfig->CONFIG_NF_NAT == TRI_YES ||
-			       (dp->skel->kconfig->CONFIG_NF_NAT == TRI_MODULE &&
-				dp->skel->rodata->nat_module_btf);
-		ctl_probe_hide(&dp->feat);
+		/*
+		 * NAT where the kernel has it and the loaded program sees it (the have_nat
+		 * of ctlua.bpf.c); CTLUA_HIDE_FEATURES has hidden it in the first already
+		 */
+		dp->feat.nat = dp->feat.nat &&
+			       (dp->skel->kconfig->CONFIG_NF_NAT == TRI_YES ||
+				(dp->skel->kconfig->CONFIG_NF_NAT == TRI_MODULE &&
+				 dp->skel->rodata->nat_module_btf));
 		dp->feat_read = true;
 	}
 	return &dp->feat;

@@ -219,7 +219,8 @@ int luaopen_ct(lua_State *L)
 	static bool exit_handler;
 	struct ctl_state *s = lua_newuserdatauv(L, sizeof(*s), 0);
 
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, offsetof(struct ctl_state, rules));
+	ctl_rules_init(&s->rules);
 	s->magic = STATE_MAGIC;
 	if (!exit_handler)
 		exit_handler = atexit(detach_at_exit) == 0;

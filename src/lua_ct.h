@@ -99,7 +99,6 @@ struct ctl_state {
 	struct ctl_link_event link_events[CTL_LINK_EVENTS];
 	unsigned int link_events_n;
 	__u64 link_watch_netns;		/* the namespace it watches: its links' only */
-	struct ctl_rules rules;		/* the host's copy of the live rule table */
 	int budget_ms;			/* time a callback may run */
 	unsigned long handled;		/* events given to callbacks */
 	unsigned long callback_errors;	/* callbacks that failed, for any reason */
@@ -124,6 +123,11 @@ struct ctl_state {
 	/* ct.timer, ct.every (lua_timer.c) */
 	struct ctl_timer *timers;	/* scheduled, soonest first */
 	lua_State *timer_L;		/* the thread they fire on outside ct.run */
+	/*
+	 * the host's copy of the live rule table: last, as luaopen_ct zeroes only what comes
+	 * before it (2.6 MB whose pages stay untouched until rules are added)
+	 */
+	struct ctl_rules rules;
 };
 
 /*

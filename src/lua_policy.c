@@ -497,7 +497,7 @@ static int l_policy(lua_State *L)
 			return ctl_fail(L, E2BIG, "the rule table holds %d rules, got %lld",
 					CTLUA_MAX_RULES, (long long)n);
 		/* at 3, a userdata: misuse raised while reading frees it */
-		t = lua_newuserdatauv(L, sizeof(*t), 0);
+		t = lua_newuserdatauv(L, offsetof(struct ctl_rules, e) + (size_t)n * sizeof(t->e[0]), 0);
 		ctl_rules_init(t);
 		t->last_id = s->rules.last_id;
 		pr.t = t;

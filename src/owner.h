@@ -94,4 +94,7 @@ int ctl_owner_qdisc_mark(__u64 netns, int ifindex, bool ours);
 int ctl_owner_lock(int timeout_ms);
 void ctl_owner_unlock(int fd);
 
+/* How long an attach or detach (tc.c, xdp.c) waits for another ctlua's change. */
+#define CTL_OWNER_LOCK_WAIT_MS	5000
+
 #endif

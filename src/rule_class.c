@@ -37,9 +37,16 @@ struct build {
 	unsigned int *by_lo, *by_hi;
 	u128 *start;			/* the intervals of a dimension */
 	__u32 *set;			/* and their sets */
+	unsigned int filled[2][2];	/* [v6][dst]: entries of the address table written */
 };
 
-#define BUILD_SLOTS	(1u << 18)	/* more than the intervals of every dimension */
+/*
+ * The sets of a build: at most one per interval of its 7 dimensions (4 address, 3 port),
+ * each with at most 2n + 1 intervals, in a table kept at most half full; at most
+ * BUILD_SLOTS (as many as CTLUA_MAX_RULES rules need).
+ */
+#define BUILD_DIMS	7
+#define BUILD_SLOTS	(1u << 18)
 
 static int cmp_u128(const void *a, const void *b)
 {
@@ -238,42 +245,86 @@ static unsigned int addr_ranges(const struct ctlua_rule *rules, unsigned int n,
 	return nr;
 }
 
-/* Both address dimensions of @family; 0 or -ENOSPC. */
+/*
+ * Entries [@from, @to) of address table @dst of @family: the sweep's @m intervals in
+ * b->start and b->set, then copies of the last, which the search may land on.
+ */
+static void fill_addr(struct build *b, int family, int dst, unsigned int m, unsigned int from,
+		      unsigned int to)
+{
+	struct ctlua_rule_class *c = b->c;
+
+	for (unsigned int j = from; j < to; j++) {
+		unsigned int k = j < m ? j : m - 1;
+		u128 s = b->start[k];
+
+		if (family == CTLUA_AF_INET) {
+			c->v4[dst].start[j] = (__u32)s;
+			c->v4[dst].set[j] = b->set[k];
+		} else {
+			c->v6[dst].start[j][0] = (__u64)(s >> 64);
+			c->v6[dst].start[j][1] = (__u64)s;
+			c->v6[dst].set[j] = b->set[k];
+		}
+	}
+}
+
+/*
+ * Both address dimensions of @family; 0 or -ENOSPC. A table is filled to
+ * CTLUA_RULE_SAMPLES while every one seen fits there (short_search: the program reads
+ * no further), else to CTLUA_RULE_SPANS; b->filled[] says how far.
+ */
 static int addr_dims(struct build *b, const struct ctlua_rule *rules, unsigned int n,
 		     const unsigned int *bit_of, int family)
 {
 	u128 max = family == CTLUA_AF_INET ? 0xffffffffu : ~(u128)0;
-	struct ctlua_rule_class *c = b->c;
 
 	for (int dst = 0; dst < 2; dst++) {
 		unsigned int nr = addr_ranges(rules, n, bit_of, family, dst, b->r);
 		long m = sweep(b, nr, max);
+		unsigned int to = CTLUA_RULE_SAMPLES;
 
 		if (m < 0 || m > CTLUA_RULE_SPANS)
 			return -ENOSPC;
-		if (m > CTLUA_RULE_SAMPLES)
-			c->short_search = 0;
-		/* past the last interval: copies of it, which the search may land on */
-		for (unsigned int j = 0; j < CTLUA_RULE_SPANS; j++) {
-			unsigned int from = j < m ? j : (unsigned int)m - 1;
-			u128 s = b->start[from];
-
-			if (family == CTLUA_AF_INET) {
-				c->v4[dst].start[j] = (__u32)s;
-				c->v4[dst].set[j] = b->set[from];
-				if (j % CTLUA_RULE_BLOCK == 0)
-					c->v4[dst].sample[j / CTLUA_RULE_BLOCK] = (__u32)s;
-			} else {
-				c->v6[dst].start[j][0] = (__u64)(s >> 64);
-				c->v6[dst].start[j][1] = (__u64)s;
-				c->v6[dst].set[j] = b->set[from];
-				if (j % CTLUA_RULE_BLOCK == 0)
-					memcpy(c->v6[dst].sample[j / CTLUA_RULE_BLOCK],
-					       c->v6[dst].start[j], sizeof(c->v6[dst].start[j]));
-			}
+		if (m > CTLUA_RULE_SAMPLES) {
+			b->c->short_search = 0;
+			to = CTLUA_RULE_SPANS;
 		}
+		fill_addr(b, family, dst, (unsigned int)m, 0, to);
+		b->filled[family == CTLUA_AF_INET6][dst] = to;
 	}
 	return 0;
+}
+
+/*
+ * With short_search 0, the two-level search: the tables filled to CTLUA_RULE_SAMPLES
+ * only are filled on with copies of their last entry, and every table gets its samples.
+ */
+static void addr_spans(struct build *b)
+{
+	struct ctlua_rule_class *c = b->c;
+
+	for (int dst = 0; dst < 2; dst++) {
+		for (int v6 = 0; v6 < 2; v6++) {
+			unsigned int last = b->filled[v6][dst] - 1;
+
+			for (unsigned int j = last + 1; j < CTLUA_RULE_SPANS; j++) {
+				if (v6) {
+					memcpy(c->v6[dst].start[j], c->v6[dst].start[last],
+					       sizeof(c->v6[dst].start[j]));
+					c->v6[dst].set[j] = c->v6[dst].set[last];
+				} else {
+					c->v4[dst].start[j] = c->v4[dst].start[last];
+					c->v4[dst].set[j] = c->v4[dst].set[last];
+				}
+			}
+		}
+		for (unsigned int i = 0; i < CTLUA_RULE_SAMPLES; i++) {
+			c->v4[dst].sample[i] = c->v4[dst].start[i * CTLUA_RULE_BLOCK];
+			memcpy(c->v6[dst].sample[i], c->v6[dst].start[i * CTLUA_RULE_BLOCK],
+			       sizeof(c->v6[dst].sample[i]));
+		}
+	}
 }
 
 /* A port dimension: @src the source port of @proto's rules, else every rule's dport. */
@@ -305,18 +356,26 @@ static int port_dim(struct build *b, const struct ctlua_rule *rules, unsigned in
 int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 			 struct ctlua_rule_class *c)
 {
-	struct build b = { .c = c, .nslots = BUILD_SLOTS };
+	struct build b = { .c = c, .nslots = 2 };
 	unsigned int *bit_of = NULL;
 	int err = -ENOMEM;
 
 	if (n > CTLUA_MAX_RULES)
 		return -E2BIG;
-	memset(c, 0, offsetof(struct ctlua_rule_class, pool));
 	/* the empty set at offset 0: what a dimension without rules gives everywhere */
 	memset(c->pool, 0, CTLUA_RULE_SET_HEAD * sizeof(c->pool[0]));
 	c->pool_used = CTLUA_RULE_SET_HEAD;
-	if (!n)
+	if (!n) {	/* every table all zero: the empty set everywhere */
+		memset(c, 0, offsetof(struct ctlua_rule_class, pool));
+		c->pool_used = CTLUA_RULE_SET_HEAD;
 		return 0;
+	}
+	/*
+	 * The rest is written below, each part as far as the program reads it: the address
+	 * tables (addr_dims, addr_spans), the port tables whole, order[0..n)
+	 */
+	while (b.nslots < 2 * BUILD_DIMS * (2 * n + 1) && b.nslots < BUILD_SLOTS)
+		b.nslots *= 2;
 	b.slots = calloc(b.nslots, sizeof(*b.slots));
 	b.hashes = malloc(b.nslots * sizeof(*b.hashes));
 	b.r = malloc(n * sizeof(*b.r));
@@ -335,6 +394,8 @@ int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 	    (err = port_dim(&b, rules, n, bit_of, true, IPPROTO_TCP, c->sport[0])) ||
 	    (err = port_dim(&b, rules, n, bit_of, true, IPPROTO_UDP, c->sport[1])))
 		goto out;
+	if (!c->short_search)
+		addr_spans(&b);
 out:
 	free(bit_of);
 	free(b.set);

@@ -41,16 +41,24 @@ struct ctl_counts {
 	int *next_from;
 	struct ctlua_count *next_base;
 	unsigned int next_idle_n, written_n;
-	struct ctlua_count *idle, *cur, *vals;	/* scratch, CTLUA_COUNT_SLOT each */
+	struct ctlua_count *idle, *cur, *vals;	/* scratch */
+	/*
+	 * The seven arrays, CTLUA_COUNT_SLOT entries each, in one block allocated at the
+	 * first carry (a ctlua that switches no rules makes none); only the positions in
+	 * use are touched, so the rest takes no memory. late_from is read only while
+	 * late_any: never unset.
+	 */
+	void *arrays;
 };
 
+/* struct ctlua_count is __u64 counters only (bpf/ctlua.h): both sums go field by field */
 void ctl_count_add(struct ctlua_count *to, const struct ctlua_count *from)
 {
-	to->decided += from->decided;
-	to->allocated += from->allocated;
-	to->dropped += from->dropped;
-	for (int e = 0; e < CTLUA_CERR_NR; e++)
-		to->errors[e] += from->errors[e];
+	const __u64 *a = (const __u64 *)from;
+	__u64 *t = (__u64 *)to;
+
+	for (size_t i = 0; i < sizeof(*to) / sizeof(__u64); i++)
+		t[i] += a[i];
 }
 
 /* @to += @now - @then, field by field; a field that went down (a map reset) adds 0. */
@@ -67,7 +75,6 @@ static void count_add_since(struct ctlua_count *to, const struct ctlua_count *no
 int ctl_counts_new(struct ctl_counts **out, int fd, int ncpus)
 {
 	struct ctl_counts *c = calloc(1, sizeof(*c));
-	size_t n = CTLUA_COUNT_SLOT;
 
 	if (!c)
 		return -ENOMEM;
@@ -76,21 +83,32 @@ int ctl_counts_new(struct ctl_counts **out, int fd, int ncpus)
 	c->vsize = sizeof(struct ctlua_count) * ncpus;
 	c->keys = calloc(CHUNK, sizeof(*c->keys));
 	c->buf = calloc(CHUNK, c->vsize);
-	c->late_from = malloc(n * sizeof(*c->late_from));
-	c->next_from = malloc(n * sizeof(*c->next_from));
-	c->late_base = calloc(n, sizeof(*c->late_base));
-	c->next_base = calloc(n, sizeof(*c->next_base));
-	c->idle = calloc(n, sizeof(*c->idle));
-	c->cur = calloc(n, sizeof(*c->cur));
-	c->vals = calloc(n, sizeof(*c->vals));
-	if (!c->keys || !c->buf || !c->late_from || !c->next_from || !c->late_base ||
-	    !c->next_base || !c->idle || !c->cur || !c->vals) {
+	if (!c->keys || !c->buf) {
 		ctl_counts_free(c);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
-		c->late_from[i] = -1;
 	*out = c;
+	return 0;
+}
+
+/* The arrays a carry works on (struct ctl_counts), from the first one on; 0 or -ENOMEM. */
+static int alloc_arrays(struct ctl_counts *c)
+{
+	const size_t n = CTLUA_COUNT_SLOT, counts = n * sizeof(struct ctlua_count);
+	char *p;
+
+	if (c->arrays)
+		return 0;
+	/* the counts first, then the ints: each part stays aligned */
+	if (!(c->arrays = p = malloc(5 * counts + 2 * n * sizeof(int))))
+		return -ENOMEM;
+	c->late_base = (struct ctlua_count *)p;
+	c->next_base = (struct ctlua_count *)(p + counts);
+	c->idle = (struct ctlua_count *)(p + 2 * counts);
+	c->cur = (struct ctlua_count *)(p + 3 * counts);
+	c->vals = (struct ctlua_count *)(p + 4 * counts);
+	c->late_from = (int *)(p + 5 * counts);
+	c->next_from = c->late_from + n;
 	return 0;
 }
 
@@ -100,13 +118,7 @@ void ctl_counts_free(struct ctl_counts *c)
 		return;
 	free(c->keys);
 	free(c->buf);
-	free(c->late_from);
-	free(c->next_from);
-	free(c->late_base);
-	free(c->next_base);
-	free(c->idle);
-	free(c->cur);
-	free(c->vals);
+	free(c->arrays);
 	free(c);
 }
 
@@ -114,8 +126,6 @@ void ctl_counts_idle_unknown(struct ctl_counts *c)
 {
 	c->idle_n = CTLUA_MAX_RULES;
 	c->late_any = false;
-	for (int i = 0; i < CTLUA_COUNT_SLOT; i++)
-		c->late_from[i] = -1;
 }
 
 /* Entries [@first, @first + @n) of the map, each summed over the CPUs, into @out. */
@@ -171,27 +181,29 @@ static int write_range(struct ctl_counts *c, __u32 first, unsigned int n,
 	return 0;
 }
 
-/* Slot @slot's rule entries [0, @n) into @out[0..n) and its default into @out[D]. */
-static int read_slot(struct ctl_counts *c, __u32 slot, unsigned int n, struct ctlua_count *out)
+/* Slot @slot's rule entries [0, @n) into @out[0..n) and its default into *@dflt. */
+static int read_slot(struct ctl_counts *c, __u32 slot, unsigned int n, struct ctlua_count *out,
+		     struct ctlua_count *dflt)
 {
 	int err = read_range(c, slot * CTLUA_COUNT_SLOT, n, out);
 
-	return err ? err : read_range(c, slot * CTLUA_COUNT_SLOT + D, 1, &out[D]);
+	return err ? err : read_range(c, slot * CTLUA_COUNT_SLOT + D, 1, dflt);
 }
 
 /*
- * Add to the live counts @cur (as read_slot gives them, @n rules) what reached the idle
- * slot's positions after the last carry (@idle: that slot as read_slot gives it).
+ * Add to the live counts @cur and *@dflt (as read_slot gives them, @n rules) what
+ * reached the idle slot's positions after the last carry (@idle: that slot, its
+ * default at D).
  */
 static void add_late(const struct ctl_counts *c, unsigned int n, struct ctlua_count *cur,
-		     const struct ctlua_count *idle)
+		     struct ctlua_count *dflt, const struct ctlua_count *idle)
 {
 	for (unsigned int j = 0; j <= n; j++) {
 		unsigned int at = j < n ? j : D;
 		int from = c->late_from[at];
 
 		if (from >= 0)
-			count_add_since(&cur[at], &idle[from], &c->late_base[at]);
+			count_add_since(j < n ? &cur[j] : dflt, &idle[from], &c->late_base[at]);
 	}
 }
 
@@ -345,16 +357,19 @@ int ctl_counts_carry(struct ctl_counts *c, __u32 live, const struct ctl_counts_p
 		     const struct ctl_counts_policy *new)
 {
 	unsigned int nw = new->n > c->idle_n ? new->n : c->idle_n;
-	struct ctlua_count *cur = c->cur;	/* the live slot, by old position */
+	struct ctlua_count *cur;	/* the live slot, by old position */
 	__u32 idle = !live;
 	int err;
 
 	if (old->n > CTLUA_MAX_RULES || new->n > CTLUA_MAX_RULES)
 		return -E2BIG;
-	/* the idle slot is still: what reached it after the last carry is final */
-	if (c->late_any && (err = read_slot(c, idle, c->idle_n, c->idle)))
+	if ((err = alloc_arrays(c)))
 		return err;
-	if ((err = read_slot(c, live, old->n, cur)) ||
+	cur = c->cur;
+	/* the idle slot is still: what reached it after the last carry is final */
+	if (c->late_any && (err = read_slot(c, idle, c->idle_n, c->idle, &c->idle[D])))
+		return err;
+	if ((err = read_slot(c, live, old->n, cur, &cur[D])) ||
 	    (err = ctl_counts_match(old, new, c->next_from)))
 		return err;
 	c->next_from[D] = dflt_same(old, new) ? D : -1;
@@ -405,19 +420,16 @@ void ctl_counts_switched(struct ctl_counts *c, bool done)
 int ctl_counts_read(struct ctl_counts *c, __u32 live, unsigned int n, struct ctlua_count *rules,
 		    struct ctlua_count *dflt, struct ctlua_count *src)
 {
-	struct ctlua_count *cur = c->vals;
 	int err;
 
 	if (n > CTLUA_MAX_RULES)
 		return -E2BIG;
-	if ((err = read_slot(c, live, n, cur)))
+	if ((err = read_slot(c, live, n, rules, dflt)))
 		return err;
-	if (c->late_any) {
-		if ((err = read_slot(c, !live, c->idle_n, c->idle)))
+	if (c->late_any) {	/* after a carry: the arrays are there */
+		if ((err = read_slot(c, !live, c->idle_n, c->idle, &c->idle[D])))
 			return err;
-		add_late(c, n, cur, c->idle);
+		add_late(c, n, rules, dflt, c->idle);
 	}
-	memcpy(rules, cur, n * sizeof(*cur));
-	*dflt = cur[D];
 	return read_range(c, CTLUA_COUNT_SOURCES, CTLUA_SRC_NR, src);
 }

@@ -47,14 +47,18 @@ struct ctl_rule_entry {
 	long long priority;
 };
 
-/* The rules in evaluation order: by priority, then in the order they were added. */
+/*
+ * The rules in evaluation order: by priority, then in the order they were added. The
+ * entries come last, so a table known to hold at most k rules may be allocated as
+ * offsetof(struct ctl_rules, e) + k * sizeof(e[0]) (ct.policy's).
+ */
 struct ctl_rules {
-	struct ctl_rule_entry e[CTLUA_MAX_RULES];
 	unsigned int n;
 	__u32 last_id;			/* ids are last_id + 1, never reused */
+	struct ctl_rule_entry e[CTLUA_MAX_RULES];
 };
 
-/* Make @t an empty table whose first id will be 1. */
+/* Make @t an empty table whose first id will be 1; the entries are left as they are. */
 void ctl_rules_init(struct ctl_rules *t);
 
 /* Make @to hold what @from holds: its n entries (not the whole array) and its last id. */

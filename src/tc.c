@@ -36,8 +36,7 @@
 #include "pin.h"
 #include "tc.h"
 
-/* How long ctlua waits for another ctlua's tc change (owner.h's lock). */
-#define TC_LOCK_WAIT_MS		5000
+/* How long ctl_tc_remove_all, which must not hang at exit, waits for owner.h's lock. */
 #define TC_LOCK_WAIT_WATCHDOG_MS 1000
 
 const char *const ctl_orphans_names[] = { "refuse", "remove", "adopt", NULL };
@@ -412,7 +411,7 @@ int ctl_tc_attach(int prog_fd, const char *ifname, int dir, const struct ctl_tc_
 	if ((err = reserve_record()))
 		goto unlock;
 	/* and no other ctlua changes this host's tc while we look and decide */
-	if ((err = lock = ctl_owner_lock(TC_LOCK_WAIT_MS)) < 0)
+	if ((err = lock = ctl_owner_lock(CTL_OWNER_LOCK_WAIT_MS)) < 0)
 		goto unlock;
 	err = ctl_owner_claim(netns, ifindex, dir, opts->takeover, &rec, &why->owner);
 	if (err == -EBUSY)
@@ -495,7 +494,7 @@ int ctl_tc_detach(const struct ctl_tc_link *link)
 
 	pthread_mutex_lock(&reg_lock);
 	i = find(link);
-	if (i >= 0 && (err = lock = ctl_owner_lock(TC_LOCK_WAIT_MS)) >= 0) {
+	if (i >= 0 && (err = lock = ctl_owner_lock(CTL_OWNER_LOCK_WAIT_MS)) >= 0) {
 		err = remove_at((size_t)i);
 		ctl_owner_unlock(lock);
 	}

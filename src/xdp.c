@@ -16,8 +16,6 @@
 #include "ctlua.h"
 #include "xdp.h"
 
-#define XDP_LOCK_WAIT_MS	5000	/* as tc.c waits for another ctlua's change */
-
 const char *const ctl_hook_names[] = { "tc", "xdp", NULL };
 const char *const ctl_xdp_mode_names[] = { "native", "generic", NULL };
 
@@ -75,7 +73,7 @@ int ctl_xdp_attach(int prog_fd, const char *ifname, int mode, struct ctl_tc_link
 		return -ENODEV;
 	if ((err = ctl_owner_netns(&netns)))
 		return err;
-	if ((err = lock = ctl_owner_lock(XDP_LOCK_WAIT_MS)) < 0)
+	if ((err = lock = ctl_owner_lock(CTL_OWNER_LOCK_WAIT_MS)) < 0)
 		return err;
 	/* the ingress record, which a TC filter there would hold too */
 	err = ctl_owner_claim(netns, ifindex, CTLUA_DIR_INGRESS, false, &rec, &why->owner);

@@ -29,9 +29,6 @@ struct ctl_xdp_link {
 	struct ctl_owner_rec rec;
 };
 
-/* Why an attach was refused beyond what ctl_tc_conflict says: a foreign XDP program. */
-#define CTL_XDP_FOREIGN_LEN 64
-
 /*
  * Attach @prog_fd at @ifname's XDP hook in @mode (CTL_XDP_AUTO: native where the driver
  * has XDP, else generic), taking the ingress ownership record. Fills @where (ifname,
