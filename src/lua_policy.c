@@ -389,33 +389,34 @@ static int policy_rule(lua_State *L)
 	return 0;
 }
 
-/*
- * Give the limits of ct.policy's rules their slots; the rule read i-th has the id
- * @first + i. Returns 0, or frees what it took, pushes nil, msg, errno and returns 3.
- */
-static int policy_limits(lua_State *L, struct ctl_state *s, struct policy_rules *pr, __u32 first)
-{
-	for (unsigned int i = 0; i < pr->n; i++) {
-		int pos = ctl_rules_find(pr->t, first + i), slot;
-
-		if (!pr->lim[i].rate_milli || pos < 0)
-			continue;
-		if ((slot = ctl_limit_attach(L, s, &pr->lim[i], first + i)) < 0) {
-			while (i-- > 0)
-				if ((pos = ctl_rules_find(pr->t, first + i)) >= 0)
-					ctl_limit_detach(s, pr->t->e[pos].rule.verdict.limit);
-			return -slot;
-		}
-		pr->t->e[pos].rule.verdict.limit = (__u16)slot;
-	}
-	return 0;
-}
-
 /* Free the slots of @t's limits (a table that was not written after all). */
 static void policy_limits_undo(struct ctl_state *s, const struct ctl_rules *t)
 {
 	for (unsigned int i = 0; i < t->n; i++)
 		ctl_limit_detach(s, t->e[i].rule.verdict.limit);
+}
+
+/*
+ * Give the limits of ct.policy's rules their slots; the rule read i-th has the id
+ * @first + i. One pass over the table: a policy of many rules and few limits costs
+ * little. Returns 0, or frees what it took, pushes nil, msg, errno and returns 3.
+ */
+static int policy_limits(lua_State *L, struct ctl_state *s, struct policy_rules *pr, __u32 first)
+{
+	for (unsigned int j = 0; j < pr->t->n; j++) {
+		struct ctlua_rule *r = &pr->t->e[j].rule;
+		unsigned int i = r->id - first;
+		int slot;
+
+		if (i >= pr->n || !pr->lim[i].rate_milli)
+			continue;
+		if ((slot = ctl_limit_attach(L, s, &pr->lim[i], r->id)) < 0) {
+			policy_limits_undo(s, pr->t);
+			return -slot;
+		}
+		r->verdict.limit = (__u16)slot;
+	}
+	return 0;
 }
 
 /* ct.policy's default as read: the verdict, and its limit (rate 0: none). */
