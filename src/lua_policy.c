@@ -18,6 +18,7 @@
 #include "datapath.h"
 #include "log.h"
 #include "lua_ct.h"
+#include "ratelimit.h"
 #include "names.h"
 #include "pin.h"
 #include "verdict_buf.h"
@@ -77,6 +78,7 @@ static int l_default(lua_State *L)
 	struct ctl_dp_policy p;
 	struct ctlua_verdict o = {};	/* its opts, zone, NAT and limit */
 	struct ctlua_limit lim = {};
+	struct ctl_limit_map m;
 	int action = 0, r, err, slot = 0;
 
 	if (set_action)
@@ -127,7 +129,10 @@ out:
 	lua_newtable(L);
 	ctl_push_opts_fields(L, &v->opts);
 	ctl_push_verdict_xlat(L, v);
-	ctl_limit_push(L, s, v->limit);
+	if (v->limit && !ctl_limits_map(s, &m)) {
+		ctl_limit_push(L, &m, v->limit);
+		ctl_limit_map_close(&m);
+	}
 	return 2;
 }
 
@@ -627,8 +632,9 @@ static int l_rules(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
 	const struct ctlua_count *counts = NULL;
+	struct ctl_limit_map m = { 0 };
 	struct ctl_dp_policy live;
-	int err;
+	int err, mapped = 0;
 
 	if (s->dp && !s->staged && !(counts = ctl_counts_live(L, s, &live, &err)))
 		return ctl_fail(L, err, "cannot read the rule counters");
@@ -661,10 +667,14 @@ static int l_rules(lua_State *L)
 			ctl_push_count(L, &counts[i]);
 			lua_setfield(L, -2, "counts");
 		}
-		ctl_limit_push(L, s, r->verdict.limit);
+		/* the limits mapped once, at the first rule that has one */
+		if (r->verdict.limit && !mapped++ && ctl_limits_map(s, &m))
+			m.slot = NULL;
+		ctl_limit_push(L, &m, r->verdict.limit);
 		ctl_push_verdict_xlat(L, &r->verdict);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	ctl_limit_map_close(&m);
 	return 1;
 }
 
