@@ -193,9 +193,9 @@ int ctl_ready(lua_State *L, struct ctl_state *s);
  * and returns -3. ctl_limit_detach frees a slot again (its rule could not be written).
  * ctl_limits_reap frees the slots @s took that no live policy used and its rules and
  * staged default no longer name (a staged policy's, replaced); call it before taking
- * more. ctl_limits_abandon frees all of those, named or not (a staged policy that never
- * went live). ctl_limits_sweep, after a policy went live, frees the slots the live
- * policy used before and no longer names, then reaps @s's. ctl_limits_map maps @s's slots into @m (0, or
+ * more and after a policy is written (ctl_dp_put_policy frees the slots the live
+ * policy no longer names). ctl_limits_abandon frees all of those, named or not (a
+ * staged policy that never went live). ctl_limits_map maps @s's slots into @m (0, or
  * -errno; -ENODEV when it has none), ctl_limit_map_close (ratelimit.h) unmaps them.
  * ctl_limit_push sets field 'limit' of the table on top to slot @idx's spec of @m, as
  * a rule takes it (nothing for slot 0, or when @m maps nothing).
@@ -207,7 +207,6 @@ int ctl_limit_attach(lua_State *L, struct ctl_state *s, struct ctlua_limit *spec
 void ctl_limit_detach(struct ctl_state *s, unsigned int idx);
 void ctl_limits_reap(struct ctl_state *s);
 void ctl_limits_abandon(struct ctl_state *s);
-void ctl_limits_sweep(struct ctl_state *s);
 int ctl_limits_map(struct ctl_state *s, struct ctl_limit_map *m);
 void ctl_limit_push(lua_State *L, struct ctl_limit_map *m, unsigned int idx);
 /* The over action (enum ctlua_action) of @s's limit slot @idx, or -1 when none. */

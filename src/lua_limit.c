@@ -218,19 +218,6 @@ void ctl_limits_abandon(struct ctl_state *s)
 	free_pending(s, false);
 }
 
-void ctl_limits_sweep(struct ctl_state *s)
-{
-	struct ctl_dp_policy live;
-	struct ctl_limit_map m;
-
-	if (!s->dp || ctl_limit_map_open(s->dp, &m))
-		return;
-	ctl_dp_policy(s->dp, &live);
-	ctl_limit_sweep(&m, &live);
-	ctl_limit_map_close(&m);
-	ctl_limits_reap(s);	/* what a staged policy took and then replaced */
-}
-
 int ctl_limit_over(struct ctl_state *s, unsigned int idx)
 {
 	struct ctl_limit_map m;

@@ -95,6 +95,8 @@ static int l_default(lua_State *L)
 		if ((r = ctl_check_verdict_support(L, s, &o)))
 			return r;
 	}
+	if (set_action || set_opts)	/* as ct.rule and ct.policy: before taking more */
+		ctl_limits_reap(s);
 	if (lim.rate_milli && (slot = ctl_limit_attach(L, s, &lim, 0)) < 0)
 		return -slot;
 	o.limit = (__u16)slot;
@@ -103,8 +105,10 @@ static int l_default(lua_State *L)
 			memset(&s->stage_dflt, 0, sizeof(s->stage_dflt));
 			s->stage_dflt.action = (__u8)action;
 		}
-		if (set_action || set_opts)
+		if (set_action || set_opts) {
 			set_verdict_opts(&s->stage_dflt, &o);
+			ctl_limits_reap(s);	/* the slot of the default it replaced */
+		}
 		v = &s->stage_dflt;
 		goto out;
 	}
@@ -121,7 +125,7 @@ static int l_default(lua_State *L)
 			ctl_limit_detach(s, (unsigned int)slot);
 			return ctl_fail(L, err, "cannot write the policy");
 		}
-		ctl_limits_sweep(s);
+		ctl_limits_reap(s);
 	}
 	v = &p.dflt;
 out:
@@ -244,7 +248,7 @@ static int write_rules(struct ctl_state *s, const struct ctl_rules *t,
 	err = ctl_dp_put_policy(s->dp, &np);
 	free(flat);
 	if (!err)
-		ctl_limits_sweep(s);
+		ctl_limits_reap(s);
 	return err;
 }
 

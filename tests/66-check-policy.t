@@ -71,7 +71,9 @@ for _, r in ipairs(ct.rules()) do
 	local l = r.limit or {}
 	print(r.id, r.dport, l.id, l.rate, l.burst, l.per, l.over, l.name)
 end
-assert(ct.default("drop", {limit = {rate = 1100, over = "pass"}}))
+for i = 1, 1100 do	-- more than the 1023 slots: each replaces the last
+	assert(ct.default("drop", {limit = {rate = i, over = "pass"}}))
+end
 local _, opts = ct.default()
 print(opts.limit.rate, opts.limit.over)'
 is "$RC:$ERR" "0:" "a policy with limits checks"
@@ -80,7 +82,7 @@ is "$OUT" "2	54	1	2	2	src	pass	nil
 3	80	2	0.5	3	src	drop	web
 1100	pass
 policy '$POL': ok: no interface attached; mode enforce; default drop; 3 rules; callbacks none" \
-	"ct.rules() and ct.default() show each limit, on the rule that has it"
+	"ct.rules() shows each rule's limit, on the rule that has it; ct.default's replaced slot is freed"
 
 check 'local rules = {}
 for i = 1, 16384 do
