@@ -71,10 +71,11 @@ static int read_body(lua_State *L)
 	}
 	l->over = CTLUA_ACT_DROP;
 	if ((s = ctl_field_str(L, 2, 0, "over"))) {
-		if (!strcmp(s, "pass"))
-			l->over = CTLUA_ACT_PASS;
-		else if (strcmp(s, "drop"))
+		int i = ctl_name_index(ctl_over_names, s);
+
+		if (i < 0)
 			luaL_error(L, "field 'over': '%s' is not \"drop\" or \"pass\"", s);
+		l->over = ctl_over_actions[i];
 		rd->set_over = true;
 	}
 	if (!rd->whole)
