@@ -99,6 +99,19 @@ is "$RC:$ERR" "0:" "a policy of 16384 rules, 4 of them limited, checks"
 is "${OUT%%$nl*}" "16384	16384=16384 12288=12288 8192=8192 4096=4096" \
 	"each limit is on its own rule, in evaluation order (by priority, not by id)"
 
+check 'local rules = {}
+for i = 1, 1024 do rules[i] = {proto = "udp", dport = i, action = "alloc", limit = {rate = 1}} end
+print(ct.policy{rules = rules})
+rules[1024] = nil
+print(#assert(ct.policy{rules = rules}), #ct.rules())
+print(ct.limits())'
+is "$RC:$ERR" "0:" "limits past the slots: the check goes on"
+is "$OUT" "nil	ENOSPC: no room for another rate limit (1023 are in use)	28
+1023	1023
+nil	EOPNOTSUPP: ctlua check loads no datapath	95
+policy '$POL': ok: no interface attached; mode enforce; default pass; 1023 rules; callbacks none" \
+	"the 1024th limit fails as in a run, 1023 fit (the failed policy's freed), ct.limits() needs the datapath"
+
 # --- problems, each with file and line ---------------------------------------------------------
 check 'ct.default("drop")
 local l = ct.attach("nosuch0")
