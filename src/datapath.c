@@ -627,25 +627,38 @@ static int write_slot(struct ctl_dp *dp, __u32 idle)
 	return put_range(dp, idle, 0, t, offsetof(struct ctlua_rule_table, rule));
 }
 
-/* Each rule's counts to its position in @p, in the idle slot (rule_counts.h). */
-static int carry_counts(struct ctl_dp *dp, __u32 live, const struct ctl_dp_policy *p)
+/* Whether the default @d or one of the @n rules @r names a rate limit. */
+static bool names_limits(const struct ctlua_verdict *d, const struct ctlua_rule *r,
+			 unsigned int n)
 {
-	struct ctl_limit_map m = { 0 };
-	int err;
+	if (d->limit)
+		return true;
+	for (unsigned int i = 0; i < n; i++)
+		if (r[i].verdict.limit)
+			return true;
+	return false;
+}
 
+/*
+ * Each rule's counts to its position in @p, in the idle slot (rule_counts.h). When the
+ * live policy or @p names a rate limit, the limits' specs are mapped into *@m (left
+ * unmapped if they cannot be), for the carry and then for the sweep after the switch.
+ */
+static int carry_counts(struct ctl_dp *dp, __u32 live, const struct ctl_dp_policy *p,
+			struct ctl_limit_map *m)
+{
 	/*
 	 * the old and the new policy's limits are both taken: compared by their specs (if
 	 * the specs cannot be mapped, by slot, and a limited rule starts at 0)
 	 */
-	if (ctl_limit_map_open(dp, &m))
-		m.slot = NULL;
-	err = ctl_counts_carry(dp->counts, live,
-			       &(struct ctl_counts_policy){ dp->rules, dp->nrules,
-							     &dp->head.dflt, m.slot },
-			       &(struct ctl_counts_policy){ p->rules, p->nrules, &p->dflt,
-							     m.slot });
-	ctl_limit_map_close(&m);
-	return err;
+	if ((names_limits(&dp->head.dflt, dp->rules, dp->nrules) ||
+	     names_limits(&p->dflt, p->rules, p->nrules)) && ctl_limit_map_open(dp, m))
+		m->slot = NULL;
+	return ctl_counts_carry(dp->counts, live,
+				&(struct ctl_counts_policy){ dp->rules, dp->nrules,
+							      &dp->head.dflt, m->slot },
+				&(struct ctl_counts_policy){ p->rules, p->nrules, &p->dflt,
+							      m->slot });
 }
 
 int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
@@ -654,6 +667,7 @@ int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
 					   .dflt = p->dflt };
 	struct ctlua_config cfg = dp->cfg;
 	__u32 live = cfg.rule_slot, idle = !live;
+	struct ctl_limit_map m = { 0 };
 	__u64 gen;
 	int err;
 
@@ -683,19 +697,24 @@ int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
 	if (bpf_map__update_elem(dp->skel->maps.ctl_policy, &idle, sizeof(idle), &head,
 				 sizeof(head), BPF_ANY))
 		return -errno;
-	if ((err = carry_counts(dp, live, p)))
-		return err;
+	if ((err = carry_counts(dp, live, p, &m)))
+		goto out;
 	cfg.rule_slot = (__u8)idle;
 	err = write_config(dp, &cfg);
 	ctl_counts_switched(dp->counts, !err);
 	if (err)
-		return err;
+		goto out;
+	/* the slots the old policy used and @p does not are free now, @p's are live */
+	if (m.slot)
+		ctl_limit_sweep(&m, p);
 	dp->retired = true;
 	dp->head = head;
 	if (p->rules != dp->rules && p->nrules)
 		memmove(dp->rules, p->rules, p->nrules * sizeof(*p->rules));
 	dp->nrules = p->nrules;
-	return 0;
+out:
+	ctl_limit_map_close(&m);
+	return err;
 }
 
 void ctl_dp_policy(const struct ctl_dp *dp, struct ctl_dp_policy *p)

@@ -105,8 +105,10 @@ struct ctl_dp_policy {
  * policy"). Before it writes the idle slot it waits, if that slot was live since the
  * last wait, until no packet can still be reading it: an RCU grace period, microseconds
  * with expedited RCU, a few ms without. Rules equal to those the slot holds are not
- * written again, nor is their classifier rebuilt. Returns -E2BIG for too many rules,
- * -EINVAL for a mode or action out of range; on failure the live policy is unchanged.
+ * written again, nor is their classifier rebuilt. Once @p is live, the rate limit slots
+ * it names are marked live and those the old policy named and @p does not are freed
+ * (ctl_limit_sweep). Returns -E2BIG for too many rules, -EINVAL for a mode or action
+ * out of range; on failure the live policy is unchanged.
  * Not thread-safe: one thread changes the policy.
  */
 int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p);

@@ -87,6 +87,7 @@ struct ctl_state {
 	void *watch_ctx;
 	__u8 events_off;		/* kinds ct.events turned off (bit 1 << kind) */
 	__u32 limit_owner;		/* tags the limit slots it took (lua_limit.c); 0: none yet */
+	struct ctlua_limit *dry_limits;	/* a dry state's own slots, on the Lua heap; NULL: none */
 	bool signals_interrupt;		/* the shell: ct.run passes a signal on, as ct.poll */
 	bool events_broken;		/* the ring buffer could not be opened for the shell */
 	bool mask_unsynced;		/* ctl_ready could not write the event mask yet */
@@ -191,24 +192,29 @@ int ctl_ready(lua_State *L, struct ctl_state *s);
  * Rate limits (lua_limit.c). ctl_limit_check reads a rule's limit field, the table at
  * @idx, into @out; misuse raises "field 'limit': ..." as argument @arg's.
  * ctl_limit_attach gives @spec a slot for rule @rule_id (0: the default), taken by @s,
- * loading the datapath if need be; returns the slot (0 in ctlua check, which loads
- * none), or pushes nil, msg, errno and returns -3. ctl_limit_detach frees a slot again
- * (its rule could not be written). ctl_limits_reap frees the slots @s took that no live
- * policy used and its rules and staged default no longer name (a staged policy's,
- * replaced); call it before taking more. ctl_limits_abandon frees all of those, named
- * or not (a staged policy that never went live). ctl_limits_sweep, after a policy went
- * live, frees the slots the live policy used before and no longer names, then reaps
- * @s's. ctl_limit_push sets field 'limit' of the table on top to slot @idx's spec, as
- * a rule takes it (nothing for slot 0).
+ * loading the datapath if need be (a dry state takes one of its own array: ctlua check
+ * and replay see the limits as a run would); returns the slot, or pushes nil, msg, errno
+ * and returns -3. ctl_limit_detach frees a slot again (its rule could not be written).
+ * ctl_limits_reap frees the slots @s took that no live policy used and its rules and
+ * staged default no longer name (a staged policy's, replaced); call it before taking
+ * more and after a policy is written (ctl_dp_put_policy frees the slots the live
+ * policy no longer names). ctl_limits_abandon frees all of those, named or not (a
+ * staged policy that never went live). ctl_limits_map maps @s's slots into @m (0, or
+ * -errno; -ENODEV when it has none), ctl_limit_map_close (ratelimit.h) unmaps them.
+ * ctl_limit_push sets field 'limit' of the table on top to slot @idx's spec of @m, as
+ * a rule takes it (nothing for slot 0, or when @m maps nothing).
  */
 struct ctlua_limit;
+struct ctl_limit_map;
 void ctl_limit_check(lua_State *L, int idx, int arg, struct ctlua_limit *out);
 int ctl_limit_attach(lua_State *L, struct ctl_state *s, struct ctlua_limit *spec, __u32 rule_id);
 void ctl_limit_detach(struct ctl_state *s, unsigned int idx);
 void ctl_limits_reap(struct ctl_state *s);
 void ctl_limits_abandon(struct ctl_state *s);
-void ctl_limits_sweep(struct ctl_state *s);
-void ctl_limit_push(lua_State *L, struct ctl_state *s, unsigned int idx);
+int ctl_limits_map(struct ctl_state *s, struct ctl_limit_map *m);
+void ctl_limit_push(lua_State *L, struct ctl_limit_map *m, unsigned int idx);
+/* The over action (enum ctlua_action) of @s's limit slot @idx, or -1 when none. */
+int ctl_limit_over(struct ctl_state *s, unsigned int idx);
 
 /* Push nil, "ENAME: <fmt...>", errno (positive) and return 3. @err may be negative. */
 int ctl_fail(lua_State *L, int err, const char *fmt, ...);

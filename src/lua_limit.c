@@ -71,10 +71,11 @@ static int read_body(lua_State *L)
 	}
 	l->over = CTLUA_ACT_DROP;
 	if ((s = ctl_field_str(L, 2, 0, "over"))) {
-		if (!strcmp(s, "pass"))
-			l->over = CTLUA_ACT_PASS;
-		else if (strcmp(s, "drop"))
+		int i = ctl_name_index(ctl_over_names, s);
+
+		if (i < 0)
 			luaL_error(L, "field 'over': '%s' is not \"drop\" or \"pass\"", s);
+		l->over = ctl_over_actions[i];
 		rd->set_over = true;
 	}
 	if (!rd->whole)
@@ -130,11 +131,30 @@ static __u32 owner(struct ctl_state *s)
 	return s->limit_owner;
 }
 
-/* Map the spec array, or push nil, msg, errno and return 3. */
+int ctl_limits_map(struct ctl_state *s, struct ctl_limit_map *m)
+{
+	if (s->dp)
+		return ctl_limit_map_open(s->dp, m);
+	if (!s->dry_limits)
+		return -ENODEV;
+	ctl_limit_map_dry(s->dry_limits, m);
+	return 0;
+}
+
+/*
+ * Map the spec array, or push nil, msg, errno and return 3. A dry state (ctlua check,
+ * replay: no datapath) gets an array of its own on first use, kept by the registry.
+ */
 static int open_map(lua_State *L, struct ctl_state *s, struct ctl_limit_map *m)
 {
-	int err = ctl_limit_map_open(s->dp, m);
+	size_t size = CTLUA_MAX_LIMITS * sizeof(struct ctlua_limit);
+	int err;
 
+	if (!s->dp && s->dry && !s->dry_limits) {
+		s->dry_limits = memset(lua_newuserdatauv(L, size, 0), 0, size);
+		luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+	err = ctl_limits_map(s, m);
 	return err ? ctl_fail(L, err, "cannot map the rate limits") : 0;
 }
 
@@ -143,9 +163,7 @@ int ctl_limit_attach(lua_State *L, struct ctl_state *s, struct ctlua_limit *spec
 	struct ctl_limit_map m;
 	int r, idx;
 
-	if (s->dry)		/* ctlua check: the limit was read, and that is all */
-		return 0;
-	if ((r = ctl_ready(L, s)) || (r = open_map(L, s, &m)))
+	if ((!s->dry && (r = ctl_ready(L, s))) || (r = open_map(L, s, &m)))
 		return -r;
 	spec->rule_id = rule_id;
 	spec->owner = owner(s);
@@ -163,7 +181,7 @@ void ctl_limit_detach(struct ctl_state *s, unsigned int idx)
 {
 	struct ctl_limit_map m;
 
-	if (idx && s->dp && !ctl_limit_map_open(s->dp, &m)) {
+	if (idx && !ctl_limits_map(s, &m)) {
 		ctl_limit_free(&m, idx);
 		ctl_limit_map_close(&m);
 	}
@@ -175,12 +193,12 @@ static void free_pending(struct ctl_state *s, bool keep)
 	bool used[CTLUA_MAX_LIMITS] = { false };
 	struct ctl_limit_map m;
 
-	if (!s->dp || !s->limit_owner || ctl_limit_map_open(s->dp, &m))
+	if (!s->limit_owner || ctl_limits_map(s, &m))
 		return;
 	for (unsigned int i = 0; keep && i < s->rules.n; i++)
-		used[s->rules.e[i].rule.verdict.limit & (CTLUA_MAX_LIMITS - 1)] = true;
+		ctl_limit_mark(used, &s->rules.e[i].rule.verdict);
 	if (keep && s->staged)
-		used[s->stage_dflt.limit & (CTLUA_MAX_LIMITS - 1)] = true;
+		ctl_limit_mark(used, &s->stage_dflt);
 	for (unsigned int i = 1; i < CTLUA_MAX_LIMITS; i++) {
 		const struct ctlua_limit *l = &m.slot[i];
 
@@ -201,21 +219,21 @@ void ctl_limits_abandon(struct ctl_state *s)
 	free_pending(s, false);
 }
 
-void ctl_limits_sweep(struct ctl_state *s)
+int ctl_limit_over(struct ctl_state *s, unsigned int idx)
 {
-	struct ctl_dp_policy live;
 	struct ctl_limit_map m;
+	int over = -1;
 
-	if (!s->dp || ctl_limit_map_open(s->dp, &m))
-		return;
-	ctl_dp_policy(s->dp, &live);
-	ctl_limit_sweep(&m, &live);
+	if (!idx || ctl_limits_map(s, &m))
+		return -1;
+	if (m.slot[idx & (CTLUA_MAX_LIMITS - 1)].flags & CTLUA_LIMIT_USED)
+		over = m.slot[idx & (CTLUA_MAX_LIMITS - 1)].over;
 	ctl_limit_map_close(&m);
-	ctl_limits_reap(s);	/* what a staged policy took and then replaced */
+	return over;
 }
 
 /* Push slot @idx of @m as a table: what a rule's limit takes, and with @counts more. */
-static void push_limit(lua_State *L, const struct ctl_limit_map *m, unsigned int idx, bool counts)
+static void push_limit(lua_State *L, struct ctl_limit_map *m, unsigned int idx, bool counts)
 {
 	const struct ctlua_limit *l = &m->slot[idx];
 	struct ctlua_limit_count c;
@@ -255,15 +273,12 @@ static void push_limit(lua_State *L, const struct ctl_limit_map *m, unsigned int
 	}
 }
 
-void ctl_limit_push(lua_State *L, struct ctl_state *s, unsigned int idx)
+void ctl_limit_push(lua_State *L, struct ctl_limit_map *m, unsigned int idx)
 {
-	struct ctl_limit_map m;
-
-	if (!idx || !s->dp || ctl_limit_map_open(s->dp, &m))
+	if (!idx || !m->slot)
 		return;
-	push_limit(L, &m, idx & (CTLUA_MAX_LIMITS - 1), false);
+	push_limit(L, m, idx & (CTLUA_MAX_LIMITS - 1), false);
 	lua_setfield(L, -2, "limit");
-	ctl_limit_map_close(&m);
 }
 
 /* ct.limits() -> list of the limits in use, by id, with their counts | nil, msg, errno */

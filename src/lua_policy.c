@@ -18,6 +18,7 @@
 #include "datapath.h"
 #include "log.h"
 #include "lua_ct.h"
+#include "ratelimit.h"
 #include "names.h"
 #include "pin.h"
 #include "verdict_buf.h"
@@ -77,6 +78,7 @@ static int l_default(lua_State *L)
 	struct ctl_dp_policy p;
 	struct ctlua_verdict o = {};	/* its opts, zone, NAT and limit */
 	struct ctlua_limit lim = {};
+	struct ctl_limit_map m;
 	int action = 0, r, err, slot = 0;
 
 	if (set_action)
@@ -93,6 +95,8 @@ static int l_default(lua_State *L)
 		if ((r = ctl_check_verdict_support(L, s, &o)))
 			return r;
 	}
+	if (set_action || set_opts)	/* as ct.rule and ct.policy: before taking more */
+		ctl_limits_reap(s);
 	if (lim.rate_milli && (slot = ctl_limit_attach(L, s, &lim, 0)) < 0)
 		return -slot;
 	o.limit = (__u16)slot;
@@ -101,8 +105,10 @@ static int l_default(lua_State *L)
 			memset(&s->stage_dflt, 0, sizeof(s->stage_dflt));
 			s->stage_dflt.action = (__u8)action;
 		}
-		if (set_action || set_opts)
+		if (set_action || set_opts) {
 			set_verdict_opts(&s->stage_dflt, &o);
+			ctl_limits_reap(s);	/* the slot of the default it replaced */
+		}
 		v = &s->stage_dflt;
 		goto out;
 	}
@@ -119,7 +125,7 @@ static int l_default(lua_State *L)
 			ctl_limit_detach(s, (unsigned int)slot);
 			return ctl_fail(L, err, "cannot write the policy");
 		}
-		ctl_limits_sweep(s);
+		ctl_limits_reap(s);
 	}
 	v = &p.dflt;
 out:
@@ -127,7 +133,10 @@ out:
 	lua_newtable(L);
 	ctl_push_opts_fields(L, &v->opts);
 	ctl_push_verdict_xlat(L, v);
-	ctl_limit_push(L, s, v->limit);
+	if (v->limit && !ctl_limits_map(s, &m)) {
+		ctl_limit_push(L, &m, v->limit);
+		ctl_limit_map_close(&m);
+	}
 	return 2;
 }
 
@@ -239,7 +248,7 @@ static int write_rules(struct ctl_state *s, const struct ctl_rules *t,
 	err = ctl_dp_put_policy(s->dp, &np);
 	free(flat);
 	if (!err)
-		ctl_limits_sweep(s);
+		ctl_limits_reap(s);
 	return err;
 }
 
@@ -389,33 +398,34 @@ static int policy_rule(lua_State *L)
 	return 0;
 }
 
-/*
- * Give the limits of ct.policy's rules their slots; the rule read i-th has the id
- * @first + i. Returns 0, or frees what it took, pushes nil, msg, errno and returns 3.
- */
-static int policy_limits(lua_State *L, struct ctl_state *s, struct policy_rules *pr, __u32 first)
-{
-	for (unsigned int i = 0; i < pr->n; i++) {
-		int pos = ctl_rules_find(pr->t, first + i), slot;
-
-		if (!pr->lim[i].rate_milli || pos < 0)
-			continue;
-		if ((slot = ctl_limit_attach(L, s, &pr->lim[i], first + i)) < 0) {
-			while (i-- > 0)
-				if ((pos = ctl_rules_find(pr->t, first + i)) >= 0)
-					ctl_limit_detach(s, pr->t->e[pos].rule.verdict.limit);
-			return -slot;
-		}
-		pr->t->e[pos].rule.verdict.limit = (__u16)slot;
-	}
-	return 0;
-}
-
 /* Free the slots of @t's limits (a table that was not written after all). */
 static void policy_limits_undo(struct ctl_state *s, const struct ctl_rules *t)
 {
 	for (unsigned int i = 0; i < t->n; i++)
 		ctl_limit_detach(s, t->e[i].rule.verdict.limit);
+}
+
+/*
+ * Give the limits of ct.policy's rules their slots; the rule read i-th has the id
+ * @first + i. One pass over the table: a policy of many rules and few limits costs
+ * little. Returns 0, or frees what it took, pushes nil, msg, errno and returns 3.
+ */
+static int policy_limits(lua_State *L, struct ctl_state *s, struct policy_rules *pr, __u32 first)
+{
+	for (unsigned int j = 0; j < pr->t->n; j++) {
+		struct ctlua_rule *r = &pr->t->e[j].rule;
+		unsigned int i = r->id - first;
+		int slot;
+
+		if (i >= pr->n || !pr->lim[i].rate_milli)
+			continue;
+		if ((slot = ctl_limit_attach(L, s, &pr->lim[i], r->id)) < 0) {
+			policy_limits_undo(s, pr->t);
+			return -slot;
+		}
+		r->verdict.limit = (__u16)slot;
+	}
+	return 0;
 }
 
 /* ct.policy's default as read: the verdict, and its limit (rate 0: none). */
@@ -626,8 +636,9 @@ static int l_rules(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
 	const struct ctlua_count *counts = NULL;
+	struct ctl_limit_map m = { 0 };
 	struct ctl_dp_policy live;
-	int err;
+	int err, mapped = 0;
 
 	if (s->dp && !s->staged && !(counts = ctl_counts_live(L, s, &live, &err)))
 		return ctl_fail(L, err, "cannot read the rule counters");
@@ -660,10 +671,14 @@ static int l_rules(lua_State *L)
 			ctl_push_count(L, &counts[i]);
 			lua_setfield(L, -2, "counts");
 		}
-		ctl_limit_push(L, s, r->verdict.limit);
+		/* the limits mapped once, at the first rule that has one */
+		if (r->verdict.limit && !mapped++ && ctl_limits_map(s, &m))
+			m.slot = NULL;
+		ctl_limit_push(L, &m, r->verdict.limit);
 		ctl_push_verdict_xlat(L, &r->verdict);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	ctl_limit_map_close(&m);
 	return 1;
 }
 

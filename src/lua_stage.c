@@ -160,7 +160,7 @@ int ctl_stage_commit(lua_State *L, struct ctl_state *s, struct ctl_state *runnin
 		undo_attach(s, running);
 		return err;
 	}
-	ctl_limits_sweep(s);	/* the running policy's limits that this one dropped */
+	ctl_limits_reap(s);	/* what a staged policy took and then replaced */
 	/* adopt what runs already: the filter stays, only its owner changes */
 	while ((l = s->staged_links)) {
 		struct ctl_link *o = l->attached ? NULL : running_link(running, l);

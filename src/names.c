@@ -17,9 +17,13 @@ const char *const ctl_on_names[] = { "miss", "alloc", "alloc_error", "drop", "li
 const char *const ctl_link_event_names[] = { "lost", "attached", "failed", NULL };
 const char *const ctl_dir_names[] = { "ingress", "egress", NULL };
 const char *const ctl_family_names[] = { "ipv4", "ipv6", NULL };
+const char *const ctl_over_names[] = { "drop", "pass", NULL };
+const uint8_t ctl_over_actions[] = { CTLUA_ACT_DROP, CTLUA_ACT_PASS };
 
 _Static_assert(sizeof(ctl_action_names) / sizeof(ctl_action_names[0]) == CTLUA_ACT_NR + 1,
 	       "one name per action");
+_Static_assert(sizeof(ctl_over_names) / sizeof(ctl_over_names[0]) ==
+	       sizeof(ctl_over_actions) + 1, "one action per over name");
 _Static_assert(sizeof(ctl_on_names) / sizeof(ctl_on_names[0]) == CTL_ON_NR + 1,
 	       "ct.on's kinds are the events' and 'link'");
 _Static_assert(sizeof(ctl_event_names) / sizeof(ctl_event_names[0]) == CTLUA_EV_NR + 1,

@@ -16,6 +16,9 @@ extern const char *const ctl_on_names[];	/* ct.on's kinds: those, then CTL_ON_LI
 extern const char *const ctl_link_event_names[];	/* enum ctl_link_event_what */
 extern const char *const ctl_dir_names[];	/* enum ctlua_dir */
 extern const char *const ctl_family_names[];	/* "ipv4", "ipv6": 0 is AF_INET */
+/* A rate limit's over actions ("drop", "pass"), and the enum ctlua_action of each. */
+extern const char *const ctl_over_names[];
+extern const uint8_t ctl_over_actions[];
 
 /*
  * Index of @name in the NULL-terminated list @names, or -1 (also for a NULL @name).

@@ -37,14 +37,23 @@ int ctl_limit_map_open(struct ctl_dp *dp, struct ctl_limit_map *m)
 	m->slot = p;
 	m->counts_fd = fds.counts;
 	m->buckets_fd = fds.buckets;
+	m->ncpus = 0;
+	m->buf = NULL;
 	return 0;
+}
+
+void ctl_limit_map_dry(struct ctlua_limit *specs, struct ctl_limit_map *m)
+{
+	*m = (struct ctl_limit_map){ .slot = specs, .counts_fd = -1, .buckets_fd = -1 };
 }
 
 void ctl_limit_map_close(struct ctl_limit_map *m)
 {
-	if (m->slot)
+	if (m->slot && m->len)
 		munmap(m->slot, m->len);
 	m->slot = NULL;
+	free(m->buf);
+	m->buf = NULL;
 }
 
 void ctl_limit_set_rate(struct ctlua_limit *l, __u64 rate_milli, __u32 burst)
@@ -149,20 +158,34 @@ const char *ctl_limit_format_per(const struct ctlua_limit *l, char *buf, size_t 
 	return buf;
 }
 
-/* Zero slot @idx's counts on every CPU. */
-static int zero_counts(const struct ctl_limit_map *m, unsigned int idx)
+/* @m's buffer of one count per CPU, made on first use; 0 or -errno. */
+static int count_buf(struct ctl_limit_map *m)
 {
-	int ncpus = libbpf_num_possible_cpus(), err = 0;
-	struct ctlua_limit_count *c;
+	int ncpus;
 
-	if (ncpus <= 0)
+	if (m->buf)
+		return 0;
+	if ((ncpus = libbpf_num_possible_cpus()) <= 0)
 		return ncpus ? ncpus : -EINVAL;
-	if (!(c = calloc((size_t)ncpus, sizeof(*c))))
+	if (!(m->buf = calloc((size_t)ncpus, sizeof(*m->buf))))
 		return -ENOMEM;
-	if (bpf_map_update_elem(m->counts_fd, &idx, c, BPF_ANY))
-		err = -errno;
-	free(c);
-	return err;
+	m->ncpus = ncpus;
+	return 0;
+}
+
+/* Zero slot @idx's counts on every CPU (a dry array has none). */
+static int zero_counts(struct ctl_limit_map *m, unsigned int idx)
+{
+	int err;
+
+	if (m->counts_fd < 0)
+		return 0;
+	if ((err = count_buf(m)))
+		return err;
+	memset(m->buf, 0, (size_t)m->ncpus * sizeof(*m->buf));
+	if (bpf_map_update_elem(m->counts_fd, &idx, m->buf, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 int ctl_limit_take(struct ctl_limit_map *m, const struct ctlua_limit *spec)
@@ -202,34 +225,31 @@ void ctl_limit_free(struct ctl_limit_map *m, unsigned int idx)
 	memset(l->name, 0, sizeof(l->name));
 }
 
-int ctl_limit_count(const struct ctl_limit_map *m, unsigned int idx,
-		    struct ctlua_limit_count *sum)
+int ctl_limit_count(struct ctl_limit_map *m, unsigned int idx, struct ctlua_limit_count *sum)
 {
-	int ncpus = libbpf_num_possible_cpus(), err = 0;
-	struct ctlua_limit_count *c;
+	int err;
 
 	memset(sum, 0, sizeof(*sum));
-	if (ncpus <= 0)
-		return ncpus ? ncpus : -EINVAL;
-	if (!(c = calloc((size_t)ncpus, sizeof(*c))))
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(m->counts_fd, &idx, c))
-		err = -errno;
-	for (int i = 0; !err && i < ncpus; i++) {
-		sum->admitted += c[i].admitted;
-		sum->over += c[i].over;
+	if (m->counts_fd < 0)
+		return 0;
+	if ((err = count_buf(m)))
+		return err;
+	if (bpf_map_lookup_elem(m->counts_fd, &idx, m->buf))
+		return -errno;
+	for (int i = 0; i < m->ncpus; i++) {
+		sum->admitted += m->buf[i].admitted;
+		sum->over += m->buf[i].over;
 	}
-	free(c);
-	return err;
+	return 0;
 }
 
 void ctl_limit_sweep(struct ctl_limit_map *m, const struct ctl_dp_policy *live)
 {
 	bool used[CTLUA_MAX_LIMITS] = { false };
 
-	used[live->dflt.limit & (CTLUA_MAX_LIMITS - 1)] = true;
+	ctl_limit_mark(used, &live->dflt);
 	for (unsigned int i = 0; i < live->nrules; i++)
-		used[live->rules[i].verdict.limit & (CTLUA_MAX_LIMITS - 1)] = true;
+		ctl_limit_mark(used, &live->rules[i].verdict);
 	for (unsigned int i = 1; i < CTLUA_MAX_LIMITS; i++) {
 		struct ctlua_limit *l = &m->slot[i];
 

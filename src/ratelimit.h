@@ -9,6 +9,7 @@
 #ifndef CTLUA_RATELIMIT_H
 #define CTLUA_RATELIMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "ctlua.h"
@@ -22,16 +23,23 @@ struct ctl_dp_policy;
 #define CTL_LIMIT_BURST_MAX	1000000		/* flows */
 #define CTL_LIMIT_NAME_MAX	(sizeof(((struct ctlua_limit *)0)->name) - 1)
 
-/* The spec array, mapped for as long as one operation lasts. */
+/*
+ * The spec array, mapped for as long as one operation lasts; or a dry state's own
+ * array (ctlua check, replay), with no counts and no buckets.
+ */
 struct ctl_limit_map {
 	struct ctlua_limit *slot;	/* CTLUA_MAX_LIMITS of them; slot 0 is never used */
-	size_t len;
-	int counts_fd;
+	size_t len;			/* mapped bytes; 0: not mapped (a dry array) */
+	int counts_fd;			/* -1: no counts */
 	int buckets_fd;
+	int ncpus;			/* 0 until the counts are first read or zeroed */
+	struct ctlua_limit_count *buf;	/* ncpus of them, for that; freed by close */
 };
 
 /* Map @dp's spec array into *@m (and note its counts' and buckets' fds); close unmaps. */
 int ctl_limit_map_open(struct ctl_dp *dp, struct ctl_limit_map *m);
+/* @specs (CTLUA_MAX_LIMITS, the caller's) as *@m: taking and freeing work, counts are 0. */
+void ctl_limit_map_dry(struct ctlua_limit *specs, struct ctl_limit_map *m);
 void ctl_limit_map_close(struct ctl_limit_map *m);
 
 /*
@@ -58,9 +66,14 @@ const char *ctl_limit_format_per(const struct ctlua_limit *l, char *buf, size_t 
 int ctl_limit_take(struct ctl_limit_map *m, const struct ctlua_limit *spec);
 /* Free slot @idx: a packet that still names it is admitted, as with no limit. */
 void ctl_limit_free(struct ctl_limit_map *m, unsigned int idx);
-/* The counts of slot @idx, summed over the CPUs, into @sum. */
-int ctl_limit_count(const struct ctl_limit_map *m, unsigned int idx,
-		    struct ctlua_limit_count *sum);
+/* The counts of slot @idx, summed over the CPUs, into @sum (a dry array's: 0). */
+int ctl_limit_count(struct ctl_limit_map *m, unsigned int idx, struct ctlua_limit_count *sum);
+/* Mark in @used (CTLUA_MAX_LIMITS flags, by slot) the slot that verdict @v names. */
+static inline void ctl_limit_mark(bool *used, const struct ctlua_verdict *v)
+{
+	used[v->limit & (CTLUA_MAX_LIMITS - 1)] = true;
+}
+
 /*
  * After @live became the live policy: its slots are marked live, and the slots a live
  * policy used before and @live does not are freed. Slots never live yet (a staged

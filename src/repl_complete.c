@@ -144,9 +144,6 @@ static void push_path(lua_State *L, const char *path, size_t len)
 	}
 }
 
-/* a rate limit's over actions (lua_limit.c) */
-static const char *const over_names[] = { "drop", "pass", NULL };
-
 /* The names a function takes as an option string (for its opts field @field, if any). */
 static void cand_add_options(const char *func, const char *field, const char *text)
 {
@@ -170,7 +167,7 @@ static void cand_add_options(const char *func, const char *field, const char *te
 	} else if (!strcmp(func, "ct.attach") && !strcmp(field, "xdp_mode")) {
 		cand_add_list(ctl_xdp_mode_names, text);
 	} else if (!strcmp(field, "over")) {	/* a limit's over action */
-		cand_add_list(over_names, text);
+		cand_add_list(ctl_over_names, text);
 	} else if (!strcmp(field, "status")) {	/* status = {"fix -> the bits BPF can set */
 		cand_add_list(ctl_status_names, text);
 	} else if (!strcmp(field, "action")) {

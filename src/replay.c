@@ -54,7 +54,6 @@ struct side {
 	unsigned int nrules;
 	struct ctlua_rule_class *cls;
 	int flows;			/* registry ref: flow bytes -> {verdict=, last=, rule=, applied=} */
-	int limits;			/* registry ref: rule id (0: the default) -> its limit's over */
 	unsigned long by_action[CTLUA_ACT_NR], by_verdict, by_default, off;
 	unsigned long limited;		/* misses over a limit as recorded: not replayed */
 	unsigned long *by_rule;		/* by position */
@@ -324,133 +323,6 @@ static int read_recording(const char *file, struct rev **out, size_t *n, unsigne
 
 /* --- the policies ----------------------------------------------------------------------- */
 
-/* --- the rate limits a dry state forgets -------------------------------------------------- */
-
-/*
- * A dry state reads a limit and takes no slot for it (lua_limit.c), so its rules carry
- * none. ct.rule, ct.policy and ct.default are wrapped to note, from what they were given
- * and what they returned, the over action of each rule's limit and of the default's.
- */
-static const char *const limited_funcs[] = { "rule", "policy", "default", NULL };
-
-/* The over action of the limit field of the table at @idx, or -1 when it has none. */
-static int over_of(lua_State *L, int idx)
-{
-	int over = -1;
-
-	if (lua_istable(L, idx) && lua_getfield(L, idx, "limit") == LUA_TTABLE) {
-		lua_getfield(L, -1, "over");
-		over = lua_isstring(L, -1) && !strcmp(lua_tostring(L, -1), "pass")
-		       ? CTLUA_ACT_PASS : CTLUA_ACT_DROP;
-		lua_pop(L, 1);
-	}
-	if (lua_istable(L, idx))
-		lua_pop(L, 1);
-	return over;
-}
-
-/* limits[@id] = @over (-1: none) in the table at @t. */
-static void note_limit(lua_State *L, int t, lua_Integer id, int over)
-{
-	if (over < 0)
-		lua_pushnil(L);
-	else
-		lua_pushinteger(L, over);
-	lua_rawseti(L, t, id);
-}
-
-/* What a call of ct.@name (arguments 1..@n, results @n+1..top) said of limits, into @t. */
-static void note_limits(lua_State *L, const char *name, int n, int t)
-{
-	int res = n + 1;
-
-	if (lua_gettop(L) < res || lua_isnil(L, res))	/* it failed: nothing changed */
-		return;
-	if (!strcmp(name, "rule") && lua_isinteger(L, res)) {
-		note_limit(L, t, lua_tointeger(L, res), over_of(L, 1));
-	} else if (!strcmp(name, "policy") && lua_istable(L, 1) && lua_istable(L, res)) {
-		if (lua_getfield(L, 1, "rules") == LUA_TTABLE) {
-			for (lua_Integer i = 1; lua_rawgeti(L, res, i) == LUA_TNUMBER; i++) {
-				lua_Integer id = lua_tointeger(L, -1);
-
-				lua_rawgeti(L, -2, i);
-				note_limit(L, t, id, over_of(L, lua_gettop(L)));
-				lua_pop(L, 2);
-			}
-			lua_pop(L, 1);	/* the nil that ended the list */
-		}
-		lua_pop(L, 1);
-		if (lua_getfield(L, 1, "default") != LUA_TNIL)
-			note_limit(L, t, 0, over_of(L, lua_gettop(L)));
-		lua_pop(L, 1);
-	} else if (!strcmp(name, "default") && n >= 1 && (!lua_isnil(L, 1) ||
-							  (n >= 2 && !lua_isnil(L, 2)))) {
-		note_limit(L, t, 0, n >= 2 ? over_of(L, 2) : -1);
-	}
-}
-
-/*
- * The wrapper: upvalues (the function, its name, the ct table, the limits table). The
- * function is put back in ct for the call, so its errors name it as the user wrote it,
- * and they get the caller's position, as they would without the wrapper.
- */
-static int limit_noting(lua_State *L)
-{
-	int n = lua_gettop(L), status;
-	const char *name = lua_tostring(L, lua_upvalueindex(2));
-	lua_Debug ar;
-
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_setfield(L, lua_upvalueindex(3), name);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	for (int i = 1; i <= n; i++)
-		lua_pushvalue(L, i);
-	status = lua_pcall(L, n, LUA_MULTRET, 0);
-	if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "f", &ar))
-		lua_setfield(L, lua_upvalueindex(3), name);	/* this wrapper again */
-	if (status == LUA_ERRRUN && lua_type(L, -1) == LUA_TSTRING) {
-		luaL_where(L, 1);	/* where the policy called it, as without the wrapper */
-		lua_insert(L, -2);
-		lua_concat(L, 2);
-	}
-	if (status != LUA_OK)
-		return lua_error(L);
-	note_limits(L, name, n, lua_upvalueindex(4));
-	return lua_gettop(L) - n;
-}
-
-/* Wrap the functions of the ct table at @idx that take limits; their notes in @sd. */
-static void wrap_limits(struct side *sd, int idx)
-{
-	lua_State *L = sd->L;
-
-	idx = lua_absindex(L, idx);
-	lua_newtable(L);
-	lua_pushvalue(L, -1);
-	sd->limits = luaL_ref(L, LUA_REGISTRYINDEX);
-	for (int i = 0; limited_funcs[i]; i++) {
-		lua_getfield(L, idx, limited_funcs[i]);
-		lua_pushstring(L, limited_funcs[i]);
-		lua_pushvalue(L, idx);
-		lua_pushvalue(L, -4);
-		lua_pushcclosure(L, limit_noting, 4);
-		lua_setfield(L, idx, limited_funcs[i]);
-	}
-	lua_pop(L, 1);
-}
-
-/* The over action of the limit of rule @id (0: the default), or -1 when it has none. */
-static int limit_over(struct side *sd, __u32 id)
-{
-	int over;
-
-	lua_rawgeti(sd->L, LUA_REGISTRYINDEX, sd->limits);
-	lua_rawgeti(sd->L, -1, id);
-	over = lua_isinteger(sd->L, -1) ? (int)lua_tointeger(sd->L, -1) : -1;
-	lua_pop(sd->L, 2);
-	return over;
-}
-
 /* Load @sd->path into a fresh dry state; its rules into the classifier. Returns 0 or -1. */
 static int side_open(struct side *sd, const struct ctl_service_opts *o)
 {
@@ -464,7 +336,6 @@ static int side_open(struct side *sd, const struct ctl_service_opts *o)
 	sd->s->replay = true;
 	lua_getglobal(sd->L, "ct");
 	ctl_stage_dry(sd->L, -1, sd->s);
-	wrap_limits(sd, -1);
 	lua_pop(sd->L, 1);
 	status = ctl_load_file(sd->L, sd->path);
 	if (status == LUA_OK)
@@ -643,6 +514,7 @@ static void decide(struct side *sd, const char *file, const struct rev *r, char 
 		n = snprintf(out, len, "delivered as recorded");
 	} else if (r->e.kind == CTLUA_EV_MISS) {
 		lua_Integer v = flow_get(sd, f, "verdict", -1);
+		const struct ctlua_verdict *by = NULL;	/* the rule's or the default's */
 		unsigned int pos;
 
 		*decided = true;
@@ -653,19 +525,21 @@ static void decide(struct side *sd, const char *file, const struct rev *r, char 
 			n = snprintf(out, len, "%s (verdict)", ctl_action_names[v]);
 		} else if ((f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP) && sd->nrules &&
 			   (pos = ctl_rule_class_lookup(sd->cls, f)) < sd->nrules) {
-			ev->action = sd->rules[pos].verdict.action;
+			by = &sd->rules[pos].verdict;
+			ev->action = by->action;
 			ev->rule_id = sd->rules[pos].id;
 			sd->by_rule[pos]++;
 			n = snprintf(out, len, "%s (rule %u)", ctl_action_names[ev->action],
 				     ev->rule_id);
 		} else {
-			ev->action = s->stage_dflt.action;
+			by = &s->stage_dflt;
+			ev->action = by->action;
 			sd->by_default++;
 			n = snprintf(out, len, "%s (default)", ctl_action_names[ev->action]);
 		}
 		/* over a limit, the kernel took its over action: as recorded, not replayed */
-		if (v < 0 && r->e.action != ev->action && r->e.rule_id == ev->rule_id &&
-		    limit_over(sd, ev->rule_id) == r->e.action) {
+		if (by && r->e.action != ev->action && r->e.rule_id == ev->rule_id &&
+		    ctl_limit_over(s, by->limit) == r->e.action) {
 			ev->action = r->e.action;
 			sd->limited++;
 			n += snprintf(out + n, len - (size_t)n, ", over its rate limit: %s as "

@@ -62,6 +62,56 @@ else
 	skip "not root: tc cannot be asked" 1
 fi
 
+# --- rate limits: a dry run gives them slots of its own, and reads them back as a run would ------
+check 'ct.policy{rules = {
+	{proto = "udp", dport = 53, action = "alloc"},
+	{proto = "udp", dport = 54, action = "drop", priority = -1, limit = {rate = 2, over = "pass"}},
+	{proto = "tcp", dport = 80, action = "alloc", limit = {rate = 0.5, burst = 3, name = "web"}}}}
+for _, r in ipairs(ct.rules()) do
+	local l = r.limit or {}
+	print(r.id, r.dport, l.id, l.rate, l.burst, l.per, l.over, l.name)
+end
+for i = 1, 1100 do	-- more than the 1023 slots: each replaces the last
+	assert(ct.default("drop", {limit = {rate = i, over = "pass"}}))
+end
+local _, opts = ct.default()
+print(opts.limit.rate, opts.limit.over)'
+is "$RC:$ERR" "0:" "a policy with limits checks"
+is "$OUT" "2	54	1	2	2	src	pass	nil
+1	53	nil	nil	nil	nil	nil	nil
+3	80	2	0.5	3	src	drop	web
+1100	pass
+policy '$POL': ok: no interface attached; mode enforce; default drop; 3 rules; callbacks none" \
+	"ct.rules() shows each rule's limit, on the rule that has it; ct.default's replaced slot is freed"
+
+check 'local rules = {}
+for i = 1, 16384 do
+	rules[i] = {proto = "udp", dport = i, action = "alloc", priority = -i % 7,
+		    limit = i % 4096 == 0 and {rate = i} or nil}
+end
+local ids = assert(ct.policy{rules = rules})
+local limited = {}
+for _, r in ipairs(ct.rules()) do
+	if r.limit then limited[#limited + 1] = r.dport .. "=" .. r.limit.rate end
+end
+print(#ids, table.concat(limited, " "))'
+is "$RC:$ERR" "0:" "a policy of 16384 rules, 4 of them limited, checks"
+is "${OUT%%$nl*}" "16384	16384=16384 12288=12288 8192=8192 4096=4096" \
+	"each limit is on its own rule, in evaluation order (by priority, not by id)"
+
+check 'local rules = {}
+for i = 1, 1024 do rules[i] = {proto = "udp", dport = i, action = "alloc", limit = {rate = 1}} end
+print(ct.policy{rules = rules})
+rules[1024] = nil
+print(#assert(ct.policy{rules = rules}), #ct.rules())
+print(ct.limits())'
+is "$RC:$ERR" "0:" "limits past the slots: the check goes on"
+is "$OUT" "nil	ENOSPC: no room for another rate limit (1023 are in use)	28
+1023	1023
+nil	EOPNOTSUPP: ctlua check loads no datapath	95
+policy '$POL': ok: no interface attached; mode enforce; default pass; 1023 rules; callbacks none" \
+	"the 1024th limit fails as in a run, 1023 fit (the failed policy's freed), ct.limits() needs the datapath"
+
 # --- problems, each with file and line ---------------------------------------------------------
 check 'ct.default("drop")
 local l = ct.attach("nosuch0")
