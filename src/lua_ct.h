@@ -302,13 +302,17 @@ int ctl_push_sources(lua_State *L, struct ctl_state *s);
  */
 int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlua_req_params *p);
 /*
- * A verdict's zone, snat and dnat (the table at @idx, the same fields direct requests
- * take) into @v's opts and NAT pair, with their CTLUA_OPT_* flags. NAT addresses must be
- * of @family (@whose names it in messages: "the rule's"); 0 takes either, the two alike.
- * Raises on misuse. Returns the NAT addresses' family, 0 when there is no NAT.
+ * A verdict's fields, the table at @idx (the zone and NAT ones are those direct requests
+ * take), into @v, its action kept: the opts (ctl_check_opts), zone, snat and dnat with
+ * their CTLUA_OPT_* flags, and with @lim its limit (ctl_limit_check; rate 0: none).
+ * NULL @lim: the caller's keys refuse a limit. NAT addresses must be of @family (@whose
+ * names it in messages: "the rule's"); 0 takes either, the two alike. The caller checks
+ * the keys first (ctl_check_keys) and what the kernel lacks after
+ * (ctl_check_verdict_support). Raises on misuse. Returns the NAT addresses' family, 0
+ * when there is no NAT.
  */
-int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const char *whose,
-			   struct ctlua_verdict *v);
+int ctl_check_verdict(lua_State *L, int idx, int arg, int family, const char *whose,
+		      struct ctlua_verdict *v, struct ctlua_limit *lim);
 /*
  * Whether the kernel offers the zone and NAT @v asks for, as @s's datapath sees it (or,
  * not loaded, the kernel's BTF): 0, or nil, "EOPNOTSUPP: ... kernel 6.11 ...", errno
@@ -317,7 +321,7 @@ int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const cha
 int ctl_check_verdict_support(lua_State *L, struct ctl_state *s, const struct ctlua_verdict *v);
 /* The direct-request params that allocate as verdict @v does: its zone and NAT. */
 void ctl_verdict_req_params(const struct ctlua_verdict *v, struct ctlua_req_params *p);
-/* Add @v's zone, snat and dnat, as ctl_check_verdict_xlat reads them, to the table on top. */
+/* Add @v's zone, snat and dnat, as ctl_check_verdict reads them, to the table on top. */
 void ctl_push_verdict_xlat(lua_State *L, const struct ctlua_verdict *v);
 /* The entry a direct request read back. */
 void ctl_request_entry(const struct ctlua_request *r, struct ctl_entry *e);

@@ -178,14 +178,16 @@ static const char *lacking(const struct ctl_features *f, bool zone, bool nat)
 	return NULL;
 }
 
-int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const char *whose,
-			   struct ctlua_verdict *v)
+/* A verdict's zone, snat and dnat (ctl_check_verdict); returns the NAT addresses' family. */
+static int check_verdict_xlat(lua_State *L, int idx, int arg, int family, const char *whose,
+			      struct ctlua_verdict *v)
 {
 	struct ctlua_kopts k = {};
 	bool nat;
 
 	idx = lua_absindex(L, idx);
-	memset(&v->snat, 0, sizeof(v->snat) * 2);
+	memset(&v->snat, 0, sizeof(v->snat));
+	memset(&v->dnat, 0, sizeof(v->dnat));
 	v->opts.flags &= (__u8)~(CTLUA_OPT_ZONE | CTLUA_OPT_NAT);
 	v->opts.zone_id = 0;
 	v->opts.zone_dir = 0;
@@ -205,6 +207,21 @@ int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const cha
 		return 0;
 	v->opts.flags |= CTLUA_OPT_NAT;
 	return v->snat.set ? v->snat.family : v->dnat.family;
+}
+
+int ctl_check_verdict(lua_State *L, int idx, int arg, int family, const char *whose,
+		      struct ctlua_verdict *v, struct ctlua_limit *lim)
+{
+	idx = lua_absindex(L, idx);
+	ctl_check_opts(L, idx, arg, false, &v->opts);
+	family = check_verdict_xlat(L, idx, arg, family, whose, v);
+	if (lim) {
+		lim->rate_milli = 0;	/* none; the slot is the caller's to take */
+		if (lua_getfield(L, idx, "limit") != LUA_TNIL)
+			ctl_limit_check(L, -1, arg, lim);
+		lua_pop(L, 1);
+	}
+	return family;
 }
 
 int ctl_check_verdict_support(lua_State *L, struct ctl_state *s, const struct ctlua_verdict *v)
