@@ -252,6 +252,13 @@ void ctl_check_keys(lua_State *L, int idx, int arg, const char *const allowed[])
 /* The same for the table that is field @field of argument @arg ("field 'snat': ..."). */
 void ctl_check_keys_in(lua_State *L, int idx, int arg, const char *field,
 		       const char *const allowed[]);
+/*
+ * The port field @field (named so in messages: "dport", "snat.port") whose value is at
+ * @idx, nil, one port 0 to 65535 or a table, into @p, which ctl_port_compile checks.
+ * Raises on another type. Raw access, no metamethods; stack: balanced.
+ */
+void ctl_check_port_at(lua_State *L, int idx, int arg, const char *field,
+		       struct ctl_port_spec *p);
 /* t[field] as an integer in [min, max]; returns false (and *out untouched) when nil. */
 bool ctl_field_int(lua_State *L, int idx, int arg, const char *field, lua_Integer min,
 		   lua_Integer max, lua_Integer *out);

@@ -179,38 +179,6 @@ static int l_events(lua_State *L)
 }
 
 /*
- * The port field @name ("dport" or "sport") of the rule at @idx, one port or a table
- * {lo, hi}, into *@items, *@ints, *@lo, *@hi (struct ctl_rule_spec says how); the values
- * are checked by ctl_rule_compile. Every entry of the table counts as an item, so
- * {1, 2, 3} and {1, 2, x = 3} are not read as {1, 2}.
- */
-static void read_port(lua_State *L, int idx, int arg, const char *name, int *items, bool *ints,
-		      long long *lo, long long *hi)
-{
-	int type = lua_getfield(L, idx, name);
-	lua_Integer port;
-
-	if (type == LUA_TTABLE) {
-		lua_pushnil(L);
-		while (lua_next(L, -2)) {
-			(*items)++;
-			lua_pop(L, 1);
-		}
-		lua_rawgeti(L, -1, 1);
-		lua_rawgeti(L, -2, 2);
-		*lo = lua_tointeger(L, -2);
-		*hi = lua_tointeger(L, -1);
-		*ints = lua_isinteger(L, -2) && lua_isinteger(L, -1);
-		lua_pop(L, 2);
-	} else if (type != LUA_TNIL) {
-		ctl_field_int(L, idx, arg, name, 0, 65535, &port);
-		*items = -1;
-		*lo = port;
-	}
-	lua_pop(L, 1);
-}
-
-/*
  * Make the live policy @p (NULL: the one in force) with the rules of @t. Returns 0 or
  * -errno.
  */
@@ -274,10 +242,11 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 		spec.family = ctl_field_option(L, idx, arg, "family", ctl_family_names, 0)
 			      ? CTLUA_AF_INET6 : CTLUA_AF_INET;
 	lua_pop(L, 1);
-	read_port(L, idx, arg, "dport", &spec.dport_items, &spec.dport_ints, &spec.dport_lo,
-		  &spec.dport_hi);
-	read_port(L, idx, arg, "sport", &spec.sport_items, &spec.sport_ints, &spec.sport_lo,
-		  &spec.sport_hi);
+	lua_getfield(L, idx, "dport");
+	ctl_check_port_at(L, -1, arg, "dport", &spec.dport);
+	lua_getfield(L, idx, "sport");
+	ctl_check_port_at(L, -1, arg, "sport", &spec.sport);
+	lua_pop(L, 2);
 	if (lua_getfield(L, idx, "action") == LUA_TNIL)
 		ctl_arg_error(L, arg, "field 'action': missing (\"pass\", \"alloc\" or \"drop\")");
 	lua_pop(L, 1);

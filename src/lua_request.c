@@ -90,25 +90,20 @@ static void check_nat_pool_addr(lua_State *L, int arg, const char *label, const 
 	nat->addr_bits = (__u8)bits;
 }
 
-/* A verdict's port range {lo, hi} at the top of the stack into @nat. */
-static void check_nat_port_range(lua_State *L, int arg, const char *label, struct ctlua_nat *nat)
+/*
+ * A verdict's port (@label: "snat.port") at the top of the stack into @nat: one port (0:
+ * the flow's own), or a range {lo, hi} of 1 to 65535, checked as a rule's dport is.
+ */
+static void check_nat_port(lua_State *L, int arg, const char *label, struct ctlua_nat *nat)
 {
-	lua_Integer lo, hi;
-	int t = lua_gettop(L);
+	struct ctl_port_spec p;
+	char why[128];
 
-	if (luaL_len(L, t) != 2)
-		ctl_arg_error(L, arg, "field '%s': a range is {lo, hi}, got %lld items", label,
-			      (long long)luaL_len(L, t));
-	lua_rawgeti(L, t, 1);
-	lo = ctl_check_int_at(L, -1, arg, label, 1, 65535);
-	lua_rawgeti(L, t, 2);
-	hi = ctl_check_int_at(L, -1, arg, label, 1, 65535);
-	lua_pop(L, 2);
-	if (lo > hi)
-		ctl_arg_error(L, arg, "field '%s': the range {%lld, %lld} is empty", label,
-			      (long long)lo, (long long)hi);
-	nat->port = (__u16)lo;
-	nat->port_hi = (__u16)hi;
+	ctl_check_port_at(L, -1, arg, label, &p);
+	if (p.items < 0)
+		nat->port = (__u16)p.lo;
+	else if (ctl_port_compile(label, &p, 1, &nat->port, &nat->port_hi, why, sizeof(why)))
+		ctl_arg_error(L, arg, "%s", why);
 }
 
 /*
@@ -157,8 +152,8 @@ static bool check_nat(lua_State *L, int idx, int arg, const char *field, int fam
 			      field, text, family == CTLUA_AF_INET6 ? "IPv6" : "IPv4", whose);
 	lua_pop(L, 1);
 	snprintf(label, sizeof(label), "%s.port", field);
-	if (lua_getfield(L, idx, "port") == LUA_TTABLE && pool)
-		check_nat_port_range(L, arg, label, nat);
+	if (lua_getfield(L, idx, "port") != LUA_TNIL && pool)
+		check_nat_port(L, arg, label, nat);
 	else if (!lua_isnil(L, -1))
 		nat->port = (__u16)ctl_check_int_at(L, -1, arg, label, 0, 65535);
 	lua_pop(L, 1);
