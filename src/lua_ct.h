@@ -321,6 +321,12 @@ int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlu
 int ctl_check_verdict(lua_State *L, int idx, int arg, int family, const char *whose,
 		      struct ctlua_verdict *v, struct ctlua_limit *lim);
 /*
+ * What the kernel offers, for @s: as its datapath read it when loaded, else what the
+ * kernel's BTF says (ctlua check, a staged policy, explaining a replayed event), probed
+ * once; NULL when BTF cannot be read.
+ */
+const struct ctl_features *ctl_state_features(struct ctl_state *s);
+/*
  * Whether the kernel offers the zone and NAT @v asks for, as @s's datapath sees it (or,
  * not loaded, the kernel's BTF): 0, or nil, "EOPNOTSUPP: ... kernel 6.11 ...", errno
  * pushed and 3 returned.

@@ -219,25 +219,29 @@ int ctl_check_verdict(lua_State *L, int idx, int arg, int family, const char *wh
 	return family;
 }
 
-int ctl_check_verdict_support(lua_State *L, struct ctl_state *s, const struct ctlua_verdict *v)
+const struct ctl_features *ctl_state_features(struct ctl_state *s)
 {
 	static struct ctl_features probed;
 	static bool have_probed;
+
+	if (s->dp)
+		return ctl_dp_features(s->dp);	/* as the loaded program sees it */
+	/* BTF is world-readable: no root needed; the kernel does not change under us */
+	if (!have_probed && !ctl_probe_features(&probed))
+		have_probed = true;
+	return have_probed ? &probed : NULL;
+}
+
+int ctl_check_verdict_support(lua_State *L, struct ctl_state *s, const struct ctlua_verdict *v)
+{
+	static const struct ctl_features none;	/* BTF unreadable: nothing is offered */
 	const struct ctl_features *f;
 	const char *why;
 
 	if (!(v->opts.flags & (CTLUA_OPT_ZONE | CTLUA_OPT_NAT)))
 		return 0;
-	if (s->dp) {
-		f = ctl_dp_features(s->dp);	/* NAT as the loaded program sees it */
-	} else {
-		/* not loaded (ctlua check, a staged policy): what the kernel's BTF says */
-		if (!have_probed) {
-			ctl_probe_features(&probed);
-			have_probed = true;
-		}
-		f = &probed;
-	}
+	if (!(f = ctl_state_features(s)))
+		f = &none;
 	why = lacking(f, v->opts.flags & CTLUA_OPT_ZONE, v->opts.flags & CTLUA_OPT_NAT);
 	return why ? ctl_fail(L, EOPNOTSUPP, "%s", why) : 0;
 }
