@@ -298,8 +298,12 @@ void ctl_push_count(lua_State *L, const struct ctlua_count *c);
  */
 const struct ctlua_count *ctl_counts_live(lua_State *L, struct ctl_state *s,
 					  struct ctl_dp_policy *p, int *err);
-/* Push ct.stats().sources (doc/api.md); 0, or -errno with nothing pushed. */
+/*
+ * Push ct.stats().sources (doc/api.md); 0, or -errno with nothing pushed. Its keys, in
+ * order: ctl_source_names (NULL-terminated).
+ */
 int ctl_push_sources(lua_State *L, struct ctl_state *s);
+extern const char *const ctl_source_names[];
 /*
  * The kfunc-level fields of a request's opts at @idx (netns, zone, l4proto, dir,
  * reserved, tuple_size, opts_size, snat, dnat) into @p, from the default. @family is the
