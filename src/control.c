@@ -387,14 +387,14 @@ static int get_stats(lua_State *L)
 /* "decided: rules=N default=N verdict=N answer=N" from ct.stats() on top of @L's stack. */
 static void put_sources(struct client *cl, lua_State *L)
 {
-	static const char *const names[] = { "rules", "default", "verdict", "answer" };
+	const char *const *names = ctl_source_names;
 
 	if (lua_getfield(L, -1, "sources") != LUA_TTABLE) {
 		lua_pop(L, 1);
 		return;
 	}
 	put(cl, "decided:", 8);
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; names[i]; i++) {
 		long long n = 0;
 
 		if (lua_getfield(L, -1, names[i]) == LUA_TTABLE) {

@@ -317,10 +317,15 @@ static bool limited(const struct ctlua_event *e, const struct ctl_event_why *w)
 	return e->rule_id && w->verdict && w->verdict->limit && e->action != w->verdict->action;
 }
 
+/* The name of action @a (enum ctlua_action), "?" for a value no program sends. */
+static const char *action_name(unsigned int a)
+{
+	return a < CTLUA_ACT_NR ? ctl_action_names[a] : "?";
+}
+
 /* What the limit did to the flow: its over action applied, the rule's opts did not. */
 static void limit_line(struct text *t, const struct ctlua_event *e, const struct ctl_event_why *w)
 {
-	static const char *const actions[] = { "pass", "alloc", "drop" };
 	const struct ctlua_limit *l = w->limit;
 	char name[48] = "";
 
@@ -328,23 +333,21 @@ static void limit_line(struct text *t, const struct ctlua_event *e, const struct
 		snprintf(name, sizeof(name), " '%.31s'", l->name);
 	add(t, "over the limit: rule %u's action is %s, but the flow was over its rate limit "
 	    "(slot %u%s, over \"%s\"): the limit's over action applied, so none of the rule's "
-	    "opts ran\n", e->rule_id, actions[w->verdict->action % 3], w->verdict->limit, name,
-	    actions[(l ? l->over : e->action) % 3]);
+	    "opts ran\n", e->rule_id, action_name(w->verdict->action), w->verdict->limit, name,
+	    action_name(l ? l->over : e->action));
 }
 
 char *ctl_explain_event(const struct ctlua_event *e, const struct ctl_event_why *w, char *buf,
 			size_t len)
 {
-	static const char *const kinds[] = { "miss", "alloc", "alloc_error", "drop" };
-	static const char *const actions[] = { "pass", "alloc", "drop" };
 	struct text t = { buf, len, 0 };
 	char flow[CTL_FLOW_STRLEN], xbuf[1024];
-	const char *action = e->action < 3 ? actions[e->action] : "?";
+	const char *action = action_name(e->action);
 	bool request = e->dir == CTLUA_DIR_REQUEST;
 	int n = 0;
 
 	buf[0] = '\0';
-	add(&t, "%s: %s on %s %s\n", e->kind < 4 ? kinds[e->kind] : "?",
+	add(&t, "%s: %s on %s %s\n", e->kind < CTLUA_EV_NR ? ctl_event_names[e->kind] : "?",
 	    ctl_flow_format(&e->flow, flow), w->ifname ? w->ifname : "?",
 	    request ? "(a direct request)" :
 	    e->dir == CTLUA_DIR_EGRESS ? "egress" : "ingress");

@@ -320,6 +320,35 @@ bool ctl_field_int(lua_State *L, int idx, int arg, const char *field, lua_Intege
 	return true;
 }
 
+void ctl_check_port_at(lua_State *L, int idx, int arg, const char *field,
+		       struct ctl_port_spec *p)
+{
+	int type = lua_type(L, idx);
+
+	memset(p, 0, sizeof(*p));
+	if (type == LUA_TNIL)
+		return;
+	if (type != LUA_TTABLE) {
+		p->items = -1;
+		p->lo = ctl_check_int_at(L, idx, arg, field, 0, 65535);
+		return;
+	}
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		p->items++;
+		lua_pop(L, 1);
+	}
+	if (!p->items)
+		p->items = 1;	/* {} is given, not absent: refused as {80} is */
+	lua_rawgeti(L, idx, 1);
+	lua_rawgeti(L, idx, 2);
+	p->lo = lua_tointeger(L, -2);
+	p->hi = lua_tointeger(L, -1);
+	p->ints = lua_isinteger(L, -2) && lua_isinteger(L, -1);
+	lua_pop(L, 2);
+}
+
 const char *ctl_check_str_at(lua_State *L, int idx, int arg, const char *field)
 {
 	char pre[FIELD_PREFIX];

@@ -17,11 +17,16 @@ static const char *const err_names[CTLUA_CERR_NR] = {
 	[CTLUA_CERR_OTHER] = "other",
 };
 
-/* ct.stats().sources' keys, in the order ctl_counts_live leaves them after the rules. */
-static const char *const source_names[CTLUA_SRC_NR] = {
-	[CTLUA_SRC_VERDICT] = "verdict",
-	[CTLUA_SRC_ANSWER] = "answer",
+/* The rules' and the default's, then each per-flow source's, as ctl_counts_live leaves them. */
+const char *const ctl_source_names[] = {
+	"rules",
+	"default",
+	[2 + CTLUA_SRC_VERDICT] = "verdict",
+	[2 + CTLUA_SRC_ANSWER] = "answer",
+	NULL
 };
+_Static_assert(sizeof(ctl_source_names) / sizeof(ctl_source_names[0]) == 2 + CTLUA_SRC_NR + 1,
+	       "a per-flow verdict source without a name");
 
 void ctl_push_count(lua_State *L, const struct ctlua_count *c)
 {
@@ -69,12 +74,10 @@ int ctl_push_sources(lua_State *L, struct ctl_state *s)
 		ctl_count_add(&rules, &c[i]);
 	lua_createtable(L, 0, 2 + CTLUA_SRC_NR);
 	ctl_push_count(L, &rules);
-	lua_setfield(L, -2, "rules");
-	ctl_push_count(L, &c[p.nrules]);
-	lua_setfield(L, -2, "default");
-	for (int i = 0; i < CTLUA_SRC_NR; i++) {
-		ctl_push_count(L, &c[p.nrules + 1 + i]);
-		lua_setfield(L, -2, source_names[i]);
+	lua_setfield(L, -2, ctl_source_names[0]);
+	for (int i = 0; i < 1 + CTLUA_SRC_NR; i++) {	/* the default, then the sources */
+		ctl_push_count(L, &c[p.nrules + i]);
+		lua_setfield(L, -2, ctl_source_names[1 + i]);
 	}
 	lua_remove(L, -2);	/* the counts' userdata */
 	return 0;

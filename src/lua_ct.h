@@ -262,6 +262,13 @@ void ctl_check_keys(lua_State *L, int idx, int arg, const char *const allowed[])
 /* The same for the table that is field @field of argument @arg ("field 'snat': ..."). */
 void ctl_check_keys_in(lua_State *L, int idx, int arg, const char *field,
 		       const char *const allowed[]);
+/*
+ * The port field @field (named so in messages: "dport", "snat.port") whose value is at
+ * @idx, nil, one port 0 to 65535 or a table, into @p, which ctl_port_compile checks.
+ * Raises on another type. Raw access, no metamethods; stack: balanced.
+ */
+void ctl_check_port_at(lua_State *L, int idx, int arg, const char *field,
+		       struct ctl_port_spec *p);
 /* t[field] as an integer in [min, max]; returns false (and *out untouched) when nil. */
 bool ctl_field_int(lua_State *L, int idx, int arg, const char *field, lua_Integer min,
 		   lua_Integer max, lua_Integer *out);
@@ -301,8 +308,12 @@ void ctl_push_count(lua_State *L, const struct ctlua_count *c);
  */
 const struct ctlua_count *ctl_counts_live(lua_State *L, struct ctl_state *s,
 					  struct ctl_dp_policy *p, int *err);
-/* Push ct.stats().sources (doc/api.md); 0, or -errno with nothing pushed. */
+/*
+ * Push ct.stats().sources (doc/api.md); 0, or -errno with nothing pushed. Its keys, in
+ * order: ctl_source_names (NULL-terminated).
+ */
 int ctl_push_sources(lua_State *L, struct ctl_state *s);
+extern const char *const ctl_source_names[];
 /*
  * The kfunc-level fields of a request's opts at @idx (netns, zone, l4proto, dir,
  * reserved, tuple_size, opts_size, snat, dnat) into @p, from the default. @family is the
@@ -312,13 +323,23 @@ int ctl_push_sources(lua_State *L, struct ctl_state *s);
  */
 int ctl_check_req_params(lua_State *L, int idx, int arg, int family, struct ctlua_req_params *p);
 /*
- * A verdict's zone, snat and dnat (the table at @idx, the same fields direct requests
- * take) into @v's opts and NAT pair, with their CTLUA_OPT_* flags. NAT addresses must be
- * of @family (@whose names it in messages: "the rule's"); 0 takes either, the two alike.
- * Raises on misuse. Returns the NAT addresses' family, 0 when there is no NAT.
+ * A verdict's fields, the table at @idx (the zone and NAT ones are those direct requests
+ * take), into @v, its action kept: the opts (ctl_check_opts), zone, snat and dnat with
+ * their CTLUA_OPT_* flags, and with @lim its limit (ctl_limit_check; rate 0: none).
+ * NULL @lim: the caller's keys refuse a limit. NAT addresses must be of @family (@whose
+ * names it in messages: "the rule's"); 0 takes either, the two alike. The caller checks
+ * the keys first (ctl_check_keys) and what the kernel lacks after
+ * (ctl_check_verdict_support). Raises on misuse. Returns the NAT addresses' family, 0
+ * when there is no NAT.
  */
-int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const char *whose,
-			   struct ctlua_verdict *v);
+int ctl_check_verdict(lua_State *L, int idx, int arg, int family, const char *whose,
+		      struct ctlua_verdict *v, struct ctlua_limit *lim);
+/*
+ * What the kernel offers, for @s: as its datapath read it when loaded, else what the
+ * kernel's BTF says (ctlua check, a staged policy, explaining a replayed event), probed
+ * once; NULL when BTF cannot be read.
+ */
+const struct ctl_features *ctl_state_features(struct ctl_state *s);
 /*
  * Whether the kernel offers the zone and NAT @v asks for, as @s's datapath sees it (or,
  * not loaded, the kernel's BTF): 0, or nil, "EOPNOTSUPP: ... kernel 6.11 ...", errno
@@ -327,7 +348,7 @@ int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const cha
 int ctl_check_verdict_support(lua_State *L, struct ctl_state *s, const struct ctlua_verdict *v);
 /* The direct-request params that allocate as verdict @v does: its zone and NAT. */
 void ctl_verdict_req_params(const struct ctlua_verdict *v, struct ctlua_req_params *p);
-/* Add @v's zone, snat and dnat, as ctl_check_verdict_xlat reads them, to the table on top. */
+/* Add @v's zone, snat and dnat, as ctl_check_verdict reads them, to the table on top. */
 void ctl_push_verdict_xlat(lua_State *L, const struct ctlua_verdict *v);
 /* The entry a direct request read back. */
 void ctl_request_entry(const struct ctlua_request *r, struct ctl_entry *e);

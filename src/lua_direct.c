@@ -29,7 +29,6 @@ static int explain_event(lua_State *L, const struct ctlua_event *e)
 {
 	struct ctl_state *s = ctl_state(L);
 	struct ctl_event_why w = { NULL, NULL, NULL, NULL, false };
-	struct ctl_features feat;
 	struct ctlua_limit lim;
 	struct ctl_limit_map m;
 	char buf[4096];
@@ -47,10 +46,7 @@ static int explain_event(lua_State *L, const struct ctlua_event *e)
 	for (const struct ctl_link *l = s->links; l && e->dir == CTLUA_DIR_INGRESS; l = l->next)
 		if (l->hook == CTL_HOOK_XDP && l->tc.ifindex == (int)e->ifindex)
 			w.xdp = true;	/* this ctlua's XDP link on its interface */
-	if (s->dp)
-		w.feat = ctl_dp_features(s->dp);
-	else if (!ctl_probe_features(&feat))	/* BTF is world-readable: no root needed */
-		w.feat = &feat;
+	w.feat = ctl_state_features(s);
 	lua_pushstring(L, ctl_explain_event(e, &w, buf, sizeof(buf)));
 	return 1;
 }

@@ -85,8 +85,7 @@ static void apply_answer(lua_State *L, struct ctl_state *s, const struct ctlua_f
 			luaL_error(L, "expected an opts table after the action, got %s",
 				   luaL_typename(L, base + 1));
 		ctl_check_keys(L, base + 1, 0, keys);
-		ctl_check_opts(L, base + 1, 0, false, &v.opts);
-		ctl_check_verdict_xlat(L, base + 1, 0, f->family, "the tuple's", &v);
+		ctl_check_verdict(L, base + 1, 0, f->family, "the tuple's", &v, NULL);
 		if (ctl_check_verdict_support(L, s, &v)) {
 			lua_pop(L, 1);	/* nil, msg, errno: the message is raised */
 			lua_error(L);

@@ -452,9 +452,13 @@ static int l_attach(lua_State *L)
 		if (err < 0)
 			return ctl_fail(L, err, "cannot read the device type of '%s' (%s)", ifname,
 					strerror(-err));
-		if (hook == CTL_HOOK_XDP && l3 > 0)
-			return ctl_fail(L, EPROTONOSUPPORT, "cannot attach to '%s' at xdp: it has "
-					"no Ethernet header (hook=\"tc\" parses it)", ifname);
+		if (hook == CTL_HOOK_XDP && l3 > 0) {	/* what ctl_link_prog_fd refuses live */
+			char msg[256];
+
+			ctl_link_refusal(msg, sizeof(msg), -EPROTONOSUPPORT, ifname, dir,
+					 &(struct ctl_tc_conflict){ .why = CTL_TC_OK }, NULL);
+			return ctl_fail(L, EPROTONOSUPPORT, "%s", msg);
+		}
 		if (!s->dry && (fd = ctl_link_prog_fd(s, l, l3)) < 0)
 			return ctl_fail(L, fd, "cannot load the %s program for '%s' (%s)",
 					ctl_dir_names[dir], ifname, strerror(-fd));

@@ -86,12 +86,8 @@ static int l_default(lua_State *L)
 	if (set_opts) {
 		luaL_checktype(L, 2, LUA_TTABLE);
 		ctl_check_keys(L, 2, 2, keys);
-		ctl_check_opts(L, 2, 2, false, &o.opts);
 		/* the default serves both families: a flow of the other one gets EAFNOSUPPORT */
-		ctl_check_verdict_xlat(L, 2, 2, 0, NULL, &o);
-		if (lua_getfield(L, 2, "limit") != LUA_TNIL)
-			ctl_limit_check(L, -1, 2, &lim);
-		lua_pop(L, 1);
+		ctl_check_verdict(L, 2, 2, 0, NULL, &o, &lim);
 		if ((r = ctl_check_verdict_support(L, s, &o)))
 			return r;
 	}
@@ -192,38 +188,6 @@ static int l_events(lua_State *L)
 }
 
 /*
- * The port field @name ("dport" or "sport") of the rule at @idx, one port or a table
- * {lo, hi}, into *@items, *@ints, *@lo, *@hi (struct ctl_rule_spec says how); the values
- * are checked by ctl_rule_compile. Every entry of the table counts as an item, so
- * {1, 2, 3} and {1, 2, x = 3} are not read as {1, 2}.
- */
-static void read_port(lua_State *L, int idx, int arg, const char *name, int *items, bool *ints,
-		      long long *lo, long long *hi)
-{
-	int type = lua_getfield(L, idx, name);
-	lua_Integer port;
-
-	if (type == LUA_TTABLE) {
-		lua_pushnil(L);
-		while (lua_next(L, -2)) {
-			(*items)++;
-			lua_pop(L, 1);
-		}
-		lua_rawgeti(L, -1, 1);
-		lua_rawgeti(L, -2, 2);
-		*lo = lua_tointeger(L, -2);
-		*hi = lua_tointeger(L, -1);
-		*ints = lua_isinteger(L, -2) && lua_isinteger(L, -1);
-		lua_pop(L, 2);
-	} else if (type != LUA_TNIL) {
-		ctl_field_int(L, idx, arg, name, 0, 65535, &port);
-		*items = -1;
-		*lo = port;
-	}
-	lua_pop(L, 1);
-}
-
-/*
  * Make the live policy @p (NULL: the one in force) with the rules of @t. Returns 0 or
  * -errno.
  */
@@ -287,15 +251,15 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 		spec.family = ctl_field_option(L, idx, arg, "family", ctl_family_names, 0)
 			      ? CTLUA_AF_INET6 : CTLUA_AF_INET;
 	lua_pop(L, 1);
-	read_port(L, idx, arg, "dport", &spec.dport_items, &spec.dport_ints, &spec.dport_lo,
-		  &spec.dport_hi);
-	read_port(L, idx, arg, "sport", &spec.sport_items, &spec.sport_ints, &spec.sport_lo,
-		  &spec.sport_hi);
+	lua_getfield(L, idx, "dport");
+	ctl_check_port_at(L, -1, arg, "dport", &spec.dport);
+	lua_getfield(L, idx, "sport");
+	ctl_check_port_at(L, -1, arg, "sport", &spec.sport);
+	lua_pop(L, 2);
 	if (lua_getfield(L, idx, "action") == LUA_TNIL)
 		ctl_arg_error(L, arg, "field 'action': missing (\"pass\", \"alloc\" or \"drop\")");
 	lua_pop(L, 1);
 	spec.verdict.action = (__u8)ctl_field_option(L, idx, arg, "action", ctl_action_names, 0);
-	ctl_check_opts(L, idx, arg, false, &spec.verdict.opts);
 	*priority = 0;
 	ctl_field_int(L, idx, arg, "priority", CTL_RULE_PRIORITY_MIN, CTL_RULE_PRIORITY_MAX,
 		      priority);
@@ -304,14 +268,14 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 	if (lua_getfield(L, idx, "counts") != LUA_TNIL && !lua_istable(L, -1))
 		ctl_arg_error(L, arg, "field 'counts': expected a table (ct.rules() shows one), got %s",
 			      luaL_typename(L, -1));
-	lim->rate_milli = 0;	/* no limit; the slot is taken once the rule is sure to be added */
-	if (lua_getfield(L, idx, "limit") != LUA_TNIL)
-		ctl_limit_check(L, -1, arg, lim);
 	lua_pop(L, 1);
 	if (ctl_rule_compile(&spec, r, why, sizeof(why)))
 		ctl_arg_error(L, arg, "%s", why);
-	/* a rule that translates matches only its addresses' family */
-	family = ctl_check_verdict_xlat(L, idx, arg, r->family, "the rule's", &r->verdict);
+	/*
+	 * a rule that translates matches only its addresses' family; the limit's slot is
+	 * taken once the rule is sure to be added
+	 */
+	family = ctl_check_verdict(L, idx, arg, r->family, "the rule's", &r->verdict, lim);
 	if (family)
 		r->family = (__u8)family;
 }
@@ -458,12 +422,7 @@ static int policy_default(lua_State *L)
 	action = ctl_field_option(L, 2, 0, "action", ctl_action_names, 0);
 	memset(v, 0, sizeof(*v));
 	v->action = (__u8)action;
-	ctl_check_opts(L, 2, 0, false, &v->opts);
-	ctl_check_verdict_xlat(L, 2, 0, 0, NULL, v);
-	d->lim.rate_milli = 0;
-	if (lua_getfield(L, 2, "limit") != LUA_TNIL)
-		ctl_limit_check(L, -1, 0, &d->lim);
-	lua_pop(L, 1);
+	ctl_check_verdict(L, 2, 0, 0, NULL, v, &d->lim);
 	return 0;
 }
 
@@ -731,8 +690,7 @@ static int l_verdict(lua_State *L)
 	if (!lua_isnoneornil(L, 3)) {
 		luaL_checktype(L, 3, LUA_TTABLE);
 		ctl_check_keys(L, 3, 3, keys);
-		ctl_check_opts(L, 3, 3, false, &v.opts);
-		ctl_check_verdict_xlat(L, 3, 3, f.family, "the tuple's", &v);
+		ctl_check_verdict(L, 3, 3, f.family, "the tuple's", &v, NULL);
 	}
 	if ((r = ctl_ready(L, s)) || (r = ctl_check_verdict_support(L, s, &v)))
 		return r;

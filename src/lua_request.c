@@ -90,25 +90,20 @@ static void check_nat_pool_addr(lua_State *L, int arg, const char *label, const 
 	nat->addr_bits = (__u8)bits;
 }
 
-/* A verdict's port range {lo, hi} at the top of the stack into @nat. */
-static void check_nat_port_range(lua_State *L, int arg, const char *label, struct ctlua_nat *nat)
+/*
+ * A verdict's port (@label: "snat.port") at the top of the stack into @nat: one port (0:
+ * the flow's own), or a range {lo, hi} of 1 to 65535, checked as a rule's dport is.
+ */
+static void check_nat_port(lua_State *L, int arg, const char *label, struct ctlua_nat *nat)
 {
-	lua_Integer lo, hi;
-	int t = lua_gettop(L);
+	struct ctl_port_spec p;
+	char why[128];
 
-	if (luaL_len(L, t) != 2)
-		ctl_arg_error(L, arg, "field '%s': a range is {lo, hi}, got %lld items", label,
-			      (long long)luaL_len(L, t));
-	lua_rawgeti(L, t, 1);
-	lo = ctl_check_int_at(L, -1, arg, label, 1, 65535);
-	lua_rawgeti(L, t, 2);
-	hi = ctl_check_int_at(L, -1, arg, label, 1, 65535);
-	lua_pop(L, 2);
-	if (lo > hi)
-		ctl_arg_error(L, arg, "field '%s': the range {%lld, %lld} is empty", label,
-			      (long long)lo, (long long)hi);
-	nat->port = (__u16)lo;
-	nat->port_hi = (__u16)hi;
+	ctl_check_port_at(L, -1, arg, label, &p);
+	if (p.items < 0)
+		nat->port = (__u16)p.lo;
+	else if (ctl_port_compile(label, &p, 1, &nat->port, &nat->port_hi, why, sizeof(why)))
+		ctl_arg_error(L, arg, "%s", why);
 }
 
 /*
@@ -157,8 +152,8 @@ static bool check_nat(lua_State *L, int idx, int arg, const char *field, int fam
 			      field, text, family == CTLUA_AF_INET6 ? "IPv6" : "IPv4", whose);
 	lua_pop(L, 1);
 	snprintf(label, sizeof(label), "%s.port", field);
-	if (lua_getfield(L, idx, "port") == LUA_TTABLE && pool)
-		check_nat_port_range(L, arg, label, nat);
+	if (lua_getfield(L, idx, "port") != LUA_TNIL && pool)
+		check_nat_port(L, arg, label, nat);
 	else if (!lua_isnil(L, -1))
 		nat->port = (__u16)ctl_check_int_at(L, -1, arg, label, 0, 65535);
 	lua_pop(L, 1);
@@ -178,14 +173,16 @@ static const char *lacking(const struct ctl_features *f, bool zone, bool nat)
 	return NULL;
 }
 
-int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const char *whose,
-			   struct ctlua_verdict *v)
+/* A verdict's zone, snat and dnat (ctl_check_verdict); returns the NAT addresses' family. */
+static int check_verdict_xlat(lua_State *L, int idx, int arg, int family, const char *whose,
+			      struct ctlua_verdict *v)
 {
 	struct ctlua_kopts k = {};
 	bool nat;
 
 	idx = lua_absindex(L, idx);
-	memset(&v->snat, 0, sizeof(v->snat) * 2);
+	memset(&v->snat, 0, sizeof(v->snat));
+	memset(&v->dnat, 0, sizeof(v->dnat));
 	v->opts.flags &= (__u8)~(CTLUA_OPT_ZONE | CTLUA_OPT_NAT);
 	v->opts.zone_id = 0;
 	v->opts.zone_dir = 0;
@@ -207,25 +204,44 @@ int ctl_check_verdict_xlat(lua_State *L, int idx, int arg, int family, const cha
 	return v->snat.set ? v->snat.family : v->dnat.family;
 }
 
-int ctl_check_verdict_support(lua_State *L, struct ctl_state *s, const struct ctlua_verdict *v)
+int ctl_check_verdict(lua_State *L, int idx, int arg, int family, const char *whose,
+		      struct ctlua_verdict *v, struct ctlua_limit *lim)
+{
+	idx = lua_absindex(L, idx);
+	ctl_check_opts(L, idx, arg, false, &v->opts);
+	family = check_verdict_xlat(L, idx, arg, family, whose, v);
+	if (lim) {
+		lim->rate_milli = 0;	/* none; the slot is the caller's to take */
+		if (lua_getfield(L, idx, "limit") != LUA_TNIL)
+			ctl_limit_check(L, -1, arg, lim);
+		lua_pop(L, 1);
+	}
+	return family;
+}
+
+const struct ctl_features *ctl_state_features(struct ctl_state *s)
 {
 	static struct ctl_features probed;
 	static bool have_probed;
+
+	if (s->dp)
+		return ctl_dp_features(s->dp);	/* as the loaded program sees it */
+	/* BTF is world-readable: no root needed; the kernel does not change under us */
+	if (!have_probed && !ctl_probe_features(&probed))
+		have_probed = true;
+	return have_probed ? &probed : NULL;
+}
+
+int ctl_check_verdict_support(lua_State *L, struct ctl_state *s, const struct ctlua_verdict *v)
+{
+	static const struct ctl_features none;	/* BTF unreadable: nothing is offered */
 	const struct ctl_features *f;
 	const char *why;
 
 	if (!(v->opts.flags & (CTLUA_OPT_ZONE | CTLUA_OPT_NAT)))
 		return 0;
-	if (s->dp) {
-		f = ctl_dp_features(s->dp);	/* NAT as the loaded program sees it */
-	} else {
-		/* not loaded (ctlua check, a staged policy): what the kernel's BTF says */
-		if (!have_probed) {
-			ctl_probe_features(&probed);
-			have_probed = true;
-		}
-		f = &probed;
-	}
+	if (!(f = ctl_state_features(s)))
+		f = &none;
 	why = lacking(f, v->opts.flags & CTLUA_OPT_ZONE, v->opts.flags & CTLUA_OPT_NAT);
 	return why ? ctl_fail(L, EOPNOTSUPP, "%s", why) : 0;
 }

@@ -30,34 +30,48 @@ static int compile_prefix(const char *field, const char *text, __be32 addr[4], _
 	return family;
 }
 
-/*
- * A port field (@name: "dport" or "sport") read as @items (see struct ctl_rule_spec),
- * @ints, @lo and @hi into the range *@out_lo..*@out_hi; 0 or -EINVAL with @why.
- */
-static int compile_port(const char *name, int items, bool ints, long long lo, long long hi,
-			__u16 *out_lo, __u16 *out_hi, char *why, size_t len)
+int ctl_port_compile(const char *name, const struct ctl_port_spec *p, int min, __u16 *lo,
+		     __u16 *hi, char *why, size_t len)
 {
-	if (items == 0) {
-		lo = 0;
-		hi = 65535;
-	} else if (items < 0) {
-		if (lo < 0 || lo > 65535) {
-			snprintf(why, len, "field '%s': %lld is out of range 0 to 65535", name, lo);
+	long long l = p->lo, h = p->hi;
+
+	if (p->items == 0) {
+		l = 0;
+		h = 65535;
+	} else if (p->items < 0) {
+		if (l < min || l > 65535) {
+			snprintf(why, len, "field '%s': %lld is out of range %d to 65535", name, l,
+				 min);
 			return -EINVAL;
 		}
-		hi = lo;
-	} else if (items > 2) {
-		/* {80, 443, 8080} reads like a set of ports; only the first two were ever used */
-		snprintf(why, len, "field '%s': a range is {lo, hi}, got %d items "
-			 "(one rule takes one port or one range)", name, items);
+		h = l;
+	} else if (p->items > 2) {
+		snprintf(why, len, "field '%s': a range is {lo, hi}, got %d items", name,
+			 p->items);
 		return -EINVAL;
-	} else if (items < 2 || !ints || lo < 0 || hi > 65535 || lo > hi) {
-		snprintf(why, len, "field '%s': expected {lo, hi} with 0 <= lo <= hi <= 65535", name);
+	} else if (p->items < 2 || !p->ints || l < min || h > 65535 || l > h) {
+		snprintf(why, len, "field '%s': expected {lo, hi} with %d <= lo <= hi <= 65535",
+			 name, min);
 		return -EINVAL;
 	}
-	*out_lo = (__u16)lo;
-	*out_hi = (__u16)hi;
+	*lo = (__u16)l;
+	*hi = (__u16)h;
 	return 0;
+}
+
+/* A rule's port field @name, as ctl_port_compile; a table of many says what a rule takes. */
+static int compile_port(const char *name, const struct ctl_port_spec *p, __u16 *lo, __u16 *hi,
+			char *why, size_t len)
+{
+	size_t n;
+
+	if (!ctl_port_compile(name, p, 0, lo, hi, why, len))
+		return 0;
+	/* {80, 443, 8080} reads like a set of ports; only the first two were ever used */
+	n = strlen(why);
+	if (p->items > 2 && n < len)
+		snprintf(why + n, len - n, " (one rule takes one port or one range)");
+	return -EINVAL;
 }
 
 int ctl_rule_compile(const struct ctl_rule_spec *spec, struct ctlua_rule *out, char *why,
@@ -88,10 +102,8 @@ int ctl_rule_compile(const struct ctl_rule_spec *spec, struct ctlua_rule *out, c
 		family = spec->family;
 	}
 	r.family = (__u8)family;
-	if (compile_port("dport", spec->dport_items, spec->dport_ints, spec->dport_lo,
-			 spec->dport_hi, &r.dport_lo, &r.dport_hi, why, len) ||
-	    compile_port("sport", spec->sport_items, spec->sport_ints, spec->sport_lo,
-			 spec->sport_hi, &r.sport_lo, &r.sport_hi, why, len))
+	if (compile_port("dport", &spec->dport, &r.dport_lo, &r.dport_hi, why, len) ||
+	    compile_port("sport", &spec->sport, &r.sport_lo, &r.sport_hi, why, len))
 		return -EINVAL;
 	r.verdict = spec->verdict;
 	r.verdict.rule_id = 0;

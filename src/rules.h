@@ -17,6 +17,17 @@
 #define CTL_RULE_PRIORITY_MAX	1000000
 
 /*
+ * A port field as read (ctl_check_port_at): @items 0, absent; -1, one port, @lo; n > 0,
+ * a table of n entries (each counts, so {1, 2, 3} and {1, 2, x = 3} are not read as
+ * {1, 2}; {} counts as one), whose [1] and [2] are @lo and @hi, both integers if @ints.
+ */
+struct ctl_port_spec {
+	int items;
+	bool ints;
+	long long lo, hi;
+};
+
+/*
  * A rule as the user wrote it, each field read but not yet checked against the others.
  * Zero it, then set what was given.
  */
@@ -24,15 +35,17 @@ struct ctl_rule_spec {
 	const char *proto;		/* "tcp" or "udp"; NULL: any */
 	const char *src, *dst;		/* "ADDR" or "ADDR/LEN"; NULL: any */
 	int family;			/* CTLUA_AF_INET or CTLUA_AF_INET6; 0: from the addresses */
-	int dport_items;		/* 0: no dport; -1: one port, dport_lo; n > 0: a table
-					 * of n items, whose [1] and [2] are dport_lo, dport_hi */
-	bool dport_ints;		/* with n > 0: [1] and [2] are both integers */
-	long long dport_lo, dport_hi;
-	int sport_items;		/* sport, read as dport is */
-	bool sport_ints;
-	long long sport_lo, sport_hi;
+	struct ctl_port_spec dport, sport;	/* absent: any port */
 	struct ctlua_verdict verdict;	/* action and opts; the rule id is set when added */
 };
+
+/*
+ * Check the port field @name ("dport", "snat.port") read as @p, each end in @min to
+ * 65535 (absent: 0 to 65535), into *@lo..*@hi. Returns 0, or -EINVAL with the reason in
+ * @why, worded as the tail of a "bad argument" message ("field 'dport': ...").
+ */
+int ctl_port_compile(const char *name, const struct ctl_port_spec *p, int min, __u16 *lo,
+		     __u16 *hi, char *why, size_t len);
 
 /*
  * Check @spec and build the rule into @out (id 0; the rest as the program matches it).

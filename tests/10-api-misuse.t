@@ -29,6 +29,9 @@ t.raises(R .. "(field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535)", 
 	{ dport = { 10, 5 }, action = "pass" })
 t.raises(R .. "(field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535)", ct.rule,
 	{ dport = { 10 }, action = "pass" })
+-- {} is a table of no port, not an absent field (it read as any port)
+t.raises(R .. "(field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535)", ct.rule,
+	{ dport = {}, action = "pass" })
 t.raises(R .. "(field 'dport': 70000 is out of range 0 to 65535)", ct.rule,
 	{ dport = 70000, action = "pass" })
 t.raises(R .. "(field 'sport': 70000 is out of range 0 to 65535)", ct.rule,

@@ -91,15 +91,25 @@ is "$(raised 'ct.rule, {action="alloc", snat={addr="2001:db8::/64"}}')" \
 is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.0/33"}}')" \
 	"bad argument #1 to 'ct.rule' (field 'dnat.addr': '198.18.0.0/33': prefix length must be 0 to 32)" \
 	"a malformed pool prefix"
+# a range is checked as a rule's dport is, from 1: port 0 would keep the flow's own
+R="bad argument #1 to 'ct.rule' (field 'dnat.port':"
 is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.1", port={6000}}}')" \
-	"bad argument #1 to 'ct.rule' (field 'dnat.port': a range is {lo, hi}, got 1 items)" \
-	"a port range of one item"
+	"$R expected {lo, hi} with 1 <= lo <= hi <= 65535)" "a port range of one item"
+is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.1", port={}}}')" \
+	"$R expected {lo, hi} with 1 <= lo <= hi <= 65535)" "a port range of no item"
 is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.1", port={6003, 6000}}}')" \
-	"bad argument #1 to 'ct.rule' (field 'dnat.port': the range {6003, 6000} is empty)" \
-	"an empty port range"
+	"$R expected {lo, hi} with 1 <= lo <= hi <= 65535)" "an empty port range"
 is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.1", port={0, 6000}}}')" \
-	"bad argument #1 to 'ct.rule' (field 'dnat.port': 0 is out of range 1 to 65535)" \
-	"port 0 in a range"
+	"$R expected {lo, hi} with 1 <= lo <= hi <= 65535)" "port 0 in a range"
+is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.1", port={6000, "6003"}}}')" \
+	"$R expected {lo, hi} with 1 <= lo <= hi <= 65535)" "a range end that is a string"
+is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.1", port={6000, 6003, 6005}}}')" \
+	"$R a range is {lo, hi}, got 3 items)" "a port range of three items"
+is "$(raised 'ct.rule, {action="alloc", dnat={addr="198.18.0.1", port={6000, 6003, x=1}}}')" \
+	"$R a range is {lo, hi}, got 3 items)" "a port range with a named item is not read as {lo, hi}"
+is "$(raised 'ct.default, "alloc", {snat={addr="198.18.0.1", port={6000, 6003, x=1}}}')" \
+	"bad argument #2 to 'ct.default' (field 'snat.port': a range is {lo, hi}, got 3 items)" \
+	"the default's snat range too"
 is "$(raised "ct.alloc, $T, {dnat={addr=\"198.18.0.4/31\"}}")" \
 	"bad argument #2 to 'ct.alloc' (field 'dnat.addr': '198.18.0.4/31' is not an IPv4 or IPv6 address)" \
 	"a direct request takes no pool"

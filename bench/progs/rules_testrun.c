@@ -35,20 +35,20 @@ static int make_rules(int n, bool last)
 	char src[64], why[200];
 
 	for (int k = 1; k <= n; k++) {
-		struct ctl_rule_spec s = { .proto = "udp", .dport_items = -1 };
+		struct ctl_rule_spec s = { .proto = "udp", .dport.items = -1 };
 
 		if (k == n) {
 			s.dst = "198.19.0.1";
-			s.dport_lo = last ? 53 : 54;
+			s.dport.lo = last ? 53 : 54;
 		} else if (k % 2) {
 			snprintf(src, sizeof(src), "198.18.0.0/%d", 15 + (k / 2) % 17);
 			s.src = src;
 			s.dst = "198.19.0.1";
-			s.dport_lo = 1000 + k;
+			s.dport.lo = 1000 + k;
 		} else {
 			snprintf(src, sizeof(src), "198.19.%d.%d/32", 128 + k / 256, k % 256);
 			s.src = src;
-			s.dport_lo = 53;
+			s.dport.lo = 53;
 		}
 		s.verdict.action = CTLUA_ACT_ALLOC;
 		if (ctl_rule_compile(&s, &rules[k - 1], why, sizeof(why))) {

@@ -30,10 +30,10 @@ static struct ctlua_rule mk(const char *proto, const char *src, const char *dst,
 	char why[200];
 
 	if (lo >= 0) {
-		spec.dport_items = 2;
-		spec.dport_ints = true;
-		spec.dport_lo = lo;
-		spec.dport_hi = hi;
+		spec.dport.items = 2;
+		spec.dport.ints = true;
+		spec.dport.lo = lo;
+		spec.dport.hi = hi;
 	}
 	if (ctl_rule_compile(&spec, &r, why, sizeof(why))) {
 		fprintf(stderr, "rule_class.c: bad test rule: %s\n", why);

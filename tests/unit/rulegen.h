@@ -137,8 +137,8 @@ static inline int rg_rule(struct ctlua_rule *r)
 	}
 	if (family && !spec.src && !spec.dst)
 		spec.family = family;	/* a family without addresses */
-	rg_port(&spec.dport_items, &spec.dport_ints, &spec.dport_lo, &spec.dport_hi, 4);
-	rg_port(&spec.sport_items, &spec.sport_ints, &spec.sport_lo, &spec.sport_hi, 2);
+	rg_port(&spec.dport.items, &spec.dport.ints, &spec.dport.lo, &spec.dport.hi, 4);
+	rg_port(&spec.sport.items, &spec.sport.ints, &spec.sport.lo, &spec.sport.hi, 2);
 	spec.verdict.action = (uint8_t)rg(3);
 	return ctl_rule_compile(&spec, r, why, sizeof(why));
 }

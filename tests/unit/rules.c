@@ -76,8 +76,8 @@ static void test_compile_ok(void)
 	spec.proto = "udp";
 	spec.src = "198.18.3.4/15";
 	spec.dst = "198.18.0.1";
-	spec.dport_items = -1;
-	spec.dport_lo = 5353;
+	spec.dport.items = -1;
+	spec.dport.lo = 5353;
 	spec.verdict.action = CTLUA_ACT_ALLOC;
 	spec.verdict.rule_id = 77;
 	spec.verdict.opts.mark = 0x42;
@@ -99,10 +99,10 @@ static void test_compile_ok(void)
 	spec.proto = "tcp";
 	spec.dst = "2001:db8::/32";
 	spec.family = CTLUA_AF_INET6;
-	spec.dport_items = 2;
-	spec.dport_ints = true;
-	spec.dport_lo = 8000;
-	spec.dport_hi = 8080;
+	spec.dport.items = 2;
+	spec.dport.ints = true;
+	spec.dport.lo = 8000;
+	spec.dport.hi = 8080;
 	is_int(compile(&spec, &r, why, sizeof(why)), 0, "compile: tcp to 2001:db8::/32 ports 8000-8080");
 	is_int(r.family, 10, "compile: family ipv6 agrees with the address (10)");
 	is_int(r.proto, 6, "compile: tcp is 6");
@@ -113,32 +113,32 @@ static void test_compile_ok(void)
 
 	memset(&spec, 0, sizeof(spec));
 	spec.family = CTLUA_AF_INET;
-	spec.dport_items = 2;
-	spec.dport_ints = true;
-	spec.dport_lo = 0;
-	spec.dport_hi = 65535;
+	spec.dport.items = 2;
+	spec.dport.ints = true;
+	spec.dport.lo = 0;
+	spec.dport.hi = 65535;
 	is_int(compile(&spec, &r, why, sizeof(why)), 0, "compile: family alone; range {0, 65535}");
 	is_int(r.family, 2, "compile: family ipv4 without addresses (2)");
 	is_int(r.dport_hi, 65535, "compile: range {0, 65535} is every port");
 
 	memset(&spec, 0, sizeof(spec));
-	spec.dport_items = 2;
-	spec.dport_ints = true;
-	spec.dport_lo = 53;
-	spec.dport_hi = 53;
+	spec.dport.items = 2;
+	spec.dport.ints = true;
+	spec.dport.lo = 53;
+	spec.dport.hi = 53;
 	is_int(compile(&spec, &r, why, sizeof(why)), 0, "compile: range {53, 53}, lo = hi");
 	is_int(r.dport_lo * 100000 + r.dport_hi, 5300053, "compile: range {53, 53} is port 53");
 
 	memset(&spec, 0, sizeof(spec));
-	spec.sport_items = -1;
-	spec.sport_lo = 40000;
+	spec.sport.items = -1;
+	spec.sport.lo = 40000;
 	is_int(compile(&spec, &r, why, sizeof(why)), 0, "compile: sport 40000");
 	is_int(r.sport_lo * 100000LL + r.sport_hi, 4000040000, "compile: sport 40000 is 40000 to 40000");
 	is_int(r.dport_lo * 100000 + r.dport_hi, 65535, "compile: sport alone: any dport");
-	spec.sport_items = 2;
-	spec.sport_ints = true;
-	spec.sport_lo = 1024;
-	spec.sport_hi = 65535;
+	spec.sport.items = 2;
+	spec.sport.ints = true;
+	spec.sport.lo = 1024;
+	spec.sport.hi = 65535;
 	is_int(compile(&spec, &r, why, sizeof(why)), 0, "compile: sport {1024, 65535}");
 	is_int(r.sport_lo * 100000LL + r.sport_hi, 102465535, "compile: sport range 1024 to 65535");
 }
@@ -164,31 +164,31 @@ static const struct bad_case bad[] = {
 	  "field 'family' does not match the addresses" },
 	{ "family ipv4, dst v6", { .dst = "2001:db8::1", .family = CTLUA_AF_INET },
 	  "field 'family' does not match the addresses" },
-	{ "dport 70000", { .dport_items = -1, .dport_lo = 70000 },
+	{ "dport 70000", { .dport.items = -1, .dport.lo = 70000 },
 	  "field 'dport': 70000 is out of range 0 to 65535" },
-	{ "dport -1", { .dport_items = -1, .dport_lo = -1 },
+	{ "dport -1", { .dport.items = -1, .dport.lo = -1 },
 	  "field 'dport': -1 is out of range 0 to 65535" },
-	{ "dport {10, 5}", { .dport_items = 2, .dport_ints = true, .dport_lo = 10, .dport_hi = 5 },
+	{ "dport {10, 5}", { .dport.items = 2, .dport.ints = true, .dport.lo = 10, .dport.hi = 5 },
 	  "field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535" },
-	{ "dport {10}", { .dport_items = 1, .dport_lo = 10 },
+	{ "dport {10}", { .dport.items = 1, .dport.lo = 10 },
 	  "field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535" },
-	{ "dport {1, 'x'}", { .dport_items = 2, .dport_ints = false, .dport_lo = 1 },
+	{ "dport {1, 'x'}", { .dport.items = 2, .dport.ints = false, .dport.lo = 1 },
 	  "field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535" },
-	{ "dport {1, 70000}", { .dport_items = 2, .dport_ints = true, .dport_lo = 1, .dport_hi = 70000 },
+	{ "dport {1, 70000}", { .dport.items = 2, .dport.ints = true, .dport.lo = 1, .dport.hi = 70000 },
 	  "field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535" },
-	{ "dport {-1, 5}", { .dport_items = 2, .dport_ints = true, .dport_lo = -1, .dport_hi = 5 },
+	{ "dport {-1, 5}", { .dport.items = 2, .dport.ints = true, .dport.lo = -1, .dport.hi = 5 },
 	  "field 'dport': expected {lo, hi} with 0 <= lo <= hi <= 65535" },
-	{ "dport {1, 2, 3}", { .dport_items = 3, .dport_ints = true, .dport_lo = 1, .dport_hi = 2 },
+	{ "dport {1, 2, 3}", { .dport.items = 3, .dport.ints = true, .dport.lo = 1, .dport.hi = 2 },
 	  "field 'dport': a range is {lo, hi}, got 3 items (one rule takes one port or one range)" },
-	{ "dport of 5 items", { .dport_items = 5, .dport_ints = true, .dport_lo = 80, .dport_hi = 443 },
+	{ "dport of 5 items", { .dport.items = 5, .dport.ints = true, .dport.lo = 80, .dport.hi = 443 },
 	  "field 'dport': a range is {lo, hi}, got 5 items (one rule takes one port or one range)" },
-	{ "sport 70000", { .sport_items = -1, .sport_lo = 70000 },
+	{ "sport 70000", { .sport.items = -1, .sport.lo = 70000 },
 	  "field 'sport': 70000 is out of range 0 to 65535" },
-	{ "sport {10, 5}", { .sport_items = 2, .sport_ints = true, .sport_lo = 10, .sport_hi = 5 },
+	{ "sport {10, 5}", { .sport.items = 2, .sport.ints = true, .sport.lo = 10, .sport.hi = 5 },
 	  "field 'sport': expected {lo, hi} with 0 <= lo <= hi <= 65535" },
-	{ "sport {1, 'x'}", { .sport_items = 2, .sport_ints = false, .sport_lo = 1 },
+	{ "sport {1, 'x'}", { .sport.items = 2, .sport.ints = false, .sport.lo = 1 },
 	  "field 'sport': expected {lo, hi} with 0 <= lo <= hi <= 65535" },
-	{ "sport {1, 2, 3}", { .sport_items = 3, .sport_ints = true, .sport_lo = 1, .sport_hi = 2 },
+	{ "sport {1, 2, 3}", { .sport.items = 3, .sport.ints = true, .sport.lo = 1, .sport.hi = 2 },
 	  "field 'sport': a range is {lo, hi}, got 3 items (one rule takes one port or one range)" },
 	{ NULL, { 0 }, NULL },
 };
