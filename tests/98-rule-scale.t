@@ -46,10 +46,8 @@ local function table_of(n)
 	l[n] = { proto = "udp", dport = 5353, action = "drop" }
 	return l
 end
-local function send(sport, payload)
-	assert(os.execute(("echo %s | ip netns exec %s socat -u -T 1 STDIN UDP:%s:5353,sourceport=%d,reuseaddr")
-		:format(payload, arg[1], arg[2], sport)))
-end
+local traffic = dofile("tests/lib/traffic.lua")(arg[1], arg[2])
+local function send(sport, line) traffic.send(5353, sport, 1, line) end
 '
 
 udp_listen "$NS_A" 5353
