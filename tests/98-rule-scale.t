@@ -11,28 +11,7 @@ source tests/lib/netns.sh
 
 pair_test_setup
 
-PIN=/sys/fs/bpf/ctlua-test98-$$-$RANDOM
-# shellcheck disable=SC2317 # called by the EXIT trap
-_pin_cleanup()
-{
-	local status=$?
-
-	(exit "$status")
-	_ns_cleanup
-	rm -rf "$PIN"
-	return "$status"
-}
-trap _pin_cleanup EXIT
-
-# prun [OPTIONS...]: ctlua in NS_A through nsenter (the pins stay in sight), to its end.
-prun()
-{
-	nsenter --net="/run/netns/$NS_A" timeout -k 2 30 "$CTLUA" "$@" \
-		>"$TEST_TMP/run.out" 2>"$TEST_TMP/run.err" </dev/null
-	RC=$?
-	OUT=$(cat "$TEST_TMP/run.out")
-	ERR=$(cat "$TEST_TMP/run.err")
-}
+pin_dir	# PIN, removed at exit; ctlua runs through nsenter to see it
 
 # The Lua of a table of N rules: rules 1..N-1 are /32 sources (half of them udp to port
 # 5353, half any port), rule N drops udp to port 5353. Most test datagrams come from
@@ -83,7 +62,7 @@ print("KEPT", #ct.rules())
 send(41001, "big-kept")
 ct.run(0.5)
 EOF_LUA
-prun "$TEST_TMP/big.lua" "$NS_B" "$ADDR_A"
+ctlua_run "$NS_A" 30 "$TEST_TMP/big.lua" "$NS_B" "$ADDR_A"
 is "$RC" 0 "the 10 000-rule script runs" || note "$ERR"
 IFS=$'\t' read -r _ nids nrules secs <<<"$(grep '^POLICY' <<<"$OUT")"
 is "$nids $nrules" "10000 10000" "ct.policy set 10 000 rules (10 000 ids, ct.rules() lists them)"
@@ -105,7 +84,7 @@ $RULES
 assert(ct.policy{ rules = table_of(3000) })
 print("SET", #ct.rules())
 EOF_LUA
-prun --pin "$PIN" "$TEST_TMP/pin1.lua" "$NS_B" "$ADDR_A"
+ctlua_run "$NS_A" 30 --pin "$PIN" "$TEST_TMP/pin1.lua" "$NS_B" "$ADDR_A"
 is "$RC $OUT" "0 SET	3000" "a first ctlua pins a table of 3000 rules" || show_ctlua
 
 cat >"$TEST_TMP/pin2.lua" <<EOF_LUA
@@ -120,7 +99,7 @@ send(42001, "pin-two")
 send(42003, "pin-early-two", EARLY)
 ct.run(0.5)
 EOF_LUA
-prun --pin "$PIN" "$TEST_TMP/pin2.lua" "$NS_B" "$ADDR_A"
+ctlua_run "$NS_A" 30 --pin "$PIN" "$TEST_TMP/pin2.lua" "$NS_B" "$ADDR_A"
 is "$RC" 0 "a second ctlua reuses the pins" || note "$ERR"
 has_line "$OUT" "MISS${tab}42000${tab}3000${tab}drop" "the pinned table decides: rule 3000 drops" ||
 	show_ctlua
