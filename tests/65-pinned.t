@@ -235,7 +235,7 @@ SVC_JOB=$CTLUA_PID
 SVC_ERR=$CTLUA_ERR
 wait_line "$SVC_ERR" "running \\(generation 1\\)" 10
 ok $? "a served policy that pins its state with ct.config starts" || diag "$(cat "$SVC_ERR")"
-svc_pid=$(pgrep -P "$SVC_JOB" -x ctlua)
+svc_pid=$(ctlua_self "$SVC_JOB")
 svc_policy "ct.attach('$IF_A')"
 kill -HUP "$svc_pid"
 wait_line "$SVC_ERR" "running \\(generation 2\\)" 10
@@ -271,7 +271,7 @@ ct.default("alloc", {limit = {rate = 7, name = "staged"}})
 print("STAGED") io.stdout:flush()
 os.execute("sleep 20")
 EOF_LUA
-lim_pid=$(pgrep -P "$LIM_JOB" -x ctlua)
+lim_pid=$(ctlua_self "$LIM_JOB")
 kill -HUP "$lim_pid"
 wait_line "$CTLUA_OUT" '^STAGED' 10
 ok $? "the reload takes its limits while staged" || diag "$(cat "$CTLUA_ERR")"

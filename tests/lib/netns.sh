@@ -416,6 +416,27 @@ ctlua_finish()
 	fi
 }
 
+# ctlua_self [JOB]: the pid of ctlua itself, the first process named ctlua in the tree
+# of JOB (default CTLUA_PID, the timeout(1) of ctlua_start), JOB included; waits 1 s at
+# most for it to start. A signal meant for ctlua goes there: timeout passes TERM or HUP on
+# to its child and again to its process group (ctlua would get two), and ends with it.
+ctlua_self()
+{
+	local pids=${1:-$CTLUA_PID} p i
+
+	for i in $(seq 20); do
+		while [[ -n "$pids" ]]; do
+			for p in $pids; do
+				[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua ]] && echo "$p" && return 0
+			done
+			pids=$(pgrep -d, -P "${pids// /,}" | tr , ' ')
+		done
+		pids=${1:-$CTLUA_PID}
+		sleep 0.05
+	done
+	return 1
+}
+
 # ctlua_stop_continue TIMES GAP [PATTERN]: stop and continue the ctlua of ctlua_start
 # (not its timeout(1)) TIMES times, GAP seconds apart, or until PATTERN is in its output.
 # A stop leaves a signal pending: a system call under way (a test run, the verifier)
@@ -424,7 +445,7 @@ ctlua_stop_continue()
 {
 	local times=$1 gap=$2 pattern=${3:-} pid i
 
-	pid=$(pgrep -P "$CTLUA_PID")
+	pid=$(ctlua_self)
 	for ((i = 0; i < times; i++)); do
 		[[ -n "$pattern" ]] && grep -q "$pattern" "$CTLUA_OUT" 2>/dev/null && break
 		kill -STOP "$pid" 2>/dev/null
