@@ -7,11 +7,13 @@
  * Input: byte 0 picks the shape (bit 0: rate as a float, else an integer; bit 1: burst
  * given; bit 2: over = "pass", bit 3: over is the text too; bit 4: a name, the text),
  * bytes 1-8 are the rate, 9-16 the burst, the rest is the text given as per, NULs and
- * all. Checks the contract: a limit that reads is one ctl_limit_parse_per takes, and
- * what it reads back as is taken again unchanged.
+ * all. Checks the contract: a limit that ct.rule or ct.policy reads (the call raises no
+ * error) has a per text with no NUL that ctl_limit_parse_per takes alone, and a per
+ * text that ctl_limit_parse_per takes reads back as a text it takes again unchanged.
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
 #include "fuzz.h"
@@ -50,7 +52,23 @@ static void push_limit(lua_State *L, const struct input *in)
 	}
 }
 
-/* The per text must parse alone exactly when it has no NUL, and read back the same. */
+/* Whether ctl_limit_parse_per takes the per text as a whole: it has no NUL and parses. */
+static bool per_parses(const struct input *in)
+{
+	struct ctlua_limit l = {};
+	char why[160], *text;
+	bool ok;
+
+	if (memchr(in->text, 0, in->len))
+		return false;
+	text = strndup(in->text, in->len);
+	fz_check(text != NULL, "out of memory", "strndup");
+	ok = !ctl_limit_parse_per(text, &l, why, sizeof(why));
+	free(text);
+	return ok;
+}
+
+/* A per text the parser takes reads back as one it takes again, unchanged. */
 static void per_round_trip(const struct input *in)
 {
 	struct ctlua_limit l = {}, again = {};
@@ -74,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input in = {};
 	uint8_t word[16] = {};
 	lua_State *L;
+	int st;
 
 	if (size < 1)
 		return 0;
@@ -92,7 +111,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lua_setfield(L, -2, "action");
 	push_limit(L, &in);
 	lua_setfield(L, -2, "limit");
-	fz_call_ct(L, "rule", 1);
+	st = fz_call_ct(L, "rule", 1);
+	fz_check(st != LUA_OK || per_parses(&in), "ct.rule read a per the parser refuses",
+		 in.text);
 
 	lua_createtable(L, 0, 1);	/* ct.policy{rules = {{action =, limit =}}} */
 	lua_createtable(L, 1, 0);
@@ -103,7 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lua_setfield(L, -2, "limit");
 	lua_rawseti(L, -2, 1);
 	lua_setfield(L, -2, "rules");
-	fz_call_ct(L, "policy", 1);
+	st = fz_call_ct(L, "policy", 1);
+	fz_check(st != LUA_OK || per_parses(&in), "ct.policy read a per the parser refuses",
+		 in.text);
 
 	lua_pushlstring(L, in.text, in.len);	/* ct.limit(name, {rate =, burst =, over =}) */
 	push_limit(L, &in);

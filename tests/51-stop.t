@@ -193,8 +193,7 @@ bg_run "$NS_A" timeout -k 2 20 nohup "$CTLUA" "$TEST_TMP/nohup.lua" \
 	>"$TEST_TMP/nohup.out" 2>"$TEST_TMP/nohup.err" </dev/null
 CTLUA_PID=$BG_PID
 wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID"
-pid=$(ip netns pids "$NS_A" | while read -r p; do
-	[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua ]] && echo "$p"; done)
+pid=$(ctlua_self)
 kill -HUP "$pid"
 sleep 0.5
 _ns_alive "$pid"; ok $? "under nohup, SIGHUP leaves ctlua running"

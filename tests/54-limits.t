@@ -179,7 +179,7 @@ send 43004 D2
 send 43002 B3; asked 43002 2	# B's verdict is gone: asked again (and the table is full)
 # to ctlua itself: timeout(1) passes a TERM on to its child and to its process group,
 # so ctlua would get two, and the second could interrupt the policy after ct.run
-kill -TERM "$(pgrep -P "$CTLUA_PID")"	# ct.run returns and the policy ends
+kill -TERM "$(ctlua_self)"	# ct.run returns and the policy ends
 ctlua_finish
 is "$RC" 0 "the policy exits 0" || show_ctlua
 

@@ -141,7 +141,7 @@ wait_filter "$NS_A" w-a ingress "$CTLUA_PID"
 ok $? "re-created, w-a gets the filter again" || show_ctlua
 send_until 4
 ok $? "and its packets are dropped again" || show_ctlua
-kill -HUP "$(ctlua_pid)"	# ctlua itself: timeout would pass HUP on and then kill
+kill -HUP "$(ctlua_self)"	# ctlua itself: timeout would pass HUP on and then kill
 wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 2\\)" 10
 ok $? "a reload keeps the waiting link's attachment" || show_ctlua
 send_until 5
@@ -150,7 +150,7 @@ ok $? "after the reload w-a's packets are still dropped" || show_ctlua
 # ctlua's filter removed by hand: the reload attaches it again instead of adopting a
 # filter that is not there.
 tc -n "$NS_A" filter del dev w-a ingress pref 50970
-kill -HUP "$(ctlua_pid)"	# ctlua itself: timeout would pass HUP on and then kill
+kill -HUP "$(ctlua_self)"	# ctlua itself: timeout would pass HUP on and then kill
 wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 3\\)" 10
 ok $? "reloaded after ctlua's filter was removed by hand" || show_ctlua
 has_line "$(cat "$CTLUA_ERR")" \
@@ -170,7 +170,7 @@ ct.attach("w-a", {wait = true})
 ct.attach("t-a", {wait = true})
 assert(os.execute("ip link del w-a && ip tuntap add dev t-a mode tun && ip link set t-a up"))
 EOF_LUA
-kill -HUP "$(ctlua_pid)"	# ctlua itself: timeout would pass HUP on and then kill
+kill -HUP "$(ctlua_self)"	# ctlua itself: timeout would pass HUP on and then kill
 wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 4\\)" 10
 ok $? "reloaded with a policy that deletes w-a and creates t-a while it is staged" ||
 	show_ctlua
@@ -198,12 +198,12 @@ chmod 600 "$TEST_TMP/plain.lua"
 ctlua_start "$NS_A" 60 run "$TEST_TMP/plain.lua"
 wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 1\\)" 10
 tc -n "$NS_A" filter del dev "$IF_A" ingress pref 50970
-kill -HUP "$(ctlua_pid)"
+kill -HUP "$(ctlua_self)"
 wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 2\\)" 10
 ok $? "a plain link's filter removed by hand: the reload goes live" || show_ctlua
 wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID"
 ok $? "  and attaches the filter again" || show_ctlua
-kill -TERM "$(ctlua_pid)"
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 is "$RC" 0 "  and the service stops at SIGTERM, exit 0 (the old state closed)" || show_ctlua
 

@@ -75,7 +75,7 @@ is "$first" "READY=1 STATUS=policy $POL, generation 1 FILTER=yes" \
 wait_line "$CTLUA_ERR" 'generation 1' 5
 is "$(cat "$CTLUA_ERR")" "ctlua: info: policy '$POL' running (generation 1)" \
 	"it logs at level info that the policy runs"
-svc=$(ctlua_pid)
+svc=$(ctlua_self)
 [[ -n "$svc" ]]; ok $? "ctlua runs (pid $svc)"
 udp_send "$NS_B" "$ADDR_A" 5353 40000 drop-me
 sleep 0.3
@@ -222,10 +222,7 @@ bg_run "$NS_A" timeout -k 2 60 "$CTLUA" -e "assert(ct.attach('$IF_A', {dir = 'eg
 print('held'); io.stdout:flush(); ct.run()" >"$OTHER_OUT" 2>"$TEST_TMP/other.err" </dev/null
 other_bg=$BG_PID
 wait_line "$OTHER_OUT" held 10
-other=
-for p in $(ctlua_pid); do
-	[[ "$p" != "$svc" ]] && other=$p
-done
+other=$(ctlua_self "$other_bg")
 [[ -n "$other" ]]; ok $? "another ctlua holds $IF_A egress (pid $other)"
 before=$(filters)
 lines=$(wc -l <"$CTLUA_ERR")
@@ -334,7 +331,7 @@ is "$RC:$ERR" "1:ctlua: error: policy not started: cannot open '$TEST_TMP/nope.l
 # --- SIGHUP outside run still ends a script -----------------------------------------------------
 ctlua_start "$NS_A" 20 -e "local l = assert(ct.attach('$IF_A')); print(ct.run()); io.stdout:flush()"
 wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID"
-kill -HUP "$(ctlua_pid)"
+kill -HUP "$(ctlua_self)"
 ctlua_finish
 is "$RC:$OUT" "0:signal" "SIGHUP in a script's ct.run ends it (ct.run returns \"signal\")"
 unlike "$(filters)" bpf "  and its filter is gone"

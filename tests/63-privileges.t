@@ -210,8 +210,7 @@ like "$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" ' bpf ' "its filter is o
 udp_send "$NS_B" "$ADDR_A" 5353 41010
 like "$(ct_entry "$NS_A" "src=$ADDR_B dst=$ADDR_A sport=41010 dport=5353 ")" ' mark=68 ' \
 	"and a packet through it gets the policy's entry (mark 68)"
-# shellcheck disable=SC2046 # one PID per word
-kill -TERM $(ctlua_pid)
+kill -TERM "$(ctlua_self "$SVC_BG")"
 wait "$SVC_BG"
 is "$? $(tail -n 1 "$TEST_TMP/svc.err")" "0 ctlua: info: stopped" "SIGTERM stops it: exit 0"
 is "$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" "" "its filter is gone"

@@ -13,7 +13,7 @@ source tests/lib/policy_jobs.sh
 
 pair_test_setup
 
-PIN=/sys/fs/bpf/ctlua-test-$$-$RANDOM
+pin_dir	# PIN, removed at exit; ctlua runs through nsenter to see it
 RUNDIR=/run/ctlua
 LIM_NAME=testlim$$	# the killed service's name: its control socket stays behind
 NETNS_INO=$(stat -L -c %i "/run/netns/$NS_A")
@@ -24,15 +24,12 @@ _pin_cleanup()
 
 	(exit "$status")
 	_ns_cleanup
-	rm -rf "$PIN"
 	find "$RUNDIR" -name "*-$NETNS_INO-*" -delete 2>/dev/null
 	rm -f "$RUNDIR/$LIM_NAME.sock"
 	return "$status"
 }
 trap _pin_cleanup EXIT
 TMP=$TEST_TMP
-# ctlua runs in NS_A's network namespace through nsenter: the pins must stay in sight.
-START_NSENTER=1
 ct_hooks "$NS_A"
 
 filters() { tc -n "$NS_A" filter show dev "$IF_A" ingress; }
@@ -43,16 +40,6 @@ pin_id() { bpftool map show pinned "$PIN/$1" 2>/dev/null | sed -n 's/^\([0-9]*\)
 ALL_PINS="ctl_config ctl_counts ctl_lbuckets ctl_lcounts ctl_limits ctl_pin_sig ctl_policy ctl_rules ctl_stats ctl_verdicts "
 # The conntrack entries of NS_A for udp to port $1, as conntrack -L prints them.
 entries() { ip netns exec "$NS_A" conntrack -L -p udp --dport "$1" 2>/dev/null; }
-
-# prun [OPTIONS...]: ctlua in NS_A, to its end (10 s at most); sets RC, OUT, ERR.
-prun()
-{
-	nsenter --net="/run/netns/$NS_A" timeout -k 2 10 "$CTLUA" "$@" \
-		>"$TMP/run.out" 2>"$TMP/run.err" </dev/null
-	RC=$?
-	OUT=$(cat "$TMP/run.out")
-	ERR=$(cat "$TMP/run.err")
-}
 
 FLOW="ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = 40000, dport = 5353, proto = 'udp'}"
 
@@ -150,19 +137,19 @@ is "$(pins)" "$ALL_PINS" "and keeps the pins"
 # --- misuse and refusals ----------------------------------------------------------------
 
 policy e "ct.config{when_stopped = 'enforce'}"
-prun "$TMP/e.lua"
+ctlua_run "$NS_A" 10 "$TMP/e.lua"
 is "$RC" 1 "when_stopped='enforce' without pins fails"
 like "$ERR" "bad argument #1 to '(ct\\.)?config' \\(field 'when_stopped': \"enforce\" needs pinned maps \\(--pin DIR or ct.config\\{pin=DIR\\}\\): without them the next ctlua cannot adopt the filter\\)" \
 	"naming why"
-prun -e "ct.config{pin = '$PIN', when_stopped = 'enforce'} print(ct.config().when_stopped, ct.config().pin)"
+ctlua_run "$NS_A" 10 -e "ct.config{pin = '$PIN', when_stopped = 'enforce'} print(ct.config().when_stopped, ct.config().pin)"
 is "$OUT" $'enforce\t'"$PIN" "with ct.config{pin=} in the same call it is accepted"
-prun --orphans=adopt -e "print(1)"
+ctlua_run "$NS_A" 10 --orphans=adopt -e "print(1)"
 is "$RC" 2 "--orphans=adopt without --pin is a usage error"
 is "$ERR" "ctlua: --orphans=adopt needs --pin DIR: a filter is adopted with the state it runs on" "naming why"
-prun -e "ct.attach('$IF_A', {orphans = 'adopt'})"
+ctlua_run "$NS_A" 10 -e "ct.attach('$IF_A', {orphans = 'adopt'})"
 like "$ERR" "bad argument #2 to 'ct.attach' \\(orphans=\"adopt\" needs pinned maps \\(--pin DIR or ct.config\\{pin=DIR\\}\\): a filter is adopted with the state it runs on\\)" \
 	"ct.attach's orphans='adopt' without pins raises"
-prun -e "ct.stats() ct.config{pin = '$PIN'}"
+ctlua_run "$NS_A" 10 -e "ct.stats() ct.config{pin = '$PIN'}"
 like "$ERR" "bad argument #1 to '(ct\\.)?config' \\(field 'pin': the datapath is loaded already, without pins; set it before the first call that loads the datapath\\)" \
 	"pin after the datapath loaded raises"
 
@@ -170,21 +157,21 @@ policy hold "assert(ct.attach('$IF_A'))
 print('attached') io.stdout:flush()
 ct.run()"
 start hold --pin "$PIN"
-prun --pin "$PIN" -e "assert(ct.stats())"
+ctlua_run "$NS_A" 10 --pin "$PIN" -e "assert(ct.stats())"
 like "$ERR" "EBUSY: the state pinned in '$PIN' is in use by another ctlua" \
 	"a second ctlua on the same pins is refused"
 finish hold KILL
-prun -e "assert(ct.attach('$IF_A', {orphans = 'remove'}))"
+ctlua_run "$NS_A" 10 -e "assert(ct.attach('$IF_A', {orphans = 'remove'}))"
 is "$RC" 0 "(an unpinned ctlua removes the orphan)"
 start hold
 finish hold KILL
 ORPHAN=$(place_ids)
-prun --pin "$PIN" -e "assert(ct.attach('$IF_A'))"
+ctlua_run "$NS_A" 10 --pin "$PIN" -e "assert(ct.attach('$IF_A'))"
 is "$RC" 1 "an orphan that does not run on the pins is not adopted"
 like "$ERR" "EEXIST: '$IF_A' ingress has a filter left by a ctlua that no longer runs \\(program id $ORPHAN, pid [0-9]+, policy $TMP/hold.lua\\) that cannot be adopted: its program does not use the state pinned in '$PIN'; ct.attach\\('$IF_A', \\{orphans=\"remove\"\\}\\) or --orphans=remove removes it" \
 	"naming why"
 is "$(place_ids)" "$ORPHAN" "and it is left as it was"
-prun --pin "$PIN" --orphans=remove -e "assert(ct.attach('$IF_A'))"
+ctlua_run "$NS_A" 10 --pin "$PIN" --orphans=remove -e "assert(ct.attach('$IF_A'))"
 is "$RC:$(filters)" "0:" "--orphans=remove removes it"
 
 # --- pins that do not match are discarded, never used ----------------------------------
@@ -194,7 +181,7 @@ VAL=$(bpftool map show pinned "$PIN/ctl_verdicts" | sed -n 's/.* value \([0-9]*\
 rm "$PIN/ctl_verdicts"
 bpftool map create "$PIN/ctl_verdicts" type hash key "$KEY" value 8 entries 131072 name ctl_verdicts flags 1
 BAD_ID=$(pin_id ctl_verdicts)
-prun --pin "$PIN" -e "print(ct.verdict($FLOW), ct.stats().packets)"
+ctlua_run "$NS_A" 10 --pin "$PIN" -e "print(ct.verdict($FLOW), ct.stats().packets)"
 is "$ERR" "ctlua: the state pinned in '$PIN' does not match this ctlua ('ctl_verdicts' has keys of $KEY and values of 8 bytes, this ctlua's $KEY and $VAL): discarded it, new maps are pinned there" \
 	"a map of another value size is detected, with one message"
 is "$OUT" $'nil\t0' "the state starts empty"
@@ -203,28 +190,28 @@ is "$(pins)" "$ALL_PINS" "with every pin and the signature"
 
 rm "$PIN/ctl_pin_sig"
 bpftool map create "$PIN/ctl_pin_sig" type array key 4 value 16 entries 1 name ctl_pin_sig
-prun --pin "$PIN" -e "ct.stats()"
+ctlua_run "$NS_A" 10 --pin "$PIN" -e "ct.stats()"
 like "$ERR" "^ctlua: the state pinned in '$PIN' does not match this ctlua \\(layout signature 0000000000000000 of ABI 0, this ctlua's [0-9a-f]{16} of ABI [0-9]+\\): discarded it, new maps are pinned there\$" \
 	"a signature map of the same size with another signature is detected"
-prun --pin "$PIN" -e "ct.stats()"
+ctlua_run "$NS_A" 10 --pin "$PIN" -e "ct.stats()"
 is "$ERR" "" "the rebuilt pins are reused without a word"
 
-prun --pin "$PIN" --verdicts 1000 -e "ct.stats()"
+ctlua_run "$NS_A" 10 --pin "$PIN" --verdicts 1000 -e "ct.stats()"
 is "$ERR" "ctlua: the state pinned in '$PIN' does not match this ctlua (the verdict table has room for 131072, this ctlua asks for 1000 (--verdicts, ct.config{verdicts=})): discarded it, new maps are pinned there" \
 	"another --verdicts is a mismatch too: rebuilt"
 is "$(bpftool map show pinned "$PIN/ctl_verdicts" | grep -o 'max_entries [0-9]*')" "max_entries 1000" "at the size asked for"
 
 rm "$PIN/ctl_pin_sig"
-prun --pin "$PIN" --verdicts 1000 -e "ct.stats()"
+ctlua_run "$NS_A" 10 --pin "$PIN" --verdicts 1000 -e "ct.stats()"
 is "$ERR" "ctlua: the state pinned in '$PIN' does not match this ctlua (no layout signature): discarded it, new maps are pinned there" \
 	"maps without a signature (pinning stopped halfway) are rebuilt"
 
 # --- a pinned table an earlier ctlua filled counts as full --------------------------------
 
-prun --pin "$PIN" --verdicts 4 -e "for p = 1, 4 do assert(ct.verdict(ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = p, dport = 53, proto = 'udp'}, 'drop')) end
+ctlua_run "$NS_A" 10 --pin "$PIN" --verdicts 4 -e "for p = 1, 4 do assert(ct.verdict(ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = p, dport = 53, proto = 'udp'}, 'drop')) end
 assert(ct.sync())"
 is "$RC" 0 "four verdicts fill a pinned table of 4"
-prun --pin "$PIN" --verdicts 4 -e "ct.config{verdict_idle = 0}
+ctlua_run "$NS_A" 10 --pin "$PIN" --verdicts 4 -e "ct.config{verdict_idle = 0}
 print(ct.verdict(ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = 9, dport = 53, proto = 'udp'}, 'drop'))
 print(ct.verdict(ct.tuple{src = '$ADDR_B', dst = '$ADDR_A', sport = 2, dport = 53, proto = 'udp'}, 'alloc'))"
 is "$OUT" "nil	ENOSPC: the verdict table is full (4 entries, reclaiming is off): cannot store udp $ADDR_B:9 → $ADDR_A:53 (ct.forget frees one; --verdicts or ct.config{verdicts=} sets the size)	28
@@ -243,27 +230,27 @@ svc_policy()	# svc_policy LUA: the served policy, with the pins of its own ct.co
 	chmod 600 "$SVC"
 }
 svc_policy "ct.attach('$IF_A') ct.attach('pin-x')"
-nsenter --net="/run/netns/$NS_A" timeout -k 2 30 "$CTLUA" run "$SVC" \
-	>"$TMP/svc.out" 2>"$TMP/svc.err" </dev/null &
-SVC_JOB=$!
-wait_line "$TMP/svc.err" "running \\(generation 1\\)" 10
-ok $? "a served policy that pins its state with ct.config starts" || diag "$(cat "$TMP/svc.err")"
-svc_pid=$(pgrep -P "$SVC_JOB" -x ctlua)
+ctlua_start "$NS_A" 30 run "$SVC"
+SVC_JOB=$CTLUA_PID
+SVC_ERR=$CTLUA_ERR
+wait_line "$SVC_ERR" "running \\(generation 1\\)" 10
+ok $? "a served policy that pins its state with ct.config starts" || diag "$(cat "$SVC_ERR")"
+svc_pid=$(ctlua_self "$SVC_JOB")
 svc_policy "ct.attach('$IF_A')"
 kill -HUP "$svc_pid"
-wait_line "$TMP/svc.err" "running \\(generation 2\\)" 10
+wait_line "$SVC_ERR" "running \\(generation 2\\)" 10
 ok $? "a reload of the same ct.config{pin=} goes live (the pins are the running ones)" ||
-	diag "$(cat "$TMP/svc.err")"
+	diag "$(cat "$SVC_ERR")"
 is "$(tc -n "$NS_A" filter show dev pin-x ingress)" "" \
 	"the interface the new policy dropped is detached, though the old one left enforcing"
-unlike "$(cat "$TMP/svc.err")" "left enforcing" "and nothing is said to be left enforcing"
+unlike "$(cat "$SVC_ERR")" "left enforcing" "and nothing is said to be left enforcing"
 kill -TERM "$svc_pid"
 { wait "$SVC_JOB"; RC=$?; } 2>/dev/null
 is "$RC" 0 "the service stops with 0"
-like "$(cat "$TMP/svc.err")" "left enforcing the last policy" \
+like "$(cat "$SVC_ERR")" "left enforcing the last policy" \
 	"and at its stop leaves $IF_A enforcing, as its policy chose"
 is "$(nbpf)" 1 "one filter left on $IF_A"
-prun --pin "$PIN" --orphans=remove -e "local l = assert(ct.attach('$IF_A')) assert(l:detach())"
+ctlua_run "$NS_A" 10 --pin "$PIN" --orphans=remove -e "local l = assert(ct.attach('$IF_A')) assert(l:detach())"
 is "$RC" 0 "which a later ctlua removes" || diag "$ERR"
 ip -n "$NS_A" link del pin-x
 
@@ -274,24 +261,23 @@ cat >"$TMP/lim.lua" <<'EOF_LUA'
 ct.rule{proto = "udp", dport = 53, action = "alloc", limit = {rate = 5, name = "live"}}
 ct.timer(100, function() print("LIVE") io.stdout:flush() end)
 EOF_LUA
-nsenter --net="/run/netns/$NS_A" timeout -k 2 30 "$CTLUA" run --name "$LIM_NAME" --pin "$PIN" "$TMP/lim.lua" \
-	>"$TMP/lim.out" 2>"$TMP/lim.err" </dev/null &
-LIM_JOB=$!
-wait_line "$TMP/lim.out" '^LIVE' 10
-ok $? "a pinned policy with a limit goes live" || diag "$(cat "$TMP/lim.err")"
+ctlua_start "$NS_A" 30 run --name "$LIM_NAME" --pin "$PIN" "$TMP/lim.lua"
+LIM_JOB=$CTLUA_PID
+wait_line "$CTLUA_OUT" '^LIVE' 10
+ok $? "a pinned policy with a limit goes live" || diag "$(cat "$CTLUA_ERR")"
 cat >"$TMP/lim.lua" <<'EOF_LUA'
 ct.rule{proto = "udp", dport = 53, action = "alloc", limit = {rate = 6, name = "staged"}}
 ct.default("alloc", {limit = {rate = 7, name = "staged"}})
 print("STAGED") io.stdout:flush()
 os.execute("sleep 20")
 EOF_LUA
-lim_pid=$(pgrep -P "$LIM_JOB" -x ctlua)
+lim_pid=$(ctlua_self "$LIM_JOB")
 kill -HUP "$lim_pid"
-wait_line "$TMP/lim.out" '^STAGED' 10
-ok $? "the reload takes its limits while staged" || diag "$(cat "$TMP/lim.err")"
+wait_line "$CTLUA_OUT" '^STAGED' 10
+ok $? "the reload takes its limits while staged" || diag "$(cat "$CTLUA_ERR")"
 kill -KILL "$lim_pid"
 { wait "$LIM_JOB"; } 2>/dev/null
-prun --pin "$PIN" --orphans=remove -e "local t = {}
+ctlua_run "$NS_A" 10 --pin "$PIN" --orphans=remove -e "local t = {}
 for _, l in ipairs(ct.limits()) do t[#t + 1] = l.name .. (l.live and '+' or '-') end
 print(#ct.limits(), table.concat(t, ' '))"
 is "$RC $OUT" $'0 1\tlive+' \

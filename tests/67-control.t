@@ -75,7 +75,7 @@ svc_timeout=$CTLUA_PID
 SVC_OUT=$CTLUA_OUT
 SVC_ERR=$CTLUA_ERR
 wait_line "$SVC_ERR" 'generation 1' 10 || BAIL_OUT "the service did not start: $(cat "$SVC_ERR")"
-svc=$(ctlua_pid)
+svc=$(ctlua_self)
 is "$(cat "$SVC_ERR")" "ctlua: info: policy '$POL' running (generation 1)" \
 	"the service starts over the stale socket, and says nothing of it"
 is "$(stat -c '%F %a %U' "$SOCK")" "socket 600 root" "its socket: $SOCK, mode 0600, root's"

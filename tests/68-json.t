@@ -127,7 +127,7 @@ is "$all" "" "every line of stdout parses as JSON"
 is "$(jq -r .type <"$OUTF" | sort -u | tr '\n' ' ')" "event log print " "and is an event, a log or a print"
 is "$(cat "$CTLUA_ERR")" "" "nothing on stderr"
 
-kill -TERM "$(ctlua_pid)"
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 is "$RC" 0 "SIGTERM: exit 0"
 line=$(tail -n 1 "$OUTF")
@@ -158,7 +158,7 @@ wait_line "$NOTES" 'READY=1' 10
 like "$(cat "$NOTES")" "READY=1" "with nobody reading its stdout pipe, the service still gets ready"
 touch "$GO"
 sleep 0.5
-kill -TERM "$(ctlua_pid)"
+kill -TERM "$(ctlua_self "$BG_PID")"	# the pipeline's
 wait_line "$FULL" '"stopped"' 5
 prints=$(grep -c '"type":"print"' "$FULL")
 line=$(grep '"dropped"' "$FULL")
@@ -176,7 +176,7 @@ assert(ct.attach(\"$IF_A\"))"
 ctlua_start "$NS_A" 60 run "$POL"
 wait_line "$CTLUA_ERR" 'generation 1' 10
 udp_send "$NS_B" "$ADDR_A" 5354 40010 plain
-kill -TERM "$(ctlua_pid)"
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 is "$OUT" "plain" "without --json, stdout has what the policy printed, as it printed it"
 is "$ERR" "ctlua: info: policy '$POL' running (generation 1)${nl}ctlua: info: stopping on SIGTERM: removing the filters${nl}ctlua: info: stopped" \

@@ -129,7 +129,7 @@ ok $? "the service starts" || show_ctlua
 add_w w-d
 wait_line "$CTLUA_OUT" "^EV${tab}link attached w-d ingress" 5
 ok $? "the service's 'link' callback hears w-d attach" || show_ctlua
-kill -HUP "$(ctlua_pid)"
+kill -HUP "$(ctlua_self)"
 wait_line "$CTLUA_ERR" "policy '.*' running \\(generation 2\\)" 10
 ok $? "reloaded" || show_ctlua
 ip -n "$NS_A" link del w-d
@@ -137,7 +137,7 @@ wait_line "$CTLUA_OUT" "^EV${tab}link lost w-d ingress \\(it waits for the inter
 ok $? "after the reload, the new policy's callback hears w-d lost" || show_ctlua
 is "$(grep -c '^EV' "$CTLUA_OUT")" 2 "  and only the live policy's callback runs: one line each" ||
 	show_ctlua
-kill -TERM "$(ctlua_pid)"
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 is "$RC" 0 "the service exits 0" || show_ctlua
 

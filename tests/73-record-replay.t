@@ -54,7 +54,7 @@ udp_send "$NS_B" "$ADDR_A" 5361 40005 answer-alloc
 wait_line "$REC" '"sport":40005.*"dir":"request"' 5
 udp_send "$NS_B" "$ADDR6_A" 5354 40006 v6-pass
 wait_line "$REC" '"sport":40006' 5
-kill -TERM "$(ctlua_pid)"
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 is "$RC" 0 "the recorded service stops on SIGTERM (exit 0)" || show_ctlua
 

@@ -154,7 +154,7 @@ ctlua_start "$NS" 30 run "$POL"
 wait_line "$CTLUA_OUT" '^gen1	3$' 5
 like "$(cat "$CTLUA_OUT")" "^gen1	1${nl}gen1	2${nl}gen1	3" "ctlua run: the policy's ct.every ticks in the service's loop"
 NS_A=$NS
-svc=$(ctlua_pid)
+svc=$(ctlua_self)
 policy 'io.stdout:setvbuf("line")
 ct.budget(100)
 local n = 0

@@ -66,10 +66,8 @@ udp_send "$NS_B" "$ADDR_A" 5355 "" mdns
 wait_line "$mdns_out" '^mdns$' 2
 ok $? "UDP 5355 (listed) arrives"
 
-# the holder's ctlua is in the namespace too (its thread entered it): not that one
-for pid in $(ctlua_pid); do
-	[[ "$pid" != "$HOLD_PID" ]] && kill -TERM "$pid"
-done
+# the service's ctlua (the holder's is in the namespace too: its thread entered it)
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 is "$RC" 0 "SIGTERM stops the service, exit status 0"
 like "$OUT$ERR" "refused tcp [0-9.]+:[0-9]+ → $ADDR_A:9999" "the refused SYN is in the log"

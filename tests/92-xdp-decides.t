@@ -132,8 +132,7 @@ is "$EVENTS" "$tc_events" "  and the same events"
 # --- SIGKILL: the kernel takes the link off with the process -----------------------------
 ctlua_start "$NS_A" 20 "$TEST_TMP/policy.lua" "$IF_A" xdp generic 10
 wait_xdp "$NS_A" "$IF_A" xdpgeneric "$CTLUA_PID"
-pid=$(ip netns pids "$NS_A" | while read -r p; do
-	[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua ]] && echo "$p"; done)
+pid=$(ctlua_self)
 like "$pid" '^[0-9]+$' "the ctlua to kill runs"
 kill -KILL "$pid"
 ctlua_finish

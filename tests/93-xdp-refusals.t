@@ -119,8 +119,7 @@ EOF
 	ctlua_start "$NS_A" 20 "$TEST_TMP/hold.lua" "$IF_A" "$1"
 	HOLDER=$CTLUA_PID
 	wait_line "$CTLUA_OUT" '^held' 10
-	HOLDER_PID=$(ip netns pids "$NS_A" | while read -r p; do
-		[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua ]] && echo "$p"; done)
+	HOLDER_PID=$(ctlua_self)
 }
 release() { kill -TERM "$HOLDER_PID"; wait "$HOLDER" 2>/dev/null; }
 

@@ -140,7 +140,7 @@ is "$(received "$out7000" "$out7001")" "pass-g1 " "generation 1 drops 7000"
 
 policy "ct.rule{proto='udp', dport=7001, action='drop'}
 assert(ct.attach('$IF_A', {hook = 'xdp'}))"
-kill -HUP "$(ctlua_pid)"
+kill -HUP "$(ctlua_self)"
 wait_line "$SVC_ERR" 'generation 2' 10
 is "$(prog_id)" "$id1" "a reload keeps the XDP link: the same program, never off"
 like "$("$CTLUA" status "$NAME")" "${nl}generation: 2${nl}.*  $IF_A ingress attached=true hook=xdp mode=native${nl}" \
@@ -152,13 +152,13 @@ is "$(received "$out7000" "$out7001")" "pass-g2 " "generation 2's rule decides a
 
 # a reload cannot move the interface to TC while the XDP link holds it (api.md)
 policy "assert(ct.attach('$IF_A'))"
-kill -HUP "$(ctlua_pid)"
+kill -HUP "$(ctlua_self)"
 wait_line "$SVC_ERR" 'runs on' 10
 like "$(cat "$SVC_ERR")" "reload failed, generation 2 runs on: $POL:1: '$IF_A' ingress is already attached by this ctlua; detach that link first" \
 	"a reload that moves $IF_A to TC fails, and generation 2 runs on" || diag_text "$(cat "$SVC_ERR")"
 is "$(prog_id)$(tc -n "$NS_A" filter show dev "$IF_A" ingress)" "$id1" "  the XDP link stays, no filter is added"
 
-kill -TERM "$(ctlua_pid)"
+kill -TERM "$(ctlua_self)"
 wait "$SVC"
 is "$?" 0 "SIGTERM: the service exits 0"
 is "$(xdp_word "$NS_A" "$IF_A")" "" "  and leaves no XDP program"

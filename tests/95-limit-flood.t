@@ -129,10 +129,8 @@ if (($(nproc) >= 2)) && command -v taskset >/dev/null 2>&1; then
 		rule drop "$RATE" "$BURST"
 	wait_line "$CTLUA_OUT" '^READY' 10 || diag "the policy did not start"
 	# each sender's datagrams are received on its own CPU (veth), so the two race
-	ip netns exec "$NS_B" taskset -c 0 python3 tests/lib/flood.py "$ADDR_A" "$SECS" "$PPS" 198.18.0.2 \
-		20000 >"$TEST_TMP/cpu0" &
-	ip netns exec "$NS_B" taskset -c 1 python3 tests/lib/flood.py "$ADDR_A" "$SECS" "$PPS" 198.18.0.3 \
-		25000 >"$TEST_TMP/cpu1"
+	flood_from_b --cpu 0 "$ADDR_A" "$SECS" "$PPS" 198.18.0.2 20000 >"$TEST_TMP/cpu0" &
+	flood_from_b --cpu 1 "$ADDR_A" "$SECS" "$PPS" 198.18.0.3 25000 >"$TEST_TMP/cpu1"
 	wait $!
 	ctlua_finish
 	FLOOD=$(cat "$TEST_TMP/cpu0" "$TEST_TMP/cpu1")

@@ -11,31 +11,13 @@ source tests/lib/netns.sh
 
 pair_test_setup
 
-PIN=/sys/fs/bpf/ctlua-test98-$$-$RANDOM
-# shellcheck disable=SC2317 # called by the EXIT trap
-_pin_cleanup()
-{
-	local status=$?
+pin_dir	# PIN, removed at exit; ctlua runs through nsenter to see it
 
-	(exit "$status")
-	_ns_cleanup
-	rm -rf "$PIN"
-	return "$status"
-}
-trap _pin_cleanup EXIT
-
-# prun [OPTIONS...]: ctlua in NS_A through nsenter (the pins stay in sight), to its end.
-prun()
-{
-	nsenter --net="/run/netns/$NS_A" timeout -k 2 30 "$CTLUA" "$@" \
-		>"$TEST_TMP/run.out" 2>"$TEST_TMP/run.err" </dev/null
-	RC=$?
-	OUT=$(cat "$TEST_TMP/run.out")
-	ERR=$(cat "$TEST_TMP/run.err")
-}
-
-# The Lua of a table of N rules: rules 1..N-1 are /32 sources that no test packet has
-# (half of them udp to port 5353, half any port), rule N drops udp to port 5353.
+# The Lua of a table of N rules: rules 1..N-1 are /32 sources (half of them udp to port
+# 5353, half any port), rule N drops udp to port 5353. Most test datagrams come from
+# NS_B's own address, which no early rule has, and are decided by rule N; those from
+# EARLY (198.19.128.3, NS_B has it too) meet rule 3 first (any port, alloc), so a
+# classifier that skipped the early rules would show.
 RULES='
 local function table_of(n)
 	local l = {}
@@ -46,11 +28,12 @@ local function table_of(n)
 	l[n] = { proto = "udp", dport = 5353, action = "drop" }
 	return l
 end
-local function send(sport, payload)
-	assert(os.execute(("echo %s | ip netns exec %s socat -u -T 1 STDIN UDP:%s:5353,sourceport=%d,reuseaddr")
-		:format(payload, arg[1], arg[2], sport)))
-end
+local traffic = dofile("tests/lib/traffic.lua")(arg[1], arg[2])
+local function send(sport, line, src) traffic.send(5353, sport, 1, line, src) end
+local EARLY = "198.19.128.3"
 '
+EARLY=198.19.128.3
+ip -n "$NS_B" addr add "$EARLY/32" dev "$IF_B" || BAIL_OUT "cannot add $EARLY to $NS_B"
 
 udp_listen "$NS_A" 5353
 got=$LISTEN_OUT
@@ -65,6 +48,7 @@ local ids = assert(ct.policy{ rules = l })
 print("POLICY", #ids, #ct.rules(), ct.now() - t0)
 local link <close> = assert(ct.attach("$IF_A"))
 send(41000, "big-last")
+send(41002, "big-early", EARLY)
 ct.run(0.5)
 -- a table whose sets cannot fit: 8192 hosts, each with the 8192 rules of any source
 local bad = {}
@@ -78,7 +62,7 @@ print("KEPT", #ct.rules())
 send(41001, "big-kept")
 ct.run(0.5)
 EOF_LUA
-prun "$TEST_TMP/big.lua" "$NS_B" "$ADDR_A"
+ctlua_run "$NS_A" 30 "$TEST_TMP/big.lua" "$NS_B" "$ADDR_A"
 is "$RC" 0 "the 10 000-rule script runs" || note "$ERR"
 IFS=$'\t' read -r _ nids nrules secs <<<"$(grep '^POLICY' <<<"$OUT")"
 is "$nids $nrules" "10000 10000" "ct.policy set 10 000 rules (10 000 ids, ct.rules() lists them)"
@@ -86,11 +70,13 @@ note "ct.policy of 10 000 rules took $secs s"
 ok "$(awk -v s="$secs" 'BEGIN { print (s > 0 && s < 3) ? 0 : 1 }')" "it took under 3 s, a generous bound ($secs s)"
 tab=$'\t'
 has_line "$OUT" "MISS${tab}41000${tab}10000${tab}drop" "the datagram was decided by rule 10000, the last"
+has_line "$OUT" "MISS${tab}41002${tab}3${tab}alloc" "the one from $EARLY by rule 3, an early one"
 has_line "$OUT" "NOSPC${tab}nil${tab}ENOSPC: cannot write the policy: the rules' classifier does not fit its 1048576 words (doc/performance.md, \"Rules at scale\")${tab}28" \
 	"a table whose classifier does not fit: nil, ENOSPC with the reason, 28" || show_ctlua
 has_line "$OUT" "KEPT${tab}10000" "the table in force stays"
 has_line "$OUT" "MISS${tab}41001${tab}10000${tab}drop" "and still decides: rule 10000 again"
-is "$(cat "$got")" "" "both datagrams were dropped"
+is "$(cat "$got")" "big-early" "both datagrams to rule 10000 were dropped, rule 3's arrived"
+: >"$got"
 
 # --- a pinned table, reused -------------------------------------------------------------
 cat >"$TEST_TMP/pin1.lua" <<EOF_LUA
@@ -98,7 +84,7 @@ $RULES
 assert(ct.policy{ rules = table_of(3000) })
 print("SET", #ct.rules())
 EOF_LUA
-prun --pin "$PIN" "$TEST_TMP/pin1.lua" "$NS_B" "$ADDR_A"
+ctlua_run "$NS_A" 30 --pin "$PIN" "$TEST_TMP/pin1.lua" "$NS_B" "$ADDR_A"
 is "$RC $OUT" "0 SET	3000" "a first ctlua pins a table of 3000 rules" || show_ctlua
 
 cat >"$TEST_TMP/pin2.lua" <<EOF_LUA
@@ -106,17 +92,24 @@ $RULES
 ct.on("miss", function(ev) print("MISS", ev.sport, ev.rule, ev.action) end)
 local link <close> = assert(ct.attach("$IF_A"))
 send(42000, "pin-one")
+send(42002, "pin-early", EARLY)
 ct.run(0.5)
 assert(ct.mode("observe"))	-- the other slot is written from what was read back
 send(42001, "pin-two")
+send(42003, "pin-early-two", EARLY)
 ct.run(0.5)
 EOF_LUA
-prun --pin "$PIN" "$TEST_TMP/pin2.lua" "$NS_B" "$ADDR_A"
+ctlua_run "$NS_A" 30 --pin "$PIN" "$TEST_TMP/pin2.lua" "$NS_B" "$ADDR_A"
 is "$RC" 0 "a second ctlua reuses the pins" || note "$ERR"
 has_line "$OUT" "MISS${tab}42000${tab}3000${tab}drop" "the pinned table decides: rule 3000 drops" ||
 	show_ctlua
 has_line "$OUT" "MISS${tab}42001${tab}3000${tab}drop" \
 	"after ct.mode, the slot written from the pinned table decides the same (observe)" || show_ctlua
-is "$(cat "$got")" "pin-two" "the first datagram was dropped, the second (observe) arrived"
+has_line "$OUT" "MISS${tab}42002${tab}3${tab}alloc" "and the one from $EARLY by rule 3" ||
+	show_ctlua
+has_line "$OUT" "MISS${tab}42003${tab}3${tab}alloc" "after ct.mode too" || show_ctlua
+is "$(cat "$got")" "pin-early
+pin-two
+pin-early-two" "the first datagram was dropped; rule 3's and the second (observe) arrived"
 
 done_testing

@@ -26,13 +26,9 @@ CPU=$(($(nproc) - 1))		# the sender's, and so the receiving softirqs', CPU
 
 bench_init
 bench_pkt_init
-# the XDP baseline: a program that passes every packet, attached native by ip(8)
-PASS=$BENCH_TMP/xdp_pass.o
-printf '%s\n' '#define SEC(s) __attribute__((section(s), used))' \
-	'SEC("xdp") int xdp_pass(void *ctx) { return 2; /* XDP_PASS */ }' \
-	'char LICENSE[] SEC("license") = "GPL";' >"$BENCH_TMP/xdp_pass.c"
-clang -O2 -target bpf -c "$BENCH_TMP/xdp_pass.c" -o "$PASS" ||
-	bench_die "cannot compile the XDP baseline"
+# the XDP baseline: xdp_pass of bench/progs/pkt_progs.bpf, attached native by ip(8)
+PASS=$BENCH_TMP/pkt_progs.bpf.o
+bench_pkt_build_bpf "$PASS"
 
 # measure_in: one round in the namespaces just made; 0, or 1 with FAIL_MSG. Sets
 # WALL[name] (ns the sender spent on each receiver's packets) and PROG[name] (the

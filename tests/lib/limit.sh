@@ -16,10 +16,17 @@ limit_test_setup()
 	ip -n "$NS_B" addr add 198.18.0.3/24 dev "$IF_B"
 }
 
-# flood_from_b DST SECONDS PPS SRCS [FIRST-DPORT]: tests/lib/flood.py from NS_B; prints its lines.
+# flood_from_b [--cpu N] DST SECONDS PPS SRCS [FIRST-DPORT]: tests/lib/flood.py from NS_B
+# (on CPU N alone, with --cpu); prints its lines.
 flood_from_b()
 {
-	ip netns exec "$NS_B" python3 tests/lib/flood.py "$@"
+	local pin=()
+
+	if [[ "$1" == --cpu ]]; then
+		pin=(taskset -c "$2")
+		shift 2
+	fi
+	ip netns exec "$NS_B" "${pin[@]}" python3 tests/lib/flood.py "$@"
 }
 
 # within GOT WANT NAME: a test that GOT is within 10 % of WANT.

@@ -24,11 +24,12 @@ CTLUA=${CTLUA:-$PWD/build/ctlua}
 # Names of this run's namespaces start with ctl-PID-; the PID lets a later run remove
 # what a killed run (SIGKILL, no trap) left behind.
 _NS_LIST=()
+_NS_PINS=()
 TEST_TMP=
 
 _ns_cleanup()
 {
-	local status=$? pid ns pids left i jobs
+	local status=$? pid ns pids left i jobs pin
 
 	# Background jobs not yet waited for (a reaped PID could belong to someone else now).
 	jobs=$(jobs -p)
@@ -58,6 +59,9 @@ _ns_cleanup()
 	done
 	for ns in "${_NS_LIST[@]}"; do
 		ip netns del "$ns" 2>/dev/null
+	done
+	for pin in "${_NS_PINS[@]}"; do
+		rm -rf "$pin"
 	done
 	[[ -n "$TEST_TMP" ]] && rm -rf "$TEST_TMP"
 	return "$status"
@@ -367,8 +371,20 @@ wait_lines()
 	(($(grep -Ec -- "$re" "$file") >= n))
 }
 
+# pin_dir: set PIN to a fresh path under /sys/fs/bpf for ctlua's --pin, removed at exit,
+# and CTLUA_NSENTER=1: a ctlua that pins must see the host's bpf file system.
+pin_dir()
+{
+	PIN=/sys/fs/bpf/ctlua-test-$$-$RANDOM
+	_NS_PINS+=("$PIN")
+	CTLUA_NSENTER=1
+}
+
 # ctlua_start NS LIMIT ARGS...: run ctlua ARGS inside NS in the background, killed after
 # LIMIT seconds (exit status 124 then). Sets CTLUA_PID and the files CTLUA_OUT, CTLUA_ERR.
+# With CTLUA_NSENTER set, it enters NS's network namespace with nsenter rather than
+# `ip netns exec`, which mounts a /sys of its own without the bpf file system (pins
+# would not be seen).
 # ctlua_finish: wait for it; sets RC (exit status), OUT and ERR (what it printed).
 # ctlua_run NS LIMIT ARGS...: both, in the foreground.
 _ctlua_n=0
@@ -379,8 +395,14 @@ ctlua_start()
 	_ctlua_n=$((_ctlua_n + 1))
 	CTLUA_OUT=$TEST_TMP/ctlua.$_ctlua_n.out
 	CTLUA_ERR=$TEST_TMP/ctlua.$_ctlua_n.err
-	bg_run "$ns" timeout -k 2 "$limit" "$CTLUA" "$@" >"$CTLUA_OUT" 2>"$CTLUA_ERR" </dev/null
-	CTLUA_PID=$BG_PID
+	if [[ -n "${CTLUA_NSENTER:-}" ]]; then
+		nsenter --net="/run/netns/$ns" timeout -k 2 "$limit" "$CTLUA" "$@" \
+			>"$CTLUA_OUT" 2>"$CTLUA_ERR" </dev/null &
+		CTLUA_PID=$!
+	else
+		bg_run "$ns" timeout -k 2 "$limit" "$CTLUA" "$@" >"$CTLUA_OUT" 2>"$CTLUA_ERR" </dev/null
+		CTLUA_PID=$BG_PID
+	fi
 }
 
 ctlua_finish()
@@ -394,6 +416,27 @@ ctlua_finish()
 	fi
 }
 
+# ctlua_self [JOB]: the pid of ctlua itself, the first process named ctlua in the tree
+# of JOB (default CTLUA_PID, the timeout(1) of ctlua_start), JOB included; waits 1 s at
+# most for it to start. A signal meant for ctlua goes there: timeout passes TERM or HUP on
+# to its child and again to its process group (ctlua would get two), and ends with it.
+ctlua_self()
+{
+	local pids=${1:-$CTLUA_PID} p i
+
+	for i in $(seq 20); do
+		while [[ -n "$pids" ]]; do
+			for p in $pids; do
+				[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua ]] && echo "$p" && return 0
+			done
+			pids=$(pgrep -d, -P "${pids// /,}" | tr , ' ')
+		done
+		pids=${1:-$CTLUA_PID}
+		sleep 0.05
+	done
+	return 1
+}
+
 # ctlua_stop_continue TIMES GAP [PATTERN]: stop and continue the ctlua of ctlua_start
 # (not its timeout(1)) TIMES times, GAP seconds apart, or until PATTERN is in its output.
 # A stop leaves a signal pending: a system call under way (a test run, the verifier)
@@ -402,7 +445,7 @@ ctlua_stop_continue()
 {
 	local times=$1 gap=$2 pattern=${3:-} pid i
 
-	pid=$(pgrep -P "$CTLUA_PID")
+	pid=$(ctlua_self)
 	for ((i = 0; i < times; i++)); do
 		[[ -n "$pattern" ]] && grep -q "$pattern" "$CTLUA_OUT" 2>/dev/null && break
 		kill -STOP "$pid" 2>/dev/null

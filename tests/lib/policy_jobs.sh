@@ -10,9 +10,7 @@
 #   start a --pin "$PIN"                # returns once "attached" is printed
 #   finish a KILL                       # RC, OUT, ERR
 #
-# START_NSENTER=1 makes start enter NS_A's network namespace with nsenter rather than
-# `ip netns exec`, which mounts a /sys of its own (without the bpf file system, so pins
-# would not be seen).
+# ctlua starts as ctlua_start starts it: through nsenter after pin_dir (CTLUA_NSENTER).
 
 # PID[NAME]: ctlua's own pid; JOB[NAME]: the background job (a timeout wrapping it);
 # OUTF[NAME], ERRF[NAME]: the files its stdout and stderr go to.
@@ -37,15 +35,7 @@ start()
 {
 	local name=$1
 	shift
-	if [[ -n "${START_NSENTER:-}" ]]; then
-		CTLUA_OUT=$TMP/$name.out
-		CTLUA_ERR=$TMP/$name.err
-		nsenter --net="/run/netns/$NS_A" timeout -k 2 30 "$CTLUA" "$@" "$TMP/$name.lua" \
-			>"$CTLUA_OUT" 2>"$CTLUA_ERR" </dev/null &
-		CTLUA_PID=$!
-	else
-		ctlua_start "$NS_A" 30 "$@" "$TMP/$name.lua"
-	fi
+	ctlua_start "$NS_A" 30 "$@" "$TMP/$name.lua"
 	JOB[$name]=$CTLUA_PID
 	OUTF[$name]=$CTLUA_OUT
 	ERRF[$name]=$CTLUA_ERR

@@ -7,7 +7,7 @@
 #   POL=$POLDIR/edge.lua                # in a directory of mode 0700 (StrictModes)
 #   policy 'assert(ct.attach("'"$IF_A"'"))'
 #   ctlua_start "$NS_A" 30 run "$POL"
-#   kill -HUP "$(ctlua_pid)"
+#   kill -HUP "$(ctlua_self)"      # ctlua_self is netns.sh's
 
 # policy TEXT: write TEXT and a newline to $POL (the test sets it) with mode 0600, as the
 # service's StrictModes want a policy file; replaces what was there.
@@ -15,14 +15,4 @@ policy()
 {
 	printf '%s\n' "$1" >"$POL"
 	chmod 600 "$POL"
-}
-
-# ctlua_pid: the PIDs (one a line) of the processes named ctlua in $NS_A: ctlua itself,
-# not the timeout that ctlua_start puts around it (CTLUA_PID); nothing when none runs.
-ctlua_pid()
-{
-	local p
-	for p in $(ip netns pids "$NS_A"); do
-		[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == ctlua ]] && echo "$p"
-	done
 }

@@ -1,16 +1,22 @@
 -- traffic.lua - for policy scripts of kernel tests that send their own packets:
 --   local traffic = dofile("tests/lib/traffic.lua")(NS_B, ADDR_A)
---   traffic.send(dport, sport [, n])   -- n UDP datagrams NS_B:sport -> ADDR_A:dport
+--   traffic.send(dport, sport [, n [, line [, src]]])
+--                                      -- n UDP datagrams NS_B:sport -> ADDR_A:dport, each
+--                                      -- "x", or @line and a newline; from NS_B's address
+--                                      -- @src (one it has) instead of its own
 --   traffic.phase(n)                   -- run the loop until n more packets were looked up
 -- luacheck: read globals ct
 return function(ns_b, addr)
 	local M, seen = {}, 0
 
 	-- one socat per datagram: each leaves before the next is sent
-	function M.send(dport, sport, n)
+	function M.send(dport, sport, n, line, src)
+		local data = line and ("printf '%%s\\n' '%s'"):format(line) or "printf x"
+		local from = src and ("bind=%s:%d"):format(src, sport) or ("sourceport=%d"):format(sport)
+
 		for _ = 1, n or 1 do
-			assert(os.execute(("printf x | ip netns exec %s socat -u STDIN " ..
-				"UDP-SENDTO:%s:%d,sourceport=%d,reuseaddr"):format(ns_b, addr, dport, sport)))
+			assert(os.execute(("%s | ip netns exec %s socat -u STDIN " ..
+				"UDP-SENDTO:%s:%d,%s,reuseaddr"):format(data, ns_b, addr, dport, from)))
 		end
 	end
 

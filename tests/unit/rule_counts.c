@@ -12,10 +12,30 @@
 
 #define MAXN	600
 
+#define NSLOT	12	/* limit slots the random tables use: 1..NSLOT */
+#define NSPEC	3	/* the specs in them: slot k has spec k % NSPEC */
+
 static struct ctlua_rule old_r[MAXN], new_r[MAXN];
 
-/* The reference: each new rule takes the first old one equal but for the id not yet taken. */
-static void match_slowly(unsigned int nold, unsigned int nnew, int *from)
+/* Whether limit slots @a and @b hold the same spec, but for gen, owner and rule (or none). */
+static bool spec_same(const struct ctlua_limit *limits, __u16 a, __u16 b)
+{
+	struct ctlua_limit x, y;
+
+	if (!a || !b)
+		return a == b;
+	x = limits[a];
+	y = limits[b];
+	x.gen = y.gen = x.owner = y.owner = x.rule_id = y.rule_id = 0;
+	return !memcmp(&x, &y, sizeof(x));
+}
+
+/*
+ * The reference: each new rule takes the first old one not yet taken that is equal but
+ * for the id, its limit compared by spec in @limits (by slot without them).
+ */
+static void match_slowly(unsigned int nold, unsigned int nnew, int *from,
+			 const struct ctlua_limit *limits)
 {
 	bool used[MAXN] = {};
 
@@ -23,9 +43,12 @@ static void match_slowly(unsigned int nold, unsigned int nnew, int *from)
 		from[k] = -1;
 		for (unsigned int i = 0; i < nold; i++) {
 			struct ctlua_rule a = old_r[i], b = new_r[k];
+			bool limit_same = limits ? spec_same(limits, a.verdict.limit, b.verdict.limit) :
+						   a.verdict.limit == b.verdict.limit;
 
 			a.id = a.verdict.rule_id = b.id = b.verdict.rule_id = 0;
-			if (!used[i] && !memcmp(&a, &b, sizeof(a))) {
+			a.verdict.limit = b.verdict.limit = 0;
+			if (!used[i] && limit_same && !memcmp(&a, &b, sizeof(a))) {
 				used[i] = true;
 				from[k] = (int)i;
 				break;
@@ -127,19 +150,42 @@ static void test_cases(void)
 	   "an empty table, old or new");
 }
 
+/* Slots 1..NSLOT: NSPEC specs, each in several slots that differ in gen, owner and rule. */
+static void limit_pool(struct ctlua_limit *lim)
+{
+	for (unsigned int k = 1; k <= NSLOT; k++) {
+		lim[k] = (struct ctlua_limit){ .rate_milli = 1000 * (1 + k % NSPEC), .burst = 5,
+					       .per = CTLUA_PER_SRC, .over = CTLUA_ACT_DROP,
+					       .mask4 = { 0xffffffff }, .gen = k, .owner = k % 2,
+					       .rule_id = 100 + k };
+		if (k % NSPEC == 2)
+			lim[k].over = CTLUA_ACT_PASS;	/* not the rate alone */
+	}
+}
+
+/* A random limit slot, or none (half the time). */
+static __u16 any_slot(void)
+{
+	return rg(2) ? 0 : (__u16)(1 + rg(NSLOT));
+}
+
 static void test_random(void)
 {
+	static struct ctlua_limit lim[CTLUA_MAX_LIMITS];
 	static int from[MAXN], want[MAXN];
-	int bad = 0;
+	int bad = 0, bad_limits = 0;
 
+	limit_pool(lim);
 	for (int round = 0; round < 200; round++) {
 		unsigned int nold = 1 + rg(MAXN - 100), nnew = 0;
 
 		rulegen_state = 1000 + round;
 		rg_rules(old_r, nold);
-		for (unsigned int i = 0; i < nold; i++)		/* some duplicates */
+		for (unsigned int i = 0; i < nold; i++) {	/* some limited, some duplicates */
+			old_r[i].verdict.limit = any_slot();
 			if (!rg(8))
 				old_r[i] = old_r[rg(nold)];
+		}
 		/* the new table: old rules in any order, some twice, some new */
 		while (nnew < nold + rg(50) && nnew < MAXN) {
 			if (rg(5))
@@ -150,15 +196,32 @@ static void test_random(void)
 			new_r[nnew].id = new_r[nnew].verdict.rule_id = 100000 + nnew;
 			nnew++;
 		}
-		match_slowly(nold, nnew, want);
+		match_slowly(nold, nnew, want, NULL);
 		if (match(nold, nnew, from) || memcmp(from, want, nnew * sizeof(*from))) {
 			if (!bad++)
 				diag("round %d (seed %d): %u old, %u new rules differ", round,
 				     1000 + round, nold, nnew);
 		}
+		/* again with the specs: a new rule's limit moves to another slot of its spec */
+		for (unsigned int k = 0; k < nnew; k++) {
+			__u16 *slot = &new_r[k].verdict.limit;
+
+			if (!rg(3))
+				*slot = any_slot();
+			else if (*slot && rg(2))
+				*slot = *slot + NSPEC <= NSLOT ? *slot + NSPEC : *slot % NSPEC + NSPEC;
+		}
+		match_slowly(nold, nnew, want, lim);
+		if (match_in(nold, nnew, from, lim) || memcmp(from, want, nnew * sizeof(*from))) {
+			if (!bad_limits++)
+				diag("round %d (seed %d), limits: %u old, %u new rules differ", round,
+				     1000 + round, nold, nnew);
+		}
 	}
 	ok(!bad, "200 random tables with duplicates: the same match as the quadratic one (%d differ)",
 	   bad);
+	ok(!bad_limits, "and with limits from a pool of %d specs in %d slots (%d differ)", NSPEC,
+	   NSLOT, bad_limits);
 }
 
 void test_rule_counts(void)
