@@ -94,7 +94,7 @@ ok $? "a packet on the new w-a is dropped too: enforced again" || show_ctlua
 # The same in the service: a staged ct.attach{wait = true} of an interface that does not
 # exist yet goes live waiting, and the service's own loop attaches it when it appears,
 # and again when it is re-created.
-kill -TERM "$CTLUA_PID"
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 is "$RC" 0 "the script exits 0" || show_ctlua
 ip -n "$NS_A" link del w-a
@@ -121,7 +121,7 @@ add_w || BAIL_OUT "cannot create w-a"
 sleep 0.5
 is "$(tc -n "$NS_A" filter show dev w-a ingress)$(tc -n "$NS_A" filter show dev w-a egress)" "" \
 	"neither link is attached when w-a appears"
-kill -TERM "$CTLUA_PID"
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 is "$RC" 0 "the service exits 0" || show_ctlua
 ip -n "$NS_A" link del w-a
@@ -182,7 +182,7 @@ wait_filter "$NS_A" w-a ingress "$CTLUA_PID"
 ok $? "w-a, deleted while staged, gets the filter when it is back" || show_ctlua
 send_until 7
 ok $? "and its packets are dropped" || show_ctlua
-kill -TERM "$CTLUA_PID"
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 is "$RC" 0 "the service exits 0 on SIGTERM" || show_ctlua
 is "$(tc -n "$NS_A" filter show dev w-a ingress)" "" "no filter left on w-a"
@@ -213,7 +213,7 @@ wait_line "$CTLUA_OUT" '^ATTACHED' 10
 ip -n "$NS_A" link del "$IF_A"
 wait_line "$CTLUA_ERR" "'$IF_A' was deleted: its ingress link is lost\$" 5
 ok $? "a plain link's loss is reported, without waiting" || show_ctlua
-kill -TERM "$CTLUA_PID"
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 is "$RC" 0 "ctlua exits 0" || show_ctlua
 has_line "$OUT" "PLAIN${tab}false" "the plain link reads attached false" || show_ctlua

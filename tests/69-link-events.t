@@ -60,7 +60,7 @@ ip -n "$NS_A" link del "$IF_A"
 wait_line "$CTLUA_OUT" "^EV${tab}link${tab}lost${tab}$IF_A" 5
 has_line "$(cat "$CTLUA_OUT")" "EV${tab}link${tab}lost${tab}$IF_A${tab}egress${tab}false${tab}integer${tab}true${tab}0${tab}link lost $IF_A egress" \
 	"a plain link's interface deleted: 'lost', wait false" || show_ctlua
-kill -TERM "$CTLUA_PID"
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 is "$RC" 0 "ctlua exits 0" || show_ctlua
 has_line "$OUT" "ERRORS${tab}1" "the failed link callback counts in callback_errors"
@@ -110,7 +110,7 @@ add_w w-e
 wait_line "$CTLUA_OUT" 'link attached w-e' 5
 ip -n "$NS_A" link del w-e
 wait_line "$CTLUA_OUT" 'link lost w-e' 5
-kill -TERM "$CTLUA_PID"
+kill -TERM "$(ctlua_self)"
 ctlua_finish
 like "$OUT" "^attached
 [0-9][0-9]:[0-9][0-9]:[0-9][0-9]\\.[0-9]{3} link attached w-e ingress

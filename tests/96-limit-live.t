@@ -146,7 +146,7 @@ like "$RC $ERR" "^1 ctlua: $TEST_TMP/pol/bad.lua:1: bad argument #1 to 'ct.rule'
 	"ctlua check refuses a bad limit, naming it" || show_ctlua
 ctlua_start "$NS_A" 20 run "$TEST_TMP/pol/limits.lua"
 wait_line "$CTLUA_OUT" '^LIVE' 10
-kill -INT "$CTLUA_PID"
+kill -INT "$(ctlua_self)"
 ctlua_finish
 is "$(grep '^LIVE' <<<"$OUT")" "LIVE	dns	5	true	2" \
 	"ctlua run: the live policy's limit alone, live; the one it replaced while staged is gone" ||
@@ -174,7 +174,7 @@ end)
 EOF_LUA
 ctlua_start "$NS_A" 20 run "$TEST_TMP/pol/repeat.lua"
 wait_line "$CTLUA_OUT" '^REPEAT' 10
-kill -INT "$CTLUA_PID"
+kill -INT "$(ctlua_self)"
 ctlua_finish
 is "$(grep -E '^(STAGED|REPEAT)' <<<"$OUT")" $'STAGED\t3\nREPEAT\t3\t3' \
 	"ctlua run: 600 ct.policy calls while staged hold only the last one's 3 limits" ||
@@ -197,10 +197,10 @@ ct.rule{proto = "udp", dport = 53, action = "alloc", limit = {rate = 5, name = "
 ct.default("alloc", {limit = {rate = 1, name = "third"}})
 error("this reload fails")
 EOF_LUA
-kill -HUP "$CTLUA_PID"
+kill -HUP "$(ctlua_self)"
 wait_line "$CTLUA_ERR" 'reload failed' 10
 sleep 0.3
-kill -INT "$CTLUA_PID"
+kill -INT "$(ctlua_self)"
 ctlua_finish
 is "$(tail -n 1 <<<"$(grep '^LIMITS' <<<"$OUT")")" "LIMITS	first+" \
 	"a reload that failed took nothing for good: the running policy's limit alone" || show_ctlua
