@@ -219,6 +219,18 @@ __u64 *ctl_dp_asleep(const struct ctl_dp *dp);
  * (not at load: see ctl_probe_host), with nat as the loaded program sees it. Never NULL;
  * all false if BTF cannot be read.
  */
+/*
+ * The named sets' maps (ctlua.h, "Named sets") and their ids: the fds of ctl_set4,
+ * ctl_set6 and ctl_set_ports; an id no state holds (0..CTLUA_SETS-1, marked taken) or
+ * -ENOSPC; an id given back, whose entries the caller has removed.
+ */
+struct ctl_dp_set_fds {
+	int v4, v6, ports;
+};
+void ctl_dp_set_fds(const struct ctl_dp *dp, struct ctl_dp_set_fds *out);
+int ctl_dp_set_id_take(struct ctl_dp *dp);
+void ctl_dp_set_id_put(struct ctl_dp *dp, unsigned int id);
+
 struct ctl_features;
 const struct ctl_features *ctl_dp_features(struct ctl_dp *dp);
 
