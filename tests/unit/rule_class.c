@@ -569,6 +569,8 @@ static void test_sets_pinned(const char *pin)
 	pol.nrules = 1;
 	ok(a == 0 && b == 1 && !err && !ctl_dp_put_policy(dp, &pol),
 	   "sets-pin: sets 0 and 1 filled, a rule naming set 0 live");
+	ok(ctl_dp_set_live(dp, 0) && !ctl_dp_set_live(dp, 1) && !ctl_dp_set_live(dp, CTLUA_SETS),
+	   "sets-pin: set 0 is live, set 1 and an id out of range are not");
 	ctl_dp_close(dp);
 
 	if (!ok(!(err = ctl_dp_open(&dp, &o, msg, sizeof(msg))) && ctl_dp_pin_reused(dp),
