@@ -108,7 +108,7 @@ struct ctl_dp_policy {
  * written again, nor is their classifier rebuilt. Once @p is live, the rate limit slots
  * it names are marked live and those the old policy named and @p does not are freed
  * (ctl_limit_sweep). Returns -E2BIG for too many rules or more than CTLUA_SET_REFS
- * distinct set references (ctl_rule_class_build), -EINVAL for a mode or action
+ * distinct set references (ctl_rule_class_build), -EINVAL for a mode, action or set id
  * out of range; on failure the live policy is unchanged.
  * Not thread-safe: one thread changes the policy.
  */

@@ -212,6 +212,14 @@ static void test_set_cases(void)
 	r[8].set[CTLUA_SET_DST] = 0;
 	ok(!ctl_rule_class_build(r, 9, &cls), "class: the ninth rule without its set builds");
 
+	/* an id past the last the datapath hands out (a port mask has 32 bits) */
+	r[0] = mk(NULL, NULL, NULL, -1, 0);
+	r[0].set[CTLUA_SET_DPORT] = CTLUA_SETS + 1;
+	is_pos((unsigned int)-ctl_rule_class_build(r, 1, &cls), EINVAL,
+	       "class: set id CTLUA_SETS: -EINVAL");
+	r[0].set[CTLUA_SET_DPORT] = CTLUA_SETS;
+	ok(!ctl_rule_class_build(r, 1, &cls), "class: set id CTLUA_SETS - 1 builds");
+
 	/* no rule names a set: the program reads no reference */
 	r[0] = mk(NULL, NULL, NULL, -1, 0);
 	ok(!ctl_rule_class_build(r, 1, &cls) && cls.nrefs == 0, "class: no set named: nrefs 0");
