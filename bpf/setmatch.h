@@ -103,4 +103,15 @@ static __always_inline __u32 ref_mask(const struct ctlua_rule_class *c, __u32 sl
 	return x.mask;
 }
 
+/*
+ * The pool offset of the rules whose references hold for @f (c->nrefs > 0). Out of line,
+ * so that its state is in a frame of its own and not in the program's, whose stack is
+ * nearly full (360 of 512 bytes with the candidate loop's 88).
+ */
+static __noinline __u32 refs_set(const struct ctlua_rule_class *c, __u32 slot,
+				 const struct ctlua_flow *f)
+{
+	return c->by_refs[ref_mask(c, slot, f) & ((1u << CTLUA_SET_REFS) - 1)];
+}
+
 #endif
