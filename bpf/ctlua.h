@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		15
+#define CTLUA_ABI		16
 
 #define CTLUA_MAX_RULES		16384	/* rules per table slot: a power of two */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
@@ -287,10 +287,50 @@ struct ctlua_flow_verdict {
 _Static_assert(sizeof(struct ctlua_flow_verdict) == 80, "ctlua_flow_verdict layout");
 
 /*
+ * Named sets (doc/api.md, ct.set): prefix sets and port sets that rules name, filled
+ * and changed live by the host without a rule table swap. A datapath holds at most
+ * CTLUA_SETS at once, each under an id 0..CTLUA_SETS-1 that the host hands out.
+ *
+ * Prefixes of every set live in two LPM tries, one per family (ctl_set4, ctl_set6),
+ * keyed by the set's id and then the prefix: the key's prefixlen counts the id's 8 bits,
+ * so a lookup with prefixlen 8 + 32 (or 8 + 128) finds the longest prefix of that one
+ * set. The value is 1 (its presence is the answer). Port sets live in ctl_set_ports,
+ * an array of 65536 masks indexed by the port (host order): bit id set, that set holds
+ * the port. Whatever the protocol: a rule's proto says which.
+ */
+#define CTLUA_SETS		32	/* ids of sets; a power of two, <= 32 (the port masks) */
+#define CTLUA_SET_PREFIXES	(1u << 20)	/* entries per family's trie, all sets */
+
+enum ctlua_set_field {
+	CTLUA_SET_SRC,		/* source address in a prefix set */
+	CTLUA_SET_DST,		/* destination address in a prefix set */
+	CTLUA_SET_SPORT,	/* source port in a port set */
+	CTLUA_SET_DPORT,	/* destination port in a port set */
+	CTLUA_SET_FIELDS
+};
+
+struct ctlua_set_key4 {
+	__u32 prefixlen;	/* 8 (the id) + the prefix length */
+	__u8 set;		/* id */
+	__u8 addr[4];		/* network order; bits past the prefix zero */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct ctlua_set_key4) == 12, "ctlua_set_key4 layout");
+
+struct ctlua_set_key6 {
+	__u32 prefixlen;
+	__u8 set;
+	__u8 addr[16];
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct ctlua_set_key6) == 24, "ctlua_set_key6 layout");
+
+/*
  * One rule. A packet matches when every set field matches: family 0 and proto 0
  * mean any; prefixes compare (addr & mask) == addr, so a zero mask matches all;
  * dport_lo..dport_hi and sport_lo..sport_hi (host order, inclusive) with 0..65535
- * meaning any.
+ * meaning any; set[field] (enum ctlua_set_field) is 0 for none, else the id + 1 of a
+ * set that must hold the field's value (and the prefix or port range must match too).
  */
 struct ctlua_rule {
 	__u32 id;
@@ -305,9 +345,10 @@ struct ctlua_rule {
 	__u16 dport_hi;
 	__u16 sport_lo;
 	__u16 sport_hi;
+	__u8 set[CTLUA_SET_FIELDS];	/* id + 1 of the set each field must be in; 0 none */
 	struct ctlua_verdict verdict;
 };
-_Static_assert(sizeof(struct ctlua_rule) == 152, "ctlua_rule layout");
+_Static_assert(sizeof(struct ctlua_rule) == 156, "ctlua_rule layout");
 
 /*
  * The rule classifier (doc/performance.md, "Rules at scale"): a packet's first matching
@@ -348,6 +389,7 @@ _Static_assert(sizeof(struct ctlua_rule) == 152, "ctlua_rule layout");
 #define CTLUA_RULE_SPANS	32768	/* a power of two; intervals per address dimension */
 #define CTLUA_RULE_BLOCK	32	/* entries searched at the second level */
 #define CTLUA_RULE_SAMPLES	(CTLUA_RULE_SPANS / CTLUA_RULE_BLOCK)	/* the first level's */
+#define CTLUA_SET_REFS		8	/* distinct (field, set) pairs in one rule table */
 #define CTLUA_RULE_POOL		(1u << 20)	/* words of the sets, per slot (8 MiB) */
 
 struct ctlua_rule_v4 {
@@ -371,6 +413,19 @@ struct ctlua_rule_class {
 	__u32 dport[65536];
 	__u32 sport[2][65536];			/* [0] TCP, [1] UDP */
 	__u16 order[CTLUA_MAX_RULES];		/* position -> place in the table */
+	/*
+	 * Set references: the distinct (field, set) pairs the rules name, at most
+	 * CTLUA_SET_REFS. For a packet, bit i of its reference mask says that ref[i]'s set
+	 * holds the packet's field; by_refs[mask] is the pool offset of the rules whose
+	 * references all hold under that mask (every rule naming no set is in each). With
+	 * nrefs 0 the program reads neither.
+	 */
+	__u32 nrefs;
+	struct {
+		__u8 field;			/* enum ctlua_set_field */
+		__u8 set;			/* id (not + 1) */
+	} ref[CTLUA_SET_REFS];
+	__u32 by_refs[1 << CTLUA_SET_REFS];
 	__u64 pool[CTLUA_RULE_POOL];
 };
 _Static_assert(sizeof(struct ctlua_rule_class) % 8 == 0, "ctlua_rule_class layout");

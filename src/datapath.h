@@ -107,7 +107,8 @@ struct ctl_dp_policy {
  * with expedited RCU, a few ms without. Rules equal to those the slot holds are not
  * written again, nor is their classifier rebuilt. Once @p is live, the rate limit slots
  * it names are marked live and those the old policy named and @p does not are freed
- * (ctl_limit_sweep). Returns -E2BIG for too many rules, -EINVAL for a mode or action
+ * (ctl_limit_sweep). Returns -E2BIG for too many rules or more than CTLUA_SET_REFS
+ * distinct set references (ctl_rule_class_build), -EINVAL for a mode, action or set id
  * out of range; on failure the live policy is unchanged.
  * Not thread-safe: one thread changes the policy.
  */
@@ -213,6 +214,29 @@ void ctl_dp_limit_fds(const struct ctl_dp *dp, struct ctl_dp_limit_fds *out);
  * mapped into this process: set it before blocking, clear it after.
  */
 __u64 *ctl_dp_asleep(const struct ctl_dp *dp);
+
+/*
+ * The named sets' maps (ctlua.h, "Named sets") and their ids: the fds of ctl_set4,
+ * ctl_set6 and ctl_set_ports; an id no state holds (0..CTLUA_SETS-1, marked taken) or
+ * -ENOSPC; an id given back, whose entries the caller has removed. Ids are per
+ * datapath, so two states on one (a staged reload's and the live one) never share one.
+ * A pinned state reused at open keeps the members of the sets its live rules name, their
+ * ids taken until a policy put by this process names them no more; every other member
+ * left in the pinned maps is removed at open.
+ */
+struct ctl_dp_set_fds {
+	int v4, v6, ports;
+};
+void ctl_dp_set_fds(const struct ctl_dp *dp, struct ctl_dp_set_fds *out);
+int ctl_dp_set_id_take(struct ctl_dp *dp);
+void ctl_dp_set_id_put(struct ctl_dp *dp, unsigned int id);
+/*
+ * Whether the live policy's rules name set @id. A state freed while its policy stays in
+ * force (an exit that leaves the filters enforcing on pinned maps, when_stopped =
+ * "enforce") must leave such a set's members in the maps: the program still reads them,
+ * and the next process that reuses the pins keeps them (see above).
+ */
+bool ctl_dp_set_live(const struct ctl_dp *dp, unsigned int id);
 
 /*
  * What the kernel offers (zones, opts sizes, NAT, ...): its BTF, read on the first call
