@@ -20,6 +20,8 @@ struct ctl_sets;
 
 enum ctl_set_kind { CTL_SET_PREFIX, CTL_SET_PORT };
 
+#define CTL_SET_NAME_MAX	64	/* bytes of a set's name */
+
 /* The sets of a state; @dp NULL for a dry one. 0 or -ENOMEM. */
 int ctl_sets_new(struct ctl_sets **out, struct ctl_dp *dp);
 void ctl_sets_free(struct ctl_sets *s);
