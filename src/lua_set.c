@@ -75,13 +75,27 @@ static struct lset *check_set(lua_State *L, struct ctl_sets **sets)
 	return o;
 }
 
-static void push_set(lua_State *L, unsigned int id, enum ctl_set_kind kind)
-{
-	struct lset *o = lua_newuserdatauv(L, sizeof(*o), 0);
+/* The registry's table of the set objects made, by name: ct.set gives the same one again. */
+static const char objects_key = 'S';
 
+/* Push the object of set @id named @name, made on first use. */
+static void push_set(lua_State *L, const char *name, unsigned int id, enum ctl_set_kind kind)
+{
+	struct lset *o;
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &objects_key);
+	if (lua_getfield(L, -1, name) != LUA_TNIL) {
+		lua_remove(L, -2);
+		return;
+	}
+	lua_pop(L, 1);
+	o = lua_newuserdatauv(L, sizeof(*o), 0);
 	o->id = id;
 	o->kind = kind;
 	luaL_setmetatable(L, CTL_SET_MT);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, name);
+	lua_remove(L, -2);
 }
 
 /* ct.set(name [, "prefix"|"port"]) -> set | nil, msg, errno */
@@ -105,11 +119,11 @@ static int l_set(lua_State *L)
 			      kind_names[kind]);
 	id = ctl_set_get(sets, name, kind);
 	if (id == -ENOSPC)
-		return ctl_fail(L, id, "no room for set '%s': %d sets are in use in the datapath",
+		return ctl_fail(L, id, "no room for set '%s': the datapath holds %d sets at most",
 				name, CTLUA_SETS);
 	if (id < 0)
 		return ctl_fail(L, id, "cannot make set '%s'", name);
-	push_set(L, (unsigned int)id, kind);
+	push_set(L, name, (unsigned int)id, kind);
 	return 1;
 }
 
@@ -152,7 +166,8 @@ static void read_port(lua_State *L, int idx, void *ud)
 	    lua_rawgeti(L, idx, 1) != LUA_TNUMBER || lua_rawgeti(L, idx, 2) != LUA_TNUMBER ||
 	    !lua_isinteger(L, -2) || !lua_isinteger(L, -1) || lua_tointeger(L, -2) < 0 ||
 	    lua_tointeger(L, -2) > lua_tointeger(L, -1) || lua_tointeger(L, -1) > 65535)
-		luaL_error(L, "expected a port or {lo, hi} with 0 <= lo <= hi <= 65535");
+		luaL_error(L, "expected a port or {lo, hi} with 0 <= lo <= hi <= 65535, got %s",
+			   lua_type(L, idx) == LUA_TTABLE ? "another table" : luaL_typename(L, idx));
 	m->lo = (__u16)lua_tointeger(L, -2);
 	m->hi = (__u16)lua_tointeger(L, -1);
 	lua_pop(L, 2);
@@ -249,6 +264,8 @@ static int l_has(lua_State *L)
 	int family;
 
 	if (o->kind == CTL_SET_PORT) {
+		if (lua_isnone(L, 2))
+			luaL_checkinteger(L, 2);	/* "number expected, got no value" */
 		lua_pushboolean(L, ctl_set_has_port(sets, o->id,
 						    (__u16)ctl_check_int(L, 2, 0, 65535)));
 		return 1;
@@ -408,6 +425,8 @@ static const luaL_Reg set_funcs[] = {
 void ctl_open_set(lua_State *L)
 {
 	/* stack: state, ct table */
+	lua_newtable(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &objects_key);
 	luaL_newmetatable(L, CTL_SET_MT);
 	lua_pushvalue(L, -3);
 	lua_pushcclosure(L, set_tostring, 1);
