@@ -13,9 +13,9 @@
 #include "lua_ct.h"
 #include "sets.h"
 
-#define CTL_SET_MT	"ct.set"
-
-static const char *const kind_names[] = { "prefix", "port", NULL };
+const char *const ctl_set_kind_names[] = { "prefix", "port", NULL };
+const char *const ctl_set_fields[] = { "name", "kind", "add", "del", "has", "count", "list",
+				       "flush", NULL };
 
 /* A set object: which set of its state (the state is every method's upvalue 1). */
 struct lset {
@@ -103,7 +103,8 @@ static int l_set(lua_State *L)
 {
 	struct ctl_state *s = ctl_state(L);
 	const char *name = ctl_check_cstring(L, 1);
-	enum ctl_set_kind kind = (enum ctl_set_kind)ctl_check_option(L, 2, "prefix", kind_names);
+	enum ctl_set_kind kind = (enum ctl_set_kind)ctl_check_option(L, 2, "prefix",
+								     ctl_set_kind_names);
 	enum ctl_set_kind had;
 	struct ctl_sets *sets;
 	size_t len = strlen(name);
@@ -115,8 +116,8 @@ static int l_set(lua_State *L)
 	if ((r = sets_ready(L, s, &sets)))
 		return r;
 	if (ctl_set_find(sets, name, &had) >= 0 && had != kind)
-		ctl_arg_error(L, 2, "'%s' is a %s set, not a %s set", name, kind_names[had],
-			      kind_names[kind]);
+		ctl_arg_error(L, 2, "'%s' is a %s set, not a %s set", name, ctl_set_kind_names[had],
+			      ctl_set_kind_names[kind]);
 	id = ctl_set_get(sets, name, kind);
 	if (id == -ENOSPC)
 		return ctl_fail(L, id, "no room for set '%s': the datapath holds %d sets at most",
@@ -359,7 +360,7 @@ static int set_index(lua_State *L)
 	if (!strcmp(key, "name"))
 		lua_pushstring(L, ctl_set_name(sets, o->id));
 	else if (!strcmp(key, "kind"))
-		lua_pushstring(L, kind_names[o->kind]);
+		lua_pushstring(L, ctl_set_kind_names[o->kind]);
 	else
 		lua_rawget(L, lua_upvalueindex(2));	/* the methods, or nil */
 	return 1;
@@ -372,7 +373,7 @@ static int set_tostring(lua_State *L)
 	struct lset *o = check_set(L, &sets);
 	unsigned int n = ctl_set_count(sets, o->id);
 
-	lua_pushfstring(L, "set %s (%s, %d %s)", ctl_set_name(sets, o->id), kind_names[o->kind],
+	lua_pushfstring(L, "set %s (%s, %d %s)", ctl_set_name(sets, o->id), ctl_set_kind_names[o->kind],
 			(int)n, o->kind == CTL_SET_PORT ? (n == 1 ? "port" : "ports")
 							: (n == 1 ? "prefix" : "prefixes"));
 	return 1;
@@ -395,7 +396,7 @@ static int l_sets(lua_State *L)
 		lua_createtable(L, 0, 4);
 		lua_pushstring(L, name);
 		lua_setfield(L, -2, "name");
-		lua_pushstring(L, kind_names[kind]);
+		lua_pushstring(L, ctl_set_kind_names[kind]);
 		lua_setfield(L, -2, "kind");
 		lua_pushinteger(L, id);
 		lua_setfield(L, -2, "id");
