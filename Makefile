@@ -145,7 +145,7 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/ctlua.bpf.o: bpf/ctlua.bpf.c bpf/ctlua.h bpf/kfuncs.h bpf/limit.h $(BUILD)/vmlinux.h
+$(BUILD)/ctlua.bpf.o: bpf/ctlua.bpf.c bpf/ctlua.h bpf/kfuncs.h bpf/limit.h bpf/setmatch.h $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf \
 		$(CLANG_SYS) -c $< -o $@

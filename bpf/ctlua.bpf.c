@@ -184,6 +184,7 @@ static __always_inline __be16 pkt_protocol(struct pkt p)
 	return p.xdp ? 0 : (__be16)pkt_skb(p)->protocol;
 }
 #include "limit.h"
+#include "setmatch.h"
 
 /* Build the kfunc tuple from a flow; returns its size (12 or 36), 0 if the family is unknown. */
 static __always_inline __u32 flow_to_tuple(const struct ctlua_flow *f, struct bpf_sock_tuple *t)
@@ -809,13 +810,27 @@ static __always_inline __u32 popcount(__u64 x)
 	return (__u32)((x * 0x0101010101010101ull) >> 56);
 }
 
-/* What the candidate words' loop (class_word) works on: one packet's four sets. */
+/*
+ * What the candidate words' loop (class_word) works on: one packet's four sets, and a
+ * fifth when the table names sets (the rules whose references hold: by_refs).
+ */
 struct class_walk {
 	__u32 slot;		/* the ctl_rules slot, looked up again in the callback */
 	__u32 best;		/* the least place in the table found so far */
-	__u32 set[4];		/* pool offsets: source, destination, dport, sport */
+	__u32 set[5];		/* pool offsets: source, destination, dport, sport, refs */
+	__u32 refs;		/* 1: set[4] is read too (c->nrefs > 0) */
 	__u64 cand[CTLUA_RULE_SUMMARY];	/* the AND of the summaries, taken word by word */
 };
+
+/* The word of the set at pool offset @o at the position of summary bit @b of word @q. */
+static __always_inline __u64 set_word(const struct ctlua_rule_class *c, __u32 o, __u32 q,
+				      __u64 b)
+{
+	__u32 rank = (c->pool[(o + CTLUA_RULE_SUMMARY) & POOL_MASK] >> (16 * q)) & 0xffff;
+
+	rank += popcount(c->pool[(o + q) & POOL_MASK] & (b - 1));
+	return c->pool[(o + CTLUA_RULE_SET_HEAD + rank) & POOL_MASK];
+}
 
 /*
  * One candidate word (bpf_loop callback): the lowest bit left in cand, the word of each
@@ -828,7 +843,7 @@ static long class_word(__u64 i, void *data)
 	const struct ctlua_rule_table *t = bpf_map_lookup_elem(&ctl_rules, &x->slot);
 	const struct ctlua_rule_class *c;
 	__u64 s, b, w = ~0ull;
-	__u32 q, k, o, rank, pos;
+	__u32 q, k, pos;
 
 	if (!t)
 		return 1;
@@ -841,12 +856,10 @@ static long class_word(__u64 i, void *data)
 	s = x->cand[q];
 	b = s & -s;
 	x->cand[q] = s ^ b;
-	for (k = 0; k < 4; k++) {
-		o = x->set[k];
-		rank = (c->pool[(o + CTLUA_RULE_SUMMARY) & POOL_MASK] >> (16 * q)) & 0xffff;
-		rank += popcount(c->pool[(o + q) & POOL_MASK] & (b - 1));
-		w &= c->pool[(o + CTLUA_RULE_SET_HEAD + rank) & POOL_MASK];
-	}
+	for (k = 0; k < 4; k++)
+		w &= set_word(c, x->set[k], q, b);
+	if (x->refs)
+		w &= set_word(c, x->set[4], q, b);
 	if (w) {
 		pos = (q * 64 + lowest_bit(b)) * 64 + lowest_bit(w);
 		pos = c->order[pos & (CTLUA_MAX_RULES - 1)];
@@ -882,6 +895,12 @@ static __always_inline __u32 classify(const struct ctlua_rule_table *t, __u32 sl
 		x.cand[q] = ~0ull;
 		for (k = 0; k < 4; k++)
 			x.cand[q] &= c->pool[(x.set[k] + q) & POOL_MASK];
+	}
+	if (c->nrefs) {	/* the fifth dimension: the rules whose set references hold */
+		x.refs = 1;
+		x.set[4] = c->by_refs[ref_mask(c, slot, f) & ((1u << CTLUA_SET_REFS) - 1)];
+		for (q = 0; q < CTLUA_RULE_SUMMARY; q++)
+			x.cand[q] &= c->pool[(x.set[4] + q) & POOL_MASK];
 	}
 	bpf_loop(CTLUA_RULE_WORDS, class_word, &x, 0);
 	return x.best;

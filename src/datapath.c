@@ -60,6 +60,8 @@ struct ctl_dp {
 	__u64 verdicts_expired;		/* verdicts reclaimed (CTLUA_STAT_VERDICTS_EXPIRED) */
 	void (*gone)(void *ctx, const struct ctlua_flow *f);	/* ctl_dp_on_verdict_gone */
 	void *gone_ctx;
+	__u32 set_ids;			/* bit id: set id taken (ctl_dp_set_id_take) */
+	__u32 pinned_sets;		/* ids the pinned live rules name, no state's */
 };
 
 static bool verbose;
@@ -139,6 +141,76 @@ static int open_and_load(struct ctl_dp *dp, const struct ctl_dp_opts *opts, char
 	return err ?: ctlua_bpf__load(dp->skel);
 }
 
+/* The ids of the sets @n rules @r name, as a mask. */
+static __u32 rules_sets(const struct ctlua_rule *r, unsigned int n)
+{
+	__u32 ids = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		for (int f = 0; f < CTLUA_SET_FIELDS; f++)
+			if (r[i].set[f])
+				ids |= 1u << ((r[i].set[f] - 1) % CTLUA_SETS);
+	return ids;
+}
+
+/* Delete the keys of trie @map whose set is in @ids (@ksize: its key's size). */
+static int trie_drop(struct bpf_map *map, size_t ksize, __u32 ids)
+{
+	struct ctlua_set_key6 key, next, *gone = NULL;
+	size_t n = 0, room = 0;
+	int fd = bpf_map__fd(map), err = 0;
+	void *prev = NULL;
+
+	/* collected first, then deleted: no walk over a trie that changes under it */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (ids & (1u << (next.set % CTLUA_SETS))) {
+			if (n == room) {
+				struct ctlua_set_key6 *more;
+
+				room = room ? 2 * room : 1024;
+				if (!(more = realloc(gone, room * sizeof(*gone)))) {
+					free(gone);
+					return -ENOMEM;
+				}
+				gone = more;
+			}
+			memcpy(&gone[n++], &next, ksize);
+		}
+		memcpy(&key, &next, ksize);
+		prev = &key;
+	}
+	if (errno != ENOENT)
+		err = -errno;
+	for (size_t i = 0; i < n && !err; i++)
+		if (bpf_map_delete_elem(fd, &gone[i]) && errno != ENOENT)
+			err = -errno;
+	free(gone);
+	return err;
+}
+
+/* Remove every member of the sets @ids from the three set maps; 0 or -errno. */
+static int sets_drop(struct ctl_dp *dp, __u32 ids)
+{
+	int fd = bpf_map__fd(dp->skel->maps.ctl_set_ports), err;
+	__u32 port, mask;
+
+	if (!ids)
+		return 0;
+	if ((err = trie_drop(dp->skel->maps.ctl_set4, sizeof(struct ctlua_set_key4), ids)) ||
+	    (err = trie_drop(dp->skel->maps.ctl_set6, sizeof(struct ctlua_set_key6), ids)))
+		return err;
+	for (port = 0; port < 65536; port++) {
+		if (bpf_map_lookup_elem(fd, &port, &mask))
+			return -errno;
+		if (!(mask & ids))
+			continue;
+		mask &= ~ids;
+		if (bpf_map_update_elem(fd, &port, &mask, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 /*
  * The host's copy of what the pinned maps hold, reused: the config, and the live
  * slot's policy and rules, which stay in force until the host changes them. Which
@@ -189,7 +261,13 @@ static int read_pinned(struct ctl_dp *dp)
 		ctl_limit_adopt(&m, &p);
 		ctl_limit_map_close(&m);
 	}
-	return 0;
+	/*
+	 * Set members likewise: those of the sets the live rules name stay (and their ids
+	 * taken) until a policy of this process replaces them; the rest were a dead
+	 * process's states' and are no one's
+	 */
+	dp->pinned_sets = dp->set_ids = rules_sets(dp->rules, n);
+	return sets_drop(dp, ~dp->pinned_sets);
 }
 
 int ctl_dp_open(struct ctl_dp **out, const struct ctl_dp_opts *opts, char *msg, size_t len)
@@ -661,6 +739,21 @@ static int carry_counts(struct ctl_dp *dp, __u32 live, const struct ctl_dp_polic
 							      m->slot });
 }
 
+/*
+ * The sets the pinned policy named that the live policy names no more: their members
+ * leave the maps and their ids come back. Failing, they stay taken (a leak of ids, not
+ * a wrong answer: no state's rules name them).
+ */
+static void release_pinned_sets(struct ctl_dp *dp)
+{
+	__u32 gone = dp->pinned_sets & ~rules_sets(dp->rules, dp->nrules);
+
+	if (!gone || sets_drop(dp, gone))
+		return;
+	dp->pinned_sets &= ~gone;
+	dp->set_ids &= ~gone;
+}
+
 int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
 {
 	const struct ctlua_policy head = { .mode = p->mode, .event_mask = p->event_mask,
@@ -712,6 +805,8 @@ int ctl_dp_put_policy(struct ctl_dp *dp, const struct ctl_dp_policy *p)
 	if (p->rules != dp->rules && p->nrules)
 		memmove(dp->rules, p->rules, p->nrules * sizeof(*p->rules));
 	dp->nrules = p->nrules;
+	if (dp->pinned_sets)
+		release_pinned_sets(dp);
 out:
 	ctl_limit_map_close(&m);
 	return err;
@@ -1000,6 +1095,30 @@ void ctl_dp_limit_fds(const struct ctl_dp *dp, struct ctl_dp_limit_fds *out)
 	out->specs = bpf_map__fd(dp->skel->maps.ctl_limits);
 	out->counts = bpf_map__fd(dp->skel->maps.ctl_lcounts);
 	out->buckets = bpf_map__fd(dp->skel->maps.ctl_lbuckets);
+}
+
+void ctl_dp_set_fds(const struct ctl_dp *dp, struct ctl_dp_set_fds *out)
+{
+	out->v4 = bpf_map__fd(dp->skel->maps.ctl_set4);
+	out->v6 = bpf_map__fd(dp->skel->maps.ctl_set6);
+	out->ports = bpf_map__fd(dp->skel->maps.ctl_set_ports);
+}
+
+int ctl_dp_set_id_take(struct ctl_dp *dp)
+{
+	for (unsigned int id = 0; id < CTLUA_SETS; id++) {
+		if (!(dp->set_ids & (1u << id))) {
+			dp->set_ids |= 1u << id;
+			return (int)id;
+		}
+	}
+	return -ENOSPC;
+}
+
+void ctl_dp_set_id_put(struct ctl_dp *dp, unsigned int id)
+{
+	if (id < CTLUA_SETS)
+		dp->set_ids &= ~(1u << id);
 }
 
 __u64 *ctl_dp_asleep(const struct ctl_dp *dp)

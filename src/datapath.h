@@ -107,7 +107,8 @@ struct ctl_dp_policy {
  * with expedited RCU, a few ms without. Rules equal to those the slot holds are not
  * written again, nor is their classifier rebuilt. Once @p is live, the rate limit slots
  * it names are marked live and those the old policy named and @p does not are freed
- * (ctl_limit_sweep). Returns -E2BIG for too many rules, -EINVAL for a mode or action
+ * (ctl_limit_sweep). Returns -E2BIG for too many rules or more than CTLUA_SET_REFS
+ * distinct set references (ctl_rule_class_build), -EINVAL for a mode or action
  * out of range; on failure the live policy is unchanged.
  * Not thread-safe: one thread changes the policy.
  */
@@ -215,14 +216,13 @@ void ctl_dp_limit_fds(const struct ctl_dp *dp, struct ctl_dp_limit_fds *out);
 __u64 *ctl_dp_asleep(const struct ctl_dp *dp);
 
 /*
- * What the kernel offers (zones, opts sizes, NAT, ...): its BTF, read on the first call
- * (not at load: see ctl_probe_host), with nat as the loaded program sees it. Never NULL;
- * all false if BTF cannot be read.
- */
-/*
  * The named sets' maps (ctlua.h, "Named sets") and their ids: the fds of ctl_set4,
  * ctl_set6 and ctl_set_ports; an id no state holds (0..CTLUA_SETS-1, marked taken) or
- * -ENOSPC; an id given back, whose entries the caller has removed.
+ * -ENOSPC; an id given back, whose entries the caller has removed. Ids are per
+ * datapath, so two states on one (a staged reload's and the live one) never share one.
+ * A pinned state reused at open keeps the members of the sets its live rules name, their
+ * ids taken until a policy put by this process names them no more; every other member
+ * left in the pinned maps is removed at open.
  */
 struct ctl_dp_set_fds {
 	int v4, v6, ports;
@@ -231,6 +231,11 @@ void ctl_dp_set_fds(const struct ctl_dp *dp, struct ctl_dp_set_fds *out);
 int ctl_dp_set_id_take(struct ctl_dp *dp);
 void ctl_dp_set_id_put(struct ctl_dp *dp, unsigned int id);
 
+/*
+ * What the kernel offers (zones, opts sizes, NAT, ...): its BTF, read on the first call
+ * (not at load: see ctl_probe_host), with nat as the loaded program sees it. Never NULL;
+ * all false if BTF cannot be read.
+ */
 struct ctl_features;
 const struct ctl_features *ctl_dp_features(struct ctl_dp *dp);
 

@@ -9,6 +9,10 @@
  * range begins or ends inside one, so every value of an interval matches the same
  * rules. One sweep over the bounds keeps the set of rules covering the current interval;
  * each distinct set is stored once in the pool, compressed to its nonzero words.
+ *
+ * Rules that name sets (ctlua_rule.set[]) add a fifth dimension: the distinct (field,
+ * set) pairs they name are the references, at most CTLUA_SET_REFS; for each mask of
+ * references that hold, the set of rules whose references are all among them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -144,7 +148,8 @@ static int by_likeness(const void *pa, const void *pb, void *rules)
 		return a->proto < b->proto ? -1 : 1;
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
-	if ((d = memcmp(a->dst_mask, b->dst_mask, 16)) || (d = memcmp(a->dst, b->dst, 16)) ||
+	if ((d = memcmp(a->set, b->set, sizeof(a->set))) ||
+	    (d = memcmp(a->dst_mask, b->dst_mask, 16)) || (d = memcmp(a->dst, b->dst, 16)) ||
 	    (d = memcmp(a->src_mask, b->src_mask, 16)) || (d = memcmp(a->src, b->src, 16)))
 		return d;
 	return *(const __u16 *)pa < *(const __u16 *)pb ? -1 : 1;
@@ -353,11 +358,65 @@ static int port_dim(struct build *b, const struct ctlua_rule *rules, unsigned in
 	return 0;
 }
 
+/*
+ * The references of @rules into c->ref[] and c->nrefs, and each rule's mask of them in
+ * @need[]; -E2BIG when they name more than CTLUA_SET_REFS distinct (field, set) pairs.
+ */
+static int collect_refs(const struct ctlua_rule *rules, unsigned int n,
+			struct ctlua_rule_class *c, __u32 *need)
+{
+	c->nrefs = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		need[i] = 0;
+		for (unsigned int f = 0; f < CTLUA_SET_FIELDS; f++) {
+			unsigned int k;
+
+			if (!rules[i].set[f])
+				continue;
+			for (k = 0; k < c->nrefs; k++)
+				if (c->ref[k].field == f && c->ref[k].set == rules[i].set[f] - 1)
+					break;
+			if (k == c->nrefs) {
+				if (k == CTLUA_SET_REFS)
+					return -E2BIG;
+				c->ref[k].field = (__u8)f;
+				c->ref[k].set = (__u8)(rules[i].set[f] - 1);
+				c->nrefs++;
+			}
+			need[i] |= 1u << k;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The fifth dimension: by_refs[mask] for every mask of the c->nrefs references, the
+ * rules whose needed references (@need) all hold under it; 0 or -ENOSPC.
+ */
+static int refs_dim(struct build *b, unsigned int n, const unsigned int *bit_of,
+		    const __u32 *need)
+{
+	struct ctlua_rule_class *c = b->c;
+	long o;
+
+	for (__u32 m = 0; m < 1u << c->nrefs; m++) {
+		memset(b->cur, 0, sizeof(b->cur));
+		for (unsigned int i = 0; i < n; i++)
+			if (!(need[i] & ~m))
+				b->cur[bit_of[i] / 64] |= 1ull << (bit_of[i] % 64);
+		if ((o = intern(b)) < 0)
+			return (int)o;
+		c->by_refs[m] = (__u32)o;
+	}
+	return 0;
+}
+
 int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 			 struct ctlua_rule_class *c)
 {
 	struct build b = { .c = c, .nslots = 2 };
 	unsigned int *bit_of = NULL;
+	__u32 *need = NULL;
 	int err = -ENOMEM;
 
 	if (n > CTLUA_MAX_RULES)
@@ -374,7 +433,18 @@ int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 	 * The rest is written below, each part as far as the program reads it: the address
 	 * tables (addr_dims, addr_spans), the port tables whole, order[0..n)
 	 */
-	while (b.nslots < 2 * BUILD_DIMS * (2 * n + 1) && b.nslots < BUILD_SLOTS)
+	/* the references first: a table naming too many is refused before any work */
+	memset(c->ref, 0, sizeof(c->ref));
+	memset(c->by_refs, 0, sizeof(c->by_refs));
+	if (!(need = malloc(n * sizeof(*need))))
+		return -ENOMEM;
+	if ((err = collect_refs(rules, n, c, need))) {
+		free(need);
+		return err;
+	}
+	err = -ENOMEM;
+	while (b.nslots < 2 * (BUILD_DIMS * (2 * n + 1) + (1u << CTLUA_SET_REFS)) &&
+	       b.nslots < BUILD_SLOTS)
 		b.nslots *= 2;
 	b.slots = calloc(b.nslots, sizeof(*b.slots));
 	b.hashes = malloc(b.nslots * sizeof(*b.hashes));
@@ -392,11 +462,13 @@ int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 	    (err = addr_dims(&b, rules, n, bit_of, CTLUA_AF_INET6)) ||
 	    (err = port_dim(&b, rules, n, bit_of, false, 0, c->dport)) ||
 	    (err = port_dim(&b, rules, n, bit_of, true, IPPROTO_TCP, c->sport[0])) ||
-	    (err = port_dim(&b, rules, n, bit_of, true, IPPROTO_UDP, c->sport[1])))
+	    (err = port_dim(&b, rules, n, bit_of, true, IPPROTO_UDP, c->sport[1])) ||
+	    (c->nrefs && (err = refs_dim(&b, n, bit_of, need))))
 		goto out;
 	if (!c->short_search)
 		addr_spans(&b);
 out:
+	free(need);
 	free(bit_of);
 	free(b.set);
 	free(b.start);
@@ -450,12 +522,26 @@ static unsigned int span_of(const void *table, int family, u128 a, bool one_leve
 	return base;
 }
 
-unsigned int ctl_rule_class_lookup(const struct ctlua_rule_class *c, const struct ctlua_flow *f)
+__u32 ctl_rule_class_refs(const struct ctlua_rule_class *c, const struct ctlua_flow *f,
+			  bool (*holds)(void *ctx, unsigned int field, unsigned int set,
+					const struct ctlua_flow *f),
+			  void *ctx)
+{
+	__u32 mask = 0;
+
+	for (unsigned int i = 0; i < c->nrefs && i < CTLUA_SET_REFS; i++)
+		if (holds(ctx, c->ref[i].field, c->ref[i].set, f))
+			mask |= 1u << i;
+	return mask;
+}
+
+unsigned int ctl_rule_class_lookup(const struct ctlua_rule_class *c, const struct ctlua_flow *f,
+				   __u32 refs)
 {
 	const __u64 *p = c->pool;
-	__u32 set[4], best = CTLUA_MAX_RULES;
+	__u32 set[5], best = CTLUA_MAX_RULES;
 	bool one = c->short_search;
-	int fam = f->family;
+	int fam = f->family, nsets = c->nrefs ? 5 : 4;
 
 	if (fam == CTLUA_AF_INET) {
 		set[0] = c->v4[0].set[span_of(&c->v4[0], fam, addr_num(f->saddr, fam), one)];
@@ -466,16 +552,17 @@ unsigned int ctl_rule_class_lookup(const struct ctlua_rule_class *c, const struc
 	}
 	set[2] = c->dport[ntohs(f->dport)];
 	set[3] = c->sport[f->proto == IPPROTO_UDP][ntohs(f->sport)];
+	set[4] = c->by_refs[refs & ((1u << CTLUA_SET_REFS) - 1)];
 	for (unsigned int q = 0; q < CTLUA_RULE_SUMMARY; q++) {
 		__u64 cand = ~0ull;
 
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < nsets; k++)
 			cand &= p[set[k] + q];
 		for (; cand; cand &= cand - 1) {
 			__u64 bit = cand & -cand, w = ~0ull;
 			unsigned int pos;
 
-			for (int k = 0; k < 4; k++) {
+			for (int k = 0; k < nsets; k++) {
 				unsigned int rank = (p[set[k] + CTLUA_RULE_SUMMARY] >> (16 * q)) & 0xffff;
 
 				rank += (unsigned int)__builtin_popcountll(p[set[k] + q] & (bit - 1));

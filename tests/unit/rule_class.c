@@ -72,11 +72,11 @@ static void test_cases(void)
 	r[1] = mk(NULL, "198.18.0.1", NULL, -1, 0);
 	ctl_rule_class_build(r, 2, &cls);
 	f = flow(IPPROTO_UDP, "198.18.0.1", "198.19.0.1", 53);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 0, "class: /15 first, then a /32 in it: the /15 (0)");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 0, "class: /15 first, then a /32 in it: the /15 (0)");
 	ctl_rule_class_build(r + 1, 1, &cls);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 0, "class: the /32 alone matches (0)");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 0, "class: the /32 alone matches (0)");
 	f = flow(IPPROTO_UDP, "198.18.0.2", "198.19.0.1", 53);
-	is_pos(ctl_rule_class_lookup(&cls, &f), CTLUA_MAX_RULES, "class: the /32 alone, another host: none");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), CTLUA_MAX_RULES, "class: the /32 alone, another host: none");
 
 	/* the most specific rule on every field, but last */
 	r[0] = mk("tcp", NULL, NULL, -1, 0);
@@ -85,15 +85,15 @@ static void test_cases(void)
 	r[3] = mk(NULL, NULL, NULL, -1, 0);
 	ctl_rule_class_build(r, 4, &cls);
 	f = flow(IPPROTO_UDP, "198.18.0.9", "198.19.0.1", 53);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 2, "class: udp 198.18.0.9 -> 198.19.0.1:53: rule 2");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 2, "class: udp 198.18.0.9 -> 198.19.0.1:53: rule 2");
 	f = flow(IPPROTO_TCP, "198.18.0.9", "198.19.0.1", 53);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 0, "class: tcp: rule 0 (any address)");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 0, "class: tcp: rule 0 (any address)");
 	f = flow(IPPROTO_UDP, "2001:db8::1", "2001:db8::2", 2000);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 1, "class: udp 2001:db8::1 port 2000: rule 1");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 1, "class: udp 2001:db8::1 port 2000: rule 1");
 	f = flow(IPPROTO_UDP, "2001:db9::1", "2001:db8::2", 2000);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 3, "class: outside 2001:db8::/32: the catch-all (3)");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 3, "class: outside 2001:db8::/32: the catch-all (3)");
 	f = flow(IPPROTO_UDP, "2001:db8::1", "2001:db8::2", 2001);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 3, "class: port 2001, past the range: rule 3");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 3, "class: port 2001, past the range: rule 3");
 
 	/* the ends of the spaces: ports 0 and 65535, the highest and lowest addresses */
 	r[0] = mk(NULL, NULL, NULL, 65535, 65535);
@@ -103,17 +103,17 @@ static void test_cases(void)
 	r[4] = mk(NULL, "::/128", NULL, -1, 0);
 	ctl_rule_class_build(r, 5, &cls);
 	f = flow(IPPROTO_TCP, "198.18.0.1", "198.19.0.1", 65535);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 0, "class: port 65535: rule 0");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 0, "class: port 65535: rule 0");
 	f = flow(IPPROTO_TCP, "198.18.0.1", "255.255.255.255", 65534);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 1, "class: to 255.255.255.255: rule 1");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 1, "class: to 255.255.255.255: rule 1");
 	f = flow(IPPROTO_TCP, "::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 2, "class: to ffff:...:ffff: rule 2");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 2, "class: to ffff:...:ffff: rule 2");
 	f = flow(IPPROTO_TCP, "0.0.0.0", "198.19.0.1", 0);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 3, "class: from 0.0.0.0 to port 0: rule 3");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 3, "class: from 0.0.0.0 to port 0: rule 3");
 	f = flow(IPPROTO_TCP, "0.0.0.0", "198.19.0.1", 1);
-	is_pos(ctl_rule_class_lookup(&cls, &f), CTLUA_MAX_RULES, "class: from 0.0.0.0 to port 1: none");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), CTLUA_MAX_RULES, "class: from 0.0.0.0 to port 1: none");
 	f = flow(IPPROTO_UDP, "::", "2001:db8::1", 1);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 4, "class: from :: : rule 4 (the v4 /32 of 0 is not it)");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 4, "class: from :: : rule 4 (the v4 /32 of 0 is not it)");
 
 	/* a rule's family alone keeps it from the other family */
 	{
@@ -124,12 +124,96 @@ static void test_cases(void)
 	}
 	ctl_rule_class_build(r, 1, &cls);
 	f = flow(IPPROTO_UDP, "198.18.0.1", "198.19.0.1", 53);
-	is_pos(ctl_rule_class_lookup(&cls, &f), CTLUA_MAX_RULES, "class: family ipv6: not an IPv4 flow");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), CTLUA_MAX_RULES, "class: family ipv6: not an IPv4 flow");
 	f = flow(IPPROTO_UDP, "2001:db8::1", "2001:db8::2", 53);
-	is_pos(ctl_rule_class_lookup(&cls, &f), 0, "class: family ipv6: an IPv6 flow (0)");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 0, "class: family ipv6: an IPv6 flow (0)");
 
 	ctl_rule_class_build(r, 0, &cls);
-	is_pos(ctl_rule_class_lookup(&cls, &f), CTLUA_MAX_RULES, "class: no rules: none");
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), CTLUA_MAX_RULES, "class: no rules: none");
+}
+
+/* The membership of test_set_cases: set 5 holds 198.18.0.0/24, set 7 port 53. */
+static bool case_holds(void *ctx, unsigned int field, unsigned int set,
+		       const struct ctlua_flow *f)
+{
+	const __be32 *a = field == CTLUA_SET_SRC ? f->saddr : f->daddr;
+
+	(void)ctx;
+	if (field >= CTLUA_SET_SPORT)
+		return set == 7 && ntohs(field == CTLUA_SET_SPORT ? f->sport : f->dport) == 53;
+	return set == 5 && f->family == CTLUA_AF_INET && (ntohl(a[0]) >> 8) == (198u << 16 | 18u << 8);
+}
+
+/* Lookup of @f with the reference mask case_holds gives; the mask into *@mask. */
+static unsigned int case_lookup(const struct ctlua_flow *f, __u32 *mask)
+{
+	*mask = ctl_rule_class_refs(&cls, f, case_holds, NULL);
+	return ctl_rule_class_lookup(&cls, f, *mask);
+}
+
+/* Rules naming sets: the fifth dimension, with the other matches, and its limit. */
+static void test_set_cases(void)
+{
+	struct ctlua_rule r[12];
+	struct ctlua_flow f;
+	__u32 mask;
+	int err;
+
+	r[0] = mk("udp", NULL, NULL, 1000, 2000);
+	r[0].set[CTLUA_SET_SRC] = 5 + 1;	/* from set 5, to ports 1000-2000 */
+	r[1] = mk(NULL, NULL, NULL, -1, 0);
+	r[1].set[CTLUA_SET_DST] = 5 + 1;
+	r[2] = mk("tcp", "198.18.0.0/16", NULL, -1, 0);
+	r[2].set[CTLUA_SET_DPORT] = 7 + 1;
+	r[3] = mk(NULL, NULL, NULL, 53, 53);
+	err = ctl_rule_class_build(r, 4, &cls);
+	ok(!err && cls.nrefs == 3, "class: 3 distinct references of 3 rules (nrefs %u)", cls.nrefs);
+	f = flow(IPPROTO_UDP, "198.18.0.9", "198.19.0.1", 1500);
+	is_pos(case_lookup(&f, &mask), 0, "class: udp from a member of the set, port 1500: rule 0");
+	f = flow(IPPROTO_UDP, "198.18.0.9", "198.19.0.1", 999);
+	is_pos(case_lookup(&f, &mask), CTLUA_MAX_RULES,
+	       "class: from a member, port 999: not rule 0 (the range still matters)");
+	f = flow(IPPROTO_UDP, "198.18.1.9", "198.19.0.1", 1500);
+	is_pos(case_lookup(&f, &mask), CTLUA_MAX_RULES, "class: from a non-member: none");
+	f = flow(IPPROTO_TCP, "198.18.1.9", "198.18.0.200", 1500);
+	is_pos(case_lookup(&f, &mask), 1, "class: to a member: rule 1");
+	f = flow(IPPROTO_TCP, "198.18.1.9", "198.19.0.1", 53);
+	is_pos(case_lookup(&f, &mask), 2, "class: tcp from 198.18/16 to a port of set 7: rule 2");
+	f = flow(IPPROTO_UDP, "198.18.1.9", "198.19.0.1", 53);
+	is_pos(case_lookup(&f, &mask), 3, "class: udp to port 53: not rule 2 (its proto), rule 3");
+	f = flow(IPPROTO_TCP, "198.18.0.1", "198.18.0.2", 53);
+	is_pos(case_lookup(&f, &mask), 1, "class: every reference holds: the first rule (1)");
+	ok(mask == 7, "class: ... and its mask has the three bits (%#x)", mask);
+	is_pos(ctl_rule_class_lookup(&cls, &f, 0), 3,
+	       "class: the same flow with no reference holding: rule 3");
+
+	/* the same set for two fields are two references; the same pair twice is one */
+	r[1].set[CTLUA_SET_SRC] = 5 + 1;
+	r[3].set[CTLUA_SET_DPORT] = 7 + 1;
+	err = ctl_rule_class_build(r, 4, &cls);
+	ok(!err && cls.nrefs == 3, "class: a pair named again adds no reference (nrefs %u)",
+	   cls.nrefs);
+	f = flow(IPPROTO_TCP, "198.18.0.1", "198.18.0.2", 80);
+	is_pos(case_lookup(&f, &mask), 1, "class: rule 1 needs both its sets: both hold (1)");
+	f = flow(IPPROTO_TCP, "198.19.0.1", "198.18.0.2", 80);
+	is_pos(case_lookup(&f, &mask), CTLUA_MAX_RULES, "class: rule 1, one set of two holds: none");
+
+	/* CTLUA_SET_REFS references at most: a ninth refused, -E2BIG */
+	for (unsigned int i = 0; i < 9; i++) {
+		r[i] = mk(NULL, NULL, NULL, -1, 0);
+		r[i].set[i % 2 ? CTLUA_SET_DST : CTLUA_SET_SRC] = (__u8)(i / 2 + 1);
+	}
+	ok(!ctl_rule_class_build(r, 8, &cls) && cls.nrefs == CTLUA_SET_REFS,
+	   "class: %d references build", CTLUA_SET_REFS);
+	is_pos((unsigned int)-ctl_rule_class_build(r, 9, &cls), E2BIG,
+	       "class: a ninth distinct reference: -E2BIG");
+	r[8].set[CTLUA_SET_SRC] = 0;
+	r[8].set[CTLUA_SET_DST] = 0;
+	ok(!ctl_rule_class_build(r, 9, &cls), "class: the ninth rule without its set builds");
+
+	/* no rule names a set: the program reads no reference */
+	r[0] = mk(NULL, NULL, NULL, -1, 0);
+	ok(!ctl_rule_class_build(r, 1, &cls) && cls.nrefs == 0, "class: no set named: nrefs 0");
 }
 
 static const char *flow_text(const struct ctlua_flow *f, char *buf, size_t len)
@@ -149,7 +233,7 @@ static const char *flow_text(const struct ctlua_flow *f, char *buf, size_t len)
  */
 static unsigned int random_tables(uint64_t seed, unsigned int tables, unsigned int flows,
 				  unsigned int max, const unsigned int *sizes, unsigned int nsizes,
-				  unsigned int *matched, unsigned int *later)
+				  unsigned int *matched, unsigned int *later, unsigned int *by_set)
 {
 	static struct ctlua_rule r[CTLUA_MAX_RULES];
 	unsigned int wrong = 0;
@@ -162,6 +246,8 @@ static unsigned int random_tables(uint64_t seed, unsigned int tables, unsigned i
 		int err;
 
 		rg_rules(r, n);
+		if (rulegen_sets)
+			rg_fill_sets();
 		/* the build need not clear what it does not write: none of it may be read */
 		memset(&cls, 0xa5, offsetof(struct ctlua_rule_class, pool));
 		if ((err = ctl_rule_class_build(r, n, &cls))) {
@@ -173,10 +259,12 @@ static unsigned int random_tables(uint64_t seed, unsigned int tables, unsigned i
 			unsigned int want, got;
 
 			rg_flow(&f);
-			want = rg_scan(r, n, &f);
-			got = ctl_rule_class_lookup(&cls, &f);
+			want = rg_scan_sets(r, n, &f, rg_holds, rg_sets);
+			got = ctl_rule_class_lookup(&cls, &f,
+						    ctl_rule_class_refs(&cls, &f, rg_holds, rg_sets));
 			*matched += want < n;
 			*later += want < n && want > 0;
+			*by_set += want < n && memcmp(r[want].set, "\0\0\0\0", 4);
 			if (got != want && wrong++ < 3)
 				diag("table %u (%u rules), %s: class %u, scan %u", t, n,
 				     flow_text(&f, buf, sizeof(buf)), got, want);
@@ -189,10 +277,10 @@ static unsigned int random_tables(uint64_t seed, unsigned int tables, unsigned i
 static void test_random(void)
 {
 	static const unsigned int sizes[] = { 1, 2, 3, 16, 63, 64, 65, 128, 200, 255, 256 };
-	unsigned int tables = 400, flows = 300, matched = 0, later = 0, wrong;
+	unsigned int tables = 400, flows = 300, matched = 0, later = 0, by_set = 0, wrong;
 	uint64_t seed = 0x5eed0011ull;
 
-	wrong = random_tables(seed, tables, flows, 256, sizes, 11, &matched, &later);
+	wrong = random_tables(seed, tables, flows, 256, sizes, 11, &matched, &later, &by_set);
 	ok(!wrong, "class agrees with the ordered scan: %u tables of 1 to 256 rules, %u flows each "
 	   "(seed %#llx)", tables, flows, (unsigned long long)seed);
 	if (wrong)
@@ -200,6 +288,20 @@ static void test_random(void)
 	/* a generator that never matched would prove nothing */
 	ok(matched > tables * flows / 4 && later > tables * flows / 8,
 	   "the random flows matched a rule often (%u), one after the first often (%u)", matched, later);
+
+	/* rules naming sets too, each table with sets of new members */
+	matched = later = by_set = 0;
+	rulegen_sets = 1;
+	wrong = random_tables(seed + 2, tables, flows, 256, sizes, 11, &matched, &later, &by_set);
+	rulegen_sets = 0;
+	ok(!wrong, "with set references: class agrees with the ordered scan and the membership "
+	   "oracle: %u tables of 1 to 256 rules, %u flows each (seed %#llx)", tables, flows,
+	   (unsigned long long)seed + 2);
+	if (wrong)
+		diag("%u flows disagreed", wrong);
+	ok(matched > tables * flows / 4 && by_set > tables * flows / 50,
+	   "with set references: flows matched often (%u), by a rule naming a set often (%u)",
+	   matched, by_set);
 }
 
 /* Tables of 257 to CTLUA_MAX_RULES rules: class == scan, and what a build takes. */
@@ -207,12 +309,13 @@ static void test_random_large(void)
 {
 	static const unsigned int sizes[] = { 257, 1000, 4096, 10000, CTLUA_MAX_RULES };
 	static struct ctlua_rule r[CTLUA_MAX_RULES];
-	unsigned int tables = 12, flows = 2000, matched = 0, later = 0, wrong;
+	unsigned int tables = 12, flows = 2000, matched = 0, later = 0, by_set = 0, wrong;
 	uint64_t seed = 0x5eed1000ull;
 	struct timespec t0, t1;
 	double ms;
 
-	wrong = random_tables(seed, tables, flows, CTLUA_MAX_RULES, sizes, 5, &matched, &later);
+	wrong = random_tables(seed, tables, flows, CTLUA_MAX_RULES, sizes, 5, &matched, &later,
+			      &by_set);
 	ok(!wrong, "class agrees with the ordered scan: %u tables of 257 to %d rules, %u flows each "
 	   "(seed %#llx)", tables, CTLUA_MAX_RULES, flows, (unsigned long long)seed);
 	if (wrong)
@@ -225,7 +328,8 @@ static void test_random_large(void)
 	matched = later = 0;
 	rulegen_wide = 1;
 	/* the sizes alone: the last, of CTLUA_MAX_RULES rules, has thousands of intervals */
-	wrong = random_tables(seed + 1, 5, flows, CTLUA_MAX_RULES, sizes, 5, &matched, &later);
+	wrong = random_tables(seed + 1, 5, flows, CTLUA_MAX_RULES, sizes, 5, &matched, &later,
+			      &by_set);
 	rulegen_wide = 0;
 	ok(!wrong && !cls.short_search, "wide addresses: class agrees with the ordered scan on 5 "
 	   "tables of 257 to %d rules (the last searched in two levels: %s)", CTLUA_MAX_RULES,
@@ -234,6 +338,16 @@ static void test_random_large(void)
 		diag("%u flows disagreed", wrong);
 	ok(matched > 5 * flows / 10, "wide addresses: the flows matched a rule often (%u)",
 	   matched);
+
+	/* large tables naming sets */
+	matched = later = by_set = 0;
+	rulegen_sets = 1;
+	wrong = random_tables(seed + 2, 5, flows, CTLUA_MAX_RULES, sizes, 5, &matched, &later,
+			      &by_set);
+	rulegen_sets = 0;
+	ok(!wrong && by_set > 0, "with set references: class agrees with the ordered scan on 5 "
+	   "tables of 257 to %d rules (%u flows decided by a rule naming a set)",
+	   CTLUA_MAX_RULES, by_set);
 
 	/*
 	 * A table whose sets do not fit the pool: 8192 hosts, each its own set with the
@@ -265,6 +379,7 @@ static void test_random_large(void)
 void test_rule_class(void)
 {
 	test_cases();
+	test_set_cases();
 	test_random();
 	test_random_large();
 }
@@ -320,18 +435,96 @@ static size_t frame_of(const struct ctlua_flow *f, uint8_t *buf)
 	return l4 + 28;
 }
 
+/*
+ * The members of rg_sets into the datapath's set maps (@add), or out of them: prefixes as
+ * trie keys, port ranges as bits of the port masks. Returns 0 or -errno.
+ */
+static int write_sets(struct ctl_dp *dp, bool add)
+{
+	static __u32 ports[65536];
+	struct ctl_dp_set_fds fds;
+	__u8 one = 1;
+
+	ctl_dp_set_fds(dp, &fds);
+	memset(ports, 0, sizeof(ports));
+	for (unsigned int id = 0; id < CTLUA_SETS; id++) {
+		const struct rg_set *s = &rg_sets[id];
+
+		for (unsigned int m = 0; m < s->n; m++) {
+			struct ctlua_set_key6 k = { .prefixlen = 8 + s->plen[m], .set = (__u8)id };
+			bool v4 = s->family[m] == CTLUA_AF_INET;
+			int fd = v4 ? fds.v4 : fds.v6, err;
+
+			if (!s->family[m]) {	/* a port range */
+				for (unsigned int p = s->lo[m]; p <= s->hi[m]; p++)
+					ports[p] |= 1u << id;
+				continue;
+			}
+			memcpy(k.addr, s->addr[m], v4 ? 4 : 16);
+			err = add ? bpf_map_update_elem(fd, &k, &one, BPF_ANY) :
+				    bpf_map_delete_elem(fd, &k);
+			if (err && (add || errno != ENOENT))	/* a prefix twice: gone already */
+				return -errno;
+		}
+	}
+	for (__u32 p = 0; p < 65536; p++) {
+		__u32 v = add ? ports[p] : 0;
+
+		if (bpf_map_update_elem(fds.ports, &p, &v, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* What the kernel test counts. */
+struct kernel_run {
+	int fd;
+	struct ring_buffer *rb;
+	unsigned int wrong, runs, matched, by_set;
+};
+
+/* @flows random packets through the program against rules @r[0..n) (table @t). */
+static void kernel_flows(struct kernel_run *k, const struct ctlua_rule *r, unsigned int n,
+			 unsigned int flows, unsigned int t)
+{
+	struct ctlua_flow f;
+	uint8_t frame[128];
+	char buf[160];
+	int err;
+
+	for (unsigned int i = 0; i < flows; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .repeat = 1);
+		unsigned int want;
+		__u32 want_id;
+
+		rg_flow(&f);	/* from the table's pools */
+		opts.data_size_in = (__u32)frame_of(&f, frame);
+		want = rg_scan_sets(r, n, &f, rg_holds, rg_sets);
+		want_id = want < n ? r[want].id : 0;
+		k->matched += want < n;
+		k->by_set += want < n && memcmp(r[want].set, "\0\0\0\0", 4);
+		last_rule_id = ~0u;
+		events_seen = 0;
+		err = bpf_prog_test_run_opts(k->fd, &opts);
+		ring_buffer__consume(k->rb);
+		k->runs++;
+		if ((err || events_seen != 1 || last_rule_id != want_id) && k->wrong++ < 3)
+			diag("table %u (%u rules), %s: run %d, %u events, rule id %d, scan says %u",
+			     t, n, flow_text(&f, buf, sizeof(buf)), err, events_seen,
+			     (int)last_rule_id, want_id);
+	}
+}
+
 int test_rule_class_kernel(void)
 {
 	static struct ctlua_rule r[CTLUA_MAX_RULES];
-	unsigned int tables = 40, flows = 150, wrong = 0, runs = 0, matched = 0;
+	unsigned int tables = 40, flows = 150, set_tables = 0;
 	uint64_t seed = 0xc0ffee11ull;
+	struct kernel_run k = { 0 };
 	struct ctl_dp_policy pol;
-	struct ring_buffer *rb;
 	struct ctl_dp *dp;
-	struct ctlua_flow f;
-	uint8_t frame[128];
-	char msg[256], buf[160];
-	int fd, err;
+	char msg[256];
+	int err;
 
 	err = ctl_dp_open(&dp, NULL, msg, sizeof(msg));
 	if (!ok(!err, "rules-kernel: the BPF object loads")) {
@@ -342,10 +535,11 @@ int test_rule_class_kernel(void)
 	pol.mode = CTLUA_MODE_OBSERVE;		/* decide and report, create nothing */
 	pol.event_mask = 1u << CTLUA_EV_MISS;
 	ok(!ctl_dp_put_policy(dp, &pol), "rules-kernel: mode observe, miss events only");
-	rb = ring_buffer__new(ctl_dp_events_fd(dp), on_event, NULL, NULL);
-	fd = ctl_dp_prog_fd(dp, CTLUA_DIR_INGRESS, false);
+	k.rb = ring_buffer__new(ctl_dp_events_fd(dp), on_event, NULL, NULL);
+	k.fd = ctl_dp_prog_fd(dp, CTLUA_DIR_INGRESS, false);
 	rulegen_state = seed;
-	for (unsigned int t = 0; rb && t < tables; t++) {
+	memset(rg_sets, 0, sizeof(rg_sets));
+	for (unsigned int t = 0; k.rb && t < tables; t++) {
 		/* both ends, then small tables and large ones in turns */
 		unsigned int n = t == 0 ? CTLUA_MAX_RULES : t == 1 ? 1 :
 				 1 + rg(t % 2 ? 256 : CTLUA_MAX_RULES);
@@ -354,41 +548,48 @@ int test_rule_class_kernel(void)
 		rulegen_wide = t % 4 == 2;
 		if (rulegen_wide)
 			n = CTLUA_MAX_RULES / 2 + rg(CTLUA_MAX_RULES / 2);
+		/*
+		 * every third names sets, whose members are new; not a wide one, whose pool
+		 * is nearly full already (the fifth dimension adds up to 256 sets)
+		 */
+		rulegen_sets = t % 3 == 1 && !rulegen_wide;
 		rg_rules(r, n);
+		if (rulegen_sets) {
+			set_tables++;
+			if ((err = write_sets(dp, false)) ||
+			    (rg_fill_sets(), err = write_sets(dp, true))) {
+				k.wrong++;
+				diag("table %u: writing the sets failed (%s)", t, strerror(-err));
+				break;
+			}
+		}
 		pol.rules = r;
 		pol.nrules = n;
 		if ((err = ctl_dp_put_policy(dp, &pol))) {
-			wrong++;
+			k.wrong++;
 			diag("table %u: ctl_dp_put_policy failed (%s)", t, strerror(-err));
 			break;
 		}
-		for (unsigned int k = 0; k < flows; k++) {
-			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .repeat = 1);
-			unsigned int want;
-			__u32 want_id;
-
-			rg_flow(&f);	/* from the table's pools */
-			opts.data_size_in = (__u32)frame_of(&f, frame);
-			want = rg_scan(r, n, &f);
-			want_id = want < n ? r[want].id : 0;
-			matched += want < n;
-			last_rule_id = ~0u;
-			events_seen = 0;
-			err = bpf_prog_test_run_opts(fd, &opts);
-			ring_buffer__consume(rb);
-			runs++;
-			if ((err || events_seen != 1 || last_rule_id != want_id) && wrong++ < 3)
-				diag("table %u (%u rules), %s: run %d, %u events, rule id %d, scan says %u",
-				     t, n, flow_text(&f, buf, sizeof(buf)), err, events_seen,
-				     (int)last_rule_id, want_id);
+		kernel_flows(&k, r, n, flows, t);
+		if (!rulegen_sets)
+			continue;
+		/* the sets change, the table does not: the next packets see the new members */
+		if ((err = write_sets(dp, false)) || (rg_fill_sets(), err = write_sets(dp, true))) {
+			k.wrong++;
+			diag("table %u: changing the sets failed (%s)", t, strerror(-err));
+			break;
 		}
+		kernel_flows(&k, r, n, flows, t);
 	}
-	rulegen_wide = 0;
-	ok(rb && !wrong && runs == tables * flows,
-	   "rules-kernel: the program's rule is the scan's for %u packets through %u random tables "
-	   "(seed %#llx)", runs, tables, (unsigned long long)seed);
-	ok(matched > runs / 4, "rules-kernel: many packets matched a rule (%u)", matched);
-	ring_buffer__free(rb);
+	rulegen_wide = rulegen_sets = 0;
+	ok(k.rb && !k.wrong && k.runs == (tables + set_tables) * flows,
+	   "rules-kernel: the program's rule is the scan's for %u packets through %u random tables, "
+	   "%u of them naming sets whose members changed once under them (seed %#llx)", k.runs,
+	   tables, set_tables, (unsigned long long)seed);
+	ok(k.matched > k.runs / 4, "rules-kernel: many packets matched a rule (%u)", k.matched);
+	ok(k.by_set > k.runs / 100, "rules-kernel: packets decided by a rule naming a set (%u)",
+	   k.by_set);
+	ring_buffer__free(k.rb);
 	ctl_dp_close(dp);
 	return 0;
 }
