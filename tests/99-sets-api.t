@@ -142,4 +142,31 @@ t.ok(ok == nil and errno == 28 and
 	"the 33rd set: ENOSPC")
 t.ok(rawequal(ct.set("blocklist"), bl), "a set that exists is still found")
 
+-- --- ctlua check: sets on the host alone -----------------------------------------------
+local ctlua = os.getenv("CTLUA") or "build/ctlua"
+local dir = os.tmpname()
+os.remove(dir)
+assert(os.execute("mkdir -m 700 " .. dir))
+local function check(body)
+	local f = assert(io.open(dir .. "/p.lua", "w"))
+	f:write(body)
+	f:close()
+	local p = assert(io.popen(ctlua .. " check " .. dir .. "/p.lua 2>&1"))
+	local out = p:read("a")
+	local _, _, code = p:close()
+	return code, (out:gsub(dir .. "/", ""))
+end
+local code, out = check([[
+local bl = ct.set("blocklist"):add{"198.18.0.0/24"}
+ct.rule{src_set = "blocklist", action = "drop"}
+print(bl:has("198.18.0.5"))
+]])
+t.is(code .. " " .. out, "0 true\t198.18.0.0/24\npolicy 'p.lua': ok: no interface attached; mode " ..
+	"enforce; default pass; 1 rule; callbacks none\n", "ctlua check: a policy with a set")
+code, out = check([[ct.rule{src_set = "blocklist", action = "drop"}]])
+t.is(code .. " " .. out, "1 ctlua: p.lua:1: bad argument #1 to 'ct.rule' (field 'src_set': " ..
+	"'blocklist' is not a set (ct.set makes one))\nctlua: policy 'p.lua': 1 problem\n",
+	"ctlua check: a rule naming no set is its problem")
+os.execute("rm -rf " .. dir)
+
 t.done_testing()
