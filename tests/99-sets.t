@@ -171,4 +171,57 @@ alloc 0, drop 4; by verdict 0, default 2, rule $r1: 2, rule $r2: 1, rule $rbig: 
 0 skipped; callbacks 0 run, 0 failed; 0 differ from the recording; 0 malformed lines" \
 	"replay decides the set rules from the host's sets as the program did" || diag_text "$out"
 
+# --- ctlua run: a reload's sets are its own; the old generation's leave the maps ---------------
+mkdir -m 700 "$TEST_TMP/pol"
+POL=$TEST_TMP/pol/sets.lua
+gen_policy()	# gen_policy MEMBER...: the blocklist holds them; its id and members printed
+{
+	local members
+	members=$(printf '"%s", ' "$@")
+	cat >"$POL" <<EOF_LUA
+local bl = assert(ct.set("bl")):add{ $members }
+assert(ct.rule{ proto = "udp", src_set = "bl", action = "drop" })
+assert(ct.attach("$IF_A"))
+print("GEN", ct.sets()[1].id, bl:count())
+ct.on("miss", function(ev)
+	print("MISS", ev.src, ev.sport, ev.rule, ev.action)
+	io.stdout:flush()
+end)
+EOF_LUA
+	chmod 600 "$POL"
+}
+# set4_entries: the entries of the IPv4 set trie (an LPM trie, map type 11, whose keys are
+# 12 bytes) that the running ctlua holds, found by its descriptors
+set4_entries()
+{
+	local pid f id=
+	pid=$(ctlua_self) || return 1
+	for f in /proc/"$pid"/fdinfo/*; do
+		grep -qx $'map_type:\t11' "$f" 2>/dev/null && grep -qx $'key_size:\t12' "$f" &&
+			id=$(sed -n 's/^map_id:\t//p' "$f") && break
+	done
+	[[ -n "$id" ]] && bpftool -j map dump id "$id" | jq length
+}
+gen_policy 198.18.0.2 198.18.0.96/30
+ctlua_start "$NS_A" 30 run "$POL"
+wait_line "$CTLUA_OUT" '^GEN' 10 || diag "no GEN line"
+wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID"
+ok_run "UDP from $ADDR_B, generation 1" send_from "$ADDR_B" "$ADDR_A" 5000 41021 from-41021
+is "$(set4_entries)" 2 "generation 1: its 2 prefixes are in the trie"
+gen_policy 198.18.0.3
+kill -HUP "$(ctlua_self)"
+wait_line "$CTLUA_ERR" 'running \(generation 2\)' 10
+ok $? "the reload runs"
+ok_run "UDP from $ADDR_B, generation 2" send_from "$ADDR_B" "$ADDR_A" 5000 41022 from-41022
+ok_run "UDP from 198.18.0.3, generation 2" send_from 198.18.0.3 "$ADDR_A" 5000 41023 from-41023
+is "$(set4_entries)" 1 "generation 2: the old generation's prefixes left the trie, its own is in"
+kill -INT "$(ctlua_self)"
+ctlua_finish
+is "$(grep -E '^(GEN|MISS)' <<<"$OUT")" "GEN${tab}0${tab}2
+MISS${tab}$ADDR_B${tab}41021${tab}1${tab}drop
+GEN${tab}1${tab}1
+MISS${tab}$ADDR_B${tab}41022${tab}nil${tab}pass
+MISS${tab}198.18.0.3${tab}41023${tab}1${tab}drop" \
+	"the reload's set has an id of its own and the next flows follow its members" || show_ctlua
+
 done_testing
