@@ -391,7 +391,7 @@ $(BUILD)/bench/kfunc_batch: bench/progs/kfunc_batch.c $(BENCH_HDR) $(DP_OBJ) | $
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(DP_OBJ) $(BENCH_LIBS)
 
 # Row 2b's test runs load the object through the datapath, and write rules as ct.rule does.
-RULES_TR_OBJ := $(DP_OBJ) $(BUILD)/rules.o
+RULES_TR_OBJ := $(DP_OBJ) $(BUILD)/rules.o $(BUILD)/sets.o
 $(BUILD)/bench/rules_testrun: bench/progs/rules_testrun.c $(BENCH_HDR) $(RULES_TR_OBJ) | $(BUILD)/bench
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(RULES_TR_OBJ) $(BENCH_LIBS)
