@@ -23,13 +23,15 @@ struct lset {
 	enum ctl_set_kind kind;
 };
 
-/* One member as read: a prefix, or a port range. */
-struct member {
-	__be32 addr[4];
-	__u8 family;
-	__u8 plen;
-	__u16 lo, hi;
+/* One member as read: a prefix, or a port range; a list of prefixes is one to add at once. */
+union member {
+	struct ctl_set_prefix p;
+	struct {
+		__u16 lo, hi;
+	};
 };
+_Static_assert(sizeof(union member) == sizeof(struct ctl_set_prefix),
+	       "a list of members is a list of prefixes");
 
 int ctl_sets_of(struct ctl_state *s, struct ctl_sets **out)
 {
@@ -132,7 +134,7 @@ static int l_set(lua_State *L)
  * Member @item (0: the argument itself) of a prefix set, the value at @idx, into @m.
  * Raises "bad argument #1 to 'add' (item N: 'TEXT': reason)" on misuse.
  */
-static void read_prefix(lua_State *L, int idx, lua_Integer item, struct member *m)
+static void read_prefix(lua_State *L, int idx, lua_Integer item, union member *m)
 {
 	const char *why = NULL, *text;
 	__be32 mask[4];
@@ -146,18 +148,18 @@ static void read_prefix(lua_State *L, int idx, lua_Integer item, struct member *
 		ctl_arg_error(L, 2, "%sexpected a prefix (\"ADDR\" or \"ADDR/LEN\"), got %s", at,
 			      luaL_typename(L, idx));
 	text = lua_tolstring(L, idx, &len);
-	family = strlen(text) == len ? ctl_prefix_parse(text, m->addr, mask, &why) : 0;
+	family = strlen(text) == len ? ctl_prefix_parse(text, m->p.addr, mask, &why) : 0;
 	if (!family)
 		ctl_arg_error(L, 2, "%s'%s': %s", at, ctl_quote(L, text, len),
 			      why ? why : "not a prefix");
-	m->family = (__u8)family;
-	m->plen = (__u8)ctl_rule_prefix_len(mask);
+	m->p.family = (__u8)family;
+	m->p.plen = (__u8)ctl_rule_prefix_len(mask);
 }
 
-/* A port set's member, for ctl_check_item: a port or {lo, hi}, into the struct member. */
+/* A port set's member, for ctl_check_item: a port or {lo, hi}, into the union member. */
 static void read_port(lua_State *L, int idx, void *ud)
 {
-	struct member *m = ud;
+	union member *m = ud;
 
 	if (lua_type(L, idx) == LUA_TNUMBER) {
 		m->lo = m->hi = (__u16)ctl_check_int_at(L, idx, 0, NULL, 0, 65535);
@@ -178,11 +180,11 @@ static void read_port(lua_State *L, int idx, void *ud)
  * The members argument 2 gives (one member, or a list of them), read and checked
  * before the set changes, into a userdata pushed on the stack. Returns how many.
  */
-static lua_Integer read_members(lua_State *L, const struct lset *o, struct member **out)
+static lua_Integer read_members(lua_State *L, const struct lset *o, union member **out)
 {
 	const char *what = o->kind == CTL_SET_PREFIX ? "prefix" : "port";
 	bool one = lua_type(L, 2) != LUA_TTABLE;
-	struct member *m;
+	union member *m;
 	lua_Integer n;
 
 	if (lua_isnoneornil(L, 2))
@@ -212,32 +214,43 @@ static lua_Integer read_members(lua_State *L, const struct lset *o, struct membe
 	return n;
 }
 
+/* nil, msg, errno for a change of set @o that failed with @err at member @i (from 0). */
+static int fail(lua_State *L, struct ctl_sets *sets, const struct lset *o, int err, bool add,
+		unsigned int i)
+{
+	return ctl_fail(L, err, "set '%s': cannot %s item %u%s", ctl_set_name(sets, o->id),
+			add ? "add" : "remove", i + 1, err == -ENOSPC ?
+			" (the set maps are full; the items before it are in)" :
+			" (the items before it are done)");
+}
+
 /* set:add(member | {member, ...}) / set:del(...) -> set | nil, msg, errno */
 static int change(lua_State *L, bool add)
 {
 	struct ctl_sets *sets;
 	struct lset *o = check_set(L, &sets);
-	struct member *m;
+	union member *m;
 	lua_Integer n;
 	int err = 0;
 
 	lua_settop(L, 2);
 	n = read_members(L, o, &m);
-	for (lua_Integer i = 0; i < n && !err; i++) {
+	if (add && o->kind == CTL_SET_PREFIX) {	/* all at once: the tries in batches */
+		unsigned int done;
+
+		err = ctl_set_add_prefixes(sets, o->id, &m[0].p, (unsigned int)n, &done);
+		if (err)
+			return fail(L, sets, o, err, add, done);
+	}
+	for (lua_Integer i = 0; i < n && !(add && o->kind == CTL_SET_PREFIX); i++) {
 		if (o->kind == CTL_SET_PORT)
 			err = add ? ctl_set_add_ports(sets, o->id, m[i].lo, m[i].hi)
 				  : ctl_set_del_ports(sets, o->id, m[i].lo, m[i].hi);
 		else
-			err = add ? ctl_set_add_prefix(sets, o->id, m[i].family, m[i].addr,
-						       m[i].plen)
-				  : ctl_set_del_prefix(sets, o->id, m[i].family, m[i].addr,
-						       m[i].plen);
+			err = ctl_set_del_prefix(sets, o->id, m[i].p.family, m[i].p.addr,
+						 m[i].p.plen);
 		if (err)
-			return ctl_fail(L, err, "set '%s': cannot %s item %lld%s",
-					ctl_set_name(sets, o->id), add ? "add" : "remove",
-					(long long)i + 1, err == -ENOSPC ?
-					" (the set maps are full; the items before it are in)" :
-					" (the items before it are done)");
+			return fail(L, sets, o, err, add, (unsigned int)i);
 	}
 	lua_settop(L, 1);
 	return 1;

@@ -201,15 +201,17 @@ static struct prefix *probe(const struct set *e, int family, const __be32 addr[4
 	return &e->slot[i];
 }
 
-/* Room for one more prefix at a load of at most one half. 0 or -ENOMEM. */
-static int grow(struct set *e)
+/* Room for @n prefixes at a load of at most one half. 0 or -ENOMEM. */
+static int reserve(struct set *e, unsigned int n)
 {
-	unsigned int cap = e->cap ? e->cap * 2 : 64;
+	unsigned int cap = e->cap ? e->cap : 64;
 	struct prefix *old = e->slot;
 	unsigned int ocap = e->cap;
 
-	if ((e->count + 1) * 2 <= e->cap)
+	if ((unsigned long long)n * 2 <= e->cap)
 		return 0;
+	while ((unsigned long long)n * 2 > cap)
+		cap *= 2;
 	if (!(e->slot = calloc(cap, sizeof(*e->slot)))) {
 		e->slot = old;
 		return -ENOMEM;
@@ -295,29 +297,114 @@ static bool masked(int family, const __be32 addr[4], unsigned int plen)
 	return true;
 }
 
-int ctl_set_add_prefix(struct ctl_sets *s, unsigned int id, int family, const __be32 addr[4],
-		       unsigned int plen)
+/* Whether @family, @addr, @plen is a prefix a set takes: a family, a length, masked. */
+static bool valid(int family, const __be32 addr[4], unsigned int plen)
 {
-	struct set *e = by_id(s, id);
-	struct prefix *p;
-	int err;
+	return (family == CTLUA_AF_INET || family == CTLUA_AF_INET6) &&
+	       plen <= addr_bits(family) && masked(family, addr, plen);
+}
 
-	if (!e || e->kind != CTL_SET_PREFIX || (family != CTLUA_AF_INET &&
-	    family != CTLUA_AF_INET6) || plen > addr_bits(family) || !masked(family, addr, plen))
-		return -EINVAL;
-	if (e->cap && probe(e, family, addr, plen)->family)
-		return 0;
-	if ((err = grow(e)))
-		return err;
-	if ((err = trie_write(s, id, family, addr, plen, true)))
-		return err;
-	p = probe(e, family, addr, plen);
+/* Put a prefix in the host's copy (room reserved), unless it is there. */
+static void host_add(struct set *e, int family, const __be32 addr[4], unsigned int plen)
+{
+	struct prefix *p = probe(e, family, addr, plen);
+
+	if (p->family)
+		return;
 	memset(p->addr, 0, sizeof(p->addr));
 	memcpy(p->addr, addr, family == CTLUA_AF_INET6 ? 16 : 4);
 	p->family = (__u8)family;
 	p->plen = (__u8)plen;
 	e->nplen[fam_index(family)][plen]++;
 	e->count++;
+}
+
+int ctl_set_add_prefix(struct ctl_sets *s, unsigned int id, int family, const __be32 addr[4],
+		       unsigned int plen)
+{
+	struct set *e = by_id(s, id);
+	int err;
+
+	if (!e || e->kind != CTL_SET_PREFIX || !valid(family, addr, plen))
+		return -EINVAL;
+	if (e->cap && probe(e, family, addr, plen)->family)
+		return 0;
+	if ((err = reserve(e, e->count + 1)))
+		return err;
+	if ((err = trie_write(s, id, family, addr, plen, true)))
+		return err;
+	host_add(e, family, addr, plen);
+	return 0;
+}
+
+/* Prefixes written to a trie per batch: at most 192 kB of keys. */
+#define BATCH	8192
+
+/*
+ * Write @n keys of one family (@key, @ksz bytes each, as trie_key makes them) to trie
+ * @fd, in one batch where the kernel has them for tries (5.6 on; before, EINVAL or
+ * ENOTSUPP at once: one by one). *@wrote: how many are in. 0 or -errno (-ENOSPC: full).
+ */
+static int trie_write_many(int fd, const void *key, size_t ksz, unsigned int n,
+			   unsigned int *wrote)
+{
+	static const __u8 ones[BATCH] = { [0 ... BATCH - 1] = 1 };
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 count = n;
+	int err = bpf_map_update_batch(fd, key, ones, &count, &o);
+
+	*wrote = err ? count : n;
+	if (err && !count && (err == -EINVAL || err == -EOPNOTSUPP || err == -524)) {
+		for (err = 0, *wrote = 0; *wrote < n; (*wrote)++)
+			if ((err = bpf_map_update_elem(fd, (const char *)key + *wrote * ksz, ones,
+						       BPF_ANY)))
+				break;
+	}
+	return err == -E2BIG ? -ENOSPC : err;
+}
+
+int ctl_set_add_prefixes(struct ctl_sets *s, unsigned int id, const struct ctl_set_prefix *in,
+			 unsigned int n, unsigned int *done)
+{
+	static struct ctlua_set_key6 keys[BATCH];	/* IPv4 runs use them as key4s */
+	static unsigned int src[BATCH];			/* the input of each key */
+	struct set *e = by_id(s, id);
+	unsigned int i = 0;
+
+	*done = 0;
+	if (!e || e->kind != CTL_SET_PREFIX)
+		return -EINVAL;
+	for (unsigned int j = 0; j < n; j++)
+		if (!valid(in[j].family, in[j].addr, in[j].plen))
+			return -EINVAL;
+	while (i < n) {
+		/* a run of one family, in order, of at most BATCH prefixes not held yet */
+		int family = in[i].family, fd = family == CTLUA_AF_INET6 ? s->fds.v6 : s->fds.v4;
+		size_t ksz = family == CTLUA_AF_INET6 ? sizeof(struct ctlua_set_key6)
+						      : sizeof(struct ctlua_set_key4);
+		unsigned int k = 0, wrote = 0;
+		int err = 0;
+
+		for (; i < n && in[i].family == family && k < BATCH; i++) {
+			if (e->cap && probe(e, family, in[i].addr, in[i].plen)->family)
+				continue;
+			trie_key(id, family, in[i].addr, in[i].plen, (char *)keys + k * ksz);
+			src[k++] = i;
+		}
+		if ((err = reserve(e, e->count + k)))
+			return err;
+		if (s->dp && k)
+			err = trie_write_many(fd, keys, ksz, k, &wrote);
+		else
+			wrote = k;
+		for (unsigned int j = 0; j < wrote; j++)
+			host_add(e, family, in[src[j]].addr, in[src[j]].plen);
+		if (err) {
+			*done = src[wrote < k ? wrote : k - 1];
+			return err;
+		}
+		*done = i;
+	}
 	return 0;
 }
 

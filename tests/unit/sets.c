@@ -223,6 +223,34 @@ static void ports(void)
 	ctl_sets_free(s);
 }
 
+/* ctl_set_add_prefixes: the list as the single adds would leave it, or nothing when bad. */
+static void add_many(void)
+{
+	struct ctl_set_prefix in[5] = {
+		{ { htonl(0xc6120000u) }, CTLUA_AF_INET, 24 },
+		{ { htonl(0x20010db8u) }, CTLUA_AF_INET6, 32 },
+		{ { htonl(0xc6120000u) }, CTLUA_AF_INET, 24 },	/* twice in the list */
+		{ { htonl(0xc6130001u) }, CTLUA_AF_INET, 32 },	/* held already */
+		{ { htonl(0xc6120001u) }, CTLUA_AF_INET, 24 },	/* bits past its length */
+	};
+	struct ctl_sets *s;
+	unsigned int done = 99, plen = 0;
+	int id;
+
+	ctl_sets_new(&s, NULL);
+	id = ctl_set_get(s, "p", CTL_SET_PREFIX);
+	ctl_set_add_prefix(s, (unsigned int)id, CTLUA_AF_INET, in[3].addr, 32);
+	ok(ctl_set_add_prefixes(s, (unsigned int)id, in, 5, &done) == -EINVAL && done == 0 &&
+	   ctl_set_count(s, (unsigned int)id) == 1, "add many: a bad prefix adds none (-EINVAL)");
+	ok(ctl_set_add_prefixes(s, (unsigned int)id, in, 4, &done) == 0 && done == 4 &&
+	   ctl_set_count(s, (unsigned int)id) == 3,
+	   "add many: both families, a prefix twice and one held: 3 held");
+	ok(ctl_set_has_addr(s, (unsigned int)id, CTLUA_AF_INET6,
+			    (const __be32[4]){ htonl(0x20010db8u), 0, 0, htonl(1) }, &plen) &&
+	   plen == 32, "add many: the IPv6 prefix answers has()");
+	ctl_sets_free(s);
+}
+
 static void hold(void)
 {
 	struct ctl_sets *s;
@@ -255,5 +283,6 @@ void test_sets(void)
 	names();
 	prefixes();
 	ports();
+	add_many();
 	hold();
 }
