@@ -580,6 +580,46 @@ void ctl_set_each(const struct ctl_sets *s, unsigned int id,
 	free(all);
 }
 
+/*
+ * Empty prefix set @e, its trie entries removed in a batch per family (bpf_map_delete_batch).
+ * 0, or -errno with the host's copy unchanged: the caller then removes the prefixes one
+ * by one (a prefix the batch removed already is no error then).
+ */
+static int drop_all(struct ctl_sets *s, struct set *e)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	struct ctlua_set_key6 *keys;
+	int err = 0;
+
+	if (!e->count)
+		return 0;
+	if (s->dp) {
+		if (!(keys = malloc(e->count * sizeof(*keys))))
+			return -ENOMEM;
+		for (int j = 0; !err && j < FAMILIES; j++) {
+			int f = j ? CTLUA_AF_INET6 : CTLUA_AF_INET;
+			size_t ksz = f == CTLUA_AF_INET6 ? sizeof(struct ctlua_set_key6)
+							 : sizeof(struct ctlua_set_key4);
+			__u32 k = 0;
+
+			for (unsigned int i = 0; i < e->cap; i++)
+				if (e->slot[i].family == f)
+					trie_key(e->id, f, e->slot[i].addr, e->slot[i].plen,
+						 (char *)keys + k++ * ksz);
+			if (k)
+				err = bpf_map_delete_batch(f == CTLUA_AF_INET6 ? s->fds.v6
+									: s->fds.v4, keys, &k, &o);
+		}
+		free(keys);
+		if (err)
+			return err;
+	}
+	memset(e->slot, 0, e->cap * sizeof(*e->slot));
+	memset(e->nplen, 0, sizeof(e->nplen));
+	e->count = 0;
+	return 0;
+}
+
 int ctl_set_flush(struct ctl_sets *s, unsigned int id)
 {
 	struct set *e = by_id(s, id);
@@ -589,6 +629,8 @@ int ctl_set_flush(struct ctl_sets *s, unsigned int id)
 		return -EINVAL;
 	if (e->kind == CTL_SET_PORT)
 		return ports_change(s, id, 0, 65535, false);
+	if (!drop_all(s, e))
+		return 0;
 	/* slot by slot: what moves back into a freed slot is taken from there next */
 	for (unsigned int i = 0; i < e->cap; i++)
 		while (e->slot[i].family) {
