@@ -170,7 +170,7 @@ static void read_port(lua_State *L, int idx, void *ud)
 	    !lua_isinteger(L, -2) || !lua_isinteger(L, -1) || lua_tointeger(L, -2) < 0 ||
 	    lua_tointeger(L, -2) > lua_tointeger(L, -1) || lua_tointeger(L, -1) > 65535)
 		luaL_error(L, "expected a port or {lo, hi} with 0 <= lo <= hi <= 65535, got %s",
-			   lua_type(L, idx) == LUA_TTABLE ? "another table" : luaL_typename(L, idx));
+			   lua_istable(L, idx) ? "another table" : luaL_typename(L, idx));
 	m->lo = (__u16)lua_tointeger(L, -2);
 	m->hi = (__u16)lua_tointeger(L, -1);
 	lua_pop(L, 2);
@@ -272,7 +272,7 @@ static int l_has(lua_State *L)
 	struct ctl_sets *sets;
 	struct lset *o = check_set(L, &sets);
 	char buf[CTL_ADDR_STRLEN];
-	__be32 addr[4];
+	__be32 addr[4], mask[4];
 	unsigned int plen;
 	const char *text;
 	int family;
@@ -292,12 +292,9 @@ static int l_has(lua_State *L)
 		return 1;
 	}
 	/* the prefix itself: the address masked to its length */
-	for (unsigned int w = 0; w < 4; w++) {
-		unsigned int from = w * 32;
-		__u32 keep = plen <= from ? 0 : plen >= from + 32 ? ~0u : ~0u << (32 - (plen - from));
-
-		addr[w] &= __builtin_bswap32(keep);
-	}
+	ctl_prefix_mask(plen, mask);
+	for (unsigned int w = 0; w < 4; w++)
+		addr[w] &= mask[w];
 	lua_pushboolean(L, 1);
 	lua_pushfstring(L, "%s/%d", ctl_addr_format(family, addr, buf), (int)plen);
 	return 2;
@@ -386,7 +383,8 @@ static int set_tostring(lua_State *L)
 	struct lset *o = check_set(L, &sets);
 	unsigned int n = ctl_set_count(sets, o->id);
 
-	lua_pushfstring(L, "set %s (%s, %d %s)", ctl_set_name(sets, o->id), ctl_set_kind_names[o->kind],
+	lua_pushfstring(L, "set %s (%s, %d %s)", ctl_set_name(sets, o->id),
+			ctl_set_kind_names[o->kind],
 			(int)n, o->kind == CTL_SET_PORT ? (n == 1 ? "port" : "ports")
 							: (n == 1 ? "prefix" : "prefixes"));
 	return 1;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "addr.h"
 #include "datapath.h"
 #include "sets.h"
 
@@ -287,13 +288,12 @@ static int trie_write(struct ctl_sets *s, unsigned int id, int family, const __b
 /* Whether @addr has no bits set past @plen (the host keeps prefixes masked). */
 static bool masked(int family, const __be32 addr[4], unsigned int plen)
 {
-	for (unsigned int w = 0; w < addr_bits(family) / 32; w++) {
-		unsigned int from = w * 32;
-		__u32 keep = plen <= from ? 0 : plen >= from + 32 ? ~0u : ~0u << (32 - (plen - from));
+	__be32 m[4];
 
-		if (__builtin_bswap32(addr[w]) & ~keep)
+	ctl_prefix_mask(plen, m);
+	for (unsigned int w = 0; w < addr_bits(family) / 32; w++)
+		if (addr[w] & ~m[w])
 			return false;
-	}
 	return true;
 }
 

@@ -76,7 +76,8 @@ int main(int argc, char **argv)
 
 	if (argc != 3 || (repeat = atoi(argv[1])) <= 0 || (rounds = atoi(argv[2])) <= 0 ||
 	    rounds > MAX_ROUNDS) {
-		fprintf(stderr, "usage: sets_testrun REPEAT ROUNDS (ROUNDS at most %d)\n", MAX_ROUNDS);
+		fprintf(stderr, "usage: sets_testrun REPEAT ROUNDS (ROUNDS at most %d)\n",
+			MAX_ROUNDS);
 		return 2;
 	}
 	if (ctl_dp_open(&dp, NULL, msg, sizeof(msg))) {
@@ -122,7 +123,8 @@ int main(int argc, char **argv)
 			if (!err)
 				err = bpf_prog_test_run_opts(fd, &o);
 			if (err) {
-				fprintf(stderr, "sets_testrun: %s: %s\n", tables[t], strerror(-err));
+				fprintf(stderr, "sets_testrun: %s: %s\n", tables[t],
+					strerror(-err));
 				return 1;
 			}
 			ns[t][r] = o.duration;

@@ -58,7 +58,8 @@ static void mask_to(const __be32 a[4], unsigned int plen, __be32 out[4])
 {
 	for (unsigned int w = 0; w < 4; w++) {
 		unsigned int from = w * 32;
-		__u32 keep = plen <= from ? 0 : plen >= from + 32 ? ~0u : ~0u << (32 - (plen - from));
+		__u32 keep = plen <= from ? 0 : plen >= from + 32 ? ~0u
+						       : ~0u << (32 - (plen - from));
 
 		out[w] = a[w] & htonl(keep);
 	}
