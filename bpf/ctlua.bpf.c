@@ -898,7 +898,7 @@ static __always_inline __u32 classify(const struct ctlua_rule_table *t, __u32 sl
 	}
 	if (c->nrefs) {	/* the fifth dimension: the rules whose set references hold */
 		x.refs = 1;
-		x.set[4] = c->by_refs[ref_mask(c, slot, f) & ((1u << CTLUA_SET_REFS) - 1)];
+		x.set[4] = refs_set(c, slot, f);
 		for (q = 0; q < CTLUA_RULE_SUMMARY; q++)
 			x.cand[q] &= c->pool[(x.set[4] + q) & POOL_MASK];
 	}

@@ -1121,6 +1121,11 @@ void ctl_dp_set_id_put(struct ctl_dp *dp, unsigned int id)
 		dp->set_ids &= ~(1u << id);
 }
 
+bool ctl_dp_set_live(const struct ctl_dp *dp, unsigned int id)
+{
+	return id < CTLUA_SETS && (rules_sets(dp->rules, dp->nrules) & (1u << id));
+}
+
 __u64 *ctl_dp_asleep(const struct ctl_dp *dp)
 {
 	return &dp->skel->data_wake->ctl_asleep;

@@ -108,7 +108,7 @@ struct ctl_dp_policy {
  * written again, nor is their classifier rebuilt. Once @p is live, the rate limit slots
  * it names are marked live and those the old policy named and @p does not are freed
  * (ctl_limit_sweep). Returns -E2BIG for too many rules or more than CTLUA_SET_REFS
- * distinct set references (ctl_rule_class_build), -EINVAL for a mode or action
+ * distinct set references (ctl_rule_class_build), -EINVAL for a mode, action or set id
  * out of range; on failure the live policy is unchanged.
  * Not thread-safe: one thread changes the policy.
  */
@@ -230,6 +230,13 @@ struct ctl_dp_set_fds {
 void ctl_dp_set_fds(const struct ctl_dp *dp, struct ctl_dp_set_fds *out);
 int ctl_dp_set_id_take(struct ctl_dp *dp);
 void ctl_dp_set_id_put(struct ctl_dp *dp, unsigned int id);
+/*
+ * Whether the live policy's rules name set @id. A state freed while its policy stays in
+ * force (an exit that leaves the filters enforcing on pinned maps, when_stopped =
+ * "enforce") must leave such a set's members in the maps: the program still reads them,
+ * and the next process that reuses the pins keeps them (see above).
+ */
+bool ctl_dp_set_live(const struct ctl_dp *dp, unsigned int id);
 
 /*
  * What the kernel offers (zones, opts sizes, NAT, ...): its BTF, read on the first call

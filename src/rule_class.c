@@ -360,7 +360,8 @@ static int port_dim(struct build *b, const struct ctlua_rule *rules, unsigned in
 
 /*
  * The references of @rules into c->ref[] and c->nrefs, and each rule's mask of them in
- * @need[]; -E2BIG when they name more than CTLUA_SET_REFS distinct (field, set) pairs.
+ * @need[]; -E2BIG when they name more than CTLUA_SET_REFS distinct (field, set) pairs,
+ * -EINVAL for a set id past CTLUA_SETS - 1 (a port mask has a bit for each id, no more).
  */
 static int collect_refs(const struct ctlua_rule *rules, unsigned int n,
 			struct ctlua_rule_class *c, __u32 *need)
@@ -373,6 +374,8 @@ static int collect_refs(const struct ctlua_rule *rules, unsigned int n,
 
 			if (!rules[i].set[f])
 				continue;
+			if (rules[i].set[f] > CTLUA_SETS)
+				return -EINVAL;
 			for (k = 0; k < c->nrefs; k++)
 				if (c->ref[k].field == f && c->ref[k].set == rules[i].set[f] - 1)
 					break;

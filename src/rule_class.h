@@ -17,7 +17,8 @@
  * prefix mask contiguous, as ctl_rule_compile makes them) into @c: everything before
  * the pool, and the pool's first c->pool_used words (the rest is not written). Returns
  * 0, -E2BIG when the rules name more than CTLUA_SET_REFS distinct (field, set) pairs
- * (ctlua_rule.set[]; nothing is written then), -ENOSPC when the sets do not fit the pool
+ * (ctlua_rule.set[]; nothing is written then), -EINVAL for a set id of CTLUA_SETS or
+ * more, -ENOSPC when the sets do not fit the pool
  * (or an address dimension has more than CTLUA_RULE_SPANS intervals), -ENOMEM.
  */
 int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,

@@ -6,7 +6,8 @@
  * tables and flows), then, with `unit_tests rules-kernel` (root, tests/39-rule-class.t),
  * through the real TC program: random tables written with ctl_dp_put_policy, random
  * packets run with BPF_PROG_TEST_RUN, and the rule each miss event names compared with
- * the scan's.
+ * the scan's. With a bpffs directory after rules-kernel, a pinned state's set members
+ * reused by a new process.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -210,6 +211,14 @@ static void test_set_cases(void)
 	r[8].set[CTLUA_SET_SRC] = 0;
 	r[8].set[CTLUA_SET_DST] = 0;
 	ok(!ctl_rule_class_build(r, 9, &cls), "class: the ninth rule without its set builds");
+
+	/* an id past the last the datapath hands out (a port mask has 32 bits) */
+	r[0] = mk(NULL, NULL, NULL, -1, 0);
+	r[0].set[CTLUA_SET_DPORT] = CTLUA_SETS + 1;
+	is_pos((unsigned int)-ctl_rule_class_build(r, 1, &cls), EINVAL,
+	       "class: set id CTLUA_SETS: -EINVAL");
+	r[0].set[CTLUA_SET_DPORT] = CTLUA_SETS;
+	ok(!ctl_rule_class_build(r, 1, &cls), "class: set id CTLUA_SETS - 1 builds");
 
 	/* no rule names a set: the program reads no reference */
 	r[0] = mk(NULL, NULL, NULL, -1, 0);
@@ -515,7 +524,86 @@ static void kernel_flows(struct kernel_run *k, const struct ctlua_rule *r, unsig
 	}
 }
 
-int test_rule_class_kernel(void)
+/* Whether trie @fd holds 198.18.0.0/24 in set @id; port 53's mask of sets into *@ports. */
+static bool pin_member(const struct ctl_dp_set_fds *fds, unsigned int id, __u32 *ports)
+{
+	struct ctlua_set_key4 k = { .prefixlen = 8 + 24, .set = (__u8)id, .addr = { 198, 18 } };
+	__u32 port = 53;
+	__u8 v;
+
+	if (bpf_map_lookup_elem(fds->ports, &port, ports))
+		*ports = ~0u;
+	return !bpf_map_lookup_elem(fds->v4, &k, &v);
+}
+
+/*
+ * A pinned state reused by a new process (@pin, a bpffs directory): the members of the
+ * sets its live rules name stay, with their ids taken, until a policy of the new process
+ * names them no more; every other member is removed at open.
+ */
+static void test_sets_pinned(const char *pin)
+{
+	struct ctlua_rule r = mk(NULL, NULL, NULL, -1, 0);
+	struct ctl_dp_policy pol;
+	struct ctl_dp_set_fds fds;
+	struct ctl_dp_opts o;
+	struct ctl_dp *dp;
+	int a, b, c, err;
+	char msg[256];
+	__u32 ports;
+	bool held;
+
+	ctl_dp_opts_init(&o);
+	snprintf(o.pin, sizeof(o.pin), "%s", pin);
+	if (!ok(!(err = ctl_dp_open(&dp, &o, msg, sizeof(msg))), "sets-pin: a pinned datapath")) {
+		diag("%s", msg);
+		return;
+	}
+	a = ctl_dp_set_id_take(dp);
+	b = ctl_dp_set_id_take(dp);
+	ctl_dp_set_fds(dp, &fds);
+	for (int id = a; id <= b; id++) {
+		struct ctlua_set_key4 k = { .prefixlen = 8 + 24, .set = (__u8)id, .addr = { 198, 18 } };
+		__u32 port = 53, mask = (1u << a) | (1u << b);
+		__u8 one = 1;
+
+		err = err ?: bpf_map_update_elem(fds.v4, &k, &one, BPF_ANY) ?:
+			     bpf_map_update_elem(fds.ports, &port, &mask, BPF_ANY);
+	}
+	r.set[CTLUA_SET_SRC] = (__u8)(a + 1);
+	r.id = 1;
+	ctl_dp_policy(dp, &pol);
+	pol.rules = &r;
+	pol.nrules = 1;
+	ok(a == 0 && b == 1 && !err && !ctl_dp_put_policy(dp, &pol),
+	   "sets-pin: sets 0 and 1 filled, a rule naming set 0 live");
+	ok(ctl_dp_set_live(dp, 0) && !ctl_dp_set_live(dp, 1) && !ctl_dp_set_live(dp, CTLUA_SETS),
+	   "sets-pin: set 0 is live, set 1 and an id out of range are not");
+	ctl_dp_close(dp);
+
+	if (!ok(!(err = ctl_dp_open(&dp, &o, msg, sizeof(msg))) && ctl_dp_pin_reused(dp),
+		"sets-pin: the pinned state reused by a new datapath")) {
+		diag("%s", msg);
+		return;
+	}
+	ctl_dp_set_fds(dp, &fds);
+	held = pin_member(&fds, 0, &ports) && !pin_member(&fds, 1, &ports);
+	ok(held && ports == 1u, "sets-pin: set 0's members stay (the live rule names it), set "
+	   "1's are gone (port 53's mask %#x)", ports);
+	c = ctl_dp_set_id_take(dp);
+	ok(c == 1, "sets-pin: set 0's id stays taken: the next id is 1 (%d)", c);
+	ctl_dp_policy(dp, &pol);
+	pol.nrules = 0;
+	ok(!ctl_dp_put_policy(dp, &pol), "sets-pin: a policy without the rule");
+	held = pin_member(&fds, 0, &ports);
+	ok(!held && ports == 0, "sets-pin: ... and set 0's members are gone (port 53's mask %#x)",
+	   ports);
+	c = ctl_dp_set_id_take(dp);
+	ok(c == 0, "sets-pin: ... and its id is free again (%d)", c);
+	ctl_dp_close(dp);
+}
+
+int test_rule_class_kernel(const char *pin)
 {
 	static struct ctlua_rule r[CTLUA_MAX_RULES];
 	unsigned int tables = 40, flows = 150, set_tables = 0;
@@ -591,5 +679,7 @@ int test_rule_class_kernel(void)
 	   k.by_set);
 	ring_buffer__free(k.rb);
 	ctl_dp_close(dp);
+	if (pin)
+		test_sets_pinned(pin);
 	return 0;
 }

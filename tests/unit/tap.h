@@ -21,7 +21,7 @@ void test_rules(void);
 void test_ratelimit(void);
 /* tests/unit/rule_class.c; the second needs root and runs alone */
 void test_rule_class(void);
-int test_rule_class_kernel(void);
+int test_rule_class_kernel(const char *pin);
 /* tests/unit/rule_counts.c */
 void test_rule_counts(void);
 /* tests/unit/sandbox.c */

@@ -446,14 +446,14 @@ static void test_errno_text(void)
 }
 
 /*
- * unit_tests: every test above; unit_tests rules-kernel: the classifier in the kernel
- * (root); unit_tests link-watch: link notifications (root, in a namespace of its own).
+ * unit_tests: every test above; unit_tests rules-kernel [PIN]: the classifier in the
+ * kernel (root), then with PIN (a bpffs directory) a pinned state's set members; unit_tests link-watch: link notifications (root, in a namespace of its own).
  */
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && !strcmp(argv[1], "rules-kernel")) {
-		test_rule_class_kernel();
+		test_rule_class_kernel(argc > 2 ? argv[2] : NULL);
 		goto done;
 	}
 	if (argc > 1 && !strcmp(argv[1], "link-watch")) {
