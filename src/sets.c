@@ -85,8 +85,15 @@ void ctl_sets_free(struct ctl_sets *s)
 	for (unsigned int i = 0; i < s->n; i++) {
 		struct set *e = s->set[i];
 
-		ctl_set_flush(s, e->id);	/* its entries leave the maps */
-		put_id(s, e->id);
+		/*
+		 * its entries leave the maps and its id comes back, unless the live policy
+		 * still names it: a policy left enforcing on pins at exit (when_stopped),
+		 * whose program and next process read them (ctl_dp_set_live)
+		 */
+		if (!s->dp || !ctl_dp_set_live(s->dp, e->id)) {
+			ctl_set_flush(s, e->id);
+			put_id(s, e->id);
+		}
 		free(e->slot);
 		free(e->ports);
 		free(e);

@@ -224,4 +224,26 @@ MISS${tab}$ADDR_B${tab}41022${tab}nil${tab}pass
 MISS${tab}198.18.0.3${tab}41023${tab}1${tab}drop" \
 	"the reload's set has an id of its own and the next flows follow its members" || show_ctlua
 
+# --- an exit that leaves the policy enforcing on pins leaves its sets' members too -------------
+pin_dir
+udp_listen "$NS_A" 5001
+out5001=$LISTEN_OUT
+cat >"$TEST_TMP/keep.lua" <<'EOF_LUA'
+ct.config{ pin = arg[2], when_stopped = "enforce" }
+assert(ct.set("bl")):add{ "198.18.0.3" }
+assert(ct.rule{ proto = "udp", src_set = "bl", action = "drop" })
+assert(ct.attach(arg[1]))
+EOF_LUA
+ctlua_start "$NS_A" 20 "$TEST_TMP/keep.lua" "$IF_A" "$PIN"
+ctlua_finish
+is "$RC" 0 "a policy left enforcing on pins exits 0" || show_ctlua
+ok_run "UDP from 198.18.0.3, no ctlua running" send_from 198.18.0.3 "$ADDR_A" 5001 41031 from-41031
+ok_run "UDP from $ADDR_B, no ctlua running" send_from "$ADDR_B" "$ADDR_A" 5001 41032 from-41032
+sleep 0.2
+is "$(sort <"$out5001" | tr '\n' ' ')" "from-41032 " \
+	"the filter left behind still drops the set's member, and only it"
+# the next ctlua adopts the filter and, ending, takes it away
+ctlua_run "$NS_A" 20 -e "ct.config{pin = '$PIN'} assert(ct.attach('$IF_A'))"
+is "$RC" 0 "the next ctlua on the pins adopts the filter and detaches it" || show_ctlua
+
 done_testing
