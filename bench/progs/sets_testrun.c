@@ -17,25 +17,15 @@
  * Exits 1 unless every run was decided by the rule (ct.stats' by_rule).
  */
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "datapath.h"
 #include "rules.h"
 #include "sets.h"
-#include "pkt_frame.h"
+#include "testrun.h"
 
 #define MAX_ROUNDS	101
 #define BIG		100000
-
-static int cmp_u32(const void *a, const void *b)
-{
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* The rule of table @name into @r: src = 198.18.0.1, or src_set = @name. 0 or -EINVAL. */
 static int make_rule(const char *name, const struct ctl_sets *sets, struct ctlua_rule *r)
@@ -58,21 +48,16 @@ static int make_rule(const char *name, const struct ctl_sets *sets, struct ctlua
 
 int main(int argc, char **argv)
 {
-	static const uint8_t dst_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
-	static const uint8_t src_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x02 };
 	static const char *const tables[] = { "plain", "set1", "set100k" };
 	enum { NT = sizeof(tables) / sizeof(tables[0]) };
 	static __u32 ns[NT][MAX_ROUNDS];
 	struct ctlua_rule rules[NT];
 	const __be32 one[4] = { htonl(0xc6120001u) };	/* 198.18.0.1 */
-	uint8_t frame[PKT_FRAME_LEN];
 	unsigned long long want = 0;
-	struct ctl_dp_policy pol;
 	struct ctl_sets *sets;
 	struct ctlua_stats st;
-	struct ctl_dp *dp;
-	char msg[256];
-	int repeat, rounds, fd, a, b, err;
+	struct testrun tr;
+	int repeat, rounds, a, b, err;
 
 	if (argc != 3 || (repeat = atoi(argv[1])) <= 0 || (rounds = atoi(argv[2])) <= 0 ||
 	    rounds > MAX_ROUNDS) {
@@ -80,11 +65,9 @@ int main(int argc, char **argv)
 			MAX_ROUNDS);
 		return 2;
 	}
-	if (ctl_dp_open(&dp, NULL, msg, sizeof(msg))) {
-		fprintf(stderr, "sets_testrun: %s\n", msg);
+	if (testrun_open(&tr, CTLUA_ACT_PASS, "sets_testrun"))
 		return 1;
-	}
-	if (ctl_sets_new(&sets, dp) || (a = ctl_set_get(sets, "set1", CTL_SET_PREFIX)) < 0 ||
+	if (ctl_sets_new(&sets, tr.dp) || (a = ctl_set_get(sets, "set1", CTL_SET_PREFIX)) < 0 ||
 	    (b = ctl_set_get(sets, "set100k", CTL_SET_PREFIX)) < 0) {
 		fprintf(stderr, "sets_testrun: cannot make the sets\n");
 		return 1;
@@ -102,45 +85,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sets_testrun: cannot fill the sets (%s)\n", strerror(-err));
 		return 1;
 	}
-	ctl_dp_policy(dp, &pol);
-	pol.mode = CTLUA_MODE_OBSERVE;
-	pol.event_mask = 0;
-	pol.dflt.action = CTLUA_ACT_PASS;
-	fd = ctl_dp_prog_fd(dp, CTLUA_DIR_INGRESS, false);
-	{
-		struct flowgen g = flowgen_at(0xc6120001u, 0);	/* 198.18.0.1 */
-
-		pkt_frame_build(frame, dst_mac, src_mac, &g);
-	}
 	for (int r = 0; r < rounds; r++) {
 		for (int t = 0; t < NT; t++) {
-			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
-				    .data_size_in = PKT_FRAME_LEN, .repeat = (__u32)repeat);
-
-			pol.rules = &rules[t];
-			pol.nrules = 1;
-			err = ctl_dp_put_policy(dp, &pol);
-			if (!err)
-				err = bpf_prog_test_run_opts(fd, &o);
-			if (err) {
+			tr.pol.rules = &rules[t];
+			tr.pol.nrules = 1;
+			if ((err = testrun_once(&tr, repeat, &ns[t][r]))) {
 				fprintf(stderr, "sets_testrun: %s: %s\n", tables[t],
 					strerror(-err));
 				return 1;
 			}
-			ns[t][r] = o.duration;
 			want += (unsigned long long)repeat;
 		}
 	}
-	if (ctl_dp_stats(dp, &st) || st.count[CTLUA_STAT_BY_RULE] != want) {
+	if (ctl_dp_stats(tr.dp, &st) || st.count[CTLUA_STAT_BY_RULE] != want) {
 		fprintf(stderr, "sets_testrun: decided by_rule %llu, expected %llu\n",
 			(unsigned long long)st.count[CTLUA_STAT_BY_RULE], want);
 		return 1;
 	}
 	for (int t = 0; t < NT; t++) {
-		qsort(ns[t], (size_t)rounds, sizeof(ns[t][0]), cmp_u32);
-		printf("sets %s %u %u\n", tables[t], ns[t][rounds / 2], ns[t][0]);
+		__u32 median = testrun_median(ns[t], rounds);
+
+		printf("sets %s %u %u\n", tables[t], median, ns[t][0]);
 	}
 	ctl_sets_free(sets);
-	ctl_dp_close(dp);
+	ctl_dp_close(tr.dp);
 	return 0;
 }
