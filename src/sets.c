@@ -480,6 +480,44 @@ static int port_write(struct ctl_sets *s, unsigned int id, __u32 port, bool add)
 	return bpf_map_update_elem(s->fds.ports, &port, &mask, BPF_ANY);
 }
 
+/* Flip port @p of set @e in the host's copy. */
+static void port_flip(struct set *e, unsigned int p, bool add)
+{
+	e->ports[p / 64] ^= 1ull << (p % 64);
+	e->count += add ? 1 : -1u;
+}
+
+/*
+ * Ports @lo..@hi of set @e (id @id) as ports_change does, with two system calls: the
+ * masks of the range read in a batch, those that change written in one. 0 or -errno;
+ * -EAGAIN when the kernel read less than the range (the caller goes port by port).
+ */
+static int ports_batch(struct ctl_sets *s, struct set *e, unsigned int id, unsigned int lo,
+		       unsigned int hi, bool add)
+{
+	static __u32 keys[65536], masks[65536];
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 prev = lo - 1, next, n = hi - lo + 1, count = n, k = 0;
+	int err;
+
+	/* the batch starts after its in_batch key: none for port 0 */
+	err = bpf_map_lookup_batch(s->fds.ports, lo ? &prev : NULL, &next, keys, masks, &count,
+				   &o);
+	if ((err && err != -ENOENT) || count < n || keys[0] != lo)
+		return -EAGAIN;
+	for (unsigned int j = 0; j < n; j++) {
+		if (port_held(e, lo + j) == add)
+			continue;
+		keys[k] = lo + j;
+		masks[k++] = add ? masks[j] | 1u << id : masks[j] & ~(1u << id);
+	}
+	count = k;
+	err = k ? bpf_map_update_batch(s->fds.ports, keys, masks, &count, &o) : 0;
+	for (unsigned int j = 0; j < (err ? count : k); j++)
+		port_flip(e, keys[j], add);
+	return err;
+}
+
 /* Add (@add) or remove ports @lo..@hi of set @id, the map first for each port. */
 static int ports_change(struct ctl_sets *s, unsigned int id, __u16 lo, __u16 hi, bool add)
 {
@@ -488,13 +526,15 @@ static int ports_change(struct ctl_sets *s, unsigned int id, __u16 lo, __u16 hi,
 
 	if (!e || e->kind != CTL_SET_PORT || lo > hi)
 		return -EINVAL;
+	/* a range beyond a few ports: in batches, where the kernel has them for arrays */
+	if (s->dp && hi - lo >= 16 && (err = ports_batch(s, e, id, lo, hi, add)) != -EAGAIN)
+		return err;
 	for (unsigned int p = lo; p <= hi; p++) {
 		if (port_held(e, p) == add)
 			continue;
 		if ((err = port_write(s, id, p, add)))
 			return err;
-		e->ports[p / 64] ^= 1ull << (p % 64);
-		e->count += add ? 1 : -1u;
+		port_flip(e, p, add);
 	}
 	return 0;
 }

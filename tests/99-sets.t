@@ -42,7 +42,9 @@ local go = arg[2]
 assert(ct.mode("enforce"))
 assert(ct.record(arg[4]))	-- the flows before the change, for ctlua replay
 local bl = assert(ct.set("blocklist")):add{ "198.18.0.3", "2001:db8::3/128", "198.19.0.0/16" }
-local web = assert(ct.set("web", "port")):add{ { 6000, 6009 } }
+local web = assert(ct.set("web", "port")):add{ { 6000, 6099 } }
+-- a port set sharing some of web's ports: its bits stay as web's change
+local other = assert(ct.set("other", "port")):add{ { 6040, 6060 } }
 local big = assert(ct.set("big"))
 -- 100 000 host prefixes: 198.18.64.0 upwards, and .4, which a rule then finds
 local list = { "198.18.0.4" }
@@ -57,14 +59,15 @@ print(string.format("LOAD\t%d\t%.3f", big:count(), ct.now() - t0))
 local rules = {
 	{ proto = "udp", src_set = "blocklist", action = "drop" },
 	{ proto = "udp", dport_set = "web", action = "drop" },
+	{ proto = "udp", dport_set = "other", action = "drop" },
 }
-for i = 1, 9997 do	-- rules no packet here matches, between them and the big set's
+for i = 1, 9996 do	-- rules no packet here matches, between them and the big set's
 	rules[#rules + 1] = { proto = "tcp", dst = string.format("198.19.%d.%d", i // 256, i % 256),
 			      dport = 1 + i, action = "drop" }
 end
 rules[#rules + 1] = { proto = "udp", src_set = "big", dport = 5000, action = "drop" }
 local ids = assert(ct.policy{ rules = rules })
-print("RULES", ids[1], ids[2], ids[#ids], #ids)
+print("RULES", ids[1], ids[2], ids[3], ids[#ids], #ids)
 ct.on("miss", function(ev)
 	print("MISS", ev.src, ev.sport, ev.dport, ev.rule, ev.action)
 end)
@@ -77,7 +80,7 @@ ct.every(20, function()	-- the shell says when: then the sets change, no rule is
 	os.remove(go)
 	ct.record(false)
 	bl:del("198.18.0.3"):add("198.18.0.2")
-	web:del{ { 6000, 6009 } }
+	web:del{ { 6000, 6099 } }
 	print("CHANGED", bl:count(), web:count(), #ct.rules())
 end)
 local link = assert(ct.attach(arg[1]))
@@ -95,13 +98,14 @@ sends=(
 	"2001:db8::3 $ADDR6_A 5000 41003"	# blocklist, IPv6: drop
 	"$ADDR6_B $ADDR6_A 5000 41004"		# not a member: pass
 	"$ADDR_B $ADDR_A 6005 41005"		# web: drop
+	"$ADDR6_B $ADDR6_A 6050 41007"		# web too (first), other also holds it
 	"198.18.0.4 $ADDR_A 5000 41006"		# big, after 10 000 rules: drop
 )
 for s in "${sends[@]}"; do
 	read -r src dst dport sport <<<"$s"
 	ok_run "UDP $src:$sport -> $dport" send_from "$src" "$dst" "$dport" "$sport" "from-$sport"
 done
-wait_lines "$CTLUA_OUT" '^MISS' 6 5 >/dev/null
+wait_lines "$CTLUA_OUT" '^MISS' 7 5 >/dev/null
 touch "$TEST_TMP/go"
 wait_line "$CTLUA_OUT" '^CHANGED' 5
 ok $? "the policy changed its sets live"
@@ -109,6 +113,7 @@ sends=(
 	"198.18.0.3 $ADDR_A 5000 41011"		# no longer in the blocklist: pass
 	"$ADDR_B $ADDR_A 5000 41012"		# now in it: drop
 	"$ADDR6_B $ADDR6_A 6005 41013"		# web is empty now: pass
+	"$ADDR6_B $ADDR6_A 6050 41014"		# other still holds 6050: drop
 )
 for s in "${sends[@]}"; do
 	read -r src dst dport sport <<<"$s"
@@ -125,7 +130,7 @@ limit=1
 [[ "$CTLUA" == *asan* ]] && limit=5	# the sanitizer build checks every access
 ok "$(awk -v s="$secs" -v l="$limit" 'BEGIN { print (s != "" && s < l) ? 0 : 1 }')" \
 	"100 000 prefixes loaded by one set:add in ${secs}s (under ${limit}s)"
-IFS=$'\t' read -r _ r1 r2 rbig nrules <<<"$(grep '^RULES' <<<"$OUT")"
+IFS=$'\t' read -r _ r1 r2 r3 rbig nrules <<<"$(grep '^RULES' <<<"$OUT")"
 is "$nrules" 10000 "the policy holds 10 000 rules"
 is "$(grep '^CHANGED' <<<"$OUT")" "CHANGED${tab}3${tab}0${tab}10000" \
 	"after the change: 3 prefixes in the blocklist, web empty, the rules as they were"
@@ -135,10 +140,12 @@ MISS${tab}$ADDR_B${tab}41002${tab}5000${tab}nil${tab}pass
 MISS${tab}2001:db8::3${tab}41003${tab}5000${tab}$r1${tab}drop
 MISS${tab}$ADDR6_B${tab}41004${tab}5000${tab}nil${tab}pass
 MISS${tab}$ADDR_B${tab}41005${tab}6005${tab}$r2${tab}drop
+MISS${tab}$ADDR6_B${tab}41007${tab}6050${tab}$r2${tab}drop
 MISS${tab}198.18.0.4${tab}41006${tab}5000${tab}$rbig${tab}drop
 MISS${tab}198.18.0.3${tab}41011${tab}5000${tab}nil${tab}pass
 MISS${tab}$ADDR_B${tab}41012${tab}5000${tab}$r1${tab}drop
-MISS${tab}$ADDR6_B${tab}41013${tab}6005${tab}nil${tab}pass"
+MISS${tab}$ADDR6_B${tab}41013${tab}6005${tab}nil${tab}pass
+MISS${tab}$ADDR6_B${tab}41014${tab}6050${tab}$r3${tab}drop"
 is "$(grep '^MISS' <<<"$OUT")" "$want" \
 	"members are dropped by their set's rule, others left to the default, before and after the change" ||
 	show_ctlua
@@ -151,13 +158,15 @@ is "$got" "from-41013 " "port 6005 received only the datagram sent once web was 
 # --- replayed: the same decisions from the sets on the host alone -----------------------------
 cat >"$TEST_TMP/replay.lua" <<'EOF_LUA'
 ct.set("blocklist"):add{ "198.18.0.3", "2001:db8::3/128" }
-ct.set("web", "port"):add{ { 6000, 6009 } }
+ct.set("web", "port"):add{ { 6000, 6099 } }
+ct.set("other", "port"):add{ { 6040, 6060 } }
 ct.set("big"):add{ "198.18.0.4", "198.19.0.0/16" }
 local rules = {
 	{ proto = "udp", src_set = "blocklist", action = "drop" },
 	{ proto = "udp", dport_set = "web", action = "drop" },
+	{ proto = "udp", dport_set = "other", action = "drop" },
 }
-for i = 1, 9997 do
+for i = 1, 9996 do
 	rules[#rules + 1] = { proto = "tcp", dst = string.format("198.19.%d.%d", i // 256, i % 256),
 			      dport = 1 + i, action = "drop" }
 end
@@ -166,8 +175,8 @@ ct.policy{ rules = rules }
 EOF_LUA
 out=$("$CTLUA" replay "$TEST_TMP/rec.jsonl" "$TEST_TMP/replay.lua" 2>&1)
 is "$?" 0 "ctlua replay of the recording: exit 0" || diag_text "$out"
-is "$(tail -n 1 <<<"$out")" "replay of '$TEST_TMP/replay.lua': 10 events, 6 decided (pass 2, \
-alloc 0, drop 4; by verdict 0, default 2, rule $r1: 2, rule $r2: 1, rule $rbig: 1), 4 delivered, \
+is "$(tail -n 1 <<<"$out")" "replay of '$TEST_TMP/replay.lua': 12 events, 7 decided (pass 2, \
+alloc 0, drop 5; by verdict 0, default 2, rule $r1: 2, rule $r2: 2, rule $rbig: 1), 5 delivered, \
 0 skipped; callbacks 0 run, 0 failed; 0 differ from the recording; 0 malformed lines" \
 	"replay decides the set rules from the host's sets as the program did" || diag_text "$out"
 
