@@ -83,6 +83,7 @@ CORE_OBJS += log.o		# messages on stderr, levelled in a service
 CORE_OBJS += help_text.o	# generated from doc/api.md (below)
 # The kernel side's user half: the BPF object, tc, netlink, namespaces, the wait loop.
 CORE_OBJS += datapath.o
+CORE_OBJS += sets.o		# named sets: the host's copy, kept in step with the set maps
 CORE_OBJS += rule_counts.o	# ctl_counts: summed, and carried across rule switches
 CORE_OBJS += verdict_buf.o
 CORE_OBJS += probe.o
@@ -111,6 +112,7 @@ CORE_OBJS += lua_policy.o
 CORE_OBJS += lua_counts.o	# ct.rules()'s counts, ct.stats().sources
 CORE_OBJS += ratelimit.o	# rate limits: the slots of the program's spec array
 CORE_OBJS += lua_limit.o	# ct.limits, ct.limit, a rule's limit field
+CORE_OBJS += lua_set.o		# ct.set, ct.sets
 CORE_OBJS += lua_events.o
 CORE_OBJS += lua_stage.o
 CORE_OBJS += lua_event.o
@@ -389,8 +391,13 @@ $(BUILD)/bench/kfunc_batch: bench/progs/kfunc_batch.c $(BENCH_HDR) $(DP_OBJ) | $
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(DP_OBJ) $(BENCH_LIBS)
 
 # Row 2b's test runs load the object through the datapath, and write rules as ct.rule does.
-RULES_TR_OBJ := $(DP_OBJ) $(BUILD)/rules.o
+RULES_TR_OBJ := $(DP_OBJ) $(BUILD)/rules.o $(BUILD)/sets.o
 $(BUILD)/bench/rules_testrun: bench/progs/rules_testrun.c $(BENCH_HDR) $(RULES_TR_OBJ) | $(BUILD)/bench
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(RULES_TR_OBJ) $(BENCH_LIBS)
+
+# The sets' test runs fill a set as set:add does, and write a rule that names it.
+$(BUILD)/bench/sets_testrun: bench/progs/sets_testrun.c $(BENCH_HDR) $(RULES_TR_OBJ) | $(BUILD)/bench
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $< $(RULES_TR_OBJ) $(BENCH_LIBS)
 

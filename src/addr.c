@@ -51,14 +51,20 @@ int ctl_prefix_parse(const char *text, __be32 addr[4], __be32 mask[4], const cha
 		}
 		bits = (int)n;
 	}
+	ctl_prefix_mask((unsigned int)bits, mask);
+	for (int i = 0; i < 4; i++)
+		addr[i] &= mask[i];
+	return family;
+}
+
+void ctl_prefix_mask(unsigned int plen, __be32 mask[4])
+{
 	for (int i = 0; i < 4; i++) {
-		int left = bits - 32 * i;
+		int left = (int)plen - 32 * i;
 		uint32_t m = left >= 32 ? 0xffffffffu : left <= 0 ? 0 : ~(0xffffffffu >> left);
 
 		mask[i] = htonl(m);
-		addr[i] &= mask[i];
 	}
-	return family;
 }
 
 char *ctl_addr_format(int family, const __be32 addr[4], char *buf)

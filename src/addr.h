@@ -23,6 +23,9 @@ int ctl_addr_parse(const char *text, __be32 addr[4]);
  */
 int ctl_prefix_parse(const char *text, __be32 addr[4], __be32 mask[4], const char **why);
 
+/* The mask of a prefix of @plen bits (0 to 128), network order, into @mask. */
+void ctl_prefix_mask(unsigned int plen, __be32 mask[4]);
+
 /* Write the address into @buf (CTL_ADDR_STRLEN bytes); returns @buf. */
 char *ctl_addr_format(int family, const __be32 addr[4], char *buf);
 

@@ -17,7 +17,8 @@
 const char *const ctl_keys_tuple[] = { "src", "dst", "sport", "dport", "proto", NULL };
 const char *const ctl_keys_opts[] = { OPTS_KEYS, XLAT_KEYS, NULL };
 /* "id", "counts": what ct.rules() shows, taken back and ignored (the rule is new) */
-const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "sport", "dport", "action",
+const char *const ctl_keys_rule[] = { "proto", "family", "src", "dst", "sport", "dport",
+				      "src_set", "dst_set", "sport_set", "dport_set", "action",
 				      OPTS_KEYS, XLAT_KEYS, "priority", "id", "counts", "limit",
 				      NULL };
 /* a rule's limit; "id": what ct.rules() shows, ignored */

@@ -14,6 +14,7 @@
 
 #define CTL_TUPLE_MT	"ct.tuple"
 #define CTL_LINK_MT	"ct.link"
+#define CTL_SET_MT	"ct.set"
 
 struct ctl_state;
 struct ctl_dp_opts;
@@ -181,8 +182,11 @@ void ctl_stage_push_summary(lua_State *L, struct ctl_state *s);
  */
 int ctl_rawfield(lua_State *L, int idx, const char *k);
 
-/* The fields a tuple and a link answer to (for completion), NULL-terminated. */
+/* The fields a tuple, a link and a set answer to (for completion), NULL-terminated. */
 extern const char *const ctl_tuple_fields[];
 extern const char *const ctl_link_fields[];
+extern const char *const ctl_set_fields[];
+/* A set's kinds, as ct.set takes them: "prefix", "port", NULL. */
+extern const char *const ctl_set_kind_names[];
 
 #endif

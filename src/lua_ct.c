@@ -178,6 +178,7 @@ static bool finalizing(lua_State *L)
 void ctl_state_release(struct ctl_state *s)
 {
 	ctl_events_close(s);
+	ctl_sets_close(s);	/* the maps are the datapath's: before it goes */
 	if (s->staged)		/* never went live: the limits it took go too */
 		ctl_limits_abandon(s);
 	if (!s->dp_borrowed) {	/* a staged policy's are the running one's (lua_stage.c) */
@@ -255,6 +256,7 @@ int luaopen_ct(lua_State *L)
 	ctl_open_conntrack(L);
 	ctl_open_timer(L);
 	ctl_open_record(L);
+	ctl_open_set(L);
 	ctl_open_lab_net(L);	/* require "ctlua.lab_net": the lab's sockets (private) */
 	lua_pushstring(L, CTLUA_VERSION);
 	lua_setfield(L, -2, "version");

@@ -88,6 +88,7 @@ struct ctl_state {
 	__u8 events_off;		/* kinds ct.events turned off (bit 1 << kind) */
 	__u32 limit_owner;		/* tags the limit slots it took (lua_limit.c); 0: none yet */
 	struct ctlua_limit *dry_limits;	/* a dry state's own slots, on the Lua heap; NULL: none */
+	struct ctl_sets *sets;		/* ct.set's (lua_set.c); NULL until the first */
 	bool signals_interrupt;		/* the shell: ct.run passes a signal on, as ct.poll */
 	bool events_broken;		/* the ring buffer could not be opened for the shell */
 	bool mask_unsynced;		/* ctl_ready could not write the event mask yet */
@@ -499,5 +500,14 @@ void ctl_open_timer(lua_State *L);
 /* Cancel every timer of @s: the state is closing (lua_timer.c). */
 void ctl_timers_close(lua_State *L, struct ctl_state *s);
 void ctl_open_record(lua_State *L);	/* ct.record (lua_record.c) */
+void ctl_open_set(lua_State *L);	/* ct.set, ct.sets (lua_set.c) */
+/*
+ * Named sets (lua_set.c): ctl_sets_of gives @s's sets in *@out, made on first use (with
+ * the datapath's maps when @s has one, on the host alone when dry): 0 or -ENOMEM.
+ * ctl_sets_close frees them, their entries leaving the maps: before the datapath goes.
+ */
+struct ctl_sets;
+int ctl_sets_of(struct ctl_state *s, struct ctl_sets **out);
+void ctl_sets_close(struct ctl_state *s);
 
 #endif

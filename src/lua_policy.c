@@ -21,6 +21,7 @@
 #include "ratelimit.h"
 #include "names.h"
 #include "pin.h"
+#include "sets.h"
 #include "verdict_buf.h"
 
 /* The longest verdict_idle ct.config takes: a day, in ms. */
@@ -198,6 +199,8 @@ static int write_rules(struct ctl_state *s, const struct ctl_rules *t,
 	struct ctl_dp_policy np;
 	int err;
 
+	if (ctl_rules_set_refs(t) > CTLUA_SET_REFS)	/* refused before it is staged too */
+		return -E2BIG;
 	if (s->staged)		/* ctlua run: written with the whole policy (lua_stage.c) */
 		return 0;
 	flat = malloc(t->n * sizeof(*flat) + 1);
@@ -225,6 +228,10 @@ static int rules_fail(lua_State *L, int err, const char *what)
 	if (err == -ENOSPC)
 		return ctl_fail(L, err, "%s: the rules' classifier does not fit its %u words "
 				"(doc/performance.md, \"Rules at scale\")", what, CTLUA_RULE_POOL);
+	if (err == -E2BIG)
+		return ctl_fail(L, err, "%s: its rules name more than %d sets (each set in "
+				"each of src_set, dst_set, sport_set, dport_set counts once)",
+				what, CTLUA_SET_REFS);
 	return ctl_fail(L, err, "%s", what);
 }
 
@@ -235,8 +242,8 @@ static int rules_fail(lua_State *L, int err, const char *what)
  * (plain text with @arg 0). Each field's type is checked as it is read; rules.c checks
  * what they mean together.
  */
-static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_Integer *priority,
-		      struct ctlua_limit *lim)
+static void read_rule(lua_State *L, struct ctl_state *s, int idx, int arg, struct ctlua_rule *r,
+		      lua_Integer *priority, struct ctlua_limit *lim)
 {
 	struct ctl_rule_spec spec = {};
 	char why[200];
@@ -247,6 +254,9 @@ static void read_rule(lua_State *L, int idx, int arg, struct ctlua_rule *r, lua_
 	spec.proto = ctl_field_str(L, idx, arg, "proto");
 	spec.src = ctl_field_str(L, idx, arg, "src");
 	spec.dst = ctl_field_str(L, idx, arg, "dst");
+	for (int f = 0; f < CTLUA_SET_FIELDS; f++)
+		spec.set[f] = ctl_field_str(L, idx, arg, ctl_set_field_names[f]);
+	spec.sets = s->sets;
 	if (lua_getfield(L, idx, "family") != LUA_TNIL)
 		spec.family = ctl_field_option(L, idx, arg, "family", ctl_family_names, 0)
 			      ? CTLUA_AF_INET6 : CTLUA_AF_INET;
@@ -293,7 +303,7 @@ static int l_rule(lua_State *L)
 	int pos, rr, err, slot;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
-	read_rule(L, 1, 1, &r, &priority, &lim);
+	read_rule(L, s, 1, 1, &r, &priority, &lim);
 	if ((rr = ctl_check_verdict_support(L, s, &r.verdict)))
 		return rr;
 	if (s->rules.n >= CTLUA_MAX_RULES)
@@ -342,6 +352,7 @@ static void check_value(lua_State *L, lua_CFunction fn, void *ud, const char *pr
 
 /* ct.policy's rules as read: the table, and the limit of each (rate 0: none) in order. */
 struct policy_rules {
+	struct ctl_state *s;
 	struct ctl_rules *t;
 	struct ctlua_limit *lim;	/* one per rule of the list */
 	unsigned int n;			/* rules read so far */
@@ -356,7 +367,7 @@ static int policy_rule(lua_State *L)
 
 	if (!lua_istable(L, 2))
 		luaL_error(L, "expected a rule table, got %s", luaL_typename(L, 2));
-	read_rule(L, 2, 0, &r, &priority, &pr->lim[pr->n]);
+	read_rule(L, pr->s, 2, 0, &r, &priority, &pr->lim[pr->n]);
 	ctl_rules_add(pr->t, &r, priority);
 	pr->n++;
 	return 0;
@@ -470,6 +481,7 @@ static int l_policy(lua_State *L)
 		ctl_rules_init(t);
 		t->last_id = s->rules.last_id;
 		pr.t = t;
+		pr.s = s;
 		pr.lim = lua_newuserdatauv(L, (size_t)n * sizeof(*pr.lim) + 1, 0);	/* at 4 */
 		lua_insert(L, 2);
 		for (lua_Integer i = 1; i <= n; i++) {
@@ -480,6 +492,8 @@ static int l_policy(lua_State *L)
 			check_value(L, policy_rule, &pr, prefix);
 		}
 	}
+	if (t && ctl_rules_set_refs(t) > CTLUA_SET_REFS)	/* staged too, as ct.rule */
+		return rules_fail(L, -E2BIG, "cannot write the policy");
 	/* what the kernel lacks is refused before anything changes */
 	if (set_dflt && (r = ctl_check_verdict_support(L, s, &d.v)))
 		return r;
@@ -622,6 +636,11 @@ static int l_rules(lua_State *L)
 		push_prefix(L, r->family, r->dst, r->dst_mask, "dst");
 		push_port(L, r->dport_lo, r->dport_hi, "dport");
 		push_port(L, r->sport_lo, r->sport_hi, "sport");
+		for (int f = 0; f < CTLUA_SET_FIELDS; f++)
+			if (r->set[f] && s->sets) {
+				lua_pushstring(L, ctl_set_name(s->sets, r->set[f] - 1u));
+				lua_setfield(L, -2, ctl_set_field_names[f]);
+			}
 		lua_pushstring(L, ctl_action_names[r->verdict.action]);
 		lua_setfield(L, -2, "action");
 		ctl_push_opts_fields(L, &r->verdict.opts);

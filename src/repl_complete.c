@@ -109,6 +109,9 @@ static void cand_add_fields(lua_State *L, const char *prefix, const char *text)
 	} else if (luaL_testudata(L, -1, CTL_LINK_MT)) {
 		for (int i = 0; ctl_link_fields[i]; i++)
 			cand_add(prefix, ctl_link_fields[i], text);
+	} else if (luaL_testudata(L, -1, CTL_SET_MT)) {
+		for (int i = 0; ctl_set_fields[i]; i++)
+			cand_add(prefix, ctl_set_fields[i], text);
 	} else if (lua_getmetatable(L, -1)) {	/* methods through a table __index */
 		if (ctl_rawfield(L, -1, "__index") == LUA_TTABLE)
 			cand_add_keys(L, prefix, text);
@@ -153,6 +156,8 @@ static void cand_add_options(const char *func, const char *field, const char *te
 		cand_add_list(ctl_action_names, text);
 	} else if (!strcmp(func, "ct.on") || !strcmp(func, "ct.events")) {
 		cand_add_list(ctl_event_names, text);
+	} else if (!strcmp(func, "ct.set") && !*field) {
+		cand_add_list(ctl_set_kind_names, text);
 	} else if (!strcmp(func, "ct.explain")) {
 		char name[16];
 

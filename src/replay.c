@@ -28,6 +28,7 @@
 #include "recorder.h"
 #include "replay.h"
 #include "rule_class.h"
+#include "sets.h"
 #include "run.h"
 #include "sandbox.h"
 
@@ -524,7 +525,8 @@ static void decide(struct side *sd, const char *file, const struct rev *r, char 
 			sd->by_verdict++;
 			n = snprintf(out, len, "%s (verdict)", ctl_action_names[v]);
 		} else if ((f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP) && sd->nrules &&
-			   (pos = ctl_rule_class_lookup(sd->cls, f, 0)) < sd->nrules) {
+			   (pos = ctl_rule_class_lookup(sd->cls, f, ctl_rule_class_refs(sd->cls, f,
+				ctl_sets_hold, s->sets))) < sd->nrules) {
 			by = &sd->rules[pos].verdict;
 			ev->action = by->action;
 			ev->rule_id = sd->rules[pos].id;

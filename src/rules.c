@@ -9,6 +9,10 @@
 #include "addr.h"
 #include "names.h"
 #include "rules.h"
+#include "sets.h"
+
+const char *const ctl_set_field_names[] = { "src_set", "dst_set", "sport_set", "dport_set",
+					     NULL };
 
 /* A prefix field into @addr/@mask (zero when absent); returns its family, 0, or -EINVAL. */
 static int compile_prefix(const char *field, const char *text, __be32 addr[4], __be32 mask[4],
@@ -74,6 +78,38 @@ static int compile_port(const char *name, const struct ctl_port_spec *p, __u16 *
 	return -EINVAL;
 }
 
+/*
+ * The sets @spec names into @r->set[] (id + 1), each of the kind its field takes.
+ * Returns 0 or -EINVAL with the reason in @why.
+ */
+static int compile_sets(const struct ctl_rule_spec *spec, struct ctlua_rule *r, char *why,
+			size_t len)
+{
+	static const char *const kinds[] = { "prefix", "port" };
+
+	for (int f = 0; f < CTLUA_SET_FIELDS; f++) {
+		enum ctl_set_kind want = f < CTLUA_SET_SPORT ? CTL_SET_PREFIX : CTL_SET_PORT, kind;
+		const char *name = spec->set[f];
+		int id;
+
+		if (!name)
+			continue;
+		id = spec->sets ? ctl_set_find(spec->sets, name, &kind) : -ENOENT;
+		if (id < 0) {
+			snprintf(why, len, "field '%s': '%s' is not a set (ct.set makes one)",
+				 ctl_set_field_names[f], name);
+			return -EINVAL;
+		}
+		if (kind != want) {
+			snprintf(why, len, "field '%s': '%s' is a %s set, not a %s set",
+				 ctl_set_field_names[f], name, kinds[kind], kinds[want]);
+			return -EINVAL;
+		}
+		r->set[f] = (__u8)(id + 1);
+	}
+	return 0;
+}
+
 int ctl_rule_compile(const struct ctl_rule_spec *spec, struct ctlua_rule *out, char *why,
 		     size_t len)
 {
@@ -104,6 +140,8 @@ int ctl_rule_compile(const struct ctl_rule_spec *spec, struct ctlua_rule *out, c
 	r.family = (__u8)family;
 	if (compile_port("dport", &spec->dport, &r.dport_lo, &r.dport_hi, why, len) ||
 	    compile_port("sport", &spec->sport, &r.sport_lo, &r.sport_hi, why, len))
+		return -EINVAL;
+	if (compile_sets(spec, &r, why, len))
 		return -EINVAL;
 	r.verdict = spec->verdict;
 	r.verdict.rule_id = 0;
@@ -181,6 +219,23 @@ unsigned int ctl_rules_flatten(const struct ctl_rules *t, struct ctlua_rule *out
 	for (unsigned int i = 0; i < t->n; i++)
 		out[i] = t->e[i].rule;
 	return t->n;
+}
+
+unsigned int ctl_rules_set_refs(const struct ctl_rules *t)
+{
+	__u32 seen[CTLUA_SET_FIELDS] = { 0 };	/* bit id: the field names set id */
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < t->n; i++)
+		for (int f = 0; f < CTLUA_SET_FIELDS; f++) {
+			unsigned int v = t->e[i].rule.set[f];
+
+			if (v && !(seen[f] & 1u << (v - 1))) {
+				seen[f] |= 1u << (v - 1);
+				n++;
+			}
+		}
+	return n;
 }
 
 int ctl_rule_prefix_len(const __be32 mask[4])

@@ -12,6 +12,8 @@
 #include <linux/types.h>
 #include "ctlua.h"
 
+struct ctl_sets;
+
 /* The bounds of a rule's priority (lower values are evaluated first). */
 #define CTL_RULE_PRIORITY_MIN	(-1000000)
 #define CTL_RULE_PRIORITY_MAX	1000000
@@ -37,7 +39,13 @@ struct ctl_rule_spec {
 	int family;			/* CTLUA_AF_INET or CTLUA_AF_INET6; 0: from the addresses */
 	struct ctl_port_spec dport, sport;	/* absent: any port */
 	struct ctlua_verdict verdict;	/* action and opts; the rule id is set when added */
+	/* names of sets (enum ctlua_set_field: src_set, ...), NULL: none; found in @sets */
+	const char *set[CTLUA_SET_FIELDS];
+	const struct ctl_sets *sets;	/* the state's (sets.h); NULL: it has none */
 };
+
+/* The rule fields that name a set, by enum ctlua_set_field: "src_set", ..., NULL. */
+extern const char *const ctl_set_field_names[];
 
 /*
  * Check the port field @name ("dport", "snat.port") read as @p, each end in @min to
@@ -94,6 +102,12 @@ void ctl_rules_restore(struct ctl_rules *t, unsigned int pos, const struct ctl_r
 
 /* Copy the rules, in evaluation order, to @out (room for t->n); returns t->n. */
 unsigned int ctl_rules_flatten(const struct ctl_rules *t, struct ctlua_rule *out);
+
+/*
+ * The distinct (field, set) pairs the rules of @t name: the classifier takes at most
+ * CTLUA_SET_REFS (ctlua.h).
+ */
+unsigned int ctl_rules_set_refs(const struct ctl_rules *t);
 
 /* The length of a prefix mask (its set bits), as ct.rules() prints "ADDR/LEN". */
 int ctl_rule_prefix_len(const __be32 mask[4]);

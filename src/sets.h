@@ -20,6 +20,8 @@ struct ctl_sets;
 
 enum ctl_set_kind { CTL_SET_PREFIX, CTL_SET_PORT };
 
+#define CTL_SET_NAME_MAX	64	/* bytes of a set's name */
+
 /* The sets of a state; @dp NULL for a dry one. 0 or -ENOMEM. */
 int ctl_sets_new(struct ctl_sets **out, struct ctl_dp *dp);
 void ctl_sets_free(struct ctl_sets *s);
@@ -47,6 +49,20 @@ int ctl_set_add_prefix(struct ctl_sets *s, unsigned int id, int family, const __
 		       unsigned int plen);
 int ctl_set_del_prefix(struct ctl_sets *s, unsigned int id, int family, const __be32 addr[4],
 		       unsigned int plen);
+
+/*
+ * Add @n prefixes as ctl_set_add_prefix adds each, writing the tries in batches (100 000
+ * prefixes: one system call per 8192 of a family in a row, not one each). Checks them
+ * all first (-EINVAL, nothing added). On failure, *@done is the index of the first
+ * prefix not added (every one before it is in); n on success.
+ */
+struct ctl_set_prefix {
+	__be32 addr[4];
+	__u8 family;
+	__u8 plen;
+};
+int ctl_set_add_prefixes(struct ctl_sets *s, unsigned int id, const struct ctl_set_prefix *p,
+			 unsigned int n, unsigned int *done);
 
 /* Add or remove ports @lo..@hi (host order, inclusive) of port set @id, as above. */
 int ctl_set_add_ports(struct ctl_sets *s, unsigned int id, __u16 lo, __u16 hi);

@@ -8,7 +8,7 @@ local U = { src = "198.18.0.2", dst = "198.18.0.1", sport = 40000, dport = 5353,
 
 -- --- ct.rule ----------------------------------------------------------------------------
 local R = "bad argument #1 to 'ct.rule' "
-t.raises(R .. "(unknown field 'port' (known: proto, family, src, dst, sport, dport, action, " ..
+t.raises(R .. "(unknown field 'port' (known: proto, family, src, dst, sport, dport, src_set, dst_set, sport_set, dport_set, action, " ..
 	"timeout, status, mark, zone, snat, dnat, priority, id, counts, limit))", ct.rule, { port = 53, action = "pass" })
 t.raises(R .. "(field 'counts': expected a table (ct.rules() shows one), got number)", ct.rule,
 	{ action = "pass", counts = 1 })

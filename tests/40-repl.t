@@ -41,6 +41,17 @@ pty_type 'ct.events{"miss", "all'
 pty_key Tab
 pty_wait '"miss", "alloc'; ok $? 'ct.events{"miss", "all<Tab> completes an event kind'
 pty_key C-u
+pty_type 'ct.set("web", "po'
+pty_key Tab
+pty_wait 'ct\.set\("web", "port'; ok $? 'ct.set(NAME, "po<Tab> completes the kind'
+pty_key C-u
+pty_type 'bl = ct.set("bl")'
+pty_key Enter
+pty_wait "$prompt"	# the set loaded the datapath first
+pty_type 'bl:fl'
+pty_key Tab
+pty_wait '> bl:flush$'; ok $? "a set's methods complete (bl:fl<Tab> to bl:flush)"
+pty_key C-u
 pty_type 'string.fo'
 pty_key Tab
 pty_wait '> string\.format$'; ok $? "fields of any global table complete (string.format)"

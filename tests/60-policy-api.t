@@ -16,7 +16,7 @@ local cases = {
 	{{rules = {{action = "drop"}, 3}}, "(field 'rules': item 2: expected a rule table, got number)"},
 	{{rules = {{dport = 5}}}, "(field 'rules': item 1: field 'action': missing (\"pass\", \"alloc\" or \"drop\"))"},
 	{{rules = {{action = "drop", port = 5}}}, "(field 'rules': item 1: unknown field 'port' " ..
-	 "(known: proto, family, src, dst, sport, dport, action, timeout, status, mark, zone, snat, dnat, " ..
+	 "(known: proto, family, src, dst, sport, dport, src_set, dst_set, sport_set, dport_set, action, timeout, status, mark, zone, snat, dnat, " ..
 	 "priority, id, counts, limit))"},
 	{{rules = {{action = "drop", sport = {9, 8}}}},
 	 "(field 'rules': item 1: field 'sport': expected {lo, hi} with 0 <= lo <= hi <= 65535)"},

@@ -16,14 +16,11 @@
  * (ct.stats' by_rule and by_default).
  */
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "datapath.h"
 #include "rules.h"
-#include "pkt_frame.h"
+#include "testrun.h"
 
 #define MAX_ROUNDS	101
 
@@ -60,72 +57,39 @@ static int make_rules(int n, bool last)
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
-	static const uint8_t dst_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
-	static const uint8_t src_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x02 };
 	static const struct { int n; bool last; } tables[] = {
 		{ 0, false }, { 1, true }, { 1, false }, { 256, true }, { 256, false },
 		{ 10000, true }, { 10000, false },
 	};
 	enum { NT = sizeof(tables) / sizeof(tables[0]) };
 	static __u32 ns[NT][MAX_ROUNDS];
-	uint8_t frame[PKT_FRAME_LEN];
 	unsigned long long want_rule = 0, want_default = 0;
-	struct ctl_dp_policy pol;
 	struct ctlua_stats st;
-	struct ctl_dp *dp;
-	char msg[256];
-	int repeat, rounds, fd;
+	struct testrun tr;
+	int repeat, rounds;
 
 	if (argc != 3 || (repeat = atoi(argv[1])) <= 0 || (rounds = atoi(argv[2])) <= 0 ||
 	    rounds > MAX_ROUNDS) {
 		fprintf(stderr, "usage: rules_testrun REPEAT ROUNDS (ROUNDS at most %d)\n", MAX_ROUNDS);
 		return 2;
 	}
-	if (ctl_dp_open(&dp, NULL, msg, sizeof(msg))) {
-		fprintf(stderr, "rules_testrun: %s\n", msg);
+	if (testrun_open(&tr, CTLUA_ACT_ALLOC, "rules_testrun"))
 		return 1;
-	}
-	ctl_dp_policy(dp, &pol);
-	pol.mode = CTLUA_MODE_OBSERVE;
-	pol.event_mask = 0;
-	pol.dflt.action = CTLUA_ACT_ALLOC;
-	if (ctl_dp_put_policy(dp, &pol)) {
-		fprintf(stderr, "rules_testrun: cannot write the config\n");
-		return 1;
-	}
-	fd = ctl_dp_prog_fd(dp, CTLUA_DIR_INGRESS, false);
-	{
-		struct flowgen g = flowgen_at(0xc6120001u, 0);	/* 198.18.0.1 */
-
-		pkt_frame_build(frame, dst_mac, src_mac, &g);
-	}
 	for (int r = 0; r < rounds; r++) {
 		for (int t = 0; t < NT; t++) {
-			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
-				    .data_size_in = PKT_FRAME_LEN, .repeat = (__u32)repeat);
 			int err = make_rules(tables[t].n, tables[t].last);
 
-			pol.rules = rules;
-			pol.nrules = (unsigned int)tables[t].n;
+			tr.pol.rules = rules;
+			tr.pol.nrules = (unsigned int)tables[t].n;
 			if (!err)
-				err = ctl_dp_put_policy(dp, &pol);
-			if (!err)
-				err = bpf_prog_test_run_opts(fd, &o);
+				err = testrun_once(&tr, repeat, &ns[t][r]);
 			if (err) {
 				fprintf(stderr, "rules_testrun: %d rules: %s\n", tables[t].n,
 					strerror(-err));
 				return 1;
 			}
-			ns[t][r] = o.duration;
 			/* a test run with repeat R runs the program R times */
 			if (tables[t].last)
 				want_rule += (unsigned long long)repeat;
@@ -133,7 +97,7 @@ int main(int argc, char **argv)
 				want_default += (unsigned long long)repeat;
 		}
 	}
-	if (ctl_dp_stats(dp, &st) || st.count[CTLUA_STAT_BY_RULE] != want_rule ||
+	if (ctl_dp_stats(tr.dp, &st) || st.count[CTLUA_STAT_BY_RULE] != want_rule ||
 	    st.count[CTLUA_STAT_BY_DEFAULT] != want_default) {
 		fprintf(stderr, "rules_testrun: decided by_rule %llu by_default %llu, expected %llu %llu\n",
 			(unsigned long long)st.count[CTLUA_STAT_BY_RULE],
@@ -141,10 +105,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int t = 0; t < NT; t++) {
-		qsort(ns[t], (size_t)rounds, sizeof(ns[t][0]), cmp_u32);
+		__u32 median = testrun_median(ns[t], rounds);
+
 		printf("rules %d %s %u %u\n", tables[t].n, tables[t].n ? tables[t].last ? "last" : "none" : "-",
-		       ns[t][rounds / 2], ns[t][0]);
+		       median, ns[t][0]);
 	}
-	ctl_dp_close(dp);
+	ctl_dp_close(tr.dp);
 	return 0;
 }

@@ -32,5 +32,7 @@ void test_loop(void);
 int test_link_watch_kernel(void);
 /* json.c */
 void test_json(void);
+/* tests/unit/sets.c */
+void test_sets(void);
 
 #endif

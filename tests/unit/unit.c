@@ -480,6 +480,7 @@ int main(int argc, char **argv)
 	test_sandbox();
 	test_loop();
 	test_json();
+	test_sets();
 done:
 	printf("1..%d\n", tests_run);
 	if (tests_failed)
