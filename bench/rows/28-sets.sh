@@ -31,6 +31,7 @@ CPU=$(($(nproc) - 1))		# the sender's, and so the receiving softirqs', CPU
 bench_init
 bench_pkt_init
 command -v nft >/dev/null 2>&1 || bench_die "'nft' is not installed"
+[[ -x "$BENCH_BIN/sets_testrun" ]] || bench_die "'$BENCH_BIN/sets_testrun' is missing: run 'make bench'"
 
 # measure_in: one round in the namespaces just made; 0, or 1 with FAIL_MSG. Sets
 # WALL[name] and PROG[name] as row 2b does.
@@ -142,6 +143,14 @@ bench_record goal "$ROW_LOAD" nft_add 1.0
 for round in $(seq "$ROUNDS"); do
 	measure "$round"
 done
+
+# where the time goes: the decision alone, without traffic (bench/progs/sets_testrun.c)
+bench_ns_new
+bench_run "$BENCH_NS" "$BENCH_BIN/sets_testrun" 100000 $((ROUNDS * 3))
+((RC == 0)) || { bench_failed "sets_testrun"; bench_die "sets_testrun failed"; }
+bench_ns_del "$BENCH_NS"
+text=$(awk '{ printf "%s%s %s ns", (NR > 1 ? ", " : ""), $2, $3 }' <<<"$OUT")
+bench_record note "$ROW_PROG" "without traffic: ctlua_ingress on a packet without an entry in mode observe (parse, a lookup that misses, the decision by one rule: src = the address (plain), or src_set of 1 or 100000 prefixes), BPF_PROG_TEST_RUN, median of $((ROUNDS * 3)) runs of 100000 repeats in turns: $text"
 
 bench_record note "$ROW_LOAD" "goal: load $LOAD prefixes in under 1 s (issue #14); median of the rounds: $(printf '%s\n' "${LOADS[@]}" | sort -n | awk '{ v[++n] = $1 } END { printf "%.0f ms", (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) / 1e6 }'); and at least as fast as nft loading the same set (rate ratio ctlua_add/nft_add >= 1.0)"
 bench_finish
