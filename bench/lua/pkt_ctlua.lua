@@ -23,15 +23,5 @@ if events == "off" then
 	assert(ct.events{})
 end
 local link <close> = assert(ct.attach(ifname, {hook = hook, xdp_mode = mode}))
-io.write("ready\n")
-io.stdout:flush()
-
-io.read("l")
-local s = assert(ct.stats())
-local names = { "packets", "lookup_hit", "lookup_miss", "lookup_error", "alloc_ok",
-		"alloc_error", "passes", "drops", "events", "events_lost" }
-local out = { "stats" }
-for _, name in ipairs(names) do
-	out[#out + 1] = name .. " " .. tostring(s[name])
-end
-io.write(table.concat(out, " "), "\n")
+dofile("bench/lua/pkt_ready.lua"){ "packets", "lookup_hit", "lookup_miss", "lookup_error", "alloc_ok",
+	"alloc_error", "passes", "drops", "events", "events_lost" }

@@ -41,14 +41,5 @@ rules[n] = { proto = "udp", dst = "198.19.0.1", dport = case == "last" and 53 or
 assert(ct.policy{ rules = rules })
 assert(#ct.rules() == n, "rule count")
 local link <close> = assert(ct.attach(ifname))
-io.write("ready\n")
-io.stdout:flush()
-
-io.read("l")
-local s = assert(ct.stats())
-local names = { "packets", "lookup_miss", "alloc_ok", "alloc_error", "by_rule", "by_default" }
-local out = { "stats" }
-for _, name in ipairs(names) do
-	out[#out + 1] = name .. " " .. tostring(s[name])
-end
-io.write(table.concat(out, " "), "\n")
+dofile("bench/lua/pkt_ready.lua"){ "packets", "lookup_miss", "alloc_ok", "alloc_error", "by_rule",
+	"by_default" }

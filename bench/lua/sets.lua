@@ -45,14 +45,5 @@ assert(ct.default("drop"))
 assert(ct.events{})
 assert(ct.rule{ proto = "udp", src_set = "src", dport = 53, action = "alloc" })
 local link <close> = assert(ct.attach(ifname))
-io.write("ready\n")
-io.stdout:flush()
-
-io.read("l")
-local s = assert(ct.stats())
-local names = { "packets", "lookup_miss", "alloc_ok", "alloc_error", "by_rule", "by_default" }
-local out = { "stats" }
-for _, name in ipairs(names) do
-	out[#out + 1] = name .. " " .. tostring(s[name])
-end
-io.write(table.concat(out, " "), "\n")
+dofile("bench/lua/pkt_ready.lua"){ "packets", "lookup_miss", "alloc_ok", "alloc_error", "by_rule",
+	"by_default" }
