@@ -77,9 +77,9 @@ pty_type 'ct.rule{action = "alloc", limit = {over = "pa'
 pty_key Tab
 pty_wait 'over = "pass'; ok $? 'over = "pa<Tab> completes the over action'
 pty_key C-u
-pty_type 'ct.policy{rules = {{proto = "udp"}, {dp'
+pty_type 'ct.policy{rules = {{proto = "udp"}, {dport_s'	# dp: dport and dport_set
 pty_key Tab
-pty_wait '\{dport =$'; ok $? "ct.policy's rules complete a rule's keys"
+pty_wait '\{dport_set =$'; ok $? "ct.policy's rules complete a rule's keys"
 pty_key C-u
 pty_type 'ct.policy{default = {li'
 pty_key Tab
