@@ -1,18 +1,32 @@
 #!/bin/bash
 # 99-sets.t - named sets on real packets: a rule's src_set drops the members of a prefix
 # set (IPv4 and IPv6 in one set, host addresses and shorter prefixes of both: the hash
-# maps and the tries) and leaves the other sources to the default, a
-# dport_set drops the ports of a port set, and a rule after 10 000 others naming a set of
-# 100 000 prefixes still decides. Then the sets change live (set:add, set:del, no rule
-# written; the set's last IPv6 host address goes, so the program looks no more in the
-# IPv6 hash for it but still in the trie) and the next flows follow; ctlua replay of the flows before the change decides
-# them alike from the sets on the host. Loading the 100 000 prefixes with one set:add is
-# timed: under 1 s (5 s for the sanitizer build, whose every memory access is checked).
+# maps and the tries) and leaves the other sources to the default, a dport_set drops the
+# ports of a port set, and a rule after 10 000 others naming a set of 100 000 prefixes
+# still decides. Then the sets change live (set:add, set:del, no rule written; the set's
+# last IPv6 host address goes, so the program looks no more in the IPv6 hash for it but
+# still in the trie, and ctl_set_kinds says so) and the next flows follow; ctlua replay
+# of the flows before the change decides them alike from the sets on the host. Loading
+# the 100 000 prefixes with one set:add is timed: under 1 s (5 s for the sanitizer
+# build, whose every memory access is checked).
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
 
 pair_test_setup
+
+# ctlua_map NAME: the id of the running ctlua's map NAME, found by its descriptors
+ctlua_map()
+{
+	local pid f id
+	pid=$(ctlua_self) || return 1
+	for f in /proc/"$pid"/fdinfo/*; do
+		id=$(sed -n 's/^map_id:\t//p' "$f" 2>/dev/null)
+		[[ -n "$id" && "$(bpftool -j map show id "$id" | jq -r .name)" == "$1" ]] &&
+			echo "$id" && return 0
+	done
+	return 1
+}
 
 # More sources in NS_B: .3 and ::3 go in the blocklist as host addresses, .6 and ::6 as
 # members of its shorter prefixes, .4 in the big set.
@@ -115,18 +129,12 @@ for s in "${sends[@]}"; do
 done
 wait_lines "$CTLUA_OUT" '^MISS' 9 5 >/dev/null
 # set_kinds: ctl_set_kinds' value (which sets have host addresses, shorter prefixes, per
-# family) in the running ctlua, found by its descriptors, as bytes in hex
+# family) in the running ctlua, as bytes in hex
 set_kinds()
 {
-	local pid f id
-	pid=$(ctlua_self) || return 1
-	for f in /proc/"$pid"/fdinfo/*; do
-		id=$(sed -n 's/^map_id:\t//p' "$f" 2>/dev/null)
-		[[ -n "$id" ]] && [[ "$(bpftool -j map show id "$id" | jq -r .name)" == ctl_set_kinds ]] &&
-			break
-		id=
-	done
-	[[ -n "$id" ]] && bpftool -j map dump id "$id" | jq -r '.[0].value | map(.[2:]) | join(" ")'
+	local id
+	id=$(ctlua_map ctl_set_kinds) &&
+		bpftool -j map dump id "$id" | jq -r '.[0].value | map(.[2:]) | join(" ")'
 }
 # blocklist is set 0, big set 3: host[v4] 0b1001, host[v6] 1, shorter[v4] 1, shorter[v6] 1
 is "$(set_kinds)" "09 00 00 00 01 00 00 00 01 00 00 00 01 00 00 00" \
@@ -211,8 +219,8 @@ ct.policy{ rules = rules }
 EOF_LUA
 out=$("$CTLUA" replay "$TEST_TMP/rec.jsonl" "$TEST_TMP/replay.lua" 2>&1)
 is "$?" 0 "ctlua replay of the recording: exit 0" || diag_text "$out"
-is "$(tail -n 1 <<<"$out")" "replay of '$TEST_TMP/replay.lua': 14 events, 9 decided (pass 2, \
-alloc 0, drop 7; by verdict 0, default 2, rule $r1: 4, rule $r2: 2, rule $rbig: 1), 5 delivered, \
+is "$(tail -n 1 <<<"$out")" "replay of '$TEST_TMP/replay.lua': 16 events, 9 decided (pass 2, \
+alloc 0, drop 7; by verdict 0, default 2, rule $r1: 4, rule $r2: 2, rule $rbig: 1), 7 delivered, \
 0 skipped; callbacks 0 run, 0 failed; 0 differ from the recording; 0 malformed lines" \
 	"replay decides the set rules from the host's sets as the program did" || diag_text "$out"
 
@@ -235,31 +243,29 @@ end)
 EOF_LUA
 	chmod 600 "$POL"
 }
-# set4_entries: the entries of the IPv4 set trie (an LPM trie, map type 11, whose keys are
-# 12 bytes) that the running ctlua holds, found by its descriptors
+# set4_entries: the entries of the IPv4 set trie and of the IPv4 host hash that the
+# running ctlua holds, as "TRIE HASH"
 set4_entries()
 {
-	local pid f id=
-	pid=$(ctlua_self) || return 1
-	for f in /proc/"$pid"/fdinfo/*; do
-		grep -qx $'map_type:\t11' "$f" 2>/dev/null && grep -qx $'key_size:\t12' "$f" &&
-			id=$(sed -n 's/^map_id:\t//p' "$f") && break
-	done
-	[[ -n "$id" ]] && bpftool -j map dump id "$id" | jq length
+	local trie hash
+	trie=$(ctlua_map ctl_set4) && hash=$(ctlua_map ctl_set_h4) &&
+		echo "$(bpftool -j map dump id "$trie" | jq length)" \
+			"$(bpftool -j map dump id "$hash" | jq length)"
 }
 gen_policy 198.18.0.2 198.18.0.96/30
 ctlua_start "$NS_A" 30 run "$POL"
 wait_line "$CTLUA_OUT" '^GEN' 10 || diag "no GEN line"
 wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID"
 ok_run "UDP from $ADDR_B, generation 1" send_from "$ADDR_B" "$ADDR_A" 5000 41021 from-41021
-is "$(set4_entries)" 2 "generation 1: its 2 prefixes are in the trie"
+is "$(set4_entries)" "1 1" "generation 1: its /30 is in the trie, its host in the hash"
 gen_policy 198.18.0.3
 kill -HUP "$(ctlua_self)"
 wait_line "$CTLUA_ERR" 'running \(generation 2\)' 10
 ok $? "the reload runs"
 ok_run "UDP from $ADDR_B, generation 2" send_from "$ADDR_B" "$ADDR_A" 5000 41022 from-41022
 ok_run "UDP from 198.18.0.3, generation 2" send_from 198.18.0.3 "$ADDR_A" 5000 41023 from-41023
-is "$(set4_entries)" 1 "generation 2: the old generation's prefixes left the trie, its own is in"
+is "$(set4_entries)" "0 1" \
+	"generation 2: the old generation's prefixes left the trie and the hash, its own host is in"
 kill -INT "$(ctlua_self)"
 ctlua_finish
 is "$(grep -E '^(GEN|MISS)' <<<"$OUT")" "GEN${tab}0${tab}2
