@@ -10,7 +10,7 @@
 #ifndef CTLUA_H
 #define CTLUA_H
 
-#define CTLUA_ABI		16
+#define CTLUA_ABI		17
 
 #define CTLUA_MAX_RULES		16384	/* rules per table slot: a power of two */
 #define CTLUA_VERDICTS_DEFAULT	131072	/* per-flow verdicts; the loader may set another size */
@@ -294,12 +294,18 @@ _Static_assert(sizeof(struct ctlua_flow_verdict) == 80, "ctlua_flow_verdict layo
  * Prefixes of every set live in two LPM tries, one per family (ctl_set4, ctl_set6),
  * keyed by the set's id and then the prefix: the key's prefixlen counts the id's 8 bits,
  * so a lookup with prefixlen 8 + 32 (or 8 + 128) finds the longest prefix of that one
- * set. The value is 1 (its presence is the answer). Port sets live in ctl_set_ports,
- * an array of 65536 masks indexed by the port (host order): bit id set, that set holds
- * the port. Whatever the protocol: a rule's proto says which.
+ * set. The value is 1 (its presence is the answer). Full-length prefixes (IPv4 /32,
+ * IPv6 /128) are not in the tries but in two hash maps (ctl_set_h4, ctl_set_h6) keyed by
+ * the set's id and the address: a host address costs one hash lookup, not a walk down
+ * the trie. ctl_set_kinds (one entry) says which sets have entries where, so that a
+ * packet looks in the hash only for sets holding host addresses and in the trie only for
+ * sets holding shorter prefixes, the hash first. The host sets a bit before the first
+ * entry of its kind is written and clears it after the last is deleted. Port sets live
+ * in ctl_set_ports, an array of 65536 masks indexed by the port (host order): bit id
+ * set, that set holds the port. Whatever the protocol: a rule's proto says which.
  */
 #define CTLUA_SETS		32	/* ids of sets; a power of two, <= 32 (the port masks) */
-#define CTLUA_SET_PREFIXES	(1u << 20)	/* entries per family's trie, all sets */
+#define CTLUA_SET_PREFIXES	(1u << 20)	/* entries of each trie and hash, all sets */
 
 enum ctlua_set_field {
 	CTLUA_SET_SRC,		/* source address in a prefix set */
@@ -324,6 +330,28 @@ struct ctlua_set_key6 {
 	__u8 pad[3];
 };
 _Static_assert(sizeof(struct ctlua_set_key6) == 24, "ctlua_set_key6 layout");
+
+/* A host address of a set (ctl_set_h4, ctl_set_h6): a v4 key is a v6 key's first bytes. */
+struct ctlua_set_hkey4 {
+	__u8 set;		/* id */
+	__u8 pad[3];
+	__u8 addr[4];		/* network order */
+};
+_Static_assert(sizeof(struct ctlua_set_hkey4) == 8, "ctlua_set_hkey4 layout");
+
+struct ctlua_set_hkey6 {
+	__u8 set;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct ctlua_set_hkey6) == 20, "ctlua_set_hkey6 layout");
+
+/* ctl_set_kinds' one value: per family ([0] IPv4, [1] IPv6), bit id set when set id has */
+struct ctlua_set_kinds {
+	__u32 host[2];		/* entries in ctl_set_h4 / ctl_set_h6 */
+	__u32 shorter[2];	/* entries in ctl_set4 / ctl_set6 */
+};
+_Static_assert(sizeof(struct ctlua_set_kinds) == 16, "ctlua_set_kinds layout");
 
 /*
  * One rule. A packet matches when every set field matches: family 0 and proto 0

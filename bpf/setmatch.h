@@ -30,6 +30,35 @@ struct {
 } ctl_set6 SEC(".maps");
 
 /*
+ * The full-length prefixes (host addresses) of every prefix set, keyed by set id and
+ * address: a hash lookup where the trie would walk down some 17 levels (100 000 /32s),
+ * each a likely cache miss under a flood. Allocated as added, as the tries are.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CTLUA_SET_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ctlua_set_hkey4);
+	__type(value, __u8);
+} ctl_set_h4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CTLUA_SET_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ctlua_set_hkey6);
+	__type(value, __u8);
+} ctl_set_h6 SEC(".maps");
+
+/* Which sets have entries in which of the four maps above (an array: the read is inlined). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ctlua_set_kinds);
+} ctl_set_kinds SEC(".maps");
+
+/*
  * Port sets: per port (host order), bit id set when set id holds it. An array, not a
  * hash: one indexed load per port (the lookup is inlined), the same whatever the sets
  * hold, and a range of ports costs no more entries than one port's bit in each.
@@ -51,6 +80,39 @@ struct ref_walk {
 	const struct ctlua_flow *f;
 };
 
+/*
+ * Whether prefix set @set holds @addr (@v6: of IPv6, else IPv4): its host addresses'
+ * hash first, if it has any, then its shorter prefixes' trie, if it has any.
+ */
+static __always_inline bool prefix_held(__u32 set, bool v6, const void *addr)
+{
+	/* a v4 key is the first bytes of a v6 one, in either map */
+	struct ctlua_set_hkey6 h = { .set = (__u8)set };
+	struct ctlua_set_key6 t = { .set = (__u8)set };
+	const struct ctlua_set_kinds *w;
+	__u32 zero = 0, bit = 1u << (set & 31);
+
+	w = bpf_map_lookup_elem(&ctl_set_kinds, &zero);
+	if (!w)
+		return false;
+	/* one map per call site: the verifier then inlines the hash and array lookups */
+	if (w->host[v6] & bit) {
+		__builtin_memcpy(h.addr, addr, 16);
+		if (v6 ? !!bpf_map_lookup_elem(&ctl_set_h6, &h)
+		       : !!bpf_map_lookup_elem(&ctl_set_h4, &h))
+			return true;
+	}
+	if (!(w->shorter[v6] & bit))
+		return false;
+	__builtin_memcpy(t.addr, addr, 16);
+	if (v6) {
+		t.prefixlen = 8 + 128;
+		return bpf_map_lookup_elem(&ctl_set6, &t);
+	}
+	t.prefixlen = 8 + 32;
+	return bpf_map_lookup_elem(&ctl_set4, &t);
+}
+
 /* Reference @i of the table (bpf_loop callback): whether its set holds the field. */
 static long ref_held(__u64 i, void *data)
 {
@@ -58,10 +120,7 @@ static long ref_held(__u64 i, void *data)
 	const struct ctlua_rule_table *t = bpf_map_lookup_elem(&ctl_rules, &x->slot);
 	const struct ctlua_flow *f = x->f;
 	__u32 k = i & (CTLUA_SET_REFS - 1), field, set;
-	/* a v4 key is the first bytes of a v6 one: prefixlen, set, then the address */
-	struct ctlua_set_key6 key = { 0 };
 	__u32 port, *m;
-	void *hit;
 
 	if (!t)
 		return 1;
@@ -75,23 +134,16 @@ static long ref_held(__u64 i, void *data)
 			x->mask |= ((*m >> (set & 31)) & 1) << k;
 		return 0;
 	}
-	key.set = (__u8)set;
-	__builtin_memcpy(key.addr, field == CTLUA_SET_SRC ? f->saddr : f->daddr, 16);
-	if (f->family == CTLUA_AF_INET6) {
-		key.prefixlen = 8 + 128;
-		hit = bpf_map_lookup_elem(&ctl_set6, &key);
-	} else {
-		key.prefixlen = 8 + 32;
-		hit = bpf_map_lookup_elem(&ctl_set4, &key);
-	}
-	if (hit)
+	if (prefix_held(set, f->family == CTLUA_AF_INET6,
+			field == CTLUA_SET_SRC ? f->saddr : f->daddr))
 		x->mask |= 1u << k;
 	return 0;
 }
 
 /*
- * The reference mask of @f under classifier @c of slot @slot (c->nrefs > 0): one trie
- * lookup per prefix reference, one array read per port reference.
+ * The reference mask of @f under classifier @c of slot @slot (c->nrefs > 0): per prefix
+ * reference a hash lookup, a trie lookup or both (prefix_held), per port reference an
+ * array read.
  */
 static __always_inline __u32 ref_mask(const struct ctlua_rule_class *c, __u32 slot,
 				      const struct ctlua_flow *f)

@@ -153,17 +153,20 @@ static __u32 rules_sets(const struct ctlua_rule *r, unsigned int n)
 	return ids;
 }
 
-/* Delete the keys of trie @map whose set is in @ids (@ksize: its key's size). */
-static int trie_drop(struct bpf_map *map, size_t ksize, __u32 ids)
+/*
+ * Delete the keys of set map @map whose set is in @ids: @ksize, its key's size (at most a
+ * trie's IPv6 key); @at, the offset of the set id in it.
+ */
+static int keys_drop(struct bpf_map *map, size_t ksize, size_t at, __u32 ids)
 {
 	struct ctlua_set_key6 key, next, *gone = NULL;
 	size_t n = 0, room = 0;
 	int fd = bpf_map__fd(map), err = 0;
 	void *prev = NULL;
 
-	/* collected first, then deleted: no walk over a trie that changes under it */
+	/* collected first, then deleted: no walk over a map that changes under it */
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (ids & (1u << (next.set % CTLUA_SETS))) {
+		if (ids & (1u << (((__u8 *)&next)[at] % CTLUA_SETS))) {
 			if (n == room) {
 				struct ctlua_set_key6 *more;
 
@@ -188,16 +191,27 @@ static int trie_drop(struct bpf_map *map, size_t ksize, __u32 ids)
 	return err;
 }
 
-/* Remove every member of the sets @ids from the three set maps; 0 or -errno. */
+/*
+ * Remove every member of the sets @ids from the five set maps, and their bits from
+ * ctl_set_kinds (after their entries: a bit may be set with no entry, never the reverse);
+ * 0 or -errno.
+ */
 static int sets_drop(struct ctl_dp *dp, __u32 ids)
 {
+	const size_t trie = offsetof(struct ctlua_set_key4, set);
+	const size_t hash = offsetof(struct ctlua_set_hkey4, set);
 	int fd = bpf_map__fd(dp->skel->maps.ctl_set_ports), err;
-	__u32 port, mask;
+	struct ctlua_set_kinds kinds;
+	__u32 port, mask, zero = 0;
 
 	if (!ids)
 		return 0;
-	if ((err = trie_drop(dp->skel->maps.ctl_set4, sizeof(struct ctlua_set_key4), ids)) ||
-	    (err = trie_drop(dp->skel->maps.ctl_set6, sizeof(struct ctlua_set_key6), ids)))
+	if ((err = keys_drop(dp->skel->maps.ctl_set4, sizeof(struct ctlua_set_key4), trie, ids)) ||
+	    (err = keys_drop(dp->skel->maps.ctl_set6, sizeof(struct ctlua_set_key6), trie, ids)) ||
+	    (err = keys_drop(dp->skel->maps.ctl_set_h4, sizeof(struct ctlua_set_hkey4), hash,
+			     ids)) ||
+	    (err = keys_drop(dp->skel->maps.ctl_set_h6, sizeof(struct ctlua_set_hkey6), hash,
+			     ids)))
 		return err;
 	for (port = 0; port < 65536; port++) {
 		if (bpf_map_lookup_elem(fd, &port, &mask))
@@ -208,7 +222,14 @@ static int sets_drop(struct ctl_dp *dp, __u32 ids)
 		if (bpf_map_update_elem(fd, &port, &mask, BPF_ANY))
 			return -errno;
 	}
-	return 0;
+	fd = bpf_map__fd(dp->skel->maps.ctl_set_kinds);
+	if (bpf_map_lookup_elem(fd, &zero, &kinds))
+		return -errno;
+	for (int f = 0; f < 2; f++) {
+		kinds.host[f] &= ~ids;
+		kinds.shorter[f] &= ~ids;
+	}
+	return bpf_map_update_elem(fd, &zero, &kinds, BPF_ANY) ? -errno : 0;
 }
 
 /*
@@ -1102,6 +1123,9 @@ void ctl_dp_set_fds(const struct ctl_dp *dp, struct ctl_dp_set_fds *out)
 	out->v4 = bpf_map__fd(dp->skel->maps.ctl_set4);
 	out->v6 = bpf_map__fd(dp->skel->maps.ctl_set6);
 	out->ports = bpf_map__fd(dp->skel->maps.ctl_set_ports);
+	out->h4 = bpf_map__fd(dp->skel->maps.ctl_set_h4);
+	out->h6 = bpf_map__fd(dp->skel->maps.ctl_set_h6);
+	out->kinds = bpf_map__fd(dp->skel->maps.ctl_set_kinds);
 }
 
 int ctl_dp_set_id_take(struct ctl_dp *dp)

@@ -217,15 +217,15 @@ __u64 *ctl_dp_asleep(const struct ctl_dp *dp);
 
 /*
  * The named sets' maps (ctlua.h, "Named sets") and their ids: the fds of ctl_set4,
- * ctl_set6 and ctl_set_ports; an id no state holds (0..CTLUA_SETS-1, marked taken) or
- * -ENOSPC; an id given back, whose entries the caller has removed. Ids are per
+ * ctl_set6, ctl_set_ports, ctl_set_h4, ctl_set_h6 and ctl_set_kinds; an id no state
+ * holds (0..CTLUA_SETS-1, marked taken) or -ENOSPC; an id given back, whose entries the caller has removed. Ids are per
  * datapath, so two states on one (a staged reload's and the live one) never share one.
  * A pinned state reused at open keeps the members of the sets its live rules name, their
  * ids taken until a policy put by this process names them no more; every other member
  * left in the pinned maps is removed at open.
  */
 struct ctl_dp_set_fds {
-	int v4, v6, ports;
+	int v4, v6, ports, h4, h6, kinds;
 };
 void ctl_dp_set_fds(const struct ctl_dp *dp, struct ctl_dp_set_fds *out);
 int ctl_dp_set_id_take(struct ctl_dp *dp);

@@ -35,7 +35,7 @@
 const char *const ctl_pin_maps[CTL_PIN_NMAPS + 1] = {
 	"ctl_config", "ctl_verdicts", "ctl_rules", "ctl_policy", "ctl_stats", "ctl_counts",
 	"ctl_limits", "ctl_lcounts", "ctl_lbuckets", "ctl_set4", "ctl_set6", "ctl_set_ports",
-	NULL,
+	"ctl_set_h4", "ctl_set_h6", "ctl_set_kinds", NULL,
 };
 
 /* The signature map's value. */

@@ -24,7 +24,7 @@ struct ctl_pin;
  */
 int ctl_pin_path(const char *arg, char *out, size_t size);
 /* The maps that hold state, pinned under their own names, and the signature's pin. */
-#define CTL_PIN_NMAPS		12
+#define CTL_PIN_NMAPS		15
 extern const char *const ctl_pin_maps[CTL_PIN_NMAPS + 1];
 #define CTL_PIN_SIG		"ctl_pin_sig"
 

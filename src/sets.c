@@ -2,16 +2,23 @@
 /*
  * sets.c - the named sets of one state (sets.h): the host's copy of each set, which
  * answers has(), list() and offline decisions, kept in step with the datapath's set
- * maps (ctl_set4, ctl_set6, ctl_set_ports) that the program reads.
+ * maps (ctl_set4, ctl_set6, ctl_set_h4, ctl_set_h6, ctl_set_kinds, ctl_set_ports) that
+ * the program reads.
  *
  * A prefix set is a hash of its prefixes (family, length, masked address) with, per
  * family, how many prefixes of each length it holds: has() tries the lengths present,
- * longest first, so it costs a few probes whatever the set's size. A port set is a
+ * longest first, so it costs a few probes whatever the set's size. In the datapath, a
+ * set's host addresses (/32, /128) go to the hash maps and its shorter prefixes to the
+ * tries, and ctl_set_kinds has the set's bit for each kind it holds of each family: set
+ * before the first entry of the kind is written, cleared after the last is deleted (a
+ * bit left set costs the program a lookup that misses; a bit missing, a member not
+ * matched). A port set is a
  * bitmap of the 65536 ports; the program's array holds one bit per set in each port's
  * mask, shared by every state of the datapath, so a port's mask is read and written
  * back with only this set's bit changed.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +46,7 @@ struct set {
 	struct prefix *slot;
 	unsigned int cap;		/* a power of two, or 0 */
 	unsigned int nplen[FAMILIES][PLENS];	/* prefixes of each length */
+	unsigned int nshort[FAMILIES];		/* prefixes shorter than an address */
 	/* port set */
 	__u64 *ports;			/* PORT_WORDS words */
 };
@@ -71,7 +79,7 @@ int ctl_sets_new(struct ctl_sets **out, struct ctl_dp *dp)
 	if (!s)
 		return -ENOMEM;
 	s->dp = dp;
-	s->fds.v4 = s->fds.v6 = s->fds.ports = -1;
+	s->fds.v4 = s->fds.v6 = s->fds.ports = s->fds.h4 = s->fds.h6 = s->fds.kinds = -1;
 	if (dp)
 		ctl_dp_set_fds(dp, &s->fds);
 	*out = s;
@@ -254,40 +262,102 @@ static void unlink_slot(struct set *e, unsigned int hole)
 	}
 }
 
-static void trie_key(unsigned int id, int family, const __be32 addr[4], unsigned int plen,
-		     void *key)
+/* Whether a prefix of @plen bits is a host address of @family (in a hash, not a trie). */
+static bool is_host(int family, unsigned int plen)
 {
-	if (family == CTLUA_AF_INET6) {
+	return plen == addr_bits(family);
+}
+
+/* The map of @family's prefixes of kind @host, and the size of its keys in *@ksz. */
+static int map_fd(const struct ctl_sets *s, int family, bool host, size_t *ksz)
+{
+	bool v6 = family == CTLUA_AF_INET6;
+
+	if (host) {
+		*ksz = v6 ? sizeof(struct ctlua_set_hkey6) : sizeof(struct ctlua_set_hkey4);
+		return v6 ? s->fds.h6 : s->fds.h4;
+	}
+	*ksz = v6 ? sizeof(struct ctlua_set_key6) : sizeof(struct ctlua_set_key4);
+	return v6 ? s->fds.v6 : s->fds.v4;
+}
+
+/* The key of a prefix of set @id in its map (map_fd): a hash's for a host address. */
+static void map_key(unsigned int id, int family, const __be32 addr[4], unsigned int plen,
+		    void *key)
+{
+	size_t alen = family == CTLUA_AF_INET6 ? 16 : 4;
+
+	if (is_host(family, plen)) {
+		struct ctlua_set_hkey6 *k = key;	/* a key4 is its first bytes */
+
+		memset(k, 0, offsetof(struct ctlua_set_hkey6, addr) + alen);
+		k->set = (__u8)id;
+		memcpy(k->addr, addr, alen);
+	} else {
 		struct ctlua_set_key6 *k = key;
 
-		memset(k, 0, sizeof(*k));
+		memset(k, 0, family == CTLUA_AF_INET6 ? sizeof(*k) : sizeof(struct ctlua_set_key4));
 		k->prefixlen = 8 + plen;
 		k->set = (__u8)id;
-		memcpy(k->addr, addr, 16);
-	} else {
-		struct ctlua_set_key4 *k = key;
-
-		memset(k, 0, sizeof(*k));
-		k->prefixlen = 8 + plen;
-		k->set = (__u8)id;
-		memcpy(k->addr, addr, 4);
+		memcpy(k->addr, addr, alen);
 	}
 }
 
-/* Write (@add) or remove the trie entry of a prefix. 0 or -errno (-ENOSPC: full). */
-static int trie_write(struct ctl_sets *s, unsigned int id, int family, const __be32 addr[4],
-		      unsigned int plen, bool add)
+/* How many prefixes of @family and kind @host set @e holds. */
+static unsigned int kind_count(const struct set *e, int family, bool host)
 {
-	int fd = family == CTLUA_AF_INET6 ? s->fds.v6 : s->fds.v4;
-	struct ctlua_set_key6 key;	/* the larger of the two */
+	int f = fam_index(family);
+
+	return host ? e->nplen[f][addr_bits(family)] : e->nshort[f];
+}
+
+/* Set (@on) or clear set @id's bit of @family and kind @host in ctl_set_kinds. 0 or -errno. */
+static int kind_mark(struct ctl_sets *s, unsigned int id, int family, bool host, bool on)
+{
+	struct ctlua_set_kinds k;
+	__u32 zero = 0, *w;
+	int err;
+
+	if (!s->dp)
+		return 0;
+	if ((err = bpf_map_lookup_elem(s->fds.kinds, &zero, &k)))
+		return err;
+	w = host ? &k.host[fam_index(family)] : &k.shorter[fam_index(family)];
+	*w = on ? *w | 1u << id : *w & ~(1u << id);
+	return bpf_map_update_elem(s->fds.kinds, &zero, &k, BPF_ANY);
+}
+
+/*
+ * Set @id's bit of the kind of @family, @plen, as the host's copy of set @e says now:
+ * set while @e holds such prefixes or @on (about to write the first). 0 or -errno.
+ */
+static int kind_sync(struct ctl_sets *s, struct set *e, int family, unsigned int plen, bool on)
+{
+	bool host = is_host(family, plen);
+
+	if (kind_count(e, family, host))
+		return 0;
+	return kind_mark(s, e->id, family, host, on);
+}
+
+/* Write (@add) or remove the map entry of a prefix. 0 or -errno (-ENOSPC: full). */
+static int map_write(struct ctl_sets *s, unsigned int id, int family, const __be32 addr[4],
+		     unsigned int plen, bool add)
+{
+	union {
+		struct ctlua_set_key6 trie;
+		struct ctlua_set_hkey6 hash;
+	} key;
+	size_t ksz;
+	int fd = map_fd(s, family, is_host(family, plen), &ksz);
 	__u8 one = 1;
 	int err;
 
 	if (!s->dp)
 		return 0;
-	trie_key(id, family, addr, plen, &key);
+	map_key(id, family, addr, plen, &key);
 	err = add ? bpf_map_update_elem(fd, &key, &one, BPF_ANY) : bpf_map_delete_elem(fd, &key);
-	if (err == -E2BIG)	/* an LPM trie at max_entries */
+	if (err == -E2BIG)	/* a trie or hash at max_entries */
 		err = -ENOSPC;
 	return err == -ENOENT && !add ? 0 : err;
 }
@@ -323,6 +393,8 @@ static void host_add(struct set *e, int family, const __be32 addr[4], unsigned i
 	p->family = (__u8)family;
 	p->plen = (__u8)plen;
 	e->nplen[fam_index(family)][plen]++;
+	if (!is_host(family, plen))
+		e->nshort[fam_index(family)]++;
 	e->count++;
 }
 
@@ -336,23 +408,25 @@ int ctl_set_add_prefix(struct ctl_sets *s, unsigned int id, int family, const __
 		return -EINVAL;
 	if (e->cap && probe(e, family, addr, plen)->family)
 		return 0;
-	if ((err = reserve(e, e->count + 1)))
+	if ((err = reserve(e, e->count + 1)) || (err = kind_sync(s, e, family, plen, true)))
 		return err;
-	if ((err = trie_write(s, id, family, addr, plen, true)))
+	if ((err = map_write(s, id, family, addr, plen, true))) {
+		kind_sync(s, e, family, plen, false);	/* the bit of none, if it was the first */
 		return err;
+	}
 	host_add(e, family, addr, plen);
 	return 0;
 }
 
-/* Prefixes written to a trie per batch: at most 192 kB of keys. */
+/* Prefixes written to a map per batch: at most 192 kB of keys. */
 #define BATCH	8192
 
 /*
- * Write @n keys of one family (@key, @ksz bytes each, as trie_key makes them) to trie
- * @fd, in one batch where the kernel has them for tries (5.6 on; before, EINVAL or
+ * Write @n keys of one map (@key, @ksz bytes each, as map_key makes them) to map @fd, in
+ * one batch where the kernel has them for tries and hashes (5.6 on; before, EINVAL or
  * ENOTSUPP at once: one by one). *@wrote: how many are in. 0 or -errno (-ENOSPC: full).
  */
-static int trie_write_many(int fd, const void *key, size_t ksz, unsigned int n,
+static int map_write_many(int fd, const void *key, size_t ksz, unsigned int n,
 			   unsigned int *wrote)
 {
 	static const __u8 ones[BATCH] = { [0 ... BATCH - 1] = 1 };
@@ -370,11 +444,46 @@ static int trie_write_many(int fd, const void *key, size_t ksz, unsigned int n,
 	return err == -E2BIG ? -ENOSPC : err;
 }
 
+/* A batch of keys for one map, and the input of each. */
+struct batch {
+	unsigned int n, wrote;
+	unsigned int src[BATCH];
+};
+
+/*
+ * Write batch @b of keys @keys (@host: of a hash) of @family for set @e, its kind's bit
+ * first, and put what was written in the host's copy from @in. 0 or -errno.
+ */
+static int batch_write(struct ctl_sets *s, struct set *e, int family, bool host,
+		       const void *keys, struct batch *b, const struct ctl_set_prefix *in)
+{
+	unsigned int plen = host ? addr_bits(family) : 0;
+	size_t ksz;
+	int fd = map_fd(s, family, host, &ksz), err = 0;
+
+	b->wrote = 0;
+	if (!b->n)
+		return 0;
+	if (!s->dp) {
+		b->wrote = b->n;
+	} else {
+		if ((err = kind_sync(s, e, family, plen, true)))
+			return err;
+		err = map_write_many(fd, keys, ksz, b->n, &b->wrote);
+		if (err && !b->wrote)
+			kind_sync(s, e, family, plen, false);
+	}
+	for (unsigned int j = 0; j < b->wrote; j++)
+		host_add(e, family, in[b->src[j]].addr, in[b->src[j]].plen);
+	return err;
+}
+
 int ctl_set_add_prefixes(struct ctl_sets *s, unsigned int id, const struct ctl_set_prefix *in,
 			 unsigned int n, unsigned int *done)
 {
-	static struct ctlua_set_key6 keys[BATCH];	/* IPv4 runs use them as key4s */
-	static unsigned int src[BATCH];			/* the input of each key */
+	static struct ctlua_set_key6 tkeys[BATCH];	/* IPv4 runs use them as key4s */
+	static struct ctlua_set_hkey6 hkeys[BATCH];	/* and as hkey4s */
+	static struct batch tb, hb;			/* the trie's, the hash's */
 	struct set *e = by_id(s, id);
 	unsigned int i = 0;
 
@@ -385,29 +494,36 @@ int ctl_set_add_prefixes(struct ctl_sets *s, unsigned int id, const struct ctl_s
 		if (!valid(in[j].family, in[j].addr, in[j].plen))
 			return -EINVAL;
 	while (i < n) {
-		/* a run of one family, in order, of at most BATCH prefixes not held yet */
-		int family = in[i].family, fd = family == CTLUA_AF_INET6 ? s->fds.v6 : s->fds.v4;
-		size_t ksz = family == CTLUA_AF_INET6 ? sizeof(struct ctlua_set_key6)
+		/*
+		 * a run of one family, in order, of at most BATCH prefixes not held yet: its
+		 * host addresses in one batch, its shorter prefixes in another
+		 */
+		int family = in[i].family;
+		size_t hsz = family == CTLUA_AF_INET6 ? sizeof(struct ctlua_set_hkey6)
+						      : sizeof(struct ctlua_set_hkey4);
+		size_t tsz = family == CTLUA_AF_INET6 ? sizeof(struct ctlua_set_key6)
 						      : sizeof(struct ctlua_set_key4);
-		unsigned int k = 0, wrote = 0;
-		int err = 0;
+		int err;
 
-		for (; i < n && in[i].family == family && k < BATCH; i++) {
+		tb.n = hb.n = tb.wrote = hb.wrote = 0;
+		for (; i < n && in[i].family == family && tb.n + hb.n < BATCH; i++) {
+			bool host = is_host(family, in[i].plen);
+			struct batch *b = host ? &hb : &tb;
+
 			if (e->cap && probe(e, family, in[i].addr, in[i].plen)->family)
 				continue;
-			trie_key(id, family, in[i].addr, in[i].plen, (char *)keys + k * ksz);
-			src[k++] = i;
+			map_key(id, family, in[i].addr, in[i].plen,
+				host ? (char *)hkeys + hb.n * hsz : (char *)tkeys + tb.n * tsz);
+			b->src[b->n++] = i;
 		}
-		if ((err = reserve(e, e->count + k)))
+		if ((err = reserve(e, e->count + tb.n + hb.n)))
 			return err;
-		if (s->dp && k)
-			err = trie_write_many(fd, keys, ksz, k, &wrote);
-		else
-			wrote = k;
-		for (unsigned int j = 0; j < wrote; j++)
-			host_add(e, family, in[src[j]].addr, in[src[j]].plen);
-		if (err) {
-			*done = src[wrote < k ? wrote : k - 1];
+		if ((err = batch_write(s, e, family, true, hkeys, &hb, in)) ||
+		    (err = batch_write(s, e, family, false, tkeys, &tb, in))) {
+			/* the first input not written, of either batch (the trie's: none yet) */
+			*done = hb.wrote < hb.n ? hb.src[hb.wrote] : i;
+			if (tb.wrote < tb.n && tb.src[tb.wrote] < *done)
+				*done = tb.src[tb.wrote];
 			return err;
 		}
 		*done = i;
@@ -427,11 +543,14 @@ int ctl_set_del_prefix(struct ctl_sets *s, unsigned int id, int family, const __
 		return -EINVAL;
 	if (!e->cap || !(p = probe(e, family, addr, plen))->family)
 		return 0;
-	if ((err = trie_write(s, id, family, addr, plen, false)))
+	if ((err = map_write(s, id, family, addr, plen, false)))
 		return err;
 	unlink_slot(e, (unsigned int)(p - e->slot));
 	e->nplen[fam_index(family)][plen]--;
+	if (!is_host(family, plen))
+		e->nshort[fam_index(family)]--;
 	e->count--;
+	kind_sync(s, e, family, plen, false);	/* failing, a bit of none: a lookup that misses */
 	return 0;
 }
 
@@ -628,14 +747,14 @@ void ctl_set_each(const struct ctl_sets *s, unsigned int id,
 }
 
 /*
- * Empty prefix set @e, its trie entries removed in a batch per family (bpf_map_delete_batch).
- * 0, or -errno with the host's copy unchanged: the caller then removes the prefixes one
- * by one (a prefix the batch removed already is no error then).
+ * Empty prefix set @e, its map entries removed in a batch per map (bpf_map_delete_batch),
+ * then its bits. 0, or -errno with the host's copy unchanged: the caller then removes the
+ * prefixes one by one (a prefix the batch removed already is no error then).
  */
 static int drop_all(struct ctl_sets *s, struct set *e)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	struct ctlua_set_key6 *keys;
+	struct ctlua_set_key6 *keys;	/* the largest key */
 	int err = 0;
 
 	if (!e->count)
@@ -643,19 +762,19 @@ static int drop_all(struct ctl_sets *s, struct set *e)
 	if (s->dp) {
 		if (!(keys = malloc(e->count * sizeof(*keys))))
 			return -ENOMEM;
-		for (int j = 0; !err && j < FAMILIES; j++) {
-			int f = j ? CTLUA_AF_INET6 : CTLUA_AF_INET;
-			size_t ksz = f == CTLUA_AF_INET6 ? sizeof(struct ctlua_set_key6)
-							 : sizeof(struct ctlua_set_key4);
+		for (int j = 0; !err && j < 2 * FAMILIES; j++) {
+			int f = j / 2 ? CTLUA_AF_INET6 : CTLUA_AF_INET;
+			bool host = j % 2;
+			size_t ksz;
+			int fd = map_fd(s, f, host, &ksz);
 			__u32 k = 0;
 
 			for (unsigned int i = 0; i < e->cap; i++)
-				if (e->slot[i].family == f)
-					trie_key(e->id, f, e->slot[i].addr, e->slot[i].plen,
-						 (char *)keys + k++ * ksz);
+				if (e->slot[i].family == f && is_host(f, e->slot[i].plen) == host)
+					map_key(e->id, f, e->slot[i].addr, e->slot[i].plen,
+						(char *)keys + k++ * ksz);
 			if (k)
-				err = bpf_map_delete_batch(f == CTLUA_AF_INET6 ? s->fds.v6
-									: s->fds.v4, keys, &k, &o);
+				err = bpf_map_delete_batch(fd, keys, &k, &o);
 		}
 		free(keys);
 		if (err)
@@ -663,7 +782,11 @@ static int drop_all(struct ctl_sets *s, struct set *e)
 	}
 	memset(e->slot, 0, e->cap * sizeof(*e->slot));
 	memset(e->nplen, 0, sizeof(e->nplen));
+	memset(e->nshort, 0, sizeof(e->nshort));
 	e->count = 0;
+	/* failing, bits of none: lookups that miss */
+	for (int j = 0; j < 2 * FAMILIES; j++)
+		kind_mark(s, e->id, j / 2 ? CTLUA_AF_INET6 : CTLUA_AF_INET, j % 2, false);
 	return 0;
 }
 

@@ -37,7 +37,7 @@ place_ids() { filters | sed -n 's/.* handle 0xc71a ctlua_[a-z0-9_]*:\[\([0-9]*\)
 nbpf() { filters | grep -c 'direct-action'; }
 pins() { find "$PIN" -mindepth 1 -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
 pin_id() { bpftool map show pinned "$PIN/$1" 2>/dev/null | sed -n 's/^\([0-9]*\): .*/\1/p'; }
-ALL_PINS="ctl_config ctl_counts ctl_lbuckets ctl_lcounts ctl_limits ctl_pin_sig ctl_policy ctl_rules ctl_set4 ctl_set6 ctl_set_ports ctl_stats ctl_verdicts "
+ALL_PINS="ctl_config ctl_counts ctl_lbuckets ctl_lcounts ctl_limits ctl_pin_sig ctl_policy ctl_rules ctl_set4 ctl_set6 ctl_set_h4 ctl_set_h6 ctl_set_kinds ctl_set_ports ctl_stats ctl_verdicts "
 # The conntrack entries of NS_A for udp to port $1, as conntrack -L prints them.
 entries() { ip netns exec "$NS_A" conntrack -L -p udp --dport "$1" 2>/dev/null; }
 

@@ -1,21 +1,40 @@
 #!/bin/bash
 # 99-sets.t - named sets on real packets: a rule's src_set drops the members of a prefix
-# set (IPv4 and IPv6 in one set) and leaves the other sources to the default, a
-# dport_set drops the ports of a port set, and a rule after 10 000 others naming a set of
-# 100 000 prefixes still decides. Then the sets change live (set:add, set:del, no rule
-# written) and the next flows follow; ctlua replay of the flows before the change decides
-# them alike from the sets on the host. Loading the 100 000 prefixes with one set:add is
-# timed: under 1 s (5 s for the sanitizer build, whose every memory access is checked).
+# set (IPv4 and IPv6 in one set, host addresses and shorter prefixes of both: the hash
+# maps and the tries) and leaves the other sources to the default, a dport_set drops the
+# ports of a port set, and a rule after 10 000 others naming a set of 100 000 prefixes
+# still decides. Then the sets change live (set:add, set:del, no rule written; the set's
+# last IPv6 host address goes, so the program looks no more in the IPv6 hash for it but
+# still in the trie, and ctl_set_kinds says so) and the next flows follow; ctlua replay
+# of the flows before the change decides them alike from the sets on the host. Loading
+# the 100 000 prefixes with one set:add is timed: under 1 s (5 s for the sanitizer
+# build, whose every memory access is checked).
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/tap.sh
 source tests/lib/netns.sh
 
 pair_test_setup
 
-# More sources in NS_B: .3 and ::3 go in the blocklist, .4 in the big set.
+# ctlua_map NAME: the id of the running ctlua's map NAME, found by its descriptors
+ctlua_map()
+{
+	local pid f id
+	pid=$(ctlua_self) || return 1
+	for f in /proc/"$pid"/fdinfo/*; do
+		id=$(sed -n 's/^map_id:\t//p' "$f" 2>/dev/null)
+		[[ -n "$id" && "$(bpftool -j map show id "$id" | jq -r .name)" == "$1" ]] &&
+			echo "$id" && return 0
+	done
+	return 1
+}
+
+# More sources in NS_B: .3 and ::3 go in the blocklist as host addresses, .6 and ::6 as
+# members of its shorter prefixes, .4 in the big set.
 ip -n "$NS_B" addr add 198.18.0.3/24 dev "$IF_B" &&
 	ip -n "$NS_B" addr add 198.18.0.4/24 dev "$IF_B" &&
-	ip -n "$NS_B" addr add 2001:db8::3/64 dev "$IF_B" nodad ||
+	ip -n "$NS_B" addr add 198.18.0.6/24 dev "$IF_B" &&
+	ip -n "$NS_B" addr add 2001:db8::3/64 dev "$IF_B" nodad &&
+	ip -n "$NS_B" addr add 2001:db8::6/64 dev "$IF_B" nodad ||
 	BAIL_OUT "cannot add the extra source addresses"
 
 udp_listen "$NS_A" 5000
@@ -41,7 +60,8 @@ cat >"$TEST_TMP/sets.lua" <<'EOF_LUA'
 local go = arg[2]
 assert(ct.mode("enforce"))
 assert(ct.record(arg[4]))	-- the flows before the change, for ctlua replay
-local bl = assert(ct.set("blocklist")):add{ "198.18.0.3", "2001:db8::3/128", "198.19.0.0/16" }
+local bl = assert(ct.set("blocklist")):add{ "198.18.0.3", "2001:db8::3/128", "198.19.0.0/16",
+					    "198.18.0.6/31", "2001:db8::4/126" }
 local web = assert(ct.set("web", "port")):add{ { 6000, 6099 } }
 -- a port set sharing some of web's ports: its bits stay as web's change
 local other = assert(ct.set("other", "port")):add{ { 6040, 6060 } }
@@ -79,7 +99,7 @@ ct.every(20, function()	-- the shell says when: then the sets change, no rule is
 	f:close()
 	os.remove(go)
 	ct.record(false)
-	bl:del("198.18.0.3"):add("198.18.0.2")
+	bl:del("198.18.0.3"):add("198.18.0.2"):del("2001:db8::3")	-- its last IPv6 host
 	web:del{ { 6000, 6099 } }
 	print("CHANGED", bl:count(), web:count(), #ct.rules())
 end)
@@ -100,12 +120,25 @@ sends=(
 	"$ADDR_B $ADDR_A 6005 41005"		# web: drop
 	"$ADDR6_B $ADDR6_A 6050 41007"		# web too (first), other also holds it
 	"198.18.0.4 $ADDR_A 5000 41006"		# big, after 10 000 rules: drop
+	"198.18.0.6 $ADDR_A 5000 41008"		# blocklist's 198.18.0.6/31: drop
+	"2001:db8::6 $ADDR6_A 5000 41009"	# blocklist's 2001:db8::4/126: drop
 )
 for s in "${sends[@]}"; do
 	read -r src dst dport sport <<<"$s"
 	ok_run "UDP $src:$sport -> $dport" send_from "$src" "$dst" "$dport" "$sport" "from-$sport"
 done
-wait_lines "$CTLUA_OUT" '^MISS' 7 5 >/dev/null
+wait_lines "$CTLUA_OUT" '^MISS' 9 5 >/dev/null
+# set_kinds: ctl_set_kinds' value (which sets have host addresses, shorter prefixes, per
+# family) in the running ctlua, as bytes in hex
+set_kinds()
+{
+	local id
+	id=$(ctlua_map ctl_set_kinds) &&
+		bpftool -j map dump id "$id" | jq -r '.[0].value | map(.[2:]) | join(" ")'
+}
+# blocklist is set 0, big set 3: host[v4] 0b1001, host[v6] 1, shorter[v4] 1, shorter[v6] 1
+is "$(set_kinds)" "09 00 00 00 01 00 00 00 01 00 00 00 01 00 00 00" \
+	"ctl_set_kinds: the sets with host addresses and with shorter prefixes, per family"
 touch "$TEST_TMP/go"
 wait_line "$CTLUA_OUT" '^CHANGED' 5
 ok $? "the policy changed its sets live"
@@ -114,11 +147,17 @@ sends=(
 	"$ADDR_B $ADDR_A 5000 41012"		# now in it: drop
 	"$ADDR6_B $ADDR6_A 6005 41013"		# web is empty now: pass
 	"$ADDR6_B $ADDR6_A 6050 41014"		# other still holds 6050: drop
+	"2001:db8::3 $ADDR6_A 5000 41015"	# its last IPv6 host is gone: pass
+	"2001:db8::6 $ADDR6_A 5000 41016"	# 2001:db8::4/126 still holds it: drop
+	"198.18.0.6 $ADDR_A 5000 41017"		# 198.18.0.6/31 too: drop
 )
 for s in "${sends[@]}"; do
 	read -r src dst dport sport <<<"$s"
 	ok_run "UDP $src:$sport -> $dport" send_from "$src" "$dst" "$dport" "$sport" "from-$sport"
 done
+wait_lines "$CTLUA_OUT" '^MISS' 16 5 >/dev/null
+is "$(set_kinds)" "09 00 00 00 00 00 00 00 01 00 00 00 01 00 00 00" \
+	"ctl_set_kinds: the blocklist's IPv6 host bit is clear once its last IPv6 host is gone"
 ctlua_finish
 is "$RC" 0 "ctlua exits 0 after ct.run" || show_ctlua
 is "$ERR" "" "ctlua printed nothing on stderr" || show_ctlua
@@ -132,8 +171,8 @@ ok "$(awk -v s="$secs" -v l="$limit" 'BEGIN { print (s != "" && s < l) ? 0 : 1 }
 	"100 000 prefixes loaded by one set:add in ${secs}s (under ${limit}s)"
 IFS=$'\t' read -r _ r1 r2 r3 rbig nrules <<<"$(grep '^RULES' <<<"$OUT")"
 is "$nrules" 10000 "the policy holds 10 000 rules"
-is "$(grep '^CHANGED' <<<"$OUT")" "CHANGED${tab}3${tab}0${tab}10000" \
-	"after the change: 3 prefixes in the blocklist, web empty, the rules as they were"
+is "$(grep '^CHANGED' <<<"$OUT")" "CHANGED${tab}4${tab}0${tab}10000" \
+	"after the change: 4 prefixes in the blocklist, web empty, the rules as they were"
 
 want="MISS${tab}198.18.0.3${tab}41001${tab}5000${tab}$r1${tab}drop
 MISS${tab}$ADDR_B${tab}41002${tab}5000${tab}nil${tab}pass
@@ -142,22 +181,27 @@ MISS${tab}$ADDR6_B${tab}41004${tab}5000${tab}nil${tab}pass
 MISS${tab}$ADDR_B${tab}41005${tab}6005${tab}$r2${tab}drop
 MISS${tab}$ADDR6_B${tab}41007${tab}6050${tab}$r2${tab}drop
 MISS${tab}198.18.0.4${tab}41006${tab}5000${tab}$rbig${tab}drop
+MISS${tab}198.18.0.6${tab}41008${tab}5000${tab}$r1${tab}drop
+MISS${tab}2001:db8::6${tab}41009${tab}5000${tab}$r1${tab}drop
 MISS${tab}198.18.0.3${tab}41011${tab}5000${tab}nil${tab}pass
 MISS${tab}$ADDR_B${tab}41012${tab}5000${tab}$r1${tab}drop
 MISS${tab}$ADDR6_B${tab}41013${tab}6005${tab}nil${tab}pass
-MISS${tab}$ADDR6_B${tab}41014${tab}6050${tab}$r3${tab}drop"
+MISS${tab}$ADDR6_B${tab}41014${tab}6050${tab}$r3${tab}drop
+MISS${tab}2001:db8::3${tab}41015${tab}5000${tab}nil${tab}pass
+MISS${tab}2001:db8::6${tab}41016${tab}5000${tab}$r1${tab}drop
+MISS${tab}198.18.0.6${tab}41017${tab}5000${tab}$r1${tab}drop"
 is "$(grep '^MISS' <<<"$OUT")" "$want" \
 	"members are dropped by their set's rule, others left to the default, before and after the change" ||
 	show_ctlua
 
 got=$(sort <"$out5000" | tr '\n' ' ')
-is "$got" "from-41002 from-41004 from-41011 " "port 5000 received only what no set held"
+is "$got" "from-41002 from-41004 from-41011 from-41015 " "port 5000 received only what no set held"
 got=$(sort <"$out6005" | tr '\n' ' ')
 is "$got" "from-41013 " "port 6005 received only the datagram sent once web was empty"
 
 # --- replayed: the same decisions from the sets on the host alone -----------------------------
 cat >"$TEST_TMP/replay.lua" <<'EOF_LUA'
-ct.set("blocklist"):add{ "198.18.0.3", "2001:db8::3/128" }
+ct.set("blocklist"):add{ "198.18.0.3", "2001:db8::3/128", "198.18.0.6/31", "2001:db8::4/126" }
 ct.set("web", "port"):add{ { 6000, 6099 } }
 ct.set("other", "port"):add{ { 6040, 6060 } }
 ct.set("big"):add{ "198.18.0.4", "198.19.0.0/16" }
@@ -175,8 +219,8 @@ ct.policy{ rules = rules }
 EOF_LUA
 out=$("$CTLUA" replay "$TEST_TMP/rec.jsonl" "$TEST_TMP/replay.lua" 2>&1)
 is "$?" 0 "ctlua replay of the recording: exit 0" || diag_text "$out"
-is "$(tail -n 1 <<<"$out")" "replay of '$TEST_TMP/replay.lua': 12 events, 7 decided (pass 2, \
-alloc 0, drop 5; by verdict 0, default 2, rule $r1: 2, rule $r2: 2, rule $rbig: 1), 5 delivered, \
+is "$(tail -n 1 <<<"$out")" "replay of '$TEST_TMP/replay.lua': 16 events, 9 decided (pass 2, \
+alloc 0, drop 7; by verdict 0, default 2, rule $r1: 4, rule $r2: 2, rule $rbig: 1), 7 delivered, \
 0 skipped; callbacks 0 run, 0 failed; 0 differ from the recording; 0 malformed lines" \
 	"replay decides the set rules from the host's sets as the program did" || diag_text "$out"
 
@@ -199,31 +243,29 @@ end)
 EOF_LUA
 	chmod 600 "$POL"
 }
-# set4_entries: the entries of the IPv4 set trie (an LPM trie, map type 11, whose keys are
-# 12 bytes) that the running ctlua holds, found by its descriptors
+# set4_entries: the entries of the IPv4 set trie and of the IPv4 host hash that the
+# running ctlua holds, as "TRIE HASH"
 set4_entries()
 {
-	local pid f id=
-	pid=$(ctlua_self) || return 1
-	for f in /proc/"$pid"/fdinfo/*; do
-		grep -qx $'map_type:\t11' "$f" 2>/dev/null && grep -qx $'key_size:\t12' "$f" &&
-			id=$(sed -n 's/^map_id:\t//p' "$f") && break
-	done
-	[[ -n "$id" ]] && bpftool -j map dump id "$id" | jq length
+	local trie hash
+	trie=$(ctlua_map ctl_set4) && hash=$(ctlua_map ctl_set_h4) &&
+		echo "$(bpftool -j map dump id "$trie" | jq length)" \
+			"$(bpftool -j map dump id "$hash" | jq length)"
 }
 gen_policy 198.18.0.2 198.18.0.96/30
 ctlua_start "$NS_A" 30 run "$POL"
 wait_line "$CTLUA_OUT" '^GEN' 10 || diag "no GEN line"
 wait_filter "$NS_A" "$IF_A" ingress "$CTLUA_PID"
 ok_run "UDP from $ADDR_B, generation 1" send_from "$ADDR_B" "$ADDR_A" 5000 41021 from-41021
-is "$(set4_entries)" 2 "generation 1: its 2 prefixes are in the trie"
+is "$(set4_entries)" "1 1" "generation 1: its /30 is in the trie, its host in the hash"
 gen_policy 198.18.0.3
 kill -HUP "$(ctlua_self)"
 wait_line "$CTLUA_ERR" 'running \(generation 2\)' 10
 ok $? "the reload runs"
 ok_run "UDP from $ADDR_B, generation 2" send_from "$ADDR_B" "$ADDR_A" 5000 41022 from-41022
 ok_run "UDP from 198.18.0.3, generation 2" send_from 198.18.0.3 "$ADDR_A" 5000 41023 from-41023
-is "$(set4_entries)" 1 "generation 2: the old generation's prefixes left the trie, its own is in"
+is "$(set4_entries)" "0 1" \
+	"generation 2: the old generation's prefixes left the trie and the hash, its own host is in"
 kill -INT "$(ctlua_self)"
 ctlua_finish
 is "$(grep -E '^(GEN|MISS)' <<<"$OUT")" "GEN${tab}0${tab}2

@@ -445,13 +445,17 @@ static size_t frame_of(const struct ctlua_flow *f, uint8_t *buf)
 }
 
 /*
- * The members of rg_sets into the datapath's set maps (@add), or out of them: prefixes as
- * trie keys, port ranges as bits of the port masks. Returns 0 or -errno.
+ * The members of rg_sets into the datapath's set maps (@add), or out of them: host
+ * addresses (/32, /128) as hash keys, shorter prefixes as trie keys, each set's bits of
+ * the kinds it holds in ctl_set_kinds (all clear after a removal), port ranges as bits of
+ * the port masks. Returns 0 or -errno.
  */
 static int write_sets(struct ctl_dp *dp, bool add)
 {
 	static __u32 ports[65536];
+	struct ctlua_set_kinds kinds = { 0 };
 	struct ctl_dp_set_fds fds;
+	__u32 zero = 0;
 	__u8 one = 1;
 
 	ctl_dp_set_fds(dp, &fds);
@@ -461,8 +465,10 @@ static int write_sets(struct ctl_dp *dp, bool add)
 
 		for (unsigned int m = 0; m < s->n; m++) {
 			struct ctlua_set_key6 k = { .prefixlen = 8 + s->plen[m], .set = (__u8)id };
-			bool v4 = s->family[m] == CTLUA_AF_INET;
-			int fd = v4 ? fds.v4 : fds.v6, err;
+			struct ctlua_set_hkey6 h = { .set = (__u8)id };
+			bool v4 = s->family[m] == CTLUA_AF_INET, host = s->plen[m] == (v4 ? 32 : 128);
+			int fd = host ? (v4 ? fds.h4 : fds.h6) : (v4 ? fds.v4 : fds.v6), err;
+			void *key = host ? (void *)&h : (void *)&k;
 
 			if (!s->family[m]) {	/* a port range */
 				for (unsigned int p = s->lo[m]; p <= s->hi[m]; p++)
@@ -470,12 +476,20 @@ static int write_sets(struct ctl_dp *dp, bool add)
 				continue;
 			}
 			memcpy(k.addr, s->addr[m], v4 ? 4 : 16);
-			err = add ? bpf_map_update_elem(fd, &k, &one, BPF_ANY) :
-				    bpf_map_delete_elem(fd, &k);
+			memcpy(h.addr, s->addr[m], v4 ? 4 : 16);
+			if (add)
+				(host ? kinds.host : kinds.shorter)[!v4] |= 1u << id;
+			/* the bits before the first entry, as src/sets.c writes them */
+			if (add && bpf_map_update_elem(fds.kinds, &zero, &kinds, BPF_ANY))
+				return -errno;
+			err = add ? bpf_map_update_elem(fd, key, &one, BPF_ANY) :
+				    bpf_map_delete_elem(fd, key);
 			if (err && (add || errno != ENOENT))	/* a prefix twice: gone already */
 				return -errno;
 		}
 	}
+	if (!add && bpf_map_update_elem(fds.kinds, &zero, &kinds, BPF_ANY))
+		return -errno;
 	for (__u32 p = 0; p < 65536; p++) {
 		__u32 v = add ? ports[p] : 0;
 
@@ -524,16 +538,25 @@ static void kernel_flows(struct kernel_run *k, const struct ctlua_rule *r, unsig
 	}
 }
 
-/* Whether trie @fd holds 198.18.0.0/24 in set @id; port 53's mask of sets into *@ports. */
-static bool pin_member(const struct ctl_dp_set_fds *fds, unsigned int id, __u32 *ports)
+/*
+ * How many of set @id's two members the maps hold: 198.18.0.0/24 in the trie,
+ * 198.18.1.7 in the hash. Port 53's mask of sets into *@ports, and ctl_set_kinds' IPv4
+ * bits into *@kinds (host bits in the low half, shorter ones in the high).
+ */
+static int pin_member(const struct ctl_dp_set_fds *fds, unsigned int id, __u32 *ports,
+		      __u32 *kinds)
 {
 	struct ctlua_set_key4 k = { .prefixlen = 8 + 24, .set = (__u8)id, .addr = { 198, 18 } };
-	__u32 port = 53;
+	struct ctlua_set_hkey4 h = { .set = (__u8)id, .addr = { 198, 18, 1, 7 } };
+	struct ctlua_set_kinds w;
+	__u32 port = 53, zero = 0;
 	__u8 v;
 
 	if (bpf_map_lookup_elem(fds->ports, &port, ports))
 		*ports = ~0u;
-	return !bpf_map_lookup_elem(fds->v4, &k, &v);
+	*kinds = bpf_map_lookup_elem(fds->kinds, &zero, &w) ? ~0u
+							    : (w.host[0] & 0xffff) | w.shorter[0] << 16;
+	return !bpf_map_lookup_elem(fds->v4, &k, &v) + !bpf_map_lookup_elem(fds->h4, &h, &v);
 }
 
 /*
@@ -550,7 +573,7 @@ static void test_sets_pinned(const char *pin)
 	struct ctl_dp *dp;
 	int a, b, c, err;
 	char msg[256];
-	__u32 ports;
+	__u32 ports, kinds, zero = 0;
 	bool held;
 
 	ctl_dp_opts_init(&o);
@@ -564,10 +587,14 @@ static void test_sets_pinned(const char *pin)
 	ctl_dp_set_fds(dp, &fds);
 	for (int id = a; id <= b; id++) {
 		struct ctlua_set_key4 k = { .prefixlen = 8 + 24, .set = (__u8)id, .addr = { 198, 18 } };
+		struct ctlua_set_hkey4 h = { .set = (__u8)id, .addr = { 198, 18, 1, 7 } };
+		struct ctlua_set_kinds w = { .host = { 3 }, .shorter = { 3 } };
 		__u32 port = 53, mask = (1u << a) | (1u << b);
 		__u8 one = 1;
 
-		err = err ?: bpf_map_update_elem(fds.v4, &k, &one, BPF_ANY) ?:
+		err = err ?: bpf_map_update_elem(fds.kinds, &zero, &w, BPF_ANY) ?:
+			     bpf_map_update_elem(fds.v4, &k, &one, BPF_ANY) ?:
+			     bpf_map_update_elem(fds.h4, &h, &one, BPF_ANY) ?:
 			     bpf_map_update_elem(fds.ports, &port, &mask, BPF_ANY);
 	}
 	r.set[CTLUA_SET_SRC] = (__u8)(a + 1);
@@ -587,17 +614,18 @@ static void test_sets_pinned(const char *pin)
 		return;
 	}
 	ctl_dp_set_fds(dp, &fds);
-	held = pin_member(&fds, 0, &ports) && !pin_member(&fds, 1, &ports);
-	ok(held && ports == 1u, "sets-pin: set 0's members stay (the live rule names it), set "
-	   "1's are gone (port 53's mask %#x)", ports);
+	held = pin_member(&fds, 1, &ports, &kinds) == 0 && pin_member(&fds, 0, &ports, &kinds) == 2;
+	ok(held && ports == 1u && kinds == 0x10001,
+	   "sets-pin: set 0's members stay in the trie and the hash (the live rule names it), set "
+	   "1's are gone (port 53's mask %#x, kinds %#x)", ports, kinds);
 	c = ctl_dp_set_id_take(dp);
 	ok(c == 1, "sets-pin: set 0's id stays taken: the next id is 1 (%d)", c);
 	ctl_dp_policy(dp, &pol);
 	pol.nrules = 0;
 	ok(!ctl_dp_put_policy(dp, &pol), "sets-pin: a policy without the rule");
-	held = pin_member(&fds, 0, &ports);
-	ok(!held && ports == 0, "sets-pin: ... and set 0's members are gone (port 53's mask %#x)",
-	   ports);
+	held = pin_member(&fds, 0, &ports, &kinds) > 0;
+	ok(!held && ports == 0 && kinds == 0, "sets-pin: ... and set 0's members are gone (port "
+	   "53's mask %#x, kinds %#x)", ports, kinds);
 	c = ctl_dp_set_id_take(dp);
 	ok(c == 0, "sets-pin: ... and its id is free again (%d)", c);
 	ctl_dp_close(dp);
