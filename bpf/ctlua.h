@@ -305,7 +305,12 @@ _Static_assert(sizeof(struct ctlua_flow_verdict) == 80, "ctlua_flow_verdict layo
  * set, that set holds the port. Whatever the protocol: a rule's proto says which.
  */
 #define CTLUA_SETS		32	/* ids of sets; a power of two, <= 32 (the port masks) */
-#define CTLUA_SET_PREFIXES	(1u << 20)	/* entries of each trie and hash, all sets */
+#define CTLUA_SET_PREFIXES	(1u << 20)	/* entries of each trie, all sets */
+/*
+ * Entries of each hash, all sets: a hash's buckets (one per entry, 16 bytes) are made
+ * with the map, empty or not, so 2^20 would take 16 MB each and some 70 ms of start-up
+ */
+#define CTLUA_SET_HOSTS		(1u << 17)
 
 enum ctlua_set_field {
 	CTLUA_SET_SRC,		/* source address in a prefix set */

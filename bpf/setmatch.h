@@ -32,11 +32,12 @@ struct {
 /*
  * The full-length prefixes (host addresses) of every prefix set, keyed by set id and
  * address: a hash lookup where the trie would walk down some 17 levels (100 000 /32s),
- * each a likely cache miss under a flood. Allocated as added, as the tries are.
+ * each a likely cache miss under a flood. Entries are allocated as added, as the
+ * tries' are; the buckets are not (CTLUA_SET_HOSTS).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CTLUA_SET_PREFIXES);
+	__uint(max_entries, CTLUA_SET_HOSTS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct ctlua_set_hkey4);
 	__type(value, __u8);
@@ -44,7 +45,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CTLUA_SET_PREFIXES);
+	__uint(max_entries, CTLUA_SET_HOSTS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct ctlua_set_hkey6);
 	__type(value, __u8);

@@ -132,6 +132,31 @@ t.is(#ct.rules(), 8, "and the table stays as it was")
 t.ok(ct.rule{ src_set = "r1", dport = 53, action = "pass" }, "a pair named again adds none")
 assert(ct.policy{ rules = {} })
 
+-- the hashes' room: 131072 host addresses per family, all sets together (CTLUA_SET_HOSTS)
+assert(ct.set("one-host"):add("198.19.255.255"))
+local held = 0
+for _, row in ipairs(ct.sets()) do
+	if row.kind == "prefix" then
+		for _, p in ipairs(ct.set(row.name):list()) do
+			if not p:find(":") and (not p:find("/") or p:find("/32$")) then held = held + 1 end
+		end
+	end
+end
+local room, all = 131072 - held, {}
+for i = 0, 131071 do
+	all[i + 1] = ("198.%d.%d.%d"):format(18 + i // 65536, i // 256 % 256, i % 256)
+end
+local hosts = assert(ct.set("hosts"))
+ok, msg, errno = hosts:add(all)
+t.ok(ok == nil and errno == 28 and msg == ("ENOSPC: set 'hosts': cannot add item %d (the set " ..
+	"maps are full; the items before it are in)"):format(room + 1),
+	"a host address past the hashes' room: ENOSPC, naming the item (" .. tostring(msg) .. ")")
+t.is(hosts:count(), room, "  and the items before it are in")
+t.ok(hosts:has("198.18.0.0") and not hosts:has(all[room + 1]), "  as has() says")
+t.ok(hosts:flush() and hosts:add("198.18.0.0/24") and hosts:add(all[room + 1]),
+	"emptied, the room is back (a shorter prefix goes to the trie regardless)")
+assert(hosts:flush())
+
 -- 32 sets at most
 for i = #ct.sets() + 1, 32 do
 	assert(ct.set("more" .. i))
