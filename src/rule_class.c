@@ -439,7 +439,7 @@ int ctl_rule_class_build(const struct ctlua_rule *rules, unsigned int n,
 	/* the references first: a table naming too many is refused before any work */
 	memset(c->ref, 0, sizeof(c->ref));
 	memset(c->by_refs, 0, sizeof(c->by_refs));
-	if (!(need = malloc(n * sizeof(*need))))
+	if (!(need = malloc((n + 1) * sizeof(*need))))
 		return -ENOMEM;
 	if ((err = collect_refs(rules, n, c, need))) {
 		free(need);

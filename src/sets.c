@@ -98,10 +98,8 @@ void ctl_sets_free(struct ctl_sets *s)
 		 * still names it: a policy left enforcing on pins at exit (when_stopped),
 		 * whose program and next process read them (ctl_dp_set_live)
 		 */
-		if (!s->dp || !ctl_dp_set_live(s->dp, e->id)) {
-			ctl_set_flush(s, e->id);
-			put_id(s, e->id);
-		}
+		if ((!s->dp || !ctl_dp_set_live(s->dp, e->id)) && !ctl_set_flush(s, e->id))
+			put_id(s, e->id);	/* not when members may be left: a leak, not a match */
 		free(e->slot);
 		free(e->ports);
 		free(e);
@@ -422,25 +420,22 @@ int ctl_set_add_prefix(struct ctl_sets *s, unsigned int id, int family, const __
 #define BATCH	8192
 
 /*
- * Write @n keys of one map (@key, @ksz bytes each, as map_key makes them) to map @fd, in
- * one batch where the kernel has them for tries and hashes (5.6 on; before, EINVAL or
- * ENOTSUPP at once: one by one). *@wrote: how many are in. 0 or -errno (-ENOSPC: full).
+ * Write @n keys of one map (@key, as map_key makes them) to map @fd in one batch: every
+ * kernel that runs the program (bpf_loop, 5.17) has batches for tries and hashes.
+ * *@wrote: how many are in. 0 or -errno (-ENOSPC: full).
  */
-static int map_write_many(int fd, const void *key, size_t ksz, unsigned int n,
-			   unsigned int *wrote)
+static int map_write_many(int fd, const void *key, unsigned int n, unsigned int *wrote)
 {
 	static const __u8 ones[BATCH] = { [0 ... BATCH - 1] = 1 };
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	__u32 count = n;
 	int err = bpf_map_update_batch(fd, key, ones, &count, &o);
 
-	*wrote = err ? count : n;
-	if (err && !count && (err == -EINVAL || err == -EOPNOTSUPP || err == -524)) {
-		for (err = 0, *wrote = 0; *wrote < n; (*wrote)++)
-			if ((err = bpf_map_update_elem(fd, (const char *)key + *wrote * ksz, ones,
-						       BPF_ANY)))
-				break;
-	}
+	/*
+	 * the kernel writes back how many it wrote, unless it refused the call before
+	 * writing any (count is then still n, which a failed batch never reports)
+	 */
+	*wrote = !err ? n : count < n ? count : 0;
 	return err == -E2BIG ? -ENOSPC : err;
 }
 
@@ -469,7 +464,7 @@ static int batch_write(struct ctl_sets *s, struct set *e, int family, bool host,
 	} else {
 		if ((err = kind_sync(s, e, family, plen, true)))
 			return err;
-		err = map_write_many(fd, keys, ksz, b->n, &b->wrote);
+		err = map_write_many(fd, keys, b->n, &b->wrote);
 		if (err && !b->wrote)
 			kind_sync(s, e, family, plen, false);
 	}
@@ -632,6 +627,8 @@ static int ports_batch(struct ctl_sets *s, struct set *e, unsigned int id, unsig
 	}
 	count = k;
 	err = k ? bpf_map_update_batch(s->fds.ports, keys, masks, &count, &o) : 0;
+	if (err && count >= k)
+		count = 0;	/* refused before any write: count was not written back */
 	for (unsigned int j = 0; j < (err ? count : k); j++)
 		port_flip(e, keys[j], add);
 	return err;
