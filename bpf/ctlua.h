@@ -310,7 +310,7 @@ _Static_assert(sizeof(struct ctlua_flow_verdict) == 80, "ctlua_flow_verdict layo
  * Entries of each hash, all sets: a hash's buckets (one per entry, 16 bytes) are made
  * with the map, empty or not, so 2^20 would take 16 MB each and some 70 ms of start-up
  */
-#define CTLUA_SET_HOSTS		(1u << 17)
+#define CTLUA_SET_HOSTS		(1u << 18)	/* a reload holds two generations' */
 
 enum ctlua_set_field {
 	CTLUA_SET_SRC,		/* source address in a prefix set */

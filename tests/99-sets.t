@@ -275,6 +275,29 @@ MISS${tab}$ADDR_B${tab}41022${tab}nil${tab}pass
 MISS${tab}198.18.0.3${tab}41023${tab}1${tab}drop" \
 	"the reload's set has an id of its own and the next flows follow its members" || show_ctlua
 
+# a reload holds both generations' members while the new one loads: a set of 120 000
+# host addresses (more than half of a hash of 2^17) reloads
+cat >"$POL" <<EOF_LUA
+local all = {}
+for i = 0, 119999 do
+	all[i + 1] = ("198.%d.%d.%d"):format(18 + i // 65536, i // 256 % 256, i % 256)
+end
+local big = assert(ct.set("big")):add(all)
+assert(ct.rule{ proto = "udp", src_set = "big", action = "drop" })
+assert(ct.attach("$IF_A"))
+print("BIG", big:count())
+io.stdout:flush()
+EOF_LUA
+ctlua_start "$NS_A" 60 run "$POL"
+wait_line "$CTLUA_ERR" 'running \(generation 1\)' 20
+kill -HUP "$(ctlua_self)"
+wait_line "$CTLUA_ERR" 'running \(generation 2\)|reload failed' 20
+kill -INT "$(ctlua_self)"
+ctlua_finish
+is "$(grep -c '^BIG.120000$' <<<"$OUT") $(grep -c 'running (generation 2)' <<<"$ERR")" "2 1" \
+	"a policy with 120 000 host addresses reloads (both generations' sets in the maps at once)" ||
+	show_ctlua
+
 # --- an exit that leaves the policy enforcing on pins leaves its sets' members too -------------
 pin_dir
 udp_listen "$NS_A" 5001
