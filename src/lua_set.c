@@ -341,9 +341,11 @@ static int l_list(lua_State *L)
 	struct ctl_sets *sets;
 	struct lset *o = check_set(L, &sets);
 	struct list_ctx c = { .L = L };
+	/* the sort's room in a userdata: a push that raises (the memory cap) leaks nothing */
+	void *scratch = lua_newuserdatauv(L, ctl_set_each_scratch(sets, o->id), 0);
 
 	lua_createtable(L, o->kind == CTL_SET_PREFIX ? (int)ctl_set_count(sets, o->id) : 0, 0);
-	ctl_set_each(sets, o->id, list_one, &c);
+	ctl_set_each(sets, o->id, scratch, list_one, &c);
 	return 1;
 }
 

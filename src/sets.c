@@ -709,13 +709,20 @@ static int prefix_cmp(const void *a, const void *b)
 	return (int)x->plen - (int)y->plen;
 }
 
-void ctl_set_each(const struct ctl_sets *s, unsigned int id,
+size_t ctl_set_each_scratch(const struct ctl_sets *s, unsigned int id)
+{
+	const struct set *e = by_id(s, id);
+
+	return e && e->kind == CTL_SET_PREFIX ? e->count * sizeof(struct prefix) : 0;
+}
+
+void ctl_set_each(const struct ctl_sets *s, unsigned int id, void *scratch,
 		  void (*fn)(void *ctx, int family, const __be32 addr[4], unsigned int plen,
 			     __u16 lo, __u16 hi),
 		  void *ctx)
 {
 	const struct set *e = by_id(s, id);
-	struct prefix *all;
+	struct prefix *all = scratch;
 	unsigned int n = 0;
 
 	if (!e)
@@ -732,15 +739,12 @@ void ctl_set_each(const struct ctl_sets *s, unsigned int id,
 		}
 		return;
 	}
-	if (!e->count || !(all = malloc(e->count * sizeof(*all))))
-		return;
 	for (unsigned int i = 0; i < e->cap; i++)
 		if (e->slot[i].family)
 			all[n++] = e->slot[i];
 	qsort(all, n, sizeof(*all), prefix_cmp);
 	for (unsigned int i = 0; i < n; i++)
 		fn(ctx, all[i].family, all[i].addr, all[i].plen, 0, 0);
-	free(all);
 }
 
 /*

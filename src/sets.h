@@ -82,9 +82,14 @@ bool ctl_set_has_port(const struct ctl_sets *s, unsigned int id, __u16 port);
  */
 bool ctl_sets_hold(void *ctx, unsigned int field, unsigned int set, const struct ctlua_flow *f);
 
-/* Members of set @id: prefixes or port ranges, in a stable order, by callback. */
+/*
+ * Members of set @id: prefixes or port ranges, in a stable order, by callback. The
+ * prefixes are sorted in @scratch, ctl_set_each_scratch(@s, @id) bytes of the caller's
+ * (Lua's: a @fn that raises leaves nothing to free).
+ */
 unsigned int ctl_set_count(const struct ctl_sets *s, unsigned int id);
-void ctl_set_each(const struct ctl_sets *s, unsigned int id,
+size_t ctl_set_each_scratch(const struct ctl_sets *s, unsigned int id);
+void ctl_set_each(const struct ctl_sets *s, unsigned int id, void *scratch,
 		  void (*fn)(void *ctx, int family, const __be32 addr[4], unsigned int plen,
 			     __u16 lo, __u16 hi),
 		  void *ctx);

@@ -161,6 +161,23 @@ t.ok(hosts:flush() and hosts:add("198.18.0.0/24") and hosts:add(all[room + 1]),
 	"emptied, the room is back (a shorter prefix goes to the trie regardless)")
 assert(hosts:flush() and half:flush())
 
+-- set:list() past the state's memory cap fails with Lua's error and leaks nothing (the
+-- sanitizer pass's LSan would report the sort's buffer)
+local many = {}
+for i = 0, 99999 do
+	many[i + 1] = ("198.%d.%d.%d"):format(18 + i // 65536, i // 256 % 256, i % 256)
+end
+local big = assert(ct.set("listed")):add(many)
+many = nil
+collectgarbage()
+local limit, used = ct.memory_limit()
+ct.memory_limit(math.max(1 << 20, used + (256 << 10)))
+ok, msg = pcall(big.list, big)
+ct.memory_limit(limit)
+t.is(ok and "listed" or msg, "not enough memory", "set:list() past the memory cap: not enough memory")
+t.is(#big:list(), 100000, "  and lists all once the cap is back")
+assert(big:flush())
+
 -- 32 sets at most
 for i = #ct.sets() + 1, 32 do
 	assert(ct.set("more" .. i))

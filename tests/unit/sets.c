@@ -217,7 +217,7 @@ static void ports(void)
 	ctl_set_add_ports(s, (unsigned int)id, 8000, 8099);
 	ctl_set_add_ports(s, (unsigned int)id, 8100, 8100);
 	ctl_set_add_ports(s, (unsigned int)id, 65535, 65535);
-	ctl_set_each(s, (unsigned int)id, run_text, &r);
+	ctl_set_each(s, (unsigned int)id, NULL, run_text, &r);	/* a port set needs no scratch */
 	ok(!strcmp(r.text, "80-80 8000-8100 65535-65535 "), "port set: listed as runs ('%s')",
 	   r.text);
 	ok(ctl_set_count(s, (unsigned int)id) == 103, "port set: count is the ports (103)");
